@@ -217,9 +217,16 @@ func TestCheckName(t *testing.T) {
 			t.Errorf("%q: %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"", ".", "..", "../x", "a/b", `a\b`, "/abs", "a\x00b", "a\nb", "\x7f", "caf\xc3\xa9", strings.Repeat("n", 256)} {
-		if err := CheckName([]byte(bad), 255); !errors.Is(err, ErrBadName) {
-			t.Errorf("%q: accepted", bad)
+	for bad, rule := range map[string]string{
+		"": NameEmpty, ".": NameDot, "..": NameDot, "../x": NameSeparator, "a/b": NameSeparator, `a\b`: NameSeparator,
+		"/abs": NameSeparator, "a\x00b": NameNUL, "a\nb": NameControl, "\x7f": NameControl, "caf\xc3\xa9": NameNonASCII,
+		strings.Repeat("n", 256): NameTooLong,
+		// The first rule broken is the one named.
+		"a/\x00\x01\xff": NameSeparator,
+	} {
+		var ne *NameError
+		if err := CheckName([]byte(bad), 255); !errors.Is(err, ErrBadName) || !errors.As(err, &ne) || ne.Rule != rule {
+			t.Errorf("%q: %v, want rule %s", bad, err, rule)
 		}
 	}
 }
