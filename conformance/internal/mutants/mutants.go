@@ -1,0 +1,209 @@
+// Package mutants is a zoo of deliberately faulty FBP servers. Each one is a small, correct,
+// in-memory server (the canonical mapping of SPEC §1–5) with exactly one fault switched on, so
+// that the conformance runner can prove that each of its cases fails when it should, and passes
+// the variations the spec allows.
+//
+// Every fault is a switch on the fault's name at the point where the server deviates from the
+// correct path; there is only one server.
+package mutants
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+)
+
+// Mutant describes one server of the zoo.
+type Mutant struct {
+	Name string // stable ID, lower-case-with-dashes
+	Desc string // what the fault changes, and the exchange that exposes it
+	// Allowed marks a behaviour the spec permits: conformance must pass it on every MUST case.
+	Allowed bool
+}
+
+// fault is a mutant's Name.
+type fault string
+
+const (
+	faultNone                  fault = "none"
+	faultMissingFile1003       fault = "missing-file-1003"
+	faultOKTrailingSize        fault = "ok-trailing-size"
+	faultNoFilesExtraFields    fault = "no-files-extra-fields"
+	faultStatusBigEndian       fault = "status-big-endian"
+	faultVersionZero           fault = "version-zero"
+	faultListShowsListing      fault = "list-shows-listing"
+	faultListStaleAfterDelete  fault = "list-stale-after-delete"
+	faultOverwriteAppends      fault = "overwrite-appends"
+	faultTraversalWrite        fault = "traversal-write"
+	faultTraversalRead         fault = "traversal-read"
+	faultTraversalDelete       fault = "traversal-delete"
+	faultListHangs             fault = "list-hangs"
+	faultSplitHeaderCloses     fault = "split-header-closes"
+	faultTruncatesOver1MiB     fault = "truncates-over-1mib"
+	faultDiesOnUnknownOp       fault = "dies-on-unknown-op"
+	faultDeadlockAfterTrunc    fault = "deadlock-after-truncated"
+	faultLateAnswer            fault = "late-answer"
+	faultListNameFixed         fault = "list-name-fixed"
+	faultListName31            fault = "list-name-31"
+	faultDeleteIgnored         fault = "delete-ignored"
+	faultSeed003               fault = "seed-003-status-map"
+	faultNoFilesAsEmptyList    fault = "no-files-as-empty-list"
+	faultRestoreSizeOverstated fault = "restore-size-overstated"
+	faultRestoreEmpty1001      fault = "restore-empty-1001"
+	faultBackupEmptyRejected   fault = "backup-empty-rejected"
+	faultOKWrongName           fault = "ok-wrong-name"
+	faultRestoreWrongName      fault = "restore-wrong-name"
+	faultListOtherUsers        fault = "list-other-users"
+	faultListCommaJoined       fault = "list-comma-joined"
+	faultListCRLF              fault = "list-crlf"
+	faultListNoFinalNewline    fault = "list-no-final-newline"
+	faultListShowsTempFile     fault = "list-shows-temp-file"
+	faultPartialUploadStored   fault = "partial-upload-stored"
+	faultOversizeNotRejected   fault = "oversize-not-rejected"
+	faultUnknownOp1001         fault = "unknown-op-1001"
+	faultUnknownOpCloses       fault = "unknown-op-closes"
+	faultUnsafeNameAccepted    fault = "unsafe-name-accepted"
+	faultName255Rejected       fault = "name-255-rejected"
+	faultDeleteMissingOK       fault = "delete-missing-ok"
+	faultNoReadDeadline        fault = "no-read-deadline"
+	faultTornOverwrite         fault = "torn-overwrite"
+	faultVersionRejected       fault = "version-not-1-rejected"
+	faultCloseAfterEach        fault = "close-after-each-response"
+)
+
+// zoo is every mutant, "none" first. The order is the listing order only: a mutant is known by
+// its Name.
+var zoo = []Mutant{
+	{Name: string(faultNone), Desc: "no fault: the canonical server every other mutant deviates from"},
+	{Name: string(faultMissingFile1003), Desc: "RESTORE or DELETE of a missing file answers 1003 (3 bytes) instead of 1001 with the filename (R-4.2, R-4.3)"},
+	{Name: string(faultOKTrailingSize), Desc: "every 212 carries a trailing 4-byte size field (0) after the filename (SPEC §3 layout)"},
+	{Name: string(faultNoFilesExtraFields), Desc: "1002 carries name_len 0 and size 0 after the status: 9 bytes instead of 3 (SPEC §3 layout)"},
+	{Name: string(faultStatusBigEndian), Desc: "the status field is written big-endian (R-1.1)"},
+	{Name: string(faultVersionZero), Desc: "every response carries version 0 instead of 1 (SPEC §3)"},
+	{Name: string(faultListShowsListing), Desc: "LIST stores its listing under its random name in the user's files, so later LISTs (and RESTORE of that name) show it (R-4.4)"},
+	{Name: string(faultListStaleAfterDelete), Desc: "LIST answers from a per-user cache that BACKUP clears but DELETE does not: a deleted file stays listed, an emptied user gets 211 instead of 1002 (R-4.4)"},
+	{Name: string(faultOverwriteAppends), Desc: "BACKUP of an existing name appends to the old content instead of replacing it (R-4.1)"},
+	{Name: string(faultTraversalWrite), Desc: "BACKUP resolves the filename as a path from the user's folder: \"../<B>/canary\" is answered 212 and lands in user B's files (R-5.1, R-4.5)"},
+	{Name: string(faultTraversalRead), Desc: "RESTORE resolves the filename as a path from the user's folder: \"../<B>/x\" answers 210 with user B's file (R-5.1, R-4.5)"},
+	{Name: string(faultTraversalDelete), Desc: "DELETE resolves the filename as a path from the user's folder: \"../<B>/x\" answers 212 and removes user B's file (R-5.1, R-4.5)"},
+	{Name: string(faultListHangs), Desc: "after the 6-byte LIST it waits for 2 more bytes (as if a name_len followed); with none it never answers and closes at its read deadline (R-2.1)"},
+	{Name: string(faultSplitHeaderCloses), Desc: "closes the connection without an answer when a request's header arrives in more than one read (TCP is a stream, R-1.1)"},
+	{Name: string(faultTruncatesOver1MiB), Desc: "stores only the first 1 MiB of a larger file, answers 212 all the same; RESTORE gives back 1 MiB (R-4.1, R-4.2)"},
+	{Name: string(faultDiesOnUnknownOp), Desc: "an unknown op kills the whole server: no answer, listener and every connection closed; mutantserver exits with status 2 (R-5.2, R-5.3)"},
+	{Name: string(faultDeadlockAfterTrunc), Desc: "BACKUP takes the global store lock before reading the payload and never releases it when the upload is truncated: every later request on any connection hangs (R-5.3)"},
+	{Name: string(faultLateAnswer), Desc: "waits Options.AnswerDelay (default LateAnswerDelay, 3 s) before every response, longer than a runner's timeout"},
+	{Name: string(faultListNameFixed), Desc: "LIST always answers the same 32-character name instead of a fresh random one (R-4.4)"},
+	{Name: string(faultListName31), Desc: "LIST names are 31 random characters instead of 32 (SPEC §3)"},
+	{Name: string(faultDeleteIgnored), Desc: "DELETE answers 212 but keeps the file: RESTORE still gives it back, LIST still shows it (R-4.3)"},
+	{Name: string(faultSeed003), Desc: "speaks seed 003's status map: 210 backup ok, 211 delete ok (name only), 212 restore/list ok (name, size, payload), 1003 + name for a missing file on RESTORE, 1002 (3 bytes) for DELETE of a missing file, 1001 (3 bytes) for a generic error and an empty BACKUP; an empty LIST is 212 with an empty payload (SPEC §3: a deviation to report)"},
+	{Name: string(faultNoFilesAsEmptyList), Desc: "LIST for a user with no files answers 211 with a random name and an empty payload instead of 1002 (R-4.4)"},
+	{Name: string(faultRestoreSizeOverstated), Desc: "RESTORE's 210 states a size 16 bytes larger than the payload it sends, then closes the connection (R-4.2)"},
+	{Name: string(faultRestoreEmpty1001), Desc: "RESTORE of a stored zero-length file answers 1001 instead of 210 with size 0 (R-4.2)"},
+	{Name: string(faultBackupEmptyRejected), Desc: "BACKUP of a zero-length file answers 1003 and stores nothing (R-4.1, a SHOULD)"},
+	{Name: string(faultOKWrongName), Desc: "212 names a different file: the request's name with \"~\" appended (R-4.1, R-4.3)"},
+	{Name: string(faultRestoreWrongName), Desc: "210 names the server-side path \"/<user_id>/<name>\" instead of the requested name (R-4.2; a client must not use it, R-5.6)"},
+	{Name: string(faultListOtherUsers), Desc: "LIST shows the files of every user, not just the requester's (R-4.4, R-4.5)"},
+	{Name: string(faultListCommaJoined), Desc: "LIST joins the names with \",\" on a single line instead of one per line (R-4.4)"},
+	{Name: string(faultListCRLF), Allowed: true, Desc: "allowed variation (R-4.4: a reader accepts \\r\\n): LIST ends each line with \"\\r\\n\""},
+	{Name: string(faultListNoFinalNewline), Allowed: true, Desc: "allowed variation (R-4.4: a reader accepts a missing final newline): the listing's last line has no \"\\n\""},
+	{Name: string(faultListShowsTempFile), Desc: "BACKUP leaves a temporary \"<name>.part\" behind in the user's files: LIST shows it, RESTORE gives it back (R-4.4)"},
+	{Name: string(faultPartialUploadStored), Desc: "a truncated BACKUP stores the bytes received so far: later visible in LIST and RESTORE (R-5.3)"},
+	{Name: string(faultOversizeNotRejected), Desc: "a size over the limit is not refused with 1003: the server reads (and drops) the whole payload and answers 212 (R-5.4)"},
+	{Name: string(faultUnknownOp1001), Desc: "an unknown op answers 1001 with an empty filename instead of 1003 (R-5.2)"},
+	{Name: string(faultUnknownOpCloses), Desc: "an unknown op closes the connection without an answer instead of 1003 (R-5.2)"},
+	{Name: string(faultUnsafeNameAccepted), Desc: "BACKUP skips the filename check: \"a/b\", \"..\", \"\" and names with control characters are stored as files and answered 212 (R-5.1)"},
+	{Name: string(faultName255Rejected), Desc: "the filename limit is off by one: a 255-character name is refused (BACKUP 1003) (R-5.1, the reference limit is 255)"},
+	{Name: string(faultDeleteMissingOK), Desc: "DELETE of a missing file answers 212 instead of 1001 (R-4.3)"},
+	{Name: string(faultNoReadDeadline), Desc: "no read deadline: a peer that stalls mid-request holds its connection open forever (R-5.3)"},
+	{Name: string(faultTornOverwrite), Desc: "BACKUP over an existing file writes the new content in place in 4 KiB chunks, releasing the lock between them: a concurrent RESTORE sees a mix of old and new (R-4.1)"},
+	{Name: string(faultVersionRejected), Allowed: true, Desc: "allowed variation (R-5.2: an unsupported version may be answered 1003): every request whose version is not 1 answers 1003"},
+	{Name: string(faultCloseAfterEach), Allowed: true, Desc: "allowed variation (R-1.3: a server may close after each response): keeps no session, closes the connection after every response"},
+}
+
+// All returns every mutant, "none" (the fault-free server) first.
+func All() []Mutant {
+	return append([]Mutant(nil), zoo...)
+}
+
+// ErrUnknownMutant: New or Start was given a name that is not in All.
+var ErrUnknownMutant = errors.New("unknown mutant")
+
+// ErrServerClosed is what Serve returns after Close.
+var ErrServerClosed = errors.New("server closed")
+
+// ErrDied is what Serve returns when the server killed itself (the dies-on-unknown-op fault).
+var ErrDied = errors.New("server died")
+
+const (
+	// DefaultReadTimeout bounds each read and write on a connection.
+	DefaultReadTimeout = 10 * time.Second
+	// DefaultMaxFileSize is the largest BACKUP accepted: above 1 MiB, so that the
+	// truncates-over-1mib fault is visible, and small enough for an in-memory store.
+	DefaultMaxFileSize = 8 << 20
+)
+
+// LateAnswerDelay is how long the late-answer mutant waits before each response when its
+// Options leave AnswerDelay zero. New reads it once; to change it for one server, use Options.
+var LateAnswerDelay = 3 * time.Second
+
+// Options tune a mutant. A zero field takes its default.
+type Options struct {
+	// AnswerDelay is how long late-answer waits before every response (LateAnswerDelay).
+	AnswerDelay time.Duration
+	// ReadTimeout bounds each read and write on a connection (DefaultReadTimeout).
+	ReadTimeout time.Duration
+	// MaxFileSize is the largest BACKUP size accepted (DefaultMaxFileSize).
+	MaxFileSize uint32
+}
+
+func (o Options) withDefaults() Options {
+	if o.AnswerDelay <= 0 {
+		o.AnswerDelay = LateAnswerDelay
+	}
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = DefaultReadTimeout
+	}
+	if o.MaxFileSize == 0 {
+		o.MaxFileSize = DefaultMaxFileSize
+	}
+	return o
+}
+
+func lookup(name string) (fault, error) {
+	for _, m := range zoo {
+		if m.Name == name {
+			return fault(name), nil
+		}
+	}
+	return "", fmt.Errorf("%w %q", ErrUnknownMutant, name)
+}
+
+// Start runs the named mutant with default options on 127.0.0.1:0. stop closes its listener
+// and every connection and returns once the server has stopped.
+func Start(name string) (addr string, stop func(), err error) {
+	return StartWithOptions(name, Options{})
+}
+
+// StartWithOptions is Start with options.
+func StartWithOptions(name string, o Options) (addr string, stop func(), err error) {
+	s, err := NewWithOptions(name, o)
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		// Serve's error says only why it stopped; stop is how the caller learns that.
+		_ = s.Serve(ln)
+	}()
+	stop = func() {
+		_ = s.Close()
+		<-served
+	}
+	return ln.Addr().String(), stop, nil
+}

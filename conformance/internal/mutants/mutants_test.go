@@ -1,0 +1,429 @@
+package mutants
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+// manifestation is a scripted exchange and its transcript against the fault-free server and
+// against the mutant: the fault shows, at the byte level, exactly where the two differ.
+type manifestation struct {
+	exchange func(t *testing.T, addr string) string
+	none     string
+	mutant   string
+	options  *Options // nil: testOptions
+}
+
+// simple is a manifestation made of requests on one connection.
+func simple(none, mutant string, reqs ...[]byte) manifestation {
+	return manifestation{
+		exchange: func(t *testing.T, addr string) string { return exchange(t, addr, reqs...) },
+		none:     none,
+		mutant:   mutant,
+	}
+}
+
+var (
+	name255 = strings.Repeat("n", 255)
+	bigFile = bytes.Repeat([]byte{0x5a}, truncateAt+10)
+)
+
+var manifestations = map[string]manifestation{
+	"missing-file-1003": simple(
+		`1001 "nope" | 1001 "nope" | closed`,
+		`1003 | 1003 | closed`,
+		restoreReq(userA, "nope"), deleteReq(userA, "nope")),
+	// 212 01 d400 0100 61 is followed by the stray size 00000000, which then reads as the
+	// start of a message of version 0, status 0.
+	"ok-trailing-size": simple(
+		`212 "a" | 212 "a" | closed`,
+		`212 "a" | !0000000001d40001006100000000 | closed`,
+		backupReq(userA, "a", []byte("x")), deleteReq(userA, "a")),
+	"no-files-extra-fields": simple(
+		`1002 | closed`,
+		`1002 | !000000000000 | closed`,
+		listReq(userA)),
+	"status-big-endian": simple(
+		`212 "a" | closed`,
+		`!0100d4010061 | closed`,
+		backupReq(userA, "a", []byte("x"))),
+	"version-zero": simple(
+		`212 "a" | closed`,
+		`v0 212 "a" | closed`,
+		backupReq(userA, "a", []byte("x"))),
+	// "0" sorts before any 32-character name, so the listing's order is fixed.
+	"list-shows-listing": simple(
+		`212 "0" | 211 <32 alnum> "0\n" | 211 <32 alnum> "0\n" | closed`,
+		`212 "0" | 211 <32 alnum> "0\n" | 211 <32 alnum> "0\n<32 alnum>\n" | closed`,
+		backupReq(userA, "0", []byte("x")), listReq(userA), listReq(userA)),
+	"list-stale-after-delete": simple(
+		`212 "a" | 212 "b" | 211 <32 alnum> "a\nb\n" | 212 "a" | 211 <32 alnum> "b\n" | 212 "b" | 1002 | closed`,
+		`212 "a" | 212 "b" | 211 <32 alnum> "a\nb\n" | 212 "a" | 211 <32 alnum> "a\nb\n" | 212 "b" | 211 <32 alnum> "a\nb\n" | closed`,
+		backupReq(userA, "a", []byte("x")), backupReq(userA, "b", []byte("y")), listReq(userA),
+		deleteReq(userA, "a"), listReq(userA), deleteReq(userA, "b"), listReq(userA)),
+	"overwrite-appends": simple(
+		`212 "a" | 212 "a" | 210 "a" "new" | closed`,
+		`212 "a" | 212 "a" | 210 "a" "oldnew" | closed`,
+		backupReq(userA, "a", []byte("old")), backupReq(userA, "a", []byte("new")), restoreReq(userA, "a")),
+	"traversal-write": simple(
+		`1003 | 1002 | 1001 "canary" | closed`,
+		`212 "../8/canary" | 211 <32 alnum> "canary\n" | 210 "canary" "pwned" | closed`,
+		backupReq(userA, "../8/canary", []byte("pwned")), listReq(userB), restoreReq(userB, "canary")),
+	"traversal-read": simple(
+		`212 "x" | 1001 "../8/x" | closed`,
+		`212 "x" | 210 "../8/x" "secret" | closed`,
+		backupReq(userB, "x", []byte("secret")), restoreReq(userA, "../8/x")),
+	"traversal-delete": simple(
+		`212 "x" | 1001 "../8/x" | 210 "x" "secret" | closed`,
+		`212 "x" | 212 "../8/x" | 1001 "x" | closed`,
+		backupReq(userB, "x", []byte("secret")), deleteReq(userA, "../8/x"), restoreReq(userB, "x")),
+	// The peer sends the 6-byte LIST and waits: the mutant waits too, until its read
+	// deadline, and closes.
+	"list-hangs": {
+		exchange: func(t *testing.T, addr string) string {
+			p := dial(t, addr)
+			p.send(listReq(userA))
+			return p.recv(1, clientWait)
+		},
+		none:    `1002`,
+		mutant:  `closed`,
+		options: &quickDeadline,
+	},
+	"split-header-closes": {
+		exchange: func(t *testing.T, addr string) string {
+			req := restoreReq(userA, "nope")
+			p := dial(t, addr)
+			p.send(req[:3])
+			// Long enough for the server to read the first piece on its own.
+			time.Sleep(200 * time.Millisecond)
+			p.send(req[3:])
+			return p.finish()
+		},
+		none:   `1001 "nope" | closed`,
+		mutant: `closed`,
+	},
+	"truncates-over-1mib": simple(
+		fmt.Sprintf(`212 "big" | 210 "big" <%d bytes> | closed`, len(bigFile)),
+		fmt.Sprintf(`212 "big" | 210 "big" <%d bytes> | closed`, truncateAt),
+		backupReq(userA, "big", bigFile), restoreReq(userA, "big")),
+	// One connection stays open while another sends an unknown op; then the open one is used
+	// again and a new one is dialled.
+	"dies-on-unknown-op": {
+		exchange: func(t *testing.T, addr string) string {
+			idle := dial(t, addr)
+			idle.send(listReq(userA))
+			out := []string{idle.recv(1, clientWait), exchange(t, addr, unknownOpReq(userA))}
+			idle.send(listReq(userA))
+			out = append(out, idle.finish())
+			c, err := net.DialTimeout("tcp", addr, clientWait)
+			if err != nil {
+				out = append(out, "dial refused")
+			} else {
+				_ = c.Close()
+				out = append(out, "dial ok")
+			}
+			return strings.Join(out, " || ")
+		},
+		none:   `1002 || 1003 | closed || 1002 | closed || dial ok`,
+		mutant: `1002 || closed || closed || dial refused`,
+	},
+	// The truncated upload's connection is seen closed by the server before the LIST is sent.
+	"deadlock-after-truncated": {
+		exchange: func(t *testing.T, addr string) string {
+			full := backupReq(userA, "p", []byte("0123456789"))
+			cut := dial(t, addr)
+			cut.send(full[:len(full)-4])
+			first := cut.finish()
+			p := dial(t, addr)
+			p.send(listReq(userA))
+			return first + " || " + p.recv(1, lateWait)
+		},
+		none:   `closed || 1002`,
+		mutant: `closed || timeout`,
+	},
+	"late-answer": {
+		exchange: func(t *testing.T, addr string) string {
+			p := dial(t, addr)
+			p.send(listReq(userA))
+			first := p.recv(1, lateWait)
+			return first + " || " + p.finish()
+		},
+		none:   `1002 || closed`,
+		mutant: `timeout || 1002 | closed`,
+	},
+	"list-name-fixed": {
+		exchange: func(t *testing.T, addr string) string {
+			p := dial(t, addr)
+			p.send(backupReq(userA, "a", []byte("x")), listReq(userA), listReq(userA))
+			deadline := time.Now().Add(clientWait)
+			var names [][]byte
+			for range 3 {
+				r, event := p.next(deadline)
+				if r == nil {
+					return event
+				}
+				names = append(names, r.Name)
+			}
+			shape := func(n []byte) string {
+				if alnumName.Match(n) {
+					return fmt.Sprintf("<%d alnum>", len(n))
+				}
+				return fmt.Sprintf("%q", n)
+			}
+			return fmt.Sprintf("%q %s %s equal=%v", names[0], shape(names[1]), shape(names[2]), bytes.Equal(names[1], names[2]))
+		},
+		none:   `"a" <32 alnum> <32 alnum> equal=false`,
+		mutant: `"a" <32 alnum> <32 alnum> equal=true`,
+	},
+	"list-name-31": simple(
+		`212 "a" | 211 <32 alnum> "a\n" | closed`,
+		`212 "a" | 211 <31 alnum> "a\n" | closed`,
+		backupReq(userA, "a", []byte("x")), listReq(userA)),
+	"delete-ignored": simple(
+		`212 "a" | 212 "a" | 1001 "a" | 1002 | closed`,
+		`212 "a" | 212 "a" | 210 "a" "x" | 211 <32 alnum> "a\n" | closed`,
+		backupReq(userA, "a", []byte("x")), deleteReq(userA, "a"), restoreReq(userA, "a"), listReq(userA)),
+	// Seed 003's responses do not decode in the canonical layout: each step is one request
+	// on its own connection and its raw bytes (of a LIST, the first 3: the name is random).
+	"seed-003-status-map": {
+		exchange: func(t *testing.T, addr string) string {
+			steps := []struct {
+				req  []byte
+				head int // bytes to show; 0: all
+			}{
+				{backupReq(userA, "a", []byte("x")), 0},
+				{restoreReq(userA, "a"), 0},
+				{listReq(userA), 3},
+				{deleteReq(userA, "a"), 0},
+				{restoreReq(userA, "a"), 0},
+				{deleteReq(userA, "a"), 0},
+				{listReq(userA), 3},
+				{backupReq(userA, "e", nil), 0},
+				{unknownOpReq(userA), 0},
+			}
+			var out []string
+			for _, s := range steps {
+				got := rawExchange(t, addr, s.req)
+				if s.head > 0 && len(got) > s.head {
+					got = got[:s.head]
+				}
+				out = append(out, hex.EncodeToString(got))
+			}
+			return strings.Join(out, " ")
+		},
+		//       backup       restore                list   delete       restore      delete       list   backup ""    unknown
+		none:   "01d400010061 01d2000100610100000078 01d300 01d400010061 01e903010061 01e903010061 01ea03 01d400010065 01eb03",
+		mutant: "01d200010061 01d4000100610100000078 01d400 01d300010061 01eb03010061 01ea03 01d400 01e903 01e903",
+	},
+	"no-files-as-empty-list": simple(
+		`1002 | closed`,
+		`211 <32 alnum> "" | closed`,
+		listReq(userA)),
+	// 210 states size 0x12 = 18 for the 2-byte payload "xy", then the server closes.
+	"restore-size-overstated": simple(
+		`212 "a" | 210 "a" "xy" | closed`,
+		`212 "a" | !01d20001006112000000`+hex.EncodeToString([]byte("xy"))+` | closed`,
+		backupReq(userA, "a", []byte("xy")), restoreReq(userA, "a")),
+	"restore-empty-1001": simple(
+		`212 "e" | 210 "e" "" | closed`,
+		`212 "e" | 1001 "e" | closed`,
+		backupReq(userA, "e", nil), restoreReq(userA, "e")),
+	"backup-empty-rejected": simple(
+		`212 "e" | 211 <32 alnum> "e\n" | closed`,
+		`1003 | 1002 | closed`,
+		backupReq(userA, "e", nil), listReq(userA)),
+	"ok-wrong-name": simple(
+		`212 "a" | 212 "a" | closed`,
+		`212 "a~" | 212 "a~" | closed`,
+		backupReq(userA, "a", []byte("x")), deleteReq(userA, "a")),
+	"restore-wrong-name": simple(
+		`212 "a" | 210 "a" "x" | closed`,
+		`212 "a" | 210 "/7/a" "x" | closed`,
+		backupReq(userA, "a", []byte("x")), restoreReq(userA, "a")),
+	"list-other-users": simple(
+		`212 "b" | 1002 | closed`,
+		`212 "b" | 211 <32 alnum> "b\n" | closed`,
+		backupReq(userB, "b", []byte("x")), listReq(userA)),
+	"list-comma-joined": simple(
+		`212 "a" | 212 "b" | 211 <32 alnum> "a\nb\n" | closed`,
+		`212 "a" | 212 "b" | 211 <32 alnum> "a,b\n" | closed`,
+		backupReq(userA, "a", []byte("x")), backupReq(userA, "b", []byte("y")), listReq(userA)),
+	"list-crlf": simple(
+		`212 "a" | 212 "b" | 211 <32 alnum> "a\nb\n" | closed`,
+		`212 "a" | 212 "b" | 211 <32 alnum> "a\r\nb\r\n" | closed`,
+		backupReq(userA, "a", []byte("x")), backupReq(userA, "b", []byte("y")), listReq(userA)),
+	"list-no-final-newline": simple(
+		`212 "a" | 212 "b" | 211 <32 alnum> "a\nb\n" | closed`,
+		`212 "a" | 212 "b" | 211 <32 alnum> "a\nb" | closed`,
+		backupReq(userA, "a", []byte("x")), backupReq(userA, "b", []byte("y")), listReq(userA)),
+	"list-shows-temp-file": simple(
+		`212 "a" | 211 <32 alnum> "a\n" | 1001 "a.part" | closed`,
+		`212 "a" | 211 <32 alnum> "a\na.part\n" | 210 "a.part" "x" | closed`,
+		backupReq(userA, "a", []byte("x")), listReq(userA), restoreReq(userA, "a.part")),
+	"partial-upload-stored": {
+		exchange: func(t *testing.T, addr string) string {
+			full := backupReq(userA, "p", []byte("0123456789"))
+			cut := dial(t, addr)
+			cut.send(full[:len(full)-4])
+			first := cut.finish()
+			return first + " || " + exchange(t, addr, listReq(userA), restoreReq(userA, "p"))
+		},
+		none:   `closed || 1002 | 1001 "p" | closed`,
+		mutant: `closed || 211 <32 alnum> "p\n" | 210 "p" "012345" | closed`,
+	},
+	// The header states one byte over the limit; the payload is sent only if the server has
+	// not refused it by then.
+	"oversize-not-rejected": {
+		exchange: func(t *testing.T, addr string) string {
+			payload := make([]byte, testOptions.MaxFileSize+1)
+			h := wire.RequestHeader{UserID: userA, Version: 1, Op: wire.OpBackup, Name: []byte("big"), Size: uint32(len(payload))}
+			p := dial(t, addr)
+			p.send(h.Append(nil))
+			first := p.recv(1, lateWait)
+			if first == "timeout" {
+				p.send(payload)
+			}
+			return first + " || " + p.finish()
+		},
+		none:   `1003 || closed`,
+		mutant: `timeout || 212 "big" | closed`,
+		// The mutant must still be reading when the peer, having waited lateWait for a
+		// refusal, sends the payload.
+		options: &Options{ReadTimeout: clientWait, MaxFileSize: testOptions.MaxFileSize},
+	},
+	"unknown-op-1001": simple(
+		`1003 | closed`,
+		`1001 "" | closed`,
+		unknownOpReq(userA)),
+	"unknown-op-closes": simple(
+		`1003 | closed`,
+		`closed`,
+		unknownOpReq(userA)),
+	"unsafe-name-accepted": simple(
+		`1003 | 1003 | 1003 | 1002 | closed`,
+		`212 "a/b" | 212 ".." | 212 "" | 211 <32 alnum> "\n..\na/b\n" | closed`,
+		backupReq(userA, "a/b", []byte("x")), backupReq(userA, "..", []byte("y")), backupReq(userA, "", []byte("z")), listReq(userA)),
+	"name-255-rejected": simple(
+		fmt.Sprintf(`212 %q | 210 %q "x" | closed`, name255, name255),
+		fmt.Sprintf(`1003 | 1001 %q | closed`, name255),
+		backupReq(userA, name255, []byte("x")), restoreReq(userA, name255)),
+	"delete-missing-ok": simple(
+		`1001 "nope" | closed`,
+		`212 "nope" | closed`,
+		deleteReq(userA, "nope")),
+	// A peer that stops after 3 bytes of a header: the correct server closes at its read
+	// deadline; the mutant is still waiting when the peer gives up.
+	"no-read-deadline": {
+		exchange: func(t *testing.T, addr string) string {
+			p := dial(t, addr)
+			p.send(listReq(userA)[:3])
+			return p.recv(1, 5*quickDeadline.ReadTimeout)
+		},
+		none:    `closed`,
+		mutant:  `timeout`,
+		options: &quickDeadline,
+	},
+	"torn-overwrite": {
+		exchange: tornExchange,
+		none:     `every restore whole`,
+		mutant:   `a restore mixed old and new`,
+		// Idle connections between tries must not matter, even on a loaded machine.
+		options: &Options{ReadTimeout: clientWait},
+	},
+	"version-not-1-rejected": simple(
+		`212 "v" | 211 <32 alnum> "v\n" | closed`,
+		`1003 | 1002 | closed`,
+		(&wire.Request{UserID: userA, Version: 2, Op: wire.OpBackup, Name: []byte("v"), Payload: []byte("x")}).Append(nil),
+		listReq(userA)),
+	// Two requests one after the other on one connection.
+	"close-after-each-response": {
+		exchange: func(t *testing.T, addr string) string {
+			p := dial(t, addr)
+			p.send(listReq(userA))
+			first := p.recv(1, clientWait)
+			p.send(listReq(userA))
+			return first + " || " + p.finish()
+		},
+		none:   `1002 || 1002 | closed`,
+		mutant: `1002 || closed`,
+	},
+}
+
+// tornExchange overwrites a 256 KiB file of 'o' with one of 'n' while another connection
+// restores it in a loop, and says whether any restore saw both. The mutant writes 64 chunks
+// with a pause after each; a few tries bound the search.
+func tornExchange(t *testing.T, addr string) string {
+	const size, tries, restoresPerTry = 256 << 10, 5, 500
+	oldContent, newContent := bytes.Repeat([]byte{'o'}, size), bytes.Repeat([]byte{'n'}, size)
+	for try := range tries {
+		name := fmt.Sprintf("t%d", try)
+		if got := exchange(t, addr, backupReq(userA, name, oldContent)); got != fmt.Sprintf("212 %q | closed", name) {
+			t.Fatalf("first backup: %s", got)
+		}
+		writer := dial(t, addr)
+		written := make(chan string, 1)
+		writer.send(backupReq(userA, name, newContent))
+		go func() { written <- writer.recv(1, clientWait) }()
+		reader := dial(t, addr)
+		deadline := time.Now().Add(clientWait)
+	restores:
+		for range restoresPerTry {
+			reader.send(restoreReq(userA, name))
+			r, event := reader.next(deadline)
+			if r == nil || r.Status != wire.StatusRestored || len(r.Payload) != size {
+				t.Fatalf("restore: %v %s", r, event)
+			}
+			if bytes.IndexByte(r.Payload, 'o') >= 0 && bytes.IndexByte(r.Payload, 'n') >= 0 {
+				<-written
+				return "a restore mixed old and new"
+			}
+			select {
+			case <-written:
+				break restores
+			default:
+			}
+		}
+	}
+	return "every restore whole"
+}
+
+func TestEveryMutantManifests(t *testing.T) {
+	known := map[string]bool{}
+	for _, m := range All() {
+		known[m.Name] = true
+	}
+	for name := range manifestations {
+		if !known[name] {
+			t.Errorf("manifestation for %q, which is not a mutant", name)
+		}
+	}
+	for _, m := range All()[1:] {
+		t.Run(m.Name, func(t *testing.T) {
+			t.Parallel()
+			c, ok := manifestations[m.Name]
+			if !ok {
+				t.Fatal("no exchange shows this mutant's fault")
+			}
+			if c.none == c.mutant {
+				t.Fatal("the expected transcripts are the same")
+			}
+			for _, side := range []struct{ server, want string }{{"none", c.none}, {m.Name, c.mutant}} {
+				opts := testOptions
+				if c.options != nil {
+					opts = *c.options
+				}
+				got := c.exchange(t, startMutantWith(t, side.server, opts))
+				if got != side.want {
+					t.Errorf("%s server:\n got %s\nwant %s", side.server, got, side.want)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,95 @@
+// Command mutantserver serves one mutant of the zoo as a real process, for conformance runs
+// against a server the runner does not start itself.
+//
+//	mutantserver -fault NAME [-addr 127.0.0.1:0] [-delay 3s] [-read-timeout 10s] [-max-size N]
+//	mutantserver -list
+//
+// When it is ready it prints one line, "listening on ADDR", to stdout. SIGINT and SIGTERM stop
+// it with status 0. The dies-on-unknown-op mutant exits with status 2 when it dies, so that a
+// supervisor sees a crash; every other error exits with status 1.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/fbpkit/fbp/conformance/internal/mutants"
+)
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitDied  = 2
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mutantserver", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fault := fs.String("fault", "none", "the mutant to serve (see -list)")
+	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
+	list := fs.Bool("list", false, "print every mutant with its description and exit")
+	delay := fs.Duration("delay", mutants.LateAnswerDelay, "late-answer: wait before every response")
+	readTimeout := fs.Duration("read-timeout", mutants.DefaultReadTimeout, "deadline of every read and write")
+	maxSize := fs.Uint("max-size", mutants.DefaultMaxFileSize, "largest BACKUP size accepted, in bytes (1 to 4294967295)")
+	if err := fs.Parse(args); err != nil {
+		return exitError
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "mutantserver: unexpected arguments %q\n", fs.Args())
+		return exitError
+	}
+	if *list {
+		for _, m := range mutants.All() {
+			fmt.Fprintf(stdout, "%s\t%s\n", m.Name, m.Desc)
+		}
+		return exitOK
+	}
+	if *maxSize == 0 || *maxSize > 1<<32-1 || *delay <= 0 || *readTimeout <= 0 {
+		fmt.Fprintln(stderr, "mutantserver: -max-size, -delay and -read-timeout must be positive (and -max-size fit 32 bits)")
+		return exitError
+	}
+	s, err := mutants.NewWithOptions(*fault, mutants.Options{
+		AnswerDelay: *delay,
+		ReadTimeout: *readTimeout,
+		MaxFileSize: uint32(*maxSize),
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "mutantserver: %v\n", err)
+		return exitError
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "mutantserver: %v\n", err)
+		return exitError
+	}
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
+	go func() {
+		if _, ok := <-signals; ok {
+			_ = s.Close()
+		}
+	}()
+	fmt.Fprintf(stdout, "listening on %s\n", ln.Addr())
+	err = s.Serve(ln)
+	switch {
+	case errors.Is(err, mutants.ErrDied):
+		fmt.Fprintf(stderr, "mutantserver: %s: %v\n", *fault, err)
+		return exitDied
+	case errors.Is(err, mutants.ErrServerClosed):
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "mutantserver: %v\n", err)
+	return exitError
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fbpkit/fbp/conformance/internal/mutants"
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+// asMain makes the test binary run the command itself, so that exit statuses are real.
+const asMain = "MUTANTSERVER_TEST_AS_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asMain) == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+const wait = 10 * time.Second
+
+// startCommand runs the command with args and returns its address once it says it listens.
+func startCommand(t *testing.T, args ...string) (*exec.Cmd, string, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), asMain+"=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	lines := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		lines <- line
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	select {
+	case line := <-lines:
+		addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+		if !ok {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait() // stderr is complete, and no longer written, once Wait returns
+			t.Fatalf("first line %q, stderr %q", line, stderr.String())
+		}
+		return cmd, addr, &stderr
+	case <-time.After(wait):
+		t.Fatal("no \"listening on\" line")
+	}
+	return nil, "", nil
+}
+
+// exchange sends req on a new connection, half-closes it and returns everything until close.
+func exchange(t *testing.T, addr string, req []byte) []byte {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(wait))
+	if _, err := c.Write(req); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(c)
+	if err != nil && !errors.Is(err, net.ErrClosed) && !strings.Contains(err.Error(), "reset") {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func exitCode(t *testing.T, cmd *exec.Cmd) int {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		return cmd.ProcessState.ExitCode()
+	case <-time.After(wait):
+		t.Fatal("the process did not exit")
+	}
+	return -1
+}
+
+var listReq = (&wire.Request{UserID: 1, Version: 1, Op: wire.OpList}).Append(nil)
+
+func TestServesAndStopsOnInterrupt(t *testing.T) {
+	cmd, addr, stderr := startCommand(t, "-fault", "none", "-addr", "127.0.0.1:0")
+	if got := exchange(t, addr, listReq); !bytes.Equal(got, []byte{0x01, 0xea, 0x03}) {
+		t.Fatalf("LIST of a new user: %x, want 01ea03", got)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if code := exitCode(t, cmd); code != 0 {
+		t.Fatalf("exit status %d after an interrupt, stderr %q", code, stderr)
+	}
+}
+
+func TestFaultFlagSelectsTheMutant(t *testing.T) {
+	cmd, addr, _ := startCommand(t, "-fault", "version-zero")
+	if got := exchange(t, addr, listReq); !bytes.Equal(got, []byte{0x00, 0xea, 0x03}) {
+		t.Fatalf("LIST: %x, want 00ea03", got)
+	}
+	_ = cmd.Process.Signal(os.Interrupt)
+	exitCode(t, cmd)
+}
+
+func TestDiesWithStatusTwo(t *testing.T) {
+	cmd, addr, stderr := startCommand(t, "-fault", "dies-on-unknown-op")
+	unknown := (&wire.RawRequest{UserID: 1, Version: 1, Op: 99}).Append(nil)
+	if got := exchange(t, addr, unknown); len(got) != 0 {
+		t.Fatalf("unknown op answered %x; the mutant dies without a word", got)
+	}
+	if code := exitCode(t, cmd); code != 2 {
+		t.Fatalf("exit status %d, want 2; stderr %q", code, stderr)
+	}
+}
+
+func TestListPrintsEveryMutant(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"-list"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	all := mutants.All()
+	if len(lines) != len(all) {
+		t.Fatalf("%d lines for %d mutants", len(lines), len(all))
+	}
+	for i, m := range all {
+		if lines[i] != m.Name+"\t"+m.Desc {
+			t.Errorf("line %d: %q, want %q", i, lines[i], m.Name+"\t"+m.Desc)
+		}
+	}
+}
+
+func TestBadUsageExitsOne(t *testing.T) {
+	for _, args := range [][]string{{"-fault", "no-such-mutant"}, {"-max-size", "0"}, {"-bogus"}, {"extra"}} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code != 1 || errb.Len() == 0 || out.Len() != 0 {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out.String(), errb.String())
+		}
+	}
+}

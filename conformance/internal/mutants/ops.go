@@ -1,0 +1,388 @@
+package mutants
+
+import (
+	"bytes"
+	"crypto/rand"
+	"io"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+const (
+	// truncateAt is where truncates-over-1mib cuts a file.
+	truncateAt = 1 << 20
+	// tornChunk and tornPause pace torn-overwrite's in-place write: a 64 KiB overwrite stays
+	// half-done for several milliseconds, long enough for a concurrent RESTORE to land in it.
+	tornChunk = 4 << 10
+	tornPause = time.Millisecond
+	// listNameLen is the length of a LIST response's random name (SPEC §3).
+	listNameLen = 32
+	// fixedListName is what list-name-fixed answers every time: well-formed, never fresh.
+	fixedListName = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	listAlphabet  = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+)
+
+// nameOK applies to a request's filename, as the fault in force bends it.
+func (s *Server) nameOK(op wire.Op, name []byte) bool {
+	limit := wire.DefaultMaxName
+	switch {
+	case s.fault == faultName255Rejected:
+		// Fault: off by one, the reference limit of 255 becomes 254.
+		limit = wire.DefaultMaxName - 1
+	case s.fault == faultUnsafeNameAccepted && op == wire.OpBackup:
+		// Fault: no check at all.
+		return true
+	case s.traverses(op):
+		// Fault: the name is taken as a path (see locate); only its length is checked.
+		return len(name) <= limit
+	}
+	return wire.CheckName(name, limit) == nil
+}
+
+// traverses reports whether the fault in force resolves op's filename as a path.
+func (s *Server) traverses(op wire.Op) bool {
+	switch s.fault {
+	case faultTraversalWrite:
+		return op == wire.OpBackup
+	case faultTraversalRead:
+		return op == wire.OpRestore
+	case faultTraversalDelete:
+		return op == wire.OpDelete
+	}
+	return false
+}
+
+// locate gives the folder and file a request's name refers to. The correct server uses the
+// name as it is, inside the user's folder; a traversal fault resolves it as a path relative to
+// that folder, as a file system would, so "../<B>/x" reaches user B's folder.
+func (s *Server) locate(op wire.Op, user uint32, name []byte) (folder, file string) {
+	folder = userFolder(user)
+	if !s.traverses(op) {
+		return folder, string(name)
+	}
+	rest := strings.TrimPrefix(path.Clean("/"+folder+"/"+string(name)), "/")
+	if f, n, ok := strings.Cut(rest, "/"); ok {
+		return f, n
+	}
+	return "", rest
+}
+
+// files returns folder's files, creating the folder if create is set. Call with the lock held.
+func (s *Server) files(folder string, create bool) map[string][]byte {
+	files := s.folders[folder]
+	if files == nil && create {
+		files = map[string][]byte{}
+		s.folders[folder] = files
+	}
+	return files
+}
+
+// put stores data as folder/file. Call with the lock held.
+func (s *Server) put(folder, file string, data []byte) {
+	files := s.files(folder, true)
+	if old, ok := files[file]; ok && s.fault == faultOverwriteAppends {
+		// Fault: the old content stays in front of the new.
+		data = append(slices.Clip(old), data...)
+	}
+	files[file] = data
+	if s.fault == faultListShowsTempFile {
+		// Fault: the upload's temporary file is never removed.
+		files[file+".part"] = data
+	}
+	// A cached listing is out of date once a file is added; list-stale-after-delete forgets
+	// that a DELETE makes it so too.
+	delete(s.listCache, folder)
+}
+
+func (c *conn) backup(h *wire.RequestHeader) bool {
+	s := c.s
+	name := bytes.Clone(h.Name)
+	if h.Size > s.opt.MaxFileSize {
+		// Only oversize-not-rejected gets here (its decoder has no limit). Fault: it reads
+		// what it should have refused before reading, drops it, and says 212.
+		if _, err := io.Copy(io.Discard, c.r.Payload()); err != nil {
+			return false
+		}
+		return c.ok(wire.OpBackup, name)
+	}
+	held := false
+	if s.fault == faultDeadlockAfterTrunc {
+		// Fault: the store lock is taken for the whole upload...
+		if !s.lock() {
+			return false
+		}
+		held = true
+	}
+	var data bytes.Buffer
+	// The decoder has checked the size against the limit: the buffer grows only as bytes
+	// arrive, up to MaxFileSize.
+	if _, err := io.Copy(&data, c.r.Payload()); err != nil {
+		// ...and, on a truncated upload, never released (the deadlock fault's bug).
+		if s.fault == faultPartialUploadStored && data.Len() > 0 {
+			// Fault: what arrived before the cut is kept (R-5.3 forbids it).
+			folder, file := s.locate(wire.OpBackup, h.UserID, name)
+			if s.lock() {
+				s.put(folder, file, data.Bytes())
+				s.unlock()
+			}
+		}
+		// a truncated request owes no response and stores nothing.
+		return false
+	}
+	if held {
+		s.unlock()
+	}
+	if !s.nameOK(wire.OpBackup, name) {
+		// a bad name on BACKUP is 1003.
+		return c.send(reply{op: wire.OpBackup, status: wire.StatusServerError}) == nil
+	}
+	content := data.Bytes()
+	if len(content) == 0 && (s.fault == faultBackupEmptyRejected || s.fault == faultSeed003) {
+		// Fault: an empty file is refused (R-4.1 says it SHOULD be stored); seed 003 does it too.
+		return c.send(reply{op: wire.OpBackup, status: wire.StatusServerError}) == nil
+	}
+	if s.fault == faultTruncatesOver1MiB && len(content) > truncateAt {
+		// Fault: only the first MiB is kept.
+		content = content[:truncateAt]
+	}
+	folder, file := s.locate(wire.OpBackup, h.UserID, name)
+	if s.fault == faultTornOverwrite {
+		if !c.tornPut(folder, file, content) {
+			return false
+		}
+		return c.ok(wire.OpBackup, name)
+	}
+	if !s.lock() {
+		return false
+	}
+	s.put(folder, file, content)
+	s.unlock()
+	return c.ok(wire.OpBackup, name)
+}
+
+// tornPut is torn-overwrite's store. Fault: an existing file is overwritten in place, one
+// chunk at a time, with the lock released between chunks, so a RESTORE in between reads part
+// old, part new content. (Each chunk is copied under the lock: the tearing is in the
+// protocol's view, not a data race in the process.)
+func (c *conn) tornPut(folder, file string, content []byte) bool {
+	s := c.s
+	if !s.lock() {
+		return false
+	}
+	files := s.files(folder, true)
+	old, exists := files[file]
+	if !exists {
+		s.put(folder, file, content)
+		s.unlock()
+		return true
+	}
+	if len(old) != len(content) {
+		resized := make([]byte, len(content))
+		copy(resized, old)
+		files[file] = resized
+	}
+	s.unlock()
+	for off := 0; off < len(content); off += tornChunk {
+		end := min(off+tornChunk, len(content))
+		if !s.lock() {
+			return false
+		}
+		cur := s.files(folder, true)[file]
+		if len(cur) != len(content) {
+			// Replaced or deleted meanwhile: this write lost.
+			s.unlock()
+			return true
+		}
+		copy(cur[off:end], content[off:end])
+		s.unlock()
+		if !s.pause(tornPause) {
+			return false
+		}
+	}
+	return true
+}
+
+// ok answers 212 for a BACKUP or DELETE of name.
+func (c *conn) ok(op wire.Op, name []byte) bool {
+	if c.s.fault == faultOKWrongName {
+		// Fault: the answer names another file.
+		name = append(slices.Clip(name), '~')
+	}
+	return c.send(reply{op: op, status: wire.StatusOK, name: name}) == nil
+}
+
+// notExist answers a RESTORE or DELETE of a file that is not there.
+func (c *conn) notExist(op wire.Op, name []byte) bool {
+	switch {
+	case c.s.fault == faultMissingFile1003:
+		// Fault: the generic error instead of "does not exist".
+		return c.send(reply{op: op, status: wire.StatusServerError}) == nil
+	case c.s.fault == faultDeleteMissingOK && op == wire.OpDelete:
+		// Fault: success for a file that was never there.
+		return c.ok(op, name)
+	}
+	return c.send(reply{op: op, status: wire.StatusNotExist, name: name}) == nil
+}
+
+func (c *conn) restore(h *wire.RequestHeader) bool {
+	s := c.s
+	name := bytes.Clone(h.Name)
+	if !s.nameOK(wire.OpRestore, name) {
+		// a bad name on RESTORE is 1001 (or 1003); it cannot name a stored file.
+		return c.send(reply{op: wire.OpRestore, status: wire.StatusNotExist, name: name}) == nil
+	}
+	folder, file := s.locate(wire.OpRestore, h.UserID, name)
+	if !s.lock() {
+		return false
+	}
+	data, found := s.files(folder, false)[file]
+	// A copy: torn-overwrite changes stored content in place.
+	data = bytes.Clone(data)
+	s.unlock()
+	if !found {
+		return c.notExist(wire.OpRestore, name)
+	}
+	if len(data) == 0 && s.fault == faultRestoreEmpty1001 {
+		// Fault: an empty file is taken for a missing one.
+		return c.notExist(wire.OpRestore, name)
+	}
+	answerName := name
+	if s.fault == faultRestoreWrongName {
+		// Fault: the server's own path leaks into the answer.
+		answerName = []byte("/" + folder + "/" + file)
+	}
+	if c.send(reply{op: wire.OpRestore, status: wire.StatusRestored, name: answerName, payload: data}) != nil {
+		return false
+	}
+	// restore-size-overstated has left the peer waiting for bytes that never come: the stream
+	// cannot carry another message.
+	return s.fault != faultRestoreSizeOverstated
+}
+
+func (c *conn) delete(h *wire.RequestHeader) bool {
+	s := c.s
+	name := bytes.Clone(h.Name)
+	if !s.nameOK(wire.OpDelete, name) {
+		// a bad name on DELETE is 1001 (or 1003).
+		return c.send(reply{op: wire.OpDelete, status: wire.StatusNotExist, name: name}) == nil
+	}
+	folder, file := s.locate(wire.OpDelete, h.UserID, name)
+	if !s.lock() {
+		return false
+	}
+	files := s.files(folder, false)
+	_, found := files[file]
+	if found && s.fault != faultDeleteIgnored { // Fault delete-ignored: the file stays.
+		delete(files, file)
+		if len(files) == 0 {
+			delete(s.folders, folder)
+		}
+	}
+	s.unlock()
+	if !found {
+		return c.notExist(wire.OpDelete, name)
+	}
+	return c.ok(wire.OpDelete, name)
+}
+
+func (c *conn) list(h *wire.RequestHeader) bool {
+	s := c.s
+	if s.fault == faultListHangs {
+		// Fault: the 6-byte LIST is taken for the start of a longer message; the server waits
+		// for a name_len that never comes.
+		var more [2]byte
+		if _, err := io.ReadFull(c.br, more[:]); err != nil {
+			return false
+		}
+	}
+	folder := userFolder(h.UserID)
+	name := s.listName()
+	if !s.lock() {
+		return false
+	}
+	var names []string
+	for f, files := range s.folders {
+		if f != folder && s.fault != faultListOtherUsers { // Fault list-other-users: every folder.
+			continue
+		}
+		for n := range files {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	listing := s.listing(names)
+	if s.fault == faultListStaleAfterDelete {
+		// Fault: the first listing is kept until a BACKUP, whatever DELETE does.
+		if cached, ok := s.listCache[folder]; ok {
+			listing = cached
+		} else if len(listing) > 0 {
+			s.listCache[folder] = listing
+		}
+	}
+	if s.fault == faultListShowsListing && len(listing) > 0 {
+		// Fault: the listing file is written among the user's files and left there.
+		s.files(folder, true)[string(name)] = listing
+	}
+	s.unlock()
+	if len(listing) == 0 && s.fault != faultNoFilesAsEmptyList { // Fault: an empty 211 instead.
+		// a user with no files gets 1002.
+		return c.send(reply{op: wire.OpList, status: wire.StatusNoFiles, name: name}) == nil
+	}
+	return c.send(reply{op: wire.OpList, status: wire.StatusListed, name: name, payload: listing}) == nil
+}
+
+// listing is the text of a LIST: one name per line, each ended by "\n".
+func (s *Server) listing(names []string) []byte {
+	var b []byte
+	for i, n := range names {
+		switch {
+		case s.fault == faultListCommaJoined:
+			// Fault: one line, names separated by commas.
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, n...)
+			if i == len(names)-1 {
+				b = append(b, '\n')
+			}
+		case s.fault == faultListCRLF:
+			// Allowed: a reader accepts "\r\n".
+			b = append(append(b, n...), '\r', '\n')
+		case s.fault == faultListNoFinalNewline && i == len(names)-1:
+			// Allowed: a reader accepts a missing final newline.
+			b = append(b, n...)
+		default:
+			b = append(append(b, n...), '\n')
+		}
+	}
+	return b
+}
+
+// listName is a LIST response's name: 32 characters [A-Za-z0-9] from crypto/rand (SPEC §3).
+func (s *Server) listName() []byte {
+	n := listNameLen
+	switch s.fault {
+	case faultListNameFixed:
+		// Fault: never fresh.
+		return []byte(fixedListName)
+	case faultListName31:
+		// Fault: one character short.
+		n = listNameLen - 1
+	}
+	out := make([]byte, 0, n)
+	var buf [64]byte
+	for len(out) < n {
+		_, _ = rand.Read(buf[:]) // crypto/rand.Read never fails
+		for _, b := range buf {
+			// Rejection sampling keeps the 62 characters equally likely: 248 = 4 × 62.
+			if b < 248 && len(out) < n {
+				out = append(out, listAlphabet[int(b)%len(listAlphabet)])
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,398 @@
+package mutants
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+// Server is one mutant: an in-memory FBP server with one fault switched on.
+type Server struct {
+	fault fault
+	opt   Options
+
+	// sem is the store lock. It is a channel so that a request waiting for it gives up when
+	// the server closes: the deadlock-after-truncated fault never releases it.
+	sem chan struct{}
+	// folders maps a user's folder (the decimal user_id) to its files. Only the traversal
+	// faults reach another folder, or "" (the store's root).
+	folders map[string]map[string][]byte
+	// listCache is the stale listing of list-stale-after-delete, by folder.
+	listCache map[string][]byte
+
+	mu        sync.Mutex // guards listeners, conns and died
+	listeners map[net.Listener]struct{}
+	conns     map[net.Conn]struct{}
+	died      bool
+	done      chan struct{}
+	closeOnce sync.Once
+	handlers  sync.WaitGroup
+}
+
+// New returns the named mutant with default options.
+func New(name string) (*Server, error) { return NewWithOptions(name, Options{}) }
+
+// NewWithOptions returns the named mutant.
+func NewWithOptions(name string, o Options) (*Server, error) {
+	f, err := lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{
+		fault:     f,
+		opt:       o.withDefaults(),
+		sem:       make(chan struct{}, 1),
+		folders:   map[string]map[string][]byte{},
+		listCache: map[string][]byte{},
+		listeners: map[net.Listener]struct{}{},
+		conns:     map[net.Conn]struct{}{},
+		done:      make(chan struct{}),
+	}, nil
+}
+
+// Serve accepts connections on ln until Close, when it returns ErrServerClosed, or until the
+// server kills itself, when it returns ErrDied. It closes ln.
+func (s *Server) Serve(ln net.Listener) error {
+	if !s.track(ln) {
+		_ = ln.Close()
+		return s.stopErr()
+	}
+	defer s.untrack(ln)
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			select {
+			case <-s.done:
+				return s.stopErr()
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return fmt.Errorf("accept: %w", err)
+		}
+		if !s.addConn(nc) {
+			_ = nc.Close()
+			return s.stopErr()
+		}
+		go func() {
+			defer s.handlers.Done()
+			defer s.dropConn(nc)
+			s.serveConn(nc)
+		}()
+	}
+}
+
+// Close stops the server: it closes every listener and connection and waits for the
+// requests in progress to end.
+func (s *Server) Close() error {
+	s.shutdown()
+	s.handlers.Wait()
+	return nil
+}
+
+// die is the dies-on-unknown-op fault's crash: everything closes at once, from inside a
+// handler, so it cannot wait for the handlers as Close does.
+func (s *Server) die() {
+	s.mu.Lock()
+	s.died = true
+	s.mu.Unlock()
+	s.shutdown()
+}
+
+func (s *Server) shutdown() {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		close(s.done)
+		for ln := range s.listeners {
+			_ = ln.Close()
+		}
+		for c := range s.conns {
+			_ = c.Close()
+		}
+	})
+}
+
+func (s *Server) closed() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Server) stopErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.died {
+		return ErrDied
+	}
+	return ErrServerClosed
+}
+
+func (s *Server) track(ln net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed() {
+		return false
+	}
+	s.listeners[ln] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(ln net.Listener) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.listeners, ln)
+	_ = ln.Close()
+}
+
+func (s *Server) addConn(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed() {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.handlers.Add(1)
+	return true
+}
+
+func (s *Server) dropConn(c net.Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	_ = c.Close()
+}
+
+// lock takes the store lock; false means the server closed while waiting.
+func (s *Server) lock() bool {
+	select {
+	case s.sem <- struct{}{}:
+		return true
+	case <-s.done:
+		return false
+	}
+}
+
+func (s *Server) unlock() { <-s.sem }
+
+// pause waits d; false means the server closed first.
+func (s *Server) pause(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.done:
+		return false
+	}
+}
+
+// deadlineReader puts a read deadline on every read of a connection and counts the reads, so
+// that the server can tell a header that came in one piece from one that did not.
+type deadlineReader struct {
+	nc      net.Conn
+	timeout time.Duration // 0: no deadline at all
+	reads   int
+}
+
+func (d *deadlineReader) Read(p []byte) (int, error) {
+	if d.timeout > 0 {
+		if err := d.nc.SetReadDeadline(time.Now().Add(d.timeout)); err != nil {
+			return 0, err
+		}
+	}
+	d.reads++
+	return d.nc.Read(p)
+}
+
+// conn is one client connection.
+type conn struct {
+	s  *Server
+	nc net.Conn
+	in *deadlineReader
+	br *bufio.Reader
+	r  *wire.Reader
+}
+
+func (s *Server) serveConn(nc net.Conn) {
+	c := &conn{s: s, nc: nc, in: &deadlineReader{nc: nc, timeout: s.opt.ReadTimeout}}
+	if s.fault == faultNoReadDeadline {
+		// Fault: a stalled peer is waited for forever (R-5.3 wants the read deadline).
+		c.in.timeout = 0
+	}
+	c.br = bufio.NewReader(c.in)
+	lim := wire.Limits{
+		// Names up to what name_len can state are read (at most 64 KiB), so that every bad
+		// name, long ones included, is answered by the same check.
+		MaxName:    wire.MaxNameField,
+		MaxPayload: s.opt.MaxFileSize,
+	}
+	if s.fault == faultOversizeNotRejected {
+		// Fault: no size limit at the decoder, so nothing refuses an oversize BACKUP.
+		lim.MaxPayload = wire.DefaultMaxPayload
+	}
+	c.r = wire.NewReader(c.br, lim)
+	var h wire.RequestHeader
+	for {
+		c.in.reads = 0
+		err := c.r.ReadRequestHeader(&h)
+		if err != nil {
+			c.headerError(err)
+			return
+		}
+		if s.fault == faultSplitHeaderCloses && c.in.reads > 1 {
+			// Fault: a header that took more than one read is taken for a broken peer.
+			return
+		}
+		if !c.handle(&h) {
+			return
+		}
+		if s.fault == faultCloseAfterEach {
+			// Allowed by: no session, one response per connection.
+			return
+		}
+	}
+}
+
+// headerError answers a request whose header could not be decoded, if an answer is owed; the
+// connection is closed after it in every case, for the stream is no longer at a message
+// boundary.
+func (c *conn) headerError(err error) {
+	switch {
+	case errors.Is(err, wire.ErrUnknownOp):
+		switch c.s.fault {
+		case faultDiesOnUnknownOp:
+			// Fault: the whole server goes down.
+			c.s.die()
+		case faultUnknownOpCloses:
+			// Fault: no answer at all.
+		case faultUnknownOp1001:
+			// Fault: the wrong status, with an empty filename to fill 1001's layout.
+			_ = c.send(reply{status: wire.StatusNotExist})
+		default:
+			// unknown op: 1003.
+			_ = c.send(reply{status: wire.StatusServerError})
+		}
+	case errors.Is(err, wire.ErrPayloadTooLarge), errors.Is(err, wire.ErrNameTooLong):
+		// 1003 before reading the payload, then close.
+		_ = c.send(reply{status: wire.StatusServerError})
+	default:
+		// End of stream, truncated request, deadline: no response is owed.
+	}
+}
+
+// reply is a response in the canonical mapping, before any fault touches its encoding.
+type reply struct {
+	op      wire.Op // the request's op, for the seed-003 status map
+	status  wire.Status
+	name    []byte
+	payload []byte
+}
+
+// send writes rep as raw bytes, so that the byte-level faults can break it.
+func (c *conn) send(rep reply) error {
+	raw := c.s.encode(rep)
+	b := raw.Append(nil)
+	if c.s.fault == faultStatusBigEndian {
+		// Fault: the status's bytes in network order (R-1.1 says little-endian).
+		binary.BigEndian.PutUint16(b[1:3], raw.Status)
+	}
+	if c.s.fault == faultLateAnswer {
+		// Fault: the answer comes after any sensible timeout.
+		if !c.s.pause(c.s.opt.AnswerDelay) {
+			return ErrServerClosed
+		}
+	}
+	if err := c.nc.SetWriteDeadline(time.Now().Add(c.s.opt.ReadTimeout)); err != nil {
+		return err
+	}
+	_, err := c.nc.Write(b)
+	return err
+}
+
+// encode lays rep out as SPEC §3 says, then applies the layout faults.
+func (s *Server) encode(rep reply) wire.RawResponse {
+	if s.fault == faultSeed003 {
+		return seed003(rep)
+	}
+	f, _ := rep.status.Fields()
+	raw := wire.RawResponse{Version: wire.Version, Status: uint16(rep.status), Fields: f, Name: rep.name}
+	if f.Has(wire.HasPayload) {
+		raw.Payload = rep.payload
+	}
+	switch {
+	case s.fault == faultVersionZero:
+		// Fault: the wrong server version.
+		raw.Version = 0
+	case s.fault == faultOKTrailingSize && rep.status == wire.StatusOK:
+		// Fault: 212 carries a size field it must not have.
+		raw.Fields |= wire.HasPayload
+		raw.Payload = nil
+	case s.fault == faultNoFilesExtraFields && rep.status == wire.StatusNoFiles:
+		// Fault: 1002 carries name_len 0 and size 0.
+		raw.Fields = wire.HasName | wire.HasPayload
+		raw.Name, raw.Payload = nil, nil
+	case s.fault == faultRestoreSizeOverstated && rep.status == wire.StatusRestored:
+		// Fault: the size field promises 16 bytes that never come.
+		raw.Size = new(uint32(len(rep.payload) + 16))
+	}
+	return raw
+}
+
+// seed003 is the status map of seed 003, each status with the fields of its meaning there.
+func seed003(rep reply) wire.RawResponse {
+	raw := wire.RawResponse{Version: wire.Version, Name: rep.name}
+	switch {
+	case rep.status == wire.StatusOK && rep.op == wire.OpBackup:
+		raw.Status, raw.Fields = 210, wire.HasName
+	case rep.status == wire.StatusOK && rep.op == wire.OpDelete:
+		raw.Status, raw.Fields = 211, wire.HasName
+	case rep.status == wire.StatusRestored, rep.status == wire.StatusListed:
+		raw.Status, raw.Fields, raw.Payload = 212, wire.HasName|wire.HasPayload, rep.payload
+	case rep.status == wire.StatusNoFiles:
+		// The seed has no "no files" status: its LIST of an empty folder is an empty list.
+		raw.Status, raw.Fields = 212, wire.HasName|wire.HasPayload
+	case rep.status == wire.StatusNotExist && rep.op == wire.OpDelete:
+		raw.Status = 1002 // "delete failed"
+	case rep.status == wire.StatusNotExist:
+		raw.Status, raw.Fields = 1003, wire.HasName // "file not found"
+	default:
+		raw.Status = 1001 // "general error"
+	}
+	return raw
+}
+
+// handle serves one request whose header has been read; false means close the connection.
+func (c *conn) handle(h *wire.RequestHeader) bool {
+	if c.s.fault == faultVersionRejected && h.Version != wire.Version {
+		// Allowed by: an unsupported version answers 1003. A BACKUP's payload is
+		// skipped by the next header read.
+		return c.send(reply{op: h.Op, status: wire.StatusServerError}) == nil
+	}
+	switch h.Op {
+	case wire.OpBackup:
+		return c.backup(h)
+	case wire.OpRestore:
+		return c.restore(h)
+	case wire.OpDelete:
+		return c.delete(h)
+	case wire.OpList:
+		return c.list(h)
+	}
+	// The decoder refuses every other op before it gets here.
+	return false
+}
+
+func userFolder(user uint32) string { return strconv.FormatUint(uint64(user), 10) }
