@@ -244,6 +244,10 @@ func (b *fileBuilder) valid(id, comment string, reqs []string, msg []byte, m mea
 		b.fail("vector %s: its meaning encodes to %x, not to the first %d bytes of %x", id, m.encode(), n, msg)
 		return
 	}
+	if b.message == "response" && !slices.Contains(reqs, "R-3.1") {
+		// Every valid response pins down which fields its status carries and where it ends.
+		reqs = append([]string{"R-3.1"}, reqs...)
+	}
 	v := &vector{ID: id, Requirements: reqs, Comment: comment, Hex: hex.EncodeToString(msg), Result: resultValid,
 		Decoded: m.decoded(), Consumed: n}
 	if m.headerOnly {
