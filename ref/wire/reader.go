@@ -4,7 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
+	"slices"
 )
+
+// nameChunk is how much of a filename is read at a time. It covers the reference limit of 255
+// in one read.
+const nameChunk = 256
 
 // Reader decodes messages from a stream. It reads exactly the bytes of each message, never
 // ahead, so a 6-byte LIST is complete as soon as its sixth byte arrives. A payload is
@@ -123,12 +128,18 @@ func (r *Reader) readOptional(f Fields, name *[]byte, size *uint32) error {
 		if n > r.lim.MaxName {
 			return r.fail(FieldNameLen, &LimitError{Field: FieldNameLen, Value: uint64(n), Max: uint64(r.lim.MaxName)})
 		}
-		if cap(*name) < n {
-			*name = make([]byte, n)
-		}
-		*name = (*name)[:n]
-		if err := r.fill(*name, filenameSpan); err != nil {
-			return err
+		// the name grows with the bytes that arrive, never ahead of them, so a peer that
+		// states 65535 and sends nothing costs one chunk.
+		start := r.off
+		*name = (*name)[:0]
+		for len(*name) < n {
+			got := len(*name)
+			chunk := min(n-got, nameChunk)
+			*name = slices.Grow(*name, chunk)[:got+chunk]
+			if err := r.fill((*name)[got:], filenameSpan); err != nil {
+				*name = (*name)[:r.off-start]
+				return err
+			}
 		}
 	}
 	if f.Has(HasPayload) {
