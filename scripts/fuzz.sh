@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Fuzzes the wire codec's targets in fuzz/.
+#
+#   scripts/fuzz.sh TARGET DURATION   fuzz one target, e.g. scripts/fuzz.sh FuzzParseRequest 30s
+#   scripts/fuzz.sh all DURATION      fuzz every target in fuzz/, one after the other
+#
+# DURATION is a go test -fuzztime value: 30s, 5m, or 10000x for a number of runs. Go fuzzes one
+# target per run, hence one run per target. A failing input is written to
+# fuzz/testdata/fuzz/TARGET/ and the script stops with go test's status.
+#
+# FUZZ_MINIMIZE_TIME (default 5s) bounds the minimizing of each new input: Go's own default of
+# 60s stalls a short run on the first inputs it finds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+usage() {
+	echo "usage: $0 TARGET|all DURATION" >&2
+	echo "targets:" >&2
+	list_targets | sed 's/^/  /' >&2 || true
+	exit 2
+}
+
+list_targets() {
+	go test ./fuzz -list '^Fuzz' | grep '^Fuzz' || true
+}
+
+fuzz_one() {
+	echo "== $1 for $2" >&2
+	go test ./fuzz -run '^$' -fuzz "^$1\$" -fuzztime "$2" -fuzzminimizetime "${FUZZ_MINIMIZE_TIME:-5s}"
+}
+
+[[ $# -eq 2 ]] || usage
+target=$1 duration=$2
+[[ $duration =~ ^[0-9]+(x|ns|us|µs|ms|s|m|h)$|^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$ ]] || usage
+
+if [[ $target == all ]]; then
+	targets=$(list_targets)
+	if [[ -z $targets ]]; then
+		echo "$0: no fuzz target found in fuzz/" >&2
+		exit 1
+	fi
+	for t in $targets; do
+		fuzz_one "$t" "$duration"
+	done
+	exit 0
+fi
+
+[[ $target =~ ^Fuzz[A-Za-z0-9_]*$ ]] || usage
+if ! list_targets | grep -qx "$target"; then
+	echo "$0: no fuzz target $target in fuzz/" >&2
+	usage
+fi
+fuzz_one "$target" "$duration"
