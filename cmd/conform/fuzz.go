@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fbpkit/fbp/conformance/netfuzz"
+)
+
+// FuzzSchema names the layout of `conform fuzz -format json`.
+const FuzzSchema = "fbp-conform-fuzz/1"
+
+type fuzzOptions struct {
+	testerFlags
+	cfg         netfuzz.Config
+	outDir      string
+	allowRemote bool
+}
+
+func parseFuzzFlags(args []string, stderr io.Writer) (*fuzzOptions, error) {
+	o := &fuzzOptions{testerFlags: testerFlags{name: "fuzz"}}
+	fs := flag.NewFlagSet("conform fuzz", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: conform fuzz [-addr host:port] [-duration D] [-max-inputs N] [-seed N] [flags]\n\n"+
+			"Sends mutated requests to the server, judges every answer against SPEC.md and probes the\n"+
+			"server after each input for crashes and hangs. Every finding is minimized and saved as a\n"+
+			"reproducer (raw bytes, a `go test fuzz v1` corpus file, finding.json for `conform replay`).\n"+
+			"Exit status: 0 no finding, 1 a finding, 2 usage error, 3 server unreachable.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	o.register(fs, true, netfuzz.DefaultTimeout)
+	c := &o.cfg
+	fs.DurationVar(&c.Duration, "duration", netfuzz.DefaultDuration, "how long to send inputs at most (minimizing comes on top)")
+	fs.IntVar(&c.MaxInputs, "max-inputs", netfuzz.DefaultMaxInputs, "how many inputs to send at most")
+	fs.IntVar(&c.MaxFindings, "max-findings", netfuzz.DefaultMaxFindings, "stop after this many distinct findings")
+	fs.IntVar(&c.ShrinkTries, "shrink-tries", netfuzz.DefaultShrinkTries, "attempts to minimize each finding at most")
+	fs.DurationVar(&c.ShrinkTime, "shrink-time", netfuzz.DefaultShrinkTime, "how long minimizing each finding may take")
+	fs.StringVar(&o.outDir, "out", "", "`folder` for the reproducers, one folder per finding (default ./conform-fuzz-SEED)")
+	fs.BoolVar(&o.allowRemote, "allow-remote", false, "fuzz a server that is not on a loopback address (one you own)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %q", pos)
+	}
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	if c.Duration <= 0 || c.MaxInputs <= 0 || c.MaxFindings <= 0 || c.ShrinkTries <= 0 || c.ShrinkTime <= 0 {
+		return nil, errors.New("-duration, -max-inputs, -max-findings, -shrink-tries and -shrink-time must be positive")
+	}
+	c.Timeout, c.AllowRemote = o.timeout, o.allowRemote
+	return o, nil
+}
+
+// fuzzReport is what `conform fuzz` reports: the fuzzer's result, and under -exec how the
+// server process ended at each crash or hang.
+type fuzzReport struct {
+	Schema  string `json:"schema"`
+	BuiltIn bool   `json:"built_in,omitempty"`
+	*netfuzz.Result
+	Interrupted bool `json:"interrupted,omitempty"`
+	// Processes maps a crash's or hang's finding ID to what the -exec process had done.
+	Processes map[string]string `json:"processes,omitempty"`
+}
+
+func (r *fuzzReport) writeText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "seed %d\n", r.Seed)
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+	if err := r.Result.WriteText(w); err != nil {
+		return err
+	}
+	b.Reset()
+	if len(r.Processes) > 0 {
+		b.WriteString("\nthe server process (-exec) at each crash or hang:\n")
+		for _, fd := range r.Findings {
+			if p, ok := r.Processes[fd.ID]; ok {
+				fmt.Fprintf(&b, "  %s: %s\n", fd.ID, p)
+			}
+		}
+	}
+	if r.Interrupted {
+		b.WriteString("interrupted: the run is incomplete\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (r *fuzzReport) verdict() string {
+	var b strings.Builder
+	for _, fd := range r.Findings {
+		fmt.Fprintf(&b, "conform fuzz: FINDING %s: %s, %s (%s)\n", fd.ID, fd.Kind, fd.Requirement, fd.Code)
+		if fd.Replay != "" {
+			fmt.Fprintf(&b, "conform fuzz:   replay: %s\n", fd.Replay)
+		}
+	}
+	switch {
+	case r.Interrupted:
+		b.WriteString("conform fuzz: interrupted\n")
+	case len(r.Findings) == 0:
+		fmt.Fprintf(&b, "conform fuzz: PASS: %d inputs, no finding\n", r.Inputs)
+	default:
+		fmt.Fprintf(&b, "conform fuzz: %d findings in %d inputs; reproducers under %s\n", len(r.Findings), r.Inputs, r.OutDir)
+	}
+	return b.String()
+}
+
+// restartLog remembers what the -exec process had done each time the fuzzer restarted it, so
+// that a crash or hang can be told apart: an exit status and last words, or a live process
+// that does not answer.
+type restartLog struct {
+	mu      sync.Mutex
+	start   time.Time
+	entries []restartEntry
+}
+
+type restartEntry struct {
+	at     time.Duration // since the run's start
+	detail string
+}
+
+func (l *restartLog) restart(p *process) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		p.settle()
+		detail := p.describe()
+		l.mu.Lock()
+		l.entries = append(l.entries, restartEntry{at: time.Since(l.start), detail: detail})
+		l.mu.Unlock()
+		return "", p.restart(ctx)
+	}
+}
+
+// attribute maps each crash or hang to the process state at the first restart after it was
+// found: the restart that found the process dead or deaf after that input.
+func (l *restartLog) attribute(findings []*netfuzz.Finding) map[string]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]string{}
+	for _, fd := range findings {
+		if fd.Kind != netfuzz.KindCrash && fd.Kind != netfuzz.KindHang {
+			continue
+		}
+		for _, e := range l.entries {
+			if e.at >= fd.TimeToFind {
+				out[fd.ID] = e.detail
+				break
+			}
+		}
+	}
+	return out
+}
+
+func runFuzz(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseFuzzFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitPass
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "conform fuzz: %v\n", err)
+		return exitUsage
+	}
+	if o.seed == 0 {
+		o.seed = drawSeed()
+	}
+	fmt.Fprintf(stderr, "conform fuzz: seed %d\n", o.seed)
+	tgt, err := startTarget(ctx, &o.testerFlags, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "conform fuzz: %v\n", err)
+		return exitUnreachable
+	}
+	defer tgt.close()
+
+	cfg := o.cfg
+	cfg.Addr, cfg.Seed, cfg.OutDir = tgt.addr, o.seed, o.outDir
+	if cfg.OutDir == "" {
+		cfg.OutDir = fmt.Sprintf("conform-fuzz-%d", o.seed)
+	}
+	if o.verbose {
+		cfg.Log = stderr
+	}
+	restarts := &restartLog{start: time.Now()}
+	if tgt.proc != nil {
+		cfg.Restart = restarts.restart(tgt.proc)
+	}
+	res, err := netfuzz.Run(ctx, cfg)
+	interrupted := err != nil && ctx.Err() != nil
+	switch {
+	case errors.Is(err, netfuzz.ErrConfig):
+		fmt.Fprintf(stderr, "conform fuzz: %v\n", err)
+		return exitUsage
+	case errors.Is(err, netfuzz.ErrUnreachable) && !interrupted:
+		fmt.Fprintf(stderr, "conform fuzz: %v\n", err)
+		return exitUnreachable
+	case err != nil && !interrupted:
+		fmt.Fprintf(stderr, "conform fuzz: %v\n", err)
+		return exitFail
+	case res == nil:
+		fmt.Fprintln(stderr, "conform fuzz: interrupted before the first input")
+		return exitFail
+	}
+	for _, fd := range res.Findings {
+		// The saved finding.json names the address of this run; the command printed here is
+		// the one that works: without it for the built-in server, with the -exec command.
+		if fd.Files != nil {
+			fd.Replay = tgt.replayCommand(fd.Files.Finding, &o.testerFlags)
+		}
+	}
+	rep := &fuzzReport{Schema: FuzzSchema, BuiltIn: tgt.builtIn, Result: res, Interrupted: interrupted}
+	if tgt.proc != nil {
+		rep.Processes = restarts.attribute(res.Findings)
+		if n := len(res.Findings); n > 0 {
+			// A crash the run ended on was followed by no restart: the process tells now.
+			last := res.Findings[n-1]
+			crashed := last.Kind == netfuzz.KindCrash || last.Kind == netfuzz.KindHang
+			if note := tgt.crashNote(); note != "" && crashed && rep.Processes[last.ID] == "" {
+				rep.Processes[last.ID] = note
+			}
+		}
+	}
+	if err := writeReport(&o.testerFlags, stdout, stderr, rep.writeText, rep, rep.verdict()); err != nil {
+		fmt.Fprintf(stderr, "conform fuzz: writing the report: %v\n", err)
+		return exitFail
+	}
+	if res.Found() || interrupted {
+		return exitFail
+	}
+	return exitPass
+}

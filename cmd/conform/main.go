@@ -1,0 +1,341 @@
+// Command conform tests an FBP server against SPEC.md and says where it breaks the protocol,
+// with the bytes to prove it.
+//
+//	conform                      # test the built-in reference server, started in-process
+//	conform -addr host:1234      # test your server
+//	conform -list                # print the catalog
+//	conform model [-addr host:port] [-seed N]    # model-based random testing
+//	conform fuzz [-addr host:port] [-duration D] # network fuzzing
+//	conform replay FILE [-addr host:port]        # re-run a saved failure or finding
+//
+// Exit status: 0 every selected MUST case passed (and SHOULD under -strict); 1 a failure;
+// 2 a usage error or a selection that matched no case; 3 the server could not be reached at
+// the start. The subcommands exit alike: 0 nothing found, 1 a failure or finding, 2 usage,
+// 3 unreachable.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/fbpkit/fbp/conformance"
+	"github.com/fbpkit/fbp/ref/server"
+)
+
+// Exit codes.
+const (
+	exitPass        = 0
+	exitFail        = 1
+	exitUsage       = 2
+	exitUnreachable = 3
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first interrupt, a second one ends the process the usual way.
+		<-ctx.Done()
+		stop()
+	}()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type options struct {
+	cfg       conformance.Config
+	list      bool
+	format    string
+	out       string
+	baseline  string
+	runRe     string
+	skipRe    string
+	execCmd   string
+	largeSize string
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("conform", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: conform [-addr host:port] [flags]\n"+
+			"       conform model [-addr host:port] [-seed N] [flags]   random sequences checked against a model\n"+
+			"       conform fuzz [-addr host:port] [-duration D] [flags] mutated requests, with crash and hang detection\n"+
+			"       conform replay FILE [-addr host:port] [flags]      re-run a model replay file or a fuzz finding\n\n"+
+			"Tests an FBP server against SPEC.md. Without -addr it tests the built-in reference server.\n"+
+			"Exit status: 0 pass, 1 a failure, 2 usage error or no case selected, 3 server unreachable.\n"+
+			"See conform model -h, conform fuzz -h and conform replay -h for theirs.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	c := &o.cfg
+	fs.StringVar(&c.Addr, "addr", "", "`host:port` of the server under test (default: start the built-in reference server)")
+	fs.StringVar(&o.runRe, "run", "", "run only the cases whose ID matches `regexp`")
+	fs.StringVar(&o.skipRe, "skip", "", "leave out the cases whose ID matches `regexp`")
+	fs.BoolVar(&o.list, "list", false, "print the catalog (ID, level, requirements, description) and run nothing")
+	fs.BoolVar(&c.Strict, "strict", false, "SHOULD failures fail the run")
+	fs.DurationVar(&c.Timeout, "timeout", 5*time.Second, "deadline of every connect, read and write")
+	fs.DurationVar(&c.Grace, "grace", 50*time.Millisecond, "how long to watch for bytes after a response's end")
+	fs.IntVar(&c.Parallel, "parallel", 4, "cases run at once (cases sending bad input always run alone)")
+	fs.StringVar(&o.format, "format", "text", "report format: text, json or junit")
+	fs.StringVar(&o.out, "o", "", "write the report to `file` (a summary still goes to stderr)")
+	fs.BoolVar(&c.Verbose, "v", false, "show the bytes of passing cases too")
+	fs.StringVar(&o.baseline, "baseline", "", "`file` of case IDs known to fail, one per line: not counted; a pass is reported")
+	fs.BoolVar(&c.Keep, "keep", false, "leave the files the cases stored on the server")
+	fs.StringVar(&c.Dialect, "dialect", "canonical", "status mapping: canonical, seed003, or auto (fingerprint and report it)")
+	fs.StringVar(&o.largeSize, "large-size", "8MiB", "size of the backup/large case's file (e.g. 64MiB, 1GiB; at most 4GiB-1)")
+	fs.BoolVar(&c.SkipLarge, "skip-large", false, "leave out the backup/large case")
+	fs.IntVar(&c.Clients, "clients", 8, "clients of the concurrency cases")
+	fs.DurationVar(&c.Stall, "stall", 300*time.Millisecond, "how long the stalled-client case stalls at least")
+	fs.DurationVar(&c.StallCutoff, "stall-cutoff", 0, "run transport/stall-cut-off: the server must drop a stalled client within this `duration`")
+	fs.StringVar(&c.Root, "root", "", "the server's storage `folder`, when local: check it for escaped files and upload leftovers")
+	fs.StringVar(&o.execCmd, "exec", "", "`command` that starts the server under test on -addr; restarted after a crash")
+	fs.BoolVar(&c.ContinueAfterCrash, "continue", false, "after the server stops answering, run the remaining cases when it answers again (default: stop)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	var err error
+	if o.runRe != "" {
+		if c.Run, err = regexp.Compile(o.runRe); err != nil {
+			return nil, fmt.Errorf("-run: %w", err)
+		}
+	}
+	if o.skipRe != "" {
+		if c.Skip, err = regexp.Compile(o.skipRe); err != nil {
+			return nil, fmt.Errorf("-skip: %w", err)
+		}
+	}
+	switch o.format {
+	case "text", "json", "junit":
+	default:
+		return nil, fmt.Errorf("-format %q: want text, json or junit", o.format)
+	}
+	if c.LargeSize, err = parseSize(o.largeSize); err != nil {
+		return nil, fmt.Errorf("-large-size: %w", err)
+	}
+	if c.Dialect != "auto" && conformance.DialectByName(c.Dialect) == nil {
+		return nil, fmt.Errorf("-dialect %q: want canonical, seed003 or auto", c.Dialect)
+	}
+	if o.execCmd != "" {
+		if c.Addr == "" {
+			return nil, errors.New("-exec needs -addr: the address the command's server listens on")
+		}
+		c.Exec = strings.Fields(o.execCmd)
+	}
+	if c.Timeout <= 0 || c.Grace <= 0 || c.Parallel <= 0 || c.Clients <= 0 || c.Stall <= 0 {
+		return nil, errors.New("-timeout, -grace, -stall, -parallel and -clients must be positive")
+	}
+	if o.baseline != "" {
+		if c.Baseline, err = readBaseline(o.baseline); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// parseSize reads a byte count with an optional unit: 1048576, 64KiB, 8MiB, 1GiB (K, M, G alike).
+func parseSize(s string) (int64, error) {
+	num := strings.TrimRight(s, "KMGiB")
+	unit := strings.TrimSuffix(strings.TrimSuffix(s[len(num):], "B"), "i")
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a positive size", s)
+	}
+	shift := map[string]uint{"": 0, "K": 10, "M": 20, "G": 30}
+	sh, ok := shift[unit]
+	if !ok {
+		return 0, fmt.Errorf("%q: unknown unit", s)
+	}
+	if n > (1<<32-1)>>sh {
+		return 0, fmt.Errorf("%q does not fit the 4-byte size field", s)
+	}
+	return n << sh, nil
+}
+
+// readBaseline reads case IDs, one per line; # starts a comment.
+func readBaseline(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("-baseline: %w", err)
+	}
+	var ids []string
+	for line := range strings.SplitSeq(string(b), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		if line = strings.TrimSpace(line); line != "" {
+			ids = append(ids, line)
+		}
+	}
+	return ids, nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == ""
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "model":
+			return runModel(ctx, args[1:], stdout, stderr)
+		case "fuzz":
+			return runFuzz(ctx, args[1:], stdout, stderr)
+		case "replay":
+			return runReplay(ctx, args[1:], stdout, stderr)
+		}
+	}
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitPass
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "conform: %v\n", err)
+		return exitUsage
+	}
+	cases := conformance.Select(&o.cfg)
+	if len(cases) == 0 {
+		fmt.Fprintf(stderr, "conform: -run %q -skip %q matched no case (see conform -list)\n", o.runRe, o.skipRe)
+		return exitUsage
+	}
+	if o.list {
+		printCatalog(stdout, cases)
+		return exitPass
+	}
+
+	if o.cfg.Addr == "" {
+		addr, root, stop, err := startReference()
+		if err != nil {
+			fmt.Fprintf(stderr, "conform: starting the built-in reference server: %v\n", err)
+			return exitUnreachable
+		}
+		defer stop()
+		o.cfg.Addr = addr
+		if o.cfg.Root == "" {
+			o.cfg.Root = root
+		}
+		fmt.Fprintf(stderr, "conform: no -addr given: testing the built-in reference server on %s (storage %s)\n", addr, root)
+	}
+	if o.cfg.Exec != nil {
+		o.cfg.ExecLog = stderr
+	}
+
+	var dst io.Writer = stdout
+	var file *os.File
+	if o.out != "" {
+		if file, err = os.Create(o.out); err != nil {
+			fmt.Fprintf(stderr, "conform: %v\n", err)
+			return exitUsage
+		}
+		defer file.Close()
+		dst = file
+	}
+	live := o.format == "text" && o.out == ""
+	color := live && isTerminal(stdout)
+	var rep conformance.Report
+	if live {
+		o.cfg.Progress = func(res conformance.Result) {
+			fmt.Fprintln(stdout, rep.Line(&res, color))
+		}
+		rep.Strict = o.cfg.Strict
+	}
+	result, err := conformance.Run(ctx, o.cfg)
+	var ue *conformance.UnreachableError
+	var use *conformance.UsageError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "conform: %v\n", err)
+		return exitUnreachable
+	case errors.As(err, &use), errors.Is(err, conformance.ErrNoCases):
+		fmt.Fprintf(stderr, "conform: %v\n", err)
+		return exitUsage
+	case err != nil:
+		fmt.Fprintf(stderr, "conform: %v\n", err)
+		return exitFail
+	}
+	rep = result
+
+	topts := conformance.TextOptions{Color: color, Verbose: o.cfg.Verbose}
+	switch {
+	case live:
+		err = rep.WriteTextEnd(stdout, topts)
+	case o.format == "text":
+		err = rep.WriteText(dst, topts)
+	case o.format == "json":
+		err = rep.WriteJSON(dst)
+	case o.format == "junit":
+		err = rep.WriteJUnit(dst)
+	}
+	if err == nil && file != nil {
+		err = file.Close()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "conform: writing the report: %v\n", err)
+		return exitFail
+	}
+	if !live {
+		// The report went to a file or is a document: the terminal still gets the verdict.
+		for i := range rep.Results {
+			if res := &rep.Results[i]; res.Status == conformance.Fail || res.Status == conformance.Fixed {
+				fmt.Fprintln(stderr, rep.Line(res, isTerminal(stderr)))
+			}
+		}
+		fmt.Fprint(stderr, rep.SummaryText())
+	}
+	if rep.Interrupted {
+		fmt.Fprintln(stderr, "conform: interrupted; the report covers the cases that ran")
+	}
+	if !rep.OK() {
+		return exitFail
+	}
+	return exitPass
+}
+
+func printCatalog(w io.Writer, cases []*conformance.Case) {
+	counts := map[conformance.Level]int{}
+	for _, c := range cases {
+		counts[c.Level]++
+		fmt.Fprintf(w, "%-46s %-6s %-18s %s\n", c.ID, c.Level, strings.Join(c.Reqs, ","), c.Desc)
+	}
+	fmt.Fprintf(w, "\n%d cases: %d MUST, %d SHOULD, %d INFO\n", len(cases),
+		counts[conformance.Must], counts[conformance.Should], counts[conformance.Info])
+}
+
+// startReference starts the reference server on a loopback port with a fresh storage folder.
+func startReference() (addr, root string, stop func(), err error) {
+	root, err = os.MkdirTemp("", "fbp-conform-")
+	if err != nil {
+		return "", "", nil, err
+	}
+	srv, err := server.New(server.Config{Root: root})
+	if err != nil {
+		os.RemoveAll(root)
+		return "", "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		os.RemoveAll(root)
+		return "", "", nil, err
+	}
+	go srv.Serve(ln)
+	stop = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		os.RemoveAll(root)
+	}
+	return ln.Addr().String(), root, stop, nil
+}

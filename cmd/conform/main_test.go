@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fbpkit/fbp/conformance"
+)
+
+// conform runs the command with args and returns its exit code and output.
+func conform(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// fast are flags that keep runs short on loopback.
+var fast = []string{"-timeout", "1s", "-grace", "20ms", "-stall", "50ms"}
+
+// errorServer answers every connection with a bare 1003 and closes it: a server that fails
+// nearly every case.
+func errorServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(2 * time.Second))
+				var b [6]byte
+				if _, err := io.ReadFull(c, b[:]); err == nil {
+					c.Write([]byte{1, 0xeb, 0x03})
+				}
+			})
+		}
+	})
+	return ln.Addr().String()
+}
+
+func closedAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func TestBuiltInServerPassesExit0(t *testing.T) {
+	code, out, errs := conform(t, append(fast, "-run", `^(backup/new|list/empty-user-1002|security/unknown-op)$`)...)
+	if code != exitPass {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(errs, "testing the built-in reference server on 127.0.0.1:") {
+		t.Errorf("stderr does not say which server it tests: %q", errs)
+	}
+	for _, want := range []string{"PASS  backup/new", "PASS  list/empty-user-1002", "MUST      3 passed,   0 failed", "PASS: every selected MUST case passed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestFailingServerExit1(t *testing.T) {
+	code, out, _ := conform(t, append(fast, "-addr", errorServer(t), "-run", `^(backup/new|restore/missing-1001)$`)...)
+	if code != exitFail {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if !strings.Contains(out, "FAIL  backup/new") || !strings.Contains(out, "expected: 212 (backup-ok)") {
+		t.Errorf("stdout:\n%s", out)
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	for _, args := range [][]string{
+		{"-no-such-flag"},
+		{"-run", "nomatch-at-all"},
+		{"-run", "("},
+		{"-format", "xml"},
+		{"-dialect", "klingon"},
+		{"-large-size", "5GiB"},
+		{"-exec", "true"},
+		{"-parallel", "0"},
+		{"extra-argument"},
+	} {
+		code, _, errs := conform(t, args...)
+		if code != exitUsage || errs == "" {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errs)
+		}
+	}
+	_, _, errs := conform(t, "-run", "nomatch-at-all")
+	if !strings.Contains(errs, "matched no case") {
+		t.Errorf("no-match message: %q", errs)
+	}
+}
+
+func TestUnreachableExit3(t *testing.T) {
+	addr := closedAddr(t)
+	code, _, errs := conform(t, "-addr", addr, "-timeout", "1s")
+	if code != exitUnreachable || !strings.Contains(errs, "cannot reach "+addr) {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+}
+
+func TestListPrintsCatalogAndRunsNothing(t *testing.T) {
+	// A closed address proves nothing is contacted.
+	code, out, _ := conform(t, "-list", "-addr", closedAddr(t))
+	if code != exitPass {
+		t.Fatalf("exit %d", code)
+	}
+	for _, c := range conformance.Catalog() {
+		line := c.ID + strings.Repeat(" ", max(1, 47-len(c.ID))) + c.Level.String()
+		if !strings.Contains(out, line) {
+			t.Errorf("-list lacks %q", line)
+		}
+	}
+	if !strings.Contains(out, "R-4.4") || !strings.Contains(out, " cases: ") {
+		t.Errorf("-list lacks requirements or the count:\n%s", out)
+	}
+	_, out, _ = conform(t, "-list", "-run", "^list/", "-skip", "name-format")
+	if strings.Contains(out, "backup/new") || strings.Contains(out, "list/name-format") || !strings.Contains(out, "list/empty-user-1002") {
+		t.Errorf("-list ignores -run/-skip:\n%s", out)
+	}
+}
+
+func TestJSONReportToFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "report.json")
+	code, out, errs := conform(t, append(fast, "-addr", errorServer(t), "-run", `^(backup/new|list/empty-user-1002)$`, "-format", "json", "-o", path)...)
+	if code != exitFail || out != "" {
+		t.Fatalf("exit %d, stdout %q", code, out)
+	}
+	if !strings.Contains(errs, "FAIL  backup/new") || !strings.Contains(errs, "MUST ") {
+		t.Errorf("stderr lacks the summary: %q", errs)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep conformance.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Schema != conformance.ReportSchema || len(rep.Results) != 2 || rep.Result("backup/new").Status != conformance.Fail {
+		t.Fatalf("report: %+v", rep)
+	}
+}
+
+func TestJUnitReportOnStdout(t *testing.T) {
+	code, out, _ := conform(t, append(fast, "-run", `^(backup/new|list/empty-user-1002)$`, "-format", "junit")...)
+	if code != exitPass {
+		t.Fatalf("exit %d", code)
+	}
+	var doc struct {
+		Tests  int `xml:"tests,attr"`
+		Suites []struct {
+			Name  string `xml:"name,attr"`
+			Cases []struct {
+				Name string `xml:"name,attr"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if doc.Tests != 2 || len(doc.Suites) != 2 || doc.Suites[0].Name != "backup" || doc.Suites[0].Cases[0].Name != "backup/new" {
+		t.Fatalf("junit: %+v", doc)
+	}
+}
+
+func TestBaselineFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "baseline")
+	os.WriteFile(path, []byte("# known failures\nbackup/new\nrestore/missing-1001 # 1003 instead\n"), 0o644)
+	addr := errorServer(t)
+	code, out, _ := conform(t, append(fast, "-addr", addr, "-run", `^(backup/new|restore/missing-1001)$`, "-baseline", path)...)
+	if code != exitPass || !strings.Contains(out, "KNOWN backup/new") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	_, _, errs := conform(t, "-baseline", filepath.Join(t.TempDir(), "missing"))
+	if !strings.Contains(errs, "-baseline") {
+		t.Errorf("missing baseline file: %q", errs)
+	}
+}
+
+func TestInterruptedRunWritesReport(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	path := filepath.Join(t.TempDir(), "report.json")
+	go func() {
+		// Cancel as soon as the report's run is under way, as Ctrl-C does.
+		time.Sleep(300 * time.Millisecond)
+		cancel()
+	}()
+	var out, errb bytes.Buffer
+	code := run(ctx, append(fast, "-format", "json", "-o", path, "-parallel", "1"), &out, &errb)
+	if code != exitFail {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep conformance.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Interrupted || rep.Summary.Must.NotRun == 0 || !strings.Contains(errb.String(), "interrupted") {
+		t.Fatalf("interrupted %v, not run %d, stderr %q", rep.Interrupted, rep.Summary.Must.NotRun, errb.String())
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"1048576": 1 << 20, "64KiB": 64 << 10, "8MiB": 8 << 20, "8M": 8 << 20, "1GiB": 1 << 30, "3G": 3 << 30} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0", "-1", "4GiB", "12TB", "MiB", "1.5MiB"} {
+		if _, err := parseSize(in); err == nil {
+			t.Errorf("parseSize(%q) accepted", in)
+		}
+	}
+}
+
+func TestVerboseShowsBytesOfPassingCases(t *testing.T) {
+	_, quiet, _ := conform(t, append(fast, "-run", `^list/empty-user-1002$`)...)
+	code, loud, _ := conform(t, append(fast, "-run", `^list/empty-user-1002$`, "-v")...)
+	if code != exitPass || strings.Contains(quiet, "received 3 bytes") || !strings.Contains(loud, "received 3 bytes:") ||
+		!strings.Contains(loud, "00000000  01 ea 03") {
+		t.Fatalf("exit %d\nquiet:\n%s\nverbose:\n%s", code, quiet, loud)
+	}
+}

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/fbpkit/fbp/conformance/model"
+)
+
+// ModelSchema names the layout of `conform model -format json`.
+const ModelSchema = "fbp-conform-model/1"
+
+type modelOptions struct {
+	testerFlags
+	cfg        model.Config
+	maxPayload string
+	replayOut  string
+	html       string
+}
+
+func parseModelFlags(args []string, stderr io.Writer) (*modelOptions, error) {
+	o := &modelOptions{testerFlags: testerFlags{name: "model"}}
+	fs := flag.NewFlagSet("conform model", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: conform model [-addr host:port] [-seed N] [flags]\n\n"+
+			"Runs random sequences of requests against the server and checks every response against a\n"+
+			"model of what the server must hold. A failing sequence is shrunk to a minimal one, printed\n"+
+			"as a script and saved as a replay file for `conform replay`.\n"+
+			"Exit status: 0 no failure, 1 a failure, 2 usage error, 3 server unreachable.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	o.register(fs, true, model.DefaultTimeout)
+	c := &o.cfg
+	fs.IntVar(&c.Steps, "steps", model.DefaultSteps, "length of the longest sequence (concurrent: of each client's)")
+	fs.IntVar(&c.Runs, "runs", model.DefaultRuns, "sequences (concurrent: rounds) to try at most")
+	fs.IntVar(&c.Users, "users", model.DefaultUsers, fmt.Sprintf("users a sequence uses (1 to %d)", model.MaxUsers))
+	fs.IntVar(&c.Names, "names", model.DefaultNames, fmt.Sprintf("filenames a sequence uses (1 to %d): few make overwrites likely", model.MaxNames))
+	fs.StringVar(&o.maxPayload, "max-payload", "64KiB", "largest BACKUP payload sent (e.g. 4096, 64KiB, 1MiB; at most 1GiB)")
+	fs.BoolVar(&c.Concurrent, "concurrent", false, "run clients at once on shared files and check each round for linearizability")
+	fs.IntVar(&c.Clients, "clients", model.DefaultClients, "clients of a concurrent round")
+	fs.DurationVar(&c.ShrinkTime, "shrink-time", model.DefaultShrinkTime, "how long shrinking a failure may take")
+	fs.StringVar(&o.replayOut, "replay-out", "", "`file` the replay of a failure is saved to (default ./conform-model-SEED.json)")
+	fs.StringVar(&o.html, "html", "", "`file` for the visualization of a concurrent failure's history (HTML)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %q", pos)
+	}
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	size, err := parseSize(o.maxPayload)
+	if err != nil || size > model.MaxPayloadLimit {
+		return nil, fmt.Errorf("-max-payload %q: want 1 to %d bytes", o.maxPayload, model.MaxPayloadLimit)
+	}
+	c.MaxPayload = int(size)
+	switch {
+	case c.Steps < 1 || c.Runs < 1 || c.Clients < 1:
+		return nil, errors.New("-steps, -runs and -clients must be positive")
+	case c.Users < 1 || c.Users > model.MaxUsers:
+		return nil, fmt.Errorf("-users %d: want 1 to %d", c.Users, model.MaxUsers)
+	case c.Names < 1 || c.Names > model.MaxNames:
+		return nil, fmt.Errorf("-names %d: want 1 to %d", c.Names, model.MaxNames)
+	case c.ShrinkTime <= 0:
+		return nil, errors.New("-shrink-time must be positive")
+	case o.html != "" && !c.Concurrent:
+		return nil, errors.New("-html needs -concurrent: only a concurrent failure has a history to draw")
+	}
+	c.Timeout = o.timeout
+	return o, nil
+}
+
+// modelReport is what `conform model` reports, as JSON and as text.
+type modelReport struct {
+	Schema      string        `json:"schema"`
+	Target      string        `json:"target"`
+	BuiltIn     bool          `json:"built_in,omitempty"`
+	Seed        int64         `json:"seed"`
+	Mode        string        `json:"mode"`
+	Config      modelSettings `json:"config"`
+	Sequences   int           `json:"sequences"` // sequences (concurrent: rounds) run before shrinking
+	Requests    int           `json:"requests"`
+	ShrinkRuns  int           `json:"shrink_runs"`
+	Elapsed     time.Duration `json:"elapsed_ns"`
+	Interrupted bool          `json:"interrupted,omitempty"`
+	Failed      bool          `json:"failed"`
+	Failure     *failureDoc   `json:"failure,omitempty"`
+	// Crash says how the -exec server process ended during the run.
+	Crash string `json:"crash,omitempty"`
+}
+
+type modelSettings struct {
+	Steps      int `json:"steps"`
+	Runs       int `json:"runs"`
+	Users      int `json:"users"`
+	Names      int `json:"names"`
+	MaxPayload int `json:"max_payload"`
+	Clients    int `json:"clients,omitempty"`
+}
+
+type failureDoc struct {
+	FoundAfter    time.Duration `json:"found_after_ns"`
+	OriginalSteps int           `json:"original_steps"`
+	Step          int           `json:"step"` // 1-based, in Script
+	Requirement   string        `json:"requirement"`
+	Want          string        `json:"want,omitempty"`
+	Got           string        `json:"got,omitempty"`
+	Reason        string        `json:"reason"`
+	RawHex        string        `json:"raw_hex,omitempty"`
+	History       []string      `json:"history,omitempty"`
+	Script        []string      `json:"script"`
+	ScriptText    string        `json:"-"`
+	Detail        string        `json:"-"`
+	ReplayFile    string        `json:"replay_file,omitempty"`
+	ReplayError   string        `json:"replay_error,omitempty"`
+	ReplayCommand string        `json:"replay_command,omitempty"`
+	Visualization string        `json:"visualization,omitempty"`
+}
+
+func newFailureDoc(res *model.Result) *failureDoc {
+	f := res.Failure
+	d := &failureDoc{FoundAfter: res.FoundAfter, OriginalSteps: res.OriginalSteps, Step: f.Step + 1,
+		Requirement: f.Requirement, Want: f.Want, Got: f.Got, Reason: f.Reason, RawHex: fmt.Sprintf("%x", f.Raw),
+		History: f.History, ScriptText: model.FormatScript(res.Script), Detail: f.String()}
+	d.Script = strings.Split(strings.TrimSuffix(d.ScriptText, "\n"), "\n")
+	return d
+}
+
+func (r *modelReport) writeText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "seed %d\n", r.Seed)
+	c := r.Config
+	what := fmt.Sprintf("%d sequences", r.Sequences)
+	if r.Mode == model.ModeConcurrent {
+		what = fmt.Sprintf("%d rounds of %d clients", r.Sequences, c.Clients)
+	}
+	fmt.Fprintf(&b, "model %s: %s, %s of up to %d steps, %d requests in %v (%d users, %d names, payloads up to %d bytes)\n",
+		r.Mode, r.Target, what, c.Steps, r.Requests, r.Elapsed.Round(time.Millisecond), c.Users, c.Names, c.MaxPayload)
+	if r.Crash != "" {
+		fmt.Fprintf(&b, "the server crashed during the run: %s\n", r.Crash)
+	}
+	if f := r.Failure; f != nil {
+		fmt.Fprintf(&b, "\nFAIL [%s] %s\n", f.Requirement, f.Reason)
+		fmt.Fprintf(&b, "found after %v; shrunk from %d to %d steps in %d runs:\n\n", f.FoundAfter.Round(time.Millisecond),
+			f.OriginalSteps, len(f.Script), r.ShrinkRuns)
+		b.WriteString(f.ScriptText)
+		fmt.Fprintf(&b, "\n%s\n", strings.TrimRight(f.Detail, "\n"))
+		if f.Visualization != "" {
+			fmt.Fprintf(&b, "visualization: %s\n", f.Visualization)
+		}
+		if f.ReplayError != "" {
+			fmt.Fprintf(&b, "replay file NOT saved: %s\n", f.ReplayError)
+		} else {
+			fmt.Fprintf(&b, "replay file: %s\nreplay: %s\n", f.ReplayFile, f.ReplayCommand)
+		}
+	}
+	switch {
+	case r.Interrupted:
+		b.WriteString("interrupted: the run is incomplete\n")
+	case !r.Failed:
+		b.WriteString("PASS: no failure\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (r *modelReport) verdict() string {
+	switch {
+	case r.Failed:
+		s := fmt.Sprintf("conform model: FAIL [%s] %s: %d steps\n", r.Failure.Requirement, r.Failure.Reason, len(r.Failure.Script))
+		if r.Failure.ReplayFile != "" {
+			s += fmt.Sprintf("conform model: replay file %s; replay: %s\n", r.Failure.ReplayFile, r.Failure.ReplayCommand)
+		}
+		return s
+	case r.Interrupted:
+		return "conform model: interrupted\n"
+	}
+	return fmt.Sprintf("conform model: PASS: %d sequences, %d requests, no failure\n", r.Sequences, r.Requests)
+}
+
+func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseModelFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitPass
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "conform model: %v\n", err)
+		return exitUsage
+	}
+	if o.seed == 0 {
+		o.seed = drawSeed()
+	}
+	fmt.Fprintf(stderr, "conform model: seed %d\n", o.seed)
+	tgt, err := startTarget(ctx, &o.testerFlags, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "conform model: %v\n", err)
+		return exitUnreachable
+	}
+	defer tgt.close()
+
+	cfg := o.cfg
+	cfg.Addr, cfg.Seed = tgt.addr, o.seed
+	if o.verbose {
+		cfg.Log = stderr
+	}
+	var html *lazyFile
+	if o.html != "" {
+		html = &lazyFile{path: o.html}
+		cfg.Visualization = html
+	}
+	res, err := model.Run(ctx, cfg)
+	interrupted := err != nil && ctx.Err() != nil
+	switch {
+	case errors.Is(err, model.ErrConfig):
+		fmt.Fprintf(stderr, "conform model: %v\n", err)
+		return exitUsage
+	case err != nil && !interrupted:
+		fmt.Fprintf(stderr, "conform model: %v\n", err)
+		return exitFail
+	}
+
+	rep := &modelReport{Schema: ModelSchema, Target: tgt.addr, BuiltIn: tgt.builtIn, Seed: res.Seed,
+		Mode: model.ModeSequential, Sequences: res.Runs, Requests: res.Requests, ShrinkRuns: res.ShrinkRuns,
+		Elapsed: res.Elapsed, Interrupted: interrupted, Failed: res.Failed, Crash: tgt.crashNote(),
+		Config: modelSettings{Steps: cfg.Steps, Runs: cfg.Runs, Users: cfg.Users, Names: cfg.Names, MaxPayload: cfg.MaxPayload}}
+	if cfg.Concurrent {
+		rep.Mode, rep.Config.Clients = model.ModeConcurrent, cfg.Clients
+	}
+	htmlWritten := false
+	if html != nil {
+		if htmlWritten, err = html.Close(); err != nil {
+			fmt.Fprintf(stderr, "conform model: writing %s: %v\n", o.html, err)
+		}
+	}
+	if res.Failed {
+		rep.Failure = newFailureDoc(res)
+		if htmlWritten {
+			rep.Failure.Visualization = o.html
+		}
+		path := o.replayOut
+		if path == "" {
+			path = fmt.Sprintf("conform-model-%d.json", res.Seed)
+		}
+		if err := saveModelReplay(path, res.Replay); err != nil {
+			rep.Failure.ReplayError = err.Error()
+		} else {
+			rep.Failure.ReplayFile = path
+			rep.Failure.ReplayCommand = tgt.replayCommand(path, &o.testerFlags)
+		}
+	}
+	if err := writeReport(&o.testerFlags, stdout, stderr, rep.writeText, rep, rep.verdict()); err != nil {
+		fmt.Fprintf(stderr, "conform model: writing the report: %v\n", err)
+		return exitFail
+	}
+	if res.Failed || interrupted {
+		return exitFail
+	}
+	return exitPass
+}
+
+func saveModelReplay(path string, rf *model.ReplayFile) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := model.WriteReplay(f, rf); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,340 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fbpkit/fbp/conformance/model"
+	"github.com/fbpkit/fbp/conformance/netfuzz"
+)
+
+// ReplaySchema names the layout of `conform replay -format json`.
+const ReplaySchema = "fbp-conform-replay/1"
+
+// maxReplayFile bounds what replay reads of a file: a model replay holds steps, a finding one
+// input; neither holds a payload.
+const maxReplayFile = 16 << 20
+
+// corpusHeader starts a `go test fuzz v1` corpus file, as a fuzz reproducer saves one.
+const corpusHeader = "go test fuzz v1\n"
+
+func parseReplayFlags(args []string, stderr io.Writer) (*testerFlags, string, error) {
+	o := &testerFlags{name: "replay"}
+	fs := flag.NewFlagSet("conform replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: conform replay FILE [-addr host:port] [flags]\n\n"+
+			"Re-runs a saved failure: a model replay file (conform model), or a fuzz finding (its\n"+
+			"finding.json or folder, its input.bin, or its `go test fuzz v1` corpus file).\n"+
+			"Exit status: 0 it passes now, 1 it still fails, 2 usage error or unreadable FILE,\n"+
+			"3 server unreachable.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	o.register(fs, false, model.DefaultTimeout)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(pos) != 1 {
+		return nil, "", fmt.Errorf("want one FILE to replay, got %d arguments", len(pos))
+	}
+	if err := o.check(); err != nil {
+		return nil, "", err
+	}
+	return o, pos[0], nil
+}
+
+// replayFile is a saved failure of either kind.
+type replayFile struct {
+	path  string
+	kind  string            // "model" or "fuzz"
+	model *model.ReplayFile // kind model
+	input netfuzz.Input     // kind fuzz
+	saved *savedFinding     // kind fuzz, from a finding.json: what was found
+}
+
+// savedFinding is what a finding.json says the input did when it was found.
+type savedFinding struct {
+	ID          string       `json:"id"`
+	Kind        netfuzz.Kind `json:"kind"`
+	Requirement string       `json:"requirement"`
+	Code        string       `json:"code"`
+	Detail      string       `json:"detail"`
+	Step        int          `json:"step"`
+}
+
+// loadReplayFile reads path and tells its kind: a JSON file by its schema (a model replay) or
+// its fields (a fuzz finding), a folder by the finding.json in it, a corpus file by its
+// header; any other file is a fuzz input's raw bytes.
+func loadReplayFile(path string) (*replayFile, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, "finding.json")
+	}
+	b, err := readAtMost(path, maxReplayFile)
+	if err != nil {
+		return nil, err
+	}
+	rf := &replayFile{path: path, kind: "fuzz"}
+	switch {
+	case strings.EqualFold(filepath.Ext(path), ".json"):
+		var probe struct {
+			Schema   string  `json:"schema"`
+			InputHex *string `json:"input_hex"`
+		}
+		if err := json.Unmarshal(b, &probe); err != nil {
+			return nil, fmt.Errorf("%s: not a replay file: %w", path, err)
+		}
+		switch {
+		case probe.Schema == model.ReplaySchema:
+			rf.kind = "model"
+			if rf.model, err = model.ReadReplay(bytes.NewReader(b)); err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+		case probe.Schema != "":
+			return nil, fmt.Errorf("%s: schema %q: want %q or a fuzz finding", path, probe.Schema, model.ReplaySchema)
+		case probe.InputHex != nil:
+			if rf.input, err = netfuzz.LoadInput(path); err != nil {
+				return nil, err
+			}
+			rf.saved = &savedFinding{}
+			if err := json.Unmarshal(b, rf.saved); err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+		default:
+			return nil, fmt.Errorf("%s: neither a model replay (schema %q) nor a fuzz finding (input_hex)", path, model.ReplaySchema)
+		}
+	case bytes.HasPrefix(b, []byte(corpusHeader)):
+		in, err := parseCorpusFile(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		rf.input = netfuzz.Input{Bytes: in, Delivery: netfuzz.Delivery{End: netfuzz.EndCloseWrite}, Origin: path}
+	default:
+		if rf.input, err = netfuzz.LoadInput(path); err != nil {
+			return nil, err
+		}
+	}
+	if rf.kind == "fuzz" && len(rf.input.Bytes) == 0 {
+		return nil, fmt.Errorf("%s: an empty input", path)
+	}
+	return rf, nil
+}
+
+// parseCorpusFile reads a `go test fuzz v1` file of one []byte value.
+func parseCorpusFile(b []byte) ([]byte, error) {
+	body := strings.TrimSpace(strings.TrimPrefix(string(b), corpusHeader))
+	lit, ok := strings.CutPrefix(body, "[]byte(")
+	if lit, ok2 := strings.CutSuffix(lit, ")"); ok && ok2 {
+		s, err := strconv.Unquote(lit)
+		if err != nil {
+			return nil, fmt.Errorf("corpus value: %w", err)
+		}
+		return []byte(s), nil
+	}
+	return nil, errors.New("a corpus file of one []byte value was expected")
+}
+
+func readAtMost(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is over %d bytes: not a replay file", path, limit)
+	}
+	return b, nil
+}
+
+// replayReport is what `conform replay` reports.
+type replayReport struct {
+	Schema     string        `json:"schema"`
+	File       string        `json:"file"`
+	Kind       string        `json:"kind"` // model or fuzz
+	Target     string        `json:"target"`
+	BuiltIn    bool          `json:"built_in,omitempty"`
+	Seed       int64         `json:"seed,omitempty"` // a model replay: the run that found it
+	StillFails bool          `json:"still_fails"`
+	Elapsed    time.Duration `json:"elapsed_ns"`
+	// Model: the steps as they ran now, and the failure, if any.
+	Mode     string      `json:"mode,omitempty"`
+	Requests int         `json:"requests,omitempty"`
+	Script   []string    `json:"script,omitempty"`
+	Failure  *failureDoc `json:"failure,omitempty"`
+	Was      string      `json:"was,omitempty"` // the failure when it was found: requirement and reason
+	// Fuzz: what the input did now, and what it did when it was found.
+	Input     string          `json:"input_hex,omitempty"`
+	Delivery  string          `json:"delivery,omitempty"`
+	Fuzz      *netfuzz.Replay `json:"fuzz,omitempty"`
+	Saved     *savedFinding   `json:"saved,omitempty"`
+	SameAsRun bool            `json:"same_as_saved,omitempty"`
+	Crash     string          `json:"crash,omitempty"`
+}
+
+func (r *replayReport) writeText(w io.Writer) error {
+	var b strings.Builder
+	switch r.Kind {
+	case "model":
+		fmt.Fprintf(&b, "replay of %s (model %s, seed %d) on %s: %d requests in %v\n", r.File, r.Mode, r.Seed, r.Target,
+			r.Requests, r.Elapsed.Round(time.Millisecond))
+		if r.Was != "" {
+			fmt.Fprintf(&b, "saved failure: %s\n", r.Was)
+		}
+		b.WriteString("\n")
+		if f := r.Failure; f != nil {
+			b.WriteString(f.ScriptText)
+			fmt.Fprintf(&b, "\n%s\n", strings.TrimRight(f.Detail, "\n"))
+		} else {
+			for _, l := range r.Script {
+				b.WriteString(l + "\n")
+			}
+		}
+	case "fuzz":
+		fmt.Fprintf(&b, "replay of %s (fuzz input, %d bytes, %s) on %s in %v\n", r.File, len(r.Input)/2, r.Delivery, r.Target,
+			r.Elapsed.Round(time.Millisecond))
+		if s := r.Saved; s != nil {
+			fmt.Fprintf(&b, "saved finding %s: %s, %s (%s): %s\n", s.ID, s.Kind, s.Requirement, s.Code, s.Detail)
+		}
+		fz := r.Fuzz
+		fmt.Fprintf(&b, "input: %s\nanswer (%d bytes, ended %s): %s\n", r.Input, len(fz.ResponseHex)/2, fz.ResponseEnd, fz.ResponseHex)
+		if fz.Health != "" {
+			fmt.Fprintf(&b, "health probe: %s", fz.Health)
+			if fz.HealthDetail != "" {
+				fmt.Fprintf(&b, " (%s)", fz.HealthDetail)
+			}
+			b.WriteString("\n")
+		}
+		if fz.Kind != "" {
+			fmt.Fprintf(&b, "\nFINDING %s, %s (%s): %s\n", fz.Kind, fz.Requirement, fz.Code, fz.Detail)
+			if r.Saved != nil {
+				if r.SameAsRun {
+					b.WriteString("the same finding as saved\n")
+				} else {
+					b.WriteString("a different finding than saved\n")
+				}
+			}
+		}
+	}
+	if r.Crash != "" {
+		fmt.Fprintf(&b, "the server crashed: %s\n", r.Crash)
+	}
+	if r.StillFails {
+		b.WriteString("STILL FAILS\n")
+	} else {
+		b.WriteString("PASS: the failure does not reproduce\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (r *replayReport) verdict() string {
+	if r.StillFails {
+		return fmt.Sprintf("conform replay: %s still fails\n", r.File)
+	}
+	return fmt.Sprintf("conform replay: %s passes\n", r.File)
+}
+
+func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, path, err := parseReplayFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitPass
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "conform replay: %v\n", err)
+		return exitUsage
+	}
+	rf, err := loadReplayFile(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "conform replay: %v\n", err)
+		return exitUsage
+	}
+	if rf.kind == "model" {
+		fmt.Fprintf(stderr, "conform replay: seed %d (the model run that found it)\n", rf.model.Seed)
+	}
+	tgt, err := startTarget(ctx, o, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "conform replay: %v\n", err)
+		return exitUnreachable
+	}
+	defer tgt.close()
+
+	rep := &replayReport{Schema: ReplaySchema, File: rf.path, Kind: rf.kind, Target: tgt.addr, BuiltIn: tgt.builtIn}
+	start := time.Now()
+	switch rf.kind {
+	case "model":
+		m := rf.model
+		rep.Seed, rep.Mode = m.Seed, m.Mode
+		if m.Requirement != "" || m.Reason != "" {
+			rep.Was = fmt.Sprintf("[%s] %s", m.Requirement, m.Reason)
+		}
+		res, err := model.Replay(ctx, tgt.addr, m, o.timeout)
+		if err != nil {
+			fmt.Fprintf(stderr, "conform replay: %v\n", err)
+			if errors.Is(err, model.ErrReplay) {
+				return exitUsage
+			}
+			return exitFail
+		}
+		rep.Requests, rep.StillFails = res.Requests, res.Failed
+		if res.Failed {
+			rep.Failure = newFailureDoc(res)
+			rep.Script = rep.Failure.Script
+		} else if script := model.FormatScript(res.Script); script != "" {
+			rep.Script = strings.Split(strings.TrimSuffix(script, "\n"), "\n")
+		}
+	case "fuzz":
+		rep.Input = fmt.Sprintf("%x", rf.input.Bytes)
+		rep.Delivery = rf.input.Delivery.String()
+		rep.Saved = rf.saved
+		got, err := netfuzz.ReplayInput(ctx, tgt.addr, rf.input, netfuzz.ReplayOptions{Timeout: o.timeout})
+		switch {
+		case errors.Is(err, netfuzz.ErrUnreachable):
+			fmt.Fprintf(stderr, "conform replay: %v\n", err)
+			return exitUnreachable
+		case errors.Is(err, netfuzz.ErrConfig):
+			fmt.Fprintf(stderr, "conform replay: %v\n", err)
+			return exitUsage
+		case err != nil:
+			fmt.Fprintf(stderr, "conform replay: %v\n", err)
+			return exitFail
+		}
+		rep.Fuzz, rep.StillFails = got, got.Kind != ""
+		if s := rf.saved; s != nil {
+			kind, req, code := got.Kind, got.Requirement, got.Code
+			if s.Step == 0 {
+				// Found by the health probe before any input: the probe fails here too, so the
+				// answer alone tells whether it is the same.
+				kind, req, code = got.AnswerKind, got.AnswerRequirement, got.AnswerCode
+			}
+			rep.SameAsRun = kind == s.Kind && req == s.Requirement && code == s.Code
+		}
+	}
+	rep.Elapsed = time.Since(start)
+	rep.Crash = tgt.crashNote()
+	if err := writeReport(o, stdout, stderr, rep.writeText, rep, rep.verdict()); err != nil {
+		fmt.Fprintf(stderr, "conform replay: %v\n", err)
+		return exitFail
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "conform replay: interrupted")
+		return exitFail
+	}
+	if rep.StillFails {
+		return exitFail
+	}
+	return exitPass
+}

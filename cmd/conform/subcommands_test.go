@@ -1,0 +1,153 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeFile writes content to a file of the test's own folder and returns its path.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// handReplay is a model replay file written by hand: a BACKUP and the RESTORE of it.
+const handReplay = `{"schema": "fbp-model-replay/1", "mode": "sequential", "seed": 1, "users": 1,
+ "steps": [{"user": "A", "op": "BACKUP", "name": "a", "payload": {"hex": "68690a"}},
+           {"user": "A", "op": "RESTORE", "name": "a"}]}`
+
+func TestHelpMentionsSubcommands(t *testing.T) {
+	code, _, errs := conform(t, "-h")
+	if code != exitPass {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"conform model ", "conform fuzz ", "conform replay FILE"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("conform -h lacks %q:\n%s", want, errs)
+		}
+	}
+	for _, sub := range [][]string{{"model", "-steps"}, {"fuzz", "-max-inputs"}, {"replay", "-addr"}} {
+		code, _, errs := conform(t, sub[0], "-h")
+		if code != exitPass || !strings.Contains(errs, "usage: conform "+sub[0]) || !strings.Contains(errs, sub[1]) {
+			t.Errorf("conform %s -h: exit %d\n%s", sub[0], code, errs)
+		}
+	}
+}
+
+func TestSubcommandUsageErrorsExit2(t *testing.T) {
+	replay := writeFile(t, "replay.json", handReplay)
+	for _, args := range [][]string{
+		{"model", "-no-such-flag"},
+		{"model", "-format", "junit"},
+		{"model", "-users", "0"},
+		{"model", "-users", "27"},
+		{"model", "-names", "7"},
+		{"model", "-steps", "0"},
+		{"model", "-max-payload", "2GiB"},
+		{"model", "-max-payload", "lots"},
+		{"model", "-seed", "-1"},
+		{"model", "-timeout", "0s"},
+		{"model", "-html", "x.html"},
+		{"model", "-exec", "true"},
+		{"model", "extra-argument"},
+		{"fuzz", "-no-such-flag"},
+		{"fuzz", "-duration", "0s"},
+		{"fuzz", "-max-inputs", "-3"},
+		{"fuzz", "-format", "xml"},
+		{"fuzz", "-exec", "true"},
+		{"fuzz", "extra-argument"},
+		{"replay"},
+		{"replay", replay, replay},
+		{"replay", replay, "-no-such-flag"},
+		{"replay", replay, "-seed", "3"},
+		{"replay", filepath.Join(t.TempDir(), "missing.json")},
+		{"replay", writeFile(t, "broken.json", `{"schema": `)},
+		{"replay", writeFile(t, "other.json", `{"schema": "fbp-conformance/1"}`)},
+		{"replay", writeFile(t, "neither.json", `{"steps": []}`)},
+		{"replay", writeFile(t, "bad-step.json", strings.Replace(handReplay, `"RESTORE"`, `"RENAME"`, 1))},
+		{"replay", writeFile(t, "corpus", "go test fuzz v1\nstring(\"x\")\n")},
+		{"replay", writeFile(t, "empty.bin", "")},
+	} {
+		code, _, errs := conform(t, args...)
+		if code != exitUsage || !strings.Contains(errs, "conform "+args[0]+": ") {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errs)
+		}
+	}
+}
+
+func TestSubcommandUnreachableExit3(t *testing.T) {
+	addr := closedAddr(t)
+	replay := writeFile(t, "replay.json", handReplay)
+	for _, args := range [][]string{
+		{"model", "-seed", "5"},
+		{"fuzz", "-seed", "5"},
+		{"replay", replay},
+		{"replay", writeFile(t, "input.bin", "\x00\x00\x00\x00\x01\xca")},
+	} {
+		code, _, errs := conform(t, append(args, "-addr", addr, "-timeout", "1s")...)
+		if code != exitUnreachable || !strings.Contains(errs, "cannot reach "+addr) {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errs)
+		}
+		if args[0] != "replay" && firstLine(errs) != "conform "+args[0]+": seed 5" {
+			t.Errorf("%q: the seed is not the first line: %q", args, errs)
+		}
+	}
+	// An -exec command that ends without listening: unreachable at the start too.
+	code, _, errs := conform(t, "model", "-addr", addr, "-exec", "false", "-timeout", "1s", "-runs", "1")
+	if code != exitUnreachable || !strings.Contains(errs, "cannot reach "+addr+": false exited before listening on "+addr+": the server process ended: exit status 1") {
+		t.Errorf("-exec sleep: exit %d, stderr %q", code, errs)
+	}
+}
+
+// A model replay file written by hand runs and passes the reference server; as JSON the
+// report says so.
+func TestReplayHandWrittenModelFileJSON(t *testing.T) {
+	replay := writeFile(t, "replay.json", handReplay)
+	code, out, errs := conform(t, "replay", replay, "-format", "json")
+	if code != exitPass {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	var rep replayReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Schema != ReplaySchema || rep.Kind != "model" || rep.StillFails || rep.Requests != 2 || len(rep.Script) != 2 ||
+		!strings.Contains(rep.Script[1], `RESTORE "a" -> 210 "a" (3 bytes)`) || !rep.BuiltIn {
+		t.Fatalf("report %+v", rep)
+	}
+	if !strings.Contains(errs, "passes") {
+		t.Errorf("stderr lacks the verdict: %q", errs)
+	}
+}
+
+func TestReplayStillFailingJSON(t *testing.T) {
+	addr := startMutant(t, "overwrite-appends")
+	// The second BACKUP replaces the first: a RESTORE must give "b" alone.
+	replay := writeFile(t, "replay.json", `{"schema": "fbp-model-replay/1", "mode": "sequential", "seed": 1, "users": 1,
+ "steps": [{"user": "A", "op": "BACKUP", "name": "a", "payload": {"hex": "61"}},
+           {"user": "A", "op": "BACKUP", "name": "a", "payload": {"hex": "62"}},
+           {"user": "A", "op": "RESTORE", "name": "a"}]}`)
+	path := filepath.Join(t.TempDir(), "out.json")
+	code, out, errs := conform(t, "replay", replay, "-addr", addr, "-format", "json", "-o", path)
+	if code != exitFail || out != "" || !strings.Contains(errs, "still fails") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep replayReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.StillFails || rep.Failure == nil || rep.Failure.Step != 3 || rep.Failure.Requirement != "R-4.1" || rep.Target != addr {
+		t.Fatalf("report %+v, failure %+v", rep, rep.Failure)
+	}
+}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+)
+
+// testerFlags are the flags every subcommand has.
+type testerFlags struct {
+	name    string // the subcommand, for messages
+	addr    string
+	seed    int64
+	timeout time.Duration
+	format  string
+	out     string
+	execCmd string
+	verbose bool
+	exec    []string
+}
+
+func (f *testerFlags) register(fs *flag.FlagSet, seed bool, timeout time.Duration) {
+	fs.StringVar(&f.addr, "addr", "", "`host:port` of the server under test (default: start the built-in reference server)")
+	if seed {
+		fs.Int64Var(&f.seed, "seed", 0, "reproduce the run of this `seed` (0: draw one; it is always printed first)")
+	}
+	fs.DurationVar(&f.timeout, "timeout", timeout, "deadline of the first connect and of every read and write")
+	fs.StringVar(&f.format, "format", "text", "report format: text or json")
+	fs.StringVar(&f.out, "o", "", "write the report to `file` (the verdict still goes to stderr)")
+	fs.StringVar(&f.execCmd, "exec", "", "`command` that starts the server under test on -addr; restarted after a crash")
+	fs.BoolVar(&f.verbose, "v", false, "log the tester's progress to stderr")
+}
+
+func (f *testerFlags) check() error {
+	switch f.format {
+	case "text", "json":
+	default:
+		return fmt.Errorf("-format %q: want text or json", f.format)
+	}
+	if f.timeout <= 0 {
+		return errors.New("-timeout must be positive")
+	}
+	if f.seed < 0 {
+		return errors.New("-seed must not be negative")
+	}
+	if f.execCmd != "" {
+		if f.addr == "" {
+			return errors.New("-exec needs -addr: the address the command's server listens on")
+		}
+		f.exec = strings.Fields(f.execCmd)
+	}
+	return nil
+}
+
+// parseArgs parses flags that may come before and after the positional arguments, as in
+// `conform replay FILE -addr host:port`, and returns the positional ones.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+}
+
+// drawSeed draws a positive seed: zero means "draw one" on the command line.
+func drawSeed() int64 {
+	for {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		if s := int64(binary.LittleEndian.Uint64(b[:]) >> 1); s != 0 {
+			return s
+		}
+	}
+}
+
+// target is the server a subcommand tests.
+type target struct {
+	addr    string
+	builtIn bool     // the in-process reference server: its address dies with the command
+	proc    *process // the -exec process, or nil
+	close   func()
+}
+
+// startTarget starts the built-in reference server or the -exec command, or takes -addr as it
+// is, and checks that the server accepts a connection within -timeout. Its error is the
+// command's exit status 3.
+func startTarget(ctx context.Context, f *testerFlags, stderr io.Writer) (*target, error) {
+	t := &target{addr: f.addr, close: func() {}}
+	switch {
+	case f.addr == "":
+		addr, root, stop, err := startReference()
+		if err != nil {
+			return nil, fmt.Errorf("starting the built-in reference server: %w", err)
+		}
+		t.addr, t.builtIn, t.close = addr, true, stop
+		fmt.Fprintf(stderr, "conform %s: no -addr given: testing the built-in reference server on %s (storage %s)\n", f.name, addr, root)
+	case f.exec != nil:
+		var log io.Writer
+		if f.verbose {
+			log = stderr
+		}
+		t.proc = &process{args: f.exec, addr: f.addr, log: log, timeout: execStartTimeout}
+		if err := t.proc.start(ctx); err != nil {
+			return nil, fmt.Errorf("cannot reach %s: %w", f.addr, err)
+		}
+		t.close = t.proc.stop
+	}
+	d := net.Dialer{Timeout: f.timeout}
+	c, err := d.DialContext(ctx, "tcp", t.addr)
+	if err != nil {
+		t.close()
+		return nil, fmt.Errorf("cannot reach %s: %w", t.addr, err)
+	}
+	_ = c.Close()
+	return t, nil
+}
+
+// crashNote says how the -exec process ended, if it did during the run; "" otherwise.
+func (t *target) crashNote() string {
+	if t.proc == nil {
+		return ""
+	}
+	t.proc.settle()
+	if !t.proc.exited() {
+		return ""
+	}
+	return t.proc.describe()
+}
+
+// replayCommand is the command line that re-runs file against this target: no -addr for the
+// built-in server (a replay starts a fresh one), and the -exec command with it.
+func (t *target) replayCommand(file string, f *testerFlags) string {
+	args := []string{"conform", "replay", shellQuote(file)}
+	if !t.builtIn {
+		args = append(args, "-addr", shellQuote(t.addr))
+	}
+	if f.execCmd != "" {
+		args = append(args, "-exec", shellQuote(f.execCmd))
+	}
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but plain path characters.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=+,@[]") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// report writes a subcommand's result: as text or JSON, to stdout or -o. With -o or JSON the
+// verdict lines still go to stderr, so that a terminal or a CI log shows the outcome.
+func writeReport(f *testerFlags, stdout, stderr io.Writer, text func(io.Writer) error, doc any, verdict string) error {
+	dst := stdout
+	var file *os.File
+	if f.out != "" {
+		var err error
+		if file, err = os.Create(f.out); err != nil {
+			return err
+		}
+		defer file.Close()
+		dst = file
+	}
+	var err error
+	if f.format == "json" {
+		enc := json.NewEncoder(dst)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(doc)
+	} else {
+		err = text(dst)
+	}
+	if err == nil && file != nil {
+		err = file.Close()
+	}
+	if err != nil {
+		return err
+	}
+	if f.format == "json" || f.out != "" {
+		fmt.Fprint(stderr, verdict)
+	}
+	return nil
+}
+
+// lazyFile creates its file on the first write: a file that is written only when there is
+// something to say, such as the visualization of a failure.
+type lazyFile struct {
+	path string
+	f    *os.File
+	err  error
+}
+
+func (l *lazyFile) Write(p []byte) (int, error) {
+	if l.f == nil && l.err == nil {
+		l.f, l.err = os.Create(l.path)
+	}
+	if l.err != nil {
+		return 0, l.err
+	}
+	return l.f.Write(p)
+}
+
+// Close closes the file, if it was created, and reports whether it was.
+func (l *lazyFile) Close() (bool, error) {
+	if l.f == nil {
+		return false, l.err
+	}
+	return true, errors.Join(l.err, l.f.Close())
+}

@@ -1,0 +1,638 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/fbpkit/fbp/ref/client"
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitStatus  = 1 // the server answered an error status
+	exitUsage   = 2
+	exitFailure = 3 // network or protocol failure, or a local file failing mid-transfer
+)
+
+const (
+	defaultServer = "127.0.0.1:1234"
+	// progressMin: smaller transfers end before a bar would tell anything.
+	progressMin = 1 << 20
+)
+
+// cli is one invocation of the command, with its surroundings made explicit so that tests run
+// it in-process.
+type cli struct {
+	ctx            context.Context
+	dir            string // the working folder relative paths start from; "" is the process's
+	stdout, stderr io.Writer
+	stderrTerminal bool
+
+	g      globals
+	out    string // restore -o
+	runDir string // run -dir
+}
+
+type globals struct {
+	server  string
+	user    userFlag
+	json    bool
+	timeout time.Duration
+	reuse   bool
+}
+
+type userFlag struct {
+	id  uint32
+	set bool
+}
+
+func (u *userFlag) String() string {
+	if !u.set {
+		return ""
+	}
+	return strconv.FormatUint(uint64(u.id), 10)
+}
+
+func (u *userFlag) Set(s string) error {
+	v, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return errors.New("not a number from 0 to 4294967295")
+	}
+	u.id, u.set = uint32(v), true
+	return nil
+}
+
+type command struct {
+	name, args, summary string
+	flags               func(c *cli, fs *flag.FlagSet)
+	run                 func(c *cli, args []string) int
+}
+
+var commands = []command{
+	{name: "backup", args: "FILE...", summary: "store each FILE on the server under its base name", run: (*cli).backup},
+	{name: "restore", args: "NAME [-o PATH]", summary: "fetch NAME into PATH (default: NAME in the current folder)", run: (*cli).restore,
+		flags: func(c *cli, fs *flag.FlagSet) {
+			fs.StringVar(&c.out, "o", "", "write the file to `PATH` (a folder: NAME inside it)")
+		}},
+	{name: "delete", args: "NAME", summary: "remove NAME from the server", run: (*cli).delete},
+	{name: "list", summary: "print the names of the user's files on the server", run: (*cli).list},
+	{name: "run", args: "[-dir DIR]", summary: "the exercise's scripted run, with server.info and backup.info from DIR", run: (*cli).script,
+		flags: func(c *cli, fs *flag.FlagSet) {
+			fs.StringVar(&c.runDir, "dir", ".", "the `folder` holding server.info, backup.info and the files; tmp is written there")
+		}},
+}
+
+// usageError is a mistake in the command line or in the files it names, found before any
+// request is sent.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+func (c *cli) run(args []string) int {
+	if c.ctx == nil {
+		c.ctx = context.Background()
+	}
+	out := &checkedWriter{w: c.stdout}
+	c.stdout = out
+	code := c.dispatch(args)
+	if out.err != nil {
+		fmt.Fprintf(c.stderr, "refclient: writing the results: %v\n", out.err)
+		code = max(code, exitFailure)
+	}
+	return code
+}
+
+// checkedWriter keeps the first write error, so that output lost to a full disk or a closed
+// pipe turns into a failure instead of a silent success.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (w *checkedWriter) Write(b []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	n, err := w.w.Write(b)
+	w.err = err
+	return n, err
+}
+
+func (c *cli) dispatch(args []string) int {
+	c.g.timeout = client.DefaultStallTimeout
+	fs := c.flagSet("refclient")
+	fs.Usage = func() { c.mainUsage(fs) }
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	if fs.NArg() == 0 {
+		c.mainUsage(fs)
+		return exitUsage
+	}
+	var cmd *command
+	for i := range commands {
+		if commands[i].name == fs.Arg(0) {
+			cmd = &commands[i]
+		}
+	}
+	if cmd == nil {
+		return c.usageFail(usagef("unknown command %q", fs.Arg(0)))
+	}
+	cfs := c.flagSet("refclient " + cmd.name)
+	if cmd.flags != nil {
+		cmd.flags(c, cfs)
+	}
+	cfs.Usage = func() {
+		fmt.Fprintf(c.stderr, "usage: refclient [global flags] %s %s\n\n%s.\n\nFlags (global ones too):\n", cmd.name, cmd.args, cmd.summary)
+		cfs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(cfs, fs.Args()[1:])
+	if err != nil {
+		return flagExit(err)
+	}
+	if c.g.timeout <= 0 {
+		return c.usageFail(usagef("-timeout must be positive"))
+	}
+	return cmd.run(c, pos)
+}
+
+// flagSet returns a flag set holding the global flags, so that they may follow the command.
+// Their current values are the defaults, so that parsing one set does not undo another.
+func (c *cli) flagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.StringVar(&c.g.server, "server", c.g.server, "server `host:port` (default: from server.info, else "+defaultServer+")")
+	fs.Var(&c.g.user, "user", "user `id`, 0 to 4294967295 (default: random, printed)")
+	fs.BoolVar(&c.g.json, "json", c.g.json, "print one JSON document on stdout instead of text")
+	fs.DurationVar(&c.g.timeout, "timeout", c.g.timeout, "give up when the server moves no data for this `duration`")
+	fs.BoolVar(&c.g.reuse, "reuse", c.g.reuse, "send every request on one connection")
+	return fs
+}
+
+func (c *cli) mainUsage(fs *flag.FlagSet) {
+	w := c.stderr
+	fmt.Fprintf(w, "usage: refclient [global flags] COMMAND [flags] [args]\n\nThe reference FBP client.\n\nCommands:\n")
+	for _, cmd := range commands {
+		fmt.Fprintf(w, "  %-24s %s\n", strings.TrimSpace(cmd.name+" "+cmd.args), cmd.summary)
+	}
+	fmt.Fprintf(w, "\nGlobal flags, before or after the command:\n")
+	fs.PrintDefaults()
+	fmt.Fprintf(w, "\nExit status: 0 success, 1 the server answered an error status, 2 usage error,\n"+
+		"3 network or protocol failure (or a local file failing during a transfer).\n")
+}
+
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	// The flag package has printed the error and the usage.
+	return exitUsage
+}
+
+// parseInterleaved parses fs from args, letting flags and positional arguments mix
+// ("restore NAME -o PATH"); everything after "--" is positional.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if i := len(args) - len(rest); i > 0 && args[i-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+func (c *cli) usageFail(err error) int {
+	fmt.Fprintf(c.stderr, "refclient: %v\nRun 'refclient -h' for usage.\n", err)
+	return exitUsage
+}
+
+// path resolves a path given on the command line against the working folder.
+func (c *cli) path(p string) string {
+	if c.dir == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
+
+// connect makes the client: the server is -server, else the one server.info in folder names,
+// else the default.
+func (c *cli) connect(folder string) (*client.Client, error) {
+	addr, source := c.g.server, "-server"
+	if addr == "" {
+		addr, source = defaultServer, ""
+		info := filepath.Join(folder, "server.info")
+		b, err := os.ReadFile(c.path(info))
+		switch {
+		case err == nil:
+			line, _, _ := strings.Cut(string(b), "\n")
+			addr, source = strings.TrimSpace(line), info
+		case !errors.Is(err, os.ErrNotExist):
+			return nil, usagef("reading %v", err)
+		}
+	}
+	if source != "" {
+		host, port, err := net.SplitHostPort(addr)
+		if _, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil || host == "" {
+			return nil, usagef("%s: %q is not IP:PORT", source, addr)
+		}
+	}
+	return client.New(addr, client.Options{
+		ReuseConn:    c.g.reuse,
+		DialTimeout:  c.g.timeout,
+		StallTimeout: c.g.timeout,
+		Progress:     c.progress(),
+	}), nil
+}
+
+// user returns the -user id, or picks a random one and says so.
+func (c *cli) user() (id uint32, random bool) {
+	if c.g.user.set {
+		return c.g.user.id, false
+	}
+	var b [4]byte
+	rand.Read(b[:])
+	c.g.user = userFlag{id: binary.LittleEndian.Uint32(b[:]), set: true}
+	return c.g.user.id, true
+}
+
+// announceUser tells a person which random id a single command used, so that they can act as
+// that user again.
+func (c *cli) announceUser(id uint32, random bool) {
+	if random && !c.g.json {
+		fmt.Fprintf(c.stderr, "refclient: user %d (random; -user %d to use it again)\n", id, id)
+	}
+}
+
+// progress shows a bar on a terminal for transfers over progressMin; never in JSON mode or
+// when stderr goes to a file or a pipe.
+func (c *cli) progress() func(op wire.Op, name string, size int64) client.ProgressMeter {
+	if !c.stderrTerminal || c.g.json {
+		return nil
+	}
+	return func(op wire.Op, name string, size int64) client.ProgressMeter {
+		if size <= progressMin {
+			return nil
+		}
+		bar := progressbar.NewOptions64(size,
+			progressbar.OptionSetWriter(c.stderr),
+			progressbar.OptionSetDescription(op.String()+" "+name),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionSetRenderBlankState(true),
+		)
+		return &barMeter{bar: bar, w: c.stderr}
+	}
+}
+
+type barMeter struct {
+	bar *progressbar.ProgressBar
+	w   io.Writer
+}
+
+// Add ignores the bar's write errors: a display that fails must not fail the transfer.
+func (m *barMeter) Add(n int) { m.bar.Add(n) }
+
+func (m *barMeter) Done(err error) {
+	if err == nil {
+		m.bar.Finish()
+		return
+	}
+	// Keep the bar where it stopped, and start the error on a line of its own.
+	m.bar.Exit()
+	fmt.Fprintln(m.w)
+}
+
+// result is the outcome of one request, as -json prints it.
+type result struct {
+	User       uint32   `json:"user"`
+	Server     string   `json:"server"`
+	Op         string   `json:"op"`
+	Name       string   `json:"name,omitempty"`
+	Path       string   `json:"path,omitempty"` // the local file read or written
+	Status     int      `json:"status,omitzero"`
+	StatusName string   `json:"status_name,omitempty"`
+	Bytes      int64    `json:"bytes"`
+	Files      []string `json:"files,omitzero"` // LIST: empty, not absent, for 1002
+	OK         bool     `json:"ok"`
+	Error      string   `json:"error,omitempty"`
+
+	code int    // exit code this outcome calls for
+	text string // the line a person reads
+}
+
+func (c *cli) newResult(cl *client.Client, user uint32, op wire.Op, name string) *result {
+	return &result{User: user, Server: cl.Addr(), Op: op.String(), Name: name}
+}
+
+// settle records the server's answer: status is the success status when err is nil.
+func (r *result) settle(success wire.Status, err error) {
+	status, answered := statusOf(err)
+	if err == nil {
+		status, answered = success, true
+	}
+	if answered {
+		r.Status, r.StatusName = int(status), status.String()
+	}
+	r.OK = err == nil
+	if err != nil {
+		r.Error = err.Error()
+		r.code = exitFailure
+		if answered {
+			r.code = exitStatus
+		}
+	}
+}
+
+// statusOf returns the status the server answered with, if err is such an answer.
+func statusOf(err error) (wire.Status, bool) {
+	var se *client.StatusError
+	switch {
+	case errors.Is(err, client.ErrNotExist):
+		return wire.StatusNotExist, true
+	case errors.Is(err, client.ErrNoFiles):
+		return wire.StatusNoFiles, true
+	case errors.As(err, &se):
+		return se.Status, true
+	}
+	return 0, false
+}
+
+// failureText is the line for a request the server did not grant.
+func (r *result) failureText(err error) string {
+	subject := r.Op
+	if r.Name != "" {
+		subject += " " + r.Name
+	}
+	status, answered := statusOf(err)
+	switch {
+	case !answered:
+		return fmt.Sprintf("%s: failed: %v", subject, err)
+	case status == wire.StatusNotExist:
+		return fmt.Sprintf("%s: not on the server (1001)", subject)
+	case status == wire.StatusNoFiles:
+		return fmt.Sprintf("%s: no files (1002)", subject)
+	case status == wire.StatusServerError:
+		return fmt.Sprintf("%s: server error (1003)", subject)
+	}
+	return fmt.Sprintf("%s: unexpected answer %s (%d)", subject, status, uint16(status))
+}
+
+func (c *cli) doBackup(cl *client.Client, user uint32, path, name string) *result {
+	r := c.newResult(cl, user, wire.OpBackup, name)
+	r.Path = path
+	err := func() error {
+		f, err := os.Open(c.path(path))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		r.Bytes = st.Size()
+		return cl.Backup(c.ctx, user, name, f, st.Size())
+	}()
+	r.settle(wire.StatusOK, err)
+	if err != nil {
+		r.text = r.failureText(err)
+	} else {
+		r.text = fmt.Sprintf("BACKUP %s: ok (212), %d bytes stored", name, r.Bytes)
+	}
+	return r
+}
+
+func (c *cli) doRestore(cl *client.Client, user uint32, name, path string) *result {
+	r := c.newResult(cl, user, wire.OpRestore, name)
+	r.Path = path
+	n, err := cl.RestoreFile(c.ctx, user, name, c.path(path))
+	r.settle(wire.StatusRestored, err)
+	if err != nil {
+		r.text = r.failureText(err)
+	} else {
+		r.Bytes = n
+		r.text = fmt.Sprintf("RESTORE %s: %d bytes saved to %s (210)", name, n, path)
+	}
+	return r
+}
+
+func (c *cli) doDelete(cl *client.Client, user uint32, name string) *result {
+	r := c.newResult(cl, user, wire.OpDelete, name)
+	err := cl.Delete(c.ctx, user, name)
+	r.settle(wire.StatusOK, err)
+	if err != nil {
+		r.text = r.failureText(err)
+	} else {
+		r.text = fmt.Sprintf("DELETE %s: deleted (212)", name)
+	}
+	return r
+}
+
+// doList treats 1002 as an empty listing: a user with no files is no failure.
+func (c *cli) doList(cl *client.Client, user uint32) *result {
+	r := c.newResult(cl, user, wire.OpList, "")
+	names, err := cl.List(c.ctx, user)
+	if errors.Is(err, client.ErrNoFiles) {
+		r.Status, r.StatusName, r.OK, r.Files = int(wire.StatusNoFiles), wire.StatusNoFiles.String(), true, []string{}
+		r.text = "LIST: no files (1002)"
+		return r
+	}
+	r.settle(wire.StatusListed, err)
+	if err != nil {
+		r.text = r.failureText(err)
+		return r
+	}
+	r.Files = names
+	var b strings.Builder
+	fmt.Fprintf(&b, "LIST: %d file%s (211)", len(names), plural(len(names)))
+	for _, n := range names {
+		b.WriteString("\n  " + n)
+	}
+	r.text = b.String()
+	return r
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// report prints the outcome of a single command: text on stdout, failures on stderr, or the
+// JSON document v on stdout (and failures on stderr too, for a person watching).
+func (c *cli) report(v any, results ...*result) int {
+	code := exitOK
+	for _, r := range results {
+		code = max(code, r.code)
+		switch {
+		case !r.OK:
+			fmt.Fprintf(c.stderr, "refclient: %s\n", r.Error)
+		case !c.g.json:
+			fmt.Fprintln(c.stdout, r.text)
+		}
+	}
+	if c.g.json {
+		c.emit(v)
+	}
+	return code
+}
+
+func (c *cli) emit(v any) {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintf(c.stderr, "refclient: writing the JSON result: %v\n", err)
+	}
+}
+
+// checkLocalFile checks, before any request, that path names a regular file that can be backed
+// up as name.
+func (c *cli) checkLocalFile(path string) (name string, err error) {
+	st, err := os.Stat(c.path(path))
+	if err != nil {
+		return "", usagef("cannot back up %v", err)
+	}
+	if !st.Mode().IsRegular() {
+		return "", usagef("cannot back up %s: not a regular file", path)
+	}
+	if st.Size() > math.MaxUint32 {
+		return "", usagef("cannot back up %s: %d bytes, over the protocol's limit of 4 GiB - 1", path, st.Size())
+	}
+	name = filepath.Base(path)
+	if err := wire.CheckName([]byte(name), wire.DefaultMaxName); err != nil {
+		return "", usagef("cannot back up %s: %v", path, err)
+	}
+	return name, nil
+}
+
+func checkName(name string) error {
+	if err := wire.CheckName([]byte(name), wire.DefaultMaxName); err != nil {
+		return usagef("%v", err)
+	}
+	return nil
+}
+
+func (c *cli) backup(args []string) int {
+	if len(args) == 0 {
+		return c.usageFail(usagef("backup: no FILE given"))
+	}
+	names := make([]string, len(args))
+	from := map[string]string{}
+	for i, path := range args {
+		name, err := c.checkLocalFile(path)
+		if err != nil {
+			return c.usageFail(err)
+		}
+		if other, dup := from[name]; dup {
+			return c.usageFail(usagef("backup: %s and %s would both be stored as %s", other, path, name))
+		}
+		from[name], names[i] = path, name
+	}
+	cl, err := c.connect(".")
+	if err != nil {
+		return c.usageFail(err)
+	}
+	defer cl.Close()
+	user, random := c.user()
+	c.announceUser(user, random)
+	results := make([]*result, len(args))
+	for i, path := range args {
+		results[i] = c.doBackup(cl, user, path, names[i])
+	}
+	return c.report(results, results...)
+}
+
+func (c *cli) restore(args []string) int {
+	if len(args) != 1 {
+		return c.usageFail(usagef("restore takes one NAME, got %d arguments", len(args)))
+	}
+	name := args[0]
+	if err := checkName(name); err != nil {
+		return c.usageFail(err)
+	}
+	// R-5.6: the file goes where the user says, or under the name the user asked for; never
+	// under a name from the response.
+	target := name
+	if c.out != "" {
+		target = c.out
+		if st, err := os.Stat(c.path(target)); err == nil && st.IsDir() {
+			target = filepath.Join(target, name)
+		}
+	}
+	if st, err := os.Stat(c.path(filepath.Dir(target))); err != nil || !st.IsDir() {
+		return c.usageFail(usagef("restore: cannot write %s: %s is not a folder", target, filepath.Dir(target)))
+	}
+	cl, err := c.connect(".")
+	if err != nil {
+		return c.usageFail(err)
+	}
+	defer cl.Close()
+	user, random := c.user()
+	c.announceUser(user, random)
+	r := c.doRestore(cl, user, name, target)
+	return c.report(r, r)
+}
+
+func (c *cli) delete(args []string) int {
+	if len(args) != 1 {
+		return c.usageFail(usagef("delete takes one NAME, got %d arguments", len(args)))
+	}
+	if err := checkName(args[0]); err != nil {
+		return c.usageFail(err)
+	}
+	cl, err := c.connect(".")
+	if err != nil {
+		return c.usageFail(err)
+	}
+	defer cl.Close()
+	user, random := c.user()
+	c.announceUser(user, random)
+	r := c.doDelete(cl, user, args[0])
+	return c.report(r, r)
+}
+
+func (c *cli) list(args []string) int {
+	if len(args) != 0 {
+		return c.usageFail(usagef("list takes no arguments, got %q", args))
+	}
+	cl, err := c.connect(".")
+	if err != nil {
+		return c.usageFail(err)
+	}
+	defer cl.Close()
+	user, random := c.user()
+	c.announceUser(user, random)
+	r := c.doList(cl, user)
+	return c.report(r, r)
+}

@@ -1,0 +1,45 @@
+// Command refclient is the reference FBP client: it backs files up to an FBP server, restores,
+// deletes and lists them, and plays the exercise's scripted run (SPEC.md §6).
+//
+// Usage:
+//
+//	refclient [global flags] COMMAND [flags] [args]
+//
+// Commands:
+//
+//	backup FILE...          store each FILE under its base name
+//	restore NAME [-o PATH]  fetch NAME into PATH (default: NAME in the current folder)
+//	delete NAME             remove NAME from the server
+//	list                    print the names of the user's files
+//	run [-dir DIR]          the scripted run: server.info and backup.info from DIR (default .)
+//
+// Global flags go before or after the command: -server host:port (default: the address in
+// server.info in the current folder, or run's DIR, else 127.0.0.1:1234), -user N (default: a
+// random id, printed), -json (one JSON document on stdout instead of text), -timeout D (give up
+// when the server moves no data for D, default 30s), -reuse (one connection for all requests).
+//
+// Exit status: 0 success, 1 the server answered an error status, 2 usage error, 3 network or
+// protocol failure (or a local file failing during a transfer).
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/term"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	c := &cli{
+		ctx:            ctx,
+		stdout:         os.Stdout,
+		stderr:         os.Stderr,
+		stderrTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+	}
+	code := c.run(os.Args[1:])
+	stop()
+	os.Exit(code)
+}

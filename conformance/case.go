@@ -1,0 +1,249 @@
+package conformance
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Level is how binding a case's requirement is.
+type Level int
+
+const (
+	Must   Level = 1 // a failure fails the run
+	Should Level = 2 // a failure fails the run under -strict
+	Info   Level = 3 // reported, never a failure
+)
+
+func (l Level) String() string {
+	switch l {
+	case Must:
+		return "MUST"
+	case Should:
+		return "SHOULD"
+	case Info:
+		return "INFO"
+	}
+	return fmt.Sprintf("Level(%d)", int(l))
+}
+
+// MarshalText writes the level as MUST, SHOULD or INFO.
+func (l Level) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
+
+// UnmarshalText reads MUST, SHOULD or INFO.
+func (l *Level) UnmarshalText(b []byte) error {
+	for _, v := range []Level{Must, Should, Info} {
+		if v.String() == string(b) {
+			*l = v
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown level %q", b)
+}
+
+// Case is one conformance check.
+type Case struct {
+	// ID is stable: reports, baselines and -run name it, whatever the catalog's order.
+	ID string
+	// Reqs are the requirement IDs of SPEC.md the case checks.
+	Reqs  []string
+	Level Level
+	Desc  string
+	// Hostile marks a case that sends bad input: it runs alone, and a health probe follows it.
+	Hostile bool
+	Run     func(t *T)
+}
+
+// Section is the part of the ID before its slash: the spec section's file it belongs to.
+func (c *Case) Section() string {
+	s, _, _ := strings.Cut(c.ID, "/")
+	return s
+}
+
+// Failure is one broken expectation of a case.
+type Failure struct {
+	Req      string `json:"requirement"`
+	Sentence string `json:"sentence"`
+	Expected string `json:"expected"`
+	Actual   string `json:"actual"`
+	// Exchange is the index in the result's exchanges of the request that showed it, -1 if none.
+	Exchange int `json:"exchange"`
+}
+
+// T is the state of one running case: its fresh users, its connections, what it stored and
+// what it found. A case's helpers stop the case on a broken expectation that later steps
+// depend on (Fatalf); Errorf records one and goes on.
+type T struct {
+	ctx     context.Context
+	run     *runner
+	c       *Case
+	dialect *Dialect
+
+	mu        sync.Mutex
+	failures  []Failure
+	notes     []string
+	skipped   string
+	exchanges []*Exchange
+	conns     int
+	open      []interface{ Close() error }
+	tails     sync.WaitGroup
+
+	users     []uint32
+	stored    map[uint32]map[string]bool // what the case believes each user has stored
+	listNames map[uint32]map[string]bool // listing names the server gave, which it may keep
+	canaries  []string                   // tokens of names that must never appear outside their folder
+}
+
+// Dialect is the mapping the case runs under.
+func (t *T) Dialect() *Dialect { return t.dialect }
+
+// Context ends when the run is cancelled.
+func (t *T) Context() context.Context { return t.ctx }
+
+// NewUser returns a user id no other case of the run uses, chosen at random.
+func (t *T) NewUser() uint32 {
+	u := t.run.newUser()
+	t.mu.Lock()
+	t.users = append(t.users, u)
+	t.mu.Unlock()
+	return u
+}
+
+// Token returns a random string of n letters and digits, for names unique to the case.
+func Token(n int) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// Canary returns a name unique to the case whose appearance anywhere but where the case put it
+// shows a file that escaped its folder (checked with -root).
+func (t *T) Canary() string {
+	tok := "canary" + Token(12)
+	t.mu.Lock()
+	t.canaries = append(t.canaries, tok)
+	t.mu.Unlock()
+	return tok
+}
+
+// Errorf records a failure of requirement req: what was expected and what came back.
+// r, if not nil, is the reply that showed it; its bytes go into the report.
+func (t *T) Errorf(req string, r *Reply, expected, actualFormat string, args ...any) {
+	f := Failure{Req: req, Sentence: requirements[req], Expected: expected,
+		Actual: fmt.Sprintf(actualFormat, args...), Exchange: -1}
+	if r != nil {
+		f.Exchange = r.index
+	}
+	t.mu.Lock()
+	t.failures = append(t.failures, f)
+	t.mu.Unlock()
+}
+
+// Fatalf records a failure as Errorf does and ends the case.
+func (t *T) Fatalf(req string, r *Reply, expected, actualFormat string, args ...any) {
+	t.Errorf(req, r, expected, actualFormat, args...)
+	runtime.Goexit()
+}
+
+// FailNow ends the case; the failures recorded so far stand.
+func (t *T) FailNow() { runtime.Goexit() }
+
+// Failed reports whether the case has a failure so far.
+func (t *T) Failed() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.failures) > 0
+}
+
+// Notef records an observation: what an INFO case found, or a detail of a pass.
+func (t *T) Notef(format string, args ...any) {
+	t.mu.Lock()
+	t.notes = append(t.notes, fmt.Sprintf(format, args...))
+	t.mu.Unlock()
+}
+
+// Skipf ends the case without a verdict, saying why.
+func (t *T) Skipf(format string, args ...any) {
+	t.mu.Lock()
+	t.skipped = fmt.Sprintf(format, args...)
+	t.mu.Unlock()
+	runtime.Goexit()
+}
+
+// stored records that user holds name (present) or not.
+func (t *T) setStored(user uint32, name string, present bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stored == nil {
+		t.stored = map[uint32]map[string]bool{}
+	}
+	if t.stored[user] == nil {
+		t.stored[user] = map[string]bool{}
+	}
+	if present {
+		t.stored[user][name] = true
+	} else {
+		delete(t.stored[user], name)
+	}
+}
+
+func (t *T) addListName(user uint32, name string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.listNames == nil {
+		t.listNames = map[uint32]map[string]bool{}
+	}
+	if t.listNames[user] == nil {
+		t.listNames[user] = map[string]bool{}
+	}
+	t.listNames[user][name] = true
+}
+
+// storedNames lists what the case believes user holds, sorted.
+func (t *T) storedNames(user uint32) []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []string
+	for n := range t.stored[user] {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// runCase runs c's function in its own goroutine, so that Fatalf can end it, and turns a
+// panic into a failure of the runner rather than a crash of the run.
+func (t *T) runCase() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			if p := recover(); p != nil {
+				t.Errorf("", nil, "the case to run to its end", "the runner panicked: %v", p)
+			}
+		}()
+		t.c.Run(t)
+	}()
+	<-done
+	t.tails.Wait()
+}
+
+// newUserID returns a random non-zero id.
+func newUserID() uint32 {
+	var b [4]byte
+	for {
+		rand.Read(b[:])
+		if u := binary.LittleEndian.Uint32(b[:]); u != 0 {
+			return u
+		}
+	}
+}

@@ -1,0 +1,273 @@
+package conformance
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+// Cases of SPEC R-4.5 (isolation) and §5 (bad input). Every case that sends bad input is
+// Hostile: it runs alone and a health probe follows it.
+
+// unsafeNames are the filenames R-5.1 forbids, by stable kind.
+var unsafeNames = []struct {
+	kind string
+	name []byte
+}{
+	{"empty", []byte{}},
+	{"slash", []byte("a/b")},
+	{"absolute", []byte("/tmp/fbp-escape")},
+	{"backslash", []byte(`a\b`)},
+	{"nul", []byte("a\x00b")},
+	{"control", []byte("a\x01b")},
+	{"newline", []byte("a\nb")},
+	{"dot", []byte(".")},
+	{"dotdot", []byte("..")},
+	{"too-long", bytes.Repeat([]byte("L"), 256)},
+}
+
+func securityCases() []*Case {
+	cases := []*Case{
+		{
+			ID: "security/isolation-restore", Reqs: reqs("R-4.5"), Level: Must,
+			Desc: "user B cannot restore user A's file by its name",
+			Run: func(t *T) {
+				a, b := t.NewUser(), t.NewUser()
+				t.MustBackup(a, "private.txt", Bytes([]byte("A's secret")))
+				t.MustRestoreMissing(b, "private.txt", "R-4.5")
+			},
+		},
+		{
+			ID: "security/isolation-delete", Reqs: reqs("R-4.5"), Level: Must,
+			Desc: "user B cannot delete user A's file; A's file stays intact",
+			Run: func(t *T) {
+				a, b := t.NewUser(), t.NewUser()
+				c := Bytes([]byte("A's file"))
+				t.MustBackup(a, "mine.txt", c)
+				r := t.Delete(b, "mine.txt")
+				t.Expect(r, "R-4.5", []byte("mine.txt"), DeleteNotFound)
+				t.MustRestore(a, "mine.txt", c)
+			},
+		},
+		{
+			ID: "security/isolation-overwrite", Reqs: reqs("R-4.5"), Level: Must,
+			Desc: "user B's backup of the same name leaves user A's file intact",
+			Run: func(t *T) {
+				a, b := t.NewUser(), t.NewUser()
+				ca, cb := Bytes([]byte("A's version")), Bytes([]byte("B's version, longer"))
+				t.MustBackup(a, "same.txt", ca)
+				t.MustBackup(b, "same.txt", cb)
+				t.MustRestore(a, "same.txt", ca)
+				t.MustRestore(b, "same.txt", cb)
+			},
+		},
+		{
+			ID: "security/traversal-cross-user-write", Reqs: reqs("R-5.1", "R-4.5"), Level: Must, Hostile: true,
+			Desc: "user A backs up ../<B>/canary: 1003, and B's LIST does not show it",
+			Run: func(t *T) {
+				a, b := t.NewUser(), t.NewUser()
+				t.MustBackup(b, "own.txt", Bytes([]byte("B")))
+				canary := t.Canary()
+				for _, p := range []string{"../" + userDir(b) + "/" + canary, `..\` + userDir(b) + `\` + canary} {
+					r := t.Backup(a, p, Bytes([]byte("planted by A")))
+					t.Expect(r, "R-5.1", nil, ServerError)
+				}
+				t.MustList(b, "own.txt")
+				t.MustRestoreMissing(b, canary, "R-4.5")
+			},
+		},
+		{
+			ID: "security/traversal-cross-user-read", Reqs: reqs("R-5.1", "R-4.5"), Level: Must, Hostile: true,
+			Desc: "user A restores ../<B>/<B's file>: no 210, and never B's bytes",
+			Run: func(t *T) {
+				a, b := t.NewUser(), t.NewUser()
+				secret := []byte("B's secret " + Token(16))
+				t.MustBackup(b, "secret.txt", Bytes(secret))
+				for _, p := range []string{"../" + userDir(b) + "/secret.txt", `..\` + userDir(b) + `\secret.txt`} {
+					r := t.Restore(a, p, nil)
+					if r.PayloadRead && bytes.Contains(r.Payload, secret) {
+						t.Errorf("R-4.5", r, "nothing of user B", "B's file content")
+						continue
+					}
+					t.Expect(r, "R-5.1", []byte(p), NotFound, ServerError)
+				}
+			},
+		},
+		{
+			ID: "security/traversal-cross-user-delete", Reqs: reqs("R-5.1", "R-4.5"), Level: Must, Hostile: true,
+			Desc: "user A deletes ../<B>/<B's file>: refused, and B's file stays intact",
+			Run: func(t *T) {
+				a, b := t.NewUser(), t.NewUser()
+				c := Bytes([]byte("B keeps this"))
+				t.MustBackup(b, "keep.txt", c)
+				r := t.Delete(a, "../"+userDir(b)+"/keep.txt")
+				t.Expect(r, "R-5.1", []byte("../"+userDir(b)+"/keep.txt"), DeleteNotFound, ServerError)
+				t.MustRestore(b, "keep.txt", c)
+			},
+		},
+		{
+			ID: "security/unsafe-name-restore", Reqs: reqs("R-5.1"), Level: Must, Hostile: true,
+			Desc: "RESTORE of every unsafe filename answers 1001 or 1003",
+			Run: func(t *T) {
+				u := t.NewUser()
+				t.MustBackup(u, "b", Bytes([]byte("b")))
+				for _, n := range unsafeNames {
+					r := t.Restore(u, string(n.name), nil)
+					t.Expect(r, "R-5.1", nil, NotFound, ServerError)
+				}
+			},
+		},
+		{
+			ID: "security/unsafe-name-delete", Reqs: reqs("R-5.1"), Level: Must, Hostile: true,
+			Desc: "DELETE of every unsafe filename answers 1001 or 1003 and removes nothing",
+			Run: func(t *T) {
+				u := t.NewUser()
+				c := Bytes([]byte("b"))
+				t.MustBackup(u, "b", c)
+				for _, n := range unsafeNames {
+					r := t.Delete(u, string(n.name))
+					t.Expect(r, "R-5.1", nil, DeleteNotFound, ServerError)
+				}
+				t.MustRestore(u, "b", c)
+				t.MustList(u, "b")
+			},
+		},
+		{
+			ID: "security/unknown-op", Reqs: reqs("R-5.2"), Level: Must, Hostile: true,
+			Desc: "ops the spec does not define answer 1003",
+			Run: func(t *T) {
+				u := t.NewUser()
+				for _, op := range []uint8{0, 1, 99, 101, 199, 203, 255} {
+					r := t.Roundtrip(fmt.Sprintf("op %d, user %d", op, u), opRequest(u, wire.Version, op))
+					t.Expect(r, "R-5.2", nil, ServerError)
+				}
+			},
+		},
+		{
+			ID: "security/unsupported-version", Reqs: reqs("R-5.2"), Level: Info, Hostile: true,
+			Desc: "what the server does with versions other than 1 (1003 or served)",
+			Run: func(t *T) {
+				u := t.NewUser()
+				var seen []string
+				for _, v := range []uint8{0, 2, 255} {
+					r := t.Roundtrip(fmt.Sprintf("LIST version %d, user %d", v, u), opRequest(u, v, uint8(wire.OpList)))
+					seen = append(seen, fmt.Sprintf("version %d: %s", v, r))
+					if !r.is(ServerError, NoFiles) {
+						t.Errorf("R-5.2", r, t.dialect.describeCodes(ServerError, NoFiles), "%s", r)
+					}
+				}
+				t.Notef("%s", strings.Join(seen, "; "))
+			},
+		},
+		{
+			ID: "security/connect-and-close", Reqs: reqs("R-5.3"), Level: Must, Hostile: true,
+			Desc: "a bare connect and close, and a connect and reset, leave the server serving",
+			Run: func(t *T) {
+				c := t.Dial()
+				c.Close()
+				c = t.Dial()
+				if tc, ok := c.c.(*net.TCPConn); ok {
+					tc.SetLinger(0) // close with a reset
+				}
+				c.Close()
+				t.MustList(t.NewUser())
+			},
+		},
+		{
+			ID: "security/huge-size", Reqs: reqs("R-5.4", "R-5.3"), Level: Must, Hostile: true,
+			Desc: "BACKUP stating size 4 GiB-1, then a few bytes and a close: no file, server alive",
+			Run: func(t *T) {
+				u := t.NewUser()
+				head := append(backupHead(u, []byte("huge"), 1<<32-1), "only this"...)
+				t.roundtrip(send{label: fmt.Sprintf("BACKUP user %d size 4294967295, then close", u), head: head, closeAfter: true}, readSpec{})
+				waitMissing(t, u, "huge")
+				t.MustList(u)
+			},
+		},
+		{
+			ID: "security/huge-name-len", Reqs: reqs("R-5.4", "R-5.3"), Level: Must, Hostile: true,
+			Desc: "RESTORE stating name_len 65535, then a few bytes and a close: server alive",
+			Run: func(t *T) {
+				u := t.NewUser()
+				h := wire.RawRequest{UserID: u, Version: wire.Version, Op: uint8(wire.OpRestore), Fields: wire.HasName,
+					NameLen: new(uint16(65535)), Name: []byte("short")}
+				t.roundtrip(send{label: fmt.Sprintf("RESTORE user %d name_len 65535, then close", u), head: h.Append(nil), closeAfter: true}, readSpec{})
+				t.MustList(u)
+			},
+		},
+	}
+	for _, n := range unsafeNames {
+		cases = append(cases, &Case{
+			ID: "security/backup-name-" + n.kind, Reqs: reqs("R-5.1"), Level: Must, Hostile: true,
+			Desc: fmt.Sprintf("BACKUP of the unsafe filename %s answers 1003 and stores nothing", quoteName(n.name)),
+			Run: func(t *T) {
+				u := t.NewUser()
+				r := t.Backup(u, string(n.name), Bytes([]byte("must not be stored")))
+				t.Expect(r, "R-5.1", nil, ServerError)
+				t.MustList(u)
+			},
+		})
+	}
+	return append(cases, truncationCases()...)
+}
+
+// userDir is a user's folder name as the reference layout <root>/<user_id> spells it.
+func userDir(u uint32) string { return strconv.FormatUint(uint64(u), 10) }
+
+// truncationCases cut requests at each field boundary and close (R-5.3): the server owes no
+// answer, must not crash, and must not keep a partial file.
+func truncationCases() []*Case {
+	name := []byte("cut.bin")
+	payload := []byte("0123456789abcdefghijklmnopqrstuvwxyz")
+	full := func(u uint32) []byte { return append(backupHead(u, name, int64(len(payload))), payload...) }
+	nl := len(name)
+	cuts := []struct {
+		where string
+		at    int
+	}{
+		{"in-user-id", 2},
+		{"after-user-id", 4},
+		{"after-version", 5},
+		{"after-op", 6},
+		{"in-name-len", 7},
+		{"after-name-len", 8},
+		{"in-filename", 8 + nl/2},
+		{"after-filename", 8 + nl},
+		{"in-size", 8 + nl + 2},
+		{"after-size", 8 + nl + 4},
+		{"in-payload", 8 + nl + 4 + len(payload)/2},
+		{"before-last-byte", 8 + nl + 4 + len(payload) - 1},
+	}
+	var out []*Case
+	for _, c := range cuts {
+		out = append(out, &Case{
+			ID: "security/truncated-backup-" + c.where, Reqs: reqs("R-5.3"), Level: Must, Hostile: true,
+			Desc: fmt.Sprintf("a BACKUP cut after %d bytes (%s), then closed: no file kept, server alive", c.at, c.where),
+			Run: func(t *T) {
+				u := t.NewUser()
+				t.roundtrip(send{label: fmt.Sprintf("BACKUP user %d cut after %d bytes", u, c.at), head: full(u)[:c.at], closeAfter: true}, readSpec{})
+				waitMissing(t, u, string(name))
+				t.MustList(u)
+			},
+		})
+	}
+	for _, op := range []wire.Op{wire.OpRestore, wire.OpDelete} {
+		out = append(out, &Case{
+			ID: "security/truncated-" + strings.ToLower(op.String()) + "-in-filename", Reqs: reqs("R-5.3"), Level: Must, Hostile: true,
+			Desc: fmt.Sprintf("a %v whose filename is cut short, then closed: the server keeps serving and the file stays", op),
+			Run: func(t *T) {
+				u := t.NewUser()
+				c := Bytes([]byte("stays"))
+				t.MustBackup(u, "cut.bin", c)
+				req := nameRequest(u, op, name)
+				t.roundtrip(send{label: fmt.Sprintf("%v user %d cut in the filename", op, u), head: req[:len(req)-2], closeAfter: true}, readSpec{})
+				t.MustRestore(u, "cut.bin", c)
+			},
+		})
+	}
+	return out
+}

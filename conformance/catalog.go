@@ -1,0 +1,38 @@
+package conformance
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// sections lists the case files' constructors, in the order of the spec's sections.
+var sections = []func() []*Case{
+	transportCases,
+	backupCases,
+	restoreCases,
+	deleteCases,
+	listCases,
+	securityCases,
+}
+
+var catalog = sync.OnceValue(func() []*Case {
+	var all []*Case
+	seen := map[string]bool{}
+	for _, s := range sections {
+		for _, c := range s() {
+			if seen[c.ID] {
+				panic(fmt.Sprintf("conformance: two cases have the ID %q", c.ID))
+			}
+			seen[c.ID] = true
+			all = append(all, c)
+		}
+	}
+	return all
+})
+
+// Catalog returns every case, grouped by spec section. The order is for reading only: a case
+// is named by its ID.
+func Catalog() []*Case { return slices.Clone(catalog()) }
+
+func reqs(ids ...string) []string { return ids }

@@ -1,0 +1,445 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+// Outcome is how an exchange with the server ended. A case can expect any of them: a
+// truncated request, for instance, expects no response at all.
+type Outcome string
+
+const (
+	// Answered: a whole response of a status the dialect defines arrived.
+	Answered Outcome = "response"
+	// NoAnswer: nothing, or part of a response, arrived before the timeout.
+	NoAnswer Outcome = "timeout"
+	// Closed: the server closed the connection (EOF) before a whole response.
+	Closed Outcome = "closed"
+	// Reset: the connection was reset.
+	Reset Outcome = "reset"
+	// Refused: the runner could not connect.
+	Refused Outcome = "refused"
+	// SentOnly: the runner sent the request (often cut short) and closed or kept the
+	// connection without reading: no answer is owed.
+	SentOnly Outcome = "sent-only"
+	// Undefined: a response began with a status the dialect does not define, so its layout is unknown.
+	Undefined Outcome = "undefined-status"
+)
+
+// classify turns a network error into an outcome.
+func classify(err error) Outcome {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return NoAnswer
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED):
+		return Reset
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return Refused
+	}
+	return Closed
+}
+
+// Reply is what came back for one request, decoded by the runner itself under the run's
+// dialect. Its fields are meaningful only when Outcome is Answered, except Got.
+type Reply struct {
+	Outcome  Outcome
+	Err      error // the error that ended the exchange, when it did not end with a response
+	WriteErr error // sending failed part way; the server may still have answered
+	Version  uint8
+	Status   uint16
+	Fields   wire.Fields // the layout the status has in the dialect
+	Name     []byte
+	Size     uint32
+	// Payload holds the payload when it was read into memory.
+	Payload []byte
+	// PayloadRead is false when the size field was over what the case accepts (or differed from
+	// the expected content's length), so the runner left the payload unread.
+	PayloadRead bool
+	// Mismatch is the offset of the first payload byte that differs from the expected content,
+	// -1 if none (only when the case gave expected content).
+	Mismatch int64
+	// Got is how many bytes of the response arrived.
+	Got int64
+	// Trailing holds bytes that arrived after the response's end, once the tail check is done.
+	Trailing []byte
+
+	Elapsed time.Duration
+	index   int           // the exchange's index in the case's record
+	tail    chan struct{} // closed when the tail check is done
+	dialect *Dialect
+}
+
+// is reports whether r is a response carrying one of ms.
+func (r *Reply) is(ms ...Meaning) bool {
+	if r.Outcome != Answered {
+		return false
+	}
+	for _, m := range ms {
+		if r.dialect.Means(r.Status, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// String says what came back, in a line.
+func (r *Reply) String() string {
+	switch r.Outcome {
+	case Answered:
+		s := "status " + r.dialect.describeCode(r.Status)
+		if r.Fields.Has(wire.HasName) {
+			s += " name " + quoteName(r.Name)
+		}
+		if r.Fields.Has(wire.HasPayload) {
+			s += fmt.Sprintf(" size %d", r.Size)
+		}
+		return s
+	case NoAnswer, Closed, Reset:
+		s := r.failure()
+		if r.WriteErr != nil {
+			s += fmt.Sprintf(" (sending had failed: %v)", r.WriteErr)
+		}
+		return s
+	case Refused:
+		return fmt.Sprintf("could not connect: %v", r.Err)
+	case Undefined:
+		return fmt.Sprintf("status %d, which the %s dialect does not define", r.Status, r.dialect.Name)
+	case SentOnly:
+		if r.WriteErr != nil {
+			return fmt.Sprintf("sending failed: %v", r.WriteErr)
+		}
+		return "sent; no answer read"
+	}
+	return string(r.Outcome)
+}
+
+// failure says how an exchange ended without a response.
+func (r *Reply) failure() string {
+	switch r.Outcome {
+	case NoAnswer:
+		if r.Got > 0 {
+			return fmt.Sprintf("only %d bytes of a response, then nothing until the timeout", r.Got)
+		}
+		return "no answer within the timeout"
+	case Closed:
+		if r.Got > 0 {
+			return fmt.Sprintf("connection closed after %d bytes of a response", r.Got)
+		}
+		return "connection closed without a response"
+	}
+	return fmt.Sprintf("connection reset after %d bytes of a response", r.Got)
+}
+
+// Exchange is the record of one request and its reply, kept for the report.
+type Exchange struct {
+	Label    string `json:"label"`
+	Conn     int    `json:"conn"` // the connection it used, numbered within the case
+	Sent     Clip   `json:"sent"`
+	Received Clip   `json:"received"`
+	Outcome  string `json:"outcome"`
+
+	sent, recv *clipWriter
+	reply      *Reply
+}
+
+// send is what to put on the wire for one request.
+type send struct {
+	label string
+	head  []byte    // header, and a small payload
+	body  io.Reader // a payload streamed after head, or nil
+	bodyN int64
+	chunk int           // >0: write at most this many bytes per write
+	pause time.Duration // between chunks
+	// closeAfter closes the connection right after sending, for truncated requests.
+	closeAfter bool
+	// noTail skips the check for bytes after the response: the reply was read only in part.
+	noTail bool
+}
+
+// readSpec bounds what the runner reads of a response.
+type readSpec struct {
+	maxPayload int64    // payloads over this are not read
+	expect     *Content // compare the payload against this instead of keeping it
+}
+
+// Conn is a connection a case uses for several requests in a row.
+type Conn struct {
+	t   *T
+	c   net.Conn
+	num int
+}
+
+// dial opens a connection, bounded by the timeout and the run's context.
+func (t *T) dial() (*Conn, error) {
+	d := net.Dialer{Timeout: t.run.cfg.Timeout}
+	c, err := d.DialContext(t.ctx, "tcp", t.run.addr)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	t.conns++
+	n := t.conns
+	t.open = append(t.open, c)
+	t.mu.Unlock()
+	return &Conn{t: t, c: c, num: n}, nil
+}
+
+// Dial opens a connection the case manages itself (several requests, a stall).
+// The runner closes it when the case ends.
+func (t *T) Dial() *Conn {
+	c, err := t.dial()
+	if err != nil {
+		t.Fatalf("R-1.3", nil, "a connection", "could not connect: %v", err)
+	}
+	return c
+}
+
+// Close closes the connection.
+func (c *Conn) Close() { c.c.Close() }
+
+// Write sends raw bytes with a deadline and records nothing: for stalls and partial requests
+// whose bytes a later Exchange records.
+func (c *Conn) Write(b []byte) error {
+	c.c.SetWriteDeadline(time.Now().Add(c.t.run.cfg.Timeout))
+	_, err := c.c.Write(b)
+	return err
+}
+
+// Do sends a request on c and reads its response, without a tail check: the connection stays
+// at a message boundary for the next request. A payload is kept up to the run's list bound.
+func (c *Conn) Do(label string, req []byte) *Reply {
+	return c.t.exchange(c, send{label: label, head: req}, readSpec{maxPayload: c.t.run.cfg.MaxList}, false)
+}
+
+// Roundtrip sends req on a fresh connection and reads the response, keeping a payload up to
+// the run's list bound; after it, a tail check looks for bytes beyond the response's end and
+// then closes the connection.
+func (t *T) Roundtrip(label string, req []byte) *Reply {
+	return t.roundtrip(send{label: label, head: req}, readSpec{maxPayload: t.run.cfg.MaxList})
+}
+
+func (t *T) roundtrip(s send, spec readSpec) *Reply {
+	c, err := t.dial()
+	if err != nil {
+		ex := t.record(s.label, 0)
+		r := &Reply{Outcome: classify(err), Err: err, Mismatch: -1, index: ex, dialect: t.dialect}
+		if r.Outcome != Reset && r.Outcome != NoAnswer {
+			r.Outcome = Refused
+		}
+		t.finishRecord(ex, r)
+		return r
+	}
+	return t.exchange(c, s, spec, true)
+}
+
+// record adds an exchange to the case's record and returns its index.
+func (t *T) record(label string, conn int) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.exchanges = append(t.exchanges, &Exchange{Label: label, Conn: conn, sent: &clipWriter{}, recv: &clipWriter{}})
+	return len(t.exchanges) - 1
+}
+
+func (t *T) finishRecord(i int, r *Reply) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.exchanges[i].reply = r
+}
+
+func (t *T) ex(i int) *Exchange {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.exchanges[i]
+}
+
+// deadlineWriter writes with a fresh deadline for every write, in chunks when asked.
+type deadlineWriter struct {
+	c       net.Conn
+	timeout time.Duration
+	chunk   int
+	pause   time.Duration
+	rec     io.Writer
+}
+
+func (w *deadlineWriter) Write(b []byte) (int, error) {
+	done := 0
+	for done < len(b) {
+		if done > 0 && w.pause > 0 {
+			time.Sleep(w.pause)
+		}
+		k := len(b) - done
+		if w.chunk > 0 {
+			k = min(k, w.chunk)
+		}
+		w.c.SetWriteDeadline(time.Now().Add(w.timeout))
+		n, err := w.c.Write(b[done : done+k])
+		w.rec.Write(b[done : done+n])
+		done += n
+		if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
+// deadlineReader reads with a fresh deadline for every read and records what it got.
+type deadlineReader struct {
+	c       net.Conn
+	timeout time.Duration
+	rec     io.Writer
+	n       int64
+}
+
+func (r *deadlineReader) Read(b []byte) (int, error) {
+	r.c.SetReadDeadline(time.Now().Add(r.timeout))
+	n, err := r.c.Read(b)
+	r.rec.Write(b[:n])
+	r.n += int64(n)
+	return n, err
+}
+
+func (t *T) exchange(c *Conn, s send, spec readSpec, fresh bool) *Reply {
+	start := time.Now()
+	i := t.record(s.label, c.num)
+	ex := t.ex(i)
+	r := &Reply{Mismatch: -1, index: i, dialect: t.dialect, tail: make(chan struct{})}
+	defer t.finishRecord(i, r)
+	timeout := t.run.cfg.Timeout
+	w := &deadlineWriter{c: c.c, timeout: timeout, chunk: s.chunk, pause: s.pause, rec: ex.sent}
+	_, err := w.Write(s.head)
+	if err == nil && s.body != nil {
+		_, err = io.CopyN(w, s.body, s.bodyN)
+	}
+	r.WriteErr = err
+	if s.closeAfter {
+		c.c.Close()
+	}
+	if s.closeAfter {
+		r.Outcome = SentOnly
+		close(r.tail)
+		r.Elapsed = time.Since(start)
+		return r
+	}
+	rd := &deadlineReader{c: c.c, timeout: timeout, rec: ex.recv}
+	skipTail := t.readResponse(rd, r, spec)
+	r.Got = rd.n
+	r.Elapsed = time.Since(start)
+	if !fresh || skipTail || s.noTail || r.Outcome == Closed || r.Outcome == Reset {
+		if fresh {
+			c.c.Close()
+		}
+		close(r.tail)
+		return r
+	}
+	// The response is complete: whatever arrives within the grace period is beyond its end.
+	// The check runs in the background so that the case goes on; the case's end waits for it.
+	t.tails.Add(1)
+	go func() {
+		defer t.tails.Done()
+		defer close(r.tail)
+		defer c.c.Close()
+		c.c.SetReadDeadline(time.Now().Add(t.run.cfg.Grace))
+		buf := make([]byte, clipHead)
+		n, _ := io.ReadFull(c.c, buf)
+		if n > 0 {
+			ex.recv.Write(buf[:n])
+			r.Trailing = buf[:n]
+		}
+	}()
+	return r
+}
+
+// readResponse decodes one response from rd into r by the dialect's layout, reading no further
+// than the layout and spec allow. It reports whether the stream was left off a message
+// boundary, so that a tail check would be meaningless.
+func (t *T) readResponse(rd io.Reader, r *Reply, spec readSpec) (offBoundary bool) {
+	fail := func(err error) bool {
+		r.Err = err
+		r.Outcome = classify(err)
+		return true
+	}
+	var b [4]byte
+	if _, err := io.ReadFull(rd, b[:3]); err != nil {
+		return fail(err)
+	}
+	r.Version = b[0]
+	r.Status = binary.LittleEndian.Uint16(b[1:3])
+	f, ok := t.dialect.Layout(r.Status)
+	if !ok {
+		// The layout is unknown: the tail check shows the bytes that follow.
+		r.Outcome = Undefined
+		return false
+	}
+	r.Fields = f
+	if f.Has(wire.HasName) {
+		if _, err := io.ReadFull(rd, b[:2]); err != nil {
+			return fail(err)
+		}
+		// name_len is at most 65535: a bounded allocation whatever the server states.
+		r.Name = make([]byte, binary.LittleEndian.Uint16(b[:2]))
+		if _, err := io.ReadFull(rd, r.Name); err != nil {
+			return fail(err)
+		}
+	}
+	if f.Has(wire.HasPayload) {
+		if _, err := io.ReadFull(rd, b[:4]); err != nil {
+			return fail(err)
+		}
+		r.Size = binary.LittleEndian.Uint32(b[:4])
+		switch {
+		case spec.expect != nil && int64(r.Size) != spec.expect.Len():
+			r.Outcome = Answered
+			return true
+		case spec.expect != nil:
+			cmp := newComparer(*spec.expect)
+			if _, err := io.CopyN(cmp, rd, int64(r.Size)); err != nil {
+				return fail(err)
+			}
+			r.Mismatch = cmp.mismatch
+		case int64(r.Size) > spec.maxPayload:
+			r.Outcome = Answered
+			return true
+		default:
+			var buf bytes.Buffer
+			if _, err := io.CopyN(&buf, rd, int64(r.Size)); err != nil {
+				return fail(err)
+			}
+			r.Payload = buf.Bytes()
+		}
+		r.PayloadRead = true
+	}
+	r.Outcome = Answered
+	return false
+}
+
+// waitTail waits for r's tail check.
+func (r *Reply) waitTail() {
+	if r.tail != nil {
+		<-r.tail
+	}
+}
+
+// closeAll closes every connection the case opened; a context cancellation uses it too.
+func (t *T) closeAll() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, c := range t.open {
+		c.Close()
+	}
+}
+
+// watchContext closes the case's connections when ctx ends, so that no read outlives it.
+func (t *T) watchContext(ctx context.Context) (stop func() bool) {
+	return context.AfterFunc(ctx, t.closeAll)
+}

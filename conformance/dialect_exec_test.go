@@ -1,0 +1,178 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fbpkit/fbp/conformance/internal/mutants"
+	"github.com/fbpkit/fbp/ref/server"
+	"github.com/fbpkit/fbp/ref/server/servertest"
+)
+
+// The test binary doubles as a server process for -exec: with these variables set it serves
+// the named mutant on the given address, and exits 2 if the mutant kills itself, as a crashing
+// server would.
+const (
+	envServeMutant = "FBP_CONFORMANCE_SERVE_MUTANT"
+	envServeAddr   = "FBP_CONFORMANCE_SERVE_ADDR"
+)
+
+func TestMain(m *testing.M) {
+	if name := os.Getenv(envServeMutant); name != "" {
+		os.Exit(serveMutant(name, os.Getenv(envServeAddr)))
+	}
+	os.Exit(m.Run())
+}
+
+func serveMutant(name, addr string) int {
+	s, err := mutants.New(name)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Fprintf(os.Stderr, "serving mutant %s on %s\n", name, addr)
+	if err := s.Serve(ln); errors.Is(err, mutants.ErrDied) {
+		fmt.Fprintln(os.Stderr, "the server died")
+		return 2
+	}
+	return 0
+}
+
+func TestDialectAutoNamesSeed003AndRunsUnderIt(t *testing.T) {
+	for _, dialect := range []string{"auto", "seed003"} {
+		t.Run(dialect, func(t *testing.T) {
+			cfg := fastConfig(startMutant(t, "seed-003-status-map"), "")
+			cfg.Dialect = dialect
+			rep := mustRun(t, cfg)
+			if rep.Dialect != "seed003" {
+				t.Fatalf("dialect %q (%s)", rep.Dialect, rep.DialectNote)
+			}
+			if dialect == "auto" && !strings.Contains(rep.DialectNote, "dialect seed003 (deviates from [R-4.1 R-4.2 R-4.3 R-4.4])") {
+				t.Errorf("note %q", rep.DialectNote)
+			}
+			m := rep.Result("transport/status-mapping")
+			if m.Status != Fail || !strings.Contains(m.Reason, "dialect: seed003 (deviates from") {
+				t.Errorf("status-mapping: %s %q", m.Status, m.Reason)
+			}
+			for _, r := range rep.Results {
+				if r.Level == Must && r.ID != "transport/status-mapping" && r.Status != Pass {
+					t.Errorf("%s under %s: %s %s", r.ID, dialect, r.Status, r.Reason)
+				}
+			}
+		})
+	}
+	// The canonical default reports the same deviation in the mapping case, with its name.
+	cfg := fastConfig(startMutant(t, "seed-003-status-map"), "^transport/status-mapping$")
+	rep := mustRun(t, cfg)
+	if m := rep.Result("transport/status-mapping"); !strings.Contains(m.Reason, "seed003") || !strings.Contains(m.Reason, "-dialect auto") {
+		t.Errorf("canonical: %q", m.Reason)
+	}
+	// A canonical server is found canonical.
+	cfg = fastConfig(startMutant(t, "none"), "^(transport/status-mapping|backup/new)$")
+	cfg.Dialect = "auto"
+	rep = mustRun(t, cfg)
+	if rep.Dialect != "canonical" || !rep.OK() {
+		t.Errorf("none under auto: %s %q OK %v", rep.Dialect, rep.DialectNote, rep.OK())
+	}
+}
+
+func TestExecRestartsCrashedServerAndAttributesCrash(t *testing.T) {
+	addr := closedAddr(t)
+	t.Setenv(envServeMutant, "dies-on-unknown-op")
+	t.Setenv(envServeAddr, addr)
+	cfg := fastConfig(addr, `^(backup/new|security/unknown-op|security/isolation-restore|security/backup-name-slash)$`)
+	cfg.Exec = []string{os.Args[0], "-test.run=^$"}
+	cfg.Parallel = 1
+	rep := mustRun(t, cfg)
+	res := rep.Result("security/unknown-op")
+	if res.Status != Fail || !strings.Contains(res.Crash, "server stopped answering after case security/unknown-op") ||
+		!strings.Contains(res.Crash, "exit status 2") || !strings.Contains(res.Crash, "the server died") {
+		t.Fatalf("security/unknown-op: %s crash %q", res.Status, res.Crash)
+	}
+	// Restarted, the server serves the cases after the crash.
+	for _, id := range []string{"backup/new", "security/isolation-restore", "security/backup-name-slash"} {
+		if s := statusOf(t, rep, id); s != Pass {
+			t.Errorf("%s: %s", id, s)
+		}
+	}
+	if len(rep.Crashes) != 1 {
+		t.Errorf("crashes %+v", rep.Crashes)
+	}
+	// The process is stopped at the end of the run: the port is free again.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("the server still holds %s: %v", addr, err)
+	}
+	ln.Close()
+}
+
+func TestExecCommandThatNeverListens(t *testing.T) {
+	addr := closedAddr(t)
+	cfg := fastConfig(addr, "^backup/new$")
+	cfg.Exec = []string{"sleep", "30"}
+	cfg.ExecStartTimeout = 300 * time.Millisecond
+	start := time.Now()
+	_, err := Run(t.Context(), cfg)
+	var ue *UnreachableError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "did not listen on "+addr) {
+		t.Fatalf("err = %v after %v", err, time.Since(start))
+	}
+}
+
+func TestRootCheckFindsFilesOutsideUserFolders(t *testing.T) {
+	srv := servertest.Start(t, server.Config{})
+	cfg := fastConfig(srv.Addr, `^(backup/new|restore/exact-bytes|list/after-backups)$`)
+	cfg.Root, cfg.Parallel = srv.Root, 1
+	planted := false
+	cfg.Progress = func(r Result) {
+		if !planted {
+			// As if a request had escaped its folder while the first case ran.
+			os.WriteFile(srv.Root+"/escaped-canary", []byte("x"), 0o644)
+			planted = true
+		}
+	}
+	rep := mustRun(t, cfg)
+	var found bool
+	for _, r := range rep.Results {
+		for _, f := range r.Failures {
+			if f.Req == "R-5.1" && strings.Contains(f.Actual, "escaped-canary appeared") {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("the planted file was not reported:\n%s", rep.SummaryText())
+	}
+}
+
+func TestRootCheckFindsLeftoversInUserFolder(t *testing.T) {
+	root := t.TempDir()
+	w, err := newRootWatch(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.wait = 50 * time.Millisecond
+	r := &runner{users: map[uint32]bool{}}
+	tc := r.newT(t.Context(), &Case{ID: "test/root", Hostile: true}, Canonical)
+	tc.users = []uint32{42}
+	tc.setStored(42, "kept", true)
+	tc.addListName(42, "Listing0123456789abcdefghijklmno")
+	os.MkdirAll(root+"/42", 0o755)
+	for _, n := range []string{"kept", "Listing0123456789abcdefghijklmno", "cut.bin.part"} {
+		os.WriteFile(root+"/42/"+n, nil, 0o644)
+	}
+	w.check(tc)
+	if len(tc.failures) != 1 || tc.failures[0].Req != "R-5.3" || !strings.Contains(tc.failures[0].Actual, `"cut.bin.part" is still there`) {
+		t.Fatalf("failures %+v", tc.failures)
+	}
+}

@@ -1,0 +1,289 @@
+package conformance
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// TextOptions shape the text report.
+type TextOptions struct {
+	Color   bool // ANSI colours, for a terminal
+	Verbose bool // bytes of every exchange, passing cases included
+}
+
+const (
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiDim    = "\x1b[2m"
+	ansiReset  = "\x1b[0m"
+)
+
+// word is the status word of a result's line: a SHOULD failure outside strict mode is a WARN,
+// since it does not fail the run.
+func (r *Report) word(res *Result) (string, string) {
+	switch res.Status {
+	case Pass:
+		return "PASS", ansiGreen
+	case Fail:
+		if res.Level == Should && !r.Strict && res.Crash == "" {
+			return "WARN", ansiYellow
+		}
+		return "FAIL", ansiRed
+	case Noted:
+		return "INFO", ansiDim
+	case Skipped:
+		return "SKIP", ansiDim
+	case NotRun:
+		return "NRUN", ansiYellow
+	case Known:
+		return "KNOWN", ansiYellow
+	case Fixed:
+		return "FIXED", ansiGreen
+	}
+	return strings.ToUpper(string(res.Status)), ""
+}
+
+// Line is the one-line form of a result: status word, ID, level, short reason.
+func (r *Report) Line(res *Result, color bool) string {
+	w, c := r.word(res)
+	if color {
+		w = c + fmt.Sprintf("%-5s", w) + ansiReset
+	} else {
+		w = fmt.Sprintf("%-5s", w)
+	}
+	line := fmt.Sprintf("%s %-46s %-6s", w, res.ID, res.Level)
+	if res.Reason != "" {
+		reason := res.Reason
+		if r := []rune(reason); len(r) > 110 {
+			reason = string(r[:107]) + "..."
+		}
+		line += " " + reason
+	}
+	return strings.TrimRight(line, " ")
+}
+
+// WriteText writes the report for a terminal: one line per case, the failures expanded with
+// the requirement, expected and actual, and the bytes, then a summary by level.
+func (r *Report) WriteText(w io.Writer, o TextOptions) error {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "conformance of %s (dialect %s)\n", r.Target, r.Dialect)
+	if r.DialectNote != "" {
+		fmt.Fprintf(&sb, "dialect %s\n", r.DialectNote)
+	}
+	for i := range r.Results {
+		sb.WriteString(r.Line(&r.Results[i], o.Color) + "\n")
+	}
+	if _, err := io.WriteString(w, sb.String()); err != nil {
+		return err
+	}
+	return r.WriteTextEnd(w, o)
+}
+
+// WriteTextEnd writes what follows the case lines in the text report: the failures expanded,
+// crashes, warnings and the summary. A command that printed the lines as cases ended writes
+// this at the end.
+func (r *Report) WriteTextEnd(w io.Writer, o TextOptions) error {
+	var sb strings.Builder
+	r.writeDetails(&sb, o)
+	sb.WriteString(r.SummaryText())
+	_, err := io.WriteString(w, sb.String())
+	return err
+}
+
+func (r *Report) writeDetails(sb *strings.Builder, o TextOptions) {
+	for i := range r.Results {
+		res := &r.Results[i]
+		if res.Status != Fail && res.Status != Known && !(o.Verbose && len(res.Exchanges) > 0) {
+			continue
+		}
+		w, _ := r.word(res)
+		fmt.Fprintf(sb, "\n--- %s %s [%s %s]\n    %s\n", w, res.ID, res.Level, strings.Join(res.Reqs, " "), res.Desc)
+		shown := map[int]bool{}
+		for _, f := range res.Failures {
+			if f.Req != "" {
+				fmt.Fprintf(sb, "    %s: %s\n", f.Req, f.Sentence)
+			}
+			fmt.Fprintf(sb, "    expected: %s\n    actual:   %s\n", f.Expected, f.Actual)
+			if f.Exchange >= 0 && f.Exchange < len(res.Exchanges) && !shown[f.Exchange] {
+				shown[f.Exchange] = true
+				writeExchange(sb, &res.Exchanges[f.Exchange])
+			}
+		}
+		for _, n := range res.Notes {
+			fmt.Fprintf(sb, "    note: %s\n", n)
+		}
+		if o.Verbose {
+			for j := range res.Exchanges {
+				if !shown[j] {
+					writeExchange(sb, &res.Exchanges[j])
+				}
+			}
+		}
+	}
+	if len(r.Crashes) > 0 {
+		sb.WriteString("\n")
+		for _, c := range r.Crashes {
+			fmt.Fprintf(sb, "server stopped answering after case %s: %s\n", c.After, c.Detail)
+		}
+	}
+	for _, wrn := range r.Warnings {
+		fmt.Fprintf(sb, "warning: %s\n", wrn)
+	}
+}
+
+func writeExchange(sb *strings.Builder, ex *Exchange) {
+	fmt.Fprintf(sb, "    %s (connection %d): %s\n", ex.Label, ex.Conn, ex.Outcome)
+	fmt.Fprintf(sb, "      sent %d bytes:\n%s", ex.Sent.Total, ex.Sent.Dump("        "))
+	fmt.Fprintf(sb, "      received %d bytes:\n%s", ex.Received.Total, ex.Received.Dump("        "))
+}
+
+// SummaryText is the summary by level, and the verdict.
+func (r *Report) SummaryText() string {
+	var sb strings.Builder
+	sb.WriteString("\n")
+	row := func(name string, c Counts) {
+		fmt.Fprintf(&sb, "%-7s %3d passed, %3d failed", name, c.Pass, c.Fail)
+		for _, x := range []struct {
+			n    int
+			what string
+		}{{c.Info, "info"}, {c.Skip, "skipped"}, {c.NotRun, "not run"}, {c.Known, "known failures"}, {c.Fixed, "unexpected passes"}} {
+			if x.n > 0 {
+				fmt.Fprintf(&sb, ", %d %s", x.n, x.what)
+			}
+		}
+		sb.WriteString("\n")
+	}
+	row("MUST", r.Summary.Must)
+	row("SHOULD", r.Summary.Should)
+	row("INFO", r.Summary.Info)
+	verdict := "PASS: every selected MUST case passed"
+	if r.Strict {
+		verdict = "PASS: every selected MUST and SHOULD case passed"
+	}
+	switch {
+	case r.Interrupted:
+		verdict = "INTERRUPTED: the run did not finish"
+	case !r.OK():
+		verdict = "FAIL"
+	}
+	if n := r.Summary.Must.Fixed + r.Summary.Should.Fixed + r.Summary.Info.Fixed; n > 0 {
+		verdict += fmt.Sprintf(" (%d baseline entries now pass: remove them)", n)
+	}
+	fmt.Fprintf(&sb, "%s (%d cases in %v)\n", verdict, len(r.Results), r.Duration.Round(time.Millisecond))
+	return sb.String()
+}
+
+// WriteJSON writes the report as indented JSON; its "schema" field names the layout.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// JUnit XML, as CI systems read it: a testsuite per spec section, a testcase per case.
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Time     float64      `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Time     float64     `xml:"time,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      float64       `xml:"time,attr"`
+	Failure   *junitMessage `xml:"failure"`
+	Skipped   *junitMessage `xml:"skipped"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr,omitempty"`
+	Body    string `xml:",chardata"`
+}
+
+// WriteJUnit writes the report as JUnit XML. A failure that counts is a <failure>; a known
+// (baseline) failure, a skip and a case not run are <skipped>; a SHOULD failure outside strict
+// mode and INFO observations go to <system-out>.
+func (r *Report) WriteJUnit(w io.Writer) error {
+	doc := junitSuites{Name: "fbp-conformance " + r.Target, Time: r.Duration.Seconds()}
+	index := map[string]int{}
+	for i := range r.Results {
+		res := &r.Results[i]
+		si, ok := index[res.Section]
+		if !ok {
+			si = len(doc.Suites)
+			index[res.Section] = si
+			doc.Suites = append(doc.Suites, junitSuite{Name: res.Section})
+		}
+		s := &doc.Suites[si]
+		jc := junitCase{Name: res.ID, Classname: "fbp." + res.Section, Time: res.Duration.Seconds()}
+		var body strings.Builder
+		r.writeDetails1(&body, res)
+		switch {
+		case r.counts(res):
+			jc.Failure = &junitMessage{Message: res.Reason, Type: res.Level.String(), Body: body.String()}
+			s.Failures++
+		case res.Status == Known:
+			jc.Skipped = &junitMessage{Message: "known failure (baseline): " + res.Reason, Body: body.String()}
+			s.Skipped++
+		case res.Status == Skipped || res.Status == NotRun:
+			jc.Skipped = &junitMessage{Message: res.Reason}
+			s.Skipped++
+		default:
+			jc.SystemOut = body.String()
+		}
+		s.Tests++
+		s.Time += jc.Time
+		s.Cases = append(s.Cases, jc)
+	}
+	for _, s := range doc.Suites {
+		doc.Tests += s.Tests
+		doc.Failures += s.Failures
+		doc.Skipped += s.Skipped
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// writeDetails1 writes one result's details as the text report expands them.
+func (r *Report) writeDetails1(sb *strings.Builder, res *Result) {
+	one := Report{Target: r.Target, Strict: r.Strict, Results: []Result{*res}}
+	if res.Status == Fail || res.Status == Known {
+		one.writeDetails(sb, TextOptions{})
+		return
+	}
+	if res.Reason != "" {
+		sb.WriteString(res.Reason + "\n")
+	}
+	for _, n := range res.Notes[min(len(res.Notes), 1):] {
+		sb.WriteString(n + "\n")
+	}
+}

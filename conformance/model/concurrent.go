@@ -1,0 +1,595 @@
+package model
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	mrand "math/rand"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+// checkTimeout bounds porcupine on one user's history. A history it cannot decide in time is
+// reported in the log and taken as passing: the tester claims only what it proved.
+const checkTimeout = 10 * time.Second
+
+// maxHistoryLines bounds the operations a concurrent failure lists.
+const maxHistoryLines = 60
+
+// round is one concurrent round: the clients' sequences and what the model needs to know of
+// them. Names and contents are numbered so that a state is a small slice of integers.
+type round struct {
+	users    int
+	clients  [][]Step
+	names    []string
+	nameIdx  map[string]int
+	contents []Content // by id: the payloads of every BACKUP in the round
+	sums     [][sha256.Size]byte
+	ids      map[*Step]int
+}
+
+func newRound(users int, clients [][]Step) *round {
+	r := &round{users: users, clients: clients, nameIdx: map[string]int{}, ids: map[*Step]int{}}
+	for c := range clients {
+		for i := range clients[c] {
+			s := &clients[c][i]
+			if s.Op == wire.OpList {
+				continue
+			}
+			if _, ok := r.nameIdx[s.Name]; !ok {
+				r.nameIdx[s.Name] = len(r.names)
+				r.names = append(r.names, s.Name)
+			}
+			if s.Op == wire.OpBackup {
+				r.ids[s] = len(r.contents)
+				r.contents = append(r.contents, s.Content)
+				r.sums = append(r.sums, s.Content.Sum())
+			}
+		}
+	}
+	return r
+}
+
+// opInput is a request as porcupine sees it.
+type opInput struct {
+	step    Step
+	client  int // which client sent it, and its index in the client's sequence
+	index   int
+	user    int
+	name    int // index into round.names; -1 for LIST
+	content int // BACKUP: the payload's id
+}
+
+// opOutput is a response as porcupine sees it.
+type opOutput struct {
+	resp    *response
+	listed  []bool // LISTED: which of the round's names the listing holds
+	content int    // RESTORED: the id of a payload with the same bytes, or -1
+}
+
+// userFiles is the model of one user for porcupine: for each name, the id+1 of the payload
+// stored under it, 0 for none.
+type userFiles []int32
+
+func (r *round) model() porcupine.Model {
+	return porcupine.Model{
+		Init: func() any { return make(userFiles, len(r.names)) },
+		Step: func(state, input, output any) (bool, any) {
+			st, in, out := state.(userFiles), input.(opInput), output.(opOutput)
+			resp := out.resp
+			switch in.step.Op {
+			case wire.OpBackup:
+				if resp.Status != wire.StatusOK {
+					return false, st
+				}
+				next := slices.Clone(st)
+				next[in.name] = int32(in.content + 1)
+				return true, next
+			case wire.OpRestore:
+				id := st[in.name]
+				if id == 0 {
+					return resp.Status == wire.StatusNotExist, st
+				}
+				c := r.contents[id-1]
+				ok := resp.Status == wire.StatusRestored && resp.Read && resp.Size == int64(c.Size()) && resp.Sum == r.sums[id-1]
+				return ok, st
+			case wire.OpDelete:
+				if st[in.name] == 0 {
+					return resp.Status == wire.StatusNotExist, st
+				}
+				if resp.Status != wire.StatusOK {
+					return false, st
+				}
+				next := slices.Clone(st)
+				next[in.name] = 0
+				return true, next
+			case wire.OpList:
+				empty := true
+				for i, id := range st {
+					empty = empty && id == 0
+					if resp.Status == wire.StatusListed && out.listed[i] != (id != 0) {
+						return false, st
+					}
+				}
+				if empty {
+					return resp.Status == wire.StatusNoFiles, st
+				}
+				return resp.Status == wire.StatusListed, st
+			}
+			return false, st
+		},
+		Equal: func(a, b any) bool { return slices.Equal(a.(userFiles), b.(userFiles)) },
+		DescribeOperation: func(input, output any) string {
+			return r.describe(input.(opInput), output.(opOutput))
+		},
+		DescribeState: func(state any) string {
+			var parts []string
+			for i, id := range state.(userFiles) {
+				if id != 0 {
+					parts = append(parts, fmt.Sprintf("%s: #%d", quoteName(r.names[i]), id-1))
+				}
+			}
+			return "{" + strings.Join(parts, ", ") + "}"
+		},
+	}
+}
+
+func (r *round) describe(in opInput, out opOutput) string {
+	req := in.step.Request()
+	if in.step.Op == wire.OpBackup {
+		req += fmt.Sprintf(" #%d", in.content)
+	}
+	got := out.resp.Summary()
+	if out.resp.Status == wire.StatusRestored && out.resp.Read {
+		if out.content >= 0 {
+			got += fmt.Sprintf(" #%d", out.content)
+		} else {
+			got += " matching no version ever written"
+		}
+	}
+	return req + " -> " + got
+}
+
+// output turns a response into what the model compares, or says why no state could explain
+// it at all (a wrong name, an unexpected status, a broken listing, no response).
+func (r *round) output(in opInput, resp *response) (opOutput, string) {
+	out := opOutput{resp: resp, content: -1}
+	if resp.Err != nil {
+		return out, "no response: " + resp.Err.Error()
+	}
+	allowed := map[wire.Op][]wire.Status{
+		wire.OpBackup:  {wire.StatusOK},
+		wire.OpRestore: {wire.StatusRestored, wire.StatusNotExist},
+		wire.OpDelete:  {wire.StatusOK, wire.StatusNotExist},
+		wire.OpList:    {wire.StatusListed, wire.StatusNoFiles},
+	}[in.step.Op]
+	if !slices.Contains(allowed, resp.Status) {
+		return out, fmt.Sprintf("status %d to %v", int(resp.Status), in.step.Op)
+	}
+	switch resp.Status {
+	case wire.StatusOK, wire.StatusNotExist, wire.StatusRestored:
+		if string(resp.Name) != in.step.Name {
+			return out, fmt.Sprintf("names %s, want %s", quoteName(string(resp.Name)), quoteName(in.step.Name))
+		}
+	}
+	switch resp.Status {
+	case wire.StatusRestored:
+		for id, sum := range r.sums {
+			if resp.Read && resp.Sum == sum && resp.Size == int64(r.contents[id].Size()) {
+				out.content = id
+				break
+			}
+		}
+	case wire.StatusListed:
+		if !listName(resp.Name) {
+			return out, fmt.Sprintf("LIST name %q is not 32 characters [A-Za-z0-9]", resp.Name)
+		}
+		if !resp.Read {
+			return out, fmt.Sprintf("listing of %d bytes, longer than any correct one", resp.Size)
+		}
+		names, err := parseListing(resp.Listing)
+		if err != nil {
+			return out, fmt.Sprintf("%v: %q", err, resp.Listing)
+		}
+		out.listed = make([]bool, len(r.names))
+		for _, n := range names {
+			i, ok := r.nameIdx[n]
+			if !ok {
+				return out, fmt.Sprintf("listing has %s, never backed up", quoteName(n))
+			}
+			if out.listed[i] {
+				return out, fmt.Sprintf("lists %s twice", quoteName(n))
+			}
+			out.listed[i] = true
+		}
+	}
+	return out, ""
+}
+
+// roundOutcome is a round's history and what is wrong with it, if anything.
+type roundOutcome struct {
+	ops     [][]porcupine.Operation // by user, in call order
+	failure *Failure
+	user    int // the failing user
+	info    porcupine.LinearizationInfo
+	illegal bool // porcupine found no linearization: info holds its partial ones
+	// culprit is an operation no state explains (nil if the failure is only in the order):
+	// nothing that starts after it returns can be needed to show the failure.
+	culprit  *porcupine.Operation
+	requests int
+}
+
+// play runs the round's clients at once with fresh users and records the history.
+func (r *round) play(ctx context.Context, ex *exchanger) *roundOutcome {
+	ids := freshUsers(r.users)
+	start := time.Now()
+	var mu sync.Mutex
+	var history []porcupine.Operation
+	var wg sync.WaitGroup
+	for c, steps := range r.clients {
+		wg.Go(func() {
+			for i := range steps {
+				if ctx.Err() != nil {
+					return
+				}
+				s := &steps[i]
+				in := opInput{step: *s, client: c, index: i, user: s.User, name: -1}
+				if s.Op != wire.OpList {
+					in.name = r.nameIdx[s.Name]
+				}
+				if s.Op == wire.OpBackup {
+					in.content = r.ids[s]
+				}
+				call := time.Since(start).Nanoseconds()
+				resp := ex.do(ctx, ids[s.User], *s)
+				ret := time.Since(start).Nanoseconds()
+				mu.Lock()
+				history = append(history, porcupine.Operation{ClientId: c, Input: in, Call: call, Output: resp, Return: ret})
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	out := &roundOutcome{ops: make([][]porcupine.Operation, r.users), requests: len(history)}
+	slices.SortFunc(history, func(a, b porcupine.Operation) int { return int(a.Call - b.Call) })
+	for _, op := range history {
+		in := op.Input.(opInput)
+		o, bad := r.output(in, op.Output.(*response))
+		op.Output = o
+		out.ops[in.user] = append(out.ops[in.user], op)
+		if o.resp.Status == wire.StatusRestored && o.resp.Read && o.content < 0 && out.culprit == nil {
+			out.culprit = &op
+		}
+		if bad != "" && out.failure == nil {
+			out.user, out.culprit = in.user, &op
+			out.failure = &Failure{Requirement: requirementOf(in.step.Op), Reason: fmt.Sprintf("client %d: %s", op.ClientId+1, bad), Raw: o.resp.Raw}
+		}
+	}
+	return out
+}
+
+// check runs porcupine on each user's history and sets out.failure for the first that is not
+// linearizable; a history porcupine cannot decide in time is logged and passes.
+func (r *round) check(out *roundOutcome, log func(string)) {
+	if out.failure != nil {
+		return
+	}
+	model := r.model()
+	for u, ops := range out.ops {
+		res, info := porcupine.CheckOperationsVerbose(model, ops, checkTimeout)
+		switch res {
+		case porcupine.Unknown:
+			log(fmt.Sprintf("model: user %s: linearizability undecided after %v; taken as passing", UserLabel(u), checkTimeout))
+		case porcupine.Illegal:
+			out.user, out.info, out.illegal = u, info, true
+			reason := fmt.Sprintf("user %s: the history is not linearizable", UserLabel(u))
+			if c := out.culprit; c != nil && c.Input.(opInput).user == u {
+				reason += "; a RESTORE returned content matching no version ever written"
+			}
+			out.failure = &Failure{Requirement: r.blame(model, ops), Reason: reason}
+			return
+		}
+	}
+}
+
+// blame names the requirement a non-linearizable history breaks by the kind of operation
+// whose answers no order explains: without the LISTs it is linearizable, the listings are
+// wrong; without the RESTOREs, the contents; otherwise BACKUP and DELETE disagree.
+func (r *round) blame(model porcupine.Model, ops []porcupine.Operation) string {
+	for _, c := range []struct {
+		op  wire.Op
+		req string
+	}{{wire.OpList, "R-4.4"}, {wire.OpRestore, "R-4.2"}} {
+		rest := slices.DeleteFunc(slices.Clone(ops), func(o porcupine.Operation) bool { return o.Input.(opInput).step.Op == c.op })
+		if porcupine.CheckOperationsTimeout(model, rest, checkTimeout) == porcupine.Ok {
+			if c.op == wire.OpRestore {
+				for _, o := range ops {
+					if o.Output.(opOutput).resp.Status == wire.StatusRestored && o.Output.(opOutput).content < 0 {
+						// A restore that matches no version ever written is torn: the backup
+						// that tore it did not replace the file whole.
+						return "R-4.1"
+					}
+				}
+			}
+			return c.req
+		}
+	}
+	return "R-4.3"
+}
+
+func requirementOf(op wire.Op) string {
+	switch op {
+	case wire.OpBackup:
+		return "R-4.1"
+	case wire.OpRestore:
+		return "R-4.2"
+	case wire.OpDelete:
+		return "R-4.3"
+	}
+	return "R-4.4"
+}
+
+// report fills res from a failed round.
+func (r *round) report(out *roundOutcome, res *Result) {
+	res.Failed = true
+	f := out.failure
+	ops := out.ops[out.user]
+	f.Step = len(ops) - 1
+	for i, op := range ops {
+		in, o := op.Input.(opInput), op.Output.(opOutput)
+		s := in.step
+		s.Got = o.resp.Summary()
+		if o.resp.Status == wire.StatusRestored && o.resp.Read && o.content < 0 {
+			s.Got += " matching no version ever written"
+		}
+		if c := out.culprit; c != nil && c.ClientId == op.ClientId && c.Call == op.Call {
+			f.Step, f.Got, f.Raw = i, s.Got, o.resp.Raw
+			s.Requirement = f.Requirement
+		}
+		res.Script = append(res.Script, s)
+		if len(f.History) < maxHistoryLines {
+			f.History = append(f.History, fmt.Sprintf("client %d  %9s – %-9s  %s", op.ClientId+1,
+				fmtNanos(op.Call), fmtNanos(op.Return), r.describe(in, o)))
+		}
+	}
+	if len(ops) > maxHistoryLines {
+		f.History = append(f.History, fmt.Sprintf("… %d more", len(ops)-maxHistoryLines))
+	}
+	res.Failure = f
+	res.OriginalSteps = r.steps()
+	var clients [][]Step
+	for _, c := range r.clients {
+		clients = append(clients, inputs(c))
+	}
+	res.Replay = &ReplayFile{Seed: res.Seed, Mode: ModeConcurrent, Users: r.users, Clients: clients,
+		Rounds: DefaultReplayRounds, Requirement: f.Requirement, Reason: f.Reason}
+}
+
+func fmtNanos(ns int64) string {
+	return strconv.FormatFloat(float64(ns)/1e6, 'f', 2, 64) + "ms"
+}
+
+func runConcurrent(ctx context.Context, cfg Config) (*Result, error) {
+	start := time.Now()
+	ex := newExchanger(cfg.Addr, cfg.Timeout, cfg.MaxPayload)
+	draw := stepDraw{users: cfg.Users, names: cfg.Names, maxPayload: cfg.MaxPayload, large: 60}
+	rng := mrand.New(mrand.NewSource(cfg.Seed))
+	res := &Result{Seed: cfg.Seed}
+	log := func(s string) { fmt.Fprintln(cfg.Log, s) }
+	fmt.Fprintf(cfg.Log, "model: seed %d: %d concurrent rounds of %d clients × %d steps, %d users, %d names, payloads up to %d bytes\n",
+		cfg.Seed, cfg.Runs, cfg.Clients, cfg.Steps, cfg.Users, cfg.Names, cfg.MaxPayload)
+	for range cfg.Runs {
+		clients := make([][]Step, cfg.Clients)
+		for c := range clients {
+			for range cfg.Steps {
+				clients[c] = append(clients[c], draw.step(rng, nil))
+			}
+		}
+		r := newRound(cfg.Users, clients)
+		out := r.play(ctx, ex)
+		res.Runs++
+		res.Requests += out.requests
+		if err := ctx.Err(); err != nil {
+			res.Elapsed = time.Since(start)
+			return res, err
+		}
+		r.check(out, log)
+		if out.failure == nil {
+			continue
+		}
+		res.FoundAfter = time.Since(start)
+		fmt.Fprintf(cfg.Log, "model: seed %d: round %d failed (%v): %s\n",
+			cfg.Seed, res.Runs, res.FoundAfter.Round(time.Millisecond), out.failure.Reason)
+		original := r.steps()
+		sh := shrinker{ctx: ctx, ex: ex, cfg: cfg, log: log, res: res}
+		r, out = sh.shrink(r, out)
+		res.Elapsed = time.Since(start)
+		r.report(out, res)
+		res.OriginalSteps = original
+		fmt.Fprintf(cfg.Log, "model: seed %d: shrunk from %d to %d steps in %d rounds (%v):\n%s%v",
+			cfg.Seed, original, r.steps(), res.ShrinkRuns, res.Elapsed.Round(time.Millisecond), r.script(), res.Failure)
+		if cfg.Visualization != nil && out.illegal {
+			if err := porcupine.Visualize(r.model(), out.info, cfg.Visualization); err != nil {
+				return res, fmt.Errorf("model: write visualization: %w", err)
+			}
+		}
+		return res, nil
+	}
+	res.Elapsed = time.Since(start)
+	fmt.Fprintf(cfg.Log, "model: seed %d: %d concurrent rounds, %d requests, all linearizable (%v)\n",
+		cfg.Seed, res.Runs, res.Requests, res.Elapsed.Round(time.Millisecond))
+	return res, nil
+}
+
+func replayConcurrent(ctx context.Context, ex *exchanger, rf *ReplayFile, rounds int) (*Result, error) {
+	start := time.Now()
+	res := &Result{Seed: rf.Seed}
+	for range rounds {
+		r := newRound(rf.Users, cloneClients(rf.Clients))
+		out := r.play(ctx, ex)
+		res.Runs++
+		res.Requests += out.requests
+		if err := ctx.Err(); err != nil {
+			res.Elapsed = time.Since(start)
+			return res, err
+		}
+		r.check(out, func(string) {})
+		if out.failure != nil {
+			res.Elapsed = time.Since(start)
+			res.FoundAfter = res.Elapsed
+			r.report(out, res)
+			return res, nil
+		}
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// steps counts the round's steps, all clients together.
+func (r *round) steps() int {
+	n := 0
+	for _, c := range r.clients {
+		n += len(c)
+	}
+	return n
+}
+
+// script prints the round's client sequences.
+func (r *round) script() string {
+	var b strings.Builder
+	for i, c := range r.clients {
+		fmt.Fprintf(&b, "client %d:\n", i+1)
+		for j, s := range c {
+			fmt.Fprintf(&b, "  %d. %s\n", j+1, s.Request())
+		}
+	}
+	return b.String()
+}
+
+// shrinker looks for fewer client steps that still fail. A race shows only now and then, so
+// a smaller set counts as failing if any of ShrinkTries rounds of it fails; the last failing
+// round is the witness reported.
+type shrinker struct {
+	ctx context.Context
+	ex  *exchanger
+	cfg Config
+	log func(string)
+	res *Result
+}
+
+func (sh *shrinker) shrink(r *round, out *roundOutcome) (*round, *roundOutcome) {
+	deadline := time.Now().Add(sh.cfg.ShrinkTime)
+	budget := max(0, sh.cfg.MaxShrinks)
+	for {
+		progressed := false
+		cands := candidates(r.clients)
+		if t := truncated(r.clients, out); t != nil {
+			cands = append([][][]Step{t}, cands...)
+		}
+		for _, cand := range cands {
+			if budget == 0 || time.Now().After(deadline) || sh.ctx.Err() != nil {
+				return r, out
+			}
+			budget--
+			if nr, nout := sh.fails(cand); nout != nil {
+				r, out, progressed = nr, nout, true
+				break
+			}
+		}
+		if !progressed {
+			return r, out
+		}
+	}
+}
+
+// fails runs clients up to ShrinkTries times and returns the first failing round.
+func (sh *shrinker) fails(clients [][]Step) (*round, *roundOutcome) {
+	for range sh.cfg.ShrinkTries {
+		r := newRound(sh.cfg.Users, cloneClients(clients))
+		out := r.play(sh.ctx, sh.ex)
+		sh.res.ShrinkRuns++
+		sh.res.Requests += out.requests
+		if sh.ctx.Err() != nil {
+			return nil, nil
+		}
+		r.check(out, sh.log)
+		if out.failure != nil {
+			return r, out
+		}
+	}
+	return nil, nil
+}
+
+// candidates lists smaller sets of client sequences: without one client, without the first
+// or second half of one client's steps, without one step.
+func candidates(clients [][]Step) [][][]Step {
+	var out [][][]Step
+	with := func(c int, steps []Step) {
+		next := cloneClients(clients)
+		if len(steps) == 0 {
+			next = slices.Delete(next, c, c+1)
+		} else {
+			next[c] = steps
+		}
+		if len(next) > 0 {
+			out = append(out, next)
+		}
+	}
+	for c := range clients {
+		with(c, nil)
+	}
+	for c, steps := range clients {
+		if h := len(steps) / 2; h > 0 {
+			with(c, slices.Clone(steps[h:]))
+			with(c, slices.Clone(steps[:h]))
+		}
+	}
+	for c, steps := range clients {
+		for i := range steps {
+			with(c, slices.Delete(slices.Clone(steps), i, i+1))
+		}
+	}
+	return out
+}
+
+func cloneClients(clients [][]Step) [][]Step {
+	out := make([][]Step, len(clients))
+	for i, c := range clients {
+		out[i] = slices.Clone(c)
+	}
+	return out
+}
+
+// truncated is the clients' sequences without the steps that started after the culprit
+// returned, or nil if there is no culprit or nothing to cut.
+func truncated(clients [][]Step, out *roundOutcome) [][]Step {
+	if out.culprit == nil {
+		return nil
+	}
+	keep := make([]int, len(clients))
+	for _, ops := range out.ops {
+		for _, op := range ops {
+			if in := op.Input.(opInput); op.Call <= out.culprit.Return {
+				keep[in.client] = max(keep[in.client], in.index+1)
+			}
+		}
+	}
+	var next [][]Step
+	cut := false
+	for c, steps := range clients {
+		cut = cut || keep[c] < len(steps)
+		if keep[c] > 0 {
+			next = append(next, slices.Clone(steps[:keep[c]]))
+		}
+	}
+	if !cut {
+		return nil
+	}
+	return next
+}

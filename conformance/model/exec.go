@@ -1,0 +1,243 @@
+package model
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+const (
+	// rawKeep is how many bytes of a response a report keeps: the header and the start of
+	// the payload, enough to see what went wrong without holding a file.
+	rawKeep = 256
+	// previewLen is how much of a payload a summary quotes.
+	previewLen = 16
+	// listSlack is what a listing may hold beyond the longest correct one before the run stops
+	// reading it: room for a server's extra names to show in the report.
+	listSlack = 4 << 10
+	// listNameLen is the length of a LIST response's random name (SPEC §3).
+	listNameLen = 32
+	// previewWait bounds the wait for the first bytes of a payload the run will not read.
+	previewWait = 100 * time.Millisecond
+)
+
+// readLimits lets a response's name through up to what name_len can state, so that a wrong
+// name is reported rather than refused by the decoder; payload sizes are checked by the
+// exchange itself before a byte of the payload is read.
+var readLimits = wire.Limits{MaxName: wire.MaxNameField, MaxPayload: wire.DefaultMaxPayload}
+
+// response is what a server answered to one request.
+type response struct {
+	Status wire.Status
+	Name   []byte
+	Size   int64 // RESTORED and LISTED: the size the server stated
+	// Read is false when the payload was not read because its stated size is over what the
+	// run could ever have stored: Sum and Listing are then unset.
+	Read    bool
+	Sum     [sha256.Size]byte // RESTORED: the payload's SHA-256
+	Preview []byte            // RESTORED: the payload's first bytes
+	Listing []byte            // LISTED: the payload
+	Raw     []byte            // the response's first bytes as received, for the report
+	Err     error             // no complete response: a dial, write, read or decoding error
+}
+
+// Summary is the response in a script's words: `212 "a"`, `210 "a" (5 bytes)`.
+func (r *response) Summary() string {
+	if r.Err != nil {
+		return "error: " + r.Err.Error()
+	}
+	f, _ := r.Status.Fields()
+	s := fmt.Sprintf("%d", int(r.Status))
+	switch {
+	case r.Status == wire.StatusListed && r.Read:
+		names, err := parseListing(r.Listing)
+		if err != nil {
+			s += fmt.Sprintf(" %q", r.Listing)
+		} else {
+			s += " " + formatNames(names)
+		}
+		return s
+	case f.Has(wire.HasName):
+		s += " " + quoteName(string(r.Name))
+	}
+	if f.Has(wire.HasPayload) {
+		s += fmt.Sprintf(" (%d bytes)", r.Size)
+	}
+	return s
+}
+
+// exchanger sends one request per fresh connection.
+type exchanger struct {
+	addr    string
+	timeout time.Duration
+	// maxPayload bounds what a RESTORE's payload is read for: no file the run stores is
+	// larger, so a larger stated size is a failure whatever follows it.
+	maxPayload int64
+	// maxListing bounds a LIST's payload likewise.
+	maxListing int64
+}
+
+func newExchanger(addr string, timeout time.Duration, maxPayload int) *exchanger {
+	longest := 0
+	for _, n := range namePool {
+		longest += len(n) + 2 // "\r\n"
+	}
+	return &exchanger{addr: addr, timeout: timeout, maxPayload: int64(maxPayload), maxListing: int64(longest + listSlack)}
+}
+
+// do sends step's request for user and reads the response.
+func (e *exchanger) do(ctx context.Context, user uint32, step Step) *response {
+	resp := &response{}
+	raw := &keepWriter{max: rawKeep}
+	defer func() { resp.Raw = raw.b }()
+
+	d := net.Dialer{Timeout: e.timeout}
+	nc, err := d.DialContext(ctx, "tcp", e.addr)
+	if err != nil {
+		resp.Err = fmt.Errorf("dial: %w", err)
+		return resp
+	}
+	defer nc.Close()
+	// Cancelling ctx unblocks whatever read or write is in progress.
+	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	c := &deadlineConn{Conn: nc, timeout: e.timeout}
+
+	h := wire.RequestHeader{UserID: user, Version: wire.Version, Op: step.Op}
+	var payload io.Reader
+	if f, _ := step.Op.Fields(); f.Has(wire.HasName) {
+		h.Name = []byte(step.Name)
+	}
+	if step.Op == wire.OpBackup {
+		h.Size = uint32(step.Content.Size())
+		payload = step.Content.Reader()
+	}
+	if err := wire.NewWriter(c).WriteRequest(&h, payload); err != nil {
+		resp.Err = ctxErr(ctx, fmt.Errorf("write request: %w", err))
+		return resp
+	}
+
+	r := wire.NewReader(io.TeeReader(c, raw), readLimits)
+	var rh wire.ResponseHeader
+	if err := r.ReadResponseHeader(&rh); err != nil {
+		resp.Status = rh.Status
+		resp.Err = ctxErr(ctx, fmt.Errorf("read response: %w", err))
+		return resp
+	}
+	resp.Status, resp.Name, resp.Size = rh.Status, bytes.Clone(rh.Name), int64(rh.Size)
+	switch rh.Status {
+	case wire.StatusRestored:
+		if resp.Size > e.maxPayload {
+			// Too large to be any file the run stored: only its first bytes are read, for
+			// the report, and only if they come at once.
+			c.timeout = min(c.timeout, previewWait)
+			pre := &keepWriter{max: previewLen}
+			_, _ = io.CopyN(pre, r.Payload(), previewLen)
+			resp.Preview = pre.b
+			return resp
+		}
+		sum := sha256.New()
+		pre := &keepWriter{max: previewLen}
+		if _, err := io.Copy(io.MultiWriter(sum, pre), r.Payload()); err != nil {
+			resp.Err = ctxErr(ctx, fmt.Errorf("read restored content: %w", err))
+			return resp
+		}
+		resp.Read, resp.Preview = true, pre.b
+		sum.Sum(resp.Sum[:0])
+	case wire.StatusListed:
+		if resp.Size > e.maxListing {
+			return resp
+		}
+		var b bytes.Buffer
+		// The size was checked above: the buffer grows to at most maxListing.
+		if _, err := io.Copy(&b, r.Payload()); err != nil {
+			resp.Err = ctxErr(ctx, fmt.Errorf("read listing: %w", err))
+			return resp
+		}
+		resp.Read, resp.Listing = true, b.Bytes()
+	}
+	return resp
+}
+
+// ctxErr prefers the context's error: a cancelled run is not a server's fault.
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// deadlineConn gives every read and write its own deadline, so that a server that stalls is
+// caught whatever the size of the exchange.
+type deadlineConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *deadlineConn) Read(p []byte) (int, error) {
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *deadlineConn) Write(p []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
+}
+
+// keepWriter keeps the first max bytes written to it and drops the rest.
+type keepWriter struct {
+	b   []byte
+	max int
+}
+
+func (w *keepWriter) Write(p []byte) (int, error) {
+	if room := w.max - len(w.b); room > 0 {
+		w.b = append(w.b, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+// errListing is a LIST payload that is not one name a line.
+var errListing = errors.New("malformed listing")
+
+// parseListing splits a listing into names: one a line, "\n" or "\r\n", the final newline
+// optional (R-4.4).
+func parseListing(b []byte) ([]string, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	var names []string
+	for line := range bytes.SplitSeq(b, []byte("\n")) {
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			return nil, fmt.Errorf("%w: empty line", errListing)
+		}
+		names = append(names, string(line))
+	}
+	return names, nil
+}
+
+func formatNames(names []string) string {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i, n := range names {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(quoteName(n))
+	}
+	b.WriteByte(']')
+	return b.String()
+}

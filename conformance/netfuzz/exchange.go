@@ -1,0 +1,216 @@
+package netfuzz
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+// captureLimit bounds what is kept of a server's answer to one input. A listing of every file
+// the fuzzer stored fits in it; what is cut off is not judged.
+const captureLimit = 256 << 10
+
+// timing is the waits of one exchange.
+type timing struct {
+	timeout time.Duration // each read and write; an owed answer must come within it
+	quiet   time.Duration // the wait for more bytes once nothing is owed any more
+}
+
+// quietFor is how long to wait for bytes nothing obliges the server to send: long enough for a
+// server that answers at once, short enough that a fuzz run is not spent waiting.
+func quietFor(timeout time.Duration) time.Duration {
+	return min(max(timeout/10, 5*time.Millisecond), 30*time.Millisecond)
+}
+
+// exchange is what happened to one input on the wire.
+type exchange struct {
+	got      []byte
+	end      endReason
+	writeErr error // the write that failed, if one did: the server had closed or reset
+}
+
+// dialError is a dial that failed: the target is down or unreachable.
+type dialError struct{ err error }
+
+func (e *dialError) Error() string { return fmt.Sprintf("connect: %v", e.err) }
+func (e *dialError) Unwrap() error { return e.err }
+
+func dial(ctx context.Context, addr string, timeout time.Duration) (*net.TCPConn, error) {
+	d := net.Dialer{Timeout: timeout}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, &dialError{err}
+	}
+	return c.(*net.TCPConn), nil
+}
+
+// send delivers in on a fresh connection and reads what comes back, judging as it goes only so
+// far as to know whether an owed answer is still missing.
+func send(ctx context.Context, addr string, in Input, p plan, t timing) (exchange, error) {
+	c, err := dial(ctx, addr, t.timeout)
+	if err != nil {
+		return exchange{}, err
+	}
+	defer c.Close()
+	var ex exchange
+	for i, chunk := range in.Delivery.chunks(in.Bytes) {
+		if i > 0 && in.Delivery.Pause > 0 {
+			if err := sleep(ctx, in.Delivery.Pause); err != nil {
+				return ex, err
+			}
+		}
+		if len(chunk) == 0 {
+			continue
+		}
+		if err := c.SetWriteDeadline(time.Now().Add(t.timeout)); err != nil {
+			return ex, err
+		}
+		if _, err := c.Write(chunk); err != nil {
+			// The server closed or reset early: what it sent before may still be readable.
+			ex.writeErr = err
+			break
+		}
+	}
+	switch in.Delivery.End {
+	case EndAbort:
+		// SO_LINGER 0: the close sends a reset instead of a FIN.
+		_ = c.SetLinger(0)
+		ex.end = endAborted
+		return ex, nil
+	case EndCloseWrite:
+		if ex.writeErr == nil {
+			// A failed half-close means the connection is already gone; the read says how.
+			_ = c.CloseWrite()
+		}
+	}
+	ex.got, ex.end = readAnswer(c, p, t)
+	return ex, nil
+}
+
+// readAnswer reads until the server closes, or nothing owed is missing and nothing more comes
+// within t.quiet, or an owed answer does not come within t.timeout, or the capture is full.
+func readAnswer(c net.Conn, p plan, t timing) ([]byte, endReason) {
+	buf := make([]byte, 0, 4<<10)
+	// A server that trickles bytes forever still has to stop somewhere.
+	stopAt := time.Now().Add(2*t.timeout + t.quiet)
+	for {
+		owed := p.owedPending(buf)
+		wait := t.quiet
+		if owed {
+			wait = t.timeout
+		}
+		deadline := time.Now().Add(wait)
+		if deadline.After(stopAt) {
+			deadline = stopAt
+		}
+		if err := c.SetReadDeadline(deadline); err != nil {
+			return buf, endReset
+		}
+		if len(buf) == cap(buf) {
+			if cap(buf) >= captureLimit {
+				return buf, endCapped
+			}
+			buf = append(buf, make([]byte, min(cap(buf), captureLimit-cap(buf)))...)[:len(buf)]
+		}
+		n, err := c.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case err == nil:
+			continue
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			if owed && p.owedPending(buf) {
+				return buf, endTimeout
+			}
+			return buf, endQuiet
+		case isEOF(err):
+			return buf, endEOF
+		default:
+			return buf, endReset
+		}
+	}
+}
+
+func isEOF(err error) bool { return wire.IsTruncated(err) }
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// probeResult is what the health probe saw.
+type probeResult struct {
+	kind   Kind // "" when the server answered
+	detail string
+}
+
+// probe asks a fresh connection for the listing of user, a LIST the server must answer at once
+// and, for a user no input touched, with 1002. Any well-formed answer will do: the probe
+// asks whether the server serves, not whether it serves well.
+func probe(ctx context.Context, addr string, user uint32, timeout time.Duration) probeResult {
+	c, err := dial(ctx, addr, timeout)
+	if err != nil {
+		if ctx.Err() != nil {
+			return probeResult{}
+		}
+		return probeResult{kind: KindCrash, detail: fmt.Sprintf("the health probe could not connect: %v", err)}
+	}
+	defer c.Close()
+	req := binary.LittleEndian.AppendUint32(nil, user)
+	req = append(req, wire.Version, byte(wire.OpList))
+	if err := c.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
+		return probeResult{kind: KindHang, detail: fmt.Sprintf("the health probe failed: %v", err)}
+	}
+	if _, err := c.Write(req); err != nil {
+		return probeResult{kind: KindHang, detail: fmt.Sprintf("the health probe's LIST could not be sent: %v", err)}
+	}
+	got, end := readProbeAnswer(c, timeout)
+	if probeAnswered(got) {
+		return probeResult{}
+	}
+	if ctx.Err() != nil {
+		return probeResult{}
+	}
+	how := "no answer within " + timeout.String()
+	switch end {
+	case endEOF:
+		how = "the connection closed without an answer"
+	case endReset:
+		how = "the connection was reset without an answer"
+	}
+	if len(got) > 0 {
+		how += fmt.Sprintf(" (only %x)", got)
+	}
+	return probeResult{kind: KindHang, detail: "the health probe (LIST of a fresh user) got " + how}
+}
+
+// readProbeAnswer reads until the first bytes of an answer are in, the server closes, or the
+// timeout passes.
+func readProbeAnswer(c net.Conn, timeout time.Duration) ([]byte, endReason) {
+	var buf [wire.ResponsePrefixLen]byte
+	if err := c.SetReadDeadline(time.Now().Add(timeout)); err != nil {
+		return nil, endReset
+	}
+	n, err := io.ReadFull(c, buf[:])
+	switch {
+	case err == nil:
+		return buf[:n], endQuiet
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return buf[:n], endTimeout
+	case isEOF(err):
+		return buf[:n], endEOF
+	}
+	return buf[:n], endReset
+}

@@ -1,0 +1,412 @@
+package netfuzz
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"time"
+)
+
+// Defaults for the zero fields of Config.
+const (
+	DefaultDuration    = time.Minute
+	DefaultMaxInputs   = 100_000
+	DefaultTimeout     = 2 * time.Second
+	DefaultMaxFindings = 10
+	DefaultShrinkTries = 300
+	DefaultShrinkTime  = 30 * time.Second
+)
+
+var (
+	// ErrConfig: Config is unusable (the command's usage error).
+	ErrConfig = errors.New("netfuzz config")
+	// ErrUnreachable: the target could not be reached at the start.
+	ErrUnreachable = errors.New("server unreachable")
+)
+
+// Config sets up a fuzz run. Zero fields take the defaults given with them.
+type Config struct {
+	// Addr is the target, host:port. It must be a loopback address unless AllowRemote is set:
+	// fuzzing is for servers one owns.
+	Addr        string
+	AllowRemote bool
+	// Seed decides the sequence of inputs.
+	Seed int64
+	// Duration and MaxInputs bound the run (DefaultDuration, DefaultMaxInputs); it stops at
+	// whichever comes first. Minimizing the findings comes on top, bounded by ShrinkTime each.
+	Duration  time.Duration
+	MaxInputs int
+	// Timeout bounds every read and write; an owed answer and the health probe's answer must
+	// come within it (DefaultTimeout).
+	Timeout time.Duration
+	// MaxPayload, when not zero, is the largest BACKUP size the target is known to accept: a
+	// larger size is then owed 1003 (R-5.4). Zero: unknown, and never judged.
+	MaxPayload uint32
+	// MaxFindings stops the run after that many distinct findings (DefaultMaxFindings).
+	MaxFindings int
+	// ShrinkTries and ShrinkTime bound the minimization of each finding (DefaultShrinkTries,
+	// DefaultShrinkTime).
+	ShrinkTries int
+	ShrinkTime  time.Duration
+	// OutDir is where reproducers are saved, one folder per finding; "" saves none.
+	OutDir string
+	// Restart, when set, restarts the target after a crash or hang and returns the address it
+	// now listens on ("" for unchanged). A hung target is still running: Restart must stop it
+	// first. It is also called before every minimization attempt of a crash or hang, so that
+	// each starts from a fresh target. Without it a crash or hang ends the run and is reported
+	// as found, unminimized.
+	Restart func(ctx context.Context) (addr string, err error)
+	// Log receives a line per finding and per stage; nil discards.
+	Log io.Writer
+}
+
+func (c Config) withDefaults() Config {
+	if c.Duration == 0 {
+		c.Duration = DefaultDuration
+	}
+	if c.MaxInputs == 0 {
+		c.MaxInputs = DefaultMaxInputs
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.MaxFindings == 0 {
+		c.MaxFindings = DefaultMaxFindings
+	}
+	if c.ShrinkTries == 0 {
+		c.ShrinkTries = DefaultShrinkTries
+	}
+	if c.ShrinkTime == 0 {
+		c.ShrinkTime = DefaultShrinkTime
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+	return c
+}
+
+func (c Config) check(ctx context.Context) error {
+	if c.Duration < 0 || c.MaxInputs < 0 || c.Timeout < 0 || c.MaxFindings < 0 || c.ShrinkTries < 0 || c.ShrinkTime < 0 {
+		return fmt.Errorf("%w: negative bound", ErrConfig)
+	}
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return fmt.Errorf("%w: address %q: %w", ErrConfig, c.Addr, err)
+	}
+	if c.AllowRemote {
+		return nil
+	}
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return fmt.Errorf("%w: resolve %q: %w", ErrUnreachable, host, err)
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			return fmt.Errorf("%w: %s is not a loopback address; fuzz only servers you own (AllowRemote)", ErrConfig, ip)
+		}
+	}
+	return nil
+}
+
+// Finding is one fault the fuzzer found, with its minimized input.
+type Finding struct {
+	ID          string `json:"id"` // kind, requirement and a hash of the minimized input: stable across runs
+	Kind        Kind   `json:"kind"`
+	Requirement string `json:"requirement"` // an ID of SPEC.md
+	Code        string `json:"code"`        // which check failed (Code constants)
+	Detail      string `json:"detail"`      // what happened, for a person
+	// Step is the input (1-based) that found it, TimeToFind the time from the start to it.
+	Step       int           `json:"step"`
+	TimeToFind time.Duration `json:"time_to_find_ns"`
+	Origin     string        `json:"origin"`
+	Mutations  []string      `json:"mutations,omitempty"`
+	Delivery   Delivery      `json:"delivery"` // of the minimized input
+	// Input is the minimized input, Original the one first sent, Response what came back to
+	// the original (at most captureLimit bytes).
+	Input       []byte `json:"-"`
+	Original    []byte `json:"-"`
+	Response    []byte `json:"-"`
+	InputHex    string `json:"input_hex"`
+	OriginalHex string `json:"original_hex"`
+	ResponseHex string `json:"response_hex"`
+	ResponseEnd string `json:"response_end"` // how reading the answer ended: eof, reset, timeout, quiet, capped, aborted
+	// Minimized says whether shrinking ran: a crash or hang without Config.Restart cannot be
+	// shrunk. Reproduced says whether the input reproduced the finding on its own (from a
+	// restarted target for a crash or hang); ShrinkTries counts the attempts.
+	Minimized   bool `json:"minimized"`
+	Reproduced  bool `json:"reproduced"`
+	ShrinkTries int  `json:"shrink_tries"`
+	// Files are the saved reproducer; Replay is the command that replays it.
+	Files  *Files `json:"files,omitempty"`
+	Replay string `json:"replay,omitempty"`
+	// Repeats counts later inputs that gave the same kind, requirement and code.
+	Repeats int `json:"repeats"`
+}
+
+// signature is what makes two findings the same one.
+func (f *Finding) signature() string { return string(f.Kind) + "|" + f.Requirement + "|" + f.Code }
+
+// Files are the paths of a saved reproducer.
+type Files struct {
+	Dir      string `json:"dir"`
+	Input    string `json:"input"`    // raw bytes
+	Original string `json:"original"` // raw bytes of the input as first sent
+	Finding  string `json:"finding"`  // finding.json
+	Corpus   string `json:"corpus"`   // go test fuzz v1 file for FuzzParseRequest
+}
+
+// Result is a whole run.
+type Result struct {
+	Addr     string         `json:"addr"`
+	Seed     int64          `json:"seed"`
+	Inputs   int            `json:"inputs"` // inputs sent, minimization attempts not counted
+	Elapsed  time.Duration  `json:"elapsed_ns"`
+	Outcomes map[string]int `json:"outcomes"` // per input: answered, closed, silent, reset, aborted, or a finding's kind
+	Findings []*Finding     `json:"findings"`
+	Restarts int            `json:"restarts"`
+	// Stopped says why the run ended: duration, max-inputs, max-findings, target-down, canceled.
+	Stopped string `json:"stopped"`
+	OutDir  string `json:"out_dir,omitempty"`
+}
+
+// Found reports whether the run found anything.
+func (r *Result) Found() bool { return len(r.Findings) > 0 }
+
+// outcome is one input's full judgement: the exchange, the verdict and the probe.
+type outcome struct {
+	ex     exchange
+	v      verdict
+	health probeResult
+}
+
+// finding is the finding the outcome amounts to: a failed probe outweighs the answer.
+func (o *outcome) finding() (kind Kind, req, code, detail string) {
+	switch {
+	case o.health.kind != "":
+		code := CodeProbeUnanswered
+		if o.health.kind == KindCrash {
+			code = CodeRefused
+		}
+		detail := "after the input, " + o.health.detail
+		if o.v.bad() {
+			detail += "; the input itself: " + o.v.detail
+		}
+		req := "R-5.3"
+		if o.v.bad() && o.v.requirement != "" {
+			req = o.v.requirement
+		}
+		return o.health.kind, req, code, detail
+	case o.v.bad():
+		return o.v.kind, o.v.requirement, o.v.code, o.v.detail
+	}
+	return "", "", "", ""
+}
+
+func (o *outcome) label() string {
+	if k, _, _, _ := o.finding(); k != "" {
+		return string(k)
+	}
+	switch {
+	case o.ex.end == endAborted:
+		return "aborted"
+	case o.v.answers > 0:
+		return "answered"
+	case o.ex.end == endReset:
+		return "reset"
+	case o.ex.end == endEOF:
+		return "closed"
+	}
+	return "silent"
+}
+
+// fuzzer is one run's state.
+type fuzzer struct {
+	cfg      Config
+	addr     string // where the target listens now: Restart may move it
+	t        timing
+	probeRng *rand.Rand // probe users, apart from the input sequence
+	res      *Result
+	down     bool // the target failed and cannot be restarted
+	start    time.Time
+}
+
+// Run fuzzes the server at cfg.Addr. It returns an error wrapping ErrConfig for an unusable
+// Config, ErrUnreachable if the server cannot be reached at the start, and the context's error
+// if ctx ends (with the Result so far). Findings are in the Result, not errors.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.check(ctx); err != nil {
+		return nil, err
+	}
+	seeds, err := corpus()
+	if err != nil {
+		return nil, err
+	}
+	f := &fuzzer{
+		cfg:      cfg,
+		addr:     cfg.Addr,
+		t:        timing{timeout: cfg.Timeout, quiet: quietFor(cfg.Timeout)},
+		probeRng: rand.New(rand.NewPCG(uint64(cfg.Seed), pcgStream+1)),
+		res:      &Result{Addr: cfg.Addr, Seed: cfg.Seed, Outcomes: map[string]int{}, Findings: []*Finding{}, OutDir: cfg.OutDir},
+		start:    time.Now(),
+	}
+	defer func() { f.res.Elapsed = time.Since(f.start) }()
+	c, err := dial(ctx, f.addr, cfg.Timeout)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrUnreachable, cfg.Addr, err)
+	}
+	c.Close()
+	f.logf("fuzzing %s: seed %d, at most %d inputs in %v, timeout %v", cfg.Addr, cfg.Seed, cfg.MaxInputs, cfg.Duration, cfg.Timeout)
+
+	// The probe is how crashes and hangs are seen: a server that fails it before any input
+	// cannot be judged, and that failure is the finding.
+	if pr := f.probe(ctx); pr.kind != "" {
+		f.baselineFinding(ctx, pr)
+		f.res.Stopped = "target-down"
+		return f.res, nil
+	}
+
+	gen := newGenerator(cfg.Seed, seeds)
+	deadline := f.start.Add(cfg.Duration)
+	seen := map[string]*Finding{}
+	for {
+		switch {
+		case ctx.Err() != nil:
+			f.res.Stopped = "canceled"
+			return f.res, ctx.Err()
+		case f.down:
+			f.res.Stopped = "target-down"
+			return f.res, nil
+		case f.res.Inputs >= cfg.MaxInputs:
+			f.res.Stopped = "max-inputs"
+			return f.res, nil
+		case !time.Now().Before(deadline):
+			f.res.Stopped = "duration"
+			return f.res, nil
+		case len(f.res.Findings) >= cfg.MaxFindings:
+			f.res.Stopped = "max-findings"
+			return f.res, nil
+		}
+		in := gen.next()
+		f.res.Inputs++
+		o := f.try(ctx, in)
+		if ctx.Err() != nil {
+			continue
+		}
+		f.res.Outcomes[o.label()]++
+		kind, req, code, detail := o.finding()
+		if kind == "" {
+			continue
+		}
+		fd := &Finding{Kind: kind, Requirement: req, Code: code, Detail: detail, Step: f.res.Inputs,
+			TimeToFind: time.Since(f.start), Origin: in.Origin, Mutations: in.Mutations,
+			Original: in.Bytes, Response: o.ex.got, ResponseEnd: string(o.ex.end)}
+		if prev := seen[fd.signature()]; prev != nil {
+			prev.Repeats++
+			f.recover(ctx)
+			continue
+		}
+		seen[fd.signature()] = fd
+		f.logf("input %d: %s %s (%s): %s", fd.Step, fd.Kind, fd.Requirement, fd.Code, fd.Detail)
+		f.minimize(ctx, fd, in)
+		f.res.Findings = append(f.res.Findings, fd)
+		f.save(fd)
+		f.recover(ctx)
+	}
+}
+
+// try sends one input, judges the answer and probes the target.
+func (f *fuzzer) try(ctx context.Context, in Input) *outcome {
+	p := planFor(in.Bytes, f.cfg.MaxPayload)
+	o := &outcome{}
+	// A send that fails (the target down before the input, most likely) is judged by the
+	// probe alone.
+	ex, err := send(ctx, f.addr, in, p, f.t)
+	o.ex = ex
+	if err == nil {
+		o.v = judge(p, ex.got, ex.end)
+	}
+	o.health = f.probe(ctx)
+	return o
+}
+
+func (f *fuzzer) probe(ctx context.Context) probeResult {
+	return probe(ctx, f.addr, f.probeRng.Uint32(), f.cfg.Timeout)
+}
+
+// recover brings a failed target back with Restart, or marks the run over.
+func (f *fuzzer) recover(ctx context.Context) {
+	if ctx.Err() != nil {
+		return
+	}
+	if pr := f.probe(ctx); pr.kind == "" {
+		return
+	}
+	if !f.restart(ctx) {
+		f.down = true
+	}
+}
+
+// restart restarts the target and waits until it answers the probe.
+func (f *fuzzer) restart(ctx context.Context) bool {
+	if f.cfg.Restart == nil {
+		return false
+	}
+	f.res.Restarts++
+	addr, err := f.cfg.Restart(ctx)
+	if err != nil {
+		f.logf("restart failed: %v", err)
+		return false
+	}
+	if addr != "" {
+		f.addr = addr
+	}
+	if pr := f.probe(ctx); pr.kind != "" {
+		f.logf("restarted target fails the probe: %s", pr.detail)
+		return false
+	}
+	return true
+}
+
+// baselineFinding records a probe that fails before any input: the probe's own LIST is the input.
+func (f *fuzzer) baselineFinding(ctx context.Context, pr probeResult) {
+	user := f.probeRng.Uint32()
+	in := Input{Bytes: listRequest(user), Delivery: Delivery{End: EndCloseWrite}, Origin: "health-probe"}
+	o := f.try(ctx, in)
+	kind, req, code, detail := o.finding()
+	if kind == "" || o.v.bad() {
+		kind, req, code, detail = o.v.kind, o.v.requirement, o.v.code, o.v.detail
+	}
+	if kind == "" {
+		// The probe failed once and not again: report the first failure as it was.
+		kind, req, code, detail = pr.kind, "R-2.1", CodeProbeUnanswered, pr.detail
+	}
+	fd := &Finding{Kind: kind, Requirement: req, Code: code,
+		Detail: "before any fuzz input: " + detail, Step: 0, TimeToFind: time.Since(f.start),
+		Origin: in.Origin, Original: in.Bytes, Response: o.ex.got, ResponseEnd: string(o.ex.end)}
+	f.logf("baseline: %s %s (%s): %s", fd.Kind, fd.Requirement, fd.Code, fd.Detail)
+	f.minimize(ctx, fd, in)
+	f.res.Findings = append(f.res.Findings, fd)
+	f.save(fd)
+}
+
+func listRequest(user uint32) []byte {
+	return []byte{byte(user), byte(user >> 8), byte(user >> 16), byte(user >> 24), 1, 202}
+}
+
+func (f *fuzzer) logf(format string, args ...any) {
+	fmt.Fprintf(f.cfg.Log, "netfuzz: "+format+"\n", args...)
+}
+
+// findingID is stable for the same finding and minimized input: kind, requirement, hash.
+func findingID(fd *Finding) string {
+	sum := sha256.Sum256(fd.Input)
+	req := strings.ReplaceAll(fd.Requirement, ".", "_")
+	return fmt.Sprintf("%s-%s-%s", fd.Kind, req, hex.EncodeToString(sum[:6]))
+}

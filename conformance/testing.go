@@ -1,0 +1,53 @@
+package conformance
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// Test runs every case against the server at addr as a subtest named by the case's ID, so a
+// Go server's own tests can check it: MUST and SHOULD failures fail the subtest, INFO
+// observations are logged.
+func Test(t *testing.T, addr string) {
+	t.Helper()
+	TestConfig(t, Config{Addr: addr})
+}
+
+// TestConfig is Test with a configuration: selection, dialect, timeouts, storage folder.
+func TestConfig(t *testing.T, cfg Config) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cases := Select(&cfg)
+	if len(cases) == 0 {
+		t.Fatal(ErrNoCases)
+	}
+	r, err := newRunner(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.close()
+	var note string
+	r.dialect, note = r.chooseDialect(ctx)
+	if note != "" {
+		t.Log(note)
+	}
+	rep := Report{Target: r.addr, Dialect: r.dialect.Name, Strict: true}
+	for _, c := range cases {
+		t.Run(c.ID, func(t *testing.T) {
+			res := r.runOne(ctx, c)
+			rep.Results = []Result{res}
+			var sb strings.Builder
+			rep.writeDetails1(&sb, &res)
+			switch {
+			case res.Status == Fail && (res.Level != Info || res.Crash != ""):
+				t.Error(sb.String())
+			case res.Status == Skipped || res.Status == NotRun || res.Status == Known:
+				t.Skip(res.Reason)
+			case sb.Len() > 0:
+				t.Log(sb.String())
+			}
+		})
+	}
+}

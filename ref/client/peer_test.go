@@ -1,0 +1,145 @@
+package client_test
+
+import (
+	"crypto/sha256"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+// peer is a scripted server on 127.0.0.1:0: for every request it reads, it calls answer, which
+// writes whatever bytes the test wants, well-formed or not. answer returns false to close the
+// connection after its answer.
+type peer struct {
+	addr  string
+	conns atomic.Int32 // connections accepted
+	reqs  atomic.Int32 // requests read
+	done  chan struct{}
+}
+
+type answerFunc func(conn net.Conn, req *wire.RequestHeader, payload io.Reader) (keepOpen bool)
+
+func startPeer(t testing.TB, answer answerFunc) *peer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &peer{addr: ln.Addr().String(), done: make(chan struct{})}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var open []net.Conn
+	wg.Go(func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.conns.Add(1)
+			mu.Lock()
+			open = append(open, conn)
+			mu.Unlock()
+			wg.Go(func() {
+				defer conn.Close()
+				rd := wire.NewReader(conn, wire.Limits{})
+				var h wire.RequestHeader
+				for rd.ReadRequestHeader(&h) == nil {
+					p.reqs.Add(1)
+					if !answer(conn, &h, rd.Payload()) {
+						return
+					}
+				}
+			})
+		}
+	})
+	t.Cleanup(func() {
+		close(p.done)
+		ln.Close()
+		mu.Lock()
+		for _, c := range open {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return p
+}
+
+// stall holds the connection open without a byte until the test ends.
+func (p *peer) stall() { <-p.done }
+
+func send(conn net.Conn, r wire.RawResponse) bool {
+	_, err := conn.Write(r.Append(nil))
+	return err == nil
+}
+
+func raw(status wire.Status, name string, payload string) wire.RawResponse {
+	resp := wire.Response{Version: 1, Status: status, Name: []byte(name), Payload: []byte(payload)}
+	return resp.Raw()
+}
+
+// patternReader yields n bytes of a pseudo-random pattern whose period, a prime, lines up with
+// no buffer size, so that a payload made on the fly changes its hash if any chunk of it is
+// shifted, lost or repeated.
+type patternReader struct{ off, n int64 }
+
+var patternBlock = func() []byte {
+	b := make([]byte, 65521)
+	x := uint32(2463534242)
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b[i] = byte(x)
+	}
+	return b
+}()
+
+func (p *patternReader) Read(b []byte) (int, error) {
+	if p.off >= p.n {
+		return 0, io.EOF
+	}
+	b = b[:min(int64(len(b)), p.n-p.off)]
+	for done := 0; done < len(b); {
+		k := copy(b[done:], patternBlock[(p.off+int64(done))%int64(len(patternBlock)):])
+		done += k
+	}
+	p.off += int64(len(b))
+	return len(b), nil
+}
+
+func patternHash(t testing.TB, n int64) []byte {
+	t.Helper()
+	h := sha256.New()
+	if _, err := io.Copy(h, &patternReader{n: n}); err != nil {
+		t.Fatal(err)
+	}
+	return h.Sum(nil)
+}
+
+// dirEntries lists the names in dir, sorted.
+func dirEntries(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	slices.Sort(names)
+	return names
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return !errors.Is(err, os.ErrNotExist)
+}

@@ -1,0 +1,348 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fbpkit/fbp/ref/server/storage"
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+// conn is one client connection, tracked so that Shutdown can close it while it waits for a
+// request (idle) and leave it alone while it serves one.
+type conn struct {
+	nc   net.Conn
+	mu   sync.Mutex
+	idle bool
+}
+
+func (c *conn) closeIfIdle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.idle {
+		c.nc.Close()
+	}
+}
+
+func (c *conn) setIdle(idle bool) {
+	c.mu.Lock()
+	c.idle = idle
+	c.mu.Unlock()
+}
+
+func (s *Server) serve(nc net.Conn) {
+	c := &conn{nc: nc}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		nc.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		nc.Close()
+	}()
+
+	dc := &deadlineConn{
+		Conn:         nc,
+		readTimeout:  s.cfg.ReadTimeout,
+		writeTimeout: s.cfg.WriteTimeout,
+		onFirstByte:  func() { c.setIdle(false) },
+	}
+	h := handler{
+		s:    s,
+		conn: dc,
+		r:    wire.NewReader(dc, s.cfg.Limits),
+		w:    wire.NewWriter(dc),
+	}
+	for first := true; ; first = false {
+		if !first && s.isClosing() {
+			return
+		}
+		// Until the first byte of a request arrives the connection is idle: Shutdown may close
+		// it, and a further request on a kept connection may take IdleTimeout to start.
+		c.setIdle(true)
+		dc.firstRead = s.cfg.ReadTimeout
+		if !first {
+			dc.firstRead = s.cfg.IdleTimeout
+		}
+		if !h.serveRequest(first) {
+			return
+		}
+	}
+}
+
+// handler serves the requests of one connection, one at a time.
+type handler struct {
+	s    *Server
+	conn *deadlineConn
+	r    *wire.Reader
+	w    *wire.Writer
+	req  wire.RequestHeader
+	list bytes.Buffer // reused for LIST payloads
+}
+
+// result is what one request came to, for the connection loop and the log line.
+type result struct {
+	status wire.Status // 0: no response was sent
+	bytes  int64       // payload bytes received (BACKUP) or sent (RESTORE, LIST)
+	cause  error       // why the request failed or was refused, if it was
+	keep   bool        // the connection can carry a further request
+}
+
+// serveRequest reads, serves and logs one request. It reports whether the connection can
+// carry another.
+func (h *handler) serveRequest(first bool) bool {
+	start := time.Now()
+	err := h.r.ReadRequestHeader(&h.req)
+	if err != nil && h.r.Offset() == 0 && (err == io.EOF || !first && isTimeout(err) || h.s.isClosing()) {
+		// The client closed, or let the idle wait run out, or Shutdown closed the
+		// connection, between requests.
+		return false
+	}
+	var res result
+	if err != nil {
+		res = h.refuse(err)
+	} else {
+		switch h.req.Op {
+		case wire.OpBackup:
+			res = h.backup()
+		case wire.OpRestore:
+			res = h.restore()
+		case wire.OpDelete:
+			res = h.delete()
+		case wire.OpList:
+			res = h.listFiles()
+		}
+	}
+	h.logRequest(start, err, res)
+	if !res.keep {
+		if res.status != 0 {
+			linger(h.conn.Conn)
+		}
+		return false
+	}
+	return true
+}
+
+// refuse answers a request whose header could not be decoded.
+func (h *handler) refuse(err error) result {
+	var le *wire.LimitError
+	if errors.As(err, &le) || errors.Is(err, wire.ErrUnknownOp) {
+		// a size over the limit is refused before any of the payload is read; a name
+		// over the limit is refused at name_len, so there is no name to echo in a 1001 and
+		// RESTORE and DELETE get 1003 too (R-5.1 allows it).: an unknown op is 1003.
+		// Either way what follows on the stream cannot be decoded, so the connection closes.
+		res := h.respond(wire.StatusServerError, nil, 0, nil)
+		res.cause, res.keep = err, false
+		return res
+	}
+	// a truncated or stalled request is owed no answer.
+	return result{cause: err}
+}
+
+func (h *handler) backup() result {
+	name := h.req.Name
+	if err := wire.CheckName(name, h.s.cfg.Limits.MaxName); err != nil {
+		// never stored. The size is within the limit, so the payload is read and
+		// dropped, which keeps the connection usable.
+		return h.drainThenRefuse(err)
+	}
+	up, err := h.s.store.Create(h.req.UserID, string(name))
+	if err != nil {
+		return h.drainThenRefuse(err)
+	}
+	n, err := io.Copy(payloadSink{conn: h.conn, dst: up}, h.r.Payload())
+	if err != nil {
+		// The previous version stays; the partial one goes.
+		if aerr := up.Abort(); aerr != nil {
+			err = errors.Join(err, aerr)
+		}
+		if isPeerFailure(err) {
+			return result{bytes: n, cause: err}
+		}
+		// The store failed: the rest of the payload is still on the stream, so the
+		// connection closes after the answer.
+		res := h.respond(wire.StatusServerError, nil, 0, nil)
+		res.bytes, res.cause, res.keep = n, err, false
+		return res
+	}
+	if err := up.Commit(); err != nil {
+		res := h.respond(wire.StatusServerError, nil, 0, nil)
+		res.bytes, res.cause = n, err
+		return res
+	}
+	res := h.respond(wire.StatusOK, name, 0, nil)
+	res.bytes = n
+	return res
+}
+
+// drainThenRefuse reads the rest of a BACKUP payload that will not be stored and answers 1003.
+func (h *handler) drainThenRefuse(cause error) result {
+	n, err := io.Copy(io.Discard, h.r.Payload())
+	if err != nil {
+		return result{bytes: n, cause: errors.Join(cause, err)}
+	}
+	res := h.respond(wire.StatusServerError, nil, 0, nil)
+	res.bytes, res.cause = n, cause
+	return res
+}
+
+func (h *handler) restore() result {
+	name := h.req.Name
+	if err := wire.CheckName(name, h.s.cfg.Limits.MaxName); err != nil {
+		res := h.respond(wire.StatusNotExist, name, 0, nil)
+		res.cause = err
+		return res
+	}
+	f, size, err := h.s.store.Open(h.req.UserID, string(name))
+	switch {
+	case errors.Is(err, storage.ErrNotExist):
+		return h.respond(wire.StatusNotExist, name, 0, nil)
+	case err == nil && size > math.MaxUint32:
+		f.Close()
+		err = errors.New("stored file too large for the size field")
+	}
+	if err != nil {
+		res := h.respond(wire.StatusServerError, nil, 0, nil)
+		res.cause = err
+		return res
+	}
+	defer f.Close()
+	res := h.respond(wire.StatusRestored, name, uint32(size), f)
+	res.bytes = size
+	return res
+}
+
+func (h *handler) delete() result {
+	name := h.req.Name
+	if err := wire.CheckName(name, h.s.cfg.Limits.MaxName); err != nil {
+		res := h.respond(wire.StatusNotExist, name, 0, nil)
+		res.cause = err
+		return res
+	}
+	err := h.s.store.Delete(h.req.UserID, string(name))
+	switch {
+	case errors.Is(err, storage.ErrNotExist):
+		return h.respond(wire.StatusNotExist, name, 0, nil)
+	case err != nil:
+		res := h.respond(wire.StatusServerError, nil, 0, nil)
+		res.cause = err
+		return res
+	}
+	return h.respond(wire.StatusOK, name, 0, nil)
+}
+
+func (h *handler) listFiles() result {
+	names, err := h.s.store.List(h.req.UserID)
+	if err != nil {
+		res := h.respond(wire.StatusServerError, nil, 0, nil)
+		res.cause = err
+		return res
+	}
+	if len(names) == 0 {
+		return h.respond(wire.StatusNoFiles, nil, 0, nil)
+	}
+	// one name per line, under a fresh random name; nothing is written to disk.
+	h.list.Reset()
+	for _, n := range names {
+		h.list.WriteString(n)
+		h.list.WriteByte('\n')
+	}
+	if h.list.Len() > math.MaxUint32 {
+		res := h.respond(wire.StatusServerError, nil, 0, nil)
+		res.cause = errors.New("listing too large for the size field")
+		return res
+	}
+	size := h.list.Len()
+	res := h.respond(wire.StatusListed, listingName(), uint32(size), &h.list)
+	res.bytes = int64(size)
+	return res
+}
+
+// respond writes a response. The result keeps the connection unless the write failed.
+func (h *handler) respond(status wire.Status, name []byte, size uint32, payload io.Reader) result {
+	rh := wire.ResponseHeader{Version: wire.Version, Status: status, Name: name, Size: size}
+	if err := h.w.WriteResponse(&rh, payload); err != nil {
+		return result{status: status, cause: err}
+	}
+	return result{status: status, keep: true}
+}
+
+const listingAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// ListingNameLen is the length of the random name a LIST response carries.
+const ListingNameLen = 32
+
+// listingName returns ListingNameLen characters drawn uniformly from [A-Za-z0-9] with
+// crypto/rand: bytes of 248 and above are dropped so that each of the 62 letters is equally
+// likely (248 = 4 × 62).
+func listingName() []byte {
+	name := make([]byte, 0, ListingNameLen)
+	var buf [ListingNameLen + ListingNameLen/2]byte
+	for len(name) < ListingNameLen {
+		rand.Read(buf[:])
+		for _, b := range buf {
+			if b < 248 && len(name) < ListingNameLen {
+				name = append(name, listingAlphabet[b%62])
+			}
+		}
+	}
+	return name
+}
+
+func (h *handler) logRequest(start time.Time, headerErr error, res result) {
+	level := slog.LevelInfo
+	attrs := make([]slog.Attr, 0, 10)
+	attrs = append(attrs,
+		slog.String("remote", h.conn.RemoteAddr().String()),
+		slog.Uint64("user", uint64(h.req.UserID)),
+	)
+	if headerErr == nil || h.r.Offset() >= wire.RequestPrefixLen {
+		attrs = append(attrs, slog.String("op", h.req.Op.String()))
+	}
+	if len(h.req.Name) > 0 {
+		attrs = append(attrs, slog.String("name", string(h.req.Name)))
+	}
+	if res.status != 0 {
+		attrs = append(attrs, slog.Int("status", int(res.status)))
+	} else {
+		level = slog.LevelWarn
+		attrs = append(attrs, slog.String("status", "none"))
+	}
+	attrs = append(attrs,
+		slog.Int64("bytes", res.bytes),
+		slog.Duration("duration", time.Since(start)),
+	)
+	if res.cause != nil {
+		attrs = append(attrs, slog.String("err", res.cause.Error()))
+	}
+	h.s.log.LogAttrs(context.Background(), level, "request", attrs...)
+}
+
+func isTimeout(err error) bool {
+	return errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// isPeerFailure reports whether a payload copy failed on the client's side (closed, reset,
+// stalled) rather than the store's: only a store failure is owed an answer.
+func isPeerFailure(err error) bool {
+	var ne *net.OpError
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrClosedPipe) || errors.As(err, &ne)
+}

@@ -1,0 +1,235 @@
+package storage_test
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fbpkit/fbp/ref/server/storage"
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+func openFS(t *testing.T) (*storage.FS, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "root")
+	s, err := storage.OpenFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, dir
+}
+
+func put(t *testing.T, s storage.Store, user uint32, name, content string) {
+	t.Helper()
+	up, err := s.Create(user, name)
+	if err != nil {
+		t.Fatalf("create %s: %v", name, err)
+	}
+	if _, err := io.WriteString(up, content); err != nil {
+		t.Fatalf("write %s: %v", name, err)
+	}
+	if err := up.Commit(); err != nil {
+		t.Fatalf("commit %s: %v", name, err)
+	}
+}
+
+func get(t *testing.T, s storage.Store, user uint32, name string) string {
+	t.Helper()
+	r, size, err := s.Open(user, name)
+	if err != nil {
+		t.Fatalf("open %s: %v", name, err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(b)) != size {
+		t.Fatalf("open %s: size %d, read %d bytes", name, size, len(b))
+	}
+	return string(b)
+}
+
+func entries(t *testing.T, dir string) []string {
+	t.Helper()
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, d := range des {
+		names = append(names, d.Name())
+	}
+	return names
+}
+
+func TestFSLayoutAndPermissions(t *testing.T) {
+	s, dir := openFS(t)
+	put(t, s, 1234, "mmn14.pdf", "%PDF")
+	fi, err := os.Stat(filepath.Join(dir, "1234"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		t.Errorf("user folder mode %v, want owner-only", perm)
+	}
+	fi, err = os.Stat(filepath.Join(dir, "1234", "mmn14.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		t.Errorf("file mode %v, want owner-only", perm)
+	}
+	if got := entries(t, filepath.Join(dir, "1234")); !slices.Equal(got, []string{"mmn14.pdf"}) {
+		t.Errorf("user folder holds %q", got)
+	}
+}
+
+func TestFSReplaceKeepsOpenReaderWhole(t *testing.T) {
+	s, _ := openFS(t)
+	put(t, s, 1, "f", "old version")
+	r, size, err := s.Open(1, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	put(t, s, 1, "f", "the new version")
+	if err := s.Delete(1, "f"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(r)
+	if err != nil || string(b) != "old version" || size != int64(len(b)) {
+		t.Fatalf("reader opened before the replace gave %q (size %d), %v", b, size, err)
+	}
+}
+
+func TestFSAbortKeepsPreviousVersion(t *testing.T) {
+	s, dir := openFS(t)
+	put(t, s, 7, "f", "previous")
+	up, err := s.Create(7, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(up, "partial")
+	if names, _ := s.List(7); !slices.Equal(names, []string{"f"}) {
+		t.Errorf("list during upload: %q", names)
+	}
+	if got := get(t, s, 7, "f"); got != "previous" {
+		t.Errorf("open during upload: %q", got)
+	}
+	if err := up.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, s, 7, "f"); got != "previous" {
+		t.Errorf("after abort: %q", got)
+	}
+	if got := entries(t, filepath.Join(dir, "7")); !slices.Equal(got, []string{"f"}) {
+		t.Errorf("user folder after abort holds %q", got)
+	}
+}
+
+func TestFSNotExist(t *testing.T) {
+	s, dir := openFS(t)
+	if _, _, err := s.Open(9, "nope"); !errors.Is(err, storage.ErrNotExist) || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("open of a missing file: %v", err)
+	}
+	if err := s.Delete(9, "nope"); !errors.Is(err, storage.ErrNotExist) {
+		t.Errorf("delete of a missing file: %v", err)
+	}
+	names, err := s.List(9)
+	if err != nil || len(names) != 0 {
+		t.Errorf("list of an unknown user: %q, %v", names, err)
+	}
+	if got := entries(t, dir); len(got) != 0 {
+		t.Errorf("reads created %q", got)
+	}
+}
+
+func TestFSListShowsOnlyStoredFiles(t *testing.T) {
+	s, dir := openFS(t)
+	put(t, s, 5, "b", "2")
+	put(t, s, 5, "a", "1")
+	put(t, s, 6, "other-user", "x")
+	up, err := s.Create(5, "in-flight")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Abort()
+	// Things only the operator could put there are not files a request could name.
+	os.Mkdir(filepath.Join(dir, "5", "subdir"), 0o700)
+	os.WriteFile(filepath.Join(dir, "5", "bad\x01name"), nil, 0o600)
+	names, err := s.List(5)
+	if err != nil || !slices.Equal(names, []string{"a", "b"}) {
+		t.Fatalf("list: %q, %v", names, err)
+	}
+}
+
+func TestFSRefusesUnsafeNames(t *testing.T) {
+	s, dir := openFS(t)
+	for _, name := range []string{"", ".", "..", "../x", "a/b", `a\b`, "/abs", "nul\x00", "ctl\x1f", strings.Repeat("n", 65536)} {
+		if _, err := s.Create(1, name); !errors.Is(err, wire.ErrBadName) {
+			t.Errorf("create %q: %v", name, err)
+		}
+		if _, _, err := s.Open(1, name); !errors.Is(err, wire.ErrBadName) {
+			t.Errorf("open %q: %v", name, err)
+		}
+		if err := s.Delete(1, name); !errors.Is(err, wire.ErrBadName) {
+			t.Errorf("delete %q: %v", name, err)
+		}
+	}
+	if got := entries(t, dir); len(got) != 0 {
+		t.Errorf("unsafe names created %q", got)
+	}
+}
+
+// A symbolic link planted in a user folder must not lead outside the store.
+func TestFSSymlinkCannotEscape(t *testing.T) {
+	s, dir := openFS(t)
+	outside := filepath.Join(filepath.Dir(dir), "outside")
+	if err := os.WriteFile(outside, []byte("secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, 3, "placeholder", "")
+	if err := os.Symlink(outside, filepath.Join(dir, "3", "link")); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	if r, _, err := s.Open(3, "link"); err == nil {
+		r.Close()
+		t.Fatal("opened a link to outside the store")
+	}
+	if b, _ := os.ReadFile(outside); string(b) != "secret" {
+		t.Fatalf("outside file changed: %q", b)
+	}
+}
+
+func TestOpenFSRemovesLeftoverUploads(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "root")
+	if err := os.MkdirAll(filepath.Join(dir, "42"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	leftover := filepath.Join(dir, "42", storage.TempPrefix+"0123")
+	kept := filepath.Join(dir, "42", "kept")
+	os.WriteFile(leftover, []byte("torn"), 0o600)
+	os.WriteFile(kept, []byte("whole"), 0o600)
+	s, err := storage.OpenFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := entries(t, filepath.Join(dir, "42")); !slices.Equal(got, []string{"kept"}) {
+		t.Fatalf("after OpenFS the user folder holds %q", got)
+	}
+}
+
+// The temporary prefix must be a name no request can give, so that it can never collide
+// with a user's file.
+func TestTempPrefixIsNoValidName(t *testing.T) {
+	if err := wire.CheckName([]byte(storage.TempPrefix+"x"), wire.MaxNameField); err == nil {
+		t.Fatal("a temporary name passes wire.CheckName")
+	}
+}
