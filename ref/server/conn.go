@@ -108,6 +108,8 @@ type result struct {
 // carry another.
 func (h *handler) serveRequest(first bool) bool {
 	start := time.Now()
+	// Nothing of the previous request may show in this one's log line if it is cut short.
+	h.req = wire.RequestHeader{Name: h.req.Name[:0]}
 	err := h.r.ReadRequestHeader(&h.req)
 	if err != nil && h.r.Offset() == 0 && (err == io.EOF || !first && isTimeout(err) || h.s.isClosing()) {
 		// The client closed, or let the idle wait run out, or Shutdown closed the
@@ -308,14 +310,16 @@ func listingName() []byte {
 func (h *handler) logRequest(start time.Time, headerErr error, res result) {
 	level := slog.LevelInfo
 	attrs := make([]slog.Attr, 0, 10)
-	attrs = append(attrs,
-		slog.String("remote", h.conn.RemoteAddr().String()),
-		slog.Uint64("user", uint64(h.req.UserID)),
-	)
-	if headerErr == nil || h.r.Offset() >= wire.RequestPrefixLen {
+	attrs = append(attrs, slog.String("remote", h.conn.RemoteAddr().String()))
+	// A header cut short logs only the fields that arrived whole.
+	read := h.r.Offset()
+	if headerErr == nil || read >= 4 {
+		attrs = append(attrs, slog.Uint64("user", uint64(h.req.UserID)))
+	}
+	if headerErr == nil || read >= wire.RequestPrefixLen {
 		attrs = append(attrs, slog.String("op", h.req.Op.String()))
 	}
-	if len(h.req.Name) > 0 {
+	if len(h.req.Name) > 0 && (headerErr == nil || read >= int64(wire.RequestPrefixLen+2+len(h.req.Name))) {
 		attrs = append(attrs, slog.String("name", string(h.req.Name)))
 	}
 	if res.status != 0 {

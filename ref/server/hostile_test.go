@@ -248,8 +248,7 @@ func TestClientGoneMidUpload(t *testing.T) {
 	}
 }
 
-// A request whose header and payload are all in one write with the next request must not
-// leak bytes between them; one sent a byte per write must be served the same.
+// Requests sent one byte per write, two on one connection, are served as if sent whole.
 func TestOneBytePerWrite(t *testing.T) {
 	srv := servertest.Start(t, server.Config{})
 	c := dial(t, srv.Addr)
@@ -284,4 +283,3 @@ func TestRequestsShareNothingAcrossUsers(t *testing.T) {
 	wantResp(t, "DELETE by B", roundTrip(t, srv.Addr, deleteReq(2, "shared-name")), wire.StatusNotExist, "shared-name", nil)
 	wantResp(t, "RESTORE by A", roundTrip(t, srv.Addr, restoreReq(1, "shared-name")), wire.StatusRestored, "shared-name", []byte("A's"))
 }
-
