@@ -25,11 +25,27 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stderr); err != nil {
+	err := run(os.Args[1:], os.Stderr)
+	var usage usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.As(err, &usage):
+		// The flag package has already printed what was wrong with a flag it parsed.
+		fmt.Fprintln(os.Stderr, "refserver:", err)
+		os.Exit(2)
+	default:
 		fmt.Fprintln(os.Stderr, "refserver:", err)
 		os.Exit(1)
 	}
 }
+
+// usageError is a command line the server cannot start with: exit status 2, as for the other
+// commands of the toolkit.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 func run(args []string, stderr io.Writer) error {
 	fl := flag.NewFlagSet("refserver", flag.ContinueOnError)
@@ -47,16 +63,19 @@ func run(args []string, stderr io.Writer) error {
 		logFormat    = fl.String("log-format", "text", "log format: text or json")
 	)
 	if err := fl.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
 	}
 	if fl.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fl.Arg(0))
+		return usagef("unexpected argument %q", fl.Arg(0))
 	}
 	if *maxSize == 0 || *maxSize > wire.DefaultMaxPayload {
-		return fmt.Errorf("-max-size %d: want 1 to %d", *maxSize, uint64(wire.DefaultMaxPayload))
+		return usagef("-max-size %d: want 1 to %d", *maxSize, uint64(wire.DefaultMaxPayload))
 	}
 	if *maxName < 1 || *maxName > wire.MaxNameField {
-		return fmt.Errorf("-max-name %d: want 1 to %d", *maxName, wire.MaxNameField)
+		return usagef("-max-name %d: want 1 to %d", *maxName, wire.MaxNameField)
 	}
 	var handler slog.Handler
 	switch *logFormat {
@@ -65,7 +84,7 @@ func run(args []string, stderr io.Writer) error {
 	case "json":
 		handler = slog.NewJSONHandler(stderr, nil)
 	default:
-		return fmt.Errorf("-log-format %q: want text or json", *logFormat)
+		return usagef("-log-format %q: want text or json", *logFormat)
 	}
 	log := slog.New(handler)
 	slog.SetDefault(log)

@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
+	"flag"
 	"io"
 	"net"
 	"os"
@@ -82,9 +84,14 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		{"-max-name", "0"},
 		{"-max-name", "65536"},
 		{"extra"},
+		{"-no-such-flag"},
 	} {
-		if err := run(append(args, "-addr", "127.0.0.1:0", "-root", t.TempDir()), io.Discard); err == nil {
-			t.Errorf("%q accepted", args)
+		err := run(append(args, "-addr", "127.0.0.1:0", "-root", t.TempDir()), io.Discard)
+		if !errors.As(err, new(usageError)) {
+			t.Errorf("%q: %v, want a usage error (exit status 2)", args, err)
 		}
+	}
+	if err := run([]string{"-h"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("-h: %v, want flag.ErrHelp (exit status 0)", err)
 	}
 }
