@@ -1,6 +1,7 @@
 // Package fuzz holds the property tests and the native fuzz targets of the wire codec
-// (github.com/fbpkit/fbp/ref/wire). It has no API: everything lives in its _test.go files, so
-// that ref/wire itself stays free of anything but the standard library.
+// (github.com/fbpkit/fbp/ref/wire) and of the reference server's connection handler. It has no
+// API: everything lives in its _test.go files, so that ref/wire itself stays free of anything
+// but the standard library.
 //
 // The property tests generate valid requests and responses of every op and status with gopter
 // and check that encoding and decoding are inverse, that every strict prefix of an encoding is
@@ -12,6 +13,12 @@
 // allocate beyond the input's length whatever lengths the input declares, return only the
 // errors the codec documents, and re-encode whatever they accept to the very bytes they read.
 // They are seeded with messages built in code and with the golden vectors (package vectors).
+//
+// FuzzServerConn feeds arbitrary bytes to the reference server's handler over net.Pipe, with no
+// socket, and checks that it answers exactly what each request is owed, writes nothing outside
+// its storage root, leaves no temporary file, keeps serving, and allocates in proportion to the
+// bytes exchanged. Each BACKUP is synced to disk, so it runs several times faster with its
+// storage in memory: TMPDIR=/dev/shm scripts/fuzz.sh FuzzServerConn 60s.
 // Go fuzzes one target per run:
 //
 //	scripts/fuzz.sh FuzzParseRequest 30s

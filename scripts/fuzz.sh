@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes the wire codec's targets in fuzz/.
+# Fuzzes the targets in fuzz/: the wire codec's decoders and the reference server's handler.
 #
 #   scripts/fuzz.sh TARGET DURATION   fuzz one target, e.g. scripts/fuzz.sh FuzzParseRequest 30s
 #   scripts/fuzz.sh all DURATION      fuzz every target in fuzz/, one after the other
