@@ -35,7 +35,7 @@ func parseFuzzFlags(args []string, stderr io.Writer) (*fuzzOptions, error) {
 			"Exit status: 0 no finding, 1 a finding, 2 usage error, 3 server unreachable.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
-	o.register(fs, true, netfuzz.DefaultTimeout)
+	o.register(fs, true, netfuzz.DefaultTimeout, "restarted after each crash or hang, and how it ended is reported")
 	c := &o.cfg
 	fs.DurationVar(&c.Duration, "duration", netfuzz.DefaultDuration, "how long to send inputs at most (minimizing comes on top)")
 	fs.IntVar(&c.MaxInputs, "max-inputs", netfuzz.DefaultMaxInputs, "how many inputs to send at most")

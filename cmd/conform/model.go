@@ -36,7 +36,7 @@ func parseModelFlags(args []string, stderr io.Writer) (*modelOptions, error) {
 			"Exit status: 0 no failure, 1 a failure, 2 usage error, 3 server unreachable.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
-	o.register(fs, true, model.DefaultTimeout)
+	o.register(fs, true, model.DefaultTimeout, "stopped at the end, and if it crashed, how it ended is reported")
 	c := &o.cfg
 	fs.IntVar(&c.Steps, "steps", model.DefaultSteps, "length of the longest sequence (concurrent: of each client's)")
 	fs.IntVar(&c.Runs, "runs", model.DefaultRuns, "sequences (concurrent: rounds) to try at most")
@@ -135,6 +135,18 @@ func newFailureDoc(res *model.Result) *failureDoc {
 	return d
 }
 
+// body is the failure's detail below the heading a report prints: expected, actual and the
+// bytes for a sequential failure; the reason and the history for a concurrent one.
+func (f *failureDoc) body() string {
+	d := strings.TrimRight(f.Detail, "\n")
+	if f.History == nil {
+		// The first line repeats the heading: step, reason and requirement.
+		_, rest, _ := strings.Cut(d, "\n")
+		return rest
+	}
+	return d
+}
+
 func (r *modelReport) writeText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "seed %d\n", r.Seed)
@@ -143,17 +155,17 @@ func (r *modelReport) writeText(w io.Writer) error {
 	if r.Mode == model.ModeConcurrent {
 		what = fmt.Sprintf("%d rounds of %d clients", r.Sequences, c.Clients)
 	}
-	fmt.Fprintf(&b, "model %s: %s, %s of up to %d steps, %d requests in %v (%d users, %d names, payloads up to %d bytes)\n",
+	fmt.Fprintf(&b, "model %s: %s, %s of up to %d steps, %d requests in %v (users %d, names %d, payloads up to %d bytes)\n",
 		r.Mode, r.Target, what, c.Steps, r.Requests, r.Elapsed.Round(time.Millisecond), c.Users, c.Names, c.MaxPayload)
 	if r.Crash != "" {
 		fmt.Fprintf(&b, "the server crashed during the run: %s\n", r.Crash)
 	}
 	if f := r.Failure; f != nil {
-		fmt.Fprintf(&b, "\nFAIL [%s] %s\n", f.Requirement, f.Reason)
+		fmt.Fprintf(&b, "\nFAIL [%s] at step %d: %s\n", f.Requirement, f.Step, f.Reason)
 		fmt.Fprintf(&b, "found after %v; shrunk from %d to %d steps in %d runs:\n\n", f.FoundAfter.Round(time.Millisecond),
 			f.OriginalSteps, len(f.Script), r.ShrinkRuns)
 		b.WriteString(f.ScriptText)
-		fmt.Fprintf(&b, "\n%s\n", strings.TrimRight(f.Detail, "\n"))
+		fmt.Fprintf(&b, "\n%s\n", f.body())
 		if f.Visualization != "" {
 			fmt.Fprintf(&b, "visualization: %s\n", f.Visualization)
 		}

@@ -186,8 +186,10 @@ func TestModelConcurrentWritesVisualization(t *testing.T) {
 	if err != nil || !strings.Contains(string(b), "<html") {
 		t.Fatalf("visualization: %d bytes, %v", len(b), err)
 	}
-	if _, err := os.Stat(replay); err != nil {
-		t.Fatal(err)
+	// The reference server has no torn overwrite: the saved rounds pass there.
+	code, out, errs = conform(t, "replay", replay)
+	if code != exitPass || !regexp.MustCompile(`\(model concurrent, seed 7\) on 127\.0\.0\.1:\d+: [1-9]\d* rounds, `).MatchString(out) {
+		t.Fatalf("replay on the reference server: exit %d\n%s\n%s", code, out, errs)
 	}
 	// No failure, no visualization file.
 	clean := filepath.Join(dir, "clean.html")

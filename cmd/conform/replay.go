@@ -40,7 +40,7 @@ func parseReplayFlags(args []string, stderr io.Writer) (*testerFlags, string, er
 			"3 server unreachable.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
-	o.register(fs, false, model.DefaultTimeout)
+	o.register(fs, false, model.DefaultTimeout, "stopped at the end, and if it crashed, how it ended is reported")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return nil, "", err
@@ -173,6 +173,7 @@ type replayReport struct {
 	// Model: the steps as they ran now, and the failure, if any.
 	Mode     string      `json:"mode,omitempty"`
 	Requests int         `json:"requests,omitempty"`
+	Rounds   int         `json:"rounds,omitempty"` // a concurrent replay: the rounds run
 	Script   []string    `json:"script,omitempty"`
 	Failure  *failureDoc `json:"failure,omitempty"`
 	Was      string      `json:"was,omitempty"` // the failure when it was found: requirement and reason
@@ -189,15 +190,19 @@ func (r *replayReport) writeText(w io.Writer) error {
 	var b strings.Builder
 	switch r.Kind {
 	case "model":
-		fmt.Fprintf(&b, "replay of %s (model %s, seed %d) on %s: %d requests in %v\n", r.File, r.Mode, r.Seed, r.Target,
-			r.Requests, r.Elapsed.Round(time.Millisecond))
+		rounds := ""
+		if r.Mode == model.ModeConcurrent {
+			rounds = fmt.Sprintf("%d rounds, ", r.Rounds)
+		}
+		fmt.Fprintf(&b, "replay of %s (model %s, seed %d) on %s: %s%d requests in %v\n", r.File, r.Mode, r.Seed, r.Target,
+			rounds, r.Requests, r.Elapsed.Round(time.Millisecond))
 		if r.Was != "" {
 			fmt.Fprintf(&b, "saved failure: %s\n", r.Was)
 		}
 		b.WriteString("\n")
 		if f := r.Failure; f != nil {
 			b.WriteString(f.ScriptText)
-			fmt.Fprintf(&b, "\n%s\n", strings.TrimRight(f.Detail, "\n"))
+			fmt.Fprintf(&b, "\nFAIL [%s] at step %d: %s\n%s\n", f.Requirement, f.Step, f.Reason, f.body())
 		} else {
 			for _, l := range r.Script {
 				b.WriteString(l + "\n")
@@ -290,6 +295,9 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return exitFail
 		}
 		rep.Requests, rep.StillFails = res.Requests, res.Failed
+		if m.Mode == model.ModeConcurrent {
+			rep.Rounds = res.Runs
+		}
 		if res.Failed {
 			rep.Failure = newFailureDoc(res)
 			rep.Script = rep.Failure.Script

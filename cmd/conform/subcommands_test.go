@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // writeFile writes content to a file of the test's own folder and returns its path.
@@ -149,5 +152,26 @@ func TestReplayStillFailingJSON(t *testing.T) {
 	}
 	if !rep.StillFails || rep.Failure == nil || rep.Failure.Step != 3 || rep.Failure.Requirement != "R-4.1" || rep.Target != addr {
 		t.Fatalf("report %+v, failure %+v", rep, rep.Failure)
+	}
+}
+
+// An interrupted run is not a pass: exit 1, and the report covers what ran.
+func TestSubcommandInterruptedExit1(t *testing.T) {
+	for _, args := range [][]string{
+		{"model", "-runs", "2000", "-steps", "10", "-seed", "2"},
+		{"fuzz", "-max-inputs", "100000000", "-duration", "10m", "-seed", "2", "-out", t.TempDir()},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			// Cancel once the run is under way, as Ctrl-C does.
+			time.Sleep(300 * time.Millisecond)
+			cancel()
+		}()
+		var out, errb bytes.Buffer
+		code := run(ctx, args, &out, &errb)
+		cancel()
+		if code != exitFail || firstLine(out.String()) != "seed 2" || !strings.Contains(out.String(), "interrupted: the run is incomplete") {
+			t.Errorf("%q: exit %d\n%s\n%s", args, code, out.String(), errb.String())
+		}
 	}
 }

@@ -28,7 +28,8 @@ type testerFlags struct {
 	exec    []string
 }
 
-func (f *testerFlags) register(fs *flag.FlagSet, seed bool, timeout time.Duration) {
+// register defines the flags on fs; execUse says what becomes of the -exec process.
+func (f *testerFlags) register(fs *flag.FlagSet, seed bool, timeout time.Duration, execUse string) {
 	fs.StringVar(&f.addr, "addr", "", "`host:port` of the server under test (default: start the built-in reference server)")
 	if seed {
 		fs.Int64Var(&f.seed, "seed", 0, "reproduce the run of this `seed` (0: draw one; it is always printed first)")
@@ -36,7 +37,7 @@ func (f *testerFlags) register(fs *flag.FlagSet, seed bool, timeout time.Duratio
 	fs.DurationVar(&f.timeout, "timeout", timeout, "deadline of the first connect and of every read and write")
 	fs.StringVar(&f.format, "format", "text", "report format: text or json")
 	fs.StringVar(&f.out, "o", "", "write the report to `file` (the verdict still goes to stderr)")
-	fs.StringVar(&f.execCmd, "exec", "", "`command` that starts the server under test on -addr; restarted after a crash")
+	fs.StringVar(&f.execCmd, "exec", "", "`command` that starts the server under test on -addr; "+execUse)
 	fs.BoolVar(&f.verbose, "v", false, "log the tester's progress to stderr")
 }
 
@@ -163,7 +164,7 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// report writes a subcommand's result: as text or JSON, to stdout or -o. With -o or JSON the
+// writeReport writes a subcommand's result: as text or JSON, to stdout or -o. With -o or JSON the
 // verdict lines still go to stderr, so that a terminal or a CI log shows the outcome.
 func writeReport(f *testerFlags, stdout, stderr io.Writer, text func(io.Writer) error, doc any, verdict string) error {
 	dst := stdout
@@ -180,6 +181,8 @@ func writeReport(f *testerFlags, stdout, stderr io.Writer, text func(io.Writer) 
 	if f.format == "json" {
 		enc := json.NewEncoder(dst)
 		enc.SetIndent("", "  ")
+		// Scripts hold "->": keep them readable, the document is no HTML.
+		enc.SetEscapeHTML(false)
 		err = enc.Encode(doc)
 	} else {
 		err = text(dst)
