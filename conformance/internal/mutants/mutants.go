@@ -26,50 +26,67 @@ type Mutant struct {
 type fault string
 
 const (
-	faultNone                  fault = "none"
-	faultMissingFile1003       fault = "missing-file-1003"
-	faultOKTrailingSize        fault = "ok-trailing-size"
-	faultNoFilesExtraFields    fault = "no-files-extra-fields"
-	faultStatusBigEndian       fault = "status-big-endian"
-	faultVersionZero           fault = "version-zero"
-	faultListShowsListing      fault = "list-shows-listing"
-	faultListStaleAfterDelete  fault = "list-stale-after-delete"
-	faultOverwriteAppends      fault = "overwrite-appends"
-	faultTraversalWrite        fault = "traversal-write"
-	faultTraversalRead         fault = "traversal-read"
-	faultTraversalDelete       fault = "traversal-delete"
-	faultListHangs             fault = "list-hangs"
-	faultSplitHeaderCloses     fault = "split-header-closes"
-	faultTruncatesOver1MiB     fault = "truncates-over-1mib"
-	faultDiesOnUnknownOp       fault = "dies-on-unknown-op"
-	faultDeadlockAfterTrunc    fault = "deadlock-after-truncated"
-	faultLateAnswer            fault = "late-answer"
-	faultListNameFixed         fault = "list-name-fixed"
-	faultListName31            fault = "list-name-31"
-	faultDeleteIgnored         fault = "delete-ignored"
-	faultSeed003               fault = "seed-003-status-map"
-	faultNoFilesAsEmptyList    fault = "no-files-as-empty-list"
-	faultRestoreSizeOverstated fault = "restore-size-overstated"
-	faultRestoreEmpty1001      fault = "restore-empty-1001"
-	faultBackupEmptyRejected   fault = "backup-empty-rejected"
-	faultOKWrongName           fault = "ok-wrong-name"
-	faultRestoreWrongName      fault = "restore-wrong-name"
-	faultListOtherUsers        fault = "list-other-users"
-	faultListCommaJoined       fault = "list-comma-joined"
-	faultListCRLF              fault = "list-crlf"
-	faultListNoFinalNewline    fault = "list-no-final-newline"
-	faultListShowsTempFile     fault = "list-shows-temp-file"
-	faultPartialUploadStored   fault = "partial-upload-stored"
-	faultOversizeNotRejected   fault = "oversize-not-rejected"
-	faultUnknownOp1001         fault = "unknown-op-1001"
-	faultUnknownOpCloses       fault = "unknown-op-closes"
-	faultUnsafeNameAccepted    fault = "unsafe-name-accepted"
-	faultName255Rejected       fault = "name-255-rejected"
-	faultDeleteMissingOK       fault = "delete-missing-ok"
-	faultNoReadDeadline        fault = "no-read-deadline"
-	faultTornOverwrite         fault = "torn-overwrite"
-	faultVersionRejected       fault = "version-not-1-rejected"
-	faultCloseAfterEach        fault = "close-after-each-response"
+	faultNone                   fault = "none"
+	faultMissingFile1003        fault = "missing-file-1003"
+	faultOKTrailingSize         fault = "ok-trailing-size"
+	faultNoFilesExtraFields     fault = "no-files-extra-fields"
+	faultStatusBigEndian        fault = "status-big-endian"
+	faultVersionZero            fault = "version-zero"
+	faultListShowsListing       fault = "list-shows-listing"
+	faultListStaleAfterDelete   fault = "list-stale-after-delete"
+	faultOverwriteAppends       fault = "overwrite-appends"
+	faultTraversalWrite         fault = "traversal-write"
+	faultTraversalRead          fault = "traversal-read"
+	faultTraversalDelete        fault = "traversal-delete"
+	faultListHangs              fault = "list-hangs"
+	faultSplitHeaderCloses      fault = "split-header-closes"
+	faultTruncatesOver1MiB      fault = "truncates-over-1mib"
+	faultDiesOnUnknownOp        fault = "dies-on-unknown-op"
+	faultDeadlockAfterTrunc     fault = "deadlock-after-truncated"
+	faultLateAnswer             fault = "late-answer"
+	faultListNameFixed          fault = "list-name-fixed"
+	faultListName31             fault = "list-name-31"
+	faultDeleteIgnored          fault = "delete-ignored"
+	faultSeed003                fault = "seed-003-status-map"
+	faultNoFilesAsEmptyList     fault = "no-files-as-empty-list"
+	faultRestoreSizeOverstated  fault = "restore-size-overstated"
+	faultRestoreEmpty1001       fault = "restore-empty-1001"
+	faultBackupEmptyRejected    fault = "backup-empty-rejected"
+	faultOKWrongName            fault = "ok-wrong-name"
+	faultRestoreWrongName       fault = "restore-wrong-name"
+	faultListOtherUsers         fault = "list-other-users"
+	faultListCommaJoined        fault = "list-comma-joined"
+	faultListCRLF               fault = "list-crlf"
+	faultListNoFinalNewline     fault = "list-no-final-newline"
+	faultListShowsTempFile      fault = "list-shows-temp-file"
+	faultPartialUploadStored    fault = "partial-upload-stored"
+	faultOversizeNotRejected    fault = "oversize-not-rejected"
+	faultUnknownOp1001          fault = "unknown-op-1001"
+	faultUnknownOpCloses        fault = "unknown-op-closes"
+	faultUnsafeNameAccepted     fault = "unsafe-name-accepted"
+	faultName255Rejected        fault = "name-255-rejected"
+	faultDeleteMissingOK        fault = "delete-missing-ok"
+	faultNoReadDeadline         fault = "no-read-deadline"
+	faultTornOverwrite          fault = "torn-overwrite"
+	faultVersionRejected        fault = "version-not-1-rejected"
+	faultCloseAfterEach         fault = "close-after-each-response"
+	faultListTrailingNUL        fault = "list-trailing-nul"
+	faultContentStopsAtNUL      fault = "content-stops-at-nul"
+	faultContentTextMode        fault = "content-text-mode"
+	faultTruncatesAt64KiB       fault = "truncates-at-64kib"
+	faultNameOneCharRejected    fault = "name-one-char-rejected"
+	faultNameSpacesTrimmed      fault = "name-spaces-trimmed"
+	faultNameDotsStripped       fault = "name-leading-dots-stripped"
+	faultListRepeatsOverwritten fault = "list-repeats-overwritten"
+	faultSharedNamespace        fault = "shared-namespace"
+	faultRestoreDotListsFolder  fault = "restore-dot-lists-folder"
+	faultDeleteDotRemovesFolder fault = "delete-dot-removes-folder"
+	faultDiesOnReset            fault = "dies-on-reset"
+	faultAllocatesStatedSize    fault = "allocates-stated-size"
+	faultNameLenSigned          fault = "name-len-signed"
+	faultDiesOnTruncatedHeader  fault = "dies-on-truncated-header"
+	faultStaleNameBuffer        fault = "truncated-name-stale-buffer"
+	faultEmptyFileBeforePayload fault = "empty-file-before-payload"
 )
 
 // zoo is every mutant, "none" first. The order is the listing order only: a mutant is known by
@@ -119,6 +136,23 @@ var zoo = []Mutant{
 	{Name: string(faultTornOverwrite), Desc: "BACKUP over an existing file writes the new content in place in 4 KiB chunks, releasing the lock between them: a concurrent RESTORE sees a mix of old and new (R-4.1)"},
 	{Name: string(faultVersionRejected), Allowed: true, Desc: "allowed variation (R-5.2: an unsupported version may be answered 1003): every request whose version is not 1 answers 1003"},
 	{Name: string(faultCloseAfterEach), Allowed: true, Desc: "allowed variation (R-1.3: a server may close after each response): keeps no session, closes the connection after every response"},
+	{Name: string(faultListTrailingNUL), Desc: "211 is followed by a NUL byte: the listing is written as a C string, terminator included, while its size field counts only the text (SPEC §3 layout)"},
+	{Name: string(faultContentStopsAtNUL), Desc: "BACKUP keeps the payload as a C string: only the bytes before its first NUL are stored, answered 212 all the same (R-4.1, R-4.2)"},
+	{Name: string(faultContentTextMode), Desc: "BACKUP stores the payload in text mode: every \"\\r\\n\" becomes \"\\n\", answered 212 all the same (R-4.1, R-4.2)"},
+	{Name: string(faultTruncatesAt64KiB), Desc: "stores only the first 64 KiB of a larger file (one fixed receive buffer; the rest is read and dropped), answers 212 all the same (R-4.1, R-4.2)"},
+	{Name: string(faultNameOneCharRejected), Desc: "the empty-name check is off by one: a 1-character name is refused (BACKUP 1003, RESTORE and DELETE 1001) (R-1.2, R-4.1)"},
+	{Name: string(faultNameSpacesTrimmed), Desc: "filenames are stored with leading and trailing spaces trimmed: \" a \" is answered 212 as sent but stored, listed and found as \"a\"; a name of spaces only is refused as empty (R-1.2, R-4.1, R-4.4)"},
+	{Name: string(faultNameDotsStripped), Desc: "filenames are \"sanitized\" by stripping leading dots: \".hidden\" is stored and listed as \"hidden\", a name of dots only is refused as empty (1003) (R-1.2, R-4.1, R-4.4)"},
+	{Name: string(faultListRepeatsOverwritten), Desc: "LIST reads a per-user index to which every BACKUP appends its name, even one that replaces a file: an overwritten file is listed once per backup (R-4.4)"},
+	{Name: string(faultSharedNamespace), Desc: "every user's files live in one folder keyed by name only (user_id ignored): user B's backup of a name replaces user A's file, and every user restores, deletes and lists everyone's files (R-4.5)"},
+	{Name: string(faultRestoreDotListsFolder), Desc: "RESTORE's filename check forgets the empty name and the dot names, which resolve to folders (\"\" and \".\" the user's, \"..\" the store's root): each is read as a directory, 210 with a listing of its entries (R-5.1, R-4.5)"},
+	{Name: string(faultDeleteDotRemovesFolder), Desc: "DELETE's filename check forgets the empty name and the dot names, and DELETE removes the joined path recursively: \"\" and \".\" remove the user's whole folder, \"..\" the whole store, each answered 212 (R-5.1, R-4.5)"},
+	{Name: string(faultDiesOnReset), Desc: "a connection reset by the peer while the server waits for a request kills the whole server (the read error of a reset is not caught; a clean close is): listener and every connection closed; mutantserver exits with status 2 (R-5.3)"},
+	{Name: string(faultAllocatesStatedSize), Desc: "BACKUP sets aside a buffer of the stated size before checking the limit or reading the payload; a size over what the process can allocate (modelled as 1 GiB) kills the whole server; mutantserver exits with status 2 (R-5.4, R-5.3)"},
+	{Name: string(faultNameLenSigned), Desc: "name_len is read as a signed 16-bit number: from 32768 on it is negative, and allocating the name's buffer kills the whole server; mutantserver exits with status 2 (R-5.4, R-5.3)"},
+	{Name: string(faultDiesOnTruncatedHeader), Desc: "a request header cut short by the peer's close (a short read anywhere in the header) kills the whole server; mutantserver exits with status 2 (R-5.3)"},
+	{Name: string(faultStaleNameBuffer), Desc: "the filename is read into one buffer shared by all connections, and that read's error is not checked: a RESTORE or DELETE whose name is cut short by the peer's close goes ahead with name_len bytes of the buffer, whose tail still holds an earlier request's name, so a cut DELETE of \"cut.b…\" deletes \"cut.bin\" (R-5.3)"},
+	{Name: string(faultEmptyFileBeforePayload), Desc: "BACKUP creates the file, empty, once the header is read and fills it when the whole payload is in: an upload cut anywhere in its payload (even before its first byte) leaves an empty file, and replaces an older version with it (R-5.3, R-5.5)"},
 }
 
 // All returns every mutant, "none" (the fault-free server) first.
@@ -132,7 +166,9 @@ var ErrUnknownMutant = errors.New("unknown mutant")
 // ErrServerClosed is what Serve returns after Close.
 var ErrServerClosed = errors.New("server closed")
 
-// ErrDied is what Serve returns when the server killed itself (the dies-on-unknown-op fault).
+// ErrDied is what Serve returns when the server killed itself (the faults that crash it:
+// dies-on-unknown-op, dies-on-reset, allocates-stated-size, name-len-signed,
+// dies-on-truncated-header).
 var ErrDied = errors.New("server died")
 
 const (

@@ -31,9 +31,48 @@ func simple(none, mutant string, reqs ...[]byte) manifestation {
 }
 
 var (
-	name255 = strings.Repeat("n", 255)
-	bigFile = bytes.Repeat([]byte{0x5a}, truncateAt+10)
+	name255    = strings.Repeat("n", 255)
+	bigFile    = bytes.Repeat([]byte{0x5a}, truncateAt+10)
+	mediumFile = bytes.Repeat([]byte{0xa5}, recvBufferSize+10)
 )
+
+// deathWait bounds the wait for a dying server to close an idle connection; a living server
+// keeps it open, so the fault-free side always waits this long.
+const deathWait = 2 * time.Second
+
+// deathOptions keep an idle connection open well past deathWait on a living server.
+var deathOptions = Options{AnswerDelay: testOptions.AnswerDelay, ReadTimeout: 3 * deathWait, MaxFileSize: testOptions.MaxFileSize}
+
+// dialResult says whether a new connection to addr is accepted.
+func dialResult(addr string) string {
+	c, err := net.DialTimeout("tcp", addr, clientWait)
+	if err != nil {
+		return "dial refused"
+	}
+	_ = c.Close()
+	return "dial ok"
+}
+
+// deathExchange runs trigger, whose exchange ends when the server closes its connection, then
+// dials anew. A server that died closed its listener before that connection (see shutdown),
+// so the dial is refused at once; a living one accepts it.
+func deathExchange(trigger func(t *testing.T, addr string) string) func(t *testing.T, addr string) string {
+	return func(t *testing.T, addr string) string {
+		return trigger(t, addr) + " || " + dialResult(addr)
+	}
+}
+
+// cutExchange sends a truncated request on its own connection between two exchanges of whole
+// requests, each waited for until the server closes.
+func cutExchange(before [][]byte, cut []byte, after ...[]byte) func(t *testing.T, addr string) string {
+	return func(t *testing.T, addr string) string {
+		first := exchange(t, addr, before...)
+		p := dial(t, addr)
+		p.send(cut)
+		second := p.finish()
+		return first + " || " + second + " || " + exchange(t, addr, after...)
+	}
+}
 
 var manifestations = map[string]manifestation{
 	"missing-file-1003": simple(
@@ -353,6 +392,118 @@ var manifestations = map[string]manifestation{
 		},
 		none:   `1002 || 1002 | closed`,
 		mutant: `1002 || closed`,
+	},
+	// The listing's size is 2: the NUL after it is a byte that belongs to no response.
+	"list-trailing-nul": simple(
+		`212 "a" | 211 <32 alnum> "a\n" | closed`,
+		`212 "a" | 211 <32 alnum> "a\n" | !00 | closed`,
+		backupReq(userA, "a", []byte("x")), listReq(userA)),
+	"content-stops-at-nul": simple(
+		`212 "n" | 210 "n" "ab\x00cd" | closed`,
+		`212 "n" | 210 "n" "ab" | closed`,
+		backupReq(userA, "n", []byte("ab\x00cd")), restoreReq(userA, "n")),
+	"content-text-mode": simple(
+		`212 "t" | 210 "t" "a\r\nb\n" | closed`,
+		`212 "t" | 210 "t" "a\nb\n" | closed`,
+		backupReq(userA, "t", []byte("a\r\nb\n")), restoreReq(userA, "t")),
+	"truncates-at-64kib": simple(
+		fmt.Sprintf(`212 "m" | 210 "m" <%d bytes> | closed`, len(mediumFile)),
+		fmt.Sprintf(`212 "m" | 210 "m" <%d bytes> | closed`, recvBufferSize),
+		backupReq(userA, "m", mediumFile), restoreReq(userA, "m")),
+	"name-one-char-rejected": simple(
+		`212 "x" | 210 "x" "1" | 212 "xy" | closed`,
+		`1003 | 1001 "x" | 212 "xy" | closed`,
+		backupReq(userA, "x", []byte("1")), restoreReq(userA, "x"), backupReq(userA, "xy", []byte("2"))),
+	"name-spaces-trimmed": simple(
+		`212 " a " | 211 <32 alnum> " a \n" | 1001 "a" | 1003 | closed`,
+		`212 " a " | 211 <32 alnum> "a\n" | 210 "a" "x" | 1003 | closed`,
+		backupReq(userA, " a ", []byte("x")), listReq(userA), restoreReq(userA, "a"), backupReq(userA, "", []byte("y"))),
+	// "..." sorts before ".h".
+	"name-leading-dots-stripped": simple(
+		`212 ".h" | 212 "..." | 211 <32 alnum> "...\n.h\n" | closed`,
+		`212 ".h" | 1003 | 211 <32 alnum> "h\n" | closed`,
+		backupReq(userA, ".h", []byte("x")), backupReq(userA, "...", []byte("y")), listReq(userA)),
+	"list-repeats-overwritten": simple(
+		`212 "a" | 212 "a" | 211 <32 alnum> "a\n" | 212 "a" | 1002 | closed`,
+		`212 "a" | 212 "a" | 211 <32 alnum> "a\na\n" | 212 "a" | 1002 | closed`,
+		backupReq(userA, "a", []byte("x")), backupReq(userA, "a", []byte("y")), listReq(userA), deleteReq(userA, "a"), listReq(userA)),
+	"shared-namespace": simple(
+		`212 "s" | 212 "s" | 210 "s" "A's" | 211 <32 alnum> "s\n" | closed`,
+		`212 "s" | 212 "s" | 210 "s" "B's" | 211 <32 alnum> "s\n" | closed`,
+		backupReq(userA, "s", []byte("A's")), backupReq(userB, "s", []byte("B's")), restoreReq(userA, "s"), listReq(userB)),
+	// The store's root holds one folder: user A's, "7".
+	"restore-dot-lists-folder": simple(
+		`212 "a" | 1001 "." | 1001 ".." | 1001 "" | 1001 "a/b" | closed`,
+		`212 "a" | 210 "." "a\n" | 210 ".." "7\n" | 210 "" "a\n" | 1001 "a/b" | closed`,
+		backupReq(userA, "a", []byte("x")), restoreReq(userA, "."), restoreReq(userA, ".."), restoreReq(userA, ""), restoreReq(userA, "a/b")),
+	"delete-dot-removes-folder": simple(
+		`212 "a" | 212 "b" | 1001 "." | 210 "a" "x" | 1001 ".." | 210 "b" "y" | closed`,
+		`212 "a" | 212 "b" | 212 "." | 1001 "a" | 212 ".." | 1001 "b" | closed`,
+		backupReq(userA, "a", []byte("x")), backupReq(userB, "b", []byte("y")),
+		deleteReq(userA, "."), restoreReq(userA, "a"), deleteReq(userA, ".."), restoreReq(userB, "b")),
+	// A connection reset (SO_LINGER 0) before it sent a byte. The server learns of it on its
+	// own time: another connection, kept open, shows when (and whether) it dies.
+	"dies-on-reset": {
+		exchange: func(t *testing.T, addr string) string {
+			idle := dial(t, addr)
+			idle.send(listReq(userA))
+			first := idle.recv(1, clientWait)
+			p := dial(t, addr)
+			if err := p.c.SetLinger(0); err != nil {
+				t.Fatal(err)
+			}
+			_ = p.c.Close()
+			return first + " || reset || " + idle.recv(1, deathWait) + " || " + dialResult(addr)
+		},
+		none:    `1002 || reset || timeout || dial ok`,
+		mutant:  `1002 || reset || closed || dial refused`,
+		options: &deathOptions,
+	},
+	// A BACKUP header stating 4 GiB-1, a few payload bytes, a half-close.
+	"allocates-stated-size": {
+		exchange: deathExchange(func(t *testing.T, addr string) string {
+			h := wire.RequestHeader{UserID: userA, Version: 1, Op: wire.OpBackup, Name: []byte("huge"), Size: 1<<32 - 1}
+			return exchange(t, addr, append(h.Append(nil), "only this"...))
+		}),
+		none:   `1003 | closed || dial ok`,
+		mutant: `closed || dial refused`,
+	},
+	// A RESTORE stating name_len 65535, 5 name bytes, a half-close: no answer is owed.
+	"name-len-signed": {
+		exchange: deathExchange(func(t *testing.T, addr string) string {
+			h := wire.RawRequest{UserID: userA, Version: 1, Op: uint8(wire.OpRestore), Fields: wire.HasName,
+				NameLen: new(uint16(65535)), Name: []byte("short")}
+			return exchange(t, addr, h.Append(nil))
+		}),
+		none:   `closed || dial ok`,
+		mutant: `closed || dial refused`,
+	},
+	// 3 bytes of a LIST, a half-close: no answer is owed.
+	"dies-on-truncated-header": {
+		exchange: deathExchange(func(t *testing.T, addr string) string {
+			return exchange(t, addr, listReq(userA)[:3])
+		}),
+		none:   `closed || dial ok`,
+		mutant: `closed || dial refused`,
+	},
+	// The DELETE of "abc" loses its last byte; the shared buffer still holds "abc" from the
+	// BACKUP, so the mutant deletes "abc" and says so to the half-closed peer.
+	"truncated-name-stale-buffer": {
+		exchange: func(t *testing.T, addr string) string {
+			del := deleteReq(userA, "abc")
+			return cutExchange([][]byte{backupReq(userA, "abc", []byte("x"))}, del[:len(del)-1], restoreReq(userA, "abc"))(t, addr)
+		},
+		none:   `212 "abc" | closed || closed || 210 "abc" "x" | closed`,
+		mutant: `212 "abc" | closed || 212 "abc" | closed || 1001 "abc" | closed`,
+	},
+	// An overwrite of "p" whose header comes whole and whose payload never does.
+	"empty-file-before-payload": {
+		exchange: func(t *testing.T, addr string) string {
+			cut := wire.RequestHeader{UserID: userA, Version: 1, Op: wire.OpBackup, Name: []byte("p"), Size: 10}
+			return cutExchange([][]byte{backupReq(userA, "p", []byte("old"))}, cut.Append(nil), restoreReq(userA, "p"), listReq(userA))(t, addr)
+		},
+		none:   `212 "p" | closed || closed || 210 "p" "old" | 211 <32 alnum> "p\n" | closed`,
+		mutant: `212 "p" | closed || closed || 210 "p" "" | 211 <32 alnum> "p\n" | closed`,
 	},
 }
 

@@ -15,6 +15,11 @@ import (
 const (
 	// truncateAt is where truncates-over-1mib cuts a file.
 	truncateAt = 1 << 20
+	// recvBufferSize is truncates-at-64kib's one receive buffer.
+	recvBufferSize = 64 << 10
+	// allocLimit is the largest buffer allocates-stated-size can get: a bound on the model,
+	// which allocates nothing of the kind.
+	allocLimit = 1 << 30
 	// tornChunk and tornPause pace torn-overwrite's in-place write: a 64 KiB overwrite stays
 	// half-done for several milliseconds, long enough for a concurrent RESTORE to land in it.
 	tornChunk = 4 << 10
@@ -39,8 +44,48 @@ func (s *Server) nameOK(op wire.Op, name []byte) bool {
 	case s.traverses(op):
 		// Fault: the name is taken as a path (see locate); only its length is checked.
 		return len(name) <= limit
+	case s.fault == faultNameOneCharRejected && len(name) == 1:
+		// Fault: the empty-name check reads len(name) <= 1.
+		return false
+	case s.namesFolder(op, name):
+		// Fault: the check forgets the empty name and the dot names, which name folders.
+		return true
 	}
-	return wire.CheckName(name, limit) == nil
+	return wire.CheckName(s.sanitize(name), limit) == nil
+}
+
+// sanitize is what the name-mangling faults make of a filename before it is checked and
+// stored; the correct server uses the name as it is.
+func (s *Server) sanitize(name []byte) []byte {
+	switch s.fault {
+	case faultNameSpacesTrimmed:
+		// Fault: spaces at either end are taken for noise.
+		return bytes.Trim(name, " ")
+	case faultNameDotsStripped:
+		// Fault: leading dots are stripped, to keep names from hiding or climbing.
+		return bytes.TrimLeft(name, ".")
+	}
+	return name
+}
+
+// namesFolder reports whether the fault in force lets op's name through as a folder: "" and
+// "." (the user's folder) and ".." (the store's root).
+func (s *Server) namesFolder(op wire.Op, name []byte) bool {
+	if (s.fault != faultRestoreDotListsFolder || op != wire.OpRestore) &&
+		(s.fault != faultDeleteDotRemovesFolder || op != wire.OpDelete) {
+		return false
+	}
+	n := string(name)
+	return n == "" || n == "." || n == ".."
+}
+
+// folderNamed is the folder a name let through by namesFolder resolves to, joined to user's
+// folder as a file system would.
+func (s *Server) folderNamed(user uint32, name []byte) string {
+	if string(name) == ".." {
+		return ""
+	}
+	return s.folderOf(user)
 }
 
 // traverses reports whether the fault in force resolves op's filename as a path.
@@ -60,9 +105,9 @@ func (s *Server) traverses(op wire.Op) bool {
 // name as it is, inside the user's folder; a traversal fault resolves it as a path relative to
 // that folder, as a file system would, so "../<B>/x" reaches user B's folder.
 func (s *Server) locate(op wire.Op, user uint32, name []byte) (folder, file string) {
-	folder = userFolder(user)
+	folder = s.folderOf(user)
 	if !s.traverses(op) {
-		return folder, string(name)
+		return folder, string(s.sanitize(name))
 	}
 	rest := strings.TrimPrefix(path.Clean("/"+folder+"/"+string(name)), "/")
 	if f, n, ok := strings.Cut(rest, "/"); ok {
@@ -89,6 +134,10 @@ func (s *Server) put(folder, file string, data []byte) {
 		data = append(slices.Clip(old), data...)
 	}
 	files[file] = data
+	if s.fault == faultListRepeatsOverwritten {
+		// Fault: the name goes into the index whether or not it is there already.
+		s.listIndex[folder] = append(s.listIndex[folder], file)
+	}
 	if s.fault == faultListShowsTempFile {
 		// Fault: the upload's temporary file is never removed.
 		files[file+".part"] = data
@@ -101,6 +150,20 @@ func (s *Server) put(folder, file string, data []byte) {
 func (c *conn) backup(h *wire.RequestHeader) bool {
 	s := c.s
 	name := bytes.Clone(h.Name)
+	if s.fault == faultAllocatesStatedSize {
+		// Fault: a buffer of the stated size is set aside before the limit is checked and
+		// before a byte of the payload has come (R-5.4 forbids it). Over what the process can
+		// get, the allocation fails and takes it down.
+		if h.Size > allocLimit {
+			s.die()
+			return false
+		}
+		if h.Size > s.opt.MaxFileSize {
+			// The limit check, too late but still there: 1003, then close.
+			_ = c.send(reply{op: wire.OpBackup, status: wire.StatusServerError})
+			return false
+		}
+	}
 	if h.Size > s.opt.MaxFileSize {
 		// Only oversize-not-rejected gets here (its decoder has no limit). Fault: it reads
 		// what it should have refused before reading, drops it, and says 212.
@@ -116,6 +179,16 @@ func (c *conn) backup(h *wire.RequestHeader) bool {
 			return false
 		}
 		held = true
+	}
+	if s.fault == faultEmptyFileBeforePayload && s.nameOK(wire.OpBackup, name) {
+		// Fault: the file is created (or truncated) before the payload comes, and nothing
+		// removes it if the payload never does.
+		folder, file := s.locate(wire.OpBackup, h.UserID, name)
+		if !s.lock() {
+			return false
+		}
+		s.put(folder, file, nil)
+		s.unlock()
 	}
 	var data bytes.Buffer
 	// The decoder has checked the size against the limit: the buffer grows only as bytes
@@ -145,9 +218,21 @@ func (c *conn) backup(h *wire.RequestHeader) bool {
 		// Fault: an empty file is refused (R-4.1 says it SHOULD be stored); seed 003 does it too.
 		return c.send(reply{op: wire.OpBackup, status: wire.StatusServerError}) == nil
 	}
-	if s.fault == faultTruncatesOver1MiB && len(content) > truncateAt {
+	switch {
+	case s.fault == faultTruncatesOver1MiB && len(content) > truncateAt:
 		// Fault: only the first MiB is kept.
 		content = content[:truncateAt]
+	case s.fault == faultTruncatesAt64KiB && len(content) > recvBufferSize:
+		// Fault: what fits the one receive buffer is kept; the rest was read and dropped.
+		content = content[:recvBufferSize]
+	case s.fault == faultContentStopsAtNUL:
+		// Fault: the content is copied as a C string, up to its first NUL.
+		if i := bytes.IndexByte(content, 0); i >= 0 {
+			content = content[:i]
+		}
+	case s.fault == faultContentTextMode:
+		// Fault: the file is written in text mode, which folds line ends.
+		content = bytes.ReplaceAll(content, []byte("\r\n"), []byte("\n"))
 	}
 	folder, file := s.locate(wire.OpBackup, h.UserID, name)
 	if s.fault == faultTornOverwrite {
@@ -235,6 +320,15 @@ func (c *conn) restore(h *wire.RequestHeader) bool {
 		// a bad name on RESTORE is 1001 (or 1003); it cannot name a stored file.
 		return c.send(reply{op: wire.OpRestore, status: wire.StatusNotExist, name: name}) == nil
 	}
+	if s.namesFolder(wire.OpRestore, name) {
+		// Fault: the folder is read as a file, as a directory read gives its entries.
+		if !s.lock() {
+			return false
+		}
+		entries := s.entries(s.folderNamed(h.UserID, name))
+		s.unlock()
+		return c.send(reply{op: wire.OpRestore, status: wire.StatusRestored, name: name, payload: entries}) == nil
+	}
 	folder, file := s.locate(wire.OpRestore, h.UserID, name)
 	if !s.lock() {
 		return false
@@ -270,6 +364,20 @@ func (c *conn) delete(h *wire.RequestHeader) bool {
 		// a bad name on DELETE is 1001 (or 1003).
 		return c.send(reply{op: wire.OpDelete, status: wire.StatusNotExist, name: name}) == nil
 	}
+	if s.namesFolder(wire.OpDelete, name) {
+		// Fault: the joined path is removed recursively: the folder and all it holds, and
+		// from the root, every user's folder.
+		if !s.lock() {
+			return false
+		}
+		if folder := s.folderNamed(h.UserID, name); folder == "" {
+			clear(s.folders)
+		} else {
+			delete(s.folders, folder)
+		}
+		s.unlock()
+		return c.ok(wire.OpDelete, name)
+	}
 	folder, file := s.locate(wire.OpDelete, h.UserID, name)
 	if !s.lock() {
 		return false
@@ -278,6 +386,7 @@ func (c *conn) delete(h *wire.RequestHeader) bool {
 	_, found := files[file]
 	if found && s.fault != faultDeleteIgnored { // Fault delete-ignored: the file stays.
 		delete(files, file)
+		s.listIndex[folder] = slices.DeleteFunc(s.listIndex[folder], func(n string) bool { return n == file })
 		if len(files) == 0 {
 			delete(s.folders, folder)
 		}
@@ -299,7 +408,7 @@ func (c *conn) list(h *wire.RequestHeader) bool {
 			return false
 		}
 	}
-	folder := userFolder(h.UserID)
+	folder := s.folderOf(h.UserID)
 	name := s.listName()
 	if !s.lock() {
 		return false
@@ -312,6 +421,10 @@ func (c *conn) list(h *wire.RequestHeader) bool {
 		for n := range files {
 			names = append(names, n)
 		}
+	}
+	if s.fault == faultListRepeatsOverwritten {
+		// The index, with each name as often as it was backed up (see put).
+		names = slices.Clone(s.listIndex[folder])
 	}
 	slices.Sort(names)
 	listing := s.listing(names)
@@ -333,6 +446,29 @@ func (c *conn) list(h *wire.RequestHeader) bool {
 		return c.send(reply{op: wire.OpList, status: wire.StatusNoFiles, name: name}) == nil
 	}
 	return c.send(reply{op: wire.OpList, status: wire.StatusListed, name: name, payload: listing}) == nil
+}
+
+// entries lists folder's entries, one per line, as a directory read gives them: the names of
+// a user's files, or from the store's root (""), the users' folders. Call with the lock held.
+func (s *Server) entries(folder string) []byte {
+	var names []string
+	if folder == "" {
+		for f := range s.folders {
+			if f != "" {
+				names = append(names, f)
+			}
+		}
+	} else {
+		for n := range s.folders[folder] {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	var b []byte
+	for _, n := range names {
+		b = append(append(b, n...), '\n')
+	}
+	return b
 }
 
 // listing is the text of a LIST: one name per line, each ended by "\n".

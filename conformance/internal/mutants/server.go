@@ -2,12 +2,16 @@ package mutants
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"net"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/fbpkit/fbp/ref/wire"
@@ -22,15 +26,20 @@ type Server struct {
 	// the server closes: the deadlock-after-truncated fault never releases it.
 	sem chan struct{}
 	// folders maps a user's folder (the decimal user_id) to its files. Only the traversal
-	// faults reach another folder, or "" (the store's root).
+	// faults reach another folder, or "" (the store's root), where shared-namespace keeps
+	// every file.
 	folders map[string]map[string][]byte
 	// listCache is the stale listing of list-stale-after-delete, by folder.
 	listCache map[string][]byte
+	// listIndex is list-repeats-overwritten's index of names, by folder.
+	listIndex map[string][]string
 
-	mu        sync.Mutex // guards listeners, conns and died
+	mu        sync.Mutex // guards listeners, conns, died and nameBuf
 	listeners map[net.Listener]struct{}
 	conns     map[net.Conn]struct{}
 	died      bool
+	// nameBuf is truncated-name-stale-buffer's filename buffer, shared by every connection.
+	nameBuf   []byte
 	done      chan struct{}
 	closeOnce sync.Once
 	handlers  sync.WaitGroup
@@ -51,6 +60,7 @@ func NewWithOptions(name string, o Options) (*Server, error) {
 		sem:       make(chan struct{}, 1),
 		folders:   map[string]map[string][]byte{},
 		listCache: map[string][]byte{},
+		listIndex: map[string][]string{},
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[net.Conn]struct{}{},
 		done:      make(chan struct{}),
@@ -99,8 +109,8 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// die is the dies-on-unknown-op fault's crash: everything closes at once, from inside a
-// handler, so it cannot wait for the handlers as Close does.
+// die is the crash of the faults that kill the server: everything closes at once, from inside
+// a handler, so it cannot wait for the handlers as Close does.
 func (s *Server) die() {
 	s.mu.Lock()
 	s.died = true
@@ -224,6 +234,8 @@ type conn struct {
 	in *deadlineReader
 	br *bufio.Reader
 	r  *wire.Reader
+	// head records each request's first bytes, for truncated-name-stale-buffer only.
+	head *headRecorder
 }
 
 func (s *Server) serveConn(nc net.Conn) {
@@ -239,18 +251,38 @@ func (s *Server) serveConn(nc net.Conn) {
 		MaxName:    wire.MaxNameField,
 		MaxPayload: s.opt.MaxFileSize,
 	}
-	if s.fault == faultOversizeNotRejected {
+	switch s.fault {
+	case faultOversizeNotRejected:
 		// Fault: no size limit at the decoder, so nothing refuses an oversize BACKUP.
 		lim.MaxPayload = wire.DefaultMaxPayload
+	case faultAllocatesStatedSize:
+		// The limit is checked in backup, after the fault's allocation.
+		lim.MaxPayload = wire.DefaultMaxPayload
+	case faultNameLenSigned:
+		// The decoder refuses exactly the name_len values a signed 16-bit read makes
+		// negative, so that headerError sees each of them (see there).
+		lim.MaxName = math.MaxInt16
 	}
-	c.r = wire.NewReader(c.br, lim)
+	var src io.Reader = c.br
+	if s.fault == faultStaleNameBuffer {
+		c.head = &headRecorder{r: c.br}
+		src = c.head
+	}
+	c.r = wire.NewReader(src, lim)
 	var h wire.RequestHeader
 	for {
 		c.in.reads = 0
+		if c.head != nil {
+			c.head.b = c.head.b[:0]
+		}
 		err := c.r.ReadRequestHeader(&h)
 		if err != nil {
-			c.headerError(err)
+			c.headerError(err, &h)
 			return
+		}
+		if s.fault == faultStaleNameBuffer {
+			// The name's bytes land in the buffer every connection shares.
+			s.fillNameBuf(h.Name, len(h.Name))
 		}
 		if s.fault == faultSplitHeaderCloses && c.in.reads > 1 {
 			// Fault: a header that took more than one read is taken for a broken peer.
@@ -268,8 +300,8 @@ func (s *Server) serveConn(nc net.Conn) {
 
 // headerError answers a request whose header could not be decoded, if an answer is owed; the
 // connection is closed after it in every case, for the stream is no longer at a message
-// boundary.
-func (c *conn) headerError(err error) {
+// boundary. h holds what was decoded before the error.
+func (c *conn) headerError(err error, h *wire.RequestHeader) {
 	switch {
 	case errors.Is(err, wire.ErrUnknownOp):
 		switch c.s.fault {
@@ -285,12 +317,77 @@ func (c *conn) headerError(err error) {
 			// unknown op: 1003.
 			_ = c.send(reply{status: wire.StatusServerError})
 		}
+	case c.s.fault == faultNameLenSigned && errors.Is(err, wire.ErrNameTooLong):
+		// Fault: name_len 32768 and up is negative as an int16, and the allocation of a
+		// buffer that long (a huge size_t) takes the process down.
+		c.s.die()
 	case errors.Is(err, wire.ErrPayloadTooLarge), errors.Is(err, wire.ErrNameTooLong):
 		// 1003 before reading the payload, then close.
 		_ = c.send(reply{status: wire.StatusServerError})
+	case c.s.fault == faultDiesOnReset && errors.Is(err, syscall.ECONNRESET):
+		// Fault: the read error of a reset connection is not caught and takes the process
+		// down (a clean close, io.EOF, is handled).
+		c.s.die()
+	case c.s.fault == faultDiesOnTruncatedHeader && errors.Is(err, io.ErrUnexpectedEOF):
+		// Fault: a short read inside a header is taken for an impossible state and takes the
+		// process down.
+		c.s.die()
+	case c.s.fault == faultStaleNameBuffer:
+		c.goAheadWithStaleName(err, h)
 	default:
 		// End of stream, truncated request, deadline: no response is owed.
 	}
+}
+
+// goAheadWithStaleName is truncated-name-stale-buffer's handling of a request cut inside its
+// filename. Fault: the read's error is not checked, so a RESTORE or DELETE, complete once its
+// name is read, goes ahead with name_len bytes of the shared buffer: the bytes received, then
+// whatever an earlier request left there (R-5.3: a truncated request must change nothing).
+func (c *conn) goAheadWithStaleName(err error, h *wire.RequestHeader) {
+	var de *wire.Error
+	if !errors.As(err, &de) || de.Field != wire.FieldFilename || !errors.Is(err, io.ErrUnexpectedEOF) ||
+		(h.Op != wire.OpRestore && h.Op != wire.OpDelete) {
+		return
+	}
+	if len(c.head.b) < nameStart {
+		return
+	}
+	stated := int(binary.LittleEndian.Uint16(c.head.b[wire.RequestPrefixLen:]))
+	received := int(de.Offset) - nameStart
+	h.Name = c.s.fillNameBuf(h.Name[:received], stated)
+	// The answer goes to a peer that has left; the connection closes after it.
+	c.handle(h)
+}
+
+// nameStart is where a request's filename starts: after the prefix and the 2-byte name_len.
+const nameStart = wire.RequestPrefixLen + 2
+
+// headRecorder keeps the first nameStart bytes of the current request as the decoder reads
+// them: truncated-name-stale-buffer needs the name_len of a request cut inside its filename,
+// which the decoder's error does not give.
+type headRecorder struct {
+	r io.Reader
+	b []byte
+}
+
+func (h *headRecorder) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	if k := min(n, nameStart-len(h.b)); k > 0 {
+		h.b = append(h.b, p[:k]...)
+	}
+	return n, err
+}
+
+// fillNameBuf writes received over the start of the shared name buffer and returns a copy of
+// its first n bytes.
+func (s *Server) fillNameBuf(received []byte, n int) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.nameBuf) < n {
+		s.nameBuf = append(s.nameBuf, make([]byte, n-len(s.nameBuf))...)
+	}
+	copy(s.nameBuf, received)
+	return bytes.Clone(s.nameBuf[:n])
 }
 
 // reply is a response in the canonical mapping, before any fault touches its encoding.
@@ -347,6 +444,9 @@ func (s *Server) encode(rep reply) wire.RawResponse {
 	case s.fault == faultRestoreSizeOverstated && rep.status == wire.StatusRestored:
 		// Fault: the size field promises 16 bytes that never come.
 		raw.Size = new(uint32(len(rep.payload) + 16))
+	case s.fault == faultListTrailingNUL && rep.status == wire.StatusListed:
+		// Fault: the listing's C-string terminator goes out after it.
+		raw.Trailer = []byte{0}
 	}
 	return raw
 }
@@ -395,4 +495,11 @@ func (c *conn) handle(h *wire.RequestHeader) bool {
 	return false
 }
 
-func userFolder(user uint32) string { return strconv.FormatUint(uint64(user), 10) }
+// folderOf is the folder a user's files live in: the decimal user_id.
+func (s *Server) folderOf(user uint32) string {
+	if s.fault == faultSharedNamespace {
+		// Fault: one folder for every user.
+		return ""
+	}
+	return strconv.FormatUint(uint64(user), 10)
+}

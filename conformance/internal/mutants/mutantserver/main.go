@@ -5,8 +5,9 @@
 //	mutantserver -list
 //
 // When it is ready it prints one line, "listening on ADDR", to stdout. SIGINT and SIGTERM stop
-// it with status 0. The dies-on-unknown-op mutant exits with status 2 when it dies, so that a
-// supervisor sees a crash; every other error exits with status 1.
+// it with status 0. A mutant whose fault kills the server (dies-on-unknown-op and the others
+// whose description says so) exits with status 2 when it dies, so that a supervisor sees a
+// crash; every other error exits with status 1.
 package main
 
 import (

@@ -1,0 +1,410 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fbpkit/fbp/conformance/internal/mutants"
+	"github.com/fbpkit/fbp/ref/server"
+	"github.com/fbpkit/fbp/ref/server/servertest"
+)
+
+// kill says which cases a mutant must fail: the proof that none of them is vacuous.
+type kill struct {
+	mutant string
+	// fail lists cases whose own rule the fault breaks: each must fail.
+	fail []string
+	// crash: the server dies during each listed case; each runs against a fresh server and the
+	// report must attribute the crash to it.
+	crash bool
+	// notes: INFO cases whose observation must contain the text.
+	notes map[string]string
+	opts  mutants.Options
+	cfg   func(*Config)
+}
+
+var backupNameCases = func() []string {
+	var ids []string
+	for _, n := range unsafeNames {
+		ids = append(ids, "security/backup-name-"+n.kind)
+	}
+	return ids
+}()
+
+// killTable covers every mutant of the zoo. The allowed variations (Mutant.Allowed) and "none"
+// are not here: they must pass every MUST and SHOULD case (TestZooAllowedServersPass).
+var killTable = []kill{
+	{mutant: "missing-file-1003", fail: []string{"transport/status-mapping", "transport/fields-1001", "restore/missing-1001",
+		"restore/missing-new-user", "delete/then-restore-1001", "delete/missing-1001", "delete/twice-1001",
+		"security/isolation-restore", "security/isolation-delete"}},
+	{mutant: "ok-trailing-size", fail: []string{"transport/fields-212-backup", "transport/fields-212-delete", "backup/new", "delete/then-restore-1001"}},
+	{mutant: "no-files-extra-fields", fail: []string{"transport/fields-1002", "list/empty-user-1002", "list/empty-after-delete-all"}},
+	{mutant: "status-big-endian", fail: []string{"transport/status-mapping", "transport/fields-1003", "backup/new", "restore/missing-1001", "list/empty-user-1002"}},
+	{mutant: "version-zero", notes: map[string]string{"transport/version-byte": "responses carry version 0"}},
+	{mutant: "list-shows-listing", fail: []string{"list/no-listing-files", "list/name-format", "list/empty-after-delete-all"}},
+	{mutant: "list-stale-after-delete", fail: []string{"list/no-listing-files", "list/empty-after-delete-all"}},
+	{mutant: "overwrite-appends", fail: []string{"backup/overwrite", "transport/concurrent-overwrite"}},
+	{mutant: "traversal-write", fail: []string{"security/traversal-cross-user-write"}},
+	{mutant: "traversal-read", fail: []string{"security/traversal-cross-user-read"}},
+	{mutant: "traversal-delete", fail: []string{"security/traversal-cross-user-delete"}},
+	{mutant: "list-hangs", fail: []string{"list/empty-user-1002", "list/six-bytes-no-wait", "list/after-backups"}},
+	{mutant: "split-header-closes", fail: []string{"transport/split-writes"}},
+	{mutant: "truncates-over-1mib", fail: []string{"backup/large"}},
+	{mutant: "dies-on-unknown-op", crash: true, fail: []string{"transport/fields-1003", "security/unknown-op"}},
+	{mutant: "deadlock-after-truncated", crash: true, fail: []string{"transport/stalled-client", "list/no-temp-files",
+		"security/truncated-backup-in-payload"}},
+	{mutant: "late-answer", opts: mutants.Options{AnswerDelay: 1500 * time.Millisecond}, fail: []string{"backup/new", "list/empty-user-1002"}},
+	{mutant: "list-name-fixed", fail: []string{"list/name-format"}},
+	{mutant: "list-name-31", fail: []string{"list/name-format", "list/after-backups"}},
+	{mutant: "delete-ignored", fail: []string{"delete/then-restore-1001", "delete/twice-1001", "delete/keeps-others", "list/after-delete",
+		"transport/parallel-clients"}},
+	{mutant: "seed-003-status-map", fail: []string{"transport/status-mapping", "backup/new", "restore/missing-1001", "list/empty-user-1002"}},
+	{mutant: "no-files-as-empty-list", fail: []string{"transport/fields-1002", "list/empty-user-1002", "list/empty-after-delete-all"}},
+	{mutant: "restore-size-overstated", fail: []string{"transport/fields-210", "backup/new", "restore/exact-bytes"}},
+	{mutant: "restore-empty-1001", fail: []string{"backup/zero-length"}},
+	{mutant: "backup-empty-rejected", fail: []string{"backup/zero-length"}},
+	{mutant: "ok-wrong-name", fail: []string{"transport/fields-212-backup", "transport/fields-212-delete", "backup/new"}},
+	{mutant: "restore-wrong-name", fail: []string{"transport/fields-210", "restore/exact-bytes"}},
+	{mutant: "list-other-users", fail: []string{"list/other-users-hidden"}},
+	{mutant: "list-comma-joined", fail: []string{"list/after-backups", "list/after-delete"}},
+	{mutant: "list-shows-temp-file", fail: []string{"list/after-backups", "list/no-temp-files"}},
+	{mutant: "partial-upload-stored", fail: []string{"security/truncated-backup-in-payload", "security/truncated-backup-before-last-byte", "list/no-temp-files"}},
+	{mutant: "oversize-not-rejected", fail: []string{"backup/large"},
+		// Over the mutant's 8 MiB limit: it says 212 and stores nothing.
+		cfg: func(c *Config) { c.LargeSize = 9 << 20 }},
+	{mutant: "unknown-op-1001", fail: []string{"security/unknown-op", "transport/fields-1003"}},
+	{mutant: "unknown-op-closes", fail: []string{"security/unknown-op", "transport/fields-1003"}},
+	{mutant: "unsafe-name-accepted", fail: append([]string{"security/traversal-cross-user-write"}, backupNameCases...)},
+	{mutant: "name-255-rejected", fail: []string{"backup/name-255-chars"}},
+	{mutant: "delete-missing-ok", fail: []string{"delete/missing-1001", "delete/twice-1001", "security/isolation-delete"}},
+	{mutant: "no-read-deadline", fail: []string{"transport/stall-cut-off"}},
+	{mutant: "torn-overwrite", fail: []string{"transport/concurrent-overwrite"}},
+	{mutant: "list-trailing-nul", fail: []string{"transport/fields-211", "list/after-backups", "list/name-format"}},
+	// These three fail backup/large too; left out here to keep the zoo's traffic small.
+	{mutant: "content-stops-at-nul", fail: []string{"backup/all-byte-values", "restore/exact-bytes"}},
+	{mutant: "content-text-mode", fail: []string{"backup/all-byte-values", "restore/exact-bytes"}},
+	{mutant: "truncates-at-64kib", fail: []string{"backup/one-mib"}},
+	// The other cases store 1-character names too.
+	{mutant: "name-one-char-rejected", fail: []string{"backup/name-one-char", "list/name-format", "list/empty-after-delete-all"}},
+	{mutant: "name-spaces-trimmed", fail: []string{"backup/name-spaces"}},
+	{mutant: "name-leading-dots-stripped", fail: []string{"backup/name-dots"}},
+	{mutant: "list-repeats-overwritten", fail: []string{"list/after-overwrite"}},
+	{mutant: "shared-namespace", fail: []string{"security/isolation-overwrite", "security/isolation-restore", "security/isolation-delete",
+		"list/other-users-hidden"}},
+	{mutant: "restore-dot-lists-folder", fail: []string{"security/unsafe-name-restore"}},
+	{mutant: "delete-dot-removes-folder", fail: []string{"security/unsafe-name-delete"}},
+	// The fingerprint reads 3 bytes of each answer and closes: a reset with unread bytes.
+	{mutant: "dies-on-reset", crash: true, fail: []string{"security/connect-and-close", "transport/status-mapping"}},
+	{mutant: "allocates-stated-size", crash: true, fail: []string{"security/huge-size"}},
+	{mutant: "name-len-signed", crash: true, fail: []string{"security/huge-name-len"}},
+	// after-size is a whole header with the payload cut at its first byte: not a header cut.
+	{mutant: "dies-on-truncated-header", crash: true, fail: append(truncatedBackupCases("in-user-id", "after-user-id", "after-version",
+		"after-op", "in-name-len", "after-name-len", "in-filename", "after-filename", "in-size"),
+		"security/truncated-restore-in-filename", "security/truncated-delete-in-filename", "security/huge-name-len",
+		"transport/stalled-client")},
+	{mutant: "truncated-name-stale-buffer", fail: []string{"security/truncated-delete-in-filename"}},
+	// It fails the in-payload and before-last-byte cuts and transport/stalled-client too, each
+	// after a second of waitMissing: left out to keep the run short.
+	{mutant: "empty-file-before-payload", fail: []string{"security/truncated-backup-after-size", "list/no-temp-files"}},
+}
+
+// truncatedBackupCases names the security/truncated-backup-* cases of the given cuts.
+func truncatedBackupCases(cuts ...string) []string {
+	ids := make([]string, len(cuts))
+	for i, c := range cuts {
+		ids[i] = "security/truncated-backup-" + c
+	}
+	return ids
+}
+
+// zooOptions are the options every mutant runs with: a read deadline short enough that the
+// fault-free servers pass transport/stall-cut-off within zooConfig's cutoff, and long enough
+// that a loaded machine does not cut a client off mid-request.
+func zooOptions(o mutants.Options) mutants.Options {
+	if o.ReadTimeout == 0 {
+		o.ReadTimeout = 2 * time.Second
+	}
+	return o
+}
+
+func zooConfig(addr string) Config {
+	cfg := fastConfig(addr, "")
+	cfg.StallCutoff = 3 * time.Second
+	// Over 1 MiB, so that truncates-over-1mib shows, and quick under -race.
+	cfg.LargeSize = 2 << 20
+	return cfg
+}
+
+// passConfig is zooConfig for a server that must pass every case: a correct server is never
+// waited for to the timeout, so a long one costs nothing and keeps a loaded machine from
+// failing it.
+func passConfig(addr string) Config {
+	cfg := zooConfig(addr)
+	cfg.Timeout = 5 * time.Second
+	return cfg
+}
+
+func exactly(ids ...string) *regexp.Regexp {
+	q := make([]string, len(ids))
+	for i, id := range ids {
+		q[i] = regexp.QuoteMeta(id)
+	}
+	return regexp.MustCompile("^(" + strings.Join(q, "|") + ")$")
+}
+
+func runMutant(t *testing.T, k kill, ids ...string) Report {
+	t.Helper()
+	addr, stop, err := mutants.StartWithOptions(k.mutant, zooOptions(k.opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	cfg := zooConfig(addr)
+	cfg.Run = exactly(ids...)
+	if k.cfg != nil {
+		k.cfg(&cfg)
+	}
+	return mustRun(t, cfg)
+}
+
+func TestZooKillTable(t *testing.T) {
+	for _, k := range killTable {
+		t.Run(k.mutant, func(t *testing.T) {
+			t.Parallel()
+			for id, note := range k.notes {
+				rep := runMutant(t, k, id)
+				checkNoteDiffers(t, rep, id, note)
+			}
+			if k.crash {
+				for _, id := range k.fail {
+					t.Run(id, func(t *testing.T) {
+						t.Parallel()
+						rep := runMutant(t, k, id)
+						res := rep.Result(id)
+						if res.Status != Fail || !strings.Contains(res.Crash, "server stopped answering after case "+id) {
+							t.Errorf("%s: %s, crash %q; want the crash attributed to it", id, res.Status, res.Crash)
+						}
+					})
+				}
+				return
+			}
+			if len(k.fail) == 0 {
+				return
+			}
+			rep := runMutant(t, k, k.fail...)
+			for _, id := range k.fail {
+				if res := rep.Result(id); res.Status != Fail {
+					t.Errorf("%s: %s, want a failure", id, res.Status)
+				}
+			}
+		})
+	}
+}
+
+func TestZooTableCoversEveryMutant(t *testing.T) {
+	inTable := map[string]bool{}
+	for _, k := range killTable {
+		inTable[k.mutant] = true
+		for _, id := range k.fail {
+			if !slices.ContainsFunc(Catalog(), func(c *Case) bool { return c.ID == id }) {
+				t.Errorf("%s: no case %s", k.mutant, id)
+			}
+		}
+	}
+	for _, m := range mutants.All() {
+		if m.Allowed || m.Name == "none" {
+			if inTable[m.Name] {
+				t.Errorf("%s is an allowed server but the table says it must fail", m.Name)
+			}
+			continue
+		}
+		if !inTable[m.Name] {
+			t.Errorf("mutant %s is not in the kill table", m.Name)
+		}
+	}
+}
+
+// TestZooKillsEveryCase: every MUST and SHOULD case fails against some mutant of the table,
+// and every INFO case observes of some mutant what it does not observe of the reference
+// server (TestZooKillTable and TestZooAllowedServersPass run those checks).
+func TestZooKillsEveryCase(t *testing.T) {
+	killed := map[string]bool{}
+	for _, k := range killTable {
+		for _, id := range k.fail {
+			killed[id] = true
+		}
+	}
+	observed := map[string]bool{}
+	noteSets := []map[string]string{}
+	for _, k := range killTable {
+		noteSets = append(noteSets, k.notes)
+	}
+	for _, notes := range allowedNotes {
+		noteSets = append(noteSets, notes)
+	}
+	for _, notes := range noteSets {
+		for id := range notes {
+			observed[id] = true
+		}
+	}
+	levels := map[string]Level{}
+	total, covered := map[Level]int{}, map[Level]int{}
+	var unkilled []string
+	for _, c := range Catalog() {
+		levels[c.ID] = c.Level
+		total[c.Level]++
+		switch {
+		case c.Level != Info && !killed[c.ID]:
+			unkilled = append(unkilled, c.ID)
+		case c.Level == Info && (!observed[c.ID] || referenceNotes[c.ID] == ""):
+			unkilled = append(unkilled, c.ID+" (INFO: needs a reference note and a mutant observed otherwise)")
+		default:
+			covered[c.Level]++
+		}
+	}
+	if len(unkilled) > 0 {
+		t.Errorf("%d cases no mutant shows to work: %s", len(unkilled), strings.Join(unkilled, ", "))
+	}
+	for id := range killed {
+		if levels[id] == Info {
+			t.Errorf("%s is an INFO case, which never fails: give it a note instead", id)
+		}
+	}
+	for id := range observed {
+		if levels[id] != Info {
+			t.Errorf("a mutant's note for %s, which is not an INFO case", id)
+		}
+	}
+	for id := range referenceNotes {
+		if levels[id] != Info {
+			t.Errorf("a reference note for %s, which is not an INFO case", id)
+		}
+	}
+	t.Logf("killed: MUST %d of %d, SHOULD %d of %d; INFO told apart from the reference: %d of %d",
+		covered[Must], total[Must], covered[Should], total[Should], covered[Info], total[Info])
+}
+
+// requireAllPass checks that rep has no MUST or SHOULD failure and no case left unrun.
+func requireAllPass(t *testing.T, rep Report) {
+	t.Helper()
+	for _, r := range rep.Results {
+		if (r.Status == Fail && r.Level != Info) || r.Status == NotRun || r.Crash != "" {
+			t.Errorf("%s: %s %s", r.ID, r.Status, r.Reason)
+		}
+	}
+	if len(rep.Crashes) > 0 || len(rep.Warnings) > 0 {
+		t.Errorf("crashes %v warnings %v", rep.Crashes, rep.Warnings)
+	}
+}
+
+// referenceNotes are what every INFO case observes of the reference server and of "none".
+var referenceNotes = map[string]string{
+	"transport/keep-alive":         "served all 4 requests",
+	"transport/version-byte":       "responses carry version 1",
+	"security/unsupported-version": "version 2: status 1002 (no-files)",
+}
+
+// allowedNotes are what the INFO cases must observe of the allowed variations, each unlike the
+// reference server's observation.
+var allowedNotes = map[string]map[string]string{
+	"version-not-1-rejected":    {"security/unsupported-version": "version 2: status 1003 (server-error)"},
+	"close-after-each-response": {"transport/keep-alive": "served 1 of 4 requests on one connection"},
+}
+
+// checkNoteDiffers checks that INFO case id observed note, and not what it observes of the
+// reference server: the case tells the two servers apart.
+func checkNoteDiffers(t *testing.T, rep Report, id, note string) {
+	t.Helper()
+	r := rep.Result(id)
+	if r == nil {
+		t.Errorf("%s: no result", id)
+		return
+	}
+	if r.Status != Noted || !strings.Contains(r.Reason, note) {
+		t.Errorf("%s: %s %q, want a note with %q", id, r.Status, r.Reason, note)
+	}
+	if ref := referenceNotes[id]; ref == "" || strings.Contains(r.Reason, ref) {
+		t.Errorf("%s: note %q, want one unlike the reference server's %q", id, r.Reason, ref)
+	}
+}
+
+// checkReferenceNotes checks that every INFO case observed of rep's server what it observes of
+// the reference server.
+func checkReferenceNotes(t *testing.T, rep Report) {
+	t.Helper()
+	for id, note := range referenceNotes {
+		if r := rep.Result(id); r == nil || r.Status != Noted || !strings.Contains(r.Reason, note) {
+			t.Errorf("%s: %v, want a note with %q", id, r, note)
+		}
+	}
+}
+
+func TestZooAllowedServersPass(t *testing.T) {
+	for _, m := range mutants.All() {
+		if !m.Allowed && m.Name != "none" {
+			continue
+		}
+		t.Run(m.Name, func(t *testing.T) {
+			t.Parallel()
+			addr, stop, err := mutants.StartWithOptions(m.Name, zooOptions(mutants.Options{}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stop()
+			cfg := passConfig(addr)
+			cfg.Strict = true
+			rep := mustRun(t, cfg)
+			requireAllPass(t, rep)
+			if !rep.OK() {
+				t.Error("the report does not pass")
+			}
+			if m.Name == "none" {
+				checkReferenceNotes(t, rep)
+			}
+			for id, note := range allowedNotes[m.Name] {
+				checkNoteDiffers(t, rep, id, note)
+			}
+		})
+	}
+}
+
+func TestReferenceServerPassesEveryCase(t *testing.T) {
+	// The read deadline is under zooConfig's stall cutoff, with room for a loaded machine.
+	srv := servertest.Start(t, server.Config{ReadTimeout: time.Second})
+	cfg := passConfig(srv.Addr)
+	cfg.Root, cfg.Strict = srv.Root, true
+	rep := mustRun(t, cfg)
+	requireAllPass(t, rep)
+	for _, r := range rep.Results {
+		if r.Status == Skipped {
+			t.Errorf("%s skipped: %s", r.ID, r.Reason)
+		}
+	}
+	checkReferenceNotes(t, rep)
+}
+
+// TestGoAPI runs cases as subtests, as a Go server's own tests would (Test is TestConfig with
+// only an address: the whole catalog, which TestReferenceServerPassesEveryCase runs already).
+func TestGoAPI(t *testing.T) {
+	srv := servertest.Start(t, server.Config{})
+	TestConfig(t, Config{Addr: srv.Addr, Run: regexp.MustCompile(`^(backup|list|transport/fields)`), Grace: 20 * time.Millisecond})
+}
+
+// BenchmarkFullRun measures a full run of the catalog against the reference server.
+func BenchmarkFullRun(b *testing.B) {
+	srv := servertest.Start(b, server.Config{})
+	for b.Loop() {
+		rep, err := Run(context.Background(), Config{Addr: srv.Addr, Root: srv.Root})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !rep.OK() {
+			b.Fatal(fmt.Sprint(rep.SummaryText()))
+		}
+	}
+}
