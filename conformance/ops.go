@@ -133,6 +133,15 @@ func (t *T) MustRestoreMissing(user uint32, name, req string) {
 	}
 }
 
+// MustRestoreRefused ends the case unless a RESTORE of name is refused. It judges isolation,
+// not status codes: 1001 and 1003 both keep the file from user, so a server that answers 1003
+// where owes 1001 fails restore/missing-1001 once, not every isolation case after it.
+func (t *T) MustRestoreRefused(user uint32, name, req string) {
+	if r := t.Restore(user, name, nil); !t.Expect(r, req, []byte(name), NotFound, ServerError) {
+		t.FailNow()
+	}
+}
+
 // MustDelete ends the case unless a DELETE of name answers delete-ok with the name.
 func (t *T) MustDelete(user uint32, name string) {
 	if r := t.Delete(user, name); !t.Expect(r, "R-4.3", []byte(name), DeleteOK) {
