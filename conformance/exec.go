@@ -13,22 +13,54 @@ import (
 	"time"
 )
 
-// supervisor starts the server under test, waits for its port, and restarts it after a crash.
-type supervisor struct {
-	args    []string
-	addr    string
-	log     io.Writer
-	timeout time.Duration // how long a start may take to open the port
+// DefaultStartTimeout is how long a server started by StartServer may take to listen when
+// ExecConfig.StartTimeout is zero.
+const DefaultStartTimeout = 10 * time.Second
+
+// ExecConfig describes a server under test that the tester starts and supervises itself.
+type ExecConfig struct {
+	// Command is the program and its arguments; it must start a server listening on Addr.
+	Command []string
+	// Addr is the host:port the server listens on: the port is what StartServer waits for.
+	Addr string
+	// Log receives the server's standard output and error; nil keeps only the last lines,
+	// which Describe quotes.
+	Log io.Writer
+	// StartTimeout bounds how long a start may take to accept a connection
+	// (DefaultStartTimeout when zero).
+	StartTimeout time.Duration
+}
+
+// ServerProcess is a server under test started by StartServer: it can tell how the process
+// ended, and restart it after a crash. Its methods are safe for concurrent use.
+type ServerProcess struct {
+	cfg ExecConfig
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
-	done    chan struct{}
+	done    chan struct{} // closed when cmd has exited
 	waitErr error
 	out     *tailBuffer
-	starts  int
 }
 
-// tailBuffer keeps the last bytes written to it.
+// StartServer runs cfg.Command and returns once cfg.Addr accepts a connection. If the process
+// exits first, or does not listen within the start timeout, or ctx ends, it is stopped and
+// the error says why, with the process's last output.
+func StartServer(ctx context.Context, cfg ExecConfig) (*ServerProcess, error) {
+	if len(cfg.Command) == 0 {
+		return nil, errors.New("no server command")
+	}
+	if cfg.StartTimeout <= 0 {
+		cfg.StartTimeout = DefaultStartTimeout
+	}
+	p := &ServerProcess{cfg: cfg}
+	if err := p.start(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// tailBuffer keeps the last bytes written to it: the server's last words before a crash.
 type tailBuffer struct {
 	mu  sync.Mutex
 	buf []byte
@@ -51,71 +83,79 @@ func (b *tailBuffer) String() string {
 	return string(b.buf)
 }
 
-func (s *supervisor) start(ctx context.Context) error {
-	cmd := exec.Command(s.args[0], s.args[1:]...)
+func (p *ServerProcess) start(ctx context.Context) error {
+	name := p.cfg.Command[0]
+	cmd := exec.Command(name, p.cfg.Command[1:]...)
 	out := &tailBuffer{max: 2048}
 	w := io.Writer(out)
-	if s.log != nil {
-		w = io.MultiWriter(out, s.log)
+	if p.cfg.Log != nil {
+		w = io.MultiWriter(out, p.cfg.Log)
 	}
 	cmd.Stdout, cmd.Stderr = w, w
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting %s: %w", s.args[0], err)
+		return fmt.Errorf("starting %s: %w", name, err)
 	}
 	done := make(chan struct{})
-	s.mu.Lock()
-	s.cmd, s.done, s.out, s.waitErr = cmd, done, out, nil
-	s.starts++
-	s.mu.Unlock()
+	p.mu.Lock()
+	p.cmd, p.done, p.out, p.waitErr = cmd, done, out, nil
+	p.mu.Unlock()
 	go func() {
 		err := cmd.Wait()
-		s.mu.Lock()
-		s.waitErr = err
-		s.mu.Unlock()
+		p.mu.Lock()
+		p.waitErr = err
+		p.mu.Unlock()
 		close(done)
 	}()
-	deadline := time.Now().Add(s.timeout)
+	deadline := time.Now().Add(p.cfg.StartTimeout)
 	for {
 		d := net.Dialer{Timeout: time.Second}
-		c, err := d.DialContext(ctx, "tcp", s.addr)
+		c, err := d.DialContext(ctx, "tcp", p.cfg.Addr)
 		if err == nil {
-			c.Close()
-			return nil
+			return c.Close()
 		}
 		select {
 		case <-done:
-			return fmt.Errorf("%s exited before listening on %s: %s", s.args[0], s.addr, s.describe())
+			return fmt.Errorf("%s exited before listening on %s: %s", name, p.cfg.Addr, p.Describe())
 		case <-ctx.Done():
-			s.stop()
+			_ = p.Stop()
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			s.stop()
-			return fmt.Errorf("%s did not listen on %s within %v: %w", s.args[0], s.addr, s.timeout, err)
+			_ = p.Stop()
+			return fmt.Errorf("%s did not listen on %s within %v: %w", name, p.cfg.Addr, p.cfg.StartTimeout, err)
 		}
 	}
 }
 
-func (s *supervisor) exited() bool {
-	s.mu.Lock()
-	done := s.done
-	s.mu.Unlock()
+// exitedChan is closed when the current process has exited.
+func (p *ServerProcess) exitedChan() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.done
+}
+
+// Exited reports whether the process has ended, without waiting.
+func (p *ServerProcess) Exited() bool {
 	select {
-	case <-done:
+	case <-p.exitedChan():
 		return true
 	default:
 		return false
 	}
 }
 
-// describe says how the process ended, or that it runs but does not answer, with its last output.
-func (s *supervisor) describe() string {
+// Describe says how the process ended, or that it runs but does not answer, with its last
+// lines of output. A crashing server closes its listener just before it ends: when the port
+// refuses connections while the process still runs, Describe waits up to a second for it to
+// exit, so that a crash is told as its exit status rather than as a live, deaf server.
+func (p *ServerProcess) Describe() string {
+	p.settle()
 	var d string
-	if s.exited() {
-		s.mu.Lock()
-		err := s.waitErr
-		s.mu.Unlock()
+	if p.Exited() {
+		p.mu.Lock()
+		err := p.waitErr
+		p.mu.Unlock()
 		var ee *exec.ExitError
 		switch {
 		case err == nil:
@@ -128,36 +168,63 @@ func (s *supervisor) describe() string {
 	} else {
 		d = "the server process is running but does not answer"
 	}
-	if out := strings.TrimSpace(s.out.String()); out != "" {
-		lines := strings.Split(out, "\n")
+	p.mu.Lock()
+	out := p.out
+	p.mu.Unlock()
+	if s := strings.TrimSpace(out.String()); s != "" {
+		lines := strings.Split(s, "\n")
 		d += "; its last output: " + strings.Join(lines[max(0, len(lines)-5):], " | ")
 	}
 	return d
 }
 
-func (s *supervisor) restart(ctx context.Context) error {
-	s.stop()
-	return s.start(ctx)
-}
-
-// stop asks the process to end, and kills it if it does not within two seconds.
-func (s *supervisor) stop() {
-	s.mu.Lock()
-	cmd, done := s.cmd, s.done
-	s.mu.Unlock()
-	if cmd == nil {
+// settle waits up to a second for a running process whose port refuses connections to exit.
+func (p *ServerProcess) settle() {
+	if p.Exited() {
+		return
+	}
+	if c, err := net.DialTimeout("tcp", p.cfg.Addr, 200*time.Millisecond); err == nil {
+		_ = c.Close()
 		return
 	}
 	select {
+	case <-p.exitedChan():
+	case <-time.After(time.Second):
+	}
+}
+
+// Restart stops the process, if it still runs, and starts the command again, returning once
+// the port accepts a connection, as StartServer does.
+func (p *ServerProcess) Restart(ctx context.Context) error {
+	if err := p.Stop(); err != nil {
+		return err
+	}
+	return p.start(ctx)
+}
+
+// Stop interrupts the process and kills it if it has not ended within two seconds. It returns
+// once the process has ended; the error is for a process that could not be signalled at all.
+func (p *ServerProcess) Stop() error {
+	p.mu.Lock()
+	cmd, done := p.cmd, p.done
+	p.mu.Unlock()
+	select {
 	case <-done:
-		return
+		return nil
 	default:
 	}
-	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		if kerr := cmd.Process.Kill(); kerr != nil && !errors.Is(kerr, os.ErrProcessDone) {
+			return fmt.Errorf("stopping the server process: %w", kerr)
+		}
+	}
 	select {
 	case <-done:
 	case <-time.After(2 * time.Second):
-		cmd.Process.Kill()
+		if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			return fmt.Errorf("killing the server process: %w", err)
+		}
 		<-done
 	}
+	return nil
 }

@@ -91,7 +91,7 @@ func (c *Config) defaults() error {
 		return &UsageError{Msg: fmt.Sprintf("large size %d does not fit the 4-byte size field", c.LargeSize)}
 	}
 	if c.ExecStartTimeout <= 0 {
-		c.ExecStartTimeout = 10 * time.Second
+		c.ExecStartTimeout = DefaultStartTimeout
 	}
 	if c.Clients <= 0 {
 		c.Clients = 8
@@ -147,7 +147,7 @@ type runner struct {
 	addr     string
 	dialect  *Dialect
 	baseline map[string]bool
-	sup      *supervisor
+	sup      *ServerProcess
 	root     *rootWatch
 
 	usersMu sync.Mutex
@@ -186,10 +186,11 @@ func newRunner(ctx context.Context, cfg Config) (*runner, error) {
 		r.baseline[id] = true
 	}
 	if len(cfg.Exec) > 0 {
-		r.sup = &supervisor{args: cfg.Exec, addr: cfg.Addr, log: cfg.ExecLog, timeout: cfg.ExecStartTimeout}
-		if err := r.sup.start(ctx); err != nil {
+		sup, err := StartServer(ctx, ExecConfig{Command: cfg.Exec, Addr: cfg.Addr, Log: cfg.ExecLog, StartTimeout: cfg.ExecStartTimeout})
+		if err != nil {
 			return nil, &UnreachableError{Addr: cfg.Addr, Err: err}
 		}
+		r.sup = sup
 	}
 	if err := r.reachable(ctx); err != nil {
 		r.close()
@@ -214,7 +215,7 @@ func newRunner(ctx context.Context, cfg Config) (*runner, error) {
 
 func (r *runner) close() {
 	if r.sup != nil {
-		r.sup.stop()
+		_ = r.sup.Stop()
 	}
 }
 
@@ -510,7 +511,7 @@ func (r *runner) health(ctx context.Context, c *Case) string {
 			case <-time.After(200 * time.Millisecond):
 			}
 		}
-		if r.sup != nil && r.sup.exited() {
+		if r.sup != nil && r.sup.Exited() {
 			break
 		}
 		if r.connectOnly != "" {
@@ -528,8 +529,8 @@ func (r *runner) health(ctx context.Context, c *Case) string {
 	msg := fmt.Sprintf("server stopped answering after case %s", c.ID)
 	detail := fmt.Sprint(err)
 	if r.sup != nil {
-		detail = r.sup.describe()
-		if rerr := r.sup.restart(ctx); rerr != nil {
+		detail = r.sup.Describe()
+		if rerr := r.sup.Restart(ctx); rerr != nil {
 			detail += fmt.Sprintf("; restart failed: %v", rerr)
 			r.markDown(c.ID)
 		}

@@ -3,13 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance"
 	"github.com/fbpkit/fbp/conformance/netfuzz"
 )
 
@@ -21,20 +21,20 @@ type fuzzOptions struct {
 	cfg         netfuzz.Config
 	outDir      string
 	allowRemote bool
+	maxPayload  string
 }
+
+// replayAddrPlaceholder stands for the address in the replay command a reproducer saves when
+// the run tested the built-in server: that address dies with the command.
+const replayAddrPlaceholder = "HOST:PORT"
 
 func parseFuzzFlags(args []string, stderr io.Writer) (*fuzzOptions, error) {
 	o := &fuzzOptions{testerFlags: testerFlags{name: "fuzz"}}
-	fs := flag.NewFlagSet("conform fuzz", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: conform fuzz [-addr host:port] [-duration D] [-max-inputs N] [-seed N] [flags]\n\n"+
-			"Sends mutated requests to the server, judges every answer against SPEC.md and probes the\n"+
-			"server after each input for crashes and hangs. Every finding is minimized and saved as a\n"+
-			"reproducer (raw bytes, a `go test fuzz v1` corpus file, finding.json for `conform replay`).\n"+
-			"Exit status: 0 no finding, 1 a finding, 2 usage error, 3 server unreachable.\n\nflags:\n")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("conform fuzz", "usage: conform fuzz [-addr host:port] [-duration D] [-max-inputs N] [-seed N] [flags]\n\n"+
+		"Sends mutated requests to the server, judges every answer against SPEC.md and probes the\n"+
+		"server after each input for crashes and hangs. Every finding is minimized and saved as a\n"+
+		"reproducer (raw bytes, a `go test fuzz v1` corpus file, finding.json for `conform replay`).\n"+
+		"Exit status: 0 no finding, 1 a finding, 2 usage error, 3 server unreachable.\n\nflags:\n", stderr)
 	o.register(fs, true, netfuzz.DefaultTimeout, "restarted after each crash or hang, and how it ended is reported")
 	c := &o.cfg
 	fs.DurationVar(&c.Duration, "duration", netfuzz.DefaultDuration, "how long to send inputs at most (minimizing comes on top)")
@@ -42,6 +42,7 @@ func parseFuzzFlags(args []string, stderr io.Writer) (*fuzzOptions, error) {
 	fs.IntVar(&c.MaxFindings, "max-findings", netfuzz.DefaultMaxFindings, "stop after this many distinct findings")
 	fs.IntVar(&c.ShrinkTries, "shrink-tries", netfuzz.DefaultShrinkTries, "attempts to minimize each finding at most")
 	fs.DurationVar(&c.ShrinkTime, "shrink-time", netfuzz.DefaultShrinkTime, "how long minimizing each finding may take")
+	fs.StringVar(&o.maxPayload, "max-payload", "", "the server's known limit on a BACKUP's `size` (e.g. 1MiB): a larger one is owed 1003 (R-5.4); default unknown, not judged")
 	fs.StringVar(&o.outDir, "out", "", "`folder` for the reproducers, one folder per finding (default ./conform-fuzz-SEED)")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "fuzz a server that is not on a loopback address (one you own)")
 	pos, err := parseArgs(fs, args)
@@ -56,6 +57,13 @@ func parseFuzzFlags(args []string, stderr io.Writer) (*fuzzOptions, error) {
 	}
 	if c.Duration <= 0 || c.MaxInputs <= 0 || c.MaxFindings <= 0 || c.ShrinkTries <= 0 || c.ShrinkTime <= 0 {
 		return nil, errors.New("-duration, -max-inputs, -max-findings, -shrink-tries and -shrink-time must be positive")
+	}
+	if o.maxPayload != "" {
+		size, err := parseSize(o.maxPayload)
+		if err != nil {
+			return nil, fmt.Errorf("-max-payload: %w", err)
+		}
+		c.MaxPayload = uint32(size)
 	}
 	c.Timeout, c.AllowRemote = o.timeout, o.allowRemote
 	return o, nil
@@ -130,14 +138,13 @@ type restartEntry struct {
 	detail string
 }
 
-func (l *restartLog) restart(p *process) func(context.Context) (string, error) {
+func (l *restartLog) restart(p *conformance.ServerProcess) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
-		p.settle()
-		detail := p.describe()
+		detail := p.Describe()
 		l.mu.Lock()
 		l.entries = append(l.entries, restartEntry{at: time.Since(l.start), detail: detail})
 		l.mu.Unlock()
-		return "", p.restart(ctx)
+		return "", p.Restart(ctx)
 	}
 }
 
@@ -163,20 +170,11 @@ func (l *restartLog) attribute(findings []*netfuzz.Finding) map[string]string {
 
 func runFuzz(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o, err := parseFuzzFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitPass
-	}
 	if err != nil {
-		fmt.Fprintf(stderr, "conform fuzz: %v\n", err)
-		return exitUsage
+		return flagsExit("fuzz", err, stderr)
 	}
-	if o.seed == 0 {
-		o.seed = drawSeed()
-	}
-	fmt.Fprintf(stderr, "conform fuzz: seed %d\n", o.seed)
-	tgt, err := startTarget(ctx, &o.testerFlags, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "conform fuzz: %v\n", err)
+	tgt := startSeeded(ctx, &o.testerFlags, stderr)
+	if tgt == nil {
 		return exitUnreachable
 	}
 	defer tgt.close()
@@ -185,6 +183,9 @@ func runFuzz(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.Addr, cfg.Seed, cfg.OutDir = tgt.addr, o.seed, o.outDir
 	if cfg.OutDir == "" {
 		cfg.OutDir = fmt.Sprintf("conform-fuzz-%d", o.seed)
+	}
+	if tgt.builtIn {
+		cfg.ReplayAddr = replayAddrPlaceholder
 	}
 	if o.verbose {
 		cfg.Log = stderr
@@ -210,8 +211,9 @@ func runFuzz(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	for _, fd := range res.Findings {
-		// The saved finding.json names the address of this run; the command printed here is
-		// the one that works: without it for the built-in server, with the -exec command.
+		// The saved finding.json names the address of this run, or a placeholder for the
+		// built-in server; the command printed here is the one that works: without -addr for
+		// the built-in server, with the -exec command.
 		if fd.Files != nil {
 			fd.Replay = tgt.replayCommand(fd.Files.Finding, &o.testerFlags)
 		}

@@ -45,6 +45,37 @@ func TestFuzzBuiltInServerExit0(t *testing.T) {
 	}
 }
 
+// -max-payload tells the fuzzer the server's limit: the built-in server, which accepts more,
+// is then owed 1003 for a larger size. The saved finding.json carries the seed and, since the
+// built-in server's address dies with the run, a placeholder address in its replay command;
+// the printed command starts a fresh built-in server instead.
+func TestFuzzMaxPayloadOnBuiltInServer(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := conform(t, append([]string{"fuzz", "-seed", "1", "-max-payload", "16", "-out", dir, "-format", "json"}, fuzzFast...)...)
+	if code != exitFail {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	rep := readFuzzReport(t, []byte(out))
+	if len(rep.Findings) != 1 || !rep.BuiltIn {
+		t.Fatalf("report %+v", rep.Result)
+	}
+	fd := rep.Findings[0]
+	if fd.Requirement != "R-5.4" || fd.Files == nil || fd.Replay != "conform replay "+fd.Files.Finding {
+		t.Fatalf("finding %+v", fd)
+	}
+	b, err := os.ReadFile(fd.Files.Finding)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved netfuzz.Finding
+	if err := json.Unmarshal(b, &saved); err != nil {
+		t.Fatal(err)
+	}
+	if saved.Seed != 1 || saved.Replay != "conform replay "+fd.Files.Finding+" -addr HOST:PORT" || saved.Detail != fd.Detail {
+		t.Fatalf("finding.json:\n%s", b)
+	}
+}
+
 // A mutant's fault is found, minimized and saved as a reproducer in all three forms, each of
 // which replays: it fails on the mutant and passes the reference server.
 func TestFuzzFindsMutantAndReplays(t *testing.T) {

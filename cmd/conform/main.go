@@ -67,18 +67,13 @@ type options struct {
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
-	fs := flag.NewFlagSet("conform", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: conform [-addr host:port] [flags]\n"+
-			"       conform model [-addr host:port] [-seed N] [flags]   random sequences checked against a model\n"+
-			"       conform fuzz [-addr host:port] [-duration D] [flags] mutated requests, with crash and hang detection\n"+
-			"       conform replay FILE [-addr host:port] [flags]      re-run a model replay file or a fuzz finding\n\n"+
-			"Tests an FBP server against SPEC.md. Without -addr it tests the built-in reference server.\n"+
-			"Exit status: 0 pass, 1 a failure, 2 usage error or no case selected, 3 server unreachable.\n"+
-			"See conform model -h, conform fuzz -h and conform replay -h for theirs.\n\nflags:\n")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("conform", "usage: conform [-addr host:port] [flags]\n"+
+		"       conform model [-addr host:port] [-seed N] [flags]   random sequences checked against a model\n"+
+		"       conform fuzz [-addr host:port] [-duration D] [flags] mutated requests, with crash and hang detection\n"+
+		"       conform replay FILE [-addr host:port] [flags]      re-run a model replay file or a fuzz finding\n\n"+
+		"Tests an FBP server against SPEC.md. Without -addr it tests the built-in reference server.\n"+
+		"Exit status: 0 pass, 1 a failure, 2 usage error or no case selected, 3 server unreachable.\n"+
+		"See conform model -h, conform fuzz -h and conform replay -h for theirs.\n\nflags:\n", stderr)
 	c := &o.cfg
 	fs.StringVar(&c.Addr, "addr", "", "`host:port` of the server under test (default: start the built-in reference server)")
 	fs.StringVar(&o.runRe, "run", "", "run only the cases whose ID matches `regexp`")

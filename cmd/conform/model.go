@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -26,17 +25,12 @@ type modelOptions struct {
 
 func parseModelFlags(args []string, stderr io.Writer) (*modelOptions, error) {
 	o := &modelOptions{testerFlags: testerFlags{name: "model"}}
-	fs := flag.NewFlagSet("conform model", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: conform model [-addr host:port] [-seed N] [flags]\n\n"+
-			"Runs random sequences of requests against the server and checks every response against a\n"+
-			"model of what the server must hold. A failing sequence is shrunk to a minimal one, printed\n"+
-			"as a script and saved as a replay file for `conform replay`.\n"+
-			"Exit status: 0 no failure, 1 a failure, 2 usage error, 3 server unreachable.\n\nflags:\n")
-		fs.PrintDefaults()
-	}
-	o.register(fs, true, model.DefaultTimeout, "stopped at the end, and if it crashed, how it ended is reported")
+	fs := newFlagSet("conform model", "usage: conform model [-addr host:port] [-seed N] [flags]\n\n"+
+		"Runs random sequences of requests against the server and checks every response against a\n"+
+		"model of what the server must hold. A failing sequence is shrunk to a minimal one, printed\n"+
+		"as a script and saved as a replay file for `conform replay`.\n"+
+		"Exit status: 0 no failure, 1 a failure, 2 usage error, 3 server unreachable.\n\nflags:\n", stderr)
+	o.register(fs, true, model.DefaultTimeout, "restarted when it stops answering, so that shrinking meets a live server, and stopped at the end; how it ended is reported")
 	c := &o.cfg
 	fs.IntVar(&c.Steps, "steps", model.DefaultSteps, "length of the longest sequence (concurrent: of each client's)")
 	fs.IntVar(&c.Runs, "runs", model.DefaultRuns, "sequences (concurrent: rounds) to try at most")
@@ -45,6 +39,7 @@ func parseModelFlags(args []string, stderr io.Writer) (*modelOptions, error) {
 	fs.StringVar(&o.maxPayload, "max-payload", "64KiB", "largest BACKUP payload sent (e.g. 4096, 64KiB, 1MiB; at most 1GiB)")
 	fs.BoolVar(&c.Concurrent, "concurrent", false, "run clients at once on shared files and check each round for linearizability")
 	fs.IntVar(&c.Clients, "clients", model.DefaultClients, "clients of a concurrent round")
+	fs.IntVar(&c.MaxShrinks, "max-shrinks", model.DefaultMaxShrinks, "shrinking steps a failure may take at most (-1: no shrinking)")
 	fs.DurationVar(&c.ShrinkTime, "shrink-time", model.DefaultShrinkTime, "how long shrinking a failure may take")
 	fs.StringVar(&o.replayOut, "replay-out", "", "`file` the replay of a failure is saved to (default ./conform-model-SEED.json)")
 	fs.StringVar(&o.html, "html", "", "`file` for the visualization of a concurrent failure's history (HTML)")
@@ -72,6 +67,8 @@ func parseModelFlags(args []string, stderr io.Writer) (*modelOptions, error) {
 		return nil, fmt.Errorf("-names %d: want 1 to %d", c.Names, model.MaxNames)
 	case c.ShrinkTime <= 0:
 		return nil, errors.New("-shrink-time must be positive")
+	case c.MaxShrinks == 0 || c.MaxShrinks < -1:
+		return nil, fmt.Errorf("-max-shrinks %d: want a positive number, or -1 for no shrinking", c.MaxShrinks)
 	case o.html != "" && !c.Concurrent:
 		return nil, errors.New("-html needs -concurrent: only a concurrent failure has a history to draw")
 	}
@@ -94,8 +91,11 @@ type modelReport struct {
 	Interrupted bool          `json:"interrupted,omitempty"`
 	Failed      bool          `json:"failed"`
 	Failure     *failureDoc   `json:"failure,omitempty"`
-	// Crash says how the -exec server process ended during the run.
+	// Crash says how the -exec server process ended during the run: the first time, if it
+	// was restarted.
 	Crash string `json:"crash,omitempty"`
+	// Restarts counts the restarts of the -exec server after it stopped answering.
+	Restarts int `json:"restarts,omitempty"`
 }
 
 type modelSettings struct {
@@ -160,6 +160,9 @@ func (r *modelReport) writeText(w io.Writer) error {
 	if r.Crash != "" {
 		fmt.Fprintf(&b, "the server crashed during the run: %s\n", r.Crash)
 	}
+	if r.Restarts > 0 {
+		fmt.Fprintf(&b, "the server was restarted %d times after it stopped answering\n", r.Restarts)
+	}
 	if f := r.Failure; f != nil {
 		fmt.Fprintf(&b, "\nFAIL [%s] at step %d: %s\n", f.Requirement, f.Step, f.Reason)
 		fmt.Fprintf(&b, "found after %v; shrunk from %d to %d steps in %d runs:\n\n", f.FoundAfter.Round(time.Millisecond),
@@ -201,20 +204,11 @@ func (r *modelReport) verdict() string {
 
 func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o, err := parseModelFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitPass
-	}
 	if err != nil {
-		fmt.Fprintf(stderr, "conform model: %v\n", err)
-		return exitUsage
+		return flagsExit("model", err, stderr)
 	}
-	if o.seed == 0 {
-		o.seed = drawSeed()
-	}
-	fmt.Fprintf(stderr, "conform model: seed %d\n", o.seed)
-	tgt, err := startTarget(ctx, &o.testerFlags, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "conform model: %v\n", err)
+	tgt := startSeeded(ctx, &o.testerFlags, stderr)
+	if tgt == nil {
 		return exitUnreachable
 	}
 	defer tgt.close()
@@ -223,6 +217,15 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cfg.Addr, cfg.Seed = tgt.addr, o.seed
 	if o.verbose {
 		cfg.Log = stderr
+	}
+	// Under -exec a server that stops answering is restarted, so that shrinking runs against
+	// a live one; how it had ended is kept for the report.
+	var crashes []string
+	if tgt.proc != nil {
+		cfg.Restart = func(ctx context.Context) (string, error) {
+			crashes = append(crashes, tgt.proc.Describe())
+			return "", tgt.proc.Restart(ctx)
+		}
 	}
 	var html *lazyFile
 	if o.html != "" {
@@ -242,8 +245,11 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 	rep := &modelReport{Schema: ModelSchema, Target: tgt.addr, BuiltIn: tgt.builtIn, Seed: res.Seed,
 		Mode: model.ModeSequential, Sequences: res.Runs, Requests: res.Requests, ShrinkRuns: res.ShrinkRuns,
-		Elapsed: res.Elapsed, Interrupted: interrupted, Failed: res.Failed, Crash: tgt.crashNote(),
+		Elapsed: res.Elapsed, Interrupted: interrupted, Failed: res.Failed, Crash: tgt.crashNote(), Restarts: res.Restarts,
 		Config: modelSettings{Steps: cfg.Steps, Runs: cfg.Runs, Users: cfg.Users, Names: cfg.Names, MaxPayload: cfg.MaxPayload}}
+	if len(crashes) > 0 {
+		rep.Crash = crashes[0]
+	}
 	if cfg.Concurrent {
 		rep.Mode, rep.Config.Clients = model.ModeConcurrent, cfg.Clients
 	}

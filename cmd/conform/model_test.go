@@ -149,6 +149,29 @@ func TestModelJSON(t *testing.T) {
 	}
 }
 
+// -max-shrinks -1 turns shrinking off: the failure is reported as found.
+func TestModelMaxShrinks(t *testing.T) {
+	addr := startMutant(t, "delete-ignored")
+	dir := t.TempDir()
+	var reps []*modelReport
+	for _, n := range []string{"-1", "200"} {
+		report := filepath.Join(dir, "report"+n+".json")
+		code, out, errs := conform(t, append([]string{"model", "-addr", addr, "-seed", "3", "-max-shrinks", n, "-format", "json", "-o", report,
+			"-replay-out", filepath.Join(dir, "replay"+n+".json")}, modelFast...)...)
+		if code != exitFail {
+			t.Fatalf("-max-shrinks %s: exit %d\n%s\n%s", n, code, out, errs)
+		}
+		reps = append(reps, readModelReport(t, report))
+	}
+	off, on := reps[0], reps[1]
+	if off.ShrinkRuns != 0 || len(off.Failure.Script) != off.Failure.Step || off.Failure.Step > off.Failure.OriginalSteps {
+		t.Fatalf("-max-shrinks -1: %d shrink runs, failure %+v", off.ShrinkRuns, off.Failure)
+	}
+	if on.ShrinkRuns == 0 || len(on.Failure.Script) >= len(off.Failure.Script) {
+		t.Fatalf("-max-shrinks 200: %d shrink runs, %d steps against %d unshrunk", on.ShrinkRuns, len(on.Failure.Script), len(off.Failure.Script))
+	}
+}
+
 // Without -replay-out the replay goes to ./conform-model-SEED.json, and only on a failure.
 func TestModelDefaultReplayFile(t *testing.T) {
 	t.Chdir(t.TempDir())

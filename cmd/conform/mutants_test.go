@@ -24,6 +24,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if addr := os.Getenv(crashServerEnv); addr != "" {
+		os.Exit(runCrashServer(addr))
+	}
 	code := m.Run()
 	if mutantServerDir != "" {
 		os.RemoveAll(mutantServerDir)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -30,16 +29,11 @@ const corpusHeader = "go test fuzz v1\n"
 
 func parseReplayFlags(args []string, stderr io.Writer) (*testerFlags, string, error) {
 	o := &testerFlags{name: "replay"}
-	fs := flag.NewFlagSet("conform replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: conform replay FILE [-addr host:port] [flags]\n\n"+
-			"Re-runs a saved failure: a model replay file (conform model), or a fuzz finding (its\n"+
-			"finding.json or folder, its input.bin, or its `go test fuzz v1` corpus file).\n"+
-			"Exit status: 0 it passes now, 1 it still fails, 2 usage error or unreadable FILE,\n"+
-			"3 server unreachable.\n\nflags:\n")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("conform replay", "usage: conform replay FILE [-addr host:port] [flags]\n\n"+
+		"Re-runs a saved failure: a model replay file (conform model), or a fuzz finding (its\n"+
+		"finding.json or folder, its input.bin, or its `go test fuzz v1` corpus file).\n"+
+		"Exit status: 0 it passes now, 1 it still fails, 2 usage error or unreadable FILE,\n"+
+		"3 server unreachable.\n\nflags:\n", stderr)
 	o.register(fs, false, model.DefaultTimeout, "stopped at the end, and if it crashed, how it ended is reported")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -255,12 +249,8 @@ func (r *replayReport) verdict() string {
 
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o, path, err := parseReplayFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitPass
-	}
 	if err != nil {
-		fmt.Fprintf(stderr, "conform replay: %v\n", err)
-		return exitUsage
+		return flagsExit("replay", err, stderr)
 	}
 	rf, err := loadReplayFile(path)
 	if err != nil {

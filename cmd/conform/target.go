@@ -13,6 +13,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/fbpkit/fbp/conformance"
 )
 
 // testerFlags are the flags every subcommand has.
@@ -78,6 +80,44 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// newFlagSet is a command's flag set: its errors go to stderr, and -h prints usage and then
+// the flags.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// flagsExit is a subcommand's exit status for an error of its command line: 0 for -h, and
+// otherwise 2, with the error on stderr.
+func flagsExit(subcommand string, err error, stderr io.Writer) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitPass
+	}
+	fmt.Fprintf(stderr, "conform %s: %v\n", subcommand, err)
+	return exitUsage
+}
+
+// startSeeded draws the seed unless -seed gave one and prints it first, so that every run can
+// be reproduced, then starts the target. It returns nil once it has said on stderr why the
+// target cannot be reached: the command's exit status 3.
+func startSeeded(ctx context.Context, f *testerFlags, stderr io.Writer) *target {
+	if f.seed == 0 {
+		f.seed = drawSeed()
+	}
+	fmt.Fprintf(stderr, "conform %s: seed %d\n", f.name, f.seed)
+	tgt, err := startTarget(ctx, f, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "conform %s: %v\n", f.name, err)
+		return nil
+	}
+	return tgt
+}
+
 // drawSeed draws a positive seed: zero means "draw one" on the command line.
 func drawSeed() int64 {
 	for {
@@ -92,8 +132,8 @@ func drawSeed() int64 {
 // target is the server a subcommand tests.
 type target struct {
 	addr    string
-	builtIn bool     // the in-process reference server: its address dies with the command
-	proc    *process // the -exec process, or nil
+	builtIn bool                       // the in-process reference server: its address dies with the command
+	proc    *conformance.ServerProcess // the -exec process, or nil
 	close   func()
 }
 
@@ -115,11 +155,12 @@ func startTarget(ctx context.Context, f *testerFlags, stderr io.Writer) (*target
 		if f.verbose {
 			log = stderr
 		}
-		t.proc = &process{args: f.exec, addr: f.addr, log: log, timeout: execStartTimeout}
-		if err := t.proc.start(ctx); err != nil {
+		proc, err := conformance.StartServer(ctx, conformance.ExecConfig{Command: f.exec, Addr: f.addr, Log: log})
+		if err != nil {
 			return nil, fmt.Errorf("cannot reach %s: %w", f.addr, err)
 		}
-		t.close = t.proc.stop
+		t.proc = proc
+		t.close = func() { _ = proc.Stop() }
 	}
 	d := net.Dialer{Timeout: f.timeout}
 	c, err := d.DialContext(ctx, "tcp", t.addr)
@@ -136,11 +177,12 @@ func (t *target) crashNote() string {
 	if t.proc == nil {
 		return ""
 	}
-	t.proc.settle()
-	if !t.proc.exited() {
+	// Describe first gives a process that has closed its port time to finish exiting.
+	desc := t.proc.Describe()
+	if !t.proc.Exited() {
 		return ""
 	}
-	return t.proc.describe()
+	return desc
 }
 
 // replayCommand is the command line that re-runs file against this target: no -addr for the

@@ -381,6 +381,7 @@ func runConcurrent(ctx context.Context, cfg Config) (*Result, error) {
 	draw := stepDraw{users: cfg.Users, names: cfg.Names, maxPayload: cfg.MaxPayload, large: 60}
 	rng := mrand.New(mrand.NewSource(cfg.Seed))
 	res := &Result{Seed: cfg.Seed}
+	revive := newReviver(cfg, ex, res)
 	log := func(s string) { fmt.Fprintln(cfg.Log, s) }
 	fmt.Fprintf(cfg.Log, "model: seed %d: %d concurrent rounds of %d clients × %d steps, %d users, %d names, payloads up to %d bytes\n",
 		cfg.Seed, cfg.Runs, cfg.Clients, cfg.Steps, cfg.Users, cfg.Names, cfg.MaxPayload)
@@ -392,6 +393,7 @@ func runConcurrent(ctx context.Context, cfg Config) (*Result, error) {
 			}
 		}
 		r := newRound(cfg.Users, clients)
+		revive.revive(ctx)
 		out := r.play(ctx, ex)
 		res.Runs++
 		res.Requests += out.requests
@@ -407,7 +409,7 @@ func runConcurrent(ctx context.Context, cfg Config) (*Result, error) {
 		fmt.Fprintf(cfg.Log, "model: seed %d: round %d failed (%v): %s\n",
 			cfg.Seed, res.Runs, res.FoundAfter.Round(time.Millisecond), out.failure.Reason)
 		original := r.steps()
-		sh := shrinker{ctx: ctx, ex: ex, cfg: cfg, log: log, res: res}
+		sh := shrinker{ctx: ctx, ex: ex, revive: revive, cfg: cfg, log: log, res: res}
 		r, out = sh.shrink(r, out)
 		res.Elapsed = time.Since(start)
 		r.report(out, res)
@@ -419,7 +421,7 @@ func runConcurrent(ctx context.Context, cfg Config) (*Result, error) {
 				return res, fmt.Errorf("model: write visualization: %w", err)
 			}
 		}
-		return res, nil
+		return res, ctx.Err()
 	}
 	res.Elapsed = time.Since(start)
 	fmt.Fprintf(cfg.Log, "model: seed %d: %d concurrent rounds, %d requests, all linearizable (%v)\n",
@@ -476,11 +478,12 @@ func (r *round) script() string {
 // a smaller set counts as failing if any of ShrinkTries rounds of it fails; the last failing
 // round is the witness reported.
 type shrinker struct {
-	ctx context.Context
-	ex  *exchanger
-	cfg Config
-	log func(string)
-	res *Result
+	ctx    context.Context
+	ex     *exchanger
+	revive *reviver
+	cfg    Config
+	log    func(string)
+	res    *Result
 }
 
 func (sh *shrinker) shrink(r *round, out *roundOutcome) (*round, *roundOutcome) {
@@ -512,6 +515,7 @@ func (sh *shrinker) shrink(r *round, out *roundOutcome) (*round, *roundOutcome) 
 func (sh *shrinker) fails(clients [][]Step) (*round, *roundOutcome) {
 	for range sh.cfg.ShrinkTries {
 		r := newRound(sh.cfg.Users, cloneClients(clients))
+		sh.revive.revive(sh.ctx)
 		out := r.play(sh.ctx, sh.ex)
 		sh.res.ShrinkRuns++
 		sh.res.Requests += out.requests

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -62,6 +63,12 @@ type Config struct {
 	// round's history for linearizability.
 	Concurrent bool
 	Clients    int
+	// Restart, when set, restarts the server under test once it stops answering: before the
+	// next sequence, round or shrink attempt after a request that got no response, if the
+	// server then does not answer a LIST either. It returns the address the server now listens
+	// on ("" for unchanged). Without it, every attempt after a crash runs against a dead
+	// server, and shrinking cannot tell which steps caused the crash.
+	Restart func(ctx context.Context) (addr string, err error)
 	// Log receives a line per milestone (the seed first); nil discards.
 	Log io.Writer
 	// Visualization, when set, receives porcupine's HTML view of a non-linearizable history.

@@ -19,7 +19,9 @@
 // hand) and Replay re-runs. A run is reproduced by its seed, which Config.Log's first line and
 // Result.Seed always give; the users are not part of it: every sequence, every shrink attempt
 // and every replay draws fresh random user ids, so a live server's old data never leaks into a
-// run.
+// run. A server that stops answering is restarted through Config.Restart, when given, before
+// the next sequence or shrink attempt, so that shrinking meets a live server. A cancelled
+// context ends a run promptly, with the failure found so far, if any.
 //
 // With Config.Concurrent, several clients run random sequences at once on shared names of
 // shared users; the recorded history (call and return times, results) of each user is checked

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/fbpkit/fbp/ref/wire"
@@ -82,6 +83,8 @@ type exchanger struct {
 	maxPayload int64
 	// maxListing bounds a LIST's payload likewise.
 	maxListing int64
+	// lost is set when a request got no complete response: the server may be down.
+	lost atomic.Bool
 }
 
 func newExchanger(addr string, timeout time.Duration, maxPayload int) *exchanger {
@@ -96,7 +99,12 @@ func newExchanger(addr string, timeout time.Duration, maxPayload int) *exchanger
 func (e *exchanger) do(ctx context.Context, user uint32, step Step) *response {
 	resp := &response{}
 	raw := &keepWriter{max: rawKeep}
-	defer func() { resp.Raw = raw.b }()
+	defer func() {
+		resp.Raw = raw.b
+		if resp.Err != nil && ctx.Err() == nil {
+			e.lost.Store(true)
+		}
+	}()
 
 	d := net.Dialer{Timeout: e.timeout}
 	nc, err := d.DialContext(ctx, "tcp", e.addr)

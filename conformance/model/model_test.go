@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"slices"
@@ -457,13 +458,93 @@ func TestEachSequenceHasFreshUsers(t *testing.T) {
 
 // recordingProxy forwards connections to addr and reports each request's user_id.
 func recordingProxy(t *testing.T, addr string, record func(uint32)) string {
+	return serveLoopback(t, func(c net.Conn, _ *loopback) {
+		if h, r := readRequest(c); h != nil {
+			record(h.UserID)
+			forward(c, addr, h, r)
+		}
+	}).addr
+}
+
+// crashingProxy forwards connections to addr until it sees a DELETE of a file it passed a
+// BACKUP of: it then closes that connection unanswered and stops listening, as a server does
+// that crashes on a fault of its state.
+func crashingProxy(t *testing.T, addr string) string {
+	var mu sync.Mutex
+	backedUp := map[string]bool{}
+	return serveLoopback(t, func(c net.Conn, l *loopback) {
+		h, r := readRequest(c)
+		if h == nil {
+			return
+		}
+		key := fmt.Sprintf("%d/%s", h.UserID, h.Name)
+		mu.Lock()
+		crash := h.Op == wire.OpDelete && backedUp[key]
+		backedUp[key] = backedUp[key] || h.Op == wire.OpBackup
+		mu.Unlock()
+		if crash {
+			l.stop()
+			return
+		}
+		forward(c, addr, h, r)
+	}).addr
+}
+
+// readRequest reads a request's header from c: nil if there is none.
+func readRequest(c net.Conn) (*wire.RequestHeader, *wire.Reader) {
+	r := wire.NewReader(c, wire.Limits{})
+	var h wire.RequestHeader
+	if r.ReadRequestHeader(&h) != nil {
+		return nil, nil
+	}
+	return &h, r
+}
+
+// forward passes the request h, its payload still in r, on to addr and the response back.
+func forward(c net.Conn, addr string, h *wire.RequestHeader, r *wire.Reader) {
+	up, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	_ = up.SetDeadline(time.Now().Add(5 * time.Second))
+	if wire.NewWriter(up).WriteRequest(h, r.Payload()) != nil {
+		return
+	}
+	// The client closes when it has its response; the server may keep its end.
+	clientDone := make(chan struct{})
+	go func() {
+		defer close(clientDone)
+		_, _ = io.Copy(io.Discard, c)
+		_ = up.Close()
+	}()
+	_, _ = io.Copy(c, up)
+	_ = c.Close()
+	<-clientDone
+}
+
+// loopback is a test server on a fresh 127.0.0.1 port.
+type loopback struct {
+	addr string
+	done chan struct{} // closed when the test ends
+	ln   net.Listener
+}
+
+// stop closes the listener: later connections are refused.
+func (l *loopback) stop() { _ = l.ln.Close() }
+
+// serveLoopback serves each connection with handle, under a 5-second deadline, until stop is
+// called or the test ends.
+func serveLoopback(t *testing.T, handle func(c net.Conn, l *loopback)) *loopback {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	l := &loopback{addr: ln.Addr().String(), done: make(chan struct{}), ln: ln}
 	var wg sync.WaitGroup
 	t.Cleanup(func() {
-		_ = ln.Close()
+		close(l.done)
+		l.stop()
 		wg.Wait()
 	})
 	wg.Go(func() {
@@ -475,31 +556,11 @@ func recordingProxy(t *testing.T, addr string, record func(uint32)) string {
 			wg.Go(func() {
 				defer c.Close()
 				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-				up, err := net.DialTimeout("tcp", addr, time.Second)
-				if err != nil {
-					return
-				}
-				defer up.Close()
-				_ = up.SetDeadline(time.Now().Add(5 * time.Second))
-				r := wire.NewReader(c, wire.Limits{})
-				var h wire.RequestHeader
-				if r.ReadRequestHeader(&h) != nil {
-					return
-				}
-				record(h.UserID)
-				if wire.NewWriter(up).WriteRequest(&h, r.Payload()) != nil {
-					return
-				}
-				// The client closes when it has its response; the server may keep its end.
-				wg.Go(func() {
-					_, _ = io.Copy(io.Discard, c)
-					_ = up.Close()
-				})
-				_, _ = io.Copy(c, up)
+				handle(c, l)
 			})
 		}
 	})
-	return ln.Addr().String()
+	return l
 }
 
 // TestHostileSizesAreNotRead: a server that states a 4 GiB restore or listing is not read
@@ -542,41 +603,18 @@ func TestHostileSizesAreNotRead(t *testing.T) {
 // fakeServer answers each request on its own connection with the bytes answer gives, then
 // holds the connection open: a reader that trusted a stated size would wait.
 func fakeServer(t *testing.T, answer func(*wire.RequestHeader) []byte) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		close(done)
-		_ = ln.Close()
-		wg.Wait()
-	})
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-				r := wire.NewReader(c, wire.Limits{})
-				var h wire.RequestHeader
-				if r.ReadRequestHeader(&h) != nil || func() error { _, err := io.Copy(io.Discard, r.Payload()); return err }() != nil {
-					return
-				}
-				if _, err := c.Write(answer(&h)); err != nil {
-					return
-				}
-				// Hold the connection until the client closes it or the test ends.
-				go func() { <-done; _ = c.Close() }()
-				_, _ = io.Copy(io.Discard, c)
-			})
+	return serveLoopback(t, func(c net.Conn, l *loopback) {
+		h, r := readRequest(c)
+		if h == nil || func() error { _, err := io.Copy(io.Discard, r.Payload()); return err }() != nil {
+			return
 		}
-	})
-	return ln.Addr().String()
+		if _, err := c.Write(answer(h)); err != nil {
+			return
+		}
+		// Hold the connection until the client closes it or the test ends.
+		go func() { <-l.done; _ = c.Close() }()
+		_, _ = io.Copy(io.Discard, c)
+	}).addr
 }
 
 // TestUnreachableServerFails: no server is a failure of the first step, not a hang.
@@ -603,6 +641,64 @@ func TestCancelledRunStops(t *testing.T) {
 		if !errors.Is(err, context.Canceled) || res == nil || res.Failed {
 			t.Fatalf("Run with a cancelled context: %+v, %v", res, err)
 		}
+	}
+}
+
+// TestCancelledRunEndsPromptly: a run with far more runs than it could ever do ends soon after
+// its context is cancelled, in both modes.
+func TestCancelledRunEndsPromptly(t *testing.T) {
+	ref := servertest.Start(t, server.Config{})
+	for _, cfg := range []Config{testConfig(t, ref.Addr, 1), concurrentConfig(t, ref.Addr, 1)} {
+		cfg.Runs = 1 << 30
+		ctx, cancel := context.WithCancel(context.Background())
+		type ended struct {
+			res *Result
+			err error
+		}
+		done := make(chan ended, 1)
+		go func() {
+			res, err := Run(ctx, cfg)
+			done <- ended{res, err}
+		}()
+		time.Sleep(300 * time.Millisecond)
+		cancel()
+		// The bound is generous: the point is that the run ends, not how fast.
+		select {
+		case e := <-done:
+			if !errors.Is(e.err, context.Canceled) || e.res == nil || e.res.Runs == 0 || e.res.Failed {
+				t.Fatalf("concurrent=%v: Run after a cancel: %+v, %v", cfg.Concurrent, e.res, e.err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("concurrent=%v: Run did not end within 5 s of the cancel", cfg.Concurrent)
+		}
+	}
+}
+
+// TestRestartKeepsShrinkingAgainstALiveServer: a server that crashes on the DELETE of a file
+// it stored fails that step. With Restart, every shrink attempt meets a live server again, and
+// the failure shrinks to the BACKUP and the DELETE that kill it; without, every attempt after
+// the crash fails at its first step, refused, and the script shrinks to that one step.
+func TestRestartKeepsShrinkingAgainstALiveServer(t *testing.T) {
+	ref := servertest.Start(t, server.Config{})
+	cfg := testConfig(t, crashingProxy(t, ref.Addr), 1)
+	restarts := 0
+	cfg.Restart = func(context.Context) (string, error) {
+		restarts++
+		return crashingProxy(t, ref.Addr), nil
+	}
+	res := run(t, cfg)
+	if !res.Failed || len(res.Script) != 2 || res.Script[0].Op != wire.OpBackup || res.Script[1].Op != wire.OpDelete ||
+		!strings.HasPrefix(res.Failure.Reason, "no response: read response") {
+		t.Fatalf("with Restart: failed=%v, %d steps:\n%s%v", res.Failed, len(res.Script), FormatScript(res.Script), res.Failure)
+	}
+	if res.Restarts == 0 || res.Restarts != restarts || res.ShrinkRuns == 0 {
+		t.Fatalf("Result.Restarts %d, Restart called %d times, %d shrink runs", res.Restarts, restarts, res.ShrinkRuns)
+	}
+
+	cfg = testConfig(t, crashingProxy(t, ref.Addr), 1)
+	res = run(t, cfg)
+	if !res.Failed || len(res.Script) != 1 || !strings.HasPrefix(res.Failure.Reason, "no response: dial") || res.Restarts != 0 {
+		t.Fatalf("without Restart: failed=%v, %d steps, %d restarts:\n%s%v", res.Failed, len(res.Script), res.Restarts, FormatScript(res.Script), res.Failure)
 	}
 }
 

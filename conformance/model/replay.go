@@ -22,8 +22,10 @@ const (
 )
 
 // DefaultReplayRounds is how many times Replay re-runs a concurrent failure that gives no
-// Rounds: a race shows only now and then.
-const DefaultReplayRounds = 50
+// Rounds: a race shows only now and then, and a shrunk round is kept when one of a few reruns
+// fails, so it may reproduce in one round of fifty. Replay stops at the first failure, so the
+// margin costs nothing while the bug is there, and a second or two once it is fixed.
+const DefaultReplayRounds = 500
 
 // ReplayFile is a failure saved to be re-run: the steps, not the users (a replay draws fresh
 // ones) nor the responses (a replay checks them against the model again).

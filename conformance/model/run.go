@@ -22,7 +22,9 @@ type Result struct {
 	Runs, Requests int
 	// ShrinkRuns is how many sequences shrinking ran.
 	ShrinkRuns int
-	Elapsed    time.Duration
+	// Restarts counts the calls of Config.Restart.
+	Restarts int
+	Elapsed  time.Duration
 	// FoundAfter is the time from the start to the first failing response.
 	FoundAfter time.Duration
 
@@ -125,21 +127,28 @@ type seqRunner struct {
 	ctx      context.Context
 	cfg      Config
 	ex       *exchanger
+	revive   *reviver
 	draw     stepDraw
 	start    time.Time
 	res      Result
 	shrink   bool      // a sequence has failed: every later one is a shrink attempt
 	shrinkBy time.Time // when shrinking stops: later attempts send nothing and pass
 	lastFail *sequence // the last failing sequence: gopter's shrinking ends on it
+	aborted  bool      // the run was cancelled and gopter has been told to stop
 }
 
 func (r *seqRunner) newSequence(commands.State) commands.SystemUnderTest {
+	sends := true
 	if r.shrink {
-		if time.Now().Before(r.shrinkBy) {
+		sends = time.Now().Before(r.shrinkBy)
+		if sends {
 			r.res.ShrinkRuns++
 		}
 	} else {
 		r.res.Runs++
+	}
+	if sends {
+		r.revive.revive(r.ctx)
 	}
 	return &sequence{r: r, users: freshUsers(r.cfg.Users), seenLists: map[string]bool{}}
 }
@@ -189,12 +198,18 @@ func (c *command) PreCondition(commands.State) bool { return true }
 
 func (c *command) PostCondition(st commands.State, result commands.Result) *gopter.PropResult {
 	res := result.(*stepResult)
-	if res.skipped {
+	s := res.seq
+	if err := s.r.ctx.Err(); err != nil {
+		// A cancelled run is nobody's failure. A pass would let gopter go on drawing sequences
+		// up to Runs; an error ends its check at once. Only the first step says so: every
+		// shrink attempt gopter makes of the aborted sequence then passes, and ends the shrink.
+		if !s.r.aborted {
+			s.r.aborted = true
+			return &gopter.PropResult{Status: gopter.PropError, Error: err}
+		}
 		return &gopter.PropResult{Status: gopter.PropTrue}
 	}
-	s := res.seq
-	// A cancelled run is nobody's failure.
-	if s.r.ctx.Err() != nil {
+	if res.skipped {
 		return &gopter.PropResult{Status: gopter.PropTrue}
 	}
 	step, f := judge(s.steps[res.index], st.(*modelState).want, res.resp, s.seenLists)
@@ -271,6 +286,7 @@ func runSequential(ctx context.Context, cfg Config) (*Result, error) {
 		draw:  stepDraw{users: cfg.Users, names: cfg.Names, maxPayload: cfg.MaxPayload, large: 15},
 		start: time.Now(),
 	}
+	r.revive = newReviver(cfg, r.ex, &r.res)
 	r.res.Seed = cfg.Seed
 	fmt.Fprintf(cfg.Log, "model: seed %d: %d sequences of up to %d steps, %d users, %d names, payloads up to %d bytes\n",
 		cfg.Seed, cfg.Runs, cfg.Steps, cfg.Users, cfg.Names, cfg.MaxPayload)
@@ -294,16 +310,17 @@ func runSequential(ctx context.Context, cfg Config) (*Result, error) {
 	out := commands.Prop(cmds).Check(params)
 	r.res.Elapsed = time.Since(r.start)
 
-	if out.Status == gopter.TestError {
+	cancelled := ctx.Err()
+	if out.Status == gopter.TestError && cancelled == nil {
 		return &r.res, fmt.Errorf("model: property check: %w", out.Error)
 	}
-	if err := ctx.Err(); err != nil {
-		return &r.res, err
-	}
-	if out.Status != gopter.TestFailed || r.lastFail == nil {
-		fmt.Fprintf(cfg.Log, "model: seed %d: %d sequences, %d requests, no failure (%v)\n",
-			cfg.Seed, r.res.Runs, r.res.Requests, r.res.Elapsed.Round(time.Millisecond))
-		return &r.res, nil
+	// A failure found before a cancel is reported, shrunk as far as it got.
+	if r.lastFail == nil || (out.Status != gopter.TestFailed && cancelled == nil) {
+		if cancelled == nil {
+			fmt.Fprintf(cfg.Log, "model: seed %d: %d sequences, %d requests, no failure (%v)\n",
+				cfg.Seed, r.res.Runs, r.res.Requests, r.res.Elapsed.Round(time.Millisecond))
+		}
+		return &r.res, cancelled
 	}
 	last := r.lastFail
 	r.res.Failed = true
@@ -314,7 +331,7 @@ func runSequential(ctx context.Context, cfg Config) (*Result, error) {
 	fmt.Fprintf(cfg.Log, "model: seed %d: shrunk from %d to %d steps in %d runs (%v):\n%s",
 		cfg.Seed, r.res.OriginalSteps, len(r.res.Script), r.res.ShrinkRuns, r.res.Elapsed.Round(time.Millisecond),
 		FormatScript(r.res.Script))
-	return &r.res, nil
+	return &r.res, cancelled
 }
 
 // relabel renames a script's users in the order they first appear, so that a shrunk script

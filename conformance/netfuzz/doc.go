@@ -53,10 +53,11 @@
 //
 //	input.bin                                   the minimized input's raw bytes
 //	original.bin                                the input as first sent
-//	finding.json                                the Finding, with the delivery and the replay command
+//	finding.json                                the Finding: seed, delivery, detail, replay command
 //	testdata/fuzz/FuzzParseRequest/<hash>       the input as a `go test fuzz v1` corpus file
 //
 // The corpus tree can be copied onto fuzz/ so that the decoder fuzz targets run the input. The
-// replay command is `conform replay <dir>/finding.json -addr ADDR`; LoadInput reads a
+// replay command is `conform replay <dir>/finding.json -addr ADDR`, ADDR being
+// Config.ReplayAddr (a placeholder for a target that dies with the run); LoadInput reads a
 // finding.json or a raw file and ReplayInput sends it again.
 package netfuzz

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -152,9 +153,10 @@ func TestFindsMutants(t *testing.T) {
 				timeout = time.Second
 			}
 			m := startMutant(t, tc.mutant, mutants.Options{ReadTimeout: 2 * time.Second})
+			addr := m.Addr() // Restart moves the mutant
 			out := t.TempDir()
 			res, err := Run(context.Background(), Config{
-				Addr: m.Addr(), Seed: 7, MaxInputs: 2000, Duration: time.Minute, Timeout: timeout,
+				Addr: addr, Seed: 7, MaxInputs: 2000, Duration: time.Minute, Timeout: timeout,
 				MaxPayload: tc.maxPayload, MaxFindings: 1, ShrinkTries: 150, ShrinkTime: 20 * time.Second,
 				OutDir: out, Restart: m.Restart, Log: testLog{t},
 			})
@@ -174,18 +176,18 @@ func TestFindsMutants(t *testing.T) {
 			if !fd.Reproduced || !fd.Minimized || len(fd.Input) > len(fd.Original) {
 				t.Fatalf("reproduced %v, minimized %v, %d bytes from %d", fd.Reproduced, fd.Minimized, len(fd.Input), len(fd.Original))
 			}
-			checkReproducer(t, out, fd)
+			checkReproducer(t, out, fd, addr, 7)
 
 			// The saved input, sent again to a fresh server, gives the same finding.
 			in, err := LoadInput(fd.Files.Finding)
 			if err != nil {
 				t.Fatal(err)
 			}
-			addr, err := m.Restart(context.Background())
+			fresh, err := m.Restart(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
-			rep, err := ReplayInput(context.Background(), addr, in, ReplayOptions{Timeout: timeout, MaxPayload: tc.maxPayload})
+			rep, err := ReplayInput(context.Background(), fresh, in, ReplayOptions{Timeout: timeout, MaxPayload: tc.maxPayload})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -198,12 +200,22 @@ func TestFindsMutants(t *testing.T) {
 			if kind != fd.Kind || req != fd.Requirement || code != fd.Code {
 				t.Fatalf("replay: %s %s (%s) %s; found %s %s (%s)", kind, req, code, detail, fd.Kind, fd.Requirement, fd.Code)
 			}
+			// The finding's detail describes the saved input, not the one first sent. A
+			// restarted mutant listens on another port.
+			anyAddr := regexp.MustCompile(`127\.0\.0\.1:[0-9]+`)
+			if fd.Step > 0 && anyAddr.ReplaceAllString(detail, "ADDR") != anyAddr.ReplaceAllString(fd.Detail, "ADDR") {
+				t.Fatalf("replay of the saved input: %q\nthe finding says: %q", detail, fd.Detail)
+			}
+			if fd.OriginalDetail == fd.Detail {
+				t.Fatalf("original_detail repeats detail: %q", fd.Detail)
+			}
 		})
 	}
 }
 
-// checkReproducer reads back every file of fd's reproducer.
-func checkReproducer(t *testing.T, out string, fd *Finding) {
+// checkReproducer reads back every file of fd's reproducer, found with seed; its replay
+// command names replayAddr.
+func checkReproducer(t *testing.T, out string, fd *Finding, replayAddr string, seed int64) {
 	t.Helper()
 	if fd.Files == nil || filepath.Dir(fd.Files.Dir) != out || filepath.Base(fd.Files.Dir) != fd.ID {
 		t.Fatalf("files %+v, id %s, out %s", fd.Files, fd.ID, out)
@@ -226,8 +238,20 @@ func checkReproducer(t *testing.T, out string, fd *Finding) {
 	if filepath.Base(filepath.Dir(fd.Files.Corpus)) != "FuzzParseRequest" || filepath.Base(fd.Files.Corpus) != corpusName(corpus) {
 		t.Fatalf("corpus path %s", fd.Files.Corpus)
 	}
-	if want := "conform replay " + fd.Files.Finding + " -addr "; !strings.HasPrefix(fd.Replay, want) {
-		t.Fatalf("replay command %q", fd.Replay)
+	if want := "conform replay " + fd.Files.Finding + " -addr " + replayAddr; fd.Replay != want {
+		t.Fatalf("replay command %q, want %q", fd.Replay, want)
+	}
+	js, err := os.ReadFile(fd.Files.Finding)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved Finding
+	if err := json.Unmarshal(js, &saved); err != nil {
+		t.Fatal(err)
+	}
+	if saved.Seed != seed || saved.Replay != fd.Replay || saved.Detail != fd.Detail || saved.OriginalDetail != fd.OriginalDetail ||
+		saved.InputHex != fd.InputHex {
+		t.Fatalf("finding.json:\n%s\nwant seed %d, replay %q, detail %q", js, seed, fd.Replay, fd.Detail)
 	}
 	in, err := LoadInput(fd.Files.Dir)
 	if err != nil {
@@ -274,7 +298,7 @@ func TestCrashWithoutRestart(t *testing.T) {
 	if fd.Kind != KindCrash || fd.Minimized || !bytes.Equal(fd.Input, fd.Original) || fd.Step != res.Inputs {
 		t.Fatalf("%+v after %d inputs", fd, res.Inputs)
 	}
-	checkReproducer(t, out, fd)
+	checkReproducer(t, out, fd, m.Addr(), 7)
 
 	// The report says the seed, the inputs tried and where the reproducers are.
 	var text strings.Builder
@@ -308,6 +332,28 @@ func TestCrashWithoutRestart(t *testing.T) {
 	if back.Seed != 7 || back.Inputs != res.Inputs || back.Stopped != "target-down" || len(back.Findings) != 1 ||
 		back.Findings[0].ID != fd.ID || back.Findings[0].InputHex != fd.InputHex || back.Findings[0].Files.Dir != fd.Files.Dir {
 		t.Fatalf("JSON report:\n%s", js.String())
+	}
+}
+
+// A run against a server that lives only as long as the run saves a placeholder in the replay
+// command of finding.json, not the address that will be dead.
+func TestReplayAddrIsSaved(t *testing.T) {
+	m := startMutant(t, "unknown-op-1001", mutants.Options{})
+	out := t.TempDir()
+	res, err := Run(context.Background(), Config{
+		Addr: m.Addr(), ReplayAddr: "HOST:PORT", Seed: 3, MaxInputs: 2000, Duration: time.Minute, Timeout: time.Second,
+		MaxFindings: 1, ShrinkTries: 50, OutDir: out,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 1 {
+		t.Fatalf("%d findings, want 1", len(res.Findings))
+	}
+	fd := res.Findings[0]
+	checkReproducer(t, out, fd, "HOST:PORT", 3)
+	if res.Addr != m.Addr() {
+		t.Fatalf("Result.Addr %q, want the real address %q", res.Addr, m.Addr())
 	}
 }
 

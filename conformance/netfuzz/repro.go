@@ -41,10 +41,11 @@ func (f *fuzzer) save(fd *Finding) {
 	fd.OriginalHex = hex.EncodeToString(fd.Original)
 	fd.ResponseHex = hex.EncodeToString(fd.Response)
 	fd.ID = findingID(fd)
+	fd.Seed = f.cfg.Seed
 	if f.cfg.OutDir == "" {
 		return
 	}
-	files, err := writeReproducer(f.cfg.OutDir, f.cfg.Addr, fd)
+	files, err := writeReproducer(f.cfg.OutDir, f.cfg.ReplayAddr, fd)
 	if err != nil {
 		f.logf("saving %s: %v", fd.ID, err)
 		return

@@ -56,6 +56,10 @@ type Config struct {
 	ShrinkTime  time.Duration
 	// OutDir is where reproducers are saved, one folder per finding; "" saves none.
 	OutDir string
+	// ReplayAddr is the address the replay command saved in finding.json names (default
+	// Addr). A target that lives only as long as the run, such as a server the caller started
+	// on a free port, has no address worth saving: the caller then gives a placeholder.
+	ReplayAddr string
 	// Restart, when set, restarts the target after a crash or hang and returns the address it
 	// now listens on ("" for unchanged). A hung target is still running: Restart must stop it
 	// first. It is also called before every minimization attempt of a crash or hang, so that
@@ -87,6 +91,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Log == nil {
 		c.Log = io.Discard
+	}
+	if c.ReplayAddr == "" {
+		c.ReplayAddr = c.Addr
 	}
 	return c
 }
@@ -120,7 +127,12 @@ type Finding struct {
 	Kind        Kind   `json:"kind"`
 	Requirement string `json:"requirement"` // an ID of SPEC.md
 	Code        string `json:"code"`        // which check failed (Code constants)
-	Detail      string `json:"detail"`      // what happened, for a person
+	// Detail is what happened to the saved (minimized) input, for a person; OriginalDetail
+	// what happened to the input as first sent, when minimizing changed the input.
+	Detail         string `json:"detail"`
+	OriginalDetail string `json:"original_detail,omitempty"`
+	// Seed is the run's seed: with the same Config it finds this again.
+	Seed int64 `json:"seed"`
 	// Step is the input (1-based) that found it, TimeToFind the time from the start to it.
 	Step       int           `json:"step"`
 	TimeToFind time.Duration `json:"time_to_find_ns"`
@@ -374,6 +386,9 @@ func (f *fuzzer) restart(ctx context.Context) bool {
 	return true
 }
 
+// baselinePrefix starts the detail of a finding made before any fuzz input.
+const baselinePrefix = "before any fuzz input: "
+
 // baselineFinding records a probe that fails before any input: the probe's own LIST is the input.
 func (f *fuzzer) baselineFinding(ctx context.Context, pr probeResult) {
 	user := f.probeRng.Uint32()
@@ -388,7 +403,7 @@ func (f *fuzzer) baselineFinding(ctx context.Context, pr probeResult) {
 		kind, req, code, detail = pr.kind, "R-2.1", CodeProbeUnanswered, pr.detail
 	}
 	fd := &Finding{Kind: kind, Requirement: req, Code: code,
-		Detail: "before any fuzz input: " + detail, Step: 0, TimeToFind: time.Since(f.start),
+		Detail: baselinePrefix + detail, Step: 0, TimeToFind: time.Since(f.start),
 		Origin: in.Origin, Original: in.Bytes, Response: o.ex.got, ResponseEnd: string(o.ex.end)}
 	f.logf("baseline: %s %s (%s): %s", fd.Kind, fd.Requirement, fd.Code, fd.Detail)
 	f.minimize(ctx, fd, in)

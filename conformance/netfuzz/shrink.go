@@ -20,6 +20,9 @@ func (f *fuzzer) minimize(ctx context.Context, fd *Finding, in Input) {
 	}
 	s := &shrinker{f: f, fd: fd, restart: needsRestart, probe: fd.Step > 0,
 		tries: f.cfg.ShrinkTries, stopAt: time.Now().Add(f.cfg.ShrinkTime)}
+	if fd.Step == 0 {
+		s.detailPrefix = baselinePrefix
+	}
 	// The input must reproduce the finding on its own (from a fresh start for a crash or hang)
 	// before anything is taken from it: otherwise the fault needs what came before.
 	fd.Reproduced = s.reproduces(ctx, in)
@@ -32,6 +35,11 @@ func (f *fuzzer) minimize(ctx context.Context, fd *Finding, in Input) {
 	fd.Input, fd.Delivery = best.Bytes, best.Delivery
 	fd.Minimized = true
 	fd.ShrinkTries = s.used
+	// The detail must describe the input that is saved: the last attempt that reproduced the
+	// finding was made with best.
+	if d := s.detailPrefix + s.detail; d != fd.Detail {
+		fd.OriginalDetail, fd.Detail = fd.Detail, d
+	}
 	f.logf("%s %s: minimized %d -> %d bytes in %d tries: %x", fd.Kind, fd.Requirement, len(in.Bytes), len(best.Bytes), s.used, head(best.Bytes))
 }
 
@@ -44,6 +52,9 @@ type shrinker struct {
 	used    int
 	stopAt  time.Time
 	broken  bool // the target failed and could not be restarted
+	// detail is what the last attempt that reproduced the finding saw, detailPrefix what a
+	// finding's detail starts with before it.
+	detail, detailPrefix string
 }
 
 func (s *shrinker) spent(ctx context.Context) bool {
@@ -74,10 +85,16 @@ func (s *shrinker) reproduces(ctx context.Context, in Input) bool {
 	var same bool
 	switch s.fd.Kind {
 	case KindCrash, KindHang:
-		k, req, code, _ := o.finding()
+		k, req, code, detail := o.finding()
 		same = k == s.fd.Kind && req == s.fd.Requirement && code == s.fd.Code
+		if same {
+			s.detail = detail
+		}
 	default:
 		same = err == nil && o.v.kind == s.fd.Kind && o.v.requirement == s.fd.Requirement && o.v.code == s.fd.Code
+		if same {
+			s.detail = o.v.detail
+		}
 		if o.health.kind != "" && !f.restart(ctx) {
 			// Another fault took the target down; without a restart shrinking ends here.
 			s.broken = true
