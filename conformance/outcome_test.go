@@ -8,10 +8,18 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fbpkit/fbp/ref/wire"
 )
 
 // scripted is a fake peer: every connection reads a request prefix, then acts as told.
 func scripted(t *testing.T, act func(c *net.TCPConn)) string {
+	return fakePeer(t, func(c *net.TCPConn, _ [wire.RequestPrefixLen]byte) { act(c) })
+}
+
+// fakePeer listens on loopback and hands every connection to act once the 6-byte prefix of a
+// request has arrived, so that what act writes is an answer, never a reset of unread input.
+func fakePeer(t *testing.T, act func(c *net.TCPConn, prefix [wire.RequestPrefixLen]byte)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -27,12 +35,12 @@ func scripted(t *testing.T, act func(c *net.TCPConn)) string {
 			}
 			wg.Go(func() {
 				defer c.Close()
-				c.SetDeadline(time.Now().Add(3 * time.Second))
-				var b [6]byte
-				if _, err := io.ReadFull(c, b[:]); err != nil {
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				var prefix [wire.RequestPrefixLen]byte
+				if _, err := io.ReadFull(c, prefix[:]); err != nil {
 					return
 				}
-				act(c.(*net.TCPConn))
+				act(c.(*net.TCPConn), prefix)
 			})
 		}
 	})

@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"maps"
 	"net"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,35 +35,13 @@ func loadVectors(t *testing.T) *vectors.Set {
 // It reads the whole 6-byte request first, so that its close is a clean end of stream and not a
 // reset.
 func vectorPeer(t *testing.T, vs []*vectors.Vector) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				var req [wire.RequestPrefixLen]byte
-				if _, err := io.ReadFull(c, req[:]); err != nil {
-					return
-				}
-				i := binary.LittleEndian.Uint32(req[:4])
-				if i == 0 || int(i) > len(vs) {
-					return
-				}
-				c.Write(vs[i-1].Bytes)
-			})
+	return fakePeer(t, func(c *net.TCPConn, prefix [wire.RequestPrefixLen]byte) {
+		i := binary.LittleEndian.Uint32(prefix[:4])
+		if i == 0 || int(i) > len(vs) {
+			return
 		}
+		c.Write(vs[i-1].Bytes)
 	})
-	return ln.Addr().String()
 }
 
 // vectorRunner is a runner pointed at addr. The peer closes after the vector's bytes, so the

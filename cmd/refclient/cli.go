@@ -543,6 +543,17 @@ func checkName(name string) error {
 	return nil
 }
 
+// open connects and picks the user, as every single command does before its requests.
+func (c *cli) open() (*client.Client, uint32, error) {
+	cl, err := c.connect(".")
+	if err != nil {
+		return nil, 0, err
+	}
+	user, random := c.user()
+	c.announceUser(user, random)
+	return cl, user, nil
+}
+
 func (c *cli) backup(args []string) int {
 	if len(args) == 0 {
 		return c.usageFail(usagef("backup: no FILE given"))
@@ -559,13 +570,11 @@ func (c *cli) backup(args []string) int {
 		}
 		from[name], names[i] = path, name
 	}
-	cl, err := c.connect(".")
+	cl, user, err := c.open()
 	if err != nil {
 		return c.usageFail(err)
 	}
 	defer cl.Close()
-	user, random := c.user()
-	c.announceUser(user, random)
 	results := make([]*result, len(args))
 	for i, path := range args {
 		results[i] = c.doBackup(cl, user, path, names[i])
@@ -593,13 +602,11 @@ func (c *cli) restore(args []string) int {
 	if st, err := os.Stat(c.path(filepath.Dir(target))); err != nil || !st.IsDir() {
 		return c.usageFail(usagef("restore: cannot write %s: %s is not a folder", target, filepath.Dir(target)))
 	}
-	cl, err := c.connect(".")
+	cl, user, err := c.open()
 	if err != nil {
 		return c.usageFail(err)
 	}
 	defer cl.Close()
-	user, random := c.user()
-	c.announceUser(user, random)
 	r := c.doRestore(cl, user, name, target)
 	return c.report(r, r)
 }
@@ -611,13 +618,11 @@ func (c *cli) delete(args []string) int {
 	if err := checkName(args[0]); err != nil {
 		return c.usageFail(err)
 	}
-	cl, err := c.connect(".")
+	cl, user, err := c.open()
 	if err != nil {
 		return c.usageFail(err)
 	}
 	defer cl.Close()
-	user, random := c.user()
-	c.announceUser(user, random)
 	r := c.doDelete(cl, user, args[0])
 	return c.report(r, r)
 }
@@ -626,13 +631,11 @@ func (c *cli) list(args []string) int {
 	if len(args) != 0 {
 		return c.usageFail(usagef("list takes no arguments, got %q", args))
 	}
-	cl, err := c.connect(".")
+	cl, user, err := c.open()
 	if err != nil {
 		return c.usageFail(err)
 	}
 	defer cl.Close()
-	user, random := c.user()
-	c.announceUser(user, random)
 	r := c.doList(cl, user)
 	return c.report(r, r)
 }
