@@ -193,6 +193,26 @@ func securityCases() []*Case {
 			},
 		},
 		{
+			ID: "security/size-over-limit", Reqs: reqs("R-5.4"), Level: Must, Hostile: true,
+			Desc: "BACKUP stating one byte over the server's limit (-max-size) gets 1003 before any payload byte is sent",
+			Run: func(t *T) {
+				limit := t.run.cfg.MaxSize
+				if limit == 0 {
+					t.Skipf("give -max-size, the server's size limit, to run it")
+				}
+				if limit == 1<<32-1 {
+					t.Skipf("no size the 4-byte field can state is over a limit of %d", limit)
+				}
+				u := t.NewUser()
+				// The payload is never sent: a server that waits for it before refusing the size
+				// has read (or would read) what tells it to refuse, and hits the timeout.
+				r := t.roundtrip(send{label: fmt.Sprintf("BACKUP user %d size %d over the limit %d, no payload", u, limit+1, limit),
+					head: backupHead(u, []byte("over"), limit+1)}, readSpec{})
+				t.Expect(r, "R-5.4", nil, ServerError)
+				t.MustList(u)
+			},
+		},
+		{
 			ID: "security/huge-name-len", Reqs: reqs("R-5.4", "R-5.3"), Level: Must, Hostile: true,
 			Desc: "RESTORE stating name_len 65535, then a few bytes and a close: server alive",
 			Run: func(t *T) {

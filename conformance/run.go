@@ -39,6 +39,10 @@ type Config struct {
 	Clients int
 	// Stall is how long the stalled client holds its connection at least. Default 300ms.
 	Stall time.Duration
+	// MaxSize is the server's size limit, when the tester knows it: security/size-over-limit
+	// then checks that a BACKUP stating one byte more is answered 1003 before any payload byte
+	// is sent. Unset, the runner cannot tell a limit from a slow upload and skips it.
+	MaxSize int64
 	// StallCutoff is the longest read deadline the transport/stall-cut-off case accepts from
 	// the server; unset, that case is skipped, for a server's deadline may be minutes.
 	StallCutoff time.Duration
@@ -89,6 +93,9 @@ func (c *Config) defaults() error {
 	}
 	if c.LargeSize > 1<<32-1 {
 		return &UsageError{Msg: fmt.Sprintf("large size %d does not fit the 4-byte size field", c.LargeSize)}
+	}
+	if c.MaxSize < 0 || c.MaxSize > 1<<32-1 {
+		return &UsageError{Msg: fmt.Sprintf("max size %d does not fit the 4-byte size field", c.MaxSize)}
 	}
 	if c.ExecStartTimeout <= 0 {
 		c.ExecStartTimeout = DefaultStartTimeout

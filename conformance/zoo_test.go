@@ -12,6 +12,7 @@ import (
 	"github.com/fbpkit/fbp/conformance/internal/mutants"
 	"github.com/fbpkit/fbp/ref/server"
 	"github.com/fbpkit/fbp/ref/server/servertest"
+	"github.com/fbpkit/fbp/ref/wire"
 )
 
 // kill says which cases a mutant must fail: the proof that none of them is vacuous.
@@ -77,9 +78,10 @@ var killTable = []kill{
 	{mutant: "list-comma-joined", fail: []string{"list/after-backups", "list/after-delete"}},
 	{mutant: "list-shows-temp-file", fail: []string{"list/after-backups", "list/no-temp-files"}},
 	{mutant: "partial-upload-stored", fail: []string{"security/truncated-backup-in-payload", "security/truncated-backup-before-last-byte", "list/no-temp-files"}},
-	{mutant: "oversize-not-rejected", fail: []string{"backup/large"},
-		// Over the mutant's 8 MiB limit: it says 212 and stores nothing.
-		cfg: func(c *Config) { c.LargeSize = 9 << 20 }},
+	{mutant: "oversize-not-rejected", fail: []string{"backup/large", "security/size-over-limit"},
+		// Over the mutant's 8 MiB limit: it says 212 and stores nothing, and it waits for a
+		// payload it should have refused.
+		cfg: func(c *Config) { c.LargeSize, c.MaxSize = 9<<20, mutants.DefaultMaxFileSize }},
 	{mutant: "unknown-op-1001", fail: []string{"security/unknown-op", "transport/fields-1003"}},
 	{mutant: "unknown-op-closes", fail: []string{"security/unknown-op", "transport/fields-1003"}},
 	{mutant: "unsafe-name-accepted", fail: append([]string{"security/traversal-cross-user-write"}, backupNameCases...)},
@@ -383,9 +385,10 @@ func TestZooAllowedServersPass(t *testing.T) {
 
 func TestReferenceServerPassesEveryCase(t *testing.T) {
 	// The read deadline is under zooConfig's stall cutoff, with room for a loaded machine.
-	srv := servertest.Start(t, server.Config{ReadTimeout: time.Second})
+	const limit = 64 << 20
+	srv := servertest.Start(t, server.Config{ReadTimeout: time.Second, Limits: wire.Limits{MaxPayload: limit}})
 	cfg := passConfig(srv.Addr)
-	cfg.Root, cfg.Strict = srv.Root, true
+	cfg.Root, cfg.Strict, cfg.MaxSize = srv.Root, true, limit
 	rep := mustRun(t, cfg)
 	requireAllPass(t, rep)
 	for _, r := range rep.Results {

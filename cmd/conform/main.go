@@ -33,6 +33,7 @@ import (
 
 	"github.com/fbpkit/fbp/conformance"
 	"github.com/fbpkit/fbp/ref/server"
+	"github.com/fbpkit/fbp/ref/wire"
 )
 
 // Exit codes.
@@ -63,6 +64,7 @@ type options struct {
 	skipRe    string
 	execCmd   string
 	largeSize string
+	maxSize   string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -91,6 +93,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&c.Dialect, "dialect", "canonical", "status mapping: canonical, seed003, or auto (fingerprint and report it)")
 	fs.StringVar(&o.largeSize, "large-size", "8MiB", "size of the backup/large case's file (e.g. 64MiB, 1GiB; at most 4GiB-1)")
 	fs.BoolVar(&c.SkipLarge, "skip-large", false, "leave out the backup/large case")
+	fs.StringVar(&o.maxSize, "max-size", "", "the server's size limit, when known (e.g. 1GiB): runs security/size-over-limit (default: the built-in server's, else unknown)")
 	fs.IntVar(&c.Clients, "clients", 8, "clients of the concurrency cases")
 	fs.DurationVar(&c.Stall, "stall", 300*time.Millisecond, "how long the stalled-client case stalls at least")
 	fs.DurationVar(&c.StallCutoff, "stall-cutoff", 0, "run transport/stall-cut-off: the server must drop a stalled client within this `duration`")
@@ -121,6 +124,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if c.LargeSize, err = parseSize(o.largeSize); err != nil {
 		return nil, fmt.Errorf("-large-size: %w", err)
+	}
+	if o.maxSize != "" {
+		if c.MaxSize, err = parseSize(o.maxSize); err != nil {
+			return nil, fmt.Errorf("-max-size: %w", err)
+		}
 	}
 	if c.Dialect != "auto" && conformance.DialectByName(c.Dialect) == nil {
 		return nil, fmt.Errorf("-dialect %q: want canonical, seed003 or auto", c.Dialect)
@@ -222,6 +230,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if o.cfg.Root == "" {
 			o.cfg.Root = root
 		}
+		if o.cfg.MaxSize == 0 {
+			o.cfg.MaxSize = builtinMaxSize
+		}
 		fmt.Fprintf(stderr, "conform: no -addr given: testing the built-in reference server on %s (storage %s)\n", addr, root)
 	}
 	if o.cfg.Exec != nil {
@@ -310,12 +321,16 @@ func printCatalog(w io.Writer, cases []*conformance.Case) {
 }
 
 // startReference starts the reference server on a loopback port with a fresh storage folder.
+// builtinMaxSize is the size limit of the built-in server: a known limit lets the catalog check
+// that a size over it is refused before its payload (security/size-over-limit).
+const builtinMaxSize = 1 << 30
+
 func startReference() (addr, root string, stop func(), err error) {
 	root, err = os.MkdirTemp("", "fbp-conform-")
 	if err != nil {
 		return "", "", nil, err
 	}
-	srv, err := server.New(server.Config{Root: root})
+	srv, err := server.New(server.Config{Root: root, Limits: wire.Limits{MaxPayload: builtinMaxSize}})
 	if err != nil {
 		os.RemoveAll(root)
 		return "", "", nil, err
