@@ -341,8 +341,8 @@ type result struct {
 	Path       string   `json:"path,omitempty"` // the local file read or written
 	Status     int      `json:"status,omitzero"`
 	StatusName string   `json:"status_name,omitempty"`
-	Bytes      int64    `json:"bytes"`
-	Files      []string `json:"files,omitzero"` // LIST: empty, not absent, for 1002
+	Bytes      *int64   `json:"bytes,omitempty"` // the file's size, for a BACKUP or RESTORE that moved it
+	Files      []string `json:"files,omitzero"`  // LIST: empty, not absent, for 1002
 	OK         bool     `json:"ok"`
 	Error      string   `json:"error,omitempty"`
 
@@ -420,14 +420,14 @@ func (c *cli) doBackup(cl *client.Client, user uint32, path, name string) *resul
 		if err != nil {
 			return err
 		}
-		r.Bytes = st.Size()
+		r.Bytes = new(st.Size())
 		return cl.Backup(c.ctx, user, name, f, st.Size())
 	}()
 	r.settle(wire.StatusOK, err)
 	if err != nil {
 		r.text = r.failureText(err)
 	} else {
-		r.text = fmt.Sprintf("BACKUP %s: ok (212), %d bytes stored", name, r.Bytes)
+		r.text = fmt.Sprintf("BACKUP %s: ok (212), %d bytes stored", name, *r.Bytes)
 	}
 	return r
 }
@@ -440,7 +440,7 @@ func (c *cli) doRestore(cl *client.Client, user uint32, name, path string) *resu
 	if err != nil {
 		r.text = r.failureText(err)
 	} else {
-		r.Bytes = n
+		r.Bytes = new(n)
 		r.text = fmt.Sprintf("RESTORE %s: %d bytes saved to %s (210)", name, n, path)
 	}
 	return r

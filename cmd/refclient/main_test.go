@@ -126,7 +126,7 @@ type step struct {
 	Path       string   `json:"path"`
 	Status     int      `json:"status"`
 	StatusName string   `json:"status_name"`
-	Bytes      int64    `json:"bytes"`
+	Bytes      *int64   `json:"bytes"`
 	Files      []string `json:"files"`
 	OK         bool     `json:"ok"`
 	Error      string   `json:"error"`
@@ -160,16 +160,20 @@ func TestRunScriptJSON(t *testing.T) {
 		status   int
 		bytes    int64
 	}
+	// bytes -1: absent, as for every step that moves no file.
 	want := []brief{
-		{"LIST", "", 1002, 0}, {"BACKUP", "mmn14.pdf", 212, 29189}, {"BACKUP", "notes.txt", 212, 18},
-		{"LIST", "", 211, 0}, {"RESTORE", "mmn14.pdf", 210, 29189}, {"DELETE", "mmn14.pdf", 212, 0},
-		{"RESTORE", "mmn14.pdf", 1001, 0},
+		{"LIST", "", 1002, -1}, {"BACKUP", "mmn14.pdf", 212, 29189}, {"BACKUP", "notes.txt", 212, 18},
+		{"LIST", "", 211, -1}, {"RESTORE", "mmn14.pdf", 210, 29189}, {"DELETE", "mmn14.pdf", 212, -1},
+		{"RESTORE", "mmn14.pdf", 1001, -1},
 	}
 	if len(steps) != len(want) {
 		t.Fatalf("%d steps, want %d", len(steps), len(want))
 	}
 	for i, s := range steps {
-		got := brief{s.Op, s.Name, s.Status, s.Bytes}
+		got := brief{s.Op, s.Name, s.Status, -1}
+		if s.Bytes != nil {
+			got.bytes = *s.Bytes
+		}
 		if got != want[i] || !s.OK || s.Error != "" || s.User != 31337 || s.Server != srv.Addr || s.StatusName != wire.Status(s.Status).String() {
 			t.Errorf("step %d: %+v, want %+v, ok, user 31337", i+1, s, want[i])
 		}
@@ -247,15 +251,15 @@ func TestSubcommands(t *testing.T) {
 	// The same in JSON.
 	j := append(u, "-json")
 	out = invoke(t, dir, false, append(j, "backup", "docs/a.bin")...)
-	if rs := decode[[]step](t, out.stdout); out.code != exitOK || len(rs) != 1 || !reflect.DeepEqual(rs[0], step{User: 5, Server: srv.Addr, Op: "BACKUP", Name: "a.bin", Path: "docs/a.bin", Status: 212, StatusName: "OK", Bytes: 5000, OK: true}) {
+	if rs := decode[[]step](t, out.stdout); out.code != exitOK || len(rs) != 1 || !reflect.DeepEqual(rs[0], step{User: 5, Server: srv.Addr, Op: "BACKUP", Name: "a.bin", Path: "docs/a.bin", Status: 212, StatusName: "OK", Bytes: new(int64(5000)), OK: true}) {
 		t.Fatalf("backup -json: %+v", rs)
 	}
 	out = invoke(t, dir, false, append(j, "list")...)
-	if r := decode[step](t, out.stdout); out.code != exitOK || r.Status != 211 || !r.OK || !slices.Equal(slices.Sorted(slices.Values(r.Files)), []string{"a.bin", "b.txt"}) {
+	if r := decode[step](t, out.stdout); out.code != exitOK || r.Status != 211 || !r.OK || r.Bytes != nil || !slices.Equal(slices.Sorted(slices.Values(r.Files)), []string{"a.bin", "b.txt"}) {
 		t.Fatalf("list -json: %+v", r)
 	}
 	out = invoke(t, dir, false, append(j, "restore", "a.bin", "-o", "again.bin")...)
-	if r := decode[step](t, out.stdout); out.code != exitOK || r.Status != 210 || r.Bytes != 5000 || r.Path != "again.bin" || !r.OK {
+	if r := decode[step](t, out.stdout); out.code != exitOK || r.Status != 210 || r.Bytes == nil || *r.Bytes != 5000 || r.Path != "again.bin" || !r.OK {
 		t.Fatalf("restore -json: %+v", r)
 	}
 	out = invoke(t, dir, false, append(j, "delete", "a.bin")...)
