@@ -52,7 +52,7 @@ func TestDialectAutoNamesSeed003AndRunsUnderIt(t *testing.T) {
 	for _, dialect := range []string{"auto", "seed003"} {
 		t.Run(dialect, func(t *testing.T) {
 			cfg := fastConfig(startMutant(t, "seed-003-status-map"), "")
-			cfg.Dialect = dialect
+			cfg.Dialect, cfg.MaxSize = dialect, mutants.DefaultMaxFileSize
 			rep := mustRun(t, cfg)
 			if rep.Dialect != "seed003" {
 				t.Fatalf("dialect %q (%s)", rep.Dialect, rep.DialectNote)
