@@ -24,9 +24,28 @@ list_targets() {
 	go test ./fuzz -list '^Fuzz' | grep '^Fuzz' || true
 }
 
+# fuzz_one fuzzes one target. Go 1.26's fuzz coordinator can fail a run that found nothing, with
+# "context deadline exceeded" as -fuzztime expires while a worker is busy (go.dev/issue/75804,
+# fixed in Go 1.27). Such a run wrote no failing input and its only failure line is that
+# message; it is reported as what it is and not failed. Any other failure, and every run that
+# writes an input under testdata/fuzz/, fails.
 fuzz_one() {
 	echo "== $1 for $2" >&2
-	go test ./fuzz -run '^$' -fuzz "^$1\$" -fuzztime "$2" -fuzzminimizetime "${FUZZ_MINIMIZE_TIME:-5s}"
+	local corpus=fuzz/testdata/fuzz/$1 before after log status=0
+	before=$(ls "$corpus" 2>/dev/null | sort || true)
+	log=$(mktemp)
+	go test ./fuzz -run '^$' -fuzz "^$1\$" -fuzztime "$2" -fuzzminimizetime "${FUZZ_MINIMIZE_TIME:-5s}" 2>&1 |
+		tee "$log" || status=$?
+	after=$(ls "$corpus" 2>/dev/null | sort || true)
+	if [[ $status -ne 0 && $before == "$after" ]] &&
+		grep -qx -- "--- FAIL: $1 ([0-9.]*s)" "$log" &&
+		[[ $(grep -A1 -x -- "--- FAIL: $1 ([0-9.]*s)" "$log" | tail -n 1) == "    context deadline exceeded" ]] &&
+		! grep -q -e 'panic:' -e 'Failing input written' -e '_test.go:[0-9]' "$log"; then
+		echo "$0: $1 found nothing; go test failed only as -fuzztime ran out (go.dev/issue/75804), not counted" >&2
+		status=0
+	fi
+	rm -f "$log"
+	return "$status"
 }
 
 [[ $# -eq 2 ]] || usage
