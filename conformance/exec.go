@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -92,6 +91,10 @@ func (p *ServerProcess) start(ctx context.Context) error {
 		w = io.MultiWriter(out, p.cfg.Log)
 	}
 	cmd.Stdout, cmd.Stderr = w, w
+	// Wait also waits for the output to close, which a child that outlives the server would
+	// hold open forever: past this delay Wait returns anyway.
+	cmd.WaitDelay = time.Second
+	ownGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting %s: %w", name, err)
 	}
@@ -202,29 +205,89 @@ func (p *ServerProcess) Restart(ctx context.Context) error {
 	return p.start(ctx)
 }
 
-// Stop interrupts the process and kills it if it has not ended within two seconds. It returns
-// once the process has ended; the error is for a process that could not be signalled at all.
+// Stop interrupts the process, and what it started, and kills them if the process has not
+// ended within two seconds. It returns once the process has ended; the error is for a process
+// that could not be signalled at all.
 func (p *ServerProcess) Stop() error {
 	p.mu.Lock()
 	cmd, done := p.cmd, p.done
 	p.mu.Unlock()
 	select {
 	case <-done:
-		return nil
+		// The process is gone, but a child it started may still hold the port.
+		return killGroup(cmd)
 	default:
 	}
-	if err := cmd.Process.Signal(os.Interrupt); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		if kerr := cmd.Process.Kill(); kerr != nil && !errors.Is(kerr, os.ErrProcessDone) {
+	if err := interruptGroup(cmd); err != nil {
+		if kerr := killGroup(cmd); kerr != nil {
 			return fmt.Errorf("stopping the server process: %w", kerr)
 		}
 	}
 	select {
 	case <-done:
+		return killGroup(cmd)
 	case <-time.After(2 * time.Second):
-		if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		if err := killGroup(cmd); err != nil {
 			return fmt.Errorf("killing the server process: %w", err)
 		}
 		<-done
 	}
 	return nil
+}
+
+// SplitCommand splits an -exec command line into the program and its arguments, as a POSIX
+// shell splits words, without running a shell: blanks separate words; single quotes keep
+// everything up to the next single quote; double quotes keep everything but a backslash before
+// " or \; outside quotes a backslash keeps the next character. Nothing is expanded.
+func SplitCommand(line string) ([]string, error) {
+	var (
+		words  []string
+		word   strings.Builder
+		inWord bool
+	)
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case c == ' ' || c == '\t' || c == '\n':
+			if inWord {
+				words, inWord = append(words, word.String()), false
+				word.Reset()
+			}
+		case c == '\'':
+			end := strings.IndexByte(line[i+1:], '\'')
+			if end < 0 {
+				return nil, fmt.Errorf("unterminated ' in %q", line)
+			}
+			word.WriteString(line[i+1 : i+1+end])
+			i, inWord = i+1+end, true
+		case c == '"':
+			i++
+			for ; i < len(line) && line[i] != '"'; i++ {
+				if line[i] == '\\' && i+1 < len(line) && (line[i+1] == '"' || line[i+1] == '\\') {
+					i++
+				}
+				word.WriteByte(line[i])
+			}
+			if i == len(line) {
+				return nil, fmt.Errorf("unterminated \" in %q", line)
+			}
+			inWord = true
+		case c == '\\':
+			if i+1 == len(line) {
+				return nil, fmt.Errorf("%q ends with a lone backslash", line)
+			}
+			i++
+			word.WriteByte(line[i])
+			inWord = true
+		default:
+			word.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, word.String())
+	}
+	if len(words) == 0 {
+		return nil, errors.New("empty command")
+	}
+	return words, nil
 }

@@ -98,7 +98,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&c.Stall, "stall", 300*time.Millisecond, "how long the stalled-client case stalls at least")
 	fs.DurationVar(&c.StallCutoff, "stall-cutoff", 0, "run transport/stall-cut-off: the server must drop a stalled client within this `duration`")
 	fs.StringVar(&c.Root, "root", "", "the server's storage `folder`, when local: check it for escaped files and upload leftovers")
-	fs.StringVar(&o.execCmd, "exec", "", "`command` that starts the server under test on -addr; restarted after a crash")
+	fs.StringVar(&o.execCmd, "exec", "", "`command` that starts the server under test on -addr (quote words as in a shell); restarted after a crash")
 	fs.BoolVar(&c.ContinueAfterCrash, "continue", false, "after the server stops answering, run the remaining cases when it answers again (default: stop)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -137,7 +137,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		if c.Addr == "" {
 			return nil, errors.New("-exec needs -addr: the address the command's server listens on")
 		}
-		c.Exec = strings.Fields(o.execCmd)
+		if c.Exec, err = conformance.SplitCommand(o.execCmd); err != nil {
+			return nil, fmt.Errorf("-exec: %w", err)
+		}
 	}
 	if c.Timeout <= 0 || c.Grace <= 0 || c.Parallel <= 0 || c.Clients <= 0 || c.Stall <= 0 {
 		return nil, errors.New("-timeout, -grace, -stall, -parallel and -clients must be positive")

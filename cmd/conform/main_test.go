@@ -101,6 +101,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"-dialect", "klingon"},
 		{"-large-size", "5GiB"},
 		{"-exec", "true"},
+		{"-addr", "127.0.0.1:1", "-exec", `./server "unterminated`},
+		{"-max-size", "5GiB"},
 		{"-parallel", "0"},
 		{"extra-argument"},
 	} {

@@ -39,7 +39,7 @@ func (f *testerFlags) register(fs *flag.FlagSet, seed bool, timeout time.Duratio
 	fs.DurationVar(&f.timeout, "timeout", timeout, "deadline of the first connect and of every read and write")
 	fs.StringVar(&f.format, "format", "text", "report format: text or json")
 	fs.StringVar(&f.out, "o", "", "write the report to `file` (the verdict still goes to stderr)")
-	fs.StringVar(&f.execCmd, "exec", "", "`command` that starts the server under test on -addr; "+execUse)
+	fs.StringVar(&f.execCmd, "exec", "", "`command` that starts the server under test on -addr (quote words as in a shell); "+execUse)
 	fs.BoolVar(&f.verbose, "v", false, "log the tester's progress to stderr")
 }
 
@@ -59,7 +59,10 @@ func (f *testerFlags) check() error {
 		if f.addr == "" {
 			return errors.New("-exec needs -addr: the address the command's server listens on")
 		}
-		f.exec = strings.Fields(f.execCmd)
+		var err error
+		if f.exec, err = conformance.SplitCommand(f.execCmd); err != nil {
+			return fmt.Errorf("-exec: %w", err)
+		}
 	}
 	return nil
 }
