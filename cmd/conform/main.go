@@ -235,6 +235,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if o.cfg.MaxSize == 0 {
 			o.cfg.MaxSize = builtinMaxSize
 		}
+		if o.cfg.StallCutoff == 0 {
+			o.cfg.StallCutoff = builtinStallCutoff
+		}
 		fmt.Fprintf(stderr, "conform: no -addr given: testing the built-in reference server on %s (storage %s)\n", addr, root)
 	}
 	if o.cfg.Exec != nil {
@@ -323,16 +326,23 @@ func printCatalog(w io.Writer, cases []*conformance.Case) {
 }
 
 // startReference starts the reference server on a loopback port with a fresh storage folder.
-// builtinMaxSize is the size limit of the built-in server: a known limit lets the catalog check
-// that a size over it is refused before its payload (security/size-over-limit).
-const builtinMaxSize = 1 << 30
+// The built-in server's size limit and read deadline. The catalog cannot guess a server's
+// limits; knowing these, it checks that a size over the limit is refused before its payload
+// (security/size-over-limit) and that a stalled client is cut off (transport/stall-cut-off), so
+// a run against the built-in server skips nothing.
+const (
+	builtinMaxSize     = 1 << 30
+	builtinReadTimeout = 2 * time.Second
+	// builtinStallCutoff leaves the deadline room on a loaded machine.
+	builtinStallCutoff = builtinReadTimeout + 3*time.Second
+)
 
 func startReference() (addr, root string, stop func(), err error) {
 	root, err = os.MkdirTemp("", "fbp-conform-")
 	if err != nil {
 		return "", "", nil, err
 	}
-	srv, err := server.New(server.Config{Root: root, Limits: wire.Limits{MaxPayload: builtinMaxSize}})
+	srv, err := server.New(server.Config{Root: root, Limits: wire.Limits{MaxPayload: builtinMaxSize}, ReadTimeout: builtinReadTimeout})
 	if err != nil {
 		os.RemoveAll(root)
 		return "", "", nil, err
