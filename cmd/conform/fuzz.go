@@ -11,6 +11,7 @@ import (
 
 	"github.com/fbpkit/fbp/conformance"
 	"github.com/fbpkit/fbp/conformance/netfuzz"
+	"github.com/fbpkit/fbp/internal/cliargs"
 )
 
 // FuzzSchema names the layout of `conform fuzz -format json`.
@@ -45,7 +46,7 @@ func parseFuzzFlags(args []string, stderr io.Writer) (*fuzzOptions, error) {
 	fs.StringVar(&o.maxPayload, "max-payload", "", "the server's known limit on a BACKUP's `size` (e.g. 1MiB): a larger one is owed 1003 (R-5.4); default unknown, not judged")
 	fs.StringVar(&o.outDir, "out", "", "`folder` for the reproducers, one folder per finding (default ./conform-fuzz-SEED)")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "fuzz a server that is not on a loopback address (one you own)")
-	pos, err := parseArgs(fs, args)
+	pos, err := cliargs.Parse(fs, args)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/model"
+	"github.com/fbpkit/fbp/internal/cliargs"
 )
 
 // ModelSchema names the layout of `conform model -format json`.
@@ -43,7 +44,7 @@ func parseModelFlags(args []string, stderr io.Writer) (*modelOptions, error) {
 	fs.DurationVar(&c.ShrinkTime, "shrink-time", model.DefaultShrinkTime, "how long shrinking a failure may take")
 	fs.StringVar(&o.replayOut, "replay-out", "", "`file` the replay of a failure is saved to (default ./conform-model-SEED.json)")
 	fs.StringVar(&o.html, "html", "", "`file` for the visualization of a concurrent failure's history (HTML)")
-	pos, err := parseArgs(fs, args)
+	pos, err := cliargs.Parse(fs, args)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/fbpkit/fbp/conformance/model"
 	"github.com/fbpkit/fbp/conformance/netfuzz"
+	"github.com/fbpkit/fbp/internal/cliargs"
 )
 
 // ReplaySchema names the layout of `conform replay -format json`.
@@ -35,7 +36,7 @@ func parseReplayFlags(args []string, stderr io.Writer) (*testerFlags, string, er
 		"Exit status: 0 it passes now, 1 it still fails, 2 usage error or unreadable FILE,\n"+
 		"3 server unreachable.\n\nflags:\n", stderr)
 	o.register(fs, false, model.DefaultTimeout, "stopped at the end, and if it crashed, how it ended is reported")
-	pos, err := parseArgs(fs, args)
+	pos, err := cliargs.Parse(fs, args)
 	if err != nil {
 		return nil, "", err
 	}

@@ -67,22 +67,6 @@ func (f *testerFlags) check() error {
 	return nil
 }
 
-// parseArgs parses flags that may come before and after the positional arguments, as in
-// `conform replay FILE -addr host:port`, and returns the positional ones.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos, args = append(pos, args[0]), args[1:]
-	}
-}
-
 // newFlagSet is a command's flag set: its errors go to stderr, and -h prints usage and then
 // the flags.
 func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/fbpkit/fbp/internal/cliargs"
 	"github.com/fbpkit/fbp/ref/client"
 	"github.com/fbpkit/fbp/ref/wire"
 )
@@ -165,7 +166,7 @@ func (c *cli) dispatch(args []string) int {
 		fmt.Fprintf(c.stderr, "usage: refclient [global flags] %s %s\n\n%s.\n\nFlags (global ones too):\n", cmd.name, cmd.args, cmd.summary)
 		cfs.PrintDefaults()
 	}
-	pos, err := parseInterleaved(cfs, fs.Args()[1:])
+	pos, err := cliargs.Parse(cfs, fs.Args()[1:])
 	if err != nil {
 		return flagExit(err)
 	}
@@ -206,26 +207,6 @@ func flagExit(err error) int {
 	}
 	// The flag package has printed the error and the usage.
 	return exitUsage
-}
-
-// parseInterleaved parses fs from args, letting flags and positional arguments mix
-// ("restore NAME -o PATH"); everything after "--" is positional.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if i := len(args) - len(rest); i > 0 && args[i-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
 }
 
 func (c *cli) usageFail(err error) int {

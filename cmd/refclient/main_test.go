@@ -454,14 +454,3 @@ func TestStdoutWriteError(t *testing.T) {
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("stdout closed") }
-
-// Flags mix with arguments; "--" ends them.
-func TestParseInterleaved(t *testing.T) {
-	c := &cli{stderr: io.Discard}
-	fs := c.flagSet("t")
-	out := fs.String("o", "", "")
-	pos, err := parseInterleaved(fs, []string{"a", "-o", "p", "b", "-json", "--", "-c"})
-	if err != nil || !slices.Equal(pos, []string{"a", "b", "-c"}) || *out != "p" || !c.g.json {
-		t.Fatalf("pos %q, -o %q, -json %v, err %v", pos, *out, c.g.json, err)
-	}
-}
