@@ -9,42 +9,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/conformance/report"
 )
-
-// Level is how binding a case's requirement is.
-type Level int
-
-const (
-	Must   Level = 1 // a failure fails the run
-	Should Level = 2 // a failure fails the run under -strict
-	Info   Level = 3 // reported, never a failure
-)
-
-func (l Level) String() string {
-	switch l {
-	case Must:
-		return "MUST"
-	case Should:
-		return "SHOULD"
-	case Info:
-		return "INFO"
-	}
-	return fmt.Sprintf("Level(%d)", int(l))
-}
-
-// MarshalText writes the level as MUST, SHOULD or INFO.
-func (l Level) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
-
-// UnmarshalText reads MUST, SHOULD or INFO.
-func (l *Level) UnmarshalText(b []byte) error {
-	for _, v := range []Level{Must, Should, Info} {
-		if v.String() == string(b) {
-			*l = v
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown level %q", b)
-}
 
 // Case is one conformance check.
 type Case struct {
@@ -52,7 +20,7 @@ type Case struct {
 	ID string
 	// Reqs are the requirement IDs of SPEC.md the case checks.
 	Reqs  []string
-	Level Level
+	Level report.Level
 	Desc  string
 	// Hostile marks a case that sends bad input: it runs alone, and a health probe follows it.
 	Hostile bool
@@ -65,16 +33,6 @@ func (c *Case) Section() string {
 	return s
 }
 
-// Failure is one broken expectation of a case.
-type Failure struct {
-	Req      string `json:"requirement"`
-	Sentence string `json:"sentence"`
-	Expected string `json:"expected"`
-	Actual   string `json:"actual"`
-	// Exchange is the index in the result's exchanges of the request that showed it, -1 if none.
-	Exchange int `json:"exchange"`
-}
-
 // T is the state of one running case: its fresh users, its connections, what it stored and
 // what it found. A case's helpers stop the case on a broken expectation that later steps
 // depend on (Fatalf); Errorf records one and goes on.
@@ -82,13 +40,13 @@ type T struct {
 	ctx     context.Context
 	run     *runner
 	c       *Case
-	dialect *Dialect
+	dialect *spec.Dialect
 
 	mu        sync.Mutex
-	failures  []Failure
+	failures  []report.Failure
 	notes     []string
 	skipped   string
-	exchanges []*Exchange
+	exchanges []*record
 	conns     int
 	open      []interface{ Close() error }
 	tails     sync.WaitGroup
@@ -100,7 +58,7 @@ type T struct {
 }
 
 // Dialect is the mapping the case runs under.
-func (t *T) Dialect() *Dialect { return t.dialect }
+func (t *T) Dialect() *spec.Dialect { return t.dialect }
 
 // Context ends when the run is cancelled.
 func (t *T) Context() context.Context { return t.ctx }
@@ -137,8 +95,8 @@ func (t *T) Canary() string {
 
 // Errorf records a failure of requirement req: what was expected and what came back.
 // r, if not nil, is the reply that showed it; its bytes go into the report.
-func (t *T) Errorf(req string, r *Reply, expected, actualFormat string, args ...any) {
-	f := Failure{Req: req, Sentence: requirements[req], Expected: expected,
+func (t *T) Errorf(req spec.ID, r *Reply, expected, actualFormat string, args ...any) {
+	f := report.Failure{Requirement: string(req), Sentence: req.Sentence(), Expected: expected,
 		Actual: fmt.Sprintf(actualFormat, args...), Exchange: -1}
 	if r != nil {
 		f.Exchange = r.index
@@ -148,8 +106,13 @@ func (t *T) Errorf(req string, r *Reply, expected, actualFormat string, args ...
 	t.mu.Unlock()
 }
 
+// violation records v, shown by r if not nil.
+func (t *T) violation(v *spec.Violation, r *Reply) {
+	t.Errorf(v.Req, r, v.Expected, "%s", v.Actual)
+}
+
 // Fatalf records a failure as Errorf does and ends the case.
-func (t *T) Fatalf(req string, r *Reply, expected, actualFormat string, args ...any) {
+func (t *T) Fatalf(req spec.ID, r *Reply, expected, actualFormat string, args ...any) {
 	t.Errorf(req, r, expected, actualFormat, args...)
 	runtime.Goexit()
 }
@@ -220,9 +183,10 @@ func (t *T) storedNames(user uint32) []string {
 	return out
 }
 
-// runCase runs c's function in its own goroutine, so that Fatalf can end it, and turns a
-// panic into a failure of the runner rather than a crash of the run.
-func (t *T) runCase() {
+// runFunc runs f in its own goroutine, so that Fatalf can end it with runtime.Goexit, turns
+// a panic into a failure of the runner rather than a crash of the run, and returns once f and
+// the tail checks of its replies are done.
+func (t *T) runFunc(f func(*T)) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -231,7 +195,7 @@ func (t *T) runCase() {
 				t.Errorf("", nil, "the case to run to its end", "the runner panicked: %v", p)
 			}
 		}()
-		t.c.Run(t)
+		f(t)
 	}()
 	<-done
 	t.tails.Wait()

@@ -3,6 +3,10 @@ package conformance
 import (
 	"fmt"
 	"time"
+
+	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/content"
 )
 
 // Cases of SPEC R-4.4 (LIST) and.
@@ -10,71 +14,71 @@ import (
 func listCases() []*Case {
 	return []*Case{
 		{
-			ID: "list/empty-user-1002", Reqs: reqs("R-4.4", "R-3.1"), Level: Must,
+			ID: "list/empty-user-1002", Reqs: reqs(spec.R4_4, spec.R3_1), Level: report.Must,
 			Desc: "LIST of a new user: 1002 in exactly 3 bytes",
 			Run: func(t *T) {
 				r := t.List(t.NewUser())
-				if _, ok := t.CheckList(r, "R-4.4"); ok {
+				if _, ok := t.CheckList(r, spec.R4_4); ok {
 					r.waitTail()
 				}
 			},
 		},
 		{
-			ID: "list/six-bytes-no-wait", Reqs: reqs("R-2.1"), Level: Must,
+			ID: "list/six-bytes-no-wait", Reqs: reqs(spec.R2_1), Level: report.Must,
 			Desc: "the 6-byte LIST is answered without more bytes or a half-close",
 			Run: func(t *T) {
 				u := t.NewUser()
 				c := t.Dial()
 				r := c.Do(fmt.Sprintf("LIST user %d, connection left open", u), listRequest(u))
-				t.CheckList(r, "R-2.1")
-				t.MustBackup(u, "one", Bytes([]byte("1")))
+				t.CheckList(r, spec.R2_1)
+				t.MustBackup(u, "one", content.Bytes([]byte("1")))
 				c = t.Dial()
 				r = c.Do(fmt.Sprintf("LIST user %d, connection left open", u), listRequest(u))
-				t.CheckList(r, "R-2.1", "one")
+				t.CheckList(r, spec.R2_1, "one")
 			},
 		},
 		{
-			ID: "list/after-backups", Reqs: reqs("R-4.4"), Level: Must,
+			ID: "list/after-backups", Reqs: reqs(spec.R4_4), Level: report.Must,
 			Desc: "LIST after backups shows exactly the stored names",
 			Run: func(t *T) {
 				u := t.NewUser()
 				names := []string{"alpha.txt", "beta.bin", "gamma"}
 				for _, n := range names {
-					t.MustBackup(u, n, Bytes([]byte(n)))
+					t.MustBackup(u, n, content.Bytes([]byte(n)))
 				}
 				t.MustList(u, names...)
 			},
 		},
 		{
-			ID: "list/after-delete", Reqs: reqs("R-4.4", "R-4.3"), Level: Must,
+			ID: "list/after-delete", Reqs: reqs(spec.R4_4, spec.R4_3), Level: report.Must,
 			Desc: "LIST after a DELETE no longer shows the deleted name",
 			Run: func(t *T) {
 				u := t.NewUser()
 				for _, n := range []string{"one", "two", "three"} {
-					t.MustBackup(u, n, Bytes([]byte(n)))
+					t.MustBackup(u, n, content.Bytes([]byte(n)))
 				}
 				t.MustDelete(u, "two")
 				t.MustList(u, "one", "three")
 			},
 		},
 		{
-			ID: "list/after-overwrite", Reqs: reqs("R-4.4", "R-4.1"), Level: Must,
+			ID: "list/after-overwrite", Reqs: reqs(spec.R4_4, spec.R4_1), Level: report.Must,
 			Desc: "LIST after overwriting a file shows its name once",
 			Run: func(t *T) {
 				u := t.NewUser()
-				t.MustBackup(u, "same.txt", Bytes([]byte("v1")))
-				t.MustBackup(u, "same.txt", Bytes([]byte("version 2")))
-				t.MustBackup(u, "other.txt", Bytes([]byte("o")))
+				t.MustBackup(u, "same.txt", content.Bytes([]byte("v1")))
+				t.MustBackup(u, "same.txt", content.Bytes([]byte("version 2")))
+				t.MustBackup(u, "other.txt", content.Bytes([]byte("o")))
 				t.MustList(u, "same.txt", "other.txt")
 			},
 		},
 		{
-			ID: "list/empty-after-delete-all", Reqs: reqs("R-4.4"), Level: Must,
+			ID: "list/empty-after-delete-all", Reqs: reqs(spec.R4_4), Level: report.Must,
 			Desc: "a user whose files were all deleted gets 1002 again",
 			Run: func(t *T) {
 				u := t.NewUser()
-				t.MustBackup(u, "a", Bytes([]byte("a")))
-				t.MustBackup(u, "b", Bytes([]byte("b")))
+				t.MustBackup(u, "a", content.Bytes([]byte("a")))
+				t.MustBackup(u, "b", content.Bytes([]byte("b")))
 				t.MustList(u, "a", "b")
 				t.MustDelete(u, "a")
 				t.MustDelete(u, "b")
@@ -82,20 +86,20 @@ func listCases() []*Case {
 			},
 		},
 		{
-			ID: "list/name-format", Reqs: reqs("R-4.4"), Level: Must,
+			ID: "list/name-format", Reqs: reqs(spec.R4_4), Level: report.Must,
 			Desc: "the listing's name is 32 characters of [A-Za-z0-9], fresh at every LIST",
 			Run: func(t *T) {
 				u := t.NewUser()
-				t.MustBackup(u, "f", Bytes([]byte("f")))
+				t.MustBackup(u, "f", content.Bytes([]byte("f")))
 				seen := map[string]bool{}
 				for range 3 {
 					r := t.List(u)
-					n, ok := t.CheckList(r, "R-4.4", "f")
+					n, ok := t.CheckList(r, spec.R4_4, "f")
 					if !ok {
 						return
 					}
 					if seen[n] {
-						t.Errorf("R-4.4", r, "a fresh random name at every LIST", "the name %q again", n)
+						t.Errorf(spec.R4_4, r, "a fresh random name at every LIST", "the name %q again", n)
 						return
 					}
 					seen[n] = true
@@ -103,11 +107,11 @@ func listCases() []*Case {
 			},
 		},
 		{
-			ID: "list/no-listing-files", Reqs: reqs("R-4.4"), Level: Must,
+			ID: "list/no-listing-files", Reqs: reqs(spec.R4_4), Level: report.Must,
 			Desc: "listing files the server made never show up in later lists",
 			Run: func(t *T) {
 				u := t.NewUser()
-				t.MustBackup(u, "data.txt", Bytes([]byte("d")))
+				t.MustBackup(u, "data.txt", content.Bytes([]byte("d")))
 				for range 3 {
 					t.MustList(u, "data.txt")
 				}
@@ -116,28 +120,28 @@ func listCases() []*Case {
 			},
 		},
 		{
-			ID: "list/other-users-hidden", Reqs: reqs("R-4.4", "R-4.5"), Level: Must,
+			ID: "list/other-users-hidden", Reqs: reqs(spec.R4_4, spec.R4_5), Level: report.Must,
 			Desc: "LIST shows nothing of another user, even one with the same names",
 			Run: func(t *T) {
 				a, b := t.NewUser(), t.NewUser()
-				t.MustBackup(a, "shared-name", Bytes([]byte("a")))
-				t.MustBackup(a, "only-a", Bytes([]byte("a")))
-				t.MustBackup(b, "shared-name", Bytes([]byte("b")))
+				t.MustBackup(a, "shared-name", content.Bytes([]byte("a")))
+				t.MustBackup(a, "only-a", content.Bytes([]byte("a")))
+				t.MustBackup(b, "shared-name", content.Bytes([]byte("b")))
 				t.MustList(a, "shared-name", "only-a")
 				t.MustList(b, "shared-name")
 				t.MustList(t.NewUser())
 			},
 		},
 		{
-			ID: "list/no-temp-files", Reqs: reqs("R-4.4", "R-5.3"), Level: Must, Hostile: true,
+			ID: "list/no-temp-files", Reqs: reqs(spec.R4_4, spec.R5_3), Level: report.Must, Hostile: true,
 			Desc: "an upload in progress, then abandoned, never shows in LIST",
 			Run: func(t *T) {
 				u := t.NewUser()
-				t.MustBackup(u, "kept", Bytes([]byte("kept")))
+				t.MustBackup(u, "kept", content.Bytes([]byte("kept")))
 				c := t.Dial()
 				head := backupHead(u, []byte("uploading"), 4096)
 				if err := c.Write(append(head, make([]byte, 1000)...)); err != nil {
-					t.Fatalf("R-5.3", nil, "the upload's first bytes to be accepted", "write failed: %v", err)
+					t.Fatalf(spec.R5_3, nil, "the upload's first bytes to be accepted", "write failed: %v", err)
 				}
 				// Give the server time to create whatever it writes into.
 				time.Sleep(50 * time.Millisecond)
@@ -159,12 +163,12 @@ func waitMissing(t *T, u uint32, name string) {
 	for {
 		r := t.Restore(u, name, nil)
 		switch {
-		case r.is(NotFound, ServerError):
+		case r.is(spec.NotFound, spec.ServerError):
 			return
-		case r.is(RestoreOK) && time.Now().Before(deadline):
+		case r.is(spec.RestoreOK) && time.Now().Before(deadline):
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
-		t.Fatalf("R-5.3", r, t.dialect.describeCodes(NotFound, ServerError)+": no partial file kept", "%s", r)
+		t.Fatalf(spec.R5_3, r, t.dialect.DescribeCodes(spec.NotFound, spec.ServerError)+": no partial file kept", "%s", r)
 	}
 }

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -35,34 +38,34 @@ var unsafeNames = []struct {
 func securityCases() []*Case {
 	cases := []*Case{
 		{
-			ID: "security/isolation-restore", Reqs: reqs("R-4.5"), Level: Must,
+			ID: "security/isolation-restore", Reqs: reqs(spec.R4_5), Level: report.Must,
 			Desc: "user B cannot restore user A's file by its name",
 			Run: func(t *T) {
 				a, b := t.NewUser(), t.NewUser()
-				t.MustBackup(a, "private.txt", Bytes([]byte("A's secret")))
-				t.MustRestoreRefused(b, "private.txt", "R-4.5")
+				t.MustBackup(a, "private.txt", content.Bytes([]byte("A's secret")))
+				t.MustRestoreRefused(b, "private.txt", spec.R4_5)
 			},
 		},
 		{
-			ID: "security/isolation-delete", Reqs: reqs("R-4.5"), Level: Must,
+			ID: "security/isolation-delete", Reqs: reqs(spec.R4_5), Level: report.Must,
 			Desc: "user B cannot delete user A's file; A's file stays intact",
 			Run: func(t *T) {
 				a, b := t.NewUser(), t.NewUser()
-				c := Bytes([]byte("A's file"))
+				c := content.Bytes([]byte("A's file"))
 				t.MustBackup(a, "mine.txt", c)
 				// What isolation asks is that A's file survives; which refusal B gets is R-4.3's
 				// business (delete/missing-1001).
 				r := t.Delete(b, "mine.txt")
-				t.Expect(r, "R-4.5", []byte("mine.txt"), DeleteNotFound, ServerError)
+				t.Expect(r, spec.R4_5, []byte("mine.txt"), spec.DeleteNotFound, spec.ServerError)
 				t.MustRestore(a, "mine.txt", c)
 			},
 		},
 		{
-			ID: "security/isolation-overwrite", Reqs: reqs("R-4.5"), Level: Must,
+			ID: "security/isolation-overwrite", Reqs: reqs(spec.R4_5), Level: report.Must,
 			Desc: "user B's backup of the same name leaves user A's file intact",
 			Run: func(t *T) {
 				a, b := t.NewUser(), t.NewUser()
-				ca, cb := Bytes([]byte("A's version")), Bytes([]byte("B's version, longer"))
+				ca, cb := content.Bytes([]byte("A's version")), content.Bytes([]byte("B's version, longer"))
 				t.MustBackup(a, "same.txt", ca)
 				t.MustBackup(b, "same.txt", cb)
 				t.MustRestore(a, "same.txt", ca)
@@ -70,89 +73,89 @@ func securityCases() []*Case {
 			},
 		},
 		{
-			ID: "security/traversal-cross-user-write", Reqs: reqs("R-5.1", "R-4.5"), Level: Must, Hostile: true,
+			ID: "security/traversal-cross-user-write", Reqs: reqs(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
 			Desc: "user A backs up ../<B>/canary: 1003, and B's LIST does not show it",
 			Run: func(t *T) {
 				a, b := t.NewUser(), t.NewUser()
-				t.MustBackup(b, "own.txt", Bytes([]byte("B")))
+				t.MustBackup(b, "own.txt", content.Bytes([]byte("B")))
 				canary := t.Canary()
 				for _, p := range []string{"../" + userDir(b) + "/" + canary, `..\` + userDir(b) + `\` + canary} {
-					r := t.Backup(a, p, Bytes([]byte("planted by A")))
-					t.Expect(r, "R-5.1", nil, ServerError)
+					r := t.Backup(a, p, content.Bytes([]byte("planted by A")))
+					t.Expect(r, spec.R5_1, nil, spec.ServerError)
 				}
 				t.MustList(b, "own.txt")
-				t.MustRestoreRefused(b, canary, "R-4.5")
+				t.MustRestoreRefused(b, canary, spec.R4_5)
 			},
 		},
 		{
-			ID: "security/traversal-cross-user-read", Reqs: reqs("R-5.1", "R-4.5"), Level: Must, Hostile: true,
+			ID: "security/traversal-cross-user-read", Reqs: reqs(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
 			Desc: "user A restores ../<B>/<B's file>: no 210, and never B's bytes",
 			Run: func(t *T) {
 				a, b := t.NewUser(), t.NewUser()
 				secret := []byte("B's secret " + Token(16))
-				t.MustBackup(b, "secret.txt", Bytes(secret))
+				t.MustBackup(b, "secret.txt", content.Bytes(secret))
 				for _, p := range []string{"../" + userDir(b) + "/secret.txt", `..\` + userDir(b) + `\secret.txt`} {
 					r := t.Restore(a, p, nil)
 					if r.PayloadRead && bytes.Contains(r.Payload, secret) {
-						t.Errorf("R-4.5", r, "nothing of user B", "B's file content")
+						t.Errorf(spec.R4_5, r, "nothing of user B", "B's file content")
 						continue
 					}
-					t.Expect(r, "R-5.1", []byte(p), NotFound, ServerError)
+					t.Expect(r, spec.R5_1, []byte(p), spec.NotFound, spec.ServerError)
 				}
 			},
 		},
 		{
-			ID: "security/traversal-cross-user-delete", Reqs: reqs("R-5.1", "R-4.5"), Level: Must, Hostile: true,
+			ID: "security/traversal-cross-user-delete", Reqs: reqs(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
 			Desc: "user A deletes ../<B>/<B's file>: refused, and B's file stays intact",
 			Run: func(t *T) {
 				a, b := t.NewUser(), t.NewUser()
-				c := Bytes([]byte("B keeps this"))
+				c := content.Bytes([]byte("B keeps this"))
 				t.MustBackup(b, "keep.txt", c)
 				r := t.Delete(a, "../"+userDir(b)+"/keep.txt")
-				t.Expect(r, "R-5.1", []byte("../"+userDir(b)+"/keep.txt"), DeleteNotFound, ServerError)
+				t.Expect(r, spec.R5_1, []byte("../"+userDir(b)+"/keep.txt"), spec.DeleteNotFound, spec.ServerError)
 				t.MustRestore(b, "keep.txt", c)
 			},
 		},
 		{
-			ID: "security/unsafe-name-restore", Reqs: reqs("R-5.1"), Level: Must, Hostile: true,
+			ID: "security/unsafe-name-restore", Reqs: reqs(spec.R5_1), Level: report.Must, Hostile: true,
 			Desc: "RESTORE of every unsafe filename answers 1001 or 1003",
 			Run: func(t *T) {
 				u := t.NewUser()
-				t.MustBackup(u, "b", Bytes([]byte("b")))
+				t.MustBackup(u, "b", content.Bytes([]byte("b")))
 				for _, n := range unsafeNames {
 					r := t.Restore(u, string(n.name), nil)
-					t.Expect(r, "R-5.1", nil, NotFound, ServerError)
+					t.Expect(r, spec.R5_1, nil, spec.NotFound, spec.ServerError)
 				}
 			},
 		},
 		{
-			ID: "security/unsafe-name-delete", Reqs: reqs("R-5.1"), Level: Must, Hostile: true,
+			ID: "security/unsafe-name-delete", Reqs: reqs(spec.R5_1), Level: report.Must, Hostile: true,
 			Desc: "DELETE of every unsafe filename answers 1001 or 1003 and removes nothing",
 			Run: func(t *T) {
 				u := t.NewUser()
-				c := Bytes([]byte("b"))
+				c := content.Bytes([]byte("b"))
 				t.MustBackup(u, "b", c)
 				for _, n := range unsafeNames {
 					r := t.Delete(u, string(n.name))
-					t.Expect(r, "R-5.1", nil, DeleteNotFound, ServerError)
+					t.Expect(r, spec.R5_1, nil, spec.DeleteNotFound, spec.ServerError)
 				}
 				t.MustRestore(u, "b", c)
 				t.MustList(u, "b")
 			},
 		},
 		{
-			ID: "security/unknown-op", Reqs: reqs("R-5.2"), Level: Must, Hostile: true,
+			ID: "security/unknown-op", Reqs: reqs(spec.R5_2), Level: report.Must, Hostile: true,
 			Desc: "ops the spec does not define answer 1003",
 			Run: func(t *T) {
 				u := t.NewUser()
 				for _, op := range []uint8{0, 1, 99, 101, 199, 203, 255} {
 					r := t.Roundtrip(fmt.Sprintf("op %d, user %d", op, u), opRequest(u, wire.Version, op))
-					t.Expect(r, "R-5.2", nil, ServerError)
+					t.Expect(r, spec.R5_2, nil, spec.ServerError)
 				}
 			},
 		},
 		{
-			ID: "security/unsupported-version", Reqs: reqs("R-5.2"), Level: Info, Hostile: true,
+			ID: "security/unsupported-version", Reqs: reqs(spec.R5_2), Level: report.Info, Hostile: true,
 			Desc: "what the server does with versions other than 1 (1003 or served)",
 			Run: func(t *T) {
 				u := t.NewUser()
@@ -160,15 +163,15 @@ func securityCases() []*Case {
 				for _, v := range []uint8{0, 2, 255} {
 					r := t.Roundtrip(fmt.Sprintf("LIST version %d, user %d", v, u), opRequest(u, v, uint8(wire.OpList)))
 					seen = append(seen, fmt.Sprintf("version %d: %s", v, r))
-					if !r.is(ServerError, NoFiles) {
-						t.Errorf("R-5.2", r, t.dialect.describeCodes(ServerError, NoFiles), "%s", r)
+					if !r.is(spec.ServerError, spec.NoFiles) {
+						t.Errorf(spec.R5_2, r, t.dialect.DescribeCodes(spec.ServerError, spec.NoFiles), "%s", r)
 					}
 				}
 				t.Notef("%s", strings.Join(seen, "; "))
 			},
 		},
 		{
-			ID: "security/connect-and-close", Reqs: reqs("R-5.3"), Level: Must, Hostile: true,
+			ID: "security/connect-and-close", Reqs: reqs(spec.R5_3), Level: report.Must, Hostile: true,
 			Desc: "a bare connect and close, and a connect and reset, leave the server serving",
 			Run: func(t *T) {
 				c := t.Dial()
@@ -182,7 +185,7 @@ func securityCases() []*Case {
 			},
 		},
 		{
-			ID: "security/huge-size", Reqs: reqs("R-5.4", "R-5.3"), Level: Must, Hostile: true,
+			ID: "security/huge-size", Reqs: reqs(spec.R5_4, spec.R5_3), Level: report.Must, Hostile: true,
 			Desc: "BACKUP stating size 4 GiB-1, then a few bytes and a close: no file, server alive",
 			Run: func(t *T) {
 				u := t.NewUser()
@@ -193,7 +196,7 @@ func securityCases() []*Case {
 			},
 		},
 		{
-			ID: "security/size-over-limit", Reqs: reqs("R-5.4"), Level: Must, Hostile: true,
+			ID: "security/size-over-limit", Reqs: reqs(spec.R5_4), Level: report.Must, Hostile: true,
 			Desc: "BACKUP stating one byte over the server's limit (-max-size) gets 1003 before any payload byte is sent",
 			Run: func(t *T) {
 				limit := t.run.cfg.MaxSize
@@ -208,12 +211,12 @@ func securityCases() []*Case {
 				// has read (or would read) what R-5.4 tells it to refuse, and hits the timeout.
 				r := t.roundtrip(send{label: fmt.Sprintf("BACKUP user %d size %d over the limit %d, no payload", u, limit+1, limit),
 					head: backupHead(u, []byte("over"), limit+1)}, readSpec{})
-				t.Expect(r, "R-5.4", nil, ServerError)
+				t.Expect(r, spec.R5_4, nil, spec.ServerError)
 				t.MustList(u)
 			},
 		},
 		{
-			ID: "security/huge-name-len", Reqs: reqs("R-5.4", "R-5.3"), Level: Must, Hostile: true,
+			ID: "security/huge-name-len", Reqs: reqs(spec.R5_4, spec.R5_3), Level: report.Must, Hostile: true,
 			Desc: "RESTORE stating name_len 65535, then a few bytes and a close: server alive",
 			Run: func(t *T) {
 				u := t.NewUser()
@@ -226,12 +229,12 @@ func securityCases() []*Case {
 	}
 	for _, n := range unsafeNames {
 		cases = append(cases, &Case{
-			ID: "security/backup-name-" + n.kind, Reqs: reqs("R-5.1"), Level: Must, Hostile: true,
-			Desc: fmt.Sprintf("BACKUP of the unsafe filename %s answers 1003 and stores nothing", quoteName(n.name)),
+			ID: "security/backup-name-" + n.kind, Reqs: reqs(spec.R5_1), Level: report.Must, Hostile: true,
+			Desc: fmt.Sprintf("BACKUP of the unsafe filename %s answers 1003 and stores nothing", spec.Quote(n.name)),
 			Run: func(t *T) {
 				u := t.NewUser()
-				r := t.Backup(u, string(n.name), Bytes([]byte("must not be stored")))
-				t.Expect(r, "R-5.1", nil, ServerError)
+				r := t.Backup(u, string(n.name), content.Bytes([]byte("must not be stored")))
+				t.Expect(r, spec.R5_1, nil, spec.ServerError)
 				t.MustList(u)
 			},
 		})
@@ -257,7 +260,7 @@ func (t *T) cutRequest(label string, b []byte) {
 	ex := t.ex(i)
 	r := &Reply{Outcome: SentOnly, Mismatch: -1, index: i, dialect: t.dialect}
 	defer t.finishRecord(i, r)
-	w := &deadlineWriter{c: c.c, timeout: t.run.cfg.Timeout, rec: ex.sent}
+	w := &deadlineWriter{c: c.c, timeout: t.run.cfg.Timeout, rec: &ex.sent}
 	if _, r.WriteErr = w.Write(b); r.WriteErr != nil {
 		return
 	}
@@ -266,7 +269,7 @@ func (t *T) cutRequest(label string, b []byte) {
 	}
 	c.c.SetReadDeadline(time.Now().Add(t.run.cfg.Timeout))
 	// Bounded: a server that keeps sending must not hold the case.
-	r.Got, _ = io.Copy(ex.recv, io.LimitReader(c.c, 64<<10))
+	r.Got, _ = io.Copy(&ex.recv, io.LimitReader(c.c, 64<<10))
 }
 
 // userDir is a user's folder name as the reference layout <root>/<user_id> spells it.
@@ -299,7 +302,7 @@ func truncationCases() []*Case {
 	var out []*Case
 	for _, c := range cuts {
 		out = append(out, &Case{
-			ID: "security/truncated-backup-" + c.where, Reqs: reqs("R-5.3"), Level: Must, Hostile: true,
+			ID: "security/truncated-backup-" + c.where, Reqs: reqs(spec.R5_3), Level: report.Must, Hostile: true,
 			Desc: fmt.Sprintf("a BACKUP cut after %d bytes (%s), then closed: no file kept, server alive", c.at, c.where),
 			Run: func(t *T) {
 				u := t.NewUser()
@@ -311,11 +314,11 @@ func truncationCases() []*Case {
 	}
 	for _, op := range []wire.Op{wire.OpRestore, wire.OpDelete} {
 		out = append(out, &Case{
-			ID: "security/truncated-" + strings.ToLower(op.String()) + "-in-filename", Reqs: reqs("R-5.3"), Level: Must, Hostile: true,
+			ID: "security/truncated-" + strings.ToLower(op.String()) + "-in-filename", Reqs: reqs(spec.R5_3), Level: report.Must, Hostile: true,
 			Desc: fmt.Sprintf("a %v whose filename is cut short, then closed: the server keeps serving and the file stays", op),
 			Run: func(t *T) {
 				u := t.NewUser()
-				c := Bytes([]byte("stays"))
+				c := content.Bytes([]byte("stays"))
 				t.MustBackup(u, "cut.bin", c)
 				req := nameRequest(u, op, name)
 				t.cutRequest(fmt.Sprintf("%v user %d cut in the filename", op, u), req[:len(req)-2])

@@ -7,6 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -16,67 +19,67 @@ import (
 func transportCases() []*Case {
 	return []*Case{
 		{
-			ID: "transport/status-mapping", Reqs: reqs("R-4.1", "R-4.2", "R-4.4"), Level: Must,
+			ID: "transport/status-mapping", Reqs: reqs(spec.R4_1, spec.R4_2, spec.R4_4), Level: report.Must,
 			Desc: "the server uses the canonical status codes (else: which dialect it speaks)",
 			Run: func(t *T) {
-				fp, err := t.Fingerprint()
+				fp, err := t.fingerprint()
 				if err != nil {
-					t.Fatalf("R-4.1", nil, "answers to BACKUP, RESTORE and LIST", "%v", err)
+					t.Fatalf(spec.R4_1, nil, "answers to BACKUP, RESTORE and LIST", "%v", err)
 				}
-				want := Fingerprint{Backup: 212, Restore: 210, Missing: 1001, List: 211}
-				switch d := fp.match(); {
-				case d == Canonical:
+				want := spec.CanonicalFingerprint
+				switch d := fp.Match(); {
+				case d == spec.Canonical:
 				case d != nil:
 					t.Errorf(d.Deviates[0], nil, "the canonical mapping "+want.String(),
 						"dialect: %s (deviates from %v): %s; -dialect auto runs the other cases under it", d.Name, d.Deviates, fp)
 				default:
-					t.Errorf("R-4.1", nil, "the canonical mapping "+want.String(), "an unknown mapping: %s", fp)
+					t.Errorf(spec.R4_1, nil, "the canonical mapping "+want.String(), "an unknown mapping: %s", fp)
 				}
 			},
 		},
 		fieldsCase("transport/fields-212-backup", "212 after BACKUP carries name_len and filename, no size",
-			func(t *T, u uint32) *Reply { return t.Backup(u, "f212", Bytes([]byte("x"))) }, BackupOK, "f212"),
+			func(t *T, u uint32) *Reply { return t.Backup(u, "f212", content.Bytes([]byte("x"))) }, spec.BackupOK, "f212"),
 		fieldsCase("transport/fields-212-delete", "212 after DELETE carries name_len and filename, no size",
 			func(t *T, u uint32) *Reply {
-				t.MustBackup(u, "d212", Bytes([]byte("x")))
+				t.MustBackup(u, "d212", content.Bytes([]byte("x")))
 				return t.Delete(u, "d212")
-			}, DeleteOK, "d212"),
+			}, spec.DeleteOK, "d212"),
 		fieldsCase("transport/fields-210", "210 carries name_len, filename, size and payload, nothing after",
 			func(t *T, u uint32) *Reply {
-				c := Bytes([]byte("payload"))
+				c := content.Bytes([]byte("payload"))
 				t.MustBackup(u, "f210", c)
 				return t.Restore(u, "f210", &c)
-			}, RestoreOK, "f210"),
+			}, spec.RestoreOK, "f210"),
 		fieldsCase("transport/fields-211", "211 carries name_len, filename, size and the listing, nothing after",
 			func(t *T, u uint32) *Reply {
-				t.MustBackup(u, "f211", Bytes([]byte("x")))
+				t.MustBackup(u, "f211", content.Bytes([]byte("x")))
 				return t.List(u)
-			}, ListOK, ""),
+			}, spec.ListOK, ""),
 		fieldsCase("transport/fields-1001", "1001 carries name_len and filename, no size",
-			func(t *T, u uint32) *Reply { return t.Restore(u, "f1001", nil) }, NotFound, "f1001"),
+			func(t *T, u uint32) *Reply { return t.Restore(u, "f1001", nil) }, spec.NotFound, "f1001"),
 		{
-			ID: "transport/fields-1002", Reqs: reqs("R-3.1", "R-4.4"), Level: Must,
+			ID: "transport/fields-1002", Reqs: reqs(spec.R3_1, spec.R4_4), Level: report.Must,
 			Desc: "1002 is 3 bytes in all",
 			Run: func(t *T) {
 				r := t.List(t.NewUser())
-				if _, ok := t.CheckList(r, "R-3.1"); ok {
+				if _, ok := t.CheckList(r, spec.R3_1); ok {
 					r.waitTail()
 				}
 			},
 		},
 		{
-			ID: "transport/fields-1003", Reqs: reqs("R-3.1", "R-5.2"), Level: Must, Hostile: true,
+			ID: "transport/fields-1003", Reqs: reqs(spec.R3_1, spec.R5_2), Level: report.Must, Hostile: true,
 			Desc: "1003 is 3 bytes in all",
 			Run: func(t *T) {
 				u := t.NewUser()
 				r := t.Roundtrip(fmt.Sprintf("unknown op 7, user %d", u), opRequest(u, wire.Version, 7))
-				if t.Expect(r, "R-5.2", nil, ServerError) {
+				if t.Expect(r, spec.R5_2, nil, spec.ServerError) {
 					r.waitTail()
 				}
 			},
 		},
 		{
-			ID: "transport/version-byte", Reqs: reqs("R-3.1"), Level: Info,
+			ID: "transport/version-byte", Reqs: reqs(spec.R3_1), Level: report.Info,
 			Desc: "the version byte of responses (the reference sends 1)",
 			Run: func(t *T) {
 				u := t.NewUser()
@@ -89,29 +92,29 @@ func transportCases() []*Case {
 			},
 		},
 		{
-			ID: "transport/split-writes", Reqs: reqs("R-1.1"), Level: Must,
+			ID: "transport/split-writes", Reqs: reqs(spec.R1_1), Level: report.Must,
 			Desc: "requests sent one byte per write are served as whole ones",
 			Run: func(t *T) {
 				u := t.NewUser()
 				body := []byte("sent one byte at a time")
 				s := send{label: fmt.Sprintf("BACKUP user %d, one byte per write", u),
 					head: append(backupHead(u, []byte("split"), int64(len(body))), body...), chunk: 1, pause: splitPause}
-				if r := t.roundtrip(s, readSpec{}); !t.Expect(r, "R-1.1", []byte("split"), BackupOK) {
+				if r := t.roundtrip(s, readSpec{}); !t.Expect(r, spec.R1_1, []byte("split"), spec.BackupOK) {
 					return
 				}
 				t.setStored(u, "split", true)
-				c := Bytes(body)
+				c := content.Bytes(body)
 				s = send{label: fmt.Sprintf("RESTORE user %d, one byte per write", u),
 					head: nameRequest(u, wire.OpRestore, []byte("split")), chunk: 1, pause: splitPause}
-				if r := t.roundtrip(s, readSpec{expect: &c}); !t.CheckContent(r, "R-1.1", "split", c) {
+				if r := t.roundtrip(s, readSpec{expect: &c}); !t.CheckContent(r, spec.R1_1, "split", c) {
 					return
 				}
 				s = send{label: fmt.Sprintf("LIST user %d, one byte per write", u), head: listRequest(u), chunk: 1, pause: splitPause}
-				t.CheckList(t.roundtrip(s, readSpec{maxPayload: t.run.cfg.MaxList}), "R-1.1", "split")
+				t.CheckList(t.roundtrip(s, readSpec{maxPayload: t.run.cfg.MaxList}), spec.R1_1, "split")
 			},
 		},
 		{
-			ID: "transport/keep-alive", Reqs: reqs("R-1.3"), Level: Info,
+			ID: "transport/keep-alive", Reqs: reqs(spec.R1_3), Level: report.Info,
 			Desc: "several requests on one connection: served, or closed after the first",
 			Run: func(t *T) {
 				u := t.NewUser()
@@ -138,15 +141,15 @@ func transportCases() []*Case {
 			},
 		},
 		{
-			ID: "transport/parallel-clients", Reqs: reqs("R-1.3", "R-4.5"), Level: Must,
+			ID: "transport/parallel-clients", Reqs: reqs(spec.R1_3, spec.R4_5), Level: report.Must,
 			Desc: "clients running at once with distinct users all get correct answers",
 			Run: func(t *T) {
 				var wg sync.WaitGroup
 				for i := range t.run.cfg.Clients {
 					u := t.NewUser()
 					wg.Go(func() {
-						a := Generated(int64(10000+i), uint64(u))
-						b := Bytes([]byte(fmt.Sprintf("client %d", i)))
+						a := content.Drawn(int64(10000+i), uint64(u))
+						b := content.Bytes([]byte(fmt.Sprintf("client %d", i)))
 						t.MustBackup(u, "a.bin", a)
 						t.MustBackup(u, "b.txt", b)
 						t.MustList(u, "a.bin", "b.txt")
@@ -160,7 +163,7 @@ func transportCases() []*Case {
 			},
 		},
 		{
-			ID: "transport/stalled-client", Reqs: reqs("R-5.3"), Level: Must, Hostile: true,
+			ID: "transport/stalled-client", Reqs: reqs(spec.R5_3), Level: report.Must, Hostile: true,
 			Desc: "clients that stall mid-request do not keep others from being served",
 			Run: func(t *T) {
 				stalledUser := t.NewUser()
@@ -171,7 +174,7 @@ func transportCases() []*Case {
 				c2 := t.Dial()
 				c2.Write(append(backupHead(stalledUser, []byte("stalled"), 100), 1, 2, 3))
 				u := t.NewUser()
-				c := Bytes([]byte("served while others stall"))
+				c := content.Bytes([]byte("served while others stall"))
 				t.MustBackup(u, "served", c)
 				t.MustList(u, "served")
 				t.MustRestore(u, "served", c)
@@ -184,7 +187,7 @@ func transportCases() []*Case {
 			},
 		},
 		{
-			ID: "transport/stall-cut-off", Reqs: reqs("R-5.3"), Level: Should, Hostile: true,
+			ID: "transport/stall-cut-off", Reqs: reqs(spec.R5_3), Level: report.Should, Hostile: true,
 			Desc: "a client stalled mid-request is disconnected by the server's read deadline (within -stall-cutoff)",
 			Run: func(t *T) {
 				limit := t.run.cfg.StallCutoff
@@ -195,7 +198,7 @@ func transportCases() []*Case {
 				c := t.Dial()
 				head := backupHead(u, []byte("stalled"), 100)[:7]
 				if err := c.Write(head); err != nil {
-					t.Fatalf("R-5.3", nil, "the first bytes of a request to be accepted", "write failed: %v", err)
+					t.Fatalf(spec.R5_3, nil, "the first bytes of a request to be accepted", "write failed: %v", err)
 				}
 				start := time.Now()
 				c.c.SetReadDeadline(start.Add(limit))
@@ -205,7 +208,7 @@ func transportCases() []*Case {
 				case n > 0:
 					t.Notef("the server answered the cut request with % x before closing", b[:n])
 				case o == NoAnswer:
-					t.Errorf("R-5.3", nil, fmt.Sprintf("the server to close a stalled connection within %v", limit),
+					t.Errorf(spec.R5_3, nil, fmt.Sprintf("the server to close a stalled connection within %v", limit),
 						"the connection was still open after %v", time.Since(start).Round(time.Millisecond))
 				default:
 					t.Notef("the server cut the stalled connection after %v (%s)", time.Since(start).Round(time.Millisecond), o)
@@ -213,12 +216,12 @@ func transportCases() []*Case {
 			},
 		},
 		{
-			ID: "transport/concurrent-overwrite", Reqs: reqs("R-4.1", "R-5.5"), Level: Should,
+			ID: "transport/concurrent-overwrite", Reqs: reqs(spec.R4_1, spec.R5_5), Level: report.Should,
 			Desc: "concurrent overwrites of one file never yield a torn restore",
 			Run: func(t *T) {
 				u := t.NewUser()
 				const size = 256 << 10
-				versions := []Content{Bytes(bytes.Repeat([]byte{'A'}, size)), Bytes(bytes.Repeat([]byte{'B'}, size))}
+				versions := []content.Content{content.Bytes(bytes.Repeat([]byte{'A'}, size)), content.Bytes(bytes.Repeat([]byte{'B'}, size))}
 				t.MustBackup(u, "contended", versions[0])
 				var wg sync.WaitGroup
 				done := make(chan struct{})
@@ -240,11 +243,11 @@ func transportCases() []*Case {
 							default:
 							}
 							r := t.Restore(u, "contended", nil)
-							if !t.Expect(r, "R-4.1", []byte("contended"), RestoreOK) {
+							if !t.Expect(r, spec.R4_1, []byte("contended"), spec.RestoreOK) {
 								return
 							}
-							if !r.PayloadRead || (!bytes.Equal(r.Payload, versions[0].small) && !bytes.Equal(r.Payload, versions[1].small)) {
-								t.Errorf("R-5.5", r, fmt.Sprintf("one whole version of %d bytes, all A or all B", size),
+							if !r.PayloadRead || (!bytes.Equal(r.Payload, versions[0].Literal) && !bytes.Equal(r.Payload, versions[1].Literal)) {
+								t.Errorf(spec.R5_5, r, fmt.Sprintf("one whole version of %d bytes, all A or all B", size),
 									"a mix: %s", describeMix(r.Payload))
 								return
 							}
@@ -275,20 +278,20 @@ func describeMix(p []byte) string {
 
 // fieldsCase builds a case that provokes one status and checks its layout byte for byte: the
 // runner reads exactly the fields the status carries, then waits for anything more.
-func fieldsCase(id, desc string, provoke func(t *T, u uint32) *Reply, m Meaning, name string) *Case {
+func fieldsCase(id, desc string, provoke func(t *T, u uint32) *Reply, m spec.Meaning, name string) *Case {
 	return &Case{
-		ID: id, Reqs: reqs("R-3.1"), Level: Must, Desc: desc,
+		ID: id, Reqs: reqs(spec.R3_1), Level: report.Must, Desc: desc,
 		Run: func(t *T) {
 			r := provoke(t, t.NewUser())
 			var want []byte
 			if name != "" {
 				want = []byte(name)
 			}
-			if !t.Expect(r, "R-3.1", want, m) {
+			if !t.Expect(r, spec.R3_1, want, m) {
 				return
 			}
 			if r.Fields.Has(wire.HasPayload) && !r.PayloadRead {
-				t.Errorf("R-3.1", r, "a payload the size field states", "size %d", r.Size)
+				t.Errorf(spec.R3_1, r, "a payload the size field states", "size %d", r.Size)
 			}
 			r.waitTail()
 		},

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+
+	"github.com/fbpkit/fbp/conformance/internal/spec"
 )
 
 // sections lists the case files' constructors, in the order of the spec's sections.
@@ -17,22 +19,39 @@ var sections = []func() []*Case{
 }
 
 var catalog = sync.OnceValue(func() []*Case {
+	all, err := buildCatalog(sections)
+	if err != nil {
+		panic("conformance: " + err.Error())
+	}
+	return all
+})
+
+// buildCatalog puts the sections' cases together, and refuses two cases with one ID: reports,
+// baselines and -run name a case by it.
+func buildCatalog(sections []func() []*Case) ([]*Case, error) {
 	var all []*Case
 	seen := map[string]bool{}
 	for _, s := range sections {
 		for _, c := range s() {
 			if seen[c.ID] {
-				panic(fmt.Sprintf("conformance: two cases have the ID %q", c.ID))
+				return nil, fmt.Errorf("two cases have the ID %q", c.ID)
 			}
 			seen[c.ID] = true
 			all = append(all, c)
 		}
 	}
-	return all
-})
+	return all, nil
+}
 
 // Catalog returns every case, grouped by spec section. The order is for reading only: a case
 // is named by its ID.
 func Catalog() []*Case { return slices.Clone(catalog()) }
 
-func reqs(ids ...string) []string { return ids }
+// reqs lists the requirements a case checks, as its public description spells them.
+func reqs(ids ...spec.ID) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = string(id)
+	}
+	return out
+}

@@ -1,201 +1,33 @@
 package conformance
 
 import (
+	"context"
 	"fmt"
-	"slices"
-	"strings"
 
+	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
-// Meaning is what a response says, independently of the code a server uses to say it.
-type Meaning string
-
-// The meanings of SPEC §3 and §4.
-const (
-	BackupOK  Meaning = "backup-ok"
-	DeleteOK  Meaning = "delete-ok"
-	RestoreOK Meaning = "restore-ok"
-	ListOK    Meaning = "list-ok"
-	// NotFound answers a RESTORE of a missing file.
-	NotFound Meaning = "not-found"
-	// DeleteNotFound answers a DELETE of a missing file: 1001 like NotFound in the canonical
-	// mapping, a code of its own in others.
-	DeleteNotFound Meaning = "delete-not-found"
-	NoFiles        Meaning = "no-files"
-	ServerError    Meaning = "server-error"
-)
-
-// meanings is the order in which a code's meanings are named.
-var meanings = []Meaning{BackupOK, DeleteOK, RestoreOK, ListOK, NotFound, DeleteNotFound, NoFiles, ServerError}
-
-// Dialect maps meanings to the status codes a server uses for them, and codes to the fields
-// they carry. Canonical is SPEC §3; any other dialect is a deviation a run reports, and may
-// still test the rest of the protocol under.
-type Dialect struct {
-	Name string
-	// Codes gives, for each meaning, the codes that carry it; the first is the one a server of
-	// this dialect is documented to send.
-	Codes map[Meaning][]uint16
-	// Layouts gives the fields each code carries after version and status.
-	Layouts map[uint16]wire.Fields
-	// EmptyListing: a user with no files gets a list-ok with an empty listing, not a code of
-	// its own.
-	EmptyListing bool
-	// Deviates lists the requirements this mapping breaks.
-	Deviates []string
-}
-
-const nameAndPayload = wire.HasName | wire.HasPayload
-
-// Canonical is the mapping of SPEC §3.
-var Canonical = &Dialect{
-	Name: "canonical",
-	Codes: map[Meaning][]uint16{
-		BackupOK:       {212},
-		DeleteOK:       {212},
-		RestoreOK:      {210},
-		ListOK:         {211},
-		NotFound:       {1001},
-		DeleteNotFound: {1001},
-		NoFiles:        {1002},
-		ServerError:    {1003},
-	},
-	Layouts: map[uint16]wire.Fields{210: nameAndPayload, 211: nameAndPayload, 212: wire.HasName, 1001: wire.HasName, 1002: 0, 1003: 0},
-}
-
-// Seed003 is the reshuffled mapping of seed 003: 210 backup, 211 delete, 212 restore and list,
-// 1001 empty file or general error, 1002 delete failed, 1003 not found. Its client prints an
-// empty list for a user with no files: the server answers 212 with an empty listing.
-var Seed003 = &Dialect{
-	Name: "seed003",
-	Codes: map[Meaning][]uint16{
-		BackupOK:       {210},
-		DeleteOK:       {211},
-		RestoreOK:      {212},
-		ListOK:         {212},
-		NotFound:       {1003},
-		DeleteNotFound: {1002},
-		ServerError:    {1001, 1002},
-	},
-	Layouts:      map[uint16]wire.Fields{210: wire.HasName, 211: wire.HasName, 212: nameAndPayload, 1001: 0, 1002: 0, 1003: wire.HasName},
-	EmptyListing: true,
-	Deviates:     []string{"R-4.1", "R-4.2", "R-4.3", "R-4.4"},
-}
-
-// Dialects lists the dialects -dialect may name, besides "auto".
-var Dialects = []*Dialect{Canonical, Seed003}
-
-// DialectByName returns the dialect called name, or nil.
-func DialectByName(name string) *Dialect {
-	for _, d := range Dialects {
-		if d.Name == name {
-			return d
-		}
-	}
-	return nil
-}
-
-// Means reports whether code carries meaning m in d.
-func (d *Dialect) Means(code uint16, m Meaning) bool { return slices.Contains(d.Codes[m], code) }
-
-// MeaningsOf lists what code means in d, in a fixed order.
-func (d *Dialect) MeaningsOf(code uint16) []Meaning {
-	var out []Meaning
-	for _, m := range meanings {
-		if d.Means(code, m) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// Layout is the field layout of a response with status code. ok is false for a code the
-// dialect does not define.
-func (d *Dialect) Layout(code uint16) (f wire.Fields, ok bool) {
-	f, ok = d.Layouts[code]
-	return f, ok
-}
-
-// Code is the code d documents for m, 0 if none.
-func (d *Dialect) Code(m Meaning) uint16 {
-	if c := d.Codes[m]; len(c) > 0 {
-		return c[0]
-	}
-	return 0
-}
-
-// describeCodes says which codes carry any of ms, e.g. "1001 (not-found) or 1003 (server-error)".
-func (d *Dialect) describeCodes(ms ...Meaning) string {
-	var parts []string
-	for _, m := range ms {
-		for _, c := range d.Codes[m] {
-			parts = append(parts, fmt.Sprintf("%d (%s)", c, m))
-		}
-		if m == NoFiles && d.EmptyListing {
-			parts = append(parts, fmt.Sprintf("%d (list-ok) with an empty listing", d.Code(ListOK)))
-		}
-	}
-	return strings.Join(parts, " or ")
-}
-
-// describeCode names code and its meanings in d.
-func (d *Dialect) describeCode(code uint16) string {
-	ms := d.MeaningsOf(code)
-	if len(ms) == 0 {
-		return fmt.Sprintf("%d (undefined)", code)
-	}
-	names := make([]string, len(ms))
-	for i, m := range ms {
-		names[i] = string(m)
-	}
-	return fmt.Sprintf("%d (%s)", code, strings.Join(names, "/"))
-}
-
-// Fingerprint is the codes a server answered a backup, a restore, a restore of a missing file
-// and a list with.
-type Fingerprint struct {
-	Backup, Restore, Missing, List uint16
-}
-
-func (f Fingerprint) String() string {
-	return fmt.Sprintf("backup→%d restore→%d missing→%d list→%d", f.Backup, f.Restore, f.Missing, f.List)
-}
-
-// match returns the known dialect whose documented codes give f, or nil.
-func (f Fingerprint) match() *Dialect {
-	for _, d := range Dialects {
-		if d.Code(BackupOK) == f.Backup && d.Code(RestoreOK) == f.Restore &&
-			d.Code(NotFound) == f.Missing && d.Code(ListOK) == f.List {
-			return d
-		}
-	}
-	return nil
-}
-
 // anyStatus reads only the version and status of a response, whatever its code: the
 // fingerprint does not yet know which layout a code has.
-var anyStatus = &Dialect{Name: "fingerprint",
-	Codes:   map[Meaning][]uint16{ServerError: {210, 211, 212, 1001, 1002, 1003}},
+var anyStatus = &spec.Dialect{Name: "fingerprint",
+	Codes:   map[spec.Meaning][]uint16{spec.ServerError: {210, 211, 212, 1001, 1002, 1003}},
 	Layouts: map[uint16]wire.Fields{210: 0, 211: 0, 212: 0, 1001: 0, 1002: 0, 1003: 0},
 }
 
 // statusOf sends req on a fresh connection and returns the status code of the answer.
-func (t *T) statusOf(label string, req []byte) (uint16, *Reply, error) {
-	saved := t.dialect
-	t.dialect = anyStatus
-	r := t.roundtrip(send{label: label, head: req, noTail: true}, readSpec{})
-	t.dialect = saved
+func (t *T) statusOf(label string, req []byte) (uint16, error) {
+	r := t.roundtrip(send{label: label, head: req, noTail: true}, readSpec{dialect: anyStatus})
 	if r.Outcome != Answered && r.Outcome != Undefined {
-		return 0, r, fmt.Errorf("%s: %s", label, r)
+		return 0, fmt.Errorf("%s: %s", label, r)
 	}
-	return r.Status, r, nil
+	return r.Status, nil
 }
 
-// Fingerprint asks the server for a backup, a restore, a restore of a missing file and a list
+// fingerprint asks the server for a backup, a restore, a restore of a missing file and a list
 // of a fresh user, and returns the codes of the answers. It deletes what it stored.
-func (t *T) Fingerprint() (Fingerprint, error) {
-	var fp Fingerprint
+func (t *T) fingerprint() (spec.Fingerprint, error) {
+	var fp spec.Fingerprint
 	u := t.NewUser()
 	name := []byte("fingerprint-" + Token(8))
 	body := []byte("fingerprint\n")
@@ -211,10 +43,33 @@ func (t *T) Fingerprint() (Fingerprint, error) {
 		{&fp.List, "LIST", listRequest(u)},
 	}
 	for _, s := range steps {
-		if *s.code, _, err = t.statusOf(s.label, s.req); err != nil {
+		if *s.code, err = t.statusOf(s.label, s.req); err != nil {
 			break
 		}
 	}
 	deleteQuietly(t.ctx, t.run.addr, t.run.cfg.Timeout, u, string(name))
 	return fp, err
+}
+
+// chooseDialect returns the configured dialect, or under "auto" the one the server's answers
+// match, with a note saying what was found.
+func (r *runner) chooseDialect(ctx context.Context) (*spec.Dialect, string) {
+	if r.cfg.Dialect != "auto" {
+		return spec.DialectByName(r.cfg.Dialect), ""
+	}
+	t := r.newT(ctx, &Case{ID: "dialect-fingerprint"}, spec.Canonical)
+	var fp spec.Fingerprint
+	var err error
+	t.runFunc(func(t *T) { fp, err = t.fingerprint() })
+	t.cleanup()
+	switch d := fp.Match(); {
+	case err != nil:
+		return spec.Canonical, fmt.Sprintf("auto: fingerprint failed (%v); running as canonical", err)
+	case d == nil:
+		return spec.Canonical, fmt.Sprintf("auto: unknown mapping %s; running as canonical", fp)
+	case d == spec.Canonical:
+		return d, "auto: the server follows the canonical mapping"
+	default:
+		return d, fmt.Sprintf("auto: dialect %s (deviates from %v); the other cases run under it", d.Name, d.Deviates)
+	}
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/mutants"
+	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/ref/server"
 	"github.com/fbpkit/fbp/ref/server/servertest"
 )
@@ -61,11 +63,11 @@ func TestDialectAutoNamesSeed003AndRunsUnderIt(t *testing.T) {
 				t.Errorf("note %q", rep.DialectNote)
 			}
 			m := rep.Result("transport/status-mapping")
-			if m.Status != Fail || !strings.Contains(m.Reason, "dialect: seed003 (deviates from") {
+			if m.Status != report.VerdictFail || !strings.Contains(m.Reason, "dialect: seed003 (deviates from") {
 				t.Errorf("status-mapping: %s %q", m.Status, m.Reason)
 			}
 			for _, r := range rep.Results {
-				if r.Level == Must && r.ID != "transport/status-mapping" && r.Status != Pass {
+				if r.Level == report.Must && r.ID != "transport/status-mapping" && r.Status != report.VerdictPass {
 					t.Errorf("%s under %s: %s %s", r.ID, dialect, r.Status, r.Reason)
 				}
 			}
@@ -95,13 +97,13 @@ func TestExecRestartsCrashedServerAndAttributesCrash(t *testing.T) {
 	cfg.Parallel = 1
 	rep := mustRun(t, cfg)
 	res := rep.Result("security/unknown-op")
-	if res.Status != Fail || !strings.Contains(res.Crash, "server stopped answering after case security/unknown-op") ||
+	if res.Status != report.VerdictFail || !strings.Contains(res.Crash, "server stopped answering after case security/unknown-op") ||
 		!strings.Contains(res.Crash, "exit status 2") || !strings.Contains(res.Crash, "the server died") {
 		t.Fatalf("security/unknown-op: %s crash %q", res.Status, res.Crash)
 	}
 	// Restarted, the server serves the cases after the crash.
 	for _, id := range []string{"backup/new", "security/isolation-restore", "security/backup-name-slash"} {
-		if s := statusOf(t, rep, id); s != Pass {
+		if s := statusOf(t, rep, id); s != report.VerdictPass {
 			t.Errorf("%s: %s", id, s)
 		}
 	}
@@ -134,7 +136,7 @@ func TestRootCheckFindsFilesOutsideUserFolders(t *testing.T) {
 	cfg := fastConfig(srv.Addr, `^(backup/new|restore/exact-bytes|list/after-backups)$`)
 	cfg.Root, cfg.Parallel = srv.Root, 1
 	planted := false
-	cfg.Progress = func(r Result) {
+	cfg.Progress = func(r report.Result) {
 		if !planted {
 			// As if a request had escaped its folder while the first case ran.
 			os.WriteFile(srv.Root+"/escaped-canary", []byte("x"), 0o644)
@@ -145,7 +147,7 @@ func TestRootCheckFindsFilesOutsideUserFolders(t *testing.T) {
 	var found bool
 	for _, r := range rep.Results {
 		for _, f := range r.Failures {
-			if f.Req == "R-5.1" && strings.Contains(f.Actual, "escaped-canary appeared") {
+			if f.Requirement == "R-5.1" && strings.Contains(f.Actual, "escaped-canary appeared") {
 				found = true
 			}
 		}
@@ -163,7 +165,7 @@ func TestRootCheckFindsLeftoversInUserFolder(t *testing.T) {
 	}
 	w.wait = 50 * time.Millisecond
 	r := &runner{users: map[uint32]bool{}}
-	tc := r.newT(t.Context(), &Case{ID: "test/root", Hostile: true}, Canonical)
+	tc := r.newT(t.Context(), &Case{ID: "test/root", Hostile: true}, spec.Canonical)
 	tc.users = []uint32{42}
 	tc.setStored(42, "kept", true)
 	tc.addListName(42, "Listing0123456789abcdefghijklmno")
@@ -172,7 +174,7 @@ func TestRootCheckFindsLeftoversInUserFolder(t *testing.T) {
 		os.WriteFile(root+"/42/"+n, nil, 0o644)
 	}
 	w.check(tc)
-	if len(tc.failures) != 1 || tc.failures[0].Req != "R-5.3" || !strings.Contains(tc.failures[0].Actual, `"cut.bin.part" is still there`) {
+	if len(tc.failures) != 1 || tc.failures[0].Requirement != "R-5.3" || !strings.Contains(tc.failures[0].Actual, `"cut.bin.part" is still there`) {
 		t.Fatalf("failures %+v", tc.failures)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -48,7 +49,7 @@ func fakePeer(t *testing.T, act func(c *net.TCPConn, prefix [wire.RequestPrefixL
 }
 
 // oneExchange runs a LIST through a case's machinery and returns the reply.
-func oneExchange(t *testing.T, addr string, spec readSpec) *Reply {
+func oneExchange(t *testing.T, addr string, rs readSpec) *Reply {
 	t.Helper()
 	cfg := fastConfig(addr, "")
 	cfg.Timeout = 300 * time.Millisecond
@@ -56,8 +57,8 @@ func oneExchange(t *testing.T, addr string, spec readSpec) *Reply {
 		t.Fatal(err)
 	}
 	r := &runner{cfg: cfg, addr: addr, users: map[uint32]bool{}}
-	tc := r.newT(context.Background(), &Case{ID: "test/one"}, Canonical)
-	reply := tc.roundtrip(send{label: "LIST", head: listRequest(1)}, spec)
+	tc := r.newT(context.Background(), &Case{ID: "test/one"}, spec.Canonical)
+	reply := tc.roundtrip(send{label: "LIST", head: listRequest(1)}, rs)
 	tc.tails.Wait()
 	return reply
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fbpkit/fbp/conformance/internal/spec"
 )
 
 // rootWatch checks the server's storage folder: every file in a user's folder must be one the
@@ -45,9 +47,9 @@ func (w *rootWatch) check(t *T) {
 	users := append([]uint32(nil), t.users...)
 	canaries := append([]string(nil), t.canaries...)
 	t.mu.Unlock()
-	req := "R-5.3"
+	req := spec.R5_3
 	if !t.c.Hostile {
-		req = "R-4.4"
+		req = spec.R4_4
 	}
 	for _, u := range users {
 		dir := filepath.Join(w.dir, strconv.FormatUint(uint64(u), 10))
@@ -62,7 +64,7 @@ func (w *rootWatch) check(t *T) {
 		}
 		for _, n := range extra {
 			t.Errorf(req, nil, fmt.Sprintf("%s to hold only what user %d stored", dir, u),
-				"%s is still there (a partial upload, a temporary file or a file of another user)", quoteName([]byte(n)))
+				"%s is still there (a partial upload, a temporary file or a file of another user)", spec.Quote([]byte(n)))
 		}
 	}
 	// Files outside every user's folder.
@@ -72,7 +74,7 @@ func (w *rootWatch) check(t *T) {
 		if _, err := strconv.ParseUint(e.Name(), 10, 32); (err == nil && e.IsDir()) || w.before[p] {
 			continue
 		}
-		t.Errorf("R-5.1", nil, "only user folders in "+w.dir, "%s appeared", p)
+		t.Errorf(spec.R5_1, nil, "only user folders in "+w.dir, "%s appeared", p)
 		w.before[p] = true // report it once
 	}
 	if len(canaries) == 0 {
@@ -83,7 +85,7 @@ func (w *rootWatch) check(t *T) {
 	for _, e := range pents {
 		p := filepath.Join(parent, e.Name())
 		if !w.before[p] && containsAny(e.Name(), canaries) {
-			t.Errorf("R-5.1", nil, "no file outside "+w.dir, "%s appeared", p)
+			t.Errorf(spec.R5_1, nil, "no file outside "+w.dir, "%s appeared", p)
 		}
 	}
 	n := 0
@@ -101,7 +103,7 @@ func (w *rootWatch) check(t *T) {
 		if err == nil && !strings.Contains(name, string(filepath.Separator)) && t.hasStored(uint32(u), name) {
 			return nil
 		}
-		t.Errorf("R-5.1", nil, "each file inside the folder of the user who stored it", "%s appeared", p)
+		t.Errorf(spec.R5_1, nil, "each file inside the folder of the user who stored it", "%s appeared", p)
 		return nil
 	})
 }

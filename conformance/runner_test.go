@@ -3,8 +3,6 @@ package conformance
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"io/fs"
 	"net"
@@ -17,6 +15,8 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/mutants"
+	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/ref/server"
 	"github.com/fbpkit/fbp/ref/server/servertest"
 )
@@ -40,7 +40,7 @@ func startMutant(t *testing.T, name string) string {
 	return addr
 }
 
-func mustRun(t *testing.T, cfg Config) Report {
+func mustRun(t *testing.T, cfg Config) report.Report {
 	t.Helper()
 	rep, err := Run(context.Background(), cfg)
 	if err != nil {
@@ -49,7 +49,7 @@ func mustRun(t *testing.T, cfg Config) Report {
 	return rep
 }
 
-func statusOf(t *testing.T, rep Report, id string) Status {
+func statusOf(t *testing.T, rep report.Report, id string) report.Verdict {
 	t.Helper()
 	res := rep.Result(id)
 	if res == nil {
@@ -65,33 +65,32 @@ func TestCatalogIsWellFormed(t *testing.T) {
 	if len(cat) < 60 {
 		t.Fatalf("catalog has %d cases", len(cat))
 	}
-	seen := map[string]bool{}
 	for _, c := range cat {
 		if !idPattern.MatchString(c.ID) {
 			t.Errorf("%s: ID does not follow section/name-with-dashes", c.ID)
 		}
-		if seen[c.ID] {
-			t.Errorf("%s: duplicate ID", c.ID)
-		}
-		seen[c.ID] = true
-		if c.Level != Must && c.Level != Should && c.Level != Info {
+		if c.Level != report.Must && c.Level != report.Should && c.Level != report.Info {
 			t.Errorf("%s: level %v", c.ID, c.Level)
 		}
 		if c.Desc == "" || c.Run == nil || len(c.Reqs) == 0 {
 			t.Errorf("%s: missing description, run function or requirements", c.ID)
 		}
 		for _, r := range c.Reqs {
-			if Requirement(r) == "" {
-				t.Errorf("%s: requirement %s has no sentence", c.ID, r)
+			if _, ok := spec.Lookup(r); !ok {
+				t.Errorf("%s: requirement %s is not in SPEC.md", c.ID, r)
 			}
 		}
 	}
-	// The catalog is built afresh each time: IDs and their order never depend on a run.
-	again := Catalog()
-	for i := range cat {
-		if cat[i].ID != again[i].ID {
-			t.Fatalf("catalog order changed at %d: %s vs %s", i, cat[i].ID, again[i].ID)
-		}
+}
+
+func TestCatalogRefusesTwoCasesWithOneID(t *testing.T) {
+	one := func() []*Case { return []*Case{{ID: "backup/x"}, {ID: "backup/y"}} }
+	other := func() []*Case { return []*Case{{ID: "list/z"}, {ID: "backup/y"}} }
+	if _, err := buildCatalog([]func() []*Case{one, other}); err == nil || !strings.Contains(err.Error(), `"backup/y"`) {
+		t.Fatalf("err = %v, want one naming backup/y", err)
+	}
+	if cat, err := buildCatalog([]func() []*Case{one}); err != nil || len(cat) != 2 {
+		t.Fatalf("%d cases, %v", len(cat), err)
 	}
 }
 
@@ -141,15 +140,15 @@ func TestRunUnreachableServer(t *testing.T) {
 func TestFailureShowsRequirementExpectedActualAndBytes(t *testing.T) {
 	rep := mustRun(t, fastConfig(startMutant(t, "missing-file-1003"), `^restore/missing-1001$`))
 	res := rep.Result("restore/missing-1001")
-	if res.Status != Fail || rep.OK() {
+	if res.Status != report.VerdictFail || rep.OK() {
 		t.Fatalf("status %s, OK %v", res.Status, rep.OK())
 	}
 	var text bytes.Buffer
-	rep.WriteText(&text, TextOptions{})
+	rep.WriteText(&text, report.TextOptions{})
 	out := text.String()
 	for _, want := range []string{
 		"FAIL  restore/missing-1001",
-		Requirement("R-4.2"),
+		spec.R4_2.Sentence(),
 		`expected: 1001 (not-found) with name "absent.txt"`,
 		"actual:   status 1003 (server-error)",
 		"01 c8 0a 00  61 62 73 65 6e 74 2e 74  |", // version, op 200, name_len 10, the filename
@@ -171,77 +170,30 @@ func TestExactLengthOfEveryStatusIsChecked(t *testing.T) {
 		t.Run(tc.mutant, func(t *testing.T) {
 			rep := mustRun(t, fastConfig(startMutant(t, tc.mutant), "^"+regexp.QuoteMeta(tc.id)+"$"))
 			res := rep.Result(tc.id)
-			if res.Status != Fail || len(res.Failures) == 0 || !strings.Contains(res.Failures[0].Actual, tc.actual) {
+			if res.Status != report.VerdictFail || len(res.Failures) == 0 || !strings.Contains(res.Failures[0].Actual, tc.actual) {
 				t.Fatalf("%s: %s %+v", tc.id, res.Status, res.Failures)
 			}
 		})
 	}
 }
 
-func TestJSONReportRoundTrips(t *testing.T) {
+// The report's formats are pinned by the golden files of package report; this checks that a
+// run fills the report they render: the failure's sentence and bytes, and no bytes of a pass.
+func TestRunReportKeepsFailureDetails(t *testing.T) {
 	rep := mustRun(t, fastConfig(startMutant(t, "missing-file-1003"), `^(restore/|list/empty-user)`))
-	var buf bytes.Buffer
-	if err := rep.WriteJSON(&buf); err != nil {
-		t.Fatal(err)
+	if rep.Schema != report.Schema || len(rep.Results) != 4 {
+		t.Fatalf("schema %q, %d results", rep.Schema, len(rep.Results))
 	}
-	var back Report
-	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
-		t.Fatalf("unmarshal: %v\n%s", err, buf.String())
-	}
-	if back.Schema != ReportSchema || len(back.Results) != len(rep.Results) || back.Summary != rep.Summary {
-		t.Fatalf("schema %q, %d results, summary %+v; want %q, %d, %+v", back.Schema, len(back.Results), back.Summary,
-			ReportSchema, len(rep.Results), rep.Summary)
-	}
-	for i, r := range back.Results {
-		if r.ID != rep.Results[i].ID || r.Status != rep.Results[i].Status || r.Level != rep.Results[i].Level {
-			t.Errorf("result %d: %s %s %s, want %s %s %s", i, r.ID, r.Status, r.Level, rep.Results[i].ID, rep.Results[i].Status, rep.Results[i].Level)
-		}
-	}
-	f := back.Result("restore/missing-1001")
-	if f.Status != Fail || len(f.Exchanges) == 0 || f.Failures[0].Sentence != Requirement("R-4.2") {
+	f := rep.Result("restore/missing-1001")
+	if f.Status != report.VerdictFail || len(f.Exchanges) == 0 || f.Failures[0].Sentence != spec.R4_2.Sentence() ||
+		f.Failures[0].Exchange < 0 || !bytes.Equal(f.Exchanges[f.Failures[0].Exchange].Received.Head, []byte{1, 0xeb, 3}) {
 		t.Fatalf("failure lost its details: %+v", f)
 	}
-	if back.Result("list/empty-user-1002").Exchanges != nil {
+	if rep.Result("list/empty-user-1002").Exchanges != nil {
 		t.Error("a passing case kept its bytes without -v")
 	}
-}
-
-func TestJUnitReportParses(t *testing.T) {
-	cfg := fastConfig(startMutant(t, "missing-file-1003"), `^(restore/|list/empty-user|backup/new$)`)
-	cfg.Baseline = []string{"restore/missing-new-user"}
-	rep := mustRun(t, cfg)
-	var buf bytes.Buffer
-	if err := rep.WriteJUnit(&buf); err != nil {
-		t.Fatal(err)
-	}
-	var doc junitSuites
-	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
-		t.Fatalf("parse: %v\n%s", err, buf.String())
-	}
-	suites := map[string]junitSuite{}
-	for _, s := range doc.Suites {
-		suites[s.Name] = s
-	}
-	if len(suites) != 3 || suites["restore"].Tests != 3 || suites["backup"].Tests != 1 || suites["list"].Tests != 1 {
-		t.Fatalf("suites: %+v", doc.Suites)
-	}
-	cases := map[string]junitCase{}
-	for _, s := range doc.Suites {
-		for _, c := range s.Cases {
-			cases[c.Name] = c
-		}
-	}
-	if c := cases["restore/missing-1001"]; c.Failure == nil || !strings.Contains(c.Failure.Body, Requirement("R-4.2")) {
-		t.Errorf("restore/missing-1001: %+v", c)
-	}
-	if c := cases["restore/missing-new-user"]; c.Skipped == nil || c.Failure != nil || !strings.Contains(c.Skipped.Message, "baseline") {
-		t.Errorf("baseline failure should be skipped: %+v", c)
-	}
-	if c := cases["backup/new"]; c.Failure != nil || c.Skipped != nil {
-		t.Errorf("backup/new passed: %+v", c)
-	}
-	if doc.Failures != 1 || doc.Skipped != 1 || doc.Tests != 5 {
-		t.Errorf("totals: tests %d failures %d skipped %d", doc.Tests, doc.Failures, doc.Skipped)
+	if s := rep.Summary.Must; s.Fail != 2 || s.Pass != 2 {
+		t.Errorf("summary %+v", s)
 	}
 }
 
@@ -249,8 +201,8 @@ func TestBaselineKnownFailureAndUnexpectedPass(t *testing.T) {
 	cfg := fastConfig(startMutant(t, "missing-file-1003"), `^(restore/missing-1001|restore/missing-new-user|backup/new)$`)
 	cfg.Baseline = []string{"restore/missing-1001", "restore/missing-new-user", "backup/new", "no/such-case"}
 	rep := mustRun(t, cfg)
-	for id, want := range map[string]Status{
-		"restore/missing-1001": Known, "restore/missing-new-user": Known, "backup/new": Fixed,
+	for id, want := range map[string]report.Verdict{
+		"restore/missing-1001": report.VerdictKnownFailure, "restore/missing-new-user": report.VerdictKnownFailure, "backup/new": report.VerdictUnexpectedPass,
 	} {
 		if got := statusOf(t, rep, id); got != want {
 			t.Errorf("%s: %s, want %s", id, got, want)
@@ -259,7 +211,7 @@ func TestBaselineKnownFailureAndUnexpectedPass(t *testing.T) {
 	if !rep.OK() {
 		t.Error("known failures counted against the run")
 	}
-	if rep.Summary.Must.Known != 2 || rep.Summary.Must.Fixed != 1 {
+	if rep.Summary.Must.KnownFailure != 2 || rep.Summary.Must.UnexpectedPass != 1 {
 		t.Errorf("summary %+v", rep.Summary.Must)
 	}
 	if !strings.Contains(rep.SummaryText(), "1 baseline entries now pass") {
@@ -283,18 +235,18 @@ func TestHealthProbeAttributesCrashAndStopsCascade(t *testing.T) {
 	cfg.Parallel = 1
 	rep := mustRun(t, cfg)
 	res := rep.Result("transport/fields-1003")
-	if res.Status != Fail || !strings.Contains(res.Crash, "server stopped answering after case transport/fields-1003") {
+	if res.Status != report.VerdictFail || !strings.Contains(res.Crash, "server stopped answering after case transport/fields-1003") {
 		t.Fatalf("transport/fields-1003: %s crash %q", res.Status, res.Crash)
 	}
 	if len(rep.Crashes) != 1 || rep.Crashes[0].After != "transport/fields-1003" {
 		t.Fatalf("crashes %+v", rep.Crashes)
 	}
-	if s := statusOf(t, rep, "transport/status-mapping"); s != Pass {
+	if s := statusOf(t, rep, "transport/status-mapping"); s != report.VerdictPass {
 		t.Errorf("transport/status-mapping ran before the crash: %s", s)
 	}
 	for _, id := range []string{"backup/new", "restore/missing-1001", "list/after-backups"} {
 		r := rep.Result(id)
-		if r.Status != NotRun || !strings.Contains(r.Reason, "transport/fields-1003") {
+		if r.Status != report.VerdictNotRun || !strings.Contains(r.Reason, "transport/fields-1003") {
 			t.Errorf("%s after the crash: %s %q, want not-run naming the crash", id, r.Status, r.Reason)
 		}
 	}
@@ -308,7 +260,7 @@ func TestHealthProbeAttributesCrashAndStopsCascade(t *testing.T) {
 	cfg = fastConfig(addr, `^(transport/fields-1003|restore/missing-1001)$`)
 	cfg.Parallel, cfg.ContinueAfterCrash = 1, true
 	rep = mustRun(t, cfg)
-	if r := rep.Result("restore/missing-1001"); r.Status != NotRun || !strings.Contains(r.Reason, "has not answered since case transport/fields-1003") {
+	if r := rep.Result("restore/missing-1001"); r.Status != report.VerdictNotRun || !strings.Contains(r.Reason, "has not answered since case transport/fields-1003") {
 		t.Errorf("restore/missing-1001: %s %q", r.Status, r.Reason)
 	}
 }
@@ -319,7 +271,7 @@ func TestCancelledRunStillReports(t *testing.T) {
 	cfg := fastConfig(startMutant(t, "none"), "")
 	cfg.Parallel = 1
 	var done atomic.Int32
-	cfg.Progress = func(r Result) {
+	cfg.Progress = func(r report.Result) {
 		if done.Add(1) == 3 {
 			cancel()
 		}
@@ -337,9 +289,9 @@ func TestCancelledRunStillReports(t *testing.T) {
 	var ran, notRun int
 	for _, r := range rep.Results {
 		switch r.Status {
-		case NotRun:
+		case report.VerdictNotRun:
 			notRun++
-		case Fail:
+		case report.VerdictFail:
 			t.Errorf("%s failed because of the interruption: %s", r.ID, r.Reason)
 		default:
 			ran++
@@ -349,46 +301,8 @@ func TestCancelledRunStillReports(t *testing.T) {
 		t.Errorf("%d ran, %d not run", ran, notRun)
 	}
 	var buf bytes.Buffer
-	if err := rep.WriteText(&buf, TextOptions{}); err != nil || !strings.Contains(buf.String(), "INTERRUPTED") {
+	if err := rep.WriteText(&buf, report.TextOptions{}); err != nil || !strings.Contains(buf.String(), "INTERRUPTED") {
 		t.Errorf("text report: %v\n%s", err, buf.String())
-	}
-}
-
-func TestClipKeepsHeadAndTail(t *testing.T) {
-	var w clipWriter
-	var b bytes.Buffer
-	b.ReadFrom(Generated(1<<20, 7).Reader())
-	data := b.Bytes()
-	for i := 0; i < len(data); i += 1000 {
-		w.Write(data[i:min(i+1000, len(data))])
-	}
-	c := w.clip()
-	if c.Total != 1<<20 || !bytes.Equal(c.Head, data[:clipHead]) || !bytes.Equal(c.Tail, data[len(data)-clipTail:]) {
-		t.Fatalf("clip %d head %x tail %x", c.Total, c.Head, c.Tail)
-	}
-	d := c.Dump("")
-	if !strings.Contains(d, "... 1048496 bytes cut ...") || !strings.Contains(d, "000ffff0  ") {
-		t.Fatalf("dump:\n%s", d)
-	}
-}
-
-func TestContentComparerFindsFirstDifference(t *testing.T) {
-	c := Generated(100000, 3)
-	var b bytes.Buffer
-	b.ReadFrom(c.Reader())
-	data := b.Bytes()
-	data[77777] ^= 1
-	cmp := newComparer(c)
-	cmp.Write(data[:50000])
-	cmp.Write(data[50000:])
-	if cmp.mismatch != 77777 {
-		t.Fatalf("mismatch at %d", cmp.mismatch)
-	}
-	cmp = newComparer(c)
-	data[77777] ^= 1
-	cmp.Write(data)
-	if cmp.mismatch != -1 {
-		t.Fatalf("equal content: mismatch at %d", cmp.mismatch)
 	}
 }
 
@@ -427,7 +341,7 @@ func TestStrictMakesShouldFailuresCount(t *testing.T) {
 		cfg := fastConfig(addr, `^(backup/zero-length|backup/new)$`)
 		cfg.Strict = strict
 		rep := mustRun(t, cfg)
-		if statusOf(t, rep, "backup/zero-length") != Fail || rep.OK() != !strict {
+		if statusOf(t, rep, "backup/zero-length") != report.VerdictFail || rep.OK() != !strict {
 			t.Errorf("strict=%v: zero-length %s, OK %v", strict, statusOf(t, rep, "backup/zero-length"), rep.OK())
 		}
 		line := rep.Line(rep.Result("backup/zero-length"), false)

@@ -2,8 +2,9 @@ package conformance
 
 import (
 	"context"
-	"strings"
 	"testing"
+
+	"github.com/fbpkit/fbp/conformance/report"
 )
 
 // Test runs every case against the server at addr as a subtest named by the case's ID, so a
@@ -33,20 +34,19 @@ func TestConfig(t *testing.T, cfg Config) {
 	if note != "" {
 		t.Log(note)
 	}
-	rep := Report{Target: r.addr, Dialect: r.dialect.Name, Strict: true}
+	rep := report.Report{Target: r.addr, Dialect: r.dialect.Name, Strict: true}
 	for _, c := range cases {
 		t.Run(c.ID, func(t *testing.T) {
 			res := r.runOne(ctx, c)
-			rep.Results = []Result{res}
-			var sb strings.Builder
-			rep.writeDetails1(&sb, &res)
+			rep.Results = []report.Result{res}
+			details := rep.Details(&res)
 			switch {
-			case res.Status == Fail && (res.Level != Info || res.Crash != ""):
-				t.Error(sb.String())
-			case res.Status == Skipped || res.Status == NotRun || res.Status == Known:
+			case res.Status == report.VerdictFail && (res.Level != report.Info || res.Crash != ""):
+				t.Error(details)
+			case res.Status == report.VerdictSkip || res.Status == report.VerdictNotRun || res.Status == report.VerdictKnownFailure:
 				t.Skip(res.Reason)
-			case sb.Len() > 0:
-				t.Log(sb.String())
+			case details != "":
+				t.Log(details)
 			}
 		})
 	}

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/wire"
 	"github.com/fbpkit/fbp/vectors"
 )
@@ -72,8 +75,8 @@ type verdict struct {
 }
 
 func clipTrailing(b []byte) []byte {
-	if len(b) > clipHead {
-		b = b[:clipHead]
+	if len(b) > report.ClipHead {
+		b = b[:report.ClipHead]
 	}
 	return b
 }
@@ -162,12 +165,12 @@ func validVerdict(d *vectors.Decoded, b []byte, consumed int) verdict {
 // checkResponseVector sends a LIST through the runner's own exchange on a fresh loopback
 // connection, lets the peer answer with v's bytes, and returns every way the runner's reply
 // disagrees with what v demands. user picks v at the peer.
-func checkResponseVector(r *runner, d *Dialect, v *vectors.Vector, user uint32) []string {
-	want, spec, err := expectedVerdict(v)
+func checkResponseVector(r *runner, d *spec.Dialect, v *vectors.Vector, user uint32) []string {
+	want, rs, err := expectedVerdict(v)
 	if err != nil {
 		return []string{err.Error()}
 	}
-	got, failures := exchangeVector(r, d, v, user, spec)
+	got, failures := exchangeVector(r, d, v, user, rs)
 	var bad []string
 	diff := func(what string, got, want any) {
 		bad = append(bad, fmt.Sprintf("%s: runner %v, vector %v", what, got, want))
@@ -222,10 +225,10 @@ func checkResponseVector(r *runner, d *Dialect, v *vectors.Vector, user uint32) 
 	if want.tailChecked && len(want.trailing) > 0 {
 		wantFailures = 1
 	}
-	if len(failures) != wantFailures || (wantFailures == 1 && failures[0].Req != "R-3.1") {
+	if len(failures) != wantFailures || (wantFailures == 1 && failures[0].Requirement != "R-3.1") {
 		var said []string
 		for _, f := range failures {
-			said = append(said, f.Req+": "+f.Actual)
+			said = append(said, f.Requirement+": "+f.Actual)
 		}
 		diff("violations reported", fmt.Sprintf("%q", said), fmt.Sprintf("%d of R-3", wantFailures))
 	}
@@ -237,9 +240,9 @@ func checkResponseVector(r *runner, d *Dialect, v *vectors.Vector, user uint32) 
 
 // exchangeVector runs one exchange with the peer answering v and returns the reply, once its
 // tail check is done, and the violations the case's end turns it into.
-func exchangeVector(r *runner, d *Dialect, v *vectors.Vector, user uint32, spec readSpec) (*Reply, []Failure) {
+func exchangeVector(r *runner, d *spec.Dialect, v *vectors.Vector, user uint32, rs readSpec) (*Reply, []report.Failure) {
 	tc := r.newT(context.Background(), &Case{ID: "vectors/" + v.ID}, d)
-	got := tc.roundtrip(send{label: v.ID, head: listRequest(user)}, spec)
+	got := tc.roundtrip(send{label: v.ID, head: listRequest(user)}, rs)
 	tc.tails.Wait()
 	tc.checkTails()
 	tc.mu.Lock()
@@ -250,7 +253,7 @@ func exchangeVector(r *runner, d *Dialect, v *vectors.Vector, user uint32, spec 
 // checkComparedPayload reads v again as a RESTORE with expected content does: the payload is
 // compared as it passes instead of kept. With the vector's payload as the expected content the
 // runner must find no difference; with its last byte changed, exactly that byte.
-func checkComparedPayload(r *runner, d *Dialect, v *vectors.Vector, user uint32, want verdict) []string {
+func checkComparedPayload(r *runner, d *spec.Dialect, v *vectors.Vector, user uint32, want verdict) []string {
 	var bad []string
 	payload := v.Decoded.Payload()
 	expected := [][]byte{payload}
@@ -260,7 +263,7 @@ func checkComparedPayload(r *runner, d *Dialect, v *vectors.Vector, user uint32,
 		expected = append(expected, changed)
 	}
 	for i, e := range expected {
-		content := Bytes(e)
+		content := content.Bytes(e)
 		got, _ := exchangeVector(r, d, v, user, readSpec{expect: &content})
 		wantMismatch := int64(-1)
 		if i == 1 {
@@ -278,7 +281,7 @@ func checkComparedPayload(r *runner, d *Dialect, v *vectors.Vector, user uint32,
 
 // checkResponseVectors feeds every vector of vs to the runner under dialect d and returns the
 // disagreements by vector ID, and how many vectors were checked to the end.
-func checkResponseVectors(t *testing.T, d *Dialect, vs []*vectors.Vector) (map[string][]string, int) {
+func checkResponseVectors(t *testing.T, d *spec.Dialect, vs []*vectors.Vector) (map[string][]string, int) {
 	t.Helper()
 	r := vectorRunner(t, vectorPeer(t, vs))
 	bad := map[string][]string{}
@@ -329,7 +332,7 @@ func TestVectorsResponsesReadByRunner(t *testing.T) {
 		scope string
 		vs    []*vectors.Vector
 	}{{vectors.ScopeMessage, message}, {vectors.ScopeHeader, header}} {
-		bad, checked := checkResponseVectors(t, Canonical, part.vs)
+		bad, checked := checkResponseVectors(t, spec.Canonical, part.vs)
 		reportDisagreements(t, part.vs, bad)
 		if checked != len(part.vs) {
 			t.Errorf("%s scope: checked %d of %d vectors", part.scope, checked, len(part.vs))
@@ -360,9 +363,9 @@ func TestVectorsResponsesReadByRunner(t *testing.T) {
 // A runner that reads a size field after 212 is the codec bug the vectors exist to catch: the
 // check must disagree with every valid 212 vector when the runner's dialect says so.
 func TestVectorsCatchAWrongLayout(t *testing.T) {
-	wrong := *Canonical
+	wrong := *spec.Canonical
 	wrong.Name = "canonical-with-size-after-212"
-	wrong.Layouts = maps.Clone(Canonical.Layouts)
+	wrong.Layouts = maps.Clone(spec.Canonical.Layouts)
 	wrong.Layouts[uint16(wire.StatusOK)] = wire.HasName | wire.HasPayload
 	var ok []*vectors.Vector
 	for _, v := range loadVectors(t).Responses() {

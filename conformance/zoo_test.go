@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/mutants"
+	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/ref/server"
 	"github.com/fbpkit/fbp/ref/server/servertest"
 	"github.com/fbpkit/fbp/ref/wire"
@@ -162,7 +163,7 @@ func exactly(ids ...string) *regexp.Regexp {
 	return regexp.MustCompile("^(" + strings.Join(q, "|") + ")$")
 }
 
-func runMutant(t *testing.T, k kill, ids ...string) Report {
+func runMutant(t *testing.T, k kill, ids ...string) report.Report {
 	t.Helper()
 	addr, stop, err := mutants.StartWithOptions(k.mutant, zooOptions(k.opts))
 	if err != nil {
@@ -191,7 +192,7 @@ func TestZooKillTable(t *testing.T) {
 						t.Parallel()
 						rep := runMutant(t, k, id)
 						res := rep.Result(id)
-						if res.Status != Fail || !strings.Contains(res.Crash, "server stopped answering after case "+id) {
+						if res.Status != report.VerdictFail || !strings.Contains(res.Crash, "server stopped answering after case "+id) {
 							t.Errorf("%s: %s, crash %q; want the crash attributed to it", id, res.Status, res.Crash)
 						}
 					})
@@ -203,12 +204,12 @@ func TestZooKillTable(t *testing.T) {
 			}
 			rep := runMutant(t, k, append(slices.Clone(k.fail), k.pass...)...)
 			for _, id := range k.fail {
-				if res := rep.Result(id); res.Status != Fail {
+				if res := rep.Result(id); res.Status != report.VerdictFail {
 					t.Errorf("%s: %s, want a failure", id, res.Status)
 				}
 			}
 			for _, id := range k.pass {
-				if res := rep.Result(id); res.Status != Pass {
+				if res := rep.Result(id); res.Status != report.VerdictPass {
 					t.Errorf("%s: %s, want a pass: the fault belongs to another case", id, res.Status)
 				}
 			}
@@ -262,16 +263,16 @@ func TestZooKillsEveryCase(t *testing.T) {
 			observed[id] = true
 		}
 	}
-	levels := map[string]Level{}
-	total, covered := map[Level]int{}, map[Level]int{}
+	levels := map[string]report.Level{}
+	total, covered := map[report.Level]int{}, map[report.Level]int{}
 	var unkilled []string
 	for _, c := range Catalog() {
 		levels[c.ID] = c.Level
 		total[c.Level]++
 		switch {
-		case c.Level != Info && !killed[c.ID]:
+		case c.Level != report.Info && !killed[c.ID]:
 			unkilled = append(unkilled, c.ID)
-		case c.Level == Info && (!observed[c.ID] || referenceNotes[c.ID] == ""):
+		case c.Level == report.Info && (!observed[c.ID] || referenceNotes[c.ID] == ""):
 			unkilled = append(unkilled, c.ID+" (INFO: needs a reference note and a mutant observed otherwise)")
 		default:
 			covered[c.Level]++
@@ -281,29 +282,29 @@ func TestZooKillsEveryCase(t *testing.T) {
 		t.Errorf("%d cases no mutant shows to work: %s", len(unkilled), strings.Join(unkilled, ", "))
 	}
 	for id := range killed {
-		if levels[id] == Info {
+		if levels[id] == report.Info {
 			t.Errorf("%s is an INFO case, which never fails: give it a note instead", id)
 		}
 	}
 	for id := range observed {
-		if levels[id] != Info {
+		if levels[id] != report.Info {
 			t.Errorf("a mutant's note for %s, which is not an INFO case", id)
 		}
 	}
 	for id := range referenceNotes {
-		if levels[id] != Info {
+		if levels[id] != report.Info {
 			t.Errorf("a reference note for %s, which is not an INFO case", id)
 		}
 	}
 	t.Logf("killed: MUST %d of %d, SHOULD %d of %d; INFO told apart from the reference: %d of %d",
-		covered[Must], total[Must], covered[Should], total[Should], covered[Info], total[Info])
+		covered[report.Must], total[report.Must], covered[report.Should], total[report.Should], covered[report.Info], total[report.Info])
 }
 
 // requireAllPass checks that rep has no MUST or SHOULD failure and no case left unrun.
-func requireAllPass(t *testing.T, rep Report) {
+func requireAllPass(t *testing.T, rep report.Report) {
 	t.Helper()
 	for _, r := range rep.Results {
-		if (r.Status == Fail && r.Level != Info) || r.Status == NotRun || r.Crash != "" {
+		if (r.Status == report.VerdictFail && r.Level != report.Info) || r.Status == report.VerdictNotRun || r.Crash != "" {
 			t.Errorf("%s: %s %s", r.ID, r.Status, r.Reason)
 		}
 	}
@@ -328,14 +329,14 @@ var allowedNotes = map[string]map[string]string{
 
 // checkNoteDiffers checks that INFO case id observed note, and not what it observes of the
 // reference server: the case tells the two servers apart.
-func checkNoteDiffers(t *testing.T, rep Report, id, note string) {
+func checkNoteDiffers(t *testing.T, rep report.Report, id, note string) {
 	t.Helper()
 	r := rep.Result(id)
 	if r == nil {
 		t.Errorf("%s: no result", id)
 		return
 	}
-	if r.Status != Noted || !strings.Contains(r.Reason, note) {
+	if r.Status != report.VerdictInfo || !strings.Contains(r.Reason, note) {
 		t.Errorf("%s: %s %q, want a note with %q", id, r.Status, r.Reason, note)
 	}
 	if ref := referenceNotes[id]; ref == "" || strings.Contains(r.Reason, ref) {
@@ -345,10 +346,10 @@ func checkNoteDiffers(t *testing.T, rep Report, id, note string) {
 
 // checkReferenceNotes checks that every INFO case observed of rep's server what it observes of
 // the reference server.
-func checkReferenceNotes(t *testing.T, rep Report) {
+func checkReferenceNotes(t *testing.T, rep report.Report) {
 	t.Helper()
 	for id, note := range referenceNotes {
-		if r := rep.Result(id); r == nil || r.Status != Noted || !strings.Contains(r.Reason, note) {
+		if r := rep.Result(id); r == nil || r.Status != report.VerdictInfo || !strings.Contains(r.Reason, note) {
 			t.Errorf("%s: %v, want a note with %q", id, r, note)
 		}
 	}
@@ -392,7 +393,7 @@ func TestReferenceServerPassesEveryCase(t *testing.T) {
 	rep := mustRun(t, cfg)
 	requireAllPass(t, rep)
 	for _, r := range rep.Results {
-		if r.Status == Skipped {
+		if r.Status == report.VerdictSkip {
 			t.Errorf("%s skipped: %s", r.ID, r.Reason)
 		}
 	}

@@ -32,6 +32,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/fbpkit/fbp/conformance"
+	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/ref/server"
 	"github.com/fbpkit/fbp/ref/wire"
 )
@@ -90,7 +91,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&c.Verbose, "v", false, "show the bytes of passing cases too")
 	fs.StringVar(&o.baseline, "baseline", "", "`file` of case IDs known to fail, one per line: not counted; a pass is reported")
 	fs.BoolVar(&c.Keep, "keep", false, "leave the files the cases stored on the server")
-	fs.StringVar(&c.Dialect, "dialect", "canonical", "status mapping: canonical, seed003, or auto (fingerprint and report it)")
+	fs.StringVar(&c.Dialect, "dialect", "canonical", "status mapping: "+conformance.DialectNames()+" (auto: fingerprint the server and report its mapping)")
 	fs.StringVar(&o.largeSize, "large-size", "8MiB", "size of the backup/large case's file (e.g. 64MiB, 1GiB; at most 4GiB-1)")
 	fs.BoolVar(&c.SkipLarge, "skip-large", false, "leave out the backup/large case")
 	fs.StringVar(&o.maxSize, "max-size", "", "the server's size limit, when known (e.g. 1GiB): runs security/size-over-limit (default: the built-in server's, else unknown)")
@@ -130,8 +131,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 			return nil, fmt.Errorf("-max-size: %w", err)
 		}
 	}
-	if c.Dialect != "auto" && conformance.DialectByName(c.Dialect) == nil {
-		return nil, fmt.Errorf("-dialect %q: want canonical, seed003 or auto", c.Dialect)
+	if !conformance.KnownDialect(c.Dialect) {
+		return nil, fmt.Errorf("-dialect %q: want %s", c.Dialect, conformance.DialectNames())
 	}
 	if o.execCmd != "" {
 		if c.Addr == "" {
@@ -256,9 +257,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	live := o.format == "text" && o.out == ""
 	color := live && isTerminal(stdout)
-	var rep conformance.Report
+	var rep report.Report
 	if live {
-		o.cfg.Progress = func(res conformance.Result) {
+		o.cfg.Progress = func(res report.Result) {
 			fmt.Fprintln(stdout, rep.Line(&res, color))
 		}
 		rep.Strict = o.cfg.Strict
@@ -279,7 +280,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	rep = result
 
-	topts := conformance.TextOptions{Color: color, Verbose: o.cfg.Verbose}
+	topts := report.TextOptions{Color: color, Verbose: o.cfg.Verbose}
 	switch {
 	case live:
 		err = rep.WriteTextEnd(stdout, topts)
@@ -300,7 +301,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !live {
 		// The report went to a file or is a document: the terminal still gets the verdict.
 		for i := range rep.Results {
-			if res := &rep.Results[i]; res.Status == conformance.Fail || res.Status == conformance.Fixed {
+			if res := &rep.Results[i]; res.Status == report.VerdictFail || res.Status == report.VerdictUnexpectedPass {
 				fmt.Fprintln(stderr, rep.Line(res, isTerminal(stderr)))
 			}
 		}
@@ -316,13 +317,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func printCatalog(w io.Writer, cases []*conformance.Case) {
-	counts := map[conformance.Level]int{}
+	counts := map[report.Level]int{}
 	for _, c := range cases {
 		counts[c.Level]++
 		fmt.Fprintf(w, "%-46s %-6s %-18s %s\n", c.ID, c.Level, strings.Join(c.Reqs, ","), c.Desc)
 	}
 	fmt.Fprintf(w, "\n%d cases: %d MUST, %d SHOULD, %d INFO\n", len(cases),
-		counts[conformance.Must], counts[conformance.Should], counts[conformance.Info])
+		counts[report.Must], counts[report.Should], counts[report.Info])
 }
 
 // startReference starts the reference server on a loopback port with a fresh storage folder.

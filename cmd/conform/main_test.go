@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance"
+	"github.com/fbpkit/fbp/conformance/report"
 )
 
 // conform runs the command with args and returns its exit code and output.
@@ -159,11 +160,11 @@ func TestJSONReportToFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep conformance.Report
+	var rep report.Report
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Schema != conformance.ReportSchema || len(rep.Results) != 2 || rep.Result("backup/new").Status != conformance.Fail {
+	if rep.Schema != report.Schema || len(rep.Results) != 2 || rep.Result("backup/new").Status != report.VerdictFail {
 		t.Fatalf("report: %+v", rep)
 	}
 }
@@ -221,7 +222,7 @@ func TestInterruptedRunWritesReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep conformance.Report
+	var rep report.Report
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}

@@ -1,19 +1,20 @@
 package model
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 
+	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
 // fileState is what the model says one stored file holds.
 type fileState struct {
-	content Content
+	content content.Content
 	sum     [sha256.Size]byte
 	// replaced: the BACKUP that stored this version replaced an earlier one, so a wrong
 	// content breaks rather than.
@@ -43,24 +44,24 @@ type expectation struct {
 	status wire.Status
 	name   string
 	// RESTORED: the file's content.
-	content Content
+	content content.Content
 	sum     [sha256.Size]byte
 	// LISTED: the user's files, sorted; foreign are names only other users of the run hold.
 	names   []string
 	foreign map[string]bool
 	// requirement is the SPEC.md rule a different response breaks.
-	requirement string
+	requirement spec.ID
 }
 
 func (e *expectation) String() string {
 	s := strconv.Itoa(int(e.status))
 	switch e.status {
 	case wire.StatusListed:
-		return s + " " + formatNames(e.names)
+		return s + " " + spec.QuoteNames(e.names)
 	case wire.StatusRestored:
-		return fmt.Sprintf("%s %s (%v)", s, quoteName(e.name), e.content)
+		return fmt.Sprintf("%s %s (%v)", s, spec.Quote(e.name), e.content)
 	case wire.StatusOK, wire.StatusNotExist:
-		return s + " " + quoteName(e.name)
+		return s + " " + spec.Quote(e.name)
 	}
 	return s
 }
@@ -78,21 +79,21 @@ func (s *store) apply(step Step) (*expectation, *store) {
 		}
 		nu.files[step.Name] = fileState{content: step.Content, sum: step.Content.Sum(), replaced: replaced}
 		delete(nu.deleted, step.Name)
-		return &expectation{status: wire.StatusOK, name: step.Name, requirement: "R-4.1"}, s.with(step.User, nu)
+		return &expectation{status: wire.StatusOK, name: step.Name, requirement: spec.R4_1}, s.with(step.User, nu)
 	case wire.OpRestore:
 		f, ok := u.files[step.Name]
 		switch {
 		case ok && f.replaced:
-			return &expectation{status: wire.StatusRestored, name: step.Name, content: f.content, sum: f.sum, requirement: "R-4.1"}, s
+			return &expectation{status: wire.StatusRestored, name: step.Name, content: f.content, sum: f.sum, requirement: spec.R4_1}, s
 		case ok:
-			return &expectation{status: wire.StatusRestored, name: step.Name, content: f.content, sum: f.sum, requirement: "R-4.2"}, s
+			return &expectation{status: wire.StatusRestored, name: step.Name, content: f.content, sum: f.sum, requirement: spec.R4_2}, s
 		case u.deleted[step.Name]:
-			return &expectation{status: wire.StatusNotExist, name: step.Name, requirement: "R-4.3"}, s
+			return &expectation{status: wire.StatusNotExist, name: step.Name, requirement: spec.R4_3}, s
 		}
-		return &expectation{status: wire.StatusNotExist, name: step.Name, requirement: "R-4.2"}, s
+		return &expectation{status: wire.StatusNotExist, name: step.Name, requirement: spec.R4_2}, s
 	case wire.OpDelete:
 		if _, ok := u.files[step.Name]; !ok {
-			return &expectation{status: wire.StatusNotExist, name: step.Name, requirement: "R-4.3"}, s
+			return &expectation{status: wire.StatusNotExist, name: step.Name, requirement: spec.R4_3}, s
 		}
 		nu := userState{files: maps.Clone(u.files), deleted: maps.Clone(u.deleted)}
 		delete(nu.files, step.Name)
@@ -100,13 +101,13 @@ func (s *store) apply(step Step) (*expectation, *store) {
 			nu.deleted = map[string]bool{}
 		}
 		nu.deleted[step.Name] = true
-		return &expectation{status: wire.StatusOK, name: step.Name, requirement: "R-4.3"}, s.with(step.User, nu)
+		return &expectation{status: wire.StatusOK, name: step.Name, requirement: spec.R4_3}, s.with(step.User, nu)
 	case wire.OpList:
 		if len(u.files) == 0 {
-			return &expectation{status: wire.StatusNoFiles, foreign: s.foreign(step.User), requirement: "R-4.4"}, s
+			return &expectation{status: wire.StatusNoFiles, foreign: s.foreign(step.User), requirement: spec.R4_4}, s
 		}
 		names := slices.Sorted(maps.Keys(u.files))
-		return &expectation{status: wire.StatusListed, names: names, foreign: s.foreign(step.User), requirement: "R-4.4"}, s
+		return &expectation{status: wire.StatusListed, names: names, foreign: s.foreign(step.User), requirement: spec.R4_4}, s
 	}
 	panic(fmt.Sprintf("model: step with op %v", step.Op))
 }
@@ -140,7 +141,7 @@ func (s *store) foreign(user int) map[string]bool {
 // check compares a response with the expectation. It returns "" when they agree and
 // otherwise what is wrong, with the requirement broken. seenLists holds the LIST names the
 // sequence has seen so far; check adds r's.
-func (e *expectation) check(r *response, seenLists map[string]bool) (reason, requirement string) {
+func (e *expectation) check(r *response, seenLists map[string]bool) (reason string, requirement spec.ID) {
 	requirement = e.requirement
 	if r.Err != nil {
 		return "no response: " + r.Err.Error(), requirement
@@ -151,12 +152,12 @@ func (e *expectation) check(r *response, seenLists map[string]bool) (reason, req
 	switch e.status {
 	case wire.StatusOK, wire.StatusNotExist, wire.StatusRestored:
 		if string(r.Name) != e.name {
-			return fmt.Sprintf("names %s, want %s", quoteName(string(r.Name)), quoteName(e.name)), requirement
+			return fmt.Sprintf("names %s, want %s", spec.Quote(r.Name), spec.Quote(e.name)), requirement
 		}
 	}
 	switch e.status {
 	case wire.StatusRestored:
-		want := int64(e.content.Size())
+		want := e.content.Len()
 		switch {
 		case r.Size != want:
 			return fmt.Sprintf("content of %d bytes, want %d", r.Size, want), requirement
@@ -171,10 +172,10 @@ func (e *expectation) check(r *response, seenLists map[string]bool) (reason, req
 	return "", requirement
 }
 
-func (e *expectation) checkListing(r *response, seenLists map[string]bool) (reason, requirement string) {
+func (e *expectation) checkListing(r *response, seenLists map[string]bool) (reason string, requirement spec.ID) {
 	requirement = e.requirement
-	if !listName(r.Name) {
-		return fmt.Sprintf("LIST name %q is not 32 characters [A-Za-z0-9]", r.Name), requirement
+	if v := spec.JudgeListingName(r.Name); v != nil {
+		return "LIST name " + v.Actual + ", want " + v.Expected, v.Req
 	}
 	if seenLists[string(r.Name)] {
 		return fmt.Sprintf("LIST name %q is not fresh: an earlier LIST had it", r.Name), requirement
@@ -183,59 +184,17 @@ func (e *expectation) checkListing(r *response, seenLists map[string]bool) (reas
 	if !r.Read {
 		return fmt.Sprintf("listing of %d bytes, longer than any correct one", r.Size), requirement
 	}
-	got, err := parseListing(r.Listing)
+	got, err := spec.ParseListing(r.Listing)
 	if err != nil {
 		return fmt.Sprintf("%v: %q", err, r.Listing), requirement
 	}
-	slices.Sort(got)
-	if i := firstDup(got); i >= 0 {
-		return fmt.Sprintf("lists %s twice", quoteName(got[i])), requirement
-	}
-	if slices.Equal(got, e.names) {
+	d := spec.DiffListing(e.names, got)
+	if d.Empty() {
 		return "", requirement
 	}
-	var extra, missing []string
-	for _, n := range got {
-		if !slices.Contains(e.names, n) {
-			extra = append(extra, n)
-			if e.foreign[n] {
-				requirement = "R-4.5"
-			}
-		}
+	if slices.ContainsFunc(d.Unexpected, func(n string) bool { return e.foreign[n] }) {
+		// A name only another user holds: the listing crossed users.
+		requirement = spec.R4_5
 	}
-	for _, n := range e.names {
-		if !slices.Contains(got, n) {
-			missing = append(missing, n)
-		}
-	}
-	reason = "listing"
-	if extra != nil {
-		reason += " has extra " + formatNames(extra)
-	}
-	if missing != nil {
-		if extra != nil {
-			reason += ","
-		}
-		reason += " misses " + formatNames(missing)
-	}
-	return reason, requirement
-}
-
-func firstDup(sorted []string) int {
-	for i := 1; i < len(sorted); i++ {
-		if sorted[i] == sorted[i-1] {
-			return i
-		}
-	}
-	return -1
-}
-
-// listName reports whether name has the shape SPEC §3 gives a LIST response's filename.
-func listName(name []byte) bool {
-	if len(name) != listNameLen {
-		return false
-	}
-	return bytes.IndexFunc(name, func(c rune) bool {
-		return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9')
-	}) < 0
+	return "listing " + d.String(), requirement
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/anishathalye/porcupine"
+	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -29,7 +31,7 @@ type round struct {
 	clients  [][]Step
 	names    []string
 	nameIdx  map[string]int
-	contents []Content // by id: the payloads of every BACKUP in the round
+	contents []content.Content // by id: the payloads of every BACKUP in the round
 	sums     [][sha256.Size]byte
 	ids      map[*Step]int
 }
@@ -97,7 +99,7 @@ func (r *round) model() porcupine.Model {
 					return resp.Status == wire.StatusNotExist, st
 				}
 				c := r.contents[id-1]
-				ok := resp.Status == wire.StatusRestored && resp.Read && resp.Size == int64(c.Size()) && resp.Sum == r.sums[id-1]
+				ok := resp.Status == wire.StatusRestored && resp.Read && resp.Size == c.Len() && resp.Sum == r.sums[id-1]
 				return ok, st
 			case wire.OpDelete:
 				if st[in.name] == 0 {
@@ -132,7 +134,7 @@ func (r *round) model() porcupine.Model {
 			var parts []string
 			for i, id := range state.(userFiles) {
 				if id != 0 {
-					parts = append(parts, fmt.Sprintf("%s: #%d", quoteName(r.names[i]), id-1))
+					parts = append(parts, fmt.Sprintf("%s: #%d", spec.Quote(r.names[i]), id-1))
 				}
 			}
 			return "{" + strings.Join(parts, ", ") + "}"
@@ -163,37 +165,27 @@ func (r *round) output(in opInput, resp *response) (opOutput, string) {
 	if resp.Err != nil {
 		return out, "no response: " + resp.Err.Error()
 	}
-	allowed := map[wire.Op][]wire.Status{
-		wire.OpBackup:  {wire.StatusOK},
-		wire.OpRestore: {wire.StatusRestored, wire.StatusNotExist},
-		wire.OpDelete:  {wire.StatusOK, wire.StatusNotExist},
-		wire.OpList:    {wire.StatusListed, wire.StatusNoFiles},
-	}[in.step.Op]
-	if !slices.Contains(allowed, resp.Status) {
+	// Whatever the order of the clients' requests, the answer must be one the spec allows for
+	// the request; 1003 too is a failure here, for no request of a model run is over a limit.
+	if resp.Status == wire.StatusServerError {
 		return out, fmt.Sprintf("status %d to %v", int(resp.Status), in.step.Op)
 	}
-	switch resp.Status {
-	case wire.StatusOK, wire.StatusNotExist, wire.StatusRestored:
-		if string(resp.Name) != in.step.Name {
-			return out, fmt.Sprintf("names %s, want %s", quoteName(string(resp.Name)), quoteName(in.step.Name))
-		}
+	if v := spec.JudgeAnswer(spec.Request{Op: in.step.Op, Name: []byte(in.step.Name)}, resp.Status, resp.Name); v != nil {
+		return out, fmt.Sprintf("%s, want %s", v.Actual, v.Expected)
 	}
 	switch resp.Status {
 	case wire.StatusRestored:
 		for id, sum := range r.sums {
-			if resp.Read && resp.Sum == sum && resp.Size == int64(r.contents[id].Size()) {
+			if resp.Read && resp.Sum == sum && resp.Size == r.contents[id].Len() {
 				out.content = id
 				break
 			}
 		}
 	case wire.StatusListed:
-		if !listName(resp.Name) {
-			return out, fmt.Sprintf("LIST name %q is not 32 characters [A-Za-z0-9]", resp.Name)
-		}
 		if !resp.Read {
 			return out, fmt.Sprintf("listing of %d bytes, longer than any correct one", resp.Size)
 		}
-		names, err := parseListing(resp.Listing)
+		names, err := spec.ParseListing(resp.Listing)
 		if err != nil {
 			return out, fmt.Sprintf("%v: %q", err, resp.Listing)
 		}
@@ -201,10 +193,10 @@ func (r *round) output(in opInput, resp *response) (opOutput, string) {
 		for _, n := range names {
 			i, ok := r.nameIdx[n]
 			if !ok {
-				return out, fmt.Sprintf("listing has %s, never backed up", quoteName(n))
+				return out, fmt.Sprintf("listing has %s, never backed up", spec.Quote(n))
 			}
 			if out.listed[i] {
-				return out, fmt.Sprintf("lists %s twice", quoteName(n))
+				return out, fmt.Sprintf("lists %s twice", spec.Quote(n))
 			}
 			out.listed[i] = true
 		}
@@ -268,7 +260,7 @@ func (r *round) play(ctx context.Context, ex *exchanger) *roundOutcome {
 		}
 		if bad != "" && out.failure == nil {
 			out.user, out.culprit = in.user, &op
-			out.failure = &Failure{Requirement: requirementOf(in.step.Op), Reason: fmt.Sprintf("client %d: %s", op.ClientId+1, bad), Raw: o.resp.Raw}
+			out.failure = &Failure{Requirement: string(spec.OpRequirement(in.step.Op)), Reason: fmt.Sprintf("client %d: %s", op.ClientId+1, bad), Raw: o.resp.Raw}
 		}
 	}
 	return out
@@ -304,8 +296,8 @@ func (r *round) check(out *roundOutcome, log func(string)) {
 func (r *round) blame(model porcupine.Model, ops []porcupine.Operation) string {
 	for _, c := range []struct {
 		op  wire.Op
-		req string
-	}{{wire.OpList, "R-4.4"}, {wire.OpRestore, "R-4.2"}} {
+		req spec.ID
+	}{{wire.OpList, spec.R4_4}, {wire.OpRestore, spec.R4_2}} {
 		rest := slices.DeleteFunc(slices.Clone(ops), func(o porcupine.Operation) bool { return o.Input.(opInput).step.Op == c.op })
 		if porcupine.CheckOperationsTimeout(model, rest, checkTimeout) == porcupine.Ok {
 			if c.op == wire.OpRestore {
@@ -313,26 +305,14 @@ func (r *round) blame(model porcupine.Model, ops []porcupine.Operation) string {
 					if o.Output.(opOutput).resp.Status == wire.StatusRestored && o.Output.(opOutput).content < 0 {
 						// A restore that matches no version ever written is torn: the backup
 						// that tore it did not replace the file whole.
-						return "R-4.1"
+						return string(spec.R4_1)
 					}
 				}
 			}
-			return c.req
+			return string(c.req)
 		}
 	}
-	return "R-4.3"
-}
-
-func requirementOf(op wire.Op) string {
-	switch op {
-	case wire.OpBackup:
-		return "R-4.1"
-	case wire.OpRestore:
-		return "R-4.2"
-	case wire.OpDelete:
-		return "R-4.3"
-	}
-	return "R-4.4"
+	return string(spec.R4_3)
 }
 
 // report fills res from a failed round.

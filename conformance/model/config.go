@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -155,7 +156,7 @@ func (d stepDraw) step(rng *mrand.Rand, st *store) Step {
 	switch p := rng.Intn(100); {
 	case p < backup:
 		s.Op = wire.OpBackup
-		s.Content = Content{Len: d.size(rng), Seed: rng.Uint64()}
+		s.Content = content.Drawn(int64(d.size(rng)), rng.Uint64())
 		pickStored(40)
 	case p < restore:
 		s.Op = wire.OpRestore

@@ -3,7 +3,6 @@ package model
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -12,10 +11,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/iotest"
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/mutants"
+	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/server"
 	"github.com/fbpkit/fbp/ref/server/servertest"
 	"github.com/fbpkit/fbp/ref/wire"
@@ -88,72 +87,16 @@ func TestNamePoolIsValid(t *testing.T) {
 	}
 }
 
-func TestContentStreamsTheSameBytesHoweverRead(t *testing.T) {
-	c := Content{Len: 10007, Seed: 42}
-	whole, err := io.ReadAll(c.Reader())
-	if err != nil || len(whole) != c.Len {
-		t.Fatalf("read %d bytes, err %v", len(whole), err)
-	}
-	oneByOne, err := io.ReadAll(iotest.OneByteReader(c.Reader()))
-	if err != nil || !bytes.Equal(oneByOne, whole) {
-		t.Fatal("byte-at-a-time read differs")
-	}
-	if err := iotest.TestReader(c.Reader(), whole); err != nil {
-		t.Fatal(err)
-	}
-	if c.Sum() != sha256.Sum256(whole) {
-		t.Fatal("Sum is not the SHA-256 of the bytes")
-	}
-	if !bytes.Equal(c.Prefix(16), whole[:16]) {
-		t.Fatal("Prefix differs from the stream")
-	}
-	other, _ := io.ReadAll(Content{Len: c.Len, Seed: 43}.Reader())
-	same := 0
-	for i := 0; i+8 <= len(whole); i += 8 {
-		if bytes.Equal(whole[i:i+8], other[i:i+8]) {
-			same++
-		}
-	}
-	if same > 0 {
-		t.Fatalf("seeds 42 and 43 agree on %d words", same)
-	}
-	lit := Content{Literal: []byte("old")}
-	if got, _ := io.ReadAll(lit.Reader()); string(got) != "old" || lit.Size() != 3 {
-		t.Fatalf("literal content reads %q", got)
-	}
-}
-
-func TestParseListing(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want []string
-		err  bool
-	}{
-		{"", nil, false},
-		{"a\n", []string{"a"}, false},
-		{"a\nb", []string{"a", "b"}, false},
-		{"a\r\nb\r\n", []string{"a", "b"}, false},
-		{"notes v1.2.final.txt\n", []string{"notes v1.2.final.txt"}, false},
-		{"a\n\nb\n", nil, true},
-		{"\n", nil, true},
-	} {
-		got, err := parseListing([]byte(tc.in))
-		if (err != nil) != tc.err || !slices.Equal(got, tc.want) {
-			t.Errorf("parseListing(%q) = %q, %v; want %q, error %v", tc.in, got, err, tc.want, tc.err)
-		}
-	}
-}
-
 func TestFormatScript(t *testing.T) {
 	steps := []Step{
-		{User: 0, Op: wire.OpBackup, Name: "f1", Content: Content{Len: 5, Seed: 1}, Got: `212 "f1"`},
-		{User: 1, Op: wire.OpRestore, Name: namePool[3], Got: `1001 "long-0123456789012345678"…(255 bytes)`},
+		{User: 0, Op: wire.OpBackup, Name: "f1", Content: content.Drawn(5, 1), Got: `212 "f1"`},
+		{User: 1, Op: wire.OpRestore, Name: namePool[3], Got: `1001 "long-0123456789012345678901234567890123456789012345678901234567890123456"…(255 bytes)`},
 		{User: 0, Op: wire.OpList, Got: `211 ["f1"]`},
 		{User: 0, Op: wire.OpDelete, Name: "f1", Got: `212 "f1"`},
 		{User: 0, Op: wire.OpList, Got: `211 ["f1"]`, Want: "1002", Requirement: "R-4.4"},
 	}
 	want := `1. user A BACKUP "f1" (5 bytes) -> 212 "f1"
-2. user B RESTORE "long-0123456789012345678"…(255 bytes) -> 1001 "long-0123456789012345678"…(255 bytes)
+2. user B RESTORE "long-0123456789012345678901234567890123456789012345678901234567890123456"…(255 bytes) -> 1001 "long-0123456789012345678901234567890123456789012345678901234567890123456"…(255 bytes)
 3. user A LIST -> 211 ["f1"]
 4. user A DELETE "f1" -> 212 "f1"
 5. user A LIST -> 211 ["f1"]   want 1002   [R-4.4]
@@ -368,7 +311,7 @@ func TestReplayFile(t *testing.T) {
 }
 
 func sameStep(a, b Step) bool {
-	return a.User == b.User && a.Op == b.Op && a.Name == b.Name && a.Content.Len == b.Content.Len &&
+	return a.User == b.User && a.Op == b.Op && a.Name == b.Name && a.Content.N == b.Content.N &&
 		a.Content.Seed == b.Content.Seed && bytes.Equal(a.Content.Literal, b.Content.Literal)
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -78,7 +79,7 @@ type stepJSON struct {
 
 // payloadJSON is a payload as {"len": 1000, "seed": 7} or as {"hex": "..."}.
 type payloadJSON struct {
-	Len  *int    `json:"len,omitempty"`
+	Len  *int64  `json:"len,omitempty"`
 	Seed *uint64 `json:"seed,omitempty"`
 	Hex  *string `json:"hex,omitempty"`
 }
@@ -107,7 +108,7 @@ func stepsJSON(steps []Step) []stepJSON {
 				h := hex.EncodeToString(s.Content.Literal)
 				j.Payload = &payloadJSON{Hex: &h}
 			} else {
-				j.Payload = &payloadJSON{Len: new(s.Content.Len), Seed: new(s.Content.Seed)}
+				j.Payload = &payloadJSON{Len: new(s.Content.N), Seed: new(s.Content.Seed)}
 			}
 		}
 		out = append(out, j)
@@ -234,12 +235,12 @@ func (j stepJSON) step() (Step, error) {
 		if len(b) > MaxPayloadLimit {
 			return s, fmt.Errorf("payload of %d bytes, over %d", len(b), MaxPayloadLimit)
 		}
-		s.Content = Content{Literal: b}
+		s.Content = content.Bytes(b)
 	case p.Hex == nil && p.Len != nil && p.Seed != nil:
 		if *p.Len < 0 || *p.Len > MaxPayloadLimit {
 			return s, fmt.Errorf("payload len %d, want 0 to %d", *p.Len, MaxPayloadLimit)
 		}
-		s.Content = Content{Len: *p.Len, Seed: *p.Seed}
+		s.Content = content.Drawn(*p.Len, *p.Seed)
 	default:
 		return s, errors.New(`payload wants {"hex": ...} or {"len": ..., "seed": ...}`)
 	}
@@ -260,7 +261,7 @@ func Replay(ctx context.Context, addr string, rf *ReplayFile, timeout time.Durat
 	maxPayload := 1
 	for _, steps := range append([][]Step{rf.Steps}, rf.Clients...) {
 		for _, s := range steps {
-			maxPayload = max(maxPayload, s.Content.Size())
+			maxPayload = max(maxPayload, int(s.Content.Len()))
 		}
 	}
 	ex := newExchanger(addr, timeout, maxPayload)

@@ -242,8 +242,8 @@ func judge(step Step, want *expectation, resp *response, seenLists map[string]bo
 	if reason == "" {
 		return step, nil
 	}
-	step.Want, step.Requirement = want.String(), req
-	return step, &Failure{Requirement: req, Want: step.Want, Got: step.Got, Reason: reason, Raw: resp.Raw}
+	step.Want, step.Requirement = want.String(), string(req)
+	return step, &Failure{Requirement: string(req), Want: step.Want, Got: step.Got, Reason: reason, Raw: resp.Raw}
 }
 
 // shrinkStep offers simpler variants of a step: user A, the first name, a payload of 1 byte
@@ -260,11 +260,11 @@ func shrinkStep(v any) gopter.Shrink {
 		s.Name = namePool[0]
 		add(s)
 	}
-	if s := c.step; s.Op == wire.OpBackup && s.Content.Literal == nil && s.Content.Len > 1 {
-		s.Content.Len = 1
+	if s := c.step; s.Op == wire.OpBackup && s.Content.Literal == nil && s.Content.N > 1 {
+		s.Content.N = 1
 		add(s)
-		if half := c.step.Content.Len / 2; half > 1 {
-			s.Content.Len = half
+		if half := c.step.Content.N / 2; half > 1 {
+			s.Content.N = half
 			add(s)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -29,10 +31,10 @@ const MaxUsers = 26
 
 // Step is one request of a sequence and, once it has run, what came back.
 type Step struct {
-	User    int     // which of the run's users: 0 is A, 1 is B; the ids are drawn per run
-	Op      wire.Op // BACKUP, RESTORE, DELETE or LIST
-	Name    string  // the filename, for every op but LIST
-	Content Content // BACKUP's payload
+	User    int             // which of the run's users: 0 is A, 1 is B; the ids are drawn per run
+	Op      wire.Op         // BACKUP, RESTORE, DELETE or LIST
+	Name    string          // the filename, for every op but LIST
+	Content content.Content // BACKUP's payload
 
 	// Filled in by a run, empty in a step that has not run.
 	Got         string // the response, summarised: `212 "a"`, `210 "a" (5 bytes)`, `211 ["a" "b"]`
@@ -54,9 +56,9 @@ func (s Step) Request() string {
 	switch s.Op {
 	case wire.OpList:
 	case wire.OpBackup:
-		b += fmt.Sprintf(" %s (%v)", quoteName(s.Name), s.Content)
+		b += fmt.Sprintf(" %s (%v)", spec.Quote(s.Name), s.Content)
 	default:
-		b += " " + quoteName(s.Name)
+		b += " " + spec.Quote(s.Name)
 	}
 	return b
 }
@@ -82,13 +84,4 @@ func FormatScript(steps []Step) string {
 		fmt.Fprintf(&b, "%d. %v\n", i+1, s)
 	}
 	return b.String()
-}
-
-// quoteName quotes a filename, shortening a long one so that a script line stays readable.
-func quoteName(name string) string {
-	const keep = 24
-	if len(name) > 2*keep {
-		return strconv.QuoteToASCII(name[:keep]) + fmt.Sprintf("…(%d bytes)", len(name))
-	}
-	return strconv.QuoteToASCII(name)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -23,37 +24,27 @@ const (
 )
 
 // Codes say which check a finding failed; with Kind and Requirement they make a finding's
-// signature, which minimization keeps and duplicates share.
+// signature, which minimization keeps and duplicates share. The checks of an answer are the
+// spec oracle's.
 const (
-	CodeRefused           = "refused"            // crash: the probe could not connect
-	CodeProbeUnanswered   = "probe-unanswered"   // hang: the probe got no answer in time
-	CodeNoResponse        = "no-response"        // the owed answer never came
-	CodeUnknownStatus     = "unknown-status"     // a status SPEC §3 does not define
-	CodeStatusByteOrder   = "status-byte-order"  // a status that is defined once its bytes are swapped
-	CodeTruncatedResponse = "truncated-response" // the server closed in the middle of a response
-	CodeTrailingBytes     = "trailing-bytes"     // bytes after the last response the input allows
-	CodeStatusForbidden   = "status-forbidden"   // a well-formed status the spec forbids for this request
-	CodeNameMismatch      = "name-mismatch"      // 210, 212 or 1001 names another file than the request
-	CodeUnsafeNameServed  = "unsafe-name-served" // success for a filename forbids
-	CodeListName          = "list-name"          // 211's name is not 32 characters [A-Za-z0-9]
+	CodeRefused           = "refused"                  // crash: the probe could not connect
+	CodeProbeUnanswered   = "probe-unanswered"         // hang: the probe got no answer in time
+	CodeNoResponse        = "no-response"              // the owed answer never came
+	CodeUnknownStatus     = spec.CheckUnknownStatus    // a status SPEC §3 does not define
+	CodeStatusByteOrder   = spec.CheckStatusByteOrder  // a status that is defined once its bytes are swapped
+	CodeTruncatedResponse = "truncated-response"       // the server closed in the middle of a response
+	CodeTrailingBytes     = spec.CheckTrailingBytes    // bytes after the last response the input allows
+	CodeStatusForbidden   = spec.CheckStatusForbidden  // a well-formed status the spec forbids for this request
+	CodeNameMismatch      = spec.CheckNameMismatch     // 210, 212 or 1001 names another file than the request
+	CodeUnsafeNameServed  = spec.CheckUnsafeNameServed // success for a filename forbids
+	CodeListName          = spec.CheckListingName      // 211's name is not 32 characters [A-Za-z0-9]
 )
 
-// slotKind is what the server should make of one message of an input.
-type slotKind int
-
-const (
-	slotRequest   slotKind = iota // a complete request with a known op
-	slotUnknownOp                 // an unknown op: 1003, and the stream is undecodable after it
-	slotOversize                  // a BACKUP whose size is over the server's known limit: 1003
-	slotTruncated                 // the input ends inside this message: no answer is owed
-)
-
-// slot is one message of an input and the answer it may get.
+// slot is one message of an input, as the spec judges its answer, and whether an answer MUST
+// come: only for the first message (R-1.3 lets the server close after it).
 type slot struct {
-	kind slotKind
-	op   wire.Op
-	name []byte
-	owed bool // an answer MUST come: only for the first message (R-1.3 lets the server close after it)
+	spec.Request
+	owed bool
 }
 
 // maxSlots bounds how many messages of one input are judged; the rest are not.
@@ -86,22 +77,22 @@ func planFor(input []byte, maxPayload uint32) plan {
 		err := r.ReadRequestHeader(&h)
 		switch {
 		case errors.Is(err, wire.ErrUnknownOp):
-			p.slots = append(p.slots, slot{kind: slotUnknownOp, op: h.Op, owed: first})
+			p.slots = append(p.slots, slot{Request: spec.Request{Op: h.Op, Form: spec.UnknownOp}, owed: first})
 			return p
 		case err != nil:
-			p.slots = append(p.slots, slot{kind: slotTruncated, op: h.Op})
+			p.slots = append(p.slots, slot{Request: spec.Request{Op: h.Op, Form: spec.Truncated}})
 			return p
 		}
-		s := slot{kind: slotRequest, op: h.Op, name: bytes.Clone(h.Name), owed: first}
+		s := slot{Request: spec.Request{Op: h.Op, Name: bytes.Clone(h.Name)}, owed: first}
 		if h.Op == wire.OpBackup && maxPayload > 0 && h.Size > maxPayload {
 			// refused at the size field, whether or not the payload follows.
-			s.kind = slotOversize
+			s.Form = spec.Oversize
 			p.slots = append(p.slots, s)
 			return p
 		}
 		end := r.Offset() + int64(h.Size)
 		if end > int64(len(rest)) {
-			s.kind, s.owed = slotTruncated, false
+			s.Form, s.owed = spec.Truncated, false
 			p.slots = append(p.slots, s)
 			return p
 		}
@@ -147,57 +138,65 @@ func violation(req, code, format string, args ...any) verdict {
 	return verdict{kind: KindViolation, requirement: req, code: code, detail: fmt.Sprintf(format, args...)}
 }
 
-// judge holds what came back (got, ended by end) against the plan.
+// judge holds what came back (got, ended by end) against the plan. Each response's header is
+// judged as soon as it is whole, even when its payload was cut by our capture limit or
+// timeout: a wrong status is wrong whatever follows it.
 func judge(p plan, got []byte, end endReason) verdict {
 	if end == endAborted {
 		return verdict{}
 	}
 	off := 0
+	var h wire.ResponseHeader
 	for i, s := range p.slots {
 		if off == len(got) {
-			if s.owed && (end == endEOF || end == endTimeout) {
+			if req := s.Owed(); s.owed && req != "" && (end == endEOF || end == endTimeout) {
 				how := "closed the connection"
 				if end == endTimeout {
 					how = "sent nothing within the timeout"
 				}
-				return verdict{kind: KindNoResponse, requirement: owedRequirement(s), code: CodeNoResponse,
-					detail: fmt.Sprintf("%s is owed an answer; the server %s", describe(s), how)}
+				return verdict{kind: KindNoResponse, requirement: string(req), code: CodeNoResponse,
+					detail: fmt.Sprintf("%s is owed an answer; the server %s", s.Request, how)}
 			}
 			return verdict{answers: i}
 		}
-		resp, n, err := wire.ParseResponse(got[off:], decodeLimits)
-		if err != nil {
+		r := wire.NewReader(bytes.NewReader(got[off:]), decodeLimits)
+		if err := r.ReadResponseHeader(&h); err != nil {
 			if v, ok := malformed(got[off:], off, err, end); ok {
 				return v
 			}
 			return verdict{answers: i}
 		}
-		if v := allowed(s, &resp, off); v.bad() {
-			return v
+		if v := spec.JudgeAnswer(s.Request, h.Status, h.Name); v != nil {
+			return violation(string(v.Req), v.Check, "response at offset %d to %s: %s; expected %s", off, s.Request, v.Actual, v.Expected)
 		}
-		off += n
+		n := r.Offset() + int64(h.Size)
+		if n > int64(len(got)-off) {
+			if end == endEOF {
+				return violation(string(spec.R3_1), CodeTruncatedResponse, "the server closed inside a response at offset %d, in its %s: %x",
+					off, wire.FieldPayload, head(got[off:]))
+			}
+			// Cut by our own bounds: the header was judged, the rest cannot be.
+			return verdict{answers: i + 1}
+		}
+		off += int(n)
 	}
 	if off < len(got) && !p.capped && end != endCapped {
 		what := "the input"
 		if len(p.slots) > 0 {
-			what = describe(p.slots[len(p.slots)-1])
+			what = p.slots[len(p.slots)-1].String()
 		}
-		return violation("R-3.1", CodeTrailingBytes, "%d bytes after the last response %s allows, at offset %d: %x",
+		return violation(string(spec.R3_1), CodeTrailingBytes, "%d bytes after the last response %s allows, at offset %d: %x",
 			len(got)-off, what, off, head(got[off:]))
 	}
 	return verdict{answers: len(p.slots)}
 }
 
-// malformed judges a response that did not decode; ok is false when it is not held against the
-// server (cut short by a reset or by our own bounds).
+// malformed judges a response header that did not decode; ok is false when it is not held
+// against the server (cut short by a reset or by our own bounds).
 func malformed(b []byte, off int, err error, end endReason) (verdict, bool) {
 	if errors.Is(err, wire.ErrUnknownStatus) {
-		st := uint16(b[1]) | uint16(b[2])<<8
-		if swapped := wire.Status(st>>8 | st<<8); swapped.Known() {
-			return violation("R-1.1", CodeStatusByteOrder, "status bytes %x at offset %d are %v big-endian; FBP is little-endian",
-				b[1:3], off+1, swapped), true
-		}
-		return violation("R-3.1", CodeUnknownStatus, "status %d at offset %d is not one SPEC §3 defines: %x", st, off+1, head(b)), true
+		v := spec.JudgeStatusCode(uint16(b[1]) | uint16(b[2])<<8)
+		return violation(string(v.Req), v.Check, "status at offset %d: %s; expected %s: %x", off+1, v.Actual, v.Expected, head(b)), true
 	}
 	if wire.IsTruncated(err) && end == endEOF {
 		var de *wire.Error
@@ -205,140 +204,10 @@ func malformed(b []byte, off int, err error, end endReason) (verdict, bool) {
 		if errors.As(err, &de) {
 			field = de.Field
 		}
-		return violation("R-3.1", CodeTruncatedResponse, "the server closed inside a response at offset %d, in its %s: %x",
+		return violation(string(spec.R3_1), CodeTruncatedResponse, "the server closed inside a response at offset %d, in its %s: %x",
 			off, field, head(b)), true
 	}
 	return verdict{}, false
-}
-
-// allowed checks one well-formed response against the message it answers. off is where the
-// response starts in what came back.
-func allowed(s slot, r *wire.Response, off int) verdict {
-	at := func(code, req, format string, args ...any) verdict {
-		return violation(req, code, "response at offset %d to %s: %s", off, describe(s), fmt.Sprintf(format, args...))
-	}
-	if r.Status == wire.StatusServerError {
-		// 1003 is never wrong: a name or size over the server's limits, an
-		// unsupported version, a store failure all answer it.
-		return verdict{}
-	}
-	switch s.kind {
-	case slotUnknownOp:
-		return at(CodeStatusForbidden, "R-5.2", "%v; an unknown op is answered 1003", r.Status)
-	case slotOversize:
-		return at(CodeStatusForbidden, "R-5.4", "%v; a size over the server's limit is answered 1003", r.Status)
-	case slotTruncated:
-		return at(CodeStatusForbidden, "R-5.3", "%v to a request that never arrived whole", r.Status)
-	}
-	req := opRequirement(s.op)
-	var ok []wire.Status
-	switch s.op {
-	case wire.OpBackup:
-		ok = []wire.Status{wire.StatusOK}
-	case wire.OpRestore:
-		ok = []wire.Status{wire.StatusRestored, wire.StatusNotExist}
-	case wire.OpDelete:
-		ok = []wire.Status{wire.StatusOK, wire.StatusNotExist}
-	case wire.OpList:
-		ok = []wire.Status{wire.StatusListed, wire.StatusNoFiles}
-	}
-	if !statusIn(r.Status, ok) {
-		return at(CodeStatusForbidden, req, "%v is not an answer to %v", r.Status, s.op)
-	}
-	switch r.Status {
-	case wire.StatusOK, wire.StatusRestored, wire.StatusNotExist:
-		// SPEC §3: a 212 or 1001 names the file of the request it answers; 210 too.
-		if !bytes.Equal(r.Name, s.name) {
-			return at(CodeNameMismatch, req, "%v names %q, the request %q", r.Status, r.Name, s.name)
-		}
-		if r.Status != wire.StatusNotExist && unsafeName(s.name) {
-			return at(CodeUnsafeNameServed, "R-5.1", "%v for the unsafe filename %q", r.Status, s.name)
-		}
-	case wire.StatusListed:
-		if !listName(r.Name) {
-			return at(CodeListName, "R-4.4", "the listing's name %q is not 32 characters [A-Za-z0-9]", r.Name)
-		}
-	}
-	return verdict{}
-}
-
-// unsafeName reports whether forbids serving name whatever the server's limits: empty,
-// a dot name, a separator, NUL or a control character. Length and non-ASCII bytes are left
-// out: a server may accept longer names, and lists neither among its MUSTs.
-func unsafeName(name []byte) bool {
-	var ne *wire.NameError
-	if !errors.As(wire.CheckName(name, wire.MaxNameField), &ne) {
-		return false
-	}
-	switch ne.Rule {
-	case wire.NameEmpty, wire.NameDot, wire.NameSeparator, wire.NameNUL, wire.NameControl:
-		return true
-	}
-	return false
-}
-
-func listName(name []byte) bool {
-	if len(name) != 32 {
-		return false
-	}
-	for _, c := range name {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
-func statusIn(s wire.Status, list []wire.Status) bool {
-	for _, x := range list {
-		if s == x {
-			return true
-		}
-	}
-	return false
-}
-
-// opRequirement is the requirement that says how op is answered.
-func opRequirement(op wire.Op) string {
-	switch op {
-	case wire.OpBackup:
-		return "R-4.1"
-	case wire.OpRestore:
-		return "R-4.2"
-	case wire.OpDelete:
-		return "R-4.3"
-	case wire.OpList:
-		return "R-4.4"
-	}
-	return "R-5.2"
-}
-
-// owedRequirement is the requirement broken when s gets no answer at all.
-func owedRequirement(s slot) string {
-	switch {
-	case s.kind == slotUnknownOp:
-		return "R-5.2"
-	case s.kind == slotOversize:
-		return "R-5.4"
-	case s.op == wire.OpList:
-		return "R-2.1"
-	}
-	return "R-1.3"
-}
-
-func describe(s slot) string {
-	switch s.kind {
-	case slotUnknownOp:
-		return fmt.Sprintf("a request with the unknown op %d", uint8(s.op))
-	case slotOversize:
-		return "a BACKUP with a size over the server's limit"
-	case slotTruncated:
-		return "a truncated request"
-	}
-	if s.op == wire.OpList {
-		return "a LIST"
-	}
-	return fmt.Sprintf("a %v of %q", s.op, s.name)
 }
 
 // head is the start of b, for details.

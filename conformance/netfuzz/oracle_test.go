@@ -4,6 +4,8 @@ import (
 	"encoding/hex"
 	"strings"
 	"testing"
+
+	"github.com/fbpkit/fbp/conformance/internal/spec"
 )
 
 func unhex(t *testing.T, s string) []byte {
@@ -70,6 +72,12 @@ func TestJudge(t *testing.T) {
 		{"restore 210 cut short", restoreX, "01 d200 0100 78 10000000 6869", endEOF, 0, "violation R-3.1 truncated-response"},
 		{"restore 210 cut short by reset", restoreX, "01 d200 0100 78 10000000 6869", endReset, 0, ""},
 		{"restore 210 cut by our timeout", restoreX, "01 d200 0100 78 10000000 6869", endTimeout, 0, ""},
+		// A wrong status whose payload never ends: the header is judged although the
+		// payload was cut by the capture limit or the timeout.
+		{"backup answered 210 forever, capped", backupA, "01 d200 0100 78 ffffffff 41414141", endCapped, 0, "violation R-4.1 status-forbidden"},
+		{"backup answered 210 forever, timeout", backupA, "01 d200 0100 78 ffffffff 41414141", endTimeout, 0, "violation R-4.1 status-forbidden"},
+		{"restore 210 capped", restoreX, "01 d200 0100 78 ffffffff 41414141", endCapped, 0, ""},
+		{"restore 210 other name, capped", restoreX, "01 d200 0100 79 ffffffff 41414141", endCapped, 0, "violation R-4.2 name-mismatch"},
 		{"nothing sent, nothing owed", "", "", endEOF, 0, ""},
 		{"nothing sent, bytes back", "", noFiles, endEOF, 0, "violation R-3.1 trailing-bytes"},
 	} {
@@ -89,8 +97,8 @@ func TestJudge(t *testing.T) {
 func TestPlanFor(t *testing.T) {
 	in := unhex(t, "01000000 01 ca  02000000 01 c8 0100 78  03000000 01 64 0100 61 02000000 7a")
 	p := planFor(in, 0)
-	if len(p.slots) != 3 || p.slots[0].kind != slotRequest || !p.slots[0].owed || p.slots[1].owed ||
-		string(p.slots[1].name) != "x" || p.slots[2].kind != slotTruncated {
+	if len(p.slots) != 3 || p.slots[0].Form != spec.Whole || !p.slots[0].owed || p.slots[1].owed ||
+		string(p.slots[1].Name) != "x" || p.slots[2].Form != spec.Truncated {
 		t.Fatalf("plan %+v", p.slots)
 	}
 	many := unhex(t, strings.Repeat("01000000 01 ca", maxSlots+3))

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"sync/atomic"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/deadline"
+	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -58,15 +59,15 @@ func (r *response) Summary() string {
 	s := fmt.Sprintf("%d", int(r.Status))
 	switch {
 	case r.Status == wire.StatusListed && r.Read:
-		names, err := parseListing(r.Listing)
+		names, err := spec.ParseListing(r.Listing)
 		if err != nil {
 			s += fmt.Sprintf(" %q", r.Listing)
 		} else {
-			s += " " + formatNames(names)
+			s += " " + spec.QuoteNames(names)
 		}
 		return s
 	case f.Has(wire.HasName):
-		s += " " + quoteName(string(r.Name))
+		s += " " + spec.Quote(string(r.Name))
 	}
 	if f.Has(wire.HasPayload) {
 		s += fmt.Sprintf(" (%d bytes)", r.Size)
@@ -116,7 +117,7 @@ func (e *exchanger) do(ctx context.Context, user uint32, step Step) *response {
 	// Cancelling ctx unblocks whatever read or write is in progress.
 	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	c := &deadlineConn{Conn: nc, timeout: e.timeout}
+	c := &deadline.Conn{Conn: nc, Idle: e.timeout}
 
 	h := wire.RequestHeader{UserID: user, Version: wire.Version, Op: step.Op}
 	var payload io.Reader
@@ -124,7 +125,7 @@ func (e *exchanger) do(ctx context.Context, user uint32, step Step) *response {
 		h.Name = []byte(step.Name)
 	}
 	if step.Op == wire.OpBackup {
-		h.Size = uint32(step.Content.Size())
+		h.Size = uint32(step.Content.Len())
 		payload = step.Content.Reader()
 	}
 	if err := wire.NewWriter(c).WriteRequest(&h, payload); err != nil {
@@ -145,7 +146,7 @@ func (e *exchanger) do(ctx context.Context, user uint32, step Step) *response {
 		if resp.Size > e.maxPayload {
 			// Too large to be any file the run stored: only its first bytes are read, for
 			// the report, and only if they come at once.
-			c.timeout = min(c.timeout, previewWait)
+			c.Idle = min(c.Idle, previewWait)
 			pre := &keepWriter{max: previewLen}
 			_, _ = io.CopyN(pre, r.Payload(), previewLen)
 			resp.Preview = pre.b
@@ -182,27 +183,6 @@ func ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
-// deadlineConn gives every read and write its own deadline, so that a server that stalls is
-// caught whatever the size of the exchange.
-type deadlineConn struct {
-	net.Conn
-	timeout time.Duration
-}
-
-func (c *deadlineConn) Read(p []byte) (int, error) {
-	if err := c.Conn.SetReadDeadline(time.Now().Add(c.timeout)); err != nil {
-		return 0, err
-	}
-	return c.Conn.Read(p)
-}
-
-func (c *deadlineConn) Write(p []byte) (int, error) {
-	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
-		return 0, err
-	}
-	return c.Conn.Write(p)
-}
-
 // keepWriter keeps the first max bytes written to it and drops the rest.
 type keepWriter struct {
 	b   []byte
@@ -214,38 +194,4 @@ func (w *keepWriter) Write(p []byte) (int, error) {
 		w.b = append(w.b, p[:min(room, len(p))]...)
 	}
 	return len(p), nil
-}
-
-// errListing is a LIST payload that is not one name a line.
-var errListing = errors.New("malformed listing")
-
-// parseListing splits a listing into names: one a line, "\n" or "\r\n", the final newline
-// optional.
-func parseListing(b []byte) ([]string, error) {
-	if len(b) == 0 {
-		return nil, nil
-	}
-	b = bytes.TrimSuffix(b, []byte("\n"))
-	var names []string
-	for line := range bytes.SplitSeq(b, []byte("\n")) {
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) == 0 {
-			return nil, fmt.Errorf("%w: empty line", errListing)
-		}
-		names = append(names, string(line))
-	}
-	return names, nil
-}
-
-func formatNames(names []string) string {
-	var b bytes.Buffer
-	b.WriteByte('[')
-	for i, n := range names {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(quoteName(n))
-	}
-	b.WriteByte(']')
-	return b.String()
 }

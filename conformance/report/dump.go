@@ -1,4 +1,4 @@
-package conformance
+package report
 
 import (
 	"encoding/hex"
@@ -8,7 +8,7 @@ import (
 
 // Bytes kept of a message for a report: its head and tail, and how many were cut between them.
 const (
-	clipHead = 64
+	ClipHead = 64
 	clipTail = 16
 )
 
@@ -33,16 +33,16 @@ func (b *HexBytes) UnmarshalText(text []byte) error {
 	return err
 }
 
-// clipWriter records a stream into a Clip as it passes.
-type clipWriter struct {
+// ClipWriter records a stream into a Clip as it passes; its zero value is ready to use.
+type ClipWriter struct {
 	c    Clip
 	ring []byte // the last clipTail bytes seen after the head, in order
 }
 
-func (w *clipWriter) Write(b []byte) (int, error) {
+func (w *ClipWriter) Write(b []byte) (int, error) {
 	n := len(b)
 	w.c.Total += int64(n)
-	if room := clipHead - len(w.c.Head); room > 0 {
+	if room := ClipHead - len(w.c.Head); room > 0 {
 		k := min(room, len(b))
 		w.c.Head = append(w.c.Head, b[:k]...)
 		b = b[k:]
@@ -56,7 +56,8 @@ func (w *clipWriter) Write(b []byte) (int, error) {
 	return n, nil
 }
 
-func (w *clipWriter) clip() Clip {
+// Clip returns what the writer kept so far.
+func (w *ClipWriter) Clip() Clip {
 	c := w.c
 	c.Head = append([]byte(nil), c.Head...)
 	c.Tail = append([]byte(nil), w.ring...)
@@ -106,12 +107,4 @@ func dumpLines(sb *strings.Builder, indent string, b []byte, off int64) {
 		sb.WriteString("|\n")
 		b, off = b[n:], off+int64(n)
 	}
-}
-
-// quoteName shows a filename as the wire carries it, control bytes escaped, cut if long.
-func quoteName(b []byte) string {
-	if len(b) > 80 {
-		return fmt.Sprintf("%+q…(%d bytes)", b[:72], len(b))
-	}
-	return fmt.Sprintf("%+q", b)
 }

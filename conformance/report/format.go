@@ -1,4 +1,4 @@
-package conformance
+package report
 
 import (
 	"encoding/json"
@@ -27,22 +27,22 @@ const (
 // since it does not fail the run.
 func (r *Report) word(res *Result) (string, string) {
 	switch res.Status {
-	case Pass:
+	case VerdictPass:
 		return "PASS", ansiGreen
-	case Fail:
+	case VerdictFail:
 		if res.Level == Should && !r.Strict && res.Crash == "" {
 			return "WARN", ansiYellow
 		}
 		return "FAIL", ansiRed
-	case Noted:
+	case VerdictInfo:
 		return "INFO", ansiDim
-	case Skipped:
+	case VerdictSkip:
 		return "SKIP", ansiDim
-	case NotRun:
+	case VerdictNotRun:
 		return "NRUN", ansiYellow
-	case Known:
+	case VerdictKnownFailure:
 		return "KNOWN", ansiYellow
-	case Fixed:
+	case VerdictUnexpectedPass:
 		return "FIXED", ansiGreen
 	}
 	return strings.ToUpper(string(res.Status)), ""
@@ -98,15 +98,15 @@ func (r *Report) WriteTextEnd(w io.Writer, o TextOptions) error {
 func (r *Report) writeDetails(sb *strings.Builder, o TextOptions) {
 	for i := range r.Results {
 		res := &r.Results[i]
-		if res.Status != Fail && res.Status != Known && !(o.Verbose && len(res.Exchanges) > 0) {
+		if res.Status != VerdictFail && res.Status != VerdictKnownFailure && !(o.Verbose && len(res.Exchanges) > 0) {
 			continue
 		}
 		w, _ := r.word(res)
 		fmt.Fprintf(sb, "\n--- %s %s [%s %s]\n    %s\n", w, res.ID, res.Level, strings.Join(res.Reqs, " "), res.Desc)
 		shown := map[int]bool{}
 		for _, f := range res.Failures {
-			if f.Req != "" {
-				fmt.Fprintf(sb, "    %s: %s\n", f.Req, f.Sentence)
+			if f.Requirement != "" {
+				fmt.Fprintf(sb, "    %s: %s\n", f.Requirement, f.Sentence)
 			}
 			fmt.Fprintf(sb, "    expected: %s\n    actual:   %s\n", f.Expected, f.Actual)
 			if f.Exchange >= 0 && f.Exchange < len(res.Exchanges) && !shown[f.Exchange] {
@@ -151,7 +151,7 @@ func (r *Report) SummaryText() string {
 		for _, x := range []struct {
 			n    int
 			what string
-		}{{c.Info, "info"}, {c.Skip, "skipped"}, {c.NotRun, "not run"}, {c.Known, "known failures"}, {c.Fixed, "unexpected passes"}} {
+		}{{c.Info, "info"}, {c.Skip, "skipped"}, {c.NotRun, "not run"}, {c.KnownFailure, "known failures"}, {c.UnexpectedPass, "unexpected passes"}} {
 			if x.n > 0 {
 				fmt.Fprintf(&sb, ", %d %s", x.n, x.what)
 			}
@@ -171,7 +171,7 @@ func (r *Report) SummaryText() string {
 	case !r.OK():
 		verdict = "FAIL"
 	}
-	if n := r.Summary.Must.Fixed + r.Summary.Should.Fixed + r.Summary.Info.Fixed; n > 0 {
+	if n := r.Summary.Must.UnexpectedPass + r.Summary.Should.UnexpectedPass + r.Summary.Info.UnexpectedPass; n > 0 {
 		verdict += fmt.Sprintf(" (%d baseline entries now pass: remove them)", n)
 	}
 	fmt.Fprintf(&sb, "%s (%d cases in %v)\n", verdict, len(r.Results), r.Duration.Round(time.Millisecond))
@@ -237,20 +237,19 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		}
 		s := &doc.Suites[si]
 		jc := junitCase{Name: res.ID, Classname: "fbp." + res.Section, Time: res.Duration.Seconds()}
-		var body strings.Builder
-		r.writeDetails1(&body, res)
+		body := r.Details(res)
 		switch {
-		case r.counts(res):
-			jc.Failure = &junitMessage{Message: res.Reason, Type: res.Level.String(), Body: body.String()}
+		case r.FailsRun(res):
+			jc.Failure = &junitMessage{Message: res.Reason, Type: res.Level.String(), Body: body}
 			s.Failures++
-		case res.Status == Known:
-			jc.Skipped = &junitMessage{Message: "known failure (baseline): " + res.Reason, Body: body.String()}
+		case res.Status == VerdictKnownFailure:
+			jc.Skipped = &junitMessage{Message: "known failure (baseline): " + res.Reason, Body: body}
 			s.Skipped++
-		case res.Status == Skipped || res.Status == NotRun:
+		case res.Status == VerdictSkip || res.Status == VerdictNotRun:
 			jc.Skipped = &junitMessage{Message: res.Reason}
 			s.Skipped++
 		default:
-			jc.SystemOut = body.String()
+			jc.SystemOut = body
 		}
 		s.Tests++
 		s.Time += jc.Time
@@ -273,12 +272,14 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 	return err
 }
 
-// writeDetails1 writes one result's details as the text report expands them.
-func (r *Report) writeDetails1(sb *strings.Builder, res *Result) {
+// Details is one result's details as the text report expands them: a failure with its
+// requirement, expected, actual and bytes; otherwise the reason and notes.
+func (r *Report) Details(res *Result) string {
+	var sb strings.Builder
 	one := Report{Target: r.Target, Strict: r.Strict, Results: []Result{*res}}
-	if res.Status == Fail || res.Status == Known {
-		one.writeDetails(sb, TextOptions{})
-		return
+	if res.Status == VerdictFail || res.Status == VerdictKnownFailure {
+		one.writeDetails(&sb, TextOptions{})
+		return sb.String()
 	}
 	if res.Reason != "" {
 		sb.WriteString(res.Reason + "\n")
@@ -286,4 +287,5 @@ func (r *Report) writeDetails1(sb *strings.Builder, res *Result) {
 	for _, n := range res.Notes[min(len(res.Notes), 1):] {
 		sb.WriteString(n + "\n")
 	}
+	return sb.String()
 }

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -11,6 +12,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -77,11 +81,11 @@ type Reply struct {
 	Elapsed time.Duration
 	index   int           // the exchange's index in the case's record
 	tail    chan struct{} // closed when the tail check is done
-	dialect *Dialect
+	dialect *spec.Dialect
 }
 
 // is reports whether r is a response carrying one of ms.
-func (r *Reply) is(ms ...Meaning) bool {
+func (r *Reply) is(ms ...spec.Meaning) bool {
 	if r.Outcome != Answered {
 		return false
 	}
@@ -97,9 +101,9 @@ func (r *Reply) is(ms ...Meaning) bool {
 func (r *Reply) String() string {
 	switch r.Outcome {
 	case Answered:
-		s := "status " + r.dialect.describeCode(r.Status)
+		s := "status " + r.dialect.DescribeCode(r.Status)
 		if r.Fields.Has(wire.HasName) {
-			s += " name " + quoteName(r.Name)
+			s += " name " + spec.Quote(r.Name)
 		}
 		if r.Fields.Has(wire.HasPayload) {
 			s += fmt.Sprintf(" size %d", r.Size)
@@ -141,16 +145,24 @@ func (r *Reply) failure() string {
 	return fmt.Sprintf("connection reset after %d bytes of a response", r.Got)
 }
 
-// Exchange is the record of one request and its reply, kept for the report.
-type Exchange struct {
-	Label    string `json:"label"`
-	Conn     int    `json:"conn"` // the connection it used, numbered within the case
-	Sent     Clip   `json:"sent"`
-	Received Clip   `json:"received"`
-	Outcome  string `json:"outcome"`
-
-	sent, recv *clipWriter
+// record is one request and its reply as the case saw them, bytes clipped as they passed;
+// row turns it into what the report keeps.
+type record struct {
+	label      string
+	conn       int // the connection it used, numbered within the case
+	sent, recv report.ClipWriter
 	reply      *Reply
+}
+
+func (x *record) row() report.Exchange {
+	e := report.Exchange{Label: x.label, Conn: x.conn, Sent: x.sent.Clip(), Received: x.recv.Clip()}
+	if x.reply != nil {
+		e.Outcome = x.reply.String()
+		if len(x.reply.Trailing) > 0 {
+			e.Outcome += fmt.Sprintf(", then %d bytes more", len(x.reply.Trailing))
+		}
+	}
+	return e
 }
 
 // send is what to put on the wire for one request.
@@ -169,8 +181,9 @@ type send struct {
 
 // readSpec bounds what the runner reads of a response.
 type readSpec struct {
-	maxPayload int64    // payloads over this are not read
-	expect     *Content // compare the payload against this instead of keeping it
+	maxPayload int64            // payloads over this are not read
+	expect     *content.Content // compare the payload against this instead of keeping it
+	dialect    *spec.Dialect    // read by this mapping's layouts instead of the case's
 }
 
 // Conn is a connection a case uses for several requests in a row.
@@ -200,7 +213,7 @@ func (t *T) dial() (*Conn, error) {
 func (t *T) Dial() *Conn {
 	c, err := t.dial()
 	if err != nil {
-		t.Fatalf("R-1.3", nil, "a connection", "could not connect: %v", err)
+		t.Fatalf(spec.R1_3, nil, "a connection", "could not connect: %v", err)
 	}
 	return c
 }
@@ -229,7 +242,7 @@ func (t *T) Roundtrip(label string, req []byte) *Reply {
 	return t.roundtrip(send{label: label, head: req}, readSpec{maxPayload: t.run.cfg.MaxList})
 }
 
-func (t *T) roundtrip(s send, spec readSpec) *Reply {
+func (t *T) roundtrip(s send, rs readSpec) *Reply {
 	c, err := t.dial()
 	if err != nil {
 		ex := t.record(s.label, 0)
@@ -240,14 +253,14 @@ func (t *T) roundtrip(s send, spec readSpec) *Reply {
 		t.finishRecord(ex, r)
 		return r
 	}
-	return t.exchange(c, s, spec, true)
+	return t.exchange(c, s, rs, true)
 }
 
 // record adds an exchange to the case's record and returns its index.
 func (t *T) record(label string, conn int) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.exchanges = append(t.exchanges, &Exchange{Label: label, Conn: conn, sent: &clipWriter{}, recv: &clipWriter{}})
+	t.exchanges = append(t.exchanges, &record{label: label, conn: conn})
 	return len(t.exchanges) - 1
 }
 
@@ -257,7 +270,7 @@ func (t *T) finishRecord(i int, r *Reply) {
 	t.exchanges[i].reply = r
 }
 
-func (t *T) ex(i int) *Exchange {
+func (t *T) ex(i int) *record {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.exchanges[i]
@@ -309,14 +322,14 @@ func (r *deadlineReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-func (t *T) exchange(c *Conn, s send, spec readSpec, fresh bool) *Reply {
+func (t *T) exchange(c *Conn, s send, rs readSpec, fresh bool) *Reply {
 	start := time.Now()
 	i := t.record(s.label, c.num)
 	ex := t.ex(i)
-	r := &Reply{Mismatch: -1, index: i, dialect: t.dialect, tail: make(chan struct{})}
+	r := &Reply{Mismatch: -1, index: i, dialect: cmp.Or(rs.dialect, t.dialect), tail: make(chan struct{})}
 	defer t.finishRecord(i, r)
 	timeout := t.run.cfg.Timeout
-	w := &deadlineWriter{c: c.c, timeout: timeout, chunk: s.chunk, pause: s.pause, rec: ex.sent}
+	w := &deadlineWriter{c: c.c, timeout: timeout, chunk: s.chunk, pause: s.pause, rec: &ex.sent}
 	_, err := w.Write(s.head)
 	if err == nil && s.body != nil {
 		_, err = io.CopyN(w, s.body, s.bodyN)
@@ -331,8 +344,8 @@ func (t *T) exchange(c *Conn, s send, spec readSpec, fresh bool) *Reply {
 		r.Elapsed = time.Since(start)
 		return r
 	}
-	rd := &deadlineReader{c: c.c, timeout: timeout, rec: ex.recv}
-	skipTail := t.readResponse(rd, r, spec)
+	rd := &deadlineReader{c: c.c, timeout: timeout, rec: &ex.recv}
+	skipTail := t.readResponse(rd, r, rs)
 	r.Got = rd.n
 	r.Elapsed = time.Since(start)
 	if !fresh || skipTail || s.noTail || r.Outcome == Closed || r.Outcome == Reset {
@@ -350,7 +363,7 @@ func (t *T) exchange(c *Conn, s send, spec readSpec, fresh bool) *Reply {
 		defer close(r.tail)
 		defer c.c.Close()
 		c.c.SetReadDeadline(time.Now().Add(t.run.cfg.Grace))
-		buf := make([]byte, clipHead)
+		buf := make([]byte, report.ClipHead)
 		n, _ := io.ReadFull(c.c, buf)
 		if n > 0 {
 			ex.recv.Write(buf[:n])
@@ -363,7 +376,7 @@ func (t *T) exchange(c *Conn, s send, spec readSpec, fresh bool) *Reply {
 // readResponse decodes one response from rd into r by the dialect's layout, reading no further
 // than the layout and spec allow. It reports whether the stream was left off a message
 // boundary, so that a tail check would be meaningless.
-func (t *T) readResponse(rd io.Reader, r *Reply, spec readSpec) (offBoundary bool) {
+func (t *T) readResponse(rd io.Reader, r *Reply, rs readSpec) (offBoundary bool) {
 	fail := func(err error) bool {
 		r.Err = err
 		r.Outcome = classify(err)
@@ -375,7 +388,7 @@ func (t *T) readResponse(rd io.Reader, r *Reply, spec readSpec) (offBoundary boo
 	}
 	r.Version = b[0]
 	r.Status = binary.LittleEndian.Uint16(b[1:3])
-	f, ok := t.dialect.Layout(r.Status)
+	f, ok := r.dialect.Layout(r.Status)
 	if !ok {
 		// The layout is unknown: the tail check shows the bytes that follow.
 		r.Outcome = Undefined
@@ -398,16 +411,16 @@ func (t *T) readResponse(rd io.Reader, r *Reply, spec readSpec) (offBoundary boo
 		}
 		r.Size = binary.LittleEndian.Uint32(b[:4])
 		switch {
-		case spec.expect != nil && int64(r.Size) != spec.expect.Len():
+		case rs.expect != nil && int64(r.Size) != rs.expect.Len():
 			r.Outcome = Answered
 			return true
-		case spec.expect != nil:
-			cmp := newComparer(*spec.expect)
-			if _, err := io.CopyN(cmp, rd, int64(r.Size)); err != nil {
+		case rs.expect != nil:
+			check := content.NewChecker(*rs.expect)
+			if _, err := io.CopyN(check, rd, int64(r.Size)); err != nil {
 				return fail(err)
 			}
-			r.Mismatch = cmp.mismatch
-		case int64(r.Size) > spec.maxPayload:
+			r.Mismatch = check.Mismatch()
+		case int64(r.Size) > rs.maxPayload:
 			r.Outcome = Answered
 			return true
 		default:

@@ -1,0 +1,43 @@
+// Package deadline bounds a tester's waits on a connection: every read and write gets a
+// deadline of its own (a peer that stalls is caught whatever the size of the exchange), and
+// an optional end bounds them all (a peer that drips a byte at a time is caught too).
+package deadline
+
+import (
+	"net"
+	"time"
+)
+
+// Conn is a connection whose reads and writes each end by now+Idle, and never after End.
+type Conn struct {
+	net.Conn
+	// Idle bounds each read and write. Zero: only End bounds them.
+	Idle time.Duration
+	// End bounds every read and write, whatever moves. Zero: only Idle bounds them.
+	End time.Time
+}
+
+// next is the deadline of the operation that starts now.
+func (c *Conn) next() time.Time {
+	d := c.End
+	if c.Idle > 0 {
+		if per := time.Now().Add(c.Idle); d.IsZero() || per.Before(d) {
+			d = per
+		}
+	}
+	return d
+}
+
+func (c *Conn) Read(p []byte) (int, error) {
+	if err := c.Conn.SetReadDeadline(c.next()); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *Conn) Write(p []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(c.next()); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
+}

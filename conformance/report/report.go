@@ -1,0 +1,208 @@
+// Package report holds the outcome of a conformance run and writes it as text for a terminal,
+// as JSON for other tools (schema fbp-conformance/1) and as JUnit XML for CI. It knows nothing
+// of how the cases ran: a runner fills a Report, and this package renders it.
+package report
+
+import (
+	"fmt"
+	"time"
+)
+
+// Schema names the version of the Report's JSON layout; it changes when a field changes meaning.
+const Schema = "fbp-conformance/1"
+
+// Level is how binding a case's requirement is.
+type Level int
+
+const (
+	Must   Level = 1 // a failure fails the run
+	Should Level = 2 // a failure fails the run under -strict
+	Info   Level = 3 // reported, never a failure
+)
+
+func (l Level) String() string {
+	switch l {
+	case Must:
+		return "MUST"
+	case Should:
+		return "SHOULD"
+	case Info:
+		return "INFO"
+	}
+	return fmt.Sprintf("Level(%d)", int(l))
+}
+
+// MarshalText writes the level as MUST, SHOULD or INFO.
+func (l Level) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
+
+// UnmarshalText reads MUST, SHOULD or INFO.
+func (l *Level) UnmarshalText(b []byte) error {
+	for _, v := range []Level{Must, Should, Info} {
+		if v.String() == string(b) {
+			*l = v
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown level %q", b)
+}
+
+// Verdict is what became of one case. Each constant is named after the value JSON gives it.
+type Verdict string
+
+const (
+	VerdictPass           Verdict = "pass"
+	VerdictFail           Verdict = "fail"
+	VerdictInfo           Verdict = "info"            // an INFO case: what the server did, never a failure
+	VerdictSkip           Verdict = "skip"            // not applicable to this run
+	VerdictNotRun         Verdict = "not-run"         // interrupted, or the server was down
+	VerdictKnownFailure   Verdict = "known-failure"   // failed, and the baseline expects it
+	VerdictUnexpectedPass Verdict = "unexpected-pass" // passed, though the baseline expects a failure
+)
+
+// Failure is one broken expectation of a case.
+type Failure struct {
+	Requirement string `json:"requirement"`
+	Sentence    string `json:"sentence"`
+	Expected    string `json:"expected"`
+	Actual      string `json:"actual"`
+	// Exchange is the index in the result's exchanges of the request that showed it, -1 if none.
+	Exchange int `json:"exchange"`
+}
+
+// Exchange is what a report keeps of one request and its reply.
+type Exchange struct {
+	Label    string `json:"label"`
+	Conn     int    `json:"conn"` // the connection it used, numbered within the case
+	Sent     Clip   `json:"sent"`
+	Received Clip   `json:"received"`
+	Outcome  string `json:"outcome"` // what came back, in a line
+}
+
+// Result is the outcome of one case.
+type Result struct {
+	ID        string     `json:"id"`
+	Section   string     `json:"section"`
+	Level     Level      `json:"level"`
+	Reqs      []string   `json:"requirements"`
+	Desc      string     `json:"description"`
+	Status    Verdict    `json:"status"`
+	Reason    string     `json:"reason,omitempty"` // one line: the first failure, the skip reason, the note
+	Failures  []Failure  `json:"failures,omitempty"`
+	Notes     []string   `json:"notes,omitempty"`
+	Exchanges []Exchange `json:"exchanges,omitempty"`
+	// Crash says the server stopped answering after this case.
+	Crash    string        `json:"crash,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// Crash records that the server stopped answering.
+type Crash struct {
+	After  string `json:"after"`  // the case after which the health probe failed
+	Detail string `json:"detail"` // exit status and last output with -exec, the probe's error otherwise
+}
+
+// Counts tallies verdicts.
+type Counts struct {
+	Pass           int `json:"pass"`
+	Fail           int `json:"fail"`
+	Info           int `json:"info"`
+	Skip           int `json:"skip"`
+	NotRun         int `json:"not_run"`
+	KnownFailure   int `json:"known_failure"`
+	UnexpectedPass int `json:"unexpected_pass"`
+}
+
+func (c *Counts) add(v Verdict) {
+	switch v {
+	case VerdictPass:
+		c.Pass++
+	case VerdictFail:
+		c.Fail++
+	case VerdictInfo:
+		c.Info++
+	case VerdictSkip:
+		c.Skip++
+	case VerdictNotRun:
+		c.NotRun++
+	case VerdictKnownFailure:
+		c.KnownFailure++
+	case VerdictUnexpectedPass:
+		c.UnexpectedPass++
+	}
+}
+
+// Summary tallies verdicts by level.
+type Summary struct {
+	Must   Counts `json:"must"`
+	Should Counts `json:"should"`
+	Info   Counts `json:"info"`
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Schema      string        `json:"schema"`
+	Target      string        `json:"target"`
+	Dialect     string        `json:"dialect"`
+	DialectNote string        `json:"dialect_note,omitempty"`
+	Strict      bool          `json:"strict"`
+	Started     time.Time     `json:"started"`
+	Duration    time.Duration `json:"duration_ns"`
+	Interrupted bool          `json:"interrupted"`
+	Crashes     []Crash       `json:"crashes,omitempty"`
+	Warnings    []string      `json:"warnings,omitempty"`
+	Results     []Result      `json:"results"`
+	Summary     Summary       `json:"summary"`
+}
+
+// Summarize tallies the results into Summary.
+func (r *Report) Summarize() {
+	r.Summary = Summary{}
+	for _, res := range r.Results {
+		switch res.Level {
+		case Must:
+			r.Summary.Must.add(res.Status)
+		case Should:
+			r.Summary.Should.add(res.Status)
+		default:
+			r.Summary.Info.add(res.Status)
+		}
+	}
+}
+
+// FailsRun reports whether res makes the run fail: a MUST failure, a SHOULD failure under
+// strict, a crash of the server, or a MUST case that could not run.
+func (r *Report) FailsRun(res *Result) bool {
+	switch {
+	case res.Crash != "" && res.Status != VerdictKnownFailure:
+		return true
+	case res.Status == VerdictFail:
+		return res.Level == Must || res.Level == Should && r.Strict
+	case res.Status == VerdictNotRun:
+		return res.Level == Must
+	}
+	return false
+}
+
+// OK reports whether every selected MUST case passed (and every SHOULD case, under strict),
+// baseline failures aside.
+func (r *Report) OK() bool {
+	if r.Interrupted || len(r.Results) == 0 {
+		return false
+	}
+	for i := range r.Results {
+		if r.FailsRun(&r.Results[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// Result returns the result of case id, or nil.
+func (r *Report) Result(id string) *Result {
+	for i := range r.Results {
+		if r.Results[i].ID == id {
+			return &r.Results[i]
+		}
+	}
+	return nil
+}

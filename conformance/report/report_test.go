@@ -1,0 +1,219 @@
+package report
+
+import (
+	"bytes"
+	"encoding/xml"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata from the current output")
+
+func clipOf(b []byte) Clip {
+	var w ClipWriter
+	w.Write(b)
+	return w.Clip()
+}
+
+// fixedReport holds one result of every verdict, a failure with its bytes, a crash, a
+// warning and a dialect note: each part of every format shows in the golden files.
+func fixedReport() *Report {
+	started := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	req := []byte{0xa4, 0x89, 0xc0, 0xe3, 0x01, 0xc8, 0x0a, 0x00, 'a', 'b', 's', 'e', 'n', 't', '.', 't', 'x', 't'}
+	r := &Report{
+		Schema: Schema, Target: "127.0.0.1:9999", Dialect: "canonical", DialectNote: "auto: the server follows the canonical mapping",
+		Started: started, Duration: 2500 * time.Millisecond,
+		Crashes:  []Crash{{After: "security/unknown-op", Detail: "the server process ended: signal: aborted"}},
+		Warnings: []string{`baseline names "no/such-case", which is not a case`},
+		Results: []Result{
+			{ID: "backup/new", Section: "backup", Level: Must, Reqs: []string{"R-4.1"}, Desc: "BACKUP of a new file: 212 with its name",
+				Status: VerdictPass, Duration: 3 * time.Millisecond},
+			{ID: "restore/missing-1001", Section: "restore", Level: Must, Reqs: []string{"R-4.2"},
+				Desc: "RESTORE of a name the user does not have: 1001 with the name", Status: VerdictFail,
+				Reason: `R-4.2: expected 1001 (not-found) with name "absent.txt", got status 1003 (server-error)`,
+				Failures: []Failure{{Requirement: "R-4.2", Sentence: "RESTORE of a stored file: 210 with the filename, size and exact content. Of a missing file: 1001 with the filename.",
+					Expected: `1001 (not-found) with name "absent.txt"`, Actual: "status 1003 (server-error)", Exchange: 0}},
+				Exchanges: []Exchange{{Label: `RESTORE user 3821046180 "absent.txt"`, Conn: 1, Sent: clipOf(req), Received: clipOf([]byte{1, 0xeb, 3}),
+					Outcome: "status 1003 (server-error)"}},
+				Duration: 4 * time.Millisecond},
+			{ID: "backup/zero-length", Section: "backup", Level: Should, Reqs: []string{"R-4.1"}, Desc: "a zero-length file is stored",
+				Status: VerdictFail, Reason: "R-4.1: expected 212 (backup-ok), got status 1003 (server-error)",
+				Failures: []Failure{{Requirement: "R-4.1", Sentence: "BACKUP stores the payload.", Expected: "212 (backup-ok)", Actual: "status 1003 (server-error)", Exchange: -1}},
+				Duration: time.Millisecond},
+			{ID: "transport/version-byte", Section: "transport", Level: Info, Reqs: []string{"R-3.1"}, Desc: "the version byte of responses",
+				Status: VerdictInfo, Reason: "responses carry version 1", Notes: []string{"responses carry version 1", "a second note"}},
+			{ID: "transport/stall-cut-off", Section: "transport", Level: Should, Reqs: []string{"R-5.3"}, Desc: "a stalled client is cut off",
+				Status: VerdictSkip, Reason: "give -stall-cutoff, the longest read deadline to accept, to run it"},
+			{ID: "security/unknown-op", Section: "security", Level: Must, Reqs: []string{"R-5.2"}, Desc: "ops the spec does not define answer 1003",
+				Status: VerdictFail, Reason: "server stopped answering after case security/unknown-op (the server process ended: signal: aborted)",
+				Crash:    "server stopped answering after case security/unknown-op (the server process ended: signal: aborted)",
+				Failures: []Failure{{Requirement: "R-5.3", Sentence: "A truncated request: no response is owed.", Expected: "the server to keep serving other connections", Actual: "it stopped", Exchange: -1}}},
+			{ID: "list/after-backups", Section: "list", Level: Must, Reqs: []string{"R-4.4"}, Desc: "LIST after backups",
+				Status: VerdictNotRun, Reason: "not run: the server stopped answering after case security/unknown-op"},
+			{ID: "delete/missing-1001", Section: "delete", Level: Must, Reqs: []string{"R-4.3"}, Desc: "DELETE of a missing file",
+				Status: VerdictKnownFailure, Reason: "R-4.3: expected 1001, got 1003",
+				Failures: []Failure{{Requirement: "R-4.3", Sentence: "DELETE of a stored file removes it.", Expected: "1001", Actual: "1003", Exchange: -1}}},
+			{ID: "delete/keeps-others", Section: "delete", Level: Must, Reqs: []string{"R-4.3"}, Desc: "DELETE keeps the other files",
+				Status: VerdictUnexpectedPass, Reason: "passes, though the baseline lists it as a known failure"},
+		},
+	}
+	r.Summarize()
+	return r
+}
+
+// golden compares got with testdata/name, or rewrites it under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to write it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; if the change is meant, run go test ./conformance/report -update\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestTextReportGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := fixedReport().WriteText(&b, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.txt", b.Bytes())
+}
+
+func TestTextReportVerboseGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := fixedReport().WriteText(&b, TextOptions{Verbose: true, Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report-verbose-color.txt", b.Bytes())
+}
+
+func TestJSONReportGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := fixedReport().WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.json", b.Bytes())
+}
+
+func TestJUnitReportGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := fixedReport().WriteJUnit(&b); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.junit.xml", b.Bytes())
+	var doc junitSuites
+	if err := xml.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatalf("the JUnit report does not parse: %v", err)
+	}
+}
+
+func TestJUnitCasesFollowTheirVerdicts(t *testing.T) {
+	var b bytes.Buffer
+	if err := fixedReport().WriteJUnit(&b); err != nil {
+		t.Fatal(err)
+	}
+	var doc junitSuites
+	if err := xml.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]junitCase{}
+	for _, s := range doc.Suites {
+		for _, c := range s.Cases {
+			cases[c.Name] = c
+		}
+	}
+	if c := cases["restore/missing-1001"]; c.Failure == nil || !strings.Contains(c.Failure.Body, "RESTORE of a stored file") ||
+		!strings.Contains(c.Failure.Body, "01 eb 03") {
+		t.Errorf("a MUST failure: %+v", c)
+	}
+	if c := cases["delete/missing-1001"]; c.Skipped == nil || c.Failure != nil || !strings.Contains(c.Skipped.Message, "baseline") {
+		t.Errorf("a known failure is skipped: %+v", c)
+	}
+	if c := cases["backup/zero-length"]; c.Failure != nil || !strings.Contains(c.SystemOut, "WARN") {
+		t.Errorf("a SHOULD failure outside strict is output, not a failure: %+v", c)
+	}
+	if c := cases["backup/new"]; c.Failure != nil || c.Skipped != nil {
+		t.Errorf("a pass: %+v", c)
+	}
+	if doc.Tests != 9 || doc.Failures != 3 || doc.Skipped != 2 {
+		t.Errorf("totals: tests %d failures %d skipped %d", doc.Tests, doc.Failures, doc.Skipped)
+	}
+}
+
+func TestVerdictAndCounting(t *testing.T) {
+	r := fixedReport()
+	if r.OK() {
+		t.Fatal("a report with MUST failures is OK")
+	}
+	s := r.Summary
+	if s.Must.Pass != 1 || s.Must.Fail != 2 || s.Must.NotRun != 1 || s.Must.KnownFailure != 1 || s.Must.UnexpectedPass != 1 ||
+		s.Should.Fail != 1 || s.Should.Skip != 1 || s.Info.Info != 1 {
+		t.Fatalf("summary %+v", s)
+	}
+	for id, fails := range map[string]bool{"restore/missing-1001": true, "backup/zero-length": false, "security/unknown-op": true,
+		"list/after-backups": true, "delete/missing-1001": false, "delete/keeps-others": false, "transport/version-byte": false} {
+		if got := r.FailsRun(r.Result(id)); got != fails {
+			t.Errorf("%s fails the run: %v, want %v", id, got, fails)
+		}
+	}
+	r.Strict = true
+	if !r.FailsRun(r.Result("backup/zero-length")) {
+		t.Error("a SHOULD failure under strict does not fail the run")
+	}
+	// Only passes, infos, skips and baseline entries: OK.
+	ok := &Report{Results: []Result{fixedReport().Results[0], fixedReport().Results[3], fixedReport().Results[4], fixedReport().Results[7]}}
+	if !ok.OK() {
+		t.Error("passes, infos, skips and known failures do not make an OK run")
+	}
+	ok.Interrupted = true
+	if ok.OK() {
+		t.Error("an interrupted run is OK")
+	}
+	if (&Report{}).OK() {
+		t.Error("a run with no results is OK")
+	}
+}
+
+func TestStrictTurnsWarnIntoFail(t *testing.T) {
+	r := fixedReport()
+	res := r.Result("backup/zero-length")
+	if line := r.Line(res, false); !strings.HasPrefix(line, "WARN  backup/zero-length") {
+		t.Errorf("not strict: %q", line)
+	}
+	r.Strict = true
+	if line := r.Line(res, false); !strings.HasPrefix(line, "FAIL  backup/zero-length") {
+		t.Errorf("strict: %q", line)
+	}
+}
+
+func TestClipKeepsHeadAndTail(t *testing.T) {
+	data := make([]byte, 1<<20)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	var w ClipWriter
+	for i := 0; i < len(data); i += 1000 {
+		w.Write(data[i:min(i+1000, len(data))])
+	}
+	c := w.Clip()
+	if c.Total != 1<<20 || !bytes.Equal(c.Head, data[:ClipHead]) || !bytes.Equal(c.Tail, data[len(data)-clipTail:]) {
+		t.Fatalf("clip %d head %x tail %x", c.Total, c.Head, c.Tail)
+	}
+	d := c.Dump("")
+	if !strings.Contains(d, "... 1048496 bytes cut ...") || !strings.Contains(d, "000ffff0  ") {
+		t.Fatalf("dump:\n%s", d)
+	}
+}
