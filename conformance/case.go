@@ -24,7 +24,7 @@ type Case struct {
 	Desc  string
 	// Hostile marks a case that sends bad input: it runs alone, and a health probe follows it.
 	Hostile bool
-	Run     func(t *T)
+	run     func(t *caseRun)
 }
 
 // Section is the part of the ID before its slash: the spec section's file it belongs to.
@@ -33,10 +33,10 @@ func (c *Case) Section() string {
 	return s
 }
 
-// T is the state of one running case: its fresh users, its connections, what it stored and
+// caseRun is the state of one running case: its fresh users, its connections, what it stored and
 // what it found. A case's helpers stop the case on a broken expectation that later steps
 // depend on (Fatalf); Errorf records one and goes on.
-type T struct {
+type caseRun struct {
 	ctx     context.Context
 	run     *runner
 	c       *Case
@@ -57,14 +57,8 @@ type T struct {
 	canaries  []string                   // tokens of names that must never appear outside their folder
 }
 
-// Dialect is the mapping the case runs under.
-func (t *T) Dialect() *spec.Dialect { return t.dialect }
-
-// Context ends when the run is cancelled.
-func (t *T) Context() context.Context { return t.ctx }
-
-// NewUser returns a user id no other case of the run uses, chosen at random.
-func (t *T) NewUser() uint32 {
+// newUser returns a user id no other case of the run uses, chosen at random.
+func (t *caseRun) newUser() uint32 {
 	u := t.run.newUser()
 	t.mu.Lock()
 	t.users = append(t.users, u)
@@ -72,8 +66,8 @@ func (t *T) NewUser() uint32 {
 	return u
 }
 
-// Token returns a random string of n letters and digits, for names unique to the case.
-func Token(n int) string {
+// token returns a random string of n letters and digits, for names unique to the case.
+func token(n int) string {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 	b := make([]byte, n)
 	rand.Read(b)
@@ -83,19 +77,19 @@ func Token(n int) string {
 	return string(b)
 }
 
-// Canary returns a name unique to the case whose appearance anywhere but where the case put it
+// canary returns a name unique to the case whose appearance anywhere but where the case put it
 // shows a file that escaped its folder (checked with -root).
-func (t *T) Canary() string {
-	tok := "canary" + Token(12)
+func (t *caseRun) canary() string {
+	tok := "canary" + token(12)
 	t.mu.Lock()
 	t.canaries = append(t.canaries, tok)
 	t.mu.Unlock()
 	return tok
 }
 
-// Errorf records a failure of requirement req: what was expected and what came back.
+// errorf records a failure of requirement req: what was expected and what came back.
 // r, if not nil, is the reply that showed it; its bytes go into the report.
-func (t *T) Errorf(req spec.ID, r *Reply, expected, actualFormat string, args ...any) {
+func (t *caseRun) errorf(req spec.ID, r *reply, expected, actualFormat string, args ...any) {
 	f := report.Failure{Requirement: string(req), Sentence: req.Sentence(), Expected: expected,
 		Actual: fmt.Sprintf(actualFormat, args...), Exchange: -1}
 	if r != nil {
@@ -107,35 +101,35 @@ func (t *T) Errorf(req spec.ID, r *Reply, expected, actualFormat string, args ..
 }
 
 // violation records v, shown by r if not nil.
-func (t *T) violation(v *spec.Violation, r *Reply) {
-	t.Errorf(v.Req, r, v.Expected, "%s", v.Actual)
+func (t *caseRun) violation(v *spec.Violation, r *reply) {
+	t.errorf(v.Req, r, v.Expected, "%s", v.Actual)
 }
 
-// Fatalf records a failure as Errorf does and ends the case.
-func (t *T) Fatalf(req spec.ID, r *Reply, expected, actualFormat string, args ...any) {
-	t.Errorf(req, r, expected, actualFormat, args...)
+// fatalf records a failure as Errorf does and ends the case.
+func (t *caseRun) fatalf(req spec.ID, r *reply, expected, actualFormat string, args ...any) {
+	t.errorf(req, r, expected, actualFormat, args...)
 	runtime.Goexit()
 }
 
-// FailNow ends the case; the failures recorded so far stand.
-func (t *T) FailNow() { runtime.Goexit() }
+// failNow ends the case; the failures recorded so far stand.
+func (t *caseRun) failNow() { runtime.Goexit() }
 
-// Failed reports whether the case has a failure so far.
-func (t *T) Failed() bool {
+// failed reports whether the case has a failure so far.
+func (t *caseRun) failed() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.failures) > 0
 }
 
-// Notef records an observation: what an INFO case found, or a detail of a pass.
-func (t *T) Notef(format string, args ...any) {
+// notef records an observation: what an INFO case found, or a detail of a pass.
+func (t *caseRun) notef(format string, args ...any) {
 	t.mu.Lock()
 	t.notes = append(t.notes, fmt.Sprintf(format, args...))
 	t.mu.Unlock()
 }
 
-// Skipf ends the case without a verdict, saying why.
-func (t *T) Skipf(format string, args ...any) {
+// skipf ends the case without a verdict, saying why.
+func (t *caseRun) skipf(format string, args ...any) {
 	t.mu.Lock()
 	t.skipped = fmt.Sprintf(format, args...)
 	t.mu.Unlock()
@@ -143,7 +137,7 @@ func (t *T) Skipf(format string, args ...any) {
 }
 
 // stored records that user holds name (present) or not.
-func (t *T) setStored(user uint32, name string, present bool) {
+func (t *caseRun) setStored(user uint32, name string, present bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.stored == nil {
@@ -159,7 +153,7 @@ func (t *T) setStored(user uint32, name string, present bool) {
 	}
 }
 
-func (t *T) addListName(user uint32, name string) {
+func (t *caseRun) addListName(user uint32, name string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.listNames == nil {
@@ -172,7 +166,7 @@ func (t *T) addListName(user uint32, name string) {
 }
 
 // storedNames lists what the case believes user holds, sorted.
-func (t *T) storedNames(user uint32) []string {
+func (t *caseRun) storedNames(user uint32) []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var out []string
@@ -186,13 +180,13 @@ func (t *T) storedNames(user uint32) []string {
 // runFunc runs f in its own goroutine, so that Fatalf can end it with runtime.Goexit, turns
 // a panic into a failure of the runner rather than a crash of the run, and returns once f and
 // the tail checks of its replies are done.
-func (t *T) runFunc(f func(*T)) {
+func (t *caseRun) runFunc(f func(*caseRun)) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer func() {
 			if p := recover(); p != nil {
-				t.Errorf("", nil, "the case to run to its end", "the runner panicked: %v", p)
+				t.errorf("", nil, "the case to run to its end", "the runner panicked: %v", p)
 			}
 		}()
 		f(t)

@@ -15,39 +15,39 @@ func backupCases() []*Case {
 		{
 			ID: "backup/new", Reqs: reqs(spec.R4_1, spec.R4_2), Level: report.Must,
 			Desc: "a new file is stored: 212 with its name, and RESTORE gives it back",
-			Run: func(t *T) {
-				u := t.NewUser()
+			run: func(t *caseRun) {
+				u := t.newUser()
 				c := content.Bytes([]byte("hello, backup\n"))
-				t.MustBackup(u, "new.txt", c)
-				t.MustRestore(u, "new.txt", c)
+				t.mustBackup(u, "new.txt", c)
+				t.mustRestore(u, "new.txt", c)
 			},
 		},
 		{
 			ID: "backup/overwrite", Reqs: reqs(spec.R4_1), Level: report.Must,
 			Desc: "a backup of an existing name replaces the file, shorter content included",
-			Run: func(t *T) {
-				u := t.NewUser()
-				t.MustBackup(u, "doc.txt", content.Bytes([]byte(strings.Repeat("first version. ", 20))))
+			run: func(t *caseRun) {
+				u := t.newUser()
+				t.mustBackup(u, "doc.txt", content.Bytes([]byte(strings.Repeat("first version. ", 20))))
 				second := content.Bytes([]byte("second"))
-				t.MustBackup(u, "doc.txt", second)
-				t.MustRestore(u, "doc.txt", second)
+				t.mustBackup(u, "doc.txt", second)
+				t.mustRestore(u, "doc.txt", second)
 			},
 		},
 		{
 			ID: "backup/zero-length", Reqs: reqs(spec.R4_1), Level: report.Should,
 			Desc: "a zero-length file is a valid backup and restores as size 0",
-			Run: func(t *T) {
-				u := t.NewUser()
-				t.MustBackup(u, "empty", content.Bytes(nil))
-				t.MustRestore(u, "empty", content.Bytes(nil))
-				t.MustList(u, "empty")
+			run: func(t *caseRun) {
+				u := t.newUser()
+				t.mustBackup(u, "empty", content.Bytes(nil))
+				t.mustRestore(u, "empty", content.Bytes(nil))
+				t.mustList(u, "empty")
 			},
 		},
 		{
 			ID: "backup/all-byte-values", Reqs: reqs(spec.R4_1, spec.R4_2), Level: report.Must,
 			Desc: "a payload holding every byte value 0-255, CR, LF, a CR-LF pair and NUL among them, is kept exactly",
-			Run: func(t *T) {
-				u := t.NewUser()
+			run: func(t *caseRun) {
+				u := t.newUser()
 				var b []byte
 				for i := range 512 {
 					b = append(b, byte(i), byte(255-i))
@@ -55,39 +55,39 @@ func backupCases() []*Case {
 				// The pairs above never put CR right before LF: a server that writes in text
 				// mode, folding "\r\n" into "\n", must meet one.
 				b = append(b, "\r\n"...)
-				t.MustBackup(u, "bytes.bin", content.Bytes(b))
-				t.MustRestore(u, "bytes.bin", content.Bytes(b))
+				t.mustBackup(u, "bytes.bin", content.Bytes(b))
+				t.mustRestore(u, "bytes.bin", content.Bytes(b))
 			},
 		},
 		{
 			ID: "backup/one-mib", Reqs: reqs(spec.R4_1, spec.R4_2), Level: report.Must,
 			Desc: "a 1 MiB file is stored and restored exactly",
-			Run: func(t *T) {
-				u := t.NewUser()
+			run: func(t *caseRun) {
+				u := t.newUser()
 				c := content.Drawn(1<<20, uint64(u))
-				t.MustBackup(u, "one-mib.bin", c)
-				t.MustRestore(u, "one-mib.bin", c)
+				t.mustBackup(u, "one-mib.bin", c)
+				t.mustRestore(u, "one-mib.bin", c)
 			},
 		},
 		{
 			ID: "backup/large", Reqs: reqs(spec.R4_1, spec.R4_2), Level: report.Should,
 			Desc: "a large file (-large-size) is stored and restored exactly, or refused with 1003 as over the limit",
-			Run: func(t *T) {
+			run: func(t *caseRun) {
 				if t.run.cfg.SkipLarge {
-					t.Skipf("left out by -skip-large")
+					t.skipf("left out by -skip-large")
 				}
-				u := t.NewUser()
+				u := t.newUser()
 				c := content.Drawn(t.run.cfg.LargeSize, uint64(u)+1)
-				r := t.Backup(u, "large.bin", c)
+				r := t.backup(u, "large.bin", c)
 				if r.is(spec.ServerError) {
 					// lets a server refuse a size over its limit.
-					t.Notef("the server refuses %d bytes with %d: over its size limit", c.Len(), r.Status)
+					t.notef("the server refuses %d bytes with %d: over its size limit", c.Len(), r.Status)
 					return
 				}
-				if !t.Expect(r, spec.R4_1, []byte("large.bin"), spec.BackupOK) {
+				if !t.expect(r, spec.R4_1, []byte("large.bin"), spec.BackupOK) {
 					return
 				}
-				t.MustRestore(u, "large.bin", c)
+				t.mustRestore(u, "large.bin", c)
 			},
 		},
 		nameCase("backup/name-one-char", "a filename of one character", "x"),
@@ -104,14 +104,14 @@ func backupCases() []*Case {
 func nameCase(id, desc string, names ...string) *Case {
 	return &Case{
 		ID: id, Reqs: reqs(spec.R1_2, spec.R4_1, spec.R4_4), Level: report.Must, Desc: desc,
-		Run: func(t *T) {
-			u := t.NewUser()
+		run: func(t *caseRun) {
+			u := t.newUser()
 			for i, n := range names {
-				t.MustBackup(u, n, content.Bytes([]byte{byte('A' + i), '\n'}))
+				t.mustBackup(u, n, content.Bytes([]byte{byte('A' + i), '\n'}))
 			}
-			t.MustList(u, names...)
+			t.mustList(u, names...)
 			for i, n := range names {
-				t.MustRestore(u, n, content.Bytes([]byte{byte('A' + i), '\n'}))
+				t.mustRestore(u, n, content.Bytes([]byte{byte('A' + i), '\n'}))
 			}
 		},
 	}

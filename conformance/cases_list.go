@@ -16,90 +16,88 @@ func listCases() []*Case {
 		{
 			ID: "list/empty-user-1002", Reqs: reqs(spec.R4_4, spec.R3_1), Level: report.Must,
 			Desc: "LIST of a new user: 1002 in exactly 3 bytes",
-			Run: func(t *T) {
-				r := t.List(t.NewUser())
-				if _, ok := t.CheckList(r, spec.R4_4); ok {
-					r.waitTail()
-				}
+			run: func(t *caseRun) {
+				r := t.list(t.newUser())
+				t.checkList(r, spec.R4_4)
 			},
 		},
 		{
 			ID: "list/six-bytes-no-wait", Reqs: reqs(spec.R2_1), Level: report.Must,
 			Desc: "the 6-byte LIST is answered without more bytes or a half-close",
-			Run: func(t *T) {
-				u := t.NewUser()
-				c := t.Dial()
-				r := c.Do(fmt.Sprintf("LIST user %d, connection left open", u), listRequest(u))
-				t.CheckList(r, spec.R2_1)
-				t.MustBackup(u, "one", content.Bytes([]byte("1")))
-				c = t.Dial()
-				r = c.Do(fmt.Sprintf("LIST user %d, connection left open", u), listRequest(u))
-				t.CheckList(r, spec.R2_1, "one")
+			run: func(t *caseRun) {
+				u := t.newUser()
+				c := t.mustDial()
+				r := c.do(fmt.Sprintf("LIST user %d, connection left open", u), listRequest(u))
+				t.checkList(r, spec.R2_1)
+				t.mustBackup(u, "one", content.Bytes([]byte("1")))
+				c = t.mustDial()
+				r = c.do(fmt.Sprintf("LIST user %d, connection left open", u), listRequest(u))
+				t.checkList(r, spec.R2_1, "one")
 			},
 		},
 		{
 			ID: "list/after-backups", Reqs: reqs(spec.R4_4), Level: report.Must,
 			Desc: "LIST after backups shows exactly the stored names",
-			Run: func(t *T) {
-				u := t.NewUser()
+			run: func(t *caseRun) {
+				u := t.newUser()
 				names := []string{"alpha.txt", "beta.bin", "gamma"}
 				for _, n := range names {
-					t.MustBackup(u, n, content.Bytes([]byte(n)))
+					t.mustBackup(u, n, content.Bytes([]byte(n)))
 				}
-				t.MustList(u, names...)
+				t.mustList(u, names...)
 			},
 		},
 		{
 			ID: "list/after-delete", Reqs: reqs(spec.R4_4, spec.R4_3), Level: report.Must,
 			Desc: "LIST after a DELETE no longer shows the deleted name",
-			Run: func(t *T) {
-				u := t.NewUser()
+			run: func(t *caseRun) {
+				u := t.newUser()
 				for _, n := range []string{"one", "two", "three"} {
-					t.MustBackup(u, n, content.Bytes([]byte(n)))
+					t.mustBackup(u, n, content.Bytes([]byte(n)))
 				}
-				t.MustDelete(u, "two")
-				t.MustList(u, "one", "three")
+				t.mustDelete(u, "two")
+				t.mustList(u, "one", "three")
 			},
 		},
 		{
 			ID: "list/after-overwrite", Reqs: reqs(spec.R4_4, spec.R4_1), Level: report.Must,
 			Desc: "LIST after overwriting a file shows its name once",
-			Run: func(t *T) {
-				u := t.NewUser()
-				t.MustBackup(u, "same.txt", content.Bytes([]byte("v1")))
-				t.MustBackup(u, "same.txt", content.Bytes([]byte("version 2")))
-				t.MustBackup(u, "other.txt", content.Bytes([]byte("o")))
-				t.MustList(u, "same.txt", "other.txt")
+			run: func(t *caseRun) {
+				u := t.newUser()
+				t.mustBackup(u, "same.txt", content.Bytes([]byte("v1")))
+				t.mustBackup(u, "same.txt", content.Bytes([]byte("version 2")))
+				t.mustBackup(u, "other.txt", content.Bytes([]byte("o")))
+				t.mustList(u, "same.txt", "other.txt")
 			},
 		},
 		{
 			ID: "list/empty-after-delete-all", Reqs: reqs(spec.R4_4), Level: report.Must,
 			Desc: "a user whose files were all deleted gets 1002 again",
-			Run: func(t *T) {
-				u := t.NewUser()
-				t.MustBackup(u, "a", content.Bytes([]byte("a")))
-				t.MustBackup(u, "b", content.Bytes([]byte("b")))
-				t.MustList(u, "a", "b")
-				t.MustDelete(u, "a")
-				t.MustDelete(u, "b")
-				t.MustList(u)
+			run: func(t *caseRun) {
+				u := t.newUser()
+				t.mustBackup(u, "a", content.Bytes([]byte("a")))
+				t.mustBackup(u, "b", content.Bytes([]byte("b")))
+				t.mustList(u, "a", "b")
+				t.mustDelete(u, "a")
+				t.mustDelete(u, "b")
+				t.mustList(u)
 			},
 		},
 		{
 			ID: "list/name-format", Reqs: reqs(spec.R4_4), Level: report.Must,
 			Desc: "the listing's name is 32 characters of [A-Za-z0-9], fresh at every LIST",
-			Run: func(t *T) {
-				u := t.NewUser()
-				t.MustBackup(u, "f", content.Bytes([]byte("f")))
+			run: func(t *caseRun) {
+				u := t.newUser()
+				t.mustBackup(u, "f", content.Bytes([]byte("f")))
 				seen := map[string]bool{}
 				for range 3 {
-					r := t.List(u)
-					n, ok := t.CheckList(r, spec.R4_4, "f")
+					r := t.list(u)
+					n, ok := t.checkList(r, spec.R4_4, "f")
 					if !ok {
 						return
 					}
 					if seen[n] {
-						t.Errorf(spec.R4_4, r, "a fresh random name at every LIST", "the name %q again", n)
+						t.errorf(spec.R4_4, r, "a fresh random name at every LIST", "the name %q again", n)
 						return
 					}
 					seen[n] = true
@@ -109,46 +107,46 @@ func listCases() []*Case {
 		{
 			ID: "list/no-listing-files", Reqs: reqs(spec.R4_4), Level: report.Must,
 			Desc: "listing files the server made never show up in later lists",
-			Run: func(t *T) {
-				u := t.NewUser()
-				t.MustBackup(u, "data.txt", content.Bytes([]byte("d")))
+			run: func(t *caseRun) {
+				u := t.newUser()
+				t.mustBackup(u, "data.txt", content.Bytes([]byte("d")))
 				for range 3 {
-					t.MustList(u, "data.txt")
+					t.mustList(u, "data.txt")
 				}
-				t.MustDelete(u, "data.txt")
-				t.MustList(u)
+				t.mustDelete(u, "data.txt")
+				t.mustList(u)
 			},
 		},
 		{
 			ID: "list/other-users-hidden", Reqs: reqs(spec.R4_4, spec.R4_5), Level: report.Must,
 			Desc: "LIST shows nothing of another user, even one with the same names",
-			Run: func(t *T) {
-				a, b := t.NewUser(), t.NewUser()
-				t.MustBackup(a, "shared-name", content.Bytes([]byte("a")))
-				t.MustBackup(a, "only-a", content.Bytes([]byte("a")))
-				t.MustBackup(b, "shared-name", content.Bytes([]byte("b")))
-				t.MustList(a, "shared-name", "only-a")
-				t.MustList(b, "shared-name")
-				t.MustList(t.NewUser())
+			run: func(t *caseRun) {
+				a, b := t.newUser(), t.newUser()
+				t.mustBackup(a, "shared-name", content.Bytes([]byte("a")))
+				t.mustBackup(a, "only-a", content.Bytes([]byte("a")))
+				t.mustBackup(b, "shared-name", content.Bytes([]byte("b")))
+				t.mustList(a, "shared-name", "only-a")
+				t.mustList(b, "shared-name")
+				t.mustList(t.newUser())
 			},
 		},
 		{
 			ID: "list/no-temp-files", Reqs: reqs(spec.R4_4, spec.R5_3), Level: report.Must, Hostile: true,
 			Desc: "an upload in progress, then abandoned, never shows in LIST",
-			Run: func(t *T) {
-				u := t.NewUser()
-				t.MustBackup(u, "kept", content.Bytes([]byte("kept")))
-				c := t.Dial()
+			run: func(t *caseRun) {
+				u := t.newUser()
+				t.mustBackup(u, "kept", content.Bytes([]byte("kept")))
+				c := t.mustDial()
 				head := backupHead(u, []byte("uploading"), 4096)
-				if err := c.Write(append(head, make([]byte, 1000)...)); err != nil {
-					t.Fatalf(spec.R5_3, nil, "the upload's first bytes to be accepted", "write failed: %v", err)
+				if err := c.write(append(head, make([]byte, 1000)...)); err != nil {
+					t.fatalf(spec.R5_3, nil, "the upload's first bytes to be accepted", "write failed: %v", err)
 				}
 				// Give the server time to create whatever it writes into.
 				time.Sleep(50 * time.Millisecond)
-				t.MustList(u, "kept")
-				c.Close()
+				t.mustList(u, "kept")
+				c.close()
 				waitMissing(t, u, "uploading")
-				t.MustList(u, "kept")
+				t.mustList(u, "kept")
 			},
 		},
 	}
@@ -158,10 +156,10 @@ func listCases() []*Case {
 // the server may take a moment to notice the closed connection. A server error counts as
 // "no file" here: whether a missing file gets 1001 is the restore cases' business. It fails
 // the case if the file is still there after a second, and at once if no answer comes.
-func waitMissing(t *T, u uint32, name string) {
+func waitMissing(t *caseRun, u uint32, name string) {
 	deadline := time.Now().Add(time.Second)
 	for {
-		r := t.Restore(u, name, nil)
+		r := t.restore(u, name, nil)
 		switch {
 		case r.is(spec.NotFound, spec.ServerError):
 			return
@@ -169,6 +167,6 @@ func waitMissing(t *T, u uint32, name string) {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
-		t.Fatalf(spec.R5_3, r, t.dialect.DescribeCodes(spec.NotFound, spec.ServerError)+": no partial file kept", "%s", r)
+		t.fatalf(spec.R5_3, r, t.dialect.DescribeCodes(spec.NotFound, spec.ServerError)+": no partial file kept", "%s", r)
 	}
 }

@@ -13,30 +13,30 @@ func restoreCases() []*Case {
 		{
 			ID: "restore/exact-bytes", Reqs: reqs(spec.R4_2), Level: report.Must,
 			Desc: "210 carries the requested name, the exact size and content, each file its own",
-			Run: func(t *T) {
-				u := t.NewUser()
+			run: func(t *caseRun) {
+				u := t.newUser()
 				a := content.Bytes([]byte("content of a\x00\r\n\xff"))
 				b := content.Drawn(3000, uint64(u))
-				t.MustBackup(u, "a.dat", a)
-				t.MustBackup(u, "b.dat", b)
-				t.MustRestore(u, "b.dat", b)
-				t.MustRestore(u, "a.dat", a)
+				t.mustBackup(u, "a.dat", a)
+				t.mustBackup(u, "b.dat", b)
+				t.mustRestore(u, "b.dat", b)
+				t.mustRestore(u, "a.dat", a)
 			},
 		},
 		{
 			ID: "restore/missing-1001", Reqs: reqs(spec.R4_2), Level: report.Must,
 			Desc: "RESTORE of a name the user does not have: 1001 with the name",
-			Run: func(t *T) {
-				u := t.NewUser()
-				t.MustBackup(u, "present.txt", content.Bytes([]byte("here")))
-				t.MustRestoreMissing(u, "absent.txt", spec.R4_2)
+			run: func(t *caseRun) {
+				u := t.newUser()
+				t.mustBackup(u, "present.txt", content.Bytes([]byte("here")))
+				t.mustRestoreMissing(u, "absent.txt", spec.R4_2)
 			},
 		},
 		{
 			ID: "restore/missing-new-user", Reqs: reqs(spec.R4_2), Level: report.Must,
 			Desc: "RESTORE by a user who never stored anything: 1001 with the name",
-			Run: func(t *T) {
-				t.MustRestoreMissing(t.NewUser(), "nothing.txt", spec.R4_2)
+			run: func(t *caseRun) {
+				t.mustRestoreMissing(t.newUser(), "nothing.txt", spec.R4_2)
 			},
 		},
 	}

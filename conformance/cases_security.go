@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/deadline"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/content"
@@ -40,190 +41,190 @@ func securityCases() []*Case {
 		{
 			ID: "security/isolation-restore", Reqs: reqs(spec.R4_5), Level: report.Must,
 			Desc: "user B cannot restore user A's file by its name",
-			Run: func(t *T) {
-				a, b := t.NewUser(), t.NewUser()
-				t.MustBackup(a, "private.txt", content.Bytes([]byte("A's secret")))
-				t.MustRestoreRefused(b, "private.txt", spec.R4_5)
+			run: func(t *caseRun) {
+				a, b := t.newUser(), t.newUser()
+				t.mustBackup(a, "private.txt", content.Bytes([]byte("A's secret")))
+				t.mustRestoreRefused(b, "private.txt", spec.R4_5)
 			},
 		},
 		{
 			ID: "security/isolation-delete", Reqs: reqs(spec.R4_5), Level: report.Must,
 			Desc: "user B cannot delete user A's file; A's file stays intact",
-			Run: func(t *T) {
-				a, b := t.NewUser(), t.NewUser()
+			run: func(t *caseRun) {
+				a, b := t.newUser(), t.newUser()
 				c := content.Bytes([]byte("A's file"))
-				t.MustBackup(a, "mine.txt", c)
+				t.mustBackup(a, "mine.txt", c)
 				// What isolation asks is that A's file survives; which refusal B gets is R-4.3's
 				// business (delete/missing-1001).
-				r := t.Delete(b, "mine.txt")
-				t.Expect(r, spec.R4_5, []byte("mine.txt"), spec.DeleteNotFound, spec.ServerError)
-				t.MustRestore(a, "mine.txt", c)
+				r := t.delete(b, "mine.txt")
+				t.expect(r, spec.R4_5, []byte("mine.txt"), spec.DeleteNotFound, spec.ServerError)
+				t.mustRestore(a, "mine.txt", c)
 			},
 		},
 		{
 			ID: "security/isolation-overwrite", Reqs: reqs(spec.R4_5), Level: report.Must,
 			Desc: "user B's backup of the same name leaves user A's file intact",
-			Run: func(t *T) {
-				a, b := t.NewUser(), t.NewUser()
+			run: func(t *caseRun) {
+				a, b := t.newUser(), t.newUser()
 				ca, cb := content.Bytes([]byte("A's version")), content.Bytes([]byte("B's version, longer"))
-				t.MustBackup(a, "same.txt", ca)
-				t.MustBackup(b, "same.txt", cb)
-				t.MustRestore(a, "same.txt", ca)
-				t.MustRestore(b, "same.txt", cb)
+				t.mustBackup(a, "same.txt", ca)
+				t.mustBackup(b, "same.txt", cb)
+				t.mustRestore(a, "same.txt", ca)
+				t.mustRestore(b, "same.txt", cb)
 			},
 		},
 		{
 			ID: "security/traversal-cross-user-write", Reqs: reqs(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
 			Desc: "user A backs up ../<B>/canary: 1003, and B's LIST does not show it",
-			Run: func(t *T) {
-				a, b := t.NewUser(), t.NewUser()
-				t.MustBackup(b, "own.txt", content.Bytes([]byte("B")))
-				canary := t.Canary()
+			run: func(t *caseRun) {
+				a, b := t.newUser(), t.newUser()
+				t.mustBackup(b, "own.txt", content.Bytes([]byte("B")))
+				canary := t.canary()
 				for _, p := range []string{"../" + userDir(b) + "/" + canary, `..\` + userDir(b) + `\` + canary} {
-					r := t.Backup(a, p, content.Bytes([]byte("planted by A")))
-					t.Expect(r, spec.R5_1, nil, spec.ServerError)
+					r := t.backup(a, p, content.Bytes([]byte("planted by A")))
+					t.expect(r, spec.R5_1, nil, spec.ServerError)
 				}
-				t.MustList(b, "own.txt")
-				t.MustRestoreRefused(b, canary, spec.R4_5)
+				t.mustList(b, "own.txt")
+				t.mustRestoreRefused(b, canary, spec.R4_5)
 			},
 		},
 		{
 			ID: "security/traversal-cross-user-read", Reqs: reqs(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
 			Desc: "user A restores ../<B>/<B's file>: no 210, and never B's bytes",
-			Run: func(t *T) {
-				a, b := t.NewUser(), t.NewUser()
-				secret := []byte("B's secret " + Token(16))
-				t.MustBackup(b, "secret.txt", content.Bytes(secret))
+			run: func(t *caseRun) {
+				a, b := t.newUser(), t.newUser()
+				secret := []byte("B's secret " + token(16))
+				t.mustBackup(b, "secret.txt", content.Bytes(secret))
 				for _, p := range []string{"../" + userDir(b) + "/secret.txt", `..\` + userDir(b) + `\secret.txt`} {
-					r := t.Restore(a, p, nil)
+					r := t.restore(a, p, nil)
 					if r.PayloadRead && bytes.Contains(r.Payload, secret) {
-						t.Errorf(spec.R4_5, r, "nothing of user B", "B's file content")
+						t.errorf(spec.R4_5, r, "nothing of user B", "B's file content")
 						continue
 					}
-					t.Expect(r, spec.R5_1, []byte(p), spec.NotFound, spec.ServerError)
+					t.expect(r, spec.R5_1, []byte(p), spec.NotFound, spec.ServerError)
 				}
 			},
 		},
 		{
 			ID: "security/traversal-cross-user-delete", Reqs: reqs(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
 			Desc: "user A deletes ../<B>/<B's file>: refused, and B's file stays intact",
-			Run: func(t *T) {
-				a, b := t.NewUser(), t.NewUser()
+			run: func(t *caseRun) {
+				a, b := t.newUser(), t.newUser()
 				c := content.Bytes([]byte("B keeps this"))
-				t.MustBackup(b, "keep.txt", c)
-				r := t.Delete(a, "../"+userDir(b)+"/keep.txt")
-				t.Expect(r, spec.R5_1, []byte("../"+userDir(b)+"/keep.txt"), spec.DeleteNotFound, spec.ServerError)
-				t.MustRestore(b, "keep.txt", c)
+				t.mustBackup(b, "keep.txt", c)
+				r := t.delete(a, "../"+userDir(b)+"/keep.txt")
+				t.expect(r, spec.R5_1, []byte("../"+userDir(b)+"/keep.txt"), spec.DeleteNotFound, spec.ServerError)
+				t.mustRestore(b, "keep.txt", c)
 			},
 		},
 		{
 			ID: "security/unsafe-name-restore", Reqs: reqs(spec.R5_1), Level: report.Must, Hostile: true,
 			Desc: "RESTORE of every unsafe filename answers 1001 or 1003",
-			Run: func(t *T) {
-				u := t.NewUser()
-				t.MustBackup(u, "b", content.Bytes([]byte("b")))
+			run: func(t *caseRun) {
+				u := t.newUser()
+				t.mustBackup(u, "b", content.Bytes([]byte("b")))
 				for _, n := range unsafeNames {
-					r := t.Restore(u, string(n.name), nil)
-					t.Expect(r, spec.R5_1, nil, spec.NotFound, spec.ServerError)
+					r := t.restore(u, string(n.name), nil)
+					t.expect(r, spec.R5_1, nil, spec.NotFound, spec.ServerError)
 				}
 			},
 		},
 		{
 			ID: "security/unsafe-name-delete", Reqs: reqs(spec.R5_1), Level: report.Must, Hostile: true,
 			Desc: "DELETE of every unsafe filename answers 1001 or 1003 and removes nothing",
-			Run: func(t *T) {
-				u := t.NewUser()
+			run: func(t *caseRun) {
+				u := t.newUser()
 				c := content.Bytes([]byte("b"))
-				t.MustBackup(u, "b", c)
+				t.mustBackup(u, "b", c)
 				for _, n := range unsafeNames {
-					r := t.Delete(u, string(n.name))
-					t.Expect(r, spec.R5_1, nil, spec.DeleteNotFound, spec.ServerError)
+					r := t.delete(u, string(n.name))
+					t.expect(r, spec.R5_1, nil, spec.DeleteNotFound, spec.ServerError)
 				}
-				t.MustRestore(u, "b", c)
-				t.MustList(u, "b")
+				t.mustRestore(u, "b", c)
+				t.mustList(u, "b")
 			},
 		},
 		{
 			ID: "security/unknown-op", Reqs: reqs(spec.R5_2), Level: report.Must, Hostile: true,
 			Desc: "ops the spec does not define answer 1003",
-			Run: func(t *T) {
-				u := t.NewUser()
+			run: func(t *caseRun) {
+				u := t.newUser()
 				for _, op := range []uint8{0, 1, 99, 101, 199, 203, 255} {
-					r := t.Roundtrip(fmt.Sprintf("op %d, user %d", op, u), opRequest(u, wire.Version, op))
-					t.Expect(r, spec.R5_2, nil, spec.ServerError)
+					r := t.roundtripBytes(fmt.Sprintf("op %d, user %d", op, u), opRequest(u, wire.Version, op))
+					t.expect(r, spec.R5_2, nil, spec.ServerError)
 				}
 			},
 		},
 		{
 			ID: "security/unsupported-version", Reqs: reqs(spec.R5_2), Level: report.Info, Hostile: true,
 			Desc: "what the server does with versions other than 1 (1003 or served)",
-			Run: func(t *T) {
-				u := t.NewUser()
+			run: func(t *caseRun) {
+				u := t.newUser()
 				var seen []string
 				for _, v := range []uint8{0, 2, 255} {
-					r := t.Roundtrip(fmt.Sprintf("LIST version %d, user %d", v, u), opRequest(u, v, uint8(wire.OpList)))
+					r := t.roundtripBytes(fmt.Sprintf("LIST version %d, user %d", v, u), opRequest(u, v, uint8(wire.OpList)))
 					seen = append(seen, fmt.Sprintf("version %d: %s", v, r))
 					if !r.is(spec.ServerError, spec.NoFiles) {
-						t.Errorf(spec.R5_2, r, t.dialect.DescribeCodes(spec.ServerError, spec.NoFiles), "%s", r)
+						t.errorf(spec.R5_2, r, t.dialect.DescribeCodes(spec.ServerError, spec.NoFiles), "%s", r)
 					}
 				}
-				t.Notef("%s", strings.Join(seen, "; "))
+				t.notef("%s", strings.Join(seen, "; "))
 			},
 		},
 		{
 			ID: "security/connect-and-close", Reqs: reqs(spec.R5_3), Level: report.Must, Hostile: true,
 			Desc: "a bare connect and close, and a connect and reset, leave the server serving",
-			Run: func(t *T) {
-				c := t.Dial()
-				c.Close()
-				c = t.Dial()
+			run: func(t *caseRun) {
+				c := t.mustDial()
+				c.close()
+				c = t.mustDial()
 				if tc, ok := c.c.(*net.TCPConn); ok {
 					tc.SetLinger(0) // close with a reset
 				}
-				c.Close()
-				t.MustList(t.NewUser())
+				c.close()
+				t.mustList(t.newUser())
 			},
 		},
 		{
 			ID: "security/huge-size", Reqs: reqs(spec.R5_4, spec.R5_3), Level: report.Must, Hostile: true,
 			Desc: "BACKUP stating size 4 GiB-1, then a few bytes and a close: no file, server alive",
-			Run: func(t *T) {
-				u := t.NewUser()
+			run: func(t *caseRun) {
+				u := t.newUser()
 				head := append(backupHead(u, []byte("huge"), 1<<32-1), "only this"...)
 				t.cutRequest(fmt.Sprintf("BACKUP user %d size 4294967295, then close", u), head)
 				waitMissing(t, u, "huge")
-				t.MustList(u)
+				t.mustList(u)
 			},
 		},
 		{
 			ID: "security/size-over-limit", Reqs: reqs(spec.R5_4), Level: report.Must, Hostile: true,
 			Desc: "BACKUP stating one byte over the server's limit (-max-size) gets 1003 before any payload byte is sent",
-			Run: func(t *T) {
+			run: func(t *caseRun) {
 				limit := t.run.cfg.MaxSize
 				if limit == 0 {
-					t.Skipf("give -max-size, the server's size limit, to run it")
+					t.skipf("give -max-size, the server's size limit, to run it")
 				}
 				if limit == 1<<32-1 {
-					t.Skipf("no size the 4-byte field can state is over a limit of %d", limit)
+					t.skipf("no size the 4-byte field can state is over a limit of %d", limit)
 				}
-				u := t.NewUser()
+				u := t.newUser()
 				// The payload is never sent: a server that waits for it before refusing the size
 				// has read (or would read) what R-5.4 tells it to refuse, and hits the timeout.
 				r := t.roundtrip(send{label: fmt.Sprintf("BACKUP user %d size %d over the limit %d, no payload", u, limit+1, limit),
 					head: backupHead(u, []byte("over"), limit+1)}, readSpec{})
-				t.Expect(r, spec.R5_4, nil, spec.ServerError)
-				t.MustList(u)
+				t.expect(r, spec.R5_4, nil, spec.ServerError)
+				t.mustList(u)
 			},
 		},
 		{
 			ID: "security/huge-name-len", Reqs: reqs(spec.R5_4, spec.R5_3), Level: report.Must, Hostile: true,
 			Desc: "RESTORE stating name_len 65535, then a few bytes and a close: server alive",
-			Run: func(t *T) {
-				u := t.NewUser()
+			run: func(t *caseRun) {
+				u := t.newUser()
 				h := wire.RawRequest{UserID: u, Version: wire.Version, Op: uint8(wire.OpRestore), Fields: wire.HasName,
 					NameLen: new(uint16(65535)), Name: []byte("short")}
 				t.roundtrip(send{label: fmt.Sprintf("RESTORE user %d name_len 65535, then close", u), head: h.Append(nil), closeAfter: true}, readSpec{})
-				t.MustList(u)
+				t.mustList(u)
 			},
 		},
 	}
@@ -231,11 +232,11 @@ func securityCases() []*Case {
 		cases = append(cases, &Case{
 			ID: "security/backup-name-" + n.kind, Reqs: reqs(spec.R5_1), Level: report.Must, Hostile: true,
 			Desc: fmt.Sprintf("BACKUP of the unsafe filename %s answers 1003 and stores nothing", spec.Quote(n.name)),
-			Run: func(t *T) {
-				u := t.NewUser()
-				r := t.Backup(u, string(n.name), content.Bytes([]byte("must not be stored")))
-				t.Expect(r, spec.R5_1, nil, spec.ServerError)
-				t.MustList(u)
+			run: func(t *caseRun) {
+				u := t.newUser()
+				r := t.backup(u, string(n.name), content.Bytes([]byte("must not be stored")))
+				t.expect(r, spec.R5_1, nil, spec.ServerError)
+				t.mustList(u)
 			},
 		})
 	}
@@ -247,20 +248,20 @@ func securityCases() []*Case {
 // with the request, so that what it kept of it is checked after, not while, it handles the
 // cut (a partial file stored at the end of stream would otherwise be looked for too early).
 // No response is owed; whatever arrives is recorded.
-func (t *T) cutRequest(label string, b []byte) {
+func (t *caseRun) cutRequest(label string, b []byte) {
 	c, err := t.dial()
 	if err != nil {
 		// As roundtrip records it: the checks that follow say what it means.
 		i := t.record(label, 0)
-		t.finishRecord(i, &Reply{Outcome: Refused, Err: err, Mismatch: -1, index: i, dialect: t.dialect})
+		t.finishRecord(i, &reply{Outcome: endRefused, Err: err, Mismatch: -1, index: i, dialect: t.dialect})
 		return
 	}
-	defer c.Close()
+	defer c.close()
 	i := t.record(label, c.num)
 	ex := t.ex(i)
-	r := &Reply{Outcome: SentOnly, Mismatch: -1, index: i, dialect: t.dialect}
+	r := &reply{Outcome: endSentOnly, Mismatch: -1, index: i, dialect: t.dialect}
 	defer t.finishRecord(i, r)
-	w := &deadlineWriter{c: c.c, timeout: t.run.cfg.Timeout, rec: &ex.sent}
+	w := &pacedWriter{w: &deadline.Conn{Conn: c.c, Idle: t.run.cfg.Timeout}, rec: &ex.sent}
 	if _, r.WriteErr = w.Write(b); r.WriteErr != nil {
 		return
 	}
@@ -304,11 +305,11 @@ func truncationCases() []*Case {
 		out = append(out, &Case{
 			ID: "security/truncated-backup-" + c.where, Reqs: reqs(spec.R5_3), Level: report.Must, Hostile: true,
 			Desc: fmt.Sprintf("a BACKUP cut after %d bytes (%s), then closed: no file kept, server alive", c.at, c.where),
-			Run: func(t *T) {
-				u := t.NewUser()
+			run: func(t *caseRun) {
+				u := t.newUser()
 				t.cutRequest(fmt.Sprintf("BACKUP user %d cut after %d bytes", u, c.at), full(u)[:c.at])
 				waitMissing(t, u, string(name))
-				t.MustList(u)
+				t.mustList(u)
 			},
 		})
 	}
@@ -316,13 +317,13 @@ func truncationCases() []*Case {
 		out = append(out, &Case{
 			ID: "security/truncated-" + strings.ToLower(op.String()) + "-in-filename", Reqs: reqs(spec.R5_3), Level: report.Must, Hostile: true,
 			Desc: fmt.Sprintf("a %v whose filename is cut short, then closed: the server keeps serving and the file stays", op),
-			Run: func(t *T) {
-				u := t.NewUser()
+			run: func(t *caseRun) {
+				u := t.newUser()
 				c := content.Bytes([]byte("stays"))
-				t.MustBackup(u, "cut.bin", c)
+				t.mustBackup(u, "cut.bin", c)
 				req := nameRequest(u, op, name)
 				t.cutRequest(fmt.Sprintf("%v user %d cut in the filename", op, u), req[:len(req)-2])
-				t.MustRestore(u, "cut.bin", c)
+				t.mustRestore(u, "cut.bin", c)
 			},
 		})
 	}

@@ -16,9 +16,9 @@ var anyStatus = &spec.Dialect{Name: "fingerprint",
 }
 
 // statusOf sends req on a fresh connection and returns the status code of the answer.
-func (t *T) statusOf(label string, req []byte) (uint16, error) {
+func (t *caseRun) statusOf(label string, req []byte) (uint16, error) {
 	r := t.roundtrip(send{label: label, head: req, noTail: true}, readSpec{dialect: anyStatus})
-	if r.Outcome != Answered && r.Outcome != Undefined {
+	if r.Outcome != endAnswered && r.Outcome != endUndefined {
 		return 0, fmt.Errorf("%s: %s", label, r)
 	}
 	return r.Status, nil
@@ -26,10 +26,10 @@ func (t *T) statusOf(label string, req []byte) (uint16, error) {
 
 // fingerprint asks the server for a backup, a restore, a restore of a missing file and a list
 // of a fresh user, and returns the codes of the answers. It deletes what it stored.
-func (t *T) fingerprint() (spec.Fingerprint, error) {
+func (t *caseRun) fingerprint() (spec.Fingerprint, error) {
 	var fp spec.Fingerprint
-	u := t.NewUser()
-	name := []byte("fingerprint-" + Token(8))
+	u := t.newUser()
+	name := []byte("fingerprint-" + token(8))
 	body := []byte("fingerprint\n")
 	var err error
 	steps := []struct {
@@ -39,7 +39,7 @@ func (t *T) fingerprint() (spec.Fingerprint, error) {
 	}{
 		{&fp.Backup, "BACKUP", append(backupHead(u, name, int64(len(body))), body...)},
 		{&fp.Restore, "RESTORE", nameRequest(u, wire.OpRestore, name)},
-		{&fp.Missing, "RESTORE missing", nameRequest(u, wire.OpRestore, []byte("missing-"+Token(8)))},
+		{&fp.Missing, "RESTORE missing", nameRequest(u, wire.OpRestore, []byte("missing-"+token(8)))},
 		{&fp.List, "LIST", listRequest(u)},
 	}
 	for _, s := range steps {
@@ -60,7 +60,7 @@ func (r *runner) chooseDialect(ctx context.Context) (*spec.Dialect, string) {
 	t := r.newT(ctx, &Case{ID: "dialect-fingerprint"}, spec.Canonical)
 	var fp spec.Fingerprint
 	var err error
-	t.runFunc(func(t *T) { fp, err = t.fingerprint() })
+	t.runFunc(func(t *caseRun) { fp, err = t.fingerprint() })
 	t.cleanup()
 	switch d := fp.Match(); {
 	case err != nil:

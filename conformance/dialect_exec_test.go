@@ -12,6 +12,7 @@ import (
 	"github.com/fbpkit/fbp/conformance/internal/mutants"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/fakepeer"
 	"github.com/fbpkit/fbp/ref/server"
 	"github.com/fbpkit/fbp/ref/server/servertest"
 )
@@ -89,7 +90,7 @@ func TestDialectAutoNamesSeed003AndRunsUnderIt(t *testing.T) {
 }
 
 func TestExecRestartsCrashedServerAndAttributesCrash(t *testing.T) {
-	addr := closedAddr(t)
+	addr := fakepeer.ClosedAddr(t)
 	t.Setenv(envServeMutant, "dies-on-unknown-op")
 	t.Setenv(envServeAddr, addr)
 	cfg := fastConfig(addr, `^(backup/new|security/unknown-op|security/isolation-restore|security/backup-name-slash)$`)
@@ -119,7 +120,7 @@ func TestExecRestartsCrashedServerAndAttributesCrash(t *testing.T) {
 }
 
 func TestExecCommandThatNeverListens(t *testing.T) {
-	addr := closedAddr(t)
+	addr := fakepeer.ClosedAddr(t)
 	cfg := fastConfig(addr, "^backup/new$")
 	cfg.Exec = []string{"sleep", "30"}
 	cfg.ExecStartTimeout = 300 * time.Millisecond

@@ -12,52 +12,53 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/deadline"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
-// Outcome is how an exchange with the server ended. A case can expect any of them: a
+// ending is how an exchange with the server ended. A case can expect any of them: a
 // truncated request, for instance, expects no response at all.
-type Outcome string
+type ending string
 
 const (
-	// Answered: a whole response of a status the dialect defines arrived.
-	Answered Outcome = "response"
-	// NoAnswer: nothing, or part of a response, arrived before the timeout.
-	NoAnswer Outcome = "timeout"
-	// Closed: the server closed the connection (EOF) before a whole response.
-	Closed Outcome = "closed"
-	// Reset: the connection was reset.
-	Reset Outcome = "reset"
-	// Refused: the runner could not connect.
-	Refused Outcome = "refused"
-	// SentOnly: the runner sent the request (often cut short) and closed or kept the
+	// endAnswered: a whole response of a status the dialect defines arrived.
+	endAnswered ending = "response"
+	// endTimeout: nothing, or part of a response, arrived before the timeout.
+	endTimeout ending = "timeout"
+	// endClosed: the server closed the connection (EOF) before a whole response.
+	endClosed ending = "closed"
+	// endReset: the connection was reset.
+	endReset ending = "reset"
+	// endRefused: the runner could not connect.
+	endRefused ending = "refused"
+	// endSentOnly: the runner sent the request (often cut short) and closed or kept the
 	// connection without reading: no answer is owed.
-	SentOnly Outcome = "sent-only"
-	// Undefined: a response began with a status the dialect does not define, so its layout is unknown.
-	Undefined Outcome = "undefined-status"
+	endSentOnly ending = "sent-only"
+	// endUndefined: a response began with a status the dialect does not define, so its layout is unknown.
+	endUndefined ending = "undefined-status"
 )
 
 // classify turns a network error into an outcome.
-func classify(err error) Outcome {
+func classify(err error) ending {
 	var ne net.Error
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
-		return NoAnswer
+		return endTimeout
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED):
-		return Reset
+		return endReset
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return Refused
+		return endRefused
 	}
-	return Closed
+	return endClosed
 }
 
-// Reply is what came back for one request, decoded by the runner itself under the run's
+// reply is what came back for one request, decoded by the runner itself under the run's
 // dialect. Its fields are meaningful only when Outcome is Answered, except Got.
-type Reply struct {
-	Outcome  Outcome
+type reply struct {
+	Outcome  ending
 	Err      error // the error that ended the exchange, when it did not end with a response
 	WriteErr error // sending failed part way; the server may still have answered
 	Version  uint8
@@ -79,14 +80,13 @@ type Reply struct {
 	Trailing []byte
 
 	Elapsed time.Duration
-	index   int           // the exchange's index in the case's record
-	tail    chan struct{} // closed when the tail check is done
+	index   int // the exchange's index in the case's record
 	dialect *spec.Dialect
 }
 
 // is reports whether r is a response carrying one of ms.
-func (r *Reply) is(ms ...spec.Meaning) bool {
-	if r.Outcome != Answered {
+func (r *reply) is(ms ...spec.Meaning) bool {
+	if r.Outcome != endAnswered {
 		return false
 	}
 	for _, m := range ms {
@@ -98,9 +98,9 @@ func (r *Reply) is(ms ...spec.Meaning) bool {
 }
 
 // String says what came back, in a line.
-func (r *Reply) String() string {
+func (r *reply) String() string {
 	switch r.Outcome {
-	case Answered:
+	case endAnswered:
 		s := "status " + r.dialect.DescribeCode(r.Status)
 		if r.Fields.Has(wire.HasName) {
 			s += " name " + spec.Quote(r.Name)
@@ -109,17 +109,17 @@ func (r *Reply) String() string {
 			s += fmt.Sprintf(" size %d", r.Size)
 		}
 		return s
-	case NoAnswer, Closed, Reset:
+	case endTimeout, endClosed, endReset:
 		s := r.failure()
 		if r.WriteErr != nil {
 			s += fmt.Sprintf(" (sending had failed: %v)", r.WriteErr)
 		}
 		return s
-	case Refused:
+	case endRefused:
 		return fmt.Sprintf("could not connect: %v", r.Err)
-	case Undefined:
+	case endUndefined:
 		return fmt.Sprintf("status %d, which the %s dialect does not define", r.Status, r.dialect.Name)
-	case SentOnly:
+	case endSentOnly:
 		if r.WriteErr != nil {
 			return fmt.Sprintf("sending failed: %v", r.WriteErr)
 		}
@@ -129,14 +129,14 @@ func (r *Reply) String() string {
 }
 
 // failure says how an exchange ended without a response.
-func (r *Reply) failure() string {
+func (r *reply) failure() string {
 	switch r.Outcome {
-	case NoAnswer:
+	case endTimeout:
 		if r.Got > 0 {
 			return fmt.Sprintf("only %d bytes of a response, then nothing until the timeout", r.Got)
 		}
 		return "no answer within the timeout"
-	case Closed:
+	case endClosed:
 		if r.Got > 0 {
 			return fmt.Sprintf("connection closed after %d bytes of a response", r.Got)
 		}
@@ -151,7 +151,7 @@ type record struct {
 	label      string
 	conn       int // the connection it used, numbered within the case
 	sent, recv report.ClipWriter
-	reply      *Reply
+	reply      *reply
 }
 
 func (x *record) row() report.Exchange {
@@ -186,15 +186,15 @@ type readSpec struct {
 	dialect    *spec.Dialect    // read by this mapping's layouts instead of the case's
 }
 
-// Conn is a connection a case uses for several requests in a row.
-type Conn struct {
-	t   *T
+// caseConn is a connection a case uses for several requests in a row.
+type caseConn struct {
+	t   *caseRun
 	c   net.Conn
 	num int
 }
 
 // dial opens a connection, bounded by the timeout and the run's context.
-func (t *T) dial() (*Conn, error) {
+func (t *caseRun) dial() (*caseConn, error) {
 	d := net.Dialer{Timeout: t.run.cfg.Timeout}
 	c, err := d.DialContext(t.ctx, "tcp", t.run.addr)
 	if err != nil {
@@ -205,50 +205,49 @@ func (t *T) dial() (*Conn, error) {
 	n := t.conns
 	t.open = append(t.open, c)
 	t.mu.Unlock()
-	return &Conn{t: t, c: c, num: n}, nil
+	return &caseConn{t: t, c: c, num: n}, nil
 }
 
-// Dial opens a connection the case manages itself (several requests, a stall).
+// mustDial opens a connection the case manages itself (several requests, a stall).
 // The runner closes it when the case ends.
-func (t *T) Dial() *Conn {
+func (t *caseRun) mustDial() *caseConn {
 	c, err := t.dial()
 	if err != nil {
-		t.Fatalf(spec.R1_3, nil, "a connection", "could not connect: %v", err)
+		t.fatalf(spec.R1_3, nil, "a connection", "could not connect: %v", err)
 	}
 	return c
 }
 
-// Close closes the connection.
-func (c *Conn) Close() { c.c.Close() }
+// close closes the connection.
+func (c *caseConn) close() { c.c.Close() }
 
-// Write sends raw bytes with a deadline and records nothing: for stalls and partial requests
+// write sends raw bytes with a deadline and records nothing: for stalls and partial requests
 // whose bytes a later Exchange records.
-func (c *Conn) Write(b []byte) error {
-	c.c.SetWriteDeadline(time.Now().Add(c.t.run.cfg.Timeout))
-	_, err := c.c.Write(b)
+func (c *caseConn) write(b []byte) error {
+	_, err := (&deadline.Conn{Conn: c.c, Idle: c.t.run.cfg.Timeout}).Write(b)
 	return err
 }
 
-// Do sends a request on c and reads its response, without a tail check: the connection stays
+// do sends a request on c and reads its response, without a tail check: the connection stays
 // at a message boundary for the next request. A payload is kept up to the run's list bound.
-func (c *Conn) Do(label string, req []byte) *Reply {
+func (c *caseConn) do(label string, req []byte) *reply {
 	return c.t.exchange(c, send{label: label, head: req}, readSpec{maxPayload: c.t.run.cfg.MaxList}, false)
 }
 
-// Roundtrip sends req on a fresh connection and reads the response, keeping a payload up to
+// roundtripBytes sends req on a fresh connection and reads the response, keeping a payload up to
 // the run's list bound; after it, a tail check looks for bytes beyond the response's end and
 // then closes the connection.
-func (t *T) Roundtrip(label string, req []byte) *Reply {
+func (t *caseRun) roundtripBytes(label string, req []byte) *reply {
 	return t.roundtrip(send{label: label, head: req}, readSpec{maxPayload: t.run.cfg.MaxList})
 }
 
-func (t *T) roundtrip(s send, rs readSpec) *Reply {
+func (t *caseRun) roundtrip(s send, rs readSpec) *reply {
 	c, err := t.dial()
 	if err != nil {
 		ex := t.record(s.label, 0)
-		r := &Reply{Outcome: classify(err), Err: err, Mismatch: -1, index: ex, dialect: t.dialect}
-		if r.Outcome != Reset && r.Outcome != NoAnswer {
-			r.Outcome = Refused
+		r := &reply{Outcome: classify(err), Err: err, Mismatch: -1, index: ex, dialect: t.dialect}
+		if r.Outcome != endReset && r.Outcome != endTimeout {
+			r.Outcome = endRefused
 		}
 		t.finishRecord(ex, r)
 		return r
@@ -257,35 +256,35 @@ func (t *T) roundtrip(s send, rs readSpec) *Reply {
 }
 
 // record adds an exchange to the case's record and returns its index.
-func (t *T) record(label string, conn int) int {
+func (t *caseRun) record(label string, conn int) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.exchanges = append(t.exchanges, &record{label: label, conn: conn})
 	return len(t.exchanges) - 1
 }
 
-func (t *T) finishRecord(i int, r *Reply) {
+func (t *caseRun) finishRecord(i int, r *reply) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.exchanges[i].reply = r
 }
 
-func (t *T) ex(i int) *record {
+func (t *caseRun) ex(i int) *record {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.exchanges[i]
 }
 
-// deadlineWriter writes with a fresh deadline for every write, in chunks when asked.
-type deadlineWriter struct {
-	c       net.Conn
-	timeout time.Duration
-	chunk   int
-	pause   time.Duration
-	rec     io.Writer
+// pacedWriter writes in chunks of at most chunk bytes (at once when 0), pausing between them,
+// and records what went out.
+type pacedWriter struct {
+	w     io.Writer
+	chunk int
+	pause time.Duration
+	rec   io.Writer
 }
 
-func (w *deadlineWriter) Write(b []byte) (int, error) {
+func (w *pacedWriter) Write(b []byte) (int, error) {
 	done := 0
 	for done < len(b) {
 		if done > 0 && w.pause > 0 {
@@ -295,8 +294,7 @@ func (w *deadlineWriter) Write(b []byte) (int, error) {
 		if w.chunk > 0 {
 			k = min(k, w.chunk)
 		}
-		w.c.SetWriteDeadline(time.Now().Add(w.timeout))
-		n, err := w.c.Write(b[done : done+k])
+		n, err := w.w.Write(b[done : done+k])
 		w.rec.Write(b[done : done+n])
 		done += n
 		if err != nil {
@@ -306,30 +304,28 @@ func (w *deadlineWriter) Write(b []byte) (int, error) {
 	return done, nil
 }
 
-// deadlineReader reads with a fresh deadline for every read and records what it got.
-type deadlineReader struct {
-	c       net.Conn
-	timeout time.Duration
-	rec     io.Writer
-	n       int64
+// recordingReader records what it reads and counts it.
+type recordingReader struct {
+	r   io.Reader
+	rec io.Writer
+	n   int64
 }
 
-func (r *deadlineReader) Read(b []byte) (int, error) {
-	r.c.SetReadDeadline(time.Now().Add(r.timeout))
-	n, err := r.c.Read(b)
+func (r *recordingReader) Read(b []byte) (int, error) {
+	n, err := r.r.Read(b)
 	r.rec.Write(b[:n])
 	r.n += int64(n)
 	return n, err
 }
 
-func (t *T) exchange(c *Conn, s send, rs readSpec, fresh bool) *Reply {
+func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply {
 	start := time.Now()
 	i := t.record(s.label, c.num)
 	ex := t.ex(i)
-	r := &Reply{Mismatch: -1, index: i, dialect: cmp.Or(rs.dialect, t.dialect), tail: make(chan struct{})}
+	r := &reply{Mismatch: -1, index: i, dialect: cmp.Or(rs.dialect, t.dialect)}
 	defer t.finishRecord(i, r)
-	timeout := t.run.cfg.Timeout
-	w := &deadlineWriter{c: c.c, timeout: timeout, chunk: s.chunk, pause: s.pause, rec: &ex.sent}
+	dc := &deadline.Conn{Conn: c.c, Idle: t.run.cfg.Timeout}
+	w := &pacedWriter{w: dc, chunk: s.chunk, pause: s.pause, rec: &ex.sent}
 	_, err := w.Write(s.head)
 	if err == nil && s.body != nil {
 		_, err = io.CopyN(w, s.body, s.bodyN)
@@ -337,22 +333,18 @@ func (t *T) exchange(c *Conn, s send, rs readSpec, fresh bool) *Reply {
 	r.WriteErr = err
 	if s.closeAfter {
 		c.c.Close()
-	}
-	if s.closeAfter {
-		r.Outcome = SentOnly
-		close(r.tail)
+		r.Outcome = endSentOnly
 		r.Elapsed = time.Since(start)
 		return r
 	}
-	rd := &deadlineReader{c: c.c, timeout: timeout, rec: &ex.recv}
+	rd := &recordingReader{r: dc, rec: &ex.recv}
 	skipTail := t.readResponse(rd, r, rs)
 	r.Got = rd.n
 	r.Elapsed = time.Since(start)
-	if !fresh || skipTail || s.noTail || r.Outcome == Closed || r.Outcome == Reset {
+	if !fresh || skipTail || s.noTail || r.Outcome == endClosed || r.Outcome == endReset {
 		if fresh {
 			c.c.Close()
 		}
-		close(r.tail)
 		return r
 	}
 	// The response is complete: whatever arrives within the grace period is beyond its end.
@@ -360,7 +352,6 @@ func (t *T) exchange(c *Conn, s send, rs readSpec, fresh bool) *Reply {
 	t.tails.Add(1)
 	go func() {
 		defer t.tails.Done()
-		defer close(r.tail)
 		defer c.c.Close()
 		c.c.SetReadDeadline(time.Now().Add(t.run.cfg.Grace))
 		buf := make([]byte, report.ClipHead)
@@ -376,7 +367,7 @@ func (t *T) exchange(c *Conn, s send, rs readSpec, fresh bool) *Reply {
 // readResponse decodes one response from rd into r by the dialect's layout, reading no further
 // than the layout and spec allow. It reports whether the stream was left off a message
 // boundary, so that a tail check would be meaningless.
-func (t *T) readResponse(rd io.Reader, r *Reply, rs readSpec) (offBoundary bool) {
+func (t *caseRun) readResponse(rd io.Reader, r *reply, rs readSpec) (offBoundary bool) {
 	fail := func(err error) bool {
 		r.Err = err
 		r.Outcome = classify(err)
@@ -391,7 +382,7 @@ func (t *T) readResponse(rd io.Reader, r *Reply, rs readSpec) (offBoundary bool)
 	f, ok := r.dialect.Layout(r.Status)
 	if !ok {
 		// The layout is unknown: the tail check shows the bytes that follow.
-		r.Outcome = Undefined
+		r.Outcome = endUndefined
 		return false
 	}
 	r.Fields = f
@@ -412,7 +403,7 @@ func (t *T) readResponse(rd io.Reader, r *Reply, rs readSpec) (offBoundary bool)
 		r.Size = binary.LittleEndian.Uint32(b[:4])
 		switch {
 		case rs.expect != nil && int64(r.Size) != rs.expect.Len():
-			r.Outcome = Answered
+			r.Outcome = endAnswered
 			return true
 		case rs.expect != nil:
 			check := content.NewChecker(*rs.expect)
@@ -421,7 +412,7 @@ func (t *T) readResponse(rd io.Reader, r *Reply, rs readSpec) (offBoundary bool)
 			}
 			r.Mismatch = check.Mismatch()
 		case int64(r.Size) > rs.maxPayload:
-			r.Outcome = Answered
+			r.Outcome = endAnswered
 			return true
 		default:
 			var buf bytes.Buffer
@@ -432,19 +423,12 @@ func (t *T) readResponse(rd io.Reader, r *Reply, rs readSpec) (offBoundary bool)
 		}
 		r.PayloadRead = true
 	}
-	r.Outcome = Answered
+	r.Outcome = endAnswered
 	return false
 }
 
-// waitTail waits for r's tail check.
-func (r *Reply) waitTail() {
-	if r.tail != nil {
-		<-r.tail
-	}
-}
-
 // closeAll closes every connection the case opened; a context cancellation uses it too.
-func (t *T) closeAll() {
+func (t *caseRun) closeAll() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, c := range t.open {
@@ -453,6 +437,6 @@ func (t *T) closeAll() {
 }
 
 // watchContext closes the case's connections when ctx ends, so that no read outlives it.
-func (t *T) watchContext(ctx context.Context) (stop func() bool) {
+func (t *caseRun) watchContext(ctx context.Context) (stop func() bool) {
 	return context.AfterFunc(ctx, t.closeAll)
 }

@@ -32,9 +32,9 @@ func listRequest(user uint32) []byte {
 // smallPayload is the size up to which a backup's payload is sent in the same buffer as its header.
 const smallPayload = 64 << 10
 
-// Backup sends a BACKUP of c as name on a fresh connection and returns the reply unchecked;
+// backup sends a BACKUP of c as name on a fresh connection and returns the reply unchecked;
 // a backup-ok reply updates what the case believes the user holds.
-func (t *T) Backup(user uint32, name string, c content.Content) *Reply {
+func (t *caseRun) backup(user uint32, name string, c content.Content) *reply {
 	s := send{label: fmt.Sprintf("BACKUP user %d %s (%d bytes)", user, spec.Quote([]byte(name)), c.Len())}
 	s.head = backupHead(user, []byte(name), c.Len())
 	if c.Len() <= smallPayload {
@@ -51,16 +51,16 @@ func (t *T) Backup(user uint32, name string, c content.Content) *Reply {
 	return r
 }
 
-// Restore sends a RESTORE of name. With want, the payload is compared with it as it arrives;
+// restore sends a RESTORE of name. With want, the payload is compared with it as it arrives;
 // without, a payload up to the run's list bound is kept.
-func (t *T) Restore(user uint32, name string, want *content.Content) *Reply {
+func (t *caseRun) restore(user uint32, name string, want *content.Content) *reply {
 	label := fmt.Sprintf("RESTORE user %d %s", user, spec.Quote([]byte(name)))
 	return t.roundtrip(send{label: label, head: nameRequest(user, wire.OpRestore, []byte(name))},
 		readSpec{expect: want, maxPayload: t.run.cfg.MaxList})
 }
 
-// Delete sends a DELETE of name; a delete-ok reply updates the case's belief.
-func (t *T) Delete(user uint32, name string) *Reply {
+// delete sends a DELETE of name; a delete-ok reply updates the case's belief.
+func (t *caseRun) delete(user uint32, name string) *reply {
 	label := fmt.Sprintf("DELETE user %d %s", user, spec.Quote([]byte(name)))
 	r := t.roundtrip(send{label: label, head: nameRequest(user, wire.OpDelete, []byte(name))}, readSpec{})
 	if r.is(spec.DeleteOK) {
@@ -69,8 +69,8 @@ func (t *T) Delete(user uint32, name string) *Reply {
 	return r
 }
 
-// List sends a LIST and keeps a listing up to the run's bound.
-func (t *T) List(user uint32) *Reply {
+// list sends a LIST and keeps a listing up to the run's bound.
+func (t *caseRun) list(user uint32) *reply {
 	r := t.roundtrip(send{label: fmt.Sprintf("LIST user %d", user), head: listRequest(user)},
 		readSpec{maxPayload: t.run.cfg.MaxList})
 	if r.is(spec.ListOK) {
@@ -79,84 +79,84 @@ func (t *T) List(user uint32) *Reply {
 	return r
 }
 
-// Expect checks that r carries one of ms and, if name is not nil, that it names it. It
+// expect checks that r carries one of ms and, if name is not nil, that it names it. It
 // records a failure of req otherwise and reports whether r passed.
-func (t *T) Expect(r *Reply, req spec.ID, name []byte, ms ...spec.Meaning) bool {
+func (t *caseRun) expect(r *reply, req spec.ID, name []byte, ms ...spec.Meaning) bool {
 	want := t.dialect.DescribeCodes(ms...)
 	if name != nil {
 		want += " with name " + spec.Quote(name)
 	}
 	if !r.is(ms...) {
-		t.Errorf(req, r, want, "%s", r)
+		t.errorf(req, r, want, "%s", r)
 		return false
 	}
 	if name != nil && r.Fields.Has(wire.HasName) && !bytes.Equal(r.Name, name) {
-		t.Errorf(req, r, want, "%s", r)
+		t.errorf(req, r, want, "%s", r)
 		return false
 	}
 	return true
 }
 
-// MustBackup backs up c as name and ends the case unless the server answers backup-ok with the name.
-func (t *T) MustBackup(user uint32, name string, c content.Content) {
-	if r := t.Backup(user, name, c); !t.Expect(r, spec.R4_1, []byte(name), spec.BackupOK) {
-		t.FailNow()
+// mustBackup backs up c as name and ends the case unless the server answers backup-ok with the name.
+func (t *caseRun) mustBackup(user uint32, name string, c content.Content) {
+	if r := t.backup(user, name, c); !t.expect(r, spec.R4_1, []byte(name), spec.BackupOK) {
+		t.failNow()
 	}
 }
 
-// CheckContent checks that r is a restore-ok of name with exactly want.
-func (t *T) CheckContent(r *Reply, req spec.ID, name string, want content.Content) bool {
-	if !t.Expect(r, req, []byte(name), spec.RestoreOK) {
+// checkContent checks that r is a restore-ok of name with exactly want.
+func (t *caseRun) checkContent(r *reply, req spec.ID, name string, want content.Content) bool {
+	if !t.expect(r, req, []byte(name), spec.RestoreOK) {
 		return false
 	}
 	switch {
 	case int64(r.Size) != want.Len():
-		t.Errorf(req, r, fmt.Sprintf("size %d", want.Len()), "size %d", r.Size)
+		t.errorf(req, r, fmt.Sprintf("size %d", want.Len()), "size %d", r.Size)
 		return false
 	case r.Mismatch >= 0:
-		t.Errorf(req, r, fmt.Sprintf("the %d bytes stored", want.Len()), "content differs from byte %d on", r.Mismatch)
+		t.errorf(req, r, fmt.Sprintf("the %d bytes stored", want.Len()), "content differs from byte %d on", r.Mismatch)
 		return false
 	}
 	return true
 }
 
-// MustRestore restores name and ends the case unless it gets exactly want back.
-func (t *T) MustRestore(user uint32, name string, want content.Content) {
-	if r := t.Restore(user, name, &want); !t.CheckContent(r, spec.R4_2, name, want) {
-		t.FailNow()
+// mustRestore restores name and ends the case unless it gets exactly want back.
+func (t *caseRun) mustRestore(user uint32, name string, want content.Content) {
+	if r := t.restore(user, name, &want); !t.checkContent(r, spec.R4_2, name, want) {
+		t.failNow()
 	}
 }
 
-// MustRestoreMissing ends the case unless a RESTORE of name answers not-found with the name.
-func (t *T) MustRestoreMissing(user uint32, name string, req spec.ID) {
-	if r := t.Restore(user, name, nil); !t.Expect(r, req, []byte(name), spec.NotFound) {
-		t.FailNow()
+// mustRestoreMissing ends the case unless a RESTORE of name answers not-found with the name.
+func (t *caseRun) mustRestoreMissing(user uint32, name string, req spec.ID) {
+	if r := t.restore(user, name, nil); !t.expect(r, req, []byte(name), spec.NotFound) {
+		t.failNow()
 	}
 }
 
-// MustRestoreRefused ends the case unless a RESTORE of name is refused. It judges isolation,
+// mustRestoreRefused ends the case unless a RESTORE of name is refused. It judges isolation,
 // not status codes: 1001 and 1003 both keep the file from user, so a server that answers 1003
 // where owes 1001 fails restore/missing-1001 once, not every isolation case after it.
-func (t *T) MustRestoreRefused(user uint32, name string, req spec.ID) {
-	if r := t.Restore(user, name, nil); !t.Expect(r, req, []byte(name), spec.NotFound, spec.ServerError) {
-		t.FailNow()
+func (t *caseRun) mustRestoreRefused(user uint32, name string, req spec.ID) {
+	if r := t.restore(user, name, nil); !t.expect(r, req, []byte(name), spec.NotFound, spec.ServerError) {
+		t.failNow()
 	}
 }
 
-// MustDelete ends the case unless a DELETE of name answers delete-ok with the name.
-func (t *T) MustDelete(user uint32, name string) {
-	if r := t.Delete(user, name); !t.Expect(r, spec.R4_3, []byte(name), spec.DeleteOK) {
-		t.FailNow()
+// mustDelete ends the case unless a DELETE of name answers delete-ok with the name.
+func (t *caseRun) mustDelete(user uint32, name string) {
+	if r := t.delete(user, name); !t.expect(r, spec.R4_3, []byte(name), spec.DeleteOK) {
+		t.failNow()
 	}
 }
 
-// CheckList checks that r lists exactly names (no-files when there are none) and that its
+// checkList checks that r lists exactly names (no-files when there are none) and that its
 // name has R-4.4's shape. It returns the listing's name.
-func (t *T) CheckList(r *Reply, req spec.ID, names ...string) (string, bool) {
+func (t *caseRun) checkList(r *reply, req spec.ID, names ...string) (string, bool) {
 	if len(names) == 0 && !t.dialect.EmptyListing {
-		return "", t.Expect(r, req, nil, spec.NoFiles)
+		return "", t.expect(r, req, nil, spec.NoFiles)
 	}
-	if !t.Expect(r, req, nil, spec.ListOK) {
+	if !t.expect(r, req, nil, spec.ListOK) {
 		return "", false
 	}
 	ok := true
@@ -165,7 +165,7 @@ func (t *T) CheckList(r *Reply, req spec.ID, names ...string) (string, bool) {
 		ok = false
 	}
 	if !r.PayloadRead {
-		t.Errorf(req, r, fmt.Sprintf("a listing of %d names", len(names)), "size %d, over the runner's bound of %d bytes", r.Size, t.run.cfg.MaxList)
+		t.errorf(req, r, fmt.Sprintf("a listing of %d names", len(names)), "size %d, over the runner's bound of %d bytes", r.Size, t.run.cfg.MaxList)
 		return string(r.Name), false
 	}
 	want := "exactly " + spec.QuoteNames(names)
@@ -174,33 +174,33 @@ func (t *T) CheckList(r *Reply, req spec.ID, names ...string) (string, bool) {
 	}
 	got, err := spec.ParseListing(r.Payload)
 	if err != nil {
-		t.Errorf(req, r, want, "%v", err)
+		t.errorf(req, r, want, "%v", err)
 		return string(r.Name), false
 	}
 	if d := spec.DiffListing(names, got); !d.Empty() {
-		t.Errorf(req, r, want, "%s (%s)", spec.QuoteNames(got), d)
+		t.errorf(req, r, want, "%s (%s)", spec.QuoteNames(got), d)
 		ok = false
 	}
 	return string(r.Name), ok
 }
 
-// MustList ends the case unless LIST shows exactly names. It returns the listing's name.
-func (t *T) MustList(user uint32, names ...string) string {
-	n, ok := t.CheckList(t.List(user), spec.R4_4, names...)
+// mustList ends the case unless LIST shows exactly names. It returns the listing's name.
+func (t *caseRun) mustList(user uint32, names ...string) string {
+	n, ok := t.checkList(t.list(user), spec.R4_4, names...)
 	if !ok {
-		t.FailNow()
+		t.failNow()
 	}
 	return n
 }
 
 // checkTails turns bytes found after a response's end into failures of.
-func (t *T) checkTails() {
+func (t *caseRun) checkTails() {
 	t.mu.Lock()
 	exs := slices.Clone(t.exchanges)
 	t.mu.Unlock()
 	for _, ex := range exs {
 		if r := ex.reply; r != nil && len(r.Trailing) > 0 {
-			t.violation(spec.TrailingBytes(r.Status, r.Fields, r.Size, r.Outcome != Undefined, r.Trailing), r)
+			t.violation(spec.TrailingBytes(r.Status, r.Fields, r.Size, r.Outcome != endUndefined, r.Trailing), r)
 		}
 	}
 }

@@ -2,54 +2,21 @@ package conformance
 
 import (
 	"context"
-	"io"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/spec"
-	"github.com/fbpkit/fbp/ref/wire"
+	"github.com/fbpkit/fbp/internal/fakepeer"
 )
 
-// scripted is a fake peer: every connection reads a request prefix, then acts as told.
-func scripted(t *testing.T, act func(c *net.TCPConn)) string {
-	return fakePeer(t, func(c *net.TCPConn, _ [wire.RequestPrefixLen]byte) { act(c) })
-}
-
-// fakePeer listens on loopback and hands every connection to act once the 6-byte prefix of a
-// request has arrived, so that what act writes is an answer, never a reset of unread input.
-func fakePeer(t *testing.T, act func(c *net.TCPConn, prefix [wire.RequestPrefixLen]byte)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				var prefix [wire.RequestPrefixLen]byte
-				if _, err := io.ReadFull(c, prefix[:]); err != nil {
-					return
-				}
-				act(c.(*net.TCPConn), prefix)
-			})
-		}
-	})
-	return ln.Addr().String()
+// peerAnswering is a fake server that reads a request's prefix, then runs steps.
+func peerAnswering(t *testing.T, steps ...fakepeer.Step) string {
+	return fakepeer.Start(t, append([]fakepeer.Step{fakepeer.ReadPrefix()}, steps...)...).Addr
 }
 
 // oneExchange runs a LIST through a case's machinery and returns the reply.
-func oneExchange(t *testing.T, addr string, rs readSpec) *Reply {
+func oneExchange(t *testing.T, addr string, rs readSpec) *reply {
 	t.Helper()
 	cfg := fastConfig(addr, "")
 	cfg.Timeout = 300 * time.Millisecond
@@ -65,21 +32,21 @@ func oneExchange(t *testing.T, addr string, rs readSpec) *Reply {
 
 func TestOutcomesAreTyped(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		act  func(c *net.TCPConn)
-		want Outcome
-		says string
+		name  string
+		steps []fakepeer.Step
+		want  ending
+		says  string
 	}{
-		{"timeout", func(c *net.TCPConn) { io.Copy(io.Discard, c) }, NoAnswer, "no answer within the timeout"},
-		{"partial then timeout", func(c *net.TCPConn) { c.Write([]byte{1, 0xd3}); io.Copy(io.Discard, c) }, NoAnswer, "only 2 bytes of a response"},
-		{"closed", func(c *net.TCPConn) {}, Closed, "connection closed without a response"},
-		{"closed mid-response", func(c *net.TCPConn) { c.Write([]byte{1, 0xd3, 0, 5, 0, 'a'}) }, Closed, "closed after 6 bytes"},
-		{"reset", func(c *net.TCPConn) { c.SetLinger(0) }, Reset, "connection reset"},
-		{"undefined status", func(c *net.TCPConn) { c.Write([]byte{1, 7, 0, 9, 9}) }, Undefined, "status 7, which the canonical dialect does not define"},
-		{"answered", func(c *net.TCPConn) { c.Write([]byte{1, 0xea, 0x03}) }, Answered, "status 1002 (no-files)"},
+		{"timeout", []fakepeer.Step{fakepeer.Hold()}, endTimeout, "no answer within the timeout"},
+		{"partial then timeout", []fakepeer.Step{fakepeer.Send([]byte{1, 0xd3}), fakepeer.Hold()}, endTimeout, "only 2 bytes of a response"},
+		{"closed", nil, endClosed, "connection closed without a response"},
+		{"closed mid-response", []fakepeer.Step{fakepeer.Send([]byte{1, 0xd3, 0, 5, 0, 'a'})}, endClosed, "closed after 6 bytes"},
+		{"reset", []fakepeer.Step{fakepeer.Reset()}, endReset, "connection reset"},
+		{"undefined status", []fakepeer.Step{fakepeer.Send([]byte{1, 7, 0, 9, 9})}, endUndefined, "status 7, which the canonical dialect does not define"},
+		{"answered", []fakepeer.Step{fakepeer.Send([]byte{1, 0xea, 0x03})}, endAnswered, "status 1002 (no-files)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := oneExchange(t, scripted(t, tc.act), readSpec{maxPayload: 100})
+			r := oneExchange(t, peerAnswering(t, tc.steps...), readSpec{maxPayload: 100})
 			if r.Outcome != tc.want || !strings.Contains(r.String(), tc.says) {
 				t.Fatalf("outcome %s %q, want %s %q", r.Outcome, r, tc.want, tc.says)
 			}
@@ -89,15 +56,15 @@ func TestOutcomesAreTyped(t *testing.T) {
 
 func TestTrailingBytesAndPayloadBound(t *testing.T) {
 	// 1002 followed by 2 stray bytes.
-	r := oneExchange(t, scripted(t, func(c *net.TCPConn) { c.Write([]byte{1, 0xea, 0x03, 0xaa, 0xbb}) }), readSpec{})
-	if r.Outcome != Answered || string(r.Trailing) != "\xaa\xbb" {
+	r := oneExchange(t, peerAnswering(t, fakepeer.Send([]byte{1, 0xea, 0x03, 0xaa, 0xbb})), readSpec{})
+	if r.Outcome != endAnswered || string(r.Trailing) != "\xaa\xbb" {
 		t.Fatalf("%s, trailing % x", r, r.Trailing)
 	}
 	// A 211 whose size is over the case's bound: the payload is left unread, and no tail
 	// check mistakes it for trailing bytes.
 	big := []byte{1, 0xd3, 0x00, 1, 0, 'L', 0xff, 0xff, 0xff, 0x7f, 'x', 'y'}
-	r = oneExchange(t, scripted(t, func(c *net.TCPConn) { c.Write(big) }), readSpec{maxPayload: 1000})
-	if r.Outcome != Answered || r.PayloadRead || r.Size != 0x7fffffff || len(r.Trailing) != 0 || r.Got > int64(len(big)) {
+	r = oneExchange(t, peerAnswering(t, fakepeer.Send(big)), readSpec{maxPayload: 1000})
+	if r.Outcome != endAnswered || r.PayloadRead || r.Size != 0x7fffffff || len(r.Trailing) != 0 || r.Got > int64(len(big)) {
 		t.Fatalf("%s payload read %v size %d trailing % x", r, r.PayloadRead, r.Size, r.Trailing)
 	}
 }

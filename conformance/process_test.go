@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fbpkit/fbp/internal/fakepeer"
 )
 
 func TestSplitCommand(t *testing.T) {
@@ -45,7 +47,7 @@ func TestStopEndsWhatTheServerStarted(t *testing.T) {
 	if err != nil {
 		t.Skip("no sh")
 	}
-	addr := closedAddr(t)
+	addr := fakepeer.ClosedAddr(t)
 	t.Setenv(envServeMutant, "none")
 	t.Setenv(envServeAddr, addr)
 	// A non-interactive shell's background job ignores SIGINT, as the children of many

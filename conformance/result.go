@@ -10,7 +10,7 @@ import (
 )
 
 // result turns what the case recorded into its Result.
-func (t *T) result() report.Result {
+func (t *caseRun) result() report.Result {
 	c := t.c
 	res := report.Result{ID: c.ID, Section: c.Section(), Level: c.Level, Reqs: c.Reqs, Desc: c.Desc}
 	t.mu.Lock()
@@ -48,7 +48,7 @@ func (t *T) result() report.Result {
 }
 
 // cleanup deletes what the case stored, unless the run keeps it.
-func (t *T) cleanup() {
+func (t *caseRun) cleanup() {
 	if t.run.cfg.Keep || t.ctx.Err() != nil {
 		return
 	}

@@ -42,7 +42,7 @@ func newRootWatch(dir string) (*rootWatch, error) {
 // maxWalk bounds the entries one check looks at, so a huge storage folder cannot stall a run.
 const maxWalk = 100000
 
-func (w *rootWatch) check(t *T) {
+func (w *rootWatch) check(t *caseRun) {
 	t.mu.Lock()
 	users := append([]uint32(nil), t.users...)
 	canaries := append([]string(nil), t.canaries...)
@@ -63,7 +63,7 @@ func (w *rootWatch) check(t *T) {
 			}
 		}
 		for _, n := range extra {
-			t.Errorf(req, nil, fmt.Sprintf("%s to hold only what user %d stored", dir, u),
+			t.errorf(req, nil, fmt.Sprintf("%s to hold only what user %d stored", dir, u),
 				"%s is still there (a partial upload, a temporary file or a file of another user)", spec.Quote([]byte(n)))
 		}
 	}
@@ -74,7 +74,7 @@ func (w *rootWatch) check(t *T) {
 		if _, err := strconv.ParseUint(e.Name(), 10, 32); (err == nil && e.IsDir()) || w.before[p] {
 			continue
 		}
-		t.Errorf(spec.R5_1, nil, "only user folders in "+w.dir, "%s appeared", p)
+		t.errorf(spec.R5_1, nil, "only user folders in "+w.dir, "%s appeared", p)
 		w.before[p] = true // report it once
 	}
 	if len(canaries) == 0 {
@@ -85,7 +85,7 @@ func (w *rootWatch) check(t *T) {
 	for _, e := range pents {
 		p := filepath.Join(parent, e.Name())
 		if !w.before[p] && containsAny(e.Name(), canaries) {
-			t.Errorf(spec.R5_1, nil, "no file outside "+w.dir, "%s appeared", p)
+			t.errorf(spec.R5_1, nil, "no file outside "+w.dir, "%s appeared", p)
 		}
 	}
 	n := 0
@@ -103,7 +103,7 @@ func (w *rootWatch) check(t *T) {
 		if err == nil && !strings.Contains(name, string(filepath.Separator)) && t.hasStored(uint32(u), name) {
 			return nil
 		}
-		t.Errorf(spec.R5_1, nil, "each file inside the folder of the user who stored it", "%s appeared", p)
+		t.errorf(spec.R5_1, nil, "each file inside the folder of the user who stored it", "%s appeared", p)
 		return nil
 	})
 }
@@ -113,7 +113,7 @@ const leftoverWait = time.Second
 
 // unexpected lists the entries of user u's folder that u did not store and that are not
 // listing files the server named.
-func (w *rootWatch) unexpected(t *T, u uint32, dir string) []string {
+func (w *rootWatch) unexpected(t *caseRun, u uint32, dir string) []string {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil // no folder: nothing stored, nothing left over
@@ -129,7 +129,7 @@ func (w *rootWatch) unexpected(t *T, u uint32, dir string) []string {
 	return out
 }
 
-func (t *T) hasStored(u uint32, name string) bool {
+func (t *caseRun) hasStored(u uint32, name string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.stored[u][name]

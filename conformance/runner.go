@@ -153,8 +153,8 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 	return rep, nil
 }
 
-func (r *runner) newT(ctx context.Context, c *Case, d *spec.Dialect) *T {
-	return &T{ctx: ctx, run: r, c: c, dialect: d}
+func (r *runner) newT(ctx context.Context, c *Case, d *spec.Dialect) *caseRun {
+	return &caseRun{ctx: ctx, run: r, c: c, dialect: d}
 }
 
 func (r *runner) notRun(c *Case, why string) report.Result {
@@ -179,7 +179,7 @@ func (r *runner) runOne(ctx context.Context, c *Case) report.Result {
 	start := time.Now()
 	t := r.newT(ctx, c, r.dialect)
 	stopWatch := t.watchContext(ctx)
-	t.runFunc(c.Run)
+	t.runFunc(c.run)
 	stopWatch()
 	if ctx.Err() != nil {
 		t.closeAll()

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"net"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"github.com/fbpkit/fbp/conformance/internal/mutants"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/fakepeer"
 	"github.com/fbpkit/fbp/ref/server"
 	"github.com/fbpkit/fbp/ref/server/servertest"
 )
@@ -72,7 +72,7 @@ func TestCatalogIsWellFormed(t *testing.T) {
 		if c.Level != report.Must && c.Level != report.Should && c.Level != report.Info {
 			t.Errorf("%s: level %v", c.ID, c.Level)
 		}
-		if c.Desc == "" || c.Run == nil || len(c.Reqs) == 0 {
+		if c.Desc == "" || c.run == nil || len(c.Reqs) == 0 {
 			t.Errorf("%s: missing description, run function or requirements", c.ID)
 		}
 		for _, r := range c.Reqs {
@@ -117,19 +117,8 @@ func TestRunSelectionMatchingNothingIsAnError(t *testing.T) {
 	}
 }
 
-// closedAddr is a loopback address nothing listens on.
-func closedAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 func TestRunUnreachableServer(t *testing.T) {
-	addr := closedAddr(t)
+	addr := fakepeer.ClosedAddr(t)
 	_, err := Run(context.Background(), fastConfig(addr, ""))
 	var ue *UnreachableError
 	if !errors.As(err, &ue) || ue.Addr != addr || !strings.Contains(err.Error(), "cannot reach "+addr) {

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"maps"
-	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/content"
+	"github.com/fbpkit/fbp/internal/fakepeer"
 	"github.com/fbpkit/fbp/ref/wire"
 	"github.com/fbpkit/fbp/vectors"
 )
@@ -38,13 +38,14 @@ func loadVectors(t *testing.T) *vectors.Set {
 // It reads the whole 6-byte request first, so that its close is a clean end of stream and not a
 // reset.
 func vectorPeer(t *testing.T, vs []*vectors.Vector) string {
-	return fakePeer(t, func(c *net.TCPConn, prefix [wire.RequestPrefixLen]byte) {
-		i := binary.LittleEndian.Uint32(prefix[:4])
+	return peerAnswering(t, fakepeer.Func(func(c *fakepeer.Conn) error {
+		i := binary.LittleEndian.Uint32(c.Prefix[:4])
 		if i == 0 || int(i) > len(vs) {
-			return
+			return nil
 		}
-		c.Write(vs[i-1].Bytes)
-	})
+		_, err := c.Write(vs[i-1].Bytes)
+		return err
+	}))
 }
 
 // vectorRunner is a runner pointed at addr. The peer closes after the vector's bytes, so the
@@ -61,7 +62,7 @@ func vectorRunner(t *testing.T, addr string) *runner {
 // verdict is what the runner must make of a response: the outcome, the fields when it read a
 // response, how many bytes it consumed and what it found after the response's end.
 type verdict struct {
-	outcome     Outcome
+	outcome     ending
 	version     uint8
 	status      uint16
 	fields      wire.Fields
@@ -103,20 +104,20 @@ func expectedVerdict(v *vectors.Vector) (verdict, readSpec, error) {
 	e := v.Error
 	switch e.Class {
 	case vectors.ClassEOF:
-		return verdict{outcome: Closed, got: 0}, spec, nil
+		return verdict{outcome: endClosed, got: 0}, spec, nil
 	case vectors.ClassTruncated:
 		// The runner reads every byte there is, then meets the end of the stream.
-		return verdict{outcome: Closed, got: *e.Offset}, spec, nil
+		return verdict{outcome: endClosed, got: *e.Offset}, spec, nil
 	case vectors.ClassUnknownStatus:
 		// The layout is unknown: the runner stops after status, and the tail check shows
 		// whatever follows as bytes beyond a response it could not read.
-		return verdict{outcome: Undefined, version: b[0], status: binary.LittleEndian.Uint16(b[1:3]),
+		return verdict{outcome: endUndefined, version: b[0], status: binary.LittleEndian.Uint16(b[1:3]),
 			got: *e.Offset, trailing: clipTrailing(b[*e.Offset:]), tailChecked: true}, spec, nil
 	case vectors.ClassPayloadTooLarge:
 		// Given the group's max_payload as its bound, the runner reads the header, takes the
 		// size the 4 bytes before the offset state, and leaves the payload unread.
 		off := *e.Offset
-		return verdict{outcome: Answered, version: b[0], status: binary.LittleEndian.Uint16(b[1:3]),
+		return verdict{outcome: endAnswered, version: b[0], status: binary.LittleEndian.Uint16(b[1:3]),
 			fields: wire.HasName | wire.HasPayload, name: b[5 : off-4],
 			size: binary.LittleEndian.Uint32(b[off-4 : off]), got: off}, spec, nil
 	case vectors.ClassNameTooLong:
@@ -129,7 +130,7 @@ func expectedVerdict(v *vectors.Vector) (verdict, readSpec, error) {
 		switch {
 		case err == nil:
 			f, _ := resp.Status.Fields()
-			w := verdict{outcome: Answered, version: resp.Version, status: uint16(resp.Status), fields: f,
+			w := verdict{outcome: endAnswered, version: resp.Version, status: uint16(resp.Status), fields: f,
 				got: int64(n), trailing: clipTrailing(b[n:]), tailChecked: true}
 			if f.Has(wire.HasName) {
 				w.name = resp.Name
@@ -139,7 +140,7 @@ func expectedVerdict(v *vectors.Vector) (verdict, readSpec, error) {
 			}
 			return w, spec, nil
 		case wire.IsTruncated(err):
-			return verdict{outcome: Closed, got: int64(len(b))}, spec, nil
+			return verdict{outcome: endClosed, got: int64(len(b))}, spec, nil
 		}
 		return verdict{}, spec, fmt.Errorf("no runner verdict for %v under the runner's name bound", err)
 	}
@@ -147,7 +148,7 @@ func expectedVerdict(v *vectors.Vector) (verdict, readSpec, error) {
 }
 
 func validVerdict(d *vectors.Decoded, b []byte, consumed int) verdict {
-	w := verdict{outcome: Answered, version: d.Version, status: uint16(*d.Status), got: int64(consumed),
+	w := verdict{outcome: endAnswered, version: d.Version, status: uint16(*d.Status), got: int64(consumed),
 		trailing: clipTrailing(b[consumed:]), tailChecked: true}
 	// The fields come from what the vector says the message carries, not from a layout
 	// table, so that a wrong layout in the runner's dialect shows.
@@ -183,15 +184,15 @@ func checkResponseVector(r *runner, d *spec.Dialect, v *vectors.Vector, user uin
 		diff("bytes consumed", got.Got, want.got)
 	}
 	switch got.Outcome {
-	case Closed:
+	case endClosed:
 		if !wire.IsTruncated(got.Err) {
 			diff("end of stream", got.Err, "io.EOF or io.ErrUnexpectedEOF")
 		}
-	case Undefined:
+	case endUndefined:
 		if got.Version != want.version || got.Status != want.status {
 			diff("version, status", fmt.Sprint(got.Version, got.Status), fmt.Sprint(want.version, want.status))
 		}
-	case Answered:
+	case endAnswered:
 		if got.Version != want.version || got.Status != want.status {
 			diff("version, status", fmt.Sprint(got.Version, got.Status), fmt.Sprint(want.version, want.status))
 		}
@@ -240,7 +241,7 @@ func checkResponseVector(r *runner, d *spec.Dialect, v *vectors.Vector, user uin
 
 // exchangeVector runs one exchange with the peer answering v and returns the reply, once its
 // tail check is done, and the violations the case's end turns it into.
-func exchangeVector(r *runner, d *spec.Dialect, v *vectors.Vector, user uint32, rs readSpec) (*Reply, []report.Failure) {
+func exchangeVector(r *runner, d *spec.Dialect, v *vectors.Vector, user uint32, rs readSpec) (*reply, []report.Failure) {
 	tc := r.newT(context.Background(), &Case{ID: "vectors/" + v.ID}, d)
 	got := tc.roundtrip(send{label: v.ID, head: listRequest(user)}, rs)
 	tc.tails.Wait()
@@ -269,7 +270,7 @@ func checkComparedPayload(r *runner, d *spec.Dialect, v *vectors.Vector, user ui
 		if i == 1 {
 			wantMismatch = int64(len(payload) - 1)
 		}
-		if got.Outcome != Answered || !got.PayloadRead || got.Mismatch != wantMismatch || got.Got != want.got ||
+		if got.Outcome != endAnswered || !got.PayloadRead || got.Mismatch != wantMismatch || got.Got != want.got ||
 			!bytes.Equal(got.Trailing, want.trailing) {
 			bad = append(bad, fmt.Sprintf("payload compared with expected content %x: runner %s, read %v, first difference %d, %d bytes consumed, trailing %x; "+
 				"vector: first difference %d, %d bytes consumed, trailing %x",

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fbpkit/fbp/internal/fakepeer"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -79,7 +80,7 @@ func runCrashServer(addr string) int {
 // Under -exec, a server that crashes is restarted before the next sequence, so the failure
 // shrinks to the two steps that crash it, and the report says how the process ended.
 func TestModelExecRestartsCrashedServer(t *testing.T) {
-	addr := closedAddr(t)
+	addr := fakepeer.ClosedAddr(t)
 	// The reference server's storage goes under the test's folder.
 	t.Setenv("TMPDIR", t.TempDir())
 	t.Setenv(crashServerEnv, addr)

@@ -5,17 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/fbpkit/fbp/conformance"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/fakepeer"
+	"github.com/fbpkit/fbp/ref/server"
+	"github.com/fbpkit/fbp/ref/server/servertest"
 )
 
 // conform runs the command with args and returns its exit code and output.
@@ -32,40 +31,14 @@ var fast = []string{"-timeout", "1s", "-grace", "20ms", "-stall", "50ms"}
 // errorServer answers every connection with a bare 1003 and closes it: a server that fails
 // nearly every case.
 func errorServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(2 * time.Second))
-				var b [6]byte
-				if _, err := io.ReadFull(c, b[:]); err == nil {
-					c.Write([]byte{1, 0xeb, 0x03})
-				}
-			})
-		}
-	})
-	return ln.Addr().String()
+	return fakepeer.Start(t, fakepeer.ReadPrefix(), fakepeer.Send([]byte{1, 0xeb, 0x03})).Addr
 }
 
-func closedAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+// countedReference is the reference server behind a peer that counts connections, so that a
+// test can act once a run is under way, however slow the machine.
+func countedReference(t *testing.T) *fakepeer.Peer {
+	ref := servertest.Start(t, server.Config{})
+	return fakepeer.Start(t, fakepeer.ReadHeader(), fakepeer.Forward(ref.Addr))
 }
 
 func TestBuiltInServerPassesExit0(t *testing.T) {
@@ -119,7 +92,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 }
 
 func TestUnreachableExit3(t *testing.T) {
-	addr := closedAddr(t)
+	addr := fakepeer.ClosedAddr(t)
 	code, _, errs := conform(t, "-addr", addr, "-timeout", "1s")
 	if code != exitUnreachable || !strings.Contains(errs, "cannot reach "+addr) {
 		t.Fatalf("exit %d, stderr %q", code, errs)
@@ -128,7 +101,7 @@ func TestUnreachableExit3(t *testing.T) {
 
 func TestListPrintsCatalogAndRunsNothing(t *testing.T) {
 	// A closed address proves nothing is contacted.
-	code, out, _ := conform(t, "-list", "-addr", closedAddr(t))
+	code, out, _ := conform(t, "-list", "-addr", fakepeer.ClosedAddr(t))
 	if code != exitPass {
 		t.Fatalf("exit %d", code)
 	}
@@ -208,13 +181,14 @@ func TestBaselineFile(t *testing.T) {
 func TestInterruptedRunWritesReport(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	path := filepath.Join(t.TempDir(), "report.json")
+	peer := countedReference(t)
 	go func() {
-		// Cancel as soon as the report's run is under way, as Ctrl-C does.
-		time.Sleep(300 * time.Millisecond)
+		// Cancel once the run is under way, as Ctrl-C does.
+		<-peer.AfterAccepts(10)
 		cancel()
 	}()
 	var out, errb bytes.Buffer
-	code := run(ctx, append(fast, "-format", "json", "-o", path, "-parallel", "1"), &out, &errb)
+	code := run(ctx, append(fast, "-addr", peer.Addr, "-format", "json", "-o", path, "-parallel", "1"), &out, &errb)
 	if code != exitFail {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fbpkit/fbp/internal/fakepeer"
 )
 
 // The mutants of the zoo (conformance/internal/mutants) are faulty servers that prove a tester
@@ -111,7 +113,7 @@ func startMutant(t *testing.T, name string) string {
 // execMutant makes the -exec command that serves the named mutant on a free loopback address.
 func execMutant(t *testing.T, name string) (addr, command string) {
 	t.Helper()
-	addr = closedAddr(t)
+	addr = fakepeer.ClosedAddr(t)
 	return addr, strings.Join(append([]string{mutantServer(t)}, mutantArgs(name, addr)...), " ")
 }
 

@@ -8,7 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/fbpkit/fbp/internal/fakepeer"
 )
 
 // writeFile writes content to a file of the test's own folder and returns its path.
@@ -91,7 +92,7 @@ func TestSubcommandUsageErrorsExit2(t *testing.T) {
 }
 
 func TestSubcommandUnreachableExit3(t *testing.T) {
-	addr := closedAddr(t)
+	addr := fakepeer.ClosedAddr(t)
 	replay := writeFile(t, "replay.json", handReplay)
 	for _, args := range [][]string{
 		{"model", "-seed", "5"},
@@ -162,14 +163,16 @@ func TestReplayStillFailingJSON(t *testing.T) {
 
 // An interrupted run is not a pass: exit 1, and the report covers what ran.
 func TestSubcommandInterruptedExit1(t *testing.T) {
+	peer := countedReference(t)
 	for _, args := range [][]string{
-		{"model", "-runs", "2000", "-steps", "10", "-seed", "2"},
-		{"fuzz", "-max-inputs", "100000000", "-duration", "10m", "-seed", "2", "-out", t.TempDir()},
+		{"model", "-addr", peer.Addr, "-runs", "2000", "-steps", "10", "-seed", "2"},
+		{"fuzz", "-addr", peer.Addr, "-max-inputs", "100000000", "-duration", "10m", "-seed", "2", "-out", t.TempDir()},
 	} {
 		ctx, cancel := context.WithCancel(context.Background())
+		underway := peer.AfterAccepts(peer.Accepted() + 20)
 		go func() {
 			// Cancel once the run is under way, as Ctrl-C does.
-			time.Sleep(300 * time.Millisecond)
+			<-underway
 			cancel()
 		}()
 		var out, errb bytes.Buffer

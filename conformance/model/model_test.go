@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/fbpkit/fbp/conformance/internal/mutants"
 	"github.com/fbpkit/fbp/internal/content"
+	"github.com/fbpkit/fbp/internal/fakepeer"
 	"github.com/fbpkit/fbp/ref/server"
 	"github.com/fbpkit/fbp/ref/server/servertest"
 	"github.com/fbpkit/fbp/ref/wire"
@@ -401,13 +401,14 @@ func TestEachSequenceHasFreshUsers(t *testing.T) {
 
 // recordingProxy forwards connections to addr and reports each request's user_id.
 func recordingProxy(t *testing.T, addr string, record func(uint32)) string {
-	return serveLoopback(t, func(c net.Conn, _ *loopback) {
-		if h, r := readRequest(c); h != nil {
-			record(h.UserID)
-			forward(c, addr, h, r)
-		}
-	}).addr
+	return fakepeer.Start(t, fakepeer.ReadHeader(), fakepeer.Func(func(c *fakepeer.Conn) error {
+		record(c.Req.UserID)
+		return nil
+	}), fakepeer.Forward(addr)).Addr
 }
+
+// errCrashed ends the script of the connection a crashingProxy dies on.
+var errCrashed = errors.New("crashed")
 
 // crashingProxy forwards connections to addr until it sees a DELETE of a file it passed a
 // BACKUP of: it then closes that connection unanswered and stops listening, as a server does
@@ -415,95 +416,18 @@ func recordingProxy(t *testing.T, addr string, record func(uint32)) string {
 func crashingProxy(t *testing.T, addr string) string {
 	var mu sync.Mutex
 	backedUp := map[string]bool{}
-	return serveLoopback(t, func(c net.Conn, l *loopback) {
-		h, r := readRequest(c)
-		if h == nil {
-			return
-		}
-		key := fmt.Sprintf("%d/%s", h.UserID, h.Name)
+	return fakepeer.Start(t, fakepeer.ReadHeader(), fakepeer.Func(func(c *fakepeer.Conn) error {
+		key := fmt.Sprintf("%d/%s", c.Req.UserID, c.Req.Name)
 		mu.Lock()
-		crash := h.Op == wire.OpDelete && backedUp[key]
-		backedUp[key] = backedUp[key] || h.Op == wire.OpBackup
+		crash := c.Req.Op == wire.OpDelete && backedUp[key]
+		backedUp[key] = backedUp[key] || c.Req.Op == wire.OpBackup
 		mu.Unlock()
 		if crash {
-			l.stop()
-			return
+			c.Peer().Stop()
+			return errCrashed
 		}
-		forward(c, addr, h, r)
-	}).addr
-}
-
-// readRequest reads a request's header from c: nil if there is none.
-func readRequest(c net.Conn) (*wire.RequestHeader, *wire.Reader) {
-	r := wire.NewReader(c, wire.Limits{})
-	var h wire.RequestHeader
-	if r.ReadRequestHeader(&h) != nil {
-		return nil, nil
-	}
-	return &h, r
-}
-
-// forward passes the request h, its payload still in r, on to addr and the response back.
-func forward(c net.Conn, addr string, h *wire.RequestHeader, r *wire.Reader) {
-	up, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return
-	}
-	defer up.Close()
-	_ = up.SetDeadline(time.Now().Add(5 * time.Second))
-	if wire.NewWriter(up).WriteRequest(h, r.Payload()) != nil {
-		return
-	}
-	// The client closes when it has its response; the server may keep its end.
-	clientDone := make(chan struct{})
-	go func() {
-		defer close(clientDone)
-		_, _ = io.Copy(io.Discard, c)
-		_ = up.Close()
-	}()
-	_, _ = io.Copy(c, up)
-	_ = c.Close()
-	<-clientDone
-}
-
-// loopback is a test server on a fresh 127.0.0.1 port.
-type loopback struct {
-	addr string
-	done chan struct{} // closed when the test ends
-	ln   net.Listener
-}
-
-// stop closes the listener: later connections are refused.
-func (l *loopback) stop() { _ = l.ln.Close() }
-
-// serveLoopback serves each connection with handle, under a 5-second deadline, until stop is
-// called or the test ends.
-func serveLoopback(t *testing.T, handle func(c net.Conn, l *loopback)) *loopback {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &loopback{addr: ln.Addr().String(), done: make(chan struct{}), ln: ln}
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		close(l.done)
-		l.stop()
-		wg.Wait()
-	})
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-				handle(c, l)
-			})
-		}
-	})
-	return l
+		return nil
+	}), fakepeer.Forward(addr)).Addr
 }
 
 // TestHostileSizesAreNotRead: a server that states a 4 GiB restore or listing is not read
@@ -546,29 +470,12 @@ func TestHostileSizesAreNotRead(t *testing.T) {
 // fakeServer answers each request on its own connection with the bytes answer gives, then
 // holds the connection open: a reader that trusted a stated size would wait.
 func fakeServer(t *testing.T, answer func(*wire.RequestHeader) []byte) string {
-	return serveLoopback(t, func(c net.Conn, l *loopback) {
-		h, r := readRequest(c)
-		if h == nil || func() error { _, err := io.Copy(io.Discard, r.Payload()); return err }() != nil {
-			return
-		}
-		if _, err := c.Write(answer(h)); err != nil {
-			return
-		}
-		// Hold the connection until the client closes it or the test ends.
-		go func() { <-l.done; _ = c.Close() }()
-		_, _ = io.Copy(io.Discard, c)
-	}).addr
+	return fakepeer.Start(t, fakepeer.ReadRequest(), fakepeer.Answer(answer), fakepeer.Hold()).Addr
 }
 
 // TestUnreachableServerFails: no server is a failure of the first step, not a hang.
 func TestUnreachableServerFails(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	cfg := testConfig(t, addr, 1)
+	cfg := testConfig(t, fakepeer.ClosedAddr(t), 1)
 	res := run(t, cfg)
 	if !res.Failed || len(res.Script) != 1 || !strings.HasPrefix(res.Failure.Reason, "no response: dial") {
 		t.Fatalf("failed=%v\n%s%v", res.Failed, FormatScript(res.Script), res.Failure)
@@ -591,7 +498,10 @@ func TestCancelledRunStops(t *testing.T) {
 // its context is cancelled, in both modes.
 func TestCancelledRunEndsPromptly(t *testing.T) {
 	ref := servertest.Start(t, server.Config{})
-	for _, cfg := range []Config{testConfig(t, ref.Addr, 1), concurrentConfig(t, ref.Addr, 1)} {
+	// The run reaches the server through a peer that counts its connections, so that the
+	// cancel comes once the run is under way, however slow the machine.
+	peer := fakepeer.Start(t, fakepeer.ReadHeader(), fakepeer.Forward(ref.Addr))
+	for _, cfg := range []Config{testConfig(t, peer.Addr, 1), concurrentConfig(t, peer.Addr, 1)} {
 		cfg.Runs = 1 << 30
 		ctx, cancel := context.WithCancel(context.Background())
 		type ended struct {
@@ -603,16 +513,12 @@ func TestCancelledRunEndsPromptly(t *testing.T) {
 			res, err := Run(ctx, cfg)
 			done <- ended{res, err}
 		}()
-		time.Sleep(300 * time.Millisecond)
+		<-peer.AfterAccepts(peer.Accepted() + 20)
 		cancel()
-		// The bound is generous: the point is that the run ends, not how fast.
-		select {
-		case e := <-done:
-			if !errors.Is(e.err, context.Canceled) || e.res == nil || e.res.Runs == 0 || e.res.Failed {
-				t.Fatalf("concurrent=%v: Run after a cancel: %+v, %v", cfg.Concurrent, e.res, e.err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("concurrent=%v: Run did not end within 5 s of the cancel", cfg.Concurrent)
+		// A run that does not end is caught by the test binary's own timeout.
+		e := <-done
+		if !errors.Is(e.err, context.Canceled) || e.res == nil || e.res.Runs == 0 || e.res.Failed {
+			t.Fatalf("concurrent=%v: Run after a cancel: %+v, %v", cfg.Concurrent, e.res, e.err)
 		}
 	}
 }

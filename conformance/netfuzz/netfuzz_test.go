@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/mutants"
+	"github.com/fbpkit/fbp/internal/fakepeer"
 	"github.com/fbpkit/fbp/ref/server"
 	"github.com/fbpkit/fbp/ref/server/servertest"
 )
@@ -453,12 +453,7 @@ func TestCorpusFile(t *testing.T) {
 }
 
 func TestRunUnreachable(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := fakepeer.ClosedAddr(t)
 	if _, err := Run(context.Background(), Config{Addr: addr, Timeout: time.Second}); !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("Run: %v, want ErrUnreachable", err)
 	}
