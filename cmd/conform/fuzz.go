@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -44,7 +45,7 @@ func parseFuzzFlags(args []string, stderr io.Writer) (*fuzzOptions, error) {
 	fs.IntVar(&c.ShrinkTries, "shrink-tries", netfuzz.DefaultShrinkTries, "attempts to minimize each finding at most")
 	fs.DurationVar(&c.ShrinkTime, "shrink-time", netfuzz.DefaultShrinkTime, "how long minimizing each finding may take")
 	fs.StringVar(&o.maxPayload, "max-payload", "", "the server's known limit on a BACKUP's `size` (e.g. 1MiB): a larger one is owed 1003 (R-5.4); default unknown, not judged")
-	fs.StringVar(&o.outDir, "out", "", "`folder` for the reproducers, one folder per finding (default ./conform-fuzz-SEED)")
+	fs.StringVar(&o.outDir, "out", "", "`folder` for the reproducers, one folder per finding (default "+findingsDir+"/fuzz-SEED)")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "fuzz a server that is not on a loopback address (one you own)")
 	pos, err := cliargs.Parse(fs, args)
 	if err != nil {
@@ -183,7 +184,7 @@ func runFuzz(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg := o.cfg
 	cfg.Addr, cfg.Seed, cfg.OutDir = tgt.addr, o.seed, o.outDir
 	if cfg.OutDir == "" {
-		cfg.OutDir = fmt.Sprintf("conform-fuzz-%d", o.seed)
+		cfg.OutDir = filepath.Join(findingsDir, fmt.Sprintf("fuzz-%d", o.seed))
 	}
 	if tgt.builtIn {
 		cfg.ReplayAddr = replayAddrPlaceholder

@@ -134,13 +134,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if !conformance.KnownDialect(c.Dialect) {
 		return nil, fmt.Errorf("-dialect %q: want %s", c.Dialect, conformance.DialectNames())
 	}
-	if o.execCmd != "" {
-		if c.Addr == "" {
-			return nil, errors.New("-exec needs -addr: the address the command's server listens on")
-		}
-		if c.Exec, err = conformance.SplitCommand(o.execCmd); err != nil {
-			return nil, fmt.Errorf("-exec: %w", err)
-		}
+	if c.Exec, err = execCommand(c.Addr, o.execCmd); err != nil {
+		return nil, err
 	}
 	if c.Timeout <= 0 || c.Grace <= 0 || c.Parallel <= 0 || c.Clients <= 0 || c.Stall <= 0 {
 		return nil, errors.New("-timeout, -grace, -stall, -parallel and -clients must be positive")

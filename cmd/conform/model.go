@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -42,7 +43,7 @@ func parseModelFlags(args []string, stderr io.Writer) (*modelOptions, error) {
 	fs.IntVar(&c.Clients, "clients", model.DefaultClients, "clients of a concurrent round")
 	fs.IntVar(&c.MaxShrinks, "max-shrinks", model.DefaultMaxShrinks, "shrinking steps a failure may take at most (-1: no shrinking)")
 	fs.DurationVar(&c.ShrinkTime, "shrink-time", model.DefaultShrinkTime, "how long shrinking a failure may take")
-	fs.StringVar(&o.replayOut, "replay-out", "", "`file` the replay of a failure is saved to (default ./conform-model-SEED.json)")
+	fs.StringVar(&o.replayOut, "replay-out", "", "`file` the replay of a failure is saved to (default "+findingsDir+"/model-SEED.json)")
 	fs.StringVar(&o.html, "html", "", "`file` for the visualization of a concurrent failure's history (HTML)")
 	pos, err := cliargs.Parse(fs, args)
 	if err != nil {
@@ -267,7 +268,7 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		path := o.replayOut
 		if path == "" {
-			path = fmt.Sprintf("conform-model-%d.json", res.Seed)
+			path = filepath.Join(findingsDir, fmt.Sprintf("model-%d.json", res.Seed))
 		}
 		if err := saveModelReplay(path, res.Replay); err != nil {
 			rep.Failure.ReplayError = err.Error()
@@ -287,6 +288,9 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func saveModelReplay(path string, rf *model.ReplayFile) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return err

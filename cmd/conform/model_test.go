@@ -172,21 +172,21 @@ func TestModelMaxShrinks(t *testing.T) {
 	}
 }
 
-// Without -replay-out the replay goes to ./conform-model-SEED.json, and only on a failure.
+// Without -replay-out the replay goes to conform-findings/model-SEED.json, and only on a failure.
 func TestModelDefaultReplayFile(t *testing.T) {
 	t.Chdir(t.TempDir())
 	if code, _, errs := conform(t, "model", "-runs", "3", "-steps", "4", "-seed", "21"); code != exitPass {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	if _, err := os.Stat("conform-model-21.json"); !os.IsNotExist(err) {
+	if _, err := os.Stat(findingsDir); !os.IsNotExist(err) {
 		t.Fatalf("a passing run wrote a replay file: %v", err)
 	}
 	addr := startMutant(t, "delete-ignored")
 	code, out, _ := conform(t, append([]string{"model", "-addr", addr, "-seed", "21"}, modelFast...)...)
-	if code != exitFail || !strings.Contains(out, "replay file: conform-model-21.json\n") {
+	if code != exitFail || !strings.Contains(out, "replay file: conform-findings/model-21.json\n") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	if _, err := os.Stat("conform-model-21.json"); err != nil {
+	if _, err := os.Stat("conform-findings/model-21.json"); err != nil {
 		t.Fatal(err)
 	}
 }

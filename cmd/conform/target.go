@@ -17,6 +17,11 @@ import (
 	"github.com/fbpkit/fbp/conformance"
 )
 
+// findingsDir is where model and fuzz runs save their reproducers unless told otherwise: a
+// folder of its own, which the project's .gitignore and a user's can name, rather than loose
+// files in the current folder.
+const findingsDir = "conform-findings"
+
 // testerFlags are the flags every subcommand has.
 type testerFlags struct {
 	name    string // the subcommand, for messages
@@ -55,16 +60,25 @@ func (f *testerFlags) check() error {
 	if f.seed < 0 {
 		return errors.New("-seed must not be negative")
 	}
-	if f.execCmd != "" {
-		if f.addr == "" {
-			return errors.New("-exec needs -addr: the address the command's server listens on")
-		}
-		var err error
-		if f.exec, err = conformance.SplitCommand(f.execCmd); err != nil {
-			return fmt.Errorf("-exec: %w", err)
-		}
+	var err error
+	f.exec, err = execCommand(f.addr, f.execCmd)
+	return err
+}
+
+// execCommand splits an -exec command line; nil when none was given. The command's server
+// listens on -addr, so -exec without -addr is a usage error.
+func execCommand(addr, line string) ([]string, error) {
+	if line == "" {
+		return nil, nil
 	}
-	return nil
+	if addr == "" {
+		return nil, errors.New("-exec needs -addr: the address the command's server listens on")
+	}
+	words, err := conformance.SplitCommand(line)
+	if err != nil {
+		return nil, fmt.Errorf("-exec: %w", err)
+	}
+	return words, nil
 }
 
 // newFlagSet is a command's flag set: its errors go to stderr, and -h prints usage and then

@@ -1,0 +1,28 @@
+// Package conformance tests any FBP server over TCP against SPEC.md (ref/wire/SPEC.md) and
+// says which requirement it broke, with the bytes that prove it. `conform` is its command
+// line; it never imports the reference server it ships as a default.
+//
+// Three testers live here, each finding what the others cannot:
+//
+//   - the catalog runner, this package: Run (and Test, for a Go server's own tests) runs a
+//     fixed catalog of cases with stable IDs, each checking named requirements, from the
+//     status mapping and the exact layout of every status to isolation, unsafe names,
+//     truncated and hostile requests. Cases run in parallel except those that send bad
+//     input, which run alone with a health probe after them; a crash is pinned on its case,
+//     and with Config.Exec the server is restarted and the run goes on.
+//   - the model tester, package conformance/model: random sequences of requests checked
+//     against a model of what the server must hold, shrunk to a minimal script on failure;
+//     with several clients at once, histories checked for linearizability.
+//   - the network fuzzer, package conformance/netfuzz: mutated requests (bit flips, lying
+//     lengths, truncation, splicing, slow drips), every answer judged, the server's health
+//     probed after each input, every finding minimized and saved as a reproducer.
+//
+// All three judge through one oracle, conformance/internal/spec: the requirement IDs and
+// their sentences (generated from SPEC.md), what each status means and carries, which
+// answers a request allows, the listing rules. A rule of the spec is written there once.
+// Reports are rendered by package conformance/report, as text, JSON (schema
+// fbp-conformance/1) and JUnit XML.
+//
+// The catalog's cases are proved able to fail by a zoo of faulty servers
+// (conformance/internal/mutants), each breaking one rule: every case is killed by one of them.
+package conformance
