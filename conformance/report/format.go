@@ -44,6 +44,8 @@ func (r *Report) word(res *Result) (string, string) {
 		return "KNOWN", ansiYellow
 	case VerdictUnexpectedPass:
 		return "FIXED", ansiGreen
+	case VerdictBlocked:
+		return "BLKD", ansiYellow
 	}
 	return strings.ToUpper(string(res.Status)), ""
 }
@@ -59,6 +61,9 @@ func (r *Report) Line(res *Result, color bool) string {
 	line := fmt.Sprintf("%s %-46s %-6s", w, res.ID, res.Level)
 	if res.Reason != "" {
 		reason := res.Reason
+		if res.Problem != "" {
+			reason = "[" + res.Problem + "] " + reason
+		}
 		if r := []rune(reason); len(r) > 110 {
 			reason = string(r[:107]) + "..."
 		}
@@ -67,32 +72,96 @@ func (r *Report) Line(res *Result, color bool) string {
 	return strings.TrimRight(line, " ")
 }
 
-// WriteText writes the report for a terminal: one line per case, the failures expanded with
-// the requirement, expected and actual, and the bytes, then a summary by level.
+// WriteText writes the report for a terminal: the distinct problems first, each with its
+// requirement, what the diagnosis found, its first evidence and the cases it fails or blocks;
+// then a line per case; then the failures expanded with expected, actual and the bytes; then
+// the summary and what to do next.
 func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "conformance of %s (dialect %s)\n", r.Target, r.Dialect)
 	if r.DialectNote != "" {
 		fmt.Fprintf(&sb, "dialect %s\n", r.DialectNote)
 	}
+	r.writeProblems(&sb)
+	if len(r.Results) > 0 {
+		sb.WriteString("\ncases:\n")
+	}
 	for i := range r.Results {
 		sb.WriteString(r.Line(&r.Results[i], o.Color) + "\n")
 	}
-	if _, err := io.WriteString(w, sb.String()); err != nil {
-		return err
-	}
-	return r.WriteTextEnd(w, o)
-}
-
-// WriteTextEnd writes what follows the case lines in the text report: the failures expanded,
-// crashes, warnings and the summary. A command that printed the lines as cases ended writes
-// this at the end.
-func (r *Report) WriteTextEnd(w io.Writer, o TextOptions) error {
-	var sb strings.Builder
 	r.writeDetails(&sb, o)
 	sb.WriteString(r.SummaryText())
 	_, err := io.WriteString(w, sb.String())
 	return err
+}
+
+// workarounds lists what the run did to test past the problems, in problem order.
+func (r *Report) workarounds() []string {
+	var out []string
+	for _, p := range r.Problems {
+		if p.Workaround != "" {
+			out = append(out, p.Workaround)
+		}
+	}
+	return out
+}
+
+func (r *Report) writeProblems(sb *strings.Builder) {
+	if ws := r.workarounds(); len(ws) > 0 {
+		sb.WriteString("\nworked around, to test the rest:\n")
+		for _, w := range ws {
+			fmt.Fprintf(sb, "  - %s\n", w)
+		}
+	}
+	if len(r.Problems) == 0 {
+		return
+	}
+	fmt.Fprintf(sb, "\n%s:\n", plural(len(r.Problems), "problem"))
+	for i := range r.Problems {
+		p := &r.Problems[i]
+		fmt.Fprintf(sb, "\n[%s] %s %s\n    %s\n", p.ID, p.Level, p.Requirement, p.Summary)
+		if p.Diagnosis != "" {
+			fmt.Fprintf(sb, "    diagnosis: %s\n", p.Diagnosis)
+		}
+		if p.Workaround != "" {
+			fmt.Fprintf(sb, "    worked around: %s\n", p.Workaround)
+		}
+		for _, l := range []struct {
+			what string
+			ids  []string
+		}{{"fails", p.Cases}, {"blocks", p.Blocked}, {"also seen in", p.SeenIn}} {
+			if len(l.ids) > 0 {
+				fmt.Fprintf(sb, "    %s: %s\n", l.what, idList(l.ids))
+			}
+		}
+		if e := p.Evidence; e != nil {
+			where := "found by the diagnosis"
+			if e.Case != "" {
+				where = "first seen in " + e.Case
+			}
+			fmt.Fprintf(sb, "    evidence (%s): expected %s, got %s\n", where, e.Expected, e.Actual)
+			if e.Exchange != nil {
+				writeExchange(sb, e.Exchange)
+			}
+		}
+	}
+}
+
+// idList shows case IDs, the first few of a long list.
+func idList(ids []string) string {
+	const shown = 6
+	if len(ids) <= shown {
+		return strings.Join(ids, ", ")
+	}
+	return strings.Join(ids[:shown], ", ") + fmt.Sprintf(" and %d more", len(ids)-shown)
+}
+
+// plural says n things, "1 problem", "2 problems".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 func (r *Report) writeDetails(sb *strings.Builder, o TextOptions) {
@@ -103,6 +172,9 @@ func (r *Report) writeDetails(sb *strings.Builder, o TextOptions) {
 		}
 		w, _ := r.word(res)
 		fmt.Fprintf(sb, "\n--- %s %s [%s %s]\n    %s\n", w, res.ID, res.Level, strings.Join(res.Reqs, " "), res.Desc)
+		if res.Problem != "" {
+			fmt.Fprintf(sb, "    problem: %s\n", res.Problem)
+		}
 		shown := map[int]bool{}
 		for _, f := range res.Failures {
 			if f.Requirement != "" {
@@ -151,7 +223,7 @@ func (r *Report) SummaryText() string {
 		for _, x := range []struct {
 			n    int
 			what string
-		}{{c.Info, "info"}, {c.Skip, "skipped"}, {c.NotRun, "not run"}, {c.KnownFailure, "known failures"}, {c.UnexpectedPass, "unexpected passes"}} {
+		}{{c.Blocked, "blocked"}, {c.Info, "info"}, {c.Skip, "skipped"}, {c.NotRun, "not run"}, {c.KnownFailure, "known failures"}, {c.UnexpectedPass, "unexpected passes"}} {
 			if x.n > 0 {
 				fmt.Fprintf(&sb, ", %d %s", x.n, x.what)
 			}
@@ -174,7 +246,16 @@ func (r *Report) SummaryText() string {
 	if n := r.Summary.Must.UnexpectedPass + r.Summary.Should.UnexpectedPass + r.Summary.Info.UnexpectedPass; n > 0 {
 		verdict += fmt.Sprintf(" (%d baseline entries now pass: remove them)", n)
 	}
+	if len(r.Problems) > 0 {
+		verdict += " (" + plural(len(r.Problems), "problem") + ")"
+	}
 	fmt.Fprintf(&sb, "%s (%d cases in %v)\n", verdict, len(r.Results), r.Duration.Round(time.Millisecond))
+	if len(r.NextSteps) > 0 {
+		sb.WriteString("\nnext steps:\n")
+		for _, n := range r.NextSteps {
+			fmt.Fprintf(&sb, "  - %s\n", n)
+		}
+	}
 	return sb.String()
 }
 
@@ -238,14 +319,18 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		s := &doc.Suites[si]
 		jc := junitCase{Name: res.ID, Classname: "fbp." + res.Section, Time: res.Duration.Seconds()}
 		body := r.Details(res)
+		reason := res.Reason
+		if res.Problem != "" {
+			reason = "[" + res.Problem + "] " + reason
+		}
 		switch {
 		case r.FailsRun(res):
-			jc.Failure = &junitMessage{Message: res.Reason, Type: res.Level.String(), Body: body}
+			jc.Failure = &junitMessage{Message: reason, Type: res.Level.String(), Body: body}
 			s.Failures++
 		case res.Status == VerdictKnownFailure:
-			jc.Skipped = &junitMessage{Message: "known failure (baseline): " + res.Reason, Body: body}
+			jc.Skipped = &junitMessage{Message: "known failure (baseline): " + reason, Body: body}
 			s.Skipped++
-		case res.Status == VerdictSkip || res.Status == VerdictNotRun:
+		case res.Status == VerdictSkip || res.Status == VerdictNotRun || res.Status == VerdictBlocked:
 			jc.Skipped = &junitMessage{Message: res.Reason}
 			s.Skipped++
 		default:
@@ -254,6 +339,26 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		s.Tests++
 		s.Time += jc.Time
 		s.Cases = append(s.Cases, jc)
+	}
+	// A problem no failing case carries (the diagnosis found it, or it only blocked cases)
+	// still fails the run: it gets a testcase of its own, so that CI shows why.
+	var ps junitSuite
+	for i := range r.Problems {
+		p := &r.Problems[i]
+		if len(p.Cases) > 0 || !r.ProblemFailsRun(p) {
+			continue
+		}
+		var body strings.Builder
+		one := Report{Problems: []Problem{*p}}
+		one.writeProblems(&body)
+		ps.Cases = append(ps.Cases, junitCase{Name: "problem/" + p.ID, Classname: "fbp.problems",
+			Failure: &junitMessage{Message: "[" + p.ID + "] " + p.Requirement + ": " + p.Summary, Type: p.Level.String(), Body: body.String()}})
+		ps.Tests++
+		ps.Failures++
+	}
+	if ps.Tests > 0 {
+		ps.Name = "problems"
+		doc.Suites = append([]junitSuite{ps}, doc.Suites...)
 	}
 	for _, s := range doc.Suites {
 		doc.Tests += s.Tests

@@ -57,6 +57,7 @@ const (
 	VerdictNotRun         Verdict = "not-run"         // interrupted, or the server was down
 	VerdictKnownFailure   Verdict = "known-failure"   // failed, and the baseline expects it
 	VerdictUnexpectedPass Verdict = "unexpected-pass" // passed, though the baseline expects a failure
+	VerdictBlocked        Verdict = "blocked"         // could not run: a problem of another rule stopped it
 )
 
 // Failure is one broken expectation of a case.
@@ -91,8 +92,41 @@ type Result struct {
 	Notes     []string   `json:"notes,omitempty"`
 	Exchanges []Exchange `json:"exchanges,omitempty"`
 	// Crash says the server stopped answering after this case.
-	Crash    string        `json:"crash,omitempty"`
-	Duration time.Duration `json:"duration_ns"`
+	Crash string `json:"crash,omitempty"`
+	// Problem is the ID of the problem this case fails with; BlockedBy that of the problem that
+	// kept it from running.
+	Problem   string        `json:"problem,omitempty"`
+	BlockedBy string        `json:"blocked_by,omitempty"`
+	Duration  time.Duration `json:"duration_ns"`
+}
+
+// Problem is one distinct way the server breaks the spec: what the diagnosis found before the
+// cases ran, or the failures several cases share. The report opens with them, so that a server
+// wrong in one basic way reads as one problem, not as a page of failed cases.
+type Problem struct {
+	ID          string `json:"id"`
+	Requirement string `json:"requirement"`
+	Level       Level  `json:"level"`
+	// Summary says the problem in plain words, in a line.
+	Summary string `json:"summary"`
+	// Diagnosis is how the diagnosis phase found it, when it did.
+	Diagnosis string `json:"diagnosis,omitempty"`
+	// Workaround is what the run did to test the rest past it.
+	Workaround string    `json:"workaround,omitempty"`
+	Evidence   *Evidence `json:"evidence,omitempty"`
+	// Cases fail with it; Blocked could not run because of it; SeenIn met it on the way and
+	// judged their own rules.
+	Cases   []string `json:"cases"`
+	Blocked []string `json:"blocked,omitempty"`
+	SeenIn  []string `json:"seen_in,omitempty"`
+}
+
+// Evidence is the first place a problem showed: expected against actual, and the bytes.
+type Evidence struct {
+	Case     string    `json:"case,omitempty"` // "" when the diagnosis found it
+	Expected string    `json:"expected"`
+	Actual   string    `json:"actual"`
+	Exchange *Exchange `json:"exchange,omitempty"`
 }
 
 // Crash records that the server stopped answering.
@@ -110,6 +144,7 @@ type Counts struct {
 	NotRun         int `json:"not_run"`
 	KnownFailure   int `json:"known_failure"`
 	UnexpectedPass int `json:"unexpected_pass"`
+	Blocked        int `json:"blocked"`
 }
 
 func (c *Counts) add(v Verdict) {
@@ -128,6 +163,8 @@ func (c *Counts) add(v Verdict) {
 		c.KnownFailure++
 	case VerdictUnexpectedPass:
 		c.UnexpectedPass++
+	case VerdictBlocked:
+		c.Blocked++
 	}
 }
 
@@ -150,8 +187,13 @@ type Report struct {
 	Interrupted bool          `json:"interrupted"`
 	Crashes     []Crash       `json:"crashes,omitempty"`
 	Warnings    []string      `json:"warnings,omitempty"`
-	Results     []Result      `json:"results"`
-	Summary     Summary       `json:"summary"`
+	// Problems are the distinct problems found, worst first.
+	Problems []Problem `json:"problems"`
+	Results  []Result  `json:"results"`
+	Summary  Summary   `json:"summary"`
+	// NextSteps say what would help: a flag to try, a folder to look in, the command that
+	// re-runs the failed cases.
+	NextSteps []string `json:"next_steps,omitempty"`
 }
 
 // Summarize tallies the results into Summary.
@@ -183,8 +225,25 @@ func (r *Report) FailsRun(res *Result) bool {
 	return false
 }
 
+// ProblemFailsRun reports whether p makes the run fail: a MUST problem, or a SHOULD one under
+// strict, unless every case it fails is a known failure of the baseline.
+func (r *Report) ProblemFailsRun(p *Problem) bool {
+	if p.Level != Must && !(p.Level == Should && r.Strict) {
+		return false
+	}
+	if len(p.Cases) == 0 {
+		return true
+	}
+	for _, id := range p.Cases {
+		if res := r.Result(id); res == nil || res.Status != VerdictKnownFailure {
+			return true
+		}
+	}
+	return false
+}
+
 // OK reports whether every selected MUST case passed (and every SHOULD case, under strict),
-// baseline failures aside.
+// baseline failures aside, and no problem fails the run.
 func (r *Report) OK() bool {
 	if r.Interrupted || len(r.Results) == 0 {
 		return false
@@ -194,7 +253,22 @@ func (r *Report) OK() bool {
 			return false
 		}
 	}
+	for i := range r.Problems {
+		if r.ProblemFailsRun(&r.Problems[i]) {
+			return false
+		}
+	}
 	return true
+}
+
+// Problem returns the problem with the given ID, or nil.
+func (r *Report) Problem(id string) *Problem {
+	for i := range r.Problems {
+		if r.Problems[i].ID == id {
+			return &r.Problems[i]
+		}
+	}
+	return nil
 }
 
 // Result returns the result of case id, or nil.

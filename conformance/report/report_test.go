@@ -59,8 +59,27 @@ func fixedReport() *Report {
 				Failures: []Failure{{Requirement: "R-4.3", Sentence: "DELETE of a stored file removes it.", Expected: "1001", Actual: "1003", Exchange: -1}}},
 			{ID: "delete/keeps-others", Section: "delete", Level: Must, Reqs: []string{"R-4.3"}, Desc: "DELETE keeps the other files",
 				Status: VerdictUnexpectedPass, Reason: "passes, though the baseline lists it as a known failure"},
+			{ID: "list/other-users-hidden", Section: "list", Level: Must, Reqs: []string{"R-4.4", "R-4.5"}, Desc: "LIST shows nothing of another user",
+				Status: VerdictBlocked, BlockedBy: "backup-never-answered", Reason: "blocked by [backup-never-answered]: BACKUP is not answered within 5s"},
 		},
+		Problems: []Problem{
+			{ID: "list-needs-name-len", Requirement: "R-2.1", Level: Must,
+				Summary:    "LIST is answered only when two more bytes follow it: the server reads a name_len for every op",
+				Diagnosis:  "LIST alone: no answer within 5s; LIST then 00 00: 1002 (no-files)",
+				Workaround: "LIST is sent with two zero bytes after it",
+				Evidence:   &Evidence{Expected: "an answer to the 6-byte LIST", Actual: "no answer within 5s"},
+				Cases:      []string{}, SeenIn: []string{"list/after-backups"}},
+			{ID: "r4-2-not-found-answered-1003", Requirement: "R-4.2", Level: Must,
+				Summary: `expected 1001 (not-found) with name "absent.txt", got status 1003 (server-error)`,
+				Evidence: &Evidence{Case: "restore/missing-1001", Expected: `1001 (not-found) with name "absent.txt"`, Actual: "status 1003 (server-error)",
+					Exchange: &Exchange{Label: `RESTORE user 3821046180 "absent.txt"`, Conn: 1, Sent: clipOf(req), Received: clipOf([]byte{1, 0xeb, 3}), Outcome: "status 1003 (server-error)"}},
+				Cases: []string{"restore/missing-1001"}},
+			{ID: "backup-never-answered", Requirement: "R-1.3", Level: Must, Summary: "BACKUP is not answered within 5s",
+				Cases: []string{}, Blocked: []string{"list/other-users-hidden"}},
+		},
+		NextSteps: []string{"re-run the failed cases: conform -addr 127.0.0.1:9999 -run '^(restore/missing-1001)$'"},
 	}
+	r.Results[1].Problem = "r4-2-not-found-answered-1003"
 	r.Summarize()
 	return r
 }
@@ -148,7 +167,16 @@ func TestJUnitCasesFollowTheirVerdicts(t *testing.T) {
 	if c := cases["backup/new"]; c.Failure != nil || c.Skipped != nil {
 		t.Errorf("a pass: %+v", c)
 	}
-	if doc.Tests != 9 || doc.Failures != 3 || doc.Skipped != 2 {
+	if c := cases["problem/list-needs-name-len"]; c.Failure == nil || !strings.Contains(c.Failure.Message, "list-needs-name-len") {
+		t.Errorf("a problem no failing case carries gets a failing testcase of its own: %+v", c)
+	}
+	if c := cases["list/other-users-hidden"]; c.Skipped == nil || !strings.Contains(c.Skipped.Message, "blocked by") {
+		t.Errorf("a blocked case is skipped, naming its problem: %+v", c)
+	}
+	if c := cases["restore/missing-1001"]; c.Failure == nil || !strings.HasPrefix(c.Failure.Message, "[r4-2-not-found-answered-1003] ") {
+		t.Errorf("a failure names its problem: %+v", c)
+	}
+	if doc.Tests != 12 || doc.Failures != 5 || doc.Skipped != 3 {
 		t.Errorf("totals: tests %d failures %d skipped %d", doc.Tests, doc.Failures, doc.Skipped)
 	}
 }
@@ -159,7 +187,7 @@ func TestVerdictAndCounting(t *testing.T) {
 		t.Fatal("a report with MUST failures is OK")
 	}
 	s := r.Summary
-	if s.Must.Pass != 1 || s.Must.Fail != 2 || s.Must.NotRun != 1 || s.Must.KnownFailure != 1 || s.Must.UnexpectedPass != 1 ||
+	if s.Must.Pass != 1 || s.Must.Fail != 2 || s.Must.NotRun != 1 || s.Must.KnownFailure != 1 || s.Must.UnexpectedPass != 1 || s.Must.Blocked != 1 ||
 		s.Should.Fail != 1 || s.Should.Skip != 1 || s.Info.Info != 1 {
 		t.Fatalf("summary %+v", s)
 	}
@@ -178,6 +206,16 @@ func TestVerdictAndCounting(t *testing.T) {
 	if !ok.OK() {
 		t.Error("passes, infos, skips and known failures do not make an OK run")
 	}
+	// A MUST problem fails the run even when no case fails with it.
+	ok.Problems = []Problem{fixedReport().Problems[0]}
+	if ok.OK() {
+		t.Error("a MUST problem that no case carries does not fail the run")
+	}
+	ok.Problems[0].Level = Should
+	if !ok.OK() {
+		t.Error("a SHOULD problem fails the run without strict")
+	}
+	ok.Problems = nil
 	ok.Interrupted = true
 	if ok.OK() {
 		t.Error("an interrupted run is OK")

@@ -14,6 +14,8 @@ const (
 	R2_1 ID = "R-2.1"
 	// R2_2: the exercise's BACKUP example (MUST (encoding)).
 	R2_2 ID = "R-2.2"
+	// R2_3: a request is read to its end, a refused BACKUP's payload included (MUST).
+	R2_3 ID = "R-2.3"
 	// R3_1: response fields exactly per status, nothing after (MUST).
 	R3_1 ID = "R-3.1"
 	// R4_1: BACKUP stores and replaces; zero-length (MUST; zero-length SHOULD).
@@ -51,6 +53,8 @@ var requirements = []Requirement{
 		Sentence: "A LIST request is exactly 6 bytes. A server MUST answer it without waiting for more bytes."},
 	{ID: R2_2, Section: "2. Requests (client → server)", Title: "the exercise's BACKUP example", Level: "MUST (encoding)",
 		Sentence: "Example (from the exercise): BACKUP by user 1234 of mmn14.pdf, 29189 bytes:"},
+	{ID: R2_3, Section: "2. Requests (client → server)", Title: "a request is read to its end, a refused BACKUP's payload included", Level: "MUST",
+		Sentence: "A server reads every request to its end before it reads the next one on the connection: the payload of a BACKUP it refuses (for its filename, say) is read and dropped, or the connection is closed. A payload is never read as a request."},
 	{ID: R3_1, Section: "3. Responses (server → client)", Title: "response fields exactly per status, nothing after", Level: "MUST",
 		Sentence: "A response carries version and status, then exactly the fields its status lists in the table above, in that order, and nothing after them: 1002 and 1003 are 3 bytes in all, 212 and 1001 end right after the filename, 210 and 211 end after size bytes of payload."},
 	{ID: R4_1, Section: "4. Operations", Title: "BACKUP stores and replaces; zero-length", Level: "MUST; zero-length SHOULD",

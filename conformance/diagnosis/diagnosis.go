@@ -1,0 +1,311 @@
+// Package diagnosis probes an FBP server before any case runs and names the root causes of
+// what is wrong with it in plain words: nothing answers, it is not FBP (and what it looks
+// like instead), a LIST answered only when more bytes follow, a BACKUP answered only when its
+// payload comes apart from its header, responses framed, ordered or byte-swapped in a way of
+// their own, fields a status must not carry, a status map of its own, how many connections it
+// serves at once, whether a refused upload's payload is read as a request, and whether the
+// process dies when a client leaves early.
+//
+// Each finding names its requirement and shows the bytes that prove it. Where the tester can
+// speak around a fault (send LIST with two more bytes, send a BACKUP's payload apart, strip a
+// length prefix), the finding says so and the Profile holds the workaround, so that a
+// conformance run goes on to test the rest of the protocol; the finding still fails the run.
+// `conform doctor` runs this phase alone.
+package diagnosis
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+// Config is what to diagnose and how.
+type Config struct {
+	// Addr is the server, host:port.
+	Addr string
+	// Timeout is the longest wait for an answer that is owed. Default 5s.
+	Timeout time.Duration
+	// Quiet is how long to watch for bytes after an answer that looks whole. Default 150ms.
+	Quiet time.Duration
+	// CrashProbes runs the probes that may kill the server (a client that connects and leaves,
+	// one that resets, one that cuts its request short).
+	CrashProbes bool
+	// Restart starts the server again after a probe killed it, and returns its address. With
+	// none, the probes stop at the first death.
+	Restart func(ctx context.Context) (string, error)
+	// Log, if set, receives a line per probe.
+	Log func(string)
+}
+
+func (c *Config) defaults() error {
+	if c.Addr == "" {
+		return errors.New("diagnosis: no address")
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 5 * time.Second
+	}
+	if c.Quiet <= 0 {
+		c.Quiet = 150 * time.Millisecond
+	}
+	return nil
+}
+
+// Finding is one root cause the probes found.
+type Finding struct {
+	// ID is stable and short: "list-needs-name-len".
+	ID    string
+	Req   spec.ID
+	Level report.Level
+	// Summary is the root cause in plain words.
+	Summary string
+	// Detail says what the probes saw that shows it.
+	Detail string
+	// Workaround is what a run does to test the rest past it, "" if nothing.
+	Workaround string
+	// Key is the problem key a conformance case's failure of the same fault carries, so that a
+	// report shows the two as one problem.
+	Key string
+	// Fatal: nothing can be tested past it.
+	Fatal bool
+	// Blocks lists the ops that cannot be tested at all.
+	Blocks []wire.Op
+	// Expected and Actual, and the exchange that shows them.
+	Expected, Actual string
+	Evidence         *report.Exchange
+}
+
+// Diagnosis is what the probes found.
+type Diagnosis struct {
+	Target   string
+	Findings []Finding
+	// Profile is how to speak to the server past the findings.
+	Profile Profile
+	// Fingerprint is the codes the server answered a backup, a restore, a restore of a missing
+	// file and a list with; zero where a probe got no answer.
+	Fingerprint spec.Fingerprint
+	// Served is how many connections the server served at once, when the probe found a bound;
+	// 0 when it served every one it was given.
+	Served   int
+	Probes   int
+	Duration time.Duration
+}
+
+// Fatal returns the finding that stops every case, or nil.
+func (d *Diagnosis) Fatal() *Finding {
+	for i := range d.Findings {
+		if d.Findings[i].Fatal {
+			return &d.Findings[i]
+		}
+	}
+	return nil
+}
+
+// Blocked returns the finding that keeps op from being tested, or nil.
+func (d *Diagnosis) Blocked(op wire.Op) *Finding {
+	for i := range d.Findings {
+		for _, b := range d.Findings[i].Blocks {
+			if b == op {
+				return &d.Findings[i]
+			}
+		}
+	}
+	return nil
+}
+
+// Finding returns the finding with the given ID, or nil.
+func (d *Diagnosis) Finding(id string) *Finding {
+	for i := range d.Findings {
+		if d.Findings[i].ID == id {
+			return &d.Findings[i]
+		}
+	}
+	return nil
+}
+
+// diagnoser is one run's state.
+type diagnoser struct {
+	cfg    Config
+	mu     sync.Mutex
+	cur    string // the server's address: Restart may move it
+	res    Diagnosis
+	probes int
+	// first is the first answer the server gave, to a LIST.
+	first *capture
+}
+
+func (d *diagnoser) addr() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cur
+}
+
+func (d *diagnoser) log(format string, args ...any) {
+	if d.cfg.Log != nil {
+		d.cfg.Log(fmt.Sprintf(format, args...))
+	}
+}
+
+func (d *diagnoser) add(f Finding) {
+	d.log("finding %s: %s", f.ID, f.Summary)
+	d.res.Findings = append(d.res.Findings, f)
+}
+
+// Run probes the server at cfg.Addr. Its error is for a configuration it cannot run with; what
+// is wrong with the server, unreachable included, is in the findings.
+func Run(ctx context.Context, cfg Config) (*Diagnosis, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	d := &diagnoser{cfg: cfg, cur: cfg.Addr}
+	d.res.Target = cfg.Addr
+	if d.framing(ctx) && d.operations(ctx) {
+		d.smuggling(ctx)
+		d.concurrency(ctx)
+		if cfg.CrashProbes || cfg.Restart != nil {
+			d.crashes(ctx)
+		}
+	}
+	d.res.Target = d.addr()
+	d.res.Probes = d.probes
+	d.res.Duration = time.Since(start)
+	return &d.res, nil
+}
+
+// newUser is a random non-zero user id, so that no probe meets another's files.
+func newUser() uint32 {
+	var b [4]byte
+	for {
+		_, _ = rand.Read(b[:])
+		if u := binary.LittleEndian.Uint32(b[:]); u != 0 {
+			return u
+		}
+	}
+}
+
+func token() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+func listReq(u uint32) []byte {
+	h := wire.RequestHeader{UserID: u, Version: wire.Version, Op: wire.OpList}
+	return h.Append(nil)
+}
+
+func nameReq(u uint32, op wire.Op, name string) []byte {
+	h := wire.RequestHeader{UserID: u, Version: wire.Version, Op: op, Name: []byte(name)}
+	return h.Append(nil)
+}
+
+// backupReq is a BACKUP with its payload, and the length of its header.
+func backupReq(u uint32, name string, payload []byte) ([]byte, int) {
+	h := wire.RequestHeader{UserID: u, Version: wire.Version, Op: wire.OpBackup, Name: []byte(name), Size: uint32(len(payload))}
+	b := h.Append(nil)
+	return append(b, payload...), len(b)
+}
+
+// run sends one request the way p speaks and reads until n answers are in.
+func (d *diagnoser) run(ctx context.Context, p *Profile, label string, req []byte, op wire.Op, headerLen, n int) *capture {
+	writes, err := p.Writes(req, op, headerLen)
+	if err != nil {
+		return &capture{label: label, sent: req, end: endRefused, err: err}
+	}
+	d.probes++
+	c := d.exchange(ctx, probe{label: label, writes: writes, pause: splitPause, halfClose: p.HalfClose, whole: wholeResponses(p, n)})
+	d.log("%s: %s", label, c.outcome())
+	return c
+}
+
+// splitPause separates a BACKUP's header from its payload when they go apart, so that the
+// server's first read sees the header alone.
+const splitPause = 100 * time.Millisecond
+
+func (c *capture) outcome() string {
+	if len(c.got) == 0 {
+		if c.err != nil && c.end == endRefused {
+			return "could not connect: " + c.err.Error()
+		}
+		return "no bytes, " + string(c.end)
+	}
+	return describeBytes(c.got) + ", " + string(c.end)
+}
+
+// howItEnded says in words how a probe that got no answer ended.
+func (d *diagnoser) howItEnded(c *capture) string {
+	switch c.end {
+	case endTimeout:
+		if len(c.got) > 0 {
+			return fmt.Sprintf("only %s within %v", describeBytes(c.got), d.cfg.Timeout)
+		}
+		return fmt.Sprintf("no answer within %v", d.cfg.Timeout)
+	case endClosed:
+		if len(c.got) > 0 {
+			return fmt.Sprintf("%s, then the connection closed", describeBytes(c.got))
+		}
+		return "the connection closed without an answer"
+	case endReset:
+		return "the connection was reset without an answer"
+	case endRefused:
+		return "the connection was refused"
+	}
+	return describeBytes(c.got) + ", " + string(c.end)
+}
+
+// bytesLabel is a probe's sent bytes for a summary: "01 00 00 00 01 ca".
+func bytesLabel(b []byte) string {
+	if len(b) > 16 {
+		return fmt.Sprintf("% x … (%d bytes)", b[:16], len(b))
+	}
+	return fmt.Sprintf("% x", b)
+}
+
+// framingCandidates are the ways of reading responses the probes try, the spec's first.
+func framingCandidates(b []byte) []Profile {
+	out := []Profile{{}, {StatusBigEndian: true}}
+	if n, ok := lengthPrefix(b); ok {
+		out = append(out, Profile{ResponsePrefix: n}, Profile{ResponsePrefix: n, StatusBigEndian: true})
+	}
+	return out
+}
+
+// readAs finds the way of reading b that gives a first answer with a status want accepts.
+func readAs(b []byte, base Profile, want func(*answer) bool) (Profile, []answer, parsed, bool) {
+	for _, c := range framingCandidates(b) {
+		p := base
+		p.ResponsePrefix, p.StatusBigEndian = c.ResponsePrefix, c.StatusBigEndian
+		as, rest := p.parse(b)
+		if len(as) > 0 && want(&as[0]) {
+			return p, as, rest, true
+		}
+	}
+	return base, nil, parsed{}, false
+}
+
+// anyStatus accepts any answer whose status SPEC §3 or a known dialect defines.
+func anyStatus(a *answer) bool { return wire.Status(a.code).Known() }
+
+// joinNonEmpty joins the parts that are not empty.
+func joinNonEmpty(sep string, parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, sep)
+}

@@ -1,0 +1,46 @@
+package diagnosis
+
+import (
+	"fmt"
+
+	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+// Problem keys: a finding of the diagnosis and a failure of a conformance case that come
+// from one fault carry the same key, so that a report shows them as one problem. A key is the
+// requirement broken and a few words that tell the fault apart from others of that rule.
+
+// KeyNoAnswer is the key of a request of op left unanswered: ended is "timeout", "closed" or
+// "reset".
+func KeyNoAnswer(op wire.Op, ended string) string {
+	return fmt.Sprintf("%s|%s:%v", spec.Request{Op: op}.Owed(), ended, op)
+}
+
+// KeyStatus is the key of an answer with the wrong status: want is what was owed, got the
+// code that came.
+func KeyStatus(req spec.ID, want string, got uint16) string {
+	return fmt.Sprintf("%s|want %s|got %d", req, want, got)
+}
+
+// KeyTrailing is the key of bytes after a response of status code.
+func KeyTrailing(code uint16) string { return fmt.Sprintf("%s|trailing:%d", spec.R3_1, code) }
+
+// KeyCut is the key of a response of status code that ended before its fields did.
+func KeyCut(code uint16) string { return fmt.Sprintf("%s|cut:%d", spec.R3_1, code) }
+
+// KeyCrash is the key of a server that dies on cause.
+func KeyCrash(cause string) string { return fmt.Sprintf("%s|dies:%s", spec.R5_3, cause) }
+
+// KeyStatusMap is the key of a status mapping other than the spec's.
+const KeyStatusMap = "status-map"
+
+// KeyCheck is the key of a violation the spec oracle reports.
+func KeyCheck(v *spec.Violation) string { return fmt.Sprintf("%s|%s", v.Req, v.Check) }
+
+// Crash causes: what a client did when the server died.
+const (
+	CauseConnectClose = "connect-and-close"
+	CauseReset        = "reset"
+	CauseTruncated    = "truncated-request"
+)

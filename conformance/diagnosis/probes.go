@@ -1,0 +1,492 @@
+package diagnosis
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+// wholeAnyFraming reports whether got needs nothing more: a whole response as any candidate
+// framing reads it, or bytes that no framing makes a response of.
+func wholeAnyFraming(got []byte) bool {
+	truncated := false
+	for _, p := range framingCandidates(got) {
+		as, rest := p.parse(got)
+		if len(as) > 0 {
+			return true
+		}
+		if !rest.unknown {
+			truncated = true
+		}
+	}
+	return !truncated
+}
+
+// framing sends a LIST four ways at once (alone, with two more bytes, padded to a frame, and
+// followed by a half-close) and works out how the server reads requests and frames its
+// answers. It reports whether the other probes can go on.
+func (d *diagnoser) framing(ctx context.Context) bool {
+	type variant struct {
+		label string
+		bytes []byte
+		half  bool
+	}
+	list := func() []byte { return listReq(newUser()) }
+	vs := []variant{
+		{label: "LIST (6 bytes)", bytes: list()},
+		{label: "LIST followed by two zero bytes", bytes: append(list(), 0, 0)},
+		{label: "LIST padded with zeros to 1024 bytes", bytes: append(list(), make([]byte, 1018)...)},
+		{label: "LIST, then the sending side closed", bytes: list(), half: true},
+	}
+	caps := make([]*capture, len(vs))
+	var wg sync.WaitGroup
+	for i, v := range vs {
+		wg.Go(func() {
+			caps[i] = d.exchange(ctx, probe{label: v.label, writes: [][]byte{v.bytes}, halfClose: v.half, whole: wholeAnyFraming})
+		})
+	}
+	wg.Wait()
+	d.probes += len(vs)
+	for _, c := range caps {
+		d.log("%s: %s", c.label, c.outcome())
+	}
+	plain := caps[0]
+	if plain.end == endRefused {
+		d.add(Finding{ID: "nothing-listens", Req: spec.R1_1, Level: report.Must, Fatal: true, Key: "reach",
+			Summary:  fmt.Sprintf("nothing accepts connections on %s", d.addr()),
+			Detail:   plain.err.Error(),
+			Expected: "a server accepting TCP connections", Actual: plain.err.Error()})
+		return false
+	}
+	if len(plain.got) > 0 {
+		return d.firstAnswer(plain, Profile{})
+	}
+	alone := d.howItEnded(plain)
+	workarounds := []struct {
+		c          *capture
+		p          Profile
+		id, why    string
+		workaround string
+	}{
+		{caps[1], Profile{ListSuffix: []byte{0, 0}}, "list-needs-name-len",
+			"LIST is answered only when two more bytes follow it: the server reads a name_len for every op, LIST included",
+			"LIST is sent with two zero bytes after it"},
+		{caps[2], Profile{FrameSize: 1024}, "fixed-frames",
+			"requests are answered only once 1024 bytes have arrived: the server reads fixed 1024-byte frames, not FBP's lengths",
+			"every request is padded with zeros to 1024 bytes (a BACKUP that does not fit cannot be tested)"},
+		{caps[3], Profile{HalfClose: true}, "needs-half-close",
+			"requests are answered only once the client closes its sending side: the server reads until the end of the stream",
+			"the sending side is closed after every request (keep-alive cannot be tested)"},
+	}
+	for _, w := range workarounds {
+		if len(w.c.got) == 0 {
+			continue
+		}
+		d.add(Finding{ID: w.id, Req: spec.R2_1, Level: report.Must, Key: KeyNoAnswer(wire.OpList, string(endTimeout)),
+			Summary: w.why, Workaround: w.workaround,
+			Detail:   fmt.Sprintf("LIST alone (%s): %s; %s: %s", bytesLabel(plain.sent), alone, w.c.label, describeBytes(w.c.got)),
+			Expected: "an answer to the 6-byte LIST", Actual: alone, Evidence: plain.row()})
+		return d.firstAnswer(w.c, w.p)
+	}
+	id, why := "no-answer", fmt.Sprintf("the server accepts connections but answers nothing within %v, however a LIST is sent", d.cfg.Timeout)
+	allClosed := true
+	for _, c := range caps {
+		allClosed = allClosed && (c.end == endClosed || c.end == endReset)
+	}
+	if allClosed {
+		id, why = "closes-without-answer", "the server closes every connection without answering, however a LIST is sent"
+	}
+	d.add(Finding{ID: id, Req: spec.R1_3, Level: report.Must, Fatal: true, Key: KeyNoAnswer(wire.OpList, string(plain.end)),
+		Summary:  why,
+		Detail:   fmt.Sprintf("tried a LIST alone, with two zero bytes after it, padded to 1024 bytes, and followed by a half-close: %s", alone),
+		Expected: "an answer to a LIST", Actual: alone, Evidence: plain.row()})
+	return false
+}
+
+// firstAnswer reads the first answer the server gave, to a LIST of a new user sent as base
+// speaks, and works out how its responses are framed. It reports whether the probes go on.
+func (d *diagnoser) firstAnswer(c *capture, base Profile) bool {
+	spread := c.last - c.first
+	if len(c.got) > 0 && spread >= 500*time.Millisecond && float64(len(c.got))/spread.Seconds() < 1024 {
+		d.add(Finding{ID: "drips", Req: spec.R1_3, Level: report.Must, Fatal: true, Key: "drips",
+			Summary: fmt.Sprintf("the server sends its answers a few bytes at a time: %d bytes took %v, too slow for a file of any size to be tested within the timeout",
+				len(c.got), spread.Round(10*time.Millisecond)),
+			Detail:   fmt.Sprintf("%s: %s", c.label, c.outcome()),
+			Expected: "an answer at the speed of the network", Actual: fmt.Sprintf("%d bytes over %v", len(c.got), spread.Round(10*time.Millisecond)),
+			Evidence: c.row()})
+		return false
+	}
+	p, as, _, ok := readAs(c.got, base, anyStatus)
+	if !ok {
+		what := looksLike(c.got)
+		if what == "" {
+			what = "bytes that are no FBP response: " + describeBytes(c.got)
+		}
+		d.add(Finding{ID: "not-fbp", Req: spec.R1_1, Level: report.Must, Fatal: true, Key: "not-fbp",
+			Summary:  "the server does not speak FBP: its answer to a LIST is " + what,
+			Detail:   fmt.Sprintf("%s: %s", c.label, c.outcome()),
+			Expected: "a response: version 1, then a status of SPEC §3", Actual: describeBytes(c.got), Evidence: c.row()})
+		return false
+	}
+	if p.ResponsePrefix > 0 {
+		d.add(Finding{ID: "length-prefix", Req: spec.R3_1, Level: report.Must, Key: fmt.Sprintf("%s|length-prefix", spec.R3_1),
+			Summary:    fmt.Sprintf("every response starts with a %d-byte length of its own before FBP's version byte", p.ResponsePrefix),
+			Workaround: fmt.Sprintf("the %d-byte length before each response is dropped", p.ResponsePrefix),
+			Detail:     fmt.Sprintf("%s: %s; without the first %d bytes: %s", c.label, describeBytes(c.got), p.ResponsePrefix, as[0].String()),
+			Expected:   "a response starting with version 1", Actual: describeBytes(c.got), Evidence: c.row()})
+	}
+	if p.StatusBigEndian {
+		d.add(Finding{ID: "status-byte-order", Req: spec.R1_1, Level: report.Must, Key: fmt.Sprintf("%s|byte-order", spec.R1_1),
+			Summary:    fmt.Sprintf("the status is written big-endian: %d arrives as bytes %02x %02x; FBP's numbers are little-endian", as[0].code, byte(as[0].code>>8), byte(as[0].code)),
+			Workaround: "the status is read big-endian",
+			Detail:     fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)),
+			Expected:   fmt.Sprintf("status bytes %02x %02x", byte(as[0].code), byte(as[0].code>>8)), Actual: fmt.Sprintf("%02x %02x", byte(as[0].code>>8), byte(as[0].code)),
+			Evidence: c.row()})
+	}
+	if v := as[0].version; v != wire.Version {
+		d.add(Finding{ID: "version-byte", Req: spec.R3_1, Level: report.Info, Key: "version",
+			Summary:  fmt.Sprintf("responses carry version %d (the reference sends 1)", v),
+			Detail:   fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)),
+			Expected: "version 1", Actual: fmt.Sprintf("version %d", v)})
+	}
+	// Bytes after the answer are judged once the status mapping is known (a 212 carries a
+	// listing in one mapping and none in the other).
+	d.first = c
+	d.res.Profile = p
+	return true
+}
+
+// trailing reports bytes after the last whole answer of c.
+func (d *diagnoser) trailing(c *capture, as []answer, rest parsed) {
+	if len(as) == 0 || len(rest.rest) == 0 {
+		return
+	}
+	last := as[len(as)-1]
+	if d.res.Finding(fmt.Sprintf("trailing-%d", last.code)) != nil {
+		return
+	}
+	what := fmt.Sprintf("%d more bytes after status %d's fields: % x", len(rest.rest), last.code, rest.rest[:min(len(rest.rest), 16)])
+	switch {
+	case allZero(rest.rest) && len(c.got) >= 512:
+		what = fmt.Sprintf("status %d padded with %d zero bytes (the answer is %d bytes in all)", last.code, len(rest.rest), len(c.got))
+	case len(rest.rest) == 4 && !last.fields.Has(wire.HasPayload) && last.fields.Has(wire.HasName):
+		what = fmt.Sprintf("status %d carries a 4-byte size field (% x) after its filename, which it must not", last.code, rest.rest)
+	case len(rest.rest) == 6 && last.fields == 0:
+		what = fmt.Sprintf("status %d carries name_len and size fields (% x) after it: 9 bytes instead of 3", last.code, rest.rest)
+	}
+	d.add(Finding{ID: fmt.Sprintf("trailing-%d", last.code), Req: spec.R3_1, Level: report.Must, Key: KeyTrailing(last.code),
+		Summary:  what,
+		Detail:   fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)),
+		Expected: fmt.Sprintf("status %d to end after its own fields", last.code), Actual: fmt.Sprintf("%d bytes more", len(rest.rest)),
+		Evidence: c.row()})
+}
+
+// operations backs up, restores, restores a missing file and lists, as the profile speaks,
+// and works out how a BACKUP must be sent, the status mapping, and the layout of 210 and
+// 1001. It reports whether the probes go on.
+func (d *diagnoser) operations(ctx context.Context) bool {
+	p := d.res.Profile
+	u := newUser()
+	name := "fbp-doctor-" + token()
+	body := []byte("fbp doctor probe: \x00\r\n\xff end\n")
+	req, hl := backupReq(u, name, body)
+	backup := d.run(ctx, &p, "BACKUP in one write", req, wire.OpBackup, hl, 1)
+	if len(backup.got) == 0 && backup.end == endTimeout {
+		split := p
+		split.SplitBackup = true
+		apart := d.run(ctx, &split, "BACKUP, header and payload in separate writes", req, wire.OpBackup, hl, 1)
+		if len(apart.got) > 0 {
+			d.add(Finding{ID: "backup-payload-dropped", Req: spec.R1_1, Level: report.Must, Key: fmt.Sprintf("%s|split-backup", spec.R1_1),
+				Summary:    "a BACKUP is answered only when its payload arrives apart from its header: the server drops the payload bytes that come in the same read as the header (TCP is a stream, not messages)",
+				Workaround: "a BACKUP's payload is sent in a write of its own, after its header",
+				Detail:     fmt.Sprintf("BACKUP in one write: %s; header, then payload %v later: %s", d.howItEnded(backup), splitPause, describeBytes(apart.got)),
+				Expected:   "an answer to a BACKUP sent in one write", Actual: d.howItEnded(backup), Evidence: backup.row()})
+			p, backup = split, apart
+		}
+	}
+	if len(backup.got) == 0 {
+		d.add(Finding{ID: "backup-not-answered", Req: spec.R1_3, Level: report.Must, Key: KeyNoAnswer(wire.OpBackup, string(backup.end)),
+			Blocks:   []wire.Op{wire.OpBackup},
+			Summary:  "a BACKUP is not answered, however it is sent: " + d.howItEnded(backup),
+			Detail:   fmt.Sprintf("%s: %s", backup.label, backup.outcome()),
+			Expected: "an answer to a BACKUP", Actual: d.howItEnded(backup), Evidence: backup.row()})
+		d.res.Profile = p
+		return true
+	}
+	restore := d.run(ctx, &p, "RESTORE of the file just stored", nameReq(u, wire.OpRestore, name), wire.OpRestore, 0, 1)
+	missingName := "fbp-doctor-missing-" + token()
+	missing := d.run(ctx, &p, "RESTORE of a name never stored", nameReq(u, wire.OpRestore, missingName), wire.OpRestore, 0, 1)
+	list := d.run(ctx, &p, "LIST of a user with one file", listReq(u), wire.OpList, 0, 1)
+	d.run(ctx, &p, "DELETE of the file stored", nameReq(u, wire.OpDelete, name), wire.OpDelete, 0, 1)
+
+	// The status mapping first: it says how every answer is laid out.
+	fp := spec.Fingerprint{Backup: firstCode(&p, backup), Restore: firstCode(&p, restore), Missing: firstCode(&p, missing), List: firstCode(&p, list)}
+	d.res.Fingerprint = fp
+	switch m := fp.Match(); {
+	case m == spec.Canonical:
+	case m != nil:
+		d.add(Finding{ID: "status-map-" + m.Name, Req: m.Deviates[0], Level: report.Must, Key: KeyStatusMap,
+			Summary:    fmt.Sprintf("the server speaks the status map of %s (%s), not SPEC §3's (%s)", m.Name, fp, spec.CanonicalFingerprint),
+			Workaround: fmt.Sprintf("answers are read by the %s mapping", m.Name),
+			Detail:     "answers to a BACKUP, a RESTORE, a RESTORE of a missing file and a LIST: " + fp.String(),
+			Expected:   spec.CanonicalFingerprint.String(), Actual: fp.String()})
+		p.Dialect = m
+	case differ(fp, spec.CanonicalFingerprint) >= 2:
+		// One wrong status is a case's failure; a map of its own changes several.
+		d.add(Finding{ID: "status-map-unknown", Req: spec.R4_1, Level: report.Must, Key: KeyStatusMap,
+			Summary:  fmt.Sprintf("the server answers with a status map of its own: %s, where SPEC §3 has %s", fp, spec.CanonicalFingerprint),
+			Detail:   "answers to a BACKUP, a RESTORE, a RESTORE of a missing file and a LIST: " + fp.String(),
+			Expected: spec.CanonicalFingerprint.String(), Actual: fp.String()})
+	}
+	for _, c := range []*capture{d.first, backup, restore, missing, list} {
+		as, rest := p.parse(c.got)
+		d.trailing(c, as, rest)
+	}
+	d.restoreLayout(restore, &p, name, body)
+	d.cutResponse(missing, &p, missingName)
+	d.res.Profile = p
+	return true
+}
+
+// differ counts the codes a and b do not share, of those both have.
+func differ(a, b spec.Fingerprint) int {
+	n := 0
+	for i, x := range []uint16{a.Backup, a.Restore, a.Missing, a.List} {
+		y := []uint16{b.Backup, b.Restore, b.Missing, b.List}[i]
+		if x != 0 && y != 0 && x != y {
+			n++
+		}
+	}
+	return n
+}
+
+// firstCode is the status of the first answer in c, 0 if none.
+func firstCode(p *Profile, c *capture) uint16 {
+	if len(c.got) < wire.ResponsePrefixLen+p.ResponsePrefix {
+		return 0
+	}
+	b := c.got[p.ResponsePrefix:]
+	if p.StatusBigEndian {
+		return uint16(b[1])<<8 | uint16(b[2])
+	}
+	return uint16(b[1]) | uint16(b[2])<<8
+}
+
+// restoreLayout checks the fields of the answer to a RESTORE of a stored file: when they do
+// not give back the name and content, it tries them with the size before the name.
+func (d *diagnoser) restoreLayout(c *capture, p *Profile, name string, body []byte) {
+	ok := func(as []answer) bool {
+		return len(as) > 0 && p.dialect().Means(as[0].code, spec.RestoreOK) && string(as[0].name) == name && bytes.Equal(as[0].payload, body)
+	}
+	as, _ := p.parse(c.got)
+	if len(as) == 0 || !p.dialect().Means(as[0].code, spec.RestoreOK) || ok(as) {
+		return
+	}
+	swapped := *p
+	swapped.SizeBeforeName = true
+	if sas, _ := swapped.parse(c.got); ok(sas) {
+		d.add(Finding{ID: "size-before-name", Req: spec.R3_1, Level: report.Must, Key: fmt.Sprintf("%s|field-order", spec.R3_1),
+			Summary:    fmt.Sprintf("a %d response carries its size before its name_len and filename; SPEC §3 has name_len, filename, size", as[0].code),
+			Workaround: "the size of a 210 or 211 is read before its filename",
+			Detail:     fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)),
+			Expected:   fmt.Sprintf("name_len %d, %q, size %d", len(name), name, len(body)), Actual: describeBytes(c.got), Evidence: c.row()})
+		p.SizeBeforeName = true
+	}
+}
+
+// cutResponse reports an answer that ends before its status's fields do, such as a 1001 with
+// a name_len and no filename.
+func (d *diagnoser) cutResponse(c *capture, p *Profile, name string) {
+	as, rest := p.parse(c.got)
+	if len(as) > 0 || rest.unknown || len(rest.rest) < wire.ResponsePrefixLen || c.end != endClosed {
+		return
+	}
+	code := uint16(rest.rest[1]) | uint16(rest.rest[2])<<8
+	f, _ := p.dialect().Layout(code)
+	what := fmt.Sprintf("status %d ends after %d bytes, before its fields do, and the connection closes", code, len(rest.rest))
+	if f.Has(wire.HasName) && len(rest.rest) == wire.ResponsePrefixLen+2 {
+		what = fmt.Sprintf("status %d carries a name_len (%d) but no filename bytes, then the connection closes",
+			code, int(rest.rest[3])|int(rest.rest[4])<<8)
+	}
+	d.add(Finding{ID: fmt.Sprintf("cut-%d", code), Req: spec.R3_1, Level: report.Must, Key: KeyCut(code),
+		Summary:  what,
+		Detail:   fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)),
+		Expected: fmt.Sprintf("status %d naming %q", code, name), Actual: describeBytes(c.got), Evidence: c.row()})
+}
+
+// smuggling sends, on one connection, a BACKUP refused for its name whose payload is itself a
+// request, then a LIST: a server that does not read the refused BACKUP's payload answers the
+// request inside it.
+func (d *diagnoser) smuggling(ctx context.Context) {
+	p := d.res.Profile
+	if d.res.Blocked(wire.OpBackup) != nil || p.HalfClose || p.FrameSize > 0 {
+		return
+	}
+	inner := "fbp-doctor-smuggled-" + token()
+	outer, hl := backupReq(newUser(), "fbp/doctor", nameReq(newUser(), wire.OpRestore, inner))
+	w1, err := p.Writes(outer, wire.OpBackup, hl)
+	if err != nil {
+		return
+	}
+	w2, _ := p.Writes(listReq(newUser()), wire.OpList, 0)
+	d.probes++
+	c := d.exchange(ctx, probe{label: "BACKUP of \"fbp/doctor\" whose payload is a RESTORE request, then a LIST, on one connection",
+		writes: append(w1, w2...), pause: splitPause, whole: wholeResponses(&p, 2)})
+	d.log("%s: %s", c.label, c.outcome())
+	as, _ := p.parse(c.got)
+	smuggled := false
+	for _, a := range as {
+		smuggled = smuggled || string(a.name) == inner
+	}
+	if !smuggled && len(as) < 3 {
+		return
+	}
+	var seen []string
+	for _, a := range as {
+		seen = append(seen, a.String())
+	}
+	d.add(Finding{ID: "refused-payload-read-as-request", Req: spec.R2_3, Level: report.Must, Key: fmt.Sprintf("%s|smuggling", spec.R2_3),
+		Summary:  "a BACKUP refused for its name leaves its payload unread, and the server reads that payload as the next request on the connection: a client can smuggle requests in a file",
+		Detail:   fmt.Sprintf("answers: %v (the payload was a RESTORE of %q)", seen, inner),
+		Expected: "1003 for the BACKUP, then the answer to the LIST", Actual: fmt.Sprint(seen), Evidence: c.row()})
+}
+
+// concurrency stalls clients in the middle of a LIST, 1, 2, 4 and 8 of them, and checks each
+// time that another client is served: a server that serves too few connections at once is
+// held up by clients that stall.
+func (d *diagnoser) concurrency(ctx context.Context) {
+	p := d.res.Profile
+	if p.HalfClose {
+		return
+	}
+	full, err := p.Writes(listReq(newUser()), wire.OpList, 0)
+	if err != nil {
+		return
+	}
+	var stalled []net.Conn
+	defer func() {
+		// The stalled clients finish their LIST before they leave: a server that dies on a
+		// client leaving early is the crash probes' business.
+		for _, c := range stalled {
+			d.finishStalled(c, &p)
+		}
+	}()
+	wait := min(d.cfg.Timeout, 2*time.Second)
+	for _, k := range []int{1, 2, 4, 8} {
+		for len(stalled) < k {
+			c, err := net.DialTimeout("tcp", d.addr(), d.cfg.Timeout)
+			if err != nil {
+				return
+			}
+			_ = c.SetWriteDeadline(time.Now().Add(d.cfg.Timeout))
+			if _, err := c.Write(full[0][:3]); err != nil {
+				c.Close()
+				return
+			}
+			stalled = append(stalled, c)
+		}
+		d.probes++
+		probeCfg := probe{label: fmt.Sprintf("LIST while %d other clients stall mid-request", k), writes: full, whole: wholeResponses(&p, 1), wait: wait, noQuiet: true}
+		c := d.exchange(ctx, probeCfg)
+		d.log("%s: %s", c.label, c.outcome())
+		if len(c.got) > 0 {
+			continue
+		}
+		d.res.Served = k
+		f := Finding{ID: "serves-few-connections", Req: spec.R5_3, Level: report.Info, Key: fmt.Sprintf("%s|stalled-clients", spec.R5_3),
+			Summary:    fmt.Sprintf("the server serves at most %d connections at once: %d clients that stall mid-request keep every other client waiting", k, k),
+			Workaround: fmt.Sprintf("at most %d cases run at once", max(1, k-1)),
+			Detail:     fmt.Sprintf("a LIST on a new connection while %d clients each sent 3 bytes and stopped: %s", k, d.howItEnded(c)),
+			Expected:   "an answer to a LIST while others stall", Actual: fmt.Sprintf("no answer within %v", wait), Evidence: c.row()}
+		if k == 1 {
+			f.ID, f.Level = "serves-one-at-a-time", report.Must
+			f.Summary = "the server serves one connection at a time: a client that connects and stalls mid-request keeps every other client waiting"
+			f.Workaround = "cases run one at a time"
+		}
+		d.add(f)
+		d.res.Profile.Serial = true
+		return
+	}
+}
+
+// finishStalled sends the rest of a stalled LIST, reads its answer and closes.
+func (d *diagnoser) finishStalled(c net.Conn, p *Profile) {
+	defer c.Close()
+	full, _ := p.Writes(listReq(1), wire.OpList, 0)
+	_ = c.SetDeadline(time.Now().Add(d.cfg.Timeout))
+	if _, err := c.Write(full[0][3:]); err != nil {
+		return
+	}
+	buf := make([]byte, 512)
+	_, _ = c.Read(buf)
+}
+
+// crashes does what kills careless servers: a client that connects and leaves without a
+// request, one that resets its connection, one that cuts its request short. After each, a
+// LIST checks that the server still answers.
+func (d *diagnoser) crashes(ctx context.Context) {
+	p := d.res.Profile
+	req, _ := backupReq(newUser(), "fbp-doctor-cut", []byte("0123456789"))
+	causes := []struct {
+		cause, what string
+		act         func(c *net.TCPConn)
+	}{
+		{CauseConnectClose, "a client connects and closes without sending a byte", func(c *net.TCPConn) {}},
+		{CauseReset, "a client resets its connection without sending a byte", func(c *net.TCPConn) { _ = c.SetLinger(0) }},
+		{CauseTruncated, "a client sends the first 10 bytes of a BACKUP and closes", func(c *net.TCPConn) { _, _ = c.Write(req[:10]) }},
+	}
+	for _, x := range causes {
+		nc, err := net.DialTimeout("tcp", d.addr(), d.cfg.Timeout)
+		if err != nil {
+			return
+		}
+		x.act(nc.(*net.TCPConn))
+		nc.Close()
+		d.probes++
+		if alive, how := d.alive(ctx, &p); !alive {
+			d.add(Finding{ID: "dies-on-" + x.cause, Req: spec.R5_3, Level: report.Must, Key: KeyCrash(x.cause),
+				Summary:  "the server stops answering when " + x.what,
+				Detail:   "a LIST after it: " + how,
+				Expected: "the server to keep serving", Actual: how})
+			if !d.restart(ctx) {
+				return
+			}
+		}
+	}
+}
+
+// alive reports whether the server answers a LIST, and how it did not.
+func (d *diagnoser) alive(ctx context.Context, p *Profile) (bool, string) {
+	writes, _ := p.Writes(listReq(newUser()), wire.OpList, 0)
+	c := d.exchange(ctx, probe{label: "LIST", writes: writes, halfClose: p.HalfClose, whole: wholeResponses(p, 1), noQuiet: true})
+	if len(c.got) > 0 {
+		return true, ""
+	}
+	return false, d.howItEnded(c)
+}
+
+// restart starts the server again after a probe killed it; false when it cannot.
+func (d *diagnoser) restart(ctx context.Context) bool {
+	if d.cfg.Restart == nil {
+		d.log("the server is down and cannot be restarted: the remaining probes are not run")
+		return false
+	}
+	addr, err := d.cfg.Restart(ctx)
+	if err != nil {
+		d.add(Finding{ID: "cannot-restart", Req: spec.R5_3, Level: report.Must, Fatal: true, Key: "restart",
+			Summary:  "the server could not be started again after it died: " + err.Error(),
+			Expected: "the command to start the server again", Actual: err.Error()})
+		return false
+	}
+	d.mu.Lock()
+	d.cur = addr
+	d.mu.Unlock()
+	return true
+}
