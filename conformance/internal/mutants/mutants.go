@@ -1,16 +1,21 @@
 // Package mutants is a zoo of deliberately faulty FBP servers. Each one is a small, correct,
-// in-memory server (the canonical mapping of SPEC §1–5) with exactly one fault switched on, so
-// that the conformance runner can prove that each of its cases fails when it should, and passes
-// the variations the spec allows.
+// in-memory server (the canonical mapping of SPEC §1–5) with a set of faults switched on: most
+// mutants switch on exactly one, so that the conformance runner can prove that each of its cases
+// fails when it should, and passes the variations the spec allows; a few combine several, as a
+// real server that is wrong in several ways at once is, so that the runner can be shown to name
+// each root cause of such a server.
 //
-// Every fault is a switch on the fault's name at the point where the server deviates from the
-// correct path; there is only one server.
+// Every fault is a test of the fault's name (s.has) at the point where the server deviates from
+// the correct path; there is only one server. Where two faults switched on together touch the
+// same step, the code says which one wins.
 package mutants
 
 import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -20,9 +25,13 @@ type Mutant struct {
 	Desc string // what the fault changes, and the exchange that exposes it
 	// Allowed marks a behaviour the spec permits: conformance must pass it on every MUST case.
 	Allowed bool
+	// Faults names the faults the mutant switches on, each the Name of the mutant that
+	// switches on that fault alone: the mutant's own Name for a single fault, several names
+	// for a combination, none for the fault-free "none".
+	Faults []string
 }
 
-// fault is a mutant's Name.
+// fault is the Name of the mutant that switches it on alone.
 type fault string
 
 const (
@@ -91,7 +100,7 @@ const (
 
 // zoo is every mutant, "none" first. The order is the listing order only: a mutant is known by
 // its Name.
-var zoo = []Mutant{
+var zoo = ownFaults([]Mutant{
 	{Name: string(faultNone), Desc: "no fault: the canonical server every other mutant deviates from"},
 	{Name: string(faultMissingFile1003), Desc: "RESTORE or DELETE of a missing file answers 1003 (3 bytes) instead of 1001 with the filename (R-4.2, R-4.3)"},
 	{Name: string(faultOKTrailingSize), Desc: "every 212 carries a trailing 4-byte size field (0) after the filename (SPEC §3 layout)"},
@@ -153,11 +162,26 @@ var zoo = []Mutant{
 	{Name: string(faultDiesOnTruncatedHeader), Desc: "a request header cut short by the peer's close (a short read anywhere in the header) kills the whole server; mutantserver exits with status 2 (R-5.3)"},
 	{Name: string(faultStaleNameBuffer), Desc: "the filename is read into one buffer shared by all connections, and that read's error is not checked: a RESTORE or DELETE whose name is cut short by the peer's close goes ahead with name_len bytes of the buffer, whose tail still holds an earlier request's name, so a cut DELETE of \"cut.b…\" deletes \"cut.bin\" (R-5.3)"},
 	{Name: string(faultEmptyFileBeforePayload), Desc: "BACKUP creates the file, empty, once the header is read and fills it when the whole payload is in: an upload cut anywhere in its payload (even before its first byte) leaves an empty file, and replaces an older version with it (R-5.3, R-5.5)"},
+})
+
+// ownFaults gives every mutant that names no faults its own: a mutant of one fault is named
+// after it.
+func ownFaults(ms []Mutant) []Mutant {
+	for i, m := range ms {
+		if m.Faults == nil && m.Name != string(faultNone) {
+			ms[i].Faults = []string{m.Name}
+		}
+	}
+	return ms
 }
 
 // All returns every mutant, "none" (the fault-free server) first.
 func All() []Mutant {
-	return append([]Mutant(nil), zoo...)
+	all := append([]Mutant(nil), zoo...)
+	for i := range all {
+		all[i].Faults = slices.Clone(all[i].Faults)
+	}
+	return all
 }
 
 // ErrUnknownMutant: New or Start was given a name that is not in All.
@@ -206,17 +230,25 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-func lookup(name string) (fault, error) {
-	for _, m := range zoo {
-		if m.Name == name {
-			return fault(name), nil
+// lookup returns the faults a name switches on: a mutant's Name, or several separated by
+// commas, which switch on every fault of each.
+func lookup(name string) (map[fault]bool, error) {
+	faults := map[fault]bool{}
+	for part := range strings.SplitSeq(name, ",") {
+		i := slices.IndexFunc(zoo, func(m Mutant) bool { return m.Name == part })
+		if i < 0 {
+			return nil, fmt.Errorf("%w %q", ErrUnknownMutant, part)
+		}
+		for _, f := range zoo[i].Faults {
+			faults[fault(f)] = true
 		}
 	}
-	return "", fmt.Errorf("%w %q", ErrUnknownMutant, name)
+	return faults, nil
 }
 
 // Start runs the named mutant with default options on 127.0.0.1:0. stop closes its listener
-// and every connection and returns once the server has stopped.
+// and every connection and returns once the server has stopped. The name may list several
+// mutants separated by commas (as New takes it).
 func Start(name string) (addr string, stop func(), err error) {
 	return StartWithOptions(name, Options{})
 }

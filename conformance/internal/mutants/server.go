@@ -17,10 +17,10 @@ import (
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
-// Server is one mutant: an in-memory FBP server with one fault switched on.
+// Server is one mutant: an in-memory FBP server with a set of faults switched on.
 type Server struct {
-	fault fault
-	opt   Options
+	faults map[fault]bool // read-only once New returns
+	opt    Options
 
 	// sem is the store lock. It is a channel so that a request waiting for it gives up when
 	// the server closes: the deadlock-after-truncated fault never releases it.
@@ -45,17 +45,19 @@ type Server struct {
 	handlers  sync.WaitGroup
 }
 
-// New returns the named mutant with default options.
+// New returns the named mutant with default options. name is a Name of All, or several
+// separated by commas ("list-hangs,status-big-endian"): the server then switches on every
+// fault of each.
 func New(name string) (*Server, error) { return NewWithOptions(name, Options{}) }
 
-// NewWithOptions returns the named mutant.
+// NewWithOptions returns the named mutant, as New does.
 func NewWithOptions(name string, o Options) (*Server, error) {
-	f, err := lookup(name)
+	faults, err := lookup(name)
 	if err != nil {
 		return nil, err
 	}
 	return &Server{
-		fault:     f,
+		faults:    faults,
 		opt:       o.withDefaults(),
 		sem:       make(chan struct{}, 1),
 		folders:   map[string]map[string][]byte{},
@@ -197,6 +199,9 @@ func (s *Server) lock() bool {
 
 func (s *Server) unlock() { <-s.sem }
 
+// has reports whether fault f is switched on.
+func (s *Server) has(f fault) bool { return s.faults[f] }
+
 // pause waits d; false means the server closed first.
 func (s *Server) pause(d time.Duration) bool {
 	t := time.NewTimer(d)
@@ -240,7 +245,7 @@ type conn struct {
 
 func (s *Server) serveConn(nc net.Conn) {
 	c := &conn{s: s, nc: nc, in: &deadlineReader{nc: nc, timeout: s.opt.ReadTimeout}}
-	if s.fault == faultNoReadDeadline {
+	if s.has(faultNoReadDeadline) {
 		// Fault: a stalled peer is waited for forever (R-5.3 wants the read deadline).
 		c.in.timeout = 0
 	}
@@ -251,20 +256,21 @@ func (s *Server) serveConn(nc net.Conn) {
 		MaxName:    wire.MaxNameField,
 		MaxPayload: s.opt.MaxFileSize,
 	}
-	switch s.fault {
-	case faultOversizeNotRejected:
+	switch {
+	case s.has(faultOversizeNotRejected):
 		// Fault: no size limit at the decoder, so nothing refuses an oversize BACKUP.
 		lim.MaxPayload = wire.DefaultMaxPayload
-	case faultAllocatesStatedSize:
+	case s.has(faultAllocatesStatedSize):
 		// The limit is checked in backup, after the fault's allocation.
 		lim.MaxPayload = wire.DefaultMaxPayload
-	case faultNameLenSigned:
+	}
+	if s.has(faultNameLenSigned) {
 		// The decoder refuses exactly the name_len values a signed 16-bit read makes
 		// negative, so that headerError sees each of them (see there).
 		lim.MaxName = math.MaxInt16
 	}
 	var src io.Reader = c.br
-	if s.fault == faultStaleNameBuffer {
+	if s.has(faultStaleNameBuffer) {
 		c.head = &headRecorder{r: c.br}
 		src = c.head
 	}
@@ -280,18 +286,18 @@ func (s *Server) serveConn(nc net.Conn) {
 			c.headerError(err, &h)
 			return
 		}
-		if s.fault == faultStaleNameBuffer {
+		if s.has(faultStaleNameBuffer) {
 			// The name's bytes land in the buffer every connection shares.
 			s.fillNameBuf(h.Name, len(h.Name))
 		}
-		if s.fault == faultSplitHeaderCloses && c.in.reads > 1 {
+		if s.has(faultSplitHeaderCloses) && c.in.reads > 1 {
 			// Fault: a header that took more than one read is taken for a broken peer.
 			return
 		}
 		if !c.handle(&h) {
 			return
 		}
-		if s.fault == faultCloseAfterEach {
+		if s.has(faultCloseAfterEach) {
 			// Allowed by: no session, one response per connection.
 			return
 		}
@@ -304,35 +310,35 @@ func (s *Server) serveConn(nc net.Conn) {
 func (c *conn) headerError(err error, h *wire.RequestHeader) {
 	switch {
 	case errors.Is(err, wire.ErrUnknownOp):
-		switch c.s.fault {
-		case faultDiesOnUnknownOp:
+		switch {
+		case c.s.has(faultDiesOnUnknownOp):
 			// Fault: the whole server goes down.
 			c.s.die()
-		case faultUnknownOpCloses:
+		case c.s.has(faultUnknownOpCloses):
 			// Fault: no answer at all.
-		case faultUnknownOp1001:
+		case c.s.has(faultUnknownOp1001):
 			// Fault: the wrong status, with an empty filename to fill 1001's layout.
 			_ = c.send(reply{status: wire.StatusNotExist})
 		default:
 			// unknown op: 1003.
 			_ = c.send(reply{status: wire.StatusServerError})
 		}
-	case c.s.fault == faultNameLenSigned && errors.Is(err, wire.ErrNameTooLong):
+	case c.s.has(faultNameLenSigned) && errors.Is(err, wire.ErrNameTooLong):
 		// Fault: name_len 32768 and up is negative as an int16, and the allocation of a
 		// buffer that long (a huge size_t) takes the process down.
 		c.s.die()
 	case errors.Is(err, wire.ErrPayloadTooLarge), errors.Is(err, wire.ErrNameTooLong):
 		// 1003 before reading the payload, then close.
 		_ = c.send(reply{status: wire.StatusServerError})
-	case c.s.fault == faultDiesOnReset && errors.Is(err, syscall.ECONNRESET):
+	case c.s.has(faultDiesOnReset) && errors.Is(err, syscall.ECONNRESET):
 		// Fault: the read error of a reset connection is not caught and takes the process
 		// down (a clean close, io.EOF, is handled).
 		c.s.die()
-	case c.s.fault == faultDiesOnTruncatedHeader && errors.Is(err, io.ErrUnexpectedEOF):
+	case c.s.has(faultDiesOnTruncatedHeader) && errors.Is(err, io.ErrUnexpectedEOF):
 		// Fault: a short read inside a header is taken for an impossible state and takes the
 		// process down.
 		c.s.die()
-	case c.s.fault == faultStaleNameBuffer:
+	case c.s.has(faultStaleNameBuffer):
 		c.goAheadWithStaleName(err, h)
 	default:
 		// End of stream, truncated request, deadline: no response is owed.
@@ -402,11 +408,11 @@ type reply struct {
 func (c *conn) send(rep reply) error {
 	raw := c.s.encode(rep)
 	b := raw.Append(nil)
-	if c.s.fault == faultStatusBigEndian {
+	if c.s.has(faultStatusBigEndian) {
 		// Fault: the status's bytes in network order (R-1.1 says little-endian).
 		binary.BigEndian.PutUint16(b[1:3], raw.Status)
 	}
-	if c.s.fault == faultLateAnswer {
+	if c.s.has(faultLateAnswer) {
 		// Fault: the answer comes after any sensible timeout.
 		if !c.s.pause(c.s.opt.AnswerDelay) {
 			return ErrServerClosed
@@ -421,7 +427,7 @@ func (c *conn) send(rep reply) error {
 
 // encode lays rep out as SPEC §3 says, then applies the layout faults.
 func (s *Server) encode(rep reply) wire.RawResponse {
-	if s.fault == faultSeed003 {
+	if s.has(faultSeed003) {
 		return seed003(rep)
 	}
 	f, _ := rep.status.Fields()
@@ -429,22 +435,23 @@ func (s *Server) encode(rep reply) wire.RawResponse {
 	if f.Has(wire.HasPayload) {
 		raw.Payload = rep.payload
 	}
-	switch {
-	case s.fault == faultVersionZero:
+	if s.has(faultVersionZero) {
 		// Fault: the wrong server version.
 		raw.Version = 0
-	case s.fault == faultOKTrailingSize && rep.status == wire.StatusOK:
+	}
+	switch {
+	case s.has(faultOKTrailingSize) && rep.status == wire.StatusOK:
 		// Fault: 212 carries a size field it must not have.
 		raw.Fields |= wire.HasPayload
 		raw.Payload = nil
-	case s.fault == faultNoFilesExtraFields && rep.status == wire.StatusNoFiles:
+	case s.has(faultNoFilesExtraFields) && rep.status == wire.StatusNoFiles:
 		// Fault: 1002 carries name_len 0 and size 0.
 		raw.Fields = wire.HasName | wire.HasPayload
 		raw.Name, raw.Payload = nil, nil
-	case s.fault == faultRestoreSizeOverstated && rep.status == wire.StatusRestored:
+	case s.has(faultRestoreSizeOverstated) && rep.status == wire.StatusRestored:
 		// Fault: the size field promises 16 bytes that never come.
 		raw.Size = new(uint32(len(rep.payload) + 16))
-	case s.fault == faultListTrailingNUL && rep.status == wire.StatusListed:
+	case s.has(faultListTrailingNUL) && rep.status == wire.StatusListed:
 		// Fault: the listing's C-string terminator goes out after it.
 		raw.Trailer = []byte{0}
 	}
@@ -476,7 +483,7 @@ func seed003(rep reply) wire.RawResponse {
 
 // handle serves one request whose header has been read; false means close the connection.
 func (c *conn) handle(h *wire.RequestHeader) bool {
-	if c.s.fault == faultVersionRejected && h.Version != wire.Version {
+	if c.s.has(faultVersionRejected) && h.Version != wire.Version {
 		// Allowed by: an unsupported version answers 1003. A BACKUP's payload is
 		// skipped by the next header read.
 		return c.send(reply{op: h.Op, status: wire.StatusServerError}) == nil
@@ -497,7 +504,7 @@ func (c *conn) handle(h *wire.RequestHeader) bool {
 
 // folderOf is the folder a user's files live in: the decimal user_id.
 func (s *Server) folderOf(user uint32) string {
-	if s.fault == faultSharedNamespace {
+	if s.has(faultSharedNamespace) {
 		// Fault: one folder for every user.
 		return ""
 	}

@@ -1,8 +1,11 @@
 // Command mutantserver serves one mutant of the zoo as a real process, for conformance runs
 // against a server the runner does not start itself.
 //
-//	mutantserver -fault NAME [-addr 127.0.0.1:0] [-delay 3s] [-read-timeout 10s] [-max-size N]
+//	mutantserver -fault NAME[,NAME...] [-addr 127.0.0.1:0] [-delay 3s] [-read-timeout 10s] [-max-size N]
 //	mutantserver -list
+//
+// Several names separated by commas switch on every fault of each: a server wrong in several
+// ways at once.
 //
 // When it is ready it prints one line, "listening on ADDR", to stdout. SIGINT and SIGTERM stop
 // it with status 0. A mutant whose fault kills the server (dies-on-unknown-op and the others
@@ -37,7 +40,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mutantserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fault := fs.String("fault", "none", "the mutant to serve (see -list)")
+	fault := fs.String("fault", "none", "the mutant to serve (see -list); names separated by commas combine their faults")
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
 	list := fs.Bool("list", false, "print every mutant with its description and exit")
 	delay := fs.Duration("delay", mutants.LateAnswerDelay, "late-answer: wait before every response")

@@ -123,13 +123,19 @@ func TestServesAndStopsOnInterrupt(t *testing.T) {
 	}
 }
 
+// -fault takes one mutant, or several whose faults it combines.
 func TestFaultFlagSelectsTheMutant(t *testing.T) {
-	cmd, addr, _ := startCommand(t, "-fault", "version-zero")
-	if got := exchange(t, addr, listReq); !bytes.Equal(got, []byte{0x00, 0xea, 0x03}) {
-		t.Fatalf("LIST: %x, want 00ea03", got)
+	for fault, want := range map[string][]byte{
+		"version-zero":                   {0x00, 0xea, 0x03},
+		"version-zero,status-big-endian": {0x00, 0x03, 0xea},
+	} {
+		cmd, addr, _ := startCommand(t, "-fault", fault)
+		if got := exchange(t, addr, listReq); !bytes.Equal(got, want) {
+			t.Errorf("%s: LIST answered %x, want %x", fault, got, want)
+		}
+		_ = cmd.Process.Signal(os.Interrupt)
+		exitCode(t, cmd)
 	}
-	_ = cmd.Process.Signal(os.Interrupt)
-	exitCode(t, cmd)
 }
 
 func TestDiesWithStatusTwo(t *testing.T) {
@@ -161,7 +167,7 @@ func TestListPrintsEveryMutant(t *testing.T) {
 }
 
 func TestBadUsageExitsOne(t *testing.T) {
-	for _, args := range [][]string{{"-fault", "no-such-mutant"}, {"-max-size", "0"}, {"-bogus"}, {"extra"}} {
+	for _, args := range [][]string{{"-fault", "no-such-mutant"}, {"-fault", "version-zero,no-such-mutant"}, {"-max-size", "0"}, {"-bogus"}, {"extra"}} {
 		var out, errb bytes.Buffer
 		if code := run(args, &out, &errb); code != 1 || errb.Len() == 0 || out.Len() != 0 {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out.String(), errb.String())
