@@ -167,6 +167,12 @@ func (c *conn) backup(h *wire.RequestHeader) bool {
 		}
 		return c.ok(wire.OpBackup, name)
 	}
+	if s.has(faultRefusedPayloadUnread) && !s.nameOK(wire.OpBackup, name) {
+		// Fault: the refusal goes out before the payload is read, and the stream is not moved
+		// past the payload: a fresh decoder takes its first byte for the next request's.
+		c.r = wire.NewReader(c.src, c.lim)
+		return c.send(reply{op: wire.OpBackup, status: wire.StatusServerError}) == nil
+	}
 	held := false
 	if s.has(faultDeadlockAfterTrunc) {
 		// Fault: the store lock is taken for the whole upload...
@@ -190,6 +196,11 @@ func (c *conn) backup(h *wire.RequestHeader) bool {
 	// arrive, up to MaxFileSize.
 	if _, err := io.Copy(&data, c.r.Payload()); err != nil {
 		// ...and, on a truncated upload, never released (the deadlock fault's bug).
+		if c.frame != nil {
+			// Fault frames-1024: the payload runs past the frame; the request is taken for a
+			// bad one.
+			return c.send(reply{op: wire.OpBackup, status: wire.StatusServerError}) == nil
+		}
 		if s.has(faultPartialUploadStored) && data.Len() > 0 {
 			// Fault: what arrived before the cut is kept (R-5.3 forbids it).
 			folder, file := s.locate(wire.OpBackup, h.UserID, name)
@@ -297,8 +308,19 @@ func (c *conn) ok(op wire.Op, name []byte) bool {
 	return c.send(reply{op: op, status: wire.StatusOK, name: name}) == nil
 }
 
-// notExist answers a RESTORE or DELETE of a file that is not there.
-func (c *conn) notExist(op wire.Op, name []byte) bool {
+// notExist answers a RESTORE or DELETE by user of a file that is not there.
+func (c *conn) notExist(op wire.Op, user uint32, name []byte) bool {
+	if c.s.has(faultMissingUser1002) {
+		if !c.s.lock() {
+			return false
+		}
+		noFiles := len(c.s.files(c.s.folderOf(user), false)) == 0
+		c.s.unlock()
+		if noFiles {
+			// Fault: a user without a folder gets LIST's "no files" (1002), not the name.
+			return c.send(reply{op: op, status: wire.StatusNoFiles}) == nil
+		}
+	}
 	switch {
 	case c.s.has(faultMissingFile1003):
 		// Fault: the generic error instead of "does not exist".
@@ -335,11 +357,11 @@ func (c *conn) restore(h *wire.RequestHeader) bool {
 	data = bytes.Clone(data)
 	s.unlock()
 	if !found {
-		return c.notExist(wire.OpRestore, name)
+		return c.notExist(wire.OpRestore, h.UserID, name)
 	}
 	if len(data) == 0 && s.has(faultRestoreEmpty1001) {
 		// Fault: an empty file is taken for a missing one.
-		return c.notExist(wire.OpRestore, name)
+		return c.notExist(wire.OpRestore, h.UserID, name)
 	}
 	answerName := name
 	if s.has(faultRestoreWrongName) {
@@ -390,7 +412,7 @@ func (c *conn) delete(h *wire.RequestHeader) bool {
 	}
 	s.unlock()
 	if !found {
-		return c.notExist(wire.OpDelete, name)
+		return c.notExist(wire.OpDelete, h.UserID, name)
 	}
 	return c.ok(wire.OpDelete, name)
 }
@@ -505,6 +527,9 @@ func (s *Server) listName() []byte {
 	case s.has(faultListName31):
 		// Fault: one character short.
 		n = listNameLen - 1
+	case s.has(faultListNameEmpty):
+		// Fault: no name at all.
+		return []byte{}
 	}
 	out := make([]byte, 0, n)
 	var buf [64]byte

@@ -2,6 +2,7 @@
 // against a server the runner does not start itself.
 //
 //	mutantserver -fault NAME[,NAME...] [-addr 127.0.0.1:0] [-delay 3s] [-read-timeout 10s] [-max-size N]
+//	             [-drip 1s] [-max-concurrent 1]
 //	mutantserver -list
 //
 // Several names separated by commas switch on every fault of each: a server wrong in several
@@ -46,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	delay := fs.Duration("delay", mutants.LateAnswerDelay, "late-answer: wait before every response")
 	readTimeout := fs.Duration("read-timeout", mutants.DefaultReadTimeout, "deadline of every read and write")
 	maxSize := fs.Uint("max-size", mutants.DefaultMaxFileSize, "largest BACKUP size accepted, in bytes (1 to 4294967295)")
+	drip := fs.Duration("drip", mutants.DefaultDripInterval, "drip: wait between the bytes of a response")
+	maxConcurrent := fs.Int("max-concurrent", mutants.DefaultMaxConcurrent, "serves-one-at-a-time: connections served at once")
 	if err := fs.Parse(args); err != nil {
 		return exitError
 	}
@@ -59,14 +62,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	if *maxSize == 0 || *maxSize > 1<<32-1 || *delay <= 0 || *readTimeout <= 0 {
-		fmt.Fprintln(stderr, "mutantserver: -max-size, -delay and -read-timeout must be positive (and -max-size fit 32 bits)")
+	if *maxSize == 0 || *maxSize > 1<<32-1 || *delay <= 0 || *readTimeout <= 0 || *drip <= 0 || *maxConcurrent <= 0 {
+		fmt.Fprintln(stderr, "mutantserver: -max-size, -delay, -read-timeout, -drip and -max-concurrent must be positive (and -max-size fit 32 bits)")
 		return exitError
 	}
 	s, err := mutants.NewWithOptions(*fault, mutants.Options{
-		AnswerDelay: *delay,
-		ReadTimeout: *readTimeout,
-		MaxFileSize: uint32(*maxSize),
+		AnswerDelay:   *delay,
+		ReadTimeout:   *readTimeout,
+		MaxFileSize:   uint32(*maxSize),
+		DripInterval:  *drip,
+		MaxConcurrent: *maxConcurrent,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "mutantserver: %v\n", err)

@@ -139,13 +139,18 @@ func TestFaultFlagSelectsTheMutant(t *testing.T) {
 }
 
 func TestDiesWithStatusTwo(t *testing.T) {
-	cmd, addr, stderr := startCommand(t, "-fault", "dies-on-unknown-op")
-	unknown := (&wire.RawRequest{UserID: 1, Version: 1, Op: 99}).Append(nil)
-	if got := exchange(t, addr, unknown); len(got) != 0 {
-		t.Fatalf("unknown op answered %x; the mutant dies without a word", got)
-	}
-	if code := exitCode(t, cmd); code != 2 {
-		t.Fatalf("exit status %d, want 2; stderr %q", code, stderr)
+	for fault, req := range map[string][]byte{
+		"dies-on-unknown-op": (&wire.RawRequest{UserID: 1, Version: 1, Op: 99}).Append(nil),
+		// A bare connect and close, as a supervisor's probe of the port does.
+		"dies-on-connect-close": nil,
+	} {
+		cmd, addr, stderr := startCommand(t, "-fault", fault)
+		if got := exchange(t, addr, req); len(got) != 0 {
+			t.Errorf("%s: %x answered %x; the mutant dies without a word", fault, req, got)
+		}
+		if code := exitCode(t, cmd); code != 2 {
+			t.Errorf("%s: exit status %d, want 2; stderr %q", fault, code, stderr)
+		}
 	}
 }
 
@@ -167,7 +172,10 @@ func TestListPrintsEveryMutant(t *testing.T) {
 }
 
 func TestBadUsageExitsOne(t *testing.T) {
-	for _, args := range [][]string{{"-fault", "no-such-mutant"}, {"-fault", "version-zero,no-such-mutant"}, {"-max-size", "0"}, {"-bogus"}, {"extra"}} {
+	for _, args := range [][]string{
+		{"-fault", "no-such-mutant"}, {"-fault", "version-zero,no-such-mutant"}, {"-max-size", "0"}, {"-bogus"}, {"extra"},
+		{"-drip", "0s"}, {"-max-concurrent", "0"},
+	} {
 		var out, errb bytes.Buffer
 		if code := run(args, &out, &errb); code != 1 || errb.Len() == 0 || out.Len() != 0 {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out.String(), errb.String())
