@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -625,6 +626,52 @@ var manifestations = map[string]manifestation{
 		// The first connection must not end at the server's read deadline while the second waits.
 		options: &Options{ReadTimeout: clientWait, MaxFileSize: testOptions.MaxFileSize},
 	},
+	// Each fault on a connection of its own: missing-user-1002, ok-trailing-size (each
+	// response followed by a close), a missing file of a user with files; then a LIST the
+	// peer gives up on, and a dial after it.
+	"real-list-name-len": {
+		exchange: func(t *testing.T, addr string) string {
+			out := []string{
+				exchange(t, addr, restoreReq(userA, "a")),
+				exchange(t, addr, backupReq(userA, "a", []byte("x"))),
+				exchange(t, addr, restoreReq(userA, "nope")),
+			}
+			p := dial(t, addr)
+			p.send(listReq(userA))
+			out = append(out, p.recv(1, lateWait), p.finish(), dialResult(addr))
+			return strings.Join(out, " || ")
+		},
+		none:   `1001 "a" | closed || 212 "a" | closed || 1001 "nope" | closed || 211 <32 alnum> "a\n" || closed || dial ok`,
+		mutant: `1002 | closed || 212 "a" | !00000000 | closed || 1001 "nope" | closed || timeout || closed || dial refused`,
+	},
+	// A BACKUP in one write; a missing file; a traversal BACKUP whose payload comes after its
+	// header, and user B's RESTORE; an upload cut after 6 of its 10 bytes, and its RESTORE.
+	"real-split-payload": {
+		exchange: func(t *testing.T, addr string) string {
+			out := []string{
+				exchange(t, addr, backupReq(userA, "a", []byte("x"))),
+				exchange(t, addr, restoreReq(userA, "nope")),
+			}
+			p := dial(t, addr)
+			req := backupReq(userA, "../8/canary", []byte("pwned"))
+			sendInTwo(t, p, addr, req, len(req)-5)
+			out = append(out, p.finish(), exchange(t, addr, restoreReq(userB, "canary")))
+			p = dial(t, addr)
+			req = backupReq(userA, "p", []byte("0123456789"))
+			sendInTwo(t, p, addr, req[:len(req)-4], len(req)-10)
+			out = append(out, p.finish(), exchange(t, addr, restoreReq(userA, "p")))
+			return strings.Join(out, " || ")
+		},
+		none: `212 "a" | closed || 1001 "nope" | closed || 1003 | closed || 1001 "canary" | closed || ` +
+			`closed || 1001 "p" | closed`,
+		mutant: `closed || 1003 | closed || 212 "../8/canary" | closed || 210 "canary" "pwned" | closed || ` +
+			`closed || 210 "p" "012345" | closed`,
+	},
+	// 1002 behind its length, its status big-endian.
+	"real-framing": simple(
+		`1002 | closed`,
+		`!03000000000000000103ea | closed`,
+		listReq(userA)),
 }
 
 // tornExchange overwrites a 256 KiB file of 'o' with one of 'n' while another connection
@@ -798,5 +845,29 @@ func TestServesOneAtATimeHonoursMaxConcurrent(t *testing.T) {
 	_ = held[1].c.Close()
 	if got := third.recv(1, clientWait); got != "1002" {
 		t.Fatalf("third connection after one closed: %s", got)
+	}
+}
+
+// No fault of a combination hides behind the others: with any one of them switched off, the
+// combination's exchange goes otherwise.
+func TestCombinationsShowEveryFault(t *testing.T) {
+	for _, m := range All() {
+		if len(m.Faults) < 2 {
+			continue
+		}
+		c := manifestations[m.Name]
+		for i, f := range m.Faults {
+			rest := strings.Join(slices.Delete(slices.Clone(m.Faults), i, i+1), ",")
+			t.Run(m.Name+"/without-"+f, func(t *testing.T) {
+				t.Parallel()
+				opts := testOptions
+				if c.options != nil {
+					opts = *c.options
+				}
+				if got := c.exchange(t, startMutantWith(t, rest, opts)); got == c.mutant {
+					t.Errorf("without %s the exchange is the same:\n%s", f, got)
+				}
+			})
+		}
 	}
 }

@@ -424,6 +424,10 @@ func (c *conn) list(h *wire.RequestHeader) bool {
 		// for a name_len that never comes.
 		var more [2]byte
 		if _, err := io.ReadFull(c.br, more[:]); err != nil {
+			if s.has(faultDiesOnConnectClose) && peerEnded(err) {
+				// To this server the LIST is a header cut short, which kills it.
+				s.die()
+			}
 			return false
 		}
 	}
