@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -110,8 +111,10 @@ func exitCode(t *testing.T, cmd *exec.Cmd) int {
 
 var listReq = (&wire.Request{UserID: 1, Version: 1, Op: wire.OpList}).Append(nil)
 
-func TestServesAndStopsOnInterrupt(t *testing.T) {
-	cmd, addr, stderr := startCommand(t, "-fault", "none", "-addr", "127.0.0.1:0")
+// servesThenStops checks that the command serves a LIST and exits with status 0 on an
+// interrupt.
+func servesThenStops(t *testing.T, cmd *exec.Cmd, addr string, stderr *bytes.Buffer) {
+	t.Helper()
 	if got := exchange(t, addr, listReq); !bytes.Equal(got, []byte{0x01, 0xea, 0x03}) {
 		t.Fatalf("LIST of a new user: %x, want 01ea03", got)
 	}
@@ -121,6 +124,11 @@ func TestServesAndStopsOnInterrupt(t *testing.T) {
 	if code := exitCode(t, cmd); code != 0 {
 		t.Fatalf("exit status %d after an interrupt, stderr %q", code, stderr)
 	}
+}
+
+func TestServesAndStopsOnInterrupt(t *testing.T) {
+	cmd, addr, stderr := startCommand(t, "-fault", "none", "-addr", "127.0.0.1:0")
+	servesThenStops(t, cmd, addr, stderr)
 }
 
 // -fault takes one mutant, or several whose faults it combines.
@@ -154,6 +162,24 @@ func TestDiesWithStatusTwo(t *testing.T) {
 	}
 }
 
+// The first starts fail as a bind to a port in TIME_WAIT does; the next one serves.
+func TestFailStartsThenServes(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "starts")
+	args := []string{"-fail-starts", "2", "-state", state, "-addr", "127.0.0.1:0"}
+	for i := range 2 {
+		var out, errb bytes.Buffer
+		code := run(args, &out, &errb)
+		if code != 1 || out.Len() != 0 || !strings.Contains(errb.String(), "listen tcp 127.0.0.1:0: bind: address already in use") {
+			t.Fatalf("start %d: exit %d, stdout %q, stderr %q; want a failed bind", i+1, code, out.String(), errb.String())
+		}
+	}
+	cmd, addr, stderr := startCommand(t, args...)
+	servesThenStops(t, cmd, addr, stderr)
+	if b, err := os.ReadFile(state); err != nil || string(b) != "3\n" {
+		t.Fatalf("state file %q, %v; want 3 starts counted", b, err)
+	}
+}
+
 func TestListPrintsEveryMutant(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := run([]string{"-list"}, &out, &errb); code != 0 {
@@ -172,9 +198,14 @@ func TestListPrintsEveryMutant(t *testing.T) {
 }
 
 func TestBadUsageExitsOne(t *testing.T) {
+	garbled := filepath.Join(t.TempDir(), "garbled")
+	if err := os.WriteFile(garbled, []byte("many\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{
 		{"-fault", "no-such-mutant"}, {"-fault", "version-zero,no-such-mutant"}, {"-max-size", "0"}, {"-bogus"}, {"extra"},
-		{"-drip", "0s"}, {"-max-concurrent", "0"},
+		{"-drip", "0s"}, {"-max-concurrent", "0"}, {"-fail-starts", "1"}, {"-state", garbled},
+		{"-fail-starts", "-1", "-state", garbled}, {"-fail-starts", "1", "-state", garbled},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(args, &out, &errb); code != 1 || errb.Len() == 0 || out.Len() != 0 {
