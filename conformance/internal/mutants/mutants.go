@@ -1,16 +1,21 @@
 // Package mutants is a zoo of deliberately faulty FBP servers. Each one is a small, correct,
-// in-memory server (the canonical mapping of SPEC §1–5) with exactly one fault switched on, so
-// that the conformance runner can prove that each of its cases fails when it should, and passes
-// the variations the spec allows.
+// in-memory server (the canonical mapping of SPEC §1–5) with a set of faults switched on: most
+// mutants switch on exactly one, so that the conformance runner can prove that each of its cases
+// fails when it should, and passes the variations the spec allows; a few combine several, as a
+// real server that is wrong in several ways at once is, so that the runner can be shown to name
+// each root cause of such a server.
 //
-// Every fault is a switch on the fault's name at the point where the server deviates from the
-// correct path; there is only one server.
+// Every fault is a test of the fault's name (s.has) at the point where the server deviates from
+// the correct path; there is only one server. Where two faults switched on together touch the
+// same step, the code says which one wins.
 package mutants
 
 import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -20,78 +25,102 @@ type Mutant struct {
 	Desc string // what the fault changes, and the exchange that exposes it
 	// Allowed marks a behaviour the spec permits: conformance must pass it on every MUST case.
 	Allowed bool
+	// Faults names the faults the mutant switches on, each the Name of the mutant that
+	// switches on that fault alone: the mutant's own Name for a single fault, several names
+	// for a combination, none for the fault-free "none".
+	Faults []string
 }
 
-// fault is a mutant's Name.
+// fault is the Name of the mutant that switches it on alone.
 type fault string
 
 const (
-	faultNone                   fault = "none"
-	faultMissingFile1003        fault = "missing-file-1003"
-	faultOKTrailingSize         fault = "ok-trailing-size"
-	faultNoFilesExtraFields     fault = "no-files-extra-fields"
-	faultStatusBigEndian        fault = "status-big-endian"
-	faultVersionZero            fault = "version-zero"
-	faultListShowsListing       fault = "list-shows-listing"
-	faultListStaleAfterDelete   fault = "list-stale-after-delete"
-	faultOverwriteAppends       fault = "overwrite-appends"
-	faultTraversalWrite         fault = "traversal-write"
-	faultTraversalRead          fault = "traversal-read"
-	faultTraversalDelete        fault = "traversal-delete"
-	faultListHangs              fault = "list-hangs"
-	faultSplitHeaderCloses      fault = "split-header-closes"
-	faultTruncatesOver1MiB      fault = "truncates-over-1mib"
-	faultDiesOnUnknownOp        fault = "dies-on-unknown-op"
-	faultDeadlockAfterTrunc     fault = "deadlock-after-truncated"
-	faultLateAnswer             fault = "late-answer"
-	faultListNameFixed          fault = "list-name-fixed"
-	faultListName31             fault = "list-name-31"
-	faultDeleteIgnored          fault = "delete-ignored"
-	faultSeed003                fault = "seed-003-status-map"
-	faultNoFilesAsEmptyList     fault = "no-files-as-empty-list"
-	faultRestoreSizeOverstated  fault = "restore-size-overstated"
-	faultRestoreEmpty1001       fault = "restore-empty-1001"
-	faultBackupEmptyRejected    fault = "backup-empty-rejected"
-	faultOKWrongName            fault = "ok-wrong-name"
-	faultRestoreWrongName       fault = "restore-wrong-name"
-	faultListOtherUsers         fault = "list-other-users"
-	faultListCommaJoined        fault = "list-comma-joined"
-	faultListCRLF               fault = "list-crlf"
-	faultListNoFinalNewline     fault = "list-no-final-newline"
-	faultListShowsTempFile      fault = "list-shows-temp-file"
-	faultPartialUploadStored    fault = "partial-upload-stored"
-	faultOversizeNotRejected    fault = "oversize-not-rejected"
-	faultUnknownOp1001          fault = "unknown-op-1001"
-	faultUnknownOpCloses        fault = "unknown-op-closes"
-	faultUnsafeNameAccepted     fault = "unsafe-name-accepted"
-	faultName255Rejected        fault = "name-255-rejected"
-	faultDeleteMissingOK        fault = "delete-missing-ok"
-	faultNoReadDeadline         fault = "no-read-deadline"
-	faultTornOverwrite          fault = "torn-overwrite"
-	faultVersionRejected        fault = "version-not-1-rejected"
-	faultCloseAfterEach         fault = "close-after-each-response"
-	faultListTrailingNUL        fault = "list-trailing-nul"
-	faultContentStopsAtNUL      fault = "content-stops-at-nul"
-	faultContentTextMode        fault = "content-text-mode"
-	faultTruncatesAt64KiB       fault = "truncates-at-64kib"
-	faultNameOneCharRejected    fault = "name-one-char-rejected"
-	faultNameSpacesTrimmed      fault = "name-spaces-trimmed"
-	faultNameDotsStripped       fault = "name-leading-dots-stripped"
-	faultListRepeatsOverwritten fault = "list-repeats-overwritten"
-	faultSharedNamespace        fault = "shared-namespace"
-	faultRestoreDotListsFolder  fault = "restore-dot-lists-folder"
-	faultDeleteDotRemovesFolder fault = "delete-dot-removes-folder"
-	faultDiesOnReset            fault = "dies-on-reset"
-	faultAllocatesStatedSize    fault = "allocates-stated-size"
-	faultNameLenSigned          fault = "name-len-signed"
-	faultDiesOnTruncatedHeader  fault = "dies-on-truncated-header"
-	faultStaleNameBuffer        fault = "truncated-name-stale-buffer"
-	faultEmptyFileBeforePayload fault = "empty-file-before-payload"
+	faultNone                     fault = "none"
+	faultMissingFile1003          fault = "missing-file-1003"
+	faultOKTrailingSize           fault = "ok-trailing-size"
+	faultNoFilesExtraFields       fault = "no-files-extra-fields"
+	faultStatusBigEndian          fault = "status-big-endian"
+	faultVersionZero              fault = "version-zero"
+	faultListShowsListing         fault = "list-shows-listing"
+	faultListStaleAfterDelete     fault = "list-stale-after-delete"
+	faultOverwriteAppends         fault = "overwrite-appends"
+	faultTraversalWrite           fault = "traversal-write"
+	faultTraversalRead            fault = "traversal-read"
+	faultTraversalDelete          fault = "traversal-delete"
+	faultListHangs                fault = "list-hangs"
+	faultSplitHeaderCloses        fault = "split-header-closes"
+	faultTruncatesOver1MiB        fault = "truncates-over-1mib"
+	faultDiesOnUnknownOp          fault = "dies-on-unknown-op"
+	faultDeadlockAfterTrunc       fault = "deadlock-after-truncated"
+	faultLateAnswer               fault = "late-answer"
+	faultListNameFixed            fault = "list-name-fixed"
+	faultListName31               fault = "list-name-31"
+	faultDeleteIgnored            fault = "delete-ignored"
+	faultSeed003                  fault = "seed-003-status-map"
+	faultNoFilesAsEmptyList       fault = "no-files-as-empty-list"
+	faultRestoreSizeOverstated    fault = "restore-size-overstated"
+	faultRestoreEmpty1001         fault = "restore-empty-1001"
+	faultBackupEmptyRejected      fault = "backup-empty-rejected"
+	faultOKWrongName              fault = "ok-wrong-name"
+	faultRestoreWrongName         fault = "restore-wrong-name"
+	faultListOtherUsers           fault = "list-other-users"
+	faultListCommaJoined          fault = "list-comma-joined"
+	faultListCRLF                 fault = "list-crlf"
+	faultListNoFinalNewline       fault = "list-no-final-newline"
+	faultListShowsTempFile        fault = "list-shows-temp-file"
+	faultPartialUploadStored      fault = "partial-upload-stored"
+	faultOversizeNotRejected      fault = "oversize-not-rejected"
+	faultUnknownOp1001            fault = "unknown-op-1001"
+	faultUnknownOpCloses          fault = "unknown-op-closes"
+	faultUnsafeNameAccepted       fault = "unsafe-name-accepted"
+	faultName255Rejected          fault = "name-255-rejected"
+	faultDeleteMissingOK          fault = "delete-missing-ok"
+	faultNoReadDeadline           fault = "no-read-deadline"
+	faultTornOverwrite            fault = "torn-overwrite"
+	faultVersionRejected          fault = "version-not-1-rejected"
+	faultCloseAfterEach           fault = "close-after-each-response"
+	faultListTrailingNUL          fault = "list-trailing-nul"
+	faultContentStopsAtNUL        fault = "content-stops-at-nul"
+	faultContentTextMode          fault = "content-text-mode"
+	faultTruncatesAt64KiB         fault = "truncates-at-64kib"
+	faultNameOneCharRejected      fault = "name-one-char-rejected"
+	faultNameSpacesTrimmed        fault = "name-spaces-trimmed"
+	faultNameDotsStripped         fault = "name-leading-dots-stripped"
+	faultListRepeatsOverwritten   fault = "list-repeats-overwritten"
+	faultSharedNamespace          fault = "shared-namespace"
+	faultRestoreDotListsFolder    fault = "restore-dot-lists-folder"
+	faultDeleteDotRemovesFolder   fault = "delete-dot-removes-folder"
+	faultDiesOnReset              fault = "dies-on-reset"
+	faultAllocatesStatedSize      fault = "allocates-stated-size"
+	faultNameLenSigned            fault = "name-len-signed"
+	faultDiesOnTruncatedHeader    fault = "dies-on-truncated-header"
+	faultStaleNameBuffer          fault = "truncated-name-stale-buffer"
+	faultEmptyFileBeforePayload   fault = "empty-file-before-payload"
+	faultPayloadWithHeaderDropped fault = "payload-with-header-dropped"
+	faultDiesOnConnectClose       fault = "dies-on-connect-close"
+	faultLengthPrefixed           fault = "length-prefixed-responses"
+	faultFrames1024               fault = "frames-1024"
+	faultSizeBeforeName           fault = "size-before-name"
+	faultSilent                   fault = "silent"
+	faultHTTP                     fault = "http"
+	faultDrip                     fault = "drip"
+	faultListNameEmpty            fault = "list-name-empty"
+	faultMissingUser1002          fault = "missing-user-1002"
+	faultNotFoundNameMissing      fault = "not-found-name-missing"
+	faultRefusedPayloadUnread     fault = "refused-payload-unread"
+	faultServesOneAtATime         fault = "serves-one-at-a-time"
+)
+
+// Combinations: servers wrong in several ways at once, as a student's server is.
+const (
+	realListNameLen  = "real-list-name-len"
+	realSplitPayload = "real-split-payload"
+	realFraming      = "real-framing"
 )
 
 // zoo is every mutant, "none" first. The order is the listing order only: a mutant is known by
 // its Name.
-var zoo = []Mutant{
+var zoo = ownFaults([]Mutant{
 	{Name: string(faultNone), Desc: "no fault: the canonical server every other mutant deviates from"},
 	{Name: string(faultMissingFile1003), Desc: "RESTORE or DELETE of a missing file answers 1003 (3 bytes) instead of 1001 with the filename (R-4.2, R-4.3)"},
 	{Name: string(faultOKTrailingSize), Desc: "every 212 carries a trailing 4-byte size field (0) after the filename (SPEC §3 layout)"},
@@ -153,11 +182,54 @@ var zoo = []Mutant{
 	{Name: string(faultDiesOnTruncatedHeader), Desc: "a request header cut short by the peer's close (a short read anywhere in the header) kills the whole server; mutantserver exits with status 2 (R-5.3)"},
 	{Name: string(faultStaleNameBuffer), Desc: "the filename is read into one buffer shared by all connections, and that read's error is not checked: a RESTORE or DELETE whose name is cut short by the peer's close goes ahead with name_len bytes of the buffer, whose tail still holds an earlier request's name, so a cut DELETE of \"cut.b…\" deletes \"cut.bin\" (R-5.3)"},
 	{Name: string(faultEmptyFileBeforePayload), Desc: "BACKUP creates the file, empty, once the header is read and fills it when the whole payload is in: an upload cut anywhere in its payload (even before its first byte) leaves an empty file, and replaces an older version with it (R-5.3, R-5.5)"},
+	{Name: string(faultPayloadWithHeaderDropped), Desc: "reads each request's header with one read of up to 64 KiB (more only if the header is not whole) and drops whatever else that read returned, then reads the payload from the socket: a BACKUP sent in one write loses the payload bytes that came with its header and waits for them until its read deadline, unanswered; one whose payload comes after the server has read the header works; requests sent back to back are lost the same way (TCP is a stream, R-1.1; R-4.1)"},
+	{Name: string(faultDiesOnConnectClose), Desc: "closes each connection after its response (as R-1.3 allows), and a connection that ends before a whole request came (a bare connect and close, such as a port probe, or a cut header) kills the whole server; mutantserver exits with status 2 (R-5.3)"},
+	{Name: string(faultLengthPrefixed), Desc: "every response is preceded by its length as an 8-byte little-endian integer, and after it the server waits for a 1-byte acknowledgement from the client (up to its read deadline) before it reads the next request or closes: a client that sends its next request instead loses that request's first byte as the acknowledgement (SPEC §3 layout, R-3.1)"},
+	{Name: string(faultFrames1024), Desc: "reads every request as a fixed 1024-byte frame and answers only once 1024 bytes have come: the request at the frame's start, the rest ignored as padding; a request longer than the frame is cut at 1024 and answered 1003, its rest read as the next frames; a 6-byte LIST alone is never answered, padded with zeros to 1024 it is (R-2.1, R-1.1)"},
+	{Name: string(faultSizeBeforeName), Desc: "responses that carry a size (210, 211) send it right after the status, before name_len and the filename (SPEC §3 layout, R-3.1)"},
+	{Name: string(faultSilent), Desc: "accepts connections and reads what they send but never answers: each connection is held until the peer closes it or the server's read deadline passes (R-4.1 to R-4.4, R-5.2: every answer is owed)"},
+	{Name: string(faultHTTP), Desc: "speaks HTTP: once a connection sends its first bytes (or closes), whatever they are, it answers \"HTTP/1.1 400 Bad Request\" with a text body and closes (R-1.1, SPEC §3)"},
+	{Name: string(faultDrip), Desc: "sends every response one byte at a time, waiting Options.DripInterval (default 1 s) between bytes: each response is correct but takes seconds to arrive (a runner's timeout is what it breaks)"},
+	{Name: string(faultListNameEmpty), Desc: "211 carries an empty listing name (name_len 0) instead of 32 random characters (R-4.4, SPEC §3)"},
+	{Name: string(faultMissingUser1002), Desc: "RESTORE or DELETE by a user who has no files at all answers 1002 (3 bytes) instead of 1001 with the filename; a user with files still gets 1001 for a missing one (R-4.2, R-4.3)"},
+	{Name: string(faultNotFoundNameMissing), Desc: "1001 carries name_len but not the filename's bytes, then the server closes the connection: a client waits for a name that never comes (SPEC §3 layout, R-3.1)"},
+	{Name: string(faultRefusedPayloadUnread), Desc: "a BACKUP refused for its filename (R-5.1) is answered 1003 without its payload being read, and the connection is kept: the payload's bytes are read as the next request, so a payload that holds a request is served (request smuggling; SPEC §2 and §5 clarifications)"},
+	{Name: string(faultServesOneAtATime), Desc: "serves at most Options.MaxConcurrent connections at once (default 1), each holding its slot until it closes: the others are accepted but not read until a slot frees, so one idle client stalls every other (R-1.3: every request stands alone)"},
+	{Name: realListNameLen, Faults: names(faultListHangs, faultOKTrailingSize, faultMissingUser1002, faultDiesOnConnectClose),
+		Desc: "a real server that reads LIST's header as 8 bytes: combines list-hangs, ok-trailing-size, missing-user-1002 and dies-on-connect-close; a client that gives up on its unanswered LIST and closes cuts what the server takes for a header, which kills it"},
+	{Name: realSplitPayload, Faults: names(faultPayloadWithHeaderDropped, faultMissingFile1003, faultTraversalWrite, faultPartialUploadStored),
+		Desc: "a real server that reads a header with one read and drops the payload bytes that came with it: combines payload-with-header-dropped, missing-file-1003, traversal-write and partial-upload-stored; a BACKUP whose payload comes after its header is stored (a traversal name in another user's folder), and one whose payload never comes whole is stored as far as it came"},
+	{Name: realFraming, Faults: names(faultLengthPrefixed, faultStatusBigEndian),
+		Desc: "a real server with a framing of its own: combines length-prefixed-responses and status-big-endian; behind the 8-byte length of each response, its status is big-endian"},
+})
+
+// names gives the names of the single-fault mutants that switch on faults.
+func names(faults ...fault) []string {
+	out := make([]string, len(faults))
+	for i, f := range faults {
+		out[i] = string(f)
+	}
+	return out
+}
+
+// ownFaults gives every mutant that names no faults its own: a mutant of one fault is named
+// after it.
+func ownFaults(ms []Mutant) []Mutant {
+	for i, m := range ms {
+		if m.Faults == nil && m.Name != string(faultNone) {
+			ms[i].Faults = []string{m.Name}
+		}
+	}
+	return ms
 }
 
 // All returns every mutant, "none" (the fault-free server) first.
 func All() []Mutant {
-	return append([]Mutant(nil), zoo...)
+	all := append([]Mutant(nil), zoo...)
+	for i := range all {
+		all[i].Faults = slices.Clone(all[i].Faults)
+	}
+	return all
 }
 
 // ErrUnknownMutant: New or Start was given a name that is not in All.
@@ -168,7 +240,7 @@ var ErrServerClosed = errors.New("server closed")
 
 // ErrDied is what Serve returns when the server killed itself (the faults that crash it:
 // dies-on-unknown-op, dies-on-reset, allocates-stated-size, name-len-signed,
-// dies-on-truncated-header).
+// dies-on-truncated-header, dies-on-connect-close).
 var ErrDied = errors.New("server died")
 
 const (
@@ -177,6 +249,13 @@ const (
 	// DefaultMaxFileSize is the largest BACKUP accepted: above 1 MiB, so that the
 	// truncates-over-1mib fault is visible, and small enough for an in-memory store.
 	DefaultMaxFileSize = 8 << 20
+)
+
+const (
+	// DefaultDripInterval is how long drip waits between the bytes of a response.
+	DefaultDripInterval = time.Second
+	// DefaultMaxConcurrent is how many connections serves-one-at-a-time serves at once.
+	DefaultMaxConcurrent = 1
 )
 
 // LateAnswerDelay is how long the late-answer mutant waits before each response when its
@@ -191,6 +270,17 @@ type Options struct {
 	ReadTimeout time.Duration
 	// MaxFileSize is the largest BACKUP size accepted (DefaultMaxFileSize).
 	MaxFileSize uint32
+	// DripInterval is how long drip waits between the bytes of a response
+	// (DefaultDripInterval).
+	DripInterval time.Duration
+	// MaxConcurrent is how many connections serves-one-at-a-time serves at once
+	// (DefaultMaxConcurrent).
+	MaxConcurrent int
+	// OnHeader, if set, is called each time the server has read a request's header, before it
+	// reads the payload or answers: an event a test can wait for, to act only once the server
+	// has got there (payload-with-header-dropped tells a payload that came with its header
+	// from one that came after). It runs on the connection's goroutine and must not block.
+	OnHeader func()
 }
 
 func (o Options) withDefaults() Options {
@@ -203,20 +293,34 @@ func (o Options) withDefaults() Options {
 	if o.MaxFileSize == 0 {
 		o.MaxFileSize = DefaultMaxFileSize
 	}
+	if o.DripInterval <= 0 {
+		o.DripInterval = DefaultDripInterval
+	}
+	if o.MaxConcurrent <= 0 {
+		o.MaxConcurrent = DefaultMaxConcurrent
+	}
 	return o
 }
 
-func lookup(name string) (fault, error) {
-	for _, m := range zoo {
-		if m.Name == name {
-			return fault(name), nil
+// lookup returns the faults a name switches on: a mutant's Name, or several separated by
+// commas, which switch on every fault of each.
+func lookup(name string) (map[fault]bool, error) {
+	faults := map[fault]bool{}
+	for part := range strings.SplitSeq(name, ",") {
+		i := slices.IndexFunc(zoo, func(m Mutant) bool { return m.Name == part })
+		if i < 0 {
+			return nil, fmt.Errorf("%w %q", ErrUnknownMutant, part)
+		}
+		for _, f := range zoo[i].Faults {
+			faults[fault(f)] = true
 		}
 	}
-	return "", fmt.Errorf("%w %q", ErrUnknownMutant, name)
+	return faults, nil
 }
 
 // Start runs the named mutant with default options on 127.0.0.1:0. stop closes its listener
-// and every connection and returns once the server has stopped.
+// and every connection and returns once the server has stopped. The name may list several
+// mutants separated by commas (as New takes it).
 func Start(name string) (addr string, stop func(), err error) {
 	return StartWithOptions(name, Options{})
 }

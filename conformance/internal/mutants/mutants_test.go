@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -505,6 +506,172 @@ var manifestations = map[string]manifestation{
 		none:   `212 "p" | closed || closed || 210 "p" "old" | 211 <32 alnum> "p\n" | closed`,
 		mutant: `212 "p" | closed || closed || 210 "p" "" | 211 <32 alnum> "p\n" | closed`,
 	},
+	// A BACKUP in one write; then one whose payload is sent once the server has read the
+	// header, and a RESTORE of it.
+	"payload-with-header-dropped": {
+		exchange: func(t *testing.T, addr string) string {
+			oneWrite := exchange(t, addr, backupReq(userA, "a", []byte("xy")))
+			p := dial(t, addr)
+			req := backupReq(userA, "b", []byte("yz"))
+			sendInTwo(t, p, addr, req, len(req)-2)
+			split := p.recv(1, clientWait)
+			p.send(restoreReq(userA, "b"))
+			return oneWrite + " || " + split + " | " + p.finish()
+		},
+		none:   `212 "a" | closed || 212 "b" | 210 "b" "yz" | closed`,
+		mutant: `closed || 212 "b" | 210 "b" "yz" | closed`,
+	},
+	// A second LIST sent once the first is answered; then a bare connect and close.
+	"dies-on-connect-close": {
+		exchange: deathExchange(func(t *testing.T, addr string) string {
+			p := dial(t, addr)
+			p.send(listReq(userA))
+			first := p.recv(1, clientWait)
+			p.send(listReq(userA))
+			return first + " || " + p.finish() + " || " + exchange(t, addr)
+		}),
+		none:   `1002 || 1002 | closed || closed || dial ok`,
+		mutant: `1002 || closed || closed || dial refused`,
+	},
+	// 1002 behind its length, 3; then the server waits for an acknowledgement and gets the
+	// peer's close.
+	"length-prefixed-responses": simple(
+		`1002 | closed`,
+		`!030000000000000001ea03 | closed`,
+		listReq(userA)),
+	// A LIST alone, then the zeros that pad it to a frame; then a BACKUP of 1039 bytes.
+	"frames-1024": {
+		exchange: func(t *testing.T, addr string) string {
+			p := dial(t, addr)
+			p.send(listReq(userA))
+			alone := p.recv(1, lateWait)
+			p.send(make([]byte, frameSize-len(listReq(userA))))
+			padded := p.finish()
+			return alone + " || " + padded + " || " + exchange(t, addr, backupReq(userA, "big", make([]byte, frameSize)))
+		},
+		none:   `1002 || 1003 | closed || 212 "big" | closed`,
+		mutant: `timeout || 1002 | closed || 1003 | closed`,
+	},
+	// 210's size, 2, right after the status: 02000000 0100 61 7879.
+	"size-before-name": simple(
+		`212 "a" | 210 "a" "xy" | closed`,
+		`212 "a" | !01d200020000000100617879 | closed`,
+		backupReq(userA, "a", []byte("xy")), restoreReq(userA, "a")),
+	// A LIST and a close; then a LIST on a connection the peer keeps open.
+	"silent": {
+		exchange: func(t *testing.T, addr string) string {
+			first := exchange(t, addr, listReq(userA))
+			p := dial(t, addr)
+			p.send(listReq(userA))
+			return first + " || " + p.recv(1, clientWait)
+		},
+		none:    `1002 | closed || 1002`,
+		mutant:  `closed || closed`,
+		options: &quickDeadline,
+	},
+	// Everything the server sends, for a LIST and for a connection that sends nothing.
+	"http": {
+		exchange: func(t *testing.T, addr string) string {
+			return fmt.Sprintf("%q || %q", rawExchange(t, addr, listReq(userA)), rawExchange(t, addr, nil))
+		},
+		none:   `"\x01\xea\x03" || ""`,
+		mutant: fmt.Sprintf("%q || %q", httpBadRequest, httpBadRequest),
+	},
+	// The first read of the answer to a LIST: the whole of it, or its first byte, the next
+	// being an hour away.
+	"drip": {
+		exchange: func(t *testing.T, addr string) string {
+			p := dial(t, addr)
+			p.send(listReq(userA))
+			_ = p.c.SetReadDeadline(time.Now().Add(clientWait))
+			n, err := p.c.Read(p.chunk[:])
+			return fmt.Sprintf("%x %v", p.chunk[:n], err)
+		},
+		none:    `01ea03 <nil>`,
+		mutant:  `01 <nil>`,
+		options: &Options{ReadTimeout: testOptions.ReadTimeout, DripInterval: time.Hour},
+	},
+	"list-name-empty": simple(
+		`212 "a" | 211 <32 alnum> "a\n" | closed`,
+		`212 "a" | 211 "" "a\n" | closed`,
+		backupReq(userA, "a", []byte("x")), listReq(userA)),
+	"missing-user-1002": simple(
+		`1001 "a" | 1001 "a" | 212 "b" | 1001 "a" | 1001 "a" | closed`,
+		`1002 | 1002 | 212 "b" | 1001 "a" | 1001 "a" | closed`,
+		restoreReq(userA, "a"), deleteReq(userA, "a"), backupReq(userA, "b", []byte("x")), restoreReq(userA, "a"), deleteReq(userA, "a")),
+	// 1001 with name_len 4 and no name; the LIST after it is never read.
+	"not-found-name-missing": simple(
+		`1001 "nope" | 1002 | closed`,
+		`!01e9030400 | closed`,
+		restoreReq(userA, "nope"), listReq(userA)),
+	// A BACKUP refused for its name whose payload is a BACKUP by user B.
+	"refused-payload-unread": simple(
+		`1003 | 1002 | closed`,
+		`1003 | 212 "smuggled" | 211 <32 alnum> "smuggled\n" | closed`,
+		backupReq(userA, "a/b", backupReq(userB, "smuggled", []byte("x"))), listReq(userB)),
+	// A connection served and kept open; a second one, served once the first closes.
+	"serves-one-at-a-time": {
+		exchange: func(t *testing.T, addr string) string {
+			first := dial(t, addr)
+			first.send(listReq(userA))
+			out := []string{first.recv(1, clientWait)}
+			second := dial(t, addr)
+			second.send(listReq(userB))
+			out = append(out, second.recv(1, lateWait))
+			_ = first.c.Close()
+			return strings.Join(append(out, second.finish()), " || ")
+		},
+		none:   `1002 || 1002 || closed`,
+		mutant: `1002 || timeout || 1002 | closed`,
+		// The first connection must not end at the server's read deadline while the second waits.
+		options: &Options{ReadTimeout: clientWait, MaxFileSize: testOptions.MaxFileSize},
+	},
+	// Each fault on a connection of its own: missing-user-1002, ok-trailing-size (each
+	// response followed by a close), a missing file of a user with files; then a LIST the
+	// peer gives up on, and a dial after it.
+	"real-list-name-len": {
+		exchange: func(t *testing.T, addr string) string {
+			out := []string{
+				exchange(t, addr, restoreReq(userA, "a")),
+				exchange(t, addr, backupReq(userA, "a", []byte("x"))),
+				exchange(t, addr, restoreReq(userA, "nope")),
+			}
+			p := dial(t, addr)
+			p.send(listReq(userA))
+			out = append(out, p.recv(1, lateWait), p.finish(), dialResult(addr))
+			return strings.Join(out, " || ")
+		},
+		none:   `1001 "a" | closed || 212 "a" | closed || 1001 "nope" | closed || 211 <32 alnum> "a\n" || closed || dial ok`,
+		mutant: `1002 | closed || 212 "a" | !00000000 | closed || 1001 "nope" | closed || timeout || closed || dial refused`,
+	},
+	// A BACKUP in one write; a missing file; a traversal BACKUP whose payload comes after its
+	// header, and user B's RESTORE; an upload cut after 6 of its 10 bytes, and its RESTORE.
+	"real-split-payload": {
+		exchange: func(t *testing.T, addr string) string {
+			out := []string{
+				exchange(t, addr, backupReq(userA, "a", []byte("x"))),
+				exchange(t, addr, restoreReq(userA, "nope")),
+			}
+			p := dial(t, addr)
+			req := backupReq(userA, "../8/canary", []byte("pwned"))
+			sendInTwo(t, p, addr, req, len(req)-5)
+			out = append(out, p.finish(), exchange(t, addr, restoreReq(userB, "canary")))
+			p = dial(t, addr)
+			req = backupReq(userA, "p", []byte("0123456789"))
+			sendInTwo(t, p, addr, req[:len(req)-4], len(req)-10)
+			out = append(out, p.finish(), exchange(t, addr, restoreReq(userA, "p")))
+			return strings.Join(out, " || ")
+		},
+		none: `212 "a" | closed || 1001 "nope" | closed || 1003 | closed || 1001 "canary" | closed || ` +
+			`closed || 1001 "p" | closed`,
+		mutant: `closed || 1003 | closed || 212 "../8/canary" | closed || 210 "canary" "pwned" | closed || ` +
+			`closed || 210 "p" "012345" | closed`,
+	},
+	// 1002 behind its length, its status big-endian.
+	"real-framing": simple(
+		`1002 | closed`,
+		`!03000000000000000103ea | closed`,
+		listReq(userA)),
 }
 
 // tornExchange overwrites a 256 KiB file of 'o' with one of 'n' while another connection
@@ -576,5 +743,131 @@ func TestEveryMutantManifests(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Requests sent back to back in one write come in one read: the server keeps the first and
+// drops the rest.
+func TestPayloadWithHeaderDroppedLosesRequestsBackToBack(t *testing.T) {
+	twoLists := append(listReq(userA), listReq(userA)...)
+	for name, want := range map[string]string{"none": `1002 | 1002 | closed`, "payload-with-header-dropped": `1002 | closed`} {
+		if got := exchange(t, startMutant(t, name), twoLists); got != want {
+			t.Errorf("%s: got %s, want %s", name, got, want)
+		}
+	}
+}
+
+// The server dies of a connection that ends with no whole request, and of nothing else: not
+// of a payload cut short, nor of a peer that closes after its answer.
+func TestDiesOnConnectCloseCases(t *testing.T) {
+	cutPayload := backupReq(userA, "p", []byte("0123456789"))
+	for _, c := range []struct {
+		name string
+		send []byte
+		want string
+	}{
+		{"bare connect and close", nil, `closed || dial refused`},
+		{"header cut short", restoreReq(userA, "abc")[:9], `closed || dial refused`},
+		{"payload cut short", cutPayload[:len(cutPayload)-4], `closed || dial ok`},
+		{"whole request", listReq(userA), `1002 | closed || dial ok`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			addr := startMutant(t, "dies-on-connect-close")
+			if got := deathExchange(func(t *testing.T, addr string) string { return exchange(t, addr, c.send) })(t, addr); got != c.want {
+				t.Errorf("got %s, want %s", got, c.want)
+			}
+		})
+	}
+}
+
+// After each response the server reads nothing until one byte acknowledges it; without one,
+// it closes at its read deadline.
+func TestLengthPrefixedResponsesWaitForAck(t *testing.T) {
+	addr := startMutantWith(t, "length-prefixed-responses", quickDeadline)
+	p := dial(t, addr)
+	framed := unhex(t, "0300000000000000 01 ea03")
+	p.send(listReq(userA))
+	readExactly(t, p, "first list", framed)
+	p.send([]byte{0x06}, listReq(userA))
+	readExactly(t, p, "list after an acknowledgement", framed)
+	if got := p.recv(1, clientWait); got != "closed" {
+		t.Fatalf("no acknowledgement: %s, want a close at the read deadline", got)
+	}
+	// A request sent instead of the acknowledgement loses its first byte to it: the 5 left
+	// are not a whole LIST.
+	p = dial(t, addr)
+	p.send(listReq(userA))
+	readExactly(t, p, "list", framed)
+	p.send(listReq(userA))
+	if got := p.finish(); got != "closed" {
+		t.Fatalf("a LIST for an acknowledgement: %s, want no answer", got)
+	}
+}
+
+// Requests padded to a frame are served as the correct server serves them.
+func TestFrames1024ServesPaddedRequests(t *testing.T) {
+	addr := startMutant(t, "frames-1024")
+	pad := func(req []byte) []byte { return append(req, make([]byte, frameSize-len(req))...) }
+	got := exchange(t, addr, pad(backupReq(userA, "f", []byte("x"))), pad(restoreReq(userA, "f")), pad(listReq(userA)), pad(deleteReq(userA, "g")))
+	if want := `212 "f" | 210 "f" "x" | 211 <32 alnum> "f\n" | 1001 "g" | closed`; got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+// A dripped response is slow, not wrong.
+func TestDripSendsWholeResponses(t *testing.T) {
+	reqs := [][]byte{backupReq(userA, "a", []byte("xy")), restoreReq(userA, "a"), restoreReq(userA, "b"), listReq(userA)}
+	want := exchange(t, startMutant(t, "none"), reqs...)
+	o := testOptions
+	o.DripInterval = time.Millisecond
+	if got := exchange(t, startMutantWith(t, "drip", o), reqs...); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+// With MaxConcurrent 2, two connections are served at once and a third waits for a slot.
+func TestServesOneAtATimeHonoursMaxConcurrent(t *testing.T) {
+	addr := startMutantWith(t, "serves-one-at-a-time", Options{ReadTimeout: clientWait, MaxConcurrent: 2})
+	var held []*peer
+	for i := range 2 {
+		p := dial(t, addr)
+		p.send(listReq(userA))
+		if got := p.recv(1, clientWait); got != "1002" {
+			t.Fatalf("connection %d: %s, want it served", i, got)
+		}
+		held = append(held, p)
+	}
+	third := dial(t, addr)
+	third.send(listReq(userA))
+	if got := third.recv(1, lateWait); got != "timeout" {
+		t.Fatalf("third connection: %s, want it unserved while two are held", got)
+	}
+	_ = held[1].c.Close()
+	if got := third.recv(1, clientWait); got != "1002" {
+		t.Fatalf("third connection after one closed: %s", got)
+	}
+}
+
+// No fault of a combination hides behind the others: with any one of them switched off, the
+// combination's exchange goes otherwise.
+func TestCombinationsShowEveryFault(t *testing.T) {
+	for _, m := range All() {
+		if len(m.Faults) < 2 {
+			continue
+		}
+		c := manifestations[m.Name]
+		for i, f := range m.Faults {
+			rest := strings.Join(slices.Delete(slices.Clone(m.Faults), i, i+1), ",")
+			t.Run(m.Name+"/without-"+f, func(t *testing.T) {
+				t.Parallel()
+				opts := testOptions
+				if c.options != nil {
+					opts = *c.options
+				}
+				if got := c.exchange(t, startMutantWith(t, rest, opts)); got == c.mutant {
+					t.Errorf("without %s the exchange is the same:\n%s", f, got)
+				}
+			})
+		}
 	}
 }

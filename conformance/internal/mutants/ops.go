@@ -34,17 +34,18 @@ const (
 // nameOK applies to a request's filename, as the fault in force bends it.
 func (s *Server) nameOK(op wire.Op, name []byte) bool {
 	limit := wire.DefaultMaxName
-	switch {
-	case s.fault == faultName255Rejected:
+	if s.has(faultName255Rejected) {
 		// Fault: off by one, the reference limit of 255 becomes 254.
 		limit = wire.DefaultMaxName - 1
-	case s.fault == faultUnsafeNameAccepted && op == wire.OpBackup:
+	}
+	switch {
+	case s.has(faultUnsafeNameAccepted) && op == wire.OpBackup:
 		// Fault: no check at all.
 		return true
 	case s.traverses(op):
 		// Fault: the name is taken as a path (see locate); only its length is checked.
 		return len(name) <= limit
-	case s.fault == faultNameOneCharRejected && len(name) == 1:
+	case s.has(faultNameOneCharRejected) && len(name) == 1:
 		// Fault: the empty-name check reads len(name) <= 1.
 		return false
 	case s.namesFolder(op, name):
@@ -57,13 +58,13 @@ func (s *Server) nameOK(op wire.Op, name []byte) bool {
 // sanitize is what the name-mangling faults make of a filename before it is checked and
 // stored; the correct server uses the name as it is.
 func (s *Server) sanitize(name []byte) []byte {
-	switch s.fault {
-	case faultNameSpacesTrimmed:
+	if s.has(faultNameSpacesTrimmed) {
 		// Fault: spaces at either end are taken for noise.
-		return bytes.Trim(name, " ")
-	case faultNameDotsStripped:
+		name = bytes.Trim(name, " ")
+	}
+	if s.has(faultNameDotsStripped) {
 		// Fault: leading dots are stripped, to keep names from hiding or climbing.
-		return bytes.TrimLeft(name, ".")
+		name = bytes.TrimLeft(name, ".")
 	}
 	return name
 }
@@ -71,8 +72,8 @@ func (s *Server) sanitize(name []byte) []byte {
 // namesFolder reports whether the fault in force lets op's name through as a folder: "" and
 // "." (the user's folder) and ".." (the store's root).
 func (s *Server) namesFolder(op wire.Op, name []byte) bool {
-	if (s.fault != faultRestoreDotListsFolder || op != wire.OpRestore) &&
-		(s.fault != faultDeleteDotRemovesFolder || op != wire.OpDelete) {
+	if !(s.has(faultRestoreDotListsFolder) && op == wire.OpRestore) &&
+		!(s.has(faultDeleteDotRemovesFolder) && op == wire.OpDelete) {
 		return false
 	}
 	n := string(name)
@@ -90,15 +91,9 @@ func (s *Server) folderNamed(user uint32, name []byte) string {
 
 // traverses reports whether the fault in force resolves op's filename as a path.
 func (s *Server) traverses(op wire.Op) bool {
-	switch s.fault {
-	case faultTraversalWrite:
-		return op == wire.OpBackup
-	case faultTraversalRead:
-		return op == wire.OpRestore
-	case faultTraversalDelete:
-		return op == wire.OpDelete
-	}
-	return false
+	return s.has(faultTraversalWrite) && op == wire.OpBackup ||
+		s.has(faultTraversalRead) && op == wire.OpRestore ||
+		s.has(faultTraversalDelete) && op == wire.OpDelete
 }
 
 // locate gives the folder and file a request's name refers to. The correct server uses the
@@ -129,16 +124,16 @@ func (s *Server) files(folder string, create bool) map[string][]byte {
 // put stores data as folder/file. Call with the lock held.
 func (s *Server) put(folder, file string, data []byte) {
 	files := s.files(folder, true)
-	if old, ok := files[file]; ok && s.fault == faultOverwriteAppends {
+	if old, ok := files[file]; ok && s.has(faultOverwriteAppends) {
 		// Fault: the old content stays in front of the new.
 		data = append(slices.Clip(old), data...)
 	}
 	files[file] = data
-	if s.fault == faultListRepeatsOverwritten {
+	if s.has(faultListRepeatsOverwritten) {
 		// Fault: the name goes into the index whether or not it is there already.
 		s.listIndex[folder] = append(s.listIndex[folder], file)
 	}
-	if s.fault == faultListShowsTempFile {
+	if s.has(faultListShowsTempFile) {
 		// Fault: the upload's temporary file is never removed.
 		files[file+".part"] = data
 	}
@@ -150,7 +145,7 @@ func (s *Server) put(folder, file string, data []byte) {
 func (c *conn) backup(h *wire.RequestHeader) bool {
 	s := c.s
 	name := bytes.Clone(h.Name)
-	if s.fault == faultAllocatesStatedSize {
+	if s.has(faultAllocatesStatedSize) {
 		// Fault: a buffer of the stated size is set aside before the limit is checked and
 		// before a byte of the payload has come (R-5.4 forbids it). Over what the process can
 		// get, the allocation fails and takes it down.
@@ -172,15 +167,21 @@ func (c *conn) backup(h *wire.RequestHeader) bool {
 		}
 		return c.ok(wire.OpBackup, name)
 	}
+	if s.has(faultRefusedPayloadUnread) && !s.nameOK(wire.OpBackup, name) {
+		// Fault: the refusal goes out before the payload is read, and the stream is not moved
+		// past the payload: a fresh decoder takes its first byte for the next request's.
+		c.r = wire.NewReader(c.src, c.lim)
+		return c.send(reply{op: wire.OpBackup, status: wire.StatusServerError}) == nil
+	}
 	held := false
-	if s.fault == faultDeadlockAfterTrunc {
+	if s.has(faultDeadlockAfterTrunc) {
 		// Fault: the store lock is taken for the whole upload...
 		if !s.lock() {
 			return false
 		}
 		held = true
 	}
-	if s.fault == faultEmptyFileBeforePayload && s.nameOK(wire.OpBackup, name) {
+	if s.has(faultEmptyFileBeforePayload) && s.nameOK(wire.OpBackup, name) {
 		// Fault: the file is created (or truncated) before the payload comes, and nothing
 		// removes it if the payload never does.
 		folder, file := s.locate(wire.OpBackup, h.UserID, name)
@@ -195,7 +196,12 @@ func (c *conn) backup(h *wire.RequestHeader) bool {
 	// arrive, up to MaxFileSize.
 	if _, err := io.Copy(&data, c.r.Payload()); err != nil {
 		// ...and, on a truncated upload, never released (the deadlock fault's bug).
-		if s.fault == faultPartialUploadStored && data.Len() > 0 {
+		if c.frame != nil {
+			// Fault frames-1024: the payload runs past the frame; the request is taken for a
+			// bad one.
+			return c.send(reply{op: wire.OpBackup, status: wire.StatusServerError}) == nil
+		}
+		if s.has(faultPartialUploadStored) && data.Len() > 0 {
 			// Fault: what arrived before the cut is kept (R-5.3 forbids it).
 			folder, file := s.locate(wire.OpBackup, h.UserID, name)
 			if s.lock() {
@@ -214,28 +220,30 @@ func (c *conn) backup(h *wire.RequestHeader) bool {
 		return c.send(reply{op: wire.OpBackup, status: wire.StatusServerError}) == nil
 	}
 	content := data.Bytes()
-	if len(content) == 0 && (s.fault == faultBackupEmptyRejected || s.fault == faultSeed003) {
+	if len(content) == 0 && (s.has(faultBackupEmptyRejected) || s.has(faultSeed003)) {
 		// Fault: an empty file is refused (R-4.1 says it SHOULD be stored); seed 003 does it too.
 		return c.send(reply{op: wire.OpBackup, status: wire.StatusServerError}) == nil
 	}
-	switch {
-	case s.fault == faultTruncatesOver1MiB && len(content) > truncateAt:
+	if s.has(faultTruncatesOver1MiB) && len(content) > truncateAt {
 		// Fault: only the first MiB is kept.
 		content = content[:truncateAt]
-	case s.fault == faultTruncatesAt64KiB && len(content) > recvBufferSize:
+	}
+	if s.has(faultTruncatesAt64KiB) && len(content) > recvBufferSize {
 		// Fault: what fits the one receive buffer is kept; the rest was read and dropped.
 		content = content[:recvBufferSize]
-	case s.fault == faultContentStopsAtNUL:
+	}
+	if s.has(faultContentStopsAtNUL) {
 		// Fault: the content is copied as a C string, up to its first NUL.
 		if i := bytes.IndexByte(content, 0); i >= 0 {
 			content = content[:i]
 		}
-	case s.fault == faultContentTextMode:
+	}
+	if s.has(faultContentTextMode) {
 		// Fault: the file is written in text mode, which folds line ends.
 		content = bytes.ReplaceAll(content, []byte("\r\n"), []byte("\n"))
 	}
 	folder, file := s.locate(wire.OpBackup, h.UserID, name)
-	if s.fault == faultTornOverwrite {
+	if s.has(faultTornOverwrite) {
 		if !c.tornPut(folder, file, content) {
 			return false
 		}
@@ -293,20 +301,31 @@ func (c *conn) tornPut(folder, file string, content []byte) bool {
 
 // ok answers 212 for a BACKUP or DELETE of name.
 func (c *conn) ok(op wire.Op, name []byte) bool {
-	if c.s.fault == faultOKWrongName {
+	if c.s.has(faultOKWrongName) {
 		// Fault: the answer names another file.
 		name = append(slices.Clip(name), '~')
 	}
 	return c.send(reply{op: op, status: wire.StatusOK, name: name}) == nil
 }
 
-// notExist answers a RESTORE or DELETE of a file that is not there.
-func (c *conn) notExist(op wire.Op, name []byte) bool {
+// notExist answers a RESTORE or DELETE by user of a file that is not there.
+func (c *conn) notExist(op wire.Op, user uint32, name []byte) bool {
+	if c.s.has(faultMissingUser1002) {
+		if !c.s.lock() {
+			return false
+		}
+		noFiles := len(c.s.files(c.s.folderOf(user), false)) == 0
+		c.s.unlock()
+		if noFiles {
+			// Fault: a user without a folder gets LIST's "no files" (1002), not the name.
+			return c.send(reply{op: op, status: wire.StatusNoFiles}) == nil
+		}
+	}
 	switch {
-	case c.s.fault == faultMissingFile1003:
+	case c.s.has(faultMissingFile1003):
 		// Fault: the generic error instead of "does not exist".
 		return c.send(reply{op: op, status: wire.StatusServerError}) == nil
-	case c.s.fault == faultDeleteMissingOK && op == wire.OpDelete:
+	case c.s.has(faultDeleteMissingOK) && op == wire.OpDelete:
 		// Fault: success for a file that was never there.
 		return c.ok(op, name)
 	}
@@ -338,14 +357,14 @@ func (c *conn) restore(h *wire.RequestHeader) bool {
 	data = bytes.Clone(data)
 	s.unlock()
 	if !found {
-		return c.notExist(wire.OpRestore, name)
+		return c.notExist(wire.OpRestore, h.UserID, name)
 	}
-	if len(data) == 0 && s.fault == faultRestoreEmpty1001 {
+	if len(data) == 0 && s.has(faultRestoreEmpty1001) {
 		// Fault: an empty file is taken for a missing one.
-		return c.notExist(wire.OpRestore, name)
+		return c.notExist(wire.OpRestore, h.UserID, name)
 	}
 	answerName := name
-	if s.fault == faultRestoreWrongName {
+	if s.has(faultRestoreWrongName) {
 		// Fault: the server's own path leaks into the answer.
 		answerName = []byte("/" + folder + "/" + file)
 	}
@@ -354,7 +373,7 @@ func (c *conn) restore(h *wire.RequestHeader) bool {
 	}
 	// restore-size-overstated has left the peer waiting for bytes that never come: the stream
 	// cannot carry another message.
-	return s.fault != faultRestoreSizeOverstated
+	return !s.has(faultRestoreSizeOverstated)
 }
 
 func (c *conn) delete(h *wire.RequestHeader) bool {
@@ -384,7 +403,7 @@ func (c *conn) delete(h *wire.RequestHeader) bool {
 	}
 	files := s.files(folder, false)
 	_, found := files[file]
-	if found && s.fault != faultDeleteIgnored { // Fault delete-ignored: the file stays.
+	if found && !s.has(faultDeleteIgnored) { // Fault delete-ignored: the file stays.
 		delete(files, file)
 		s.listIndex[folder] = slices.DeleteFunc(s.listIndex[folder], func(n string) bool { return n == file })
 		if len(files) == 0 {
@@ -393,18 +412,22 @@ func (c *conn) delete(h *wire.RequestHeader) bool {
 	}
 	s.unlock()
 	if !found {
-		return c.notExist(wire.OpDelete, name)
+		return c.notExist(wire.OpDelete, h.UserID, name)
 	}
 	return c.ok(wire.OpDelete, name)
 }
 
 func (c *conn) list(h *wire.RequestHeader) bool {
 	s := c.s
-	if s.fault == faultListHangs {
+	if s.has(faultListHangs) {
 		// Fault: the 6-byte LIST is taken for the start of a longer message; the server waits
 		// for a name_len that never comes.
 		var more [2]byte
 		if _, err := io.ReadFull(c.br, more[:]); err != nil {
+			if s.has(faultDiesOnConnectClose) && peerEnded(err) {
+				// To this server the LIST is a header cut short, which kills it.
+				s.die()
+			}
 			return false
 		}
 	}
@@ -415,20 +438,20 @@ func (c *conn) list(h *wire.RequestHeader) bool {
 	}
 	var names []string
 	for f, files := range s.folders {
-		if f != folder && s.fault != faultListOtherUsers { // Fault list-other-users: every folder.
+		if f != folder && !s.has(faultListOtherUsers) { // Fault list-other-users: every folder.
 			continue
 		}
 		for n := range files {
 			names = append(names, n)
 		}
 	}
-	if s.fault == faultListRepeatsOverwritten {
+	if s.has(faultListRepeatsOverwritten) {
 		// The index, with each name as often as it was backed up (see put).
 		names = slices.Clone(s.listIndex[folder])
 	}
 	slices.Sort(names)
 	listing := s.listing(names)
-	if s.fault == faultListStaleAfterDelete {
+	if s.has(faultListStaleAfterDelete) {
 		// Fault: the first listing is kept until a BACKUP, whatever DELETE does.
 		if cached, ok := s.listCache[folder]; ok {
 			listing = cached
@@ -436,12 +459,12 @@ func (c *conn) list(h *wire.RequestHeader) bool {
 			s.listCache[folder] = listing
 		}
 	}
-	if s.fault == faultListShowsListing && len(listing) > 0 {
+	if s.has(faultListShowsListing) && len(listing) > 0 {
 		// Fault: the listing file is written among the user's files and left there.
 		s.files(folder, true)[string(name)] = listing
 	}
 	s.unlock()
-	if len(listing) == 0 && s.fault != faultNoFilesAsEmptyList { // Fault: an empty 211 instead.
+	if len(listing) == 0 && !s.has(faultNoFilesAsEmptyList) { // Fault: an empty 211 instead.
 		// a user with no files gets 1002.
 		return c.send(reply{op: wire.OpList, status: wire.StatusNoFiles, name: name}) == nil
 	}
@@ -476,7 +499,7 @@ func (s *Server) listing(names []string) []byte {
 	var b []byte
 	for i, n := range names {
 		switch {
-		case s.fault == faultListCommaJoined:
+		case s.has(faultListCommaJoined):
 			// Fault: one line, names separated by commas.
 			if i > 0 {
 				b = append(b, ',')
@@ -485,10 +508,10 @@ func (s *Server) listing(names []string) []byte {
 			if i == len(names)-1 {
 				b = append(b, '\n')
 			}
-		case s.fault == faultListCRLF:
+		case s.has(faultListCRLF):
 			// Allowed: a reader accepts "\r\n".
 			b = append(append(b, n...), '\r', '\n')
-		case s.fault == faultListNoFinalNewline && i == len(names)-1:
+		case s.has(faultListNoFinalNewline) && i == len(names)-1:
 			// Allowed: a reader accepts a missing final newline.
 			b = append(b, n...)
 		default:
@@ -501,13 +524,16 @@ func (s *Server) listing(names []string) []byte {
 // listName is a LIST response's name: 32 characters [A-Za-z0-9] from crypto/rand (SPEC §3).
 func (s *Server) listName() []byte {
 	n := listNameLen
-	switch s.fault {
-	case faultListNameFixed:
+	switch {
+	case s.has(faultListNameFixed):
 		// Fault: never fresh.
 		return []byte(fixedListName)
-	case faultListName31:
+	case s.has(faultListName31):
 		// Fault: one character short.
 		n = listNameLen - 1
+	case s.has(faultListNameEmpty):
+		// Fault: no name at all.
+		return []byte{}
 	}
 	out := make([]byte, 0, n)
 	var buf [64]byte

@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,12 +43,94 @@ func startMutant(t *testing.T, name string) string {
 
 func startMutantWith(t *testing.T, name string, o Options) string {
 	t.Helper()
+	headers := newEventCount()
+	if prev := o.OnHeader; prev != nil {
+		o.OnHeader = func() { prev(); headers.add() }
+	} else {
+		o.OnHeader = headers.add
+	}
 	addr, stop, err := StartWithOptions(name, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(stop)
+	headerCounts.Store(addr, headers)
+	t.Cleanup(func() {
+		stop()
+		headerCounts.Delete(addr)
+	})
 	return addr
+}
+
+// headerCounts holds, by address, how many request headers each server started by
+// startMutantWith has read.
+var headerCounts sync.Map
+
+// eventCount counts events and lets a test wait for a count.
+type eventCount struct {
+	mu      sync.Mutex
+	n       int
+	changed chan struct{} // closed and replaced at each event
+}
+
+func newEventCount() *eventCount { return &eventCount{changed: make(chan struct{})} }
+
+func (e *eventCount) add() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.n++
+	close(e.changed)
+	e.changed = make(chan struct{})
+}
+
+func (e *eventCount) now() (int, <-chan struct{}) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.n, e.changed
+}
+
+func headersAt(t *testing.T, addr string) *eventCount {
+	t.Helper()
+	e, ok := headerCounts.Load(addr)
+	if !ok {
+		t.Fatalf("no server started by startMutantWith at %s", addr)
+	}
+	return e.(*eventCount)
+}
+
+// headersRead is how many request headers the server at addr has read so far.
+func headersRead(t *testing.T, addr string) int {
+	t.Helper()
+	n, _ := headersAt(t, addr).now()
+	return n
+}
+
+// awaitHeaders waits until the server at addr has read n request headers in all.
+func awaitHeaders(t *testing.T, addr string, n int) {
+	t.Helper()
+	e := headersAt(t, addr)
+	guard := time.NewTimer(clientWait)
+	defer guard.Stop()
+	for {
+		got, changed := e.now()
+		if got >= n {
+			return
+		}
+		select {
+		case <-changed:
+		case <-guard.C:
+			t.Fatalf("the server read %d request headers, not %d, within %v", got, n, clientWait)
+		}
+	}
+}
+
+// sendInTwo sends req's first head bytes, waits until the server has read one more request
+// header, then sends the rest: the server reads the header before the rest has been sent.
+func sendInTwo(t *testing.T, p *peer, addr string, req []byte, head int) {
+	t.Helper()
+	before := headersRead(t, addr)
+	p.send(req[:head])
+	awaitHeaders(t, addr, before+1)
+	p.send(req[head:])
 }
 
 func backupReq(user uint32, name string, payload []byte) []byte {

@@ -17,10 +17,10 @@ import (
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
-// Server is one mutant: an in-memory FBP server with one fault switched on.
+// Server is one mutant: an in-memory FBP server with a set of faults switched on.
 type Server struct {
-	fault fault
-	opt   Options
+	faults map[fault]bool // read-only once New returns
+	opt    Options
 
 	// sem is the store lock. It is a channel so that a request waiting for it gives up when
 	// the server closes: the deadlock-after-truncated fault never releases it.
@@ -39,30 +39,36 @@ type Server struct {
 	conns     map[net.Conn]struct{}
 	died      bool
 	// nameBuf is truncated-name-stale-buffer's filename buffer, shared by every connection.
-	nameBuf   []byte
+	nameBuf []byte
+	// slots holds one token per connection serves-one-at-a-time is serving.
+	slots     chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
 	handlers  sync.WaitGroup
 }
 
-// New returns the named mutant with default options.
+// New returns the named mutant with default options. name is a Name of All, or several
+// separated by commas ("list-hangs,status-big-endian"): the server then switches on every
+// fault of each.
 func New(name string) (*Server, error) { return NewWithOptions(name, Options{}) }
 
-// NewWithOptions returns the named mutant.
+// NewWithOptions returns the named mutant, as New does.
 func NewWithOptions(name string, o Options) (*Server, error) {
-	f, err := lookup(name)
+	faults, err := lookup(name)
 	if err != nil {
 		return nil, err
 	}
+	o = o.withDefaults()
 	return &Server{
-		fault:     f,
-		opt:       o.withDefaults(),
+		faults:    faults,
+		opt:       o,
 		sem:       make(chan struct{}, 1),
 		folders:   map[string]map[string][]byte{},
 		listCache: map[string][]byte{},
 		listIndex: map[string][]string{},
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[net.Conn]struct{}{},
+		slots:     make(chan struct{}, o.MaxConcurrent),
 		done:      make(chan struct{}),
 	}, nil
 }
@@ -197,6 +203,9 @@ func (s *Server) lock() bool {
 
 func (s *Server) unlock() { <-s.sem }
 
+// has reports whether fault f is switched on.
+func (s *Server) has(f fault) bool { return s.faults[f] }
+
 // pause waits d; false means the server closed first.
 func (s *Server) pause(d time.Duration) bool {
 	t := time.NewTimer(d)
@@ -229,73 +238,179 @@ func (d *deadlineReader) Read(p []byte) (int, error) {
 
 // conn is one client connection.
 type conn struct {
-	s  *Server
-	nc net.Conn
-	in *deadlineReader
-	br *bufio.Reader
-	r  *wire.Reader
+	s   *Server
+	nc  net.Conn
+	in  *deadlineReader
+	br  *bufio.Reader
+	src io.Reader // what requests are decoded from: br, or head reading from br
+	lim wire.Limits
+	r   *wire.Reader
 	// head records each request's first bytes, for truncated-name-stale-buffer only.
 	head *headRecorder
+	// frame is frames-1024's frame buffer; nil for every other server.
+	frame []byte
 }
 
+const (
+	// frameSize is the fixed request frame of frames-1024.
+	frameSize = 1024
+	// headerReadSize is payload-with-header-dropped's one read for a header.
+	headerReadSize = 64 << 10
+)
+
+// errFrameCut: frames-1024 found a request longer than its frame.
+var errFrameCut = errors.New("request cut at the end of its frame")
+
+// errClosesAfter: the response just sent leaves the peer out of step, so the server closes.
+var errClosesAfter = errors.New("connection closed after the response")
+
+// httpBadRequest is what the http fault answers to anything.
+const httpBadRequest = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\nBad Request"
+
 func (s *Server) serveConn(nc net.Conn) {
+	if s.has(faultServesOneAtATime) {
+		// Fault: a connection is not read until it gets one of MaxConcurrent slots, and keeps
+		// it until it closes, however long it idles.
+		select {
+		case s.slots <- struct{}{}:
+		case <-s.done:
+			return
+		}
+		defer func() { <-s.slots }()
+	}
 	c := &conn{s: s, nc: nc, in: &deadlineReader{nc: nc, timeout: s.opt.ReadTimeout}}
-	if s.fault == faultNoReadDeadline {
+	if s.has(faultNoReadDeadline) {
 		// Fault: a stalled peer is waited for forever (R-5.3 wants the read deadline).
 		c.in.timeout = 0
 	}
+	switch {
+	case s.has(faultHTTP):
+		c.answerHTTP()
+		return
+	case s.has(faultSilent):
+		// Fault: everything is read, nothing answered, until the peer closes or stalls
+		// past the read deadline.
+		_, _ = io.Copy(io.Discard, c.in)
+		return
+	}
 	c.br = bufio.NewReader(c.in)
+	if s.has(faultPayloadWithHeaderDropped) {
+		// One read of the socket fills the whole buffer it has (see readHeader).
+		c.br = bufio.NewReaderSize(c.in, headerReadSize)
+	}
 	lim := wire.Limits{
 		// Names up to what name_len can state are read (at most 64 KiB), so that every bad
 		// name, long ones included, is answered by the same check.
 		MaxName:    wire.MaxNameField,
 		MaxPayload: s.opt.MaxFileSize,
 	}
-	switch s.fault {
-	case faultOversizeNotRejected:
+	switch {
+	case s.has(faultOversizeNotRejected):
 		// Fault: no size limit at the decoder, so nothing refuses an oversize BACKUP.
 		lim.MaxPayload = wire.DefaultMaxPayload
-	case faultAllocatesStatedSize:
+	case s.has(faultAllocatesStatedSize):
 		// The limit is checked in backup, after the fault's allocation.
 		lim.MaxPayload = wire.DefaultMaxPayload
-	case faultNameLenSigned:
+	}
+	if s.has(faultNameLenSigned) {
 		// The decoder refuses exactly the name_len values a signed 16-bit read makes
 		// negative, so that headerError sees each of them (see there).
 		lim.MaxName = math.MaxInt16
 	}
-	var src io.Reader = c.br
-	if s.fault == faultStaleNameBuffer {
+	c.lim, c.src = lim, c.br
+	if s.has(faultStaleNameBuffer) {
 		c.head = &headRecorder{r: c.br}
-		src = c.head
+		c.src = c.head
 	}
-	c.r = wire.NewReader(src, lim)
+	c.r = wire.NewReader(c.src, lim)
+	if s.has(faultFrames1024) {
+		c.frame = make([]byte, frameSize)
+	}
 	var h wire.RequestHeader
 	for {
-		c.in.reads = 0
-		if c.head != nil {
-			c.head.b = c.head.b[:0]
-		}
-		err := c.r.ReadRequestHeader(&h)
-		if err != nil {
+		var served bool
+		switch err := c.readHeader(&h); {
+		case errors.Is(err, errFrameCut):
+			// Fault frames-1024: what the frame holds is taken for a bad request.
+			served = c.send(reply{op: h.Op, status: wire.StatusServerError}) == nil
+		case err != nil:
 			c.headerError(err, &h)
 			return
+		default:
+			if s.opt.OnHeader != nil {
+				s.opt.OnHeader()
+			}
+			if s.has(faultStaleNameBuffer) {
+				// The name's bytes land in the buffer every connection shares.
+				s.fillNameBuf(h.Name, len(h.Name))
+			}
+			if s.has(faultSplitHeaderCloses) && c.in.reads > 1 {
+				// Fault: a header that took more than one read is taken for a broken peer.
+				return
+			}
+			served = c.handle(&h)
 		}
-		if s.fault == faultStaleNameBuffer {
-			// The name's bytes land in the buffer every connection shares.
-			s.fillNameBuf(h.Name, len(h.Name))
-		}
-		if s.fault == faultSplitHeaderCloses && c.in.reads > 1 {
-			// Fault: a header that took more than one read is taken for a broken peer.
+		if !served {
 			return
 		}
-		if !c.handle(&h) {
-			return
-		}
-		if s.fault == faultCloseAfterEach {
-			// Allowed by: no session, one response per connection.
+		if s.has(faultCloseAfterEach) || s.has(faultDiesOnConnectClose) {
+			// Allowed by: no session, one response per connection (dies-on-connect-close
+			// closes so too; its fault is elsewhere).
 			return
 		}
 	}
+}
+
+// readHeader reads the next request's header into h.
+func (c *conn) readHeader(h *wire.RequestHeader) error {
+	c.in.reads = 0
+	if c.head != nil {
+		c.head.b = c.head.b[:0]
+	}
+	if c.frame != nil {
+		// Fault: a request is whatever the next 1024 bytes hold; the server waits for all of
+		// them (R-2.1: a LIST is 6 bytes), decodes the request at their start and ignores the
+		// rest, whatever it is.
+		if _, err := io.ReadFull(c.src, c.frame); err != nil {
+			return err
+		}
+		c.r = wire.NewReader(bytes.NewReader(c.frame), c.lim)
+		err := c.r.ReadRequestHeader(h)
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return errFrameCut
+		}
+		return err
+	}
+	if err := c.r.ReadRequestHeader(h); err != nil {
+		return err
+	}
+	if c.s.has(faultPayloadWithHeaderDropped) {
+		// Fault: the header was read with one read of the socket into a buffer (or more, had
+		// it come in pieces), and whatever else that read returned goes with the buffer: the
+		// payload that came with the header, the requests that came after it.
+		_, _ = c.br.Discard(c.br.Buffered())
+	}
+	return nil
+}
+
+// answerHTTP is the http fault's whole exchange: the first bytes of any request (or its
+// close, or the read deadline) are answered as an HTTP server answers a request it cannot
+// parse.
+func (c *conn) answerHTTP() {
+	buf := make([]byte, 4<<10)
+	_, _ = c.in.Read(buf)
+	_ = c.write([]byte(httpBadRequest))
+	// A close with unread bytes would reset the connection and could take the answer with it
+	// before the peer reads it: the server half-closes and reads until the peer closes too.
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	_, _ = io.Copy(io.Discard, c.in)
+}
+
+// peerEnded reports whether err is the peer's close: at a message boundary or inside one.
+func peerEnded(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // headerError answers a request whose header could not be decoded, if an answer is owed; the
@@ -304,35 +419,39 @@ func (s *Server) serveConn(nc net.Conn) {
 func (c *conn) headerError(err error, h *wire.RequestHeader) {
 	switch {
 	case errors.Is(err, wire.ErrUnknownOp):
-		switch c.s.fault {
-		case faultDiesOnUnknownOp:
+		switch {
+		case c.s.has(faultDiesOnUnknownOp):
 			// Fault: the whole server goes down.
 			c.s.die()
-		case faultUnknownOpCloses:
+		case c.s.has(faultUnknownOpCloses):
 			// Fault: no answer at all.
-		case faultUnknownOp1001:
+		case c.s.has(faultUnknownOp1001):
 			// Fault: the wrong status, with an empty filename to fill 1001's layout.
 			_ = c.send(reply{status: wire.StatusNotExist})
 		default:
 			// unknown op: 1003.
 			_ = c.send(reply{status: wire.StatusServerError})
 		}
-	case c.s.fault == faultNameLenSigned && errors.Is(err, wire.ErrNameTooLong):
+	case c.s.has(faultNameLenSigned) && errors.Is(err, wire.ErrNameTooLong):
 		// Fault: name_len 32768 and up is negative as an int16, and the allocation of a
 		// buffer that long (a huge size_t) takes the process down.
 		c.s.die()
 	case errors.Is(err, wire.ErrPayloadTooLarge), errors.Is(err, wire.ErrNameTooLong):
 		// 1003 before reading the payload, then close.
 		_ = c.send(reply{status: wire.StatusServerError})
-	case c.s.fault == faultDiesOnReset && errors.Is(err, syscall.ECONNRESET):
+	case c.s.has(faultDiesOnReset) && errors.Is(err, syscall.ECONNRESET):
 		// Fault: the read error of a reset connection is not caught and takes the process
 		// down (a clean close, io.EOF, is handled).
 		c.s.die()
-	case c.s.fault == faultDiesOnTruncatedHeader && errors.Is(err, io.ErrUnexpectedEOF):
+	case c.s.has(faultDiesOnTruncatedHeader) && errors.Is(err, io.ErrUnexpectedEOF):
 		// Fault: a short read inside a header is taken for an impossible state and takes the
 		// process down.
 		c.s.die()
-	case c.s.fault == faultStaleNameBuffer:
+	case c.s.has(faultDiesOnConnectClose) && peerEnded(err):
+		// Fault: a connection that ends with no whole request (none at all: a bare connect
+		// and close) is taken for an impossible state and takes the process down.
+		c.s.die()
+	case c.s.has(faultStaleNameBuffer):
 		c.goAheadWithStaleName(err, h)
 	default:
 		// End of stream, truncated request, deadline: no response is owed.
@@ -398,30 +517,87 @@ type reply struct {
 	payload []byte
 }
 
-// send writes rep as raw bytes, so that the byte-level faults can break it.
+// send writes rep as raw bytes, so that the byte-level faults can break it. An error means
+// the connection is to be closed: it failed, or the response leaves the peer out of step.
 func (c *conn) send(rep reply) error {
-	raw := c.s.encode(rep)
+	s := c.s
+	raw := s.encode(rep)
 	b := raw.Append(nil)
-	if c.s.fault == faultStatusBigEndian {
+	if s.has(faultStatusBigEndian) {
 		// Fault: the status's bytes in network order (R-1.1 says little-endian).
 		binary.BigEndian.PutUint16(b[1:3], raw.Status)
 	}
-	if c.s.fault == faultLateAnswer {
+	if s.has(faultSizeBeforeName) && raw.Fields.Has(wire.HasName|wire.HasPayload) {
+		// Fault: the size goes out before name_len and the filename.
+		b = sizeBeforeName(b, len(raw.Name))
+	}
+	cut := s.has(faultNotFoundNameMissing) && rep.status == wire.StatusNotExist
+	if cut {
+		// Fault: 1001's filename is never written, though name_len states it.
+		b = b[:wire.ResponsePrefixLen+2]
+	}
+	if s.has(faultLengthPrefixed) {
+		// Fault: a framing of the server's own in front of the response.
+		b = append(binary.LittleEndian.AppendUint64(nil, uint64(len(b))), b...)
+	}
+	if s.has(faultLateAnswer) {
 		// Fault: the answer comes after any sensible timeout.
-		if !c.s.pause(c.s.opt.AnswerDelay) {
+		if !s.pause(s.opt.AnswerDelay) {
 			return ErrServerClosed
 		}
 	}
-	if err := c.nc.SetWriteDeadline(time.Now().Add(c.s.opt.ReadTimeout)); err != nil {
+	if err := c.write(b); err != nil {
 		return err
 	}
-	_, err := c.nc.Write(b)
-	return err
+	if cut {
+		// The peer waits for name bytes that will never come.
+		return errClosesAfter
+	}
+	if s.has(faultLengthPrefixed) {
+		// Fault: nothing more is read until the peer acknowledges the response with a byte
+		// of its own, taken from the stream wherever the peer's next request begins.
+		var ack [1]byte
+		if _, err := io.ReadFull(c.br, ack[:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write sends b with a write deadline.
+func (c *conn) write(b []byte) error {
+	step := len(b)
+	if c.s.has(faultDrip) {
+		// Fault: one byte at a time, with a pause between bytes.
+		step = 1
+	}
+	for off := 0; off < len(b); off += step {
+		if off > 0 && !c.s.pause(c.s.opt.DripInterval) {
+			return ErrServerClosed
+		}
+		if err := c.nc.SetWriteDeadline(time.Now().Add(c.s.opt.ReadTimeout)); err != nil {
+			return err
+		}
+		if _, err := c.nc.Write(b[off:min(off+step, len(b))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sizeBeforeName moves the 4-byte size of response b, whose filename is nameLen bytes long,
+// from after the filename to right after the status.
+func sizeBeforeName(b []byte, nameLen int) []byte {
+	nameEnd := wire.ResponsePrefixLen + 2 + nameLen
+	out := append([]byte(nil), b[:wire.ResponsePrefixLen]...)
+	out = append(out, b[nameEnd:nameEnd+4]...)
+	out = append(out, b[wire.ResponsePrefixLen:nameEnd]...)
+	return append(out, b[nameEnd+4:]...)
 }
 
 // encode lays rep out as SPEC §3 says, then applies the layout faults.
 func (s *Server) encode(rep reply) wire.RawResponse {
-	if s.fault == faultSeed003 {
+	if s.has(faultSeed003) {
 		return seed003(rep)
 	}
 	f, _ := rep.status.Fields()
@@ -429,22 +605,23 @@ func (s *Server) encode(rep reply) wire.RawResponse {
 	if f.Has(wire.HasPayload) {
 		raw.Payload = rep.payload
 	}
-	switch {
-	case s.fault == faultVersionZero:
+	if s.has(faultVersionZero) {
 		// Fault: the wrong server version.
 		raw.Version = 0
-	case s.fault == faultOKTrailingSize && rep.status == wire.StatusOK:
+	}
+	switch {
+	case s.has(faultOKTrailingSize) && rep.status == wire.StatusOK:
 		// Fault: 212 carries a size field it must not have.
 		raw.Fields |= wire.HasPayload
 		raw.Payload = nil
-	case s.fault == faultNoFilesExtraFields && rep.status == wire.StatusNoFiles:
+	case s.has(faultNoFilesExtraFields) && rep.status == wire.StatusNoFiles:
 		// Fault: 1002 carries name_len 0 and size 0.
 		raw.Fields = wire.HasName | wire.HasPayload
 		raw.Name, raw.Payload = nil, nil
-	case s.fault == faultRestoreSizeOverstated && rep.status == wire.StatusRestored:
+	case s.has(faultRestoreSizeOverstated) && rep.status == wire.StatusRestored:
 		// Fault: the size field promises 16 bytes that never come.
 		raw.Size = new(uint32(len(rep.payload) + 16))
-	case s.fault == faultListTrailingNUL && rep.status == wire.StatusListed:
+	case s.has(faultListTrailingNUL) && rep.status == wire.StatusListed:
 		// Fault: the listing's C-string terminator goes out after it.
 		raw.Trailer = []byte{0}
 	}
@@ -476,7 +653,7 @@ func seed003(rep reply) wire.RawResponse {
 
 // handle serves one request whose header has been read; false means close the connection.
 func (c *conn) handle(h *wire.RequestHeader) bool {
-	if c.s.fault == faultVersionRejected && h.Version != wire.Version {
+	if c.s.has(faultVersionRejected) && h.Version != wire.Version {
 		// Allowed by: an unsupported version answers 1003. A BACKUP's payload is
 		// skipped by the next header read.
 		return c.send(reply{op: h.Op, status: wire.StatusServerError}) == nil
@@ -497,7 +674,7 @@ func (c *conn) handle(h *wire.RequestHeader) bool {
 
 // folderOf is the folder a user's files live in: the decimal user_id.
 func (s *Server) folderOf(user uint32) string {
-	if s.fault == faultSharedNamespace {
+	if s.has(faultSharedNamespace) {
 		// Fault: one folder for every user.
 		return ""
 	}

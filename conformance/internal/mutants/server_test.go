@@ -216,8 +216,59 @@ func TestAllListsEveryMutantOnce(t *testing.T) {
 		}
 	}
 	all[0].Name = "changed"
-	if All()[0].Name != "none" {
+	all[1].Faults[0] = "changed"
+	if again := All(); again[0].Name != "none" || again[1].Faults[0] != again[1].Name {
 		t.Fatal("All returns the registry itself, not a copy")
+	}
+}
+
+// A mutant of one fault is named after it; a combination names single-fault mutants only, each
+// once, and says in its Desc which it combines.
+func TestEveryMutantNamesItsFaults(t *testing.T) {
+	byName := map[string]Mutant{}
+	for _, m := range All() {
+		byName[m.Name] = m
+	}
+	if f := byName["none"].Faults; len(f) != 0 {
+		t.Errorf("none switches on %q", f)
+	}
+	for _, m := range All()[1:] {
+		switch {
+		case len(m.Faults) == 1 && m.Faults[0] == m.Name:
+		case len(m.Faults) > 1:
+			seen := map[string]bool{}
+			for _, f := range m.Faults {
+				if single := byName[f]; seen[f] || len(single.Faults) != 1 || single.Faults[0] != f {
+					t.Errorf("%s: fault %q is not a single-fault mutant, or is named twice", m.Name, f)
+				}
+				seen[f] = true
+				if !strings.Contains(m.Desc, f) {
+					t.Errorf("%s: Desc does not name the fault %s it combines", m.Name, f)
+				}
+			}
+		default:
+			t.Errorf("%s: Faults %q, want its own name or a combination of two or more", m.Name, m.Faults)
+		}
+	}
+}
+
+// Names separated by commas switch on every fault of each, each as it would alone.
+func TestNewCombinesFaults(t *testing.T) {
+	const both = `v0 212 "a" | !00000000 | closed`
+	for name, want := range map[string]string{
+		"version-zero":                                    `v0 212 "a" | closed`,
+		"ok-trailing-size":                                `212 "a" | !00000000 | closed`,
+		"version-zero,ok-trailing-size":                   both,
+		"ok-trailing-size,version-zero,none,version-zero": both,
+	} {
+		if got := exchange(t, startMutant(t, name), backupReq(userA, "a", []byte("x"))); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+		}
+	}
+	for _, bad := range []string{"", "none,", "version-zero,,ok-trailing-size", "version-zero,no-such-mutant"} {
+		if _, err := New(bad); !errors.Is(err, ErrUnknownMutant) {
+			t.Errorf("New(%q): %v, want ErrUnknownMutant", bad, err)
+		}
 	}
 }
 

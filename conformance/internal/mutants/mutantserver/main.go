@@ -1,8 +1,18 @@
 // Command mutantserver serves one mutant of the zoo as a real process, for conformance runs
 // against a server the runner does not start itself.
 //
-//	mutantserver -fault NAME [-addr 127.0.0.1:0] [-delay 3s] [-read-timeout 10s] [-max-size N]
+//	mutantserver -fault NAME[,NAME...] [-addr 127.0.0.1:0] [-delay 3s] [-read-timeout 10s] [-max-size N]
+//	             [-drip 1s] [-max-concurrent 1] [-fail-starts N -state FILE]
 //	mutantserver -list
+//
+// Several names separated by commas switch on every fault of each: a server wrong in several
+// ways at once.
+//
+// -fail-starts N -state FILE makes the first N starts fail at once, as a server that does not
+// set SO_REUSEADDR fails to bind its port again while the connections of its previous run are
+// in TIME_WAIT: it prints "listen tcp ADDR: bind: address already in use" to stderr and exits
+// with status 1. FILE counts the starts (a missing file counts none), so that a supervisor's
+// retries with backoff can be tested; it is not locked, for a supervisor starts one at a time.
 //
 // When it is ready it prints one line, "listening on ADDR", to stdout. SIGINT and SIGTERM stop
 // it with status 0. A mutant whose fault kills the server (dies-on-unknown-op and the others
@@ -18,6 +28,8 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/fbpkit/fbp/conformance/internal/mutants"
@@ -37,12 +49,16 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mutantserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fault := fs.String("fault", "none", "the mutant to serve (see -list)")
+	fault := fs.String("fault", "none", "the mutant to serve (see -list); names separated by commas combine their faults")
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
 	list := fs.Bool("list", false, "print every mutant with its description and exit")
 	delay := fs.Duration("delay", mutants.LateAnswerDelay, "late-answer: wait before every response")
 	readTimeout := fs.Duration("read-timeout", mutants.DefaultReadTimeout, "deadline of every read and write")
 	maxSize := fs.Uint("max-size", mutants.DefaultMaxFileSize, "largest BACKUP size accepted, in bytes (1 to 4294967295)")
+	drip := fs.Duration("drip", mutants.DefaultDripInterval, "drip: wait between the bytes of a response")
+	maxConcurrent := fs.Int("max-concurrent", mutants.DefaultMaxConcurrent, "serves-one-at-a-time: connections served at once")
+	failStarts := fs.Int("fail-starts", 0, "fail the first N starts counted in -state, as a bind to a port in use fails")
+	state := fs.String("state", "", "file that counts the starts, for -fail-starts")
 	if err := fs.Parse(args); err != nil {
 		return exitError
 	}
@@ -56,18 +72,36 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	if *maxSize == 0 || *maxSize > 1<<32-1 || *delay <= 0 || *readTimeout <= 0 {
-		fmt.Fprintln(stderr, "mutantserver: -max-size, -delay and -read-timeout must be positive (and -max-size fit 32 bits)")
+	if *maxSize == 0 || *maxSize > 1<<32-1 || *delay <= 0 || *readTimeout <= 0 || *drip <= 0 || *maxConcurrent <= 0 {
+		fmt.Fprintln(stderr, "mutantserver: -max-size, -delay, -read-timeout, -drip and -max-concurrent must be positive (and -max-size fit 32 bits)")
+		return exitError
+	}
+	if *failStarts < 0 || (*failStarts > 0) != (*state != "") {
+		fmt.Fprintln(stderr, "mutantserver: -fail-starts takes a count of 0 or more, and -state goes with a positive one")
 		return exitError
 	}
 	s, err := mutants.NewWithOptions(*fault, mutants.Options{
-		AnswerDelay: *delay,
-		ReadTimeout: *readTimeout,
-		MaxFileSize: uint32(*maxSize),
+		AnswerDelay:   *delay,
+		ReadTimeout:   *readTimeout,
+		MaxFileSize:   uint32(*maxSize),
+		DripInterval:  *drip,
+		MaxConcurrent: *maxConcurrent,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "mutantserver: %v\n", err)
 		return exitError
+	}
+	if *failStarts > 0 {
+		fail, err := countStart(*state, *failStarts)
+		if err != nil {
+			fmt.Fprintf(stderr, "mutantserver: %v\n", err)
+			return exitError
+		}
+		if fail {
+			// What a listen without SO_REUSEADDR says while the old port is in TIME_WAIT.
+			fmt.Fprintf(stderr, "mutantserver: listen tcp %s: bind: address already in use\n", *addr)
+			return exitError
+		}
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -93,4 +127,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "mutantserver: %v\n", err)
 	return exitError
+}
+
+// countStart counts one more start in the state file and reports whether it is one of the
+// first n, which fail.
+func countStart(file string, n int) (fail bool, err error) {
+	starts := 0
+	b, err := os.ReadFile(file)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return false, fmt.Errorf("-state: %w", err)
+	default:
+		if starts, err = strconv.Atoi(strings.TrimSpace(string(b))); err != nil || starts < 0 {
+			return false, fmt.Errorf("-state %s: %q is not a count of starts", file, b)
+		}
+	}
+	if err := os.WriteFile(file, []byte(strconv.Itoa(starts+1)+"\n"), 0o644); err != nil {
+		return false, fmt.Errorf("-state: %w", err)
+	}
+	return starts < n, nil
 }

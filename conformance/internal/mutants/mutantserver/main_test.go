@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -110,8 +111,10 @@ func exitCode(t *testing.T, cmd *exec.Cmd) int {
 
 var listReq = (&wire.Request{UserID: 1, Version: 1, Op: wire.OpList}).Append(nil)
 
-func TestServesAndStopsOnInterrupt(t *testing.T) {
-	cmd, addr, stderr := startCommand(t, "-fault", "none", "-addr", "127.0.0.1:0")
+// servesThenStops checks that the command serves a LIST and exits with status 0 on an
+// interrupt.
+func servesThenStops(t *testing.T, cmd *exec.Cmd, addr string, stderr *bytes.Buffer) {
+	t.Helper()
 	if got := exchange(t, addr, listReq); !bytes.Equal(got, []byte{0x01, 0xea, 0x03}) {
 		t.Fatalf("LIST of a new user: %x, want 01ea03", got)
 	}
@@ -123,23 +126,57 @@ func TestServesAndStopsOnInterrupt(t *testing.T) {
 	}
 }
 
+func TestServesAndStopsOnInterrupt(t *testing.T) {
+	cmd, addr, stderr := startCommand(t, "-fault", "none", "-addr", "127.0.0.1:0")
+	servesThenStops(t, cmd, addr, stderr)
+}
+
+// -fault takes one mutant, or several whose faults it combines.
 func TestFaultFlagSelectsTheMutant(t *testing.T) {
-	cmd, addr, _ := startCommand(t, "-fault", "version-zero")
-	if got := exchange(t, addr, listReq); !bytes.Equal(got, []byte{0x00, 0xea, 0x03}) {
-		t.Fatalf("LIST: %x, want 00ea03", got)
+	for fault, want := range map[string][]byte{
+		"version-zero":                   {0x00, 0xea, 0x03},
+		"version-zero,status-big-endian": {0x00, 0x03, 0xea},
+	} {
+		cmd, addr, _ := startCommand(t, "-fault", fault)
+		if got := exchange(t, addr, listReq); !bytes.Equal(got, want) {
+			t.Errorf("%s: LIST answered %x, want %x", fault, got, want)
+		}
+		_ = cmd.Process.Signal(os.Interrupt)
+		exitCode(t, cmd)
 	}
-	_ = cmd.Process.Signal(os.Interrupt)
-	exitCode(t, cmd)
 }
 
 func TestDiesWithStatusTwo(t *testing.T) {
-	cmd, addr, stderr := startCommand(t, "-fault", "dies-on-unknown-op")
-	unknown := (&wire.RawRequest{UserID: 1, Version: 1, Op: 99}).Append(nil)
-	if got := exchange(t, addr, unknown); len(got) != 0 {
-		t.Fatalf("unknown op answered %x; the mutant dies without a word", got)
+	for fault, req := range map[string][]byte{
+		"dies-on-unknown-op": (&wire.RawRequest{UserID: 1, Version: 1, Op: 99}).Append(nil),
+		// A bare connect and close, as a supervisor's probe of the port does.
+		"dies-on-connect-close": nil,
+	} {
+		cmd, addr, stderr := startCommand(t, "-fault", fault)
+		if got := exchange(t, addr, req); len(got) != 0 {
+			t.Errorf("%s: %x answered %x; the mutant dies without a word", fault, req, got)
+		}
+		if code := exitCode(t, cmd); code != 2 {
+			t.Errorf("%s: exit status %d, want 2; stderr %q", fault, code, stderr)
+		}
 	}
-	if code := exitCode(t, cmd); code != 2 {
-		t.Fatalf("exit status %d, want 2; stderr %q", code, stderr)
+}
+
+// The first starts fail as a bind to a port in TIME_WAIT does; the next one serves.
+func TestFailStartsThenServes(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "starts")
+	args := []string{"-fail-starts", "2", "-state", state, "-addr", "127.0.0.1:0"}
+	for i := range 2 {
+		var out, errb bytes.Buffer
+		code := run(args, &out, &errb)
+		if code != 1 || out.Len() != 0 || !strings.Contains(errb.String(), "listen tcp 127.0.0.1:0: bind: address already in use") {
+			t.Fatalf("start %d: exit %d, stdout %q, stderr %q; want a failed bind", i+1, code, out.String(), errb.String())
+		}
+	}
+	cmd, addr, stderr := startCommand(t, args...)
+	servesThenStops(t, cmd, addr, stderr)
+	if b, err := os.ReadFile(state); err != nil || string(b) != "3\n" {
+		t.Fatalf("state file %q, %v; want 3 starts counted", b, err)
 	}
 }
 
@@ -161,7 +198,15 @@ func TestListPrintsEveryMutant(t *testing.T) {
 }
 
 func TestBadUsageExitsOne(t *testing.T) {
-	for _, args := range [][]string{{"-fault", "no-such-mutant"}, {"-max-size", "0"}, {"-bogus"}, {"extra"}} {
+	garbled := filepath.Join(t.TempDir(), "garbled")
+	if err := os.WriteFile(garbled, []byte("many\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"-fault", "no-such-mutant"}, {"-fault", "version-zero,no-such-mutant"}, {"-max-size", "0"}, {"-bogus"}, {"extra"},
+		{"-drip", "0s"}, {"-max-concurrent", "0"}, {"-fail-starts", "1"}, {"-state", garbled},
+		{"-fail-starts", "-1", "-state", garbled}, {"-fail-starts", "1", "-state", garbled},
+	} {
 		var out, errb bytes.Buffer
 		if code := run(args, &out, &errb); code != 1 || errb.Len() == 0 || out.Len() != 0 {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out.String(), errb.String())
