@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/fbpkit/fbp/conformance/diagnosis"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 )
@@ -25,6 +26,14 @@ type Case struct {
 	// Hostile marks a case that sends bad input: it runs alone, and a health probe follows it.
 	Hostile bool
 	run     func(t *caseRun)
+	// owns lists the narrow problem keys (narrowKeys) this case judges.
+	owns []string
+	// layoutOf lists the meanings whose statuses' layout the case checks: bytes after a
+	// response of one of them fail it, and no other case.
+	layoutOf []spec.Meaning
+	// stepsAreItsRule: the case's requests are what it tests (sent a byte at a time, beside
+	// stalled clients, from many clients at once), so any of them failing is its own failure.
+	stepsAreItsRule bool
 }
 
 // Section is the part of the ID before its slash: the spec section's file it belongs to.
@@ -42,14 +51,23 @@ type caseRun struct {
 	c       *Case
 	dialect *spec.Dialect
 
-	mu        sync.Mutex
-	failures  []report.Failure
-	notes     []string
-	skipped   string
-	exchanges []*record
-	conns     int
-	open      []interface{ Close() error }
-	tails     sync.WaitGroup
+	mu sync.Mutex
+	// failures are the broken expectations of the case's own rules, with their problem keys.
+	failures    []report.Failure
+	failureKeys []string
+	// evidence is what the case met of other rules' problems.
+	evidence []caseEvidence
+	// blockedBy is the key of the problem that ended the case before its own rules were judged.
+	blockedBy      string
+	blockedFailure report.Failure
+	notes          []string
+	// noAnswerAs, when set, is the problem a request left unanswered counts as.
+	noAnswerAs problemAs
+	skipped    string
+	exchanges  []*record
+	conns      int
+	open       []interface{ Close() error }
+	tails      sync.WaitGroup
 
 	users     []uint32
 	stored    map[uint32]map[string]bool // what the case believes each user has stored
@@ -87,38 +105,110 @@ func (t *caseRun) canary() string {
 	return tok
 }
 
-// errorf records a failure of requirement req: what was expected and what came back.
-// r, if not nil, is the reply that showed it; its bytes go into the report.
-func (t *caseRun) errorf(req spec.ID, r *reply, expected, actualFormat string, args ...any) {
-	f := report.Failure{Requirement: string(req), Sentence: req.Sentence(), Expected: expected,
-		Actual: fmt.Sprintf(actualFormat, args...), Exchange: -1}
+// A case judges only its own rules. A broken expectation carries a problem key (the rule
+// broken and a few words that tell the fault apart): when the case owns the key's rule, it is a
+// failure of the case; when it belongs to another rule (a helper step's BACKUP went wrong in a
+// LIST case), it is evidence for that rule's own case, and the case goes on, or, when the step
+// was one it cannot do without, ends as blocked by that problem.
+
+// owns reports whether a broken expectation of req, with problem key, fails this case.
+func (t *caseRun) owns(req spec.ID, key string) bool {
+	if slices.Contains(narrowKeys, key) {
+		return slices.Contains(t.c.owns, key)
+	}
+	// Bytes after a response are the business of the case that checks that status's layout,
+	// not of every case whose steps got such a response.
+	for _, m := range t.c.layoutOf {
+		if key == diagnosis.KeyTrailing(t.dialect.Code(m)) {
+			return true
+		}
+	}
+	if strings.HasPrefix(key, diagnosis.KeyTrailing(0)[:len(diagnosis.KeyTrailing(0))-1]) {
+		return false
+	}
+	if t.c.stepsAreItsRule {
+		return true
+	}
+	return slices.Contains(t.c.Reqs, string(req))
+}
+
+// narrowKeys are checks of a broad rule that only the cases naming them judge: the shape of a
+// listing's name is R-4.4's, as is every listing's content, and only list/name-format fails for
+// the name.
+var narrowKeys = []string{diagnosis.KeyCheck(&spec.Violation{Req: spec.R4_4, Check: spec.CheckListingName})}
+
+// judge records a broken expectation of req: a failure of the case if the case owns req,
+// evidence of another rule's problem if not. key names the problem: failures that share it are
+// one problem in the report ("" makes one of req and expected). fatal ends the case: failed if
+// it owns req or failed before, blocked by key's problem otherwise.
+func (t *caseRun) judge(req spec.ID, key string, r *reply, expected, actual string, fatal bool) (own bool) {
+	if key == "" {
+		key = string(req) + "|" + expected
+	}
+	f := report.Failure{Requirement: string(req), Sentence: req.Sentence(), Expected: expected, Actual: actual, Exchange: -1}
 	if r != nil {
 		f.Exchange = r.index
 	}
+	blocked := r != nil && r.Outcome == endBlocked
 	t.mu.Lock()
-	t.failures = append(t.failures, f)
+	switch {
+	case !blocked && t.owns(req, key):
+		t.failures = append(t.failures, f)
+		t.failureKeys = append(t.failureKeys, key)
+		own = true
+	case fatal && len(t.failures) == 0:
+		t.blockedBy, t.blockedFailure = key, f
+	default:
+		t.evidence = append(t.evidence, caseEvidence{key: key, failure: f})
+	}
 	t.mu.Unlock()
+	if fatal {
+		runtime.Goexit()
+	}
+	return own
 }
 
-// violation records v, shown by r if not nil.
-func (t *caseRun) violation(v *spec.Violation, r *reply) {
-	t.errorf(v.Req, r, v.Expected, "%s", v.Actual)
+// problemAs names a problem: its rule and its key.
+type problemAs struct {
+	req spec.ID
+	key string
 }
 
-// fatalf records a failure as Errorf does and ends the case.
+// caseEvidence is a broken expectation of another rule a case met on its way.
+type caseEvidence struct {
+	key     string
+	failure report.Failure
+}
+
+// errorf records a broken expectation of req: what was expected and what came back. r, if not
+// nil, is the reply that showed it; its bytes go into the report.
+func (t *caseRun) errorf(req spec.ID, r *reply, expected, actualFormat string, args ...any) {
+	t.judge(req, "", r, expected, fmt.Sprintf(actualFormat, args...), false)
+}
+
+// violation records what the spec oracle found wrong with r, and reports whether it fails
+// the case (it may be another rule's evidence).
+func (t *caseRun) violation(v *spec.Violation, r *reply) (own bool) {
+	return t.judge(v.Req, diagnosis.KeyCheck(v), r, v.Expected, v.Actual, false)
+}
+
+// fatalf records a broken expectation as errorf does and ends the case.
 func (t *caseRun) fatalf(req spec.ID, r *reply, expected, actualFormat string, args ...any) {
-	t.errorf(req, r, expected, actualFormat, args...)
-	runtime.Goexit()
+	t.judge(req, "", r, expected, fmt.Sprintf(actualFormat, args...), true)
 }
 
-// failNow ends the case; the failures recorded so far stand.
-func (t *caseRun) failNow() { runtime.Goexit() }
-
-// failed reports whether the case has a failure so far.
-func (t *caseRun) failed() bool {
+// failNow ends the case; what it recorded stands. A case that ends for a step of another rule
+// (the last thing it recorded is evidence, and it has no failure of its own) is blocked by that
+// step's problem.
+func (t *caseRun) failNow() {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.failures) > 0
+	if len(t.failures) == 0 && t.blockedBy == "" && len(t.evidence) > 0 {
+		e := t.evidence[len(t.evidence)-1]
+		t.blockedBy, t.blockedFailure = e.key, e.failure
+		t.evidence = t.evidence[:len(t.evidence)-1]
+	}
+	t.mu.Unlock()
+	runtime.Goexit()
 }
 
 // notef records an observation: what an INFO case found, or a detail of a pass.

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/diagnosis"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/content"
@@ -30,10 +31,10 @@ func transportCases() []*Case {
 				switch d := fp.Match(); {
 				case d == spec.Canonical:
 				case d != nil:
-					t.errorf(d.Deviates[0], nil, "the canonical mapping "+want.String(),
-						"dialect: %s (deviates from %v): %s; -dialect auto runs the other cases under it", d.Name, d.Deviates, fp)
+					t.judge(spec.R4_1, diagnosis.KeyStatusMap, nil, "the canonical mapping "+want.String(),
+						fmt.Sprintf("dialect: %s (deviates from %v): %s", d.Name, d.Deviates, fp), false)
 				default:
-					t.errorf(spec.R4_1, nil, "the canonical mapping "+want.String(), "an unknown mapping: %s", fp)
+					t.judge(spec.R4_1, diagnosis.KeyFingerprint(fp), nil, "the canonical mapping "+want.String(), "an unknown mapping: "+fp.String(), false)
 				}
 			},
 		},
@@ -58,7 +59,7 @@ func transportCases() []*Case {
 		fieldsCase("transport/fields-1001", "1001 carries name_len and filename, no size",
 			func(t *caseRun, u uint32) *reply { return t.restore(u, "f1001", nil) }, spec.NotFound, "f1001"),
 		{
-			ID: "transport/fields-1002", Reqs: reqs(spec.R3_1, spec.R4_4), Level: report.Must,
+			ID: "transport/fields-1002", Reqs: reqs(spec.R3_1, spec.R4_4), Level: report.Must, layoutOf: []spec.Meaning{spec.NoFiles},
 			Desc: "1002 is 3 bytes in all",
 			run: func(t *caseRun) {
 				r := t.list(t.newUser())
@@ -66,7 +67,7 @@ func transportCases() []*Case {
 			},
 		},
 		{
-			ID: "transport/fields-1003", Reqs: reqs(spec.R3_1, spec.R5_2), Level: report.Must, Hostile: true,
+			ID: "transport/fields-1003", Reqs: reqs(spec.R3_1, spec.R5_2), Level: report.Must, Hostile: true, layoutOf: []spec.Meaning{spec.ServerError},
 			Desc: "1003 is 3 bytes in all",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -88,7 +89,7 @@ func transportCases() []*Case {
 			},
 		},
 		{
-			ID: "transport/split-writes", Reqs: reqs(spec.R1_1), Level: report.Must,
+			ID: "transport/split-writes", Reqs: reqs(spec.R1_1), Level: report.Must, stepsAreItsRule: true,
 			Desc: "requests sent one byte per write are served as whole ones",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -110,7 +111,7 @@ func transportCases() []*Case {
 			},
 		},
 		{
-			ID: "transport/keep-alive", Reqs: reqs(spec.R1_3), Level: report.Info,
+			ID: "transport/keep-alive", Reqs: reqs(spec.R1_3), Level: report.Info, stepsAreItsRule: true,
 			Desc: "several requests on one connection: served, or closed after the first",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -137,7 +138,7 @@ func transportCases() []*Case {
 			},
 		},
 		{
-			ID: "transport/parallel-clients", Reqs: reqs(spec.R1_3, spec.R4_5), Level: report.Must,
+			ID: "transport/parallel-clients", Reqs: reqs(spec.R1_3, spec.R4_5), Level: report.Must, stepsAreItsRule: true,
 			Desc: "clients running at once with distinct users all get correct answers",
 			run: func(t *caseRun) {
 				var wg sync.WaitGroup
@@ -159,7 +160,7 @@ func transportCases() []*Case {
 			},
 		},
 		{
-			ID: "transport/stalled-client", Reqs: reqs(spec.R5_3), Level: report.Must, Hostile: true,
+			ID: "transport/stalled-client", Reqs: reqs(spec.R5_3), Level: report.Must, Hostile: true, stepsAreItsRule: true,
 			Desc: "clients that stall mid-request do not keep others from being served",
 			run: func(t *caseRun) {
 				stalledUser := t.newUser()
@@ -171,6 +172,9 @@ func transportCases() []*Case {
 				c2.write(append(backupHead(stalledUser, []byte("stalled"), 100), 1, 2, 3))
 				u := t.newUser()
 				c := content.Bytes([]byte("served while others stall"))
+				// A request that gets no answer here is this case's rule broken, whatever
+				// the request.
+				t.noAnswerAs = problemAs{spec.R5_3, diagnosis.KeyStalledClients}
 				t.mustBackup(u, "served", c)
 				t.mustList(u, "served")
 				t.mustRestore(u, "served", c)
@@ -276,21 +280,38 @@ func describeMix(p []byte) string {
 // runner reads exactly the fields the status carries, then waits for anything more.
 func fieldsCase(id, desc string, provoke func(t *caseRun, u uint32) *reply, m spec.Meaning, name string) *Case {
 	return &Case{
-		ID: id, Reqs: reqs(spec.R3_1), Level: report.Must, Desc: desc,
+		ID: id, Reqs: reqs(spec.R3_1), Level: report.Must, Desc: desc, layoutOf: []spec.Meaning{m},
 		run: func(t *caseRun) {
 			r := provoke(t, t.newUser())
 			var want []byte
 			if name != "" {
 				want = []byte(name)
 			}
-			if !t.expect(r, spec.R3_1, want, m) {
-				return
+			// The status is its own rule's business: a wrong one blocks this case, which checks
+			// only the layout.
+			if !t.expect(r, statusRequirement(m), want, m) {
+				t.failNow()
 			}
 			if r.Fields.Has(wire.HasPayload) && !r.PayloadRead {
 				t.errorf(spec.R3_1, r, "a payload the size field states", "size %d", r.Size)
 			}
 		},
 	}
+}
+
+// statusRequirement is the rule that says which status answers with meaning m.
+func statusRequirement(m spec.Meaning) spec.ID {
+	switch m {
+	case spec.BackupOK:
+		return spec.R4_1
+	case spec.DeleteOK, spec.DeleteNotFound:
+		return spec.R4_3
+	case spec.ListOK, spec.NoFiles:
+		return spec.R4_4
+	case spec.ServerError:
+		return spec.R5_2
+	}
+	return spec.R4_2
 }
 
 // splitPause separates the one-byte writes of transport/split-writes, so that the bytes

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/spec"
-	"github.com/fbpkit/fbp/conformance/report"
 )
 
 // Config is what a run tests and how.
@@ -19,8 +18,11 @@ type Config struct {
 	Run, Skip *regexp.Regexp
 	// Strict makes SHOULD failures fail the run.
 	Strict bool
-	// Timeout bounds every connect, read and write. Default 5s.
+	// Timeout bounds every connect, read and write, and, with an allowance for the bytes it
+	// moves, every exchange. Default 5s.
 	Timeout time.Duration
+	// Deadline bounds the whole run: the cases it leaves are reported as not run. Default 60s.
+	Deadline time.Duration
 	// Grace is how long the runner waits after a response's end for bytes that should not be
 	// there. Default 50ms.
 	Grace time.Duration
@@ -28,7 +30,9 @@ type Config struct {
 	Parallel int
 	// Keep leaves what the cases stored on the server.
 	Keep bool
-	// Dialect is "canonical", "auto" or the name of a known dialect. Default canonical.
+	// Dialect is "auto" (the diagnosis finds the server's status mapping, and a mapping other
+	// than the spec's is reported and then spoken), "canonical" or the name of a known dialect
+	// to speak whatever the server does. Default auto.
 	Dialect string
 	// LargeSize is the size of the backup/large case's file. Default 8 MiB.
 	LargeSize int64
@@ -60,15 +64,17 @@ type Config struct {
 	Exec []string
 	// ExecStartTimeout bounds how long the Exec command may take to listen. Default 10s.
 	ExecStartTimeout time.Duration
+	// ExecRestartTimeout bounds how long a restart after a crash keeps trying. Default 15s.
+	ExecRestartTimeout time.Duration
 	// ExecLog receives the server's output under Exec; nil discards it.
 	ExecLog io.Writer
 	// ContinueAfterCrash runs the remaining cases after the server stopped answering (each
 	// waits for it to answer again); by default the run stops there. Under Exec the server is
 	// restarted and the run always goes on.
 	ContinueAfterCrash bool
-	// Progress, if set, is called with each result as its case ends (from several goroutines
-	// one at a time).
-	Progress func(report.Result)
+	// Progress, if set, is called as each case ends (one call at a time), and once more when
+	// the run ends.
+	Progress func(Progress)
 }
 
 func (c *Config) defaults() error {
@@ -82,7 +88,10 @@ func (c *Config) defaults() error {
 		c.Parallel = 4
 	}
 	if c.Dialect == "" {
-		c.Dialect = "canonical"
+		c.Dialect = "auto"
+	}
+	if c.Deadline <= 0 {
+		c.Deadline = DefaultDeadline
 	}
 	if !KnownDialect(c.Dialect) {
 		return &UsageError{Msg: fmt.Sprintf("unknown dialect %q: want %s", c.Dialect, spec.DialectNames())}
@@ -108,11 +117,15 @@ func (c *Config) defaults() error {
 	if c.MaxList <= 0 {
 		c.MaxList = 1 << 20
 	}
-	if c.Addr == "" {
+	if c.Addr == "" && len(c.Exec) == 0 {
 		return &UsageError{Msg: "no address to test"}
 	}
 	return nil
 }
+
+// DefaultDeadline bounds a run whose Config says nothing: whatever the server does, a run with
+// the default flags ends within it.
+const DefaultDeadline = 60 * time.Second
 
 // KnownDialect reports whether Config.Dialect may be name.
 func KnownDialect(name string) bool { return name == "auto" || spec.DialectByName(name) != nil }

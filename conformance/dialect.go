@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/fbpkit/fbp/conformance/internal/spec"
@@ -47,29 +46,6 @@ func (t *caseRun) fingerprint() (spec.Fingerprint, error) {
 			break
 		}
 	}
-	deleteQuietly(t.ctx, t.run.addr, t.run.cfg.Timeout, u, string(name))
+	t.run.deleteQuietly(t.ctx, u, string(name))
 	return fp, err
-}
-
-// chooseDialect returns the configured dialect, or under "auto" the one the server's answers
-// match, with a note saying what was found.
-func (r *runner) chooseDialect(ctx context.Context) (*spec.Dialect, string) {
-	if r.cfg.Dialect != "auto" {
-		return spec.DialectByName(r.cfg.Dialect), ""
-	}
-	t := r.newT(ctx, &Case{ID: "dialect-fingerprint"}, spec.Canonical)
-	var fp spec.Fingerprint
-	var err error
-	t.runFunc(func(t *caseRun) { fp, err = t.fingerprint() })
-	t.cleanup()
-	switch d := fp.Match(); {
-	case err != nil:
-		return spec.Canonical, fmt.Sprintf("auto: fingerprint failed (%v); running as canonical", err)
-	case d == nil:
-		return spec.Canonical, fmt.Sprintf("auto: unknown mapping %s; running as canonical", fp)
-	case d == spec.Canonical:
-		return d, "auto: the server follows the canonical mapping"
-	default:
-		return d, fmt.Sprintf("auto: dialect %s (deviates from %v); the other cases run under it", d.Name, d.Deviates)
-	}
 }

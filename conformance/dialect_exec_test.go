@@ -137,7 +137,7 @@ func TestRootCheckFindsFilesOutsideUserFolders(t *testing.T) {
 	cfg := fastConfig(srv.Addr, `^(backup/new|restore/exact-bytes|list/after-backups)$`)
 	cfg.Root, cfg.Parallel = srv.Root, 1
 	planted := false
-	cfg.Progress = func(r report.Result) {
+	cfg.Progress = func(p Progress) {
 		if !planted {
 			// As if a request had escaped its folder while the first case ran.
 			os.WriteFile(srv.Root+"/escaped-canary", []byte("x"), 0o644)

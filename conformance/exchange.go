@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/diagnosis"
 	"github.com/fbpkit/fbp/conformance/internal/deadline"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
@@ -39,6 +40,9 @@ const (
 	endSentOnly ending = "sent-only"
 	// endUndefined: a response began with a status the dialect does not define, so its layout is unknown.
 	endUndefined ending = "undefined-status"
+	// endBlocked: the request was not sent, for a problem found earlier keeps its op from
+	// being tested (the reply's blockedBy says which).
+	endBlocked ending = "blocked"
 )
 
 // classify turns a network error into an outcome.
@@ -82,6 +86,31 @@ type reply struct {
 	Elapsed time.Duration
 	index   int // the exchange's index in the case's record
 	dialect *spec.Dialect
+	// req is what was asked: its op, and whether the spec defines it.
+	req spec.Request
+	// blockedBy is the problem key of a request not sent (Outcome endBlocked), and
+	// blockedReq the rule of that problem.
+	blockedBy  string
+	blockedReq spec.ID
+}
+
+// noAnswer is the problem key of r when it is no answer ("" when it is one), and the rule the
+// missing answer breaks.
+func (r *reply) noAnswer() (key string, req spec.ID) {
+	switch r.Outcome {
+	case endClosed, endReset:
+		if _, defined := r.dialect.Layout(r.Status); defined && r.Got >= wire.ResponsePrefixLen {
+			// A response cut short after its status: its layout's fault, not an answer
+			// missing.
+			return diagnosis.KeyCut(r.Status), spec.R3_1
+		}
+		return diagnosis.KeyNoAnswer(r.req.Op, string(r.Outcome)), r.req.Owed()
+	case endTimeout, endRefused:
+		return diagnosis.KeyNoAnswer(r.req.Op, string(r.Outcome)), r.req.Owed()
+	case endBlocked:
+		return r.blockedBy, r.blockedReq
+	}
+	return "", ""
 }
 
 // is reports whether r is a response carrying one of ms.
@@ -177,6 +206,30 @@ type send struct {
 	closeAfter bool
 	// noTail skips the check for bytes after the response: the reply was read only in part.
 	noTail bool
+	// raw sends and reads the bytes as they are, without the workarounds of the run's
+	// profile: for the cases that check the very rule a workaround speaks around.
+	raw bool
+}
+
+// request is what the spec makes of a request's bytes: its op, and whether the op is one it
+// defines.
+func requestOf(head []byte) spec.Request {
+	if len(head) < wire.RequestPrefixLen {
+		return spec.Request{Form: spec.Truncated}
+	}
+	q := spec.Request{Op: wire.Op(head[5])}
+	if !q.Op.Known() {
+		q.Form = spec.UnknownOp
+	}
+	return q
+}
+
+// headerLen is the length of a BACKUP's header in head, up to its size field; 0 for another op.
+func headerLen(head []byte) int {
+	if len(head) < 8 || wire.Op(head[5]) != wire.OpBackup {
+		return 0
+	}
+	return 12 + int(binary.LittleEndian.Uint16(head[6:8]))
 }
 
 // readSpec bounds what the runner reads of a response.
@@ -196,7 +249,7 @@ type caseConn struct {
 // dial opens a connection, bounded by the timeout and the run's context.
 func (t *caseRun) dial() (*caseConn, error) {
 	d := net.Dialer{Timeout: t.run.cfg.Timeout}
-	c, err := d.DialContext(t.ctx, "tcp", t.run.addr)
+	c, err := d.DialContext(t.ctx, "tcp", t.run.target())
 	if err != nil {
 		return nil, err
 	}
@@ -234,6 +287,11 @@ func (c *caseConn) do(label string, req []byte) *reply {
 	return c.t.exchange(c, send{label: label, head: req}, readSpec{maxPayload: c.t.run.cfg.MaxList}, false)
 }
 
+// doRaw is do with the bytes as the spec writes them, without the run's workarounds.
+func (c *caseConn) doRaw(label string, req []byte) *reply {
+	return c.t.exchange(c, send{label: label, head: req, raw: true}, readSpec{maxPayload: c.t.run.cfg.MaxList}, false)
+}
+
 // roundtripBytes sends req on a fresh connection and reads the response, keeping a payload up to
 // the run's list bound; after it, a tail check looks for bytes beyond the response's end and
 // then closes the connection.
@@ -242,10 +300,17 @@ func (t *caseRun) roundtripBytes(label string, req []byte) *reply {
 }
 
 func (t *caseRun) roundtrip(s send, rs readSpec) *reply {
+	q := requestOf(s.head)
+	if key, req, why := t.run.blocked(q.Op, s); key != "" {
+		ex := t.record(s.label, 0)
+		r := &reply{Outcome: endBlocked, blockedBy: key, blockedReq: req, Err: errors.New(why), Mismatch: -1, index: ex, dialect: t.dialect, req: q}
+		t.finishRecord(ex, r)
+		return r
+	}
 	c, err := t.dial()
 	if err != nil {
 		ex := t.record(s.label, 0)
-		r := &reply{Outcome: classify(err), Err: err, Mismatch: -1, index: ex, dialect: t.dialect}
+		r := &reply{Outcome: classify(err), Err: err, Mismatch: -1, index: ex, dialect: t.dialect, req: q}
 		if r.Outcome != endReset && r.Outcome != endTimeout {
 			r.Outcome = endRefused
 		}
@@ -322,12 +387,44 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	start := time.Now()
 	i := t.record(s.label, c.num)
 	ex := t.ex(i)
-	r := &reply{Mismatch: -1, index: i, dialect: cmp.Or(rs.dialect, t.dialect)}
+	r := &reply{Mismatch: -1, index: i, dialect: cmp.Or(rs.dialect, t.dialect), req: requestOf(s.head)}
 	defer t.finishRecord(i, r)
-	dc := &deadline.Conn{Conn: c.c, Idle: t.run.cfg.Timeout}
+	// A raw request goes out as the spec writes it; its answer is read as the server frames
+	// answers all the same.
+	profile, sending := &t.run.profile, &t.run.profile
+	if s.raw {
+		sending = &diagnosis.Profile{}
+	}
+	writes, err := sending.Writes(s.head, r.req.Op, headerLen(s.head))
+	if err == nil && s.body != nil && sending.FrameSize > 0 {
+		err = fmt.Errorf("%w: a %d-byte payload", diagnosis.ErrFrameTooSmall, s.bodyN)
+	}
+	if err != nil {
+		// The server's framing cannot carry this request: the case cannot go on with it.
+		c.c.Close()
+		r.Outcome, r.Err, r.blockedBy, r.blockedReq = endBlocked, err, t.run.profileKey, spec.R2_1
+		return r
+	}
+	// Every wait has its deadline, and the whole exchange one more: a server that answers a
+	// byte at a time cannot hold a case for longer than the timeout and the time its bytes
+	// take at a modest rate.
+	dc := &deadline.Conn{Conn: c.c, Idle: t.run.cfg.Timeout,
+		End: start.Add(t.run.cfg.Timeout + transferAllowance(s.bodyN+int64(len(s.head))+rs.maxPayload))}
 	w := &pacedWriter{w: dc, chunk: s.chunk, pause: s.pause, rec: &ex.sent}
-	_, err := w.Write(s.head)
+	for k, b := range writes {
+		if k > 0 && err == nil {
+			// A BACKUP's payload, apart from its header: the server must have read the
+			// header alone before the payload arrives.
+			time.Sleep(splitPayloadPause)
+		}
+		if err == nil {
+			_, err = w.Write(b)
+		}
+	}
 	if err == nil && s.body != nil {
+		if len(writes) > 1 || sending.SplitBackup {
+			time.Sleep(splitPayloadPause)
+		}
 		_, err = io.CopyN(w, s.body, s.bodyN)
 	}
 	r.WriteErr = err
@@ -337,10 +434,16 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 		r.Elapsed = time.Since(start)
 		return r
 	}
+	if sending.HalfClose && fresh {
+		if cw, ok := c.c.(interface{ CloseWrite() error }); ok {
+			_ = cw.CloseWrite()
+		}
+	}
 	rd := &recordingReader{r: dc, rec: &ex.recv}
-	skipTail := t.readResponse(rd, r, rs)
+	skipTail := t.readResponse(profile.Reader(rd, r.dialect.Layout), r, rs)
 	r.Got = rd.n
 	r.Elapsed = time.Since(start)
+	t.run.noteAnswer(r, s.raw || t.c.Hostile)
 	if !fresh || skipTail || s.noTail || r.Outcome == endClosed || r.Outcome == endReset {
 		if fresh {
 			c.c.Close()
@@ -362,6 +465,16 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 		}
 	}()
 	return r
+}
+
+// splitPayloadPause separates a BACKUP's header from its payload when the server's profile
+// wants them apart.
+const splitPayloadPause = 100 * time.Millisecond
+
+// transferAllowance is how long n bytes may take on top of the timeout: at 1 MiB/s, far below
+// any network and above a server that drips its answer.
+func transferAllowance(n int64) time.Duration {
+	return time.Duration(n) * time.Second / (1 << 20)
 }
 
 // readResponse decodes one response from rd into r by the dialect's layout, reading no further

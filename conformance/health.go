@@ -7,71 +7,107 @@ import (
 	"net"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/diagnosis"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/ref/wire"
 )
 
-// reachable checks that the server accepts a connection.
+// reachable checks that the server accepts a connection. It sends a whole LIST before it
+// leaves: a bare connect and close is what kills some servers, and reaching a server must not.
 func (r *runner) reachable(ctx context.Context) error {
 	d := net.Dialer{Timeout: r.cfg.Timeout}
-	c, err := d.DialContext(ctx, "tcp", r.addr)
+	c, err := d.DialContext(ctx, "tcp", r.target())
 	if err != nil {
 		return err
 	}
-	return c.Close()
+	defer c.Close()
+	_ = c.SetWriteDeadline(time.Now().Add(r.cfg.Timeout))
+	_, err = c.Write(r.listWrites())
+	return err
+}
+
+// listWrites is a LIST of a new user as the profile speaks it.
+func (r *runner) listWrites() []byte {
+	ws, err := r.profile.Writes(listRequest(r.newUser()), wire.OpList, 0)
+	if err != nil {
+		return listRequest(r.newUser())
+	}
+	var b []byte
+	for _, w := range ws {
+		b = append(b, w...)
+	}
+	return b
 }
 
 // probe checks that the server answers a LIST of a fresh user with at least a status.
 func (r *runner) probe(ctx context.Context) error {
 	d := net.Dialer{Timeout: r.cfg.Timeout}
-	c, err := d.DialContext(ctx, "tcp", r.addr)
+	c, err := d.DialContext(ctx, "tcp", r.target())
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(r.cfg.Timeout))
-	if _, err := c.Write(listRequest(r.newUser())); err != nil {
+	if _, err := c.Write(r.listWrites()); err != nil {
 		return fmt.Errorf("sending LIST: %w", err)
 	}
+	if r.profile.HalfClose {
+		if cw, ok := c.(interface{ CloseWrite() error }); ok {
+			_ = cw.CloseWrite()
+		}
+	}
 	var b [3]byte
-	if _, err := io.ReadFull(c, b[:]); err != nil {
+	if _, err := io.ReadFull(c, b[:1]); err != nil {
 		return fmt.Errorf("reading the answer to LIST: %w", err)
 	}
 	return nil
 }
 
-// health runs the probe after case c. It returns "" if the server answers, and otherwise says
-// what happened, restarting the server under Exec or marking it down.
-func (r *runner) health(ctx context.Context, c *Case) string {
+// alive reports whether the server serves: it answers a LIST, or, when the diagnosis found a
+// server that answers nothing, at least takes one.
+func (r *runner) alive(ctx context.Context) error {
+	if r.diag != nil && r.diag.Fatal() != nil {
+		return r.reachable(ctx)
+	}
+	return r.probe(ctx)
+}
+
+// health checks the server after case c. It returns "" if the server answers, and otherwise
+// what happened and the details, restarting the server under Exec or marking it down.
+func (r *runner) health(ctx context.Context, c *Case) (crash, detail string) {
 	var err error
 	for try := range 3 {
 		if try > 0 {
 			select {
 			case <-ctx.Done():
-				return ""
+				return "", ""
 			case <-time.After(200 * time.Millisecond):
 			}
 		}
 		if r.sup != nil && r.sup.Exited() {
 			break
 		}
-		if r.connectOnly != "" {
-			err = r.reachable(ctx)
-		} else {
-			err = r.probe(ctx)
-		}
-		if err == nil {
-			return ""
+		if err = r.alive(ctx); err == nil {
+			return "", ""
 		}
 	}
 	if ctx.Err() != nil {
-		return ""
+		return "", ""
 	}
-	msg := fmt.Sprintf("server stopped answering after case %s", c.ID)
-	detail := fmt.Sprint(err)
+	r.stateMu.Lock()
+	var others []string
+	for id := range r.inflight {
+		if id != c.ID {
+			others = append(others, id)
+		}
+	}
+	r.stateMu.Unlock()
+	crash = fmt.Sprintf("server stopped answering after case %s", c.ID)
+	detail = fmt.Sprint(err)
 	if r.sup != nil {
 		detail = r.sup.Describe()
-		if rerr := r.sup.Restart(ctx); rerr != nil {
-			detail += fmt.Sprintf("; restart failed: %v", rerr)
+		if _, rerr := r.restart(ctx); rerr != nil {
+			detail += fmt.Sprintf("; it could not be started again: %v", rerr)
 			r.markDown(c.ID)
 		}
 	} else {
@@ -79,8 +115,12 @@ func (r *runner) health(ctx context.Context, c *Case) string {
 	}
 	r.stateMu.Lock()
 	r.crashes = append(r.crashes, report.Crash{After: c.ID, Detail: detail})
+	if len(others) > 0 {
+		// Cases ran beside it: the crash is pinned on the one that causes it alone.
+		r.pins = append(r.pins, crashPin{after: c.ID, suspects: append([]string{c.ID}, others...)})
+	}
 	r.stateMu.Unlock()
-	return msg + " (" + detail + ")"
+	return crash, detail
 }
 
 func (r *runner) markDown(id string) {
@@ -91,22 +131,110 @@ func (r *runner) markDown(id string) {
 	}
 }
 
-// waitUp returns "" when the server is (again) answering, or why the case cannot run.
-func (r *runner) waitUp(ctx context.Context) string {
+// waitUp returns "" when the server is (again) answering, or the problem that keeps the case
+// from running and why.
+func (r *runner) waitUp(ctx context.Context) (key, why string) {
 	r.stateMu.Lock()
 	down := r.down
 	r.stateMu.Unlock()
 	if down == "" {
-		return ""
+		return "", ""
 	}
+	key = crashKey(caseByID(down))
 	if !r.cfg.ContinueAfterCrash {
-		return fmt.Sprintf("not run: the server stopped answering after case %s", down)
+		return key, fmt.Sprintf("blocked: the server stopped answering after case %s (give -exec to restart it, or -continue to wait for it)", down)
 	}
-	if r.reachable(ctx) == nil && (r.connectOnly != "" || r.probe(ctx) == nil) {
+	if r.alive(ctx) == nil {
 		r.stateMu.Lock()
 		r.down = ""
 		r.stateMu.Unlock()
-		return ""
+		return "", ""
 	}
-	return fmt.Sprintf("not run: the server has not answered since case %s", down)
+	return key, fmt.Sprintf("blocked: the server has not answered since case %s", down)
+}
+
+// caseByID returns the catalog's case with the ID, or a case of that ID alone.
+func caseByID(id string) *Case {
+	for _, c := range Catalog() {
+		if c.ID == id {
+			return c
+		}
+	}
+	return &Case{ID: id}
+}
+
+// crashPin is a crash during cases that ran together: which of them causes it is found by
+// running each alone on a fresh server.
+type crashPin struct {
+	after    string
+	suspects []string
+	verdict  string // "reproduced by case X alone", "not reproduced alone"
+	culprit  string
+}
+
+// pinCrashes runs the suspects of each crash among parallel cases alone, each on a server
+// started afresh, and puts the crash on the one that reproduces it: its result replaces the
+// one it had beside the others, and so do the results of the others.
+func (r *runner) pinCrashes(ctx context.Context, cases []*Case, outcomes []caseOutcome) {
+	r.stateMu.Lock()
+	pins := r.pins
+	r.stateMu.Unlock()
+	for i := range pins {
+		p := &pins[i]
+		if r.sup == nil {
+			p.verdict = fmt.Sprintf("cases %v ran at once; give -exec to pin the crash on one of them", p.suspects)
+			continue
+		}
+		p.verdict = "not reproduced by any of them alone"
+		for _, id := range p.suspects {
+			if ctx.Err() != nil {
+				return
+			}
+			idx := indexOf(cases, id)
+			if idx < 0 {
+				continue
+			}
+			if _, err := r.restart(ctx); err != nil {
+				p.verdict = fmt.Sprintf("the server could not be started again to pin the crash: %v", err)
+				return
+			}
+			r.stateMu.Lock()
+			r.down = ""
+			r.stateMu.Unlock()
+			c := *cases[idx]
+			c.Hostile = true // alone, and a health probe after it
+			out := r.runOne(ctx, &c)
+			outcomes[idx] = out
+			if out.res.Crash != "" && p.culprit == "" {
+				p.culprit = id
+				p.verdict = fmt.Sprintf("reproduced by case %s alone", id)
+			}
+		}
+	}
+	r.stateMu.Lock()
+	r.pins = pins
+	r.stateMu.Unlock()
+}
+
+func indexOf(cases []*Case, id string) int {
+	for i, c := range cases {
+		if c.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// diagnosisCrash is the key of a death the diagnosis already found for what case c does.
+func (r *runner) diagnosisCrash(c *Case) *diagnosis.Finding {
+	if r.diag == nil {
+		return nil
+	}
+	key := crashKey(c)
+	for i := range r.diag.Findings {
+		if r.diag.Findings[i].Key == key {
+			return &r.diag.Findings[i]
+		}
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/fbpkit/fbp/conformance/diagnosis"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/wire"
@@ -87,11 +88,18 @@ func (t *caseRun) expect(r *reply, req spec.ID, name []byte, ms ...spec.Meaning)
 		want += " with name " + spec.Quote(name)
 	}
 	if !r.is(ms...) {
-		t.errorf(req, r, want, "%s", r)
+		if key, owed := r.noAnswer(); key != "" {
+			if t.noAnswerAs.key != "" {
+				key, owed = t.noAnswerAs.key, t.noAnswerAs.req
+			}
+			t.judge(owed, key, r, want, r.String(), false)
+		} else {
+			t.judge(req, diagnosis.KeyStatus(t.dialect.CodesOf(ms...), r.Status), r, want, r.String(), false)
+		}
 		return false
 	}
 	if name != nil && r.Fields.Has(wire.HasName) && !bytes.Equal(r.Name, name) {
-		t.errorf(req, r, want, "%s", r)
+		t.judge(req, string(req)+"|"+spec.CheckNameMismatch, r, want, r.String(), false)
 		return false
 	}
 	return true
@@ -111,10 +119,10 @@ func (t *caseRun) checkContent(r *reply, req spec.ID, name string, want content.
 	}
 	switch {
 	case int64(r.Size) != want.Len():
-		t.errorf(req, r, fmt.Sprintf("size %d", want.Len()), "size %d", r.Size)
+		t.judge(req, string(req)+"|content", r, fmt.Sprintf("size %d", want.Len()), fmt.Sprintf("size %d", r.Size), false)
 		return false
 	case r.Mismatch >= 0:
-		t.errorf(req, r, fmt.Sprintf("the %d bytes stored", want.Len()), "content differs from byte %d on", r.Mismatch)
+		t.judge(req, string(req)+"|content", r, fmt.Sprintf("the %d bytes stored", want.Len()), fmt.Sprintf("content differs from byte %d on", r.Mismatch), false)
 		return false
 	}
 	return true
@@ -137,10 +145,25 @@ func (t *caseRun) mustRestoreMissing(user uint32, name string, req spec.ID) {
 // mustRestoreRefused ends the case unless a RESTORE of name is refused. It judges isolation,
 // not status codes: 1001 and 1003 both keep the file from user, so a server that answers 1003
 // where owes 1001 fails restore/missing-1001 once, not every isolation case after it.
+//
+// Any answer but the file is a refusal here: 1001, 1002, 1003, a status of the server's own.
+// No answer at all leaves the case unable to tell, blocked by that.
 func (t *caseRun) mustRestoreRefused(user uint32, name string, req spec.ID) {
-	if r := t.restore(user, name, nil); !t.expect(r, req, []byte(name), spec.NotFound, spec.ServerError) {
-		t.failNow()
+	r := t.restore(user, name, nil)
+	t.mustBeRefusal(r, req, name)
+}
+
+// mustBeRefusal ends the case unless r is an answer that does not grant the request: a
+// success fails req, no answer blocks the case.
+func (t *caseRun) mustBeRefusal(r *reply, req spec.ID, name string) {
+	switch {
+	case r.is(spec.RestoreOK, spec.DeleteOK, spec.BackupOK):
+		t.judge(req, string(req)+"|granted", r, "a refusal: anything but "+t.dialect.DescribeCodes(spec.RestoreOK, spec.DeleteOK), r.String(), true)
+	case r.Outcome == endAnswered || r.Outcome == endUndefined:
+		return
 	}
+	key, owed := r.noAnswer()
+	t.judge(owed, key, r, "an answer refusing "+spec.Quote(name), r.String(), true)
 }
 
 // mustDelete ends the case unless a DELETE of name answers delete-ok with the name.
@@ -160,12 +183,11 @@ func (t *caseRun) checkList(r *reply, req spec.ID, names ...string) (string, boo
 		return "", false
 	}
 	ok := true
-	if v := spec.JudgeListingName(r.Name); v != nil {
-		t.violation(v, r)
+	if v := spec.JudgeListingName(r.Name); v != nil && t.violation(v, r) {
 		ok = false
 	}
 	if !r.PayloadRead {
-		t.errorf(req, r, fmt.Sprintf("a listing of %d names", len(names)), "size %d, over the runner's bound of %d bytes", r.Size, t.run.cfg.MaxList)
+		t.judge(req, string(req)+"|listing", r, fmt.Sprintf("a listing of %d names", len(names)), fmt.Sprintf("size %d, over the runner's bound of %d bytes", r.Size, t.run.cfg.MaxList), false)
 		return string(r.Name), false
 	}
 	want := "exactly " + spec.QuoteNames(names)
@@ -174,11 +196,11 @@ func (t *caseRun) checkList(r *reply, req spec.ID, names ...string) (string, boo
 	}
 	got, err := spec.ParseListing(r.Payload)
 	if err != nil {
-		t.errorf(req, r, want, "%v", err)
+		t.judge(req, string(req)+"|listing", r, want, err.Error(), false)
 		return string(r.Name), false
 	}
 	if d := spec.DiffListing(names, got); !d.Empty() {
-		t.errorf(req, r, want, "%s (%s)", spec.QuoteNames(got), d)
+		t.judge(req, string(req)+"|listing", r, want, fmt.Sprintf("%s (%s)", spec.QuoteNames(got), d), false)
 		ok = false
 	}
 	return string(r.Name), ok
@@ -200,7 +222,8 @@ func (t *caseRun) checkTails() {
 	t.mu.Unlock()
 	for _, ex := range exs {
 		if r := ex.reply; r != nil && len(r.Trailing) > 0 {
-			t.violation(spec.TrailingBytes(r.Status, r.Fields, r.Size, r.Outcome != endUndefined, r.Trailing), r)
+			v := spec.TrailingBytes(r.Status, r.Fields, r.Size, r.Outcome != endUndefined, r.Trailing)
+			t.judge(v.Req, diagnosis.KeyTrailing(r.Status), r, v.Expected, v.Actual, false)
 		}
 	}
 }

@@ -16,6 +16,15 @@ import (
 // ExecConfig.StartTimeout is zero.
 const DefaultStartTimeout = 10 * time.Second
 
+// DefaultRestartTimeout is how long Restart keeps trying to start a server again when
+// ExecConfig.RestartTimeout is zero: a server that sets no SO_REUSEADDR cannot listen on its
+// port while the connections of its last run wait in TIME_WAIT.
+const DefaultRestartTimeout = 15 * time.Second
+
+// PortPlaceholder in an -exec command is replaced by a free port at every start, so that a
+// server started again never meets its old connections on its port.
+const PortPlaceholder = "{port}"
+
 // ExecConfig describes a server under test that the tester starts and supervises itself.
 type ExecConfig struct {
 	// Command is the program and its arguments; it must start a server listening on Addr.
@@ -28,18 +37,25 @@ type ExecConfig struct {
 	// StartTimeout bounds how long a start may take to accept a connection
 	// (DefaultStartTimeout when zero).
 	StartTimeout time.Duration
+	// RestartTimeout bounds how long Restart retries a start that fails
+	// (DefaultRestartTimeout when zero).
+	RestartTimeout time.Duration
 }
 
 // ServerProcess is a server under test started by StartServer: it can tell how the process
 // ended, and restart it after a crash. Its methods are safe for concurrent use.
 type ServerProcess struct {
 	cfg ExecConfig
+	// fresh: the command has a {port} placeholder, and every start gets a port of its own.
+	fresh bool
 
-	mu      sync.Mutex
-	cmd     *exec.Cmd
-	done    chan struct{} // closed when cmd has exited
-	waitErr error
-	out     *tailBuffer
+	mu            sync.Mutex
+	cmd           *exec.Cmd
+	addr          string        // where the current process listens
+	done          chan struct{} // closed when cmd has exited
+	waitErr       error
+	out           *tailBuffer
+	restartFailed bool
 }
 
 // StartServer runs cfg.Command and returns once cfg.Addr accepts a connection. If the process
@@ -52,11 +68,48 @@ func StartServer(ctx context.Context, cfg ExecConfig) (*ServerProcess, error) {
 	if cfg.StartTimeout <= 0 {
 		cfg.StartTimeout = DefaultStartTimeout
 	}
+	if cfg.RestartTimeout <= 0 {
+		cfg.RestartTimeout = DefaultRestartTimeout
+	}
 	p := &ServerProcess{cfg: cfg}
+	for _, w := range cfg.Command {
+		p.fresh = p.fresh || strings.Contains(w, PortPlaceholder)
+	}
+	if !p.fresh && cfg.Addr == "" {
+		return nil, errors.New("no address: give one, or put {port} in the command")
+	}
 	if err := p.start(ctx); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// Addr is where the server listens now: with a {port} command, each start moves it.
+func (p *ServerProcess) Addr() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.addr
+}
+
+// FreshPorts reports whether every start gets a port of its own ({port} in the command).
+func (p *ServerProcess) FreshPorts() bool { return p.fresh }
+
+// RestartFailed reports whether a Restart gave up.
+func (p *ServerProcess) RestartFailed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.restartFailed
+}
+
+// freePort returns a loopback port nothing listens on now.
+func freePort(host string) (string, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	_, port, err := net.SplitHostPort(ln.Addr().String())
+	return port, err
 }
 
 // tailBuffer keeps the last bytes written to it: the server's last words before a crash.
@@ -83,8 +136,24 @@ func (b *tailBuffer) String() string {
 }
 
 func (p *ServerProcess) start(ctx context.Context) error {
-	name := p.cfg.Command[0]
-	cmd := exec.Command(name, p.cfg.Command[1:]...)
+	addr, words := p.cfg.Addr, p.cfg.Command
+	if p.fresh {
+		host := "127.0.0.1"
+		if h, _, err := net.SplitHostPort(p.cfg.Addr); err == nil && h != "" {
+			host = h
+		}
+		port, err := freePort(host)
+		if err != nil {
+			return fmt.Errorf("finding a free port: %w", err)
+		}
+		addr = net.JoinHostPort(host, port)
+		words = make([]string, len(p.cfg.Command))
+		for i, w := range p.cfg.Command {
+			words[i] = strings.ReplaceAll(w, PortPlaceholder, port)
+		}
+	}
+	name := words[0]
+	cmd := exec.Command(name, words[1:]...)
 	out := &tailBuffer{max: 2048}
 	w := io.Writer(out)
 	if p.cfg.Log != nil {
@@ -100,7 +169,7 @@ func (p *ServerProcess) start(ctx context.Context) error {
 	}
 	done := make(chan struct{})
 	p.mu.Lock()
-	p.cmd, p.done, p.out, p.waitErr = cmd, done, out, nil
+	p.cmd, p.done, p.out, p.waitErr, p.addr = cmd, done, out, nil, addr
 	p.mu.Unlock()
 	go func() {
 		err := cmd.Wait()
@@ -111,14 +180,13 @@ func (p *ServerProcess) start(ctx context.Context) error {
 	}()
 	deadline := time.Now().Add(p.cfg.StartTimeout)
 	for {
-		d := net.Dialer{Timeout: time.Second}
-		c, err := d.DialContext(ctx, "tcp", p.cfg.Addr)
-		if err == nil {
-			return c.Close()
+		up, err := listening(ctx, addr)
+		if up {
+			return nil
 		}
 		select {
 		case <-done:
-			return fmt.Errorf("%s exited before listening on %s: %s", name, p.cfg.Addr, p.Describe())
+			return fmt.Errorf("%s exited before listening on %s: %s", name, addr, p.Describe())
 		case <-ctx.Done():
 			_ = p.Stop()
 			return ctx.Err()
@@ -126,9 +194,28 @@ func (p *ServerProcess) start(ctx context.Context) error {
 		}
 		if time.Now().After(deadline) {
 			_ = p.Stop()
-			return fmt.Errorf("%s did not listen on %s within %v: %w", name, p.cfg.Addr, p.cfg.StartTimeout, err)
+			return fmt.Errorf("%s did not listen on %s within %v: %v", name, addr, p.cfg.StartTimeout, err)
 		}
 	}
+}
+
+// listening reports whether something listens on addr. Where the system lists its listening
+// sockets (Linux's /proc/net/tcp), it looks there, without a connection: a server that dies
+// when a client connects and leaves without a request must not be killed by the check that it
+// started. Elsewhere it connects.
+func listening(ctx context.Context, addr string) (bool, error) {
+	if up, ok := listeningSocket(addr); ok {
+		if !up {
+			return false, errors.New("nothing listens yet")
+		}
+		return true, nil
+	}
+	d := net.Dialer{Timeout: time.Second}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return false, err
+	}
+	return true, c.Close()
 }
 
 // exitedChan is closed when the current process has exited.
@@ -186,8 +273,7 @@ func (p *ServerProcess) settle() {
 	if p.Exited() {
 		return
 	}
-	if c, err := net.DialTimeout("tcp", p.cfg.Addr, 200*time.Millisecond); err == nil {
-		_ = c.Close()
+	if up, _ := listening(context.Background(), p.Addr()); up {
 		return
 	}
 	select {
@@ -197,12 +283,37 @@ func (p *ServerProcess) settle() {
 }
 
 // Restart stops the process, if it still runs, and starts the command again, returning once
-// the port accepts a connection, as StartServer does.
+// it listens, as StartServer does. A start that fails (a port still held by the last run's
+// connections, say) is tried again with growing pauses, up to the restart timeout; the error
+// then says so.
 func (p *ServerProcess) Restart(ctx context.Context) error {
 	if err := p.Stop(); err != nil {
 		return err
 	}
-	return p.start(ctx)
+	deadline := time.Now().Add(p.cfg.RestartTimeout)
+	pause := 100 * time.Millisecond
+	for tries := 1; ; tries++ {
+		err := p.start(ctx)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		if time.Now().Add(pause).After(deadline) {
+			p.mu.Lock()
+			p.restartFailed = true
+			p.mu.Unlock()
+			hint := ""
+			if !p.fresh {
+				hint = "; if its port is held by the last run's connections (no SO_REUSEADDR), put {port} in the command so that every start gets a fresh port"
+			}
+			return fmt.Errorf("the server did not start again in %d tries over %v: %w%s", tries, p.cfg.RestartTimeout, err, hint)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 2*time.Second)
+	}
 }
 
 // Stop interrupts the process, and what it started, and kills them if the process has not

@@ -63,8 +63,8 @@ func (w *rootWatch) check(t *caseRun) {
 			}
 		}
 		for _, n := range extra {
-			t.errorf(req, nil, fmt.Sprintf("%s to hold only what user %d stored", dir, u),
-				"%s is still there (a partial upload, a temporary file or a file of another user)", spec.Quote([]byte(n)))
+			t.judge(req, string(req)+"|leftover", nil, fmt.Sprintf("%s to hold only what user %d stored", dir, u),
+				fmt.Sprintf("%s is still there (a partial upload, a temporary file or a file of another user)", spec.Quote([]byte(n))), false)
 		}
 	}
 	// Files outside every user's folder.
@@ -74,7 +74,7 @@ func (w *rootWatch) check(t *caseRun) {
 		if _, err := strconv.ParseUint(e.Name(), 10, 32); (err == nil && e.IsDir()) || w.before[p] {
 			continue
 		}
-		t.errorf(spec.R5_1, nil, "only user folders in "+w.dir, "%s appeared", p)
+		t.judge(spec.R5_1, string(spec.R5_1)+"|escaped", nil, "only user folders in "+w.dir, p+" appeared", false)
 		w.before[p] = true // report it once
 	}
 	if len(canaries) == 0 {
@@ -85,7 +85,7 @@ func (w *rootWatch) check(t *caseRun) {
 	for _, e := range pents {
 		p := filepath.Join(parent, e.Name())
 		if !w.before[p] && containsAny(e.Name(), canaries) {
-			t.errorf(spec.R5_1, nil, "no file outside "+w.dir, "%s appeared", p)
+			t.judge(spec.R5_1, string(spec.R5_1)+"|escaped", nil, "no file outside "+w.dir, p+" appeared", false)
 		}
 	}
 	n := 0
@@ -103,7 +103,7 @@ func (w *rootWatch) check(t *caseRun) {
 		if err == nil && !strings.Contains(name, string(filepath.Separator)) && t.hasStored(uint32(u), name) {
 			return nil
 		}
-		t.errorf(spec.R5_1, nil, "each file inside the folder of the user who stored it", "%s appeared", p)
+		t.judge(spec.R5_1, string(spec.R5_1)+"|escaped", nil, "each file inside the folder of the user who stored it", p+" appeared", false)
 		return nil
 	})
 }

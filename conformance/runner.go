@@ -1,24 +1,36 @@
 package conformance
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/diagnosis"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/ref/wire"
 )
 
 // runner is one run's shared state.
 type runner struct {
 	cfg      Config
-	addr     string
 	dialect  *spec.Dialect
 	baseline map[string]bool
 	sup      *ServerProcess
 	root     *rootWatch
+
+	addrMu sync.Mutex
+	addr   string // the server's address: a restart with {port} moves it
+
+	// diag is what the diagnosis found; profile is how the cases speak to the server past it,
+	// and profileKey the problem of a framing that some requests cannot fit.
+	diag       *diagnosis.Diagnosis
+	profile    diagnosis.Profile
+	profileKey string
 
 	usersMu sync.Mutex
 	users   map[uint32]bool
@@ -26,12 +38,34 @@ type runner struct {
 	// gate lets ordinary cases run together and a hostile case run alone.
 	gate sync.RWMutex
 
-	// connectOnly, when set, says why the health probe only connects.
+	// connectOnly, when set, says why the health probe only sends its LIST and does not wait
+	// for the answer.
 	connectOnly string
 
-	stateMu sync.Mutex
-	down    string // the case after which the server stopped answering, "" while it answers
-	crashes []report.Crash
+	stateMu  sync.Mutex
+	down     string // the case after which the server stopped answering, "" while it answers
+	crashes  []report.Crash
+	inflight map[string]bool // the cases running now
+	pins     []crashPin      // crashes during cases that ran together
+
+	// opMu guards the ops found unanswered: an op that timed out twice is not waited on again
+	// at full length by every later case.
+	opMu     sync.Mutex
+	timeouts map[wire.Op]int
+	opDown   map[wire.Op]string
+}
+
+// target is the server's address now.
+func (r *runner) target() string {
+	r.addrMu.Lock()
+	defer r.addrMu.Unlock()
+	return r.addr
+}
+
+func (r *runner) setTarget(addr string) {
+	r.addrMu.Lock()
+	r.addr = addr
+	r.addrMu.Unlock()
 }
 
 func (r *runner) newUser() uint32 {
@@ -51,26 +85,23 @@ func newRunner(ctx context.Context, cfg Config) (*runner, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	r := &runner{cfg: cfg, addr: cfg.Addr, users: map[uint32]bool{}, baseline: map[string]bool{}}
+	r := &runner{cfg: cfg, addr: cfg.Addr, users: map[uint32]bool{}, baseline: map[string]bool{},
+		inflight: map[string]bool{}, timeouts: map[wire.Op]int{}, opDown: map[wire.Op]string{}, dialect: spec.Canonical}
 	for _, id := range cfg.Baseline {
 		r.baseline[id] = true
 	}
 	if len(cfg.Exec) > 0 {
-		sup, err := StartServer(ctx, ExecConfig{Command: cfg.Exec, Addr: cfg.Addr, Log: cfg.ExecLog, StartTimeout: cfg.ExecStartTimeout})
+		sup, err := StartServer(ctx, ExecConfig{Command: cfg.Exec, Addr: cfg.Addr, Log: cfg.ExecLog,
+			StartTimeout: cfg.ExecStartTimeout, RestartTimeout: cfg.ExecRestartTimeout})
 		if err != nil {
 			return nil, &UnreachableError{Addr: cfg.Addr, Err: err}
 		}
 		r.sup = sup
+		r.setTarget(sup.Addr())
 	}
 	if err := r.reachable(ctx); err != nil {
 		r.close()
-		return nil, &UnreachableError{Addr: cfg.Addr, Err: err}
-	}
-	if err := r.probe(ctx); err != nil {
-		// The server accepts connections but does not answer a LIST: the health probe falls
-		// back to connecting, so that this fault is reported by the LIST cases rather than as a
-		// crash after every case.
-		r.connectOnly = fmt.Sprintf("the server does not answer a LIST at the start (%v): the health probe only connects", err)
+		return nil, &UnreachableError{Addr: r.target(), Err: err}
 	}
 	if cfg.Root != "" {
 		w, err := newRootWatch(cfg.Root)
@@ -89,80 +120,170 @@ func (r *runner) close() {
 	}
 }
 
+// errDeadline is the cause of a run's context that ended at Config.Deadline.
+var errDeadline = errors.New("the run's deadline passed")
+
+// caseOutcome is a case's result and the problems it met, before the report groups them.
+type caseOutcome struct {
+	res      report.Result
+	keys     []string // the problems of its own failures, first first
+	failures []report.Failure
+	firstOf  map[string]int // the index in failures of each key's first failure
+	evidence []caseEvidence // what it met of other rules' problems
+	blocked  string         // the problem that kept it from running
+	blockedF report.Failure
+}
+
 // Run runs the selected cases against cfg.Addr and returns the report. Its errors are a
 // *UsageError, ErrNoCases or an *UnreachableError; failures of the server are in the report.
 // A cancelled ctx ends the run early: the report marks what did not run and is still returned.
+//
+// Before the cases, a diagnosis (package conformance/diagnosis) probes the server and names
+// the root causes of what is wrong with it; the cases then speak around what it found (its
+// Profile), so that one broken basic is one problem, not a page of failures.
 func Run(ctx context.Context, cfg Config) (report.Report, error) {
 	cases := Select(&cfg)
 	if len(cases) == 0 {
 		return report.Report{}, ErrNoCases
 	}
+	if err := cfg.defaults(); err != nil {
+		return report.Report{}, err
+	}
+	parent := ctx
+	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Deadline, errDeadline)
+	defer cancel()
 	r, err := newRunner(ctx, cfg)
 	if err != nil {
 		return report.Report{}, err
 	}
 	defer r.close()
-	rep := report.Report{Schema: report.Schema, Target: r.addr, Strict: r.cfg.Strict, Started: time.Now()}
+	rep := report.Report{Schema: report.Schema, Target: r.target(), Strict: r.cfg.Strict, Started: time.Now()}
 	for _, id := range r.cfg.Baseline {
 		if !slices.ContainsFunc(Catalog(), func(c *Case) bool { return c.ID == id }) {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("baseline names %q, which is not a case", id))
 		}
 	}
-	if r.connectOnly != "" {
-		rep.Warnings = append(rep.Warnings, r.connectOnly)
-	}
-	r.dialect, rep.DialectNote = r.chooseDialect(ctx)
+	r.diagnose(ctx, &rep)
 	rep.Dialect = r.dialect.Name
 
-	results := make([]report.Result, len(cases))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	var progressMu sync.Mutex
-	for range min(r.cfg.Parallel, len(cases)) {
-		wg.Go(func() {
-			for i := range work {
-				results[i] = r.runOne(ctx, cases[i])
-				if r.cfg.Progress != nil {
-					progressMu.Lock()
-					r.cfg.Progress(results[i])
-					progressMu.Unlock()
-				}
-			}
-		})
-	}
-	for i := range cases {
-		if ctx.Err() != nil {
-			results[i] = r.notRun(cases[i], "interrupted")
-			continue
+	outcomes := make([]caseOutcome, len(cases))
+	if f := r.diag.Fatal(); f != nil {
+		for i, c := range cases {
+			outcomes[i] = r.blockedOutcome(c, f.Req, f.Key, fmt.Sprintf("blocked by [%s]: %s", f.ID, f.Summary))
 		}
-		select {
-		case work <- i:
-		case <-ctx.Done():
-			results[i] = r.notRun(cases[i], "interrupted")
-		}
+	} else {
+		r.runCases(ctx, cases, outcomes)
+		r.pinCrashes(ctx, cases, outcomes)
 	}
-	close(work)
-	wg.Wait()
-	rep.Results = results
-	rep.Interrupted = ctx.Err() != nil
+	rep.Results, rep.Problems = r.assemble(cases, outcomes)
+	rep.Interrupted = parent.Err() != nil
+	if context.Cause(ctx) == errDeadline {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run's deadline of %v passed: the cases not run are marked so (-deadline)", r.cfg.Deadline))
+	}
 	r.stateMu.Lock()
 	rep.Crashes = slices.Clone(r.crashes)
 	r.stateMu.Unlock()
 	rep.Duration = time.Since(rep.Started)
 	rep.Summarize()
+	rep.NextSteps = r.nextSteps(&rep)
+	if r.cfg.Progress != nil {
+		// A caller that showed progress sees the run end.
+		r.cfg.Progress(Progress{Total: len(cases), Done: len(cases), Failed: rep.Summary.Must.Fail + rep.Summary.Should.Fail})
+	}
 	return rep, nil
+}
+
+// runCases runs the cases, ordinary ones first and then those that send bad input: a server
+// that dies of bad input has had every other case tested first.
+func (r *runner) runCases(ctx context.Context, cases []*Case, outcomes []caseOutcome) {
+	order := make([]int, len(cases))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Compare(boolInt(cases[a].Hostile), boolInt(cases[b].Hostile))
+	})
+	parallel := r.cfg.Parallel
+	if r.profile.Serial {
+		parallel = max(1, min(parallel, r.diag.Served-1))
+	}
+	work := make(chan int)
+	var wg sync.WaitGroup
+	var progressMu sync.Mutex
+	done, failed := 0, 0
+	for range min(parallel, len(cases)) {
+		wg.Go(func() {
+			for i := range work {
+				outcomes[i] = r.runOne(ctx, cases[i])
+				if r.cfg.Progress != nil {
+					progressMu.Lock()
+					done++
+					if outcomes[i].res.Status == report.VerdictFail {
+						failed++
+					}
+					r.cfg.Progress(Progress{Total: len(cases), Done: done, Failed: failed, Last: outcomes[i].res})
+					progressMu.Unlock()
+				}
+			}
+		})
+	}
+	for _, i := range order {
+		if ctx.Err() != nil {
+			outcomes[i] = r.notRun(ctx, cases[i])
+			continue
+		}
+		select {
+		case work <- i:
+		case <-ctx.Done():
+			outcomes[i] = r.notRun(ctx, cases[i])
+		}
+	}
+	close(work)
+	wg.Wait()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Progress is what Config.Progress is told as cases end.
+type Progress struct {
+	Total, Done, Failed int
+	// Last is the result of the case that just ended; zero in the call that ends the run.
+	Last report.Result
 }
 
 func (r *runner) newT(ctx context.Context, c *Case, d *spec.Dialect) *caseRun {
 	return &caseRun{ctx: ctx, run: r, c: c, dialect: d}
 }
 
-func (r *runner) notRun(c *Case, why string) report.Result {
-	return report.Result{ID: c.ID, Section: c.Section(), Level: c.Level, Reqs: c.Reqs, Desc: c.Desc, Status: report.VerdictNotRun, Reason: why}
+func baseResult(c *Case) report.Result {
+	return report.Result{ID: c.ID, Section: c.Section(), Level: c.Level, Reqs: c.Reqs, Desc: c.Desc}
 }
 
-// runOne runs c, then checks the server's health after it when c sent bad input or failed.
-func (r *runner) runOne(ctx context.Context, c *Case) report.Result {
+// notRun is the outcome of a case the run ended before.
+func (r *runner) notRun(ctx context.Context, c *Case) caseOutcome {
+	res := baseResult(c)
+	res.Status, res.Reason = report.VerdictNotRun, "interrupted"
+	if context.Cause(ctx) == errDeadline {
+		res.Reason = fmt.Sprintf("not run: the run's deadline of %v passed", r.cfg.Deadline)
+	}
+	return caseOutcome{res: res}
+}
+
+// blockedOutcome is the outcome of a case a problem keeps from running.
+func (r *runner) blockedOutcome(c *Case, req spec.ID, key, why string) caseOutcome {
+	res := baseResult(c)
+	res.Status, res.Reason = report.VerdictBlocked, why
+	return caseOutcome{res: res, blocked: key, blockedF: report.Failure{Requirement: string(req), Actual: why, Exchange: -1}}
+}
+
+// runOne runs c, then checks the server's health after it when c sent bad input or did not
+// pass.
+func (r *runner) runOne(ctx context.Context, c *Case) caseOutcome {
 	if c.Hostile {
 		r.gate.Lock()
 		defer r.gate.Unlock()
@@ -171,11 +292,19 @@ func (r *runner) runOne(ctx context.Context, c *Case) report.Result {
 		defer r.gate.RUnlock()
 	}
 	if ctx.Err() != nil {
-		return r.notRun(c, "interrupted")
+		return r.notRun(ctx, c)
 	}
-	if why := r.waitUp(ctx); why != "" {
-		return r.notRun(c, why)
+	if key, why := r.waitUp(ctx); why != "" {
+		return r.blockedOutcome(c, spec.R5_3, key, why)
 	}
+	r.stateMu.Lock()
+	r.inflight[c.ID] = true
+	r.stateMu.Unlock()
+	defer func() {
+		r.stateMu.Lock()
+		delete(r.inflight, c.ID)
+		r.stateMu.Unlock()
+	}()
 	start := time.Now()
 	t := r.newT(ctx, c, r.dialect)
 	stopWatch := t.watchContext(ctx)
@@ -183,33 +312,52 @@ func (r *runner) runOne(ctx context.Context, c *Case) report.Result {
 	stopWatch()
 	if ctx.Err() != nil {
 		t.closeAll()
-		return r.notRun(c, "interrupted")
+		return r.notRun(ctx, c)
 	}
 	t.closeAll()
 	t.checkTails()
 	if r.root != nil {
 		r.root.check(t)
 	}
-	res := t.result()
-	if c.Hostile || res.Status == report.VerdictFail {
-		if crash := r.health(ctx, c); crash != "" {
-			res.Crash = crash
-			res.Failures = append(res.Failures, report.Failure{Requirement: string(spec.R5_3), Sentence: spec.R5_3.Sentence(),
-				Expected: "the server to keep serving other connections", Actual: crash, Exchange: -1})
-			res.Status = report.VerdictFail
-			res.Reason = crash
+	out := t.outcome()
+	if c.Hostile || out.res.Status == report.VerdictFail || out.res.Status == report.VerdictBlocked {
+		if crash, detail := r.health(ctx, c); crash != "" {
+			f := report.Failure{Requirement: string(spec.R5_3), Sentence: spec.R5_3.Sentence(),
+				Expected: "the server to keep serving other connections", Actual: crash + " (" + detail + ")", Exchange: -1}
+			out.res.Crash = f.Actual
+			out.res.Failures = append(out.res.Failures, f)
+			out.res.Status = report.VerdictFail
+			out.res.Reason = f.Actual
+			out.res.BlockedBy, out.blocked = "", ""
+			// The crash is the case's own problem, first of all: the server died of it.
+			out.keys = append([]string{crashKey(c)}, out.keys...)
+			out.failures = append(out.failures, f)
+			out.firstOf[crashKey(c)] = len(out.failures) - 1
 		}
 	}
-	if res.Crash == "" {
+	if out.res.Crash == "" {
 		t.cleanup()
 	}
 	t.closeAll()
-	res.Duration = time.Since(start)
-	r.applyBaseline(&res)
-	if !r.cfg.Verbose && res.Status != report.VerdictFail && res.Status != report.VerdictKnownFailure {
-		res.Exchanges = nil
+	out.res.Duration = time.Since(start)
+	r.applyBaseline(&out.res)
+	if !r.cfg.Verbose && out.res.Status != report.VerdictFail && out.res.Status != report.VerdictKnownFailure {
+		out.res.Exchanges = nil
 	}
-	return res
+	return out
+}
+
+// crashKey is the problem of a server that died during c: cases that do the same thing to it
+// share one.
+func crashKey(c *Case) string {
+	switch {
+	case c.ID == "security/connect-and-close":
+		return diagnosis.KeyCrash(diagnosis.CauseConnectClose)
+	case len(c.ID) > len("security/truncated-") && c.ID[:len("security/truncated-")] == "security/truncated-",
+		c.ID == "security/huge-size", c.ID == "security/huge-name-len":
+		return diagnosis.KeyCrash(diagnosis.CauseTruncated)
+	}
+	return diagnosis.KeyCrash(c.ID)
 }
 
 func (r *runner) applyBaseline(res *report.Result) {

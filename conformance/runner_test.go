@@ -260,7 +260,7 @@ func TestCancelledRunStillReports(t *testing.T) {
 	cfg := fastConfig(startMutant(t, "none"), "")
 	cfg.Parallel = 1
 	var done atomic.Int32
-	cfg.Progress = func(r report.Result) {
+	cfg.Progress = func(p Progress) {
 		if done.Add(1) == 3 {
 			cancel()
 		}

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/fbpkit/fbp/conformance/report"
@@ -29,21 +30,38 @@ func TestConfig(t *testing.T, cfg Config) {
 		t.Fatal(err)
 	}
 	defer r.close()
-	var note string
-	r.dialect, note = r.chooseDialect(ctx)
-	if note != "" {
-		t.Log(note)
+	var rep0 report.Report
+	r.diagnose(ctx, &rep0)
+	if rep0.DialectNote != "" {
+		t.Log(rep0.DialectNote)
 	}
-	rep := report.Report{Target: r.addr, Dialect: r.dialect.Name, Strict: true}
+	t.Run("diagnosis", func(t *testing.T) {
+		for _, f := range r.diag.Findings {
+			msg := fmt.Sprintf("[%s] %s %s: %s (%s)", f.ID, f.Level, f.Req, f.Summary, f.Detail)
+			if f.Workaround != "" {
+				msg += "; worked around: " + f.Workaround
+			}
+			if f.Level == report.Info {
+				t.Log(msg)
+			} else {
+				t.Error(msg)
+			}
+		}
+	})
+	if f := r.diag.Fatal(); f != nil {
+		t.Fatalf("no case can run: [%s] %s", f.ID, f.Summary)
+	}
+	rep := report.Report{Target: r.target(), Dialect: r.dialect.Name, Strict: true}
 	for _, c := range cases {
 		t.Run(c.ID, func(t *testing.T) {
-			res := r.runOne(ctx, c)
+			res := r.runOne(ctx, c).res
 			rep.Results = []report.Result{res}
 			details := rep.Details(&res)
 			switch {
 			case res.Status == report.VerdictFail && (res.Level != report.Info || res.Crash != ""):
 				t.Error(details)
-			case res.Status == report.VerdictSkip || res.Status == report.VerdictNotRun || res.Status == report.VerdictKnownFailure:
+			case res.Status == report.VerdictSkip || res.Status == report.VerdictNotRun || res.Status == report.VerdictKnownFailure,
+				res.Status == report.VerdictBlocked:
 				t.Skip(res.Reason)
 			case details != "":
 				t.Log(details)

@@ -84,6 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.list, "list", false, "print the catalog (ID, level, requirements, description) and run nothing")
 	fs.BoolVar(&c.Strict, "strict", false, "SHOULD failures fail the run")
 	fs.DurationVar(&c.Timeout, "timeout", 5*time.Second, "deadline of every connect, read and write")
+	fs.DurationVar(&c.Deadline, "deadline", conformance.DefaultDeadline, "bound on the whole run: the cases it leaves are reported as not run")
 	fs.DurationVar(&c.Grace, "grace", 50*time.Millisecond, "how long to watch for bytes after a response's end")
 	fs.IntVar(&c.Parallel, "parallel", 4, "cases run at once (cases sending bad input always run alone)")
 	fs.StringVar(&o.format, "format", "text", "report format: text, json or junit")
@@ -91,7 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&c.Verbose, "v", false, "show the bytes of passing cases too")
 	fs.StringVar(&o.baseline, "baseline", "", "`file` of case IDs known to fail, one per line: not counted; a pass is reported")
 	fs.BoolVar(&c.Keep, "keep", false, "leave the files the cases stored on the server")
-	fs.StringVar(&c.Dialect, "dialect", "canonical", "status mapping: "+conformance.DialectNames()+" (auto: fingerprint the server and report its mapping)")
+	fs.StringVar(&c.Dialect, "dialect", "auto", "status mapping: "+conformance.DialectNames()+" (auto: report a mapping other than the spec's, then test the rest under it)")
 	fs.StringVar(&o.largeSize, "large-size", "8MiB", "size of the backup/large case's file (e.g. 64MiB, 1GiB; at most 4GiB-1)")
 	fs.BoolVar(&c.SkipLarge, "skip-large", false, "leave out the backup/large case")
 	fs.StringVar(&o.maxSize, "max-size", "", "the server's size limit, when known (e.g. 1GiB): runs security/size-over-limit (default: the built-in server's, else unknown)")
@@ -137,8 +138,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if c.Exec, err = execCommand(c.Addr, o.execCmd); err != nil {
 		return nil, err
 	}
-	if c.Timeout <= 0 || c.Grace <= 0 || c.Parallel <= 0 || c.Clients <= 0 || c.Stall <= 0 {
-		return nil, errors.New("-timeout, -grace, -stall, -parallel and -clients must be positive")
+	if c.Timeout <= 0 || c.Grace <= 0 || c.Parallel <= 0 || c.Clients <= 0 || c.Stall <= 0 || c.Deadline <= 0 {
+		return nil, errors.New("-timeout, -deadline, -grace, -stall, -parallel and -clients must be positive")
 	}
 	if o.baseline != "" {
 		if c.Baseline, err = readBaseline(o.baseline); err != nil {
@@ -197,6 +198,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runFuzz(ctx, args[1:], stdout, stderr)
 		case "replay":
 			return runReplay(ctx, args[1:], stdout, stderr)
+		case "doctor":
+			return runDoctor(ctx, args[1:], stdout, stderr)
 		}
 	}
 	o, err := parseFlags(args, stderr)
@@ -217,7 +220,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitPass
 	}
 
-	if o.cfg.Addr == "" {
+	if o.cfg.Addr == "" && o.cfg.Exec == nil {
 		addr, root, stop, err := startReference()
 		if err != nil {
 			fmt.Fprintf(stderr, "conform: starting the built-in reference server: %v\n", err)
@@ -250,16 +253,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		defer file.Close()
 		dst = file
 	}
-	live := o.format == "text" && o.out == ""
-	color := live && isTerminal(stdout)
-	var rep report.Report
-	if live {
-		o.cfg.Progress = func(res report.Result) {
-			fmt.Fprintln(stdout, rep.Line(&res, color))
-		}
-		rep.Strict = o.cfg.Strict
+	if isTerminal(stderr) {
+		// A live line on the terminal while the cases run; never in a file or a pipe.
+		line := newProgressLine(stderr)
+		o.cfg.Progress = line.update
+		defer line.clear()
 	}
-	result, err := conformance.Run(ctx, o.cfg)
+	rep, err := conformance.Run(ctx, o.cfg)
 	var ue *conformance.UnreachableError
 	var use *conformance.UsageError
 	switch {
@@ -273,17 +273,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "conform: %v\n", err)
 		return exitFail
 	}
-	rep = result
+	if cmd := rerunCommand(args, &rep); cmd != "" {
+		rep.NextSteps = append(rep.NextSteps, "re-run the cases that failed: "+cmd)
+	}
 
-	topts := report.TextOptions{Color: color, Verbose: o.cfg.Verbose}
-	switch {
-	case live:
-		err = rep.WriteTextEnd(stdout, topts)
-	case o.format == "text":
+	topts := report.TextOptions{Color: o.format == "text" && o.out == "" && isTerminal(stdout), Verbose: o.cfg.Verbose}
+	switch o.format {
+	case "text":
 		err = rep.WriteText(dst, topts)
-	case o.format == "json":
+	case "json":
 		err = rep.WriteJSON(dst)
-	case o.format == "junit":
+	case "junit":
 		err = rep.WriteJUnit(dst)
 	}
 	if err == nil && file != nil {
@@ -293,8 +293,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "conform: writing the report: %v\n", err)
 		return exitFail
 	}
-	if !live {
-		// The report went to a file or is a document: the terminal still gets the verdict.
+	if o.out != "" || o.format != "text" {
+		// The report went to a file or is a document: the terminal still gets the problems
+		// and the verdict.
+		for _, p := range rep.Problems {
+			fmt.Fprintf(stderr, "problem [%s] %s %s: %s\n", p.ID, p.Level, p.Requirement, p.Summary)
+		}
 		for i := range rep.Results {
 			if res := &rep.Results[i]; res.Status == report.VerdictFail || res.Status == report.VerdictUnexpectedPass {
 				fmt.Fprintln(stderr, rep.Line(res, isTerminal(stderr)))

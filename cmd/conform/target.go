@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance"
+	"github.com/fbpkit/fbp/ref/wire"
 )
 
 // findingsDir is where model and fuzz runs save their reproducers unless told otherwise: a
@@ -71,8 +72,8 @@ func execCommand(addr, line string) ([]string, error) {
 	if line == "" {
 		return nil, nil
 	}
-	if addr == "" {
-		return nil, errors.New("-exec needs -addr: the address the command's server listens on")
+	if addr == "" && !strings.Contains(line, conformance.PortPlaceholder) {
+		return nil, errors.New("-exec needs -addr, the address the command's server listens on, or {port} in the command where it takes its port")
 	}
 	words, err := conformance.SplitCommand(line)
 	if err != nil {
@@ -144,7 +145,7 @@ type target struct {
 func startTarget(ctx context.Context, f *testerFlags, stderr io.Writer) (*target, error) {
 	t := &target{addr: f.addr, close: func() {}}
 	switch {
-	case f.addr == "":
+	case f.addr == "" && f.exec == nil:
 		addr, root, stop, err := startReference()
 		if err != nil {
 			return nil, fmt.Errorf("starting the built-in reference server: %w", err)
@@ -160,17 +161,29 @@ func startTarget(ctx context.Context, f *testerFlags, stderr io.Writer) (*target
 		if err != nil {
 			return nil, fmt.Errorf("cannot reach %s: %w", f.addr, err)
 		}
-		t.proc = proc
+		t.proc, t.addr = proc, proc.Addr()
 		t.close = func() { _ = proc.Stop() }
 	}
-	d := net.Dialer{Timeout: f.timeout}
-	c, err := d.DialContext(ctx, "tcp", t.addr)
-	if err != nil {
+	if err := reach(ctx, t.addr, f.timeout); err != nil {
 		t.close()
 		return nil, fmt.Errorf("cannot reach %s: %w", t.addr, err)
 	}
-	_ = c.Close()
 	return t, nil
+}
+
+// reach checks that addr accepts a connection, and leaves it after a whole LIST: a bare
+// connect and close is what kills some servers.
+func reach(ctx context.Context, addr string, timeout time.Duration) error {
+	d := net.Dialer{Timeout: timeout}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetWriteDeadline(time.Now().Add(timeout))
+	h := wire.RequestHeader{UserID: 1, Version: wire.Version, Op: wire.OpList}
+	_, err = c.Write(h.Append(nil))
+	return err
 }
 
 // crashNote says how the -exec process ended, if it did during the run; "" otherwise.

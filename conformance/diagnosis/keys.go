@@ -17,10 +17,27 @@ func KeyNoAnswer(op wire.Op, ended string) string {
 	return fmt.Sprintf("%s|%s:%v", spec.Request{Op: op}.Owed(), ended, op)
 }
 
-// KeyStatus is the key of an answer with the wrong status: want is what was owed, got the
-// code that came.
-func KeyStatus(req spec.ID, want string, got uint16) string {
-	return fmt.Sprintf("%s|want %s|got %d", req, want, got)
+// KeyStatus is the key of an answer with the wrong status: want are the codes owed, got the
+// code that came. It names no rule: a missing file answered 1003 is one problem, whether
+// RESTORE or DELETE asked.
+func KeyStatus(want []uint16, got uint16) string {
+	return fmt.Sprintf("status|want %v|got %d", want, got)
+}
+
+// KeyFingerprint is the key of a status mapping other than the spec's: when it differs in one
+// code only, that is a wrong status of its own (KeyStatus), not a mapping.
+func KeyFingerprint(fp spec.Fingerprint) string {
+	c := spec.CanonicalFingerprint
+	var diffs [][2]uint16
+	for i, x := range []uint16{fp.Backup, fp.Restore, fp.Missing, fp.List} {
+		if y := []uint16{c.Backup, c.Restore, c.Missing, c.List}[i]; x != y {
+			diffs = append(diffs, [2]uint16{y, x})
+		}
+	}
+	if len(diffs) == 1 {
+		return KeyStatus([]uint16{diffs[0][0]}, diffs[0][1])
+	}
+	return KeyStatusMap
 }
 
 // KeyTrailing is the key of bytes after a response of status code.
@@ -32,8 +49,12 @@ func KeyCut(code uint16) string { return fmt.Sprintf("%s|cut:%d", spec.R3_1, cod
 // KeyCrash is the key of a server that dies on cause.
 func KeyCrash(cause string) string { return fmt.Sprintf("%s|dies:%s", spec.R5_3, cause) }
 
+// KeyStalledClients is the key of a server that clients stalling mid-request keep from serving
+// others.
+const KeyStalledClients = "R-5.3|stalled-clients"
+
 // KeyStatusMap is the key of a status mapping other than the spec's.
-const KeyStatusMap = "status-map"
+const KeyStatusMap = "R-4.1|status-map"
 
 // KeyCheck is the key of a violation the spec oracle reports.
 func KeyCheck(v *spec.Violation) string { return fmt.Sprintf("%s|%s", v.Req, v.Check) }

@@ -59,7 +59,7 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 	}
 	plain := caps[0]
 	if plain.end == endRefused {
-		d.add(Finding{ID: "nothing-listens", Req: spec.R1_1, Level: report.Must, Fatal: true, Key: "reach",
+		d.add(Finding{ID: "nothing-listens", Req: spec.R1_1, Level: report.Must, Fatal: true, Key: string(spec.R1_1) + "|nothing-listens",
 			Summary:  fmt.Sprintf("nothing accepts connections on %s", d.addr()),
 			Detail:   plain.err.Error(),
 			Expected: "a server accepting TCP connections", Actual: plain.err.Error()})
@@ -115,7 +115,7 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 func (d *diagnoser) firstAnswer(c *capture, base Profile) bool {
 	spread := c.last - c.first
 	if len(c.got) > 0 && spread >= 500*time.Millisecond && float64(len(c.got))/spread.Seconds() < 1024 {
-		d.add(Finding{ID: "drips", Req: spec.R1_3, Level: report.Must, Fatal: true, Key: "drips",
+		d.add(Finding{ID: "drips", Req: spec.R1_3, Level: report.Must, Fatal: true, Key: string(spec.R1_3) + "|drips",
 			Summary: fmt.Sprintf("the server sends its answers a few bytes at a time: %d bytes took %v, too slow for a file of any size to be tested within the timeout",
 				len(c.got), spread.Round(10*time.Millisecond)),
 			Detail:   fmt.Sprintf("%s: %s", c.label, c.outcome()),
@@ -129,7 +129,7 @@ func (d *diagnoser) firstAnswer(c *capture, base Profile) bool {
 		if what == "" {
 			what = "bytes that are no FBP response: " + describeBytes(c.got)
 		}
-		d.add(Finding{ID: "not-fbp", Req: spec.R1_1, Level: report.Must, Fatal: true, Key: "not-fbp",
+		d.add(Finding{ID: "not-fbp", Req: spec.R1_1, Level: report.Must, Fatal: true, Key: string(spec.R1_1) + "|not-fbp",
 			Summary:  "the server does not speak FBP: its answer to a LIST is " + what,
 			Detail:   fmt.Sprintf("%s: %s", c.label, c.outcome()),
 			Expected: "a response: version 1, then a status of SPEC §3", Actual: describeBytes(c.got), Evidence: c.row()})
@@ -151,7 +151,7 @@ func (d *diagnoser) firstAnswer(c *capture, base Profile) bool {
 			Evidence: c.row()})
 	}
 	if v := as[0].version; v != wire.Version {
-		d.add(Finding{ID: "version-byte", Req: spec.R3_1, Level: report.Info, Key: "version",
+		d.add(Finding{ID: "version-byte", Req: spec.R3_1, Level: report.Info, Key: string(spec.R3_1) + "|version",
 			Summary:  fmt.Sprintf("responses carry version %d (the reference sends 1)", v),
 			Detail:   fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)),
 			Expected: "version 1", Actual: fmt.Sprintf("version %d", v)})
@@ -285,15 +285,17 @@ func (d *diagnoser) restoreLayout(c *capture, p *Profile, name string, body []by
 	ok := func(as []answer) bool {
 		return len(as) > 0 && p.dialect().Means(as[0].code, spec.RestoreOK) && string(as[0].name) == name && bytes.Equal(as[0].payload, body)
 	}
-	as, _ := p.parse(c.got)
-	if len(as) == 0 || !p.dialect().Means(as[0].code, spec.RestoreOK) || ok(as) {
+	if !p.dialect().Means(firstCode(p, c), spec.RestoreOK) {
+		return
+	}
+	if as, _ := p.parse(c.got); ok(as) {
 		return
 	}
 	swapped := *p
 	swapped.SizeBeforeName = true
 	if sas, _ := swapped.parse(c.got); ok(sas) {
 		d.add(Finding{ID: "size-before-name", Req: spec.R3_1, Level: report.Must, Key: fmt.Sprintf("%s|field-order", spec.R3_1),
-			Summary:    fmt.Sprintf("a %d response carries its size before its name_len and filename; SPEC §3 has name_len, filename, size", as[0].code),
+			Summary:    fmt.Sprintf("a %d response carries its size before its name_len and filename; SPEC §3 has name_len, filename, size", sas[0].code),
 			Workaround: "the size of a 210 or 211 is read before its filename",
 			Detail:     fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)),
 			Expected:   fmt.Sprintf("name_len %d, %q, size %d", len(name), name, len(body)), Actual: describeBytes(c.got), Evidence: c.row()})
@@ -400,7 +402,7 @@ func (d *diagnoser) concurrency(ctx context.Context) {
 			continue
 		}
 		d.res.Served = k
-		f := Finding{ID: "serves-few-connections", Req: spec.R5_3, Level: report.Info, Key: fmt.Sprintf("%s|stalled-clients", spec.R5_3),
+		f := Finding{ID: "serves-few-connections", Req: spec.R5_3, Level: report.Info, Key: KeyStalledClients,
 			Summary:    fmt.Sprintf("the server serves at most %d connections at once: %d clients that stall mid-request keep every other client waiting", k, k),
 			Workaround: fmt.Sprintf("at most %d cases run at once", max(1, k-1)),
 			Detail:     fmt.Sprintf("a LIST on a new connection while %d clients each sent 3 bytes and stopped: %s", k, d.howItEnded(c)),
@@ -480,7 +482,7 @@ func (d *diagnoser) restart(ctx context.Context) bool {
 	}
 	addr, err := d.cfg.Restart(ctx)
 	if err != nil {
-		d.add(Finding{ID: "cannot-restart", Req: spec.R5_3, Level: report.Must, Fatal: true, Key: "restart",
+		d.add(Finding{ID: "cannot-restart", Req: spec.R5_3, Level: report.Must, Fatal: true, Key: string(spec.R5_3) + "|restart",
 			Summary:  "the server could not be started again after it died: " + err.Error(),
 			Expected: "the command to start the server again", Actual: err.Error()})
 		return false

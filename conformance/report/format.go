@@ -95,6 +95,15 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 	return err
 }
 
+// WriteProblems writes the problems part of the text report alone: the workarounds, then each
+// problem with its requirement, diagnosis, evidence and cases.
+func (r *Report) WriteProblems(w io.Writer) error {
+	var sb strings.Builder
+	r.writeProblems(&sb)
+	_, err := io.WriteString(w, sb.String())
+	return err
+}
+
 // workarounds lists what the run did to test past the problems, in problem order.
 func (r *Report) workarounds() []string {
 	var out []string

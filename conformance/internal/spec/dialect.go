@@ -134,6 +134,20 @@ func (d *Dialect) Code(m Meaning) uint16 {
 	return 0
 }
 
+// CodesOf lists the codes that carry any of ms, sorted, each once.
+func (d *Dialect) CodesOf(ms ...Meaning) []uint16 {
+	var out []uint16
+	for _, m := range ms {
+		for _, c := range d.Codes[m] {
+			if !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // DescribeCodes says which codes carry any of ms, e.g. "1001 (not-found) or 1003 (server-error)".
 func (d *Dialect) DescribeCodes(ms ...Meaning) string {
 	var parts []string

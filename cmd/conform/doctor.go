@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/fbpkit/fbp/conformance/diagnosis"
+	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/cliargs"
+)
+
+// DoctorSchema names the layout of conform doctor's JSON report.
+const DoctorSchema = "fbp-conform-doctor/1"
+
+// runDoctor is `conform doctor`: the diagnosis phase alone, in seconds.
+func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var f testerFlags
+	f.name = "doctor"
+	fs := newFlagSet("conform doctor", "usage: conform doctor [-addr host:port] [flags]\n\n"+
+		"Probes an FBP server and names the root causes of what is wrong with it, in seconds: nothing\n"+
+		"answers, not FBP, framing of its own (LIST or BACKUP read wrongly, a length prefix, fields out of\n"+
+		"order, big-endian statuses), a status map of its own, how many connections it serves at once,\n"+
+		"requests smuggled in a refused upload, deaths when a client leaves early. Without -addr it\n"+
+		"diagnoses the built-in reference server.\n"+
+		"Exit status: 0 nothing wrong, 1 a finding, 2 usage, 3 server unreachable.\n\nflags:\n", stderr)
+	f.register(fs, false, 5*time.Second, "restarted after a probe kills it")
+	noCrash := fs.Bool("no-crash-probes", false, "leave out the probes that may kill the server (a client that leaves early)")
+	if pos, err := cliargs.Parse(fs, args); err != nil || len(pos) > 0 {
+		if err == nil {
+			err = fmt.Errorf("unexpected arguments %q", pos)
+		}
+		return flagsExit("doctor", err, stderr)
+	}
+	if err := f.check(); err != nil {
+		return flagsExit("doctor", err, stderr)
+	}
+	tgt, err := startTarget(ctx, &f, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "conform doctor: %v\n", err)
+		return exitUnreachable
+	}
+	defer tgt.close()
+	cfg := diagnosis.Config{Addr: tgt.addr, Timeout: f.timeout, CrashProbes: !*noCrash}
+	if tgt.proc != nil {
+		cfg.Restart = func(ctx context.Context) (string, error) {
+			if err := tgt.proc.Restart(ctx); err != nil {
+				return "", err
+			}
+			return tgt.proc.Addr(), nil
+		}
+	}
+	if f.verbose {
+		cfg.Log = func(s string) { fmt.Fprintln(stderr, "conform doctor: "+s) }
+	}
+	d, err := diagnosis.Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "conform doctor: %v\n", err)
+		return exitUsage
+	}
+	doc := newDoctorDoc(d)
+	if err := writeReport(&f, stdout, stderr, doc.writeText, doc, doc.verdict()); err != nil {
+		fmt.Fprintf(stderr, "conform doctor: writing the report: %v\n", err)
+	}
+	switch {
+	case d.Finding("nothing-listens") != nil:
+		return exitUnreachable
+	case doc.failing() > 0:
+		return exitFail
+	}
+	return exitPass
+}
+
+// doctorDoc is conform doctor's report.
+type doctorDoc struct {
+	Schema      string           `json:"schema"`
+	Target      string           `json:"target"`
+	Duration    time.Duration    `json:"duration_ns"`
+	Probes      int              `json:"probes"`
+	Fingerprint string           `json:"status_map,omitempty"`
+	Served      int              `json:"served_at_once,omitempty"`
+	Findings    []report.Problem `json:"findings"`
+	Workarounds []string         `json:"workarounds,omitempty"`
+	Verdict     string           `json:"verdict"`
+}
+
+func newDoctorDoc(d *diagnosis.Diagnosis) *doctorDoc {
+	doc := &doctorDoc{Schema: DoctorSchema, Target: d.Target, Duration: d.Duration, Probes: d.Probes, Served: d.Served, Findings: []report.Problem{}}
+	if d.Fingerprint != (diagnosis.Diagnosis{}).Fingerprint {
+		doc.Fingerprint = d.Fingerprint.String()
+	}
+	for _, f := range d.Findings {
+		doc.Findings = append(doc.Findings, report.Problem{ID: f.ID, Requirement: string(f.Req), Level: f.Level, Summary: f.Summary,
+			Diagnosis: f.Detail, Workaround: f.Workaround, Cases: []string{},
+			Evidence: &report.Evidence{Expected: f.Expected, Actual: f.Actual, Exchange: f.Evidence}})
+		if f.Workaround != "" {
+			doc.Workarounds = append(doc.Workarounds, f.Workaround)
+		}
+	}
+	doc.Verdict = doc.verdict()
+	return doc
+}
+
+// failing counts the findings that would fail a conformance run.
+func (doc *doctorDoc) failing() int {
+	n := 0
+	for _, f := range doc.Findings {
+		if f.Level != report.Info {
+			n++
+		}
+	}
+	return n
+}
+
+func (doc *doctorDoc) verdict() string {
+	switch n := doc.failing(); n {
+	case 0:
+		return "OK: nothing wrong found"
+	case 1:
+		return "FAIL: 1 problem"
+	default:
+		return fmt.Sprintf("FAIL: %d problems", n)
+	}
+}
+
+func (doc *doctorDoc) writeText(w io.Writer) error {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "diagnosis of %s: %d probes in %v\n", doc.Target, doc.Probes, doc.Duration.Round(time.Millisecond))
+	if doc.Fingerprint != "" {
+		fmt.Fprintf(&sb, "status map: %s\n", doc.Fingerprint)
+	}
+	if doc.Served > 0 {
+		fmt.Fprintf(&sb, "connections served at once: %d\n", doc.Served)
+	}
+	rep := report.Report{Problems: doc.Findings}
+	if err := rep.WriteProblems(&sb); err != nil {
+		return err
+	}
+	fmt.Fprintf(&sb, "\n%s (%v)\n", doc.Verdict, doc.Duration.Round(time.Millisecond))
+	if len(doc.Workarounds) > 0 {
+		fmt.Fprintf(&sb, "a full run (conform -addr %s) speaks around these and tests the rest\n", doc.Target)
+	}
+	_, err := io.WriteString(w, sb.String())
+	return err
+}

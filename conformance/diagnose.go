@@ -1,0 +1,99 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/fbpkit/fbp/conformance/diagnosis"
+	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+// diagnose runs the diagnosis phase and takes from it how the cases speak to the server: the
+// framing workarounds, the status mapping (under the dialect "auto"), how many cases run at
+// once.
+func (r *runner) diagnose(ctx context.Context, rep *report.Report) {
+	cfg := diagnosis.Config{Addr: r.target(), Timeout: r.cfg.Timeout, Quiet: max(r.cfg.Grace, diagnosisQuiet)}
+	if r.sup != nil {
+		// A server the run can start again is also probed for deaths.
+		cfg.Restart = r.restart
+	}
+	d, err := diagnosis.Run(ctx, cfg)
+	if err != nil {
+		d = &diagnosis.Diagnosis{Target: r.target()}
+		rep.Warnings = append(rep.Warnings, "diagnosis: "+err.Error())
+	}
+	r.diag = d
+	r.profile = d.Profile
+	r.profile.Dialect = nil
+	if f := d.Finding("fixed-frames"); f != nil {
+		r.profileKey = f.Key
+	}
+	switch {
+	case r.cfg.Dialect != "auto":
+		r.dialect = spec.DialectByName(r.cfg.Dialect)
+		if d.Profile.Dialect != nil && d.Profile.Dialect != r.dialect {
+			rep.DialectNote = fmt.Sprintf("the server speaks %s; -dialect %s keeps the cases to %s", d.Profile.Dialect.Name, r.cfg.Dialect, r.cfg.Dialect)
+		}
+	case d.Profile.Dialect != nil:
+		r.dialect = d.Profile.Dialect
+		rep.DialectNote = fmt.Sprintf("auto: dialect %s (deviates from %v); the other cases run under it", r.dialect.Name, r.dialect.Deviates)
+	default:
+		r.dialect = spec.Canonical
+		if d.Fatal() == nil && d.Fingerprint.Match() == spec.Canonical {
+			rep.DialectNote = "auto: the server follows the canonical mapping"
+		}
+	}
+	r.profile.Dialect = r.dialect
+}
+
+// diagnosisQuiet is the least time the diagnosis watches for bytes after an answer.
+const diagnosisQuiet = 50 * time.Millisecond
+
+// blocked says whether a request of op cannot be sent: the diagnosis found the op untestable,
+// or it went unanswered twice in this run. It returns the problem's key and why.
+func (r *runner) blocked(op wire.Op, s send) (key string, req spec.ID, why string) {
+	if s.raw {
+		return "", "", ""
+	}
+	if f := r.diag.Blocked(op); f != nil {
+		return f.Key, f.Req, fmt.Sprintf("blocked by [%s]: %s", f.ID, f.Summary)
+	}
+	r.opMu.Lock()
+	defer r.opMu.Unlock()
+	if k := r.opDown[op]; k != "" {
+		return k, spec.Request{Op: op}.Owed(), fmt.Sprintf("blocked: %v went unanswered twice in this run", op)
+	}
+	return "", "", ""
+}
+
+// noteAnswer counts the requests of an op that got nothing at all within the timeout: after two
+// in a row, later requests of that op are blocked at once instead of each waiting the timeout.
+func (r *runner) noteAnswer(rp *reply, raw bool) {
+	if raw {
+		return
+	}
+	op := rp.req.Op
+	r.opMu.Lock()
+	defer r.opMu.Unlock()
+	switch {
+	case rp.Outcome == endTimeout && rp.Got == 0:
+		r.timeouts[op]++
+		if r.timeouts[op] >= 2 && r.opDown[op] == "" {
+			r.opDown[op] = diagnosis.KeyNoAnswer(op, string(endTimeout))
+		}
+	case rp.Got > 0:
+		r.timeouts[op] = 0
+	}
+}
+
+// restart starts the server again after it died, and returns its address.
+func (r *runner) restart(ctx context.Context) (string, error) {
+	if err := r.sup.Restart(ctx); err != nil {
+		return "", err
+	}
+	r.setTarget(r.sup.Addr())
+	return r.target(), nil
+}

@@ -1,0 +1,208 @@
+package conformance
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/fbpkit/fbp/conformance/diagnosis"
+	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+// problemSet gathers the distinct problems of a run by key, in the order they were found.
+type problemSet struct {
+	list  []*report.Problem
+	byKey map[string]*report.Problem
+	ids   map[string]bool
+}
+
+// get returns the problem of key, made from f (and the exchange it shows) when it is new.
+func (ps *problemSet) get(key string, level report.Level, caseID string, f report.Failure, ex *report.Exchange) *report.Problem {
+	if p := ps.byKey[key]; p != nil {
+		return p
+	}
+	p := &report.Problem{ID: ps.newID(key), Requirement: f.Requirement, Level: level, Summary: summarize(key, f), Cases: []string{},
+		Evidence: &report.Evidence{Case: caseID, Expected: f.Expected, Actual: f.Actual, Exchange: ex}}
+	ps.byKey[key] = p
+	ps.list = append(ps.list, p)
+	return p
+}
+
+var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
+
+// newID makes a problem's ID from its key: short, readable, unique in the report.
+func (ps *problemSet) newID(key string) string {
+	id := strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(key), "-"), "-")
+	if len(id) > 48 {
+		id = strings.TrimRight(id[:48], "-")
+	}
+	base := id
+	for n := 2; ps.ids[id]; n++ {
+		id = fmt.Sprintf("%s-%d", base, n)
+	}
+	ps.ids[id] = true
+	return id
+}
+
+// summarize says a problem in a line, from its key and its first failure.
+func summarize(key string, f report.Failure) string {
+	if codes, ok := strings.CutPrefix(key, "status|want "); ok {
+		want, got, _ := strings.Cut(codes, "|got ")
+		want = strings.ReplaceAll(strings.Trim(want, "[]"), " ", " or ")
+		return fmt.Sprintf("status %s comes where %s is owed: expected %s, got %s", got, want, f.Expected, f.Actual)
+	}
+	_, rest, _ := strings.Cut(key, "|")
+	for _, ended := range []string{"timeout", "closed", "reset", "refused"} {
+		if op, ok := strings.CutPrefix(rest, ended+":"); ok {
+			what := map[string]string{"timeout": "is not answered within the timeout", "closed": "is answered by a close, without a response",
+				"reset": "is answered by a reset", "refused": "cannot be sent: the connection is refused"}[ended]
+			return fmt.Sprintf("a %s request %s", op, what)
+		}
+	}
+	return fmt.Sprintf("expected %s, got %s", f.Expected, f.Actual)
+}
+
+// assemble groups the outcomes' failures, blocks and evidence into the run's problems, the
+// diagnosis's first, and gives each result its problem.
+func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Result, []report.Problem) {
+	ps := &problemSet{byKey: map[string]*report.Problem{}, ids: map[string]bool{}}
+	for _, f := range r.diag.Findings {
+		if ps.byKey[f.Key] != nil {
+			continue
+		}
+		p := &report.Problem{ID: f.ID, Requirement: string(f.Req), Level: f.Level, Summary: f.Summary, Diagnosis: f.Detail,
+			Workaround: r.workaround(&f), Cases: []string{},
+			Evidence: &report.Evidence{Expected: f.Expected, Actual: f.Actual, Exchange: f.Evidence}}
+		ps.byKey[f.Key], ps.ids[f.ID] = p, true
+		ps.list = append(ps.list, p)
+	}
+	results := make([]report.Result, len(outcomes))
+	for i := range outcomes {
+		o := &outcomes[i]
+		res := o.res
+		exchange := func(f report.Failure) *report.Exchange {
+			if f.Exchange >= 0 && f.Exchange < len(res.Exchanges) {
+				ex := res.Exchanges[f.Exchange]
+				return &ex
+			}
+			return nil
+		}
+		for j, k := range o.keys {
+			f := o.failures[o.firstOf[k]]
+			p := ps.get(k, res.Level, res.ID, f, exchange(f))
+			p.Cases = appendOnce(p.Cases, res.ID)
+			if ex := exchange(f); ex != nil && p.Evidence != nil && p.Evidence.Exchange == nil && p.Diagnosis == "" {
+				// Bytes show a problem better than words: the first failure with an exchange
+				// becomes its evidence, and its rule the problem's.
+				p.Evidence = &report.Evidence{Case: res.ID, Expected: f.Expected, Actual: f.Actual, Exchange: ex}
+				p.Requirement = f.Requirement
+				p.Summary = summarize(k, f)
+			}
+			if j == 0 {
+				res.Problem = p.ID
+			}
+			if p.Level > res.Level {
+				p.Level = res.Level
+			}
+		}
+		if o.blocked != "" && len(o.keys) == 0 {
+			p := ps.get(o.blocked, report.Must, res.ID, o.blockedF, exchange(o.blockedF))
+			p.Blocked = appendOnce(p.Blocked, res.ID)
+			res.BlockedBy = p.ID
+			if !strings.HasPrefix(res.Reason, "blocked") {
+				res.Reason = fmt.Sprintf("blocked by [%s]: %s", p.ID, res.Reason)
+			}
+		}
+		for _, e := range o.evidence {
+			p := ps.get(e.key, report.Must, res.ID, e.failure, exchange(e.failure))
+			if !slices.Contains(p.Cases, res.ID) && !slices.Contains(p.Blocked, res.ID) {
+				p.SeenIn = appendOnce(p.SeenIn, res.ID)
+			}
+		}
+		results[i] = res
+	}
+	r.stateMu.Lock()
+	pins := r.pins
+	r.stateMu.Unlock()
+	for _, pin := range pins {
+		if c := indexOf(cases, pin.after); c >= 0 {
+			if p := ps.byKey[crashKey(cases[c])]; p != nil {
+				p.Diagnosis = joinSentences(p.Diagnosis, fmt.Sprintf("the server died while cases %s ran at once: %s", strings.Join(pin.suspects, ", "), pin.verdict))
+			}
+		}
+	}
+	out := make([]report.Problem, len(ps.list))
+	for i, p := range ps.list {
+		out[i] = *p
+	}
+	// Worst first: what keeps cases from running, then MUST before SHOULD before INFO; the
+	// order found otherwise.
+	slices.SortStableFunc(out, func(a, b report.Problem) int {
+		if ab, bb := len(a.Blocked) > 0, len(b.Blocked) > 0; ab != bb {
+			if ab {
+				return -1
+			}
+			return 1
+		}
+		return int(a.Level) - int(b.Level)
+	})
+	return results, out
+}
+
+func appendOnce(ids []string, id string) []string {
+	if slices.Contains(ids, id) {
+		return ids
+	}
+	return append(ids, id)
+}
+
+func joinSentences(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// workaround is what the run did about a finding: nothing for a mapping the run was told not to
+// follow.
+func (r *runner) workaround(f *diagnosis.Finding) string {
+	if f.Key == diagnosis.KeyStatusMap && r.cfg.Dialect != "auto" {
+		return ""
+	}
+	return f.Workaround
+}
+
+// nextSteps says what would help after this run.
+func (r *runner) nextSteps(rep *report.Report) []string {
+	var out []string
+	add := func(s string) { out = appendOnce(out, s) }
+	if r.diag != nil && r.diag.Profile.Dialect != nil && r.cfg.Dialect != "auto" && r.diag.Profile.Dialect != r.dialect {
+		add(fmt.Sprintf("the server speaks the %s status map: -dialect auto tests the rest of the protocol under it", r.diag.Profile.Dialect.Name))
+	}
+	if len(rep.Crashes) > 0 && r.sup == nil {
+		add(`the server crashed: give -exec "COMMAND" (with {port} where the command takes its port) so that conform restarts it and tests the cases after the crash`)
+	}
+	if r.sup != nil && r.sup.RestartFailed() && !r.sup.FreshPorts() {
+		add("the server could not be started again on the same port: put {port} in the -exec command so that every start gets a fresh port")
+	}
+	for _, res := range rep.Results {
+		switch {
+		case res.ID == "security/size-over-limit" && res.Status == report.VerdictSkip:
+			add("-max-size SIZE, your server's size limit, checks that a BACKUP over it is refused before its payload (R-5.4)")
+		case res.ID == "transport/stall-cut-off" && res.Status == report.VerdictSkip:
+			add("-stall-cutoff DURATION checks that your server drops a client that stalls mid-request")
+		}
+	}
+	if f := r.diag.Fatal(); f != nil && f.ID == "drips" {
+		add("the server answers too slowly to be tested: find what delays each byte (a sleep, Nagle with tiny writes, a flush per byte)")
+	}
+	if r.diag.Blocked(wire.OpBackup) != nil {
+		add("no BACKUP could be sent: fix its reading first; most cases need one")
+	}
+	if r.cfg.Root == "" && rep.Summary.Must.Fail > 0 {
+		add("-root DIR, your server's storage folder when it runs here, also finds files stored outside a user's folder and leftovers of failed uploads")
+	}
+	return out
+}
