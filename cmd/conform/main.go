@@ -197,6 +197,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runFuzz(ctx, args[1:], stdout, stderr)
 		case "replay":
 			return runReplay(ctx, args[1:], stdout, stderr)
+		case "bench":
+			return runBench(ctx, args[1:], stdout, stderr)
 		}
 	}
 	o, err := parseFlags(args, stderr)
