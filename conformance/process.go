@@ -225,6 +225,14 @@ func (p *ServerProcess) exitedChan() <-chan struct{} {
 	return p.done
 }
 
+// Pid is the process id of the server process now running; on Unix it is also the id of
+// the process group it leads, which holds what it started.
+func (p *ServerProcess) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cmd.Process.Pid
+}
+
 // Exited reports whether the process has ended, without waiting.
 func (p *ServerProcess) Exited() bool {
 	select {

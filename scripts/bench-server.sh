@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Benchmarks of the reference server (docs/BENCHMARKS.md, "Reference server"): a large BACKUP
-# and RESTORE against a plain TCP copy of the same bytes on the same disk, the server's peak
-# RSS, then small files from concurrent clients. Figures are reported, never asserted.
+# Benchmarks of the reference server (docs/BENCHMARKS.md, "Reference server"), all with
+# conform bench, each against the machine's limits measured in the same run (-baseline:
+# loopback TCP carrying the same bytes, and the same ops on the same disk, a BACKUP written as
+# a temporary file, fsynced, renamed and its folder fsynced): a large BACKUP and RESTORE from
+# one client, then small files from many. Figures are reported, never asserted; the server's
+# CPU time and peak RSS come from /proc.
 #
-#   scripts/bench-server.sh [-size BYTES] [-rounds N] [-clients N] [-small BYTES] [-duration D]
+#   scripts/bench-server.sh [-size SIZE] [-rounds N] [-clients N[,N...]] [-small SIZE] [-duration D]
 #
-# BENCH_DIR picks the folder for the server's root and the baseline's file (default: a new
-# folder under TMPDIR); it needs room for two copies of the large file, and is removed at exit.
+# BENCH_DIR picks the folder for the server's root and the baseline's files (default: a new
+# folder under TMPDIR); it needs room for three copies of the large file, and is removed at exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-size=$((1 << 30)) rounds=3 clients=64 small=4096 duration=5s
+size=1GiB rounds=3 clients=64 small=4KiB duration=5s
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-size) size=$2; shift 2 ;;
@@ -18,39 +21,31 @@ while [ $# -gt 0 ]; do
 	-clients) clients=$2; shift 2 ;;
 	-small) small=$2; shift 2 ;;
 	-duration) duration=$2; shift 2 ;;
-	*) echo "usage: $0 [-size BYTES] [-rounds N] [-clients N] [-small BYTES] [-duration D]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-size SIZE] [-rounds N] [-clients N[,N...]] [-small SIZE] [-duration D]" >&2; exit 2 ;;
 	esac
 done
 
 work=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/fbp-bench.XXXXXX")
-server_pid=
-cleanup() {
-	if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
+trap 'rm -rf "$work"' EXIT
 go build -o "$work/refserver" ./cmd/refserver
-go build -o "$work/loadgen" ./ref/server/internal/loadgen
-mkdir "$work/data"
+go build -o "$work/conform" ./cmd/conform
 
-# The server logs one line per request: to a file, so that logging costs what it costs in use.
-: >"$work/server.log"
-"$work/refserver" -addr 127.0.0.1:0 -root "$work/data/root" -log-format json 2>"$work/server.log" &
-server_pid=$!
-addr=
-for _ in $(seq 100); do
-	addr=$(sed -n 's/.*"msg":"refserver started".*"listen":"\([^"]*\)".*/\1/p' "$work/server.log")
-	[ -n "$addr" ] && break
-	sleep 0.1
-done
-[ -n "$addr" ] || { echo "server did not start:" >&2; cat "$work/server.log" >&2; exit 1; }
+# A free loopback port for the server conform starts and stops (-exec needs it beforehand).
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+addr=127.0.0.1:$port
+# The server logs one line per request, as in use: conform keeps the last lines.
+server="$work/refserver -addr $addr -root $work/root -log-format json"
 
-hwm() { awk '/^VmHWM/ {print $2 " " $3}' "/proc/$server_pid/status"; }
+bench() {
+	echo
+	echo "\$ conform bench $*"
+	"$work/conform" bench -addr "$addr" -exec "$server" -baseline -baseline-dir "$work" "$@"
+}
 
 echo "go: $(go version | cut -d' ' -f3-)  cpus: $(nproc)  kernel: $(uname -r)"
-echo "server RSS at start: $(hwm)"
-"$work/loadgen" -addr "$addr" -dir "$work/data" -mode large -size "$size" -rounds "$rounds"
-echo "server peak RSS (VmHWM) after large file: $(hwm)"
-"$work/loadgen" -addr "$addr" -mode small -clients "$clients" -small "$small" -duration "$duration"
-echo "server peak RSS (VmHWM) after small files: $(hwm)"
+# Large: one client, one name, one request a round, so each round times one whole transfer.
+bench -clients 1 -names 1 -size "$size" -mix backup=1 -count 1 -warmup 0s -rounds "$rounds"
+bench -clients 1 -names 1 -size "$size" -mix restore=1 -count 1 -warmup 0s -rounds "$rounds"
+# Small: many clients, a connection per request as the exercise's clients do.
+bench -clients "$clients" -size "$small" -mix backup=1 -duration "$duration" -rounds "$rounds"
+bench -clients "$clients" -size "$small" -mix restore=1 -duration "$duration" -rounds "$rounds"

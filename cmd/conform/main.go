@@ -200,6 +200,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runReplay(ctx, args[1:], stdout, stderr)
 		case "doctor":
 			return runDoctor(ctx, args[1:], stdout, stderr)
+		case "bench":
+			return runBench(ctx, args[1:], stdout, stderr)
 		}
 	}
 	o, err := parseFlags(args, stderr)

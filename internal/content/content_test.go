@@ -106,3 +106,24 @@ func TestBytesOfNilIsEmptyNotDrawn(t *testing.T) {
 		t.Fatal("Bytes(nil) is not empty")
 	}
 }
+
+func TestCheckerResetComparesTheNewContent(t *testing.T) {
+	first, second := Drawn(100, 1), Drawn(50, 2)
+	c := NewChecker(first)
+	_, _ = c.Write(readAll(t, second))
+	if c.Mismatch() != 0 {
+		t.Fatalf("another content's bytes: mismatch at %d, want 0", c.Mismatch())
+	}
+	c.Reset(second)
+	_, _ = c.Write(readAll(t, second))
+	if c.Mismatch() != -1 {
+		t.Fatalf("after Reset, the content's own bytes mismatch at %d", c.Mismatch())
+	}
+	c.Reset(second)
+	b := readAll(t, second)
+	b[49] ^= 1
+	_, _ = c.Write(b)
+	if c.Mismatch() != 49 {
+		t.Fatalf("after Reset, a flipped last byte: mismatch at %d, want 49", c.Mismatch())
+	}
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/json"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// quickBench are flags that keep a bench run to a few hundred requests.
+var quickBench = []string{"bench", "-count", "40", "-warmup", "0s", "-size", "100-2KiB"}
+
+func TestBenchUsageErrorsExit2(t *testing.T) {
+	for _, args := range [][]string{
+		{"bench", "-no-such-flag"},
+		{"bench", "-clients", "0"},
+		{"bench", "-clients", "1,x"},
+		{"bench", "-mix", "copy=1"},
+		{"bench", "-mix", "backup=0"},
+		{"bench", "-size", "10"},
+		{"bench", "-size", "1MiB-1KiB"},
+		{"bench", "-size", "5GiB"},
+		{"bench", "-count", "0"},
+		{"bench", "-count", "10", "-duration", "1s"},
+		{"bench", "-rounds", "0"},
+		{"bench", "-names", "0"},
+		{"bench", "-format", "junit"},
+		{"bench", "-exec", "true"},
+		{"bench", "-compare-exec", "true"},
+		{"bench", "extra-argument"},
+	} {
+		code, _, errs := conform(t, args...)
+		if code != exitUsage || !strings.Contains(errs, "conform bench: ") {
+			t.Errorf("conform %q: exit %d, want 2\n%s", args, code, errs)
+		}
+	}
+	code, _, errs := conform(t, "bench", "-h")
+	if code != exitPass || !strings.Contains(errs, "usage: conform bench") || !strings.Contains(errs, "-baseline") {
+		t.Errorf("conform bench -h: exit %d\n%s", code, errs)
+	}
+}
+
+func TestBenchSweepsTheBuiltInServerAsJSON(t *testing.T) {
+	code, out, errs := conform(t, append(quickBench, "-clients", "1,3", "-format", "json")...)
+	if code != exitPass {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	var doc struct {
+		Schema string `json:"schema"`
+		Levels []struct {
+			Clients int `json:"clients"`
+		} `json:"levels"`
+		Errors int `json:"errors"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if doc.Schema != "fbp-conform-bench/1" || len(doc.Levels) != 2 || doc.Levels[1].Clients != 3 || doc.Errors != 0 {
+		t.Errorf("document %+v", doc)
+	}
+	if !strings.Contains(errs, "conform bench: PASS") {
+		t.Errorf("no verdict on stderr:\n%s", errs)
+	}
+}
+
+func TestBenchComparesAnExecServerAndReportsItsUsage(t *testing.T) {
+	addr, command := execMutant(t, "none")
+	other := startMutant(t, "none")
+	code, out, errs := conform(t, append(quickBench, "-addr", addr, "-exec", command, "-compare", other, "-clients", "2", "-rounds", "2")...)
+	if code != exitPass {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	want := []string{"compare / server", "connections served at once (probe)"}
+	if runtime.GOOS == "linux" {
+		want = append(want, "server process:\n  server at 2 clients: CPU ", "peak RSS ")
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("report lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+func TestBenchWrongAnswersExit1(t *testing.T) {
+	addr := startMutant(t, "delete-ignored")
+	code, out, errs := conform(t, append(quickBench, "-addr", addr, "-clients", "1", "-count", "80")...)
+	if code != exitFail || !strings.Contains(out, "wrong-content") || !strings.Contains(out, "FAIL: ") {
+		t.Fatalf("exit %d, want 1 with wrong content\n%s\n%s", code, out, errs)
+	}
+}

@@ -1,0 +1,375 @@
+package bench
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+// Schema names the layout of the JSON a Result marshals to.
+const Schema = "fbp-conform-bench/1"
+
+// Result is what a run measured and found.
+type Result struct {
+	Schema      string        `json:"schema"`
+	Seed        uint64        `json:"seed"`
+	Settings    Settings      `json:"settings"`
+	Probes      []Probe       `json:"probes,omitempty"`
+	Levels      []Level       `json:"levels"`
+	Elapsed     time.Duration `json:"elapsed_ns"`
+	Interrupted bool          `json:"interrupted,omitempty"`
+	// Errors counts every failed request of the servers (baselines left out).
+	Errors int64 `json:"errors"`
+	// Notes explain the figures: a server that serves few connections at once, the number of
+	// clients where errors start.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Settings are the Config's, as a report shows them.
+type Settings struct {
+	Server    string        `json:"server"`
+	Compare   string        `json:"compare,omitempty"`
+	Clients   []int         `json:"clients"`
+	Mix       Mix           `json:"mix"`
+	Sizes     Sizes         `json:"sizes"`
+	Duration  time.Duration `json:"duration_ns,omitempty"`
+	Count     int           `json:"count,omitempty"`
+	Warmup    time.Duration `json:"warmup_ns"`
+	Rounds    int           `json:"rounds"`
+	KeepConns bool          `json:"keep_conns"`
+	Shared    bool          `json:"shared"`
+	Names     int           `json:"names"`
+	Baseline  bool          `json:"baseline"`
+}
+
+func settingsOf(c *Config) Settings {
+	s := Settings{Server: c.Target.Addr, Clients: c.Clients, Mix: c.Mix, Sizes: c.Sizes, Duration: c.Duration, Count: c.Count,
+		Warmup: c.Warmup, Rounds: c.Rounds, KeepConns: c.KeepConns, Shared: c.Shared, Names: c.Names, Baseline: c.Baseline}
+	if c.Count > 0 {
+		s.Duration = 0
+	}
+	if c.Compare != nil {
+		s.Compare = c.Compare.Addr
+	}
+	return s
+}
+
+// Level is every system measured at one number of clients.
+type Level struct {
+	Clients int      `json:"clients"`
+	Systems []System `json:"systems"`
+	// Ratios compare systems round by round: the compared server to the server, and each
+	// server to each baseline.
+	Ratios []Ratio `json:"ratios,omitempty"`
+}
+
+// System is one server's (or baseline's) figures at one number of clients, over all rounds.
+type System struct {
+	Label string `json:"label"`
+	// Kind is "server", "loopback" or "disk".
+	Kind    string        `json:"kind"`
+	Elapsed time.Duration `json:"elapsed_ns"` // of the measured rounds
+	Ops     []OpFigures   `json:"ops"`
+	// Connect is the time to connect, for the requests that made a connection.
+	Connect *Latencies        `json:"connect,omitempty"`
+	Errors  int64             `json:"errors"`
+	ByKind  map[Kind]int64    `json:"errors_by_kind,omitempty"`
+	Samples map[Kind][]string `json:"error_samples,omitempty"`
+	Rounds  []RoundFigures    `json:"rounds"`
+	// Usage is the server process's, when the tester started it.
+	Usage *UsageFigures `json:"usage,omitempty"`
+}
+
+// OpFigures are one op's figures over all rounds: the answers that were right, and the
+// errors.
+type OpFigures struct {
+	Op        string         `json:"op"`
+	OK        int64          `json:"ok"`
+	Bytes     int64          `json:"bytes"`
+	OpsPerSec float64        `json:"ops_per_sec"`
+	MBPerSec  float64        `json:"mb_per_sec"` // 10^6 bytes of payload a second
+	Latency   Latencies      `json:"latency"`
+	Errors    int64          `json:"errors"`
+	ByKind    map[Kind]int64 `json:"errors_by_kind,omitempty"`
+}
+
+// RoundFigures are one round of one system.
+type RoundFigures struct {
+	Elapsed time.Duration `json:"elapsed_ns"`
+	Ops     []OpRound     `json:"ops"`
+	Errors  int64         `json:"errors"`
+	CPU     time.Duration `json:"cpu_ns,omitempty"` // the server process's CPU time in the round
+}
+
+// OpRound is one op in one round.
+type OpRound struct {
+	Op        string  `json:"op"`
+	OK        int64   `json:"ok"`
+	Bytes     int64   `json:"bytes"`
+	OpsPerSec float64 `json:"ops_per_sec"`
+}
+
+// UsageFigures are a server process's CPU time and memory.
+type UsageFigures struct {
+	CPU      time.Duration `json:"cpu_ns"`        // over the measured rounds
+	Cores    float64       `json:"cores"`         // CPU time / elapsed time
+	CPUPerOp time.Duration `json:"cpu_per_op_ns"` // per right answer
+	PeakRSS  int64         `json:"peak_rss_bytes"`
+}
+
+// Ratio is one system's ops/s over another's, for one op, round by round.
+type Ratio struct {
+	Op     string    `json:"op"`
+	Of     string    `json:"of"`
+	To     string    `json:"to"`
+	Min    float64   `json:"min"`
+	Median float64   `json:"median"`
+	Max    float64   `json:"max"`
+	Rounds []float64 `json:"rounds"`
+}
+
+// MarshalText names a kind in JSON keys.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+func opName(op wire.Op) string { return op.String() }
+
+func kindOf(sys system) string {
+	switch sys.(type) {
+	case *loopback:
+		return "loopback"
+	case *disk:
+		return "disk"
+	}
+	return "server"
+}
+
+func (r *runner) summarize(n int, tallies []*tally) Level {
+	lv := Level{Clients: n}
+	for _, t := range tallies {
+		s := System{Label: t.sys.label(), Kind: kindOf(t.sys), Rounds: t.rounds, ByKind: map[Kind]int64{}, Samples: t.examples}
+		for _, fig := range t.rounds {
+			s.Elapsed += fig.Elapsed
+		}
+		var ok int64
+		for k, op := range Ops {
+			if !r.cfg.Mix.Has(op) {
+				continue
+			}
+			f := OpFigures{Op: opName(op), Latency: t.lat[k].Latencies(), ByKind: map[Kind]int64{}}
+			for _, fig := range t.rounds {
+				for _, o := range fig.Ops {
+					if o.Op == f.Op {
+						f.OK += o.OK
+						f.Bytes += o.Bytes
+					}
+				}
+			}
+			for kind := range numKinds {
+				if e := t.errs[k][kind].Load(); e > 0 {
+					f.ByKind[kind] += e
+					f.Errors += e
+					s.ByKind[kind] += e
+				}
+			}
+			if secs := s.Elapsed.Seconds(); secs > 0 {
+				f.OpsPerSec, f.MBPerSec = float64(f.OK)/secs, float64(f.Bytes)/secs/1e6
+			}
+			s.Errors += f.Errors
+			ok += f.OK
+			s.Ops = append(s.Ops, f)
+		}
+		if t.connect.Count() > 0 {
+			l := t.connect.Latencies()
+			s.Connect = &l
+		}
+		if srv, isServer := t.sys.(*server); isServer && srv.Usage != nil && t.cpuKnown {
+			u := &UsageFigures{CPU: t.cpu}
+			if s.Elapsed > 0 {
+				u.Cores = t.cpu.Seconds() / s.Elapsed.Seconds()
+			}
+			if ok > 0 {
+				u.CPUPerOp = t.cpu / time.Duration(ok)
+			}
+			if now, err := srv.Usage(); err == nil {
+				u.PeakRSS = now.PeakRSS
+			}
+			s.Usage = u
+		}
+		lv.Systems = append(lv.Systems, s)
+	}
+	lv.Ratios = r.ratios(tallies)
+	return lv
+}
+
+// ratios compares the systems round by round: each round ran them all within seconds of each
+// other, so a ratio holds up on a machine whose speed drifts.
+func (r *runner) ratios(tallies []*tally) []Ratio {
+	var pairs [][2]*tally
+	var servers, baselines []*tally
+	for _, t := range tallies {
+		if kindOf(t.sys) == "server" {
+			servers = append(servers, t)
+		} else {
+			baselines = append(baselines, t)
+		}
+	}
+	if len(servers) == 2 {
+		pairs = append(pairs, [2]*tally{servers[1], servers[0]})
+	}
+	for _, s := range servers {
+		for _, b := range baselines {
+			pairs = append(pairs, [2]*tally{s, b})
+		}
+	}
+	var out []Ratio
+	for _, p := range pairs {
+		for _, op := range Ops {
+			if !r.cfg.Mix.Has(op) {
+				continue
+			}
+			ra := Ratio{Op: opName(op), Of: p[0].sys.label(), To: p[1].sys.label()}
+			for i := range min(len(p[0].rounds), len(p[1].rounds)) {
+				a, b := opsPerSec(p[0].rounds[i], ra.Op), opsPerSec(p[1].rounds[i], ra.Op)
+				if a > 0 && b > 0 {
+					ra.Rounds = append(ra.Rounds, a/b)
+				}
+			}
+			if len(ra.Rounds) == 0 {
+				continue
+			}
+			sorted := slices.Sorted(slices.Values(ra.Rounds))
+			ra.Min, ra.Max = sorted[0], sorted[len(sorted)-1]
+			ra.Median = sorted[len(sorted)/2]
+			if len(sorted)%2 == 0 {
+				ra.Median = (sorted[len(sorted)/2-1] + sorted[len(sorted)/2]) / 2
+			}
+			out = append(out, ra)
+		}
+	}
+	return out
+}
+
+func opsPerSec(fig RoundFigures, op string) float64 {
+	for _, o := range fig.Ops {
+		if o.Op == op {
+			return o.OpsPerSec
+		}
+	}
+	return 0
+}
+
+// OK reports whether every request of the servers got a right answer.
+func (r *Result) OK() bool { return r.Errors == 0 && !r.Interrupted }
+
+// explain counts the servers' errors and writes the notes that say what the figures rest on.
+func (r *Result) explain() {
+	r.Errors = 0
+	for _, lv := range r.Levels {
+		for _, s := range lv.Systems {
+			if s.Kind == "server" {
+				r.Errors += s.Errors
+			}
+		}
+	}
+	for _, p := range r.Probes {
+		if p.Limit == 0 {
+			continue
+		}
+		for _, lv := range r.Levels {
+			if lv.Clients <= p.Limit {
+				continue
+			}
+			s := lv.system(p.Label)
+			if s == nil {
+				continue
+			}
+			waiting := lv.Clients - p.Limit
+			r.Notes = append(r.Notes, fmt.Sprintf("%s at %d clients: latency is mostly waiting to be accepted: the server serves at most %d connections at once (probe), so %d of %d clients wait; by Little's law about %.0f%% of a request's time (p50 %s) is that wait, not service",
+				p.Label, lv.Clients, p.Limit, waiting, lv.Clients, 100*float64(waiting)/float64(lv.Clients), fmtDur(s.p50())))
+		}
+	}
+	labels := map[string]bool{}
+	for _, lv := range r.Levels {
+		for _, s := range lv.Systems {
+			labels[s.Label] = true
+		}
+	}
+	for label := range labels {
+		if note := r.errorOnset(label); note != "" {
+			r.Notes = append(r.Notes, note)
+		}
+	}
+	for _, lv := range r.Levels {
+		for _, s := range lv.Systems {
+			// A SYN the kernel drops is sent again after 1 s: connects that long mean the
+			// listen backlog was full.
+			if s.Connect != nil && s.Connect.P99 >= 900*time.Millisecond {
+				r.Notes = append(r.Notes, fmt.Sprintf("%s at %d clients: connects took %s at p99: the listen backlog overflowed and the kernel sent SYNs again; the server accepts too slowly for %d clients",
+					s.Label, lv.Clients, fmtDur(s.Connect.P99), lv.Clients))
+			}
+		}
+	}
+	slices.Sort(r.Notes)
+}
+
+// errorOnset says where a system's errors start in a sweep: the first number of clients with
+// errors after one without.
+func (r *Result) errorOnset(label string) string {
+	var clean *Level
+	for i := range r.Levels {
+		lv := &r.Levels[i]
+		s := lv.system(label)
+		if s == nil {
+			continue
+		}
+		if s.Errors == 0 {
+			clean = lv
+			continue
+		}
+		what := s.kindsText()
+		if clean == nil {
+			if len(r.Levels) > 1 && i == 0 {
+				return fmt.Sprintf("%s: errors from the first level, %d clients, on: %s", label, lv.Clients, what)
+			}
+			return ""
+		}
+		return fmt.Sprintf("%s: errors start past %d clients: none at %d, %s at %d", label, clean.Clients, clean.Clients, what, lv.Clients)
+	}
+	return ""
+}
+
+func (lv *Level) system(label string) *System {
+	for i := range lv.Systems {
+		if lv.Systems[i].Label == label {
+			return &lv.Systems[i]
+		}
+	}
+	return nil
+}
+
+// p50 is the median latency of the system's most frequent op.
+func (s *System) p50() time.Duration {
+	var best *OpFigures
+	for i := range s.Ops {
+		if best == nil || s.Ops[i].OK > best.OK {
+			best = &s.Ops[i]
+		}
+	}
+	if best == nil {
+		return 0
+	}
+	return best.Latency.P50
+}
+
+func (s *System) kindsText() string {
+	var parts []string
+	for k := range numKinds {
+		if n := s.ByKind[k]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, k))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
