@@ -30,7 +30,7 @@ func backupCases() []*Case {
 				t.mustBackup(u, "doc.txt", content.Bytes([]byte(strings.Repeat("first version. ", 20))))
 				second := content.Bytes([]byte("second"))
 				t.mustBackup(u, "doc.txt", second)
-				t.mustRestore(u, "doc.txt", second)
+				t.mustRestoreAs(spec.R4_1, u, "doc.txt", second)
 			},
 		},
 		{
@@ -39,8 +39,8 @@ func backupCases() []*Case {
 			run: func(t *caseRun) {
 				u := t.newUser()
 				t.mustBackup(u, "empty", content.Bytes(nil))
-				t.mustRestore(u, "empty", content.Bytes(nil))
-				t.mustList(u, "empty")
+				t.mustRestoreAs(spec.R4_1, u, "empty", content.Bytes(nil))
+				t.mustListAs(spec.R4_1, u, "empty")
 			},
 		},
 		{

@@ -53,8 +53,8 @@ func deleteCases() []*Case {
 				t.mustBackup(u, "keep.txt", keep)
 				t.mustBackup(u, "drop.txt", content.Bytes([]byte("drop me")))
 				t.mustDelete(u, "drop.txt")
-				t.mustRestore(u, "keep.txt", keep)
-				t.mustList(u, "keep.txt")
+				t.mustRestoreAs(spec.R4_3, u, "keep.txt", keep)
+				t.mustListAs(spec.R4_3, u, "keep.txt")
 			},
 		},
 	}

@@ -23,9 +23,10 @@ func transportCases() []*Case {
 			ID: "transport/status-mapping", Reqs: reqs(spec.R4_1, spec.R4_2, spec.R4_4), Level: report.Must,
 			Desc: "the server uses the canonical status codes (else: which dialect it speaks)",
 			run: func(t *caseRun) {
-				fp, err := t.fingerprint()
-				if err != nil {
-					t.fatalf(spec.R4_1, nil, "answers to BACKUP, RESTORE and LIST", "%v", err)
+				fp, failed := t.fingerprint()
+				if failed != nil {
+					key, owed := failed.noAnswer()
+					t.judge(owed, key, failed, "answers to BACKUP, RESTORE and LIST", failed.String(), true)
 				}
 				want := spec.CanonicalFingerprint
 				switch d := fp.Match(); {
@@ -293,7 +294,7 @@ func fieldsCase(id, desc string, provoke func(t *caseRun, u uint32) *reply, m sp
 				t.failNow()
 			}
 			if r.Fields.Has(wire.HasPayload) && !r.PayloadRead {
-				t.errorf(spec.R3_1, r, "a payload the size field states", "size %d", r.Size)
+				t.judge(spec.R3_1, "content|size", r, "a payload the size field states", fmt.Sprintf("size %d", r.Size), false)
 			}
 		},
 	}

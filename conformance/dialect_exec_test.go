@@ -77,8 +77,10 @@ func TestDialectAutoNamesSeed003AndRunsUnderIt(t *testing.T) {
 	// The canonical default reports the same deviation in the mapping case, with its name.
 	cfg := fastConfig(startMutant(t, "seed-003-status-map"), "^transport/status-mapping$")
 	rep := mustRun(t, cfg)
-	if m := rep.Result("transport/status-mapping"); !strings.Contains(m.Reason, "seed003") || !strings.Contains(m.Reason, "-dialect auto") {
-		t.Errorf("canonical: %q", m.Reason)
+	cfg.Dialect = "canonical"
+	rep = mustRun(t, cfg)
+	if m := rep.Result("transport/status-mapping"); !strings.Contains(m.Reason, "seed003") || !strings.Contains(strings.Join(rep.NextSteps, "\n"), "-dialect auto") {
+		t.Errorf("canonical: %q, next steps %q", m.Reason, rep.NextSteps)
 	}
 	// A canonical server is found canonical.
 	cfg = fastConfig(startMutant(t, "none"), "^(transport/status-mapping|backup/new)$")
@@ -145,13 +147,16 @@ func TestRootCheckFindsFilesOutsideUserFolders(t *testing.T) {
 		}
 	}
 	rep := mustRun(t, cfg)
+	// No case selected checks: the file is evidence of that rule's problem, which fails
+	// the run.
 	var found bool
-	for _, r := range rep.Results {
-		for _, f := range r.Failures {
-			if f.Requirement == "R-5.1" && strings.Contains(f.Actual, "escaped-canary appeared") {
-				found = true
-			}
+	for _, p := range rep.Problems {
+		if p.Requirement == "R-5.1" && p.Evidence != nil && strings.Contains(p.Evidence.Actual, "escaped-canary appeared") {
+			found = true
 		}
+	}
+	if rep.OK() {
+		t.Error("a file outside the users' folders passes")
 	}
 	if !found {
 		t.Fatalf("the planted file was not reported:\n%s", rep.SummaryText())
@@ -165,8 +170,8 @@ func TestRootCheckFindsLeftoversInUserFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.wait = 50 * time.Millisecond
-	r := &runner{users: map[uint32]bool{}}
-	tc := r.newT(t.Context(), &Case{ID: "test/root", Hostile: true}, spec.Canonical)
+	r := makeRunner(Config{})
+	tc := r.newT(t.Context(), &Case{ID: "test/root", Hostile: true, Reqs: reqs(spec.R5_3)}, spec.Canonical)
 	tc.users = []uint32{42}
 	tc.setStored(42, "kept", true)
 	tc.addListName(42, "Listing0123456789abcdefghijklmno")

@@ -3,7 +3,6 @@ package conformance
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"time"
 
@@ -12,8 +11,9 @@ import (
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
-// reachable checks that the server accepts a connection. It sends a whole LIST before it
-// leaves: a bare connect and close is what kills some servers, and reaching a server must not.
+// reachable checks that the server accepts a connection. It sends a whole LIST and reads what
+// comes before it leaves: a bare connect and close, or a close with an answer unread, is what
+// kills some servers, and reaching a server must not.
 func (r *runner) reachable(ctx context.Context) error {
 	d := net.Dialer{Timeout: r.cfg.Timeout}
 	c, err := d.DialContext(ctx, "tcp", r.target())
@@ -22,8 +22,11 @@ func (r *runner) reachable(ctx context.Context) error {
 	}
 	defer c.Close()
 	_ = c.SetWriteDeadline(time.Now().Add(r.cfg.Timeout))
-	_, err = c.Write(r.listWrites())
-	return err
+	if _, err = c.Write(r.listWrites()); err != nil {
+		return err
+	}
+	_, _ = r.drain(c)
+	return nil
 }
 
 // listWrites is a LIST of a new user as the profile speaks it.
@@ -56,11 +59,28 @@ func (r *runner) probe(ctx context.Context) error {
 			_ = cw.CloseWrite()
 		}
 	}
-	var b [3]byte
-	if _, err := io.ReadFull(c, b[:1]); err != nil {
+	if n, err := r.drain(c); n == 0 {
 		return fmt.Errorf("reading the answer to LIST: %w", err)
 	}
 	return nil
+}
+
+// drain reads what the server answers until it closes or stops sending for the grace period,
+// so that the connection is closed with nothing unread: a close with bytes unread is a reset,
+// which kills some servers, and the probe must not. It returns how many bytes came.
+func (r *runner) drain(c net.Conn) (int, error) {
+	buf := make([]byte, 4096)
+	total := 0
+	wait := r.cfg.Timeout
+	for {
+		_ = c.SetReadDeadline(time.Now().Add(wait))
+		n, err := c.Read(buf)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		wait = r.cfg.Grace
+	}
 }
 
 // alive reports whether the server serves: it answers a LIST, or, when the diagnosis found a

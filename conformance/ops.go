@@ -119,10 +119,10 @@ func (t *caseRun) checkContent(r *reply, req spec.ID, name string, want content.
 	}
 	switch {
 	case int64(r.Size) != want.Len():
-		t.judge(req, string(req)+"|content", r, fmt.Sprintf("size %d", want.Len()), fmt.Sprintf("size %d", r.Size), false)
+		t.judge(req, "content|size", r, fmt.Sprintf("size %d", want.Len()), fmt.Sprintf("size %d", r.Size), false)
 		return false
 	case r.Mismatch >= 0:
-		t.judge(req, string(req)+"|content", r, fmt.Sprintf("the %d bytes stored", want.Len()), fmt.Sprintf("content differs from byte %d on", r.Mismatch), false)
+		t.judge(req, "content|bytes", r, fmt.Sprintf("the %d bytes stored", want.Len()), fmt.Sprintf("content differs from byte %d on", r.Mismatch), false)
 		return false
 	}
 	return true
@@ -130,7 +130,14 @@ func (t *caseRun) checkContent(r *reply, req spec.ID, name string, want content.
 
 // mustRestore restores name and ends the case unless it gets exactly want back.
 func (t *caseRun) mustRestore(user uint32, name string, want content.Content) {
-	if r := t.restore(user, name, &want); !t.checkContent(r, spec.R4_2, name, want) {
+	t.mustRestoreAs(spec.R4_2, user, name, want)
+}
+
+// mustRestoreAs is mustRestore for a case whose own rule the restore checks (an overwrite
+// replaced the file, a DELETE kept the others, user B left user A's file alone): a wrong
+// answer fails req, not.
+func (t *caseRun) mustRestoreAs(req spec.ID, user uint32, name string, want content.Content) {
+	if r := t.restore(user, name, &want); !t.checkContent(r, req, name, want) {
 		t.failNow()
 	}
 }
@@ -177,6 +184,13 @@ func (t *caseRun) mustDelete(user uint32, name string) {
 // name has R-4.4's shape. It returns the listing's name.
 func (t *caseRun) checkList(r *reply, req spec.ID, names ...string) (string, bool) {
 	if len(names) == 0 && !t.dialect.EmptyListing {
+		if r.is(spec.ListOK) && r.PayloadRead && len(r.Payload) == 0 {
+			// An empty listing shows the user holds nothing, as 1002 would: the status is
+			// list/empty-user-1002's business, and a case that only asks what is stored goes on.
+			own := t.judge(req, diagnosis.KeyStatus(t.dialect.CodesOf(spec.NoFiles), r.Status), r,
+				t.dialect.DescribeCodes(spec.NoFiles), r.String()+" with an empty listing", false)
+			return string(r.Name), !own
+		}
 		return "", t.expect(r, req, nil, spec.NoFiles)
 	}
 	if !t.expect(r, req, nil, spec.ListOK) {
@@ -208,7 +222,13 @@ func (t *caseRun) checkList(r *reply, req spec.ID, names ...string) (string, boo
 
 // mustList ends the case unless LIST shows exactly names. It returns the listing's name.
 func (t *caseRun) mustList(user uint32, names ...string) string {
-	n, ok := t.checkList(t.list(user), spec.R4_4, names...)
+	return t.mustListAs(spec.R4_4, user, names...)
+}
+
+// mustListAs is mustList for a case whose own rule the listing checks (nothing of a refused
+// or cut upload was kept, user B's files are B's alone): a wrong listing fails req.
+func (t *caseRun) mustListAs(req spec.ID, user uint32, names ...string) string {
+	n, ok := t.checkList(t.list(user), req, names...)
 	if !ok {
 		t.failNow()
 	}

@@ -23,7 +23,7 @@ func oneExchange(t *testing.T, addr string, rs readSpec) *reply {
 	if err := cfg.defaults(); err != nil {
 		t.Fatal(err)
 	}
-	r := &runner{cfg: cfg, addr: addr, users: map[uint32]bool{}}
+	r := makeRunner(cfg)
 	tc := r.newT(context.Background(), &Case{ID: "test/one"}, spec.Canonical)
 	reply := tc.roundtrip(send{label: "LIST", head: listRequest(1)}, rs)
 	tc.tails.Wait()

@@ -114,6 +114,5 @@ func (r *runner) deleteQuietly(ctx context.Context, user uint32, name string) {
 			_ = cw.CloseWrite()
 		}
 	}
-	var b [64]byte
-	c.Read(b[:])
+	_, _ = r.drain(c)
 }

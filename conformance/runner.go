@@ -80,13 +80,20 @@ func (r *runner) newUser() uint32 {
 	}
 }
 
+// makeRunner is a runner for cfg that has not reached its server yet: no diagnosis, the
+// canonical mapping, nothing worked around.
+func makeRunner(cfg Config) *runner {
+	return &runner{cfg: cfg, addr: cfg.Addr, users: map[uint32]bool{}, baseline: map[string]bool{},
+		inflight: map[string]bool{}, timeouts: map[wire.Op]int{}, opDown: map[wire.Op]string{}, dialect: spec.Canonical,
+		diag: &diagnosis.Diagnosis{}}
+}
+
 // newRunner checks cfg and reaches the server (starting it under Exec).
 func newRunner(ctx context.Context, cfg Config) (*runner, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	r := &runner{cfg: cfg, addr: cfg.Addr, users: map[uint32]bool{}, baseline: map[string]bool{},
-		inflight: map[string]bool{}, timeouts: map[wire.Op]int{}, opDown: map[wire.Op]string{}, dialect: spec.Canonical}
+	r := makeRunner(cfg)
 	for _, id := range cfg.Baseline {
 		r.baseline[id] = true
 	}
@@ -98,10 +105,6 @@ func newRunner(ctx context.Context, cfg Config) (*runner, error) {
 		}
 		r.sup = sup
 		r.setTarget(sup.Addr())
-	}
-	if err := r.reachable(ctx); err != nil {
-		r.close()
-		return nil, &UnreachableError{Addr: r.target(), Err: err}
 	}
 	if cfg.Root != "" {
 		w, err := newRootWatch(cfg.Root)
@@ -158,12 +161,11 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 	}
 	defer r.close()
 	rep := report.Report{Schema: report.Schema, Target: r.target(), Strict: r.cfg.Strict, Started: time.Now()}
-	for _, id := range r.cfg.Baseline {
-		if !slices.ContainsFunc(Catalog(), func(c *Case) bool { return c.ID == id }) {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("baseline names %q, which is not a case", id))
-		}
-	}
 	r.diagnose(ctx, &rep)
+	if f := r.diag.Finding("nothing-listens"); f != nil {
+		// The diagnosis's first probe is the run's reach: nothing to test.
+		return report.Report{}, &UnreachableError{Addr: r.target(), Err: errors.New(f.Detail)}
+	}
 	rep.Dialect = r.dialect.Name
 
 	outcomes := make([]caseOutcome, len(cases))
@@ -176,6 +178,13 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 		r.pinCrashes(ctx, cases, outcomes)
 	}
 	rep.Results, rep.Problems = r.assemble(cases, outcomes)
+	for _, id := range r.cfg.Baseline {
+		if p := rep.Problem(id); p != nil {
+			p.KnownFailure = true
+		} else if !slices.ContainsFunc(Catalog(), func(c *Case) bool { return c.ID == id }) {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("baseline names %q, which is neither a case nor a problem of this run", id))
+		}
+	}
 	rep.Interrupted = parent.Err() != nil
 	if context.Cause(ctx) == errDeadline {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run's deadline of %v passed: the cases not run are marked so (-deadline)", r.cfg.Deadline))
@@ -329,7 +338,9 @@ func (r *runner) runOne(ctx context.Context, c *Case) caseOutcome {
 			out.res.Status = report.VerdictFail
 			out.res.Reason = f.Actual
 			out.res.BlockedBy, out.blocked = "", ""
-			// The crash is the case's own problem, first of all: the server died of it.
+			// The crash is the case's own problem, first of all: the server died of it, and
+			// the requests it left unanswered are its consequence, not problems of their own.
+			out.keys = slices.DeleteFunc(out.keys, diagnosis.IsNoAnswerKey)
 			out.keys = append([]string{crashKey(c)}, out.keys...)
 			out.failures = append(out.failures, f)
 			out.firstOf[crashKey(c)] = len(out.failures) - 1

@@ -218,9 +218,10 @@ func TestBaselineKnownFailureAndUnexpectedPass(t *testing.T) {
 
 func TestHealthProbeAttributesCrashAndStopsCascade(t *testing.T) {
 	addr := startMutant(t, "dies-on-unknown-op")
-	// In catalog order: transport/status-mapping passes, transport/fields-1003 sends an unknown
-	// op, and the server dies.
-	cfg := fastConfig(addr, `^(transport/status-mapping|transport/fields-1003|backup/new|restore/missing-1001|list/after-backups)$`)
+	// The ordinary cases run first, then those that send bad input, in catalog order:
+	// transport/fields-1003 sends an unknown op and the server dies; security/unknown-op after
+	// it cannot run.
+	cfg := fastConfig(addr, `^(transport/status-mapping|transport/fields-1003|backup/new|restore/missing-1001|security/unknown-op)$`)
 	cfg.Parallel = 1
 	rep := mustRun(t, cfg)
 	res := rep.Result("transport/fields-1003")
@@ -230,27 +231,28 @@ func TestHealthProbeAttributesCrashAndStopsCascade(t *testing.T) {
 	if len(rep.Crashes) != 1 || rep.Crashes[0].After != "transport/fields-1003" {
 		t.Fatalf("crashes %+v", rep.Crashes)
 	}
-	if s := statusOf(t, rep, "transport/status-mapping"); s != report.VerdictPass {
-		t.Errorf("transport/status-mapping ran before the crash: %s", s)
-	}
-	for _, id := range []string{"backup/new", "restore/missing-1001", "list/after-backups"} {
-		r := rep.Result(id)
-		if r.Status != report.VerdictNotRun || !strings.Contains(r.Reason, "transport/fields-1003") {
-			t.Errorf("%s after the crash: %s %q, want not-run naming the crash", id, r.Status, r.Reason)
+	for _, id := range []string{"transport/status-mapping", "backup/new", "restore/missing-1001"} {
+		if s := statusOf(t, rep, id); s != report.VerdictPass {
+			t.Errorf("%s ran before the bad input: %s", id, s)
 		}
+	}
+	r := rep.Result("security/unknown-op")
+	p := rep.Problem(r.BlockedBy)
+	if r.Status != report.VerdictBlocked || !strings.Contains(r.Reason, "transport/fields-1003") || p == nil ||
+		!slices.Contains(p.Cases, "transport/fields-1003") {
+		t.Errorf("security/unknown-op after the crash: %s %q, want blocked by the crash's problem", r.Status, r.Reason)
 	}
 	if rep.OK() {
 		t.Error("a crashed server passes")
 	}
 
-	// Going on after the crash: the cases wait for the server, which stays dead: still no
-	// failures, only cases not run.
+	// Going on after the crash: the cases wait for the server, which stays dead: blocked.
 	addr = startMutant(t, "dies-on-unknown-op")
-	cfg = fastConfig(addr, `^(transport/fields-1003|restore/missing-1001)$`)
+	cfg = fastConfig(addr, `^(transport/fields-1003|security/unknown-op)$`)
 	cfg.Parallel, cfg.ContinueAfterCrash = 1, true
 	rep = mustRun(t, cfg)
-	if r := rep.Result("restore/missing-1001"); r.Status != report.VerdictNotRun || !strings.Contains(r.Reason, "has not answered since case transport/fields-1003") {
-		t.Errorf("restore/missing-1001: %s %q", r.Status, r.Reason)
+	if r := rep.Result("security/unknown-op"); r.Status != report.VerdictBlocked || !strings.Contains(r.Reason, "has not answered since case transport/fields-1003") {
+		t.Errorf("security/unknown-op: %s %q", r.Status, r.Reason)
 	}
 }
 

@@ -56,7 +56,7 @@ func vectorRunner(t *testing.T, addr string) *runner {
 	if err := cfg.defaults(); err != nil {
 		t.Fatal(err)
 	}
-	return &runner{cfg: cfg, addr: addr, users: map[uint32]bool{}}
+	return makeRunner(cfg)
 }
 
 // verdict is what the runner must make of a response: the outcome, the fields when it read a
@@ -248,7 +248,12 @@ func exchangeVector(r *runner, d *spec.Dialect, v *vectors.Vector, user uint32, 
 	tc.checkTails()
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
-	return got, slices.Clone(tc.failures)
+	// The case owns no rule: what it found is evidence, every piece of it a violation here.
+	all := slices.Clone(tc.failures)
+	for _, e := range tc.evidence {
+		all = append(all, e.failure)
+	}
+	return got, all
 }
 
 // checkComparedPayload reads v again as a RESTORE with expected content does: the payload is

@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"maps"
 	"os"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -249,18 +247,10 @@ func TestNamesAgreeWithCheckName(t *testing.T) {
 	}
 }
 
-// specRequirements are the requirement IDs of SPEC.md (ref/wire/SPEC.md).
-var specRequirements = map[string]bool{
-	"R-1.1": true, "R-1.2": true, "R-1.3": true,
-	"R-2.1": true, "R-2.2": true,
-	"R-3.1": true,
-	"R-4.1": true, "R-4.2": true, "R-4.3": true, "R-4.4": true, "R-4.5": true,
-	"R-5.1": true, "R-5.2": true, "R-5.3": true, "R-5.4": true, "R-5.5": true, "R-5.6": true,
-}
-
-// The project's spec must define the same IDs as the list above, or vectors could name an ID
-// that no longer exists.
-func TestRequirementListMatchesSpec(t *testing.T) {
+// specRequirements reads the requirement IDs SPEC.md (ref/wire/SPEC.md) indexes, so that a
+// vector cannot name an ID the spec does not define.
+func specRequirements(t *testing.T) map[string]bool {
+	t.Helper()
 	const spec = "../ref/wire/SPEC.md"
 	b, err := os.ReadFile(spec)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -273,9 +263,10 @@ func TestRequirementListMatchesSpec(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^\| (R-[0-9]+\.[0-9]+) \|`).FindAllStringSubmatch(string(b), -1) {
 		defined[m[1]] = true
 	}
-	if !maps.Equal(defined, specRequirements) {
-		t.Errorf("%s indexes %v, the test knows %v", spec, slices.Sorted(maps.Keys(defined)), slices.Sorted(maps.Keys(specRequirements)))
+	if len(defined) == 0 {
+		t.Fatalf("%s indexes no requirement", spec)
 	}
+	return defined
 }
 
 var idPattern = regexp.MustCompile(`^(request|response|name)(/[a-z0-9][a-z0-9.-]*)+$`)
@@ -283,6 +274,7 @@ var idPattern = regexp.MustCompile(`^(request|response|name)(/[a-z0-9][a-z0-9.-]
 func TestIDsAndRequirements(t *testing.T) {
 	s := load(t)
 	seen := map[string]bool{}
+	known := specRequirements(t)
 	check := func(id string, reqs []string) {
 		if !idPattern.MatchString(id) {
 			t.Errorf("id %q: not a lower-case path", id)
@@ -295,7 +287,7 @@ func TestIDsAndRequirements(t *testing.T) {
 			t.Errorf("%s names no requirement", id)
 		}
 		for _, r := range reqs {
-			if !specRequirements[r] {
+			if !known[r] {
 				t.Errorf("%s names %q, which SPEC.md does not define", id, r)
 			}
 		}

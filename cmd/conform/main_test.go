@@ -166,7 +166,8 @@ func TestJUnitReportOnStdout(t *testing.T) {
 
 func TestBaselineFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "baseline")
-	os.WriteFile(path, []byte("# known failures\nbackup/new\nrestore/missing-1001 # 1003 instead\n"), 0o644)
+	// A baseline names cases, and problems of the diagnosis too.
+	os.WriteFile(path, []byte("# known failures\nbackup/new\nrestore/missing-1001 # 1003 instead\nsame-status-for-everything\n"), 0o644)
 	addr := errorServer(t)
 	code, out, _ := conform(t, append(fast, "-addr", addr, "-run", `^(backup/new|restore/missing-1001)$`, "-baseline", path)...)
 	if code != exitPass || !strings.Contains(out, "KNOWN backup/new") {

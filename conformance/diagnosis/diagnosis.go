@@ -140,7 +140,13 @@ type diagnoser struct {
 	probes int
 	// first is the first answer the server gave, to a LIST.
 	first *capture
+	// latency is the longest wait for the first byte of an answer the probes saw.
+	latency time.Duration
 }
+
+// slowAnswer is how long an answer may take to begin before the diagnosis says the server is
+// slow.
+const slowAnswer = time.Second
 
 func (d *diagnoser) addr() string {
 	d.mu.Lock()
@@ -168,17 +174,43 @@ func Run(ctx context.Context, cfg Config) (*Diagnosis, error) {
 	start := time.Now()
 	d := &diagnoser{cfg: cfg, cur: cfg.Addr}
 	d.res.Target = cfg.Addr
-	if d.framing(ctx) && d.operations(ctx) {
+	if d.framing(ctx) && d.stillAlive(ctx, "the probes of how it reads a LIST") && d.operations(ctx) &&
+		d.stillAlive(ctx, "a BACKUP, RESTOREs and a LIST") {
 		d.smuggling(ctx)
-		d.concurrency(ctx)
-		if cfg.CrashProbes || cfg.Restart != nil {
-			d.crashes(ctx)
+		if d.stillAlive(ctx, "a BACKUP refused for its name with a request in its payload") {
+			d.concurrency(ctx)
+			if d.stillAlive(ctx, "clients that stalled mid-request") && (cfg.CrashProbes || cfg.Restart != nil) {
+				d.crashes(ctx)
+			}
 		}
 	}
 	d.res.Target = d.addr()
 	d.res.Probes = d.probes
 	d.res.Duration = time.Since(start)
 	return &d.res, nil
+}
+
+// stillAlive checks, after a phase of probes, that the server still answers. When it does not,
+// the phase killed it: a finding says so, and the server is started again if it can be; if not,
+// nothing can be tested and the finding is fatal.
+func (d *diagnoser) stillAlive(ctx context.Context, phase string) bool {
+	p := d.res.Profile
+	alive, how := d.alive(ctx, &p)
+	if alive || ctx.Err() != nil {
+		return ctx.Err() == nil
+	}
+	f := Finding{ID: "died-during-diagnosis", Req: spec.R5_3, Level: report.Must, Key: KeyCrash("diagnosis"),
+		Summary:  "the server stopped answering during the diagnosis, after " + phase,
+		Detail:   "a LIST after them: " + how,
+		Expected: "the server to keep serving", Actual: how}
+	if d.restart(ctx) {
+		d.add(f)
+		return true
+	}
+	f.Fatal = true
+	f.Summary += "; it cannot be started again, so nothing more can be tested (give -exec so that conform restarts it)"
+	d.add(f)
+	return false
 }
 
 // newUser is a random non-zero user id, so that no probe meets another's files.

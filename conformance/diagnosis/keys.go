@@ -2,6 +2,7 @@ package diagnosis
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/ref/wire"
@@ -15,6 +16,16 @@ import (
 // "reset".
 func KeyNoAnswer(op wire.Op, ended string) string {
 	return fmt.Sprintf("%s|%s:%v", spec.Request{Op: op}.Owed(), ended, op)
+}
+
+// IsNoAnswerKey reports whether key is a request's missing answer (KeyNoAnswer).
+func IsNoAnswerKey(key string) bool {
+	for _, ended := range []string{"timeout", "closed", "reset", "refused"} {
+		if strings.Contains(key, "|"+ended+":") {
+			return true
+		}
+	}
+	return false
 }
 
 // KeyStatus is the key of an answer with the wrong status: want are the codes owed, got the

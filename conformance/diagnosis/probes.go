@@ -29,9 +29,11 @@ func wholeAnyFraming(got []byte) bool {
 	return !truncated
 }
 
-// framing sends a LIST four ways at once (alone, with two more bytes, padded to a frame, and
-// followed by a half-close) and works out how the server reads requests and frames its
-// answers. It reports whether the other probes can go on.
+// framing sends a LIST as the spec writes it and, when nothing answers, three other ways at
+// once (with two more bytes, padded to a frame, followed by a half-close), and works out how the
+// server reads requests and frames its answers. The variants go out only to a server that did
+// not answer the plain LIST: to one that does, their extra bytes are a truncated request. It
+// reports whether the other probes can go on.
 func (d *diagnoser) framing(ctx context.Context) bool {
 	type variant struct {
 		label string
@@ -39,25 +41,22 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 		half  bool
 	}
 	list := func() []byte { return listReq(newUser()) }
-	vs := []variant{
-		{label: "LIST (6 bytes)", bytes: list()},
-		{label: "LIST followed by two zero bytes", bytes: append(list(), 0, 0)},
-		{label: "LIST padded with zeros to 1024 bytes", bytes: append(list(), make([]byte, 1018)...)},
-		{label: "LIST, then the sending side closed", bytes: list(), half: true},
+	send := func(vs []variant) []*capture {
+		caps := make([]*capture, len(vs))
+		var wg sync.WaitGroup
+		for i, v := range vs {
+			wg.Go(func() {
+				caps[i] = d.exchange(ctx, probe{label: v.label, writes: [][]byte{v.bytes}, halfClose: v.half, whole: wholeAnyFraming})
+			})
+		}
+		wg.Wait()
+		d.probes += len(vs)
+		for _, c := range caps {
+			d.log("%s: %s", c.label, c.outcome())
+		}
+		return caps
 	}
-	caps := make([]*capture, len(vs))
-	var wg sync.WaitGroup
-	for i, v := range vs {
-		wg.Go(func() {
-			caps[i] = d.exchange(ctx, probe{label: v.label, writes: [][]byte{v.bytes}, halfClose: v.half, whole: wholeAnyFraming})
-		})
-	}
-	wg.Wait()
-	d.probes += len(vs)
-	for _, c := range caps {
-		d.log("%s: %s", c.label, c.outcome())
-	}
-	plain := caps[0]
+	plain := send([]variant{{label: "LIST (6 bytes)", bytes: list()}})[0]
 	if plain.end == endRefused {
 		d.add(Finding{ID: "nothing-listens", Req: spec.R1_1, Level: report.Must, Fatal: true, Key: string(spec.R1_1) + "|nothing-listens",
 			Summary:  fmt.Sprintf("nothing accepts connections on %s", d.addr()),
@@ -69,6 +68,29 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 		return d.firstAnswer(plain, Profile{})
 	}
 	alone := d.howItEnded(plain)
+	variants := []variant{
+		{label: "LIST followed by two zero bytes", bytes: append(list(), 0, 0)},
+		{label: "LIST padded with zeros to 1024 bytes", bytes: append(list(), make([]byte, 1018)...)},
+		{label: "LIST, then the sending side closed", bytes: list(), half: true},
+	}
+	caps := append([]*capture{plain}, send(variants)...)
+	if refusedAll(caps[1:]) {
+		// The plain LIST went unanswered, and when its client gave up and left, the server
+		// went down: a server that reads more than 6 bytes for a LIST and dies of a client
+		// that leaves mid-request. Say so, and look further if it can be started again.
+		f := Finding{ID: "died-during-diagnosis", Req: spec.R5_3, Level: report.Must, Key: KeyCrash(CauseConnectClose),
+			Summary:  "the server stopped accepting connections after a client sent a 6-byte LIST, got no answer and left: it waits for more than a LIST's 6 bytes, and dies of a client that leaves before it has them",
+			Detail:   fmt.Sprintf("LIST alone (%s): %s; then every connection refused", bytesLabel(plain.sent), alone),
+			Expected: "the server to keep serving", Actual: "connection refused", Evidence: plain.row()}
+		if !d.restart(ctx) {
+			f.Fatal = true
+			f.Summary += "; it cannot be started again, so nothing more can be tested (give -exec so that conform restarts it)"
+			d.add(f)
+			return false
+		}
+		d.add(f)
+		caps = append([]*capture{plain}, send(variants)...)
+	}
 	workarounds := []struct {
 		c          *capture
 		p          Profile
@@ -108,6 +130,16 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 		Detail:   fmt.Sprintf("tried a LIST alone, with two zero bytes after it, padded to 1024 bytes, and followed by a half-close: %s", alone),
 		Expected: "an answer to a LIST", Actual: alone, Evidence: plain.row()})
 	return false
+}
+
+// refusedAll reports whether no probe of cs could connect.
+func refusedAll(cs []*capture) bool {
+	for _, c := range cs {
+		if c.end != endRefused {
+			return false
+		}
+	}
+	return len(cs) > 0
 }
 
 // firstAnswer reads the first answer the server gave, to a LIST of a new user sent as base
@@ -225,6 +257,15 @@ func (d *diagnoser) operations(ctx context.Context) bool {
 	missing := d.run(ctx, &p, "RESTORE of a name never stored", nameReq(u, wire.OpRestore, missingName), wire.OpRestore, 0, 1)
 	list := d.run(ctx, &p, "LIST of a user with one file", listReq(u), wire.OpList, 0, 1)
 	d.run(ctx, &p, "DELETE of the file stored", nameReq(u, wire.OpDelete, name), wire.OpDelete, 0, 1)
+	for _, c := range []*capture{restore, missing, list} {
+		d.latency = max(d.latency, c.first)
+	}
+	if d.latency > slowAnswer {
+		d.add(Finding{ID: "slow-answers", Req: spec.R1_3, Level: report.Info, Key: string(spec.R1_3) + "|slow",
+			Summary:  fmt.Sprintf("answers take up to %v to begin: cases that make many requests are slow, and a run may reach its deadline (-deadline)", d.latency.Round(10*time.Millisecond)),
+			Detail:   fmt.Sprintf("first bytes of the answers to a RESTORE, a RESTORE of a missing file and a LIST after %v, %v and %v", restore.first.Round(time.Millisecond), missing.first.Round(time.Millisecond), list.first.Round(time.Millisecond)),
+			Expected: "answers within a fraction of a second", Actual: d.latency.Round(10 * time.Millisecond).String()})
+	}
 
 	// The status mapping first: it says how every answer is laid out.
 	fp := spec.Fingerprint{Backup: firstCode(&p, backup), Restore: firstCode(&p, restore), Missing: firstCode(&p, missing), List: firstCode(&p, list)}
@@ -238,6 +279,11 @@ func (d *diagnoser) operations(ctx context.Context) bool {
 			Detail:     "answers to a BACKUP, a RESTORE, a RESTORE of a missing file and a LIST: " + fp.String(),
 			Expected:   spec.CanonicalFingerprint.String(), Actual: fp.String()})
 		p.Dialect = m
+	case fp.Backup != 0 && fp.Backup == fp.Restore && fp.Backup == fp.Missing && fp.Backup == fp.List:
+		d.add(Finding{ID: "same-status-for-everything", Req: spec.R4_1, Level: report.Must, Key: KeyStatusMap,
+			Summary:  fmt.Sprintf("the server answers every request with status %d: a BACKUP, a RESTORE, a RESTORE of a missing file and a LIST alike", fp.Backup),
+			Detail:   "answers to a BACKUP, a RESTORE, a RESTORE of a missing file and a LIST: " + fp.String(),
+			Expected: spec.CanonicalFingerprint.String(), Actual: fp.String()})
 	case differ(fp, spec.CanonicalFingerprint) >= 2:
 		// One wrong status is a case's failure; a map of its own changes several.
 		d.add(Finding{ID: "status-map-unknown", Req: spec.R4_1, Level: report.Must, Key: KeyStatusMap,
@@ -380,7 +426,8 @@ func (d *diagnoser) concurrency(ctx context.Context) {
 			d.finishStalled(c, &p)
 		}
 	}()
-	wait := min(d.cfg.Timeout, 2*time.Second)
+	// A slow server is given time to answer at its own pace, up to the timeout.
+	wait := min(d.cfg.Timeout, max(2*time.Second, 3*d.latency))
 	for _, k := range []int{1, 2, 4, 8} {
 		for len(stalled) < k {
 			c, err := net.DialTimeout("tcp", d.addr(), d.cfg.Timeout)

@@ -86,8 +86,23 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 	if len(r.Results) > 0 {
 		sb.WriteString("\ncases:\n")
 	}
+	// A problem that blocks many cases shows a few of them and counts the rest: a server that
+	// answers nothing is one line of cause, not a page of blocked cases.
+	const blockedShown = 3
+	blocked := map[string]int{}
 	for i := range r.Results {
-		sb.WriteString(r.Line(&r.Results[i], o.Color) + "\n")
+		res := &r.Results[i]
+		if res.Status == VerdictBlocked && res.BlockedBy != "" {
+			if blocked[res.BlockedBy]++; blocked[res.BlockedBy] > blockedShown {
+				continue
+			}
+		}
+		sb.WriteString(r.Line(res, o.Color) + "\n")
+	}
+	for _, p := range r.Problems {
+		if n := blocked[p.ID] - blockedShown; n > 0 {
+			fmt.Fprintf(&sb, "BLKD  … and %s, blocked by [%s]\n", plural(n, "more case"), p.ID)
+		}
 	}
 	r.writeDetails(&sb, o)
 	sb.WriteString(r.SummaryText())

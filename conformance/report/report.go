@@ -119,6 +119,8 @@ type Problem struct {
 	Cases   []string `json:"cases"`
 	Blocked []string `json:"blocked,omitempty"`
 	SeenIn  []string `json:"seen_in,omitempty"`
+	// KnownFailure: the baseline names the problem; it does not fail the run.
+	KnownFailure bool `json:"known_failure,omitempty"`
 }
 
 // Evidence is the first place a problem showed: expected against actual, and the bytes.
@@ -228,7 +230,7 @@ func (r *Report) FailsRun(res *Result) bool {
 // ProblemFailsRun reports whether p makes the run fail: a MUST problem, or a SHOULD one under
 // strict, unless every case it fails is a known failure of the baseline.
 func (r *Report) ProblemFailsRun(p *Problem) bool {
-	if p.Level != Must && !(p.Level == Should && r.Strict) {
+	if p.KnownFailure || p.Level != Must && !(p.Level == Should && r.Strict) {
 		return false
 	}
 	if len(p.Cases) == 0 {

@@ -99,9 +99,24 @@ func (s *Server) Serve(ln net.Listener) error {
 			_ = nc.Close()
 			return s.stopErr()
 		}
+		if s.has(faultServesOneAtATime) {
+			// Fault: a connection is not read until it gets one of MaxConcurrent slots, and keeps
+			// it until it closes, however long it idles. The slots go in the order connections
+			// were accepted, as in a server that accepts one when it is done with another.
+			select {
+			case s.slots <- struct{}{}:
+			case <-s.done:
+				s.handlers.Done()
+				s.dropConn(nc)
+				return s.stopErr()
+			}
+		}
 		go func() {
 			defer s.handlers.Done()
 			defer s.dropConn(nc)
+			if s.has(faultServesOneAtATime) {
+				defer func() { <-s.slots }()
+			}
 			s.serveConn(nc)
 		}()
 	}
@@ -268,16 +283,6 @@ var errClosesAfter = errors.New("connection closed after the response")
 const httpBadRequest = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\nBad Request"
 
 func (s *Server) serveConn(nc net.Conn) {
-	if s.has(faultServesOneAtATime) {
-		// Fault: a connection is not read until it gets one of MaxConcurrent slots, and keeps
-		// it until it closes, however long it idles.
-		select {
-		case s.slots <- struct{}{}:
-		case <-s.done:
-			return
-		}
-		defer func() { <-s.slots }()
-	}
 	c := &conn{s: s, nc: nc, in: &deadlineReader{nc: nc, timeout: s.opt.ReadTimeout}}
 	if s.has(faultNoReadDeadline) {
 		// Fault: a stalled peer is waited for forever (R-5.3 wants the read deadline).
