@@ -35,9 +35,11 @@ const (
 
 // Options tune a Client. A zero field takes its default.
 type Options struct {
-	// ReuseConn sends every request on one kept connection, one request at a time, instead of
-	// a connection per request. A server may close a connection after any response:
-	// a LIST or RESTORE that finds the kept connection closed is sent again on a new one.
+	// ReuseConn sends every request of a user on one kept connection, one request at a time,
+	// instead of a connection per request. A server may close a connection after any response
+	// a LIST or RESTORE that finds the kept connection closed is sent again on a new
+	// one. A request of another user starts a new connection, since a server may hold a
+	// connection to the user of its first request, as the reference server does.
 	ReuseConn bool
 	// MaxName is the longest filename, in bytes, the client sends or accepts in a response.
 	MaxName int
@@ -87,10 +89,11 @@ func (o Options) withDefaults() Options {
 // Client talks to one FBP server. Its methods may be called from several goroutines; with
 // ReuseConn they take turns on the kept connection.
 type Client struct {
-	addr string
-	opt  Options
-	turn chan struct{} // ReuseConn: held by the request using kept
-	kept net.Conn      // ReuseConn: the connection at a message boundary, or nil
+	addr     string
+	opt      Options
+	turn     chan struct{} // ReuseConn: held by the request using kept
+	kept     net.Conn      // ReuseConn: the connection at a message boundary, or nil
+	keptUser uint32        // the user whose requests kept carried
 }
 
 // New returns a client of the server at addr (host:port). It connects only when a request is made.
@@ -299,12 +302,12 @@ func (c *Client) do(ctx context.Context, x *exchange) error {
 		retries = 1
 	}
 	for {
-		conn, reused, err := c.acquire(ctx)
+		conn, reused, err := c.acquire(ctx, x.user)
 		if err != nil {
 			return c.wrap(x, err)
 		}
 		res := c.exchange(ctx, conn, x)
-		c.release(conn, res.keep)
+		c.release(conn, x.user, res.keep)
 		if res.stale && reused && retries > 0 {
 			retries--
 			continue
@@ -316,16 +319,20 @@ func (c *Client) do(ctx context.Context, x *exchange) error {
 	}
 }
 
-func (c *Client) acquire(ctx context.Context) (conn net.Conn, reused bool, err error) {
+func (c *Client) acquire(ctx context.Context, user uint32) (conn net.Conn, reused bool, err error) {
 	if c.opt.ReuseConn {
 		select {
 		case c.turn <- struct{}{}:
 		case <-ctx.Done():
 			return nil, false, context.Cause(ctx)
 		}
-		if c.kept != nil {
+		if c.kept != nil && c.keptUser == user {
 			conn, c.kept = c.kept, nil
 			return conn, true, nil
+		}
+		if c.kept != nil {
+			c.kept.Close()
+			c.kept = nil
 		}
 	}
 	d := net.Dialer{Timeout: c.opt.DialTimeout}
@@ -339,14 +346,15 @@ func (c *Client) acquire(ctx context.Context) (conn net.Conn, reused bool, err e
 	return conn, false, nil
 }
 
-// release keeps conn for the next request if keep and ReuseConn say so, and closes it otherwise.
-func (c *Client) release(conn net.Conn, keep bool) {
+// release keeps conn for the next request of user if keep and ReuseConn say so, and closes it
+// otherwise.
+func (c *Client) release(conn net.Conn, user uint32, keep bool) {
 	if !c.opt.ReuseConn {
 		conn.Close()
 		return
 	}
 	if keep {
-		c.kept = conn
+		c.kept, c.keptUser = conn, user
 	} else {
 		conn.Close()
 	}

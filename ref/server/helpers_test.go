@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -207,4 +208,16 @@ func dialErr(addr string) (net.Conn, error) {
 	}
 	c.SetDeadline(time.Now().Add(testTimeout))
 	return c, nil
+}
+
+// listedNames splits a listing whose every name ends in "\n", in the server's order, and
+// sorts the names.
+func listedNames(t testing.TB, payload []byte) []string {
+	t.Helper()
+	if len(payload) == 0 || payload[len(payload)-1] != '\n' {
+		t.Fatalf("listing %q does not end in a newline", clip(payload))
+	}
+	names := strings.Split(string(payload[:len(payload)-1]), "\n")
+	slices.Sort(names)
+	return names
 }
