@@ -78,6 +78,13 @@ func TestFSQuota(t *testing.T) {
 		t.Fatal(err)
 	}
 	put(t, s, 2, "a", strings.Repeat("z", 100)) // each user has a quota of their own
+	// A delete gives its bytes back.
+	if err := s.Delete(1, "b"); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, 1, "c", strings.Repeat("x", 40))
+	_, err = s.Create(1, "d", 1)
+	wantLimit(t, err, "quota")
 }
 
 // A backup that would leave less than Reserve free is refused before any byte is written.
