@@ -100,7 +100,7 @@ func run(args []string) int {
 		*seed = uint64(time.Now().UnixNano())
 	}
 	cfg := &config{
-		short: *short, killTrials: 100, cutTrials: 100, slowFor: 30 * time.Second, stalled: 1000, trickling: 300,
+		short: *short, killTrials: 100, cutTrials: 100, slowFor: 40 * time.Second, stalled: 1000, trickling: 300,
 		listFiles: 10000, listConc: 64, listRounds: 3, rng: rand.New(rand.NewPCG(*seed, *seed>>1|1)),
 	}
 	if *short {
@@ -267,7 +267,12 @@ func startServer(cfg *config, root string, args ...string) (*server, error) {
 	case <-s.ended:
 		cmd.Wait()
 		running.Delete(s)
-		return nil, fmt.Errorf("refserver exited before it listened: %s", strings.Join(s.log(), "\n"))
+		lines := s.log()
+		last := ""
+		if len(lines) > 0 {
+			last = lines[len(lines)-1]
+		}
+		return nil, fmt.Errorf("refserver exited before it listened: %s", last)
 	case <-time.After(30 * time.Second):
 		s.kill()
 		return nil, errors.New("refserver did not start within 30s")
