@@ -100,11 +100,15 @@ func listReq(user uint32) wire.Request {
 }
 
 // tree lists every entry under dir, as slash paths relative to it, with the content of files:
-// a directory maps to "<dir>".
+// a directory maps to "<dir>". An entry that vanishes during the walk (a temporary file the
+// server is removing) is left out.
 func tree(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && p != dir {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -117,6 +121,9 @@ func tree(t testing.TB, dir string) map[string]string {
 			return nil
 		}
 		b, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}

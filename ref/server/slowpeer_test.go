@@ -91,7 +91,7 @@ func TestPayloadMinimumRate(t *testing.T) {
 func TestStalledConnectionsDoNotStarve(t *testing.T) {
 	srv := servertest.Start(t, server.Config{})
 	half := enc(backupReq(1, "stalled", []byte("x")))[:10]
-	for range 600 {
+	for range 300 { // more than the former cap of 256, within a limit of 1,024 descriptors
 		send(t, dial(t, srv.Addr), half)
 	}
 	wantResp(t, "LIST among stalled connections", roundTrip(t, srv.Addr, listReq(2)), wire.StatusNoFiles, "", nil)
