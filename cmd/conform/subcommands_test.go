@@ -166,17 +166,24 @@ func TestSubcommandInterruptedExit1(t *testing.T) {
 		{"model", "-runs", "2000", "-steps", "10", "-seed", "2"},
 		{"fuzz", "-max-inputs", "100000000", "-duration", "10m", "-seed", "2", "-out", t.TempDir()},
 	} {
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() {
-			// Cancel once the run is under way, as Ctrl-C does.
-			time.Sleep(300 * time.Millisecond)
+		// Cancel once the run is under way, as Ctrl-C does. A loaded machine may not have
+		// started the run by the first try: the wait grows until the run was under way.
+		for wait := 300 * time.Millisecond; ; wait *= 3 {
+			ctx, cancel := context.WithCancel(context.Background())
+			go func() {
+				time.Sleep(wait)
+				cancel()
+			}()
+			var out, errb bytes.Buffer
+			code := run(ctx, args, &out, &errb)
 			cancel()
-		}()
-		var out, errb bytes.Buffer
-		code := run(ctx, args, &out, &errb)
-		cancel()
-		if code != exitFail || firstLine(out.String()) != "seed 2" || !strings.Contains(out.String(), "interrupted: the run is incomplete") {
-			t.Errorf("%q: exit %d\n%s\n%s", args, code, out.String(), errb.String())
+			if strings.Contains(errb.String(), "before the first input") && wait < 10*time.Second {
+				continue
+			}
+			if code != exitFail || firstLine(out.String()) != "seed 2" || !strings.Contains(out.String(), "interrupted: the run is incomplete") {
+				t.Errorf("%q: exit %d\n%s\n%s", args, code, out.String(), errb.String())
+			}
+			break
 		}
 	}
 }
