@@ -24,7 +24,6 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -33,6 +32,7 @@ import (
 
 	"github.com/fbpkit/fbp/conformance"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/cliargs"
 	"github.com/fbpkit/fbp/ref/server"
 	"github.com/fbpkit/fbp/ref/wire"
 )
@@ -149,24 +149,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
-// parseSize reads a byte count with an optional unit: 1048576, 64KiB, 8MiB, 1GiB (K, M, G alike).
-func parseSize(s string) (int64, error) {
-	num := strings.TrimRight(s, "KMGiB")
-	unit := strings.TrimSuffix(strings.TrimSuffix(s[len(num):], "B"), "i")
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%q is not a positive size", s)
-	}
-	shift := map[string]uint{"": 0, "K": 10, "M": 20, "G": 30}
-	sh, ok := shift[unit]
-	if !ok {
-		return 0, fmt.Errorf("%q: unknown unit", s)
-	}
-	if n > (1<<32-1)>>sh {
-		return 0, fmt.Errorf("%q does not fit the 4-byte size field", s)
-	}
-	return n << sh, nil
-}
+// parseSize reads a size the 4-byte size field can state: 1048576, 64KiB, 8MiB, 1GiB.
+func parseSize(s string) (int64, error) { return cliargs.ParseSize(s, cliargs.MaxSizeField) }
 
 // readBaseline reads case IDs, one per line; # starts a comment.
 func readBaseline(path string) ([]string, error) {

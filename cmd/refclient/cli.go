@@ -52,11 +52,13 @@ type cli struct {
 }
 
 type globals struct {
-	server  string
-	user    userFlag
-	json    bool
-	timeout time.Duration
-	reuse   bool
+	server     string
+	user       userFlag
+	json       bool
+	timeout    time.Duration
+	maxTime    time.Duration
+	maxRestore cliargs.Size
+	reuse      bool
 }
 
 type userFlag struct {
@@ -139,7 +141,8 @@ func (w *checkedWriter) Write(b []byte) (int, error) {
 }
 
 func (c *cli) dispatch(args []string) int {
-	c.g.timeout = client.DefaultStallTimeout
+	c.g.timeout, c.g.maxTime = client.DefaultStallTimeout, client.DefaultMaxTime
+	c.g.maxRestore = cliargs.Size{N: client.DefaultMaxRestore, Max: cliargs.MaxSizeField}
 	fs := c.flagSet("refclient")
 	fs.Usage = func() { c.mainUsage(fs) }
 	if err := fs.Parse(args); err != nil {
@@ -170,8 +173,8 @@ func (c *cli) dispatch(args []string) int {
 	if err != nil {
 		return flagExit(err)
 	}
-	if c.g.timeout <= 0 {
-		return c.usageFail(usagef("-timeout must be positive"))
+	if c.g.timeout <= 0 || c.g.maxTime <= 0 {
+		return c.usageFail(usagef("-timeout and -max-time must be positive"))
 	}
 	return cmd.run(c, pos)
 }
@@ -185,6 +188,8 @@ func (c *cli) flagSet(name string) *flag.FlagSet {
 	fs.Var(&c.g.user, "user", "user `id`, 0 to 4294967295 (default: random, printed)")
 	fs.BoolVar(&c.g.json, "json", c.g.json, "print one JSON document on stdout instead of text")
 	fs.DurationVar(&c.g.timeout, "timeout", c.g.timeout, "give up when the server moves no data for this `duration`")
+	fs.DurationVar(&c.g.maxTime, "max-time", c.g.maxTime, "give up on a request that takes longer than this `duration` in all")
+	fs.Var(&c.g.maxRestore, "max-restore", "largest file restore accepts, refused before a byte is written (`size`, e.g. 4GiB-1 at most: 4294967295)")
 	fs.BoolVar(&c.g.reuse, "reuse", c.g.reuse, "send every request on one connection")
 	return fs
 }
@@ -248,6 +253,8 @@ func (c *cli) connect(folder string) (*client.Client, error) {
 		ReuseConn:    c.g.reuse,
 		DialTimeout:  c.g.timeout,
 		StallTimeout: c.g.timeout,
+		MaxTime:      c.g.maxTime,
+		MaxRestore:   uint32(c.g.maxRestore.N),
 		Progress:     c.progress(),
 	}), nil
 }
@@ -417,6 +424,9 @@ func (c *cli) doRestore(cl *client.Client, user uint32, name, path string) *resu
 	r := c.newResult(cl, user, wire.OpRestore, name)
 	r.Path = path
 	n, err := cl.RestoreFile(c.ctx, user, name, c.path(path))
+	if errors.Is(err, wire.ErrPayloadTooLarge) {
+		err = fmt.Errorf("%w (-max-restore raises the limit)", err)
+	}
 	r.settle(wire.StatusRestored, err)
 	if err != nil {
 		r.text = r.failureText(err)

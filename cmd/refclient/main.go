@@ -16,7 +16,9 @@
 // Global flags go before or after the command: -server host:port (default: the address in
 // server.info in the current folder, or run's DIR, else 127.0.0.1:1234), -user N (default: a
 // random id, printed), -json (one JSON document on stdout instead of text), -timeout D (give up
-// when the server moves no data for D, default 30s), -reuse (one connection for all requests).
+// when the server moves no data for D, default 30s), -max-time D (give up on a request that
+// takes longer than D in all, default 10m), -max-restore SIZE (refuse a restore larger than
+// SIZE before writing a byte, default 1GiB), -reuse (one connection for all requests of a user).
 //
 // Exit status: 0 success, 1 the server answered an error status, 2 usage error, 3 network or
 // protocol failure (or a local file failing during a transfer).

@@ -328,6 +328,10 @@ func TestExitCodes(t *testing.T) {
 	serverError := peer(t, []byte{1, 0xeb, 0x03})
 	garbage := peer(t, []byte("HTTP/1.1 400 Bad Request\r\n\r\n"))
 	truncated := peer(t, []byte{1, 0xe9})
+	undefined := peer(t, []byte{1, 0xad, 0xbe, 0xef})
+	huge := peer(t, (&wire.ResponseHeader{Version: 1, Status: wire.StatusRestored, Name: []byte("f.txt"), Size: 1<<32 - 1}).Append(nil))
+	floodLine := peer(t, (&wire.Response{Version: 1, Status: wire.StatusListed, Name: []byte("AbCdEfGhIjKlMnOpQrStUvWxYz012345"),
+		Payload: bytes.Repeat([]byte{0xff}, 16<<20-1)}).Append(nil))
 	otherName := peer(t, (&wire.Response{Version: 1, Status: wire.StatusNotExist, Name: []byte("../../etc/passwd")}).Append(nil))
 	refused := closedPort(t)
 	s := "-server=" + srv.Addr
@@ -362,7 +366,13 @@ func TestExitCodes(t *testing.T) {
 		{"status/restore-missing", dir, []string{s, "restore", "f.txt", "-o", "out"}, exitStatus, []string{"1001"}},
 		{"status/server-error", dir, []string{"-server", serverError, "backup", "f.txt"}, exitStatus, []string{`backup "f.txt" on ` + serverError, "server error (1003)"}},
 		{"network/refused", dir, []string{"-server", refused, "list"}, exitFailure, []string{"list on " + refused, "connecting", "refused"}},
-		{"status/undefined", dir, []string{"-server", garbage, "delete", "f.txt"}, exitStatus, []string{`delete "f.txt" on ` + garbage, "status 21588, which the protocol does not define"}},
+		{"protocol/garbage", dir, []string{"-server", garbage, "delete", "f.txt"}, exitFailure, []string{`delete "f.txt" on ` + garbage, "response version 72, not 1"}},
+		{"protocol/undefined-status", dir, []string{"-server", undefined, "delete", "f.txt"}, exitFailure, []string{`delete "f.txt" on ` + undefined, "status 48813, which the protocol does not define"}},
+		{"protocol/over-max-restore", dir, []string{"-server", huge, "-max-restore", "1MiB", "restore", "f.txt", "-o", "out"}, exitFailure, []string{"over the client's limit of 1048576", "-max-restore"}},
+		{"protocol/over-default-max-restore", dir, []string{"-server", huge, "restore", "f.txt", "-o", "out"}, exitFailure, []string{"4294967295", "over the client's limit of 1073741824"}},
+		{"protocol/listing-line-16MiB", dir, []string{"-server", floodLine, "list"}, exitFailure, []string{"line 1 is longer than the client's limit of 255 bytes", `\xff"...`}},
+		{"usage/bad-max-restore", dir, []string{"-max-restore", "5GiB", "list"}, exitUsage, []string{"-max-restore"}},
+		{"usage/zero-max-time", dir, []string{"-max-time", "0s", "list"}, exitUsage, []string{"-max-time"}},
 		{"protocol/truncated", dir, []string{"-server", truncated, "list"}, exitFailure, []string{"list on " + truncated, "protocol error: response truncated"}},
 		{"protocol/other-name", dir, []string{"-server", otherName, "restore", "f.txt", "-o", "out"}, exitFailure, []string{`restore "f.txt" on ` + otherName, `names "../../etc/passwd", not the requested "f.txt"`}},
 	} {
@@ -375,6 +385,10 @@ func TestExitCodes(t *testing.T) {
 				if !strings.Contains(out.stderr, s) {
 					t.Errorf("stderr does not say %q", s)
 				}
+			}
+			// Nothing the server sent is quoted at length.
+			if len(out.stderr) > 2000 {
+				t.Errorf("stderr of %d bytes", len(out.stderr))
 			}
 		})
 	}

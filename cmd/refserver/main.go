@@ -20,7 +20,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fbpkit/fbp/internal/cliargs"
 	"github.com/fbpkit/fbp/ref/server"
+	"github.com/fbpkit/fbp/ref/server/storage"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -50,17 +52,27 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 func run(args []string, stderr io.Writer) error {
 	fl := flag.NewFlagSet("refserver", flag.ContinueOnError)
 	fl.SetOutput(stderr)
+	maxSize := cliargs.Size{N: wire.DefaultMaxPayload, Max: cliargs.MaxSizeField}
+	minRate := cliargs.Size{N: server.DefaultMinRate, Max: 1 << 40}
+	quota := cliargs.Size{N: storage.DefaultQuota, Max: 1 << 60}
+	reserve := cliargs.Size{N: storage.DefaultReserve, Max: 1 << 60}
+	fl.Var(&maxSize, "max-size", "largest file accepted (e.g. 1GiB; at most 4GiB-1)")
+	fl.Var(&minRate, "min-rate", "slowest a payload may move, per second, either way: each `size`×timeout bytes within the read (write) timeout")
+	fl.Var(&quota, "quota", "bytes one user may store (e.g. 512MiB)")
+	fl.Var(&reserve, "reserve", "free space a backup must leave on the disk")
 	var (
-		addr         = fl.String("addr", "127.0.0.1:1234", "`host:port` to listen on")
-		root         = fl.String("root", "backupsvr", "storage `folder`, created if missing")
-		maxName      = fl.Int("max-name", wire.DefaultMaxName, "longest filename accepted, in bytes")
-		maxSize      = fl.Uint64("max-size", wire.DefaultMaxPayload, "largest file accepted, in bytes (at most 4294967295)")
-		readTimeout  = fl.Duration("read-timeout", server.DefaultReadTimeout, "bound on each read of a request")
-		idleTimeout  = fl.Duration("idle-timeout", server.DefaultIdleTimeout, "wait for a further request on a kept connection")
-		writeTimeout = fl.Duration("write-timeout", server.DefaultWriteTimeout, "bound on each write of a response")
-		maxConns     = fl.Int("max-conns", server.DefaultMaxConns, "connections served at once; more wait to be accepted")
-		grace        = fl.Duration("grace", 10*time.Second, "on SIGINT/SIGTERM, how long requests in progress may take to finish")
-		logFormat    = fl.String("log-format", "text", "log format: text or json")
+		addr          = fl.String("addr", "127.0.0.1:1234", "`host:port` to listen on")
+		root          = fl.String("root", "backupsvr", "storage `folder`, created if missing")
+		maxName       = fl.Int("max-name", wire.DefaultMaxName, "longest filename accepted, in bytes")
+		maxFiles      = fl.Int("max-files", storage.DefaultMaxFiles, "files one user may store")
+		readTimeout   = fl.Duration("read-timeout", server.DefaultReadTimeout, "bound on each read of a request header, and on each window of a payload")
+		headerTimeout = fl.Duration("header-timeout", server.DefaultHeaderTimeout, "bound on a whole request header")
+		idleTimeout   = fl.Duration("idle-timeout", server.DefaultIdleTimeout, "wait for a further request on a kept connection")
+		writeTimeout  = fl.Duration("write-timeout", server.DefaultWriteTimeout, "bound on each write of a response header, and on each window of a payload")
+		maxConns      = fl.Int("max-conns", server.DefaultMaxConns, "connections served at once; more wait to be accepted")
+		oneRequest    = fl.Bool("one-request", false, "close each connection after its first response, for clients that read until the server closes")
+		grace         = fl.Duration("grace", 10*time.Second, "on SIGINT/SIGTERM, how long requests in progress may take to finish")
+		logFormat     = fl.String("log-format", "text", "log format: text or json")
 	)
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -71,11 +83,14 @@ func run(args []string, stderr io.Writer) error {
 	if fl.NArg() > 0 {
 		return usagef("unexpected argument %q", fl.Arg(0))
 	}
-	if *maxSize == 0 || *maxSize > wire.DefaultMaxPayload {
-		return usagef("-max-size %d: want 1 to %d", *maxSize, uint64(wire.DefaultMaxPayload))
-	}
 	if *maxName < 1 || *maxName > wire.MaxNameField {
 		return usagef("-max-name %d: want 1 to %d", *maxName, wire.MaxNameField)
+	}
+	if *maxFiles < 1 || *maxConns < 1 {
+		return usagef("-max-files and -max-conns must be positive")
+	}
+	if *readTimeout <= 0 || *headerTimeout <= 0 || *idleTimeout <= 0 || *writeTimeout <= 0 || *grace <= 0 {
+		return usagef("timeouts and -grace must be positive")
 	}
 	var handler slog.Handler
 	switch *logFormat {
@@ -94,17 +109,24 @@ func run(args []string, stderr io.Writer) error {
 		return err
 	}
 	srv, err := server.New(server.Config{
-		Root:         absRoot,
-		Limits:       wire.Limits{MaxName: *maxName, MaxPayload: uint32(*maxSize)},
-		ReadTimeout:  *readTimeout,
-		IdleTimeout:  *idleTimeout,
-		WriteTimeout: *writeTimeout,
-		MaxConns:     *maxConns,
-		Logger:       log,
+		Root:          absRoot,
+		Limits:        wire.Limits{MaxName: *maxName, MaxPayload: uint32(maxSize.N)},
+		ReadTimeout:   *readTimeout,
+		HeaderTimeout: *headerTimeout,
+		IdleTimeout:   *idleTimeout,
+		WriteTimeout:  *writeTimeout,
+		MinRate:       minRate.N,
+		MaxConns:      *maxConns,
+		OneRequest:    *oneRequest,
+		MaxFiles:      *maxFiles,
+		Quota:         quota.N,
+		Reserve:       reserve.N,
+		Logger:        log,
 	})
 	if err != nil {
 		return err
 	}
+	checkDescriptors(log, *maxConns)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		shutdownNow(srv)
@@ -114,7 +136,7 @@ func run(args []string, stderr io.Writer) error {
 	// the server with one.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log.Info("refserver started", "listen", ln.Addr().String(), "root", absRoot)
+	log.Info("refserver started", "listen", ln.Addr().String(), "root", absRoot, "one_request", *oneRequest)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {

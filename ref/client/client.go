@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,29 +24,46 @@ const (
 	// DefaultMaxList bounds a LIST payload: a listing of 16 MiB holds some 60 000 names of the
 	// longest kind, far more than a user's backups.
 	DefaultMaxList = 16 << 20
-	// DefaultMaxRestore accepts every size the 4-byte size field can state: a restored payload is
-	// streamed, never held, so its size costs no memory.
-	DefaultMaxRestore = wire.DefaultMaxPayload
+	// DefaultMaxListNames bounds the names of a listing: ten times what the reference server
+	// lets a user hold. A listing is held in memory, about its own size plus 16 bytes a name, so
+	// a server cannot make a small listing of very short names cost much more than its bytes.
+	DefaultMaxListNames = 100_000
+	// DefaultMaxRestore bounds what a RESTORE may write: 1 GiB, refused before a byte is
+	// written. A restored payload is streamed, never held, so the bound protects the disk, not
+	// memory; a caller that expects larger files raises it, up to 4 GiB - 1.
+	DefaultMaxRestore = 1 << 30
 	// DefaultDialTimeout bounds connecting when the context allows longer.
 	DefaultDialTimeout = 10 * time.Second
 	// DefaultStallTimeout is how long a read or write may wait for the server to move a byte.
 	DefaultStallTimeout = 30 * time.Second
+	// DefaultMaxTime bounds a whole request, from connecting to the last byte of its answer,
+	// so that a server trickling a byte now and then cannot hold it forever: a 1 GiB restore
+	// needs under 2 MB/s to finish within it.
+	DefaultMaxTime = 10 * time.Minute
 	// listingNameLen is the length of the random name of a LIST response (SPEC §3).
 	listingNameLen = 32
 )
 
 // Options tune a Client. A zero field takes its default.
 type Options struct {
-	// ReuseConn sends every request on one kept connection, one request at a time, instead of
-	// a connection per request. A server may close a connection after any response:
-	// a LIST or RESTORE that finds the kept connection closed is sent again on a new one.
+	// ReuseConn sends every request of a user on one kept connection, one request at a time,
+	// instead of a connection per request. A server may close a connection after any response
+	// a LIST or RESTORE that finds the kept connection closed is sent again on a new
+	// one. A request of another user starts a new connection, since a server may hold a
+	// connection to the user of its first request, as the reference server does.
 	ReuseConn bool
 	// MaxName is the longest filename, in bytes, the client sends or accepts in a response.
 	MaxName int
 	// MaxList is the largest LIST payload accepted, in bytes.
 	MaxList uint32
-	// MaxRestore is the largest RESTORE payload accepted, in bytes.
+	// MaxListNames is the most names a listing may hold.
+	MaxListNames int
+	// MaxRestore is the largest RESTORE payload accepted, in bytes: a larger one is refused
+	// before a byte of it is written.
 	MaxRestore uint32
+	// MaxTime bounds a whole request, connecting included, within the context's deadline: a
+	// request that takes longer fails with a *TimeLimitError, however steadily bytes move.
+	MaxTime time.Duration
 	// DialTimeout bounds connecting, within the context's deadline.
 	DialTimeout time.Duration
 	// StallTimeout fails a request whose connection moves no byte for this long, within the
@@ -72,8 +91,14 @@ func (o Options) withDefaults() Options {
 	if o.MaxList == 0 {
 		o.MaxList = DefaultMaxList
 	}
+	if o.MaxListNames <= 0 {
+		o.MaxListNames = DefaultMaxListNames
+	}
 	if o.MaxRestore == 0 {
 		o.MaxRestore = DefaultMaxRestore
+	}
+	if o.MaxTime <= 0 {
+		o.MaxTime = DefaultMaxTime
 	}
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = DefaultDialTimeout
@@ -87,10 +112,11 @@ func (o Options) withDefaults() Options {
 // Client talks to one FBP server. Its methods may be called from several goroutines; with
 // ReuseConn they take turns on the kept connection.
 type Client struct {
-	addr string
-	opt  Options
-	turn chan struct{} // ReuseConn: held by the request using kept
-	kept net.Conn      // ReuseConn: the connection at a message boundary, or nil
+	addr     string
+	opt      Options
+	turn     chan struct{} // ReuseConn: held by the request using kept
+	kept     net.Conn      // ReuseConn: the connection at a message boundary, or nil
+	keptUser uint32        // the user whose requests kept carried
 }
 
 // New returns a client of the server at addr (host:port). It connects only when a request is made.
@@ -222,20 +248,18 @@ func (c *Client) List(ctx context.Context, user uint32) ([]string, error) {
 	var names []string
 	x := &exchange{op: wire.OpList, user: user, success: wire.StatusListed, limit: c.opt.MaxList}
 	x.handle = func(h *wire.ResponseHeader, payload io.Reader) error {
-		// The size is within MaxList; the buffer still grows only as bytes arrive.
-		var buf bytes.Buffer
-		if _, err := buf.ReadFrom(payload); err != nil {
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				return &ProtocolError{Op: x.op, Reason: fmt.Sprintf("listing truncated: %d of %d bytes arrived", buf.Len(), h.Size), Err: err}
-			}
-			return fmt.Errorf("reading the listing: %w", err)
-		}
+		src := &countingReader{r: payload}
 		var err error
-		names, err = parseListing(buf.Bytes())
-		if err != nil {
+		names, err = readListing(src, c.opt.MaxName, c.opt.MaxListNames)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return &ProtocolError{Op: x.op, Reason: fmt.Sprintf("listing truncated: %d of %d bytes arrived", src.n, h.Size), Err: err}
+		case errors.As(err, new(*listingError)):
 			return &ProtocolError{Op: x.op, Reason: "listing", Err: err}
 		}
-		return nil
+		return fmt.Errorf("reading the listing: %w", err)
 	}
 	if err := c.do(ctx, x); err != nil {
 		return nil, err
@@ -243,21 +267,87 @@ func (c *Client) List(ctx context.Context, user uint32) ([]string, error) {
 	return names, nil
 }
 
-// parseListing splits a listing into names: lines end with \n, \r\n, or the end of the payload
-// . Empty lines carry no name and are skipped.
-func parseListing(b []byte) ([]string, error) {
-	names := []string{}
-	for i, line := range strings.Split(string(b), "\n") {
-		line = strings.TrimSuffix(line, "\r")
-		if line == "" {
-			continue
+// listingError is a listing the client refuses.
+type listingError struct{ msg string }
+
+func (e *listingError) Error() string { return e.msg }
+
+// listBlock is the size of the blocks a listing's names are kept in.
+const listBlock = 64 << 10
+
+// readListing reads a listing as it arrives: lines end with \n, \r\n, or the end of the
+// payload, and empty lines carry no name. Each name must pass wire.CheckName under
+// maxName, and there may be at most maxNames. The names are cut from blocks filled as bytes
+// arrive, so a listing costs its own size plus a string header a name, never a multiple of it.
+func readListing(r io.Reader, maxName, maxNames int) ([]string, error) {
+	br := bufio.NewReaderSize(r, max(4096, maxName+2))
+	var names []string
+	var block strings.Builder
+	var ends []int // where each name of the current block ends in it
+	seal := func() {
+		text, start := block.String(), 0
+		if len(names)+len(ends) > cap(names) {
+			// Doubling, as for the blocks: append grows a long slice a quarter at a time.
+			names = slices.Grow(names, max(len(names), len(ends)))
 		}
-		if err := wire.CheckName([]byte(line), wire.MaxNameField); err != nil {
-			return nil, fmt.Errorf("line %d: %w", i+1, err)
+		for _, end := range ends {
+			names, start = append(names, text[start:end]), end
 		}
-		names = append(names, line)
+		block, ends = strings.Builder{}, ends[:0]
 	}
-	return names, nil
+	for lineNo := 1; ; lineNo++ {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull || len(bytes.TrimRight(line, "\r\n")) > maxName {
+			return nil, &listingError{fmt.Sprintf("line %d is longer than the client's limit of %d bytes: %s", lineNo, maxName, quoteClip(line))}
+		}
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		name := bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+		if len(name) > 0 {
+			var ne *wire.NameError
+			if cerr := wire.CheckName(name, maxName); errors.As(cerr, &ne) {
+				return nil, &listingError{fmt.Sprintf("line %d: filename %s: %s", lineNo, quoteClip(name), ne.Reason)}
+			}
+			if len(names)+len(ends) == maxNames {
+				return nil, &listingError{fmt.Sprintf("more than the client's limit of %d names", maxNames)}
+			}
+			if block.Cap()-block.Len() < len(name) {
+				seal()
+				block.Grow(max(listBlock, len(name)))
+			}
+			block.Write(name)
+			ends = append(ends, block.Len())
+		}
+		if err == io.EOF {
+			seal()
+			return names, nil
+		}
+	}
+}
+
+// maxQuoted is the most bytes of what a server sent that an error quotes: enough to recognize
+// a name, never a flood of bytes on a terminal.
+const maxQuoted = 40
+
+// quoteClip quotes at most maxQuoted bytes of b, in ASCII, with "..." after it if b is longer.
+func quoteClip(b []byte) string {
+	if len(b) <= maxQuoted {
+		return strconv.QuoteToASCII(string(b))
+	}
+	return strconv.QuoteToASCII(string(b[:maxQuoted])) + "..."
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
 }
 
 func (c *Client) checkName(name string) error {
@@ -293,18 +383,20 @@ func (c *Client) wrap(x *exchange, err error) error {
 }
 
 func (c *Client) do(ctx context.Context, x *exchange) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, c.opt.MaxTime, &TimeLimitError{Limit: c.opt.MaxTime})
+	defer cancel()
 	// A backup's payload cannot be read twice: only requests without one are sent again.
 	retries := 0
 	if x.op == wire.OpList || x.op == wire.OpRestore {
 		retries = 1
 	}
 	for {
-		conn, reused, err := c.acquire(ctx)
+		conn, reused, err := c.acquire(ctx, x.user)
 		if err != nil {
 			return c.wrap(x, err)
 		}
 		res := c.exchange(ctx, conn, x)
-		c.release(conn, res.keep)
+		c.release(conn, x.user, res.keep)
 		if res.stale && reused && retries > 0 {
 			retries--
 			continue
@@ -316,16 +408,20 @@ func (c *Client) do(ctx context.Context, x *exchange) error {
 	}
 }
 
-func (c *Client) acquire(ctx context.Context) (conn net.Conn, reused bool, err error) {
+func (c *Client) acquire(ctx context.Context, user uint32) (conn net.Conn, reused bool, err error) {
 	if c.opt.ReuseConn {
 		select {
 		case c.turn <- struct{}{}:
 		case <-ctx.Done():
 			return nil, false, context.Cause(ctx)
 		}
-		if c.kept != nil {
+		if c.kept != nil && c.keptUser == user {
 			conn, c.kept = c.kept, nil
 			return conn, true, nil
+		}
+		if c.kept != nil {
+			c.kept.Close()
+			c.kept = nil
 		}
 	}
 	d := net.Dialer{Timeout: c.opt.DialTimeout}
@@ -339,14 +435,15 @@ func (c *Client) acquire(ctx context.Context) (conn net.Conn, reused bool, err e
 	return conn, false, nil
 }
 
-// release keeps conn for the next request if keep and ReuseConn say so, and closes it otherwise.
-func (c *Client) release(conn net.Conn, keep bool) {
+// release keeps conn for the next request of user if keep and ReuseConn say so, and closes it
+// otherwise.
+func (c *Client) release(conn net.Conn, user uint32, keep bool) {
 	if !c.opt.ReuseConn {
 		conn.Close()
 		return
 	}
 	if keep {
-		c.kept = conn
+		c.kept, c.keptUser = conn, user
 	} else {
 		conn.Close()
 	}
@@ -406,6 +503,9 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, x *exchange) resul
 		return result{err: c.headerError(x, &resp, rerr), stale: stale}
 	}
 	err := c.checkResponse(x, &resp)
+	if resp.Version != wire.Version {
+		err = versionError(x, &resp)
+	}
 	if err == nil && werr != nil {
 		// A success without the whole payload cannot be one.
 		err = &ProtocolError{Op: x.op, Reason: fmt.Sprintf("server answered %s before it had the whole request", resp.Status), Err: werr}
@@ -423,11 +523,14 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, x *exchange) resul
 // headerError explains why a response header could not be decoded.
 func (c *Client) headerError(x *exchange, resp *wire.ResponseHeader, err error) error {
 	var le *wire.LimitError
+	var we *wire.Error
 	switch {
 	case err == io.EOF:
 		return &ProtocolError{Op: x.op, Reason: "the server closed the connection without a response", Err: err}
+	case errors.As(err, &we) && we.Offset >= wire.ResponsePrefixLen && resp.Version != wire.Version:
+		return versionError(x, resp)
 	case errors.Is(err, wire.ErrUnknownStatus):
-		return &StatusError{Op: x.op, Status: resp.Status}
+		return &ProtocolError{Op: x.op, Reason: fmt.Sprintf("status %d, which the protocol does not define: not an FBP response", uint16(resp.Status))}
 	case errors.As(err, &le) && le.Field == wire.FieldSize:
 		return &ProtocolError{Op: x.op, Reason: fmt.Sprintf("%s response of %d bytes, over the client's limit of %d", resp.Status, le.Value, le.Max), Err: err}
 	case errors.As(err, &le):
@@ -436,6 +539,12 @@ func (c *Client) headerError(x *exchange, resp *wire.ResponseHeader, err error) 
 		return &ProtocolError{Op: x.op, Reason: "response truncated", Err: err}
 	}
 	return fmt.Errorf("reading the response: %w", err)
+}
+
+// versionError refuses a response whose version byte is not the one this client speaks: the
+// rest of it cannot be trusted to mean what the client would read in it.
+func versionError(x *exchange, resp *wire.ResponseHeader) error {
+	return &ProtocolError{Op: x.op, Reason: fmt.Sprintf("response version %d, not %d: not an FBP response this client speaks", resp.Version, wire.Version)}
 }
 
 // checkResponse maps a response's status to the request's outcome and checks that the response
@@ -461,7 +570,7 @@ func checkSameName(x *exchange, name []byte) error {
 	if string(name) == x.name {
 		return nil
 	}
-	return &ProtocolError{Op: x.op, Reason: fmt.Sprintf("response names %s, not the requested %s", strconv.QuoteToASCII(string(name)), strconv.QuoteToASCII(x.name))}
+	return &ProtocolError{Op: x.op, Reason: fmt.Sprintf("response names %s, not the requested %s", quoteClip(name), strconv.QuoteToASCII(x.name))}
 }
 
 func checkListingName(x *exchange, name []byte) error {
@@ -472,7 +581,7 @@ func checkListingName(x *exchange, name []byte) error {
 	if ok {
 		return nil
 	}
-	return &ProtocolError{Op: x.op, Reason: fmt.Sprintf("listing name %s is not 32 characters [A-Za-z0-9]", strconv.QuoteToASCII(string(name)))}
+	return &ProtocolError{Op: x.op, Reason: fmt.Sprintf("listing name %s is not 32 characters [A-Za-z0-9]", quoteClip(name))}
 }
 
 // isNetworkError reports whether err came from the connection rather than from a file.

@@ -70,14 +70,28 @@ func (d *deadlineConn) explain(err error) error {
 	if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
 		return err
 	}
+	if dl, ok := d.ctx.Deadline(); ok && !time.Now().Before(dl) {
+		// The context's deadline has passed: its timer is about to end it, with its cause.
+		<-d.ctx.Done()
+	}
 	if cause := context.Cause(d.ctx); cause != nil {
 		return fmt.Errorf("%w (%v)", cause, err)
 	}
-	if dl, ok := d.ctx.Deadline(); ok && !time.Now().Before(dl) {
-		return fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
-	}
 	return &StallError{Wait: d.stall, Err: err}
 }
+
+// TimeLimitError is a request that took longer than Limit, the client's bound on a whole
+// request (Options.MaxTime), however steadily its bytes moved. It matches
+// context.DeadlineExceeded.
+type TimeLimitError struct {
+	Limit time.Duration
+}
+
+func (e *TimeLimitError) Error() string {
+	return fmt.Sprintf("the request took longer than the client's limit of %v", e.Limit)
+}
+
+func (e *TimeLimitError) Is(target error) bool { return target == context.DeadlineExceeded }
 
 // StallError is a read or write that moved no byte for Wait, the client's stall timeout
 // (Options.StallTimeout). It matches os.ErrDeadlineExceeded.

@@ -16,8 +16,9 @@ var (
 	ErrTooLarge = errors.New("file larger than the protocol's limit of 4 GiB - 1")
 )
 
-// StatusError is a response whose status is 1003 (generic server error) or one the request does
-// not expect, such as a RESTORED answer to a BACKUP or a status the spec does not define.
+// StatusError is a response whose status is 1003 (generic server error) or a defined one the
+// request does not expect, such as a RESTORED answer to a BACKUP. A status the spec does not
+// define is a *ProtocolError: such a response is garbage, not an answer.
 type StatusError struct {
 	Op     wire.Op
 	Status wire.Status

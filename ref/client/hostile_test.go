@@ -90,7 +90,23 @@ func TestRestoreFromHostileServer(t *testing.T) {
 		}},
 		{id: "wrong-status-listed", answer: fixed(raw(wire.StatusListed, listingName, "a.txt\n")), want: wantStatus(wire.StatusListed)},
 		{id: "wrong-status-ok", answer: fixed(raw(wire.StatusOK, "a.txt", "")), want: wantStatus(wire.StatusOK)},
-		{id: "undefined-status", answer: fixed(wire.RawResponse{Version: 1, Status: 999}), want: wantStatus(999)},
+		{id: "undefined-status", answer: fixed(wire.RawResponse{Version: 1, Status: 999}), want: wantProtocol},
+		{id: "garbage", answer: fixed(wire.RawResponse{Version: 0xde, Status: 0xefad, Trailer: []byte("\xbe\xef garbage")}), want: wantProtocolSaying("version 222")},
+		{id: "version-2", answer: fixed(func() wire.RawResponse { r := raw(wire.StatusRestored, "a.txt", "v2"); r.Version = 2; return r }()), want: wantProtocolSaying("version 2")},
+		{id: "size-over-default-limit", answer: stallAfter(sizeLie("a.txt", 1<<32-1, "x")), want: func(t *testing.T, err error) {
+			wantProtocol(t, err)
+			if !errors.Is(err, wire.ErrPayloadTooLarge) || !strings.Contains(err.Error(), "4294967295") {
+				t.Fatalf("err = %v, want the 4 GiB size refused", err)
+			}
+		}},
+		// One byte every 20 ms keeps the stall timeout from firing; the bound on the whole
+		// request ends it.
+		{id: "trickled-payload", answer: trickled("a.txt", 1<<20, 20*time.Millisecond), opt: client.Options{MaxTime: 300 * time.Millisecond}, want: func(t *testing.T, err error) {
+			var tl *client.TimeLimitError
+			if !errors.As(err, &tl) || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("err = %v, want a *TimeLimitError", err)
+			}
+		}},
 		{id: "server-error", answer: fixed(raw(wire.StatusServerError, "", "")), want: wantStatus(wire.StatusServerError)},
 		{id: "not-exist-for-another-name", answer: fixed(raw(wire.StatusNotExist, "b.txt", "")), want: wantProtocol},
 		{id: "size-over-client-limit", answer: stallAfter(sizeLie("a.txt", 1001, "x")), opt: client.Options{MaxRestore: 1000}, want: func(t *testing.T, err error) {
@@ -164,6 +180,13 @@ func TestListFromHostileServer(t *testing.T) {
 		{id: "wrong-status", answer: fixed(raw(wire.StatusOK, "a", "")), want: wantStatus(wire.StatusOK)},
 		{id: "not-exist-to-list", answer: fixed(raw(wire.StatusNotExist, "a", "")), want: wantStatus(wire.StatusNotExist)},
 		{id: "silence", answer: silent, want: wantDeadline},
+		{id: "garbage", answer: fixed(wire.RawResponse{Version: 0xde, Status: 0xefad, Trailer: []byte("\xbe\xef")}), want: wantProtocolSaying("version 222")},
+		{id: "undefined-status", answer: fixed(wire.RawResponse{Version: 1, Status: 48813}), want: wantProtocolSaying("48813")},
+		// A name longer than a filename can be, and one 16 MiB line of 0xff: refused, and the
+		// error quotes a few dozen bytes of it, not the whole.
+		{id: "line-over-name-limit", answer: fixed(raw(wire.StatusListed, listingName, "a\n"+strings.Repeat("n", 256)+"\n")), want: wantShortProtocol},
+		{id: "line-16MiB", answer: fixed(raw(wire.StatusListed, listingName, strings.Repeat("\xff", 16<<20-1))), want: wantShortProtocol},
+		{id: "bad-name-quoted-short", answer: fixed(raw(wire.StatusListed, listingName, strings.Repeat("\x1b[31m", 36)+"\n")), want: wantShortProtocol},
 	} {
 		t.Run(tc.id, func(t *testing.T) {
 			p := &peer{}
@@ -234,6 +257,51 @@ func TestBackupAnsweredBeforePayload(t *testing.T) {
 	const size = 64 << 20
 	err := client.New(p.addr, client.Options{}).Backup(context.Background(), 7, "big", &patternReader{n: size}, size)
 	wantStatus(wire.StatusServerError)(t, err)
+}
+
+// wantProtocolSaying checks for a *ProtocolError whose text holds part.
+func wantProtocolSaying(part string) func(*testing.T, error) {
+	return func(t *testing.T, err error) {
+		t.Helper()
+		wantProtocol(t, err)
+		if !strings.Contains(err.Error(), part) {
+			t.Fatalf("err = %v, want it to say %q", err, part)
+		}
+	}
+}
+
+// wantShortProtocol checks for a *ProtocolError whose text quotes little of what the server
+// sent: a person reads it on a terminal.
+func wantShortProtocol(t *testing.T, err error) {
+	t.Helper()
+	wantProtocol(t, err)
+	if n := len(err.Error()); n > 300 {
+		t.Fatalf("error of %d bytes: %.400q", n, err.Error())
+	}
+}
+
+// trickled answers 210 for name with a payload of size bytes, sent one byte per pause until
+// the test ends.
+func trickled(name string, size uint32, pause time.Duration) func(*peer) answerFunc {
+	return func(p *peer) answerFunc {
+		return func(c net.Conn, _ *wire.RequestHeader, _ io.Reader) bool {
+			h := wire.ResponseHeader{Version: 1, Status: wire.StatusRestored, Name: []byte(name), Size: size}
+			if _, err := c.Write(h.Append(nil)); err != nil {
+				return false
+			}
+			for range size {
+				select {
+				case <-p.done:
+					return false
+				case <-time.After(pause):
+				}
+				if _, err := c.Write([]byte{'x'}); err != nil {
+					return false
+				}
+			}
+			return false
+		}
+	}
 }
 
 func fixed(r wire.RawResponse) func(*peer) answerFunc {

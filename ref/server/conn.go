@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -57,16 +56,21 @@ func (s *Server) serve(nc net.Conn) {
 		nc.Close()
 	}()
 
+	cfg := &s.cfg
 	dc := &deadlineConn{
-		Conn:         nc,
-		readTimeout:  s.cfg.ReadTimeout,
-		writeTimeout: s.cfg.WriteTimeout,
-		onFirstByte:  func() { c.setIdle(false) },
+		Conn:          nc,
+		readTimeout:   cfg.ReadTimeout,
+		writeTimeout:  cfg.WriteTimeout,
+		headerTimeout: cfg.HeaderTimeout,
+		idleTimeout:   cfg.IdleTimeout,
+		in:            newWindow(cfg.MinRate, cfg.ReadTimeout),
+		out:           newWindow(cfg.MinRate, cfg.WriteTimeout),
+		onFirstByte:   func() { c.setIdle(false) },
 	}
 	h := handler{
 		s:    s,
 		conn: dc,
-		r:    wire.NewReader(dc, s.cfg.Limits),
+		r:    wire.NewReader(dc, cfg.Limits),
 		w:    wire.NewWriter(dc),
 	}
 	for first := true; ; first = false {
@@ -76,10 +80,7 @@ func (s *Server) serve(nc net.Conn) {
 		// Until the first byte of a request arrives the connection is idle: Shutdown may close
 		// it, and a further request on a kept connection may take IdleTimeout to start.
 		c.setIdle(true)
-		dc.firstRead = s.cfg.ReadTimeout
-		if !first {
-			dc.firstRead = s.cfg.IdleTimeout
-		}
+		dc.awaitRequest(first)
 		if !h.serveRequest(first) {
 			return
 		}
@@ -93,7 +94,9 @@ type handler struct {
 	r    *wire.Reader
 	w    *wire.Writer
 	req  wire.RequestHeader
-	list bytes.Buffer // reused for LIST payloads
+	// user is the user of the connection's first request: a connection belongs to one user.
+	user    uint32
+	hasUser bool
 }
 
 // result is what one request came to, for the connection loop and the log line.
@@ -117,9 +120,17 @@ func (h *handler) serveRequest(first bool) bool {
 		return false
 	}
 	var res result
-	if err != nil {
+	switch {
+	case err != nil:
 		res = h.refuse(err)
-	} else {
+	case h.hasUser && h.req.UserID != h.user:
+		// The reference server's policy (SPEC ): a connection belongs to the user of its
+		// first request. Bytes a client sends after its request, padding or extra fields, are
+		// not taken as requests of whatever user they spell; the connection closes.
+		res = h.respond(wire.StatusServerError, nil, 0, nil)
+		res.cause, res.keep = errOtherUser, false
+	default:
+		h.user, h.hasUser = h.req.UserID, true
 		switch h.req.Op {
 		case wire.OpBackup:
 			res = h.backup()
@@ -132,6 +143,9 @@ func (h *handler) serveRequest(first bool) bool {
 		}
 	}
 	h.logRequest(start, err, res)
+	if h.s.cfg.OneRequest {
+		res.keep = false
+	}
 	if !res.keep {
 		if res.status != 0 {
 			linger(h.conn.Conn)
@@ -159,14 +173,20 @@ func (h *handler) refuse(err error) result {
 
 func (h *handler) backup() result {
 	name := h.req.Name
+	h.conn.beginPayload()
 	if err := wire.CheckName(name, h.s.cfg.Limits.MaxName); err != nil {
 		// never stored. The size is within the limit, so the payload is read and
-		// dropped, which keeps the connection usable.
+		// dropped, at the minimum rate, which keeps the connection usable.
 		return h.drainThenRefuse(err)
 	}
-	up, err := h.s.store.Create(h.req.UserID, string(name))
+	up, err := h.s.store.Create(h.req.UserID, string(name), int64(h.req.Size))
 	if err != nil {
-		return h.drainThenRefuse(err)
+		// Over a limit (files, quota, free space), a non-regular file in the way, or a
+		// failing store: 1003 before any payload byte is read, then close, since the
+		// payload is still on the stream.
+		res := h.respond(wire.StatusServerError, nil, 0, nil)
+		res.cause, res.keep = err, false
+		return res
 	}
 	n, err := io.Copy(payloadSink{conn: h.conn, dst: up}, h.r.Payload())
 	if err != nil {
@@ -213,8 +233,11 @@ func (h *handler) restore() result {
 	}
 	f, size, err := h.s.store.Open(h.req.UserID, string(name))
 	switch {
-	case errors.Is(err, storage.ErrNotExist):
-		return h.respond(wire.StatusNotExist, name, 0, nil)
+	case errors.Is(err, storage.ErrNotExist), errors.Is(err, storage.ErrNotRegular):
+		// A FIFO, a device or a folder under the name is no file of the user's.
+		res := h.respond(wire.StatusNotExist, name, 0, nil)
+		res.cause = err
+		return res
 	case err == nil && size > math.MaxUint32:
 		f.Close()
 		err = errors.New("stored file too large for the size field")
@@ -239,8 +262,10 @@ func (h *handler) delete() result {
 	}
 	err := h.s.store.Delete(h.req.UserID, string(name))
 	switch {
-	case errors.Is(err, storage.ErrNotExist):
-		return h.respond(wire.StatusNotExist, name, 0, nil)
+	case errors.Is(err, storage.ErrNotExist), errors.Is(err, storage.ErrNotRegular):
+		res := h.respond(wire.StatusNotExist, name, 0, nil)
+		res.cause = err
+		return res
 	case err != nil:
 		res := h.respond(wire.StatusServerError, nil, 0, nil)
 		res.cause = err
@@ -250,29 +275,25 @@ func (h *handler) delete() result {
 }
 
 func (h *handler) listFiles() result {
-	names, err := h.s.store.List(h.req.UserID)
+	// one name per line, under a fresh random name. The store hands over a snapshot
+	// whose size is known before a name is sent, and which is streamed: a LIST costs the same
+	// memory for ten names as for ten thousand.
+	listing, size, err := h.s.store.List(h.req.UserID)
+	if err == nil && size > math.MaxUint32 {
+		listing.Close()
+		err = errors.New("listing too large for the size field")
+	}
 	if err != nil {
 		res := h.respond(wire.StatusServerError, nil, 0, nil)
 		res.cause = err
 		return res
 	}
-	if len(names) == 0 {
+	if size == 0 {
 		return h.respond(wire.StatusNoFiles, nil, 0, nil)
 	}
-	// one name per line, under a fresh random name; nothing is written to disk.
-	h.list.Reset()
-	for _, n := range names {
-		h.list.WriteString(n)
-		h.list.WriteByte('\n')
-	}
-	if h.list.Len() > math.MaxUint32 {
-		res := h.respond(wire.StatusServerError, nil, 0, nil)
-		res.cause = errors.New("listing too large for the size field")
-		return res
-	}
-	size := h.list.Len()
-	res := h.respond(wire.StatusListed, listingName(), uint32(size), &h.list)
-	res.bytes = int64(size)
+	defer listing.Close()
+	res := h.respond(wire.StatusListed, listingName(), uint32(size), listing)
+	res.bytes = size
 	return res
 }
 
@@ -337,6 +358,9 @@ func (h *handler) logRequest(start time.Time, headerErr error, res result) {
 	}
 	h.s.log.LogAttrs(context.Background(), level, "request", attrs...)
 }
+
+// errOtherUser is why a request for another user than the connection's is refused.
+var errOtherUser = errors.New("a request for another user than the connection's first: refused, and the connection closed")
 
 func isTimeout(err error) bool {
 	return errors.Is(err, os.ErrDeadlineExceeded)

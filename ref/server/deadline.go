@@ -6,38 +6,113 @@ import (
 	"time"
 )
 
-// transferChunk is how much of a payload one deadline covers when it moves with splice or
-// sendfile, which hand the whole copy to the kernel: each chunk of it must arrive (or leave)
-// within ReadTimeout (WriteTimeout), so a client moving less than 1 MiB per timeout is cut off.
-const transferChunk = 1 << 20
+// phase is what a connection is reading.
+type phase int
 
-// deadlineConn sets a fresh deadline before every read and write on a connection, so that a
-// peer that stops sending or stops reading is cut off however slowly it trickled before.
+const (
+	phaseHeader  phase = iota // a request header: each read within ReadTimeout, the whole by headerBy
+	phaseIdle                 // a kept connection waiting for a further request: IdleTimeout
+	phasePayload              // a BACKUP payload: the minimum rate, one window at a time
+)
+
+// window enforces a minimum transfer rate: each window of size bytes must move within timeout
+// of the window's start. A client that keeps the rate is never cut off, however large the
+// payload; one that trickles or stalls is cut off within timeout.
+type window struct {
+	size    int64
+	timeout time.Duration
+	left    int64 // bytes still to move in the current window; 0: none open
+	by      time.Time
+}
+
+func newWindow(rate int64, timeout time.Duration) window {
+	return window{size: max(1, int64(float64(rate)*timeout.Seconds())), timeout: timeout}
+}
+
+// next opens a window if none is open and returns its deadline and the bytes left in it.
+func (w *window) next() (time.Time, int64) {
+	if w.left <= 0 {
+		w.left, w.by = w.size, time.Now().Add(w.timeout)
+	}
+	return w.by, w.left
+}
+
+func (w *window) moved(n int64) { w.left -= n }
+
+// deadlineConn sets the deadline of every read and write on a connection from what it is
+// moving, so that no peer, however slowly it trickles, holds the connection longer than the
+// server's policy allows:
+//   - a request header must arrive whole within HeaderTimeout (from the connection's start, or
+//     from the first byte of a further request), each read within ReadTimeout;
+//   - a kept connection may wait IdleTimeout for the first byte of a further request;
+//   - a payload, in either direction, must keep the minimum rate (see window);
+//   - each write of a response header must finish within WriteTimeout.
 type deadlineConn struct {
 	net.Conn
-	readTimeout, writeTimeout time.Duration
-	// firstRead, when set, is the timeout of the next read only: the wait for the first byte
-	// of a further request on a kept connection. onFirstByte runs when that byte arrives.
-	firstRead   time.Duration
+	readTimeout, writeTimeout, headerTimeout, idleTimeout time.Duration
+
+	phase    phase
+	fresh    bool      // no byte of the current request has arrived yet
+	headerBy time.Time // phaseHeader: the whole header's deadline; zero until the first byte
+	in, out  window
+	// onFirstByte runs when the first byte of a request arrives.
 	onFirstByte func()
 }
 
-func (c *deadlineConn) Read(b []byte) (int, error) {
-	timeout := c.readTimeout
-	if c.firstRead > 0 {
-		timeout = c.firstRead
+// awaitRequest starts the wait for a request: the first on the connection (the header
+// deadline runs from now) or a further one (the idle wait runs first).
+func (c *deadlineConn) awaitRequest(first bool) {
+	c.fresh = true
+	c.in.left, c.out.left = 0, 0
+	if first {
+		c.phase, c.headerBy = phaseHeader, time.Now().Add(c.headerTimeout)
+	} else {
+		c.phase, c.headerBy = phaseIdle, time.Time{}
 	}
-	if err := c.Conn.SetReadDeadline(time.Now().Add(timeout)); err != nil {
+}
+
+// beginPayload switches reading from the header to its payload.
+func (c *deadlineConn) beginPayload() { c.phase = phasePayload }
+
+func (c *deadlineConn) Read(b []byte) (int, error) {
+	var deadline time.Time
+	switch c.phase {
+	case phaseIdle:
+		deadline = time.Now().Add(c.idleTimeout)
+	case phaseHeader:
+		deadline = time.Now().Add(c.readTimeout)
+		if c.headerBy.Before(deadline) {
+			deadline = c.headerBy
+		}
+	case phasePayload:
+		var left int64
+		deadline, left = c.in.next()
+		b = b[:min(int64(len(b)), left)]
+	}
+	if err := c.Conn.SetReadDeadline(deadline); err != nil {
 		return 0, err
 	}
 	n, err := c.Conn.Read(b)
-	if c.firstRead > 0 && n > 0 {
-		c.firstRead = 0
+	if n > 0 {
+		c.arrived(int64(n))
+	}
+	return n, err
+}
+
+// arrived accounts for n bytes read.
+func (c *deadlineConn) arrived(n int64) {
+	switch c.phase {
+	case phaseIdle:
+		c.phase, c.headerBy = phaseHeader, time.Now().Add(c.headerTimeout)
+	case phasePayload:
+		c.in.moved(n)
+	}
+	if c.fresh {
+		c.fresh = false
 		if c.onFirstByte != nil {
 			c.onFirstByte()
 		}
 	}
-	return n, err
 }
 
 func (c *deadlineConn) Write(b []byte) (int, error) {
@@ -47,23 +122,25 @@ func (c *deadlineConn) Write(b []byte) (int, error) {
 	return c.Conn.Write(b)
 }
 
-// ReadFrom sends a payload. The wire Writer hands it a *io.LimitedReader over the file; a TCP
-// connection sends such a reader with sendfile, one chunk per deadline.
+// ReadFrom sends a payload, one window of the minimum rate at a time. The wire Writer hands
+// it a *io.LimitedReader over the file or listing; a TCP connection sends a file with sendfile.
 func (c *deadlineConn) ReadFrom(r io.Reader) (int64, error) {
-	rf, ok := c.Conn.(io.ReaderFrom)
 	lr, limited := r.(*io.LimitedReader)
-	if !ok || !limited {
-		return io.Copy(writerOnly{c}, r)
+	if !limited {
+		lr = &io.LimitedReader{R: r, N: 1<<63 - 1}
 	}
 	var total int64
 	for lr.N > 0 {
-		if err := c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout)); err != nil {
+		deadline, left := c.out.next()
+		if err := c.Conn.SetWriteDeadline(deadline); err != nil {
 			return total, err
 		}
-		want := min(lr.N, transferChunk)
-		n, err := rf.ReadFrom(&io.LimitedReader{R: lr.R, N: want})
+		want := min(lr.N, left)
+		// A TCP connection takes a chunk of a file with sendfile.
+		n, err := io.Copy(c.Conn, &io.LimitedReader{R: lr.R, N: want})
 		total += n
 		lr.N -= n
+		c.out.moved(n)
 		if err != nil {
 			return total, err
 		}
@@ -74,12 +151,9 @@ func (c *deadlineConn) ReadFrom(r io.Reader) (int64, error) {
 	return total, nil
 }
 
-// writerOnly hides ReadFrom, so that io.Copy does not call back into it.
-type writerOnly struct{ io.Writer }
-
 // payloadSink is where a BACKUP payload goes. The wire Reader's payload hands it a
 // *io.LimitedReader over the connection; from the raw connection, the store's file can splice
-// the bytes straight from the socket, one chunk per read deadline.
+// the bytes straight from the socket, one window of the minimum rate at a time.
 type payloadSink struct {
 	conn *deadlineConn
 	dst  io.Writer
@@ -92,15 +166,20 @@ func (s payloadSink) ReadFrom(r io.Reader) (int64, error) {
 	if !ok || lr.R != io.Reader(s.conn) {
 		return io.Copy(s.dst, r)
 	}
+	c := s.conn
 	var total int64
 	for lr.N > 0 {
-		if err := s.conn.Conn.SetReadDeadline(time.Now().Add(s.conn.readTimeout)); err != nil {
+		deadline, left := c.in.next()
+		if err := c.Conn.SetReadDeadline(deadline); err != nil {
 			return total, err
 		}
-		want := min(lr.N, transferChunk)
-		n, err := io.Copy(s.dst, &io.LimitedReader{R: s.conn.Conn, N: want})
+		want := min(lr.N, left)
+		n, err := io.Copy(s.dst, &io.LimitedReader{R: c.Conn, N: want})
 		total += n
 		lr.N -= n
+		if n > 0 {
+			c.arrived(n)
+		}
 		if err != nil {
 			return total, err
 		}

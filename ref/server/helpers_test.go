@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -99,11 +100,15 @@ func listReq(user uint32) wire.Request {
 }
 
 // tree lists every entry under dir, as slash paths relative to it, with the content of files:
-// a directory maps to "<dir>".
+// a directory maps to "<dir>". An entry that vanishes during the walk (a temporary file the
+// server is removing) is left out.
 func tree(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && p != dir {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -116,6 +121,9 @@ func tree(t testing.TB, dir string) map[string]string {
 			return nil
 		}
 		b, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -207,4 +215,16 @@ func dialErr(addr string) (net.Conn, error) {
 	}
 	c.SetDeadline(time.Now().Add(testTimeout))
 	return c, nil
+}
+
+// listedNames splits a listing whose every name ends in "\n", in the server's order, and
+// sorts the names.
+func listedNames(t testing.TB, payload []byte) []string {
+	t.Helper()
+	if len(payload) == 0 || payload[len(payload)-1] != '\n' {
+		t.Fatalf("listing %q does not end in a newline", clip(payload))
+	}
+	names := strings.Split(string(payload[:len(payload)-1]), "\n")
+	slices.Sort(names)
+	return names
 }

@@ -27,8 +27,8 @@ type signalStore struct {
 	created chan struct{}
 }
 
-func (s *signalStore) Create(user uint32, name string) (storage.Upload, error) {
-	up, err := s.FS.Create(user, name)
+func (s *signalStore) Create(user uint32, name string, size int64) (storage.Upload, error) {
+	up, err := s.FS.Create(user, name, size)
 	s.created <- struct{}{}
 	return up, err
 }
@@ -36,7 +36,7 @@ func (s *signalStore) Create(user uint32, name string) (storage.Upload, error) {
 func startWithSignal(t *testing.T, cfg server.Config) (*servertest.Running, *signalStore, string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "root")
-	fsys, err := storage.OpenFS(dir)
+	fsys, err := storage.OpenFS(dir, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,18 +8,25 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/fbpkit/fbp/ref/server/storage"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
-// Defaults for the zero fields of Config.
+// Defaults for the zero fields of Config. They are chosen so that slow or stalled clients
+// cannot starve the others: a connection costs the server a goroutine and a few KiB until its
+// header deadline, so thousands of stalled ones are cheap, and a payload must keep a rate that
+// any real link exceeds.
 const (
-	DefaultReadTimeout  = 30 * time.Second
-	DefaultIdleTimeout  = 60 * time.Second
-	DefaultWriteTimeout = 30 * time.Second
-	DefaultMaxConns     = 256
+	DefaultReadTimeout   = 30 * time.Second
+	DefaultHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout   = 60 * time.Second
+	DefaultWriteTimeout  = 30 * time.Second
+	// DefaultMinRate is 8 KiB/s: 64 kbit/s, under any link a backup would be sent over.
+	DefaultMinRate  = 8 << 10
+	DefaultMaxConns = 4096
 )
 
 // lingerTimeout bounds how long a connection closed after an error answer keeps reading (and
@@ -37,17 +44,36 @@ type Config struct {
 	Store storage.Store
 	// Limits bounds filename length and payload size (zero fields: wire.DefaultLimits).
 	Limits wire.Limits
-	// ReadTimeout bounds each read of a request (default DefaultReadTimeout).
+	// ReadTimeout bounds each read of a request header, and each window of a payload (see
+	// MinRate) (default DefaultReadTimeout).
 	ReadTimeout time.Duration
+	// HeaderTimeout bounds a whole request header: from the connection's start for its first
+	// request, from the first byte of a further one (default DefaultHeaderTimeout).
+	HeaderTimeout time.Duration
 	// IdleTimeout bounds the wait for a further request on a kept connection (default
 	// DefaultIdleTimeout).
 	IdleTimeout time.Duration
-	// WriteTimeout bounds each write of a response (default DefaultWriteTimeout).
+	// WriteTimeout bounds each write of a response header, and each window of a payload sent
+	// (default DefaultWriteTimeout).
 	WriteTimeout time.Duration
+	// MinRate is the slowest a payload may move, in bytes per second, either way: each
+	// MinRate×ReadTimeout bytes of a BACKUP payload, stored or refused and drained, must
+	// arrive within ReadTimeout, and each MinRate×WriteTimeout bytes of a RESTORE or LIST
+	// payload must leave within WriteTimeout (default DefaultMinRate).
+	MinRate int64
 	// MaxConns bounds the connections Serve serves at once (default DefaultMaxConns). Beyond
 	// it Serve stops accepting: new clients wait in the listener's backlog until a connection
-	// ends. Connections handed to ServeConn directly are not counted.
+	// ends. Connections handed to ServeConn directly are not counted. Each connection takes a
+	// file descriptor: the process's limit (RLIMIT_NOFILE) must leave room for them.
 	MaxConns int
+	// OneRequest closes each connection after its first response, for clients that read a
+	// response until the server closes (R-1.3 allows it).
+	OneRequest bool
+	// MaxFiles, Quota and Reserve are the limits of the store New opens on Root (see
+	// storage.Options; zero fields take the defaults there). They are not used with Store.
+	MaxFiles int
+	Quota    int64
+	Reserve  int64
 	// Logger receives one line per request; nil discards.
 	Logger *slog.Logger
 }
@@ -70,8 +96,8 @@ type Server struct {
 
 // New checks cfg, opens the store and returns a Server ready to Serve.
 func New(cfg Config) (*Server, error) {
-	if cfg.ReadTimeout < 0 || cfg.IdleTimeout < 0 || cfg.WriteTimeout < 0 || cfg.MaxConns < 0 {
-		return nil, errors.New("server config: negative timeout or connection bound")
+	if cfg.ReadTimeout < 0 || cfg.HeaderTimeout < 0 || cfg.IdleTimeout < 0 || cfg.WriteTimeout < 0 || cfg.MaxConns < 0 || cfg.MinRate < 0 {
+		return nil, errors.New("server config: negative timeout, rate or connection bound")
 	}
 	if cfg.Limits.MaxName <= 0 {
 		cfg.Limits.MaxName = wire.DefaultLimits.MaxName
@@ -85,6 +111,10 @@ func New(cfg Config) (*Server, error) {
 	cfg.ReadTimeout = orDefault(cfg.ReadTimeout, DefaultReadTimeout)
 	cfg.IdleTimeout = orDefault(cfg.IdleTimeout, DefaultIdleTimeout)
 	cfg.WriteTimeout = orDefault(cfg.WriteTimeout, DefaultWriteTimeout)
+	cfg.HeaderTimeout = orDefault(cfg.HeaderTimeout, DefaultHeaderTimeout)
+	if cfg.MinRate == 0 {
+		cfg.MinRate = DefaultMinRate
+	}
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
@@ -104,13 +134,23 @@ func New(cfg Config) (*Server, error) {
 		if cfg.Root == "" {
 			return nil, errors.New("server config: no Root and no Store")
 		}
-		fs, err := storage.OpenFS(cfg.Root)
+		fs, err := storage.OpenFS(cfg.Root, storage.Options{
+			MaxFiles: cfg.MaxFiles, Quota: cfg.Quota, Reserve: cfg.Reserve, Logger: s.log,
+		})
 		if err != nil {
 			return nil, err
 		}
 		s.store, s.ownsStore = fs, fs
 	}
 	return s, nil
+}
+
+// retryAccept reports whether an accept error passes: a timeout, or a lack of file
+// descriptors or memory that connections ending will free. Serve pauses, then accepts again.
+func retryAccept(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) ||
+		errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
 }
 
 func orDefault(d, def time.Duration) time.Duration {
@@ -142,8 +182,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			if s.isClosing() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			if retryAccept(err) {
 				pause = min(max(2*pause, 5*time.Millisecond), time.Second)
 				s.log.Warn("accept", "err", err, "retry_in", pause)
 				select {

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/fbpkit/fbp/ref/server"
@@ -34,7 +35,7 @@ func TestExerciseFlow(t *testing.T) {
 	if err != nil || n != len(got) {
 		t.Fatalf("second LIST: %v (%d of %d bytes)", err, n, len(got))
 	}
-	if resp.Status != wire.StatusListed || len(resp.Name) != server.ListingNameLen || string(resp.Payload) != "mmn14.pdf\nnotes.txt\n" {
+	if resp.Status != wire.StatusListed || len(resp.Name) != server.ListingNameLen || !slices.Equal(listedNames(t, resp.Payload), []string{"mmn14.pdf", "notes.txt"}) {
 		t.Fatalf("second LIST: %+v", resp)
 	}
 	for _, c := range resp.Name {

@@ -1,18 +1,20 @@
 package storage
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
-	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/fbpkit/fbp/ref/wire"
 )
@@ -27,31 +29,106 @@ const TempPrefix = "\x7ffbp-upload-"
 // other's short metadata steps (rename, open, unlink, readdir), never for a transfer.
 const lockStripes = 64
 
+// Defaults of Options.
+const (
+	// DefaultMaxFiles bounds a user's files: a user folder of 10,000 names is read in a few
+	// milliseconds, and its listing is at most 2.5 MiB.
+	DefaultMaxFiles = 10000
+	// DefaultQuota bounds a user's bytes: one file of the largest size the protocol can state.
+	DefaultQuota int64 = 4 << 30
+	// DefaultReserve is the free space a backup must leave on the store's filesystem, so that
+	// the server's own folder syncs, its log and the rest of the machine keep working.
+	DefaultReserve int64 = 256 << 20
+)
+
+// listInMemory is the largest listing List keeps in memory. A larger one is written to an
+// unlinked temporary file, so that a LIST costs the same few KiB of memory at any size, and
+// however many run at once.
+const listInMemory = 4 << 10
+
+// Options bound what the users of an FS may store. A zero field takes its default.
+type Options struct {
+	// MaxFiles is how many files one user may hold (default DefaultMaxFiles).
+	MaxFiles int
+	// Quota is how many bytes one user may hold (default DefaultQuota).
+	Quota int64
+	// Reserve is how many bytes a backup must leave free on the filesystem (default
+	// DefaultReserve).
+	Reserve int64
+	// Logger is told what OpenFS removed or left alone in the folder; nil discards.
+	Logger *slog.Logger
+}
+
 // FS stores user u's file f as <dir>/<u>/<f>, u in decimal. User folders are created on the
 // first backup, with owner-only permissions, and files with mode 0600.
 //
-// Every path goes through an os.Root opened on dir, so even a symbolic link planted in a user
-// folder cannot lead a request outside dir.
+// Every request works inside an os.Root opened on the user's own folder, so neither a name nor
+// a symbolic link planted in the folder can lead a request out of it. The user folder itself
+// must be a plain folder: a link in its place (<dir>/5002 -> 4243) is refused, since it would
+// hand one user's files to another. Only regular files are served, listed or replaced: a FIFO,
+// a device, a folder or a link under a user's name is never opened for data, and a file is
+// opened without blocking (O_NONBLOCK), so that nothing planted can hold a request in open.
 //
 // Atomicity rests on the filesystem: a new version is written to a temporary file in the
 // user's folder, synced, then renamed over the old one, so a reader opens either version whole,
 // and an open file keeps its content while it is replaced. Directory scans are not atomic
 // against concurrent changes (POSIX leaves unspecified whether entries added or removed during
-// a scan show up), so each user has a read-write lock: List and Open take it shared, the rename
-// of Commit and Delete take it exclusively.
+// a scan show up), so each user has a read-write lock: List, Open and the limit checks of
+// Create take it shared, the rename of Commit and Delete take it exclusively.
+//
+// Limits (Options) are checked by Create before any byte is written, counting the uploads in
+// flight as if they had been committed.
 //
 // One FS (one server) at a time may use a folder: OpenFS removes temporary files it finds.
 type FS struct {
 	root      *os.Root
+	opt       Options
+	log       *slog.Logger
 	locks     [lockStripes]sync.RWMutex
 	releasing sync.WaitGroup // closes of replaced versions
+
+	mu       sync.Mutex
+	inFlight map[uint32]booked // uploads not yet committed or aborted, per user
+	booked   int64             // bytes of all of them
+	usage    map[uint32]usage  // what users hold, for the limits: a cache of their folders
+}
+
+// usage is what a user's folder holds.
+type usage struct {
+	files int
+	bytes int64
+}
+
+// maxCachedUsers bounds the usage cache: some 2 MiB. Beyond it an entry is dropped, and its
+// user's folder is counted again at its next backup.
+const maxCachedUsers = 1 << 16
+
+// booked is what the uploads in flight of one user will add when they commit.
+type booked struct {
+	bytes   int64
+	files   int // uploads of a name the user did not hold
+	uploads int
 }
 
 var _ Store = (*FS)(nil)
 
 // OpenFS opens the store in dir, creating dir (mode 0700) if missing, and removes the
-// temporary files a crashed server may have left in user folders.
-func OpenFS(dir string) (*FS, error) {
+// temporary files a crashed server may have left in user folders. What it finds and cannot
+// make sense of (a folder named like a temporary file, a link in place of a user folder) it
+// leaves alone, and says so to opt.Logger.
+func OpenFS(dir string, opt Options) (*FS, error) {
+	if opt.MaxFiles < 0 || opt.Quota < 0 || opt.Reserve < 0 {
+		return nil, errors.New("storage options: negative limit")
+	}
+	if opt.MaxFiles == 0 {
+		opt.MaxFiles = DefaultMaxFiles
+	}
+	if opt.Quota == 0 {
+		opt.Quota = DefaultQuota
+	}
+	if opt.Reserve == 0 {
+		opt.Reserve = DefaultReserve
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create store folder: %w", err)
 	}
@@ -59,7 +136,10 @@ func OpenFS(dir string) (*FS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store folder: %w", err)
 	}
-	s := &FS{root: root}
+	s := &FS{root: root, opt: opt, log: opt.Logger, inFlight: map[uint32]booked{}, usage: map[uint32]usage{}}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
 	if err := s.removeTemporaries(); err != nil {
 		root.Close()
 		return nil, err
@@ -77,6 +157,9 @@ func (s *FS) Close() error {
 // Dir is the folder the store was opened on.
 func (s *FS) Dir() string { return s.root.Name() }
 
+// Options are the limits in force, defaults filled in.
+func (s *FS) Options() Options { return s.opt }
+
 func (s *FS) lock(user uint32) *sync.RWMutex { return &s.locks[user%lockStripes] }
 
 func userDir(user uint32) string { return strconv.FormatUint(uint64(user), 10) }
@@ -90,30 +173,208 @@ func checkName(name string) error {
 	return nil
 }
 
+// userRoot opens user's folder as a root of its own. The folder must be a plain folder of the
+// store: a link in its place, which could lead to another user's folder, is refused, and so
+// is a folder swapped in between the check and the open. With create, a missing folder is
+// made; without, it is an error matching ErrNotExist.
+func (s *FS) userRoot(user uint32, create bool) (*os.Root, error) {
+	dir := userDir(user)
+	fi, err := s.root.Lstat(dir)
+	if create && errors.Is(err, fs.ErrNotExist) {
+		if err := s.root.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("create user folder: %w", err)
+		}
+		fi, err = s.root.Lstat(dir)
+	}
+	if err != nil {
+		return nil, notExist(err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("user folder %s: %w (%v)", dir, ErrNotConfined, fi.Mode().Type())
+	}
+	ur, err := s.root.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open user folder: %w", err)
+	}
+	if st, err := ur.Stat("."); err != nil || !os.SameFile(fi, st) {
+		ur.Close()
+		return nil, fmt.Errorf("user folder %s: %w (replaced while it was opened)", dir, ErrNotConfined)
+	}
+	return ur, nil
+}
+
 // Create implements Store.
-func (s *FS) Create(user uint32, name string) (Upload, error) {
+func (s *FS) Create(user uint32, name string, size int64) (Upload, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
-	dir := userDir(user)
-	if err := s.root.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create user folder: %w", err)
+	if size < 0 {
+		return nil, fmt.Errorf("storage: negative size %d", size)
+	}
+	ur, err := s.userRoot(user, true)
+	if err != nil {
+		return nil, err
+	}
+	up, err := s.book(ur, user, name, size)
+	if err != nil {
+		ur.Close()
+		return nil, err
 	}
 	var rnd [12]byte
 	rand.Read(rnd[:])
-	tmp := path.Join(dir, TempPrefix+hex.EncodeToString(rnd[:]))
-	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	up.tmp = TempPrefix + hex.EncodeToString(rnd[:])
+	up.f, err = ur.OpenFile(up.tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
+		s.unbook(up)
+		ur.Close()
 		return nil, fmt.Errorf("create temporary file: %w", err)
 	}
-	return &upload{s: s, user: user, tmp: tmp, final: path.Join(dir, name), f: f}, nil
+	return up, nil
+}
+
+// book checks that a new version of name, of size bytes, keeps the user within MaxFiles and
+// Quota and the disk above Reserve, counting the uploads in flight as committed, and books it.
+// The user's lock is held shared, so that no commit or delete changes the folder between the
+// count and the booking.
+func (s *FS) book(ur *os.Root, user uint32, name string, size int64) (*upload, error) {
+	l := s.lock(user)
+	l.RLock()
+	defer l.RUnlock()
+	up := &upload{s: s, user: user, ur: ur, name: name, size: size, isNew: true}
+	var replaced int64
+	switch fi, err := ur.Lstat(name); {
+	case err == nil && !fi.Mode().IsRegular():
+		return nil, notRegular(name, fi)
+	case err == nil:
+		replaced, up.isNew = fi.Size(), false
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
+	held, err := s.held(ur, user)
+	if err != nil {
+		return nil, err
+	}
+	free, freeErr := freeSpace(s.root.Name())
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.inFlight[user]
+	if n := int64(held.files + b.files + 1); up.isNew && n > int64(s.opt.MaxFiles) {
+		return nil, &LimitError{Limit: "files", Want: n, Max: int64(s.opt.MaxFiles)}
+	}
+	if n := held.bytes - replaced + b.bytes + size; n > s.opt.Quota {
+		return nil, &LimitError{Limit: "quota", Want: n, Max: s.opt.Quota}
+	}
+	// A filesystem that cannot tell its free space (not a Unix one) is not checked.
+	if left := free - s.booked - size; freeErr == nil && left < s.opt.Reserve {
+		return nil, &LimitError{Limit: "reserve", Want: left, Max: s.opt.Reserve}
+	}
+	b.bytes += size
+	b.uploads++
+	if up.isNew {
+		b.files++
+	}
+	s.inFlight[user] = b
+	s.booked += size
+	return up, nil
+}
+
+// unbook forgets what book counted for up.
+func (s *FS) unbook(up *upload) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.inFlight[up.user]
+	b.bytes -= up.size
+	b.uploads--
+	if up.isNew {
+		b.files--
+	}
+	if b.uploads == 0 {
+		delete(s.inFlight, up.user)
+	} else {
+		s.inFlight[up.user] = b
+	}
+	s.booked -= up.size
+}
+
+// held is what user's folder holds, from the cache or, the first time, from the folder. The
+// caller holds the user's lock (shared at least), so that no commit or delete runs meanwhile.
+func (s *FS) held(ur *os.Root, user uint32) (usage, error) {
+	s.mu.Lock()
+	u, ok := s.usage[user]
+	s.mu.Unlock()
+	if ok {
+		return u, nil
+	}
+	err := scan(ur, func(e fs.DirEntry) error {
+		fi, err := ur.Lstat(e.Name())
+		if err != nil {
+			return err
+		}
+		u.files++
+		u.bytes += fi.Size()
+		return nil
+	})
+	if err != nil {
+		return usage{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.usage) >= maxCachedUsers {
+		for k := range s.usage {
+			delete(s.usage, k)
+			break
+		}
+	}
+	s.usage[user] = u
+	return u, nil
+}
+
+// changed updates the cached usage of user by a file more or less and bytes; the caller holds
+// the user's lock exclusively. A user not in the cache is counted afresh when needed.
+func (s *FS) changed(user uint32, files int, bytes int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u, ok := s.usage[user]; ok {
+		s.usage[user] = usage{files: u.files + files, bytes: u.bytes + bytes}
+	}
+}
+
+// scan calls f for every stored file of a user folder, reading the folder in batches, so that
+// a large one costs no more memory than a small one.
+func scan(ur *os.Root, f func(fs.DirEntry) error) error {
+	d, err := openScan(ur)
+	if err != nil {
+		return fmt.Errorf("open user folder: %w", err)
+	}
+	defer d.Close()
+	for {
+		entries, err := d.ReadDir(256)
+		for _, e := range entries {
+			if listed(e) {
+				if err := f(e); err != nil {
+					return err
+				}
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read user folder: %w", err)
+		}
+	}
 }
 
 type upload struct {
-	s          *FS
-	user       uint32
-	tmp, final string
-	f          *os.File
+	s     *FS
+	user  uint32
+	ur    *os.Root // the user's folder, held until Commit or Abort
+	name  string
+	tmp   string
+	f     *os.File
+	size  int64 // booked
+	isNew bool  // booked as a new file
 }
 
 func (u *upload) Write(b []byte) (int, error) { return u.f.Write(b) }
@@ -123,44 +384,56 @@ func (u *upload) Write(b []byte) (int, error) { return u.f.Write(b) }
 func (u *upload) ReadFrom(r io.Reader) (int64, error) { return u.f.ReadFrom(r) }
 
 func (u *upload) Commit() error {
+	defer u.ur.Close()
 	err := u.f.Sync()
 	if cerr := u.f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		u.s.root.Remove(u.tmp)
-		return fmt.Errorf("write %s: %w", u.final, err)
+		u.ur.Remove(u.tmp)
+		u.s.unbook(u)
+		return fmt.Errorf("write %s: %w", u.name, err)
 	}
 	l := u.s.lock(u.user)
 	l.Lock()
 	// The rename drops the previous version, and freeing a large file's blocks takes the
 	// filesystem a while (half a second per GiB here). Holding the previous version open
 	// across the rename leaves that work to the last close, done after the answer.
-	previous := u.s.openPrevious(u.final)
-	err = u.s.root.Rename(u.tmp, u.final)
+	previous, replaced, err := openPrevious(u.ur, u.name)
+	if err == nil {
+		err = u.ur.Rename(u.tmp, u.name)
+	}
+	if err == nil {
+		files := 1
+		if previous != nil {
+			files = 0
+		}
+		u.s.changed(u.user, files, u.size-replaced)
+	}
+	u.s.unbook(u)
 	l.Unlock()
 	if previous != nil {
 		u.s.release(previous)
 	}
 	if err != nil {
-		u.s.root.Remove(u.tmp)
-		return fmt.Errorf("replace %s: %w", u.final, err)
+		u.ur.Remove(u.tmp)
+		return fmt.Errorf("replace %s: %w", u.name, err)
 	}
 	// The rename is durable only once the folder holding it is synced.
-	return u.s.syncDir(path.Dir(u.final))
+	return syncDir(u.ur)
 }
 
-// openPrevious opens the version a commit is about to replace, if it is a regular file (not,
-// say, a FIFO, whose open would block).
-func (s *FS) openPrevious(name string) *os.File {
-	if fi, err := s.root.Lstat(name); err != nil || !fi.Mode().IsRegular() {
-		return nil
+// openPrevious opens the version a commit is about to replace, if there is one, and gives its
+// size. Something other than a regular file, planted since Create checked, is not replaced.
+func openPrevious(ur *os.Root, name string) (*os.File, int64, error) {
+	f, size, err := openRegular(ur, name)
+	switch {
+	case err == nil:
+		return f, size, nil
+	case errors.Is(err, ErrNotExist):
+		return nil, 0, nil
 	}
-	f, err := s.root.Open(name)
-	if err != nil {
-		return nil
-	}
-	return f
+	return nil, 0, err
 }
 
 // release closes f in the background; Close waits for it.
@@ -169,15 +442,18 @@ func (s *FS) release(f *os.File) {
 }
 
 func (u *upload) Abort() error {
+	defer u.ur.Close()
 	u.f.Close()
-	if err := u.s.root.Remove(u.tmp); err != nil {
+	err := u.ur.Remove(u.tmp)
+	u.s.unbook(u)
+	if err != nil {
 		return fmt.Errorf("remove temporary file: %w", err)
 	}
 	return nil
 }
 
-func (s *FS) syncDir(dir string) error {
-	d, err := s.root.Open(dir)
+func syncDir(ur *os.Root) error {
+	d, err := ur.Open(".")
 	if err != nil {
 		return fmt.Errorf("sync folder: %w", err)
 	}
@@ -188,29 +464,52 @@ func (s *FS) syncDir(dir string) error {
 	return nil
 }
 
+// openRegular opens name for reading if it is a regular file. Anything else is refused before
+// open, and the open itself cannot block (O_NONBLOCK), so that a FIFO swapped in between the
+// check and the open cannot hold the caller; the check after the open catches it.
+func openRegular(ur *os.Root, name string) (*os.File, int64, error) {
+	fi, err := ur.Lstat(name)
+	if err != nil {
+		return nil, 0, notExist(err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, 0, notRegular(name, fi)
+	}
+	f, err := ur.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, 0, notExist(err)
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || !os.SameFile(fi, st) {
+		f.Close()
+		return nil, 0, fmt.Errorf("%s: %w (replaced while it was opened)", name, ErrNotRegular)
+	}
+	return f, st.Size(), nil
+}
+
+func notRegular(name string, fi fs.FileInfo) error {
+	return fmt.Errorf("%s: %w (%v)", name, ErrNotRegular, fi.Mode().Type())
+}
+
 // Open implements Store.
 func (s *FS) Open(user uint32, name string) (io.ReadCloser, int64, error) {
 	if err := checkName(name); err != nil {
 		return nil, 0, err
 	}
+	ur, err := s.userRoot(user, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer ur.Close()
 	l := s.lock(user)
 	l.RLock()
-	f, err := s.root.Open(path.Join(userDir(user), name))
+	f, size, err := openRegular(ur, name)
 	l.RUnlock()
 	if err != nil {
-		return nil, 0, notExist(err)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, fmt.Errorf("stat: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, 0, &notExistError{fmt.Errorf("%s: not a regular file", name)}
+		return nil, 0, err
 	}
 	// The *os.File itself is returned so that a socket can send it with sendfile.
-	return f, fi.Size(), nil
+	return f, size, nil
 }
 
 // Delete implements Store.
@@ -218,49 +517,124 @@ func (s *FS) Delete(user uint32, name string) error {
 	if err := checkName(name); err != nil {
 		return err
 	}
-	dir := userDir(user)
-	p := path.Join(dir, name)
+	ur, err := s.userRoot(user, false)
+	if err != nil {
+		return err
+	}
+	defer ur.Close()
 	l := s.lock(user)
 	l.Lock()
-	fi, err := s.root.Lstat(p)
-	if err == nil && !fi.Mode().IsRegular() {
-		err = &notExistError{fmt.Errorf("%s: not a regular file", name)}
-	}
-	if err == nil {
-		err = s.root.Remove(p)
+	fi, err := ur.Lstat(name)
+	switch {
+	case err != nil:
+		err = notExist(err)
+	case !fi.Mode().IsRegular():
+		err = notRegular(name, fi)
+	default:
+		if err = notExist(ur.Remove(name)); err == nil {
+			s.changed(user, -1, -fi.Size())
+		}
 	}
 	l.Unlock()
 	if err != nil {
-		return notExist(err)
+		return err
 	}
-	return s.syncDir(dir)
+	return syncDir(ur)
 }
 
-// List implements Store.
-func (s *FS) List(user uint32) ([]string, error) {
+// List implements Store. The listing is in the folder's order. It is written while the user's
+// lock is held, so that it is exact, and sent after, so that a client slow to read it holds
+// nothing but its own copy.
+func (s *FS) List(user uint32) (io.ReadCloser, int64, error) {
+	ur, err := s.userRoot(user, false)
+	if errors.Is(err, ErrNotExist) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	defer ur.Close()
 	l := s.lock(user)
 	l.RLock()
 	defer l.RUnlock()
-	d, err := s.root.Open(userDir(user))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+	w := listingWriter{ur: ur}
+	if err := scan(ur, w.add); err != nil {
+		w.discard()
+		return nil, 0, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("open user folder: %w", err)
+	return w.finish()
+}
+
+// listingWriter holds a listing being written: in memory up to listInMemory bytes, then in an
+// unlinked temporary file of the user's folder.
+type listingWriter struct {
+	ur   *os.Root
+	mem  []byte
+	file *os.File
+	bw   *bufio.Writer
+	size int64
+}
+
+func (w *listingWriter) add(e fs.DirEntry) error {
+	name := e.Name()
+	w.size += int64(len(name)) + 1
+	if w.file == nil && len(w.mem)+len(name)+1 <= listInMemory {
+		w.mem = append(append(w.mem, name...), '\n')
+		return nil
 	}
-	defer d.Close()
-	entries, err := d.ReadDir(-1)
-	if err != nil {
-		return nil, fmt.Errorf("read user folder: %w", err)
-	}
-	names := make([]string, 0, len(entries))
-	for _, e := range entries {
-		if listed(e) {
-			names = append(names, e.Name())
+	if w.file == nil {
+		if err := w.spill(); err != nil {
+			return err
 		}
 	}
-	slices.Sort(names)
-	return names, nil
+	w.bw.WriteString(name)
+	return w.bw.WriteByte('\n')
+}
+
+// spill moves the listing to a temporary file, unlinked at once: no other request can see it,
+// and its space is freed when it is closed, whatever happens to the request.
+func (w *listingWriter) spill() error {
+	var rnd [12]byte
+	rand.Read(rnd[:])
+	tmp := TempPrefix + "list-" + hex.EncodeToString(rnd[:])
+	f, err := w.ur.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create listing file: %w", err)
+	}
+	if err := w.ur.Remove(tmp); err != nil {
+		f.Close()
+		return fmt.Errorf("unlink listing file: %w", err)
+	}
+	// 32 KiB a write: a 2.5 MiB listing in 80 writes, at 32 KiB of memory while it is written.
+	w.file, w.bw = f, bufio.NewWriterSize(f, 32<<10)
+	w.bw.Write(w.mem)
+	w.mem = nil
+	return nil
+}
+
+func (w *listingWriter) discard() {
+	if w.file != nil {
+		w.file.Close()
+	}
+}
+
+func (w *listingWriter) finish() (io.ReadCloser, int64, error) {
+	switch {
+	case w.size == 0:
+		return nil, 0, nil
+	case w.file == nil:
+		return io.NopCloser(bytes.NewReader(w.mem)), w.size, nil
+	}
+	err := w.bw.Flush()
+	if err == nil {
+		_, err = w.file.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		w.file.Close()
+		return nil, 0, fmt.Errorf("write listing file: %w", err)
+	}
+	// The *os.File itself is returned so that a socket can send it with sendfile.
+	return w.file, w.size, nil
 }
 
 // listed reports whether a folder entry is a stored file: temporary files and anything a
@@ -275,55 +649,4 @@ func notExist(err error) error {
 		return &notExistError{err}
 	}
 	return err
-}
-
-// removeTemporaries deletes the upload files left in user folders by a server that stopped
-// before committing or aborting them. Folders are read in batches to bound memory.
-func (s *FS) removeTemporaries() error {
-	d, err := s.root.Open(".")
-	if err != nil {
-		return fmt.Errorf("open store folder: %w", err)
-	}
-	defer d.Close()
-	for {
-		users, err := d.ReadDir(256)
-		for _, u := range users {
-			if !u.IsDir() {
-				continue
-			}
-			if err := s.removeTemporariesIn(u.Name()); err != nil {
-				return err
-			}
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read store folder: %w", err)
-		}
-	}
-}
-
-func (s *FS) removeTemporariesIn(dir string) error {
-	d, err := s.root.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open user folder: %w", err)
-	}
-	defer d.Close()
-	for {
-		entries, err := d.ReadDir(256)
-		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), TempPrefix) {
-				if rerr := s.root.Remove(path.Join(dir, e.Name())); rerr != nil {
-					return fmt.Errorf("remove leftover upload: %w", rerr)
-				}
-			}
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read user folder: %w", err)
-		}
-	}
 }

@@ -16,7 +16,7 @@ import (
 func openFS(t *testing.T) (*storage.FS, string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "root")
-	s, err := storage.OpenFS(dir)
+	s, err := storage.OpenFS(dir, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func openFS(t *testing.T) (*storage.FS, string) {
 
 func put(t *testing.T, s storage.Store, user uint32, name, content string) {
 	t.Helper()
-	up, err := s.Create(user, name)
+	up, err := s.Create(user, name, int64(len(content)))
 	if err != nil {
 		t.Fatalf("create %s: %v", name, err)
 	}
@@ -53,6 +53,29 @@ func get(t *testing.T, s storage.Store, user uint32, name string) string {
 		t.Fatalf("open %s: size %d, read %d bytes", name, size, len(b))
 	}
 	return string(b)
+}
+
+// list reads user's listing, sorted.
+func list(t *testing.T, s storage.Store, user uint32) []string {
+	t.Helper()
+	r, size, err := s.List(user)
+	if err != nil {
+		t.Fatalf("list: %v", err)
+	}
+	if r == nil {
+		return nil
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil || int64(len(b)) != size {
+		t.Fatalf("list: read %d bytes of %d, %v", len(b), size, err)
+	}
+	if !strings.HasSuffix(string(b), "\n") {
+		t.Fatalf("listing %q does not end in a newline", b)
+	}
+	names := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	slices.Sort(names)
+	return names
 }
 
 func entries(t *testing.T, dir string) []string {
@@ -111,12 +134,12 @@ func TestFSReplaceKeepsOpenReaderWhole(t *testing.T) {
 func TestFSAbortKeepsPreviousVersion(t *testing.T) {
 	s, dir := openFS(t)
 	put(t, s, 7, "f", "previous")
-	up, err := s.Create(7, "f")
+	up, err := s.Create(7, "f", 7)
 	if err != nil {
 		t.Fatal(err)
 	}
 	io.WriteString(up, "partial")
-	if names, _ := s.List(7); !slices.Equal(names, []string{"f"}) {
+	if names := list(t, s, 7); !slices.Equal(names, []string{"f"}) {
 		t.Errorf("list during upload: %q", names)
 	}
 	if got := get(t, s, 7, "f"); got != "previous" {
@@ -141,9 +164,8 @@ func TestFSNotExist(t *testing.T) {
 	if err := s.Delete(9, "nope"); !errors.Is(err, storage.ErrNotExist) {
 		t.Errorf("delete of a missing file: %v", err)
 	}
-	names, err := s.List(9)
-	if err != nil || len(names) != 0 {
-		t.Errorf("list of an unknown user: %q, %v", names, err)
+	if r, size, err := s.List(9); r != nil || size != 0 || err != nil {
+		t.Errorf("list of an unknown user: %v, %d, %v", r, size, err)
 	}
 	if got := entries(t, dir); len(got) != 0 {
 		t.Errorf("reads created %q", got)
@@ -155,7 +177,7 @@ func TestFSListShowsOnlyStoredFiles(t *testing.T) {
 	put(t, s, 5, "b", "2")
 	put(t, s, 5, "a", "1")
 	put(t, s, 6, "other-user", "x")
-	up, err := s.Create(5, "in-flight")
+	up, err := s.Create(5, "in-flight", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,16 +185,15 @@ func TestFSListShowsOnlyStoredFiles(t *testing.T) {
 	// Things only the operator could put there are not files a request could name.
 	os.Mkdir(filepath.Join(dir, "5", "subdir"), 0o700)
 	os.WriteFile(filepath.Join(dir, "5", "bad\x01name"), nil, 0o600)
-	names, err := s.List(5)
-	if err != nil || !slices.Equal(names, []string{"a", "b"}) {
-		t.Fatalf("list: %q, %v", names, err)
+	if names := list(t, s, 5); !slices.Equal(names, []string{"a", "b"}) {
+		t.Fatalf("list: %q", names)
 	}
 }
 
 func TestFSRefusesUnsafeNames(t *testing.T) {
 	s, dir := openFS(t)
 	for _, name := range []string{"", ".", "..", "../x", "a/b", `a\b`, "/abs", "nul\x00", "ctl\x1f", strings.Repeat("n", 65536)} {
-		if _, err := s.Create(1, name); !errors.Is(err, wire.ErrBadName) {
+		if _, err := s.Create(1, name, 0); !errors.Is(err, wire.ErrBadName) {
 			t.Errorf("create %q: %v", name, err)
 		}
 		if _, _, err := s.Open(1, name); !errors.Is(err, wire.ErrBadName) {
@@ -216,7 +237,7 @@ func TestOpenFSRemovesLeftoverUploads(t *testing.T) {
 	kept := filepath.Join(dir, "42", "kept")
 	os.WriteFile(leftover, []byte("torn"), 0o600)
 	os.WriteFile(kept, []byte("whole"), 0o600)
-	s, err := storage.OpenFS(dir)
+	s, err := storage.OpenFS(dir, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

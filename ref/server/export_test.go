@@ -1,0 +1,4 @@
+package server
+
+// RetryAccept is retryAccept, for the tests.
+var RetryAccept = retryAccept
