@@ -6,8 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fbpkit/fbp/internal/fakepeer"
 	"github.com/fbpkit/fbp/ref/server"
 	"github.com/fbpkit/fbp/ref/server/servertest"
 	"github.com/fbpkit/fbp/ref/wire"
@@ -278,41 +277,7 @@ func TestSubcommands(t *testing.T) {
 
 // peer answers every request with the same bytes, then closes: a server that is broken or worse.
 func peer(t *testing.T, answer []byte) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			var h wire.RequestHeader
-			rd := wire.NewReader(conn, wire.Limits{})
-			if rd.ReadRequestHeader(&h) == nil {
-				io.Copy(io.Discard, rd.Payload())
-				conn.Write(answer)
-			}
-			conn.Close()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); <-done })
-	return ln.Addr().String()
-}
-
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	return fakepeer.Start(t, fakepeer.ReadRequest(), fakepeer.Send(answer)).Addr
 }
 
 // Each class of failure has its exit code, and its message says what failed and why.
@@ -333,7 +298,7 @@ func TestExitCodes(t *testing.T) {
 	floodLine := peer(t, (&wire.Response{Version: 1, Status: wire.StatusListed, Name: []byte("AbCdEfGhIjKlMnOpQrStUvWxYz012345"),
 		Payload: bytes.Repeat([]byte{0xff}, 16<<20-1)}).Append(nil))
 	otherName := peer(t, (&wire.Response{Version: 1, Status: wire.StatusNotExist, Name: []byte("../../etc/passwd")}).Append(nil))
-	refused := closedPort(t)
+	refused := fakepeer.ClosedAddr(t)
 	s := "-server=" + srv.Addr
 
 	for _, tc := range []struct {

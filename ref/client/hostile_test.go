@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/client"
 	"github.com/fbpkit/fbp/ref/wire"
 )
@@ -234,7 +235,7 @@ func TestBackupDeleteFromHostileServer(t *testing.T) {
 			defer cancel()
 			var err error
 			if tc.op == wire.OpBackup {
-				err = c.Backup(ctx, 7, "a.txt", &patternReader{n: tc.size}, tc.size)
+				err = c.Backup(ctx, 7, "a.txt", content.Drawn(tc.size, 1).Reader(), tc.size)
 			} else {
 				err = c.Delete(ctx, 7, "a.txt")
 			}
@@ -255,7 +256,7 @@ func TestBackupAnsweredBeforePayload(t *testing.T) {
 		return false
 	})
 	const size = 64 << 20
-	err := client.New(p.addr, client.Options{}).Backup(context.Background(), 7, "big", &patternReader{n: size}, size)
+	err := client.New(p.addr, client.Options{}).Backup(context.Background(), 7, "big", content.Drawn(size, 1).Reader(), size)
 	wantStatus(wire.StatusServerError)(t, err)
 }
 

@@ -79,10 +79,13 @@ func TestListNameCountBound(t *testing.T) {
 	}
 }
 
-// A listing's lines end in \n, \r\n or the end of the payload; empty lines carry no name.
+// A listing's lines end in \n, \r\n or the end of the payload; an empty line names no file
+// and makes the listing malformed, as every reader of the toolkit takes it (wire.ListingScanner).
 func TestListLineEnds(t *testing.T) {
-	names, _, err := listAlloc(t, client.Options{}, "a\r\n\nb\nc")
+	names, _, err := listAlloc(t, client.Options{}, "a\r\nb\nc")
 	if err != nil || strings.Join(names, ",") != "a,b,c" {
 		t.Fatalf("names %q, %v", names, err)
 	}
+	_, _, err = listAlloc(t, client.Options{}, "a\r\n\nb\n")
+	wantProtocolSaying("line 2 (byte 3) is an empty line")(t, err)
 }

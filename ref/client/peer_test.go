@@ -3,6 +3,7 @@ package client_test
 import (
 	"crypto/sha256"
 	"errors"
+	"hash"
 	"io"
 	"net"
 	"os"
@@ -85,43 +86,10 @@ func raw(status wire.Status, name string, payload string) wire.RawResponse {
 	return resp.Raw()
 }
 
-// patternReader yields n bytes of a pseudo-random pattern whose period, a prime, lines up with
-// no buffer size, so that a payload made on the fly changes its hash if any chunk of it is
-// shifted, lost or repeated.
-type patternReader struct{ off, n int64 }
-
-var patternBlock = func() []byte {
-	b := make([]byte, 65521)
-	x := uint32(2463534242)
-	for i := range b {
-		x ^= x << 13
-		x ^= x >> 17
-		x ^= x << 5
-		b[i] = byte(x)
-	}
-	return b
-}()
-
-func (p *patternReader) Read(b []byte) (int, error) {
-	if p.off >= p.n {
-		return 0, io.EOF
-	}
-	b = b[:min(int64(len(b)), p.n-p.off)]
-	for done := 0; done < len(b); {
-		k := copy(b[done:], patternBlock[(p.off+int64(done))%int64(len(patternBlock)):])
-		done += k
-	}
-	p.off += int64(len(b))
-	return len(b), nil
-}
-
-func patternHash(t testing.TB, n int64) []byte {
-	t.Helper()
-	h := sha256.New()
-	if _, err := io.Copy(h, &patternReader{n: n}); err != nil {
-		t.Fatal(err)
-	}
-	return h.Sum(nil)
+// sumOf is h's sum as content.Content.Sum gives one.
+func sumOf(h hash.Hash) (sum [sha256.Size]byte) {
+	copy(sum[:], h.Sum(nil))
+	return sum
 }
 
 // dirEntries lists the names in dir, sorted.

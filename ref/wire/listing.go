@@ -16,6 +16,10 @@ type ListingError struct {
 	Line   int    // 1-based
 	Offset int64  // of the line's first byte in the payload
 	Reason string // "an empty line", "a line longer than 255 bytes"
+	// Start holds the line's first bytes (at most 64), for a message to quote.
+	Start []byte
+	// TooLong: the line is longer than the scanner's limit.
+	TooLong bool
 }
 
 func (e *ListingError) Error() string {
@@ -61,7 +65,7 @@ func (s *ListingScanner) Scan() bool {
 	switch {
 	case errors.Is(err, bufio.ErrBufferFull):
 		s.line++
-		return s.fail(start, fmt.Sprintf("a line longer than %d bytes", s.max))
+		return s.failLong(start, line)
 	case err == io.EOF && len(line) == 0:
 		s.err = io.EOF
 		return false
@@ -75,7 +79,7 @@ func (s *ListingScanner) Scan() bool {
 	case len(name) == 0:
 		return s.fail(start, "an empty line")
 	case len(name) > s.max:
-		return s.fail(start, fmt.Sprintf("a line longer than %d bytes", s.max))
+		return s.failLong(start, name)
 	}
 	s.name = name
 	return true
@@ -83,6 +87,12 @@ func (s *ListingScanner) Scan() bool {
 
 func (s *ListingScanner) fail(off int64, reason string) bool {
 	s.err = &ListingError{Line: s.line, Offset: off, Reason: reason}
+	return false
+}
+
+func (s *ListingScanner) failLong(off int64, line []byte) bool {
+	s.err = &ListingError{Line: s.line, Offset: off, Reason: fmt.Sprintf("a line longer than %d bytes", s.max),
+		Start: bytes.Clone(line[:min(len(line), 64)]), TooLong: true}
 	return false
 }
 
