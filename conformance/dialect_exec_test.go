@@ -184,3 +184,101 @@ func TestRootCheckFindsLeftoversInUserFolder(t *testing.T) {
 		t.Fatalf("failures %+v", tc.failures)
 	}
 }
+
+// With {port} in the command, every start of the server gets a port of its own: the server
+// that died on one is started on another, and the run goes on there.
+func TestExecPortPlaceholderGivesEachStartAFreshPort(t *testing.T) {
+	t.Setenv(envServeMutant, "dies-on-unknown-op")
+	cfg := fastConfig("", `^(backup/new|security/unknown-op|security/isolation-restore)$`)
+	cfg.Exec = []string{"env", envServeAddr + "=127.0.0.1:" + PortPlaceholder, os.Args[0], "-test.run=^$"}
+	cfg.Parallel = 1
+	rep := mustRun(t, cfg)
+	if res := rep.Result("security/unknown-op"); res.Status != report.VerdictFail || res.Crash == "" {
+		t.Fatalf("security/unknown-op: %s crash %q", res.Status, res.Crash)
+	}
+	if s := statusOf(t, rep, "security/isolation-restore"); s != report.VerdictPass {
+		t.Errorf("after the restart on a fresh port: %s", s)
+	}
+	if len(rep.Crashes) != 1 {
+		t.Errorf("crashes %+v", rep.Crashes)
+	}
+}
+
+// A restart whose first tries fail (as a server without SO_REUSEADDR fails while its port's old
+// connections wait) is tried again until it starts.
+func TestExecRestartRetriesAFailedStart(t *testing.T) {
+	addr := fakepeer.ClosedAddr(t)
+	t.Setenv(envServeMutant, "dies-on-unknown-op")
+	t.Setenv(envServeAddr, addr)
+	count := t.TempDir() + "/starts"
+	// Start 0 serves; starts 1 and 2 fail as a bind to a port in use does; start 3 serves.
+	script := `n=$(cat "$1" 2>/dev/null || echo 0); echo $((n+1)) > "$1"
+if [ "$n" -ge 1 ] && [ "$n" -le 2 ]; then echo "listen tcp: bind: address already in use" >&2; exit 1; fi
+exec "$2" -test.run='^$'`
+	// Both send bad input, so they run after the others, in catalog order.
+	cfg := fastConfig(addr, `^(security/unknown-op|security/backup-name-slash)$`)
+	cfg.Exec = []string{"sh", "-c", script, "sh", count, os.Args[0]}
+	cfg.Parallel = 1
+	rep := mustRun(t, cfg)
+	if s := statusOf(t, rep, "security/backup-name-slash"); s != report.VerdictPass {
+		t.Errorf("after a restart that took three tries: %s", s)
+	}
+	b, err := os.ReadFile(count)
+	if err != nil || strings.TrimSpace(string(b)) != "4" {
+		t.Errorf("starts: %q, %v; want 4", b, err)
+	}
+}
+
+// A restart that never succeeds within its bound says so, and the run stops there.
+func TestExecRestartThatNeverStartsSaysSo(t *testing.T) {
+	addr := fakepeer.ClosedAddr(t)
+	t.Setenv(envServeMutant, "dies-on-unknown-op")
+	t.Setenv(envServeAddr, addr)
+	count := t.TempDir() + "/starts"
+	script := `n=$(cat "$1" 2>/dev/null || echo 0); echo $((n+1)) > "$1"
+if [ "$n" -ge 1 ]; then echo "listen tcp: bind: address already in use" >&2; exit 1; fi
+exec "$2" -test.run='^$'`
+	cfg := fastConfig(addr, `^(security/unknown-op|security/backup-name-slash)$`)
+	cfg.Exec = []string{"sh", "-c", script, "sh", count, os.Args[0]}
+	cfg.ExecRestartTimeout = 500 * time.Millisecond
+	cfg.Parallel = 1
+	rep := mustRun(t, cfg)
+	res := rep.Result("security/unknown-op")
+	if !strings.Contains(res.Crash, "could not be started again") || !strings.Contains(res.Crash, "address already in use") ||
+		!strings.Contains(res.Crash, "{port}") {
+		t.Errorf("crash %q", res.Crash)
+	}
+	if s := statusOf(t, rep, "security/backup-name-slash"); s != report.VerdictBlocked {
+		t.Errorf("after the failed restart: %s", s)
+	}
+	if !strings.Contains(strings.Join(rep.NextSteps, "\n"), "{port}") {
+		t.Errorf("next steps %q", rep.NextSteps)
+	}
+}
+
+// A crash during cases that ran together is pinned by running each alone on a fresh server.
+func TestCrashAmongParallelCasesIsPinned(t *testing.T) {
+	addr := fakepeer.ClosedAddr(t)
+	// transport/status-mapping reads three bytes of each answer and closes: a reset with bytes
+	// unread, which kills this mutant; the other cases read all they are sent.
+	t.Setenv(envServeMutant, "dies-on-reset")
+	t.Setenv(envServeAddr, addr)
+	cfg := fastConfig(addr, `^(transport/status-mapping|backup/new|backup/overwrite|restore/exact-bytes|delete/keeps-others)$`)
+	cfg.Exec = []string{os.Args[0], "-test.run=^$"}
+	cfg.Parallel = 4
+	rep := mustRun(t, cfg)
+	res := rep.Result("transport/status-mapping")
+	if res.Status != report.VerdictFail || res.Crash == "" {
+		t.Fatalf("transport/status-mapping: %s %q", res.Status, res.Reason)
+	}
+	p := rep.Problem(res.Problem)
+	if p == nil || (len(rep.Crashes) > 0 && !strings.Contains(p.Diagnosis, "reproduced by case transport/status-mapping alone") &&
+		!strings.Contains(rep.Crashes[0].After, "transport/status-mapping")) {
+		t.Errorf("problem %+v, crashes %+v", p, rep.Crashes)
+	}
+	for _, id := range []string{"backup/new", "backup/overwrite", "restore/exact-bytes", "delete/keeps-others"} {
+		if s := statusOf(t, rep, id); s != report.VerdictPass {
+			t.Errorf("%s, run alone after the crash: %s", id, s)
+		}
+	}
+}

@@ -114,6 +114,19 @@ func (r *runner) health(ctx context.Context, c *Case) (crash, detail string) {
 	if ctx.Err() != nil {
 		return "", ""
 	}
+	// Cases that ran together may all find the server down at once: one of them records the
+	// crash and restarts it, and the others find it serving again.
+	r.restartMu.Lock()
+	defer r.restartMu.Unlock()
+	r.stateMu.Lock()
+	alreadyDown := r.down != ""
+	r.stateMu.Unlock()
+	if !alreadyDown && (r.sup == nil || !r.sup.Exited()) && r.alive(ctx) == nil {
+		return "", ""
+	}
+	if alreadyDown {
+		return "", ""
+	}
 	r.stateMu.Lock()
 	var others []string
 	for id := range r.inflight {

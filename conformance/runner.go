@@ -42,6 +42,9 @@ type runner struct {
 	// for the answer.
 	connectOnly string
 
+	// restartMu makes one health check at a time record a crash and restart the server.
+	restartMu sync.Mutex
+
 	stateMu  sync.Mutex
 	down     string // the case after which the server stopped answering, "" while it answers
 	crashes  []report.Crash

@@ -31,13 +31,7 @@ func fastConfig(addr, run string) Config {
 }
 
 func startMutant(t *testing.T, name string) string {
-	t.Helper()
-	addr, stop, err := mutants.Start(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	return addr
+	return mutants.StartTB(t, name, mutants.Options{})
 }
 
 func mustRun(t *testing.T, cfg Config) report.Report {

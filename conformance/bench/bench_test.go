@@ -19,13 +19,7 @@ import (
 )
 
 func startMutant(t *testing.T, name string) string {
-	t.Helper()
-	addr, stop, err := mutants.Start(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	return addr
+	return mutants.StartTB(t, name, mutants.Options{})
 }
 
 // quick is a small run: a count, not a duration, so that it ends after the same work on any

@@ -195,8 +195,9 @@ func Run(ctx context.Context, cfg Config) (*Diagnosis, error) {
 // nothing can be tested and the finding is fatal.
 func (d *diagnoser) stillAlive(ctx context.Context, phase string) bool {
 	p := d.res.Profile
-	alive, how := d.alive(ctx, &p)
-	if alive || ctx.Err() != nil {
+	alive, how, refused := d.alive(ctx, &p)
+	if alive || !refused || ctx.Err() != nil {
+		// A server that does not answer in time may be slow: only one that refuses died.
 		return ctx.Err() == nil
 	}
 	f := Finding{ID: "died-during-diagnosis", Req: spec.R5_3, Level: report.Must, Key: KeyCrash("diagnosis"),

@@ -5,7 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/spec"
@@ -29,117 +29,119 @@ func wholeAnyFraming(got []byte) bool {
 	return !truncated
 }
 
-// framing sends a LIST as the spec writes it and, when nothing answers, three other ways at
-// once (with two more bytes, padded to a frame, followed by a half-close), and works out how the
-// server reads requests and frames its answers. The variants go out only to a server that did
-// not answer the plain LIST: to one that does, their extra bytes are a truncated request. It
-// reports whether the other probes can go on.
+// framing sends a LIST as the spec writes it and, when nothing answers, goes on on the same
+// connection: two zero bytes more (a server that reads a name_len for every op), zeros up to
+// 1024 bytes (one that reads fixed frames), then a half-close (one that reads to the end of the
+// stream). Each step waits less than the first. The connection stays open all along, so that a
+// server that dies of a client leaving mid-request is not killed by the probe. It works out how
+// the server reads requests and frames its answers, and reports whether the other probes can go
+// on.
 func (d *diagnoser) framing(ctx context.Context) bool {
-	type variant struct {
-		label string
-		bytes []byte
-		half  bool
-	}
-	list := func() []byte { return listReq(newUser()) }
-	send := func(vs []variant) []*capture {
-		caps := make([]*capture, len(vs))
-		var wg sync.WaitGroup
-		for i, v := range vs {
-			wg.Go(func() {
-				caps[i] = d.exchange(ctx, probe{label: v.label, writes: [][]byte{v.bytes}, halfClose: v.half, whole: wholeAnyFraming})
-			})
-		}
-		wg.Wait()
-		d.probes += len(vs)
-		for _, c := range caps {
-			d.log("%s: %s", c.label, c.outcome())
-		}
-		return caps
-	}
-	plain := send([]variant{{label: "LIST (6 bytes)", bytes: list()}})[0]
-	if plain.end == endRefused {
+	list := listReq(newUser())
+	dl := net.Dialer{Timeout: d.cfg.Timeout}
+	d.probes++
+	nc, err := dl.DialContext(ctx, "tcp", d.addr())
+	if err != nil {
 		d.add(Finding{ID: "nothing-listens", Req: spec.R1_1, Level: report.Must, Fatal: true, Key: string(spec.R1_1) + "|nothing-listens",
 			Summary:  fmt.Sprintf("nothing accepts connections on %s", d.addr()),
-			Detail:   plain.err.Error(),
-			Expected: "a server accepting TCP connections", Actual: plain.err.Error()})
+			Detail:   err.Error(),
+			Expected: "a server accepting TCP connections", Actual: err.Error()})
 		return false
 	}
-	if len(plain.got) > 0 {
-		return d.firstAnswer(plain, Profile{})
-	}
-	alone := d.howItEnded(plain)
-	variants := []variant{
-		{label: "LIST followed by two zero bytes", bytes: append(list(), 0, 0)},
-		{label: "LIST padded with zeros to 1024 bytes", bytes: append(list(), make([]byte, 1018)...)},
-		{label: "LIST, then the sending side closed", bytes: list(), half: true},
-	}
-	caps := append([]*capture{plain}, send(variants)...)
-	if refusedAll(caps[1:]) {
-		// The plain LIST went unanswered, and when its client gave up and left, the server
-		// went down: a server that reads more than 6 bytes for a LIST and dies of a client
-		// that leaves mid-request. Say so, and look further if it can be started again.
-		f := Finding{ID: "died-during-diagnosis", Req: spec.R5_3, Level: report.Must, Key: KeyCrash(CauseConnectClose),
-			Summary:  "the server stopped accepting connections after a client sent a 6-byte LIST, got no answer and left: it waits for more than a LIST's 6 bytes, and dies of a client that leaves before it has them",
-			Detail:   fmt.Sprintf("LIST alone (%s): %s; then every connection refused", bytesLabel(plain.sent), alone),
-			Expected: "the server to keep serving", Actual: "connection refused", Evidence: plain.row()}
-		if !d.restart(ctx) {
-			f.Fatal = true
-			f.Summary += "; it cannot be started again, so nothing more can be tested (give -exec so that conform restarts it)"
-			d.add(f)
-			return false
-		}
-		d.add(f)
-		caps = append([]*capture{plain}, send(variants)...)
-	}
-	workarounds := []struct {
-		c          *capture
+	defer nc.Close()
+	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	follow := min(d.cfg.Timeout, time.Second)
+	steps := []struct {
+		label      string
+		bytes      []byte
+		halfClose  bool
+		wait       time.Duration
 		p          Profile
 		id, why    string
 		workaround string
 	}{
-		{caps[1], Profile{ListSuffix: []byte{0, 0}}, "list-needs-name-len",
-			"LIST is answered only when two more bytes follow it: the server reads a name_len for every op, LIST included",
-			"LIST is sent with two zero bytes after it"},
-		{caps[2], Profile{FrameSize: 1024}, "fixed-frames",
-			"requests are answered only once 1024 bytes have arrived: the server reads fixed 1024-byte frames, not FBP's lengths",
-			"every request is padded with zeros to 1024 bytes (a BACKUP that does not fit cannot be tested)"},
-		{caps[3], Profile{HalfClose: true}, "needs-half-close",
-			"requests are answered only once the client closes its sending side: the server reads until the end of the stream",
-			"the sending side is closed after every request (keep-alive cannot be tested)"},
+		{label: "LIST (6 bytes)", bytes: list, wait: d.cfg.Timeout},
+		{label: "then two zero bytes", bytes: []byte{0, 0}, wait: follow, p: Profile{ListSuffix: []byte{0, 0}}, id: "list-needs-name-len",
+			why:        "LIST is answered only when two more bytes follow it: the server reads a name_len for every op, LIST included",
+			workaround: "LIST is sent with two zero bytes after it"},
+		{label: "then zeros up to 1024 bytes", bytes: make([]byte, 1024-len(list)-2), wait: follow, p: Profile{FrameSize: 1024}, id: "fixed-frames",
+			why:        "requests are answered only once 1024 bytes have arrived: the server reads fixed 1024-byte frames, not FBP's lengths",
+			workaround: "every request is padded with zeros to 1024 bytes (a BACKUP that does not fit cannot be tested)"},
+		{label: "then the sending side closed", halfClose: true, wait: follow, p: Profile{HalfClose: true}, id: "needs-half-close",
+			why:        "requests are answered only once the client closes its sending side: the server reads until the end of the stream",
+			workaround: "the sending side is closed after every request (keep-alive cannot be tested)"},
 	}
-	for _, w := range workarounds {
-		if len(w.c.got) == 0 {
-			continue
+	var tried []string
+	c := &capture{label: "LIST"}
+	for k, st := range steps {
+		_ = nc.SetWriteDeadline(time.Now().Add(d.cfg.Timeout))
+		if len(st.bytes) > 0 {
+			if _, err := nc.Write(st.bytes); err != nil {
+				c.err = err
+			}
+			c.sent = append(c.sent, st.bytes...)
 		}
-		d.add(Finding{ID: w.id, Req: spec.R2_1, Level: report.Must, Key: KeyNoAnswer(wire.OpList, string(endTimeout)),
-			Summary: w.why, Workaround: w.workaround,
-			Detail:   fmt.Sprintf("LIST alone (%s): %s; %s: %s", bytesLabel(plain.sent), alone, w.c.label, describeBytes(w.c.got)),
-			Expected: "an answer to the 6-byte LIST", Actual: alone, Evidence: plain.row()})
-		return d.firstAnswer(w.c, w.p)
+		if st.halfClose {
+			if tc, ok := nc.(*net.TCPConn); ok {
+				_ = tc.CloseWrite()
+			}
+		}
+		tried = append(tried, st.label)
+		c.label = strings.Join(tried, ", ")
+		d.read(nc, c, probe{whole: wholeAnyFraming, wait: st.wait})
+		d.log("%s: %s", c.label, c.outcome())
+		if len(c.got) > 0 {
+			if k == 0 {
+				return d.firstAnswer(c, Profile{})
+			}
+			// The answer may be a slow server's late answer to the LIST alone: the way of
+			// sending it is confirmed on a connection of its own, at once, before it is taken.
+			writes, _ := st.p.Writes(listReq(newUser()), wire.OpList, 0)
+			if confirm := d.exchange(ctx, probe{label: "LIST sent so", writes: writes, halfClose: st.p.HalfClose, whole: wholeAnyFraming}); len(confirm.got) == 0 {
+				d.log("%s: not confirmed (%s): a late answer", st.label, confirm.outcome())
+				c.end = endTimeout
+				break
+			}
+			alone := fmt.Sprintf("no answer within %v", d.cfg.Timeout)
+			d.add(Finding{ID: st.id, Req: spec.R2_1, Level: report.Must, Key: KeyNoAnswer(wire.OpList, string(endTimeout)),
+				Summary: st.why, Workaround: st.workaround,
+				Detail:   fmt.Sprintf("LIST alone (%s): %s; %s: %s", bytesLabel(list), alone, st.label, describeBytes(c.got)),
+				Expected: "an answer to the 6-byte LIST", Actual: alone, Evidence: c.row()})
+			return d.firstAnswer(c, st.p)
+		}
+		if c.end != endTimeout {
+			break
+		}
 	}
 	id, why := "no-answer", fmt.Sprintf("the server accepts connections but answers nothing within %v, however a LIST is sent", d.cfg.Timeout)
-	allClosed := true
-	for _, c := range caps {
-		allClosed = allClosed && (c.end == endClosed || c.end == endReset)
+	if (c.end == endClosed || c.end == endReset) && !strings.HasSuffix(c.label, steps[len(steps)-1].label) {
+		// A close after the client's own half-close is the server leaving too; a close
+		// before it is the server's answer.
+		id, why = "closes-without-answer", fmt.Sprintf("the server closes the connection without answering a LIST (%s)", d.howItEnded(c))
 	}
-	if allClosed {
-		id, why = "closes-without-answer", "the server closes every connection without answering, however a LIST is sent"
-	}
-	d.add(Finding{ID: id, Req: spec.R1_3, Level: report.Must, Fatal: true, Key: KeyNoAnswer(wire.OpList, string(plain.end)),
+	d.add(Finding{ID: id, Req: spec.R1_3, Level: report.Must, Fatal: true, Key: KeyNoAnswer(wire.OpList, string(c.end)),
 		Summary:  why,
-		Detail:   fmt.Sprintf("tried a LIST alone, with two zero bytes after it, padded to 1024 bytes, and followed by a half-close: %s", alone),
-		Expected: "an answer to a LIST", Actual: alone, Evidence: plain.row()})
+		Detail:   fmt.Sprintf("sent %s: %s", c.label, d.howItEnded(c)),
+		Expected: "an answer to a LIST", Actual: d.howItEnded(c), Evidence: c.row()})
 	return false
 }
 
-// refusedAll reports whether no probe of cs could connect.
-func refusedAll(cs []*capture) bool {
+// disturbed reports whether the server went down while the probes cs ran: one could not
+// connect, or one was closed with nothing while another got an answer.
+func disturbed(cs []*capture) bool {
+	answered, cut := false, false
 	for _, c := range cs {
-		if c.end != endRefused {
-			return false
+		switch {
+		case c.end == endRefused:
+			return true
+		case len(c.got) > 0:
+			answered = true
+		case c.end == endClosed || c.end == endReset:
+			cut = true
 		}
 	}
-	return len(cs) > 0
+	return answered && cut
 }
 
 // firstAnswer reads the first answer the server gave, to a LIST of a new user sent as base
@@ -499,7 +501,10 @@ func (d *diagnoser) crashes(ctx context.Context) {
 		x.act(nc.(*net.TCPConn))
 		nc.Close()
 		d.probes++
-		if alive, how := d.alive(ctx, &p); !alive {
+		// The server learns of the close when it next reads: give it that moment, or the
+		// check is answered before the death.
+		sleep(ctx, max(d.cfg.Quiet, 100*time.Millisecond))
+		if alive, how, _ := d.alive(ctx, &p); !alive {
 			d.add(Finding{ID: "dies-on-" + x.cause, Req: spec.R5_3, Level: report.Must, Key: KeyCrash(x.cause),
 				Summary:  "the server stops answering when " + x.what,
 				Detail:   "a LIST after it: " + how,
@@ -511,14 +516,15 @@ func (d *diagnoser) crashes(ctx context.Context) {
 	}
 }
 
-// alive reports whether the server answers a LIST, and how it did not.
-func (d *diagnoser) alive(ctx context.Context, p *Profile) (bool, string) {
+// alive reports whether the server answers a LIST, how it did not, and whether it refused
+// the connection (a dead server, where one that does not answer may be slow).
+func (d *diagnoser) alive(ctx context.Context, p *Profile) (bool, string, bool) {
 	writes, _ := p.Writes(listReq(newUser()), wire.OpList, 0)
 	c := d.exchange(ctx, probe{label: "LIST", writes: writes, halfClose: p.HalfClose, whole: wholeResponses(p, 1), noQuiet: true})
 	if len(c.got) > 0 {
-		return true, ""
+		return true, "", false
 	}
-	return false, d.howItEnded(c)
+	return false, d.howItEnded(c), c.end == endRefused
 }
 
 // restart starts the server again after a probe killed it; false when it cannot.

@@ -49,13 +49,7 @@ func (w *tbWriter) Write(p []byte) (int, error) {
 }
 
 func startMutant(t testing.TB, name string) string {
-	t.Helper()
-	addr, stop, err := mutants.Start(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	return addr
+	return mutants.StartTB(t, name, mutants.Options{})
 }
 
 func run(t testing.TB, cfg Config) *Result {

@@ -16,6 +16,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -346,4 +347,16 @@ func StartWithOptions(name string, o Options) (addr string, stop func(), err err
 		<-served
 	}
 	return ln.Addr().String(), stop, nil
+}
+
+// StartTB runs the named mutant with options o on 127.0.0.1:0 until the test ends, and returns
+// its address: the helper every tester's tests start a faulty server with.
+func StartTB(t testing.TB, name string, o Options) string {
+	t.Helper()
+	addr, stop, err := StartWithOptions(name, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return addr
 }

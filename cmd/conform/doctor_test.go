@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/json"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fbpkit/fbp/conformance"
+	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/fakepeer"
+)
+
+func TestDoctorBuiltInServerExit0(t *testing.T) {
+	code, out, errs := conform(t, "doctor", "-timeout", "1s")
+	if code != exitPass || !strings.Contains(out, "OK: nothing wrong found") || !strings.Contains(out, "status map: backup→212 restore→210 missing→1001 list→211") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+}
+
+func TestDoctorNamesTheFaultAndExits1(t *testing.T) {
+	// A server that answers HTTP to everything.
+	addr := fakepeer.Start(t, fakepeer.ReadPrefix(), fakepeer.Send([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"))).Addr
+	code, out, errs := conform(t, "doctor", "-addr", addr, "-timeout", "1s", "-no-crash-probes")
+	if code != exitFail || !strings.Contains(out, "[not-fbp] MUST R-1.1") || !strings.Contains(out, "HTTP/1.1 400 Bad Request") ||
+		!strings.Contains(out, "FAIL: 1 problem") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	path := filepath.Join(t.TempDir(), "doctor.json")
+	if code, _, errs := conform(t, "doctor", "-addr", addr, "-timeout", "1s", "-format", "json", "-o", path); code != exitFail {
+		t.Fatalf("json: exit %d\n%s", code, errs)
+	}
+	var doc doctorDoc
+	if err := json.Unmarshal(readFile(t, path), &doc); err != nil || doc.Schema != DoctorSchema || len(doc.Findings) != 1 ||
+		doc.Findings[0].ID != "not-fbp" || doc.Verdict != "FAIL: 1 problem" {
+		t.Fatalf("%v: %+v", err, doc)
+	}
+}
+
+func TestDoctorUnreachableExit3(t *testing.T) {
+	if code, _, errs := conform(t, "doctor", "-addr", fakepeer.ClosedAddr(t), "-timeout", "1s"); code != exitUnreachable {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+}
+
+func TestRerunCommandNamesTheFailedCases(t *testing.T) {
+	rep := reportWith(map[string]string{"backup/new": "fail", "list/after-backups": "pass", "restore/missing-1001": "fail"})
+	got := rerunCommand([]string{"-addr", "127.0.0.1:9", "-run", "^backup/", "-format=json", "-o", "r.json", "-exec", "./srv --port 9"}, rep)
+	want := `conform -addr 127.0.0.1:9 -exec './srv --port 9' -run '^(backup/new|restore/missing-1001)$'`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	if rerunCommand(nil, reportWith(map[string]string{"backup/new": "pass"})) != "" {
+		t.Error("a command for a run that failed nothing")
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// reportWith is a report whose results have the given verdicts, in ID order.
+func reportWith(verdicts map[string]string) *report.Report {
+	rep := &report.Report{}
+	for _, id := range slices.Sorted(maps.Keys(verdicts)) {
+		rep.Results = append(rep.Results, report.Result{ID: id, Status: report.Verdict(verdicts[id])})
+	}
+	return rep
+}
+
+func TestProgressLineRewritesItself(t *testing.T) {
+	var b strings.Builder
+	line := newProgressLine(&b)
+	line.update(conformance.Progress{Total: 80, Done: 23, Failed: 2})
+	line.update(conformance.Progress{Total: 80, Done: 24, Failed: 2})
+	line.clear()
+	out := b.String()
+	if !strings.Contains(out, "\r\x1b[Kconform: case 23/80, 2 failed, ") || !strings.Contains(out, "case 24/80") || !strings.HasSuffix(out, "\r\x1b[K") {
+		t.Fatalf("%q", out)
+	}
+}
+
+// The live line goes to a terminal only: a run whose stderr is a pipe or a file gets none.
+func TestNoProgressLineOutsideATerminal(t *testing.T) {
+	_, _, errs := conform(t, append(fast, "-run", "^backup/new$")...)
+	if strings.Contains(errs, "\x1b[K") {
+		t.Fatalf("stderr %q", errs)
+	}
+}
