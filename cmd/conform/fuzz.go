@@ -196,7 +196,16 @@ func runFuzz(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if tgt.proc != nil {
 		cfg.Restart = restarts.restart(tgt.proc)
 	}
-	res, err := netfuzz.Run(ctx, cfg)
+	runCtx, cancel := o.withDeadline(ctx)
+	defer cancel()
+	res, err := netfuzz.Run(runCtx, cfg)
+	if stoppedAtDeadline(ctx, runCtx) {
+		// The deadline bounds the run as -duration does: what it found stands.
+		err = nil
+		if res != nil {
+			res.Stopped = "deadline"
+		}
+	}
 	interrupted := err != nil && ctx.Err() != nil
 	switch {
 	case errors.Is(err, netfuzz.ErrConfig):

@@ -91,8 +91,10 @@ type modelReport struct {
 	ShrinkRuns  int           `json:"shrink_runs"`
 	Elapsed     time.Duration `json:"elapsed_ns"`
 	Interrupted bool          `json:"interrupted,omitempty"`
-	Failed      bool          `json:"failed"`
-	Failure     *failureDoc   `json:"failure,omitempty"`
+	// AtDeadline: the run stopped at -deadline, before -runs.
+	AtDeadline bool        `json:"stopped_at_deadline,omitempty"`
+	Failed     bool        `json:"failed"`
+	Failure    *failureDoc `json:"failure,omitempty"`
 	// Crash says how the -exec server process ended during the run: the first time, if it
 	// was restarted.
 	Crash string `json:"crash,omitempty"`
@@ -180,6 +182,9 @@ func (r *modelReport) writeText(w io.Writer) error {
 			fmt.Fprintf(&b, "replay file: %s\nreplay: %s\n", f.ReplayFile, f.ReplayCommand)
 		}
 	}
+	if r.AtDeadline {
+		fmt.Fprintf(&b, "stopped at the run's deadline (-deadline) after %d sequences\n", r.Sequences)
+	}
 	switch {
 	case r.Interrupted:
 		b.WriteString("interrupted: the run is incomplete\n")
@@ -234,7 +239,14 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		html = &lazyFile{path: o.html}
 		cfg.Visualization = html
 	}
-	res, err := model.Run(ctx, cfg)
+	runCtx, cancel := o.withDeadline(ctx)
+	defer cancel()
+	res, err := model.Run(runCtx, cfg)
+	atDeadline := stoppedAtDeadline(ctx, runCtx)
+	if atDeadline {
+		// Stopping at the deadline is the run's bound, as -runs is: what it found stands.
+		err = nil
+	}
 	interrupted := err != nil && ctx.Err() != nil
 	switch {
 	case errors.Is(err, model.ErrConfig):
@@ -248,7 +260,8 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	rep := &modelReport{Schema: ModelSchema, Target: tgt.addr, BuiltIn: tgt.builtIn, Seed: res.Seed,
 		Mode: model.ModeSequential, Sequences: res.Runs, Requests: res.Requests, ShrinkRuns: res.ShrinkRuns,
 		Elapsed: res.Elapsed, Interrupted: interrupted, Failed: res.Failed, Crash: tgt.crashNote(), Restarts: res.Restarts,
-		Config: modelSettings{Steps: cfg.Steps, Runs: cfg.Runs, Users: cfg.Users, Names: cfg.Names, MaxPayload: cfg.MaxPayload}}
+		AtDeadline: atDeadline,
+		Config:     modelSettings{Steps: cfg.Steps, Runs: cfg.Runs, Users: cfg.Users, Names: cfg.Names, MaxPayload: cfg.MaxPayload}}
 	if len(crashes) > 0 {
 		rep.Crash = crashes[0]
 	}

@@ -34,6 +34,8 @@ type testerFlags struct {
 	execCmd string
 	verbose bool
 	exec    []string
+	// deadline bounds the whole run.
+	deadline time.Duration
 }
 
 // register defines the flags on fs; execUse says what becomes of the -exec process.
@@ -47,6 +49,22 @@ func (f *testerFlags) register(fs *flag.FlagSet, seed bool, timeout time.Duratio
 	fs.StringVar(&f.out, "o", "", "write the report to `file` (the verdict still goes to stderr)")
 	fs.StringVar(&f.execCmd, "exec", "", "`command` that starts the server under test on -addr (quote words as in a shell); "+execUse)
 	fs.BoolVar(&f.verbose, "v", false, "log the tester's progress to stderr")
+	fs.DurationVar(&f.deadline, "deadline", conformance.DefaultDeadline, "bound on the whole run, shrinking included: it stops there and reports what it found")
+}
+
+// errRunDeadline is the cause of a subcommand's context that ended at -deadline.
+var errRunDeadline = errors.New("the run's deadline passed")
+
+// withDeadline bounds ctx by -deadline. stoppedAtDeadline then tells a run that ended there
+// from one the user interrupted.
+func (f *testerFlags) withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, f.deadline, errRunDeadline)
+}
+
+// stoppedAtDeadline reports whether runCtx, made by withDeadline from parent, ended at the
+// deadline rather than by the user's interrupt.
+func stoppedAtDeadline(parent, runCtx context.Context) bool {
+	return parent.Err() == nil && context.Cause(runCtx) == errRunDeadline
 }
 
 func (f *testerFlags) check() error {
@@ -55,8 +73,8 @@ func (f *testerFlags) check() error {
 	default:
 		return fmt.Errorf("-format %q: want text or json", f.format)
 	}
-	if f.timeout <= 0 {
-		return errors.New("-timeout must be positive")
+	if f.timeout <= 0 || f.deadline <= 0 {
+		return errors.New("-timeout and -deadline must be positive")
 	}
 	if f.seed < 0 {
 		return errors.New("-seed must not be negative")

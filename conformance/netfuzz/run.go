@@ -15,7 +15,8 @@ import (
 
 // Defaults for the zero fields of Config.
 const (
-	DefaultDuration    = time.Minute
+	// DefaultDuration leaves a command's 60-second deadline room to minimize what it found.
+	DefaultDuration    = 40 * time.Second
 	DefaultMaxInputs   = 100_000
 	DefaultTimeout     = 2 * time.Second
 	DefaultMaxFindings = 10
