@@ -405,11 +405,16 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 		r.Outcome, r.Err, r.blockedBy, r.blockedReq = endBlocked, err, t.run.profileKey, spec.R2_1
 		return r
 	}
-	// Every wait has its deadline, and the whole exchange one more: a server that answers a
-	// byte at a time cannot hold a case for longer than the timeout and the time its bytes
-	// take at a modest rate.
-	dc := &deadline.Conn{Conn: c.c, Idle: t.run.cfg.Timeout,
-		End: start.Add(t.run.cfg.Timeout + transferAllowance(s.bodyN+int64(len(s.head))+rs.maxPayload))}
+	// Every wait has its deadline, and each half of the exchange one more: a server that reads
+	// or answers a byte at a time cannot hold a case for longer than the timeout and the time
+	// its bytes take at a modest rate. Sending counts its own pauses.
+	sendN := s.bodyN + int64(len(s.head))
+	pauses := time.Duration(0)
+	if s.chunk > 0 {
+		pauses = s.pause * time.Duration(sendN/int64(s.chunk)+1)
+	}
+	// A loaded machine stretches the pauses: they count twice, and the timeout too.
+	dc := &deadline.Conn{Conn: c.c, Idle: t.run.cfg.Timeout, End: start.Add(2*t.run.cfg.Timeout + transferAllowance(sendN) + 2*pauses)}
 	w := &pacedWriter{w: dc, chunk: s.chunk, pause: s.pause, rec: &ex.sent}
 	for k, b := range writes {
 		if k > 0 && err == nil {
@@ -439,6 +444,11 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 			_ = cw.CloseWrite()
 		}
 	}
+	readN := rs.maxPayload
+	if rs.expect != nil {
+		readN = rs.expect.Len()
+	}
+	dc.End = time.Now().Add(t.run.cfg.Timeout + transferAllowance(readN))
 	rd := &recordingReader{r: dc, rec: &ex.recv}
 	skipTail := t.readResponse(profile.Reader(rd, r.dialect.Layout), r, rs)
 	r.Got = rd.n

@@ -95,6 +95,13 @@ func (r *runner) alive(ctx context.Context) error {
 // health checks the server after case c. It returns "" if the server answers, and otherwise
 // what happened and the details, restarting the server under Exec or marking it down.
 func (r *runner) health(ctx context.Context, c *Case) (crash, detail string) {
+	// A server learns that a client left when it next reads: the probe gives it that moment,
+	// or it is answered just before the server dies of the case.
+	select {
+	case <-ctx.Done():
+		return "", ""
+	case <-time.After(max(r.cfg.Grace, 50*time.Millisecond)):
+	}
 	var err error
 	for try := range 3 {
 		if try > 0 {

@@ -127,7 +127,13 @@ func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Resul
 	pins := r.pins
 	r.stateMu.Unlock()
 	for _, pin := range pins {
-		if c := indexOf(cases, pin.after); c >= 0 {
+		// The verdict goes with the crash of the case that causes it alone, or, when none does,
+		// with the crash as it was first seen.
+		id := pin.after
+		if pin.culprit != "" {
+			id = pin.culprit
+		}
+		if c := indexOf(cases, id); c >= 0 {
 			if p := ps.byKey[crashKey(cases[c])]; p != nil {
 				p.Diagnosis = joinSentences(p.Diagnosis, fmt.Sprintf("the server died while cases %s ran at once: %s", strings.Join(pin.suspects, ", "), pin.verdict))
 			}

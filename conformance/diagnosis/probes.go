@@ -73,8 +73,25 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 			workaround: "the sending side is closed after every request (keep-alive cannot be tested)"},
 	}
 	var tried []string
+	closedBy := 0 // steps the server ended by closing, before any half-close of ours
 	c := &capture{label: "LIST"}
 	for k, st := range steps {
+		if k > 0 && c.end != endTimeout {
+			// The server closed the connection while it waited for more (its read deadline,
+			// say): the rest goes on a connection of its own, all at once, as a client that
+			// sends it so would.
+			d.probes++
+			if nc, err = dl.DialContext(ctx, "tcp", d.addr()); err != nil {
+				break
+			}
+			defer nc.Close()
+			sent := c.sent
+			c = &capture{label: c.label}
+			if _, err := nc.Write(sent); err != nil {
+				c.err = err
+			}
+			c.sent = sent
+		}
 		_ = nc.SetWriteDeadline(time.Now().Add(d.cfg.Timeout))
 		if len(st.bytes) > 0 {
 			if _, err := nc.Write(st.bytes); err != nil {
@@ -89,8 +106,12 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 		}
 		tried = append(tried, st.label)
 		c.label = strings.Join(tried, ", ")
+		c.got, c.end = nil, ""
 		d.read(nc, c, probe{whole: wholeAnyFraming, wait: st.wait})
 		d.log("%s: %s", c.label, c.outcome())
+		if (c.end == endClosed || c.end == endReset) && !st.halfClose {
+			closedBy++
+		}
 		if len(c.got) > 0 {
 			if k == 0 {
 				return d.firstAnswer(c, Profile{})
@@ -110,14 +131,14 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 				Expected: "an answer to the 6-byte LIST", Actual: alone, Evidence: c.row()})
 			return d.firstAnswer(c, st.p)
 		}
-		if c.end != endTimeout {
-			break
+		if ctx.Err() != nil {
+			return false
 		}
 	}
 	id, why := "no-answer", fmt.Sprintf("the server accepts connections but answers nothing within %v, however a LIST is sent", d.cfg.Timeout)
-	if (c.end == endClosed || c.end == endReset) && !strings.HasSuffix(c.label, steps[len(steps)-1].label) {
-		// A close after the client's own half-close is the server leaving too; a close
-		// before it is the server's answer.
+	if closedBy == len(steps)-1 {
+		// Every way of asking ended with the server closing (a close after the client's own
+		// half-close is the server leaving too): closing is its answer.
 		id, why = "closes-without-answer", fmt.Sprintf("the server closes the connection without answering a LIST (%s)", d.howItEnded(c))
 	}
 	d.add(Finding{ID: id, Req: spec.R1_3, Level: report.Must, Fatal: true, Key: KeyNoAnswer(wire.OpList, string(c.end)),
@@ -232,7 +253,7 @@ func (d *diagnoser) operations(ctx context.Context) bool {
 	body := []byte("fbp doctor probe: \x00\r\n\xff end\n")
 	req, hl := backupReq(u, name, body)
 	backup := d.run(ctx, &p, "BACKUP in one write", req, wire.OpBackup, hl, 1)
-	if len(backup.got) == 0 && backup.end == endTimeout {
+	if len(backup.got) == 0 && backup.end != endRefused {
 		split := p
 		split.SplitBackup = true
 		apart := d.run(ctx, &split, "BACKUP, header and payload in separate writes", req, wire.OpBackup, hl, 1)

@@ -41,7 +41,19 @@ func startMutant(t *testing.T, name string) string {
 	return startMutantWith(t, name, testOptions)
 }
 
-func startMutantWith(t *testing.T, name string, o Options) string { return StartTB(t, name, o) }
+func startMutantWith(t *testing.T, name string, o Options) string {
+	t.Helper()
+	headers := newEventCount()
+	if prev := o.OnHeader; prev != nil {
+		o.OnHeader = func() { prev(); headers.add() }
+	} else {
+		o.OnHeader = headers.add
+	}
+	addr := StartTB(t, name, o)
+	headerCounts.Store(addr, headers)
+	t.Cleanup(func() { headerCounts.Delete(addr) })
+	return addr
+}
 
 // headerCounts holds, by address, how many request headers each server started by
 // startMutantWith has read.
