@@ -150,6 +150,15 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "conform client: %v\n", err)
 		return exitFail
 	}
+	if cmd := rerunCommand(append([]string{"client"}, clientFlagArgs(args, o.cfg.Command)...), &rep); cmd != "" {
+		for i, w := range o.cfg.Command {
+			if i == 0 {
+				cmd += " --"
+			}
+			cmd += " " + shellQuote(w)
+		}
+		rep.NextSteps = append(rep.NextSteps, "re-run the cases that failed: "+cmd)
+	}
 	if err := writeClientReport(o, &rep, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "conform client: writing the report: %v\n", err)
 		return exitFail
@@ -192,6 +201,9 @@ func writeClientReport(o *clientOptions, rep *report.Report, stdout, stderr io.W
 		return err
 	}
 	if o.format != "text" || file != nil {
+		for _, p := range rep.Problems {
+			fmt.Fprintf(stderr, "problem [%s] %s %s: %s\n", p.ID, p.Level, p.Requirement, p.Summary)
+		}
 		for i := range rep.Results {
 			if res := &rep.Results[i]; res.Status == report.VerdictFail || res.Status == report.VerdictUnexpectedPass {
 				fmt.Fprintln(stderr, rep.Line(res, isTerminal(stderr)))
@@ -200,6 +212,16 @@ func writeClientReport(o *clientOptions, rep *report.Report, stdout, stderr io.W
 		fmt.Fprint(stderr, rep.SummaryText())
 	}
 	return nil
+}
+
+// clientFlagArgs are the flags of a conform client command line: what comes before the client's
+// command and the "--" that may set it apart.
+func clientFlagArgs(args, command []string) []string {
+	flags := args[:len(args)-len(command)]
+	if n := len(flags); n > 0 && flags[n-1] == "--" {
+		flags = flags[:n-1]
+	}
+	return flags
 }
 
 func printClientCatalog(w io.Writer, cases []*clienttest.Case) {

@@ -57,6 +57,10 @@ func TestClientCommand(t *testing.T) {
 		if code != exitFail || !strings.Contains(out, "FAIL  request/version") || !strings.Contains(out, "expected: version 1") {
 			t.Errorf("exit %d\n%s", code, out)
 		}
+		want := "re-run the cases that failed: conform client -dir "
+		if !strings.Contains(out, want) || !strings.Contains(out, "-run '^(request/version)$' -- "+bin+" -fault version-4 run") {
+			t.Errorf("no command that re-runs the failure:\n%s", out)
+		}
 	})
 	t.Run("json", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "report.json")
@@ -79,10 +83,25 @@ func TestClientCommand(t *testing.T) {
 		}
 	})
 	t.Run("baseline", func(t *testing.T) {
-		base := filepath.Join(t.TempDir(), "baseline")
-		os.WriteFile(base, []byte("request/version # sends 4\n"), 0o644)
-		code, out, _ := conform(t, client("version-4", "-run", `^request/version$`, "-baseline", base)...)
-		if code != exitPass || !strings.Contains(out, "KNOWN request/version") {
+		// A baseline names a case, or a problem and with it every case it fails.
+		for _, known := range []string{"request/version # sends 4", "client-version"} {
+			base := filepath.Join(t.TempDir(), "baseline")
+			os.WriteFile(base, []byte(known+"\n"), 0o644)
+			code, out, _ := conform(t, client("version-4", "-run", `^request/version$`, "-baseline", base)...)
+			if code != exitPass || !strings.Contains(out, "KNOWN request/version") {
+				t.Errorf("%s: exit %d\n%s", known, code, out)
+			}
+		}
+	})
+	t.Run("problems", func(t *testing.T) {
+		code, out, _ := conform(t, client("ops-1-4", "-run", `^(request|run)/`)...)
+		for _, want := range []string{"1 problem:", "[client-op] MUST R-7.2", "fails: request/op-codes", "blocks: request/layout, run/script-order",
+			"BLKD  request/layout", "blocked by [client-op]"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the report lacks %q", want)
+			}
+		}
+		if code != exitFail {
 			t.Errorf("exit %d\n%s", code, out)
 		}
 	})

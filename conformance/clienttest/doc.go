@@ -9,8 +9,9 @@
 // absolute path in a 210, cutting a payload short, claiming 4 GiB, answering 1003 to
 // everything, closing without an answer, stalling, listing hostile names. The cases are the
 // checks, each of one requirement of SPEC §7 (and R-5.6), each judged through the spec oracle
-// on the runs it needs. A fault that keeps the run from reaching what a case judges is
-// reported once, where its rule is checked; the cases it blocks say "blocked by" it.
+// on the runs it needs. As in the server runner's report, failures group into problems, one
+// per fault whatever the scenarios it shows in, and the report opens with them; a case that a
+// problem kept from its evidence, or whose failure would only repeat it, is blocked by it.
 //
 // Run is the Go API; `conform client` is its command line. With Config.Listen the scenarios
 // are served one per run to a client conform does not start, and only its bytes are judged.

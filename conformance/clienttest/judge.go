@@ -97,11 +97,12 @@ type judgment struct {
 	runs    map[string]*runEvidence
 	results map[string]*report.Result // cases judged before this one
 
-	failures []report.Failure
-	rows     []report.Exchange
-	rowOf    map[*exchange]int
-	notes    []string
-	shown    map[string]bool // scenarios whose run the notes describe
+	failures   []report.Failure
+	violations []*spec.Violation // failures' violations, in the same order
+	rows       []report.Exchange
+	rowOf      map[*exchange]int
+	notes      []string
+	shown      map[string]bool // scenarios whose run the notes describe
 	// lacking says what the case found nothing of: it is then blocked, or failed.
 	lacking *spec.Violation
 	skipped string
@@ -120,6 +121,7 @@ func (j *judgment) fail(v *spec.Violation, scenario string, ex *exchange) {
 		f.Exchange = j.row(scenario, ex)
 	}
 	j.failures = append(j.failures, f)
+	j.violations = append(j.violations, v)
 	j.describe(scenario)
 }
 
@@ -164,8 +166,7 @@ func (j *judgment) lack(req spec.ID, scenario, expected, actual string) {
 
 // failed returns the result of case id when it failed, nil otherwise.
 func (j *judgment) failed(id string) *report.Result {
-	if r := j.results[id]; r != nil && (r.Status == report.VerdictFail || r.Status == report.VerdictKnownFailure ||
-		r.Status == report.VerdictSkip && strings.HasPrefix(r.Reason, "blocked by")) {
+	if r := j.results[id]; r != nil && (r.Status == report.VerdictFail || r.Status == report.VerdictBlocked) {
 		return r
 	}
 	return nil
@@ -181,17 +182,49 @@ func (j *judgment) blocker(ids []string) *report.Result {
 	return nil
 }
 
-// judgeAll judges the cases of judged in order (prerequisites first) and returns the results
-// of the selected ones.
-func judgeAll(cfg *Config, selected, judged []*Case, runs map[string]*runEvidence) []report.Result {
+// outcome is a case's result with what the report's problems are made of.
+type outcome struct {
+	res report.Result
+	// violations are the result's failures, as the spec judged them.
+	violations []*spec.Violation
+	// blockedBy is the case whose failure blocked this one: the first of the chain.
+	blockedBy string
+}
+
+// judgeAll judges the cases of judged in order (prerequisites first), and returns the results
+// of the selected ones and the distinct problems they show, with the warnings of the baseline.
+func judgeAll(cfg *Config, selected, judged []*Case, runs map[string]*runEvidence) ([]report.Result, []report.Problem, []string) {
 	results := map[string]*report.Result{}
+	outcomes := map[string]*outcome{}
 	for _, c := range judged {
-		res := judgeOne(cfg, c, runs, results)
-		results[c.ID] = &res
+		o := judgeOne(cfg, c, runs, results, outcomes)
+		outcomes[c.ID], results[c.ID] = o, &o.res
 	}
+	ps := &problemSet{byKey: map[string]*report.Problem{}, ids: map[string]bool{}}
 	out := make([]report.Result, 0, len(selected))
-	for _, c := range selected {
-		res := *results[c.ID]
+	for _, c := range judged {
+		if !slices.Contains(selected, c) {
+			// A prerequisite judged for its blocking: its problem shows only through what it blocks.
+			continue
+		}
+		o := outcomes[c.ID]
+		res := o.res
+		for i, v := range o.violations {
+			p := ps.get(v, &o.res, o.res.Failures[i])
+			p.Cases = appendOnce(p.Cases, res.ID)
+			if res.Problem == "" {
+				res.Problem = p.ID
+			}
+			if p.Level > res.Level {
+				p.Level = res.Level
+			}
+		}
+		if root := outcomes[o.blockedBy]; root != nil && len(root.violations) > 0 {
+			p := ps.get(root.violations[0], &root.res, root.res.Failures[0])
+			p.Blocked = appendOnce(p.Blocked, res.ID)
+			res.BlockedBy = p.ID
+			res.Reason = fmt.Sprintf("blocked by [%s]: %s", p.ID, p.Summary)
+		}
 		if slices.Contains(cfg.Baseline, res.ID) {
 			res.ApplyBaseline()
 		}
@@ -200,21 +233,94 @@ func judgeAll(cfg *Config, selected, judged []*Case, runs map[string]*runEvidenc
 		}
 		out = append(out, res)
 	}
+	// A baseline that names a problem expects every case it fails to fail.
+	var warnings []string
+	for _, id := range cfg.Baseline {
+		if p := ps.byID(id); p != nil {
+			p.KnownFailure = true
+			for i := range out {
+				if slices.Contains(p.Cases, out[i].ID) && out[i].Status == report.VerdictFail {
+					out[i].ApplyBaseline()
+				}
+			}
+		} else if caseByID(id) == nil {
+			warnings = append(warnings, fmt.Sprintf("baseline names %q, which is neither a case nor a problem of this run", id))
+		}
+	}
+	return out, ps.sorted(), warnings
+}
+
+// problemSet gathers the distinct problems of a run by the spec's key, in the order found.
+type problemSet struct {
+	list  []*report.Problem
+	byKey map[string]*report.Problem
+	ids   map[string]bool
+}
+
+// get returns the problem v shows, made from the first result and failure that show it.
+func (ps *problemSet) get(v *spec.Violation, res *report.Result, f report.Failure) *report.Problem {
+	key := spec.ProblemKey(v)
+	if p := ps.byKey[key]; p != nil {
+		return p
+	}
+	id := v.Check
+	for n := 2; ps.ids[id]; n++ {
+		id = fmt.Sprintf("%s-%d", v.Check, n)
+	}
+	summary := spec.ClientProblem(v)
+	if summary == "" {
+		summary = fmt.Sprintf("expected %s, got %s", f.Expected, f.Actual)
+	}
+	p := &report.Problem{ID: id, Requirement: string(v.Req), Level: res.Level, Summary: summary, Cases: []string{},
+		Evidence: &report.Evidence{Case: res.ID, Expected: f.Expected, Actual: f.Actual}}
+	if f.Exchange >= 0 && f.Exchange < len(res.Exchanges) {
+		ex := res.Exchanges[f.Exchange]
+		p.Evidence.Exchange = &ex
+	}
+	ps.byKey[key], ps.ids[id] = p, true
+	ps.list = append(ps.list, p)
+	return p
+}
+
+func (ps *problemSet) byID(id string) *report.Problem {
+	for _, p := range ps.list {
+		if p.ID == id {
+			return p
+		}
+	}
+	return nil
+}
+
+// sorted lists the problems worst first: MUST before SHOULD, then in the order found.
+func (ps *problemSet) sorted() []report.Problem {
+	out := make([]report.Problem, len(ps.list))
+	for i, p := range ps.list {
+		out[i] = *p
+	}
+	slices.SortStableFunc(out, func(a, b report.Problem) int { return int(a.Level) - int(b.Level) })
 	return out
 }
 
-func judgeOne(cfg *Config, c *Case, runs map[string]*runEvidence, results map[string]*report.Result) report.Result {
+func appendOnce(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+func judgeOne(cfg *Config, c *Case, runs map[string]*runEvidence, results map[string]*report.Result, outcomes map[string]*outcome) *outcome {
 	start := time.Now()
-	res := report.Result{ID: c.ID, Section: c.Section(), Level: c.Level, Reqs: c.Reqs, Desc: c.Desc}
+	o := &outcome{res: report.Result{ID: c.ID, Section: c.Section(), Level: c.Level, Reqs: c.Reqs, Desc: c.Desc}}
+	res := &o.res
 	for _, sc := range c.Scenarios {
 		if runs[sc] == nil {
 			res.Status, res.Reason = report.VerdictNotRun, fmt.Sprintf("the %s scenario did not run (interrupted)", sc)
-			return res
+			return o
 		}
 	}
 	if c.Process && cfg.Listen != "" {
 		res.Status, res.Reason = report.VerdictSkip, "needs conform to start the client: its files, output and memory are out of reach with -listen"
-		return res
+		return o
 	}
 	j := &judgment{c: c, cfg: cfg, runs: runs, results: results, rowOf: map[*exchange]int{}, shown: map[string]bool{}}
 	c.judge(j)
@@ -238,10 +344,10 @@ func judgeOne(cfg *Config, c *Case, runs map[string]*runEvidence, results map[st
 			b = j.blocker(c.needs)
 		}
 		if b != nil {
-			res.Status, res.Failures = report.VerdictSkip, nil
-			res.Reason = b.Reason
-			if !strings.HasPrefix(b.Reason, "blocked by ") {
-				res.Reason = "blocked by " + b.ID + ": " + b.Failures[0].Actual
+			res.Status, res.Failures = report.VerdictBlocked, nil
+			o.blockedBy = b.ID
+			if root := outcomes[b.ID].blockedBy; root != "" {
+				o.blockedBy = root
 			}
 			break
 		}
@@ -249,6 +355,7 @@ func judgeOne(cfg *Config, c *Case, runs map[string]*runEvidence, results map[st
 			j.fail(j.lacking, "", nil)
 			res.Failures = j.failures
 		}
+		o.violations = j.violations
 		res.Status = report.VerdictFail
 		f := res.Failures[0]
 		res.Reason = fmt.Sprintf("%s: expected %s, got %s", f.Requirement, f.Expected, f.Actual)
@@ -256,5 +363,5 @@ func judgeOne(cfg *Config, c *Case, runs map[string]*runEvidence, results map[st
 		res.Status = report.VerdictPass
 	}
 	res.Duration = time.Since(start)
-	return res
+	return o
 }

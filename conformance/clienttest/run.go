@@ -91,11 +91,6 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 		cfg.Command = slices.Clone(cfg.Command)
 		cfg.Command[0] = programPath(cfg.Command[0], cfg.Dir)
 	}
-	for _, id := range cfg.Baseline {
-		if caseByID(id) == nil {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("baseline names %q, which is not a case", id))
-		}
-	}
 	judged := withPrerequisites(selected)
 	needed := scenariosOf(judged)
 	var runs map[string]*runEvidence
@@ -108,7 +103,9 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 	if err != nil {
 		return report.Report{}, err
 	}
-	rep.Results = judgeAll(&cfg, selected, judged, runs)
+	var warnings []string
+	rep.Results, rep.Problems, warnings = judgeAll(&cfg, selected, judged, runs)
+	rep.Warnings = append(rep.Warnings, warnings...)
 	if cfg.Listen == "" && !slices.ContainsFunc(rep.Results, func(r report.Result) bool { return r.Status == report.VerdictNotRun }) {
 		if rs := runs[scCanonical]; rs != nil && rs.proc != nil && rs.proc.peakRSS == 0 {
 			rep.Warnings = append(rep.Warnings, "the system does not report the client's peak memory: memory/huge-claim is skipped")
@@ -117,7 +114,36 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 	rep.Interrupted = ctx.Err() != nil
 	rep.Duration = time.Since(rep.Started)
 	rep.Summarize()
+	rep.NextSteps = nextSteps(&cfg, &rep)
 	return rep, nil
+}
+
+// nextSteps says what would help, from what the run found.
+func nextSteps(cfg *Config, rep *report.Report) []string {
+	var out []string
+	if cfg.Listen == "" && len(cfg.Command) > 1 && filepath.Base(cfg.Command[0]) == "go" && cfg.Command[1] == "run" {
+		out = append(out, "build the client first (go build): under go run every run compiles, and the compiler's memory is measured")
+	}
+	failed := func(id string) bool {
+		r := rep.Result(id)
+		return r != nil && r.Status == report.VerdictFail
+	}
+	hints := []struct{ id, hint string }{
+		{"run/connects", "the client never reached the server: it must read server.info in the folder it runs in (conform runs it in a copy of -dir)"},
+		{"response/no-wait-for-close", "read a response as §3 lays it out: 3 bytes of version and status, then only the fields the status carries, each to its length"},
+		{"response/split-reads", "read each field to its length in a loop: one recv may return any part of a response"},
+		{"memory/huge-claim", "stream a restored payload to a file as it arrives, and refuse a size over the client's own limit"},
+		{"robust/stalled-server", "give every read a timeout (socket.settimeout in Python, SetReadDeadline in Go)"},
+	}
+	for _, h := range hints {
+		if failed(h.id) {
+			out = append(out, h.hint)
+		}
+	}
+	if cfg.Listen != "" && slices.ContainsFunc(rep.Results, func(r report.Result) bool { return r.Status == report.VerdictSkip }) {
+		out = append(out, "let conform start the client (conform client -- COMMAND) to judge its files, output and memory too")
+	}
+	return out
 }
 
 // programPath is where the client's program is: a relative path is taken from the client's

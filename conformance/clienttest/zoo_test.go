@@ -104,10 +104,15 @@ func TestZooKillTable(t *testing.T) {
 			}
 			for _, id := range k.blocked {
 				r := rep.Result(id)
-				if r.Status != report.VerdictSkip || !slices.ContainsFunc(k.fail, func(f string) bool { return strings.HasPrefix(r.Reason, "blocked by "+f+":") }) {
-					t.Errorf("%s: %s %q, want it blocked by one of %q", id, r.Status, r.Reason, k.fail)
+				if r.Status != report.VerdictBlocked || !slices.ContainsFunc(k.fail, func(f string) bool { return rep.Result(f).Problem == r.BlockedBy }) {
+					t.Errorf("%s: %s %q, want it blocked by the problem of one of %q", id, r.Status, r.Reason, k.fail)
 					bad = true
 				}
+			}
+			// One fault, one problem: every case it fails names it, and nothing else fails.
+			if len(rep.Problems) == 0 || len(rep.Problems[0].Cases) == 0 {
+				t.Errorf("problems: %+v", rep.Problems)
+				bad = true
 			}
 			if bad {
 				t.Log(details(rep))
@@ -189,7 +194,7 @@ func TestCorrectClientsPass(t *testing.T) {
 					t.Errorf("%s: %s %s", r.ID, r.Status, r.Reason)
 				}
 			}
-			if !rep.OK() || len(rep.Results) != len(Catalog()) {
+			if !rep.OK() || len(rep.Results) != len(Catalog()) || len(rep.Problems) > 0 {
 				t.Errorf("the report does not pass every case:\n%s", details(rep))
 			}
 		})

@@ -492,3 +492,80 @@ func JudgeEchoedControls(found [][]byte) *Violation {
 	return &Violation{Req: R7_13, Check: CheckEchoedControls, Expected: "names from the server shown with their control bytes escaped or left out",
 		Actual: "the output holds the server's raw " + strings.Join(q, ", ")}
 }
+
+// ClientProblem says in plain words, in a line, the fault of a client that v shows, so that a
+// report names the root cause once; "" when v's check has no such words.
+func ClientProblem(v *Violation) string {
+	crash := strings.HasPrefix(v.Actual, "a crash")
+	switch v.Check {
+	case CheckRequestMissing:
+		return "the client never sends a request to the server server.info names"
+	case CheckClientOp:
+		return "the client sends op codes §2 does not define"
+	case CheckClientVersion:
+		return "the client sends a version other than 1"
+	case CheckBytesAfter:
+		return "the client sends bytes after a whole request: padding, or fields its op does not carry"
+	case CheckRequestCut:
+		return "the client stops a request before its last field"
+	case CheckScriptOrder:
+		return "the client's requests are not the scripted run of §6"
+	case CheckUserChanges:
+		return "the client changes its user id within a run"
+	case CheckUserRepeats:
+		return "the client uses the same user id in every run"
+	case CheckUpload:
+		return "the client's BACKUP does not send the file as it is"
+	case CheckWaited:
+		if v.Req == R7_10 {
+			return "the client waits for bytes a 1001, 1002 or 1003 does not carry"
+		}
+		return "the client reads a response until the server closes the connection, not by its length"
+	case CheckResentOnClosed:
+		return "the client loses a request it sent on a connection the server had closed"
+	case CheckClientEnd:
+		switch {
+		case v.Req == R7_10 && crash:
+			return "the client crashes on an error status"
+		case v.Req == R7_10:
+			return "the client hangs on an error status"
+		case crash:
+			return "the client crashes when the server fails or lies"
+		}
+		return "the client hangs when the server fails or lies"
+	case CheckRestoredFile:
+		if v.Req == R7_10 {
+			return "the client leaves a tmp behind when every RESTORE is refused"
+		}
+		return "the restored file tmp is missing, or is not the payload the server sent"
+	case CheckWroteElsewhere:
+		return "the client writes a restored file where the user did not ask: under a name from the response"
+	case CheckPartialFile:
+		return "the client leaves part of a cut payload as tmp, as if it were the file"
+	case CheckMemory:
+		return "the client holds a payload in memory: a server that claims 4 GiB makes it grow"
+	case CheckStall:
+		return "the client waits forever for a server that sends nothing"
+	case CheckDiffers:
+		if v.Req == R7_12 {
+			return "the client gives up on a slow server that keeps data moving"
+		}
+		return "the client misreads a response that arrives in pieces: it assumes one read holds it"
+	case CheckEchoedControls:
+		return "the client prints the server's terminal escape sequences raw"
+	}
+	return ""
+}
+
+// ProblemKey tells apart the faults a client's violations show: two violations of one key are
+// one problem, however many cases and scenarios meet it.
+func ProblemKey(v *Violation) string {
+	key := string(v.Req) + "|" + v.Check
+	if v.Check == CheckClientEnd {
+		if strings.HasPrefix(v.Actual, "a crash") {
+			return key + "|crash"
+		}
+		return key + "|hang"
+	}
+	return key
+}

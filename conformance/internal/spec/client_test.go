@@ -195,3 +195,27 @@ func TestClientEndAndFiles(t *testing.T) {
 		t.Errorf("%+v", v)
 	}
 }
+
+// Every client check names its fault in plain words, and a crash is another problem than a
+// hang of the same rule.
+func TestClientProblems(t *testing.T) {
+	for _, check := range []string{CheckClientOp, CheckClientVersion, CheckBytesAfter, CheckRequestCut, CheckScriptOrder,
+		CheckUserChanges, CheckUserRepeats, CheckUpload, CheckWaited, CheckClientEnd, CheckRestoredFile, CheckWroteElsewhere,
+		CheckPartialFile, CheckMemory, CheckStall, CheckDiffers, CheckEchoedControls, CheckRequestMissing, CheckResentOnClosed} {
+		if ClientProblem(&Violation{Req: R7_1, Check: check}) == "" {
+			t.Errorf("%s: no words", check)
+		}
+	}
+	if ClientProblem(&Violation{Req: R7_1, Check: CheckNoEvidence}) != "" {
+		t.Error("a case that found nothing to judge has no fault to name")
+	}
+	crash := ProblemKey(JudgeClientEnd(R7_11, ClientEnd{Crash: "a Go panic"}))
+	hang := ProblemKey(JudgeClientEnd(R7_11, ClientEnd{Killed: true}))
+	if crash == hang || crash != ProblemKey(JudgeClientEnd(R7_11, ClientEnd{Crash: "an uncaught Python exception"})) {
+		t.Errorf("keys %q %q", crash, hang)
+	}
+	if JudgeWaitAfter(1002, time.Second).Req == JudgeWaitAfter(212, time.Second).Req ||
+		ClientProblem(JudgeWaitAfter(1002, time.Second)) == ClientProblem(JudgeWaitAfter(212, time.Second)) {
+		t.Error("a wait after 1002 and one after 212 are one problem")
+	}
+}
