@@ -85,15 +85,7 @@ func (t *caseRun) newUser() uint32 {
 }
 
 // token returns a random string of n letters and digits, for names unique to the case.
-func token(n int) string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	b := make([]byte, n)
-	rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
-}
+func token(n int) string { return spec.RandomName(n) }
 
 // canary returns a name unique to the case whose appearance anywhere but where the case put it
 // shows a file that escaped its folder (checked with -root).

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fbpkit/fbp/conformance/internal/procgroup"
 )
 
 // DefaultStartTimeout is how long a server started by StartServer may take to listen when
@@ -163,7 +165,7 @@ func (p *ServerProcess) start(ctx context.Context) error {
 	// Wait also waits for the output to close, which a child that outlives the server would
 	// hold open forever: past this delay Wait returns anyway.
 	cmd.WaitDelay = time.Second
-	ownGroup(cmd)
+	procgroup.Own(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting %s: %w", name, err)
 	}
@@ -334,19 +336,19 @@ func (p *ServerProcess) Stop() error {
 	select {
 	case <-done:
 		// The process is gone, but a child it started may still hold the port.
-		return killGroup(cmd)
+		return procgroup.Kill(cmd)
 	default:
 	}
-	if err := interruptGroup(cmd); err != nil {
-		if kerr := killGroup(cmd); kerr != nil {
+	if err := procgroup.Interrupt(cmd); err != nil {
+		if kerr := procgroup.Kill(cmd); kerr != nil {
 			return fmt.Errorf("stopping the server process: %w", kerr)
 		}
 	}
 	select {
 	case <-done:
-		return killGroup(cmd)
+		return procgroup.Kill(cmd)
 	case <-time.After(2 * time.Second):
-		if err := killGroup(cmd); err != nil {
+		if err := procgroup.Kill(cmd); err != nil {
 			return fmt.Errorf("killing the server process: %w", err)
 		}
 		<-done

@@ -375,14 +375,7 @@ func crashKey(c *Case) string {
 }
 
 func (r *runner) applyBaseline(res *report.Result) {
-	if !r.baseline[res.ID] {
-		return
-	}
-	switch res.Status {
-	case report.VerdictFail:
-		res.Status = report.VerdictKnownFailure
-	case report.VerdictPass:
-		res.Status = report.VerdictUnexpectedPass
-		res.Reason = "passes, though the baseline lists it as a known failure"
+	if r.baseline[res.ID] {
+		res.ApplyBaseline()
 	}
 }

@@ -186,6 +186,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runDoctor(ctx, args[1:], stdout, stderr)
 		case "bench":
 			return runBench(ctx, args[1:], stdout, stderr)
+		case "client":
+			return runClient(ctx, args[1:], stdout, stderr)
 		}
 	}
 	o, err := parseFlags(args, stderr)

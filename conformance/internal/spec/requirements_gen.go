@@ -40,6 +40,32 @@ const (
 	R5_5 ID = "R-5.5"
 	// R5_6: a client does not trust the server (MUST (clients)).
 	R5_6 ID = "R-5.6"
+	// R7_1: request bytes exactly per op, nothing after (MUST (clients)).
+	R7_1 ID = "R-7.1"
+	// R7_2: version 1, canonical op codes (MUST (clients)).
+	R7_2 ID = "R-7.2"
+	// R7_3: one random user id per run (MUST (clients)).
+	R7_3 ID = "R-7.3"
+	// R7_4: the scripted run's files, server and order (MUST (clients)).
+	R7_4 ID = "R-7.4"
+	// R7_5: responses read to their length (MUST (clients)).
+	R7_5 ID = "R-7.5"
+	// R7_6: kept and closed connections both work (MUST (clients)).
+	R7_6 ID = "R-7.6"
+	// R7_7: uploads exactly the file (MUST (clients)).
+	R7_7 ID = "R-7.7"
+	// R7_8: restored file exact, only where asked (MUST (clients)).
+	R7_8 ID = "R-7.8"
+	// R7_9: lying sizes: bounded memory, no partial file (MUST (clients)).
+	R7_9 ID = "R-7.9"
+	// R7_10: 1001, 1002, 1003 handled (MUST (clients)).
+	R7_10 ID = "R-7.10"
+	// R7_11: survives a failing or hostile server (MUST (clients)).
+	R7_11 ID = "R-7.11"
+	// R7_12: gives up on a stalled server, not on a slow one (SHOULD (clients)).
+	R7_12 ID = "R-7.12"
+	// R7_13: server names shown safely (SHOULD (clients)).
+	R7_13 ID = "R-7.13"
 )
 
 var requirements = []Requirement{
@@ -79,4 +105,30 @@ var requirements = []Requirement{
 		Sentence: "Any failure to store (disk full, permission) answers 1003 and leaves the previous version of the file intact."},
 	{ID: R5_6, Section: "5. Bad input", Title: "a client does not trust the server", Level: "MUST (clients)",
 		Sentence: "A client MUST NOT trust the server: it writes a restored file only where the user asked (the exercise's client writes it as tmp), never under a name taken from the response; it bounds what it reads by its own limits."},
+	{ID: R7_1, Section: "7. Clients", Title: "request bytes exactly per op, nothing after", Level: "MUST (clients)",
+		Sentence: "A request carries exactly the fields of its op (§2), and nothing follows it until its response has been read: a LIST is 6 bytes, a RESTORE or a DELETE 8 + name_len, a BACKUP 12 + name_len + size. No padding, no name_len on a LIST, no size or payload on a RESTORE or a DELETE, no request cut short."},
+	{ID: R7_2, Section: "7. Clients", Title: "version 1, canonical op codes", Level: "MUST (clients)",
+		Sentence: "Every request carries version 1 and one of the op codes of §2: 100, 200, 201 or 202."},
+	{ID: R7_3, Section: "7. Clients", Title: "one random user id per run", Level: "MUST (clients)",
+		Sentence: "A client picks one user id for a whole run, at random: every request of the run carries it, and two runs carry different ids."},
+	{ID: R7_4, Section: "7. Clients", Title: "the scripted run's files, server and order", Level: "MUST (clients)",
+		Sentence: "The scripted run reads server.info and backup.info from the client's folder, connects to the server server.info names, and sends the requests of §6 in their order, with the files backup.info lists."},
+	{ID: R7_5, Section: "7. Clients", Title: "responses read to their length", Level: "MUST (clients)",
+		Sentence: "A client reads a response to exactly the length its status gives (§3): it neither waits for the server to close the connection nor assumes that one read returns a whole response."},
+	{ID: R7_6, Section: "7. Clients", Title: "kept and closed connections both work", Level: "MUST (clients)",
+		Sentence: "A client works whether the server keeps a connection open after a response or closes it (R-1.3): a request that meets a connection the server has closed is sent again on a new one."},
+	{ID: R7_7, Section: "7. Clients", Title: "uploads exactly the file", Level: "MUST (clients)",
+		Sentence: "A BACKUP sends the file's base name, its exact size and exactly its bytes, once."},
+	{ID: R7_8, Section: "7. Clients", Title: "restored file exact, only where asked", Level: "MUST (clients)",
+		Sentence: "A restored file holds exactly the response's payload; it is written only where the user asked (tmp in the scripted run) and only once the whole payload has arrived, and an answer without a payload (1001, 1003, a failure) leaves a file already there as it was. Nothing is written under a name taken from a response (R-5.6)."},
+	{ID: R7_9, Section: "7. Clients", Title: "lying sizes: bounded memory, no partial file", Level: "MUST (clients)",
+		Sentence: "A server that lies about a size can neither exhaust the client's memory nor leave a partial file that passes for a whole one: a payload cut short (a size larger than what follows, then a close) or a size of 4 GiB ends in an error, with memory bounded by the client's own limits, and no tmp holds part of a payload."},
+	{ID: R7_10, Section: "7. Clients", Title: "1001, 1002, 1003 handled", Level: "MUST (clients)",
+		Sentence: "A client reads 1001, 1002 and 1003 as §3 lays them out (1002 and 1003 are 3 bytes in all, 1001 ends after its filename), reads nothing more, tells the user, and neither crashes nor writes a restored file on them."},
+	{ID: R7_11, Section: "7. Clients", Title: "survives a failing or hostile server", Level: "MUST (clients)",
+		Sentence: "A client survives a failing or hostile server (a close without an answer, a response cut short, a listing of hostile names and very long lines): it ends by itself, without crashing."},
+	{ID: R7_12, Section: "7. Clients", Title: "gives up on a stalled server, not on a slow one", Level: "SHOULD (clients)",
+		Sentence: "A client SHOULD give up on a server that moves no data for a while (its own stall timeout, under a minute), and SHOULD NOT give up on one that is slow but keeps data moving."},
+	{ID: R7_13, Section: "7. Clients", Title: "server names shown safely", Level: "SHOULD (clients)",
+		Sentence: "A client SHOULD show names that come from the server so that they cannot drive the user's terminal: control bytes escaped or left out."},
 }

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestClientCommand runs conform client against clients of the zoo, built once for all its
+// subtests.
+func TestClientCommand(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "badclient")
+	if b, err := exec.Command("go", "build", "-o", bin, "github.com/fbpkit/fbp/conformance/clienttest/internal/badclients/badclient").CombinedOutput(); err != nil {
+		t.Fatalf("building badclient: %v\n%s", err, b)
+	}
+	client := func(fault string, args ...string) []string {
+		return append(append([]string{"client", "-dir", t.TempDir()}, args...), "--", bin, "-fault", fault, "run")
+	}
+
+	t.Run("list", func(t *testing.T) {
+		code, out, _ := conform(t, "client", "-list")
+		if code != exitPass || !strings.Contains(out, "request/layout") || !strings.Contains(out, "restore-claims-4gib") {
+			t.Errorf("exit %d\n%s", code, out)
+		}
+	})
+	t.Run("usage", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"client"},
+			{"client", "-format", "xml", "--", bin},
+			{"client", "-run", "nomatch-at-all", "--", bin},
+			{"client", "-listen", "127.0.0.1:0", "--", bin},
+			{"client", "-timeout", "0", "--", bin},
+			{"client", "-dir", "/nonexistent/folder", "--", bin},
+		} {
+			if code, _, errs := conform(t, args...); code != exitUsage || errs == "" {
+				t.Errorf("%q: exit %d, stderr %q", args, code, errs)
+			}
+		}
+	})
+	t.Run("cannot-start", func(t *testing.T) {
+		code, _, errs := conform(t, "client", "-run", "^run/connects$", "--", "/nonexistent/client")
+		if code != exitUnreachable || !strings.Contains(errs, "cannot start the client") {
+			t.Errorf("exit %d, stderr %q", code, errs)
+		}
+	})
+	t.Run("pass", func(t *testing.T) {
+		code, out, errs := conform(t, client("none", "-run", `^(run|request|user)/`)...)
+		if code != exitPass || !strings.Contains(out, "PASS  request/layout") || !strings.Contains(errs, "canonical") {
+			t.Errorf("exit %d\n%s\n%s", code, out, errs)
+		}
+	})
+	t.Run("failure", func(t *testing.T) {
+		code, out, _ := conform(t, client("version-4", "-run", `^request/version$`)...)
+		if code != exitFail || !strings.Contains(out, "FAIL  request/version") || !strings.Contains(out, "expected: version 1") {
+			t.Errorf("exit %d\n%s", code, out)
+		}
+		want := "re-run the cases that failed: conform client -dir "
+		if !strings.Contains(out, want) || !strings.Contains(out, "-run '^(request/version)$' -- "+bin+" -fault version-4 run") {
+			t.Errorf("no command that re-runs the failure:\n%s", out)
+		}
+	})
+	t.Run("json", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "report.json")
+		code, _, errs := conform(t, client("version-4", "-run", `^request/version$`, "-format", "json", "-o", file)...)
+		var doc struct {
+			Schema  string `json:"schema"`
+			Results []struct {
+				ID, Status string
+			} `json:"results"`
+		}
+		b, err := os.ReadFile(file)
+		if err == nil {
+			err = json.Unmarshal(b, &doc)
+		}
+		if code != exitFail || err != nil || doc.Schema != "fbp-conformance/1" || len(doc.Results) != 1 || doc.Results[0].Status != "fail" {
+			t.Errorf("exit %d, %v, %+v", code, err, doc)
+		}
+		if !strings.Contains(errs, "FAIL  request/version") {
+			t.Errorf("the terminal does not get the verdict: %q", errs)
+		}
+	})
+	t.Run("baseline", func(t *testing.T) {
+		// A baseline names a case, or a problem and with it every case it fails.
+		for _, known := range []string{"request/version # sends 4", "client-version"} {
+			base := filepath.Join(t.TempDir(), "baseline")
+			os.WriteFile(base, []byte(known+"\n"), 0o644)
+			code, out, _ := conform(t, client("version-4", "-run", `^request/version$`, "-baseline", base)...)
+			if code != exitPass || !strings.Contains(out, "KNOWN request/version") {
+				t.Errorf("%s: exit %d\n%s", known, code, out)
+			}
+		}
+	})
+	t.Run("problems", func(t *testing.T) {
+		code, out, _ := conform(t, client("ops-1-4", "-run", `^(request|run)/`)...)
+		for _, want := range []string{"1 problem:", "[client-op] MUST R-7.2", "fails: request/op-codes", "blocks: request/layout, run/script-order",
+			"BLKD  request/layout", "blocked by [client-op]"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the report lacks %q", want)
+			}
+		}
+		if code != exitFail {
+			t.Errorf("exit %d\n%s", code, out)
+		}
+	})
+}

@@ -1,0 +1,316 @@
+package clienttest
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/internal/content"
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+// plan is what the server answers a request.
+type plan struct {
+	status  uint16
+	name    []byte
+	hasName bool
+	hasSize bool
+	size    uint32    // the size field stated
+	body    io.Reader // the payload bytes actually sent
+	bodyLen int64
+	served  *version
+	none    bool // no answer: close the connection
+	stall   bool // no answer: hold the connection
+	close   bool // close after the answer
+	twist   string
+}
+
+// answer answers ex as the scenario says. It reports whether the connection stays open for a
+// further request, and otherwise whether the server drains what the client still sends.
+func (s *session) answer(r *connReader, ex *exchange) (keep, tail bool) {
+	q := &ex.req
+	known := wire.Op(q.Op).Known()
+	settled := true
+	// Bytes after a request of an unknown op, or after the header of a BACKUP too large to
+	// read, belong to the request: nothing can tell where it ends.
+	if known && !(wire.Op(q.Op) == wire.OpBackup && q.Size > maxStored) {
+		settled = s.settle(r, ex)
+	}
+	p := s.plan(ex)
+	defer func() {
+		if p.served != nil {
+			closeQuiet(p.body)
+		}
+	}()
+	switch {
+	case p.stall:
+		s.holdStalled(r.c, ex)
+		return false, false
+	case p.none:
+		ex.outcome = "read whole; the server closed the connection without an answer (the scenario)"
+		closeWrite(r.c)
+		return false, true
+	}
+	head := []byte{wire.Version, 0, 0}
+	binary.LittleEndian.PutUint16(head[1:], p.status)
+	if p.hasName {
+		head = binary.LittleEndian.AppendUint16(head, uint16(len(p.name)))
+		head = append(head, p.name...)
+	}
+	if p.hasSize {
+		head = binary.LittleEndian.AppendUint32(head, p.size)
+	}
+	ex.status, ex.twist = p.status, p.twist
+	ex.served, ex.statedSize = p.served, p.size
+	var body io.Reader = bytes.NewReader(nil)
+	if p.body != nil {
+		body = p.body
+	}
+	n, err := s.write(r.c, ex, io.MultiReader(bytes.NewReader(head), io.LimitReader(body, p.bodyLen)), int64(len(head))+p.bodyLen)
+	ex.sentBody = max(0, n-int64(len(head)))
+	stated := int64(len(head))
+	if p.hasSize {
+		stated += int64(p.size)
+	}
+	ex.whole = err == nil && n == stated
+	ex.outcome = s.describe(ex, p, err)
+	if p.served != nil && p.twist == "" {
+		s.mu.Lock()
+		s.lastServed = p.served
+		s.mu.Unlock()
+	}
+	switch {
+	case err != nil || p.close || !settled || !known:
+		closeWrite(r.c)
+		return false, err == nil
+	case s.keepNow():
+		ex.kept = true
+		return true, false
+	}
+	closeWrite(r.c)
+	return false, true
+}
+
+func (s *session) describe(ex *exchange, p plan, err error) string {
+	d := fmt.Sprintf("answered %d", p.status)
+	if p.hasSize {
+		d += fmt.Sprintf(" stating %d bytes", p.size)
+		if p.bodyLen != int64(p.size) {
+			d += fmt.Sprintf(", %d sent", ex.sentBody)
+		}
+	}
+	if p.twist != "" {
+		d += " (" + p.twist + ")"
+	}
+	if err != nil {
+		d += fmt.Sprintf("; sending failed after %d bytes: %v", ex.recv.Clip().Total, err)
+	}
+	return d
+}
+
+// keepNow reports whether the server keeps connections at this point of the run.
+func (s *session) keepNow() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sc.keep && s.waits < maxWaits
+}
+
+func closeWrite(c net.Conn) {
+	if tc, ok := c.(interface{ CloseWrite() error }); ok {
+		_ = tc.CloseWrite()
+		return
+	}
+	_ = c.Close()
+}
+
+func closeQuiet(r io.Reader) {
+	if c, ok := r.(io.Closer); ok {
+		_ = c.Close()
+	}
+}
+
+// plan decides the answer to ex: the canonical one, or the scenario's twist of it.
+func (s *session) plan(ex *exchange) plan {
+	q := &ex.req
+	op := wire.Op(q.Op)
+	s.mu.Lock()
+	played := s.twistPlayed
+	s.mu.Unlock()
+	errorOnly := plan{status: uint16(wire.StatusServerError)}
+	switch {
+	case s.sc.twist == twistCloseNoAnswer:
+		return plan{none: true}
+	case s.sc.twist == twistStall && !played:
+		s.playTwist()
+		return plan{stall: true}
+	case !op.Known():
+		errorOnly.close = true
+		return errorOnly
+	case s.sc.twist == twistAll1003:
+		errorOnly.twist = "the scenario answers 1003 to everything"
+		return errorOnly
+	case op == wire.OpBackup && q.Size > maxStored:
+		errorOnly.close = true
+		return errorOnly
+	case op != wire.OpList && wire.CheckName(q.Name, wire.DefaultMaxName) != nil:
+		return errorOnly
+	}
+	named := func(st wire.Status) plan { return plan{status: uint16(st), name: q.Name, hasName: true} }
+	switch op {
+	case wire.OpBackup:
+		return named(wire.StatusOK)
+	case wire.OpDelete:
+		s.noteTmpAtDelete()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.store[q.UserID][string(q.Name)] == nil {
+			return named(wire.StatusNotExist)
+		}
+		delete(s.store[q.UserID], string(q.Name))
+		return named(wire.StatusOK)
+	case wire.OpList:
+		return s.planList(q.UserID)
+	}
+	s.mu.Lock()
+	v := s.store[q.UserID][string(q.Name)]
+	s.mu.Unlock()
+	if v == nil {
+		return named(wire.StatusNotExist)
+	}
+	f, err := os.Open(v.path)
+	if err != nil {
+		return errorOnly
+	}
+	p := named(wire.StatusRestored)
+	p.hasSize, p.size, p.body, p.bodyLen, p.served = true, uint32(v.n), f, v.n, v
+	if played {
+		return p
+	}
+	switch s.sc.twist {
+	case twistNameDotDot, twistNameAbsolute:
+		s.playTwist()
+		p.name = []byte(s.escape)
+		p.twist = "the scenario names " + spec.Quote(p.name)
+	case twistShortPayload:
+		s.playTwist()
+		p.size, p.close = uint32(v.n+shortBy), true
+		p.twist = fmt.Sprintf("the scenario states %d bytes more than it sends, then closes", shortBy)
+	case twistHugeClaim:
+		s.playTwist()
+		f.Close()
+		huge := content.Drawn(s.cfg.HugeSend, 0x4619)
+		p.size, p.body, p.bodyLen, p.close, p.served = 1<<32-1, huge.Reader(), huge.Len(), true, nil
+		p.twist = fmt.Sprintf("the scenario claims 4 GiB - 1 and sends %d bytes, then closes", huge.Len())
+	}
+	return p
+}
+
+func (s *session) playTwist() {
+	s.mu.Lock()
+	s.twistPlayed = true
+	s.mu.Unlock()
+}
+
+// planList answers a LIST: the user's names, 1002 for none, or the scenario's hostile listing.
+func (s *session) planList(user uint32) plan {
+	s.mu.Lock()
+	var names []string
+	for n := range s.store[user] {
+		names = append(names, n)
+	}
+	s.mu.Unlock()
+	slices.Sort(names)
+	var listing []byte
+	twist := ""
+	if s.sc.twist == twistHostileListing {
+		listing = hostileListing(s.root)
+		twist = "the scenario lists hostile names"
+	} else if len(names) == 0 {
+		return plan{status: uint16(wire.StatusNoFiles)}
+	}
+	for _, n := range names {
+		listing = append(listing, n+"\n"...)
+	}
+	return plan{status: uint16(wire.StatusListed), name: []byte(spec.RandomName(spec.ListingNameLen)), hasName: true,
+		hasSize: true, size: uint32(len(listing)), body: bytes.NewReader(listing), bodyLen: int64(len(listing)), twist: twist}
+}
+
+// hostileListing is a listing a client must neither trust nor echo raw: paths out of its folder,
+// terminal control sequences, and a line longer than any name.
+func hostileListing(root string) []byte {
+	var b bytes.Buffer
+	b.WriteString("../conform-listed-escape\n")
+	b.WriteString(filepath.Join(root, "conform-listed-abs") + "\n")
+	b.WriteString(string(planted[0]) + "retitled\n")
+	b.WriteString(string(planted[1]) + "cleared\n")
+	b.WriteString(strings.Repeat("L", hostileLineLen) + "\n")
+	return b.Bytes()
+}
+
+// write sends n bytes of r to c, paced as the scenario says, recording them in ex.
+func (s *session) write(c net.Conn, ex *exchange, r io.Reader, n int64) (int64, error) {
+	w := &recordingWriter{c: c, rec: &ex.recv, idle: writeIdle}
+	switch s.sc.pacing {
+	case spec.OneByteWrites:
+		var sent int64
+		var b [1]byte
+		for sent < min(n, oneByteSpan) {
+			if _, err := io.ReadFull(r, b[:]); err != nil {
+				return sent, err
+			}
+			if _, err := w.Write(b[:]); err != nil {
+				return sent, err
+			}
+			sent++
+			if !s.sleep(oneBytePause) {
+				return sent, errRunOver
+			}
+		}
+		k, err := io.CopyN(w, r, n-sent)
+		return sent + k, err
+	case spec.SlowDrip:
+		pieces := min(n, dripPieces)
+		size := (n + pieces - 1) / pieces
+		pause := s.cfg.Drip / time.Duration(pieces)
+		var sent int64
+		for sent < n {
+			k, err := io.CopyN(w, r, min(size, n-sent))
+			sent += k
+			if err != nil {
+				return sent, err
+			}
+			if sent < n && !s.sleep(pause) {
+				return sent, errRunOver
+			}
+		}
+		return sent, nil
+	}
+	return io.CopyN(w, r, n)
+}
+
+var errRunOver = errors.New("the run is over")
+
+// recordingWriter writes to the client with a deadline per write, and records what went out.
+type recordingWriter struct {
+	c    net.Conn
+	rec  io.Writer
+	idle time.Duration
+}
+
+func (w *recordingWriter) Write(b []byte) (int, error) {
+	if err := w.c.SetWriteDeadline(time.Now().Add(w.idle)); err != nil {
+		return 0, err
+	}
+	n, err := w.c.Write(b)
+	w.rec.Write(b[:n])
+	return n, err
+}

@@ -1,0 +1,524 @@
+package clienttest
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+func reqs(ids ...spec.ID) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = string(id)
+	}
+	return out
+}
+
+// Prerequisites most cases share: a run that never connects, or whose requests the server
+// cannot read, reaches nothing else.
+var (
+	reached    = []string{"run/connects", "request/op-codes"}
+	restoreRun = []string{"run/connects", "request/op-codes", "run/script-order", "user/one-per-run", "backup/exact-bytes"}
+)
+
+// catalog is every case, in report order; a case's prerequisites come before it.
+var catalog = []*Case{
+	{ID: "run/connects", Reqs: reqs(spec.R7_4), Level: report.Must, Scenarios: []string{scCanonical},
+		Desc:  "reads server.info, connects to the server it names and sends a request",
+		judge: judgeConnects},
+	{ID: "request/op-codes", Reqs: reqs(spec.R7_2), Level: report.Must, Scenarios: []string{scCanonical},
+		Desc:  "every request carries an op code of §2: 100, 200, 201 or 202",
+		needs: []string{"run/connects"}, judge: judgeOpCodes},
+	{ID: "request/version", Reqs: reqs(spec.R7_2), Level: report.Must, Scenarios: []string{scCanonical},
+		Desc:  "every request carries version 1",
+		needs: []string{"run/connects"}, judge: judgeVersion},
+	{ID: "request/layout", Reqs: reqs(spec.R7_1), Level: report.Must, Scenarios: []string{scCanonical},
+		Desc:  "every request is exactly its op's fields (LIST 6 bytes), with nothing after it before its response",
+		needs: reached, judge: judgeLayout},
+	{ID: "user/one-per-run", Reqs: reqs(spec.R7_3), Level: report.Must, Scenarios: []string{scCanonical, scKeepAlive},
+		Desc:  "every request of a run carries the same user id",
+		needs: []string{"run/connects"}, judge: judgeOneUser},
+	{ID: "user/random-per-run", Reqs: reqs(spec.R7_3), Level: report.Must, Scenarios: []string{scCanonical, scKeepAlive},
+		Desc:  "two runs carry different user ids",
+		needs: []string{"run/connects"}, judge: judgeRandomUser},
+	{ID: "connection/server-closes", Reqs: reqs(spec.R7_6), Level: report.Must, Scenarios: []string{scCanonical},
+		Desc:  "against a server that closes after each response, no request is lost on a closed connection",
+		needs: []string{"run/connects"}, judge: judgeServerCloses},
+	{ID: "run/script-order", Reqs: reqs(spec.R7_4), Level: report.Must, Scenarios: []string{scCanonical},
+		Desc:  "the requests of §6 in order: LIST, BACKUP 1, BACKUP 2, LIST, RESTORE 1, DELETE 1, RESTORE 1",
+		after: []string{"request/op-codes", "connection/server-closes"}, needs: []string{"run/connects"}, judge: judgeScriptOrder},
+	{ID: "backup/exact-bytes", Reqs: reqs(spec.R7_7), Level: report.Must, Scenarios: []string{scCanonical}, Process: true,
+		Desc:  "each BACKUP sends its file's base name, size and exact bytes (one over 1 MiB, one empty)",
+		needs: []string{"run/connects", "request/op-codes", "run/script-order"}, judge: judgeBackupBytes},
+	{ID: "restore/exact-file", Reqs: reqs(spec.R7_8, spec.R5_6), Level: report.Must, Scenarios: []string{scCanonical}, Process: true,
+		Desc:  "tmp holds the 210's payload exactly, is kept through the 1001 that follows, and is the only file written",
+		needs: restoreRun, judge: judgeRestoreExact},
+	{ID: "restore/server-name-dotdot", Reqs: reqs(spec.R5_6, spec.R7_8), Level: report.Must, Scenarios: []string{scNameDotDot}, Process: true,
+		Desc:  "a 210 naming ../conform-escape-… writes nothing outside the client's folder, nothing under that name",
+		needs: restoreRun, judge: judgeServerName},
+	{ID: "restore/server-name-absolute", Reqs: reqs(spec.R5_6, spec.R7_8), Level: report.Must, Scenarios: []string{scNameAbsolute}, Process: true,
+		Desc:  "a 210 naming an absolute path writes nothing there, nothing under that name",
+		needs: restoreRun, judge: judgeServerName},
+	{ID: "restore/short-payload", Reqs: reqs(spec.R7_9), Level: report.Must, Scenarios: []string{scShortPayload}, Process: true,
+		Desc:  "a 210 whose payload is cut short by a close leaves no tmp holding part of it",
+		needs: restoreRun, judge: judgeShortPayload},
+	{ID: "memory/huge-claim", Reqs: reqs(spec.R7_9), Level: report.Must, Scenarios: []string{scHugeClaim, scCanonical}, Process: true,
+		Desc:  "a 210 claiming 4 GiB (64 MiB sent) does not grow the client's peak memory by half of what was sent",
+		needs: restoreRun, judge: judgeHugeClaim},
+	{ID: "response/no-wait-for-close", Reqs: reqs(spec.R7_5, spec.R7_6), Level: report.Must, Scenarios: []string{scKeepAlive},
+		Desc:  "on a connection the server keeps, the client goes on after a whole 210, 211 or 212 without waiting for a close",
+		needs: []string{"run/connects", "request/op-codes", "run/script-order"}, judge: judgeNoWaitForClose},
+	{ID: "status/short-responses", Reqs: reqs(spec.R7_10), Level: report.Must, Scenarios: []string{scKeepAlive, scAll1003},
+		Desc:  "a 1002 or 1003 is read as 3 bytes, a 1001 as ending after its name: the client waits for nothing more",
+		after: []string{"response/no-wait-for-close"}, needs: reached, judge: judgeShortResponses},
+	{ID: "status/server-error", Reqs: reqs(spec.R7_10), Level: report.Must, Scenarios: []string{scAll1003}, Process: true,
+		Desc:  "1003 to every request: the client ends by itself, does not crash, and writes no tmp",
+		needs: reached, judge: judgeServerError},
+	{ID: "response/split-reads", Reqs: reqs(spec.R7_5), Level: report.Must, Scenarios: []string{scOneByte, scCanonical},
+		Desc:  "responses cut into 1-byte writes: the run goes as the canonical one (requests, end, tmp)",
+		needs: []string{"run/connects"}, judge: func(j *judgment) { judgeSameRun(j, scOneByte, spec.OneByteWrites) }},
+	{ID: "response/slow-drip", Reqs: reqs(spec.R7_12), Level: report.Should, Scenarios: []string{scSlowDrip, scCanonical},
+		Desc:  "responses dripped over -drip: the run goes as the canonical one (requests, end, tmp)",
+		needs: []string{"run/connects"}, judge: func(j *judgment) { judgeSameRun(j, scSlowDrip, spec.SlowDrip) }},
+	{ID: "robust/close-without-answer", Reqs: reqs(spec.R7_11), Level: report.Must, Scenarios: []string{scCloseNoAns}, Process: true,
+		Desc:  "a server that closes without answering: the client ends by itself, without crashing",
+		needs: []string{"run/connects"}, judge: judgeCloseNoAnswer},
+	{ID: "robust/cut-response", Reqs: reqs(spec.R7_11), Level: report.Must, Scenarios: []string{scShortPayload, scHugeClaim}, Process: true,
+		Desc:  "a payload cut short by a close (short, or of a 4 GiB claim): the client ends by itself, without crashing",
+		needs: restoreRun, judge: judgeCutResponse},
+	{ID: "robust/stalled-server", Reqs: reqs(spec.R7_12), Level: report.Should, Scenarios: []string{scStall},
+		Desc:  "a server that never answers: the client gives up within -stall-limit",
+		needs: []string{"run/connects"}, judge: judgeStalled},
+	{ID: "robust/hostile-listing", Reqs: reqs(spec.R7_11), Level: report.Must, Scenarios: []string{scHostileList}, Process: true,
+		Desc:  "a listing with ../ names, escape sequences and a 100 000-byte line: the client ends by itself, without crashing",
+		needs: reached, judge: judgeHostileListing},
+	{ID: "output/server-names-escaped", Reqs: reqs(spec.R7_13), Level: report.Should, Scenarios: []string{scHostileList}, Process: true,
+		Desc:  "escape sequences in names from the server do not reach the client's output raw",
+		needs: reached, judge: judgeEchoedControls},
+}
+
+// runsInOrder lists the runs there are, the canonical one first.
+func (j *judgment) runsInOrder() []*runEvidence {
+	var out []*runEvidence
+	for _, sc := range scenarios {
+		if r := j.runs[sc.Name]; r != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func judgeConnects(j *judgment) {
+	r := j.run(scCanonical)
+	if len(r.exchanges) > 0 {
+		return
+	}
+	actual := "no request in the run"
+	if r.proc != nil {
+		actual += "; the client " + r.proc.exit
+	}
+	j.fail(&spec.Violation{Req: spec.R7_4, Check: spec.CheckRequestMissing,
+		Expected: "a connection to the address in server.info, and a request on it", Actual: actual}, scCanonical, nil)
+}
+
+// judgeEachRequest runs check on every request whose 6-byte prefix arrived (and whose op §2
+// defines, with knownOp), in every run, the canonical one first, and fails the case once for
+// each distinct problem key returns. due is the script's step a request stands for, in the
+// canonical run.
+func judgeEachRequest(j *judgment, knownOp bool, check func(ex *exchange, due *spec.ScriptStep) (*spec.Violation, string)) {
+	seen := map[string]bool{}
+	judged := false
+	for _, r := range j.runsInOrder() {
+		for i, ex := range r.requests() {
+			if ex.req.Got < wire.RequestPrefixLen || knownOp && !wire.Op(ex.req.Op).Known() {
+				continue
+			}
+			judged = true
+			var due *spec.ScriptStep
+			if r.sc.Name == scCanonical && i < len(spec.Script) {
+				due = &spec.Script[i]
+			}
+			if v, key := check(ex, due); v != nil && !seen[key] {
+				seen[key] = true
+				j.fail(v, r.sc.Name, ex)
+			}
+		}
+	}
+	if !judged {
+		j.lack(spec.ID(j.c.Reqs[0]), scCanonical, "a request", "no request the server could read")
+	}
+}
+
+func judgeOpCodes(j *judgment) {
+	judgeEachRequest(j, false, func(ex *exchange, due *spec.ScriptStep) (*spec.Violation, string) {
+		return spec.JudgeClientOp(ex.req.Op, due), fmt.Sprint(ex.req.Op)
+	})
+}
+
+func judgeVersion(j *judgment) {
+	judgeEachRequest(j, false, func(ex *exchange, _ *spec.ScriptStep) (*spec.Violation, string) {
+		return spec.JudgeClientVersion(ex.req.Version), fmt.Sprint(ex.req.Version)
+	})
+}
+
+func judgeLayout(j *judgment) {
+	judgeEachRequest(j, true, func(ex *exchange, _ *spec.ScriptStep) (*spec.Violation, string) {
+		return spec.JudgeRequestLayout(&ex.req), fmt.Sprint(ex.req.Op)
+	})
+}
+
+func judgeOneUser(j *judgment) {
+	for _, r := range j.runsInOrder() {
+		var ids []uint32
+		var shown []*exchange
+		for _, ex := range r.requests() {
+			if ex.req.Got >= 4 {
+				ids, shown = append(ids, ex.req.UserID), append(shown, ex)
+			}
+		}
+		if v := spec.JudgeOneUser(ids); v != nil {
+			for _, ex := range shown {
+				if ex.req.UserID != ids[0] {
+					j.fail(v, r.sc.Name, ex)
+					return
+				}
+			}
+		}
+	}
+}
+
+func judgeRandomUser(j *judgment) {
+	var ids []uint32
+	var names []string
+	for _, r := range j.runsInOrder() {
+		for _, ex := range r.requests() {
+			if ex.req.Got >= 4 {
+				ids, names = append(ids, ex.req.UserID), append(names, r.sc.Name)
+				break
+			}
+		}
+	}
+	if len(ids) < 2 {
+		j.lack(spec.R7_3, scKeepAlive, "requests in two runs", fmt.Sprintf("requests in %d run", len(ids)))
+		return
+	}
+	if v := spec.JudgeRunsDiffer(ids, names); v != nil {
+		j.fail(v, "", nil)
+	}
+}
+
+func judgeServerCloses(j *judgment) {
+	r := j.run(scCanonical)
+	for i, ex := range r.exchanges {
+		if !ex.onClosed {
+			continue
+		}
+		resent := false
+		for _, later := range r.exchanges[i+1:] {
+			if !later.onClosed && later.conn != ex.conn && later.req.Op == ex.req.Op && string(later.req.Name) == string(ex.req.Name) {
+				resent = true
+				break
+			}
+		}
+		if v := spec.JudgeLostOnClosed(&ex.req, ex.conn, resent); v != nil {
+			j.fail(v, scCanonical, ex)
+			return
+		}
+	}
+}
+
+// scriptCalls are a run's requests as the script compares them; with generic, the names of the
+// scenario's files are written "<file 1>" and "<file 2>", so that runs with other files compare.
+func scriptCalls(r *runEvidence, generic bool) []spec.ScriptCall {
+	var out []spec.ScriptCall
+	for _, ex := range r.requests() {
+		c := spec.ScriptCall{Op: ex.req.Op, Name: string(ex.req.Name)}
+		if generic {
+			for i, f := range r.sc.Files {
+				if c.Name == f.Name {
+					c.Name = fmt.Sprintf("<file %d>", i+1)
+				}
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func judgeScriptOrder(j *judgment) {
+	r := j.run(scCanonical)
+	files := [2]string{r.sc.Files[0].Name, r.sc.Files[1].Name}
+	if j.cfg.Listen != "" {
+		// The client backs up its own files.
+		files = [2]string{}
+	}
+	if v := spec.JudgeScript(scriptCalls(r, false), files); v != nil {
+		j.fail(v, scCanonical, nil)
+	}
+}
+
+func judgeBackupBytes(j *judgment) {
+	r := j.run(scCanonical)
+	judged := 0
+	for _, ex := range r.requests() {
+		if ex.upload == nil {
+			continue
+		}
+		judged++
+		if v := spec.JudgeUpload(*ex.upload); v != nil {
+			j.fail(v, scCanonical, ex)
+		}
+	}
+	if judged == 0 {
+		j.lack(spec.R7_7, scCanonical, "a BACKUP of a file backup.info lists", "none")
+	}
+}
+
+// answered210 returns the run's first 210 the scenario twisted, or with twisted false its
+// first 210 untwisted, whole or not; nil when there is none.
+func answered210(r *runEvidence, twisted bool) *exchange {
+	for _, ex := range r.requests() {
+		if ex.status == uint16(wire.StatusRestored) && (ex.twist != "") == twisted {
+			return ex
+		}
+	}
+	return nil
+}
+
+func judgeRestoreExact(j *judgment) {
+	r := j.run(scCanonical)
+	ex := answered210(r, false)
+	if ex == nil || r.tmpAtEnd == nil {
+		j.lack(spec.R7_8, scCanonical, "a RESTORE answered 210", "none")
+		return
+	}
+	if c := r.tmpAtDelete; c != nil {
+		if v := spec.JudgeRestoredFile("when the DELETE that follows arrived", c.RestoredFile); v != nil {
+			j.fail(v, scCanonical, ex)
+		}
+	}
+	if len(j.failures) == 0 {
+		if v := spec.JudgeRestoredFile("at the end of the run, after the RESTORE answered 1001", r.tmpAtEnd.RestoredFile); v != nil {
+			j.fail(v, scCanonical, ex)
+		}
+	}
+	if v := spec.JudgeWrittenElsewhere(r.elsewhere, "the payload also written as"); v != nil {
+		j.fail(v, scCanonical, ex)
+	}
+}
+
+func judgeServerName(j *judgment) {
+	sc := j.c.Scenarios[0]
+	r := j.run(sc)
+	ex := answered210(r, true)
+	if ex == nil {
+		j.lack(spec.R5_6, sc, "a RESTORE, to answer with a 210 naming another path", "none")
+		return
+	}
+	if v := spec.JudgeWrittenElsewhere(r.elsewhere, "wrote"); v != nil {
+		j.fail(v, sc, ex)
+	}
+}
+
+func judgeShortPayload(j *judgment) {
+	r := j.run(scShortPayload)
+	ex := answered210(r, true)
+	if ex == nil {
+		j.lack(spec.R7_9, scShortPayload, "a RESTORE, to answer with a cut payload", "none")
+		return
+	}
+	if r.tmp == nil {
+		return
+	}
+	f := spec.RestoredFile{Exists: true, Size: r.tmp.size, Mismatch: -1, Payload: int64(ex.statedSize)}
+	if v := spec.JudgePartialFile(f, ex.sentBody); v != nil {
+		j.fail(v, scShortPayload, ex)
+	}
+}
+
+func judgeHugeClaim(j *judgment) {
+	r := j.run(scHugeClaim)
+	ex := answered210(r, true)
+	if ex == nil {
+		j.lack(spec.R7_9, scHugeClaim, "a RESTORE, to answer with a 4 GiB claim", "none")
+		return
+	}
+	base, peak := j.run(scCanonical).proc.peakRSS, r.proc.peakRSS
+	if base == 0 || peak == 0 {
+		j.skipped = "the system does not report the client's peak memory"
+		return
+	}
+	j.notef("peak memory %.1f MiB against the 4 GiB claim, %.1f MiB in the canonical run", float64(peak)/(1<<20), float64(base)/(1<<20))
+	if v := spec.JudgeMemory(peak, base, ex.sentBody); v != nil {
+		j.fail(v, scHugeClaim, ex)
+	}
+}
+
+// judgeWaits fails the case on the first wait after a response whose status short selects:
+// the statuses without a size (1001, 1002, 1003), or the others.
+func judgeWaits(j *judgment, short bool, runs ...string) (judged bool) {
+	failed := map[uint16]bool{}
+	for _, sc := range runs {
+		r := j.run(sc)
+		for _, ex := range r.requests() {
+			if !ex.kept || spec.ShortStatus(ex.status) != short {
+				continue
+			}
+			judged = true
+			if ex.waited && !failed[ex.status] {
+				failed[ex.status] = true
+				j.fail(spec.JudgeWaitAfter(ex.status, j.cfg.Wait), sc, ex)
+			}
+		}
+	}
+	return judged
+}
+
+func judgeNoWaitForClose(j *judgment) {
+	if !judgeWaits(j, false, scKeepAlive) {
+		j.lack(spec.R7_5, scKeepAlive, "a whole 210, 211 or 212 on a kept connection", "none")
+	}
+}
+
+func judgeShortResponses(j *judgment) {
+	if !judgeWaits(j, true, scKeepAlive, scAll1003) {
+		j.lack(spec.R7_10, scKeepAlive, "a whole 1001, 1002 or 1003 on a kept connection", "none")
+	}
+}
+
+// end is how the run's client ended, as the spec judges it.
+func end(r *runEvidence) spec.ClientEnd {
+	return spec.ClientEnd{Killed: r.proc.killed, Limit: r.proc.limit, Crash: r.proc.crash}
+}
+
+func judgeServerError(j *judgment) {
+	r := j.run(scAll1003)
+	if len(r.requests()) == 0 {
+		j.lack(spec.R7_10, scAll1003, "a request, to answer 1003", "none")
+		return
+	}
+	if v := spec.JudgeClientEnd(spec.R7_10, end(r)); v != nil {
+		j.fail(v, scAll1003, nil)
+	}
+	if r.tmp != nil {
+		if v := spec.JudgeNoFileOnError(spec.RestoredFile{Exists: true, Size: r.tmp.size}); v != nil {
+			j.fail(v, scAll1003, nil)
+		}
+	}
+}
+
+// summary is what a run comes to, for comparing it with the canonical one.
+func summary(r *runEvidence) spec.RunSummary {
+	s := spec.RunSummary{Calls: scriptCalls(r, true)}
+	if r.proc != nil {
+		s.Exit = r.proc.exit
+	}
+	if c := r.tmpAtEnd; c != nil {
+		exact := c.Exists && c.Size == c.Payload && c.Mismatch < 0
+		s.TmpExact = &exact
+	}
+	return s
+}
+
+func judgeSameRun(j *judgment, sc string, p spec.Pacing) {
+	if v := spec.JudgeSameRun(p, summary(j.run(scCanonical)), summary(j.run(sc))); v != nil {
+		j.fail(v, sc, nil)
+		j.describe(scCanonical)
+	}
+}
+
+func judgeCloseNoAnswer(j *judgment) {
+	r := j.run(scCloseNoAns)
+	if len(r.requests()) == 0 {
+		j.lack(spec.R7_11, scCloseNoAns, "a request, to leave unanswered", "none")
+		return
+	}
+	if v := spec.JudgeClientEnd(spec.R7_11, end(r)); v != nil {
+		j.fail(v, scCloseNoAns, nil)
+	}
+}
+
+func judgeCutResponse(j *judgment) {
+	judged := false
+	for _, sc := range j.c.Scenarios {
+		r := j.run(sc)
+		ex := answered210(r, true)
+		if ex == nil {
+			continue
+		}
+		judged = true
+		if v := spec.JudgeClientEnd(spec.R7_11, end(r)); v != nil {
+			j.fail(v, sc, ex)
+			return
+		}
+	}
+	if !judged {
+		j.lack(spec.R7_11, scShortPayload, "a RESTORE, to answer with a cut payload", "none")
+	}
+}
+
+func judgeStalled(j *judgment) {
+	r := j.run(scStall)
+	if r.stall == nil {
+		j.lack(spec.R7_12, scStall, "a request, to leave unanswered", "none")
+		return
+	}
+	j.notef("the client let go of the stalled connection after %v", r.stall.held.Round(10*time.Millisecond))
+	if v := spec.JudgeStall(r.stall.gaveUp, r.stall.held, j.cfg.StallLimit); v != nil {
+		j.fail(v, scStall, nil)
+	}
+}
+
+// hostileAnswer returns the run's first LIST answered with the hostile listing, or nil.
+func hostileAnswer(r *runEvidence) *exchange {
+	for _, ex := range r.requests() {
+		if ex.status == uint16(wire.StatusListed) && ex.twist != "" {
+			return ex
+		}
+	}
+	return nil
+}
+
+func judgeHostileListing(j *judgment) {
+	r := j.run(scHostileList)
+	ex := hostileAnswer(r)
+	if ex == nil {
+		j.lack(spec.R7_11, scHostileList, "a LIST, to answer with hostile names", "none")
+		return
+	}
+	if v := spec.JudgeClientEnd(spec.R7_11, end(r)); v != nil {
+		j.fail(v, scHostileList, ex)
+	}
+}
+
+func judgeEchoedControls(j *judgment) {
+	r := j.run(scHostileList)
+	ex := hostileAnswer(r)
+	if ex == nil {
+		j.lack(spec.R7_13, scHostileList, "a LIST, to answer with hostile names", "none")
+		return
+	}
+	found := r.proc.stdout.seenWatched()
+	for _, s := range r.proc.stderr.seenWatched() {
+		for _, p := range planted {
+			if string(s) == string(p) && !containsBytes(found, p) {
+				found = append(found, p)
+			}
+		}
+	}
+	if v := spec.JudgeEchoedControls(found); v != nil {
+		j.fail(v, scHostileList, ex)
+	}
+}
+
+func containsBytes(list [][]byte, b []byte) bool {
+	for _, x := range list {
+		if string(x) == string(b) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,77 @@
+package clienttest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fbpkit/fbp/conformance/report"
+)
+
+// startOnAnnouncement starts command, as a user of -listen would, in a folder of its own whose
+// server.info names the announced address, each time a run is announced.
+func startOnAnnouncement(t *testing.T, command []string) (func(Announcement), *[]Announcement, func()) {
+	var mu sync.Mutex
+	var seen []Announcement
+	var wg sync.WaitGroup
+	announce := func(a Announcement) {
+		mu.Lock()
+		seen = append(seen, a)
+		mu.Unlock()
+		if a.Done {
+			return
+		}
+		dir := t.TempDir()
+		files := a.Scenario.Files
+		for _, f := range files {
+			if err := writeFile(filepath.Join(dir, f.Name), f.Content.Reader()); err != nil {
+				t.Error(err)
+			}
+		}
+		os.WriteFile(filepath.Join(dir, "server.info"), []byte(a.Addr+"\n"), 0o644)
+		os.WriteFile(filepath.Join(dir, "backup.info"), []byte(files[0].Name+"\n"+files[1].Name+"\n"), 0o644)
+		cmd := exec.Command(command[0], command[1:]...)
+		cmd.Dir = dir
+		if err := cmd.Start(); err != nil {
+			t.Error(err)
+			return
+		}
+		wg.Go(func() { cmd.Wait() })
+	}
+	return announce, &seen, wg.Wait
+}
+
+func TestListenJudgesAClientItDoesNotStart(t *testing.T) {
+	for _, c := range []struct {
+		fault  string
+		layout report.Verdict
+	}{{"none", report.VerdictPass}, {"pad-1024", report.VerdictFail}} {
+		t.Run(c.fault, func(t *testing.T) {
+			t.Parallel()
+			announce, seen, wait := startOnAnnouncement(t, badclient(t, c.fault, "-timeout", "10s"))
+			defer wait()
+			cfg := Config{Listen: "127.0.0.1:0", Announce: announce, Quiet: 5 * time.Second, Wait: 10 * time.Second,
+				Run: regexp.MustCompile(`^(run/connects|request/layout|run/script-order|backup/exact-bytes)$`)}
+			rep := mustRun(t, cfg)
+			want := map[string]report.Verdict{"run/connects": report.VerdictPass, "request/layout": c.layout,
+				"run/script-order": report.VerdictPass, "backup/exact-bytes": report.VerdictSkip}
+			for id, v := range want {
+				if r := rep.Result(id); r.Status != v {
+					t.Errorf("%s: %s %q, want %s", id, r.Status, r.Reason, v)
+				}
+			}
+			if r := rep.Result("backup/exact-bytes"); !strings.Contains(r.Reason, "-listen") {
+				t.Errorf("the skip does not say why: %q", r.Reason)
+			}
+			// One scenario is needed (canonical): announced, then over.
+			if len(*seen) != 2 || (*seen)[0].Scenario.Name != scCanonical || (*seen)[0].Done || !(*seen)[1].Done {
+				t.Errorf("announcements: %+v", *seen)
+			}
+		})
+	}
+}
