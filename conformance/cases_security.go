@@ -272,7 +272,7 @@ func (t *caseRun) cutRequest(label string, b []byte) {
 	}
 	for k, wb := range writes {
 		if k > 0 {
-			time.Sleep(splitPayloadPause)
+			time.Sleep(t.run.splitPause())
 		}
 		if _, r.WriteErr = w.Write(wb); r.WriteErr != nil {
 			return

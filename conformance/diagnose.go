@@ -86,7 +86,21 @@ func (r *runner) noteAnswer(rp *reply, raw bool) {
 		}
 	case rp.Got > 0:
 		r.timeouts[op] = 0
+		if rp.Got < smallAnswer {
+			r.lastAnswer.Store(int64(rp.Wait))
+		}
 	}
+}
+
+// smallAnswer is the size under which an answer's time is the server's latency rather than
+// its transfer.
+const smallAnswer = 64 << 10
+
+// splitPause separates a BACKUP's header from its payload when the server's profile wants
+// them apart: long enough for the server to have read the header alone, and longer when the
+// server has been slow to answer.
+func (r *runner) splitPause() time.Duration {
+	return min(100*time.Millisecond+2*time.Duration(r.lastAnswer.Load()), r.cfg.Timeout/2)
 }
 
 // restart starts the server again after it died, and returns its address.

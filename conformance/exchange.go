@@ -84,6 +84,9 @@ type reply struct {
 	Trailing []byte
 
 	Elapsed time.Duration
+	// Wait is how long the answer took once the request was sent: the server's latency, for
+	// a small answer.
+	Wait    time.Duration
 	index   int // the exchange's index in the case's record
 	dialect *spec.Dialect
 	// req is what was asked: its op, and whether the spec defines it.
@@ -420,7 +423,7 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 		if k > 0 && err == nil {
 			// A BACKUP's payload, apart from its header: the server must have read the
 			// header alone before the payload arrives.
-			time.Sleep(splitPayloadPause)
+			time.Sleep(t.run.splitPause())
 		}
 		if err == nil {
 			_, err = w.Write(b)
@@ -428,7 +431,7 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	}
 	if err == nil && s.body != nil {
 		if len(writes) > 1 || sending.SplitBackup {
-			time.Sleep(splitPayloadPause)
+			time.Sleep(t.run.splitPause())
 		}
 		_, err = io.CopyN(w, s.body, s.bodyN)
 	}
@@ -444,6 +447,7 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 			_ = cw.CloseWrite()
 		}
 	}
+	sentAt := time.Now()
 	readN := rs.maxPayload
 	if rs.expect != nil {
 		readN = rs.expect.Len()
@@ -452,7 +456,7 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	rd := &recordingReader{r: dc, rec: &ex.recv}
 	skipTail := t.readResponse(profile.Reader(rd, r.dialect.Layout), r, rs)
 	r.Got = rd.n
-	r.Elapsed = time.Since(start)
+	r.Elapsed, r.Wait = time.Since(start), time.Since(sentAt)
 	t.run.noteAnswer(r, s.raw || t.c.Hostile)
 	if !fresh || skipTail || s.noTail || r.Outcome == endClosed || r.Outcome == endReset {
 		if fresh {
@@ -476,10 +480,6 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	}()
 	return r
 }
-
-// splitPayloadPause separates a BACKUP's header from its payload when the server's profile
-// wants them apart.
-const splitPayloadPause = 100 * time.Millisecond
 
 // transferAllowance is how long n bytes may take on top of the timeout: at 1 MiB/s, far below
 // any network and above a server that drips its answer.

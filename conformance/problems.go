@@ -23,7 +23,7 @@ func (ps *problemSet) get(key string, level report.Level, caseID string, f repor
 	if p := ps.byKey[key]; p != nil {
 		return p
 	}
-	p := &report.Problem{ID: ps.newID(key), Requirement: f.Requirement, Level: level, Summary: summarize(key, f), Cases: []string{},
+	p := &report.Problem{ID: ps.newID(key), Requirement: f.Requirement, Rule: f.Sentence, Level: level, Summary: summarize(key, f), Cases: []string{},
 		Evidence: &report.Evidence{Case: caseID, Expected: f.Expected, Actual: f.Actual, Exchange: ex}}
 	ps.byKey[key] = p
 	ps.list = append(ps.list, p)
@@ -72,7 +72,7 @@ func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Resul
 		if ps.byKey[f.Key] != nil {
 			continue
 		}
-		p := &report.Problem{ID: f.ID, Requirement: string(f.Req), Level: f.Level, Summary: f.Summary, Diagnosis: f.Detail,
+		p := &report.Problem{ID: f.ID, Requirement: string(f.Req), Rule: f.Req.Sentence(), Level: f.Level, Summary: f.Summary, Diagnosis: f.Detail,
 			Workaround: r.workaround(&f), Cases: []string{},
 			Evidence: &report.Evidence{Expected: f.Expected, Actual: f.Actual, Exchange: f.Evidence}}
 		ps.byKey[f.Key], ps.ids[f.ID] = p, true
@@ -97,7 +97,7 @@ func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Resul
 				// Bytes show a problem better than words: the first failure with an exchange
 				// becomes its evidence, and its rule the problem's.
 				p.Evidence = &report.Evidence{Case: res.ID, Expected: f.Expected, Actual: f.Actual, Exchange: ex}
-				p.Requirement = f.Requirement
+				p.Requirement, p.Rule = f.Requirement, f.Sentence
 				p.Summary = summarize(k, f)
 			}
 			if j == 0 {

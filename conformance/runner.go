@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/diagnosis"
@@ -56,6 +57,11 @@ type runner struct {
 	opMu     sync.Mutex
 	timeouts map[wire.Op]int
 	opDown   map[wire.Op]string
+
+	// lastAnswer is how long the last small request took to be answered: a loaded server
+	// is slow to read as well, and a BACKUP's payload that must come apart from its header
+	// waits that much more.
+	lastAnswer atomic.Int64
 }
 
 // target is the server's address now.

@@ -40,6 +40,12 @@ func mustRun(t *testing.T, cfg Config) report.Report {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
+	for _, p := range rep.Problems {
+		// A problem quotes the rule it cites, and no other.
+		if want := spec.ID(p.Requirement).Sentence(); want == "" || p.Rule != want {
+			t.Errorf("problem %s cites %s but quotes %q", p.ID, p.Requirement, p.Rule)
+		}
+	}
 	return rep
 }
 

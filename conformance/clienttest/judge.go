@@ -271,7 +271,7 @@ func (ps *problemSet) get(v *spec.Violation, res *report.Result, f report.Failur
 	if summary == "" {
 		summary = fmt.Sprintf("expected %s, got %s", f.Expected, f.Actual)
 	}
-	p := &report.Problem{ID: id, Requirement: string(v.Req), Level: res.Level, Summary: summary, Cases: []string{},
+	p := &report.Problem{ID: id, Requirement: string(v.Req), Rule: v.Req.Sentence(), Level: res.Level, Summary: summary, Cases: []string{},
 		Evidence: &report.Evidence{Case: res.ID, Expected: f.Expected, Actual: f.Actual}}
 	if f.Exchange >= 0 && f.Exchange < len(res.Exchanges) {
 		ex := res.Exchanges[f.Exchange]

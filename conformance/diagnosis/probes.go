@@ -29,11 +29,42 @@ func wholeAnyFraming(got []byte) bool {
 	return !truncated
 }
 
+// framingStep is one more thing the framing probe does when a LIST is not answered.
+type framingStep struct {
+	label      string
+	bytes      []byte
+	halfClose  bool
+	wait       time.Duration
+	p          Profile
+	id, why    string
+	workaround string
+}
+
+// confirmFraming tries the ways of sending a LIST of steps in order, each on a connection of
+// its own with the whole timeout, and returns the index of the first answered, with its
+// capture, or -1.
+func (d *diagnoser) confirmFraming(ctx context.Context, steps []framingStep) (int, *capture) {
+	for i, st := range steps {
+		writes, _ := st.p.Writes(listReq(newUser()), wire.OpList, 0)
+		c := d.exchange(ctx, probe{label: "LIST, " + st.label, writes: writes, halfClose: st.p.HalfClose, whole: wholeAnyFraming})
+		d.log("confirming %s: %s", c.label, c.outcome())
+		if len(c.got) > 0 {
+			return i, c
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return -1, nil
+}
+
 // framing sends a LIST as the spec writes it and, when nothing answers, goes on on the same
 // connection: two zero bytes more (a server that reads a name_len for every op), zeros up to
 // 1024 bytes (one that reads fixed frames), then a half-close (one that reads to the end of the
 // stream). Each step waits less than the first. The connection stays open all along, so that a
-// server that dies of a client leaving mid-request is not killed by the probe. It works out how
+// server that dies of a client leaving mid-request is not killed by the probe. An answer that
+// comes after a later step may be a slow answer to an earlier one, so the steps are confirmed
+// one by one on connections of their own before any is taken. It works out how
 // the server reads requests and frames its answers, and reports whether the other probes can go
 // on.
 func (d *diagnoser) framing(ctx context.Context) bool {
@@ -52,15 +83,7 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	follow := min(d.cfg.Timeout, time.Second)
-	steps := []struct {
-		label      string
-		bytes      []byte
-		halfClose  bool
-		wait       time.Duration
-		p          Profile
-		id, why    string
-		workaround string
-	}{
+	steps := []framingStep{
 		{label: "LIST (6 bytes)", bytes: list, wait: d.cfg.Timeout},
 		{label: "then two zero bytes", bytes: []byte{0, 0}, wait: follow, p: Profile{ListSuffix: []byte{0, 0}}, id: "list-needs-name-len",
 			why:        "LIST is answered only when two more bytes follow it: the server reads a name_len for every op, LIST included",
@@ -116,13 +139,17 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 			if k == 0 {
 				return d.firstAnswer(c, Profile{})
 			}
-			// The answer may be a slow server's late answer to the LIST alone: the way of
-			// sending it is confirmed on a connection of its own, at once, before it is taken.
-			writes, _ := st.p.Writes(listReq(newUser()), wire.OpList, 0)
-			if confirm := d.exchange(ctx, probe{label: "LIST sent so", writes: writes, halfClose: st.p.HalfClose, whole: wholeAnyFraming}); len(confirm.got) == 0 {
-				d.log("%s: not confirmed (%s): a late answer", st.label, confirm.outcome())
+			// The answer may be a slow server's late answer to an earlier step: each way of
+			// sending up to this one is tried on a connection of its own, with the whole
+			// timeout, and the first that is answered is taken.
+			at, took := d.confirmFraming(ctx, steps[1:k+1])
+			if at < 0 {
+				d.log("%s: not confirmed: a late answer", st.label)
 				c.end = endTimeout
 				break
+			}
+			if at+1 != k {
+				st, c = steps[at+1], took
 			}
 			alone := fmt.Sprintf("no answer within %v", d.cfg.Timeout)
 			d.add(Finding{ID: st.id, Req: spec.R2_1, Level: report.Must, Key: KeyNoAnswer(wire.OpList, string(endTimeout)),

@@ -144,6 +144,9 @@ func (r *Report) writeProblems(sb *strings.Builder) {
 	for i := range r.Problems {
 		p := &r.Problems[i]
 		fmt.Fprintf(sb, "\n[%s] %s %s\n    %s\n", p.ID, p.Level, p.Requirement, p.Summary)
+		if p.Rule != "" {
+			fmt.Fprintf(sb, "    %s: %s\n", p.Requirement, p.Rule)
+		}
 		if p.Diagnosis != "" {
 			fmt.Fprintf(sb, "    diagnosis: %s\n", p.Diagnosis)
 		}
@@ -188,11 +191,25 @@ func plural(n int, thing string) string {
 	return fmt.Sprintf("%d %ss", n, thing)
 }
 
+// writeDetails expands the failures. A case that fails by a problem is shown short, its
+// expected and actual alone: the problem above quotes the requirement and shows the bytes of
+// its first evidence, and a page of hex per case would bury the other problems. -v shows all.
 func (r *Report) writeDetails(sb *strings.Builder, o TextOptions) {
+	underProblem := map[string]bool{}
+	for _, p := range r.Problems {
+		for _, id := range p.Cases {
+			underProblem[id] = true
+		}
+	}
+	short := 0
 	for i := range r.Results {
 		res := &r.Results[i]
 		if res.Status != VerdictFail && res.Status != VerdictKnownFailure && !(o.Verbose && len(res.Exchanges) > 0) {
 			continue
+		}
+		brief := !o.Verbose && underProblem[res.ID]
+		if brief {
+			short++
 		}
 		w, _ := r.word(res)
 		fmt.Fprintf(sb, "\n--- %s %s [%s %s]\n    %s\n", w, res.ID, res.Level, strings.Join(res.Reqs, " "), res.Desc)
@@ -201,11 +218,19 @@ func (r *Report) writeDetails(sb *strings.Builder, o TextOptions) {
 		}
 		shown := map[int]bool{}
 		for _, f := range res.Failures {
+			if brief {
+				req := ""
+				if f.Requirement != "" {
+					req = " (" + f.Requirement + ")"
+				}
+				fmt.Fprintf(sb, "    expected: %s%s\n    actual:   %s\n", f.Expected, req, f.Actual)
+				continue
+			}
 			if f.Requirement != "" {
 				fmt.Fprintf(sb, "    %s: %s\n", f.Requirement, f.Sentence)
 			}
 			fmt.Fprintf(sb, "    expected: %s\n    actual:   %s\n", f.Expected, f.Actual)
-			if f.Exchange >= 0 && f.Exchange < len(res.Exchanges) && !shown[f.Exchange] {
+			if !brief && f.Exchange >= 0 && f.Exchange < len(res.Exchanges) && !shown[f.Exchange] {
 				shown[f.Exchange] = true
 				writeExchange(sb, &res.Exchanges[f.Exchange])
 			}
@@ -220,6 +245,10 @@ func (r *Report) writeDetails(sb *strings.Builder, o TextOptions) {
 				}
 			}
 		}
+	}
+	if short > 0 {
+		fmt.Fprintf(sb, "\n(%s shown short: each problem above shows the bytes of its first evidence; -v shows every exchange)\n",
+			plural(short, "failed case"))
 	}
 	if len(r.Crashes) > 0 {
 		sb.WriteString("\n")

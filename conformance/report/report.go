@@ -106,7 +106,9 @@ type Result struct {
 type Problem struct {
 	ID          string `json:"id"`
 	Requirement string `json:"requirement"`
-	Level       Level  `json:"level"`
+	// Rule is the requirement as SPEC.md words it.
+	Rule  string `json:"rule,omitempty"`
+	Level Level  `json:"level"`
 	// Summary says the problem in plain words, in a line.
 	Summary string `json:"summary"`
 	// Diagnosis is how the diagnosis phase found it, when it did.

@@ -69,7 +69,7 @@ func fixedReport() *Report {
 				Workaround: "LIST is sent with two zero bytes after it",
 				Evidence:   &Evidence{Expected: "an answer to the 6-byte LIST", Actual: "no answer within 5s"},
 				Cases:      []string{}, SeenIn: []string{"list/after-backups"}},
-			{ID: "r4-2-not-found-answered-1003", Requirement: "R-4.2", Level: Must,
+			{ID: "r4-2-not-found-answered-1003", Requirement: "R-4.2", Rule: "RESTORE of a stored file: 210 with the filename, size and exact content. Of a missing file: 1001 with the filename.", Level: Must,
 				Summary: `expected 1001 (not-found) with name "absent.txt", got status 1003 (server-error)`,
 				Evidence: &Evidence{Case: "restore/missing-1001", Expected: `1001 (not-found) with name "absent.txt"`, Actual: "status 1003 (server-error)",
 					Exchange: &Exchange{Label: `RESTORE user 3821046180 "absent.txt"`, Conn: 1, Sent: clipOf(req), Received: clipOf([]byte{1, 0xeb, 3}), Outcome: "status 1003 (server-error)"}},
