@@ -34,6 +34,10 @@ type Case struct {
 	// stepsAreItsRule: the case's requests are what it tests (sent a byte at a time, beside
 	// stalled clients, from many clients at once), so any of them failing is its own failure.
 	stepsAreItsRule bool
+	// concurrent: the case runs clients at once. What they are left without is not taken as
+	// an op the server does not answer: a server that serves one at a time may leave one
+	// waiting while it serves another.
+	concurrent bool
 }
 
 // Section is the part of the ID before its slash: the spec section's file it belongs to.

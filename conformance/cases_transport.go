@@ -139,7 +139,7 @@ func transportCases() []*Case {
 			},
 		},
 		{
-			ID: "transport/parallel-clients", Reqs: reqs(spec.R1_3, spec.R4_5), Level: report.Must, stepsAreItsRule: true,
+			ID: "transport/parallel-clients", Reqs: reqs(spec.R1_3, spec.R4_5), Level: report.Must, stepsAreItsRule: true, concurrent: true,
 			Desc: "clients running at once with distinct users all get correct answers",
 			run: func(t *caseRun) {
 				var wg sync.WaitGroup
@@ -217,7 +217,7 @@ func transportCases() []*Case {
 			},
 		},
 		{
-			ID: "transport/concurrent-overwrite", Reqs: reqs(spec.R4_1, spec.R5_5), Level: report.Should,
+			ID: "transport/concurrent-overwrite", Reqs: reqs(spec.R4_1, spec.R5_5), Level: report.Should, concurrent: true,
 			Desc: "concurrent overwrites of one file never yield a torn restore",
 			run: func(t *caseRun) {
 				u := t.newUser()

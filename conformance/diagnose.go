@@ -31,6 +31,11 @@ func (r *runner) diagnose(ctx context.Context, rep *report.Report) {
 	if f := d.Finding("fixed-frames"); f != nil {
 		r.profileKey = f.Key
 	}
+	for _, id := range []string{"list-needs-name-len", "fixed-frames", "needs-half-close"} {
+		if f := d.Finding(id); f != nil {
+			r.listKey = f.Key
+		}
+	}
 	switch {
 	case r.cfg.Dialect != "auto":
 		r.dialect = spec.DialectByName(r.cfg.Dialect)
@@ -64,15 +69,17 @@ func (r *runner) blocked(op wire.Op, s send) (key string, req spec.ID, why strin
 	r.opMu.Lock()
 	defer r.opMu.Unlock()
 	if k := r.opDown[op]; k != "" {
-		return k, spec.Request{Op: op}.Owed(), fmt.Sprintf("blocked: %v went unanswered twice in this run", op)
+		return k, spec.Request{Op: op}.Owed(), fmt.Sprintf("as %v went unanswered twice in this run", op)
 	}
 	return "", "", ""
 }
 
 // noteAnswer counts the requests of an op that got nothing at all within the timeout: after two
 // in a row, later requests of that op are blocked at once instead of each waiting the timeout.
-func (r *runner) noteAnswer(rp *reply, raw bool) {
-	if raw {
+// aside: what became of the request says nothing of its op (a raw or hostile one, one sent in
+// pieces, one of many clients at once).
+func (r *runner) noteAnswer(rp *reply, aside bool) {
+	if aside {
 		return
 	}
 	op := rp.req.Op

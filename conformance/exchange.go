@@ -91,6 +91,8 @@ type reply struct {
 	dialect *spec.Dialect
 	// req is what was asked: its op, and whether the spec defines it.
 	req spec.Request
+	// pieces: the request went out a byte or a few at a time.
+	pieces bool
 	// blockedBy is the problem key of a request not sent (Outcome endBlocked), and
 	// blockedReq the rule of that problem.
 	blockedBy  string
@@ -107,8 +109,14 @@ func (r *reply) noAnswer() (key string, req spec.ID) {
 			// missing.
 			return diagnosis.KeyCut(r.Status), spec.R3_1
 		}
+		if r.pieces && r.Got == 0 {
+			return diagnosis.KeyPieces(string(r.Outcome)), spec.R1_1
+		}
 		return diagnosis.KeyNoAnswer(r.req.Op, string(r.Outcome)), r.req.Owed()
 	case endTimeout, endRefused:
+		if r.pieces && r.Got == 0 && r.Outcome == endTimeout {
+			return diagnosis.KeyPieces(string(r.Outcome)), spec.R1_1
+		}
 		return diagnosis.KeyNoAnswer(r.req.Op, string(r.Outcome)), r.req.Owed()
 	case endBlocked:
 		return r.blockedBy, r.blockedReq
@@ -156,6 +164,11 @@ func (r *reply) String() string {
 			return fmt.Sprintf("sending failed: %v", r.WriteErr)
 		}
 		return "sent; no answer read"
+	case endBlocked:
+		if r.Err != nil {
+			return "not sent, " + r.Err.Error()
+		}
+		return "not sent"
 	}
 	return string(r.Outcome)
 }
@@ -390,7 +403,7 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	start := time.Now()
 	i := t.record(s.label, c.num)
 	ex := t.ex(i)
-	r := &reply{Mismatch: -1, index: i, dialect: cmp.Or(rs.dialect, t.dialect), req: requestOf(s.head)}
+	r := &reply{Mismatch: -1, index: i, dialect: cmp.Or(rs.dialect, t.dialect), req: requestOf(s.head), pieces: s.chunk > 0 && s.chunk < wire.RequestPrefixLen}
 	defer t.finishRecord(i, r)
 	// A raw request goes out as the spec writes it; its answer is read as the server frames
 	// answers all the same.
@@ -457,7 +470,7 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	skipTail := t.readResponse(profile.Reader(rd, r.dialect.Layout), r, rs)
 	r.Got = rd.n
 	r.Elapsed, r.Wait = time.Since(start), time.Since(sentAt)
-	t.run.noteAnswer(r, s.raw || t.c.Hostile)
+	t.run.noteAnswer(r, s.raw || t.c.Hostile || t.c.concurrent || r.pieces)
 	if !fresh || skipTail || s.noTail || r.Outcome == endClosed || r.Outcome == endReset {
 		if fresh {
 			c.c.Close()

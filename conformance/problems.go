@@ -55,9 +55,15 @@ func summarize(key string, f report.Failure) string {
 	}
 	_, rest, _ := strings.Cut(key, "|")
 	for _, ended := range []string{"timeout", "closed", "reset", "refused"} {
+		what := map[string]string{"timeout": "is not answered within the timeout", "closed": "is answered by a close, without a response",
+			"reset": "is answered by a reset", "refused": "cannot be sent: the connection is refused"}[ended]
+		if rest == "pieces:"+ended {
+			return fmt.Sprintf("a request that arrives in pieces, a byte per write, %s: the server takes what one read returns for a whole header, and TCP is a stream, not messages", what)
+		}
 		if op, ok := strings.CutPrefix(rest, ended+":"); ok {
-			what := map[string]string{"timeout": "is not answered within the timeout", "closed": "is answered by a close, without a response",
-				"reset": "is answered by a reset", "refused": "cannot be sent: the connection is refused"}[ended]
+			if op == diagnosis.UnknownOps {
+				return fmt.Sprintf("a request of an op the spec does not define %s, where 1003 is owed", what)
+			}
 			return fmt.Sprintf("a %s request %s", op, what)
 		}
 	}

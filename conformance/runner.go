@@ -32,6 +32,9 @@ type runner struct {
 	diag       *diagnosis.Diagnosis
 	profile    diagnosis.Profile
 	profileKey string
+	// listKey is the problem of a server that does not answer the 6-byte LIST as it comes,
+	// "" if it does.
+	listKey string
 
 	usersMu sync.Mutex
 	users   map[uint32]bool
@@ -275,7 +278,13 @@ type Progress struct {
 }
 
 func (r *runner) newT(ctx context.Context, c *Case, d *spec.Dialect) *caseRun {
-	return &caseRun{ctx: ctx, run: r, c: c, dialect: d}
+	t := &caseRun{ctx: ctx, run: r, c: c, dialect: d}
+	if c.concurrent && r.profile.Serial {
+		// Of clients at once, one left unanswered by a server that serves one connection
+		// at a time is that fault's, whatever else held the server.
+		t.noAnswerAs = problemAs{spec.R5_3, diagnosis.KeyStalledClients}
+	}
+	return t
 }
 
 func baseResult(c *Case) report.Result {

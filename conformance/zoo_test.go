@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -29,6 +30,8 @@ type kill struct {
 	// problems lists problems the report must open with (the diagnosis's, by ID), whether or
 	// not a case fails with them.
 	problems []string
+	// cause: each listed case that does not pass is reported under this problem (by ID).
+	cause map[string]string
 	// crash: the server dies during each listed case; each runs against a fresh server and the
 	// report must attribute the crash to it.
 	crash bool
@@ -73,7 +76,9 @@ var killTable = []kill{
 	// LIST is sent with two more bytes: only the case of sends it bare.
 	{mutant: "list-hangs", fail: []string{"list/six-bytes-no-wait"}, pass: []string{"list/empty-user-1002", "list/after-backups"},
 		problems: []string{"list-needs-name-len"}},
-	{mutant: "split-header-closes", fail: []string{"transport/split-writes"}},
+	{mutant: "split-header-closes", fail: []string{"transport/split-writes"}, cause: map[string]string{"transport/split-writes": "r-1-1-pieces-closed"}},
+	{mutant: "short-read-closes", fail: []string{"transport/split-writes"}, pass: []string{"backup/new", "list/after-backups", "transport/stalled-client"},
+		cause: map[string]string{"transport/split-writes": "r-1-1-pieces-closed"}},
 	{mutant: "truncates-over-1mib", fail: []string{"backup/large"}},
 	{mutant: "dies-on-unknown-op", crash: true, fail: []string{"transport/fields-1003", "security/unknown-op"}},
 	{mutant: "deadlock-after-truncated", crash: true, fail: []string{"transport/stalled-client", "list/no-temp-files",
@@ -103,7 +108,9 @@ var killTable = []kill{
 		// payload it should have refused.
 		cfg: func(c *Config) { c.LargeSize, c.MaxSize = 9<<20, mutants.DefaultMaxFileSize }},
 	{mutant: "unknown-op-1001", fail: []string{"security/unknown-op", "transport/fields-1003"}},
-	{mutant: "unknown-op-closes", fail: []string{"security/unknown-op", "transport/fields-1003"}},
+	// Every op the spec does not define is one problem, however many the cases send.
+	{mutant: "unknown-op-closes", fail: []string{"security/unknown-op", "transport/fields-1003"},
+		cause: map[string]string{"security/unknown-op": "r-5-2-closed-unknown-op", "transport/fields-1003": "r-5-2-closed-unknown-op"}},
 	{mutant: "unsafe-name-accepted", fail: append([]string{"security/traversal-cross-user-write"}, backupNameCases...)},
 	{mutant: "name-255-rejected", fail: []string{"backup/name-255-chars"}},
 	// User B's DELETE of A's file answers 212 and removes nothing: R-4.3's fault, and A's file
@@ -165,6 +172,14 @@ var killTable = []kill{
 	{mutant: "real-list-name-len", crash: true, fail: []string{"list/six-bytes-no-wait"}, opts: mutants.Options{ReadTimeout: 10 * time.Second}},
 	{mutant: "real-split-payload", fail: []string{"restore/missing-1001", "security/traversal-cross-user-write", "security/truncated-backup-in-payload"},
 		problems: []string{"backup-payload-dropped"}},
+	// A silent client holds it, a client of a few bytes does not: the diagnosis must stall
+	// with silence to see it serve one at a time. Clients at once that it leaves waiting are
+	// that fault's, and do not take BACKUP for an op it never answers.
+	{mutant: "real-one-read", opts: mutants.Options{ReadTimeout: 10 * time.Second}, fail: []string{"restore/missing-1001"},
+		pass:     []string{"backup/new", "restore/exact-bytes", "list/after-backups", "backup/overwrite"},
+		problems: []string{"serves-one-at-a-time", "backup-payload-dropped", "list-needs-name-len"},
+		cause: map[string]string{"transport/parallel-clients": "serves-one-at-a-time", "transport/concurrent-overwrite": "serves-one-at-a-time",
+			"list/six-bytes-no-wait": "list-needs-name-len"}},
 	{mutant: "real-framing", pass: []string{"backup/new", "restore/exact-bytes"}, problems: []string{"length-prefix", "status-byte-order"}},
 }
 
@@ -252,6 +267,11 @@ func TestZooKillTable(t *testing.T) {
 				return
 			}
 			ids := append(append(slices.Clone(k.fail), k.pass...), k.blocked...)
+			for id := range k.cause {
+				if !slices.Contains(ids, id) {
+					ids = append(ids, id)
+				}
+			}
 			if len(ids) == 0 && len(k.problems) == 0 {
 				return
 			}
@@ -273,6 +293,16 @@ func TestZooKillTable(t *testing.T) {
 			for _, id := range k.blocked {
 				if res := rep.Result(id); res.Status != report.VerdictBlocked || res.BlockedBy == "" {
 					t.Errorf("%s: %s, want blocked by a problem", id, res.Status)
+				}
+			}
+			for id, want := range k.cause {
+				res := rep.Result(id)
+				if res == nil {
+					t.Errorf("%s: not run", id)
+					continue
+				}
+				if got := cmp.Or(res.Problem, res.BlockedBy); res.Status != report.VerdictPass && got != want {
+					t.Errorf("%s: %s under problem %q (%s), want %q", id, res.Status, got, res.Reason, want)
 				}
 			}
 			for _, id := range k.problems {

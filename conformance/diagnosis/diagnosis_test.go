@@ -67,6 +67,7 @@ var zooFindings = map[string][]string{
 	"dies-on-truncated-header":    {"dies-on-truncated-request"},
 	"real-list-name-len":          {"list-needs-name-len", "trailing-212", "dies-on-connect-and-close"},
 	"real-split-payload":          {"backup-payload-dropped"},
+	"real-one-read":               {"list-needs-name-len", "backup-payload-dropped", "serves-one-at-a-time"},
 	"real-framing":                {"length-prefix", "status-byte-order"},
 }
 

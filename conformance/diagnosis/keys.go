@@ -14,14 +14,25 @@ import (
 
 // KeyNoAnswer is the key of a request of op left unanswered: ended is "timeout", "closed" or
 // "reset".
+// Ops the spec does not define share one key: the server treats them alike.
 func KeyNoAnswer(op wire.Op, ended string) string {
+	if !op.Known() {
+		return fmt.Sprintf("%s|%s:%s", spec.R5_2, ended, UnknownOps)
+	}
 	return fmt.Sprintf("%s|%s:%v", spec.Request{Op: op}.Owed(), ended, op)
 }
+
+// UnknownOps names, in a KeyNoAnswer, the requests of ops the spec does not define.
+const UnknownOps = "unknown-op"
+
+// KeyPieces is the key of a request sent in pieces, a byte per write, left unanswered: the
+// server takes what one read returns for a whole header (TCP is a stream, not messages).
+func KeyPieces(ended string) string { return fmt.Sprintf("%s|pieces:%s", spec.R1_1, ended) }
 
 // IsNoAnswerKey reports whether key is a request's missing answer (KeyNoAnswer).
 func IsNoAnswerKey(key string) bool {
 	for _, ended := range []string{"timeout", "closed", "reset", "refused"} {
-		if strings.Contains(key, "|"+ended+":") {
+		if strings.Contains(key, "|"+ended+":") || strings.HasSuffix(key, "|pieces:"+ended) {
 			return true
 		}
 	}

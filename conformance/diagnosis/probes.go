@@ -141,7 +141,9 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 			}
 			// The answer may be a slow server's late answer to an earlier step: each way of
 			// sending up to this one is tried on a connection of its own, with the whole
-			// timeout, and the first that is answered is taken.
+			// timeout, and the first that is answered is taken. This connection is done with
+			// first: a server that serves one connection at a time would not serve another.
+			nc.Close()
 			at, took := d.confirmFraming(ctx, steps[1:k+1])
 			if at < 0 {
 				d.log("%s: not confirmed: a late answer", st.label)
@@ -456,9 +458,11 @@ func (d *diagnoser) smuggling(ctx context.Context) {
 		Expected: "1003 for the BACKUP, then the answer to the LIST", Actual: fmt.Sprint(seen), Evidence: c.row()})
 }
 
-// concurrency stalls clients in the middle of a LIST, 1, 2, 4 and 8 of them, and checks each
-// time that another client is served: a server that serves too few connections at once is
-// held up by clients that stall.
+// concurrency stalls clients before their LIST, 1, 2, 4 and 8 of them, and checks each time
+// that another client is served: a server that serves too few connections at once is held up
+// by clients that stall. A stalled client sends nothing: a server that takes whatever its
+// first read returns for the header is held by a silent client, not by one that sent a few
+// bytes.
 func (d *diagnoser) concurrency(ctx context.Context) {
 	p := d.res.Profile
 	if p.HalfClose {
@@ -484,15 +488,10 @@ func (d *diagnoser) concurrency(ctx context.Context) {
 			if err != nil {
 				return
 			}
-			_ = c.SetWriteDeadline(time.Now().Add(d.cfg.Timeout))
-			if _, err := c.Write(full[0][:3]); err != nil {
-				c.Close()
-				return
-			}
 			stalled = append(stalled, c)
 		}
 		d.probes++
-		probeCfg := probe{label: fmt.Sprintf("LIST while %d other clients stall mid-request", k), writes: full, whole: wholeResponses(&p, 1), wait: wait, noQuiet: true}
+		probeCfg := probe{label: "LIST while " + stallers(k), writes: full, whole: wholeResponses(&p, 1), wait: wait, noQuiet: true}
 		c := d.exchange(ctx, probeCfg)
 		d.log("%s: %s", c.label, c.outcome())
 		if len(c.got) > 0 {
@@ -500,13 +499,13 @@ func (d *diagnoser) concurrency(ctx context.Context) {
 		}
 		d.res.Served = k
 		f := Finding{ID: "serves-few-connections", Req: spec.R5_3, Level: report.Info, Key: KeyStalledClients,
-			Summary:    fmt.Sprintf("the server serves at most %d connections at once: %d clients that stall mid-request keep every other client waiting", k, k),
+			Summary:    fmt.Sprintf("the server serves at most %d connections at once: %d clients that connect and stall keep every other client waiting", k, k),
 			Workaround: fmt.Sprintf("at most %d cases run at once", max(1, k-1)),
-			Detail:     fmt.Sprintf("a LIST on a new connection while %d clients each sent 3 bytes and stopped: %s", k, d.howItEnded(c)),
+			Detail:     fmt.Sprintf("a LIST on a new connection while %s: no answer within %v", stallers(k), wait),
 			Expected:   "an answer to a LIST while others stall", Actual: fmt.Sprintf("no answer within %v", wait), Evidence: c.row()}
 		if k == 1 {
 			f.ID, f.Level = "serves-one-at-a-time", report.Must
-			f.Summary = "the server serves one connection at a time: a client that connects and stalls mid-request keeps every other client waiting"
+			f.Summary = "the server serves one connection at a time: a client that connects and stalls keeps every other client waiting"
 			f.Workaround = "cases run one at a time"
 		}
 		d.add(f)
@@ -515,12 +514,20 @@ func (d *diagnoser) concurrency(ctx context.Context) {
 	}
 }
 
-// finishStalled sends the rest of a stalled LIST, reads its answer and closes.
+// stallers says k clients that connected and sent nothing.
+func stallers(k int) string {
+	if k == 1 {
+		return "another client connected and sent nothing"
+	}
+	return fmt.Sprintf("%d other clients connected and sent nothing", k)
+}
+
+// finishStalled sends a stalled client's LIST, reads its answer and closes.
 func (d *diagnoser) finishStalled(c net.Conn, p *Profile) {
 	defer c.Close()
 	full, _ := p.Writes(listReq(1), wire.OpList, 0)
 	_ = c.SetDeadline(time.Now().Add(d.cfg.Timeout))
-	if _, err := c.Write(full[0][3:]); err != nil {
+	if _, err := c.Write(full[0]); err != nil {
 		return
 	}
 	buf := make([]byte, 512)

@@ -626,6 +626,46 @@ var manifestations = map[string]manifestation{
 		// The first connection must not end at the server's read deadline while the second waits.
 		options: &Options{ReadTimeout: clientWait, MaxFileSize: testOptions.MaxFileSize},
 	},
+	// Three bytes of a request, and nothing more until the server has shown what it does
+	// with them; then the rest.
+	"short-read-closes": {
+		exchange: func(t *testing.T, addr string) string {
+			req := restoreReq(userA, "nope")
+			p := dial(t, addr)
+			p.send(req[:3])
+			first := p.recv(1, lateWait)
+			if first != "timeout" {
+				return first
+			}
+			p.send(req[3:])
+			return first + " | " + p.finish()
+		},
+		none:   `timeout | 1001 "nope" | closed`,
+		mutant: `closed`,
+	},
+	// Each fault on a connection of its own, closed before the next: a missing file, a
+	// BACKUP in one write, a 6-byte LIST, three bytes of a request; then a LIST (with the two
+	// bytes list-hangs waits for) while an idle connection holds the server.
+	"real-one-read": {
+		exchange: func(t *testing.T, addr string) string {
+			out := []string{exchange(t, addr, restoreReq(userA, "nope"))}
+			for _, req := range [][]byte{backupReq(userA, "a", []byte("xy")), listReq(userA), restoreReq(userA, "nope")[:3]} {
+				p := dial(t, addr)
+				p.send(req)
+				out = append(out, p.recv(1, lateWait))
+				_ = p.c.Close()
+			}
+			idle := dial(t, addr)
+			second := dial(t, addr)
+			second.send(append(listReq(userB), 0, 0))
+			out = append(out, second.recv(1, lateWait))
+			_ = idle.c.Close()
+			return strings.Join(append(out, second.finish()), " || ")
+		},
+		none:    `1001 "nope" | closed || 212 "a" || 211 <32 alnum> "a\n" || timeout || 1002 || closed`,
+		mutant:  `1003 | closed || timeout || closed || closed || timeout || 1002 | closed`,
+		options: &Options{ReadTimeout: clientWait, MaxFileSize: testOptions.MaxFileSize},
+	},
 	// Each fault on a connection of its own: missing-user-1002, ok-trailing-size (each
 	// response followed by a close), a missing file of a user with files; then a LIST the
 	// peer gives up on, and a dial after it.

@@ -419,18 +419,6 @@ func (c *conn) delete(h *wire.RequestHeader) bool {
 
 func (c *conn) list(h *wire.RequestHeader) bool {
 	s := c.s
-	if s.has(faultListHangs) {
-		// Fault: the 6-byte LIST is taken for the start of a longer message; the server waits
-		// for a name_len that never comes.
-		var more [2]byte
-		if _, err := io.ReadFull(c.br, more[:]); err != nil {
-			if s.has(faultDiesOnConnectClose) && peerEnded(err) {
-				// To this server the LIST is a header cut short, which kills it.
-				s.die()
-			}
-			return false
-		}
-	}
 	folder := s.folderOf(h.UserID)
 	name := s.listName()
 	if !s.lock() {

@@ -299,7 +299,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		return
 	}
 	c.br = bufio.NewReader(c.in)
-	if s.has(faultPayloadWithHeaderDropped) {
+	if s.has(faultPayloadWithHeaderDropped) || s.has(faultShortReadCloses) {
 		// One read of the socket fills the whole buffer it has (see readHeader).
 		c.br = bufio.NewReaderSize(c.in, headerReadSize)
 	}
@@ -333,6 +333,10 @@ func (s *Server) serveConn(nc net.Conn) {
 	}
 	var h wire.RequestHeader
 	for {
+		if s.has(faultShortReadCloses) && !c.headerInOneRead() {
+			// Fault: a short first read is taken for a broken peer.
+			return
+		}
 		var served bool
 		switch err := c.readHeader(&h); {
 		case errors.Is(err, errFrameCut):
@@ -389,6 +393,15 @@ func (c *conn) readHeader(h *wire.RequestHeader) error {
 	if err := c.r.ReadRequestHeader(h); err != nil {
 		return err
 	}
+	if h.Op == wire.OpList && c.s.has(faultListHangs) {
+		// Fault: the 6-byte LIST is taken for the start of a longer header; the server waits
+		// for a name_len that never comes. A peer that leaves meanwhile has cut a
+		// header short, to this server (see headerError).
+		var more [2]byte
+		if _, err := io.ReadFull(c.src, more[:]); err != nil {
+			return err
+		}
+	}
 	if c.s.has(faultPayloadWithHeaderDropped) {
 		// Fault: the header was read with one read of the socket into a buffer (or more, had
 		// it come in pieces), and whatever else that read returned goes with the buffer: the
@@ -396,6 +409,34 @@ func (c *conn) readHeader(h *wire.RequestHeader) error {
 		_, _ = c.br.Discard(c.br.Buffered())
 	}
 	return nil
+}
+
+// headerInOneRead reads once, unless bytes are already buffered, and reports whether what is
+// buffered holds a whole request header (or fills the buffer, past which it cannot tell).
+func (c *conn) headerInOneRead() bool {
+	if _, err := c.br.Peek(1); err != nil {
+		return false
+	}
+	b, _ := c.br.Peek(c.br.Buffered())
+	if len(b) == c.br.Size() {
+		return true
+	}
+	need := wire.RequestPrefixLen
+	if len(b) >= need {
+		switch op := wire.Op(b[5]); {
+		case op == wire.OpList && c.s.has(faultListHangs):
+			need += 2
+		case op == wire.OpBackup || op == wire.OpRestore || op == wire.OpDelete:
+			need += 2
+			if len(b) >= need {
+				need += int(binary.LittleEndian.Uint16(b[6:8]))
+			}
+			if op == wire.OpBackup {
+				need += 4
+			}
+		}
+	}
+	return len(b) >= need
 }
 
 // answerHTTP is the http fault's whole exchange: the first bytes of any request (or its
