@@ -164,6 +164,19 @@ func (t *caseRun) judge(req spec.ID, key string, r *reply, expected, actual stri
 	return own
 }
 
+// servesOneAtATime records, when the diagnosis found that the server serves one connection at
+// a time, what the case would otherwise wait the timeout to see again: a client left waiting
+// while another holds the server. fatal ends the case (blocked, when is not its rule).
+// It reports whether the server is so.
+func (t *caseRun) servesOneAtATime(fatal bool) bool {
+	if !t.run.profile.Serial {
+		return false
+	}
+	t.judge(spec.R5_3, diagnosis.KeyStalledClients, nil, "other clients served while one stalls",
+		"the diagnosis found that the server serves one connection at a time", fatal)
+	return true
+}
+
 // problemAs names a problem: its rule and its key.
 type problemAs struct {
 	req spec.ID

@@ -99,6 +99,9 @@ func (r *runner) noteAnswer(rp *reply, aside bool) {
 	}
 }
 
+// splitPauseBase is the least pause between a BACKUP's header and its payload.
+const splitPauseBase = 40 * time.Millisecond
+
 // smallAnswer is the size under which an answer's time is the server's latency rather than
 // its transfer.
 const smallAnswer = 64 << 10
@@ -107,7 +110,9 @@ const smallAnswer = 64 << 10
 // them apart: long enough for the server to have read the header alone, and longer when the
 // server has been slow to answer.
 func (r *runner) splitPause() time.Duration {
-	return min(100*time.Millisecond+2*time.Duration(r.lastAnswer.Load()), r.cfg.Timeout/2)
+	// An idle server reads a header within a millisecond of its arrival; the base is for
+	// the scheduling of a busy machine, which the last answer's time does not show.
+	return min(splitPauseBase+3*time.Duration(r.lastAnswer.Load()), r.cfg.Timeout/2)
 }
 
 // restart starts the server again after it died, and returns its address.

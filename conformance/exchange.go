@@ -479,9 +479,9 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	}
 	// The response is complete: whatever arrives within the grace period is beyond its end.
 	// The check runs in the background so that the case goes on; the case's end waits for it.
-	t.tails.Add(1)
-	go func() {
-		defer t.tails.Done()
+	// A server that serves one connection at a time would be held by it, and left to read the
+	// case's next request late: there the check is done before the case goes on.
+	tail := func() {
 		defer c.c.Close()
 		c.c.SetReadDeadline(time.Now().Add(t.run.cfg.Grace))
 		buf := make([]byte, report.ClipHead)
@@ -490,6 +490,15 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 			ex.recv.Write(buf[:n])
 			r.Trailing = buf[:n]
 		}
+	}
+	if t.run.profile.Serial {
+		tail()
+		return r
+	}
+	t.tails.Add(1)
+	go func() {
+		defer t.tails.Done()
+		tail()
 	}()
 	return r
 }
