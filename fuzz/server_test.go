@@ -423,7 +423,7 @@ func checkResponses(answers []byte, owed []owedResponse) error {
 		if want.listing {
 			// The order of the names is the server's own; the model's is sorted.
 			if resp.Status != wire.StatusListed || resp.Version != wire.Version || !isListingName(resp.Name) || !bytes.Equal(sortedListing(resp.Payload), want.resp.Payload) {
-				return fmt.Errorf("answer %d: %q, want LISTED with a fresh 32-character name and the listing %q in any order", i, clipBytes(answers[:n]), clipBytes(want.resp.Payload))
+				return fmt.Errorf("answer %d: %q, want list-ok with a fresh 32-character name and the listing %q in any order", i, clipBytes(answers[:n]), clipBytes(want.resp.Payload))
 			}
 		} else if !resp.Equal(&want.resp) {
 			return fmt.Errorf("answer %d: %q, want %q", i, clipBytes(answers[:n]), clipBytes(want.resp.Append(nil)))

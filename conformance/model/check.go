@@ -43,10 +43,10 @@ func newStore(users int) *store {
 type expectation struct {
 	status wire.Status
 	name   string
-	// RESTORED: the file's content.
+	// restore-ok: the file's content.
 	content content.Content
 	sum     [sha256.Size]byte
-	// LISTED: the user's files, sorted; foreign are names only other users of the run hold.
+	// list-ok: the user's files, sorted; foreign are names only other users of the run hold.
 	names   []string
 	foreign map[string]bool
 	// requirement is the SPEC.md rule a different response breaks.

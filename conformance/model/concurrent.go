@@ -71,8 +71,8 @@ type opInput struct {
 // opOutput is a response as porcupine sees it.
 type opOutput struct {
 	resp    *response
-	listed  []bool // LISTED: which of the round's names the listing holds
-	content int    // RESTORED: the id of a payload with the same bytes, or -1
+	listed  []bool // list-ok: which of the round's names the listing holds
+	content int    // restore-ok: the id of a payload with the same bytes, or -1
 }
 
 // userFiles is the model of one user for porcupine: for each name, the id+1 of the payload

@@ -39,13 +39,13 @@ var readLimits = wire.Limits{MaxName: wire.MaxNameField, MaxPayload: wire.Defaul
 type response struct {
 	Status wire.Status
 	Name   []byte
-	Size   int64 // RESTORED and LISTED: the size the server stated
+	Size   int64 // restore-ok and list-ok: the size the server stated
 	// Read is false when the payload was not read because its stated size is over what the
 	// run could ever have stored: Sum and Listing are then unset.
 	Read    bool
-	Sum     [sha256.Size]byte // RESTORED: the payload's SHA-256
-	Preview []byte            // RESTORED: the payload's first bytes
-	Listing []byte            // LISTED: the payload
+	Sum     [sha256.Size]byte // restore-ok: the payload's SHA-256
+	Preview []byte            // restore-ok: the payload's first bytes
+	Listing []byte            // list-ok: the payload
 	Raw     []byte            // the response's first bytes as received, for the report
 	Err     error             // no complete response: a dial, write, read or decoding error
 }

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -31,5 +32,29 @@ func TestParse(t *testing.T) {
 	fs.SetOutput(io.Discard)
 	if _, err := Parse(fs, []string{"a", "-nope"}); err == nil {
 		t.Error("an undefined flag after an argument was accepted")
+	}
+}
+
+func TestCommandFail(t *testing.T) {
+	c := New("tool sub", "usage: tool sub [flags]\n")
+	c.Flags.String("addr", "", "the `host:port`")
+	var out, errb strings.Builder
+	_, err := c.Parse([]string{"-bogus"})
+	if code := c.Fail(err, &out, &errb); code != 2 || out.Len() != 0 {
+		t.Errorf("an unknown flag: exit %d, stdout %q", code, out.String())
+	}
+	if want := "tool sub: flag provided but not defined: -bogus\nrun 'tool sub -h' for usage\n"; errb.String() != want {
+		t.Errorf("stderr %q, want %q", errb.String(), want)
+	}
+	out.Reset()
+	errb.Reset()
+	_, err = c.Parse([]string{"-h"})
+	if code := c.Fail(err, &out, &errb); code != 0 || errb.Len() != 0 ||
+		!strings.HasPrefix(out.String(), "usage: tool sub [flags]\n\nflags:\n  -addr host:port\n") {
+		t.Errorf("-h: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+	errb.Reset()
+	if code := c.Fail(Usagef("-addr %q: no port", "x"), &out, &errb); code != 2 || errb.String() != "tool sub: -addr \"x\": no port\nrun 'tool sub -h' for usage\n" {
+		t.Errorf("a usage error: exit %d, stderr %q", code, errb.String())
 	}
 }

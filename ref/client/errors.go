@@ -17,7 +17,7 @@ var (
 )
 
 // StatusError is a response whose status is 1003 (generic server error) or a defined one the
-// request does not expect, such as a RESTORED answer to a BACKUP. A status the spec does not
+// request does not expect, such as a restore-ok answer to a BACKUP. A status the spec does not
 // define is a *ProtocolError: such a response is garbage, not an answer.
 type StatusError struct {
 	Op     wire.Op

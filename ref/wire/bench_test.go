@@ -130,7 +130,7 @@ func BenchmarkReaderPayload1MiB(b *testing.B) {
 	}
 }
 
-// A 1 MiB RESTORED written with a Writer, its payload taken from a reader as from a file.
+// A 1 MiB restore-ok written with a Writer, its payload taken from a reader as from a file.
 func BenchmarkWriterPayload1MiB(b *testing.B) {
 	payload := make([]byte, mib)
 	h := wire.ResponseHeader{Version: 1, Status: wire.StatusRestored, Name: []byte("big.bin"), Size: mib}

@@ -15,17 +15,33 @@ const (
 	OpList    Op = 202 // LIST
 )
 
-// Status is a response's status code (SPEC §3), in the canonical mapping.
+// Status is a response's status code (SPEC §3), in the canonical mapping. Its names are the
+// ones every tool of the toolkit prints: 212 means backup-ok or delete-ok, as the op asked
+// (Name).
 type Status uint16
 
 const (
-	StatusRestored    Status = 210  // RESTORED
-	StatusListed      Status = 211  // LISTED
-	StatusOK          Status = 212  // OK
-	StatusNotExist    Status = 1001 // NOT_EXIST
-	StatusNoFiles     Status = 1002 // NO_FILES
-	StatusServerError Status = 1003 // SERVER_ERROR
+	StatusRestored    Status = 210  // restore-ok
+	StatusListed      Status = 211  // list-ok
+	StatusOK          Status = 212  // backup-ok/delete-ok
+	StatusNotExist    Status = 1001 // not-found
+	StatusNoFiles     Status = 1002 // no-files
+	StatusServerError Status = 1003 // server-error
 )
+
+// Name is the status's name in an answer to op: 212 is backup-ok to a BACKUP and delete-ok to
+// a DELETE; every other status has its one name (String).
+func (s Status) Name(op Op) string {
+	if s == StatusOK {
+		switch op {
+		case OpBackup:
+			return "backup-ok"
+		case OpDelete:
+			return "delete-ok"
+		}
+	}
+	return s.String()
+}
 
 // Fields says which of the optional fields a message carries after its fixed prefix.
 // A message with a payload always carries the size field before it.

@@ -47,12 +47,12 @@ func _() {
 }
 
 const (
-	_Status_name_0 = "RESTOREDLISTEDOK"
-	_Status_name_1 = "NOT_EXISTNO_FILESSERVER_ERROR"
+	_Status_name_0 = "restore-oklist-okbackup-ok/delete-ok"
+	_Status_name_1 = "not-foundno-filesserver-error"
 )
 
 var (
-	_Status_index_0 = [...]uint8{0, 8, 14, 16}
+	_Status_index_0 = [...]uint8{0, 10, 17, 36}
 	_Status_index_1 = [...]uint8{0, 9, 17, 29}
 )
 

@@ -22,7 +22,7 @@ type ResponseHeader struct {
 	Version uint8
 	Status  Status
 	Name    []byte // reused by a Reader: copy it to keep it past the next read
-	Size    uint32 // RESTORED, LISTED: the payload's length
+	Size    uint32 // restore-ok, list-ok: the payload's length
 }
 
 // Request is a whole request held in memory, for small messages, tests and vectors.
@@ -130,8 +130,8 @@ func (r *Request) Append(dst []byte) []byte {
 	return dst
 }
 
-// Append appends r's encoding to dst: the fields its status carries and, for RESTORED and
-// LISTED, the payload.
+// Append appends r's encoding to dst: the fields its status carries and, for restore-ok and
+// list-ok, the payload.
 func (r *Response) Append(dst []byte) []byte {
 	checkPayloadLen(len(r.Payload))
 	h := r.Header()

@@ -232,7 +232,7 @@ func TestCheckName(t *testing.T) {
 }
 
 func TestStringers(t *testing.T) {
-	if OpList.String() != "LIST" || Op(7).String() != "Op(7)" || StatusNoFiles.String() != "NO_FILES" || Status(5).String() != "Status(5)" {
+	if OpList.String() != "LIST" || Op(7).String() != "Op(7)" || StatusNoFiles.String() != "no-files" || StatusOK.Name(OpDelete) != "delete-ok" || StatusOK.String() != "backup-ok/delete-ok" || Status(5).String() != "Status(5)" {
 		t.Fatal(OpList, Op(7), StatusNoFiles, Status(5))
 	}
 }

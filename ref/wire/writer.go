@@ -36,7 +36,7 @@ func (w *Writer) WriteRequest(h *RequestHeader, payload io.Reader) error {
 	return w.send(f, h.Size, payload)
 }
 
-// WriteResponse writes h and, for RESTORED and LISTED, exactly h.Size bytes taken from
+// WriteResponse writes h and, for restore-ok and list-ok, exactly h.Size bytes taken from
 // payload, as WriteRequest does.
 func (w *Writer) WriteResponse(h *ResponseHeader, payload io.Reader) error {
 	f, ok := h.Status.Fields()

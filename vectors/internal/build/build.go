@@ -72,12 +72,12 @@ var (
 		202: {},                          // LIST
 	}
 	statusCarries = map[int]carries{
-		210:  {name: true, payload: true}, // RESTORED
-		211:  {name: true, payload: true}, // LISTED
+		210:  {name: true, payload: true}, // restore-ok
+		211:  {name: true, payload: true}, // list-ok
 		212:  {name: true},                // OK
-		1001: {name: true},                // NOT_EXIST
-		1002: {},                          // NO_FILES
-		1003: {},                          // SERVER_ERROR
+		1001: {name: true},                // not-found
+		1002: {},                          // no-files
+		1003: {},                          // server-error
 	}
 )
 
@@ -336,7 +336,7 @@ var (
 	// name16 is a name of exactly the small group's limit.
 	name16 = []byte("exactly-16-bytes")
 	name17 = []byte("seventeen-bytes.x")
-	// listedName is a LISTED response's name: 32 characters of [A-Za-z0-9] (SPEC §3).
+	// listedName is a list-ok response's name: 32 characters of [A-Za-z0-9] (SPEC §3).
 	listedName = []byte("Qm7Zt2Kx9pLw4Rb8Vn3Hc6Jy1Fd5Gs0A")
 	hello      = []byte("hello, world\n")
 )

@@ -85,7 +85,7 @@ func restoredResponses(b *fileBuilder) {
 
 	m = resp(statusRestored, "a.txt", []byte("abc"))
 	b.valid("response/restored/trailing-bytes",
-		"a RESTORED followed by a server error response on the same stream: the second message is left unread",
+		"a restore-ok followed by a server error response on the same stream: the second message is left unread",
 		[]string{"R-4.2", "R-1.3"}, cat(m.encode(), resp(statusServerError, "", nil).encode()), m)
 
 	raw := resp(statusRestored, "short.txt", []byte("hello")).rawResponse()
@@ -143,7 +143,7 @@ func listedResponses(b *fileBuilder) {
 		[]string{"R-4.4"}, m.encode(), m)
 }
 
-// nameOnlyResponses adds the vectors of OK or NOT_EXIST, which carry a name and nothing after it.
+// nameOnlyResponses adds the vectors of OK or not-found, which carry a name and nothing after it.
 func nameOnlyResponses(b *fileBuilder, status int) {
 	slug := statusSlug[status]
 	id := func(s string) string { return "response/" + slug + "/" + s }
@@ -184,7 +184,7 @@ func nameOnlyResponses(b *fileBuilder, status int) {
 		trust, raw.Append(nil), classNameTooLong, fieldNameLen, 5)
 }
 
-// bareResponses adds the vectors of NO_FILES or SERVER_ERROR: 3 bytes in all.
+// bareResponses adds the vectors of no-files or server-error: 3 bytes in all.
 func bareResponses(b *fileBuilder, status int) {
 	slug := statusSlug[status]
 	id := func(s string) string { return "response/" + slug + "/" + s }
@@ -232,7 +232,7 @@ func smallLimitResponses(b *fileBuilder) {
 
 	m = resp(statusListed, string(listedName), []byte("a.txt\n"))
 	b.invalid("response/listed/name-32-over-small-limit",
-		"LISTED always carries a 32-byte name: a client whose name limit is under 32 refuses every listing",
+		"list-ok always carries a 32-byte name: a client whose name limit is under 32 refuses every listing",
 		[]string{"R-5.6", "R-4.4"}, m.encode(), classNameTooLong, fieldNameLen, 5)
 
 	m = meaning{message: "response", version: 1, code: statusRestored, name: []byte("big.bin"), size: 1 << 20, headerOnly: true}

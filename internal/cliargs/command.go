@@ -1,0 +1,67 @@
+package cliargs
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Command is one command line of the toolkit, "conform", "conform fuzz", "refclient backup":
+// its flags, and the text that explains it. Every command answers alike: -h prints the help on
+// stdout and exits 0; a usage error prints one line and a hint on stderr and exits 2.
+type Command struct {
+	Name  string // as the user types it
+	Usage string // what comes before the flags in the help: synopsis, description, exit status
+	Flags *flag.FlagSet
+}
+
+// New makes a command whose flag set prints nothing of its own: Fail does.
+func New(name, usage string) *Command {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &Command{Name: name, Usage: usage, Flags: fs}
+}
+
+// Parse parses the flags from args, as the package's Parse does, and returns the positional
+// arguments.
+func (c *Command) Parse(args []string) ([]string, error) { return Parse(c.Flags, args) }
+
+// PrintHelp writes the usage text, then the flags with their defaults.
+func (c *Command) PrintHelp(w io.Writer) {
+	fmt.Fprint(w, c.Usage)
+	if !strings.HasSuffix(c.Usage, "\n") {
+		fmt.Fprintln(w)
+	}
+	var any bool
+	c.Flags.VisitAll(func(*flag.Flag) { any = true })
+	if !any {
+		return
+	}
+	fmt.Fprint(w, "\nflags:\n")
+	c.Flags.SetOutput(w)
+	c.Flags.PrintDefaults()
+	c.Flags.SetOutput(io.Discard)
+}
+
+// Usagef is an error of the command line found after its flags were parsed: a bad value, a
+// missing argument.
+func Usagef(format string, args ...any) error { return &UsageError{fmt.Sprintf(format, args...)} }
+
+// UsageError is an error of the command line.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Fail reports an error of the command line and returns the exit status: for -h, the help on
+// stdout and 0; for anything else, the error and a hint on stderr, and 2.
+func (c *Command) Fail(err error, stdout, stderr io.Writer) int {
+	if errors.Is(err, flag.ErrHelp) {
+		c.PrintHelp(stdout)
+		return 0
+	}
+	fmt.Fprintf(stderr, "%s: %v\nrun '%s -h' for usage\n", c.Name, err, c.Name)
+	return 2
+}
