@@ -334,12 +334,13 @@ type result struct {
 	OK         bool     `json:"ok"`
 	Error      string   `json:"error,omitempty"`
 
+	op   wire.Op
 	code int    // exit code this outcome calls for
 	text string // the line a person reads
 }
 
 func (c *cli) newResult(cl *client.Client, user uint32, op wire.Op, name string) *result {
-	return &result{User: user, Server: cl.Addr(), Op: op.String(), Name: name}
+	return &result{User: user, Server: cl.Addr(), Op: op.String(), Name: name, op: op}
 }
 
 // settle records the server's answer: status is the success status when err is nil.
@@ -349,7 +350,7 @@ func (r *result) settle(success wire.Status, err error) {
 		status, answered = success, true
 	}
 	if answered {
-		r.Status, r.StatusName = int(status), status.String()
+		r.Status, r.StatusName = int(status), status.Name(r.op)
 	}
 	r.OK = err == nil
 	if err != nil {

@@ -173,7 +173,7 @@ func TestRunScriptJSON(t *testing.T) {
 		if s.Bytes != nil {
 			got.bytes = *s.Bytes
 		}
-		if got != want[i] || !s.OK || s.Error != "" || s.User != 31337 || s.Server != srv.Addr || s.StatusName != wire.Status(s.Status).String() {
+		if got != want[i] || !s.OK || s.Error != "" || s.User != 31337 || s.Server != srv.Addr || s.StatusName != wire.Status(s.Status).Name(opNamed(s.Op)) {
 			t.Errorf("step %d: %+v, want %+v, ok, user 31337", i+1, s, want[i])
 		}
 	}
@@ -250,7 +250,7 @@ func TestSubcommands(t *testing.T) {
 	// The same in JSON.
 	j := append(u, "-json")
 	out = invoke(t, dir, false, append(j, "backup", "docs/a.bin")...)
-	if rs := decode[[]step](t, out.stdout); out.code != exitOK || len(rs) != 1 || !reflect.DeepEqual(rs[0], step{User: 5, Server: srv.Addr, Op: "BACKUP", Name: "a.bin", Path: "docs/a.bin", Status: 212, StatusName: "OK", Bytes: new(int64(5000)), OK: true}) {
+	if rs := decode[[]step](t, out.stdout); out.code != exitOK || len(rs) != 1 || !reflect.DeepEqual(rs[0], step{User: 5, Server: srv.Addr, Op: "BACKUP", Name: "a.bin", Path: "docs/a.bin", Status: 212, StatusName: "backup-ok", Bytes: new(int64(5000)), OK: true}) {
 		t.Fatalf("backup -json: %+v", rs)
 	}
 	out = invoke(t, dir, false, append(j, "list")...)
@@ -266,7 +266,7 @@ func TestSubcommands(t *testing.T) {
 		t.Fatalf("delete -json: %+v", r)
 	}
 	out = invoke(t, dir, false, append(j, "delete", "a.bin")...)
-	if r := decode[step](t, out.stdout); out.code != exitStatus || r.Status != 1001 || r.StatusName != "NOT_EXIST" || r.OK || !strings.Contains(r.Error, "(1001)") {
+	if r := decode[step](t, out.stdout); out.code != exitStatus || r.Status != 1001 || r.StatusName != "not-found" || r.OK || !strings.Contains(r.Error, "(1001)") {
 		t.Fatalf("delete -json of a missing file: %+v", r)
 	}
 	out = invoke(t, dir, false, "-json", "-user", "6", "list")
@@ -433,3 +433,13 @@ func TestStdoutWriteError(t *testing.T) {
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("stdout closed") }
+
+// opNamed is the op a result's "op" field names.
+func opNamed(name string) wire.Op {
+	for _, op := range wire.Ops {
+		if op.String() == name {
+			return op
+		}
+	}
+	return 0
+}
