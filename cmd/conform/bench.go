@@ -24,15 +24,16 @@ type benchOptions struct {
 	compareExec string
 }
 
-func parseBenchFlags(args []string, stderr io.Writer) (*benchOptions, error) {
+func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
 	o := &benchOptions{testerFlags: testerFlags{name: "bench"}}
-	fs := newFlagSet("conform bench", "usage: conform bench [-addr host:port] [-clients 1,8,64] [-mix backup=1,restore=4] [-size 4KiB] [flags]\n\n"+
+	cmd := cliargs.New("conform bench", "usage: conform bench [-addr host:port] [-clients 1,8,64] [-mix backup=1,restore=4] [-size 4KiB] [flags]\n\n"+
 		"Puts the server under load from concurrent clients and checks every answer: a RESTORE must\n"+
 		"return a whole version the client stored (with -shared, that any client stored), a LIST the\n"+
 		"user's names. Reports ops/s, MB/s and latency per op, errors by kind, and what explains\n"+
 		"the figures; -compare measures a second server in alternate rounds, -baseline the machine's\n"+
 		"limits (loopback TCP, durable writes on the local disk) at the same concurrency.\n"+
-		"Exit status: 0 every answer right, 1 an error or a wrong answer, 2 usage error, 3 server unreachable.\n\nflags:\n", stderr)
+		"Exit status: 0 every answer right, 1 an error or a wrong answer, 2 usage error, 3 server unreachable.\n")
+	fs := cmd.Flags
 	o.register(fs, true, bench.DefaultTimeout, "stopped at the end; its CPU time and peak RSS are reported")
 	c := &o.cfg
 	fs.StringVar(&o.clients, "clients", "64", "concurrent clients; a list (1,8,64,256) sweeps and prints a row per number")
@@ -54,21 +55,21 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchOptions, error) {
 	fs.BoolVar(&c.Keep, "keep", false, "leave the files the clients stored on the servers")
 	pos, err := cliargs.Parse(fs, args)
 	if err != nil {
-		return nil, err
+		return nil, cmd, err
 	}
 	if len(pos) > 0 {
-		return nil, fmt.Errorf("unexpected arguments: %q", pos)
+		return nil, cmd, unexpectedArgs(pos)
 	}
 	if err := o.check(); err != nil {
-		return nil, err
+		return nil, cmd, err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if set["count"] && set["duration"] {
-		return nil, errors.New("-count and -duration both set: a round ends after one or the other")
+		return nil, cmd, errors.New("-count and -duration both set: a round ends after one or the other")
 	}
 	if set["count"] && c.Count <= 0 {
-		return nil, errors.New("-count must be positive")
+		return nil, cmd, errors.New("-count must be positive")
 	}
 	if !set["count"] {
 		c.Count = 0
@@ -77,27 +78,32 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchOptions, error) {
 		c.Rounds = 3
 	}
 	if c.Clients, err = parseClients(o.clients); err != nil {
-		return nil, fmt.Errorf("-clients: %w", err)
+		return nil, cmd, fmt.Errorf("-clients: %w", err)
 	}
 	if c.Mix, err = bench.ParseMix(o.mix); err != nil {
-		return nil, fmt.Errorf("-mix: %w", err)
+		return nil, cmd, fmt.Errorf("-mix: %w", err)
 	}
 	if c.Sizes, err = parseSizes(o.size); err != nil {
-		return nil, fmt.Errorf("-size: %w", err)
+		return nil, cmd, fmt.Errorf("-size: %w", err)
 	}
 	switch {
 	case c.Names < 1 || c.Names > bench.MaxNames:
-		return nil, fmt.Errorf("-names %d: want 1 to %d", c.Names, bench.MaxNames)
+		return nil, cmd, fmt.Errorf("-names %d: want 1 to %d", c.Names, bench.MaxNames)
 	case c.Rounds < 1:
-		return nil, errors.New("-rounds must be positive")
+		return nil, cmd, errors.New("-rounds must be positive")
 	case c.Duration <= 0 || c.ProbeWait <= 0 || c.Warmup < 0:
-		return nil, errors.New("-duration and -probe-wait must be positive, -warmup not negative")
+		return nil, cmd, errors.New("-duration and -probe-wait must be positive, -warmup not negative")
+	}
+	if o.compare != "" {
+		if err := cliargs.CheckAddr("compare", o.compare); err != nil {
+			return nil, cmd, err
+		}
 	}
 	if o.compareExec != "" && o.compare == "" {
-		return nil, errors.New("-compare-exec needs -compare: the address the command's server listens on")
+		return nil, cmd, errors.New("-compare-exec needs -compare: the address the command's server listens on")
 	}
 	c.Timeout, c.Seed = o.timeout, uint64(o.seed)
-	return o, nil
+	return o, cmd, nil
 }
 
 // parseClients reads "64" or "1,8,64,256".
@@ -137,9 +143,9 @@ func parseSizes(s string) (bench.Sizes, error) {
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, err := parseBenchFlags(args, stderr)
+	o, cmd, err := parseBenchFlags(args)
 	if err != nil {
-		return flagsExit("bench", err, stderr)
+		return cmd.Fail(err, stdout, stderr)
 	}
 	tgt := startSeeded(ctx, &o.testerFlags, stderr)
 	if tgt == nil {
@@ -152,7 +158,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if o.compare != "" {
 		cf := testerFlags{name: "bench", addr: o.compare, timeout: o.timeout, execCmd: o.compareExec, verbose: o.verbose}
 		if cf.exec, err = execCommand(cf.addr, cf.execCmd); err != nil {
-			return flagsExit("bench", fmt.Errorf("-compare-exec: %w", err), stderr)
+			return cmd.Fail(cliargs.Usagef("-compare-exec: %v", err), stdout, stderr)
 		}
 		ctgt, err := startTarget(ctx, &cf, stderr)
 		if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/fbpkit/fbp/conformance/clienttest"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/cliargs"
 )
 
 const clientUsage = `usage: conform client [flags] -- COMMAND [ARGS...]
@@ -32,8 +32,6 @@ connection has been open for -quiet. Only the client's bytes are judged then.
 
 Exit status: 0 every selected MUST case passed (and SHOULD under -strict), 1 a failure, 2 a
 usage error or no case selected, 3 the client could not be started.
-
-flags:
 `
 
 type clientOptions struct {
@@ -46,10 +44,11 @@ type clientOptions struct {
 	skipRe   string
 }
 
-func parseClientFlags(args []string, stderr io.Writer) (*clientOptions, error) {
+func parseClientFlags(args []string) (*clientOptions, *cliargs.Command, error) {
 	o := &clientOptions{}
 	c := &o.cfg
-	fs := newFlagSet("conform client", clientUsage, stderr)
+	cmd := cliargs.New("conform client", clientUsage)
+	fs := cmd.Flags
 	fs.StringVar(&c.Dir, "dir", ".", "the client's `folder`, copied for every scenario (its .git, server.info, backup.info and tmp left out)")
 	fs.StringVar(&c.Listen, "listen", "", "serve the scenarios on `host:port` to a client conform does not start")
 	fs.StringVar(&o.runRe, "run", "", "run only the cases whose ID matches `regexp`")
@@ -68,50 +67,51 @@ func parseClientFlags(args []string, stderr io.Writer) (*clientOptions, error) {
 	fs.StringVar(&o.baseline, "baseline", "", "`file` of case IDs known to fail, one per line: not counted; a pass is reported")
 	fs.BoolVar(&c.Keep, "keep", false, "keep every scenario's folder, and name it in the report")
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return nil, cmd, err
 	}
 	c.Command = fs.Args()
 	var err error
 	if o.runRe != "" {
 		if c.Run, err = regexp.Compile(o.runRe); err != nil {
-			return nil, fmt.Errorf("-run: %w", err)
+			return nil, cmd, fmt.Errorf("-run: %w", err)
 		}
 	}
 	if o.skipRe != "" {
 		if c.Skip, err = regexp.Compile(o.skipRe); err != nil {
-			return nil, fmt.Errorf("-skip: %w", err)
+			return nil, cmd, fmt.Errorf("-skip: %w", err)
 		}
 	}
 	switch o.format {
 	case "text", "json", "junit":
 	default:
-		return nil, fmt.Errorf("-format %q: want text, json or junit", o.format)
+		return nil, cmd, fmt.Errorf("-format %q: want text, json or junit", o.format)
 	}
 	if c.Timeout <= 0 || c.Wait <= 0 || c.StallLimit <= 0 || c.Drip <= 0 || c.Quiet <= 0 || c.Parallel <= 0 {
-		return nil, errors.New("-timeout, -wait, -stall-limit, -drip, -quiet and -parallel must be positive")
+		return nil, cmd, errors.New("-timeout, -wait, -stall-limit, -drip, -quiet and -parallel must be positive")
 	}
 	if !o.list && c.Listen == "" && len(c.Command) == 0 {
-		return nil, errors.New("no client command: conform client [flags] -- COMMAND [ARGS...], or -listen host:port")
+		return nil, cmd, errors.New("no client command: conform client [flags] -- COMMAND [ARGS...], or -listen host:port")
+	}
+	if c.Listen != "" {
+		if err := cliargs.CheckAddr("listen", c.Listen); err != nil {
+			return nil, cmd, err
+		}
 	}
 	if c.Listen != "" && len(c.Command) > 0 {
-		return nil, fmt.Errorf("-listen and a client command %q: conform either starts the client or serves one it does not start", c.Command)
+		return nil, cmd, fmt.Errorf("-listen and a client command %q: conform either starts the client or serves one it does not start", c.Command)
 	}
 	if o.baseline != "" {
 		if c.Baseline, err = readBaseline(o.baseline); err != nil {
-			return nil, err
+			return nil, cmd, err
 		}
 	}
-	return o, nil
+	return o, cmd, nil
 }
 
 func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, err := parseClientFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitPass
-	}
+	o, cmd, err := parseClientFlags(args)
 	if err != nil {
-		fmt.Fprintf(stderr, "conform client: %v\n", err)
-		return exitUsage
+		return cmd.Fail(err, stdout, stderr)
 	}
 	cases := clienttest.Select(&o.cfg)
 	if len(cases) == 0 {

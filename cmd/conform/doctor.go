@@ -19,23 +19,24 @@ const DoctorSchema = "fbp-conform-doctor/1"
 func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var f testerFlags
 	f.name = "doctor"
-	fs := newFlagSet("conform doctor", "usage: conform doctor [-addr host:port] [flags]\n\n"+
+	cmd := cliargs.New("conform doctor", "usage: conform doctor [-addr host:port] [flags]\n\n"+
 		"Probes an FBP server and names the root causes of what is wrong with it, in seconds: nothing\n"+
 		"answers, not FBP, framing of its own (LIST or BACKUP read wrongly, a length prefix, fields out of\n"+
 		"order, big-endian statuses), a status map of its own, how many connections it serves at once,\n"+
 		"requests smuggled in a refused upload, deaths when a client leaves early. Without -addr it\n"+
 		"diagnoses the built-in reference server.\n"+
-		"Exit status: 0 nothing wrong, 1 a finding, 2 usage, 3 server unreachable.\n\nflags:\n", stderr)
+		"Exit status: 0 nothing wrong, 1 a finding, 2 usage, 3 server unreachable.\n")
+	fs := cmd.Flags
 	f.register(fs, false, 5*time.Second, "restarted after a probe kills it")
 	noCrash := fs.Bool("no-crash-probes", false, "leave out the probes that may kill the server (a client that leaves early)")
 	if pos, err := cliargs.Parse(fs, args); err != nil || len(pos) > 0 {
 		if err == nil {
-			err = fmt.Errorf("unexpected arguments %q", pos)
+			err = unexpectedArgs(pos)
 		}
-		return flagsExit("doctor", err, stderr)
+		return cmd.Fail(err, stdout, stderr)
 	}
 	if err := f.check(); err != nil {
-		return flagsExit("doctor", err, stderr)
+		return cmd.Fail(err, stdout, stderr)
 	}
 	tgt, err := startTarget(ctx, &f, stderr)
 	if err != nil {

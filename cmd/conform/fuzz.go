@@ -30,13 +30,14 @@ type fuzzOptions struct {
 // the run tested the built-in server: that address dies with the command.
 const replayAddrPlaceholder = "HOST:PORT"
 
-func parseFuzzFlags(args []string, stderr io.Writer) (*fuzzOptions, error) {
+func parseFuzzFlags(args []string) (*fuzzOptions, *cliargs.Command, error) {
 	o := &fuzzOptions{testerFlags: testerFlags{name: "fuzz"}}
-	fs := newFlagSet("conform fuzz", "usage: conform fuzz [-addr host:port] [-duration D] [-max-inputs N] [-seed N] [flags]\n\n"+
+	cmd := cliargs.New("conform fuzz", "usage: conform fuzz [-addr host:port] [-duration D] [-max-inputs N] [-seed N] [flags]\n\n"+
 		"Sends mutated requests to the server, judges every answer against SPEC.md and probes the\n"+
 		"server after each input for crashes and hangs. Every finding is minimized and saved as a\n"+
 		"reproducer (raw bytes, a `go test fuzz v1` corpus file, finding.json for `conform replay`).\n"+
-		"Exit status: 0 no finding, 1 a finding, 2 usage error, 3 server unreachable.\n\nflags:\n", stderr)
+		"Exit status: 0 no finding, 1 a finding, 2 usage error, 3 server unreachable.\n")
+	fs := cmd.Flags
 	o.register(fs, true, netfuzz.DefaultTimeout, "restarted after each crash or hang, and how it ended is reported")
 	c := &o.cfg
 	fs.DurationVar(&c.Duration, "duration", netfuzz.DefaultDuration, "how long to send inputs at most (minimizing comes on top)")
@@ -44,31 +45,31 @@ func parseFuzzFlags(args []string, stderr io.Writer) (*fuzzOptions, error) {
 	fs.IntVar(&c.MaxFindings, "max-findings", netfuzz.DefaultMaxFindings, "stop after this many distinct findings")
 	fs.IntVar(&c.ShrinkTries, "shrink-tries", netfuzz.DefaultShrinkTries, "attempts to minimize each finding at most")
 	fs.DurationVar(&c.ShrinkTime, "shrink-time", netfuzz.DefaultShrinkTime, "how long minimizing each finding may take")
-	fs.StringVar(&o.maxPayload, "max-payload", "", "the server's known limit on a BACKUP's `size` (e.g. 1MiB): a larger one is owed 1003 (R-5.4); default unknown, not judged")
+	fs.StringVar(&o.maxPayload, "max-size", "", "the server's size limit, when known (e.g. 1MiB): a BACKUP stating more is owed 1003 (R-5.4); default unknown, not judged")
 	fs.StringVar(&o.outDir, "out", "", "`folder` for the reproducers, one folder per finding (default "+findingsDir+"/fuzz-SEED)")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "fuzz a server that is not on a loopback address (one you own)")
 	pos, err := cliargs.Parse(fs, args)
 	if err != nil {
-		return nil, err
+		return nil, cmd, err
 	}
 	if len(pos) > 0 {
-		return nil, fmt.Errorf("unexpected arguments: %q", pos)
+		return nil, cmd, unexpectedArgs(pos)
 	}
 	if err := o.check(); err != nil {
-		return nil, err
+		return nil, cmd, err
 	}
 	if c.Duration <= 0 || c.MaxInputs <= 0 || c.MaxFindings <= 0 || c.ShrinkTries <= 0 || c.ShrinkTime <= 0 {
-		return nil, errors.New("-duration, -max-inputs, -max-findings, -shrink-tries and -shrink-time must be positive")
+		return nil, cmd, errors.New("-duration, -max-inputs, -max-findings, -shrink-tries and -shrink-time must be positive")
 	}
 	if o.maxPayload != "" {
 		size, err := parseSize(o.maxPayload)
 		if err != nil {
-			return nil, fmt.Errorf("-max-payload: %w", err)
+			return nil, cmd, fmt.Errorf("-max-size: %w", err)
 		}
 		c.MaxPayload = uint32(size)
 	}
 	c.Timeout, c.AllowRemote = o.timeout, o.allowRemote
-	return o, nil
+	return o, cmd, nil
 }
 
 // fuzzReport is what `conform fuzz` reports: the fuzzer's result, and under -exec how the
@@ -171,9 +172,9 @@ func (l *restartLog) attribute(findings []*netfuzz.Finding) map[string]string {
 }
 
 func runFuzz(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, err := parseFuzzFlags(args, stderr)
+	o, cmd, err := parseFuzzFlags(args)
 	if err != nil {
-		return flagsExit("fuzz", err, stderr)
+		return cmd.Fail(err, stdout, stderr)
 	}
 	tgt := startSeeded(ctx, &o.testerFlags, stderr)
 	if tgt == nil {

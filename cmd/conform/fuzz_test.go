@@ -45,13 +45,13 @@ func TestFuzzBuiltInServerExit0(t *testing.T) {
 	}
 }
 
-// -max-payload tells the fuzzer the server's limit: the built-in server, which accepts more,
+// -max-size tells the fuzzer the server's limit: the built-in server, which accepts more,
 // is then owed 1003 for a larger size. The saved finding.json carries the seed and, since the
 // built-in server's address dies with the run, a placeholder address in its replay command;
 // the printed command starts a fresh built-in server instead.
 func TestFuzzMaxPayloadOnBuiltInServer(t *testing.T) {
 	dir := t.TempDir()
-	code, out, errs := conform(t, append([]string{"fuzz", "-seed", "1", "-max-payload", "16", "-out", dir, "-format", "json"}, fuzzFast...)...)
+	code, out, errs := conform(t, append([]string{"fuzz", "-seed", "1", "-max-size", "16", "-out", dir, "-format", "json"}, fuzzFast...)...)
 	if code != exitFail {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}

@@ -1,12 +1,16 @@
 // Command conform tests an FBP server against SPEC.md and says where it breaks the protocol,
 // with the bytes to prove it.
 //
-//	conform                      # test the built-in reference server, started in-process
-//	conform -addr host:1234      # test your server
-//	conform -list                # print the catalog
-//	conform model [-addr host:port] [-seed N]    # model-based random testing
-//	conform fuzz [-addr host:port] [-duration D] # network fuzzing
-//	conform replay FILE [-addr host:port]        # re-run a saved failure or finding
+//	conform                       # test the built-in reference server, started in-process
+//	conform -addr host:1234       # test your server
+//	conform -exec "./srv {port}"  # start your server on a free port, restart it when it dies
+//	conform -list                 # print the catalog
+//	conform doctor                # the diagnosis alone
+//	conform client -- ./client    # test a client by running it
+//	conform model                 # model-based random testing
+//	conform fuzz                  # network fuzzing
+//	conform replay FILE           # re-run a saved failure or finding
+//	conform bench                 # load, with every answer checked
 //
 // Exit status: 0 every selected MUST case passed (and SHOULD under -strict); 1 a failure;
 // 2 a usage error or a selection that matched no case; 3 the server could not be reached at
@@ -17,7 +21,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -68,19 +71,27 @@ type options struct {
 	maxSize   string
 }
 
-func parseFlags(args []string, stderr io.Writer) (*options, error) {
+func parseFlags(args []string) (*options, *cliargs.Command, error) {
 	o := &options{}
-	fs := newFlagSet("conform", "usage: conform [-addr host:port] [flags]\n"+
-		"       conform model [-addr host:port] [-seed N] [flags]   random sequences checked against a model\n"+
-		"       conform fuzz [-addr host:port] [-duration D] [flags] mutated requests, with crash and hang detection\n"+
-		"       conform replay FILE [-addr host:port] [flags]      re-run a model replay file or a fuzz finding\n\n"+
-		"Tests an FBP server against SPEC.md. Without -addr it tests the built-in reference server.\n"+
-		"Exit status: 0 pass, 1 a failure, 2 usage error or no case selected, 3 server unreachable.\n"+
-		"See conform model -h, conform fuzz -h and conform replay -h for theirs.\n\nflags:\n", stderr)
+	cmd := cliargs.New("conform", `usage: conform [-addr host:port | -exec "CMD {port}"] [flags]   test a server
+       conform doctor [-addr host:port] [flags]     the diagnosis alone: a server's root causes, in seconds
+       conform client [flags] -- COMMAND [ARGS...]  test a client by running it
+       conform model [-addr host:port] [flags]      random sequences checked against a model
+       conform fuzz [-addr host:port] [flags]       mutated requests, with crash and hang detection
+       conform replay FILE [-addr host:port]        re-run a model replay file or a fuzz finding
+       conform bench [-addr host:port] [flags]      load from concurrent clients, every answer checked
+
+Tests an FBP server against SPEC.md: a diagnosis first, then the catalog of cases, each failure
+with its requirement and the bytes. Without -addr or -exec it tests the built-in reference
+server. -run and -skip match case IDs (backup/new) and requirement IDs (R-4.2).
+Exit status: 0 pass, 1 a failure, 2 usage error or no case selected, 3 server unreachable.
+Each subcommand has its own help: conform model -h, conform client -h, ...
+`)
+	fs := cmd.Flags
 	c := &o.cfg
 	fs.StringVar(&c.Addr, "addr", "", "`host:port` of the server under test (default: start the built-in reference server)")
-	fs.StringVar(&o.runRe, "run", "", "run only the cases whose ID matches `regexp`")
-	fs.StringVar(&o.skipRe, "skip", "", "leave out the cases whose ID matches `regexp`")
+	fs.StringVar(&o.runRe, "run", "", "run only the cases whose ID or one of whose requirements (R-4.2) matches `regexp`")
+	fs.StringVar(&o.skipRe, "skip", "", "leave out the cases whose ID or one of whose requirements matches `regexp`")
 	fs.BoolVar(&o.list, "list", false, "print the catalog (ID, level, requirements, description) and run nothing")
 	fs.BoolVar(&c.Strict, "strict", false, "SHOULD failures fail the run")
 	fs.DurationVar(&c.Timeout, "timeout", 5*time.Second, "deadline of every connect, read and write")
@@ -103,50 +114,55 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.execCmd, "exec", "", "`command` that starts the server under test on -addr (quote words as in a shell); restarted after a crash")
 	fs.BoolVar(&c.ContinueAfterCrash, "continue", false, "after the server stops answering, run the remaining cases when it answers again (default: stop)")
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return nil, cmd, err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
+		return nil, cmd, unexpectedArgs(fs.Args())
 	}
 	var err error
 	if o.runRe != "" {
 		if c.Run, err = regexp.Compile(o.runRe); err != nil {
-			return nil, fmt.Errorf("-run: %w", err)
+			return nil, cmd, fmt.Errorf("-run: %w", err)
 		}
 	}
 	if o.skipRe != "" {
 		if c.Skip, err = regexp.Compile(o.skipRe); err != nil {
-			return nil, fmt.Errorf("-skip: %w", err)
+			return nil, cmd, fmt.Errorf("-skip: %w", err)
 		}
 	}
 	switch o.format {
 	case "text", "json", "junit":
 	default:
-		return nil, fmt.Errorf("-format %q: want text, json or junit", o.format)
+		return nil, cmd, fmt.Errorf("-format %q: want text, json or junit", o.format)
 	}
 	if c.LargeSize, err = parseSize(o.largeSize); err != nil {
-		return nil, fmt.Errorf("-large-size: %w", err)
+		return nil, cmd, fmt.Errorf("-large-size: %w", err)
 	}
 	if o.maxSize != "" {
 		if c.MaxSize, err = parseSize(o.maxSize); err != nil {
-			return nil, fmt.Errorf("-max-size: %w", err)
+			return nil, cmd, fmt.Errorf("-max-size: %w", err)
 		}
 	}
 	if !conformance.KnownDialect(c.Dialect) {
-		return nil, fmt.Errorf("-dialect %q: want %s", c.Dialect, conformance.DialectNames())
+		return nil, cmd, fmt.Errorf("-dialect %q: want %s", c.Dialect, conformance.DialectNames())
+	}
+	if c.Addr != "" {
+		if err := cliargs.CheckAddr("addr", c.Addr); err != nil {
+			return nil, cmd, err
+		}
 	}
 	if c.Exec, err = execCommand(c.Addr, o.execCmd); err != nil {
-		return nil, err
+		return nil, cmd, err
 	}
 	if c.Timeout <= 0 || c.Grace <= 0 || c.Parallel <= 0 || c.Clients <= 0 || c.Stall <= 0 || c.Deadline <= 0 {
-		return nil, errors.New("-timeout, -deadline, -grace, -stall, -parallel and -clients must be positive")
+		return nil, cmd, errors.New("-timeout, -deadline, -grace, -stall, -parallel and -clients must be positive")
 	}
 	if o.baseline != "" {
 		if c.Baseline, err = readBaseline(o.baseline); err != nil {
-			return nil, err
+			return nil, cmd, err
 		}
 	}
-	return o, nil
+	return o, cmd, nil
 }
 
 // parseSize reads a size the 4-byte size field can state: 1048576, 64KiB, 8MiB, 1GiB.
@@ -173,9 +189,14 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == ""
 }
 
+// subcommands are the words conform takes before its flags.
+var subcommands = []string{"model", "fuzz", "replay", "doctor", "bench", "client", "help"}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
+		case "help":
+			return run(ctx, []string{"-h"}, stdout, stderr)
 		case "model":
 			return runModel(ctx, args[1:], stdout, stderr)
 		case "fuzz":
@@ -190,13 +211,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runClient(ctx, args[1:], stdout, stderr)
 		}
 	}
-	o, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitPass
-	}
+	o, cmd, err := parseFlags(args)
 	if err != nil {
-		fmt.Fprintf(stderr, "conform: %v\n", err)
-		return exitUsage
+		return cmd.Fail(err, stdout, stderr)
 	}
 	cases := conformance.Select(&o.cfg)
 	if len(cases) == 0 {

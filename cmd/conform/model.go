@@ -25,20 +25,21 @@ type modelOptions struct {
 	html       string
 }
 
-func parseModelFlags(args []string, stderr io.Writer) (*modelOptions, error) {
+func parseModelFlags(args []string) (*modelOptions, *cliargs.Command, error) {
 	o := &modelOptions{testerFlags: testerFlags{name: "model"}}
-	fs := newFlagSet("conform model", "usage: conform model [-addr host:port] [-seed N] [flags]\n\n"+
+	cmd := cliargs.New("conform model", "usage: conform model [-addr host:port] [-seed N] [flags]\n\n"+
 		"Runs random sequences of requests against the server and checks every response against a\n"+
 		"model of what the server must hold. A failing sequence is shrunk to a minimal one, printed\n"+
 		"as a script and saved as a replay file for `conform replay`.\n"+
-		"Exit status: 0 no failure, 1 a failure, 2 usage error, 3 server unreachable.\n\nflags:\n", stderr)
+		"Exit status: 0 no failure, 1 a failure, 2 usage error, 3 server unreachable.\n")
+	fs := cmd.Flags
 	o.register(fs, true, model.DefaultTimeout, "restarted when it stops answering, so that shrinking meets a live server, and stopped at the end; how it ended is reported")
 	c := &o.cfg
 	fs.IntVar(&c.Steps, "steps", model.DefaultSteps, "length of the longest sequence (concurrent: of each client's)")
 	fs.IntVar(&c.Runs, "runs", model.DefaultRuns, "sequences (concurrent: rounds) to try at most")
 	fs.IntVar(&c.Users, "users", model.DefaultUsers, fmt.Sprintf("users a sequence uses (1 to %d)", model.MaxUsers))
 	fs.IntVar(&c.Names, "names", model.DefaultNames, fmt.Sprintf("filenames a sequence uses (1 to %d): few make overwrites likely", model.MaxNames))
-	fs.StringVar(&o.maxPayload, "max-payload", "64KiB", "largest BACKUP payload sent (e.g. 4096, 64KiB, 1MiB; at most 1GiB)")
+	fs.StringVar(&o.maxPayload, "max-file", "64KiB", "largest file a BACKUP sends (e.g. 4096, 64KiB, 1MiB; at most 1GiB)")
 	fs.BoolVar(&c.Concurrent, "concurrent", false, "run clients at once on shared files and check each round for linearizability")
 	fs.IntVar(&c.Clients, "clients", model.DefaultClients, "clients of a concurrent round")
 	fs.IntVar(&c.MaxShrinks, "max-shrinks", model.DefaultMaxShrinks, "shrinking steps a failure may take at most (-1: no shrinking)")
@@ -47,35 +48,35 @@ func parseModelFlags(args []string, stderr io.Writer) (*modelOptions, error) {
 	fs.StringVar(&o.html, "html", "", "`file` for the visualization of a concurrent failure's history (HTML)")
 	pos, err := cliargs.Parse(fs, args)
 	if err != nil {
-		return nil, err
+		return nil, cmd, err
 	}
 	if len(pos) > 0 {
-		return nil, fmt.Errorf("unexpected arguments: %q", pos)
+		return nil, cmd, unexpectedArgs(pos)
 	}
 	if err := o.check(); err != nil {
-		return nil, err
+		return nil, cmd, err
 	}
 	size, err := parseSize(o.maxPayload)
 	if err != nil || size > model.MaxPayloadLimit {
-		return nil, fmt.Errorf("-max-payload %q: want 1 to %d bytes", o.maxPayload, model.MaxPayloadLimit)
+		return nil, cmd, fmt.Errorf("-max-file %q: want 1 to %d bytes", o.maxPayload, model.MaxPayloadLimit)
 	}
 	c.MaxPayload = int(size)
 	switch {
 	case c.Steps < 1 || c.Runs < 1 || c.Clients < 1:
-		return nil, errors.New("-steps, -runs and -clients must be positive")
+		return nil, cmd, errors.New("-steps, -runs and -clients must be positive")
 	case c.Users < 1 || c.Users > model.MaxUsers:
-		return nil, fmt.Errorf("-users %d: want 1 to %d", c.Users, model.MaxUsers)
+		return nil, cmd, fmt.Errorf("-users %d: want 1 to %d", c.Users, model.MaxUsers)
 	case c.Names < 1 || c.Names > model.MaxNames:
-		return nil, fmt.Errorf("-names %d: want 1 to %d", c.Names, model.MaxNames)
+		return nil, cmd, fmt.Errorf("-names %d: want 1 to %d", c.Names, model.MaxNames)
 	case c.ShrinkTime <= 0:
-		return nil, errors.New("-shrink-time must be positive")
+		return nil, cmd, errors.New("-shrink-time must be positive")
 	case c.MaxShrinks == 0 || c.MaxShrinks < -1:
-		return nil, fmt.Errorf("-max-shrinks %d: want a positive number, or -1 for no shrinking", c.MaxShrinks)
+		return nil, cmd, fmt.Errorf("-max-shrinks %d: want a positive number, or -1 for no shrinking", c.MaxShrinks)
 	case o.html != "" && !c.Concurrent:
-		return nil, errors.New("-html needs -concurrent: only a concurrent failure has a history to draw")
+		return nil, cmd, errors.New("-html needs -concurrent: only a concurrent failure has a history to draw")
 	}
 	c.Timeout = o.timeout
-	return o, nil
+	return o, cmd, nil
 }
 
 // modelReport is what `conform model` reports, as JSON and as text.
@@ -210,9 +211,9 @@ func (r *modelReport) verdict() string {
 }
 
 func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, err := parseModelFlags(args, stderr)
+	o, cmd, err := parseModelFlags(args)
 	if err != nil {
-		return flagsExit("model", err, stderr)
+		return cmd.Fail(err, stdout, stderr)
 	}
 	tgt := startSeeded(ctx, &o.testerFlags, stderr)
 	if tgt == nil {

@@ -12,7 +12,7 @@ import (
 )
 
 // modelFast keeps model runs short: few short sequences, small payloads, bounded shrinking.
-var modelFast = []string{"-runs", "40", "-steps", "10", "-max-payload", "4KiB", "-timeout", "2s", "-shrink-time", "5s"}
+var modelFast = []string{"-runs", "40", "-steps", "10", "-max-file", "4KiB", "-timeout", "2s", "-shrink-time", "5s"}
 
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
@@ -197,7 +197,7 @@ func TestModelConcurrentWritesVisualization(t *testing.T) {
 	dir := t.TempDir()
 	html, replay := filepath.Join(dir, "history.html"), filepath.Join(dir, "replay.json")
 	code, out, errs := conform(t, "model", "-addr", addr, "-concurrent", "-seed", "7", "-runs", "30", "-steps", "6",
-		"-users", "1", "-names", "2", "-clients", "3", "-max-payload", "32KiB", "-shrink-time", "2s",
+		"-users", "1", "-names", "2", "-clients", "3", "-max-file", "32KiB", "-shrink-time", "2s",
 		"-html", html, "-replay-out", replay)
 	if code != exitFail {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)

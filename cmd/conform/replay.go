@@ -28,25 +28,26 @@ const maxReplayFile = 16 << 20
 // corpusHeader starts a `go test fuzz v1` corpus file, as a fuzz reproducer saves one.
 const corpusHeader = "go test fuzz v1\n"
 
-func parseReplayFlags(args []string, stderr io.Writer) (*testerFlags, string, error) {
+func parseReplayFlags(args []string) (*testerFlags, string, *cliargs.Command, error) {
 	o := &testerFlags{name: "replay"}
-	fs := newFlagSet("conform replay", "usage: conform replay FILE [-addr host:port] [flags]\n\n"+
+	cmd := cliargs.New("conform replay", "usage: conform replay FILE [-addr host:port] [flags]\n\n"+
 		"Re-runs a saved failure: a model replay file (conform model), or a fuzz finding (its\n"+
 		"finding.json or folder, its input.bin, or its `go test fuzz v1` corpus file).\n"+
 		"Exit status: 0 it passes now, 1 it still fails, 2 usage error or unreadable FILE,\n"+
-		"3 server unreachable.\n\nflags:\n", stderr)
+		"3 server unreachable.\n")
+	fs := cmd.Flags
 	o.register(fs, false, model.DefaultTimeout, "stopped at the end, and if it crashed, how it ended is reported")
 	pos, err := cliargs.Parse(fs, args)
 	if err != nil {
-		return nil, "", err
+		return nil, "", cmd, err
 	}
 	if len(pos) != 1 {
-		return nil, "", fmt.Errorf("want one FILE to replay, got %d arguments", len(pos))
+		return nil, "", cmd, cliargs.Usagef("want one FILE to replay, got %d arguments", len(pos))
 	}
 	if err := o.check(); err != nil {
-		return nil, "", err
+		return nil, "", cmd, err
 	}
-	return o, pos[0], nil
+	return o, pos[0], cmd, nil
 }
 
 // replayFile is a saved failure of either kind.
@@ -249,9 +250,9 @@ func (r *replayReport) verdict() string {
 }
 
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, path, err := parseReplayFlags(args, stderr)
+	o, path, cmd, err := parseReplayFlags(args)
 	if err != nil {
-		return flagsExit("replay", err, stderr)
+		return cmd.Fail(err, stdout, stderr)
 	}
 	rf, err := loadReplayFile(path)
 	if err != nil {

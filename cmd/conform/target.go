@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance"
+	"github.com/fbpkit/fbp/internal/cliargs"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -79,6 +80,11 @@ func (f *testerFlags) check() error {
 	if f.seed < 0 {
 		return errors.New("-seed must not be negative")
 	}
+	if f.addr != "" {
+		if err := cliargs.CheckAddr("addr", f.addr); err != nil {
+			return err
+		}
+	}
 	var err error
 	f.exec, err = execCommand(f.addr, f.execCmd)
 	return err
@@ -100,26 +106,15 @@ func execCommand(addr, line string) ([]string, error) {
 	return words, nil
 }
 
-// newFlagSet is a command's flag set: its errors go to stderr, and -h prints usage and then
-// the flags.
-func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
+// unexpectedArgs is the usage error of words a command does not take: a subcommand after
+// the flags gets the order put right.
+func unexpectedArgs(pos []string) error {
+	for _, sub := range subcommands {
+		if pos[0] == sub {
+			return cliargs.Usagef("%q after the flags: a subcommand comes first (conform %s [flags])", sub, sub)
+		}
 	}
-	return fs
-}
-
-// flagsExit is a subcommand's exit status for an error of its command line: 0 for -h, and
-// otherwise 2, with the error on stderr.
-func flagsExit(subcommand string, err error, stderr io.Writer) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return exitPass
-	}
-	fmt.Fprintf(stderr, "conform %s: %v\n", subcommand, err)
-	return exitUsage
+	return cliargs.Usagef("unexpected arguments: %q", pos)
 }
 
 // startSeeded draws the seed unless -seed gave one and prints it first, so that every run can

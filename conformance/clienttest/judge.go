@@ -47,7 +47,7 @@ func Catalog() []*Case { return slices.Clone(catalog) }
 func Select(cfg *Config) []*Case {
 	var out []*Case
 	for _, c := range catalog {
-		if cfg.Run != nil && !cfg.Run.MatchString(c.ID) || cfg.Skip != nil && cfg.Skip.MatchString(c.ID) {
+		if !report.Selects(cfg.Run, cfg.Skip, c.ID, c.Reqs) {
 			continue
 		}
 		out = append(out, c)

@@ -18,7 +18,7 @@ const (
 	// DefaultDuration leaves a command's 60-second deadline room to minimize what it found.
 	DefaultDuration    = 40 * time.Second
 	DefaultMaxInputs   = 100_000
-	DefaultTimeout     = 2 * time.Second
+	DefaultTimeout     = 5 * time.Second
 	DefaultMaxFindings = 10
 	DefaultShrinkTries = 300
 	DefaultShrinkTime  = 30 * time.Second

@@ -1,6 +1,7 @@
 package cliargs
 
 import (
+	"errors"
 	"flag"
 	"io"
 	"slices"
@@ -56,5 +57,20 @@ func TestCommandFail(t *testing.T) {
 	errb.Reset()
 	if code := c.Fail(Usagef("-addr %q: no port", "x"), &out, &errb); code != 2 || errb.String() != "tool sub: -addr \"x\": no port\nrun 'tool sub -h' for usage\n" {
 		t.Errorf("a usage error: exit %d, stderr %q", code, errb.String())
+	}
+}
+
+func TestCheckAddr(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		"127.0.0.1:9000": true, "localhost:1": true, ":9000": true, "[::1]:80": true,
+		"localhost": false, "127.0.0.1": false, "host:port": false, "host:70000": false, "": false,
+	} {
+		if err := CheckAddr("addr", addr); (err == nil) != ok {
+			t.Errorf("%q: %v", addr, err)
+		}
+	}
+	var ue *UsageError
+	if err := CheckAddr("addr", "localhost"); !errors.As(err, &ue) || err.Error() != `-addr "localhost": want host:port, as 127.0.0.1:9000` {
+		t.Errorf("localhost: %v", err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"strconv"
 	"strings"
 )
 
@@ -64,4 +66,17 @@ func (c *Command) Fail(err error, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "%s: %v\nrun '%s -h' for usage\n", c.Name, err, c.Name)
 	return 2
+}
+
+// CheckAddr checks a host:port flag's value: a host (or none, for every interface) and a port
+// number. It says what is wrong in the flag's name.
+func CheckAddr(flagName, addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return Usagef("-%s %q: want host:port, as 127.0.0.1:9000", flagName, addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return Usagef("-%s %q: the port %q is no number from 0 to 65535", flagName, addr, port)
+	}
+	return nil
 }

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// -h, -help and "help" print the help on stdout, nothing on stderr, and exit 0; the top-level
+// help names every subcommand, and each subcommand has its own.
+func TestHelpOnStdout(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"-help"}, {"help"}} {
+		code, out, errs := conform(t, args...)
+		if code != exitPass || errs != "" || !strings.HasPrefix(out, "usage: conform ") {
+			t.Errorf("%q: exit %d, stderr %q, stdout %.80q", args, code, errs, out)
+		}
+		for _, sub := range subcommands {
+			if sub != "help" && !strings.Contains(out, "conform "+sub+" ") {
+				t.Errorf("%q: the help does not name conform %s:\n%s", args, sub, out)
+			}
+		}
+	}
+	for _, sub := range [][]string{{"model", "-steps"}, {"fuzz", "-max-inputs"}, {"replay", "-addr"}, {"doctor", "-no-crash-probes"},
+		{"bench", "-mix"}, {"client", "-listen"}} {
+		code, out, errs := conform(t, sub[0], "-h")
+		if code != exitPass || errs != "" || !strings.HasPrefix(out, "usage: conform "+sub[0]) || !strings.Contains(out, "\nflags:\n") || !strings.Contains(out, sub[1]) {
+			t.Errorf("conform %s -h: exit %d, stderr %q\n%s", sub[0], code, errs, out)
+		}
+	}
+}
+
+// A usage error is one line saying what is wrong and one with the hint, on stderr; nothing on
+// stdout; exit 2.
+func TestUsageErrorIsOneLineAndAHint(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-bogus"}, "conform: flag provided but not defined: -bogus\nrun 'conform -h' for usage\n"},
+		{[]string{"-addr", "localhost"}, "conform: -addr \"localhost\": want host:port, as 127.0.0.1:9000\nrun 'conform -h' for usage\n"},
+		{[]string{"-addr", "127.0.0.1:9999", "model"}, "conform: \"model\" after the flags: a subcommand comes first (conform model [flags])\nrun 'conform -h' for usage\n"},
+		{[]string{"-timeout", "soon"}, "conform: invalid value \"soon\" for flag -timeout: parse error\nrun 'conform -h' for usage\n"},
+		{[]string{"fuzz", "-bogus"}, "conform fuzz: flag provided but not defined: -bogus\nrun 'conform fuzz -h' for usage\n"},
+		{[]string{"doctor", "-addr", "host"}, "conform doctor: -addr \"host\": want host:port, as 127.0.0.1:9000\nrun 'conform doctor -h' for usage\n"},
+		{[]string{"bench", "-compare", "host"}, "conform bench: -compare \"host\": want host:port, as 127.0.0.1:9000\nrun 'conform bench -h' for usage\n"},
+		{[]string{"client", "-listen", "9000"}, "conform client: -listen \"9000\": want host:port, as 127.0.0.1:9000\nrun 'conform client -h' for usage\n"},
+		{[]string{"model", "-max-file", "lots"}, ""},
+		{[]string{"replay"}, "conform replay: want one FILE to replay, got 0 arguments\nrun 'conform replay -h' for usage\n"},
+	} {
+		code, out, errs := conform(t, tc.args...)
+		lines := strings.Split(strings.TrimSuffix(errs, "\n"), "\n")
+		if code != exitUsage || out != "" || len(lines) != 2 || !strings.HasPrefix(lines[1], "run 'conform") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", tc.args, code, out, errs)
+		}
+		if tc.want != "" && errs != tc.want {
+			t.Errorf("%q: stderr\n%q, want\n%q", tc.args, errs, tc.want)
+		}
+	}
+}
+
+// -run and -skip select by requirement as by case ID.
+func TestRunSelectsByRequirement(t *testing.T) {
+	code, out, errs := conform(t, "-list", "-run", `^R-4\.3$`)
+	if code != exitPass {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for line := range strings.SplitSeq(strings.TrimSpace(out), "\n") {
+		if strings.Contains(line, "/") && !strings.Contains(line, "R-4.3") {
+			t.Errorf("a case without R-4.3: %s", line)
+		}
+	}
+	if !strings.Contains(out, "delete/missing-1001") {
+		t.Errorf("delete/missing-1001 not selected:\n%s", out)
+	}
+	code, out, _ = conform(t, "-list", "-run", "^delete/", "-skip", `^R-4\.2$`)
+	if code != exitPass || strings.Contains(out, "delete/then-restore-1001") || !strings.Contains(out, "delete/missing-1001") {
+		t.Errorf("-skip by requirement: exit %d\n%s", code, out)
+	}
+}
