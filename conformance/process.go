@@ -162,6 +162,10 @@ func (p *ServerProcess) start(ctx context.Context) error {
 		w = io.MultiWriter(out, p.cfg.Log)
 	}
 	cmd.Stdout, cmd.Stderr = w, w
+	if p.cfg.Log != nil {
+		// A log that holds several starts says where each begins.
+		fmt.Fprintf(p.cfg.Log, "--- conform: starting %s\n", strings.Join(words, " "))
+	}
 	// Wait also waits for the output to close, which a child that outlives the server would
 	// hold open forever: past this delay Wait returns anyway.
 	cmd.WaitDelay = time.Second

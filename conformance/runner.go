@@ -174,14 +174,21 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 	defer r.close()
 	rep := report.Report{Schema: report.Schema, Target: r.target(), Strict: r.cfg.Strict, Started: time.Now()}
 	r.diagnose(ctx, &rep)
-	if f := r.diag.Finding("nothing-listens"); f != nil {
+	// A diagnosis cut short by an interrupt or the deadline judged nothing: its findings
+	// would blame the server for the run's own end.
+	cut := ctx.Err() != nil
+	if cut {
+		r.diag = &diagnosis.Diagnosis{}
+		rep.Warnings = append(rep.Warnings, "the run ended during the diagnosis: what it found so far is left out, as its probes were cut short")
+	}
+	if f := r.diag.Finding("nothing-listens"); f != nil && !cut {
 		// The diagnosis's first probe is the run's reach: nothing to test.
 		return report.Report{}, &UnreachableError{Addr: r.target(), Err: errors.New(f.Detail)}
 	}
 	rep.Dialect = r.dialect.Name
 
 	outcomes := make([]caseOutcome, len(cases))
-	if f := r.diag.Fatal(); f != nil {
+	if f := r.diag.Fatal(); f != nil && !cut {
 		for i, c := range cases {
 			outcomes[i] = r.blockedOutcome(c, f.Req, f.Key, fmt.Sprintf("blocked by [%s]: %s", f.ID, f.Summary))
 		}
@@ -199,6 +206,7 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 	}
 	rep.Interrupted = parent.Err() != nil
 	if context.Cause(ctx) == errDeadline {
+		rep.DeadlinePassed = true
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run's deadline of %v passed: the cases not run are marked so (-deadline)", r.cfg.Deadline))
 	}
 	r.stateMu.Lock()

@@ -203,7 +203,7 @@ func TestBaselineKnownFailureAndUnexpectedPass(t *testing.T) {
 	if rep.Summary.Must.KnownFailure != 2 || rep.Summary.Must.UnexpectedPass != 1 {
 		t.Errorf("summary %+v", rep.Summary.Must)
 	}
-	if !strings.Contains(rep.SummaryText(), "1 baseline entries now pass") {
+	if !strings.Contains(rep.SummaryText(), "1 baseline entry now passing") {
 		t.Errorf("summary does not report the unexpected pass:\n%s", rep.SummaryText())
 	}
 	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "no/such-case") {

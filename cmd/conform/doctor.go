@@ -10,6 +10,7 @@ import (
 	"github.com/fbpkit/fbp/conformance/diagnosis"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/cliargs"
+	"github.com/fbpkit/fbp/internal/words"
 )
 
 // DoctorSchema names the layout of conform doctor's JSON report.
@@ -119,10 +120,8 @@ func (doc *doctorDoc) verdict() string {
 	switch n := doc.failing(); n {
 	case 0:
 		return "OK: nothing wrong found"
-	case 1:
-		return "FAIL: 1 problem"
 	default:
-		return fmt.Sprintf("FAIL: %d problems", n)
+		return "FAIL: " + words.Count(n, "problem")
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/fbpkit/fbp/conformance"
 	"github.com/fbpkit/fbp/conformance/netfuzz"
 	"github.com/fbpkit/fbp/internal/cliargs"
+	"github.com/fbpkit/fbp/internal/words"
 )
 
 // FuzzSchema names the layout of `conform fuzz -format json`.
@@ -120,9 +121,9 @@ func (r *fuzzReport) verdict() string {
 	case r.Interrupted:
 		b.WriteString("conform fuzz: interrupted\n")
 	case len(r.Findings) == 0:
-		fmt.Fprintf(&b, "conform fuzz: PASS: %d inputs, no finding\n", r.Inputs)
+		fmt.Fprintf(&b, "conform fuzz: PASS: %s, no finding\n", words.Count(r.Inputs, "input"))
 	default:
-		fmt.Fprintf(&b, "conform fuzz: %d findings in %d inputs; reproducers under %s\n", len(r.Findings), r.Inputs, r.OutDir)
+		fmt.Fprintf(&b, "conform fuzz: %s in %s; reproducers under %s\n", words.Count(len(r.Findings), "finding"), words.Count(r.Inputs, "input"), r.OutDir)
 	}
 	return b.String()
 }

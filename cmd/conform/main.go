@@ -36,6 +36,7 @@ import (
 	"github.com/fbpkit/fbp/conformance"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/cliargs"
+	"github.com/fbpkit/fbp/internal/words"
 	"github.com/fbpkit/fbp/ref/server"
 	"github.com/fbpkit/fbp/ref/wire"
 )
@@ -67,6 +68,7 @@ type options struct {
 	runRe     string
 	skipRe    string
 	execCmd   string
+	execLog   string
 	largeSize string
 	maxSize   string
 }
@@ -112,6 +114,7 @@ Each subcommand has its own help: conform model -h, conform client -h, ...
 	fs.DurationVar(&c.StallCutoff, "stall-cutoff", 0, "run transport/stall-cut-off: the server must drop a stalled client within this `duration`")
 	fs.StringVar(&c.Root, "root", "", "the server's storage `folder`, when local: check it for escaped files and upload leftovers")
 	fs.StringVar(&o.execCmd, "exec", "", "`command` that starts the server under test on -addr (quote words as in a shell); restarted after a crash")
+	fs.StringVar(&o.execLog, "exec-log", "", execLogUsage)
 	fs.BoolVar(&c.ContinueAfterCrash, "continue", false, "after the server stops answering, run the remaining cases when it answers again (default: stop)")
 	if err := fs.Parse(args); err != nil {
 		return nil, cmd, err
@@ -152,6 +155,9 @@ Each subcommand has its own help: conform model -h, conform client -h, ...
 		}
 	}
 	if c.Exec, err = execCommand(c.Addr, o.execCmd); err != nil {
+		return nil, cmd, err
+	}
+	if err := checkExecLog(o.execLog, c.Exec); err != nil {
 		return nil, cmd, err
 	}
 	if c.Timeout <= 0 || c.Grace <= 0 || c.Parallel <= 0 || c.Clients <= 0 || c.Stall <= 0 || c.Deadline <= 0 {
@@ -244,9 +250,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stderr, "conform: no -addr given: testing the built-in reference server on %s (storage %s)\n", addr, root)
 	}
-	if o.cfg.Exec != nil {
-		o.cfg.ExecLog = stderr
+	log, closeLog, err := openExecLog(o.execLog, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "conform: %v\n", err)
+		return exitUsage
 	}
+	defer closeLog()
+	o.cfg.ExecLog = log
 
 	var dst io.Writer = stdout
 	var file *os.File
@@ -326,7 +336,7 @@ func printCatalog(w io.Writer, cases []*conformance.Case) {
 		counts[c.Level]++
 		fmt.Fprintf(w, "%-46s %-6s %-18s %s\n", c.ID, c.Level, strings.Join(c.Reqs, ","), c.Desc)
 	}
-	fmt.Fprintf(w, "\n%d cases: %d MUST, %d SHOULD, %d INFO\n", len(cases),
+	fmt.Fprintf(w, "\n%s: %d MUST, %d SHOULD, %d INFO\n", words.Count(len(cases), "case"),
 		counts[report.Must], counts[report.Should], counts[report.Info])
 }
 

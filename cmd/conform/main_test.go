@@ -206,6 +206,47 @@ func TestInterruptedRunWritesReport(t *testing.T) {
 	}
 }
 
+// A run whose deadline passes before it starts: every case not run, the verdict incomplete in
+// every format, no finding of the diagnosis it cut short, and the text report a few lines.
+func TestDeadlinePassedRunIsIncomplete(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errs := conform(t, "-deadline", "1ns", "-format", "json", "-o", filepath.Join(dir, "r.json"))
+	if code != exitFail {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "r.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Verdict        string `json:"verdict"`
+		DeadlinePassed bool   `json:"deadline_passed"`
+		Problems       []any  `json:"problems"`
+		Results        []struct {
+			Status string `json:"status"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Verdict != report.RunIncomplete || !doc.DeadlinePassed || len(doc.Problems) != 0 || len(doc.Results) == 0 {
+		t.Fatalf("verdict %q, deadline passed %v, %d problems, %d results", doc.Verdict, doc.DeadlinePassed, len(doc.Problems), len(doc.Results))
+	}
+	for _, res := range doc.Results {
+		if res.Status != "not-run" {
+			t.Fatalf("a case %s", res.Status)
+		}
+	}
+	code, out, _ := conform(t, "-deadline", "1ns")
+	if code != exitFail || !strings.Contains(out, "INCOMPLETE") || strings.Count(out, "\nNRUN ") > 4 || !strings.Contains(out, "more cases, not run") {
+		t.Errorf("exit %d, text report:\n%s", code, out)
+	}
+	code, out, _ = conform(t, "-deadline", "1ns", "-format", "junit")
+	if code != exitFail || !strings.Contains(out, `name="run/incomplete"`) {
+		t.Errorf("exit %d, JUnit report:\n%.400s", code, out)
+	}
+}
+
 func TestParseSize(t *testing.T) {
 	for in, want := range map[string]int64{"1048576": 1 << 20, "64KiB": 64 << 10, "8MiB": 8 << 20, "8M": 8 << 20, "1GiB": 1 << 30, "3G": 3 << 30} {
 		if got, err := parseSize(in); err != nil || got != want {

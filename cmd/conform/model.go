@@ -12,6 +12,7 @@ import (
 
 	"github.com/fbpkit/fbp/conformance/model"
 	"github.com/fbpkit/fbp/internal/cliargs"
+	"github.com/fbpkit/fbp/internal/words"
 )
 
 // ModelSchema names the layout of `conform model -format json`.
@@ -156,22 +157,22 @@ func (r *modelReport) writeText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "seed %d\n", r.Seed)
 	c := r.Config
-	what := fmt.Sprintf("%d sequences", r.Sequences)
+	what := words.Count(r.Sequences, "sequence")
 	if r.Mode == model.ModeConcurrent {
-		what = fmt.Sprintf("%d rounds of %d clients", r.Sequences, c.Clients)
+		what = words.Count(r.Sequences, "round") + " of " + words.Count(c.Clients, "client")
 	}
-	fmt.Fprintf(&b, "model %s: %s, %s of up to %d steps, %d requests in %v (users %d, names %d, payloads up to %d bytes)\n",
-		r.Mode, r.Target, what, c.Steps, r.Requests, r.Elapsed.Round(time.Millisecond), c.Users, c.Names, c.MaxPayload)
+	fmt.Fprintf(&b, "model %s: %s, %s of up to %s, %s in %v (users %d, names %d, payloads up to %d bytes)\n",
+		r.Mode, r.Target, what, words.Count(c.Steps, "step"), words.Count(r.Requests, "request"), r.Elapsed.Round(time.Millisecond), c.Users, c.Names, c.MaxPayload)
 	if r.Crash != "" {
 		fmt.Fprintf(&b, "the server crashed during the run: %s\n", r.Crash)
 	}
 	if r.Restarts > 0 {
-		fmt.Fprintf(&b, "the server was restarted %d times after it stopped answering\n", r.Restarts)
+		fmt.Fprintf(&b, "the server was restarted %s after it stopped answering\n", words.Count(r.Restarts, "time"))
 	}
 	if f := r.Failure; f != nil {
 		fmt.Fprintf(&b, "\nFAIL [%s] at step %d: %s\n", f.Requirement, f.Step, f.Reason)
-		fmt.Fprintf(&b, "found after %v; shrunk from %d to %d steps in %d runs:\n\n", f.FoundAfter.Round(time.Millisecond),
-			f.OriginalSteps, len(f.Script), r.ShrinkRuns)
+		fmt.Fprintf(&b, "found after %v; shrunk from %d to %s in %s:\n\n", f.FoundAfter.Round(time.Millisecond),
+			f.OriginalSteps, words.Count(len(f.Script), "step"), words.Count(r.ShrinkRuns, "run"))
 		b.WriteString(f.ScriptText)
 		fmt.Fprintf(&b, "\n%s\n", f.body())
 		if f.Visualization != "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/fbpkit/fbp/conformance/model"
 	"github.com/fbpkit/fbp/conformance/netfuzz"
 	"github.com/fbpkit/fbp/internal/cliargs"
+	"github.com/fbpkit/fbp/internal/words"
 )
 
 // ReplaySchema names the layout of `conform replay -format json`.
@@ -188,10 +189,10 @@ func (r *replayReport) writeText(w io.Writer) error {
 	case "model":
 		rounds := ""
 		if r.Mode == model.ModeConcurrent {
-			rounds = fmt.Sprintf("%d rounds, ", r.Rounds)
+			rounds = words.Count(r.Rounds, "round") + ", "
 		}
-		fmt.Fprintf(&b, "replay of %s (model %s, seed %d) on %s: %s%d requests in %v\n", r.File, r.Mode, r.Seed, r.Target,
-			rounds, r.Requests, r.Elapsed.Round(time.Millisecond))
+		fmt.Fprintf(&b, "replay of %s (model %s, seed %d) on %s: %s%s in %v\n", r.File, r.Mode, r.Seed, r.Target,
+			rounds, words.Count(r.Requests, "request"), r.Elapsed.Round(time.Millisecond))
 		if r.Was != "" {
 			fmt.Fprintf(&b, "saved failure: %s\n", r.Was)
 		}

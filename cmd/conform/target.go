@@ -33,6 +33,7 @@ type testerFlags struct {
 	format  string
 	out     string
 	execCmd string
+	execLog string
 	verbose bool
 	exec    []string
 	// deadline bounds the whole run.
@@ -49,6 +50,7 @@ func (f *testerFlags) register(fs *flag.FlagSet, seed bool, timeout time.Duratio
 	fs.StringVar(&f.format, "format", "text", "report format: text or json")
 	fs.StringVar(&f.out, "o", "", "write the report to `file` (the verdict still goes to stderr)")
 	fs.StringVar(&f.execCmd, "exec", "", "`command` that starts the server under test on -addr (quote words as in a shell); "+execUse)
+	fs.StringVar(&f.execLog, "exec-log", "", execLogUsage)
 	fs.BoolVar(&f.verbose, "v", false, "log the tester's progress to stderr")
 	fs.DurationVar(&f.deadline, "deadline", conformance.DefaultDeadline, "bound on the whole run, shrinking included: it stops there and reports what it found")
 }
@@ -86,8 +88,37 @@ func (f *testerFlags) check() error {
 		}
 	}
 	var err error
-	f.exec, err = execCommand(f.addr, f.execCmd)
-	return err
+	if f.exec, err = execCommand(f.addr, f.execCmd); err != nil {
+		return err
+	}
+	return checkExecLog(f.execLog, f.exec)
+}
+
+const execLogUsage = "write the -exec server's output to `file` ('-': stderr); by default only its last lines are kept, to quote if it crashes"
+
+// checkExecLog: -exec-log is the output of the -exec server, so it needs one.
+func checkExecLog(path string, exec []string) error {
+	if path != "" && exec == nil {
+		return errors.New("-exec-log needs -exec: it is the output of the server conform starts")
+	}
+	return nil
+}
+
+// openExecLog opens the -exec-log file, or stderr for "-"; nil when none was given, so that
+// the server's output, ordinary warnings and all, stays out of the report. The file is new
+// for each run: a log of two runs would mix their servers' lines.
+func openExecLog(path string, stderr io.Writer) (io.Writer, func(), error) {
+	switch path {
+	case "":
+		return nil, func() {}, nil
+	case "-":
+		return stderr, func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("-exec-log: %w", err)
+	}
+	return f, func() { _ = f.Close() }, nil
 }
 
 // execCommand splits an -exec command line; nil when none was given. The command's server
@@ -166,16 +197,17 @@ func startTarget(ctx context.Context, f *testerFlags, stderr io.Writer) (*target
 		t.addr, t.builtIn, t.close = addr, true, stop
 		fmt.Fprintf(stderr, "conform %s: no -addr given: testing the built-in reference server on %s (storage %s)\n", f.name, addr, root)
 	case f.exec != nil:
-		var log io.Writer
-		if f.verbose {
-			log = stderr
+		log, closeLog, err := openExecLog(f.execLog, stderr)
+		if err != nil {
+			return nil, err
 		}
 		proc, err := conformance.StartServer(ctx, conformance.ExecConfig{Command: f.exec, Addr: f.addr, Log: log})
 		if err != nil {
+			closeLog()
 			return nil, fmt.Errorf("cannot reach %s: %w", f.addr, err)
 		}
 		t.proc, t.addr = proc, proc.Addr()
-		t.close = func() { _ = proc.Stop() }
+		t.close = func() { _ = proc.Stop(); closeLog() }
 	}
 	if err := reach(ctx, t.addr, f.timeout); err != nil {
 		t.close()

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -45,6 +47,8 @@ func TestUsageErrorIsOneLineAndAHint(t *testing.T) {
 		{[]string{"client", "-listen", "9000"}, "conform client: -listen \"9000\": want host:port, as 127.0.0.1:9000\nrun 'conform client -h' for usage\n"},
 		{[]string{"model", "-max-file", "lots"}, ""},
 		{[]string{"replay"}, "conform replay: want one FILE to replay, got 0 arguments\nrun 'conform replay -h' for usage\n"},
+		{[]string{"-exec-log", "server.log"}, "conform: -exec-log needs -exec: it is the output of the server conform starts\nrun 'conform -h' for usage\n"},
+		{[]string{"doctor", "-exec-log", "server.log"}, "conform doctor: -exec-log needs -exec: it is the output of the server conform starts\nrun 'conform doctor -h' for usage\n"},
 	} {
 		code, out, errs := conform(t, tc.args...)
 		lines := strings.Split(strings.TrimSuffix(errs, "\n"), "\n")
@@ -74,5 +78,46 @@ func TestRunSelectsByRequirement(t *testing.T) {
 	code, out, _ = conform(t, "-list", "-run", "^delete/", "-skip", `^R-4\.2$`)
 	if code != exitPass || strings.Contains(out, "delete/then-restore-1001") || !strings.Contains(out, "delete/missing-1001") {
 		t.Errorf("-skip by requirement: exit %d\n%s", code, out)
+	}
+}
+
+// The -exec server's output goes to -exec-log, and nowhere near the report without it; each
+// start is marked in the log.
+func TestExecLog(t *testing.T) {
+	server := mutantServer(t) + " -fault none -addr 127.0.0.1:{port}"
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"run", []string{"-run", "^backup/new$"}},
+		{"doctor", []string{"doctor"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			log := filepath.Join(dir, tc.name+".log")
+			sub, flags := tc.args[:0], tc.args
+			if tc.name == "doctor" {
+				sub, flags = tc.args[:1], tc.args[1:]
+			}
+			args := append(append(append([]string{}, sub...), "-exec", server, "-exec-log", log), flags...)
+			code, _, errs := conform(t, args...)
+			if code != exitPass {
+				t.Fatalf("%q: exit %d\n%s", args, code, errs)
+			}
+			b, err := os.ReadFile(log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), "--- conform: starting ") || !strings.Contains(string(b), "listening on 127.0.0.1:") {
+				t.Errorf("the log holds %q", b)
+			}
+			if strings.Contains(errs, "listening on") {
+				t.Errorf("the server's output reached stderr:\n%s", errs)
+			}
+			args = append(append(append([]string{}, sub...), "-exec", server), flags...)
+			if code, _, errs = conform(t, args...); code != exitPass || strings.Contains(errs, "listening on") {
+				t.Errorf("without -exec-log: exit %d, stderr\n%s", code, errs)
+			}
+		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fbpkit/fbp/internal/words"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -157,7 +158,7 @@ func (r *runner) level(ctx context.Context, n int) Level {
 		t := &tally{sys: sys, cpuKnown: true}
 		tallies[i] = t
 		if from := r.prepared[sys]; from < n {
-			r.logf("%d clients: preparing %s", n, sys.label())
+			r.logf("%s: preparing %s", words.Count(n, "client"), sys.label())
 			r.each(from, n, func(i int) {
 				for _, out := range sys.actor(i).prepare(ctx) {
 					if !out.ok && ctx.Err() == nil {
@@ -168,14 +169,14 @@ func (r *runner) level(ctx context.Context, n int) Level {
 			r.prepared[sys] = n
 		}
 		if r.cfg.Warmup > 0 {
-			r.logf("%d clients: warming up %s for %v", n, sys.label(), r.cfg.Warmup)
+			r.logf("%s: warming up %s for %v", words.Count(n, "client"), sys.label(), r.cfg.Warmup)
 			r.phase(ctx, t, n, false)
 		}
 	}
 	for round := range r.cfg.Rounds {
 		for k := range tallies {
 			t := tallies[(k+round)%len(tallies)]
-			r.logf("%d clients: round %d of %d: %s", n, round+1, r.cfg.Rounds, t.sys.label())
+			r.logf("%s: round %d of %d: %s", words.Count(n, "client"), round+1, r.cfg.Rounds, t.sys.label())
 			var before Usage
 			usage := usageOf(t.sys)
 			if usage != nil {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/fbpkit/fbp/internal/words"
 )
 
 // fmtDur writes d with three significant digits: 812µs, 45.1ms, 1.20s.
@@ -55,9 +57,9 @@ func (r *Result) WriteText(w io.Writer) error {
 	if s.Compare != "" {
 		fmt.Fprintf(&b, ", compare %s", s.Compare)
 	}
-	names := fmt.Sprintf("%d names per client", s.Names)
+	names := words.Count(s.Names, "name") + " per client"
 	if s.Shared {
-		names = fmt.Sprintf("%d names shared by every client", s.Names)
+		names = words.Count(s.Names, "name") + " shared by every client"
 	}
 	length := fmt.Sprintf("%v rounds", s.Duration)
 	if s.Count > 0 {
@@ -118,8 +120,8 @@ func (r *Result) WriteText(w io.Writer) error {
 	for _, lv := range r.Levels {
 		for _, sys := range lv.Systems {
 			if u := sys.Usage; u != nil {
-				usage = append(usage, fmt.Sprintf("%s at %d clients: CPU %s in %s (%.2f cores), %s per answer; peak RSS %.1f MiB",
-					sys.Label, lv.Clients, fmtDur(u.CPU), fmtDur(sys.Elapsed), u.Cores, fmtDur(u.CPUPerOp), float64(u.PeakRSS)/(1<<20)))
+				usage = append(usage, fmt.Sprintf("%s at %s: CPU %s in %s (%.2f cores), %s per answer; peak RSS %.1f MiB",
+					sys.Label, words.Count(lv.Clients, "client"), fmtDur(u.CPU), fmtDur(sys.Elapsed), u.Cores, fmtDur(u.CPUPerOp), float64(u.PeakRSS)/(1<<20)))
 			}
 		}
 	}
@@ -153,7 +155,7 @@ func (r *Result) WriteText(w io.Writer) error {
 			if sys.Errors == 0 {
 				continue
 			}
-			fmt.Fprintf(&b, "\nERRORS %s at %d clients: %s\n", sys.Label, lv.Clients, sys.kindsText())
+			fmt.Fprintf(&b, "\nERRORS %s at %s: %s\n", sys.Label, words.Count(lv.Clients, "client"), sys.kindsText())
 			for k := range numKinds {
 				for _, ex := range sys.Samples[k] {
 					fmt.Fprintf(&b, "  %s: %s\n", k, ex)

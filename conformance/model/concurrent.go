@@ -14,6 +14,7 @@ import (
 	"github.com/anishathalye/porcupine"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/internal/content"
+	"github.com/fbpkit/fbp/internal/words"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -363,8 +364,8 @@ func runConcurrent(ctx context.Context, cfg Config) (*Result, error) {
 	res := &Result{Seed: cfg.Seed}
 	revive := newReviver(cfg, ex, res)
 	log := func(s string) { fmt.Fprintln(cfg.Log, s) }
-	fmt.Fprintf(cfg.Log, "model: seed %d: %d concurrent rounds of %d clients × %d steps, %d users, %d names, payloads up to %d bytes\n",
-		cfg.Seed, cfg.Runs, cfg.Clients, cfg.Steps, cfg.Users, cfg.Names, cfg.MaxPayload)
+	fmt.Fprintf(cfg.Log, "model: seed %d: %s of %s × %s, %d users, %d names, payloads up to %d bytes\n",
+		cfg.Seed, words.Count(cfg.Runs, "concurrent round"), words.Count(cfg.Clients, "client"), words.Count(cfg.Steps, "step"), cfg.Users, cfg.Names, cfg.MaxPayload)
 	for range cfg.Runs {
 		clients := make([][]Step, cfg.Clients)
 		for c := range clients {
@@ -394,8 +395,8 @@ func runConcurrent(ctx context.Context, cfg Config) (*Result, error) {
 		res.Elapsed = time.Since(start)
 		r.report(out, res)
 		res.OriginalSteps = original
-		fmt.Fprintf(cfg.Log, "model: seed %d: shrunk from %d to %d steps in %d rounds (%v):\n%s%v",
-			cfg.Seed, original, r.steps(), res.ShrinkRuns, res.Elapsed.Round(time.Millisecond), r.script(), res.Failure)
+		fmt.Fprintf(cfg.Log, "model: seed %d: shrunk from %d to %s in %s (%v):\n%s%v",
+			cfg.Seed, original, words.Count(r.steps(), "step"), words.Count(res.ShrinkRuns, "round"), res.Elapsed.Round(time.Millisecond), r.script(), res.Failure)
 		if cfg.Visualization != nil && out.illegal {
 			if err := porcupine.Visualize(r.model(), out.info, cfg.Visualization); err != nil {
 				return res, fmt.Errorf("model: write visualization: %w", err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fbpkit/fbp/internal/words"
 	"github.com/fbpkit/fbp/ref/wire"
 	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/commands"
@@ -288,8 +289,8 @@ func runSequential(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	r.revive = newReviver(cfg, r.ex, &r.res)
 	r.res.Seed = cfg.Seed
-	fmt.Fprintf(cfg.Log, "model: seed %d: %d sequences of up to %d steps, %d users, %d names, payloads up to %d bytes\n",
-		cfg.Seed, cfg.Runs, cfg.Steps, cfg.Users, cfg.Names, cfg.MaxPayload)
+	fmt.Fprintf(cfg.Log, "model: seed %d: %s of up to %s, %d users, %d names, payloads up to %d bytes\n",
+		cfg.Seed, words.Count(cfg.Runs, "sequence"), words.Count(cfg.Steps, "step"), cfg.Users, cfg.Names, cfg.MaxPayload)
 
 	cmds := &commands.ProtoCommands{
 		NewSystemUnderTestFunc:     r.newSequence,
@@ -328,8 +329,8 @@ func runSequential(ctx context.Context, cfg Config) (*Result, error) {
 	// Steps after the failing one were never sent.
 	r.res.Script = relabel(last.steps[:last.failure.Step+1])
 	r.res.Replay = newReplay(cfg, r.res.Script, last.failure)
-	fmt.Fprintf(cfg.Log, "model: seed %d: shrunk from %d to %d steps in %d runs (%v):\n%s",
-		cfg.Seed, r.res.OriginalSteps, len(r.res.Script), r.res.ShrinkRuns, r.res.Elapsed.Round(time.Millisecond),
+	fmt.Fprintf(cfg.Log, "model: seed %d: shrunk from %d to %s in %s (%v):\n%s",
+		cfg.Seed, r.res.OriginalSteps, words.Count(len(r.res.Script), "step"), words.Count(r.res.ShrinkRuns, "run"), r.res.Elapsed.Round(time.Millisecond),
 		FormatScript(r.res.Script))
 	return &r.res, cancelled
 }

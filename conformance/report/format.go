@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/fbpkit/fbp/internal/words"
 )
 
 // TextOptions shape the text report.
@@ -88,8 +90,10 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 	}
 	// A problem that blocks many cases shows a few of them and counts the rest: a server that
 	// answers nothing is one line of cause, not a page of blocked cases.
+	// So with the cases a run did not reach: one reason, a few lines.
 	const blockedShown = 3
 	blocked := map[string]int{}
+	notRun, notRunOrder := map[string]int{}, []string{}
 	for i := range r.Results {
 		res := &r.Results[i]
 		if res.Status == VerdictBlocked && res.BlockedBy != "" {
@@ -97,11 +101,24 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 				continue
 			}
 		}
+		if res.Status == VerdictNotRun && !o.Verbose {
+			if notRun[res.Reason]++; notRun[res.Reason] == 1 {
+				notRunOrder = append(notRunOrder, res.Reason)
+			}
+			if notRun[res.Reason] > blockedShown {
+				continue
+			}
+		}
 		sb.WriteString(r.Line(res, o.Color) + "\n")
 	}
 	for _, p := range r.Problems {
 		if n := blocked[p.ID] - blockedShown; n > 0 {
-			fmt.Fprintf(&sb, "BLKD  … and %s, blocked by [%s]\n", plural(n, "more case"), p.ID)
+			fmt.Fprintf(&sb, "BLKD  … and %s, blocked by [%s]\n", words.Count(n, "more case"), p.ID)
+		}
+	}
+	for _, why := range notRunOrder {
+		if n := notRun[why] - blockedShown; n > 0 {
+			fmt.Fprintf(&sb, "NRUN  … and %s, %s (-v lists them)\n", words.Count(n, "more case"), why)
 		}
 	}
 	r.writeDetails(&sb, o)
@@ -140,7 +157,7 @@ func (r *Report) writeProblems(sb *strings.Builder) {
 	if len(r.Problems) == 0 {
 		return
 	}
-	fmt.Fprintf(sb, "\n%s:\n", plural(len(r.Problems), "problem"))
+	fmt.Fprintf(sb, "\n%s:\n", words.Count(len(r.Problems), "problem"))
 	for i := range r.Problems {
 		p := &r.Problems[i]
 		fmt.Fprintf(sb, "\n[%s] %s %s\n    %s\n", p.ID, p.Level, p.Requirement, p.Summary)
@@ -181,14 +198,6 @@ func idList(ids []string) string {
 		return strings.Join(ids, ", ")
 	}
 	return strings.Join(ids[:shown], ", ") + fmt.Sprintf(" and %d more", len(ids)-shown)
-}
-
-// plural says n things, "1 problem", "2 problems".
-func plural(n int, thing string) string {
-	if n == 1 {
-		return "1 " + thing
-	}
-	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 // writeDetails expands the failures. A case that fails by a problem is shown short, its
@@ -248,7 +257,7 @@ func (r *Report) writeDetails(sb *strings.Builder, o TextOptions) {
 	}
 	if short > 0 {
 		fmt.Fprintf(sb, "\n(%s shown short: each problem above shows the bytes of its first evidence; -v shows every exchange)\n",
-			plural(short, "failed case"))
+			words.Count(short, "failed case"))
 	}
 	if len(r.Crashes) > 0 {
 		sb.WriteString("\n")
@@ -276,9 +285,17 @@ func (r *Report) SummaryText() string {
 		for _, x := range []struct {
 			n    int
 			what string
-		}{{c.Blocked, "blocked"}, {c.Info, "info"}, {c.Skip, "skipped"}, {c.NotRun, "not run"}, {c.KnownFailure, "known failures"}, {c.UnexpectedPass, "unexpected passes"}} {
+		}{{c.Blocked, "blocked"}, {c.Info, "info"}, {c.Skip, "skipped"}, {c.NotRun, "not run"}} {
 			if x.n > 0 {
 				fmt.Fprintf(&sb, ", %d %s", x.n, x.what)
+			}
+		}
+		for _, x := range []struct {
+			n     int
+			thing string
+		}{{c.KnownFailure, "known failure"}, {c.UnexpectedPass, "unexpected pass"}} {
+			if x.n > 0 {
+				fmt.Fprintf(&sb, ", %s", words.Count(x.n, x.thing))
 			}
 		}
 		sb.WriteString("\n")
@@ -286,6 +303,11 @@ func (r *Report) SummaryText() string {
 	row("MUST", r.Summary.Must)
 	row("SHOULD", r.Summary.Should)
 	row("INFO", r.Summary.Info)
+	if n := r.Summary.Must.Skip + r.Summary.Should.Skip + r.Summary.Info.Skip; n > 0 {
+		// Newcomers ask whether a skipped MUST case is held against them.
+		fmt.Fprintf(&sb, "skipped: %s not judged (each line above says why: most need a flag, such as -max-size); a skipped case counts neither for nor against the server\n",
+			words.Count(n, "case"))
+	}
 	verdict := "PASS: every selected MUST case passed"
 	if r.Strict {
 		verdict = "PASS: every selected MUST and SHOULD case passed"
@@ -293,16 +315,18 @@ func (r *Report) SummaryText() string {
 	switch {
 	case r.Interrupted:
 		verdict = "INTERRUPTED: the run did not finish"
+	case r.DeadlinePassed:
+		verdict = "INCOMPLETE: the run's deadline passed before every case ran"
 	case !r.OK():
 		verdict = "FAIL"
 	}
 	if n := r.Summary.Must.UnexpectedPass + r.Summary.Should.UnexpectedPass + r.Summary.Info.UnexpectedPass; n > 0 {
-		verdict += fmt.Sprintf(" (%d baseline entries now pass: remove them)", n)
+		verdict += " (" + words.Count(n, "baseline entry") + " now passing: remove them)"
 	}
 	if len(r.Problems) > 0 {
-		verdict += " (" + plural(len(r.Problems), "problem") + ")"
+		verdict += " (" + words.Count(len(r.Problems), "problem") + ")"
 	}
-	fmt.Fprintf(&sb, "%s (%d cases in %v)\n", verdict, len(r.Results), r.Duration.Round(time.Millisecond))
+	fmt.Fprintf(&sb, "%s (%s in %v)\n", verdict, words.Count(len(r.Results), "case"), r.Duration.Round(time.Millisecond))
 	if len(r.NextSteps) > 0 {
 		sb.WriteString("\nnext steps:\n")
 		for _, n := range r.NextSteps {
@@ -319,7 +343,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-// JUnit XML, as CI systems read it: a testsuite per spec section, a testcase per case.
+// JUnit XML, as CI systems read it: a testsuite per group of cases, a testcase per case.
 
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
@@ -377,13 +401,18 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 			reason = "[" + res.Problem + "] " + reason
 		}
 		switch {
+		case res.Status == VerdictNotRun:
+			// As the text report counts it: not run, not failed. That the run did not
+			// finish is a failure of its own, below.
+			jc.Skipped = &junitMessage{Message: res.Reason}
+			s.Skipped++
 		case r.FailsRun(res):
 			jc.Failure = &junitMessage{Message: reason, Type: res.Level.String(), Body: body}
 			s.Failures++
 		case res.Status == VerdictKnownFailure:
 			jc.Skipped = &junitMessage{Message: "known failure (baseline): " + reason, Body: body}
 			s.Skipped++
-		case res.Status == VerdictSkip || res.Status == VerdictNotRun || res.Status == VerdictBlocked:
+		case res.Status == VerdictSkip || res.Status == VerdictBlocked:
 			jc.Skipped = &junitMessage{Message: res.Reason}
 			s.Skipped++
 		default:
@@ -409,14 +438,29 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		ps.Tests++
 		ps.Failures++
 	}
+	if r.Incomplete() {
+		notRun := r.Summary.Must.NotRun + r.Summary.Should.NotRun + r.Summary.Info.NotRun
+		why := "the run was interrupted"
+		if r.DeadlinePassed {
+			why = "the run's deadline passed"
+		}
+		ps.Cases = append(ps.Cases, junitCase{Name: "run/incomplete", Classname: "fbp.problems",
+			Failure: &junitMessage{Message: fmt.Sprintf("%s: %s not run", why, words.Count(notRun, "case")), Body: strings.Join(r.Warnings, "\n")}})
+		ps.Tests++
+		ps.Failures++
+	}
 	if ps.Tests > 0 {
 		ps.Name = "problems"
 		doc.Suites = append([]junitSuite{ps}, doc.Suites...)
 	}
+	// The totals are the suites' sums, time included: the cases' times, not the run's wall
+	// clock, which is shorter when cases run at once.
+	doc.Time = 0
 	for _, s := range doc.Suites {
 		doc.Tests += s.Tests
 		doc.Failures += s.Failures
 		doc.Skipped += s.Skipped
+		doc.Time += s.Time
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err

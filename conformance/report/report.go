@@ -181,7 +181,10 @@ type Summary struct {
 
 // Report is the outcome of a run.
 type Report struct {
-	Schema      string        `json:"schema"`
+	Schema string `json:"schema"`
+	// Verdict is the run's in a word: "pass", "fail", or "incomplete" (the run was stopped,
+	// or its deadline passed, before every case ran; the exit status is a failure's).
+	Verdict     string        `json:"verdict"`
 	Target      string        `json:"target"`
 	Dialect     string        `json:"dialect"`
 	DialectNote string        `json:"dialect_note,omitempty"`
@@ -189,8 +192,10 @@ type Report struct {
 	Started     time.Time     `json:"started"`
 	Duration    time.Duration `json:"duration_ns"`
 	Interrupted bool          `json:"interrupted"`
-	Crashes     []Crash       `json:"crashes,omitempty"`
-	Warnings    []string      `json:"warnings,omitempty"`
+	// DeadlinePassed: the run's deadline ended it; the cases it left are not run.
+	DeadlinePassed bool     `json:"deadline_passed,omitempty"`
+	Crashes        []Crash  `json:"crashes,omitempty"`
+	Warnings       []string `json:"warnings,omitempty"`
 	// Problems are the distinct problems found, worst first.
 	Problems []Problem `json:"problems"`
 	Results  []Result  `json:"results"`
@@ -200,8 +205,25 @@ type Report struct {
 	NextSteps []string `json:"next_steps,omitempty"`
 }
 
-// Summarize tallies the results into Summary.
+// Run verdicts (Report.Verdict).
+const (
+	RunPass       = "pass"
+	RunFail       = "fail"
+	RunIncomplete = "incomplete"
+)
+
+// Summarize tallies the results into Summary and sets the verdict.
 func (r *Report) Summarize() {
+	defer func() {
+		switch {
+		case r.Incomplete():
+			r.Verdict = RunIncomplete
+		case r.OK():
+			r.Verdict = RunPass
+		default:
+			r.Verdict = RunFail
+		}
+	}()
 	r.Summary = Summary{}
 	for _, res := range r.Results {
 		switch res.Level {
@@ -246,10 +268,13 @@ func (r *Report) ProblemFailsRun(p *Problem) bool {
 	return false
 }
 
-// OK reports whether every selected MUST case passed (and every SHOULD case, under strict),
-// baseline failures aside, and no problem fails the run.
+// Incomplete reports whether the run did not finish: it was stopped, or its deadline passed.
+func (r *Report) Incomplete() bool { return r.Interrupted || r.DeadlinePassed }
+
+// OK reports whether the run finished, every selected MUST case passed (and every SHOULD
+// case, under strict), baseline failures aside, and no problem fails the run.
 func (r *Report) OK() bool {
-	if r.Interrupted || len(r.Results) == 0 {
+	if r.Incomplete() || len(r.Results) == 0 {
 		return false
 	}
 	for i := range r.Results {

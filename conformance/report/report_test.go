@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"flag"
 	"os"
@@ -176,7 +177,10 @@ func TestJUnitCasesFollowTheirVerdicts(t *testing.T) {
 	if c := cases["restore/missing-1001"]; c.Failure == nil || !strings.HasPrefix(c.Failure.Message, "[r4-2-not-found-answered-1003] ") {
 		t.Errorf("a failure names its problem: %+v", c)
 	}
-	if doc.Tests != 12 || doc.Failures != 5 || doc.Skipped != 3 {
+	if c := cases["list/after-backups"]; c.Skipped == nil || c.Failure != nil || !strings.Contains(c.Skipped.Message, "not run") {
+		t.Errorf("a case not run is skipped, as the text report counts it apart from the failures: %+v", c)
+	}
+	if doc.Tests != 12 || doc.Failures != 4 || doc.Skipped != 4 {
 		t.Errorf("totals: tests %d failures %d skipped %d", doc.Tests, doc.Failures, doc.Skipped)
 	}
 }
@@ -253,5 +257,132 @@ func TestClipKeepsHeadAndTail(t *testing.T) {
 	d := c.Dump("")
 	if !strings.Contains(d, "... 1048496 bytes cut ...") || !strings.Contains(d, "000ffff0  ") {
 		t.Fatalf("dump:\n%s", d)
+	}
+}
+
+// TestFormatsAgree reads one report in its three formats, as three different users would,
+// and checks that they tell the same story: the same verdict, each case the same way, the
+// same counts, and a JUnit time that is the sum of its suites'.
+func TestFormatsAgree(t *testing.T) {
+	interrupted := fixedReport()
+	interrupted.Crashes, interrupted.Interrupted = nil, true
+	for i := range interrupted.Results {
+		if interrupted.Results[i].ID == "security/unknown-op" {
+			interrupted.Results[i] = Result{ID: "security/unknown-op", Section: "security", Level: Must, Status: VerdictNotRun, Reason: "not run: the run was interrupted"}
+		}
+	}
+	interrupted.Summarize()
+	deadline := fixedReport()
+	deadline.DeadlinePassed = true
+	deadline.Summarize()
+	passing := fixedReport()
+	passing.Results, passing.Problems, passing.Crashes = passing.Results[:1], nil, nil
+	passing.Summarize()
+
+	for name, c := range map[string]struct {
+		r                *Report
+		verdict, textTop string
+	}{
+		"failing":     {fixedReport(), RunFail, "FAIL"},
+		"interrupted": {interrupted, RunIncomplete, "INTERRUPTED"},
+		"deadline":    {deadline, RunIncomplete, "INCOMPLETE"},
+		"passing":     {passing, RunPass, "PASS"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := c.r
+			var text, js, junit bytes.Buffer
+			if err := r.WriteText(&text, TextOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.WriteJSON(&js); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.WriteJUnit(&junit); err != nil {
+				t.Fatal(err)
+			}
+			// JSON, read as a generic document: the promised field, not the struct's.
+			var doc map[string]any
+			if err := json.Unmarshal(js.Bytes(), &doc); err != nil {
+				t.Fatal(err)
+			}
+			if doc["verdict"] != c.verdict {
+				t.Errorf("JSON verdict %v, want %q", doc["verdict"], c.verdict)
+			}
+			lines := strings.Split(strings.TrimSpace(r.SummaryText()), "\n")
+			var verdictLine string
+			for _, l := range lines {
+				if strings.HasPrefix(l, "PASS") || strings.HasPrefix(l, "FAIL") || strings.HasPrefix(l, "INTERRUPTED") || strings.HasPrefix(l, "INCOMPLETE") {
+					verdictLine = l
+				}
+			}
+			if !strings.HasPrefix(verdictLine, c.textTop) {
+				t.Errorf("text verdict %q, want it to start %q", verdictLine, c.textTop)
+			}
+			if (c.verdict == RunPass) != r.OK() {
+				t.Errorf("verdict %s but OK() %v", c.verdict, r.OK())
+			}
+
+			// Each case: the text's tag against the JUnit testcase's state.
+			var ju junitSuites
+			if err := xml.Unmarshal(junit.Bytes(), &ju); err != nil {
+				t.Fatal(err)
+			}
+			state := map[string]string{}
+			var sum float64
+			for _, s := range ju.Suites {
+				sum += s.Time
+				for _, jc := range s.Cases {
+					switch {
+					case jc.Failure != nil:
+						state[jc.Name] = "failure"
+					case jc.Skipped != nil:
+						state[jc.Name] = "skipped"
+					default:
+						state[jc.Name] = "passed"
+					}
+				}
+			}
+			want := map[string]string{"PASS": "passed", "INFO": "passed", "FIXED": "passed", "WARN": "passed",
+				"FAIL": "failure", "NRUN": "skipped", "SKIP": "skipped", "BLKD": "skipped", "KNOWN": "skipped"}
+			textFailed := 0
+			for _, l := range strings.Split(text.String(), "\n") {
+				f := strings.Fields(l)
+				if len(f) < 2 || want[f[0]] == "" || !strings.Contains(f[1], "/") {
+					continue
+				}
+				if got := state[f[1]]; got != want[f[0]] {
+					t.Errorf("%s: text %s, JUnit %s", f[1], f[0], got)
+				}
+				if f[0] == "FAIL" {
+					textFailed++
+				}
+			}
+			// JUnit's failures: the failed cases, then a testcase per problem no failed case
+			// carries and one for a run that did not finish.
+			extra := 0
+			for _, p := range r.Problems {
+				if r.ProblemFailsRun(&p) && len(p.Cases) == 0 {
+					extra++
+				}
+			}
+			if r.Incomplete() {
+				extra++
+				if state["run/incomplete"] != "failure" {
+					t.Errorf("an incomplete run has no failing run/incomplete testcase")
+				}
+			}
+			if ju.Failures != textFailed+extra {
+				t.Errorf("JUnit failures %d, text %d failed cases and %d problems or incomplete runs of their own", ju.Failures, textFailed, extra)
+			}
+			if ju.Tests != len(state) || len(state) != len(r.Results)+extra {
+				t.Errorf("JUnit tests %d, testcases %d, results %d and %d of the run's own", ju.Tests, len(state), len(r.Results), extra)
+			}
+			if d := ju.Time - sum; d > 1e-6 || d < -1e-6 {
+				t.Errorf("JUnit time %v, its suites' sum %v", ju.Time, sum)
+			}
+			if (ju.Failures == 0) != (c.verdict == RunPass) {
+				t.Errorf("JUnit has %d failures for a run whose verdict is %s", ju.Failures, c.verdict)
+			}
+		})
 	}
 }
