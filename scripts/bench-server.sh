@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks of the reference server (docs/BENCHMARKS.md, "Reference server"), all with
-# conform bench, each against the machine's limits measured in the same run (-baseline:
+# conform bench, each against the machine's limits measured in the same run (-limits:
 # loopback TCP carrying the same bytes, and the same ops on the same disk, a BACKUP written as
 # a temporary file, fsynced, renamed and its folder fsynced): a large BACKUP and RESTORE from
 # one client, then small files from many. Figures are reported, never asserted; the server's
@@ -39,7 +39,7 @@ server="$work/refserver -addr $addr -root $work/root -log-format json"
 bench() {
 	echo
 	echo "\$ conform bench $*"
-	"$work/conform" bench -addr "$addr" -exec "$server" -baseline -baseline-dir "$work" "$@"
+	"$work/conform" bench -addr "$addr" -exec "$server" -limits -limits-dir "$work" "$@"
 }
 
 echo "go: $(go version | cut -d' ' -f3-)  cpus: $(nproc)  kernel: $(uname -r)"

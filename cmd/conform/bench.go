@@ -30,7 +30,7 @@ func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
 		"Puts the server under load from concurrent clients and checks every answer: a RESTORE must\n"+
 		"return a whole version the client stored (with -shared, that any client stored), a LIST the\n"+
 		"user's names. Reports ops/s, MB/s and latency per op, errors by kind, and what explains\n"+
-		"the figures; -compare measures a second server in alternate rounds, -baseline the machine's\n"+
+		"the figures; -compare measures a second server in alternate rounds, -limits the machine's\n"+
 		"limits (loopback TCP, durable writes on the local disk) at the same concurrency.\n"+
 		"Exit status: 0 every answer right, 1 an error or a wrong answer, 2 usage error, 3 server unreachable.\n")
 	fs := cmd.Flags
@@ -42,18 +42,19 @@ func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
 	fs.DurationVar(&c.Duration, "duration", 5*time.Second, "length of each measured round")
 	fs.IntVar(&c.Count, "count", 0, "end each round after this many requests instead of after -duration")
 	fs.DurationVar(&c.Warmup, "warmup", time.Second, "unmeasured load before the first round of each number of clients")
-	fs.IntVar(&c.Rounds, "rounds", 1, "rounds per number of clients (default 3 with -compare or -baseline); each measures every server and baseline once")
+	fs.IntVar(&c.Rounds, "rounds", 1, "rounds per number of clients (default 3 with -compare or -limits); each measures every server and limit once")
 	fs.BoolVar(&c.KeepConns, "keep-conns", false, "keep each client's connection for its next request (default: a connection per request)")
 	fs.BoolVar(&c.Shared, "shared", false, "every client backs up and restores the same names of one user: each RESTORE must be one whole version")
 	fs.IntVar(&c.Names, "names", bench.DefaultNames, fmt.Sprintf("filenames per client (with -shared, in all; 1 to %d)", bench.MaxNames))
 	fs.StringVar(&o.compare, "compare", "", "`host:port` of a second server, measured in alternate rounds; the report gives the ratio")
 	fs.StringVar(&o.compareExec, "compare-exec", "", "`command` that starts the -compare server (quote words as in a shell)")
-	fs.BoolVar(&c.Baseline, "baseline", false, "also measure loopback TCP with the same bytes and the same ops on the local disk (durable, atomic writes)")
-	fs.StringVar(&c.BaselineDir, "baseline-dir", "", "`folder` for the disk baseline's files: put it on the server's disk (default: the system's temporary folder)")
+	// Not -baseline: that is a file of known failures everywhere else.
+	fs.BoolVar(&c.Baseline, "limits", false, "also measure the machine's limits: loopback TCP with the same bytes, and the same ops on the local disk (durable, atomic writes)")
+	fs.StringVar(&c.BaselineDir, "limits-dir", "", "`folder` for the disk limit's files: put it on the server's disk (default: the system's temporary folder)")
 	fs.BoolVar(&c.Probe, "probe", true, "find how many connections each server serves at once, to explain latency that is waiting to be accepted")
 	fs.DurationVar(&c.ProbeWait, "probe-wait", bench.DefaultProbeWait, "how long the probe waits for an answer before it takes the server to be full")
 	fs.BoolVar(&c.Keep, "keep", false, "leave the files the clients stored on the servers")
-	pos, err := cliargs.Parse(fs, args)
+	pos, err := cliargs.Parse(fs, renameOldBenchFlags(args))
 	if err != nil {
 		return nil, cmd, err
 	}
@@ -104,6 +105,27 @@ func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
 	}
 	c.Timeout, c.Seed = o.timeout, uint64(o.seed)
 	return o, cmd, nil
+}
+
+// renameOldBenchFlags reads -baseline and -baseline-dir, the first names of -limits and
+// -limits-dir, so that the commands already written keep working.
+func renameOldBenchFlags(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a == "--" {
+			copy(out[i:], args[i:])
+			break
+		}
+		for _, old := range [][2]string{{"baseline-dir", "limits-dir"}, {"baseline", "limits"}} {
+			for _, dash := range []string{"-", "--"} {
+				if name, _, _ := strings.Cut(a, "="); name == dash+old[0] {
+					a = dash + old[1] + strings.TrimPrefix(a, name)
+				}
+			}
+		}
+		out[i] = a
+	}
+	return out
 }
 
 // parseClients reads "64" or "1,8,64,256".

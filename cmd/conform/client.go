@@ -51,11 +51,12 @@ func parseClientFlags(args []string) (*clientOptions, *cliargs.Command, error) {
 	fs := cmd.Flags
 	fs.StringVar(&c.Dir, "dir", ".", "the client's `folder`, copied for every scenario (its .git, server.info, backup.info and tmp left out)")
 	fs.StringVar(&c.Listen, "listen", "", "serve the scenarios on `host:port` to a client conform does not start")
-	fs.StringVar(&o.runRe, "run", "", "run only the cases whose ID matches `regexp`")
-	fs.StringVar(&o.skipRe, "skip", "", "leave out the cases whose ID matches `regexp`")
+	fs.StringVar(&o.runRe, "run", "", "run only the cases whose ID or one of whose requirements (R-7.1) matches `regexp`")
+	fs.StringVar(&o.skipRe, "skip", "", "leave out the cases whose ID or one of whose requirements matches `regexp`")
 	fs.BoolVar(&o.list, "list", false, "print the cases and the scenarios, and run nothing")
 	fs.BoolVar(&c.Strict, "strict", false, "SHOULD failures fail the run")
-	fs.DurationVar(&c.Timeout, "timeout", clienttest.DefaultTimeout, "how long one run of the client may take before it is killed, as hung")
+	// Not -timeout: that is a deadline of every read and write everywhere else.
+	fs.DurationVar(&c.Timeout, "hang-after", clienttest.DefaultTimeout, "how long one run of the client may take before it is killed, as hung")
 	fs.DurationVar(&c.Wait, "wait", clienttest.DefaultWait, "on a kept connection, how long the client may do nothing after a whole response before it counts as waiting for the close")
 	fs.DurationVar(&c.StallLimit, "stall-limit", clienttest.DefaultStallLimit, "how long the client may wait for a server that sends nothing (SHOULD)")
 	fs.DurationVar(&c.Drip, "drip", clienttest.DefaultDrip, "how long the slow-drip scenario spreads each response over")

@@ -32,7 +32,7 @@ func TestClientCommand(t *testing.T) {
 			{"client", "-format", "xml", "--", bin},
 			{"client", "-run", "nomatch-at-all", "--", bin},
 			{"client", "-listen", "127.0.0.1:0", "--", bin},
-			{"client", "-timeout", "0", "--", bin},
+			{"client", "-hang-after", "0", "--", bin},
 			{"client", "-dir", "/nonexistent/folder", "--", bin},
 		} {
 			if code, _, errs := conform(t, args...); code != exitUsage || errs == "" {

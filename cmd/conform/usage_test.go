@@ -1,6 +1,8 @@
 package main
 
 import (
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,5 +121,55 @@ func TestExecLog(t *testing.T) {
 				t.Errorf("without -exec-log: exit %d, stderr\n%s", code, errs)
 			}
 		})
+	}
+}
+
+// A flag name means one thing in every subcommand, with one default: -timeout is a deadline of
+// each read and write everywhere, -baseline a file of known failures, sizes take units.
+func TestOneFlagVocabulary(t *testing.T) {
+	sets := map[string]*flag.FlagSet{}
+	_, cmd, _ := parseFlags(nil)
+	sets["conform"] = cmd.Flags
+	_, cmd, _ = parseModelFlags(nil)
+	sets["model"] = cmd.Flags
+	_, cmd, _ = parseFuzzFlags(nil)
+	sets["fuzz"] = cmd.Flags
+	_, _, cmd, _ = parseReplayFlags(nil)
+	sets["replay"] = cmd.Flags
+	_, cmd, _ = parseBenchFlags(nil)
+	sets["bench"] = cmd.Flags
+	_, cmd, _ = parseClientFlags(nil)
+	sets["client"] = cmd.Flags
+	// The same name, the same default, and the same kind of value.
+	same := []string{"addr", "timeout", "deadline", "exec", "exec-log", "format", "o", "seed", "strict", "max-size", "baseline", "run", "skip"}
+	for _, name := range same {
+		var first *flag.Flag
+		var firstIn string
+		for sub, fs := range sets {
+			f := fs.Lookup(name)
+			if f == nil {
+				continue
+			}
+			if first == nil {
+				first, firstIn = f, sub
+				continue
+			}
+			if f.DefValue != first.DefValue && name != "format" {
+				t.Errorf("-%s: default %q in %s, %q in %s", name, f.DefValue, sub, first.DefValue, firstIn)
+			}
+			if fmt.Sprintf("%T", f.Value) != fmt.Sprintf("%T", first.Value) {
+				t.Errorf("-%s: a %T in %s, a %T in %s", name, f.Value, sub, first.Value, firstIn)
+			}
+		}
+	}
+	if f := sets["conform"].Lookup("timeout"); f.DefValue != "5s" {
+		t.Errorf("-timeout defaults to %s", f.DefValue)
+	}
+	// The first names of bench's -limits still work.
+	for _, args := range [][]string{{"-limits"}, {"-baseline"}, {"-baseline=true", "-baseline-dir", "/tmp"}} {
+		o, _, err := parseBenchFlags(args)
+		if err != nil || !o.cfg.Baseline {
+			t.Errorf("bench %q: %v", args, err)
+		}
 	}
 }
