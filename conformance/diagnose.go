@@ -15,7 +15,8 @@ import (
 // framing workarounds, the status mapping (under the dialect "auto"), how many cases run at
 // once.
 func (r *runner) diagnose(ctx context.Context, rep *report.Report) {
-	cfg := diagnosis.Config{Addr: r.target(), Timeout: r.cfg.Timeout, Quiet: max(r.cfg.Grace, diagnosisQuiet)}
+	// Half the run at most: a slow server leaves the cases time to show something too.
+	cfg := diagnosis.Config{Addr: r.target(), Timeout: r.cfg.Timeout, Quiet: max(r.cfg.Grace, diagnosisQuiet), Budget: r.cfg.Deadline / 2}
 	if r.sup != nil {
 		// A server the run can start again is also probed for deaths.
 		cfg.Restart = r.restart

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -25,8 +26,19 @@ func (r *runner) reachable(ctx context.Context) error {
 	if _, err = c.Write(r.listWrites()); err != nil {
 		return err
 	}
-	_, _ = r.drain(c)
+	_, _ = r.drain(c, r.cfg.Timeout)
 	return nil
+}
+
+// answerWait is how long the health probe waits for an answer: what the diagnosis saw the
+// server take, with room to spare, not the whole timeout, as a server that hangs after some
+// cases would otherwise cost a timeout each; never under 2s, so that a loaded machine is not
+// taken for a hung server.
+func (r *runner) answerWait() time.Duration {
+	if r.diag == nil || r.diag.Latency == 0 {
+		return r.cfg.Timeout
+	}
+	return min(r.cfg.Timeout, max(2*time.Second, 3*r.diag.Latency))
 }
 
 // listWrites is a LIST of a new user as the profile speaks it.
@@ -50,7 +62,8 @@ func (r *runner) probe(ctx context.Context) error {
 		return err
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(r.cfg.Timeout))
+	wait := r.answerWait()
+	c.SetDeadline(time.Now().Add(wait))
 	if _, err := c.Write(r.listWrites()); err != nil {
 		return fmt.Errorf("sending LIST: %w", err)
 	}
@@ -59,19 +72,19 @@ func (r *runner) probe(ctx context.Context) error {
 			_ = cw.CloseWrite()
 		}
 	}
-	if n, err := r.drain(c); n == 0 {
+	if n, err := r.drain(c, wait); n == 0 {
 		return fmt.Errorf("reading the answer to LIST: %w", err)
 	}
 	return nil
 }
 
-// drain reads what the server answers until it closes or stops sending for the grace period,
-// so that the connection is closed with nothing unread: a close with bytes unread is a reset,
-// which kills some servers, and the probe must not. It returns how many bytes came.
-func (r *runner) drain(c net.Conn) (int, error) {
+// drain reads what the server answers, the first bytes within wait, until it closes or stops
+// sending for the grace period, so that the connection is closed with nothing unread: a close
+// with bytes unread is a reset, which kills some servers, and the probe must not. It returns
+// how many bytes came.
+func (r *runner) drain(c net.Conn, wait time.Duration) (int, error) {
 	buf := make([]byte, 4096)
 	total := 0
-	wait := r.cfg.Timeout
 	for {
 		_ = c.SetReadDeadline(time.Now().Add(wait))
 		n, err := c.Read(buf)
@@ -116,6 +129,11 @@ func (r *runner) health(ctx context.Context, c *Case) (crash, detail string) {
 		}
 		if err = r.alive(ctx); err == nil {
 			return "", ""
+		}
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			// A whole timeout without an answer: a server that hangs, not one coming back;
+			// asking again would only wait as long again.
+			break
 		}
 	}
 	if ctx.Err() != nil {

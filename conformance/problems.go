@@ -213,6 +213,13 @@ func (r *runner) nextSteps(rep *report.Report) []string {
 	if r.diag.Blocked(wire.OpBackup) != nil {
 		add("no BACKUP could be sent: fix its reading first; most cases need one")
 	}
+	if rep.DeadlinePassed {
+		why := ""
+		if r.diag.Finding("slow-answers") != nil {
+			why = ": the server answers slowly, so a whole run takes long"
+		}
+		add(fmt.Sprintf("the run's deadline of %v ended it before every case ran%s; -deadline 10m gives it time (and -run a few cases, by ID or requirement, a shorter run)", r.cfg.Deadline, why))
+	}
 	if r.cfg.Root == "" && rep.Summary.Must.Fail > 0 {
 		add("-root DIR, your server's storage folder when it runs here, also finds files stored outside a user's folder and leftovers of failed uploads")
 	}

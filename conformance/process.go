@@ -209,6 +209,20 @@ func (p *ServerProcess) start(ctx context.Context) error {
 // sockets (Linux's /proc/net/tcp), it looks there, without a connection: a server that dies
 // when a client connects and leaves without a request must not be killed by the check that it
 // started. Elsewhere it connects.
+// ListeningHere reports whether a server listens on addr, a loopback address of this
+// machine, from the socket table, without a connection: one that closes at once, or even a
+// whole request, is what kills some servers. known is false where it cannot tell.
+func ListeningHere(addr string) (up, known bool) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false, false
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return false, false
+	}
+	return listeningSocket(addr)
+}
+
 func listening(ctx context.Context, addr string) (bool, error) {
 	if up, ok := listeningSocket(addr); ok {
 		if !up {

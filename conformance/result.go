@@ -114,5 +114,5 @@ func (r *runner) deleteQuietly(ctx context.Context, user uint32, name string) {
 			_ = cw.CloseWrite()
 		}
 	}
-	_, _ = r.drain(c)
+	_, _ = r.drain(c, r.cfg.Timeout)
 }

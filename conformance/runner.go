@@ -177,9 +177,8 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 	// A diagnosis cut short by an interrupt or the deadline judged nothing: its findings
 	// would blame the server for the run's own end.
 	cut := ctx.Err() != nil
-	if cut {
-		r.diag = &diagnosis.Diagnosis{}
-		rep.Warnings = append(rep.Warnings, "the run ended during the diagnosis: what it found so far is left out, as its probes were cut short")
+	if r.diag.Cut != "" {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the diagnosis stopped during %s: what those probes and the ones after them would have found is left out, as a probe cut short would blame the server", r.diag.Cut))
 	}
 	if f := r.diag.Finding("nothing-listens"); f != nil && !cut {
 		// The diagnosis's first probe is the run's reach: nothing to test.

@@ -40,6 +40,22 @@ func TestDoctorNamesTheFaultAndExits1(t *testing.T) {
 	}
 }
 
+// A server that reads a name_len after LIST and dies when a client leaves mid-request: the
+// command's own check that the server listens must not be the client that kills it, under
+// -exec as under -addr.
+func TestDoctorDoesNotKillTheServerItChecks(t *testing.T) {
+	exec := mutantServer(t) + " -fault real-list-name-len -addr 127.0.0.1:{port} -read-timeout 2s"
+	for _, args := range [][]string{
+		{"doctor", "-exec", exec, "-no-crash-probes"},
+		{"doctor", "-addr", startMutant(t, "real-list-name-len"), "-no-crash-probes"},
+	} {
+		code, out, errs := conform(t, args...)
+		if code != exitFail || !strings.Contains(out, "[list-needs-name-len]") {
+			t.Errorf("%q: exit %d\n%s\n%s", args[1], code, out, errs)
+		}
+	}
+}
+
 func TestDoctorUnreachableExit3(t *testing.T) {
 	if code, _, errs := conform(t, "doctor", "-addr", fakepeer.ClosedAddr(t), "-timeout", "1s"); code != exitUnreachable {
 		t.Fatalf("exit %d: %s", code, errs)

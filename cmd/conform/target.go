@@ -184,8 +184,8 @@ type target struct {
 }
 
 // startTarget starts the built-in reference server or the -exec command, or takes -addr as it
-// is, and checks that the server accepts a connection within -timeout. Its error is the
-// command's exit status 3.
+// is, and checks that a server listens there: from the socket table on this machine, else by
+// a connection within -timeout. Its error is the command's exit status 3.
 func startTarget(ctx context.Context, f *testerFlags, stderr io.Writer) (*target, error) {
 	t := &target{addr: f.addr, close: func() {}}
 	switch {
@@ -208,6 +208,16 @@ func startTarget(ctx context.Context, f *testerFlags, stderr io.Writer) (*target
 		}
 		t.proc, t.addr = proc, proc.Addr()
 		t.close = func() { _ = proc.Stop(); closeLog() }
+	}
+	if t.builtIn || t.proc != nil {
+		// Started here, and seen listening: any connection more may be what kills it.
+		return t, nil
+	}
+	if up, known := conformance.ListeningHere(t.addr); known {
+		if !up {
+			return nil, fmt.Errorf("cannot reach %s: nothing listens there", t.addr)
+		}
+		return t, nil
 	}
 	if err := reach(ctx, t.addr, f.timeout); err != nil {
 		t.close()

@@ -19,6 +19,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +45,9 @@ type Config struct {
 	Restart func(ctx context.Context) (string, error)
 	// Log, if set, receives a line per probe.
 	Log func(string)
+	// Budget bounds the diagnosis, so that a slow server leaves the cases time to run; 0 for
+	// none. The phases it cuts report nothing (see Diagnosis.Cut).
+	Budget time.Duration
 }
 
 func (c *Config) defaults() error {
@@ -94,9 +98,15 @@ type Diagnosis struct {
 	Fingerprint spec.Fingerprint
 	// Served is how many connections the server served at once, when the probe found a bound;
 	// 0 when it served every one it was given.
-	Served   int
+	Served int
+	// Latency is the longest wait for the first byte of an answer the probes saw.
+	Latency  time.Duration
 	Probes   int
 	Duration time.Duration
+	// Cut names the phase of probes that the budget or the caller's context ended, "" when
+	// every phase ran. That phase and the ones after it found nothing: a probe cut short
+	// would blame the server for the cut.
+	Cut string
 }
 
 // Fatal returns the finding that stops every case, or nil.
@@ -142,6 +152,22 @@ type diagnoser struct {
 	first *capture
 	// latency is the longest wait for the first byte of an answer the probes saw.
 	latency time.Duration
+	// done is the diagnosis as it stood after the last phase that ran whole; phase is the
+	// one running now.
+	done  Diagnosis
+	phase string
+}
+
+// errBudget is the cause of a diagnosis's context that ended at Config.Budget.
+var errBudget = errors.New("the diagnosis's budget passed")
+
+// begin starts a phase of probes, the ones before it having run whole. It returns false, and
+// starts nothing, once the context has ended.
+func (d *diagnoser) begin(ctx context.Context, phase string) bool {
+	d.done = d.res
+	d.done.Findings = slices.Clone(d.res.Findings)
+	d.phase = phase
+	return ctx.Err() == nil
 }
 
 // slowAnswer is how long an answer may take to begin before the diagnosis says the server is
@@ -172,19 +198,35 @@ func Run(ctx context.Context, cfg Config) (*Diagnosis, error) {
 		return nil, err
 	}
 	start := time.Now()
+	if cfg.Budget > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, cfg.Budget, errBudget)
+		defer cancel()
+	}
 	d := &diagnoser{cfg: cfg, cur: cfg.Addr}
 	d.res.Target = cfg.Addr
-	if d.framing(ctx) && d.stillAlive(ctx, "the probes of how it reads a LIST") && d.operations(ctx) &&
-		d.stillAlive(ctx, "a BACKUP, RESTOREs and a LIST") {
+	if d.begin(ctx, "the probes of how it reads a LIST") && d.framing(ctx) && d.stillAlive(ctx, "the probes of how it reads a LIST") &&
+		d.begin(ctx, "a BACKUP, RESTOREs and a LIST") && d.operations(ctx) && d.stillAlive(ctx, "a BACKUP, RESTOREs and a LIST") &&
+		d.begin(ctx, "a BACKUP refused for its name with a request in its payload") {
 		d.smuggling(ctx)
-		if d.stillAlive(ctx, "a BACKUP refused for its name with a request in its payload") {
+		if d.stillAlive(ctx, "a BACKUP refused for its name with a request in its payload") && d.begin(ctx, "clients that stalled mid-request") {
 			d.concurrency(ctx)
-			if d.stillAlive(ctx, "clients that stalled mid-request") && (cfg.CrashProbes || cfg.Restart != nil) {
+			if d.stillAlive(ctx, "clients that stalled mid-request") && (cfg.CrashProbes || cfg.Restart != nil) &&
+				d.begin(ctx, "clients that leave mid-request") {
 				d.crashes(ctx)
 			}
 		}
 	}
+	if ctx.Err() != nil {
+		d.res = d.done
+		d.res.Cut = d.phase
+		if context.Cause(ctx) == errBudget {
+			d.res.Cut += fmt.Sprintf(" (the diagnosis's budget of %v passed)", cfg.Budget)
+		}
+		d.log("cut during %s: what it found is left out", d.res.Cut)
+	}
 	d.res.Target = d.addr()
+	d.res.Latency = d.latency
 	d.res.Probes = d.probes
 	d.res.Duration = time.Since(start)
 	return &d.res, nil

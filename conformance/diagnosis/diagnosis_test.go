@@ -3,6 +3,7 @@ package diagnosis
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -117,4 +118,32 @@ func TestSilentAndHTTPServersAreFatal(t *testing.T) {
 
 func contains(s, sub string) bool {
 	return len(sub) == 0 || (len(s) >= len(sub) && (s[:len(sub)] == sub || contains(s[1:], sub)))
+}
+
+// A diagnosis cut short keeps what the phases that ran whole found, and nothing of the phase it
+// was cut in, whose probes would blame the server for the cut.
+func TestCutDiagnosisKeepsTheWholePhases(t *testing.T) {
+	addr := mutants.StartTB(t, "list-hangs,ok-trailing-size", mutants.Options{ReadTimeout: 2 * time.Second})
+	whole := diagnose(t, addr, false)
+	if whole.Finding("list-needs-name-len") == nil || whole.Finding("trailing-212") == nil || whole.Cut != "" {
+		t.Fatalf("uncut: findings %q, cut %q", ids(whole), whole.Cut)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d, err := Run(ctx, Config{Addr: addr, Timeout: time.Second, Log: func(s string) {
+		t.Log(s)
+		// The last probe of the phase that finds the trailing size: the phase does not end whole.
+		if strings.HasPrefix(s, "DELETE of the file stored") {
+			cancel()
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Finding("list-needs-name-len") == nil || d.Finding("trailing-212") != nil || !strings.Contains(d.Cut, "a BACKUP, RESTOREs and a LIST") {
+		t.Fatalf("cut: findings %q, cut %q", ids(d), d.Cut)
+	}
+	if len(d.Profile.ListSuffix) == 0 {
+		t.Errorf("the workaround of the phase that ran whole is gone: %+v", d.Profile)
+	}
 }
