@@ -3,8 +3,8 @@
 //	refserver [-addr 127.0.0.1:1234] [-root ./backupsvr] [flags]
 //
 // It logs a startup line saying where it listens and stores, then one line per request. On
-// SIGINT or SIGTERM it stops accepting and lets requests in progress finish within -grace.
-// Exit status: 0 stopped by a signal, 1 the server could not start or failed,
+// SIGINT or SIGTERM it stops accepting and lets requests in progress finish within
+// -shutdown-grace. Exit status: 0 stopped by a signal, 1 the server could not start or failed,
 // 2 usage error.
 package main
 
@@ -40,7 +40,7 @@ const usage = `usage: refserver [-addr host:port] [-root folder] [flags]
 
 The reference FBP server: it stores user N's files in the folder -root/N, logs a startup line
 saying where it listens and stores, then one line per request, on stderr. On SIGINT or SIGTERM
-it stops accepting and lets requests in progress finish within -grace.
+it stops accepting and lets requests in progress finish within -shutdown-grace.
 Sizes take units, as conform's do: 1000000, 64KiB, 512MiB, 1GiB (K, M, G, T: powers of 1024).
 Exit status: 0 stopped by a signal, 1 the server could not start or failed, 2 usage error.
 `
@@ -89,7 +89,8 @@ func parseFlags(args []string) (*options, *cliargs.Command, error) {
 	fl.DurationVar(&c.WriteTimeout, "write-timeout", server.DefaultWriteTimeout, "bound on each write of a response header, and on each window of a payload")
 	fl.IntVar(&c.MaxConns, "max-conns", server.DefaultMaxConns, "connections served at once; more wait to be accepted")
 	fl.BoolVar(&c.OneRequest, "one-request", false, "close each connection after its first response, for clients that read until the server closes")
-	fl.DurationVar(&o.grace, "grace", 10*time.Second, "on SIGINT/SIGTERM, how long requests in progress may take to finish")
+	fl.DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "on SIGINT/SIGTERM, how long requests in progress may take to finish")
+	fl.DurationVar(&o.grace, "grace", 10*time.Second, "old name of -shutdown-grace (conform -grace is another thing: how long it watches for bytes after a response)")
 	fl.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	pos, err := cmd.Parse(args)
 	if err != nil {
@@ -111,7 +112,7 @@ func parseFlags(args []string) (*options, *cliargs.Command, error) {
 		return nil, cmd, cliargs.Usagef("-max-files and -max-conns must be positive")
 	}
 	if c.ReadTimeout <= 0 || c.HeaderTimeout <= 0 || c.IdleTimeout <= 0 || c.WriteTimeout <= 0 || o.grace <= 0 {
-		return nil, cmd, cliargs.Usagef("timeouts and -grace must be positive")
+		return nil, cmd, cliargs.Usagef("timeouts and -shutdown-grace must be positive")
 	}
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return nil, cmd, cliargs.Usagef("-log-format %q: want text or json", o.logFormat)

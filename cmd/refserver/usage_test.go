@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 // refserver runs the command line args in-process; it must not get as far as serving.
@@ -24,7 +25,7 @@ func TestHelpOnStdout(t *testing.T) {
 		if code != exitOK || errs != "" || !strings.HasPrefix(out, "usage: refserver ") {
 			t.Errorf("%s: exit %d, stderr %q, stdout %.80q", arg, code, errs, out)
 		}
-		for _, want := range []string{"Exit status: 0", "\nflags:\n", "-max-size size", "512MiB"} {
+		for _, want := range []string{"Exit status: 0", "\nflags:\n", "-max-size size", "-shutdown-grace", "old name of -shutdown-grace", "512MiB"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%s: the help does not say %q:\n%s", arg, want, out)
 			}
@@ -54,7 +55,7 @@ func TestUsageErrorIsOneLineAndAHint(t *testing.T) {
 		{[]string{"-min-rate", "-1"}, ""},
 		{[]string{"-max-files", "0"}, ""},
 		{[]string{"-header-timeout", "0s"}, ""},
-		{[]string{"-grace", "0s"}, ""},
+		{[]string{"-shutdown-grace", "0s"}, ""},
 		{[]string{"-max-name", "0"}, ""},
 		{[]string{"-max-name", "65536"}, ""},
 		{[]string{"-timeout", "soon"}, ""},
@@ -82,6 +83,23 @@ func TestMaxSizeTakesUnits(t *testing.T) {
 	for _, arg := range []string{"1.5GiB", "lots", "1GB2", "-1", "4GiB"} {
 		if code, _, errs := refserver(t, "-max-size", arg); code != exitUsage || !strings.Contains(errs, "-max-size") {
 			t.Errorf("-max-size %s: exit %d, stderr %q", arg, code, errs)
+		}
+	}
+}
+
+// -shutdown-grace is how long a shutdown waits; -grace, its old name, still works.
+func TestShutdownGrace(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want time.Duration
+	}{
+		{nil, 10 * time.Second},
+		{[]string{"-shutdown-grace", "3s"}, 3 * time.Second},
+		{[]string{"-grace", "4s"}, 4 * time.Second},
+	} {
+		o, _, err := parseFlags(tc.args)
+		if err != nil || o.grace != tc.want {
+			t.Errorf("%q: %v, grace %v; want %v", tc.args, err, o, tc.want)
 		}
 	}
 }
