@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/fbpkit/fbp/internal/cliargs"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -17,7 +18,7 @@ import (
 // It stops at the first network or protocol failure: what follows would only repeat it.
 func (c *cli) script(args []string) int {
 	if len(args) != 0 {
-		return c.usageFail(usagef("run takes no arguments, got %q", args))
+		return c.usageFail(wrongArgs("run", args, "unexpected arguments %q: run takes none (the folder goes after -dir: refclient run -dir DIR)", args))
 	}
 	dir := c.runDir
 	paths, err := c.readBackupInfo(dir)
@@ -31,7 +32,7 @@ func (c *cli) script(args []string) int {
 		}
 	}
 	if names[0] == names[1] {
-		return c.usageFail(usagef("backup.info: %s and %s would both be stored as %s", paths[0], paths[1], names[0]))
+		return c.usageFail(cliargs.Usagef("backup.info: %s and %s would both be stored as %s", paths[0], paths[1], names[0]))
 	}
 	cl, err := c.connect(dir)
 	if err != nil {
@@ -110,7 +111,7 @@ func (c *cli) readBackupInfo(dir string) ([2]string, error) {
 	info := filepath.Join(dir, "backup.info")
 	b, err := os.ReadFile(c.path(info))
 	if err != nil {
-		return paths, usagef("run: reading %v", err)
+		return paths, cliargs.Usagef("reading %v", err)
 	}
 	var entries []string
 	for line := range strings.Lines(string(b)) {
@@ -119,7 +120,7 @@ func (c *cli) readBackupInfo(dir string) ([2]string, error) {
 		}
 	}
 	if len(entries) < 2 {
-		return paths, usagef("run: %s lists %d files; the run backs up two", info, len(entries))
+		return paths, cliargs.Usagef("%s lists %d files; the run backs up two", info, len(entries))
 	}
 	for i := range paths {
 		paths[i] = entries[i]
