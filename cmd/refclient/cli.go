@@ -33,6 +33,9 @@ const (
 
 const (
 	defaultServer = "127.0.0.1:1234"
+	// defaultTimeout is conform's -timeout, as every command of the toolkit bounds a connect, a
+	// read and a write alike.
+	defaultTimeout = 5 * time.Second
 	// progressMin: smaller transfers end before a bar would tell anything.
 	progressMin = 1 << 20
 )
@@ -52,14 +55,18 @@ type cli struct {
 }
 
 type globals struct {
-	server     string
+	addr       string
+	addrFlag   string // the name the address came by: "addr", or its old name "server"
 	user       userFlag
-	json       bool
+	format     string
 	timeout    time.Duration
 	maxTime    time.Duration
 	maxRestore cliargs.Size
-	reuse      bool
+	keepConns  bool
 }
+
+// jsonOut reports whether the results go out as one JSON document.
+func (c *cli) jsonOut() bool { return c.g.format == "json" }
 
 type userFlag struct {
 	id  uint32
@@ -172,7 +179,7 @@ func (w *checkedWriter) Write(b []byte) (int, error) {
 // dispatch parses the global flags up to the command, then the command's own flags (the global
 // ones again among them) and arguments, in any order.
 func (c *cli) dispatch(args []string) int {
-	c.g.timeout, c.g.maxTime = client.DefaultStallTimeout, client.DefaultMaxTime
+	c.g.timeout, c.g.maxTime, c.g.format = defaultTimeout, client.DefaultMaxTime, "text"
 	c.g.maxRestore = cliargs.Size{N: client.DefaultMaxRestore, Max: cliargs.MaxSizeField}
 	var b strings.Builder
 	b.WriteString("usage: refclient [flags] COMMAND [flags] [args]\n\nThe reference FBP client.\n\ncommands:\n")
@@ -185,6 +192,7 @@ func (c *cli) dispatch(args []string) int {
 	if err := c.cmd.Flags.Parse(args); err != nil {
 		return c.usageFail(misplacedFlag(err))
 	}
+	c.cmd.Flags.Visit(c.noteAddrFlag)
 	rest := c.cmd.Flags.Args()
 	if len(rest) == 0 {
 		return c.usageFail(cliargs.Usagef("no command given: want %s", commandNames()))
@@ -206,30 +214,51 @@ func (c *cli) dispatch(args []string) int {
 	if err != nil {
 		return c.usageFail(misplacedFlag(err))
 	}
+	c.cmd.Flags.Visit(c.noteAddrFlag)
 	if c.g.timeout <= 0 || c.g.maxTime <= 0 {
 		return c.usageFail(cliargs.Usagef("-timeout and -max-time must be positive"))
 	}
-	if c.g.server != "" {
-		if err := cliargs.CheckAddr("server", c.g.server); err != nil {
+	if c.g.format != "text" && c.g.format != "json" {
+		return c.usageFail(cliargs.Usagef("-format %q: want text or json", c.g.format))
+	}
+	if c.g.addr != "" {
+		if err := cliargs.CheckAddr(c.g.addrFlag, c.g.addr); err != nil {
 			return c.usageFail(err)
 		}
 	}
 	return cmd.run(c, pos)
 }
 
+// noteAddrFlag remembers which name gave the server's address, so that an error names it.
+func (c *cli) noteAddrFlag(f *flag.Flag) {
+	if f.Name == "addr" || f.Name == "server" {
+		c.g.addrFlag = f.Name
+	}
+}
+
 // command returns a command line holding the global flags, so that they may follow the
 // command. Their current values are the defaults, so that parsing one set does not undo
-// another.
+// another. The flags that conform also has bear its names and defaults; the older names
+// still work.
 func (c *cli) command(name, usage string) *cliargs.Command {
 	cmd := cliargs.New(name, usage)
 	fs := cmd.Flags
-	fs.StringVar(&c.g.server, "server", c.g.server, "the server's `host:port` (default: the one server.info names, else "+defaultServer+")")
+	fs.StringVar(&c.g.addr, "addr", c.g.addr, "the server's `host:port` (default: the one server.info names, else "+defaultServer+")")
+	fs.StringVar(&c.g.addr, "server", c.g.addr, "old name of -addr, the server's `host:port`")
 	fs.Var(&c.g.user, "user", "user `id`, 0 to 4294967295 (default: random, printed)")
-	fs.BoolVar(&c.g.json, "json", c.g.json, "print one JSON document on stdout instead of text")
-	fs.DurationVar(&c.g.timeout, "timeout", c.g.timeout, "give up when the server moves no data for this `duration`")
+	fs.StringVar(&c.g.format, "format", c.g.format, "output: text, or json for one JSON document on stdout")
+	fs.BoolFunc("json", "the same as -format json", func(v string) error {
+		on, err := strconv.ParseBool(v)
+		if on {
+			c.g.format = "json"
+		}
+		return err
+	})
+	fs.DurationVar(&c.g.timeout, "timeout", c.g.timeout, "deadline of every connect, and of every read and write: give up on a server that moves no data for this `duration`")
 	fs.DurationVar(&c.g.maxTime, "max-time", c.g.maxTime, "give up on a request that takes longer than this `duration` in all")
 	fs.Var(&c.g.maxRestore, "max-restore", "largest file restore accepts, refused before a byte is written (`size`, e.g. 4GiB-1 at most: 4294967295)")
-	fs.BoolVar(&c.g.reuse, "reuse", c.g.reuse, "send every request on one connection")
+	fs.BoolVar(&c.g.keepConns, "keep-conns", c.g.keepConns, "send every request of the user on one connection, kept open (default: a connection per request)")
+	fs.BoolVar(&c.g.keepConns, "reuse", c.g.keepConns, "old name of -keep-conns")
 	return cmd
 }
 
@@ -280,7 +309,7 @@ func (c *cli) path(p string) string {
 // connect makes the client: the server is -server, else the one server.info in folder names,
 // else the default.
 func (c *cli) connect(folder string) (*client.Client, error) {
-	addr := c.g.server
+	addr := c.g.addr
 	if addr == "" {
 		addr = defaultServer
 		info := filepath.Join(folder, "server.info")
@@ -297,7 +326,7 @@ func (c *cli) connect(folder string) (*client.Client, error) {
 		}
 	}
 	return client.New(addr, client.Options{
-		ReuseConn:    c.g.reuse,
+		ReuseConn:    c.g.keepConns,
 		DialTimeout:  c.g.timeout,
 		StallTimeout: c.g.timeout,
 		MaxTime:      c.g.maxTime,
@@ -320,7 +349,7 @@ func (c *cli) user() (id uint32, random bool) {
 // announceUser tells a person which random id a single command used, so that they can act as
 // that user again.
 func (c *cli) announceUser(id uint32, random bool) {
-	if random && !c.g.json {
+	if random && !c.jsonOut() {
 		fmt.Fprintf(c.stderr, "refclient: user %d (random; -user %d to use it again)\n", id, id)
 	}
 }
@@ -328,7 +357,7 @@ func (c *cli) announceUser(id uint32, random bool) {
 // progress shows a bar on a terminal for transfers over progressMin; never in JSON mode or
 // when stderr goes to a file or a pipe.
 func (c *cli) progress() func(op wire.Op, name string, size int64) client.ProgressMeter {
-	if !c.stderrTerminal || c.g.json {
+	if !c.stderrTerminal || c.jsonOut() {
 		return nil
 	}
 	return func(op wire.Op, name string, size int64) client.ProgressMeter {
@@ -537,11 +566,11 @@ func (c *cli) report(v any, results ...*result) int {
 		switch {
 		case !r.OK:
 			fmt.Fprintf(c.stderr, "refclient: %s\n", r.Error)
-		case !c.g.json:
+		case !c.jsonOut():
 			fmt.Fprintln(c.stdout, r.text)
 		}
 	}
-	if c.g.json {
+	if c.jsonOut() {
 		c.emit(v)
 	}
 	return code

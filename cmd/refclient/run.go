@@ -40,7 +40,7 @@ func (c *cli) script(args []string) int {
 	}
 	defer cl.Close()
 	user, random := c.user()
-	if !c.g.json {
+	if !c.jsonOut() {
 		how := ""
 		if random {
 			how = ", a random id"
@@ -80,14 +80,14 @@ func (c *cli) script(args []string) int {
 		r := step()
 		done = append(done, r)
 		code = max(code, r.code)
-		if !c.g.json {
+		if !c.jsonOut() {
 			fmt.Fprintln(c.stdout, r.text)
 		}
 		if r.code == exitFailure {
 			break
 		}
 	}
-	if c.g.json {
+	if c.jsonOut() {
 		c.emit(done)
 	} else if code != exitOK {
 		fmt.Fprintf(c.stderr, "refclient: run: %d of %d steps went wrong\n", countFailed(done), len(steps))

@@ -3,6 +3,9 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/fbpkit/fbp/ref/server"
+	"github.com/fbpkit/fbp/ref/server/servertest"
 )
 
 // -h, -help and "help" print the help on stdout, nothing on stderr, and exit 0; the top-level
@@ -64,6 +67,48 @@ func TestUsageErrorIsOneLineAndAHint(t *testing.T) {
 		}
 		if tc.want != "" && out.stderr != tc.want {
 			t.Errorf("%q: stderr\n%q, want\n%q", tc.args, out.stderr, tc.want)
+		}
+	}
+}
+
+// The flags conform also has bear its names and defaults: -addr for the server, -timeout 5s,
+// -format text|json, -keep-conns; the older names -server, -json and -reuse still work.
+func TestFlagsAsConformNamesThem(t *testing.T) {
+	help := invoke(t, t.TempDir(), false, "-h").stdout
+	for _, want := range []string{
+		"-addr host:port\n", "-timeout duration\n", "(default 5s)\n", "-format string\n", "-keep-conns\n",
+		"-server host:port\n    \told name of -addr", "-json\n    \tthe same as -format json\n", "-reuse\n    \told name of -keep-conns\n",
+	} {
+		if !strings.Contains(help, want) {
+			t.Errorf("the help does not say %q:\n%s", want, help)
+		}
+	}
+	srv := servertest.Start(t, server.Config{})
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"-addr", srv.Addr, "list"}, {"-server", srv.Addr, "list"}, {"list", "-addr", srv.Addr, "-keep-conns"}, {"-reuse", "list", "-server=" + srv.Addr},
+	} {
+		out := invoke(t, dir, false, append([]string{"-user", "77"}, args...)...)
+		if out.code != exitOK || out.stdout != "LIST: no files (1002)\n" {
+			t.Errorf("%q: %+v", args, out)
+		}
+	}
+	for _, args := range [][]string{{"-format", "json", "list"}, {"-json", "list"}, {"list", "-format=json"}} {
+		out := invoke(t, dir, false, append([]string{"-user", "77", "-addr", srv.Addr}, args...)...)
+		if r := decode[step](t, out.stdout); out.code != exitOK || r.Status != 1002 || r.User != 77 {
+			t.Errorf("%q: %+v", args, out)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"-addr", "localhost", "list"}, `refclient list: -addr "localhost": want host:port`},
+		{[]string{"-server", "localhost", "list"}, `refclient list: -server "localhost": want host:port`},
+		{[]string{"-format", "xml", "list"}, `refclient list: -format "xml": want text or json`},
+	} {
+		if out := invoke(t, dir, false, tc.args...); out.code != exitUsage || !strings.HasPrefix(out.stderr, tc.says) {
+			t.Errorf("%q: %+v", tc.args, out)
 		}
 	}
 }
