@@ -419,7 +419,8 @@ func (c *cli) newResult(cl *client.Client, user uint32, op wire.Op, name string)
 	return &result{User: user, Server: cl.Addr(), Op: op.String(), Name: name, op: op}
 }
 
-// settle records the server's answer: status is the success status when err is nil.
+// settle records the server's answer: status is the success status when err is nil. An error
+// status is told as the rest of the toolkit tells it, by its name for the op (1001 (not-found)).
 func (r *result) settle(success wire.Status, err error) {
 	status, answered := statusOf(err)
 	if err == nil {
@@ -429,12 +430,18 @@ func (r *result) settle(success wire.Status, err error) {
 		r.Status, r.StatusName = int(status), status.Name(r.op)
 	}
 	r.OK = err == nil
-	if err != nil {
-		r.Error = err.Error()
-		r.code = exitFailure
-		if answered {
-			r.code = exitStatus
+	switch {
+	case err == nil:
+	case answered:
+		r.code = exitStatus
+		where := strings.ToLower(r.Op)
+		if r.Name != "" {
+			where += " " + strconv.Quote(r.Name)
 		}
+		r.Error = fmt.Sprintf("%s on %s: %s", where, r.Server, r.answerText(status))
+	default:
+		r.code = exitFailure
+		r.Error = err.Error()
 	}
 }
 
@@ -452,24 +459,35 @@ func statusOf(err error) (wire.Status, bool) {
 	return 0, false
 }
 
+// statusText is a status as conform prints it: "212 (backup-ok)".
+func (r *result) statusText(s wire.Status) string {
+	return fmt.Sprintf("%d (%s)", uint16(s), s.Name(r.op))
+}
+
+// answerText says what an error status means for the request: "1001 (not-found), not on the
+// server".
+func (r *result) answerText(s wire.Status) string {
+	switch s {
+	case wire.StatusNotExist:
+		return r.statusText(s) + ", not on the server"
+	case wire.StatusNoFiles:
+		return r.statusText(s) + ", no files"
+	case wire.StatusServerError:
+		return r.statusText(s)
+	}
+	return r.statusText(s) + ", not an answer to " + r.Op
+}
+
 // failureText is the line for a request the server did not grant.
 func (r *result) failureText(err error) string {
 	subject := r.Op
 	if r.Name != "" {
 		subject += " " + r.Name
 	}
-	status, answered := statusOf(err)
-	switch {
-	case !answered:
-		return fmt.Sprintf("%s: failed: %v", subject, err)
-	case status == wire.StatusNotExist:
-		return fmt.Sprintf("%s: not on the server (1001)", subject)
-	case status == wire.StatusNoFiles:
-		return fmt.Sprintf("%s: no files (1002)", subject)
-	case status == wire.StatusServerError:
-		return fmt.Sprintf("%s: server error (1003)", subject)
+	if status, answered := statusOf(err); answered {
+		return subject + ": " + r.answerText(status)
 	}
-	return fmt.Sprintf("%s: unexpected answer %s (%d)", subject, status, uint16(status))
+	return fmt.Sprintf("%s: failed: %v", subject, err)
 }
 
 func (c *cli) doBackup(cl *client.Client, user uint32, path, name string) *result {
@@ -492,7 +510,7 @@ func (c *cli) doBackup(cl *client.Client, user uint32, path, name string) *resul
 	if err != nil {
 		r.text = r.failureText(err)
 	} else {
-		r.text = fmt.Sprintf("BACKUP %s: ok (212), %d bytes stored", name, *r.Bytes)
+		r.text = fmt.Sprintf("BACKUP %s: %s, %d bytes stored", name, r.statusText(wire.StatusOK), *r.Bytes)
 	}
 	return r
 }
@@ -509,7 +527,7 @@ func (c *cli) doRestore(cl *client.Client, user uint32, name, path string) *resu
 		r.text = r.failureText(err)
 	} else {
 		r.Bytes = new(n)
-		r.text = fmt.Sprintf("RESTORE %s: %d bytes saved to %s (210)", name, n, path)
+		r.text = fmt.Sprintf("RESTORE %s: %s, %d bytes saved to %s", name, r.statusText(wire.StatusRestored), n, path)
 	}
 	return r
 }
@@ -521,7 +539,7 @@ func (c *cli) doDelete(cl *client.Client, user uint32, name string) *result {
 	if err != nil {
 		r.text = r.failureText(err)
 	} else {
-		r.text = fmt.Sprintf("DELETE %s: deleted (212)", name)
+		r.text = fmt.Sprintf("DELETE %s: %s, deleted", name, r.statusText(wire.StatusOK))
 	}
 	return r
 }
@@ -531,8 +549,8 @@ func (c *cli) doList(cl *client.Client, user uint32) *result {
 	r := c.newResult(cl, user, wire.OpList, "")
 	names, err := cl.List(c.ctx, user)
 	if errors.Is(err, client.ErrNoFiles) {
-		r.Status, r.StatusName, r.OK, r.Files = int(wire.StatusNoFiles), wire.StatusNoFiles.String(), true, []string{}
-		r.text = "LIST: no files (1002)"
+		r.Status, r.StatusName, r.OK, r.Files = int(wire.StatusNoFiles), wire.StatusNoFiles.Name(r.op), true, []string{}
+		r.text = "LIST: " + r.statusText(wire.StatusNoFiles) + ", no files"
 		return r
 	}
 	r.settle(wire.StatusListed, err)
@@ -542,7 +560,7 @@ func (c *cli) doList(cl *client.Client, user uint32) *result {
 	}
 	r.Files = names
 	var b strings.Builder
-	fmt.Fprintf(&b, "LIST: %d file%s (211)", len(names), plural(len(names)))
+	fmt.Fprintf(&b, "LIST: %s, %d file%s", r.statusText(wire.StatusListed), len(names), plural(len(names)))
 	for _, n := range names {
 		b.WriteString("\n  " + n)
 	}

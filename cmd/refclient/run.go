@@ -53,7 +53,7 @@ func (c *cli) script(args []string) int {
 		func() *result {
 			r := c.doList(cl, user)
 			if r.OK && len(r.Files) == 0 {
-				r.text = "LIST: no files yet (1002)"
+				r.text += " yet"
 			}
 			return r
 		},

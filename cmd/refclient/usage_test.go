@@ -89,7 +89,7 @@ func TestFlagsAsConformNamesThem(t *testing.T) {
 		{"-addr", srv.Addr, "list"}, {"-server", srv.Addr, "list"}, {"list", "-addr", srv.Addr, "-keep-conns"}, {"-reuse", "list", "-server=" + srv.Addr},
 	} {
 		out := invoke(t, dir, false, append([]string{"-user", "77"}, args...)...)
-		if out.code != exitOK || out.stdout != "LIST: no files (1002)\n" {
+		if out.code != exitOK || out.stdout != "LIST: 1002 (no-files), no files\n" {
 			t.Errorf("%q: %+v", args, out)
 		}
 	}
