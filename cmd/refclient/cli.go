@@ -243,7 +243,7 @@ func (c *cli) noteAddrFlag(f *flag.Flag) {
 func (c *cli) command(name, usage string) *cliargs.Command {
 	cmd := cliargs.New(name, usage)
 	fs := cmd.Flags
-	fs.StringVar(&c.g.addr, "addr", c.g.addr, "the server's `host:port` (default: the one server.info names, else "+defaultServer+")")
+	fs.StringVar(&c.g.addr, "addr", c.g.addr, "the server's `host:port` (default: the one server.info names, else "+defaultServer+"; run needs server.info or -addr)")
 	fs.StringVar(&c.g.addr, "server", c.g.addr, "old name of -addr, the server's `host:port`")
 	fs.Var(&c.g.user, "user", "user `id`, 0 to 4294967295 (default: random, printed)")
 	fs.StringVar(&c.g.format, "format", c.g.format, "output: text, or json for one JSON document on stdout")

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -323,8 +324,8 @@ func TestExitCodes(t *testing.T) {
 		{"usage/delete-dot", dir, []string{s, "delete", ".."}, exitUsage, []string{"dot name"}},
 		{"usage/bad-server-flag", dir, []string{"-server", "localhost", "list"}, exitUsage, []string{`-server "localhost": want host:port`}},
 		{"usage/bad-server-info", badInfo, []string{"list"}, exitUsage, []string{"server.info", "no port here"}},
-		{"usage/run-without-backup-info", dir, []string{s, "run"}, exitUsage, []string{"backup.info", "no such file"}},
-		{"usage/run-one-file", oneFile, []string{s, "run"}, exitUsage, []string{"lists 1 files; the run backs up two"}},
+		{"usage/run-without-backup-info", dir, []string{s, "run"}, exitUsage, []string{"no backup.info in " + dir + ": it lists the files to back up, one name per line"}},
+		{"usage/run-one-file", oneFile, []string{s, "run"}, exitUsage, []string{"lists 1 file; the run backs up two, named one per line"}},
 		{"usage/zero-timeout", dir, []string{"-timeout", "0s", "list"}, exitUsage, []string{"-timeout"}},
 		{"status/delete-missing", dir, []string{s, "-user", "9", "delete", "f.txt"}, exitStatus, []string{`delete "f.txt" on ` + srv.Addr + ": 1001 (not-found), not on the server"}},
 		{"status/restore-missing", dir, []string{s, "restore", "f.txt", "-o", "out"}, exitStatus, []string{"1001 (not-found)"}},
@@ -473,6 +474,35 @@ func TestStatusNamesAsConformPrintsThem(t *testing.T) {
 		}
 		if out.code != exitStatus || r.StatusName != tc.name || "refclient: "+r.Error+"\n" != want {
 			t.Errorf("%q -format json: exit %d, %+v", tc.args, out.code, r)
+		}
+	}
+}
+
+// A run in a folder without server.info or backup.info says which is missing, where, and what
+// it holds: a usage error, exit 2, as for every input the run cannot start with.
+func TestRunWithoutInfoFiles(t *testing.T) {
+	empty := t.TempDir()
+	onlyServer := t.TempDir()
+	writeFile(t, filepath.Join(onlyServer, "server.info"), []byte("127.0.0.1:1\n"))
+	if err := os.Mkdir(filepath.Join(onlyServer, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	noServer := "no server.info in %s: it holds one line, the server's host:port (127.0.0.1:1234), or -addr gives it"
+	noBackup := "no backup.info in %s: it lists the files to back up, one name per line; the run backs up the first two"
+	for _, tc := range []struct {
+		dir  string
+		args []string
+		says string
+	}{
+		{empty, []string{"run"}, fmt.Sprintf(noServer, empty)},
+		{empty, []string{"run", "-dir", "."}, fmt.Sprintf(noServer, empty)},
+		{empty, []string{"-addr", "127.0.0.1:1", "run"}, fmt.Sprintf(noBackup, empty)},
+		{onlyServer, []string{"run"}, fmt.Sprintf(noBackup, onlyServer)},
+		{onlyServer, []string{"run", "-dir", "sub"}, fmt.Sprintf(noServer, filepath.Join(onlyServer, "sub"))},
+	} {
+		out := invoke(t, tc.dir, false, tc.args...)
+		if want := "refclient run: " + tc.says + "\nrun 'refclient run -h' for usage\n"; out.code != exitUsage || out.stdout != "" || out.stderr != want {
+			t.Errorf("%q in %s: exit %d, stdout %q, stderr\n%q, want\n%q", tc.args, tc.dir, out.code, out.stdout, out.stderr, want)
 		}
 	}
 }

@@ -21,6 +21,12 @@ func (c *cli) script(args []string) int {
 		return c.usageFail(wrongArgs("run", args, "unexpected arguments %q: run takes none (the folder goes after -dir: refclient run -dir DIR)", args))
 	}
 	dir := c.runDir
+	// The run is the exercise's: its server is the one server.info names, unless -addr says.
+	if c.g.addr == "" {
+		if _, err := os.Stat(c.path(filepath.Join(dir, "server.info"))); errors.Is(err, os.ErrNotExist) {
+			return c.usageFail(cliargs.Usagef("no server.info in %s: it holds one line, the server's host:port (127.0.0.1:1234), or -addr gives it", c.shown(dir)))
+		}
+	}
 	paths, err := c.readBackupInfo(dir)
 	if err != nil {
 		return c.usageFail(err)
@@ -110,6 +116,9 @@ func (c *cli) readBackupInfo(dir string) ([2]string, error) {
 	var paths [2]string
 	info := filepath.Join(dir, "backup.info")
 	b, err := os.ReadFile(c.path(info))
+	if errors.Is(err, os.ErrNotExist) {
+		return paths, cliargs.Usagef("no backup.info in %s: it lists the files to back up, one name per line; the run backs up the first two", c.shown(dir))
+	}
 	if err != nil {
 		return paths, cliargs.Usagef("reading %v", err)
 	}
@@ -120,7 +129,7 @@ func (c *cli) readBackupInfo(dir string) ([2]string, error) {
 		}
 	}
 	if len(entries) < 2 {
-		return paths, cliargs.Usagef("%s lists %d files; the run backs up two", info, len(entries))
+		return paths, cliargs.Usagef("%s lists %d file%s; the run backs up two, named one per line", info, len(entries), plural(len(entries)))
 	}
 	for i := range paths {
 		paths[i] = entries[i]
@@ -129,6 +138,14 @@ func (c *cli) readBackupInfo(dir string) ([2]string, error) {
 		}
 	}
 	return paths, nil
+}
+
+// shown is a folder as a message names it: absolute, so that "." says where the run looked.
+func (c *cli) shown(dir string) string {
+	if abs, err := filepath.Abs(c.path(dir)); err == nil {
+		return abs
+	}
+	return dir
 }
 
 // checkRestored makes the step fail if tmp is not the file that was backed up.
