@@ -105,7 +105,8 @@ func init() {
 			about: "Stores each FILE on the server under its base name (docs/a.bin as a.bin), one BACKUP each.\n"},
 		{name: "restore", args: "NAME [-o PATH]", summary: "fetch NAME into PATH (default: NAME in the current folder)", run: (*cli).restore,
 			about: "Fetches the file NAME into PATH (default: NAME in the current folder). The file is\n" +
-				"written whole or not at all, and never under a name the server sends.\n",
+				"written whole or not at all, never under a name the server sends; a new file gets mode\n" +
+				"0644 less the umask, a file replaced keeps its mode.\n",
 			flags: func(c *cli, fs *flag.FlagSet) {
 				fs.StringVar(&c.out, "o", "", "write the file to `PATH` (a folder: NAME inside it)")
 			}},

@@ -506,3 +506,40 @@ func TestRunWithoutInfoFiles(t *testing.T) {
 		}
 	}
 }
+
+// The file a run restores (tmp) and any file restore writes get mode 0644 less the umask, as
+// files a user makes usually do; a file replaced keeps its mode.
+func TestRestoredFileMode(t *testing.T) {
+	probe := filepath.Join(t.TempDir(), "probe")
+	writeFile(t, probe, nil)
+	st, err := os.Stat(probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := st.Mode().Perm() // 0644 under this process's umask
+	srv := servertest.Start(t, server.Config{})
+	dir, _ := exerciseFolder(t, srv.Addr)
+	if out := invoke(t, dir, false, "-user", "8", "run"); out.code != exitOK {
+		t.Fatalf("run: exit %d", out.code)
+	}
+	if out := invoke(t, dir, false, "-user", "8", "restore", "notes.txt", "-o", "copy.txt"); out.code != exitOK {
+		t.Fatalf("restore: exit %d", out.code)
+	}
+	kept := filepath.Join(dir, "kept.txt")
+	writeFile(t, kept, nil)
+	if err := os.Chmod(kept, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if out := invoke(t, dir, false, "-user", "8", "restore", "notes.txt", "-o", "kept.txt"); out.code != exitOK {
+		t.Fatalf("restore over a file: exit %d", out.code)
+	}
+	for name, mode := range map[string]os.FileMode{"tmp": want, "copy.txt": want, "kept.txt": 0o640} {
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != mode {
+			t.Errorf("%s: mode %v, want %v", name, st.Mode().Perm(), mode)
+		}
+	}
+}
