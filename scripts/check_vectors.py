@@ -1,21 +1,21 @@
 #!/usr/bin/env python3
 """Check the FBP golden vectors with a decoder of their own, written from SPEC.md.
 
-Usage: python3 scripts/check_vectors.py [vectors-dir]
-
 Reads requests.json, responses.json and names.json (schema fbp-vectors/1, see vectors/README.md),
 decodes every vector and compares the result with what the vector states: decoded fields and
 bytes consumed for a valid one, error class, field and offset for an invalid one, and the
 verdict on each filename. Standard library only. Prints one line per failure, then
-"N passed, M failed"; exits 1 if anything failed.
+"N passed, M failed". Exit status: 0 every vector holds, 1 a vector failed, 2 usage error.
 """
 
+import argparse
 import json
 import os
 import struct
 import sys
 
 SCHEMA = "fbp-vectors/1"
+FILES = ("requests.json", "responses.json", "names.json")
 
 # SPEC §2 and §3: the fields after the fixed prefix, per op and per status.
 NAME, SIZE = "name", "size"
@@ -142,9 +142,21 @@ def load(path, failures):
     return doc
 
 
+def parse_folder(argv):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    # A usage error is one line and a hint, as the toolkit's commands give it.
+    p.error = lambda message: p.exit(2, "%s: %s\nrun 'python3 %s -h' for usage\n" % (p.prog, message, argv[0]))
+    default = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "vectors")
+    p.add_argument("folder", nargs="?", default=default, metavar="vectors-dir",
+                   help="the folder of %s (default: vectors/ beside scripts/)" % ", ".join(FILES))
+    folder = p.parse_args(argv[1:]).folder
+    for name in (n for n in FILES if not os.path.isfile(os.path.join(folder, n))):
+        p.error("no %s in %s" % (name, folder))
+    return folder
+
+
 def main(argv):
-    here = os.path.dirname(os.path.abspath(__file__))
-    folder = argv[1] if len(argv) > 1 else os.path.join(here, os.pardir, "vectors")
+    folder = parse_folder(argv)
     passed, failures, ids = 0, [], set()
 
     def record(vid, problem):

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -34,6 +33,9 @@ const (
 
 const (
 	defaultServer = "127.0.0.1:1234"
+	// defaultTimeout is conform's -timeout, as every command of the toolkit bounds a connect, a
+	// read and a write alike.
+	defaultTimeout = 5 * time.Second
 	// progressMin: smaller transfers end before a bar would tell anything.
 	progressMin = 1 << 20
 )
@@ -47,19 +49,24 @@ type cli struct {
 	stderrTerminal bool
 
 	g      globals
-	out    string // restore -o
-	runDir string // run -dir
+	out    string           // restore -o
+	runDir string           // run -dir
+	cmd    *cliargs.Command // the command line being run, which reports its usage errors
 }
 
 type globals struct {
-	server     string
+	addr       string
+	addrFlag   string // the name the address came by: "addr", or its old name "server"
 	user       userFlag
-	json       bool
+	format     string
 	timeout    time.Duration
 	maxTime    time.Duration
 	maxRestore cliargs.Size
-	reuse      bool
+	keepConns  bool
 }
+
+// jsonOut reports whether the results go out as one JSON document.
+func (c *cli) jsonOut() bool { return c.g.format == "json" }
 
 type userFlag struct {
 	id  uint32
@@ -84,31 +91,61 @@ func (u *userFlag) Set(s string) error {
 
 type command struct {
 	name, args, summary string
+	about               string // what the command's help says after its synopsis
 	flags               func(c *cli, fs *flag.FlagSet)
 	run                 func(c *cli, args []string) int
 }
 
-var commands = []command{
-	{name: "backup", args: "FILE...", summary: "store each FILE on the server under its base name", run: (*cli).backup},
-	{name: "restore", args: "NAME [-o PATH]", summary: "fetch NAME into PATH (default: NAME in the current folder)", run: (*cli).restore,
-		flags: func(c *cli, fs *flag.FlagSet) {
-			fs.StringVar(&c.out, "o", "", "write the file to `PATH` (a folder: NAME inside it)")
-		}},
-	{name: "delete", args: "NAME", summary: "remove NAME from the server", run: (*cli).delete},
-	{name: "list", summary: "print the names of the user's files on the server", run: (*cli).list},
-	{name: "run", args: "[-dir DIR]", summary: "the exercise's scripted run, with server.info and backup.info from DIR", run: (*cli).script,
-		flags: func(c *cli, fs *flag.FlagSet) {
-			fs.StringVar(&c.runDir, "dir", ".", "the `folder` holding server.info, backup.info and the files; tmp is written there")
-		}},
+// commands is set in init: the commands refer to it, to name one another in their errors.
+var commands []command
+
+func init() {
+	commands = []command{
+		{name: "backup", args: "FILE...", summary: "store each FILE on the server under its base name", run: (*cli).backup,
+			about: "Stores each FILE on the server under its base name (docs/a.bin as a.bin), one BACKUP each.\n"},
+		{name: "restore", args: "NAME [-o PATH]", summary: "fetch NAME into PATH (default: NAME in the current folder)", run: (*cli).restore,
+			about: "Fetches the file NAME into PATH (default: NAME in the current folder). The file is\n" +
+				"written whole or not at all, never under a name the server sends; a new file gets mode\n" +
+				"0644 less the umask, a file replaced keeps its mode.\n",
+			flags: func(c *cli, fs *flag.FlagSet) {
+				fs.StringVar(&c.out, "o", "", "write the file to `PATH` (a folder: NAME inside it)")
+			}},
+		{name: "delete", args: "NAME", summary: "remove NAME from the server", run: (*cli).delete,
+			about: "Removes the file NAME from the server.\n"},
+		{name: "list", summary: "print the names of the user's files on the server", run: (*cli).list,
+			about: "Prints the names of the user's files on the server.\n"},
+		{name: "run", args: "[-dir DIR]", summary: "the exercise's scripted run, with server.info and backup.info from DIR", run: (*cli).script,
+			about: "The exercise's scripted run (SPEC.md §6), with the files of DIR:\n" +
+				"  server.info  one line, the server's host:port (127.0.0.1:1234)\n" +
+				"  backup.info  the files to back up, one name per line; the run backs up the first two\n" +
+				"It picks a random user (or -user's), then: LIST; BACKUP file 1; BACKUP file 2; LIST;\n" +
+				"RESTORE file 1 as DIR/tmp; DELETE file 1; RESTORE file 1 again, which must answer 1001.\n",
+			flags: func(c *cli, fs *flag.FlagSet) {
+				fs.StringVar(&c.runDir, "dir", ".", "the `folder` holding server.info, backup.info and the files; tmp is written there")
+			}},
+	}
 }
 
-// usageError is a mistake in the command line or in the files it names, found before any
-// request is sent.
-type usageError struct{ msg string }
+const exitStatusHelp = "Exit status: 0 success, 1 the server answered an error status, 2 usage error,\n" +
+	"3 network or protocol failure (or a local file failing during a transfer).\n"
 
-func (e *usageError) Error() string { return e.msg }
+// commandNames lists the commands as a usage error offers them: "backup, ... list or run".
+func commandNames() string {
+	names := make([]string, len(commands))
+	for i, cmd := range commands {
+		names[i] = cmd.name
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
 
-func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+func lookupCommand(name string) *command {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i]
+		}
+	}
+	return nil
+}
 
 func (c *cli) run(args []string) int {
 	if c.ctx == nil {
@@ -140,84 +177,127 @@ func (w *checkedWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// dispatch parses the global flags up to the command, then the command's own flags (the global
+// ones again among them) and arguments, in any order.
 func (c *cli) dispatch(args []string) int {
-	c.g.timeout, c.g.maxTime = client.DefaultStallTimeout, client.DefaultMaxTime
+	c.g.timeout, c.g.maxTime, c.g.format = defaultTimeout, client.DefaultMaxTime, "text"
 	c.g.maxRestore = cliargs.Size{N: client.DefaultMaxRestore, Max: cliargs.MaxSizeField}
-	fs := c.flagSet("refclient")
-	fs.Usage = func() { c.mainUsage(fs) }
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
+	var b strings.Builder
+	b.WriteString("usage: refclient [flags] COMMAND [flags] [args]\n\nThe reference FBP client.\n\ncommands:\n")
+	for _, cmd := range commands {
+		fmt.Fprintf(&b, "  %-24s %s\n", strings.TrimSpace(cmd.name+" "+cmd.args), cmd.summary)
 	}
-	if fs.NArg() == 0 {
-		c.mainUsage(fs)
-		return exitUsage
+	b.WriteString("\nThe flags below go before or after the command; each command has its own help\n" +
+		"(refclient run -h).\n" + exitStatusHelp)
+	c.cmd = c.command("refclient", b.String())
+	if err := c.cmd.Flags.Parse(args); err != nil {
+		return c.usageFail(misplacedFlag(err))
 	}
-	var cmd *command
-	for i := range commands {
-		if commands[i].name == fs.Arg(0) {
-			cmd = &commands[i]
-		}
+	c.cmd.Flags.Visit(c.noteAddrFlag)
+	rest := c.cmd.Flags.Args()
+	if len(rest) == 0 {
+		return c.usageFail(cliargs.Usagef("no command given: want %s", commandNames()))
 	}
+	if rest[0] == "help" {
+		c.cmd.PrintHelp(c.stdout)
+		return exitOK
+	}
+	cmd := lookupCommand(rest[0])
 	if cmd == nil {
-		return c.usageFail(usagef("unknown command %q", fs.Arg(0)))
+		return c.usageFail(cliargs.Usagef("unknown command %q: want %s", rest[0], commandNames()))
 	}
-	cfs := c.flagSet("refclient " + cmd.name)
+	c.cmd = c.command("refclient "+cmd.name, fmt.Sprintf("usage: refclient %s [flags]\n\n%s%s",
+		strings.TrimSpace(cmd.name+" "+cmd.args), cmd.about, exitStatusHelp))
 	if cmd.flags != nil {
-		cmd.flags(c, cfs)
+		cmd.flags(c, c.cmd.Flags)
 	}
-	cfs.Usage = func() {
-		fmt.Fprintf(c.stderr, "usage: refclient [global flags] %s %s\n\n%s.\n\nFlags (global ones too):\n", cmd.name, cmd.args, cmd.summary)
-		cfs.PrintDefaults()
-	}
-	pos, err := cliargs.Parse(cfs, fs.Args()[1:])
+	pos, err := c.cmd.Parse(rest[1:])
 	if err != nil {
-		return flagExit(err)
+		return c.usageFail(misplacedFlag(err))
 	}
+	c.cmd.Flags.Visit(c.noteAddrFlag)
 	if c.g.timeout <= 0 || c.g.maxTime <= 0 {
-		return c.usageFail(usagef("-timeout and -max-time must be positive"))
+		return c.usageFail(cliargs.Usagef("-timeout and -max-time must be positive"))
+	}
+	if c.g.format != "text" && c.g.format != "json" {
+		return c.usageFail(cliargs.Usagef("-format %q: want text or json", c.g.format))
+	}
+	if c.g.addr != "" {
+		if err := cliargs.CheckAddr(c.g.addrFlag, c.g.addr); err != nil {
+			return c.usageFail(err)
+		}
 	}
 	return cmd.run(c, pos)
 }
 
-// flagSet returns a flag set holding the global flags, so that they may follow the command.
-// Their current values are the defaults, so that parsing one set does not undo another.
-func (c *cli) flagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	fs.StringVar(&c.g.server, "server", c.g.server, "server `host:port` (default: from server.info, else "+defaultServer+")")
+// noteAddrFlag remembers which name gave the server's address, so that an error names it.
+func (c *cli) noteAddrFlag(f *flag.Flag) {
+	if f.Name == "addr" || f.Name == "server" {
+		c.g.addrFlag = f.Name
+	}
+}
+
+// command returns a command line holding the global flags, so that they may follow the
+// command. Their current values are the defaults, so that parsing one set does not undo
+// another. The flags that conform also has bear its names and defaults; the older names
+// still work.
+func (c *cli) command(name, usage string) *cliargs.Command {
+	cmd := cliargs.New(name, usage)
+	fs := cmd.Flags
+	fs.StringVar(&c.g.addr, "addr", c.g.addr, "the server's `host:port` (default: the one server.info names, else "+defaultServer+"; run needs server.info or -addr)")
+	fs.StringVar(&c.g.addr, "server", c.g.addr, "old name of -addr, the server's `host:port`")
 	fs.Var(&c.g.user, "user", "user `id`, 0 to 4294967295 (default: random, printed)")
-	fs.BoolVar(&c.g.json, "json", c.g.json, "print one JSON document on stdout instead of text")
-	fs.DurationVar(&c.g.timeout, "timeout", c.g.timeout, "give up when the server moves no data for this `duration`")
+	fs.StringVar(&c.g.format, "format", c.g.format, "output: text, or json for one JSON document on stdout")
+	fs.BoolFunc("json", "the same as -format json", func(v string) error {
+		on, err := strconv.ParseBool(v)
+		if on {
+			c.g.format = "json"
+		}
+		return err
+	})
+	fs.DurationVar(&c.g.timeout, "timeout", c.g.timeout, "deadline of every connect, and of every read and write: give up on a server that moves no data for this `duration`")
 	fs.DurationVar(&c.g.maxTime, "max-time", c.g.maxTime, "give up on a request that takes longer than this `duration` in all")
 	fs.Var(&c.g.maxRestore, "max-restore", "largest file restore accepts, refused before a byte is written (`size`, e.g. 4GiB-1 at most: 4294967295)")
-	fs.BoolVar(&c.g.reuse, "reuse", c.g.reuse, "send every request on one connection")
-	return fs
+	fs.BoolVar(&c.g.keepConns, "keep-conns", c.g.keepConns, "send every request of the user on one connection, kept open (default: a connection per request)")
+	fs.BoolVar(&c.g.keepConns, "reuse", c.g.keepConns, "old name of -keep-conns")
+	return cmd
 }
 
-func (c *cli) mainUsage(fs *flag.FlagSet) {
-	w := c.stderr
-	fmt.Fprintf(w, "usage: refclient [global flags] COMMAND [flags] [args]\n\nThe reference FBP client.\n\nCommands:\n")
+// misplacedFlag turns an unknown flag that another command takes into the order put right:
+// "-dir belongs to run and comes after it: refclient run [-dir DIR]".
+func misplacedFlag(err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !ok {
+		return err
+	}
 	for _, cmd := range commands {
-		fmt.Fprintf(w, "  %-24s %s\n", strings.TrimSpace(cmd.name+" "+cmd.args), cmd.summary)
+		if cmd.flags == nil {
+			continue
+		}
+		fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
+		cmd.flags(&cli{}, fs)
+		if fs.Lookup(name) != nil {
+			return cliargs.Usagef("-%s belongs to %s and comes after it: refclient %s %s", name, cmd.name, cmd.name, cmd.args)
+		}
 	}
-	fmt.Fprintf(w, "\nGlobal flags, before or after the command:\n")
-	fs.PrintDefaults()
-	fmt.Fprintf(w, "\nExit status: 0 success, 1 the server answered an error status, 2 usage error,\n"+
-		"3 network or protocol failure (or a local file failing during a transfer).\n")
+	return err
 }
 
-func flagExit(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
+// wrongArgs is the usage error of a command given the wrong number of arguments: a command
+// name among them gets the order put right.
+func wrongArgs(cmd string, args []string, format string, a ...any) error {
+	for _, arg := range args {
+		if other := lookupCommand(arg); other != nil {
+			return cliargs.Usagef("%q after %s: refclient does one command at a time (refclient %s)",
+				arg, cmd, strings.TrimSpace(other.name+" "+other.args))
+		}
 	}
-	// The flag package has printed the error and the usage.
-	return exitUsage
+	return cliargs.Usagef(format, a...)
 }
 
-func (c *cli) usageFail(err error) int {
-	fmt.Fprintf(c.stderr, "refclient: %v\nRun 'refclient -h' for usage.\n", err)
-	return exitUsage
-}
+// usageFail reports a mistake in the command line, or in the files it names, found before any
+// request is sent: -h prints the help on stdout, anything else one line and the hint.
+func (c *cli) usageFail(err error) int { return c.cmd.Fail(err, c.stdout, c.stderr) }
 
 // path resolves a path given on the command line against the working folder.
 func (c *cli) path(p string) string {
@@ -230,27 +310,24 @@ func (c *cli) path(p string) string {
 // connect makes the client: the server is -server, else the one server.info in folder names,
 // else the default.
 func (c *cli) connect(folder string) (*client.Client, error) {
-	addr, source := c.g.server, "-server"
+	addr := c.g.addr
 	if addr == "" {
-		addr, source = defaultServer, ""
+		addr = defaultServer
 		info := filepath.Join(folder, "server.info")
 		b, err := os.ReadFile(c.path(info))
 		switch {
 		case err == nil:
 			line, _, _ := strings.Cut(string(b), "\n")
-			addr, source = strings.TrimSpace(line), info
+			addr = strings.TrimSpace(line)
+			if cliargs.CheckAddr("server", addr) != nil {
+				return nil, cliargs.Usagef("%s holds %q: want one line, the server's host:port (127.0.0.1:1234)", info, addr)
+			}
 		case !errors.Is(err, os.ErrNotExist):
-			return nil, usagef("reading %v", err)
-		}
-	}
-	if source != "" {
-		host, port, err := net.SplitHostPort(addr)
-		if _, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil || host == "" {
-			return nil, usagef("%s: %q is not IP:PORT", source, addr)
+			return nil, cliargs.Usagef("reading %v", err)
 		}
 	}
 	return client.New(addr, client.Options{
-		ReuseConn:    c.g.reuse,
+		ReuseConn:    c.g.keepConns,
 		DialTimeout:  c.g.timeout,
 		StallTimeout: c.g.timeout,
 		MaxTime:      c.g.maxTime,
@@ -273,7 +350,7 @@ func (c *cli) user() (id uint32, random bool) {
 // announceUser tells a person which random id a single command used, so that they can act as
 // that user again.
 func (c *cli) announceUser(id uint32, random bool) {
-	if random && !c.g.json {
+	if random && !c.jsonOut() {
 		fmt.Fprintf(c.stderr, "refclient: user %d (random; -user %d to use it again)\n", id, id)
 	}
 }
@@ -281,7 +358,7 @@ func (c *cli) announceUser(id uint32, random bool) {
 // progress shows a bar on a terminal for transfers over progressMin; never in JSON mode or
 // when stderr goes to a file or a pipe.
 func (c *cli) progress() func(op wire.Op, name string, size int64) client.ProgressMeter {
-	if !c.stderrTerminal || c.g.json {
+	if !c.stderrTerminal || c.jsonOut() {
 		return nil
 	}
 	return func(op wire.Op, name string, size int64) client.ProgressMeter {
@@ -343,7 +420,8 @@ func (c *cli) newResult(cl *client.Client, user uint32, op wire.Op, name string)
 	return &result{User: user, Server: cl.Addr(), Op: op.String(), Name: name, op: op}
 }
 
-// settle records the server's answer: status is the success status when err is nil.
+// settle records the server's answer: status is the success status when err is nil. An error
+// status is told as the rest of the toolkit tells it, by its name for the op (1001 (not-found)).
 func (r *result) settle(success wire.Status, err error) {
 	status, answered := statusOf(err)
 	if err == nil {
@@ -353,12 +431,18 @@ func (r *result) settle(success wire.Status, err error) {
 		r.Status, r.StatusName = int(status), status.Name(r.op)
 	}
 	r.OK = err == nil
-	if err != nil {
-		r.Error = err.Error()
-		r.code = exitFailure
-		if answered {
-			r.code = exitStatus
+	switch {
+	case err == nil:
+	case answered:
+		r.code = exitStatus
+		where := strings.ToLower(r.Op)
+		if r.Name != "" {
+			where += " " + strconv.Quote(r.Name)
 		}
+		r.Error = fmt.Sprintf("%s on %s: %s", where, r.Server, r.answerText(status))
+	default:
+		r.code = exitFailure
+		r.Error = err.Error()
 	}
 }
 
@@ -376,24 +460,35 @@ func statusOf(err error) (wire.Status, bool) {
 	return 0, false
 }
 
+// statusText is a status as conform prints it: "212 (backup-ok)".
+func (r *result) statusText(s wire.Status) string {
+	return fmt.Sprintf("%d (%s)", uint16(s), s.Name(r.op))
+}
+
+// answerText says what an error status means for the request: "1001 (not-found), not on the
+// server".
+func (r *result) answerText(s wire.Status) string {
+	switch s {
+	case wire.StatusNotExist:
+		return r.statusText(s) + ", not on the server"
+	case wire.StatusNoFiles:
+		return r.statusText(s) + ", no files"
+	case wire.StatusServerError:
+		return r.statusText(s)
+	}
+	return r.statusText(s) + ", not an answer to " + r.Op
+}
+
 // failureText is the line for a request the server did not grant.
 func (r *result) failureText(err error) string {
 	subject := r.Op
 	if r.Name != "" {
 		subject += " " + r.Name
 	}
-	status, answered := statusOf(err)
-	switch {
-	case !answered:
-		return fmt.Sprintf("%s: failed: %v", subject, err)
-	case status == wire.StatusNotExist:
-		return fmt.Sprintf("%s: not on the server (1001)", subject)
-	case status == wire.StatusNoFiles:
-		return fmt.Sprintf("%s: no files (1002)", subject)
-	case status == wire.StatusServerError:
-		return fmt.Sprintf("%s: server error (1003)", subject)
+	if status, answered := statusOf(err); answered {
+		return subject + ": " + r.answerText(status)
 	}
-	return fmt.Sprintf("%s: unexpected answer %s (%d)", subject, status, uint16(status))
+	return fmt.Sprintf("%s: failed: %v", subject, err)
 }
 
 func (c *cli) doBackup(cl *client.Client, user uint32, path, name string) *result {
@@ -416,7 +511,7 @@ func (c *cli) doBackup(cl *client.Client, user uint32, path, name string) *resul
 	if err != nil {
 		r.text = r.failureText(err)
 	} else {
-		r.text = fmt.Sprintf("BACKUP %s: ok (212), %d bytes stored", name, *r.Bytes)
+		r.text = fmt.Sprintf("BACKUP %s: %s, %d bytes stored", name, r.statusText(wire.StatusOK), *r.Bytes)
 	}
 	return r
 }
@@ -433,7 +528,7 @@ func (c *cli) doRestore(cl *client.Client, user uint32, name, path string) *resu
 		r.text = r.failureText(err)
 	} else {
 		r.Bytes = new(n)
-		r.text = fmt.Sprintf("RESTORE %s: %d bytes saved to %s (210)", name, n, path)
+		r.text = fmt.Sprintf("RESTORE %s: %s, %d bytes saved to %s", name, r.statusText(wire.StatusRestored), n, path)
 	}
 	return r
 }
@@ -445,7 +540,7 @@ func (c *cli) doDelete(cl *client.Client, user uint32, name string) *result {
 	if err != nil {
 		r.text = r.failureText(err)
 	} else {
-		r.text = fmt.Sprintf("DELETE %s: deleted (212)", name)
+		r.text = fmt.Sprintf("DELETE %s: %s, deleted", name, r.statusText(wire.StatusOK))
 	}
 	return r
 }
@@ -455,8 +550,8 @@ func (c *cli) doList(cl *client.Client, user uint32) *result {
 	r := c.newResult(cl, user, wire.OpList, "")
 	names, err := cl.List(c.ctx, user)
 	if errors.Is(err, client.ErrNoFiles) {
-		r.Status, r.StatusName, r.OK, r.Files = int(wire.StatusNoFiles), wire.StatusNoFiles.String(), true, []string{}
-		r.text = "LIST: no files (1002)"
+		r.Status, r.StatusName, r.OK, r.Files = int(wire.StatusNoFiles), wire.StatusNoFiles.Name(r.op), true, []string{}
+		r.text = "LIST: " + r.statusText(wire.StatusNoFiles) + ", no files"
 		return r
 	}
 	r.settle(wire.StatusListed, err)
@@ -466,7 +561,7 @@ func (c *cli) doList(cl *client.Client, user uint32) *result {
 	}
 	r.Files = names
 	var b strings.Builder
-	fmt.Fprintf(&b, "LIST: %d file%s (211)", len(names), plural(len(names)))
+	fmt.Fprintf(&b, "LIST: %s, %d file%s", r.statusText(wire.StatusListed), len(names), plural(len(names)))
 	for _, n := range names {
 		b.WriteString("\n  " + n)
 	}
@@ -490,11 +585,11 @@ func (c *cli) report(v any, results ...*result) int {
 		switch {
 		case !r.OK:
 			fmt.Fprintf(c.stderr, "refclient: %s\n", r.Error)
-		case !c.g.json:
+		case !c.jsonOut():
 			fmt.Fprintln(c.stdout, r.text)
 		}
 	}
-	if c.g.json {
+	if c.jsonOut() {
 		c.emit(v)
 	}
 	return code
@@ -513,24 +608,24 @@ func (c *cli) emit(v any) {
 func (c *cli) checkLocalFile(path string) (name string, err error) {
 	st, err := os.Stat(c.path(path))
 	if err != nil {
-		return "", usagef("cannot back up %v", err)
+		return "", cliargs.Usagef("cannot back up %v", err)
 	}
 	if !st.Mode().IsRegular() {
-		return "", usagef("cannot back up %s: not a regular file", path)
+		return "", cliargs.Usagef("cannot back up %s: not a regular file", path)
 	}
 	if st.Size() > math.MaxUint32 {
-		return "", usagef("cannot back up %s: %d bytes, over the protocol's limit of 4 GiB - 1", path, st.Size())
+		return "", cliargs.Usagef("cannot back up %s: %d bytes, over the protocol's limit of 4 GiB - 1", path, st.Size())
 	}
 	name = filepath.Base(path)
 	if err := wire.CheckName([]byte(name), wire.DefaultMaxName); err != nil {
-		return "", usagef("cannot back up %s: %v", path, err)
+		return "", cliargs.Usagef("cannot back up %s: %v", path, err)
 	}
 	return name, nil
 }
 
 func checkName(name string) error {
 	if err := wire.CheckName([]byte(name), wire.DefaultMaxName); err != nil {
-		return usagef("%v", err)
+		return cliargs.Usagef("%v", err)
 	}
 	return nil
 }
@@ -548,7 +643,7 @@ func (c *cli) open() (*client.Client, uint32, error) {
 
 func (c *cli) backup(args []string) int {
 	if len(args) == 0 {
-		return c.usageFail(usagef("backup: no FILE given"))
+		return c.usageFail(cliargs.Usagef("no FILE given: want the files to back up"))
 	}
 	names := make([]string, len(args))
 	from := map[string]string{}
@@ -558,7 +653,7 @@ func (c *cli) backup(args []string) int {
 			return c.usageFail(err)
 		}
 		if other, dup := from[name]; dup {
-			return c.usageFail(usagef("backup: %s and %s would both be stored as %s", other, path, name))
+			return c.usageFail(cliargs.Usagef("%s and %s would both be stored as %s", other, path, name))
 		}
 		from[name], names[i] = path, name
 	}
@@ -576,7 +671,7 @@ func (c *cli) backup(args []string) int {
 
 func (c *cli) restore(args []string) int {
 	if len(args) != 1 {
-		return c.usageFail(usagef("restore takes one NAME, got %d arguments", len(args)))
+		return c.usageFail(wrongArgs("restore", args, "want one NAME, got %d arguments", len(args)))
 	}
 	name := args[0]
 	if err := checkName(name); err != nil {
@@ -592,7 +687,7 @@ func (c *cli) restore(args []string) int {
 		}
 	}
 	if st, err := os.Stat(c.path(filepath.Dir(target))); err != nil || !st.IsDir() {
-		return c.usageFail(usagef("restore: cannot write %s: %s is not a folder", target, filepath.Dir(target)))
+		return c.usageFail(cliargs.Usagef("cannot write %s: %s is not a folder", target, filepath.Dir(target)))
 	}
 	cl, user, err := c.open()
 	if err != nil {
@@ -605,7 +700,7 @@ func (c *cli) restore(args []string) int {
 
 func (c *cli) delete(args []string) int {
 	if len(args) != 1 {
-		return c.usageFail(usagef("delete takes one NAME, got %d arguments", len(args)))
+		return c.usageFail(wrongArgs("delete", args, "want one NAME, got %d arguments", len(args)))
 	}
 	if err := checkName(args[0]); err != nil {
 		return c.usageFail(err)
@@ -621,7 +716,7 @@ func (c *cli) delete(args []string) int {
 
 func (c *cli) list(args []string) int {
 	if len(args) != 0 {
-		return c.usageFail(usagef("list takes no arguments, got %q", args))
+		return c.usageFail(wrongArgs("list", args, "unexpected arguments %q: list takes none", args))
 	}
 	cl, user, err := c.open()
 	if err != nil {

@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	refclient [global flags] COMMAND [flags] [args]
+//	refclient [flags] COMMAND [flags] [args]
 //
 // Commands:
 //
@@ -13,12 +13,15 @@
 //	list                    print the names of the user's files
 //	run [-dir DIR]          the scripted run: server.info and backup.info from DIR (default .)
 //
-// Global flags go before or after the command: -server host:port (default: the address in
-// server.info in the current folder, or run's DIR, else 127.0.0.1:1234), -user N (default: a
-// random id, printed), -json (one JSON document on stdout instead of text), -timeout D (give up
-// when the server moves no data for D, default 30s), -max-time D (give up on a request that
-// takes longer than D in all, default 10m), -max-restore SIZE (refuse a restore larger than
-// SIZE before writing a byte, default 1GiB), -reuse (one connection for all requests of a user).
+// Flags go before or after the command, and those conform also has bear its names and
+// defaults: -addr host:port (default: the address in server.info in the current folder, or
+// run's DIR, else 127.0.0.1:1234, but run needs one or the other; old name -server), -user N
+// (default: a random id, printed), -format text|json (-json: one JSON document on stdout),
+// -timeout D (the deadline of every connect, read and write, default 5s), -max-time D (give up
+// on a request that takes longer than D in all, default 10m), -max-restore SIZE (refuse a
+// restore larger than SIZE before writing a byte, default 1GiB), -keep-conns (one connection
+// for all requests of a user; old name -reuse).
+// -h prints the help of the command line it ends.
 //
 // Exit status: 0 success, 1 the server answered an error status, 2 usage error, 3 network or
 // protocol failure (or a local file failing during a transfer).

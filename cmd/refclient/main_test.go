@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -84,15 +85,15 @@ func TestRunScript(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(out.stdout, "\n"), "\n")
 	want := []string{
 		`^user (\d+), a random id, server ` + regexp.QuoteMeta(srv.Addr) + `$`,
-		`^LIST: no files yet \(1002\)$`,
-		`^BACKUP mmn14\.pdf: ok \(212\), 29189 bytes stored$`,
-		`^BACKUP notes\.txt: ok \(212\), 18 bytes stored$`,
-		`^LIST: 2 files \(211\)$`,
+		`^LIST: 1002 \(no-files\), no files yet$`,
+		`^BACKUP mmn14\.pdf: 212 \(backup-ok\), 29189 bytes stored$`,
+		`^BACKUP notes\.txt: 212 \(backup-ok\), 18 bytes stored$`,
+		`^LIST: 211 \(list-ok\), 2 files$`,
 		`^  (mmn14\.pdf|notes\.txt)$`,
 		`^  (mmn14\.pdf|notes\.txt)$`,
-		`^RESTORE mmn14\.pdf: 29189 bytes saved to tmp \(210\), same as mmn14\.pdf$`,
-		`^DELETE mmn14\.pdf: deleted \(212\)$`,
-		`^RESTORE mmn14\.pdf: not on the server \(1001\), as expected after DELETE$`,
+		`^RESTORE mmn14\.pdf: 210 \(restore-ok\), 29189 bytes saved to tmp, same as mmn14\.pdf$`,
+		`^DELETE mmn14\.pdf: 212 \(delete-ok\), deleted$`,
+		`^RESTORE mmn14\.pdf: 1001 \(not-found\), not on the server, as expected after DELETE$`,
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("%d lines, want %d", len(lines), len(want))
@@ -205,16 +206,16 @@ func TestSubcommands(t *testing.T) {
 	u := []string{"-user", "5"}
 
 	out := invoke(t, dir, false, append(u, "backup", "docs/a.bin", "b.txt")...)
-	if out.code != exitOK || out.stdout != "BACKUP a.bin: ok (212), 5000 bytes stored\nBACKUP b.txt: ok (212), 3 bytes stored\n" {
+	if out.code != exitOK || out.stdout != "BACKUP a.bin: 212 (backup-ok), 5000 bytes stored\nBACKUP b.txt: 212 (backup-ok), 3 bytes stored\n" {
 		t.Fatalf("backup: %+v", out)
 	}
 	out = invoke(t, dir, false, append(u, "list")...)
-	if out.code != exitOK || (out.stdout != "LIST: 2 files (211)\n  a.bin\n  b.txt\n" && out.stdout != "LIST: 2 files (211)\n  b.txt\n  a.bin\n") {
+	if out.code != exitOK || (out.stdout != "LIST: 211 (list-ok), 2 files\n  a.bin\n  b.txt\n" && out.stdout != "LIST: 211 (list-ok), 2 files\n  b.txt\n  a.bin\n") {
 		t.Fatalf("list: %+v", out)
 	}
 	out = invoke(t, dir, false, append(u, "restore", "a.bin", "-o", "copy.bin")...)
 	if got, _ := os.ReadFile(filepath.Join(dir, "copy.bin")); out.code != exitOK || !bytes.Equal(got, a) ||
-		out.stdout != "RESTORE a.bin: 5000 bytes saved to copy.bin (210)\n" {
+		out.stdout != "RESTORE a.bin: 210 (restore-ok), 5000 bytes saved to copy.bin\n" {
 		t.Fatalf("restore -o: %+v, %d bytes", out, len(got))
 	}
 	// Without -o: NAME in the current folder; with a folder for -o: NAME inside it.
@@ -227,18 +228,18 @@ func TestSubcommands(t *testing.T) {
 		t.Fatalf("restore into a folder: %+v", out)
 	}
 	out = invoke(t, dir, false, append(u, "delete", "a.bin")...)
-	if out.code != exitOK || out.stdout != "DELETE a.bin: deleted (212)\n" {
+	if out.code != exitOK || out.stdout != "DELETE a.bin: 212 (delete-ok), deleted\n" {
 		t.Fatalf("delete: %+v", out)
 	}
 	out = invoke(t, dir, false, append(u, "restore", "a.bin", "-o", "gone.bin")...)
-	if out.code != exitStatus || out.stdout != "" || !strings.Contains(out.stderr, `restore "a.bin"`) || !strings.Contains(out.stderr, "(1001)") {
+	if out.code != exitStatus || out.stdout != "" || out.stderr != `refclient: restore "a.bin" on `+srv.Addr+": 1001 (not-found), not on the server\n" {
 		t.Fatalf("restore of a deleted file: %+v", out)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "gone.bin")); !os.IsNotExist(err) {
 		t.Fatalf("a failed restore left gone.bin: %v", err)
 	}
 	out = invoke(t, dir, false, "-user", "6", "list")
-	if out.code != exitOK || out.stdout != "LIST: no files (1002)\n" {
+	if out.code != exitOK || out.stdout != "LIST: 1002 (no-files), no files\n" {
 		t.Fatalf("list of a user without files: %+v", out)
 	}
 	// A random user is printed, so that it can be used again.
@@ -266,11 +267,11 @@ func TestSubcommands(t *testing.T) {
 		t.Fatalf("delete -json: %+v", r)
 	}
 	out = invoke(t, dir, false, append(j, "delete", "a.bin")...)
-	if r := decode[step](t, out.stdout); out.code != exitStatus || r.Status != 1001 || r.StatusName != "not-found" || r.OK || !strings.Contains(r.Error, "(1001)") {
+	if r := decode[step](t, out.stdout); out.code != exitStatus || r.Status != 1001 || r.StatusName != "not-found" || r.OK || r.Error != `delete "a.bin" on `+srv.Addr+": 1001 (not-found), not on the server" {
 		t.Fatalf("delete -json of a missing file: %+v", r)
 	}
 	out = invoke(t, dir, false, "-json", "-user", "6", "list")
-	if r := decode[step](t, out.stdout); out.code != exitOK || r.Status != 1002 || !r.OK || r.Files == nil || len(r.Files) != 0 {
+	if r := decode[step](t, out.stdout); out.code != exitOK || r.Status != 1002 || r.StatusName != "no-files" || !r.OK || r.Files == nil || len(r.Files) != 0 {
 		t.Fatalf("list -json of a user without files: %+v", r)
 	}
 }
@@ -308,8 +309,7 @@ func TestExitCodes(t *testing.T) {
 		code int
 		says []string // in stderr
 	}{
-		{"help", dir, []string{"-h"}, exitOK, []string{"backup FILE...", "restore NAME [-o PATH]", "delete NAME", "list", "run [-dir DIR]", "Exit status"}},
-		{"usage/no-command", dir, nil, exitUsage, []string{"usage: refclient"}},
+		{"usage/no-command", dir, nil, exitUsage, []string{"no command given"}},
 		{"usage/unknown-command", dir, []string{"frobnicate"}, exitUsage, []string{`unknown command "frobnicate"`}},
 		{"usage/unknown-flag", dir, []string{"list", "-x"}, exitUsage, []string{"-x"}},
 		{"usage/bad-user", dir, []string{"-user", "-1", "list"}, exitUsage, []string{"-user"}},
@@ -322,14 +322,14 @@ func TestExitCodes(t *testing.T) {
 		{"usage/restore-two-names", dir, []string{s, "restore", "a", "b"}, exitUsage, []string{"one NAME"}},
 		{"usage/restore-no-folder", dir, []string{s, "restore", "f.txt", "-o", "nowhere/f.txt"}, exitUsage, []string{"nowhere is not a folder"}},
 		{"usage/delete-dot", dir, []string{s, "delete", ".."}, exitUsage, []string{"dot name"}},
-		{"usage/bad-server-flag", dir, []string{"-server", "localhost", "list"}, exitUsage, []string{`-server: "localhost" is not IP:PORT`}},
+		{"usage/bad-server-flag", dir, []string{"-server", "localhost", "list"}, exitUsage, []string{`-server "localhost": want host:port`}},
 		{"usage/bad-server-info", badInfo, []string{"list"}, exitUsage, []string{"server.info", "no port here"}},
-		{"usage/run-without-backup-info", dir, []string{s, "run"}, exitUsage, []string{"backup.info", "no such file"}},
-		{"usage/run-one-file", oneFile, []string{s, "run"}, exitUsage, []string{"lists 1 files; the run backs up two"}},
+		{"usage/run-without-backup-info", dir, []string{s, "run"}, exitUsage, []string{"no backup.info in " + dir + ": it lists the files to back up, one name per line"}},
+		{"usage/run-one-file", oneFile, []string{s, "run"}, exitUsage, []string{"lists 1 file; the run backs up two, named one per line"}},
 		{"usage/zero-timeout", dir, []string{"-timeout", "0s", "list"}, exitUsage, []string{"-timeout"}},
-		{"status/delete-missing", dir, []string{s, "-user", "9", "delete", "f.txt"}, exitStatus, []string{`delete "f.txt" on ` + srv.Addr, "does not exist", "1001"}},
-		{"status/restore-missing", dir, []string{s, "restore", "f.txt", "-o", "out"}, exitStatus, []string{"1001"}},
-		{"status/server-error", dir, []string{"-server", serverError, "backup", "f.txt"}, exitStatus, []string{`backup "f.txt" on ` + serverError, "server error (1003)"}},
+		{"status/delete-missing", dir, []string{s, "-user", "9", "delete", "f.txt"}, exitStatus, []string{`delete "f.txt" on ` + srv.Addr + ": 1001 (not-found), not on the server"}},
+		{"status/restore-missing", dir, []string{s, "restore", "f.txt", "-o", "out"}, exitStatus, []string{"1001 (not-found)"}},
+		{"status/server-error", dir, []string{"-server", serverError, "backup", "f.txt"}, exitStatus, []string{`backup "f.txt" on ` + serverError + ": 1003 (server-error)\n"}},
 		{"network/refused", dir, []string{"-server", refused, "list"}, exitFailure, []string{"list on " + refused, "connecting", "refused"}},
 		{"protocol/garbage", dir, []string{"-server", garbage, "delete", "f.txt"}, exitFailure, []string{`delete "f.txt" on ` + garbage, "response version 72, not 1"}},
 		{"protocol/undefined-status", dir, []string{"-server", undefined, "delete", "f.txt"}, exitFailure, []string{`delete "f.txt" on ` + undefined, "status 48813, which the protocol does not define"}},
@@ -367,7 +367,7 @@ func TestExitCodes(t *testing.T) {
 func TestRunScriptFailures(t *testing.T) {
 	dir, _ := exerciseFolder(t, "127.0.0.1:1")
 	out := invoke(t, dir, false, "-server", peer(t, []byte{1, 0xeb, 0x03}), "run")
-	if n := strings.Count(out.stdout, "server error (1003)"); out.code != exitStatus || n != 7 {
+	if n := strings.Count(out.stdout, "1003 (server-error)"); out.code != exitStatus || n != 7 {
 		t.Fatalf("exit %d, %d lines of 1003; want 1 and 7", out.code, n)
 	}
 	out = invoke(t, dir, false, "-server", peer(t, nil), "-json", "run")
@@ -442,4 +442,104 @@ func opNamed(name string) wire.Op {
 		}
 	}
 	return 0
+}
+
+// Error statuses read as conform prints them, by their name for the op, in text on stdout
+// (run) and stderr (a single command) as in JSON.
+func TestStatusNamesAsConformPrintsThem(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "f.txt"), []byte("data"))
+	for _, tc := range []struct {
+		answer []byte
+		args   []string
+		says   string // after "refclient: " on stderr, with the peer's address for ADDR
+		name   string // status_name in JSON
+	}{
+		{[]byte{1, 0xeb, 0x03}, []string{"backup", "f.txt"}, `backup "f.txt" on ADDR: 1003 (server-error)`, "server-error"},
+		{[]byte{1, 0xe9, 0x03, 5, 0, 'f', '.', 't', 'x', 't'}, []string{"delete", "f.txt"}, `delete "f.txt" on ADDR: 1001 (not-found), not on the server`, "not-found"},
+		{[]byte{1, 0xd4, 0x00, 5, 0, 'f', '.', 't', 'x', 't'}, []string{"restore", "f.txt", "-o", "out"}, `restore "f.txt" on ADDR: 212 (backup-ok/delete-ok), not an answer to RESTORE`, "backup-ok/delete-ok"},
+	} {
+		addr := peer(t, tc.answer)
+		want := "refclient: " + strings.ReplaceAll(tc.says, "ADDR", addr) + "\n"
+		out := invoke(t, dir, false, append([]string{"-addr", addr, "-user", "1"}, tc.args...)...)
+		if out.code != exitStatus || out.stdout != "" || out.stderr != want {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want %q", tc.args, out.code, out.stdout, out.stderr, want)
+		}
+		out = invoke(t, dir, false, append([]string{"-addr", addr, "-user", "1", "-format", "json"}, tc.args...)...)
+		var r step
+		if tc.args[0] == "backup" { // one result a file
+			r = decode[[]step](t, out.stdout)[0]
+		} else {
+			r = decode[step](t, out.stdout)
+		}
+		if out.code != exitStatus || r.StatusName != tc.name || "refclient: "+r.Error+"\n" != want {
+			t.Errorf("%q -format json: exit %d, %+v", tc.args, out.code, r)
+		}
+	}
+}
+
+// A run in a folder without server.info or backup.info says which is missing, where, and what
+// it holds: a usage error, exit 2, as for every input the run cannot start with.
+func TestRunWithoutInfoFiles(t *testing.T) {
+	empty := t.TempDir()
+	onlyServer := t.TempDir()
+	writeFile(t, filepath.Join(onlyServer, "server.info"), []byte("127.0.0.1:1\n"))
+	if err := os.Mkdir(filepath.Join(onlyServer, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	noServer := "no server.info in %s: it holds one line, the server's host:port (127.0.0.1:1234), or -addr gives it"
+	noBackup := "no backup.info in %s: it lists the files to back up, one name per line; the run backs up the first two"
+	for _, tc := range []struct {
+		dir  string
+		args []string
+		says string
+	}{
+		{empty, []string{"run"}, fmt.Sprintf(noServer, empty)},
+		{empty, []string{"run", "-dir", "."}, fmt.Sprintf(noServer, empty)},
+		{empty, []string{"-addr", "127.0.0.1:1", "run"}, fmt.Sprintf(noBackup, empty)},
+		{onlyServer, []string{"run"}, fmt.Sprintf(noBackup, onlyServer)},
+		{onlyServer, []string{"run", "-dir", "sub"}, fmt.Sprintf(noServer, filepath.Join(onlyServer, "sub"))},
+	} {
+		out := invoke(t, tc.dir, false, tc.args...)
+		if want := "refclient run: " + tc.says + "\nrun 'refclient run -h' for usage\n"; out.code != exitUsage || out.stdout != "" || out.stderr != want {
+			t.Errorf("%q in %s: exit %d, stdout %q, stderr\n%q, want\n%q", tc.args, tc.dir, out.code, out.stdout, out.stderr, want)
+		}
+	}
+}
+
+// The file a run restores (tmp) and any file restore writes get mode 0644 less the umask, as
+// files a user makes usually do; a file replaced keeps its mode.
+func TestRestoredFileMode(t *testing.T) {
+	probe := filepath.Join(t.TempDir(), "probe")
+	writeFile(t, probe, nil)
+	st, err := os.Stat(probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := st.Mode().Perm() // 0644 under this process's umask
+	srv := servertest.Start(t, server.Config{})
+	dir, _ := exerciseFolder(t, srv.Addr)
+	if out := invoke(t, dir, false, "-user", "8", "run"); out.code != exitOK {
+		t.Fatalf("run: exit %d", out.code)
+	}
+	if out := invoke(t, dir, false, "-user", "8", "restore", "notes.txt", "-o", "copy.txt"); out.code != exitOK {
+		t.Fatalf("restore: exit %d", out.code)
+	}
+	kept := filepath.Join(dir, "kept.txt")
+	writeFile(t, kept, nil)
+	if err := os.Chmod(kept, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if out := invoke(t, dir, false, "-user", "8", "restore", "notes.txt", "-o", "kept.txt"); out.code != exitOK {
+		t.Fatalf("restore over a file: exit %d", out.code)
+	}
+	for name, mode := range map[string]os.FileMode{"tmp": want, "copy.txt": want, "kept.txt": 0o640} {
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != mode {
+			t.Errorf("%s: mode %v, want %v", name, st.Mode().Perm(), mode)
+		}
+	}
 }

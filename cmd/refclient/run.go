@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/fbpkit/fbp/internal/cliargs"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -17,9 +18,15 @@ import (
 // It stops at the first network or protocol failure: what follows would only repeat it.
 func (c *cli) script(args []string) int {
 	if len(args) != 0 {
-		return c.usageFail(usagef("run takes no arguments, got %q", args))
+		return c.usageFail(wrongArgs("run", args, "unexpected arguments %q: run takes none (the folder goes after -dir: refclient run -dir DIR)", args))
 	}
 	dir := c.runDir
+	// The run is the exercise's: its server is the one server.info names, unless -addr says.
+	if c.g.addr == "" {
+		if _, err := os.Stat(c.path(filepath.Join(dir, "server.info"))); errors.Is(err, os.ErrNotExist) {
+			return c.usageFail(cliargs.Usagef("no server.info in %s: it holds one line, the server's host:port (127.0.0.1:1234), or -addr gives it", c.shown(dir)))
+		}
+	}
 	paths, err := c.readBackupInfo(dir)
 	if err != nil {
 		return c.usageFail(err)
@@ -31,7 +38,7 @@ func (c *cli) script(args []string) int {
 		}
 	}
 	if names[0] == names[1] {
-		return c.usageFail(usagef("backup.info: %s and %s would both be stored as %s", paths[0], paths[1], names[0]))
+		return c.usageFail(cliargs.Usagef("backup.info: %s and %s would both be stored as %s", paths[0], paths[1], names[0]))
 	}
 	cl, err := c.connect(dir)
 	if err != nil {
@@ -39,7 +46,7 @@ func (c *cli) script(args []string) int {
 	}
 	defer cl.Close()
 	user, random := c.user()
-	if !c.g.json {
+	if !c.jsonOut() {
 		how := ""
 		if random {
 			how = ", a random id"
@@ -52,7 +59,7 @@ func (c *cli) script(args []string) int {
 		func() *result {
 			r := c.doList(cl, user)
 			if r.OK && len(r.Files) == 0 {
-				r.text = "LIST: no files yet (1002)"
+				r.text += " yet"
 			}
 			return r
 		},
@@ -79,14 +86,14 @@ func (c *cli) script(args []string) int {
 		r := step()
 		done = append(done, r)
 		code = max(code, r.code)
-		if !c.g.json {
+		if !c.jsonOut() {
 			fmt.Fprintln(c.stdout, r.text)
 		}
 		if r.code == exitFailure {
 			break
 		}
 	}
-	if c.g.json {
+	if c.jsonOut() {
 		c.emit(done)
 	} else if code != exitOK {
 		fmt.Fprintf(c.stderr, "refclient: run: %d of %d steps went wrong\n", countFailed(done), len(steps))
@@ -109,8 +116,11 @@ func (c *cli) readBackupInfo(dir string) ([2]string, error) {
 	var paths [2]string
 	info := filepath.Join(dir, "backup.info")
 	b, err := os.ReadFile(c.path(info))
+	if errors.Is(err, os.ErrNotExist) {
+		return paths, cliargs.Usagef("no backup.info in %s: it lists the files to back up, one name per line; the run backs up the first two", c.shown(dir))
+	}
 	if err != nil {
-		return paths, usagef("run: reading %v", err)
+		return paths, cliargs.Usagef("reading %v", err)
 	}
 	var entries []string
 	for line := range strings.Lines(string(b)) {
@@ -119,7 +129,7 @@ func (c *cli) readBackupInfo(dir string) ([2]string, error) {
 		}
 	}
 	if len(entries) < 2 {
-		return paths, usagef("run: %s lists %d files; the run backs up two", info, len(entries))
+		return paths, cliargs.Usagef("%s lists %d file%s; the run backs up two, named one per line", info, len(entries), plural(len(entries)))
 	}
 	for i := range paths {
 		paths[i] = entries[i]
@@ -128,6 +138,14 @@ func (c *cli) readBackupInfo(dir string) ([2]string, error) {
 		}
 	}
 	return paths, nil
+}
+
+// shown is a folder as a message names it: absolute, so that "." says where the run looked.
+func (c *cli) shown(dir string) string {
+	if abs, err := filepath.Abs(c.path(dir)); err == nil {
+		return abs
+	}
+	return dir
 }
 
 // checkRestored makes the step fail if tmp is not the file that was backed up.

@@ -3,13 +3,14 @@
 //	refserver [-addr 127.0.0.1:1234] [-root ./backupsvr] [flags]
 //
 // It logs a startup line saying where it listens and stores, then one line per request. On
-// SIGINT or SIGTERM it stops accepting and lets requests in progress finish within -grace.
+// SIGINT or SIGTERM it stops accepting and lets requests in progress finish within
+// -shutdown-grace. Exit status: 0 stopped by a signal, 1 the server could not start or failed,
+// 2 usage error.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,108 +27,122 @@ import (
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
-func main() {
-	err := run(os.Args[1:], os.Stderr)
-	var usage usageError
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-	case errors.As(err, &usage):
-		// The flag package has already printed what was wrong with a flag it parsed.
-		fmt.Fprintln(os.Stderr, "refserver:", err)
-		os.Exit(2)
-	default:
-		fmt.Fprintln(os.Stderr, "refserver:", err)
-		os.Exit(1)
-	}
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// Exit codes, as for the other commands of the toolkit.
+const (
+	exitOK      = 0
+	exitFailure = 1 // the server could not start, or failed
+	exitUsage   = 2
+)
+
+const usage = `usage: refserver [-addr host:port] [-root folder] [flags]
+
+The reference FBP server: it stores user N's files in the folder -root/N, logs a startup line
+saying where it listens and stores, then one line per request, on stderr. On SIGINT or SIGTERM
+it stops accepting and lets requests in progress finish within -shutdown-grace.
+Sizes take units, as conform's do: 1000000, 64KiB, 512MiB, 1GiB (K, M, G, T: powers of 1024).
+Exit status: 0 stopped by a signal, 1 the server could not start or failed, 2 usage error.
+`
+
+// options is a command line the server can start with.
+type options struct {
+	cfg       server.Config
+	addr      string
+	root      string
+	logFormat string
+	grace     time.Duration
 }
 
-// usageError is a command line the server cannot start with: exit status 2, as for the other
-// commands of the toolkit.
-type usageError struct{ error }
+func run(args []string, stdout, stderr io.Writer) int {
+	o, cmd, err := parseFlags(args)
+	if err != nil {
+		return cmd.Fail(err, stdout, stderr)
+	}
+	if err := serve(o, stderr); err != nil {
+		fmt.Fprintln(stderr, "refserver:", err)
+		return exitFailure
+	}
+	return exitOK
+}
 
-func (e usageError) Unwrap() error { return e.error }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
-
-func run(args []string, stderr io.Writer) error {
-	fl := flag.NewFlagSet("refserver", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+func parseFlags(args []string) (*options, *cliargs.Command, error) {
+	cmd := cliargs.New("refserver", usage)
+	fl := cmd.Flags
+	o := &options{}
 	maxSize := cliargs.Size{N: wire.DefaultMaxPayload, Max: cliargs.MaxSizeField}
 	minRate := cliargs.Size{N: server.DefaultMinRate, Max: 1 << 40}
 	quota := cliargs.Size{N: storage.DefaultQuota, Max: 1 << 60}
 	reserve := cliargs.Size{N: storage.DefaultReserve, Max: 1 << 60}
-	fl.Var(&maxSize, "max-size", "largest file accepted (e.g. 1GiB; at most 4GiB-1)")
+	fl.Var(&maxSize, "max-size", "largest file accepted, the `size` conform -max-size is told (e.g. 512MiB, 1GiB; at most 4GiB-1)")
 	fl.Var(&minRate, "min-rate", "slowest a payload may move, per second, either way: each `size`×timeout bytes within the read (write) timeout")
-	fl.Var(&quota, "quota", "bytes one user may store (e.g. 512MiB)")
-	fl.Var(&reserve, "reserve", "free space a backup must leave on the disk")
-	var (
-		addr          = fl.String("addr", "127.0.0.1:1234", "`host:port` to listen on")
-		root          = fl.String("root", "backupsvr", "storage `folder`, created if missing")
-		maxName       = fl.Int("max-name", wire.DefaultMaxName, "longest filename accepted, in bytes")
-		maxFiles      = fl.Int("max-files", storage.DefaultMaxFiles, "files one user may store")
-		readTimeout   = fl.Duration("read-timeout", server.DefaultReadTimeout, "bound on each read of a request header, and on each window of a payload")
-		headerTimeout = fl.Duration("header-timeout", server.DefaultHeaderTimeout, "bound on a whole request header")
-		idleTimeout   = fl.Duration("idle-timeout", server.DefaultIdleTimeout, "wait for a further request on a kept connection")
-		writeTimeout  = fl.Duration("write-timeout", server.DefaultWriteTimeout, "bound on each write of a response header, and on each window of a payload")
-		maxConns      = fl.Int("max-conns", server.DefaultMaxConns, "connections served at once; more wait to be accepted")
-		oneRequest    = fl.Bool("one-request", false, "close each connection after its first response, for clients that read until the server closes")
-		grace         = fl.Duration("grace", 10*time.Second, "on SIGINT/SIGTERM, how long requests in progress may take to finish")
-		logFormat     = fl.String("log-format", "text", "log format: text or json")
-	)
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
+	fl.Var(&quota, "quota", "the `size` of the files one user may store in all (e.g. 512MiB)")
+	fl.Var(&reserve, "reserve", "the free space, a `size`, a backup must leave on the disk")
+	fl.StringVar(&o.addr, "addr", "127.0.0.1:1234", "`host:port` to listen on (:1234 for every interface, port 0 for a free one)")
+	fl.StringVar(&o.root, "root", "backupsvr", "storage `folder`, created if missing")
+	c := &o.cfg
+	fl.IntVar(&c.Limits.MaxName, "max-name", wire.DefaultMaxName, "longest filename accepted, in bytes")
+	fl.IntVar(&c.MaxFiles, "max-files", storage.DefaultMaxFiles, "files one user may store")
+	fl.DurationVar(&c.ReadTimeout, "read-timeout", server.DefaultReadTimeout, "bound on each read of a request header, and on each window of a payload")
+	fl.DurationVar(&c.HeaderTimeout, "header-timeout", server.DefaultHeaderTimeout, "bound on a whole request header")
+	fl.DurationVar(&c.IdleTimeout, "idle-timeout", server.DefaultIdleTimeout, "wait for a further request on a kept connection")
+	fl.DurationVar(&c.WriteTimeout, "write-timeout", server.DefaultWriteTimeout, "bound on each write of a response header, and on each window of a payload")
+	fl.IntVar(&c.MaxConns, "max-conns", server.DefaultMaxConns, "connections served at once; more wait to be accepted")
+	fl.BoolVar(&c.OneRequest, "one-request", false, "close each connection after its first response, for clients that read until the server closes")
+	fl.DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "on SIGINT/SIGTERM, how long requests in progress may take to finish")
+	fl.DurationVar(&o.grace, "grace", 10*time.Second, "old name of -shutdown-grace (conform -grace is another thing: how long it watches for bytes after a response)")
+	fl.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	pos, err := cmd.Parse(args)
+	if err != nil {
+		return nil, cmd, err
 	}
-	if fl.NArg() > 0 {
-		return usagef("unexpected argument %q", fl.Arg(0))
+	if len(pos) > 0 {
+		return nil, cmd, cliargs.Usagef("unexpected arguments %q: refserver takes flags only", pos)
 	}
-	if *maxName < 1 || *maxName > wire.MaxNameField {
-		return usagef("-max-name %d: want 1 to %d", *maxName, wire.MaxNameField)
+	if err := cliargs.CheckAddr("addr", o.addr); err != nil {
+		return nil, cmd, err
 	}
-	if *maxFiles < 1 || *maxConns < 1 {
-		return usagef("-max-files and -max-conns must be positive")
+	if o.root == "" {
+		return nil, cmd, cliargs.Usagef("-root is empty: want the storage folder")
 	}
-	if *readTimeout <= 0 || *headerTimeout <= 0 || *idleTimeout <= 0 || *writeTimeout <= 0 || *grace <= 0 {
-		return usagef("timeouts and -grace must be positive")
+	if c.Limits.MaxName < 1 || c.Limits.MaxName > wire.MaxNameField {
+		return nil, cmd, cliargs.Usagef("-max-name %d: want 1 to %d", c.Limits.MaxName, wire.MaxNameField)
 	}
-	var handler slog.Handler
-	switch *logFormat {
-	case "text":
-		handler = slog.NewTextHandler(stderr, nil)
-	case "json":
+	if c.MaxFiles < 1 || c.MaxConns < 1 {
+		return nil, cmd, cliargs.Usagef("-max-files and -max-conns must be positive")
+	}
+	if c.ReadTimeout <= 0 || c.HeaderTimeout <= 0 || c.IdleTimeout <= 0 || c.WriteTimeout <= 0 || o.grace <= 0 {
+		return nil, cmd, cliargs.Usagef("timeouts and -shutdown-grace must be positive")
+	}
+	if o.logFormat != "text" && o.logFormat != "json" {
+		return nil, cmd, cliargs.Usagef("-log-format %q: want text or json", o.logFormat)
+	}
+	c.Limits.MaxPayload = uint32(maxSize.N)
+	c.MinRate, c.Quota, c.Reserve = minRate.N, quota.N, reserve.N
+	return o, cmd, nil
+}
+
+// serve runs the server until a signal stops it.
+func serve(o *options, stderr io.Writer) error {
+	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	if o.logFormat == "json" {
 		handler = slog.NewJSONHandler(stderr, nil)
-	default:
-		return usagef("-log-format %q: want text or json", *logFormat)
 	}
 	log := slog.New(handler)
 	slog.SetDefault(log)
 
-	absRoot, err := filepath.Abs(*root)
+	absRoot, err := filepath.Abs(o.root)
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Config{
-		Root:          absRoot,
-		Limits:        wire.Limits{MaxName: *maxName, MaxPayload: uint32(maxSize.N)},
-		ReadTimeout:   *readTimeout,
-		HeaderTimeout: *headerTimeout,
-		IdleTimeout:   *idleTimeout,
-		WriteTimeout:  *writeTimeout,
-		MinRate:       minRate.N,
-		MaxConns:      *maxConns,
-		OneRequest:    *oneRequest,
-		MaxFiles:      *maxFiles,
-		Quota:         quota.N,
-		Reserve:       reserve.N,
-		Logger:        log,
-	})
+	cfg := o.cfg
+	cfg.Root, cfg.Logger = absRoot, log
+	srv, err := server.New(cfg)
 	if err != nil {
 		return err
 	}
-	checkDescriptors(log, *maxConns)
-	ln, err := net.Listen("tcp", *addr)
+	checkDescriptors(log, cfg.MaxConns)
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		shutdownNow(srv)
 		return err
@@ -136,7 +151,7 @@ func run(args []string, stderr io.Writer) error {
 	// the server with one.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log.Info("refserver started", "listen", ln.Addr().String(), "root", absRoot, "one_request", *oneRequest)
+	log.Info("refserver started", "listen", ln.Addr().String(), "root", absRoot, "one_request", cfg.OneRequest)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -146,8 +161,8 @@ func run(args []string, stderr io.Writer) error {
 	case <-ctx.Done():
 	}
 	stop() // a second signal kills the process at once
-	log.Info("refserver shutting down", "grace", *grace)
-	sctx, cancel := context.WithTimeout(context.Background(), *grace)
+	log.Info("refserver shutting down", "grace", o.grace)
+	sctx, cancel := context.WithTimeout(context.Background(), o.grace)
 	defer cancel()
 	err = srv.Shutdown(sctx)
 	if serr := <-served; !errors.Is(serr, server.ErrServerClosed) {

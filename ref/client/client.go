@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -187,14 +189,14 @@ func (c *Client) Restore(ctx context.Context, user uint32, name string, w io.Wri
 // RestoreFile restores user's file name into the file at path and returns its size. It writes to
 // a temporary file in path's folder and renames it to path only when the whole payload arrived;
 // on any failure it removes the temporary file and leaves path as it was. The name the
-// server sends is never used for a path. A new file is readable by its owner only; a replaced
-// one keeps its permissions.
+// server sends is never used for a path. A new file gets mode 0644 less the umask, as files a
+// user makes usually do; a replaced one keeps its permissions.
 func (c *Client) RestoreFile(ctx context.Context, user uint32, name, path string) (int64, error) {
 	x := &exchange{op: wire.OpRestore, name: name}
 	if err := c.checkName(name); err != nil {
 		return 0, c.wrap(x, err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".fbp-restore-*")
+	f, err := createBeside(path)
 	if err != nil {
 		return 0, c.wrap(x, fmt.Errorf("creating a temporary file beside %s: %w", path, err))
 	}
@@ -209,7 +211,7 @@ func (c *Client) RestoreFile(ctx context.Context, user uint32, name, path string
 	if err != nil {
 		return n, err
 	}
-	// A file that is replaced keeps its permissions; a new one stays private to its owner.
+	// A file that is replaced keeps its permissions; a new one keeps the temporary file's.
 	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
 		if err := f.Chmod(st.Mode().Perm()); err != nil {
 			return n, c.wrap(x, fmt.Errorf("saving %s: %w", path, err))
@@ -228,6 +230,20 @@ func (c *Client) RestoreFile(ctx context.Context, user uint32, name, path string
 	}
 	done = true
 	return n, nil
+}
+
+// createBeside creates a new temporary file in path's folder, as os.CreateTemp does, but with
+// mode 0644 less the umask rather than 0600: it becomes the restored file.
+func createBeside(path string) (*os.File, error) {
+	dir := filepath.Dir(path)
+	for range 100 {
+		tmp := filepath.Join(dir, ".fbp-restore-"+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, fmt.Errorf("no free temporary name in %s", dir)
 }
 
 // Delete removes user's file name.

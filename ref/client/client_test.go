@@ -389,7 +389,7 @@ func TestReuseConnConcurrent(t *testing.T) {
 	}
 }
 
-// A restored file replacing another keeps its permissions; a new one is its owner's alone.
+// A restored file replacing another keeps its permissions; a new one gets 0644 less the umask.
 func TestRestoreFilePermissions(t *testing.T) {
 	p := startPeer(t, func(c net.Conn, h *wire.RequestHeader, _ io.Reader) bool {
 		return send(c, raw(wire.StatusRestored, string(h.Name), "content"))
@@ -403,7 +403,16 @@ func TestRestoreFilePermissions(t *testing.T) {
 	if err := os.Chmod(old, 0o640); err != nil {
 		t.Fatal(err)
 	}
-	for path, mode := range map[string]os.FileMode{old: 0o640, filepath.Join(dir, "new"): 0o600} {
+	// What 0644 becomes under this process's umask.
+	probe := filepath.Join(t.TempDir(), "probe")
+	if err := os.WriteFile(probe, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, mode := range map[string]os.FileMode{old: 0o640, filepath.Join(dir, "new"): st.Mode().Perm()} {
 		if _, err := c.RestoreFile(context.Background(), 1, "f", path); err != nil {
 			t.Fatal(err)
 		}
