@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs conform, with default flags, against every server of the test zoo started as a process
 # (-exec with {port}, so that a server that crashes is started again on a fresh port), and
-# prints a line per mutant: the run's time, its FAIL and BLKD lines, and its problems. The
+# prints a line per mutant: the run's time, its FAIL and BLKD lines, its problems and those of
+# them the diagnosis found before any case ran. The
 # figures of docs/BENCHMARKS.md ("conform against the zoo") come from it.
 #
 #   scripts/zoo-times.sh [MUTANT...]     # default: every mutant
@@ -15,8 +16,8 @@ mutants=("$@")
 if [ ${#mutants[@]} -eq 0 ]; then
 	mapfile -t mutants < <("$work/mutantserver" -list | cut -f1)
 fi
-printf '| %s | %s | %s | %s | %s | %s |\n' mutant exit time FAIL blocked problems
-printf '|---|---|---|---|---|---|\n'
+printf '| %s | %s | %s | %s | %s | %s | %s |\n' mutant exit time FAIL blocked problems 'found by the diagnosis'
+printf '|---|---|---|---|---|---|---|\n'
 for m in "${mutants[@]}"; do
 	start=$(date +%s.%N)
 	code=0
@@ -33,6 +34,7 @@ except (OSError, ValueError):
 fails = sum(1 for x in r["results"] if x["status"] == "fail")
 blocked = sum(1 for x in r["results"] if x["status"] == "blocked")
 problems = " ".join(p["id"] for p in r.get("problems") or [])
-print(f"| {m} | {code} | {float(end) - float(start):.1f}s | {fails} | {blocked} | {problems} |")
+diagnosed = " ".join(p["id"] for p in r.get("problems") or [] if p.get("diagnosis"))
+print(f"| {m} | {code} | {float(end) - float(start):.1f}s | {fails} | {blocked} | {problems} | {diagnosed} |")
 PY
 done

@@ -68,6 +68,10 @@ func parseClientFlags(args []string) (*clientOptions, *cliargs.Command, error) {
 	fs.StringVar(&o.baseline, "baseline", "", "`file` of case IDs known to fail, one per line: not counted; a pass is reported")
 	fs.BoolVar(&c.Keep, "keep", false, "keep every scenario's folder, and name it in the report")
 	if err := fs.Parse(args); err != nil {
+		if strings.Contains(err.Error(), "-timeout") {
+			// Its first name, before -timeout meant a read deadline in every command.
+			err = cliargs.Usagef("-timeout is -hang-after here: how long one run of the client may take before it is killed")
+		}
 		return nil, cmd, err
 	}
 	c.Command = fs.Args()

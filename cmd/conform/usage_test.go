@@ -49,6 +49,7 @@ func TestUsageErrorIsOneLineAndAHint(t *testing.T) {
 		{[]string{"client", "-listen", "9000"}, "conform client: -listen \"9000\": want host:port, as 127.0.0.1:9000\nrun 'conform client -h' for usage\n"},
 		{[]string{"model", "-max-file", "lots"}, ""},
 		{[]string{"replay"}, "conform replay: want one FILE to replay, got 0 arguments\nrun 'conform replay -h' for usage\n"},
+		{[]string{"client", "-timeout", "3s", "--", "true"}, "conform client: -timeout is -hang-after here: how long one run of the client may take before it is killed\nrun 'conform client -h' for usage\n"},
 		{[]string{"-exec-log", "server.log"}, "conform: -exec-log needs -exec: it is the output of the server conform starts\nrun 'conform -h' for usage\n"},
 		{[]string{"doctor", "-exec-log", "server.log"}, "conform doctor: -exec-log needs -exec: it is the output of the server conform starts\nrun 'conform doctor -h' for usage\n"},
 	} {
