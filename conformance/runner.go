@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -384,13 +385,15 @@ func (r *runner) runOne(ctx context.Context, c *Case) caseOutcome {
 }
 
 // crashKey is the problem of a server that died during c: cases that do the same thing to it
-// share one.
+// share one. The stalled clients and the abandoned upload also leave requests cut short.
 func crashKey(c *Case) string {
-	switch {
-	case c.ID == "security/connect-and-close":
+	switch c.ID {
+	case "security/connect-and-close":
 		return diagnosis.KeyCrash(diagnosis.CauseConnectClose)
-	case len(c.ID) > len("security/truncated-") && c.ID[:len("security/truncated-")] == "security/truncated-",
-		c.ID == "security/huge-size", c.ID == "security/huge-name-len":
+	case "security/huge-size", "security/huge-name-len", "transport/stalled-client", "list/no-temp-files":
+		return diagnosis.KeyCrash(diagnosis.CauseTruncated)
+	}
+	if strings.HasPrefix(c.ID, "security/truncated-") {
 		return diagnosis.KeyCrash(diagnosis.CauseTruncated)
 	}
 	return diagnosis.KeyCrash(c.ID)
