@@ -73,10 +73,10 @@ func KeyCrash(cause string) string { return fmt.Sprintf("%s|dies:%s", spec.R5_3,
 
 // KeyStalledClients is the key of a server that clients stalling mid-request keep from serving
 // others.
-const KeyStalledClients = "R-5.3|stalled-clients"
+const KeyStalledClients = string(spec.R5_3) + "|stalled-clients"
 
 // KeyStatusMap is the key of a status mapping other than the spec's.
-const KeyStatusMap = "R-4.1|status-map"
+const KeyStatusMap = string(spec.R4_1) + "|status-map"
 
 // KeyCheck is the key of a violation the spec oracle reports.
 func KeyCheck(v *spec.Violation) string { return fmt.Sprintf("%s|%s", v.Req, v.Check) }

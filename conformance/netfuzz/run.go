@@ -11,6 +11,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/fbpkit/fbp/conformance/internal/spec"
 )
 
 // Defaults for the zero fields of Config.
@@ -210,7 +212,7 @@ func (o *outcome) finding() (kind Kind, req, code, detail string) {
 		if o.v.bad() {
 			detail += "; the input itself: " + o.v.detail
 		}
-		req := "R-5.3"
+		req := string(spec.R5_3)
 		if o.v.bad() && o.v.requirement != "" {
 			req = o.v.requirement
 		}
@@ -401,7 +403,7 @@ func (f *fuzzer) baselineFinding(ctx context.Context, pr probeResult) {
 	}
 	if kind == "" {
 		// The probe failed once and not again: report the first failure as it was.
-		kind, req, code, detail = pr.kind, "R-2.1", CodeProbeUnanswered, pr.detail
+		kind, req, code, detail = pr.kind, string(spec.R2_1), CodeProbeUnanswered, pr.detail
 	}
 	fd := &Finding{Kind: kind, Requirement: req, Code: code,
 		Detail: baselinePrefix + detail, Step: 0, TimeToFind: time.Since(f.start),
