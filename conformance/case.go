@@ -38,6 +38,10 @@ type Case struct {
 	// an op the server does not answer: a server that serves one at a time may leave one
 	// waiting while it serves another.
 	concurrent bool
+	// cutsRequests: the case leaves requests cut short (a close mid-request, a stall, a size
+	// or name_len it never sends): a server that dies of it dies of the one cause, whatever
+	// case showed it.
+	cutsRequests bool
 }
 
 // Section is the part of the ID before its slash: the spec section's file it belongs to.

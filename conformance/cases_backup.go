@@ -13,7 +13,7 @@ import (
 func backupCases() []*Case {
 	return []*Case{
 		{
-			ID: "backup/new", Reqs: reqs(spec.R4_1, spec.R4_2), Level: report.Must,
+			ID: "backup/new", Reqs: spec.IDStrings(spec.R4_1, spec.R4_2), Level: report.Must,
 			Desc: "a new file is stored: 212 with its name, and RESTORE gives it back",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -23,7 +23,7 @@ func backupCases() []*Case {
 			},
 		},
 		{
-			ID: "backup/overwrite", Reqs: reqs(spec.R4_1), Level: report.Must,
+			ID: "backup/overwrite", Reqs: spec.IDStrings(spec.R4_1), Level: report.Must,
 			Desc: "a backup of an existing name replaces the file, shorter content included",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -34,7 +34,7 @@ func backupCases() []*Case {
 			},
 		},
 		{
-			ID: "backup/zero-length", Reqs: reqs(spec.R4_1), Level: report.Should,
+			ID: "backup/zero-length", Reqs: spec.IDStrings(spec.R4_1), Level: report.Should,
 			Desc: "a zero-length file is a valid backup and restores as size 0",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -44,7 +44,7 @@ func backupCases() []*Case {
 			},
 		},
 		{
-			ID: "backup/all-byte-values", Reqs: reqs(spec.R4_1, spec.R4_2), Level: report.Must,
+			ID: "backup/all-byte-values", Reqs: spec.IDStrings(spec.R4_1, spec.R4_2), Level: report.Must,
 			Desc: "a payload holding every byte value 0-255, CR, LF, a CR-LF pair and NUL among them, is kept exactly",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -60,7 +60,7 @@ func backupCases() []*Case {
 			},
 		},
 		{
-			ID: "backup/one-mib", Reqs: reqs(spec.R4_1, spec.R4_2), Level: report.Must,
+			ID: "backup/one-mib", Reqs: spec.IDStrings(spec.R4_1, spec.R4_2), Level: report.Must,
 			Desc: "a 1 MiB file is stored and restored exactly",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -70,7 +70,7 @@ func backupCases() []*Case {
 			},
 		},
 		{
-			ID: "backup/large", Reqs: reqs(spec.R4_1, spec.R4_2), Level: report.Should,
+			ID: "backup/large", Reqs: spec.IDStrings(spec.R4_1, spec.R4_2), Level: report.Should,
 			Desc: "a large file (-large-size) is stored and restored exactly, or refused with 1003 as over the limit",
 			run: func(t *caseRun) {
 				if t.run.cfg.SkipLarge {
@@ -103,7 +103,7 @@ func backupCases() []*Case {
 // nameCase builds a case that stores, lists and restores files with the given valid names.
 func nameCase(id, desc string, names ...string) *Case {
 	return &Case{
-		ID: id, Reqs: reqs(spec.R1_2, spec.R4_1, spec.R4_4), Level: report.Must, Desc: desc,
+		ID: id, Reqs: spec.IDStrings(spec.R1_2, spec.R4_1, spec.R4_4), Level: report.Must, Desc: desc,
 		run: func(t *caseRun) {
 			u := t.newUser()
 			for i, n := range names {

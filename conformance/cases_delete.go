@@ -11,7 +11,7 @@ import (
 func deleteCases() []*Case {
 	return []*Case{
 		{
-			ID: "delete/then-restore-1001", Reqs: reqs(spec.R4_3, spec.R4_2), Level: report.Must,
+			ID: "delete/then-restore-1001", Reqs: spec.IDStrings(spec.R4_3, spec.R4_2), Level: report.Must,
 			Desc: "DELETE answers 212 with the name; a RESTORE after it answers 1001",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -21,7 +21,7 @@ func deleteCases() []*Case {
 			},
 		},
 		{
-			ID: "delete/missing-1001", Reqs: reqs(spec.R4_3), Level: report.Must,
+			ID: "delete/missing-1001", Reqs: spec.IDStrings(spec.R4_3), Level: report.Must,
 			Desc: "DELETE of a name the user does not have: 1001 with the name",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -34,7 +34,7 @@ func deleteCases() []*Case {
 			},
 		},
 		{
-			ID: "delete/twice-1001", Reqs: reqs(spec.R4_3), Level: report.Must,
+			ID: "delete/twice-1001", Reqs: spec.IDStrings(spec.R4_3), Level: report.Must,
 			Desc: "a second DELETE of the same file answers 1001",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -45,7 +45,7 @@ func deleteCases() []*Case {
 			},
 		},
 		{
-			ID: "delete/keeps-others", Reqs: reqs(spec.R4_3), Level: report.Must,
+			ID: "delete/keeps-others", Reqs: spec.IDStrings(spec.R4_3), Level: report.Must,
 			Desc: "DELETE removes that file only: the user's other files stay intact",
 			run: func(t *caseRun) {
 				u := t.newUser()

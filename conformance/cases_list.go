@@ -15,7 +15,7 @@ import (
 func listCases() []*Case {
 	return []*Case{
 		{
-			ID: "list/empty-user-1002", Reqs: reqs(spec.R4_4, spec.R3_1), Level: report.Must, layoutOf: []spec.Meaning{spec.NoFiles},
+			ID: "list/empty-user-1002", Reqs: spec.IDStrings(spec.R4_4, spec.R3_1), Level: report.Must, layoutOf: []spec.Meaning{spec.NoFiles},
 			Desc: "LIST of a new user: 1002 in exactly 3 bytes",
 			run: func(t *caseRun) {
 				r := t.list(t.newUser())
@@ -23,7 +23,7 @@ func listCases() []*Case {
 			},
 		},
 		{
-			ID: "list/six-bytes-no-wait", Reqs: reqs(spec.R2_1), Level: report.Must,
+			ID: "list/six-bytes-no-wait", Reqs: spec.IDStrings(spec.R2_1), Level: report.Must,
 			Desc: "the 6-byte LIST is answered without more bytes or a half-close",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -46,7 +46,7 @@ func listCases() []*Case {
 			},
 		},
 		{
-			ID: "list/after-backups", Reqs: reqs(spec.R4_4), Level: report.Must,
+			ID: "list/after-backups", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must,
 			Desc: "LIST after backups shows exactly the stored names",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -58,7 +58,7 @@ func listCases() []*Case {
 			},
 		},
 		{
-			ID: "list/after-delete", Reqs: reqs(spec.R4_4, spec.R4_3), Level: report.Must,
+			ID: "list/after-delete", Reqs: spec.IDStrings(spec.R4_4, spec.R4_3), Level: report.Must,
 			Desc: "LIST after a DELETE no longer shows the deleted name",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -70,7 +70,7 @@ func listCases() []*Case {
 			},
 		},
 		{
-			ID: "list/after-overwrite", Reqs: reqs(spec.R4_4, spec.R4_1), Level: report.Must,
+			ID: "list/after-overwrite", Reqs: spec.IDStrings(spec.R4_4, spec.R4_1), Level: report.Must,
 			Desc: "LIST after overwriting a file shows its name once",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -81,7 +81,7 @@ func listCases() []*Case {
 			},
 		},
 		{
-			ID: "list/empty-after-delete-all", Reqs: reqs(spec.R4_4), Level: report.Must,
+			ID: "list/empty-after-delete-all", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must,
 			Desc: "a user whose files were all deleted gets 1002 again",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -94,7 +94,7 @@ func listCases() []*Case {
 			},
 		},
 		{
-			ID: "list/name-format", Reqs: reqs(spec.R4_4), Level: report.Must, owns: narrowKeys,
+			ID: "list/name-format", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must, owns: narrowKeys,
 			Desc: "the listing's name is 32 characters of [A-Za-z0-9], fresh at every LIST",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -115,7 +115,7 @@ func listCases() []*Case {
 			},
 		},
 		{
-			ID: "list/no-listing-files", Reqs: reqs(spec.R4_4), Level: report.Must,
+			ID: "list/no-listing-files", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must,
 			Desc: "listing files the server made never show up in later lists",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -128,7 +128,7 @@ func listCases() []*Case {
 			},
 		},
 		{
-			ID: "list/other-users-hidden", Reqs: reqs(spec.R4_4, spec.R4_5), Level: report.Must,
+			ID: "list/other-users-hidden", Reqs: spec.IDStrings(spec.R4_4, spec.R4_5), Level: report.Must,
 			Desc: "LIST shows nothing of another user, even one with the same names",
 			run: func(t *caseRun) {
 				a, b := t.newUser(), t.newUser()
@@ -141,7 +141,7 @@ func listCases() []*Case {
 			},
 		},
 		{
-			ID: "list/no-temp-files", Reqs: reqs(spec.R4_4, spec.R5_3), Level: report.Must, Hostile: true,
+			ID: "list/no-temp-files", Reqs: spec.IDStrings(spec.R4_4, spec.R5_3), Level: report.Must, Hostile: true, cutsRequests: true,
 			Desc: "an upload in progress, then abandoned, never shows in LIST",
 			run: func(t *caseRun) {
 				u := t.newUser()

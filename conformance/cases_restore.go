@@ -11,7 +11,7 @@ import (
 func restoreCases() []*Case {
 	return []*Case{
 		{
-			ID: "restore/exact-bytes", Reqs: reqs(spec.R4_2), Level: report.Must,
+			ID: "restore/exact-bytes", Reqs: spec.IDStrings(spec.R4_2), Level: report.Must,
 			Desc: "210 carries the requested name, the exact size and content, each file its own",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -24,7 +24,7 @@ func restoreCases() []*Case {
 			},
 		},
 		{
-			ID: "restore/missing-1001", Reqs: reqs(spec.R4_2), Level: report.Must,
+			ID: "restore/missing-1001", Reqs: spec.IDStrings(spec.R4_2), Level: report.Must,
 			Desc: "RESTORE of a name the user does not have: 1001 with the name",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -33,7 +33,7 @@ func restoreCases() []*Case {
 			},
 		},
 		{
-			ID: "restore/missing-new-user", Reqs: reqs(spec.R4_2), Level: report.Must,
+			ID: "restore/missing-new-user", Reqs: spec.IDStrings(spec.R4_2), Level: report.Must,
 			Desc: "RESTORE by a user who never stored anything: 1001 with the name",
 			run: func(t *caseRun) {
 				t.mustRestoreMissing(t.newUser(), "nothing.txt", spec.R4_2)

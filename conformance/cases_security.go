@@ -39,7 +39,7 @@ var unsafeNames = []struct {
 func securityCases() []*Case {
 	cases := []*Case{
 		{
-			ID: "security/isolation-restore", Reqs: reqs(spec.R4_5), Level: report.Must,
+			ID: "security/isolation-restore", Reqs: spec.IDStrings(spec.R4_5), Level: report.Must,
 			Desc: "user B cannot restore user A's file by its name",
 			run: func(t *caseRun) {
 				a, b := t.newUser(), t.newUser()
@@ -48,7 +48,7 @@ func securityCases() []*Case {
 			},
 		},
 		{
-			ID: "security/isolation-delete", Reqs: reqs(spec.R4_5), Level: report.Must,
+			ID: "security/isolation-delete", Reqs: spec.IDStrings(spec.R4_5), Level: report.Must,
 			Desc: "user B cannot delete user A's file; A's file stays intact",
 			run: func(t *caseRun) {
 				a, b := t.newUser(), t.newUser()
@@ -64,7 +64,7 @@ func securityCases() []*Case {
 			},
 		},
 		{
-			ID: "security/isolation-overwrite", Reqs: reqs(spec.R4_5), Level: report.Must,
+			ID: "security/isolation-overwrite", Reqs: spec.IDStrings(spec.R4_5), Level: report.Must,
 			Desc: "user B's backup of the same name leaves user A's file intact",
 			run: func(t *caseRun) {
 				a, b := t.newUser(), t.newUser()
@@ -76,7 +76,7 @@ func securityCases() []*Case {
 			},
 		},
 		{
-			ID: "security/traversal-cross-user-write", Reqs: reqs(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
+			ID: "security/traversal-cross-user-write", Reqs: spec.IDStrings(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
 			Desc: "user A backs up ../<B>/canary: 1003, and B's LIST does not show it",
 			run: func(t *caseRun) {
 				a, b := t.newUser(), t.newUser()
@@ -91,7 +91,7 @@ func securityCases() []*Case {
 			},
 		},
 		{
-			ID: "security/traversal-cross-user-read", Reqs: reqs(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
+			ID: "security/traversal-cross-user-read", Reqs: spec.IDStrings(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
 			Desc: "user A restores ../<B>/<B's file>: no 210, and never B's bytes",
 			run: func(t *caseRun) {
 				a, b := t.newUser(), t.newUser()
@@ -108,7 +108,7 @@ func securityCases() []*Case {
 			},
 		},
 		{
-			ID: "security/traversal-cross-user-delete", Reqs: reqs(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
+			ID: "security/traversal-cross-user-delete", Reqs: spec.IDStrings(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
 			Desc: "user A deletes ../<B>/<B's file>: refused, and B's file stays intact",
 			run: func(t *caseRun) {
 				a, b := t.newUser(), t.newUser()
@@ -120,7 +120,7 @@ func securityCases() []*Case {
 			},
 		},
 		{
-			ID: "security/unsafe-name-restore", Reqs: reqs(spec.R5_1), Level: report.Must, Hostile: true,
+			ID: "security/unsafe-name-restore", Reqs: spec.IDStrings(spec.R5_1), Level: report.Must, Hostile: true,
 			Desc: "RESTORE of every unsafe filename answers 1001 or 1003",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -132,7 +132,7 @@ func securityCases() []*Case {
 			},
 		},
 		{
-			ID: "security/unsafe-name-delete", Reqs: reqs(spec.R5_1), Level: report.Must, Hostile: true,
+			ID: "security/unsafe-name-delete", Reqs: spec.IDStrings(spec.R5_1), Level: report.Must, Hostile: true,
 			Desc: "DELETE of every unsafe filename answers 1001 or 1003 and removes nothing",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -147,7 +147,7 @@ func securityCases() []*Case {
 			},
 		},
 		{
-			ID: "security/unknown-op", Reqs: reqs(spec.R5_2), Level: report.Must, Hostile: true,
+			ID: "security/unknown-op", Reqs: spec.IDStrings(spec.R5_2), Level: report.Must, Hostile: true,
 			Desc: "ops the spec does not define answer 1003",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -158,7 +158,7 @@ func securityCases() []*Case {
 			},
 		},
 		{
-			ID: "security/unsupported-version", Reqs: reqs(spec.R5_2), Level: report.Info, Hostile: true,
+			ID: "security/unsupported-version", Reqs: spec.IDStrings(spec.R5_2), Level: report.Info, Hostile: true,
 			Desc: "what the server does with versions other than 1 (1003 or served)",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -174,7 +174,7 @@ func securityCases() []*Case {
 			},
 		},
 		{
-			ID: "security/connect-and-close", Reqs: reqs(spec.R5_3), Level: report.Must, Hostile: true,
+			ID: "security/connect-and-close", Reqs: spec.IDStrings(spec.R5_3), Level: report.Must, Hostile: true,
 			Desc: "a bare connect and close, and a connect and reset, leave the server serving",
 			run: func(t *caseRun) {
 				c := t.mustDial()
@@ -188,7 +188,7 @@ func securityCases() []*Case {
 			},
 		},
 		{
-			ID: "security/huge-size", Reqs: reqs(spec.R5_4, spec.R5_3), Level: report.Must, Hostile: true,
+			ID: "security/huge-size", Reqs: spec.IDStrings(spec.R5_4, spec.R5_3), Level: report.Must, Hostile: true, cutsRequests: true,
 			Desc: "BACKUP stating size 4 GiB-1, then a few bytes and a close: no file, server alive",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -199,7 +199,7 @@ func securityCases() []*Case {
 			},
 		},
 		{
-			ID: "security/size-over-limit", Reqs: reqs(spec.R5_4), Level: report.Must, Hostile: true, stepsAreItsRule: true,
+			ID: "security/size-over-limit", Reqs: spec.IDStrings(spec.R5_4), Level: report.Must, Hostile: true, stepsAreItsRule: true,
 			Desc: "BACKUP stating one byte over the server's limit (-max-size) gets 1003 before any payload byte is sent",
 			run: func(t *caseRun) {
 				limit := t.run.cfg.MaxSize
@@ -219,7 +219,7 @@ func securityCases() []*Case {
 			},
 		},
 		{
-			ID: "security/huge-name-len", Reqs: reqs(spec.R5_4, spec.R5_3), Level: report.Must, Hostile: true,
+			ID: "security/huge-name-len", Reqs: spec.IDStrings(spec.R5_4, spec.R5_3), Level: report.Must, Hostile: true, cutsRequests: true,
 			Desc: "RESTORE stating name_len 65535, then a few bytes and a close: server alive",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -232,7 +232,7 @@ func securityCases() []*Case {
 	}
 	for _, n := range unsafeNames {
 		cases = append(cases, &Case{
-			ID: "security/backup-name-" + n.kind, Reqs: reqs(spec.R5_1), Level: report.Must, Hostile: true,
+			ID: "security/backup-name-" + n.kind, Reqs: spec.IDStrings(spec.R5_1), Level: report.Must, Hostile: true,
 			Desc: fmt.Sprintf("BACKUP of the unsafe filename %s answers 1003 and stores nothing", spec.Quote(n.name)),
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -270,13 +270,8 @@ func (t *caseRun) cutRequest(label string, b []byte) {
 	if err != nil {
 		writes = [][]byte{b}
 	}
-	for k, wb := range writes {
-		if k > 0 {
-			time.Sleep(t.run.splitPause())
-		}
-		if _, r.WriteErr = w.Write(wb); r.WriteErr != nil {
-			return
-		}
+	if r.WriteErr = t.writeApart(w, writes); r.WriteErr != nil {
+		return
 	}
 	if cw, ok := c.c.(interface{ CloseWrite() error }); ok {
 		cw.CloseWrite()
@@ -316,7 +311,7 @@ func truncationCases() []*Case {
 	var out []*Case
 	for _, c := range cuts {
 		out = append(out, &Case{
-			ID: "security/truncated-backup-" + c.where, Reqs: reqs(spec.R5_3), Level: report.Must, Hostile: true,
+			ID: "security/truncated-backup-" + c.where, Reqs: spec.IDStrings(spec.R5_3), Level: report.Must, Hostile: true, cutsRequests: true,
 			Desc: fmt.Sprintf("a BACKUP cut after %d bytes (%s), then closed: no file kept, server alive", c.at, c.where),
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -328,7 +323,7 @@ func truncationCases() []*Case {
 	}
 	for _, op := range []wire.Op{wire.OpRestore, wire.OpDelete} {
 		out = append(out, &Case{
-			ID: "security/truncated-" + strings.ToLower(op.String()) + "-in-filename", Reqs: reqs(spec.R5_3), Level: report.Must, Hostile: true,
+			ID: "security/truncated-" + strings.ToLower(op.String()) + "-in-filename", Reqs: spec.IDStrings(spec.R5_3), Level: report.Must, Hostile: true, cutsRequests: true,
 			Desc: fmt.Sprintf("a %v whose filename is cut short, then closed: the server keeps serving and the file stays", op),
 			run: func(t *caseRun) {
 				u := t.newUser()

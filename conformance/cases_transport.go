@@ -20,7 +20,7 @@ import (
 func transportCases() []*Case {
 	return []*Case{
 		{
-			ID: "transport/status-mapping", Reqs: reqs(spec.R4_1, spec.R4_2, spec.R4_4), Level: report.Must,
+			ID: "transport/status-mapping", Reqs: spec.IDStrings(spec.R4_1, spec.R4_2, spec.R4_4), Level: report.Must,
 			Desc: "the server uses the canonical status codes (else: which dialect it speaks)",
 			run: func(t *caseRun) {
 				fp, failed := t.fingerprint()
@@ -60,7 +60,7 @@ func transportCases() []*Case {
 		fieldsCase("transport/fields-1001", "1001 carries name_len and filename, no size",
 			func(t *caseRun, u uint32) *reply { return t.restore(u, "f1001", nil) }, spec.NotFound, "f1001"),
 		{
-			ID: "transport/fields-1002", Reqs: reqs(spec.R3_1, spec.R4_4), Level: report.Must, layoutOf: []spec.Meaning{spec.NoFiles},
+			ID: "transport/fields-1002", Reqs: spec.IDStrings(spec.R3_1, spec.R4_4), Level: report.Must, layoutOf: []spec.Meaning{spec.NoFiles},
 			Desc: "1002 is 3 bytes in all",
 			run: func(t *caseRun) {
 				r := t.list(t.newUser())
@@ -68,7 +68,7 @@ func transportCases() []*Case {
 			},
 		},
 		{
-			ID: "transport/fields-1003", Reqs: reqs(spec.R3_1, spec.R5_2), Level: report.Must, Hostile: true, layoutOf: []spec.Meaning{spec.ServerError},
+			ID: "transport/fields-1003", Reqs: spec.IDStrings(spec.R3_1, spec.R5_2), Level: report.Must, Hostile: true, layoutOf: []spec.Meaning{spec.ServerError},
 			Desc: "1003 is 3 bytes in all",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -77,7 +77,7 @@ func transportCases() []*Case {
 			},
 		},
 		{
-			ID: "transport/version-byte", Reqs: reqs(spec.R3_1), Level: report.Info,
+			ID: "transport/version-byte", Reqs: spec.IDStrings(spec.R3_1), Level: report.Info,
 			Desc: "the version byte of responses (the reference sends 1)",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -90,7 +90,7 @@ func transportCases() []*Case {
 			},
 		},
 		{
-			ID: "transport/split-writes", Reqs: reqs(spec.R1_1), Level: report.Must, stepsAreItsRule: true,
+			ID: "transport/split-writes", Reqs: spec.IDStrings(spec.R1_1), Level: report.Must, stepsAreItsRule: true,
 			Desc: "requests sent one byte per write are served as whole ones",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -112,7 +112,7 @@ func transportCases() []*Case {
 			},
 		},
 		{
-			ID: "transport/keep-alive", Reqs: reqs(spec.R1_3), Level: report.Info, stepsAreItsRule: true,
+			ID: "transport/keep-alive", Reqs: spec.IDStrings(spec.R1_3), Level: report.Info, stepsAreItsRule: true,
 			Desc: "several requests on one connection: served, or closed after the first",
 			run: func(t *caseRun) {
 				u := t.newUser()
@@ -139,7 +139,7 @@ func transportCases() []*Case {
 			},
 		},
 		{
-			ID: "transport/parallel-clients", Reqs: reqs(spec.R1_3, spec.R4_5), Level: report.Must, stepsAreItsRule: true, concurrent: true,
+			ID: "transport/parallel-clients", Reqs: spec.IDStrings(spec.R1_3, spec.R4_5), Level: report.Must, stepsAreItsRule: true, concurrent: true,
 			Desc: "clients running at once with distinct users all get correct answers",
 			run: func(t *caseRun) {
 				var wg sync.WaitGroup
@@ -161,7 +161,7 @@ func transportCases() []*Case {
 			},
 		},
 		{
-			ID: "transport/stalled-client", Reqs: reqs(spec.R5_3), Level: report.Must, Hostile: true, stepsAreItsRule: true,
+			ID: "transport/stalled-client", Reqs: spec.IDStrings(spec.R5_3), Level: report.Must, Hostile: true, stepsAreItsRule: true, cutsRequests: true,
 			Desc: "clients that stall mid-request do not keep others from being served",
 			run: func(t *caseRun) {
 				if t.servesOneAtATime(false) {
@@ -191,7 +191,7 @@ func transportCases() []*Case {
 			},
 		},
 		{
-			ID: "transport/stall-cut-off", Reqs: reqs(spec.R5_3), Level: report.Should, Hostile: true,
+			ID: "transport/stall-cut-off", Reqs: spec.IDStrings(spec.R5_3), Level: report.Should, Hostile: true,
 			Desc: "a client stalled mid-request is disconnected by the server's read deadline (within -stall-cutoff)",
 			run: func(t *caseRun) {
 				limit := t.run.cfg.StallCutoff
@@ -220,7 +220,7 @@ func transportCases() []*Case {
 			},
 		},
 		{
-			ID: "transport/concurrent-overwrite", Reqs: reqs(spec.R4_1, spec.R5_5), Level: report.Should, concurrent: true,
+			ID: "transport/concurrent-overwrite", Reqs: spec.IDStrings(spec.R4_1, spec.R5_5), Level: report.Should, concurrent: true,
 			Desc: "concurrent overwrites of one file never yield a torn restore",
 			run: func(t *caseRun) {
 				// Overwrites at once cannot be had of a server that serves one at a time.
@@ -286,7 +286,7 @@ func describeMix(p []byte) string {
 // runner reads exactly the fields the status carries, then waits for anything more.
 func fieldsCase(id, desc string, provoke func(t *caseRun, u uint32) *reply, m spec.Meaning, name string) *Case {
 	return &Case{
-		ID: id, Reqs: reqs(spec.R3_1), Level: report.Must, Desc: desc, layoutOf: []spec.Meaning{m},
+		ID: id, Reqs: spec.IDStrings(spec.R3_1), Level: report.Must, Desc: desc, layoutOf: []spec.Meaning{m},
 		run: func(t *caseRun) {
 			r := provoke(t, t.newUser())
 			var want []byte

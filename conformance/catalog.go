@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-
-	"github.com/fbpkit/fbp/conformance/internal/spec"
 )
 
 // sections lists the case files' constructors, in the order of the spec's sections.
@@ -46,12 +44,3 @@ func buildCatalog(sections []func() []*Case) ([]*Case, error) {
 // Catalog returns every case, grouped by spec section. The order is for reading only: a case
 // is named by its ID.
 func Catalog() []*Case { return slices.Clone(catalog()) }
-
-// reqs lists the requirements a case checks, as its public description spells them.
-func reqs(ids ...spec.ID) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = string(id)
-	}
-	return out
-}

@@ -3,6 +3,7 @@ package conformance
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"strings"
@@ -171,7 +172,7 @@ func TestRootCheckFindsLeftoversInUserFolder(t *testing.T) {
 	}
 	w.wait = 50 * time.Millisecond
 	r := makeRunner(Config{})
-	tc := r.newT(t.Context(), &Case{ID: "test/root", Hostile: true, Reqs: reqs(spec.R5_3)}, spec.Canonical)
+	tc := r.newT(t.Context(), &Case{ID: "test/root", Hostile: true, Reqs: spec.IDStrings(spec.R5_3)}, spec.Canonical)
 	tc.users = []uint32{42}
 	tc.setStored(42, "kept", true)
 	tc.addListName(42, "Listing0123456789abcdefghijklmno")
@@ -204,21 +205,29 @@ func TestExecPortPlaceholderGivesEachStartAFreshPort(t *testing.T) {
 	}
 }
 
-// A restart whose first tries fail (as a server without SO_REUSEADDR fails while its port's old
-// connections wait) is tried again until it starts.
-func TestExecRestartRetriesAFailedStart(t *testing.T) {
+// failingStarts is a run of a server, under -exec, that dies of security/unknown-op and whose
+// starts from the first-th to the last-th (counting from 0) fail as a bind to a port in use
+// does; it returns the run's config and the file that counts the starts.
+func failingStarts(t *testing.T, first, last int) (Config, string) {
 	addr := fakepeer.ClosedAddr(t)
 	t.Setenv(envServeMutant, "dies-on-unknown-op")
 	t.Setenv(envServeAddr, addr)
 	count := t.TempDir() + "/starts"
-	// Start 0 serves; starts 1 and 2 fail as a bind to a port in use does; start 3 serves.
-	script := `n=$(cat "$1" 2>/dev/null || echo 0); echo $((n+1)) > "$1"
-if [ "$n" -ge 1 ] && [ "$n" -le 2 ]; then echo "listen tcp: bind: address already in use" >&2; exit 1; fi
-exec "$2" -test.run='^$'`
+	script := fmt.Sprintf(`n=$(cat "$1" 2>/dev/null || echo 0); echo $((n+1)) > "$1"
+if [ "$n" -ge %d ] && [ "$n" -le %d ]; then echo "listen tcp: bind: address already in use" >&2; exit 1; fi
+exec "$2" -test.run='^$'`, first, last)
 	// Both send bad input, so they run after the others, in catalog order.
 	cfg := fastConfig(addr, `^(security/unknown-op|security/backup-name-slash)$`)
 	cfg.Exec = []string{"sh", "-c", script, "sh", count, os.Args[0]}
 	cfg.Parallel = 1
+	return cfg, count
+}
+
+// A restart whose first tries fail (as a server without SO_REUSEADDR fails while its port's old
+// connections wait) is tried again until it starts.
+func TestExecRestartRetriesAFailedStart(t *testing.T) {
+	// Start 0 serves; starts 1 and 2 fail; start 3 serves.
+	cfg, count := failingStarts(t, 1, 2)
 	rep := mustRun(t, cfg)
 	if s := statusOf(t, rep, "security/backup-name-slash"); s != report.VerdictPass {
 		t.Errorf("after a restart that took three tries: %s", s)
@@ -231,17 +240,9 @@ exec "$2" -test.run='^$'`
 
 // A restart that never succeeds within its bound says so, and the run stops there.
 func TestExecRestartThatNeverStartsSaysSo(t *testing.T) {
-	addr := fakepeer.ClosedAddr(t)
-	t.Setenv(envServeMutant, "dies-on-unknown-op")
-	t.Setenv(envServeAddr, addr)
-	count := t.TempDir() + "/starts"
-	script := `n=$(cat "$1" 2>/dev/null || echo 0); echo $((n+1)) > "$1"
-if [ "$n" -ge 1 ]; then echo "listen tcp: bind: address already in use" >&2; exit 1; fi
-exec "$2" -test.run='^$'`
-	cfg := fastConfig(addr, `^(security/unknown-op|security/backup-name-slash)$`)
-	cfg.Exec = []string{"sh", "-c", script, "sh", count, os.Args[0]}
+	cfg, _ := failingStarts(t, 1, math.MaxInt32)
+	// The bound that passes: every start after the first fails, however many are tried.
 	cfg.ExecRestartTimeout = 500 * time.Millisecond
-	cfg.Parallel = 1
 	rep := mustRun(t, cfg)
 	res := rep.Result("security/unknown-op")
 	if !strings.Contains(res.Crash, "could not be started again") || !strings.Contains(res.Crash, "address already in use") ||

@@ -430,18 +430,9 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 		pauses = s.pause * time.Duration(sendN/int64(s.chunk)+1)
 	}
 	// A loaded machine stretches the pauses: they count twice, and the timeout too.
-	dc := &deadline.Conn{Conn: c.c, Idle: t.run.cfg.Timeout, End: start.Add(2*t.run.cfg.Timeout + transferAllowance(sendN) + 2*pauses)}
+	dc := &deadline.Conn{Conn: c.c, Idle: t.run.cfg.Timeout, End: start.Add(2*t.run.cfg.Timeout + deadline.Transfer(sendN) + 2*pauses)}
 	w := &pacedWriter{w: dc, chunk: s.chunk, pause: s.pause, rec: &ex.sent}
-	for k, b := range writes {
-		if k > 0 && err == nil {
-			// A BACKUP's payload, apart from its header: the server must have read the
-			// header alone before the payload arrives.
-			time.Sleep(t.run.splitPause())
-		}
-		if err == nil {
-			_, err = w.Write(b)
-		}
-	}
+	err = t.writeApart(w, writes)
 	if err == nil && s.body != nil {
 		if len(writes) > 1 || sending.SplitBackup {
 			time.Sleep(t.run.splitPause())
@@ -465,7 +456,7 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	if rs.expect != nil {
 		readN = rs.expect.Len()
 	}
-	dc.End = time.Now().Add(t.run.cfg.Timeout + transferAllowance(readN))
+	dc.End = time.Now().Add(t.run.cfg.Timeout + deadline.Transfer(readN))
 	rd := &recordingReader{r: dc, rec: &ex.recv}
 	skipTail := t.readResponse(profile.Reader(rd, r.dialect.Layout), r, rs)
 	r.Got = rd.n
@@ -503,10 +494,19 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	return r
 }
 
-// transferAllowance is how long n bytes may take on top of the timeout: at 1 MiB/s, far below
-// any network and above a server that drips its answer.
-func transferAllowance(n int64) time.Duration {
-	return time.Duration(n) * time.Second / (1 << 20)
+// writeApart writes the writes of a request as the profile cuts it, pausing between them: a
+// BACKUP's payload apart from its header, say, where the server must have read the header alone
+// before the payload arrives.
+func (t *caseRun) writeApart(w io.Writer, writes [][]byte) error {
+	for k, b := range writes {
+		if k > 0 {
+			time.Sleep(t.run.splitPause())
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // readResponse decodes one response from rd into r by the dialect's layout, reading no further

@@ -30,15 +30,14 @@ func (r *runner) reachable(ctx context.Context) error {
 	return nil
 }
 
-// answerWait is how long the health probe waits for an answer: what the diagnosis saw the
-// server take, with room to spare, not the whole timeout, as a server that hangs after some
-// cases would otherwise cost a timeout each; never under 2s, so that a loaded machine is not
-// taken for a hung server.
+// answerWait is how long the health probe waits for an answer: by what the diagnosis saw the
+// server take, not the whole timeout, as a server that hangs after some cases would otherwise
+// cost a timeout each.
 func (r *runner) answerWait() time.Duration {
 	if r.diag == nil || r.diag.Latency == 0 {
 		return r.cfg.Timeout
 	}
-	return min(r.cfg.Timeout, max(2*time.Second, 3*r.diag.Latency))
+	return diagnosis.AnswerWait(r.cfg.Timeout, r.diag.Latency)
 }
 
 // listWrites is a LIST of a new user as the profile speaks it.
@@ -146,10 +145,7 @@ func (r *runner) health(ctx context.Context, c *Case) (crash, detail string) {
 	r.stateMu.Lock()
 	alreadyDown := r.down != ""
 	r.stateMu.Unlock()
-	if !alreadyDown && (r.sup == nil || !r.sup.Exited()) && r.alive(ctx) == nil {
-		return "", ""
-	}
-	if alreadyDown {
+	if alreadyDown || (r.sup == nil || !r.sup.Exited()) && r.alive(ctx) == nil {
 		return "", ""
 	}
 	r.stateMu.Lock()

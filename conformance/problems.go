@@ -53,19 +53,16 @@ func summarize(key string, f report.Failure) string {
 		want = strings.ReplaceAll(strings.Trim(want, "[]"), " ", " or ")
 		return fmt.Sprintf("status %s comes where %s is owed: expected %s, got %s", got, want, f.Expected, f.Actual)
 	}
-	_, rest, _ := strings.Cut(key, "|")
-	for _, ended := range []string{"timeout", "closed", "reset", "refused"} {
+	if ended, op, pieces, ok := diagnosis.ParseNoAnswerKey(key); ok {
 		what := map[string]string{"timeout": "is not answered within the timeout", "closed": "is answered by a close, without a response",
 			"reset": "is answered by a reset", "refused": "cannot be sent: the connection is refused"}[ended]
-		if rest == "pieces:"+ended {
+		switch {
+		case pieces:
 			return fmt.Sprintf("a request that arrives in pieces, a byte per write, %s: the server takes what one read returns for a whole header, and TCP is a stream, not messages", what)
+		case op == diagnosis.UnknownOps:
+			return fmt.Sprintf("a request of an op the spec does not define %s, where 1003 is owed", what)
 		}
-		if op, ok := strings.CutPrefix(rest, ended+":"); ok {
-			if op == diagnosis.UnknownOps {
-				return fmt.Sprintf("a request of an op the spec does not define %s, where 1003 is owed", what)
-			}
-			return fmt.Sprintf("a %s request %s", op, what)
-		}
+		return fmt.Sprintf("a %s request %s", op, what)
 	}
 	return fmt.Sprintf("expected %s, got %s", f.Expected, f.Actual)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/procgroup"
+	"github.com/fbpkit/fbp/ref/wire"
 )
 
 // DefaultStartTimeout is how long a server started by StartServer may take to listen when
@@ -205,24 +206,52 @@ func (p *ServerProcess) start(ctx context.Context) error {
 	}
 }
 
+// Reach checks that a server listens on addr without harming it: on this machine's loopback
+// it reads the socket table, as a connection that closes at once, or even a whole request, is
+// what kills some servers; elsewhere it sends a whole LIST and reads what comes before it
+// leaves, within timeout.
+func Reach(ctx context.Context, addr string, timeout time.Duration) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
+		if up, known := listeningSocket(addr); known {
+			if !up {
+				return errors.New("nothing listens there")
+			}
+			return nil
+		}
+	}
+	d := net.Dialer{Timeout: timeout}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(timeout))
+	h := wire.RequestHeader{UserID: 1, Version: wire.Version, Op: wire.OpList}
+	if _, err := c.Write(h.Append(nil)); err != nil {
+		return err
+	}
+	// The answer is read, to the end or until the server goes quiet: a close with an answer
+	// unread is a reset. Whatever comes, or nothing, the server listens.
+	buf := make([]byte, 4096)
+	for {
+		if _, err := c.Read(buf); err != nil {
+			return nil
+		}
+		_ = c.SetReadDeadline(time.Now().Add(reachQuiet))
+	}
+}
+
+// reachQuiet is how long Reach waits for more of an answer that has begun.
+const reachQuiet = 50 * time.Millisecond
+
 // listening reports whether something listens on addr. Where the system lists its listening
 // sockets (Linux's /proc/net/tcp), it looks there, without a connection: a server that dies
 // when a client connects and leaves without a request must not be killed by the check that it
 // started. Elsewhere it connects.
-// ListeningHere reports whether a server listens on addr, a loopback address of this
-// machine, from the socket table, without a connection: one that closes at once, or even a
-// whole request, is what kills some servers. known is false where it cannot tell.
-func ListeningHere(addr string) (up, known bool) {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false, false
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return false, false
-	}
-	return listeningSocket(addr)
-}
-
 func listening(ctx context.Context, addr string) (bool, error) {
 	if up, ok := listeningSocket(addr); ok {
 		if !up {

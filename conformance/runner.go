@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -385,15 +384,12 @@ func (r *runner) runOne(ctx context.Context, c *Case) caseOutcome {
 }
 
 // crashKey is the problem of a server that died during c: cases that do the same thing to it
-// share one. The stalled clients and the abandoned upload also leave requests cut short.
+// share one.
 func crashKey(c *Case) string {
-	switch c.ID {
-	case "security/connect-and-close":
+	switch {
+	case c.ID == "security/connect-and-close":
 		return diagnosis.KeyCrash(diagnosis.CauseConnectClose)
-	case "security/huge-size", "security/huge-name-len", "transport/stalled-client", "list/no-temp-files":
-		return diagnosis.KeyCrash(diagnosis.CauseTruncated)
-	}
-	if strings.HasPrefix(c.ID, "security/truncated-") {
+	case c.cutsRequests:
 		return diagnosis.KeyCrash(diagnosis.CauseTruncated)
 	}
 	return diagnosis.KeyCrash(c.ID)

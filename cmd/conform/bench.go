@@ -54,7 +54,9 @@ func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
 	fs.BoolVar(&c.Probe, "probe", true, "find how many connections each server serves at once, to explain latency that is waiting to be accepted")
 	fs.DurationVar(&c.ProbeWait, "probe-wait", bench.DefaultProbeWait, "how long the probe waits for an answer before it takes the server to be full")
 	fs.BoolVar(&c.Keep, "keep", false, "leave the files the clients stored on the servers")
-	pos, err := cliargs.Parse(fs, renameOldBenchFlags(args))
+	cmd.Rename("baseline", "limits")
+	cmd.Rename("baseline-dir", "limits-dir")
+	pos, err := cmd.Parse(args)
 	if err != nil {
 		return nil, cmd, err
 	}
@@ -105,27 +107,6 @@ func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
 	}
 	c.Timeout, c.Seed = o.timeout, uint64(o.seed)
 	return o, cmd, nil
-}
-
-// renameOldBenchFlags reads -baseline and -baseline-dir, the first names of -limits and
-// -limits-dir, so that the commands already written keep working.
-func renameOldBenchFlags(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if a == "--" {
-			copy(out[i:], args[i:])
-			break
-		}
-		for _, old := range [][2]string{{"baseline-dir", "limits-dir"}, {"baseline", "limits"}} {
-			for _, dash := range []string{"-", "--"} {
-				if name, _, _ := strings.Cut(a, "="); name == dash+old[0] {
-					a = dash + old[1] + strings.TrimPrefix(a, name)
-				}
-			}
-		}
-		out[i] = a
-	}
-	return out
 }
 
 // parseClients reads "64" or "1,8,64,256".

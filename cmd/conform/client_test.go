@@ -27,16 +27,23 @@ func TestClientCommand(t *testing.T) {
 		}
 	})
 	t.Run("usage", func(t *testing.T) {
-		for _, args := range [][]string{
-			{"client"},
-			{"client", "-format", "xml", "--", bin},
-			{"client", "-run", "nomatch-at-all", "--", bin},
-			{"client", "-listen", "127.0.0.1:0", "--", bin},
-			{"client", "-hang-after", "0", "--", bin},
-			{"client", "-dir", "/nonexistent/folder", "--", bin},
+		// One line that names what is wrong, then the hint.
+		for _, c := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"client"}, "no client command"},
+			{[]string{"client", "-format", "xml", "--", bin}, `-format "xml"`},
+			{[]string{"client", "-run", "nomatch-at-all", "--", bin}, `-run "nomatch-at-all"`},
+			{[]string{"client", "-listen", "127.0.0.1:0", "--", bin}, "-listen and a client command"},
+			{[]string{"client", "-hang-after", "0", "--", bin}, "-hang-after"},
+			{[]string{"client", "-dir", "/nonexistent/folder", "--", bin}, "-dir: "},
 		} {
-			if code, _, errs := conform(t, args...); code != exitUsage || errs == "" {
-				t.Errorf("%q: exit %d, stderr %q", args, code, errs)
+			code, _, errs := conform(t, c.args...)
+			lines := strings.Split(strings.TrimSuffix(errs, "\n"), "\n")
+			if code != exitUsage || len(lines) != 2 || !strings.HasPrefix(lines[0], "conform client: ") || !strings.Contains(lines[0], c.want) ||
+				lines[1] != "run 'conform client -h' for usage" || !strings.HasSuffix(errs, "\n") {
+				t.Errorf("%q: exit %d, stderr %q; want exit %d, a line with %q and the hint", c.args, code, errs, exitUsage, c.want)
 			}
 		}
 	})

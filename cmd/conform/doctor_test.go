@@ -50,7 +50,8 @@ func TestDoctorDoesNotKillTheServerItChecks(t *testing.T) {
 		{"doctor", "-addr", startMutant(t, "real-list-name-len"), "-no-crash-probes"},
 	} {
 		code, out, errs := conform(t, args...)
-		if code != exitFail || !strings.Contains(out, "[list-needs-name-len]") {
+		if code != exitFail || !strings.Contains(out, "[list-needs-name-len]") || strings.Contains(out, "died-during-diagnosis") ||
+			strings.Contains(out, "[no-answer]") || strings.Contains(out, "[nothing-listens]") {
 			t.Errorf("%q: exit %d\n%s\n%s", args[1], code, out, errs)
 		}
 	}

@@ -26,7 +26,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -60,13 +59,8 @@ func main() {
 }
 
 type options struct {
+	caseFlags
 	cfg       conformance.Config
-	list      bool
-	format    string
-	out       string
-	baseline  string
-	runRe     string
-	skipRe    string
 	execCmd   string
 	execLog   string
 	largeSize string
@@ -92,18 +86,13 @@ Each subcommand has its own help: conform model -h, conform client -h, ...
 	fs := cmd.Flags
 	c := &o.cfg
 	fs.StringVar(&c.Addr, "addr", "", "`host:port` of the server under test (default: start the built-in reference server)")
-	fs.StringVar(&o.runRe, "run", "", "run only the cases whose ID or one of whose requirements (R-4.2) matches `regexp`")
-	fs.StringVar(&o.skipRe, "skip", "", "leave out the cases whose ID or one of whose requirements matches `regexp`")
-	fs.BoolVar(&o.list, "list", false, "print the catalog (ID, level, requirements, description) and run nothing")
+	o.caseFlags.register(fs, "R-4.2", "the catalog (ID, level, requirements, description)")
 	fs.BoolVar(&c.Strict, "strict", false, "SHOULD failures fail the run")
 	fs.DurationVar(&c.Timeout, "timeout", 5*time.Second, "deadline of every connect, read and write")
 	fs.DurationVar(&c.Deadline, "deadline", conformance.DefaultDeadline, "bound on the whole run: the cases it leaves are reported as not run")
 	fs.DurationVar(&c.Grace, "grace", 50*time.Millisecond, "how long to watch for bytes after a response's end")
 	fs.IntVar(&c.Parallel, "parallel", 4, "cases run at once (cases sending bad input always run alone)")
-	fs.StringVar(&o.format, "format", "text", "report format: text, json or junit")
-	fs.StringVar(&o.out, "o", "", "write the report to `file` (a summary still goes to stderr)")
 	fs.BoolVar(&c.Verbose, "v", false, "show the bytes of passing cases too")
-	fs.StringVar(&o.baseline, "baseline", "", "`file` of case IDs known to fail, one per line: not counted; a pass is reported")
 	fs.BoolVar(&c.Keep, "keep", false, "leave the files the cases stored on the server")
 	fs.StringVar(&c.Dialect, "dialect", "auto", "status mapping: "+conformance.DialectNames()+" (auto: report a mapping other than the spec's, then test the rest under it)")
 	fs.StringVar(&o.largeSize, "large-size", "8MiB", "size of the backup/large case's file (e.g. 64MiB, 1GiB; at most 4GiB-1)")
@@ -123,20 +112,8 @@ Each subcommand has its own help: conform model -h, conform client -h, ...
 		return nil, cmd, unexpectedArgs(fs.Args())
 	}
 	var err error
-	if o.runRe != "" {
-		if c.Run, err = regexp.Compile(o.runRe); err != nil {
-			return nil, cmd, fmt.Errorf("-run: %w", err)
-		}
-	}
-	if o.skipRe != "" {
-		if c.Skip, err = regexp.Compile(o.skipRe); err != nil {
-			return nil, cmd, fmt.Errorf("-skip: %w", err)
-		}
-	}
-	switch o.format {
-	case "text", "json", "junit":
-	default:
-		return nil, cmd, fmt.Errorf("-format %q: want text, json or junit", o.format)
+	if c.Run, c.Skip, c.Baseline, err = o.caseFlags.parse(); err != nil {
+		return nil, cmd, err
 	}
 	if c.LargeSize, err = parseSize(o.largeSize); err != nil {
 		return nil, cmd, fmt.Errorf("-large-size: %w", err)
@@ -149,24 +126,11 @@ Each subcommand has its own help: conform model -h, conform client -h, ...
 	if !conformance.KnownDialect(c.Dialect) {
 		return nil, cmd, fmt.Errorf("-dialect %q: want %s", c.Dialect, conformance.DialectNames())
 	}
-	if c.Addr != "" {
-		if err := cliargs.CheckAddr("addr", c.Addr); err != nil {
-			return nil, cmd, err
-		}
-	}
-	if c.Exec, err = execCommand(c.Addr, o.execCmd); err != nil {
-		return nil, cmd, err
-	}
-	if err := checkExecLog(o.execLog, c.Exec); err != nil {
+	if c.Exec, err = checkTarget(c.Addr, o.execCmd, o.execLog); err != nil {
 		return nil, cmd, err
 	}
 	if c.Timeout <= 0 || c.Grace <= 0 || c.Parallel <= 0 || c.Clients <= 0 || c.Stall <= 0 || c.Deadline <= 0 {
 		return nil, cmd, errors.New("-timeout, -deadline, -grace, -stall, -parallel and -clients must be positive")
-	}
-	if o.baseline != "" {
-		if c.Baseline, err = readBaseline(o.baseline); err != nil {
-			return nil, cmd, err
-		}
 	}
 	return o, cmd, nil
 }
@@ -223,8 +187,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cases := conformance.Select(&o.cfg)
 	if len(cases) == 0 {
-		fmt.Fprintf(stderr, "conform: -run %q -skip %q matched no case (see conform -list)\n", o.runRe, o.skipRe)
-		return exitUsage
+		return cmd.Fail(o.noneSelected("conform"), stdout, stderr)
 	}
 	if o.list {
 		printCatalog(stdout, cases)
@@ -258,16 +221,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer closeLog()
 	o.cfg.ExecLog = log
 
-	var dst io.Writer = stdout
-	var file *os.File
-	if o.out != "" {
-		if file, err = os.Create(o.out); err != nil {
-			fmt.Fprintf(stderr, "conform: %v\n", err)
-			return exitUsage
-		}
-		defer file.Close()
-		dst = file
+	file, err := o.reportFile()
+	if err != nil {
+		fmt.Fprintf(stderr, "conform: %v\n", err)
+		return exitUsage
 	}
+	defer file.Close()
 	if isTerminal(stderr) {
 		// A live line on the terminal while the cases run; never in a file or a pipe.
 		line := newProgressLine(stderr)
@@ -282,8 +241,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "conform: %v\n", err)
 		return exitUnreachable
 	case errors.As(err, &use), errors.Is(err, conformance.ErrNoCases):
-		fmt.Fprintf(stderr, "conform: %v\n", err)
-		return exitUsage
+		return cmd.Fail(err, stdout, stderr)
 	case err != nil:
 		fmt.Fprintf(stderr, "conform: %v\n", err)
 		return exitFail
@@ -292,34 +250,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		rep.NextSteps = append(rep.NextSteps, "re-run the cases that failed: "+cmd)
 	}
 
-	topts := report.TextOptions{Color: o.format == "text" && o.out == "" && isTerminal(stdout), Verbose: o.cfg.Verbose}
-	switch o.format {
-	case "text":
-		err = rep.WriteText(dst, topts)
-	case "json":
-		err = rep.WriteJSON(dst)
-	case "junit":
-		err = rep.WriteJUnit(dst)
-	}
-	if err == nil && file != nil {
-		err = file.Close()
-	}
-	if err != nil {
+	if err := o.writeReport(&rep, o.cfg.Verbose, file, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "conform: writing the report: %v\n", err)
 		return exitFail
-	}
-	if o.out != "" || o.format != "text" {
-		// The report went to a file or is a document: the terminal still gets the problems
-		// and the verdict.
-		for _, p := range rep.Problems {
-			fmt.Fprintf(stderr, "problem [%s] %s %s: %s\n", p.ID, p.Level, p.Requirement, p.Summary)
-		}
-		for i := range rep.Results {
-			if res := &rep.Results[i]; res.Status == report.VerdictFail || res.Status == report.VerdictUnexpectedPass {
-				fmt.Fprintln(stderr, rep.Line(res, isTerminal(stderr)))
-			}
-		}
-		fmt.Fprint(stderr, rep.SummaryText())
 	}
 	if rep.Interrupted {
 		fmt.Fprintln(stderr, "conform: interrupted; the report covers the cases that ran")

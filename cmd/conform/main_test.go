@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -219,9 +220,10 @@ func TestDeadlinePassedRunIsIncomplete(t *testing.T) {
 		t.Fatal(err)
 	}
 	var doc struct {
-		Verdict        string `json:"verdict"`
-		DeadlinePassed bool   `json:"deadline_passed"`
-		Problems       []any  `json:"problems"`
+		Verdict        string   `json:"verdict"`
+		DeadlinePassed bool     `json:"deadline_passed"`
+		Warnings       []string `json:"warnings"`
+		Problems       []any    `json:"problems"`
 		Results        []struct {
 			Status string `json:"status"`
 		} `json:"results"`
@@ -231,6 +233,9 @@ func TestDeadlinePassedRunIsIncomplete(t *testing.T) {
 	}
 	if doc.Verdict != report.RunIncomplete || !doc.DeadlinePassed || len(doc.Problems) != 0 || len(doc.Results) == 0 {
 		t.Fatalf("verdict %q, deadline passed %v, %d problems, %d results", doc.Verdict, doc.DeadlinePassed, len(doc.Problems), len(doc.Results))
+	}
+	if !slices.ContainsFunc(doc.Warnings, func(w string) bool { return strings.Contains(w, "the diagnosis stopped during") }) {
+		t.Errorf("no warning that the diagnosis was cut: %q", doc.Warnings)
 	}
 	for _, res := range doc.Results {
 		if res.Status != "not-run" {

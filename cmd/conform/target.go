@@ -9,14 +9,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/fbpkit/fbp/conformance"
 	"github.com/fbpkit/fbp/internal/cliargs"
-	"github.com/fbpkit/fbp/ref/wire"
 )
 
 // findingsDir is where model and fuzz runs save their reproducers unless told otherwise: a
@@ -82,26 +80,44 @@ func (f *testerFlags) check() error {
 	if f.seed < 0 {
 		return errors.New("-seed must not be negative")
 	}
-	if f.addr != "" {
-		if err := cliargs.CheckAddr("addr", f.addr); err != nil {
-			return err
+	var err error
+	f.exec, err = checkTarget(f.addr, f.execCmd, f.execLog)
+	return err
+}
+
+// checkTarget checks -addr, -exec and -exec-log together, and returns the -exec command's
+// words (nil without one).
+func checkTarget(addr, execCmd, execLog string) ([]string, error) {
+	if addr != "" {
+		if err := cliargs.CheckAddr("addr", addr); err != nil {
+			return nil, err
 		}
 	}
-	var err error
-	if f.exec, err = execCommand(f.addr, f.execCmd); err != nil {
-		return err
+	exec, err := execCommand(addr, execCmd)
+	if err != nil {
+		return nil, err
 	}
-	return checkExecLog(f.execLog, f.exec)
+	return exec, checkExecLog(execLog, exec)
 }
 
 const execLogUsage = "write the -exec server's output to `file` ('-': stderr); by default only its last lines are kept, to quote if it crashes"
 
-// checkExecLog: -exec-log is the output of the -exec server, so it needs one.
+// checkExecLog: -exec-log is the output of the -exec server, so it needs one, and a file that
+// cannot be written is a usage error, said before anything starts.
 func checkExecLog(path string, exec []string) error {
-	if path != "" && exec == nil {
+	switch {
+	case path == "":
+		return nil
+	case exec == nil:
 		return errors.New("-exec-log needs -exec: it is the output of the server conform starts")
+	case path == "-":
+		return nil
 	}
-	return nil
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("-exec-log: %w", err)
+	}
+	return f.Close()
 }
 
 // openExecLog opens the -exec-log file, or stderr for "-"; nil when none was given, so that
@@ -213,32 +229,11 @@ func startTarget(ctx context.Context, f *testerFlags, stderr io.Writer) (*target
 		// Started here, and seen listening: any connection more may be what kills it.
 		return t, nil
 	}
-	if up, known := conformance.ListeningHere(t.addr); known {
-		if !up {
-			return nil, fmt.Errorf("cannot reach %s: nothing listens there", t.addr)
-		}
-		return t, nil
-	}
-	if err := reach(ctx, t.addr, f.timeout); err != nil {
+	if err := conformance.Reach(ctx, t.addr, f.timeout); err != nil {
 		t.close()
 		return nil, fmt.Errorf("cannot reach %s: %w", t.addr, err)
 	}
 	return t, nil
-}
-
-// reach checks that addr accepts a connection, and leaves it after a whole LIST: a bare
-// connect and close is what kills some servers.
-func reach(ctx context.Context, addr string, timeout time.Duration) error {
-	d := net.Dialer{Timeout: timeout}
-	c, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	_ = c.SetWriteDeadline(time.Now().Add(timeout))
-	h := wire.RequestHeader{UserID: 1, Version: wire.Version, Op: wire.OpList}
-	_, err = c.Write(h.Append(nil))
-	return err
 }
 
 // crashNote says how the -exec process ended, if it did during the run; "" otherwise.

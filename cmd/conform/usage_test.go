@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/fbpkit/fbp/internal/cliargs"
 )
 
 // -h, -help and "help" print the help on stdout, nothing on stderr, and exit 0; the top-level
@@ -49,9 +52,10 @@ func TestUsageErrorIsOneLineAndAHint(t *testing.T) {
 		{[]string{"client", "-listen", "9000"}, "conform client: -listen \"9000\": want host:port, as 127.0.0.1:9000\nrun 'conform client -h' for usage\n"},
 		{[]string{"model", "-max-file", "lots"}, ""},
 		{[]string{"replay"}, "conform replay: want one FILE to replay, got 0 arguments\nrun 'conform replay -h' for usage\n"},
-		{[]string{"client", "-timeout", "3s", "--", "true"}, "conform client: -timeout is -hang-after here: how long one run of the client may take before it is killed\nrun 'conform client -h' for usage\n"},
 		{[]string{"-exec-log", "server.log"}, "conform: -exec-log needs -exec: it is the output of the server conform starts\nrun 'conform -h' for usage\n"},
 		{[]string{"doctor", "-exec-log", "server.log"}, "conform doctor: -exec-log needs -exec: it is the output of the server conform starts\nrun 'conform doctor -h' for usage\n"},
+		{[]string{"-exec", "true {port}", "-exec-log", "/nonexistent/server.log"}, "conform: -exec-log: open /nonexistent/server.log: no such file or directory\nrun 'conform -h' for usage\n"},
+		{[]string{"model", "-exec", "true {port}", "-exec-log", "/nonexistent/server.log"}, "conform model: -exec-log: open /nonexistent/server.log: no such file or directory\nrun 'conform model -h' for usage\n"},
 	} {
 		code, out, errs := conform(t, tc.args...)
 		lines := strings.Split(strings.TrimSuffix(errs, "\n"), "\n")
@@ -87,68 +91,63 @@ func TestRunSelectsByRequirement(t *testing.T) {
 // The -exec server's output goes to -exec-log, and nowhere near the report without it; each
 // start is marked in the log.
 func TestExecLog(t *testing.T) {
-	server := mutantServer(t) + " -fault none -addr 127.0.0.1:{port}"
 	dir := t.TempDir()
 	for _, tc := range []struct {
-		name string
-		args []string
+		name, fault string
+		sub, flags  []string
+		code        int
+		starts      int // a server that dies of the case is started again: a marker each
 	}{
-		{"run", []string{"-run", "^backup/new$"}},
-		{"doctor", []string{"doctor"}},
+		{"run", "none", nil, []string{"-run", "^backup/new$"}, exitPass, 1},
+		{"doctor", "none", []string{"doctor"}, nil, exitPass, 1},
+		{"restarted", "dies-on-unknown-op", nil, []string{"-run", "^security/unknown-op$"}, exitFail, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			server := mutantServer(t) + " -fault " + tc.fault + " -addr 127.0.0.1:{port}"
 			log := filepath.Join(dir, tc.name+".log")
-			sub, flags := tc.args[:0], tc.args
-			if tc.name == "doctor" {
-				sub, flags = tc.args[:1], tc.args[1:]
-			}
-			args := append(append(append([]string{}, sub...), "-exec", server, "-exec-log", log), flags...)
+			args := append(append(append([]string{}, tc.sub...), "-exec", server, "-exec-log", log), tc.flags...)
 			code, _, errs := conform(t, args...)
-			if code != exitPass {
+			if code != tc.code {
 				t.Fatalf("%q: exit %d\n%s", args, code, errs)
 			}
 			b, err := os.ReadFile(log)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(string(b), "--- conform: starting ") || !strings.Contains(string(b), "listening on 127.0.0.1:") {
-				t.Errorf("the log holds %q", b)
+			if n := strings.Count(string(b), "--- conform: starting "); n != tc.starts || !strings.Contains(string(b), "listening on 127.0.0.1:") {
+				t.Errorf("%d starts marked, want %d; the log holds %q", n, tc.starts, b)
 			}
 			if strings.Contains(errs, "listening on") {
 				t.Errorf("the server's output reached stderr:\n%s", errs)
 			}
-			args = append(append(append([]string{}, sub...), "-exec", server), flags...)
-			if code, _, errs = conform(t, args...); code != exitPass || strings.Contains(errs, "listening on") {
+			args = append(append(append([]string{}, tc.sub...), "-exec", server), tc.flags...)
+			if code, _, errs = conform(t, args...); code != tc.code || strings.Contains(errs, "listening on") {
 				t.Errorf("without -exec-log: exit %d, stderr\n%s", code, errs)
 			}
 		})
 	}
 }
 
-// A flag name means one thing in every subcommand, with one default: -timeout is a deadline of
-// each read and write everywhere, -baseline a file of known failures, sizes take units.
+// A flag name means one thing in every subcommand, with one default and one kind of value:
+// -timeout is a deadline of each read and write everywhere, -baseline a file of known failures,
+// -max-size a size with units. Old names kept readable are left out: they stay out of the help.
 func TestOneFlagVocabulary(t *testing.T) {
-	sets := map[string]*flag.FlagSet{}
-	_, cmd, _ := parseFlags(nil)
-	sets["conform"] = cmd.Flags
-	_, cmd, _ = parseModelFlags(nil)
-	sets["model"] = cmd.Flags
-	_, cmd, _ = parseFuzzFlags(nil)
-	sets["fuzz"] = cmd.Flags
-	_, _, cmd, _ = parseReplayFlags(nil)
-	sets["replay"] = cmd.Flags
-	_, cmd, _ = parseBenchFlags(nil)
-	sets["bench"] = cmd.Flags
-	_, cmd, _ = parseClientFlags(nil)
-	sets["client"] = cmd.Flags
+	cmds := map[string]*cliargs.Command{}
+	_, cmds["conform"], _ = parseFlags(nil)
+	_, cmds["model"], _ = parseModelFlags(nil)
+	_, cmds["fuzz"], _ = parseFuzzFlags(nil)
+	_, _, cmds["replay"], _ = parseReplayFlags(nil)
+	_, cmds["bench"], _ = parseBenchFlags(nil)
+	_, cmds["client"], _ = parseClientFlags(nil)
 	// The same name, the same default, and the same kind of value.
 	same := []string{"addr", "timeout", "deadline", "exec", "exec-log", "format", "o", "seed", "strict", "max-size", "baseline", "run", "skip"}
 	for _, name := range same {
 		var first *flag.Flag
 		var firstIn string
-		for sub, fs := range sets {
-			f := fs.Lookup(name)
-			if f == nil {
+		for sub, cmd := range cmds {
+			// An old name, kept readable and out of the help, is the flag it became.
+			f := cmd.Flags.Lookup(name)
+			if _, old := cmd.Renamed[name]; f == nil || old {
 				continue
 			}
 			if first == nil {
@@ -163,14 +162,31 @@ func TestOneFlagVocabulary(t *testing.T) {
 			}
 		}
 	}
-	if f := sets["conform"].Lookup("timeout"); f.DefValue != "5s" {
+	for _, parse := range []func([]string) error{
+		func(a []string) error { _, _, err := parseFlags(a); return err },
+		func(a []string) error { _, _, err := parseFuzzFlags(a); return err },
+	} {
+		if err := parse([]string{"-max-size", "1GiB"}); err != nil {
+			t.Errorf("-max-size 1GiB: %v", err)
+		}
+	}
+	if f := cmds["conform"].Flags.Lookup("timeout"); f.DefValue != "5s" {
 		t.Errorf("-timeout defaults to %s", f.DefValue)
 	}
-	// The first names of bench's -limits still work.
+	// The first names of bench's -limits and client's -hang-after still work, and stay out of
+	// the help.
 	for _, args := range [][]string{{"-limits"}, {"-baseline"}, {"-baseline=true", "-baseline-dir", "/tmp"}} {
 		o, _, err := parseBenchFlags(args)
 		if err != nil || !o.cfg.Baseline {
 			t.Errorf("bench %q: %v", args, err)
+		}
+	}
+	if o, _, err := parseClientFlags([]string{"-timeout", "3s", "--", "true"}); err != nil || o.cfg.Timeout != 3*time.Second {
+		t.Errorf("client -timeout 3s: %v", err)
+	}
+	for _, sub := range []string{"bench", "client"} {
+		if code, out, _ := conform(t, sub, "-h"); code != exitPass || strings.Contains(out, "old name") {
+			t.Errorf("conform %s -h shows an old name:\n%s", sub, out)
 		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/fbpkit/fbp/internal/cliargs"
+	"github.com/fbpkit/fbp/internal/words"
 	"github.com/fbpkit/fbp/ref/client"
 	"github.com/fbpkit/fbp/ref/wire"
 )
@@ -245,7 +246,6 @@ func (c *cli) command(name, usage string) *cliargs.Command {
 	cmd := cliargs.New(name, usage)
 	fs := cmd.Flags
 	fs.StringVar(&c.g.addr, "addr", c.g.addr, "the server's `host:port` (default: the one server.info names, else "+defaultServer+"; run needs server.info or -addr)")
-	fs.StringVar(&c.g.addr, "server", c.g.addr, "old name of -addr, the server's `host:port`")
 	fs.Var(&c.g.user, "user", "user `id`, 0 to 4294967295 (default: random, printed)")
 	fs.StringVar(&c.g.format, "format", c.g.format, "output: text, or json for one JSON document on stdout")
 	fs.BoolFunc("json", "the same as -format json", func(v string) error {
@@ -259,7 +259,8 @@ func (c *cli) command(name, usage string) *cliargs.Command {
 	fs.DurationVar(&c.g.maxTime, "max-time", c.g.maxTime, "give up on a request that takes longer than this `duration` in all")
 	fs.Var(&c.g.maxRestore, "max-restore", "largest file restore accepts, refused before a byte is written (`size`, e.g. 4GiB-1 at most: 4294967295)")
 	fs.BoolVar(&c.g.keepConns, "keep-conns", c.g.keepConns, "send every request of the user on one connection, kept open (default: a connection per request)")
-	fs.BoolVar(&c.g.keepConns, "reuse", c.g.keepConns, "old name of -keep-conns")
+	cmd.Rename("server", "addr")
+	cmd.Rename("reuse", "keep-conns")
 	return cmd
 }
 
@@ -561,19 +562,12 @@ func (c *cli) doList(cl *client.Client, user uint32) *result {
 	}
 	r.Files = names
 	var b strings.Builder
-	fmt.Fprintf(&b, "LIST: %s, %d file%s", r.statusText(wire.StatusListed), len(names), plural(len(names)))
+	fmt.Fprintf(&b, "LIST: %s, %s", r.statusText(wire.StatusListed), words.Count(len(names), "file"))
 	for _, n := range names {
 		b.WriteString("\n  " + n)
 	}
 	r.text = b.String()
 	return r
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 // report prints the outcome of a single command: text on stdout, failures on stderr, or the

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/fbpkit/fbp/internal/cliargs"
+	"github.com/fbpkit/fbp/internal/words"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -129,7 +130,7 @@ func (c *cli) readBackupInfo(dir string) ([2]string, error) {
 		}
 	}
 	if len(entries) < 2 {
-		return paths, cliargs.Usagef("%s lists %d file%s; the run backs up two, named one per line", info, len(entries), plural(len(entries)))
+		return paths, cliargs.Usagef("%s lists %s; the run backs up two, named one per line", info, words.Count(len(entries), "file"))
 	}
 	for i := range paths {
 		paths[i] = entries[i]

@@ -72,15 +72,21 @@ func TestUsageErrorIsOneLineAndAHint(t *testing.T) {
 }
 
 // The flags conform also has bear its names and defaults: -addr for the server, -timeout 5s,
-// -format text|json, -keep-conns; the older names -server, -json and -reuse still work.
+// -format text|json, -keep-conns; the older names -server, -json and -reuse still work, and
+// the help shows the names now only.
 func TestFlagsAsConformNamesThem(t *testing.T) {
 	help := invoke(t, t.TempDir(), false, "-h").stdout
 	for _, want := range []string{
 		"-addr host:port\n", "-timeout duration\n", "(default 5s)\n", "-format string\n", "-keep-conns\n",
-		"-server host:port\n    \told name of -addr", "-json\n    \tthe same as -format json\n", "-reuse\n    \told name of -keep-conns\n",
+		"-json\n    \tthe same as -format json\n",
 	} {
 		if !strings.Contains(help, want) {
 			t.Errorf("the help does not say %q:\n%s", want, help)
+		}
+	}
+	for _, old := range []string{"-server", "-reuse", "old name"} {
+		if strings.Contains(help, old) {
+			t.Errorf("the help shows %q:\n%s", old, help)
 		}
 	}
 	srv := servertest.Start(t, server.Config{})

@@ -90,7 +90,8 @@ func parseFlags(args []string) (*options, *cliargs.Command, error) {
 	fl.IntVar(&c.MaxConns, "max-conns", server.DefaultMaxConns, "connections served at once; more wait to be accepted")
 	fl.BoolVar(&c.OneRequest, "one-request", false, "close each connection after its first response, for clients that read until the server closes")
 	fl.DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "on SIGINT/SIGTERM, how long requests in progress may take to finish")
-	fl.DurationVar(&o.grace, "grace", 10*time.Second, "old name of -shutdown-grace (conform -grace is another thing: how long it watches for bytes after a response)")
+	// conform's -grace is another thing: how long it watches for bytes after a response.
+	cmd.Rename("grace", "shutdown-grace")
 	fl.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	pos, err := cmd.Parse(args)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"io"
 	"net"
 	"os"
@@ -68,7 +69,8 @@ func (r *running) stop(t *testing.T) {
 		if code != exitOK {
 			t.Fatalf("exit %d after SIGTERM", code)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
+		// A bound on the wait for the exit, not a wait: well over the 10s a shutdown may take.
 		t.Fatal("no exit after SIGTERM")
 	}
 }
@@ -131,6 +133,22 @@ func TestRunOneRequestOverLeftovers(t *testing.T) {
 	c.Write(h.Append(nil))
 	if got, err := io.ReadAll(c); err != nil || !bytes.Equal(got, []byte{1, 0xeb, 3}) {
 		t.Fatalf("BACKUP over the quota: %q, %v; want 1003, then the close", got, err)
+	}
+	// A 1003 has many causes: the log line must name the quota, 1 KiB read as 1024 bytes.
+	found := false
+	for l := range r.logged {
+		var line struct{ Msg, Op, Err string }
+		if json.Unmarshal([]byte(l), &line) != nil || line.Msg != "request" || line.Op != "BACKUP" {
+			continue
+		}
+		if !strings.Contains(line.Err, "over the quota of 1024") {
+			t.Fatalf("BACKUP's log line %s, want its err to name the quota of 1024 bytes", l)
+		}
+		found = true
+		break
+	}
+	if !found {
+		t.Fatal("no log line of the BACKUP")
 	}
 	r.stop(t)
 }

@@ -25,10 +25,13 @@ func TestHelpOnStdout(t *testing.T) {
 		if code != exitOK || errs != "" || !strings.HasPrefix(out, "usage: refserver ") {
 			t.Errorf("%s: exit %d, stderr %q, stdout %.80q", arg, code, errs, out)
 		}
-		for _, want := range []string{"Exit status: 0", "\nflags:\n", "-max-size size", "-shutdown-grace", "old name of -shutdown-grace", "512MiB"} {
+		for _, want := range []string{"Exit status: 0", "\nflags:\n", "-max-size size", "-shutdown-grace", "512MiB"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%s: the help does not say %q:\n%s", arg, want, out)
 			}
+		}
+		if strings.Contains(out, "  -grace") {
+			t.Errorf("%s: the help shows -grace, the old name of -shutdown-grace:\n%s", arg, out)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package clienttest
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -18,12 +17,11 @@ import (
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
-// plan is what the server answers a request.
+// plan is what the server answers a request. The fields sent are those status carries; name
+// and size are stated as the plan says, true or not.
 type plan struct {
-	status  uint16
+	status  wire.Status
 	name    []byte
-	hasName bool
-	hasSize bool
 	size    uint32    // the size field stated
 	body    io.Reader // the payload bytes actually sent
 	bodyLen int64
@@ -60,16 +58,8 @@ func (s *session) answer(r *connReader, ex *exchange) (keep, tail bool) {
 		closeWrite(r.c)
 		return false, true
 	}
-	head := []byte{wire.Version, 0, 0}
-	binary.LittleEndian.PutUint16(head[1:], p.status)
-	if p.hasName {
-		head = binary.LittleEndian.AppendUint16(head, uint16(len(p.name)))
-		head = append(head, p.name...)
-	}
-	if p.hasSize {
-		head = binary.LittleEndian.AppendUint32(head, p.size)
-	}
-	ex.status, ex.twist = p.status, p.twist
+	head := p.header()
+	ex.status, ex.twist = uint16(p.status), p.twist
 	ex.served, ex.statedSize = p.served, p.size
 	var body io.Reader = bytes.NewReader(nil)
 	if p.body != nil {
@@ -78,7 +68,7 @@ func (s *session) answer(r *connReader, ex *exchange) (keep, tail bool) {
 	n, err := s.write(r.c, ex, io.MultiReader(bytes.NewReader(head), io.LimitReader(body, p.bodyLen)), int64(len(head))+p.bodyLen)
 	ex.sentBody = max(0, n-int64(len(head)))
 	stated := int64(len(head))
-	if p.hasSize {
+	if p.hasSize() {
 		stated += int64(p.size)
 	}
 	ex.whole = err == nil && n == stated
@@ -100,9 +90,20 @@ func (s *session) answer(r *connReader, ex *exchange) (keep, tail bool) {
 	return false, true
 }
 
+// header is the answer's header: the fields its status carries, as the plan states them.
+func (p *plan) header() []byte {
+	return (&wire.ResponseHeader{Version: wire.Version, Status: p.status, Name: p.name, Size: p.size}).Append(nil)
+}
+
+// hasSize reports whether the answer carries a size field, and with it a payload.
+func (p *plan) hasSize() bool {
+	f, _ := p.status.Fields()
+	return f.Has(wire.HasPayload)
+}
+
 func (s *session) describe(ex *exchange, p plan, err error) string {
 	d := fmt.Sprintf("answered %d", p.status)
-	if p.hasSize {
+	if p.hasSize() {
 		d += fmt.Sprintf(" stating %d bytes", p.size)
 		if p.bodyLen != int64(p.size) {
 			d += fmt.Sprintf(", %d sent", ex.sentBody)
@@ -142,15 +143,11 @@ func closeQuiet(r io.Reader) {
 func (s *session) plan(ex *exchange) plan {
 	q := &ex.req
 	op := wire.Op(q.Op)
-	s.mu.Lock()
-	played := s.twistPlayed
-	s.mu.Unlock()
-	errorOnly := plan{status: uint16(wire.StatusServerError)}
+	errorOnly := plan{status: wire.StatusServerError}
 	switch {
 	case s.sc.twist == twistCloseNoAnswer:
 		return plan{none: true}
-	case s.sc.twist == twistStall && !played:
-		s.playTwist()
+	case s.sc.twist == twistStall && s.claimTwist():
 		return plan{stall: true}
 	case !op.Known():
 		errorOnly.close = true
@@ -164,7 +161,7 @@ func (s *session) plan(ex *exchange) plan {
 	case op != wire.OpList && wire.CheckName(q.Name, wire.DefaultMaxName) != nil:
 		return errorOnly
 	}
-	named := func(st wire.Status) plan { return plan{status: uint16(st), name: q.Name, hasName: true} }
+	named := func(st wire.Status) plan { return plan{status: st, name: q.Name} }
 	switch op {
 	case wire.OpBackup:
 		return named(wire.StatusOK)
@@ -191,21 +188,18 @@ func (s *session) plan(ex *exchange) plan {
 		return errorOnly
 	}
 	p := named(wire.StatusRestored)
-	p.hasSize, p.size, p.body, p.bodyLen, p.served = true, uint32(v.n), f, v.n, v
-	if played {
+	p.size, p.body, p.bodyLen, p.served = uint32(v.n), f, v.n, v
+	if !s.sc.twist.of210() || !s.claimTwist() {
 		return p
 	}
 	switch s.sc.twist {
 	case twistNameDotDot, twistNameAbsolute:
-		s.playTwist()
 		p.name = []byte(s.escape)
 		p.twist = "the scenario names " + spec.Quote(p.name)
 	case twistShortPayload:
-		s.playTwist()
 		p.size, p.close = uint32(v.n+shortBy), true
 		p.twist = fmt.Sprintf("the scenario states %d bytes more than it sends, then closes", shortBy)
 	case twistHugeClaim:
-		s.playTwist()
 		f.Close()
 		huge := content.Drawn(s.cfg.HugeSend, 0x4619)
 		p.size, p.body, p.bodyLen, p.close, p.served = 1<<32-1, huge.Reader(), huge.Len(), true, nil
@@ -214,10 +208,16 @@ func (s *session) plan(ex *exchange) plan {
 	return p
 }
 
-func (s *session) playTwist() {
+// claimTwist reports whether the caller is to play the scenario's twist: true once per run,
+// however many connections ask at once.
+func (s *session) claimTwist() bool {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.twistPlayed {
+		return false
+	}
 	s.twistPlayed = true
-	s.mu.Unlock()
+	return true
 }
 
 // planList answers a LIST: the user's names, 1002 for none, or the scenario's hostile listing.
@@ -235,13 +235,13 @@ func (s *session) planList(user uint32) plan {
 		listing = hostileListing(s.root)
 		twist = "the scenario lists hostile names"
 	} else if len(names) == 0 {
-		return plan{status: uint16(wire.StatusNoFiles)}
+		return plan{status: wire.StatusNoFiles}
 	}
 	for _, n := range names {
 		listing = append(listing, n+"\n"...)
 	}
-	return plan{status: uint16(wire.StatusListed), name: []byte(spec.RandomName(spec.ListingNameLen)), hasName: true,
-		hasSize: true, size: uint32(len(listing)), body: bytes.NewReader(listing), bodyLen: int64(len(listing)), twist: twist}
+	return plan{status: wire.StatusListed, name: []byte(spec.RandomName(spec.ListingNameLen)),
+		size: uint32(len(listing)), body: bytes.NewReader(listing), bodyLen: int64(len(listing)), twist: twist}
 }
 
 // hostileListing is a listing a client must neither trust nor echo raw: paths out of its folder,

@@ -9,14 +9,6 @@ import (
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
-func reqs(ids ...spec.ID) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = string(id)
-	}
-	return out
-}
-
 // Prerequisites most cases share: a run that never connects, or whose requests the server
 // cannot read, reaches nothing else.
 var (
@@ -26,76 +18,76 @@ var (
 
 // catalog is every case, in report order; a case's prerequisites come before it.
 var catalog = []*Case{
-	{ID: "run/connects", Reqs: reqs(spec.R7_4), Level: report.Must, Scenarios: []string{scCanonical},
+	{ID: "run/connects", Reqs: spec.IDStrings(spec.R7_4), Level: report.Must, Scenarios: []string{scCanonical},
 		Desc:  "reads server.info, connects to the server it names and sends a request",
 		judge: judgeConnects},
-	{ID: "request/op-codes", Reqs: reqs(spec.R7_2), Level: report.Must, Scenarios: []string{scCanonical},
+	{ID: "request/op-codes", Reqs: spec.IDStrings(spec.R7_2), Level: report.Must, Scenarios: []string{scCanonical},
 		Desc:  "every request carries an op code of §2: 100, 200, 201 or 202",
 		needs: []string{"run/connects"}, judge: judgeOpCodes},
-	{ID: "request/version", Reqs: reqs(spec.R7_2), Level: report.Must, Scenarios: []string{scCanonical},
+	{ID: "request/version", Reqs: spec.IDStrings(spec.R7_2), Level: report.Must, Scenarios: []string{scCanonical},
 		Desc:  "every request carries version 1",
 		needs: []string{"run/connects"}, judge: judgeVersion},
-	{ID: "request/layout", Reqs: reqs(spec.R7_1), Level: report.Must, Scenarios: []string{scCanonical},
+	{ID: "request/layout", Reqs: spec.IDStrings(spec.R7_1), Level: report.Must, Scenarios: []string{scCanonical},
 		Desc:  "every request is exactly its op's fields (LIST 6 bytes), with nothing after it before its response",
 		needs: reached, judge: judgeLayout},
-	{ID: "user/one-per-run", Reqs: reqs(spec.R7_3), Level: report.Must, Scenarios: []string{scCanonical, scKeepAlive},
+	{ID: "user/one-per-run", Reqs: spec.IDStrings(spec.R7_3), Level: report.Must, Scenarios: []string{scCanonical, scKeepAlive},
 		Desc:  "every request of a run carries the same user id",
 		needs: []string{"run/connects"}, judge: judgeOneUser},
-	{ID: "user/random-per-run", Reqs: reqs(spec.R7_3), Level: report.Must, Scenarios: []string{scCanonical, scKeepAlive},
+	{ID: "user/random-per-run", Reqs: spec.IDStrings(spec.R7_3), Level: report.Must, Scenarios: []string{scCanonical, scKeepAlive},
 		Desc:  "two runs carry different user ids",
 		needs: []string{"run/connects"}, judge: judgeRandomUser},
-	{ID: "connection/server-closes", Reqs: reqs(spec.R7_6), Level: report.Must, Scenarios: []string{scCanonical},
+	{ID: "connection/server-closes", Reqs: spec.IDStrings(spec.R7_6), Level: report.Must, Scenarios: []string{scCanonical},
 		Desc:  "against a server that closes after each response, no request is lost on a closed connection",
 		needs: []string{"run/connects"}, judge: judgeServerCloses},
-	{ID: "run/script-order", Reqs: reqs(spec.R7_4), Level: report.Must, Scenarios: []string{scCanonical},
+	{ID: "run/script-order", Reqs: spec.IDStrings(spec.R7_4), Level: report.Must, Scenarios: []string{scCanonical},
 		Desc:  "the requests of §6 in order: LIST, BACKUP 1, BACKUP 2, LIST, RESTORE 1, DELETE 1, RESTORE 1",
 		after: []string{"request/op-codes", "connection/server-closes"}, needs: []string{"run/connects"}, judge: judgeScriptOrder},
-	{ID: "backup/exact-bytes", Reqs: reqs(spec.R7_7), Level: report.Must, Scenarios: []string{scCanonical}, Process: true,
+	{ID: "backup/exact-bytes", Reqs: spec.IDStrings(spec.R7_7), Level: report.Must, Scenarios: []string{scCanonical}, Process: true,
 		Desc:  "each BACKUP sends its file's base name, size and exact bytes (one over 1 MiB, one empty)",
 		needs: []string{"run/connects", "request/op-codes", "run/script-order"}, judge: judgeBackupBytes},
-	{ID: "restore/exact-file", Reqs: reqs(spec.R7_8, spec.R5_6), Level: report.Must, Scenarios: []string{scCanonical}, Process: true,
+	{ID: "restore/exact-file", Reqs: spec.IDStrings(spec.R7_8, spec.R5_6), Level: report.Must, Scenarios: []string{scCanonical}, Process: true,
 		Desc:  "tmp holds the 210's payload exactly, is kept through the 1001 that follows, and is the only file written",
 		needs: restoreRun, judge: judgeRestoreExact},
-	{ID: "restore/server-name-dotdot", Reqs: reqs(spec.R5_6, spec.R7_8), Level: report.Must, Scenarios: []string{scNameDotDot}, Process: true,
+	{ID: "restore/server-name-dotdot", Reqs: spec.IDStrings(spec.R5_6, spec.R7_8), Level: report.Must, Scenarios: []string{scNameDotDot}, Process: true,
 		Desc:  "a 210 naming ../conform-escape-… writes nothing outside the client's folder, nothing under that name",
 		needs: restoreRun, judge: judgeServerName},
-	{ID: "restore/server-name-absolute", Reqs: reqs(spec.R5_6, spec.R7_8), Level: report.Must, Scenarios: []string{scNameAbsolute}, Process: true,
+	{ID: "restore/server-name-absolute", Reqs: spec.IDStrings(spec.R5_6, spec.R7_8), Level: report.Must, Scenarios: []string{scNameAbsolute}, Process: true,
 		Desc:  "a 210 naming an absolute path writes nothing there, nothing under that name",
 		needs: restoreRun, judge: judgeServerName},
-	{ID: "restore/short-payload", Reqs: reqs(spec.R7_9), Level: report.Must, Scenarios: []string{scShortPayload}, Process: true,
+	{ID: "restore/short-payload", Reqs: spec.IDStrings(spec.R7_9), Level: report.Must, Scenarios: []string{scShortPayload}, Process: true,
 		Desc:  "a 210 whose payload is cut short by a close leaves no tmp holding part of it",
 		needs: restoreRun, judge: judgeShortPayload},
-	{ID: "memory/huge-claim", Reqs: reqs(spec.R7_9), Level: report.Must, Scenarios: []string{scHugeClaim, scCanonical}, Process: true,
+	{ID: "memory/huge-claim", Reqs: spec.IDStrings(spec.R7_9), Level: report.Must, Scenarios: []string{scHugeClaim, scCanonical}, Process: true,
 		Desc:  "a 210 claiming 4 GiB (64 MiB sent) does not grow the client's peak memory by half of what was sent",
 		needs: restoreRun, judge: judgeHugeClaim},
-	{ID: "response/no-wait-for-close", Reqs: reqs(spec.R7_5, spec.R7_6), Level: report.Must, Scenarios: []string{scKeepAlive},
+	{ID: "response/no-wait-for-close", Reqs: spec.IDStrings(spec.R7_5, spec.R7_6), Level: report.Must, Scenarios: []string{scKeepAlive},
 		Desc:  "on a connection the server keeps, the client goes on after a whole 210, 211 or 212 without waiting for a close",
 		needs: []string{"run/connects", "request/op-codes", "run/script-order"}, judge: judgeNoWaitForClose},
-	{ID: "status/short-responses", Reqs: reqs(spec.R7_10), Level: report.Must, Scenarios: []string{scKeepAlive, scAll1003},
+	{ID: "status/short-responses", Reqs: spec.IDStrings(spec.R7_10), Level: report.Must, Scenarios: []string{scKeepAlive, scAll1003},
 		Desc:  "a 1002 or 1003 is read as 3 bytes, a 1001 as ending after its name: the client waits for nothing more",
 		after: []string{"response/no-wait-for-close"}, needs: reached, judge: judgeShortResponses},
-	{ID: "status/server-error", Reqs: reqs(spec.R7_10), Level: report.Must, Scenarios: []string{scAll1003}, Process: true,
+	{ID: "status/server-error", Reqs: spec.IDStrings(spec.R7_10), Level: report.Must, Scenarios: []string{scAll1003}, Process: true,
 		Desc:  "1003 to every request: the client ends by itself, does not crash, and writes no tmp",
 		needs: reached, judge: judgeServerError},
-	{ID: "response/split-reads", Reqs: reqs(spec.R7_5), Level: report.Must, Scenarios: []string{scOneByte, scCanonical},
+	{ID: "response/split-reads", Reqs: spec.IDStrings(spec.R7_5), Level: report.Must, Scenarios: []string{scOneByte, scCanonical},
 		Desc:  "responses cut into 1-byte writes: the run goes as the canonical one (requests, end, tmp)",
 		needs: []string{"run/connects"}, judge: func(j *judgment) { judgeSameRun(j, scOneByte, spec.OneByteWrites) }},
-	{ID: "response/slow-drip", Reqs: reqs(spec.R7_12), Level: report.Should, Scenarios: []string{scSlowDrip, scCanonical},
+	{ID: "response/slow-drip", Reqs: spec.IDStrings(spec.R7_12), Level: report.Should, Scenarios: []string{scSlowDrip, scCanonical},
 		Desc:  "responses dripped over -drip: the run goes as the canonical one (requests, end, tmp)",
 		needs: []string{"run/connects"}, judge: func(j *judgment) { judgeSameRun(j, scSlowDrip, spec.SlowDrip) }},
-	{ID: "robust/close-without-answer", Reqs: reqs(spec.R7_11), Level: report.Must, Scenarios: []string{scCloseNoAns}, Process: true,
+	{ID: "robust/close-without-answer", Reqs: spec.IDStrings(spec.R7_11), Level: report.Must, Scenarios: []string{scCloseNoAns}, Process: true,
 		Desc:  "a server that closes without answering: the client ends by itself, without crashing",
 		needs: []string{"run/connects"}, judge: judgeCloseNoAnswer},
-	{ID: "robust/cut-response", Reqs: reqs(spec.R7_11), Level: report.Must, Scenarios: []string{scShortPayload, scHugeClaim}, Process: true,
+	{ID: "robust/cut-response", Reqs: spec.IDStrings(spec.R7_11), Level: report.Must, Scenarios: []string{scShortPayload, scHugeClaim}, Process: true,
 		Desc:  "a payload cut short by a close (short, or of a 4 GiB claim): the client ends by itself, without crashing",
 		needs: restoreRun, judge: judgeCutResponse},
-	{ID: "robust/stalled-server", Reqs: reqs(spec.R7_12), Level: report.Should, Scenarios: []string{scStall},
+	{ID: "robust/stalled-server", Reqs: spec.IDStrings(spec.R7_12), Level: report.Should, Scenarios: []string{scStall},
 		Desc:  "a server that never answers: the client gives up within -stall-limit",
 		needs: []string{"run/connects"}, judge: judgeStalled},
-	{ID: "robust/hostile-listing", Reqs: reqs(spec.R7_11), Level: report.Must, Scenarios: []string{scHostileList}, Process: true,
+	{ID: "robust/hostile-listing", Reqs: spec.IDStrings(spec.R7_11), Level: report.Must, Scenarios: []string{scHostileList}, Process: true,
 		Desc:  "a listing with ../ names, escape sequences and a 100 000-byte line: the client ends by itself, without crashing",
 		needs: reached, judge: judgeHostileListing},
-	{ID: "output/server-names-escaped", Reqs: reqs(spec.R7_13), Level: report.Should, Scenarios: []string{scHostileList}, Process: true,
+	{ID: "output/server-names-escaped", Reqs: spec.IDStrings(spec.R7_13), Level: report.Should, Scenarios: []string{scHostileList}, Process: true,
 		Desc:  "escape sequences in names from the server do not reach the client's output raw",
 		needs: reached, judge: judgeEchoedControls},
 }
@@ -296,12 +288,19 @@ func judgeRestoreExact(j *judgment) {
 		return
 	}
 	if c := r.tmpAtDelete; c != nil {
-		if v := spec.JudgeRestoredFile("when the DELETE that follows arrived", c.RestoredFile); v != nil {
+		if c.err != nil {
+			j.notef("tmp could not be read when the DELETE that follows arrived: %v", c.err)
+		} else if v := spec.JudgeRestoredFile("when the DELETE that follows arrived", c.RestoredFile); v != nil {
 			j.fail(v, scCanonical, ex)
 		}
 	}
-	if len(j.failures) == 0 {
-		if v := spec.JudgeRestoredFile("at the end of the run, after the RESTORE answered 1001", r.tmpAtEnd.RestoredFile); v != nil {
+	switch c := r.tmpAtEnd; {
+	case len(j.failures) > 0:
+		// tmp was wrong already when the DELETE arrived: that is the fault to show.
+	case c.err != nil:
+		j.lack(spec.R7_8, scCanonical, "tmp, to compare with the 210's payload at the end of the run", "it could not be read: "+c.err.Error())
+	default:
+		if v := spec.JudgeRestoredFile("at the end of the run, after the RESTORE answered 1001", c.RestoredFile); v != nil {
 			j.fail(v, scCanonical, ex)
 		}
 	}
@@ -416,7 +415,7 @@ func summary(r *runEvidence) spec.RunSummary {
 	if r.proc != nil {
 		s.Exit = r.proc.exit
 	}
-	if c := r.tmpAtEnd; c != nil {
+	if c := r.tmpAtEnd; c != nil && c.err == nil {
 		exact := c.Exists && c.Size == c.Payload && c.Mismatch < 0
 		s.TmpExact = &exact
 	}
@@ -501,24 +500,13 @@ func judgeEchoedControls(j *judgment) {
 		j.lack(spec.R7_13, scHostileList, "a LIST, to answer with hostile names", "none")
 		return
 	}
-	found := r.proc.stdout.seenWatched()
-	for _, s := range r.proc.stderr.seenWatched() {
-		for _, p := range planted {
-			if string(s) == string(p) && !containsBytes(found, p) {
-				found = append(found, p)
-			}
+	var found [][]byte
+	for _, p := range planted {
+		if r.proc.stdout.saw(p) || r.proc.stderr.saw(p) {
+			found = append(found, p)
 		}
 	}
 	if v := spec.JudgeEchoedControls(found); v != nil {
 		j.fail(v, scHostileList, ex)
 	}
-}
-
-func containsBytes(list [][]byte, b []byte) bool {
-	for _, x := range list {
-		if string(x) == string(b) {
-			return true
-		}
-	}
-	return false
 }

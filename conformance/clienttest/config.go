@@ -106,6 +106,15 @@ func (c *Config) defaults() error {
 	return nil
 }
 
+// runLimit is how long a run of the client in sc may take: the stall scenario holds the client
+// up to StallLimit by design, on top of its Timeout.
+func (c *Config) runLimit(sc *Scenario) time.Duration {
+	if sc.twist == twistStall {
+		return c.Timeout + c.StallLimit
+	}
+	return c.Timeout
+}
+
 // Announcement tells the user of a Listen run what comes next.
 type Announcement struct {
 	Scenario Scenario

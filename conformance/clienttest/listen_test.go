@@ -1,9 +1,7 @@
 package clienttest
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -26,15 +24,12 @@ func startOnAnnouncement(t *testing.T, command []string) (func(Announcement), *[
 		if a.Done {
 			return
 		}
-		dir := t.TempDir()
-		files := a.Scenario.Files
-		for _, f := range files {
-			if err := writeFile(filepath.Join(dir, f.Name), f.Content.Reader()); err != nil {
-				t.Error(err)
-			}
+		dir, err := layout(t.TempDir(), "", &a.Scenario, a.Addr)
+		if err != nil {
+			// Run calls Announce on its caller's goroutine, the test's: without a client the
+			// run would wait for one for ever.
+			t.Fatal(err)
 		}
-		os.WriteFile(filepath.Join(dir, "server.info"), []byte(a.Addr+"\n"), 0o644)
-		os.WriteFile(filepath.Join(dir, "backup.info"), []byte(files[0].Name+"\n"+files[1].Name+"\n"), 0o644)
 		cmd := exec.Command(command[0], command[1:]...)
 		cmd.Dir = dir
 		if err := cmd.Start(); err != nil {

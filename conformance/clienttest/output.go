@@ -71,17 +71,16 @@ func (o *output) text() string {
 	return string(o.head) + string(o.tail)
 }
 
-// seenWatched returns the watched sequences that went by.
-func (o *output) seenWatched() [][]byte {
+// saw reports whether b, a watched sequence, went by.
+func (o *output) saw(b []byte) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var out [][]byte
-	for i, s := range o.seen {
-		if s {
-			out = append(out, o.watch[i])
+	for i, w := range o.watch {
+		if o.seen[i] && bytes.Equal(w, b) {
+			return true
 		}
 	}
-	return out
+	return false
 }
 
 // lastLines returns up to n last non-empty lines of what was kept.
@@ -118,16 +117,13 @@ func crashWatch() [][]byte {
 // crashIn names the crash stderr shows, with its last line (the exception or panic message),
 // or returns "".
 func crashIn(stderr *output) string {
-	seen := stderr.seenWatched()
 	for _, c := range crashSigns {
-		for _, s := range seen {
-			if string(s) == c.sign {
-				last := stderr.lastLines(1)
-				if c.what == "a Go panic" {
-					last = panicLine(stderr.text())
-				}
-				return c.what + quoteLines(last)
+		if stderr.saw([]byte(c.sign)) {
+			last := stderr.lastLines(1)
+			if c.what == "a Go panic" {
+				last = panicLine(stderr.text())
 			}
+			return c.what + quoteLines(last)
 		}
 	}
 	return ""

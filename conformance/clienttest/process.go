@@ -15,7 +15,6 @@ import (
 // process is a run of the client as conform started it.
 type process struct {
 	exit   string // how it ended: "exit status 0", "signal: segmentation fault", "killed after 30s"
-	code   int    // its exit status, -1 after a signal
 	killed bool   // it still ran when its time was up
 	// interrupted: the run was cancelled, and the client killed with it.
 	interrupted bool
@@ -82,9 +81,7 @@ func runClient(ctx context.Context, command []string, dir string, limit time.Dur
 }
 
 func (p *process) describeEnd(ps *os.ProcessState, err error) {
-	p.code = -1
 	if ps != nil {
-		p.code = ps.ExitCode()
 		p.peakRSS = peakRSS(ps)
 	}
 	switch {

@@ -276,11 +276,7 @@ func runScenario(ctx context.Context, cfg *Config, sc *Scenario) (*runEvidence, 
 			s.accept(c)
 		}
 	}()
-	limit := cfg.Timeout
-	if sc.twist == twistStall {
-		limit += cfg.StallLimit
-	}
-	proc, err := runClient(ctx, cfg.Command, clientDir, limit, s.bump)
+	proc, err := runClient(ctx, cfg.Command, clientDir, cfg.runLimit(sc), s.bump)
 	if err != nil {
 		ln.Close()
 		s.stop()
@@ -425,10 +421,7 @@ func listenOne(ctx context.Context, cfg *Config, sc *Scenario, conns <-chan net.
 		return nil, err
 	}
 	defer s.stop()
-	limit := cfg.Timeout
-	if sc.twist == twistStall {
-		limit += cfg.StallLimit
-	}
+	limit := cfg.runLimit(sc)
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	var first time.Time

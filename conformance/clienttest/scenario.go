@@ -28,7 +28,8 @@ type File struct {
 type twist int
 
 const (
-	twistNone twist = iota
+	// The zero twist is none: a scenario that sets no twist is canonical.
+	_ twist = iota
 	// twistNameDotDot: the first 210 names ../conform-escape-TOKEN.
 	twistNameDotDot
 	// twistNameAbsolute: the first 210 names an absolute path in the scenario's folder.
@@ -46,6 +47,15 @@ const (
 	// twistHostileListing: every LIST gets 211 with hostile names and a very long line.
 	twistHostileListing
 )
+
+// of210 reports whether t twists the first 210 of a run, rather than every answer or a LIST.
+func (t twist) of210() bool {
+	switch t {
+	case twistNameDotDot, twistNameAbsolute, twistShortPayload, twistHugeClaim:
+		return true
+	}
+	return false
+}
 
 // The names of the scenarios the cases cite.
 const (

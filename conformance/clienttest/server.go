@@ -132,7 +132,6 @@ type session struct {
 	events      int64 // the client's moves: connections, bytes, the end of the process
 	exchanges   []*exchange
 	store       map[uint32]map[string]*version
-	versions    int
 	twistPlayed bool
 	waits       int
 	stall       *stallRecord
@@ -436,7 +435,6 @@ func (s *session) readPayload(r *connReader, ex *exchange) bool {
 		return s.cut(ex, os.ErrDeadlineExceeded)
 	}
 	s.mu.Lock()
-	s.versions++
 	if s.store[q.UserID] == nil {
 		s.store[q.UserID] = map[string]*version{}
 	}
@@ -583,6 +581,7 @@ func (s *session) holdStalled(c net.Conn, ex *exchange) {
 // tmpCheck is tmp against the last whole 210's payload.
 type tmpCheck struct {
 	spec.RestoredFile
+	// err says tmp, or the payload stored, could not be read: RestoredFile then tells nothing.
 	err error
 }
 

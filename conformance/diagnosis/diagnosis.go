@@ -174,6 +174,12 @@ func (d *diagnoser) begin(ctx context.Context, phase string) bool {
 // slow.
 const slowAnswer = time.Second
 
+// AnswerWait is how long to wait for an answer from a server whose answers began within
+// latency: three times that, with room for a loaded machine (2s at least), never over timeout.
+func AnswerWait(timeout, latency time.Duration) time.Duration {
+	return min(timeout, max(2*time.Second, 3*latency))
+}
+
 func (d *diagnoser) addr() string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -205,16 +211,28 @@ func Run(ctx context.Context, cfg Config) (*Diagnosis, error) {
 	}
 	d := &diagnoser{cfg: cfg, cur: cfg.Addr}
 	d.res.Target = cfg.Addr
-	if d.begin(ctx, "the probes of how it reads a LIST") && d.framing(ctx) && d.stillAlive(ctx, "the probes of how it reads a LIST") &&
-		d.begin(ctx, "a BACKUP, RESTOREs and a LIST") && d.operations(ctx) && d.stillAlive(ctx, "a BACKUP, RESTOREs and a LIST") &&
-		d.begin(ctx, "a BACKUP refused for its name with a request in its payload") {
-		d.smuggling(ctx)
-		if d.stillAlive(ctx, "a BACKUP refused for its name with a request in its payload") && d.begin(ctx, "clients that stalled mid-request") {
-			d.concurrency(ctx)
-			if d.stillAlive(ctx, "clients that stalled mid-request") && (cfg.CrashProbes || cfg.Restart != nil) &&
-				d.begin(ctx, "clients that leave mid-request") {
-				d.crashes(ctx)
-			}
+	// The phases in turn; after each but the last, whose probes may kill the server on
+	// purpose, a LIST checks that it did not.
+	type phase struct {
+		name  string
+		run   func(context.Context) bool // false: nothing more can be probed
+		check bool
+	}
+	goOn := func(probes func(context.Context)) func(context.Context) bool {
+		return func(ctx context.Context) bool { probes(ctx); return true }
+	}
+	phases := []phase{
+		{"the probes of how it reads a LIST", d.framing, true},
+		{"a BACKUP, RESTOREs and a LIST", d.operations, true},
+		{"a BACKUP refused for its name with a request in its payload", goOn(d.smuggling), true},
+		{"clients that stalled mid-request", goOn(d.concurrency), true},
+	}
+	if cfg.CrashProbes || cfg.Restart != nil {
+		phases = append(phases, phase{"clients that leave mid-request", goOn(d.crashes), false})
+	}
+	for _, ph := range phases {
+		if !d.begin(ctx, ph.name) || !ph.run(ctx) || ph.check && !d.stillAlive(ctx, ph.name) {
+			break
 		}
 	}
 	if ctx.Err() != nil {
@@ -265,16 +283,6 @@ func newUser() uint32 {
 			return u
 		}
 	}
-}
-
-func token() string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
 }
 
 func listReq(u uint32) []byte {

@@ -83,8 +83,16 @@ func TestZooIsDiagnosed(t *testing.T) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			addr := mutants.StartTB(t, m.Name, mutants.Options{DripInterval: 300 * time.Millisecond, ReadTimeout: 2 * time.Second})
-			d, err := Run(context.Background(), Config{Addr: addr, Timeout: time.Second, Quiet: 50 * time.Millisecond, CrashProbes: true})
+			// A drip of 1s over a 3-byte answer, twice the 500ms that makes one; answers owed
+			// within 2s, as twelve diagnoses at once on a loaded machine may take a second; a
+			// read deadline the stalled-client probe's wait does not reach.
+			addr, stop, err := mutants.StartWithOptions(m.Name, mutants.Options{DripInterval: 500 * time.Millisecond, ReadTimeout: 4 * time.Second})
+			if err != nil {
+				t.Error(err) // not Fatal: this is not the test's goroutine
+				return
+			}
+			defer stop()
+			d, err := Run(context.Background(), Config{Addr: addr, Timeout: 2 * time.Second, Quiet: 50 * time.Millisecond, CrashProbes: true})
 			if err != nil {
 				t.Error(err)
 				return

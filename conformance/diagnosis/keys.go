@@ -29,14 +29,26 @@ const UnknownOps = "unknown-op"
 // server takes what one read returns for a whole header (TCP is a stream, not messages).
 func KeyPieces(ended string) string { return fmt.Sprintf("%s|pieces:%s", spec.R1_1, ended) }
 
-// IsNoAnswerKey reports whether key is a request's missing answer (KeyNoAnswer).
+// IsNoAnswerKey reports whether key is a request's missing answer (KeyNoAnswer, KeyPieces).
 func IsNoAnswerKey(key string) bool {
+	_, _, _, ok := ParseNoAnswerKey(key)
+	return ok
+}
+
+// ParseNoAnswerKey reads a key of KeyNoAnswer (op: the op's name, or UnknownOps) or of
+// KeyPieces (pieces true), and how the request ended: "timeout", "closed", "reset" or
+// "refused".
+func ParseNoAnswerKey(key string) (ended, op string, pieces, ok bool) {
+	_, rest, _ := strings.Cut(key, "|")
 	for _, ended := range []string{"timeout", "closed", "reset", "refused"} {
-		if strings.Contains(key, "|"+ended+":") || strings.HasSuffix(key, "|pieces:"+ended) {
-			return true
+		if rest == "pieces:"+ended {
+			return ended, "", true, true
+		}
+		if op, found := strings.CutPrefix(rest, ended+":"); found {
+			return ended, op, false, true
 		}
 	}
-	return false
+	return "", "", false, false
 }
 
 // KeyStatus is the key of an answer with the wrong status: want are the codes owed, got the

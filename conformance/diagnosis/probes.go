@@ -33,7 +33,6 @@ func wholeAnyFraming(got []byte) bool {
 type framingStep struct {
 	label      string
 	bytes      []byte
-	halfClose  bool
 	wait       time.Duration
 	p          Profile
 	id, why    string
@@ -80,8 +79,12 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 		return false
 	}
 	defer nc.Close()
-	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	// Each connection the probe opens is cut when ctx ends; the function sees its own.
+	cut := func(c net.Conn) func() bool {
+		return context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
+	}
+	stop := cut(nc)
+	defer func() { stop() }()
 	follow := min(d.cfg.Timeout, time.Second)
 	steps := []framingStep{
 		{label: "LIST (6 bytes)", bytes: list, wait: d.cfg.Timeout},
@@ -91,7 +94,7 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 		{label: "then zeros up to 1024 bytes", bytes: make([]byte, 1024-len(list)-2), wait: follow, p: Profile{FrameSize: 1024}, id: "fixed-frames",
 			why:        "requests are answered only once 1024 bytes have arrived: the server reads fixed 1024-byte frames, not FBP's lengths",
 			workaround: "every request is padded with zeros to 1024 bytes (a BACKUP that does not fit cannot be tested)"},
-		{label: "then the sending side closed", halfClose: true, wait: follow, p: Profile{HalfClose: true}, id: "needs-half-close",
+		{label: "then the sending side closed", wait: follow, p: Profile{HalfClose: true}, id: "needs-half-close",
 			why:        "requests are answered only once the client closes its sending side: the server reads until the end of the stream",
 			workaround: "the sending side is closed after every request (keep-alive cannot be tested)"},
 	}
@@ -108,6 +111,8 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 				break
 			}
 			defer nc.Close()
+			stop()
+			stop = cut(nc)
 			sent := c.sent
 			c = &capture{label: c.label}
 			if _, err := nc.Write(sent); err != nil {
@@ -122,7 +127,7 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 			}
 			c.sent = append(c.sent, st.bytes...)
 		}
-		if st.halfClose {
+		if st.p.HalfClose {
 			if tc, ok := nc.(*net.TCPConn); ok {
 				_ = tc.CloseWrite()
 			}
@@ -132,7 +137,7 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 		c.got, c.end = nil, ""
 		d.read(nc, c, probe{whole: wholeAnyFraming, wait: st.wait})
 		d.log("%s: %s", c.label, c.outcome())
-		if (c.end == endClosed || c.end == endReset) && !st.halfClose {
+		if (c.end == endClosed || c.end == endReset) && !st.p.HalfClose {
 			closedBy++
 		}
 		if len(c.got) > 0 {
@@ -175,23 +180,6 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 		Detail:   fmt.Sprintf("sent %s: %s", c.label, d.howItEnded(c)),
 		Expected: "an answer to a LIST", Actual: d.howItEnded(c), Evidence: c.row()})
 	return false
-}
-
-// disturbed reports whether the server went down while the probes cs ran: one could not
-// connect, or one was closed with nothing while another got an answer.
-func disturbed(cs []*capture) bool {
-	answered, cut := false, false
-	for _, c := range cs {
-		switch {
-		case c.end == endRefused:
-			return true
-		case len(c.got) > 0:
-			answered = true
-		case c.end == endClosed || c.end == endReset:
-			cut = true
-		}
-	}
-	return answered && cut
 }
 
 // firstAnswer reads the first answer the server gave, to a LIST of a new user sent as base
@@ -278,7 +266,7 @@ func (d *diagnoser) trailing(c *capture, as []answer, rest parsed) {
 func (d *diagnoser) operations(ctx context.Context) bool {
 	p := d.res.Profile
 	u := newUser()
-	name := "fbp-doctor-" + token()
+	name := "fbp-doctor-" + spec.RandomName(8)
 	body := []byte("fbp doctor probe: \x00\r\n\xff end\n")
 	req, hl := backupReq(u, name, body)
 	backup := d.run(ctx, &p, "BACKUP in one write", req, wire.OpBackup, hl, 1)
@@ -305,7 +293,7 @@ func (d *diagnoser) operations(ctx context.Context) bool {
 		return true
 	}
 	restore := d.run(ctx, &p, "RESTORE of the file just stored", nameReq(u, wire.OpRestore, name), wire.OpRestore, 0, 1)
-	missingName := "fbp-doctor-missing-" + token()
+	missingName := "fbp-doctor-missing-" + spec.RandomName(8)
 	missing := d.run(ctx, &p, "RESTORE of a name never stored", nameReq(u, wire.OpRestore, missingName), wire.OpRestore, 0, 1)
 	list := d.run(ctx, &p, "LIST of a user with one file", listReq(u), wire.OpList, 0, 1)
 	d.run(ctx, &p, "DELETE of the file stored", nameReq(u, wire.OpDelete, name), wire.OpDelete, 0, 1)
@@ -429,7 +417,7 @@ func (d *diagnoser) smuggling(ctx context.Context) {
 	if d.res.Blocked(wire.OpBackup) != nil || p.HalfClose || p.FrameSize > 0 {
 		return
 	}
-	inner := "fbp-doctor-smuggled-" + token()
+	inner := "fbp-doctor-smuggled-" + spec.RandomName(8)
 	outer, hl := backupReq(newUser(), "fbp/doctor", nameReq(newUser(), wire.OpRestore, inner))
 	w1, err := p.Writes(outer, wire.OpBackup, hl)
 	if err != nil {
@@ -481,7 +469,7 @@ func (d *diagnoser) concurrency(ctx context.Context) {
 		}
 	}()
 	// A slow server is given time to answer at its own pace, up to the timeout.
-	wait := min(d.cfg.Timeout, max(2*time.Second, 3*d.latency))
+	wait := AnswerWait(d.cfg.Timeout, d.latency)
 	for _, k := range []int{1, 2, 4, 8} {
 		for len(stalled) < k {
 			c, err := net.DialTimeout("tcp", d.addr(), d.cfg.Timeout)

@@ -120,7 +120,7 @@ func (e *exchanger) do(ctx context.Context, user uint32, step Step) *response {
 	// Every read and write has the timeout, and the whole exchange the timeout and the time its
 	// bytes take at 1 MiB/s: a server that drips its answer cannot hold a step for longer.
 	c := &deadline.Conn{Conn: nc, Idle: e.timeout,
-		End: time.Now().Add(e.timeout + time.Duration(int64(step.Content.Len())+e.maxPayload+e.maxListing)*time.Second/(1<<20))}
+		End: time.Now().Add(e.timeout + deadline.Transfer(step.Content.Len()+e.maxPayload+e.maxListing))}
 
 	h := wire.RequestHeader{UserID: user, Version: wire.Version, Op: step.Op}
 	var payload io.Reader

@@ -214,16 +214,6 @@ const (
 
 // Summarize tallies the results into Summary and sets the verdict.
 func (r *Report) Summarize() {
-	defer func() {
-		switch {
-		case r.Incomplete():
-			r.Verdict = RunIncomplete
-		case r.OK():
-			r.Verdict = RunPass
-		default:
-			r.Verdict = RunFail
-		}
-	}()
 	r.Summary = Summary{}
 	for _, res := range r.Results {
 		switch res.Level {
@@ -234,6 +224,14 @@ func (r *Report) Summarize() {
 		default:
 			r.Summary.Info.add(res.Status)
 		}
+	}
+	switch {
+	case r.Incomplete():
+		r.Verdict = RunIncomplete
+	case r.OK():
+		r.Verdict = RunPass
+	default:
+		r.Verdict = RunFail
 	}
 }
 

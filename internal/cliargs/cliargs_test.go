@@ -74,3 +74,24 @@ func TestCheckAddr(t *testing.T) {
 		t.Errorf("localhost: %v", err)
 	}
 }
+
+// An old name sets the flag as its name now does, and stays out of the help.
+func TestRename(t *testing.T) {
+	c := New("cmd", "usage: cmd [flags]")
+	limits := c.Flags.Bool("limits", false, "measure the limits")
+	dir := c.Flags.String("limits-dir", "/tmp", "a `folder`")
+	c.Rename("baseline", "limits")
+	c.Rename("baseline-dir", "limits-dir")
+	if _, err := c.Parse([]string{"-baseline", "--baseline-dir=/srv"}); err != nil {
+		t.Fatal(err)
+	}
+	if !*limits || *dir != "/srv" {
+		t.Errorf("limits %v, dir %q", *limits, *dir)
+	}
+	var help strings.Builder
+	c.PrintHelp(&help)
+	if strings.Contains(help.String(), "baseline") || !strings.Contains(help.String(), "-limits-dir folder") ||
+		!strings.Contains(help.String(), `(default "/tmp")`) {
+		t.Errorf("help:\n%s", help.String())
+	}
+}

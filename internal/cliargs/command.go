@@ -17,6 +17,23 @@ type Command struct {
 	Name  string // as the user types it
 	Usage string // what comes before the flags in the help: synopsis, description, exit status
 	Flags *flag.FlagSet
+	// Renamed maps each old name Rename kept readable to the flag's name now.
+	Renamed map[string]string
+}
+
+// Rename keeps a flag readable under the name it had before now, so that the command lines
+// already written go on working; the help shows the name now only. The flag now must be
+// defined.
+func (c *Command) Rename(old, now string) {
+	f := c.Flags.Lookup(now)
+	if f == nil {
+		panic("cliargs: Rename of an undefined flag -" + now)
+	}
+	c.Flags.Var(f.Value, old, "old name of -"+now)
+	if c.Renamed == nil {
+		c.Renamed = map[string]string{}
+	}
+	c.Renamed[old] = now
 }
 
 // New makes a command whose flag set prints nothing of its own: Fail does.
@@ -37,15 +54,22 @@ func (c *Command) PrintHelp(w io.Writer) {
 	if !strings.HasSuffix(c.Usage, "\n") {
 		fmt.Fprintln(w)
 	}
+	// The flags without their old names, which stay out of the help.
+	shown := flag.NewFlagSet(c.Name, flag.ContinueOnError)
 	var any bool
-	c.Flags.VisitAll(func(*flag.Flag) { any = true })
+	c.Flags.VisitAll(func(f *flag.Flag) {
+		if _, old := c.Renamed[f.Name]; !old {
+			shown.Var(f.Value, f.Name, f.Usage)
+			shown.Lookup(f.Name).DefValue = f.DefValue
+			any = true
+		}
+	})
 	if !any {
 		return
 	}
 	fmt.Fprint(w, "\nflags:\n")
-	c.Flags.SetOutput(w)
-	c.Flags.PrintDefaults()
-	c.Flags.SetOutput(io.Discard)
+	shown.SetOutput(w)
+	shown.PrintDefaults()
 }
 
 // Usagef is an error of the command line found after its flags were parsed: a bad value, a

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -88,15 +89,11 @@ func (o Options) withDefaults() Options {
 		o.MaxName = wire.DefaultMaxName
 	}
 	o.MaxName = min(o.MaxName, wire.MaxNameField)
-	if o.MaxList == 0 {
-		o.MaxList = DefaultMaxList
-	}
+	o.MaxList = cmp.Or(o.MaxList, DefaultMaxList)
 	if o.MaxListNames <= 0 {
 		o.MaxListNames = DefaultMaxListNames
 	}
-	if o.MaxRestore == 0 {
-		o.MaxRestore = DefaultMaxRestore
-	}
+	o.MaxRestore = cmp.Or(o.MaxRestore, DefaultMaxRestore)
 	if o.MaxTime <= 0 {
 		o.MaxTime = DefaultMaxTime
 	}

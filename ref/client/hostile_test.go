@@ -100,9 +100,9 @@ func TestRestoreFromHostileServer(t *testing.T) {
 				t.Fatalf("err = %v, want the 4 GiB size refused", err)
 			}
 		}},
-		// One byte every 20 ms keeps the stall timeout from firing; the bound on the whole
-		// request ends it.
-		{id: "trickled-payload", answer: trickled("a.txt", 1<<20, 20*time.Millisecond), opt: client.Options{MaxTime: 300 * time.Millisecond}, want: func(t *testing.T, err error) {
+		// One byte every 10 ms keeps the 100 ms stall timeout from firing, which would end a
+		// silent server's answer at 100 ms: only the 400 ms bound on the whole request ends it.
+		{id: "trickled-payload", answer: trickled("a.txt", 1<<20, 10*time.Millisecond), opt: client.Options{StallTimeout: 100 * time.Millisecond, MaxTime: 400 * time.Millisecond}, want: func(t *testing.T, err error) {
 			var tl *client.TimeLimitError
 			if !errors.As(err, &tl) || !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("err = %v, want a *TimeLimitError", err)

@@ -95,8 +95,9 @@ type handler struct {
 	w    *wire.Writer
 	req  wire.RequestHeader
 	// user is the user of the connection's first request: a connection belongs to one user.
-	user    uint32
-	hasUser bool
+	// Every later request has one to compare with, since a first request whose header fails to
+	// decode closes the connection.
+	user uint32
 }
 
 // result is what one request came to, for the connection loop and the log line.
@@ -123,14 +124,14 @@ func (h *handler) serveRequest(first bool) bool {
 	switch {
 	case err != nil:
 		res = h.refuse(err)
-	case h.hasUser && h.req.UserID != h.user:
+	case !first && h.req.UserID != h.user:
 		// The reference server's policy (SPEC ): a connection belongs to the user of its
 		// first request. Bytes a client sends after its request, padding or extra fields, are
 		// not taken as requests of whatever user they spell; the connection closes.
 		res = h.respond(wire.StatusServerError, nil, 0, nil)
 		res.cause, res.keep = errOtherUser, false
 	default:
-		h.user, h.hasUser = h.req.UserID, true
+		h.user = h.req.UserID
 		switch h.req.Op {
 		case wire.OpBackup:
 			res = h.backup()

@@ -24,8 +24,8 @@
 //   - LIST: 211 with a fresh name of 32 characters [A-Za-z0-9] from crypto/rand and one stored
 //     name per line, each ending in "\n", in the order of the user's folder; 1002 if the user
 //     has no files. The listing is a snapshot taken under the user's lock, so its size is known
-//     before a name is sent: up to 4 KiB it is kept in memory, beyond that in an unlinked
-//     temporary file, so a LIST costs a few KiB of memory whatever the listing's size.
+//     before a name is sent: up to 64 KiB it is kept in memory, beyond that in an unlinked
+//     temporary file, so a LIST costs at most 64 KiB of memory whatever the listing's size.
 //   - Any store failure: 1003.
 //
 // # Limits

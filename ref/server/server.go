@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -105,19 +106,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Limits.MaxName > wire.MaxNameField {
 		return nil, fmt.Errorf("server config: name limit %d over the field's %d", cfg.Limits.MaxName, wire.MaxNameField)
 	}
-	if cfg.Limits.MaxPayload == 0 {
-		cfg.Limits.MaxPayload = wire.DefaultLimits.MaxPayload
-	}
-	cfg.ReadTimeout = orDefault(cfg.ReadTimeout, DefaultReadTimeout)
-	cfg.IdleTimeout = orDefault(cfg.IdleTimeout, DefaultIdleTimeout)
-	cfg.WriteTimeout = orDefault(cfg.WriteTimeout, DefaultWriteTimeout)
-	cfg.HeaderTimeout = orDefault(cfg.HeaderTimeout, DefaultHeaderTimeout)
-	if cfg.MinRate == 0 {
-		cfg.MinRate = DefaultMinRate
-	}
-	if cfg.MaxConns == 0 {
-		cfg.MaxConns = DefaultMaxConns
-	}
+	cfg.Limits.MaxPayload = cmp.Or(cfg.Limits.MaxPayload, wire.DefaultLimits.MaxPayload)
+	cfg.ReadTimeout = cmp.Or(cfg.ReadTimeout, DefaultReadTimeout)
+	cfg.IdleTimeout = cmp.Or(cfg.IdleTimeout, DefaultIdleTimeout)
+	cfg.WriteTimeout = cmp.Or(cfg.WriteTimeout, DefaultWriteTimeout)
+	cfg.HeaderTimeout = cmp.Or(cfg.HeaderTimeout, DefaultHeaderTimeout)
+	cfg.MinRate = cmp.Or(cfg.MinRate, DefaultMinRate)
+	cfg.MaxConns = cmp.Or(cfg.MaxConns, DefaultMaxConns)
 	s := &Server{
 		cfg:       cfg,
 		store:     cfg.Store,
@@ -151,13 +146,6 @@ func retryAccept(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) ||
 		errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
 }
 
 // Serve accepts connections on ln and serves each in its own goroutine until Shutdown, then

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -55,7 +56,7 @@ func freeBytes(dir string) int64 {
 func reserveTrial(cfg *config, root string) row {
 	const name = "full disk: the free-space reserve"
 	const user = 31
-	previous := content(31, 1<<20)
+	previous := content.Drawn(1<<20, 31).Prefix(1 << 20)
 	srv, err := startWithFile(cfg, root, user, previous, "-reserve", "8MiB")
 	if err != nil {
 		return row{name, "", err.Error(), "", fail}
@@ -63,7 +64,7 @@ func reserveTrial(cfg *config, root string) row {
 	defer srv.stop()
 	stored, refusal, early := 0, "nothing refused", false
 	for i := range 64 {
-		payload := content(uint64(100+i), 4<<20)
+		payload := content.Drawn(4<<20, uint64(100+i)).Prefix(4 << 20)
 		fileName := fmt.Sprintf("fill-%d", i)
 		if i%2 == 1 {
 			fileName = "f"
@@ -110,14 +111,14 @@ func enospcTrial(cfg *config, mnt string) row {
 	const name = "full disk: filled during an upload"
 	root := filepath.Join(mnt, "enospc")
 	const user = 32
-	previous := content(32, 1<<20)
+	previous := content.Drawn(1<<20, 32).Prefix(1 << 20)
 	srv, err := startWithFile(cfg, root, user, previous, "-reserve", "1")
 	if err != nil {
 		return row{name, "", err.Error(), "", fail}
 	}
 	defer srv.stop()
 	freeBefore := freeBytes(mnt)
-	payload := content(33, 4<<20)
+	payload := content.Drawn(4<<20, 33).Prefix(4 << 20)
 	c, err := net.DialTimeout("tcp", srv.addr, ioTimeout)
 	if err != nil {
 		return row{name, "", err.Error(), "", fail}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -18,7 +19,7 @@ import (
 func killTrials(cfg *config) []row {
 	root := filepath.Join(cfg.work, "kill")
 	const user = 77
-	committed := content(0, 4096) // the version the server acknowledged last
+	committed := content.Drawn(4096, 0).Prefix(4096) // the version the server acknowledged last
 	srv, err := startServer(cfg, root)
 	if err != nil {
 		return []row{{"kill -9 during uploads", "", err.Error(), "", fail}}
@@ -30,7 +31,8 @@ func killTrials(cfg *config) []row {
 	var kept, replaced, torn, left, failed int
 	var problems []string
 	for trial := 1; trial <= cfg.killTrials; trial++ {
-		next := content(uint64(trial), 64<<10+cfg.rng.IntN(4<<20))
+		n := 64<<10 + cfg.rng.IntN(4<<20)
+		next := content.Drawn(int64(n), uint64(trial)).Prefix(n)
 		full := req(user, wire.OpBackup, "f", next)
 		// The kill lands anywhere from the first header byte to a while after the last payload
 		// byte, when the server syncs and renames.
@@ -102,7 +104,7 @@ func upload(addr string, full []byte, cut, linger int) (acked bool) {
 func cutUploads(cfg *config) []row {
 	root := filepath.Join(cfg.work, "cut")
 	const user = 78
-	previous := content(1000, 256<<10)
+	previous := content.Drawn(256<<10, 1000).Prefix(256 << 10)
 	srv, err := startWithFile(cfg, root, user, previous)
 	if err != nil {
 		return []row{{"uploads cut mid-payload", "", err.Error(), "", fail}}
@@ -110,7 +112,7 @@ func cutUploads(cfg *config) []row {
 	defer srv.stop()
 	var intact, bad int
 	for trial := range cfg.cutTrials {
-		full := req(user, wire.OpBackup, "f", content(uint64(2000+trial), 1<<20))
+		full := req(user, wire.OpBackup, "f", content.Drawn(1<<20, uint64(2000+trial)).Prefix(1<<20))
 		c, err := net.DialTimeout("tcp", srv.addr, ioTimeout)
 		if err != nil {
 			bad++

@@ -31,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fbpkit/fbp/ref/server/storage"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -380,27 +381,11 @@ func head(user uint32, name string, size uint32) []byte {
 	return h.Append(nil)
 }
 
-// content is the bytes of version v of a file of size n: every version differs from every
-// other at every 8-byte word, so a mix of two is never mistaken for either.
-func content(v uint64, n int) []byte {
-	b := make([]byte, n)
-	x := v*0x9e3779b97f4a7c15 + 1
-	for i := range b {
-		if i%8 == 0 {
-			x ^= x << 13
-			x ^= x >> 7
-			x ^= x << 17
-		}
-		b[i] = byte(x >> (8 * (i % 8)))
-	}
-	return b
-}
-
 // leftovers lists the temporary upload files under root.
 func leftovers(root string) []string {
 	var found []string
 	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err == nil && strings.HasPrefix(d.Name(), "\x7ffbp-upload-") {
+		if err == nil && strings.HasPrefix(d.Name(), storage.TempPrefix) {
 			found = append(found, p)
 		}
 		return nil

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fbpkit/fbp/ref/server/storage"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -19,7 +20,7 @@ import (
 // once, and keep serving.
 func planted(cfg *config) []row {
 	root := filepath.Join(cfg.work, "planted")
-	leftover := filepath.Join(root, "7", "\x7ffbp-upload-a-folder")
+	leftover := filepath.Join(root, "7", storage.TempPrefix+"a-folder")
 	if err := os.MkdirAll(leftover, 0o700); err != nil {
 		return []row{{"planted files", "", err.Error(), "", fail}}
 	}

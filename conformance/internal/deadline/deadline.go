@@ -8,6 +8,10 @@ import (
 	"time"
 )
 
+// Transfer is how long n bytes may take on top of a timeout: at 1 MiB/s, far below any
+// network and above a peer that drips its bytes.
+func Transfer(n int64) time.Duration { return time.Duration(n) * time.Second / (1 << 20) }
+
 // Conn is a connection whose reads and writes each end by now+Idle, and never after End.
 type Conn struct {
 	net.Conn

@@ -21,7 +21,8 @@ const (
 	CheckUserRepeats    = "user-repeats"    // one user id in two runs
 	CheckUpload         = "upload"          // a BACKUP's name, size or bytes differ from the file's
 	CheckWaited         = "waited"          // nothing after a whole response until the server closed
-	CheckClientEnd      = "client-end"      // a crash or a hang
+	CheckClientCrash    = "client-crash"    // a crash: a signal, an uncaught exception
+	CheckClientHang     = "client-hang"     // still running when its time was up
 	CheckRestoredFile   = "restored-file"   // tmp missing, different or clobbered
 	CheckWroteElsewhere = "wrote-elsewhere" // a file written under a name from a response
 	CheckPartialFile    = "partial-file"    // tmp holds part of a payload
@@ -72,18 +73,12 @@ type ClientRequest struct {
 
 // HeaderLen is the length of the request's fields before its payload, 0 for an unknown op.
 func (q *ClientRequest) HeaderLen() int64 {
-	f, ok := wire.Op(q.Op).Fields()
-	if !ok {
+	op := wire.Op(q.Op)
+	if !op.Known() {
 		return 0
 	}
-	n := int64(wire.RequestPrefixLen)
-	if f.Has(wire.HasName) {
-		n += 2 + int64(len(q.Name))
-	}
-	if f.Has(wire.HasPayload) {
-		n += 4
-	}
-	return n
+	h := wire.RequestHeader{Op: op, Name: q.Name}
+	return int64(h.Len())
 }
 
 func (q *ClientRequest) String() string {
@@ -318,14 +313,15 @@ type ClientEnd struct {
 }
 
 // JudgeClientEnd checks that a client provoked by req's kind of answer ended by itself without
-// crashing: req is for error statuses, R-7.11 for a failing or hostile server.
+// crashing: req is for error statuses, R-7.11 for a failing or hostile server. A crash
+// and a hang are checks of their own: two faults, fixed apart.
 func JudgeClientEnd(req ID, e ClientEnd) *Violation {
-	v := &Violation{Req: req, Check: CheckClientEnd, Expected: "the client to end by itself, without crashing"}
+	v := &Violation{Req: req, Expected: "the client to end by itself, without crashing"}
 	switch {
 	case e.Killed:
-		v.Actual = fmt.Sprintf("still running after %v: killed", e.Limit)
+		v.Check, v.Actual = CheckClientHang, fmt.Sprintf("still running after %v: killed", e.Limit)
 	case e.Crash != "":
-		v.Actual = "a crash: " + e.Crash
+		v.Check, v.Actual = CheckClientCrash, "a crash: "+e.Crash
 	default:
 		return nil
 	}
@@ -496,7 +492,6 @@ func JudgeEchoedControls(found [][]byte) *Violation {
 // ClientProblem says in plain words, in a line, the fault of a client that v shows, so that a
 // report names the root cause once; "" when v's check has no such words.
 func ClientProblem(v *Violation) string {
-	crash := strings.HasPrefix(v.Actual, "a crash")
 	switch v.Check {
 	case CheckRequestMissing:
 		return "the client never sends a request to the server server.info names"
@@ -523,14 +518,14 @@ func ClientProblem(v *Violation) string {
 		return "the client reads a response until the server closes the connection, not by its length"
 	case CheckResentOnClosed:
 		return "the client loses a request it sent on a connection the server had closed"
-	case CheckClientEnd:
-		switch {
-		case v.Req == R7_10 && crash:
+	case CheckClientCrash:
+		if v.Req == R7_10 {
 			return "the client crashes on an error status"
-		case v.Req == R7_10:
+		}
+		return "the client crashes when the server fails or lies"
+	case CheckClientHang:
+		if v.Req == R7_10 {
 			return "the client hangs on an error status"
-		case crash:
-			return "the client crashes when the server fails or lies"
 		}
 		return "the client hangs when the server fails or lies"
 	case CheckRestoredFile:
@@ -559,13 +554,4 @@ func ClientProblem(v *Violation) string {
 
 // ProblemKey tells apart the faults a client's violations show: two violations of one key are
 // one problem, however many cases and scenarios meet it.
-func ProblemKey(v *Violation) string {
-	key := string(v.Req) + "|" + v.Check
-	if v.Check == CheckClientEnd {
-		if strings.HasPrefix(v.Actual, "a crash") {
-			return key + "|crash"
-		}
-		return key + "|hang"
-	}
-	return key
-}
+func ProblemKey(v *Violation) string { return string(v.Req) + "|" + v.Check }

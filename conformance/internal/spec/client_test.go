@@ -42,6 +42,33 @@ func TestJudgeRequestLayout(t *testing.T) {
 	}
 }
 
+// A request's header is as long as the fields its op carries; an unknown op's layout is unknown.
+func TestClientRequestHeaderLen(t *testing.T) {
+	for _, c := range []struct {
+		q    ClientRequest
+		want int64
+	}{
+		{ClientRequest{Op: uint8(wire.OpList)}, 6},
+		{ClientRequest{Op: uint8(wire.OpRestore), Name: []byte("abc")}, 6 + 2 + 3},
+		{ClientRequest{Op: uint8(wire.OpDelete), Name: []byte("abc")}, 6 + 2 + 3},
+		{ClientRequest{Op: uint8(wire.OpBackup), Name: []byte("abc"), Size: 99}, 6 + 2 + 3 + 4},
+		{ClientRequest{Op: 4, Name: []byte("abc")}, 0},
+	} {
+		if got := c.q.HeaderLen(); got != c.want {
+			t.Errorf("op %d: %d, want %d", c.q.Op, got, c.want)
+		}
+	}
+}
+
+func TestIDStrings(t *testing.T) {
+	if got := IDStrings(R7_8, R5_6); len(got) != 2 || got[0] != "R-7.8" || got[1] != "R-5.6" {
+		t.Errorf("%q", got)
+	}
+	if got := IDStrings(); got == nil || len(got) != 0 {
+		t.Errorf("no ids: %#v, want an empty list", got)
+	}
+}
+
 func TestJudgeClientOpNamesWhatWasDue(t *testing.T) {
 	if JudgeClientOp(202, &Script[0]) != nil || JudgeClientVersion(1) != nil {
 		t.Fatal("canonical op or version refused")
@@ -168,10 +195,10 @@ func TestClientEndAndFiles(t *testing.T) {
 	if JudgeClientEnd(R7_11, ClientEnd{}) != nil || JudgeStall(true, time.Second, 2*time.Second) != nil {
 		t.Fatal("a clean end refused")
 	}
-	if v := JudgeClientEnd(R7_10, ClientEnd{Crash: "a Go panic"}); v == nil || v.Req != R7_10 || v.Actual != "a crash: a Go panic" {
+	if v := JudgeClientEnd(R7_10, ClientEnd{Crash: "a Go panic"}); v == nil || v.Req != R7_10 || v.Check != CheckClientCrash || v.Actual != "a crash: a Go panic" {
 		t.Errorf("%+v", v)
 	}
-	if v := JudgeClientEnd(R7_11, ClientEnd{Killed: true, Limit: time.Second}); v == nil || !strings.Contains(v.Actual, "killed") {
+	if v := JudgeClientEnd(R7_11, ClientEnd{Killed: true, Limit: time.Second}); v == nil || v.Check != CheckClientHang || !strings.Contains(v.Actual, "killed") {
 		t.Errorf("%+v", v)
 	}
 	if v := JudgeStall(false, 3*time.Second, 2*time.Second); v == nil || v.Req != R7_12 {
@@ -200,7 +227,7 @@ func TestClientEndAndFiles(t *testing.T) {
 // hang of the same rule.
 func TestClientProblems(t *testing.T) {
 	for _, check := range []string{CheckClientOp, CheckClientVersion, CheckBytesAfter, CheckRequestCut, CheckScriptOrder,
-		CheckUserChanges, CheckUserRepeats, CheckUpload, CheckWaited, CheckClientEnd, CheckRestoredFile, CheckWroteElsewhere,
+		CheckUserChanges, CheckUserRepeats, CheckUpload, CheckWaited, CheckClientCrash, CheckClientHang, CheckRestoredFile, CheckWroteElsewhere,
 		CheckPartialFile, CheckMemory, CheckStall, CheckDiffers, CheckEchoedControls, CheckRequestMissing, CheckResentOnClosed} {
 		if ClientProblem(&Violation{Req: R7_1, Check: check}) == "" {
 			t.Errorf("%s: no words", check)
@@ -213,6 +240,21 @@ func TestClientProblems(t *testing.T) {
 	hang := ProblemKey(JudgeClientEnd(R7_11, ClientEnd{Killed: true}))
 	if crash == hang || crash != ProblemKey(JudgeClientEnd(R7_11, ClientEnd{Crash: "an uncaught Python exception"})) {
 		t.Errorf("keys %q %q", crash, hang)
+	}
+	// The check tells a crash from a hang, whatever the words of Actual.
+	for _, c := range []struct {
+		req   ID
+		check string
+		want  string
+	}{
+		{R7_10, CheckClientCrash, "the client crashes on an error status"},
+		{R7_10, CheckClientHang, "the client hangs on an error status"},
+		{R7_11, CheckClientCrash, "the client crashes when the server fails or lies"},
+		{R7_11, CheckClientHang, "the client hangs when the server fails or lies"},
+	} {
+		if got := ClientProblem(&Violation{Req: c.req, Check: c.check, Actual: "a crash"}); got != c.want {
+			t.Errorf("%s %s: %q, want %q", c.req, c.check, got, c.want)
+		}
 	}
 	if JudgeWaitAfter(1002, time.Second).Req == JudgeWaitAfter(212, time.Second).Req ||
 		ClientProblem(JudgeWaitAfter(1002, time.Second)) == ClientProblem(JudgeWaitAfter(212, time.Second)) {

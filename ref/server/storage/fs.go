@@ -3,6 +3,7 @@ package storage
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -41,10 +42,10 @@ const (
 	DefaultReserve int64 = 256 << 20
 )
 
-// listInMemory is the largest listing List keeps in memory. A larger one is written to an
-// unlinked temporary file, so that a LIST costs the same few KiB of memory at any size, and
-// however many run at once.
-const listInMemory = 4 << 10
+// listInMemory is the largest listing List keeps in memory: some 300 names of 200 bytes, or
+// thousands of short ones, served without a file. A larger one is written to an unlinked
+// temporary file, so that a LIST costs at most some 64 KiB of memory at any size.
+const listInMemory = 64 << 10
 
 // Options bound what the users of an FS may store. A zero field takes its default.
 type Options struct {
@@ -120,15 +121,9 @@ func OpenFS(dir string, opt Options) (*FS, error) {
 	if opt.MaxFiles < 0 || opt.Quota < 0 || opt.Reserve < 0 {
 		return nil, errors.New("storage options: negative limit")
 	}
-	if opt.MaxFiles == 0 {
-		opt.MaxFiles = DefaultMaxFiles
-	}
-	if opt.Quota == 0 {
-		opt.Quota = DefaultQuota
-	}
-	if opt.Reserve == 0 {
-		opt.Reserve = DefaultReserve
-	}
+	opt.MaxFiles = cmp.Or(opt.MaxFiles, DefaultMaxFiles)
+	opt.Quota = cmp.Or(opt.Quota, DefaultQuota)
+	opt.Reserve = cmp.Or(opt.Reserve, DefaultReserve)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create store folder: %w", err)
 	}
@@ -156,9 +151,6 @@ func (s *FS) Close() error {
 
 // Dir is the folder the store was opened on.
 func (s *FS) Dir() string { return s.root.Name() }
-
-// Options are the limits in force, defaults filled in.
-func (s *FS) Options() Options { return s.opt }
 
 func (s *FS) lock(user uint32) *sync.RWMutex { return &s.locks[user%lockStripes] }
 
