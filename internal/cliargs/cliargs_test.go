@@ -19,6 +19,14 @@ func TestParse(t *testing.T) {
 		{[]string{"-o", "p", "a"}, []string{"a"}, "p", false},
 		{[]string{"a", "b"}, []string{"a", "b"}, "", false},
 		{[]string{"--", "-v"}, []string{"-v"}, "", false},
+		// A "--" that is -o's value ends nothing: -v after it is a flag.
+		{[]string{"-o", "--", "f", "-v"}, []string{"f"}, "--", true},
+		{[]string{"a", "-o", "--", "b", "-v", "c"}, []string{"a", "b", "c"}, "--", true},
+		{[]string{"-o", "--", "--", "-v"}, []string{"-v"}, "--", false},
+		{[]string{"--o", "--", "f", "--v"}, []string{"f"}, "--", true},
+		{[]string{"-o=--", "--", "-v"}, []string{"-v"}, "--", false},
+		{[]string{"-v", "--", "-o", "p"}, []string{"-o", "p"}, "", true},
+		{[]string{"-v=true", "a", "--", "-v=false"}, []string{"a", "-v=false"}, "", true},
 		{nil, nil, "", false},
 	} {
 		fs := flag.NewFlagSet("t", flag.ContinueOnError)
