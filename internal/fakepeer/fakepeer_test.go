@@ -67,18 +67,44 @@ func TestStopRefusesLaterConnections(t *testing.T) {
 	}
 }
 
+// waitClosed fails the test unless ch is closed within a bound no loaded machine reaches: a
+// peer that never signals ends the test instead of hanging it.
+func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: never closed", what)
+	}
+}
+
 func TestAfterAcceptsWaitsForTheEvent(t *testing.T) {
-	p := Start(t, ReadPrefix())
+	// The script runs once its connection is counted: when it has signalled, the accept has
+	// happened, and a channel closed too early is seen closed.
+	scripted := make(chan int, 2)
+	p := StartFunc(t, func(c *Conn) []Step {
+		scripted <- c.Index
+		return []Step{ReadPrefix()}
+	})
 	ch := p.AfterAccepts(2)
 	dial(t, p.Addr)
+	select {
+	case <-scripted:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first connection was never accepted")
+	}
 	select {
 	case <-ch:
 		t.Fatal("closed after one accept")
 	default:
 	}
 	dial(t, p.Addr)
-	<-ch
-	<-p.AfterAccepts(1) // already reached: closed at once
+	waitClosed(t, ch, "AfterAccepts(2) after two accepts")
+	select {
+	case <-p.AfterAccepts(1):
+	default:
+		t.Fatal("AfterAccepts of a count already reached is not closed at once")
+	}
 }
 
 func TestForwardPassesRequestAndAnswer(t *testing.T) {
