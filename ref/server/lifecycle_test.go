@@ -57,12 +57,22 @@ func beginUpload(t *testing.T, addr string, store *signalStore, user uint32, pay
 	full := enc(backupReq(user, "f", payload))
 	head := len(full) - len(payload)
 	send(t, c, full[:head+len(payload)/2])
-	select {
-	case <-store.created:
-	case <-time.After(testTimeout):
-		t.Fatal("the server never began the upload")
-	}
+	receive(t, store.created, "the server never began the upload")
 	return c
+}
+
+// receive waits for a value on ch, for at most testTimeout: a server that never gets there
+// fails the test instead of hanging it.
+func receive[T any](t testing.TB, ch <-chan T, never string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(testTimeout):
+	}
+	t.Fatal(never)
+	var zero T
+	return zero
 }
 
 func TestShutdownLetsRequestsFinish(t *testing.T) {
@@ -87,7 +97,7 @@ func TestShutdownLetsRequestsFinish(t *testing.T) {
 	send(t, c, payload[len(payload)/2:])
 	// The request in flight is answered, then the connection closes instead of waiting for more.
 	wantClosed(t, "BACKUP in flight", c, respBytes(wire.StatusOK, "f", nil))
-	if err := <-done; err != nil {
+	if err := receive(t, done, "Shutdown never returned"); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
 	wantTree(t, "after shutdown", dir, map[string]string{"1": "<dir>", "1/f": string(payload)})
@@ -112,7 +122,7 @@ func TestShutdownClosesIdleConnections(t *testing.T) {
 func TestShutdownGraceExpires(t *testing.T) {
 	srv, store, dir := startWithSignal(t, server.Config{ReadTimeout: time.Hour})
 	wantResp(t, "setup", roundTrip(t, srv.Addr, backupReq(1, "f", []byte("previous"))), wire.StatusOK, "f", nil)
-	<-store.created
+	receive(t, store.created, "the setup BACKUP was answered without storing its file")
 	c := beginUpload(t, srv.Addr, store, 1, make([]byte, 1<<20))
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -196,7 +206,7 @@ func TestServeConnOverPipe(t *testing.T) {
 		}
 	}
 	client.Close()
-	<-served
+	receive(t, served, "ServeConn never returned after its client closed")
 }
 
 // syncBuffer is a bytes.Buffer that handlers may write to at the same time.
