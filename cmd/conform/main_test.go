@@ -252,19 +252,6 @@ func TestDeadlinePassedRunIsIncomplete(t *testing.T) {
 	}
 }
 
-func TestParseSize(t *testing.T) {
-	for in, want := range map[string]int64{"1048576": 1 << 20, "64KiB": 64 << 10, "8MiB": 8 << 20, "8M": 8 << 20, "1GiB": 1 << 30, "3G": 3 << 30} {
-		if got, err := parseSize(in); err != nil || got != want {
-			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "0", "-1", "4GiB", "12TB", "MiB", "1.5MiB"} {
-		if _, err := parseSize(in); err == nil {
-			t.Errorf("parseSize(%q) accepted", in)
-		}
-	}
-}
-
 func TestVerboseShowsBytesOfPassingCases(t *testing.T) {
 	_, quiet, _ := conform(t, append(fast, "-run", `^list/empty-user-1002$`)...)
 	code, loud, _ := conform(t, append(fast, "-run", `^list/empty-user-1002$`, "-v")...)
