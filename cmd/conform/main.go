@@ -11,6 +11,7 @@
 //	conform fuzz                  # network fuzzing
 //	conform replay FILE           # re-run a saved failure or finding
 //	conform bench                 # load, with every answer checked
+//	conform version               # the version of this build
 //
 // Exit status: 0 every selected MUST case passed (and SHOULD under -strict); 1 a failure;
 // 2 a usage error or a selection that matched no case; 3 the server could not be reached at
@@ -76,6 +77,7 @@ func parseFlags(args []string) (*options, *cliargs.Command, error) {
        conform fuzz [-addr host:port] [flags]       mutated requests, with crash and hang detection
        conform replay FILE [-addr host:port]        re-run a model replay file or a fuzz finding
        conform bench [-addr host:port] [flags]      load from concurrent clients, every answer checked
+       conform version                              the version of this build
 
 Tests an FBP server against SPEC.md: a diagnosis first, then the catalog of cases, each failure
 with its requirement and the bytes. Without -addr or -exec it tests the built-in reference
@@ -109,7 +111,7 @@ Each subcommand has its own help: conform model -h, conform client -h, ...
 		return nil, cmd, err
 	}
 	if fs.NArg() > 0 {
-		return nil, cmd, unexpectedArgs(fs.Args())
+		return nil, cmd, unknownSubcommand(fs.Args())
 	}
 	var err error
 	if c.Run, c.Skip, c.Baseline, err = o.caseFlags.parse(); err != nil {
@@ -160,13 +162,25 @@ func isTerminal(w io.Writer) bool {
 }
 
 // subcommands are the words conform takes before its flags.
-var subcommands = []string{"model", "fuzz", "replay", "doctor", "bench", "client", "help"}
+var subcommands = []string{"model", "fuzz", "replay", "doctor", "bench", "client", "version", "help"}
+
+// unknownSubcommand is the usage error of words the catalog's command line does not take: a
+// word a letter or two from a subcommand is that subcommand mistyped.
+func unknownSubcommand(pos []string) error {
+	if sub, ok := cliargs.Suggest(pos[0], subcommands); ok && sub != pos[0] {
+		return cliargs.Usagef("unknown subcommand %q: did you mean %q?", pos[0], sub)
+	}
+	return unexpectedArgs(pos)
+}
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "help":
 			return run(ctx, []string{"-h"}, stdout, stderr)
+		case "version", "-version", "--version":
+			fmt.Fprintln(stdout, cliargs.Version("conform"))
+			return exitPass
 		case "model":
 			return runModel(ctx, args[1:], stdout, stderr)
 		case "fuzz":

@@ -161,6 +161,9 @@ func unexpectedArgs(pos []string) error {
 			return cliargs.Usagef("%q after the flags: a subcommand comes first (conform %s [flags])", sub, sub)
 		}
 	}
+	if len(pos) == 1 && cliargs.CheckAddr("addr", pos[0]) == nil {
+		return cliargs.Usagef("unexpected argument %q: the server's address goes after -addr (-addr %s)", pos[0], pos[0])
+	}
 	return cliargs.Usagef("unexpected arguments: %q", pos)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,17 @@ func TestHelpOnStdout(t *testing.T) {
 	}
 }
 
+// conform version and -version print the build's version, one line on stdout, and exit 0.
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"version", "-version", "--version"} {
+		code, out, errs := conform(t, arg)
+		if code != exitPass || errs != "" || out != cliargs.Version("conform")+"\n" || !strings.HasPrefix(out, "conform ") ||
+			!strings.Contains(out, runtime.Version()) {
+			t.Errorf("conform %s: exit %d, stdout %q, stderr %q", arg, code, out, errs)
+		}
+	}
+}
+
 // A usage error is one line saying what is wrong and one with the hint, on stderr; nothing on
 // stdout; exit 2.
 func TestUsageErrorIsOneLineAndAHint(t *testing.T) {
@@ -43,6 +55,12 @@ func TestUsageErrorIsOneLineAndAHint(t *testing.T) {
 		want string
 	}{
 		{[]string{"-bogus"}, "conform: flag provided but not defined: -bogus\nrun 'conform -h' for usage\n"},
+		{[]string{"docter"}, "conform: unknown subcommand \"docter\": did you mean \"doctor\"?\nrun 'conform -h' for usage\n"},
+		{[]string{"-addr", "127.0.0.1:9999", "fuz"}, "conform: unknown subcommand \"fuz\": did you mean \"fuzz\"?\nrun 'conform -h' for usage\n"},
+		{[]string{"verison"}, "conform: unknown subcommand \"verison\": did you mean \"version\"?\nrun 'conform -h' for usage\n"},
+		{[]string{"nothing-like-it"}, "conform: unexpected arguments: [\"nothing-like-it\"]\nrun 'conform -h' for usage\n"},
+		{[]string{"127.0.0.1:9999"}, "conform: unexpected argument \"127.0.0.1:9999\": the server's address goes after -addr (-addr 127.0.0.1:9999)\nrun 'conform -h' for usage\n"},
+		{[]string{"doctor", "127.0.0.1:9999"}, "conform doctor: unexpected argument \"127.0.0.1:9999\": the server's address goes after -addr (-addr 127.0.0.1:9999)\nrun 'conform doctor -h' for usage\n"},
 		{[]string{"-addr", "localhost"}, "conform: -addr \"localhost\": want host:port, as 127.0.0.1:9000\nrun 'conform -h' for usage\n"},
 		{[]string{"-addr", "127.0.0.1:9999", "model"}, "conform: \"model\" after the flags: a subcommand comes first (conform model [flags])\nrun 'conform -h' for usage\n"},
 		{[]string{"-timeout", "soon"}, "conform: invalid value \"soon\" for flag -timeout: parse error\nrun 'conform -h' for usage\n"},

@@ -188,9 +188,13 @@ func (c *cli) dispatch(args []string) int {
 	for _, cmd := range commands {
 		fmt.Fprintf(&b, "  %-24s %s\n", strings.TrimSpace(cmd.name+" "+cmd.args), cmd.summary)
 	}
+	fmt.Fprintf(&b, "  %-24s %s\n", "version", "the version of this build")
 	b.WriteString("\nThe flags below go before or after the command; each command has its own help\n" +
 		"(refclient run -h).\n" + exitStatusHelp)
 	c.cmd = c.command("refclient", b.String())
+	if len(args) > 0 && (args[0] == "-version" || args[0] == "--version") {
+		args = append([]string{"version"}, args[1:]...)
+	}
 	if err := c.cmd.Flags.Parse(args); err != nil {
 		return c.usageFail(misplacedFlag(err))
 	}
@@ -199,13 +203,17 @@ func (c *cli) dispatch(args []string) int {
 	if len(rest) == 0 {
 		return c.usageFail(cliargs.Usagef("no command given: want %s", commandNames()))
 	}
-	if rest[0] == "help" {
+	switch rest[0] {
+	case "help":
 		c.cmd.PrintHelp(c.stdout)
+		return exitOK
+	case "version":
+		fmt.Fprintln(c.stdout, cliargs.Version("refclient"))
 		return exitOK
 	}
 	cmd := lookupCommand(rest[0])
 	if cmd == nil {
-		return c.usageFail(cliargs.Usagef("unknown command %q: want %s", rest[0], commandNames()))
+		return c.usageFail(unknownCommand(rest[0]))
 	}
 	c.cmd = c.command("refclient "+cmd.name, fmt.Sprintf("usage: refclient %s [flags]\n\n%s%s",
 		strings.TrimSpace(cmd.name+" "+cmd.args), cmd.about, exitStatusHelp))
@@ -282,6 +290,19 @@ func misplacedFlag(err error) error {
 		}
 	}
 	return err
+}
+
+// unknownCommand is the usage error of a word that names no command: one a letter or two from
+// a command is that command mistyped.
+func unknownCommand(word string) error {
+	names := []string{"help", "version"}
+	for _, cmd := range commands {
+		names = append(names, cmd.name)
+	}
+	if name, ok := cliargs.Suggest(word, names); ok {
+		return cliargs.Usagef("unknown command %q: did you mean %q?", word, name)
+	}
+	return cliargs.Usagef("unknown command %q: want %s", word, commandNames())
 }
 
 // wrongArgs is the usage error of a command given the wrong number of arguments: a command

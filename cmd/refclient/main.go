@@ -12,6 +12,7 @@
 //	delete NAME             remove NAME from the server
 //	list                    print the names of the user's files
 //	run [-dir DIR]          the scripted run: server.info and backup.info from DIR (default .)
+//	version                 the version of this build
 //
 // Flags go before or after the command, and those conform also has bear its names and
 // defaults: -addr host:port (default: the address in server.info in the current folder, or

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/fbpkit/fbp/internal/cliargs"
 
 	"github.com/fbpkit/fbp/ref/server"
 	"github.com/fbpkit/fbp/ref/server/servertest"
@@ -36,6 +39,19 @@ func TestHelpOnStdout(t *testing.T) {
 	}
 }
 
+// refclient version (or -version) prints the build's version, one line on stdout, and exits 0.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"-version"}, {"-user", "5", "version"}} {
+		out := invoke(t, t.TempDir(), false, args...)
+		if out.code != exitOK || out.stderr != "" || out.stdout != cliargs.Version("refclient")+"\n" || !strings.Contains(out.stdout, runtime.Version()) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, out.code, out.stdout, out.stderr)
+		}
+	}
+	if out := invoke(t, t.TempDir(), false, "-h"); !strings.Contains(out.stdout, "\n  version ") {
+		t.Errorf("the help does not name version:\n%s", out.stdout)
+	}
+}
+
 // A usage error is one line saying what is wrong and one with the hint, on stderr; nothing on
 // stdout; exit 2.
 func TestUsageErrorIsOneLineAndAHint(t *testing.T) {
@@ -46,6 +62,9 @@ func TestUsageErrorIsOneLineAndAHint(t *testing.T) {
 		{nil, "refclient: no command given: want backup, restore, delete, list or run\nrun 'refclient -h' for usage\n"},
 		{[]string{"-bogus"}, "refclient: flag provided but not defined: -bogus\nrun 'refclient -h' for usage\n"},
 		{[]string{"frobnicate"}, "refclient: unknown command \"frobnicate\": want backup, restore, delete, list or run\nrun 'refclient -h' for usage\n"},
+		{[]string{"lsit"}, "refclient: unknown command \"lsit\": did you mean \"list\"?\nrun 'refclient -h' for usage\n"},
+		{[]string{"-user", "5", "restor", "f"}, "refclient: unknown command \"restor\": did you mean \"restore\"?\nrun 'refclient -h' for usage\n"},
+		{[]string{"verson"}, "refclient: unknown command \"verson\": did you mean \"version\"?\nrun 'refclient -h' for usage\n"},
 		{[]string{"backup", "-bogus"}, "refclient backup: flag provided but not defined: -bogus\nrun 'refclient backup -h' for usage\n"},
 		{[]string{"-server", "localhost", "list"}, "refclient list: -server \"localhost\": want host:port, as 127.0.0.1:9000\nrun 'refclient list -h' for usage\n"},
 		{[]string{"list", "-server", "127.0.0.1"}, "refclient list: -server \"127.0.0.1\": want host:port, as 127.0.0.1:9000\nrun 'refclient list -h' for usage\n"},

@@ -1,6 +1,7 @@
 // Command refserver runs the reference FBP server.
 //
 //	refserver [-addr 127.0.0.1:1234] [-root ./backupsvr] [flags]
+//	refserver version
 //
 // It logs a startup line saying where it listens and stores, then one line per request. On
 // SIGINT or SIGTERM it stops accepting and lets requests in progress finish within
@@ -42,6 +43,7 @@ The reference FBP server: it stores user N's files in the folder -root/N, logs a
 saying where it listens and stores, then one line per request, on stderr. On SIGINT or SIGTERM
 it stops accepting and lets requests in progress finish within -shutdown-grace.
 Sizes take units, as conform's do: 1000000, 64KiB, 512MiB, 1GiB (K, M, G, T: powers of 1024).
+refserver version (or -version) prints the version of this build.
 Exit status: 0 stopped by a signal, 1 the server could not start or failed, 2 usage error.
 `
 
@@ -55,6 +57,10 @@ type options struct {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && (args[0] == "version" || args[0] == "-version" || args[0] == "--version") {
+		fmt.Fprintln(stdout, cliargs.Version("refserver"))
+		return exitOK
+	}
 	o, cmd, err := parseFlags(args)
 	if err != nil {
 		return cmd.Fail(err, stdout, stderr)

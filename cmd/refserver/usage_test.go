@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fbpkit/fbp/internal/cliargs"
 )
 
 // refserver runs the command line args in-process; it must not get as far as serving.
@@ -32,6 +35,18 @@ func TestHelpOnStdout(t *testing.T) {
 		}
 		if strings.Contains(out, "  -grace") {
 			t.Errorf("%s: the help shows -grace, the old name of -shutdown-grace:\n%s", arg, out)
+		}
+	}
+}
+
+// refserver version and -version print the build's version, one line on stdout, and exit 0
+// without serving.
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"version", "-version", "--version"} {
+		var out, errs bytes.Buffer
+		if code := run([]string{arg}, &out, &errs); code != exitOK || errs.Len() != 0 ||
+			out.String() != cliargs.Version("refserver")+"\n" || !strings.Contains(out.String(), runtime.Version()) {
+			t.Errorf("refserver %s: exit %d, stdout %q, stderr %q", arg, code, out.String(), errs.String())
 		}
 	}
 }
