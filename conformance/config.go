@@ -148,5 +148,11 @@ type UnreachableError struct {
 	Err  error
 }
 
-func (e *UnreachableError) Error() string { return fmt.Sprintf("cannot reach %s: %v", e.Addr, e.Err) }
+func (e *UnreachableError) Error() string {
+	if e.Addr == "" {
+		// A {port} command has no address until it starts; Err names the one it was given.
+		return fmt.Sprintf("cannot reach the -exec server: %v", e.Err)
+	}
+	return fmt.Sprintf("cannot reach %s: %v", e.Addr, e.Err)
+}
 func (e *UnreachableError) Unwrap() error { return e.Err }

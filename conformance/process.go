@@ -147,7 +147,7 @@ func (p *ServerProcess) start(ctx context.Context) error {
 		}
 		port, err := freePort(host)
 		if err != nil {
-			return fmt.Errorf("finding a free port: %w", err)
+			return fmt.Errorf("finding a free port on %s: %w", host, err)
 		}
 		addr = net.JoinHostPort(host, port)
 		words = make([]string, len(p.cfg.Command))
@@ -172,7 +172,7 @@ func (p *ServerProcess) start(ctx context.Context) error {
 	cmd.WaitDelay = time.Second
 	procgroup.Own(cmd)
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting %s: %w", name, err)
+		return fmt.Errorf("starting %q to listen on %s: %w", strings.Join(words, " "), addr, err)
 	}
 	done := make(chan struct{})
 	p.mu.Lock()

@@ -37,6 +37,25 @@ func TestSplitCommand(t *testing.T) {
 	}
 }
 
+// A command that cannot start is named in the error, with the port it was given and the
+// address it was to listen on: a {port} command has no address before it starts.
+func TestStartServerErrorNamesCommandAndAddress(t *testing.T) {
+	_, err := StartServer(t.Context(), ExecConfig{Command: []string{"/nonexistent/fbp-server", "-p", PortPlaceholder}})
+	if err == nil {
+		t.Fatal("a missing program started")
+	}
+	msg := err.Error()
+	_, addr, ok := strings.Cut(msg, " to listen on ")
+	addr, _, _ = strings.Cut(addr, ": ")
+	_, port, splitErr := net.SplitHostPort(addr)
+	if !ok || splitErr != nil || port == "" || !strings.HasPrefix(msg, `starting "/nonexistent/fbp-server -p `+port+`" to listen on 127.0.0.1:`+port+": ") {
+		t.Errorf("error %q", msg)
+	}
+	if got := (&UnreachableError{Err: err}).Error(); strings.Contains(got, "cannot reach :") || !strings.HasPrefix(got, "cannot reach the -exec server: starting ") {
+		t.Errorf("without an address: %q", got)
+	}
+}
+
 // A server started through a wrapper script runs as the script's child: stopping the script
 // alone would leave the child holding the port, and the restart after a crash could not listen.
 func TestStopEndsWhatTheServerStarted(t *testing.T) {

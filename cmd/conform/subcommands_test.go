@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -88,6 +89,16 @@ func TestSubcommandUnreachableExit3(t *testing.T) {
 		}
 		if args[0] != "replay" && firstLine(errs) != "conform "+args[0]+": seed 5" {
 			t.Errorf("%q: the seed is not the first line: %q", args, errs)
+		}
+	}
+	// An -exec command that cannot start names itself and the address it was given, which a
+	// {port} command has no other way to tell.
+	for _, sub := range [][]string{nil, {"doctor"}, {"fuzz"}, {"model"}, {"bench"}} {
+		args := append(slices.Clone(sub), "-exec", "/nonexistent/fbp-server {port}", "-timeout", "1s")
+		code, _, errs := conform(t, args...)
+		if code != exitUnreachable || strings.Contains(errs, "cannot reach :") ||
+			!strings.Contains(errs, `cannot reach the -exec server: starting "/nonexistent/fbp-server `) || !strings.Contains(errs, `" to listen on 127.0.0.1:`) {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errs)
 		}
 	}
 	// An -exec command that ends without listening: unreachable at the start too.

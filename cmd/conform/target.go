@@ -47,7 +47,7 @@ func (f *testerFlags) register(fs *flag.FlagSet, seed bool, timeout time.Duratio
 	fs.DurationVar(&f.timeout, "timeout", timeout, "deadline of the first connect and of every read and write")
 	fs.StringVar(&f.format, "format", "text", "report format: text or json")
 	fs.StringVar(&f.out, "o", "", "write the report to `file` (the verdict still goes to stderr)")
-	fs.StringVar(&f.execCmd, "exec", "", "`command` that starts the server under test on -addr (quote words as in a shell); "+execUse)
+	fs.StringVar(&f.execCmd, "exec", "", execUsage("the server under test", "-addr")+"; "+execUse)
 	fs.StringVar(&f.execLog, "exec-log", "", execLogUsage)
 	fs.BoolVar(&f.verbose, "v", false, "log the tester's progress to stderr")
 	fs.DurationVar(&f.deadline, "deadline", conformance.DefaultDeadline, "bound on the whole run, shrinking included: it stops there and reports what it found")
@@ -98,6 +98,13 @@ func checkTarget(addr, execCmd, execLog string) ([]string, error) {
 		return nil, err
 	}
 	return exec, checkExecLog(execLog, exec)
+}
+
+// execUsage is the help of an -exec flag, whose command starts server: every one takes {port}.
+func execUsage(server, addrFlag string) string {
+	return "`command` that starts " + server + " (quote words as in a shell): " + conformance.PortPlaceholder +
+		" in it is replaced by a free port (\"./server " + conformance.PortPlaceholder + "\"); without " +
+		conformance.PortPlaceholder + ", the server must listen on " + addrFlag
 }
 
 const execLogUsage = "write the -exec server's output to `file` ('-': stderr); by default only its last lines are kept, to quote if it crashes"
@@ -223,7 +230,7 @@ func startTarget(ctx context.Context, f *testerFlags, stderr io.Writer) (*target
 		proc, err := conformance.StartServer(ctx, conformance.ExecConfig{Command: f.exec, Addr: f.addr, Log: log})
 		if err != nil {
 			closeLog()
-			return nil, fmt.Errorf("cannot reach %s: %w", f.addr, err)
+			return nil, &conformance.UnreachableError{Addr: f.addr, Err: err}
 		}
 		t.proc, t.addr = proc, proc.Addr()
 		t.close = func() { _ = proc.Stop(); closeLog() }
