@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance"
 	"github.com/fbpkit/fbp/conformance/bench"
 	"github.com/fbpkit/fbp/internal/cliargs"
 )
@@ -47,7 +48,7 @@ func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
 	fs.BoolVar(&c.Shared, "shared", false, "every client backs up and restores the same names of one user: each RESTORE must be one whole version")
 	fs.IntVar(&c.Names, "names", bench.DefaultNames, fmt.Sprintf("filenames per client (with -shared, in all; 1 to %d)", bench.MaxNames))
 	fs.StringVar(&o.compare, "compare", "", "`host:port` of a second server, measured in alternate rounds; the report gives the ratio")
-	fs.StringVar(&o.compareExec, "compare-exec", "", "`command` that starts the -compare server (quote words as in a shell)")
+	fs.StringVar(&o.compareExec, "compare-exec", "", execUsage("the second server", "-compare"))
 	// Not -baseline: that is a file of known failures everywhere else.
 	fs.BoolVar(&c.Baseline, "limits", false, "also measure the machine's limits: loopback TCP with the same bytes, and the same ops on the local disk (durable, atomic writes)")
 	fs.StringVar(&c.BaselineDir, "limits-dir", "", "`folder` for the disk limit's files: put it on the server's disk (default: the system's temporary folder)")
@@ -77,7 +78,7 @@ func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
 	if !set["count"] {
 		c.Count = 0
 	}
-	if !set["rounds"] && (o.compare != "" || c.Baseline) {
+	if !set["rounds"] && (o.comparing() || c.Baseline) {
 		c.Rounds = 3
 	}
 	if c.Clients, err = parseClients(o.clients); err != nil {
@@ -102,12 +103,16 @@ func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
 			return nil, cmd, err
 		}
 	}
-	if o.compareExec != "" && o.compare == "" {
-		return nil, cmd, errors.New("-compare-exec needs -compare: the address the command's server listens on")
+	if o.compareExec != "" && o.compare == "" && !strings.Contains(o.compareExec, conformance.PortPlaceholder) {
+		return nil, cmd, errors.New("-compare-exec needs -compare, the address the command's server listens on, or {port} in the command where it takes its port")
 	}
 	c.Timeout, c.Seed = o.timeout, uint64(o.seed)
 	return o, cmd, nil
 }
+
+// comparing reports whether a second server is measured: at -compare, or started by
+// -compare-exec on a port of its own.
+func (o *benchOptions) comparing() bool { return o.compare != "" || o.compareExec != "" }
 
 // parseClients reads "64" or "1,8,64,256".
 func parseClients(s string) ([]int, error) {
@@ -158,7 +163,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cfg := o.cfg
 	cfg.Seed = uint64(o.seed)
 	cfg.Target = benchTarget("server", tgt)
-	if o.compare != "" {
+	if o.comparing() {
 		cf := testerFlags{name: "bench", addr: o.compare, timeout: o.timeout, execCmd: o.compareExec, verbose: o.verbose}
 		if cf.exec, err = execCommand(cf.addr, cf.execCmd); err != nil {
 			return cmd.Fail(cliargs.Usagef("-compare-exec: %v", err), stdout, stderr)

@@ -59,10 +59,11 @@ func TestBenchSweepsTheBuiltInServerAsJSON(t *testing.T) {
 	}
 }
 
+// The second server is started by -compare-exec on a port of its own, as -exec's is.
 func TestBenchComparesAnExecServerAndReportsItsUsage(t *testing.T) {
 	addr, command := execMutant(t, "none")
-	other := startMutant(t, "none")
-	code, out, errs := conform(t, append(quickBench, "-addr", addr, "-exec", command, "-compare", other, "-clients", "2", "-rounds", "2")...)
+	other := strings.Join(append([]string{mutantServer(t)}, mutantArgs("none", "127.0.0.1:{port}")...), " ")
+	code, out, errs := conform(t, append(quickBench, "-addr", addr, "-exec", command, "-compare-exec", other, "-clients", "2", "-rounds", "2")...)
 	if code != exitPass {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}

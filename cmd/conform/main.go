@@ -104,7 +104,7 @@ Each subcommand has its own help: conform model -h, conform client -h, ...
 	fs.DurationVar(&c.Stall, "stall", 300*time.Millisecond, "how long the stalled-client case stalls at least")
 	fs.DurationVar(&c.StallCutoff, "stall-cutoff", 0, "run transport/stall-cut-off: the server must drop a stalled client within this `duration`")
 	fs.StringVar(&c.Root, "root", "", "the server's storage `folder`, when local: check it for escaped files and upload leftovers")
-	fs.StringVar(&o.execCmd, "exec", "", "`command` that starts the server under test on -addr (quote words as in a shell); restarted after a crash")
+	fs.StringVar(&o.execCmd, "exec", "", execUsage("the server under test", "-addr")+"; restarted after a crash")
 	fs.StringVar(&o.execLog, "exec-log", "", execLogUsage)
 	fs.BoolVar(&c.ContinueAfterCrash, "continue", false, "after the server stops answering, run the remaining cases when it answers again (default: stop)")
 	if err := fs.Parse(args); err != nil {

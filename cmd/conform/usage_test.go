@@ -47,6 +47,46 @@ func TestVersion(t *testing.T) {
 	}
 }
 
+// Every flag that runs a server's command says that {port} in it becomes a free port.
+func TestEveryExecHelpExplainsPort(t *testing.T) {
+	cmds := map[string]*cliargs.Command{}
+	_, cmds["conform"], _ = parseFlags(nil)
+	_, cmds["model"], _ = parseModelFlags(nil)
+	_, cmds["fuzz"], _ = parseFuzzFlags(nil)
+	_, _, cmds["replay"], _ = parseReplayFlags(nil)
+	_, cmds["bench"], _ = parseBenchFlags(nil)
+	doctor := cliargs.New("doctor", "")
+	(&testerFlags{}).register(doctor.Flags, false, time.Second, "")
+	cmds["doctor"] = doctor
+	var seen int
+	for sub, cmd := range cmds {
+		cmd.Flags.VisitAll(func(f *flag.Flag) {
+			if f.Name == "exec" || f.Name == "compare-exec" {
+				seen++
+				if !strings.Contains(f.Usage, "{port} in it is replaced by a free port") {
+					t.Errorf("%s -%s: %q", sub, f.Name, f.Usage)
+				}
+			}
+		})
+	}
+	if seen != 7 {
+		t.Errorf("%d -exec flags, want 7", seen)
+	}
+	for _, sub := range []string{"fuzz", "model", "bench", "doctor", "replay"} {
+		if _, out, _ := conform(t, sub, "-h"); !strings.Contains(out, "{port}") {
+			t.Errorf("conform %s -h does not explain {port}", sub)
+		}
+	}
+	// -compare-exec takes {port} instead of -compare, as -exec does instead of -addr.
+	o, _, err := parseBenchFlags([]string{"-compare-exec", "./other {port}"})
+	if err != nil || !o.comparing() || o.cfg.Rounds != 3 {
+		t.Errorf("-compare-exec with {port}: %v", err)
+	}
+	if _, _, err := parseBenchFlags([]string{"-compare-exec", "./other"}); err == nil || !strings.Contains(err.Error(), "{port}") {
+		t.Errorf("-compare-exec without {port} nor -compare: %v", err)
+	}
+}
+
 // A usage error is one line saying what is wrong and one with the hint, on stderr; nothing on
 // stdout; exit 2.
 func TestUsageErrorIsOneLineAndAHint(t *testing.T) {
