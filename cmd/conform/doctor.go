@@ -18,8 +18,7 @@ const DoctorSchema = "fbp-conform-doctor/1"
 
 // runDoctor is `conform doctor`: the diagnosis phase alone, in seconds.
 func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var f testerFlags
-	f.name = "doctor"
+	f := testerFlags{name: "doctor", junit: true}
 	cmd := cliargs.New("conform doctor", "usage: conform doctor [-addr host:port] [flags]\n\n"+
 		"Probes an FBP server and names the root causes of what is wrong with it, in seconds: nothing\n"+
 		"answers, not FBP, framing of its own (LIST or BACKUP read wrongly, a length prefix, fields out of\n"+
@@ -63,7 +62,8 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitUsage
 	}
 	doc := newDoctorDoc(d)
-	if err := writeReport(&f, stdout, stderr, doc.writeText, doc, doc.verdict()); err != nil {
+	doc.fullRun = strings.Join(append([]string{"conform"}, targetFlags(&f)...), " ")
+	if err := writeReport(&f, stdout, stderr, doc.writeText, doc, "conform doctor: "+doc.verdict()+"\n"); err != nil {
 		fmt.Fprintf(stderr, "conform doctor: writing the report: %v\n", err)
 	}
 	switch {
@@ -86,6 +86,8 @@ type doctorDoc struct {
 	Findings    []report.Problem `json:"findings"`
 	Workarounds []string         `json:"workarounds,omitempty"`
 	Verdict     string           `json:"verdict"`
+	// fullRun is the command of a full run against the same server.
+	fullRun string
 }
 
 func newDoctorDoc(d *diagnosis.Diagnosis) *doctorDoc {
@@ -125,6 +127,31 @@ func (doc *doctorDoc) verdict() string {
 	}
 }
 
+// WriteJUnit writes the diagnosis as the catalog's JUnit report writes the problems it found
+// before its cases: a failing testcase for each finding that fails (MUST or SHOULD, as doctor
+// exits 1 for either). With none, one passing testcase says so, with what the probes saw, so
+// that CI counts a test either way.
+func (doc *doctorDoc) WriteJUnit(w io.Writer) error {
+	rep := report.Report{Target: doc.Target, Strict: true, Problems: doc.Findings}
+	if doc.failing() == 0 {
+		// As a case's, the first note is the reason.
+		what := fmt.Sprintf("%d probes, nothing wrong found", doc.Probes)
+		res := report.Result{ID: "diagnosis/nothing-wrong", Section: "diagnosis", Level: report.Must, Status: report.VerdictPass,
+			Desc: "the diagnosis found nothing wrong", Reason: what, Notes: []string{what}, Duration: doc.Duration}
+		if doc.Fingerprint != "" {
+			res.Notes = append(res.Notes, "status map: "+doc.Fingerprint)
+		}
+		if doc.Served > 0 {
+			res.Notes = append(res.Notes, fmt.Sprintf("connections served at once: %d", doc.Served))
+		}
+		for _, f := range doc.Findings {
+			res.Notes = append(res.Notes, fmt.Sprintf("[%s] %s %s: %s", f.ID, f.Level, f.Requirement, f.Summary))
+		}
+		rep.Results = []report.Result{res}
+	}
+	return rep.WriteJUnit(w)
+}
+
 func (doc *doctorDoc) writeText(w io.Writer) error {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "diagnosis of %s: %d probes in %v\n", doc.Target, doc.Probes, doc.Duration.Round(time.Millisecond))
@@ -140,7 +167,7 @@ func (doc *doctorDoc) writeText(w io.Writer) error {
 	}
 	fmt.Fprintf(&sb, "\n%s (%v)\n", doc.Verdict, doc.Duration.Round(time.Millisecond))
 	if len(doc.Workarounds) > 0 {
-		fmt.Fprintf(&sb, "a full run (conform -addr %s) speaks around these and tests the rest\n", doc.Target)
+		fmt.Fprintf(&sb, "a full run (%s) speaks around these and tests the rest\n", doc.fullRun)
 	}
 	_, err := io.WriteString(w, sb.String())
 	return err

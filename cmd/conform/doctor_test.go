@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"maps"
 	"os"
 	"path/filepath"
@@ -30,7 +31,7 @@ func TestDoctorNamesTheFaultAndExits1(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}
 	path := filepath.Join(t.TempDir(), "doctor.json")
-	if code, _, errs := conform(t, "doctor", "-addr", addr, "-timeout", "1s", "-format", "json", "-o", path); code != exitFail {
+	if code, _, errs = conform(t, "doctor", "-addr", addr, "-timeout", "1s", "-format", "json", "-o", path); code != exitFail {
 		t.Fatalf("json: exit %d\n%s", code, errs)
 	}
 	var doc doctorDoc
@@ -38,21 +39,88 @@ func TestDoctorNamesTheFaultAndExits1(t *testing.T) {
 		doc.Findings[0].ID != "not-fbp" || doc.Verdict != "FAIL: 1 problem" {
 		t.Fatalf("%v: %+v", err, doc)
 	}
+	// The report in a file, the verdict on stderr, in a line of its own.
+	if !strings.HasSuffix(errs, "\nconform doctor: FAIL: 1 problem\n") && errs != "conform doctor: FAIL: 1 problem\n" {
+		t.Errorf("json: stderr %q", errs)
+	}
+	code, out, errs = conform(t, "doctor", "-addr", addr, "-timeout", "1s", "-no-crash-probes", "-format", "junit")
+	suites := parseJUnit(t, out)
+	if code != exitFail || suites.Tests != 1 || suites.Failures != 1 || len(suites.Suites) != 1 || len(suites.Suites[0].Cases) != 1 {
+		t.Fatalf("junit: exit %d, %+v\n%s\n%s", code, suites, out, errs)
+	}
+	if c := suites.Suites[0].Cases[0]; c.Name != "problem/not-fbp" || c.Failure == nil || !strings.Contains(c.Failure.Message, "R-1.1") ||
+		!strings.Contains(c.Failure.Body, "HTTP/1.1 400 Bad Request") {
+		t.Errorf("junit: testcase %+v", c)
+	}
+	if errs != "conform doctor: FAIL: 1 problem\n" {
+		t.Errorf("junit: stderr %q", errs)
+	}
+}
+
+// A diagnosis that finds nothing is one passing testcase in JUnit, so that CI counts a test.
+func TestDoctorJUnitOfAPass(t *testing.T) {
+	code, out, errs := conform(t, "doctor", "-timeout", "1s", "-format", "junit")
+	suites := parseJUnit(t, out)
+	if code != exitPass || suites.Tests != 1 || suites.Failures != 0 || len(suites.Suites) != 1 || len(suites.Suites[0].Cases) != 1 {
+		t.Fatalf("exit %d, %+v\n%s\n%s", code, suites, out, errs)
+	}
+	if c := suites.Suites[0].Cases[0]; c.Name != "diagnosis/nothing-wrong" || c.Failure != nil || !strings.Contains(c.SystemOut, "status map: backup→212") {
+		t.Errorf("testcase %+v", c)
+	}
+	if !strings.HasSuffix(errs, "conform doctor: OK: nothing wrong found\n") {
+		t.Errorf("stderr %q", errs)
+	}
+	if code, _, errs := conform(t, "fuzz", "-format", "junit"); code != exitUsage || !strings.Contains(errs, `-format "junit": want text or json`) {
+		t.Errorf("fuzz -format junit: exit %d, %q", code, errs)
+	}
+}
+
+type junitDoc struct {
+	Tests    int `xml:"tests,attr"`
+	Failures int `xml:"failures,attr"`
+	Suites   []struct {
+		Name  string `xml:"name,attr"`
+		Cases []struct {
+			Name    string `xml:"name,attr"`
+			Failure *struct {
+				Message string `xml:"message,attr"`
+				Body    string `xml:",chardata"`
+			} `xml:"failure"`
+			SystemOut string `xml:"system-out"`
+		} `xml:"testcase"`
+	} `xml:"testsuite"`
+}
+
+func parseJUnit(t *testing.T, s string) junitDoc {
+	t.Helper()
+	var doc junitDoc
+	if err := xml.Unmarshal([]byte(s), &doc); err != nil {
+		t.Fatalf("%v:\n%s", err, s)
+	}
+	return doc
 }
 
 // A server that reads a name_len after LIST and dies when a client leaves mid-request: the
 // command's own check that the server listens must not be the client that kills it, under
-// -exec as under -addr.
+// -exec as under -addr. The full run the report suggests is one to paste: under -exec, the
+// same command, as the server doctor started is stopped by then.
 func TestDoctorDoesNotKillTheServerItChecks(t *testing.T) {
 	exec := mutantServer(t) + " -fault real-list-name-len -addr 127.0.0.1:{port} -read-timeout 2s"
-	for _, args := range [][]string{
-		{"doctor", "-exec", exec, "-no-crash-probes"},
-		{"doctor", "-addr", startMutant(t, "real-list-name-len"), "-no-crash-probes"},
+	addr := startMutant(t, "real-list-name-len")
+	for _, tc := range []struct {
+		args    []string
+		fullRun string
+	}{
+		{[]string{"doctor", "-exec", exec, "-no-crash-probes"}, "a full run (conform -exec " + shellQuote(exec) + ") speaks around these"},
+		{[]string{"doctor", "-addr", addr, "-no-crash-probes"}, "a full run (conform -addr " + addr + ") speaks around these"},
 	} {
-		code, out, errs := conform(t, args...)
+		code, out, errs := conform(t, tc.args...)
 		if code != exitFail || !strings.Contains(out, "[list-needs-name-len]") || strings.Contains(out, "died-during-diagnosis") ||
 			strings.Contains(out, "[no-answer]") || strings.Contains(out, "[nothing-listens]") {
-			t.Errorf("%q: exit %d\n%s\n%s", args[1], code, out, errs)
+			t.Errorf("%q: exit %d\n%s\n%s", tc.args[1], code, out, errs)
+		}
+		if !strings.Contains(out, tc.fullRun) {
+			t.Errorf("%q: no %q in\n%s", tc.args[1], tc.fullRun, out)
 		}
 	}
 }

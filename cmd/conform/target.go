@@ -33,7 +33,9 @@ type testerFlags struct {
 	execCmd string
 	execLog string
 	verbose bool
-	exec    []string
+	// junit: the subcommand's report has a JUnit form, which -format junit asks for.
+	junit bool
+	exec  []string
 	// deadline bounds the whole run.
 	deadline time.Duration
 }
@@ -45,7 +47,11 @@ func (f *testerFlags) register(fs *flag.FlagSet, seed bool, timeout time.Duratio
 		fs.Int64Var(&f.seed, "seed", 0, "reproduce the run of this `seed` (0: draw one; it is always printed first)")
 	}
 	fs.DurationVar(&f.timeout, "timeout", timeout, "deadline of the first connect and of every read and write")
-	fs.StringVar(&f.format, "format", "text", "report format: text or json")
+	formats := "text or json"
+	if f.junit {
+		formats = "text, json or junit"
+	}
+	fs.StringVar(&f.format, "format", "text", "report format: "+formats)
 	fs.StringVar(&f.out, "o", "", "write the report to `file` (the verdict still goes to stderr)")
 	fs.StringVar(&f.execCmd, "exec", "", execUsage("the server under test", "-addr")+"; "+execUse)
 	fs.StringVar(&f.execLog, "exec-log", "", execLogUsage)
@@ -69,8 +75,10 @@ func stoppedAtDeadline(parent, runCtx context.Context) bool {
 }
 
 func (f *testerFlags) check() error {
-	switch f.format {
-	case "text", "json":
+	switch {
+	case f.format == "text", f.format == "json", f.format == "junit" && f.junit:
+	case f.junit:
+		return fmt.Errorf("-format %q: want text, json or junit", f.format)
 	default:
 		return fmt.Errorf("-format %q: want text or json", f.format)
 	}
@@ -259,17 +267,23 @@ func (t *target) crashNote() string {
 	return desc
 }
 
-// replayCommand is the command line that re-runs file against this target: no -addr for the
-// built-in server (a replay starts a fresh one), and the -exec command with it.
+// replayCommand is the command line that re-runs file against this target.
 func (t *target) replayCommand(file string, f *testerFlags) string {
-	args := []string{"conform", "replay", shellQuote(file)}
-	if !t.builtIn {
-		args = append(args, "-addr", shellQuote(t.addr))
+	return strings.Join(append([]string{"conform", "replay", shellQuote(file)}, targetFlags(f)...), " ")
+}
+
+// targetFlags name the target again in a command to paste, as the user gave it: nothing for
+// the built-in server (the command starts a fresh one), the -exec command (the server this run
+// started is stopped by then, and with {port} its port was this run's alone), else -addr.
+func targetFlags(f *testerFlags) []string {
+	var args []string
+	if f.addr != "" {
+		args = append(args, "-addr", shellQuote(f.addr))
 	}
 	if f.execCmd != "" {
 		args = append(args, "-exec", shellQuote(f.execCmd))
 	}
-	return strings.Join(args, " ")
+	return args
 }
 
 // shellQuote quotes s for a POSIX shell when it holds anything but plain path characters.
@@ -294,13 +308,16 @@ func writeReport(f *testerFlags, stdout, stderr io.Writer, text func(io.Writer) 
 		dst = file
 	}
 	var err error
-	if f.format == "json" {
+	switch f.format {
+	case "json":
 		enc := json.NewEncoder(dst)
 		enc.SetIndent("", "  ")
 		// Scripts hold "->": keep them readable, the document is no HTML.
 		enc.SetEscapeHTML(false)
 		err = enc.Encode(doc)
-	} else {
+	case "junit":
+		err = doc.(interface{ WriteJUnit(io.Writer) error }).WriteJUnit(dst)
+	default:
 		err = text(dst)
 	}
 	if err == nil && file != nil {
@@ -309,7 +326,7 @@ func writeReport(f *testerFlags, stdout, stderr io.Writer, text func(io.Writer) 
 	if err != nil {
 		return err
 	}
-	if f.format == "json" || f.out != "" {
+	if f.format != "text" || f.out != "" {
 		fmt.Fprint(stderr, verdict)
 	}
 	return nil
