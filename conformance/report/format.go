@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -345,29 +347,37 @@ func (r *Report) WriteJSON(w io.Writer) error {
 
 // JUnit XML, as CI systems read it: a testsuite per group of cases, a testcase per case.
 
+// junitSeconds is a JUnit time, in seconds, written to the millisecond: 3.765, not the
+// 3.7654815870000005 that summing float seconds leaves.
+type junitSeconds float64
+
+func (s junitSeconds) MarshalXMLAttr(name xml.Name) (xml.Attr, error) {
+	return xml.Attr{Name: name, Value: strconv.FormatFloat(math.Round(float64(s)*1000)/1000, 'f', -1, 64)}, nil
+}
+
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
 	Skipped  int          `xml:"skipped,attr"`
-	Time     float64      `xml:"time,attr"`
+	Time     junitSeconds `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
 
 type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Time     float64     `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Time     junitSeconds `xml:"time,attr"`
+	Cases    []junitCase  `xml:"testcase"`
 }
 
 type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	Classname string        `xml:"classname,attr"`
-	Time      float64       `xml:"time,attr"`
+	Time      junitSeconds  `xml:"time,attr"`
 	Failure   *junitMessage `xml:"failure"`
 	Skipped   *junitMessage `xml:"skipped"`
 	SystemOut string        `xml:"system-out,omitempty"`
@@ -394,7 +404,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 			doc.Suites = append(doc.Suites, junitSuite{Name: res.Section})
 		}
 		s := &doc.Suites[si]
-		jc := junitCase{Name: res.ID, Classname: "fbp." + res.Section, Time: res.Duration.Seconds()}
+		jc := junitCase{Name: res.ID, Classname: "fbp." + res.Section, Time: junitSeconds(res.Duration.Seconds())}
 		body := r.Details(res)
 		reason := res.Reason
 		if res.Problem != "" {

@@ -7,6 +7,8 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -137,6 +139,27 @@ func TestJUnitReportGolden(t *testing.T) {
 	var doc junitSuites
 	if err := xml.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatalf("the JUnit report does not parse: %v", err)
+	}
+}
+
+// Times are written to the millisecond, whatever the sum of float seconds leaves: three cases
+// of 1.2551605290000002 s make suites of 3.765, not 3.7654815870000005.
+func TestJUnitTimesToTheMillisecond(t *testing.T) {
+	r := Report{Target: "127.0.0.1:9999"}
+	for _, id := range []string{"backup/a", "backup/b", "backup/c"} {
+		r.Results = append(r.Results, Result{ID: id, Section: "backup", Level: Must, Status: VerdictPass, Duration: 1255160529 * time.Nanosecond})
+	}
+	var b bytes.Buffer
+	if err := r.WriteJUnit(&b); err != nil {
+		t.Fatal(err)
+	}
+	times := regexp.MustCompile(`time="([^"]*)"`).FindAllStringSubmatch(b.String(), -1)
+	var got []string
+	for _, m := range times {
+		got = append(got, m[1])
+	}
+	if want := []string{"3.765", "3.765", "1.255", "1.255", "1.255"}; !slices.Equal(got, want) {
+		t.Errorf("times %q, want %q:\n%s", got, want, b.String())
 	}
 }
 
@@ -332,7 +355,7 @@ func TestFormatsAgree(t *testing.T) {
 				t.Fatal(err)
 			}
 			state := map[string]string{}
-			var sum float64
+			var sum junitSeconds
 			for _, s := range ju.Suites {
 				sum += s.Time
 				for _, jc := range s.Cases {
