@@ -95,6 +95,8 @@ func TestUsageErrorIsOneLineAndAHint(t *testing.T) {
 		want string
 	}{
 		{[]string{"-bogus"}, "conform: flag provided but not defined: -bogus\nrun 'conform -h' for usage\n"},
+		{[]string{"-adr", "127.0.0.1:9999"}, "conform: flag provided but not defined: -adr: did you mean -addr?\nrun 'conform -h' for usage\n"},
+		{[]string{"doctor", "-no-crash-probe"}, "conform doctor: flag provided but not defined: -no-crash-probe: did you mean -no-crash-probes?\nrun 'conform doctor -h' for usage\n"},
 		{[]string{"docter"}, "conform: unknown subcommand \"docter\": did you mean \"doctor\"?\nrun 'conform -h' for usage\n"},
 		{[]string{"-addr", "127.0.0.1:9999", "fuz"}, "conform: unknown subcommand \"fuz\": did you mean \"fuzz\"?\nrun 'conform -h' for usage\n"},
 		{[]string{"verison"}, "conform: unknown subcommand \"verison\": did you mean \"version\"?\nrun 'conform -h' for usage\n"},

@@ -65,6 +65,8 @@ func TestUsageErrorIsOneLineAndAHint(t *testing.T) {
 		{[]string{"lsit"}, "refclient: unknown command \"lsit\": did you mean \"list\"?\nrun 'refclient -h' for usage\n"},
 		{[]string{"-user", "5", "restor", "f"}, "refclient: unknown command \"restor\": did you mean \"restore\"?\nrun 'refclient -h' for usage\n"},
 		{[]string{"verson"}, "refclient: unknown command \"verson\": did you mean \"version\"?\nrun 'refclient -h' for usage\n"},
+		{[]string{"-uesr", "5", "list"}, "refclient: flag provided but not defined: -uesr: did you mean -user?\nrun 'refclient -h' for usage\n"},
+		{[]string{"list", "-uesr", "5"}, "refclient list: flag provided but not defined: -uesr: did you mean -user?\nrun 'refclient list -h' for usage\n"},
 		{[]string{"backup", "-bogus"}, "refclient backup: flag provided but not defined: -bogus\nrun 'refclient backup -h' for usage\n"},
 		{[]string{"-server", "localhost", "list"}, "refclient list: -server \"localhost\": want host:port, as 127.0.0.1:9000\nrun 'refclient list -h' for usage\n"},
 		{[]string{"list", "-server", "127.0.0.1"}, "refclient list: -server \"127.0.0.1\": want host:port, as 127.0.0.1:9000\nrun 'refclient list -h' for usage\n"},

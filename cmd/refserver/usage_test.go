@@ -59,6 +59,7 @@ func TestUsageErrorIsOneLineAndAHint(t *testing.T) {
 		want string // the whole of stderr, when given
 	}{
 		{[]string{"-bogus"}, "refserver: flag provided but not defined: -bogus\nrun 'refserver -h' for usage\n"},
+		{[]string{"-max-sise", "1GiB"}, "refserver: flag provided but not defined: -max-sise: did you mean -max-size?\nrun 'refserver -h' for usage\n"},
 		{[]string{"-addr", "localhost"}, "refserver: -addr \"localhost\": want host:port, as 127.0.0.1:9000\nrun 'refserver -h' for usage\n"},
 		{[]string{"-addr", "127.0.0.1:99999"}, "refserver: -addr \"127.0.0.1:99999\": the port \"99999\" is no number from 0 to 65535\nrun 'refserver -h' for usage\n"},
 		{[]string{"serve"}, "refserver: unexpected arguments [\"serve\"]: refserver takes flags only\nrun 'refserver -h' for usage\n"},

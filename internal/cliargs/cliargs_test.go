@@ -55,6 +55,18 @@ func TestCommandFail(t *testing.T) {
 	if want := "tool sub: flag provided but not defined: -bogus\nrun 'tool sub -h' for usage\n"; errb.String() != want {
 		t.Errorf("stderr %q, want %q", errb.String(), want)
 	}
+	// A flag a letter or two from one defined is that flag mistyped.
+	for arg, want := range map[string]string{
+		"-adr":   "tool sub: flag provided but not defined: -adr: did you mean -addr?\n",
+		"--adrr": "tool sub: flag provided but not defined: -adrr: did you mean -addr?\n",
+		"-a":     "tool sub: flag provided but not defined: -a\n",
+	} {
+		errb.Reset()
+		_, err = c.Parse([]string{arg, "x:1"})
+		if code := c.Fail(err, &out, &errb); code != 2 || errb.String() != want+"run 'tool sub -h' for usage\n" {
+			t.Errorf("%s: exit %d, stderr %q", arg, code, errb.String())
+		}
+	}
 	out.Reset()
 	errb.Reset()
 	_, err = c.Parse([]string{"-h"})

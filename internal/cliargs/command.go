@@ -88,8 +88,27 @@ func (c *Command) Fail(err error, stdout, stderr io.Writer) int {
 		c.PrintHelp(stdout)
 		return 0
 	}
-	fmt.Fprintf(stderr, "%s: %v\nrun '%s -h' for usage\n", c.Name, err, c.Name)
+	fmt.Fprintf(stderr, "%s: %v%s\nrun '%s -h' for usage\n", c.Name, err, c.flagMeant(err), c.Name)
 	return 2
+}
+
+// flagMeant names the flag an undefined one most likely meant: ": did you mean -max-size?",
+// or "".
+func (c *Command) flagMeant(err error) string {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !ok {
+		return ""
+	}
+	var names []string
+	c.Flags.VisitAll(func(f *flag.Flag) {
+		if _, old := c.Renamed[f.Name]; !old {
+			names = append(names, f.Name)
+		}
+	})
+	if meant, ok := Suggest(strings.TrimPrefix(name, "-"), names); ok {
+		return ": did you mean -" + meant + "?"
+	}
+	return ""
 }
 
 // CheckAddr checks a host:port flag's value: a host (or none, for every interface) and a port

@@ -7,9 +7,13 @@ import "unicode/utf8"
 // helps rather than puzzles. ok is false when nothing is that near.
 func Suggest(word string, choices []string) (best string, ok bool) {
 	n := utf8.RuneCountInString(word)
-	// One edit in a short word, two in a longer one: "lsit" is list, "xyz" is nothing.
+	// One edit in a short word, two in a longer one: "lsit" is list, "xyz" is nothing. A word
+	// of one or two letters is one edit from too much to guess.
 	limit := 1
-	if n > 4 {
+	switch {
+	case n < 3:
+		return "", false
+	case n > 4:
 		limit = 2
 	}
 	bestDist := limit + 1

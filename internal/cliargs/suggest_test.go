@@ -11,7 +11,7 @@ func TestSuggest(t *testing.T) {
 		"docter": "doctor", "doctr": "doctor", "dcotor": "doctor", "fuz": "fuzz", "fuzzz": "fuzz", "modle": "model",
 		"benchh": "bench", "clinet": "client", "replya": "replay", "verison": "version", "hlep": "help",
 		// Too far from everything to guess.
-		"xyz": "", "extra-argument": "", "": "", "f": "", "doc": "", "127.0.0.1:1234": "",
+		"xyz": "", "extra-argument": "", "": "", "f": "", "fu": "", "doc": "", "127.0.0.1:1234": "",
 	} {
 		got, ok := Suggest(word, subs)
 		if !ok {
