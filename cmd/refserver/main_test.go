@@ -75,6 +75,19 @@ func (r *running) stop(t *testing.T) {
 	}
 }
 
+// nextLine returns the next log line; ok is false once the command has ended. A server that
+// never logs fails the test instead of hanging it.
+func (r *running) nextLine(t *testing.T) (line string, ok bool) {
+	t.Helper()
+	select {
+	case line, ok = <-r.logged:
+		return line, ok
+	case <-time.After(30 * time.Second):
+		t.Fatal("no log line")
+		return "", false
+	}
+}
+
 func dialTest(t *testing.T, addr string) net.Conn {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
@@ -101,7 +114,7 @@ func TestRunServesAndStopsOnSignal(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(r.root, "1", "f")); err != nil || string(b) != "content" {
 		t.Fatalf("stored %q, %v", b, err)
 	}
-	if l := <-r.logged; !strings.Contains(l, `"msg":"request"`) || !strings.Contains(l, `"status":212`) {
+	if l, _ := r.nextLine(t); !strings.Contains(l, `"msg":"request"`) || !strings.Contains(l, `"status":212`) {
 		t.Fatalf("request line %s", l)
 	}
 	r.stop(t)
@@ -117,7 +130,7 @@ func TestRunOneRequestOverLeftovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := start(t, root, "-one-request", "-quota", "1KiB", "-max-size", "64KiB", "-min-rate", "4KiB")
-	if l := <-r.logged; !strings.Contains(l, "left alone") || !strings.Contains(l, "a-folder") {
+	if l, _ := r.nextLine(t); !strings.Contains(l, "left alone") || !strings.Contains(l, "a-folder") {
 		t.Fatalf("first log line %s, want the leftover folder left alone", l)
 	}
 	c := dialTest(t, r.addr)
@@ -136,7 +149,7 @@ func TestRunOneRequestOverLeftovers(t *testing.T) {
 	}
 	// A 1003 has many causes: the log line must name the quota, 1 KiB read as 1024 bytes.
 	found := false
-	for l := range r.logged {
+	for l, ok := r.nextLine(t); ok; l, ok = r.nextLine(t) {
 		var line struct{ Msg, Op, Err string }
 		if json.Unmarshal([]byte(l), &line) != nil || line.Msg != "request" || line.Op != "BACKUP" {
 			continue
