@@ -228,7 +228,7 @@ func runFuzz(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// built-in server; the command printed here is the one that works: without -addr for
 		// the built-in server, with the -exec command.
 		if fd.Files != nil {
-			fd.Replay = tgt.replayCommand(fd.Files.Finding, &o.testerFlags)
+			fd.Replay = replayCommand(fd.Files.Finding, &o.testerFlags)
 		}
 	}
 	rep := &fuzzReport{Schema: FuzzSchema, BuiltIn: tgt.builtIn, Result: res, Interrupted: interrupted}

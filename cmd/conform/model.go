@@ -289,7 +289,7 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			rep.Failure.ReplayError = err.Error()
 		} else {
 			rep.Failure.ReplayFile = path
-			rep.Failure.ReplayCommand = tgt.replayCommand(path, &o.testerFlags)
+			rep.Failure.ReplayCommand = replayCommand(path, &o.testerFlags)
 		}
 	}
 	if err := writeReport(&o.testerFlags, stdout, stderr, rep.writeText, rep, rep.verdict()); err != nil {

@@ -267,8 +267,8 @@ func (t *target) crashNote() string {
 	return desc
 }
 
-// replayCommand is the command line that re-runs file against this target.
-func (t *target) replayCommand(file string, f *testerFlags) string {
+// replayCommand is the command line that re-runs file against the target of f.
+func replayCommand(file string, f *testerFlags) string {
 	return strings.Join(append([]string{"conform", "replay", shellQuote(file)}, targetFlags(f)...), " ")
 }
 
