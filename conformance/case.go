@@ -116,20 +116,31 @@ func (t *caseRun) owns(req spec.ID, key string) bool {
 	if slices.Contains(narrowKeys, key) {
 		return slices.Contains(t.c.owns, key)
 	}
-	// Bytes after a response are the business of the case that checks that status's layout,
-	// not of every case whose steps got such a response.
+	// Bytes after a response, or a response cut short, are the business of the case that
+	// checks that status's layout, not of every case whose steps got such a response.
 	for _, m := range t.c.layoutOf {
-		if key == diagnosis.KeyTrailing(t.dialect.Code(m)) {
+		if code := t.dialect.Code(m); key == diagnosis.KeyTrailing(code) || key == diagnosis.KeyCut(code) {
 			return true
 		}
 	}
-	if strings.HasPrefix(key, diagnosis.KeyTrailing(0)[:len(diagnosis.KeyTrailing(0))-1]) {
+	if isLayoutKey(key) {
 		return false
 	}
 	if t.c.stepsAreItsRule {
 		return true
 	}
 	return slices.Contains(t.c.Reqs, string(req))
+}
+
+// isLayoutKey reports whether key is bytes after a response or a response cut short, of any
+// status.
+func isLayoutKey(key string) bool {
+	for _, k := range []string{diagnosis.KeyTrailing(0), diagnosis.KeyCut(0)} {
+		if strings.HasPrefix(key, strings.TrimSuffix(k, "0")) {
+			return true
+		}
+	}
+	return false
 }
 
 // narrowKeys are checks of a broad rule that only the cases naming them judge: the shape of a

@@ -56,7 +56,7 @@ func securityCases() []*Case {
 				t.mustBackup(a, "mine.txt", c)
 				// What isolation asks is that A's file survives; which refusal B gets is R-4.3's
 				// business (delete/missing-1001).
-				if r := t.delete(b, "mine.txt"); r.Outcome != endAnswered && r.Outcome != endUndefined {
+				if r := t.delete(b, "mine.txt"); !r.answered() {
 					key, owed := r.noAnswer()
 					t.judge(owed, key, r, "an answer to the DELETE", r.String(), true)
 				}

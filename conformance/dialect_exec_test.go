@@ -260,22 +260,23 @@ func TestExecRestartThatNeverStartsSaysSo(t *testing.T) {
 // A crash during cases that ran together is pinned by running each alone on a fresh server.
 func TestCrashAmongParallelCasesIsPinned(t *testing.T) {
 	addr := fakepeer.ClosedAddr(t)
-	// transport/status-mapping reads three bytes of each answer and closes: a reset with bytes
-	// unread, which kills this mutant; the other cases read all they are sent.
-	t.Setenv(envServeMutant, "dies-on-reset")
+	// list/six-bytes-no-wait sends a bare LIST, which this mutant takes for the start of a
+	// longer header, and gives up on it: a header cut short kills the server. The other
+	// cases send LIST as the diagnosis found it must be sent, and read all they are sent.
+	t.Setenv(envServeMutant, "real-list-name-len")
 	t.Setenv(envServeAddr, addr)
-	cfg := fastConfig(addr, `^(transport/status-mapping|backup/new|backup/overwrite|restore/exact-bytes|delete/keeps-others)$`)
+	cfg := fastConfig(addr, `^(list/six-bytes-no-wait|backup/new|backup/overwrite|restore/exact-bytes|delete/keeps-others)$`)
 	cfg.Exec = []string{os.Args[0], "-test.run=^$"}
 	cfg.Parallel = 4
 	rep := mustRun(t, cfg)
-	res := rep.Result("transport/status-mapping")
+	res := rep.Result("list/six-bytes-no-wait")
 	if res.Status != report.VerdictFail || res.Crash == "" {
-		t.Fatalf("transport/status-mapping: %s %q", res.Status, res.Reason)
+		t.Fatalf("list/six-bytes-no-wait: %s %q", res.Status, res.Reason)
 	}
 	// When another case's health check found the server down first, the crash was pinned by
-	// running each suspect alone; the verdict goes with transport/status-mapping's crash.
+	// running each suspect alone; the verdict goes with list/six-bytes-no-wait's crash.
 	p := rep.Problem(res.Problem)
-	if p == nil || (rep.Crashes[0].After != "transport/status-mapping" && !strings.Contains(p.Diagnosis, "reproduced by case transport/status-mapping alone")) {
+	if p == nil || (rep.Crashes[0].After != "list/six-bytes-no-wait" && !strings.Contains(p.Diagnosis, "reproduced by case list/six-bytes-no-wait alone")) {
 		t.Errorf("problem %+v, crashes %+v", p, rep.Crashes)
 	}
 	for _, id := range []string{"backup/new", "backup/overwrite", "restore/exact-bytes", "delete/keeps-others"} {

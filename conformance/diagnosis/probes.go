@@ -336,7 +336,12 @@ func (d *diagnoser) operations(ctx context.Context) bool {
 		d.trailing(c, as, rest)
 	}
 	d.restoreLayout(restore, &p, name, body)
-	d.cutResponse(missing, &p, missingName)
+	d.cutResponse(backup, &p, name, nil)
+	d.cutResponse(missing, &p, missingName, func() *capture {
+		known := p
+		known.Dialect = p.dialect()
+		return d.run(ctx, &known, missing.label+", again", nameReq(u, wire.OpRestore, missingName), wire.OpRestore, 0, 1)
+	})
 	d.res.Profile = p
 	return true
 }
@@ -390,18 +395,38 @@ func (d *diagnoser) restoreLayout(c *capture, p *Profile, name string, body []by
 }
 
 // cutResponse reports an answer that ends before its status's fields do, such as a 1001 with
-// a name_len and no filename.
-func (d *diagnoser) cutResponse(c *capture, p *Profile, name string) {
-	as, rest := p.parse(c.got)
-	if len(as) > 0 || rest.unknown || len(rest.rest) < wire.ResponsePrefixLen || c.end != endClosed {
+// a name_len and no filename, whether the server then closes or sends nothing more.
+//
+// Before the mapping was known, an answer was whole when some mapping's layout made it so:
+// seed 003's 1001 is 3 bytes, so a cut 1001 looked whole and the probe stopped reading.
+// again, if set, asks once more, read by the server's mapping, to tell a cut answer from one
+// whose rest had not come yet.
+func (d *diagnoser) cutResponse(c *capture, p *Profile, name string, again func() *capture) {
+	cut := func(c *capture) (parsed, bool) {
+		as, rest := p.parse(c.got)
+		return rest, len(as) == 0 && !rest.unknown && len(rest.rest) >= wire.ResponsePrefixLen
+	}
+	rest, ok := cut(c)
+	if ok && c.end == endQuiet && again != nil {
+		c = again()
+		rest, ok = cut(c)
+	}
+	if !ok || (c.end != endClosed && c.end != endTimeout) {
 		return
 	}
 	code := uint16(rest.rest[1]) | uint16(rest.rest[2])<<8
+	if d.res.Finding(fmt.Sprintf("cut-%d", code)) != nil {
+		return
+	}
+	then := "the connection closes"
+	if c.end == endTimeout {
+		then = fmt.Sprintf("nothing more comes within %v", d.cfg.Timeout)
+	}
 	f, _ := p.dialect().Layout(code)
-	what := fmt.Sprintf("status %d ends after %d bytes, before its fields do, and the connection closes", code, len(rest.rest))
+	what := fmt.Sprintf("status %d ends after %d bytes, before its fields do, and %s", code, len(rest.rest), then)
 	if f.Has(wire.HasName) && len(rest.rest) == wire.ResponsePrefixLen+2 {
-		what = fmt.Sprintf("status %d carries a name_len (%d) but no filename bytes, then the connection closes",
-			code, int(rest.rest[3])|int(rest.rest[4])<<8)
+		what = fmt.Sprintf("status %d carries a name_len (%d) but no filename bytes, then %s",
+			code, int(rest.rest[3])|int(rest.rest[4])<<8, then)
 	}
 	d.add(Finding{ID: fmt.Sprintf("cut-%d", code), Req: spec.R3_1, Level: report.Must, Key: KeyCut(code),
 		Summary:  what,
