@@ -72,10 +72,12 @@ type caseRun struct {
 	// noAnswerAs, when set, is the problem a request left unanswered counts as.
 	noAnswerAs problemAs
 	skipped    string
-	exchanges  []*record
-	conns      int
-	open       []interface{ Close() error }
-	tails      sync.WaitGroup
+	// unjudged is what the case could not check for want of a flag, when it skipped so.
+	unjudged  *report.Unjudged
+	exchanges []*record
+	conns     int
+	open      []interface{ Close() error }
+	tails     sync.WaitGroup
 
 	users     []uint32
 	stored    map[uint32]map[string]bool // what the case believes each user has stored
@@ -248,6 +250,17 @@ func (t *caseRun) skipf(format string, args ...any) {
 	t.skipped = fmt.Sprintf(format, args...)
 	t.mu.Unlock()
 	runtime.Goexit()
+}
+
+// needFlag ends the case without a verdict for want of a flag: what names the check left out,
+// flag the flag, arg its argument's placeholder and value what it tells. The report lists the
+// case's rules among those not judged.
+func (t *caseRun) needFlag(flag, arg, value, what string) {
+	t.mu.Lock()
+	t.unjudged = &report.Unjudged{Requirements: t.c.Reqs, Level: t.c.Level, What: what, Flag: flag,
+		Hint: fmt.Sprintf("give %s %s, %s", flag, arg, value), Cases: []string{t.c.ID}}
+	t.mu.Unlock()
+	t.skipf("give %s, %s, to run it", flag, value)
 }
 
 // stored records that user holds name (present) or not.

@@ -204,7 +204,8 @@ func securityCases() []*Case {
 			run: func(t *caseRun) {
 				limit := t.run.cfg.MaxSize
 				if limit == 0 {
-					t.skipf("give -max-size, the server's size limit, to run it")
+					t.needFlag("-max-size", "SIZE", "the server's size limit",
+						"a BACKUP stating a size over the server's limit is answered 1003 before any payload byte")
 				}
 				if limit == 1<<32-1 {
 					t.skipf("no size the 4-byte field can state is over a limit of %d", limit)

@@ -196,7 +196,8 @@ func transportCases() []*Case {
 			run: func(t *caseRun) {
 				limit := t.run.cfg.StallCutoff
 				if limit <= 0 {
-					t.skipf("give -stall-cutoff, the longest read deadline to accept, to run it")
+					t.needFlag("-stall-cutoff", "DURATION", "the longest read deadline to accept",
+						"a client stalled mid-request is dropped at the server's read deadline")
 				}
 				u := t.newUser()
 				c := t.mustDial()

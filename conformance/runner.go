@@ -147,6 +147,7 @@ type caseOutcome struct {
 	evidence []caseEvidence // what it met of other rules' problems
 	blocked  string         // the problem that kept it from running
 	blockedF report.Failure
+	unjudged *report.Unjudged // what it skipped for want of a flag
 }
 
 // Run runs the selected cases against cfg.Addr and returns the report. Its errors are a
@@ -196,6 +197,7 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 		r.pinCrashes(ctx, cases, outcomes)
 	}
 	rep.Results, rep.Problems = r.assemble(cases, outcomes)
+	rep.Unjudged = r.unjudged(cases, outcomes)
 	for _, id := range r.cfg.Baseline {
 		if p := rep.Problem(id); p != nil {
 			p.KnownFailure = true

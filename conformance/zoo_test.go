@@ -539,6 +539,9 @@ func TestReferenceServerPassesEveryCase(t *testing.T) {
 			t.Errorf("%s skipped: %s", r.ID, r.Reason)
 		}
 	}
+	if len(rep.Unjudged) > 0 {
+		t.Errorf("with every flag given, not judged: %+v", rep.Unjudged)
+	}
 	checkReferenceNotes(t, rep)
 }
 
