@@ -38,6 +38,9 @@ type Case struct {
 	// an op the server does not answer: a server that serves one at a time may leave one
 	// waiting while it serves another.
 	concurrent bool
+	// aimedAt lists the keys of faults the diagnosis finds that the case is aimed at, beyond
+	// those runner.aims knows by the case's layout and ID.
+	aimedAt []string
 	// cutsRequests: the case leaves requests cut short (a close mid-request, a stall, a size
 	// or name_len it never sends): a server that dies of it dies of the one cause, whatever
 	// case showed it.

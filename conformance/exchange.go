@@ -264,6 +264,9 @@ type send struct {
 	// raw sends and reads the bytes as they are, without the workarounds of the run's
 	// profile: for the cases that check the very rule a workaround speaks around.
 	raw bool
+	// oneWrite sends a BACKUP's header and payload in one write, whatever the profile: for
+	// the case of the server that drops a payload that comes with its header.
+	oneWrite bool
 }
 
 // request is what the spec makes of a request's bytes: its op, and whether the op is one it
@@ -450,7 +453,11 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	if s.raw {
 		sending = &diagnosis.Profile{}
 	}
-	writes, err := sending.Writes(s.head, r.req.Op, headerLen(s.head))
+	hl := headerLen(s.head)
+	if s.oneWrite {
+		hl = 0
+	}
+	writes, err := sending.Writes(s.head, r.req.Op, hl)
 	if err == nil && s.body != nil && sending.FrameSize > 0 {
 		err = fmt.Errorf("%w: a %d-byte payload", diagnosis.ErrFrameTooSmall, s.bodyN)
 	}
@@ -500,7 +507,7 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	skipTail := t.readResponse(profile.Reader(rd, r.dialect.Layout), r, rs)
 	r.Got = rd.n
 	r.Elapsed, r.Wait = time.Since(start), time.Since(sentAt)
-	t.run.noteAnswer(r, s.raw || t.c.Hostile || t.c.concurrent || r.pieces)
+	t.run.noteAnswer(r, s.raw || s.oneWrite || t.c.Hostile || t.c.concurrent || r.pieces)
 	if fresh && (skipTail || s.noTail) && (r.Outcome == endAnswered || r.Outcome == endUndefined) {
 		// The case read what it needed and leaves the rest of the response: it is read and
 		// dropped before the close, as a close with bytes unread is a reset.

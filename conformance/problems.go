@@ -138,7 +138,7 @@ func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Resul
 			id = pin.culprit
 		}
 		if c := indexOf(cases, id); c >= 0 {
-			if p := ps.byKey[crashKey(cases[c])]; p != nil {
+			if p := ps.byKey[r.crashKey(cases[c])]; p != nil {
 				p.Diagnosis = joinSentences(p.Diagnosis, fmt.Sprintf("the server died while cases %s ran at once: %s", strings.Join(pin.suspects, ", "), pin.verdict))
 			}
 		}
