@@ -38,6 +38,9 @@ type Case struct {
 	// an op the server does not answer: a server that serves one at a time may leave one
 	// waiting while it serves another.
 	concurrent bool
+	// aimedAt lists the keys of faults the diagnosis finds that the case is aimed at, beyond
+	// those runner.aims knows by the case's layout and ID.
+	aimedAt []string
 	// cutsRequests: the case leaves requests cut short (a close mid-request, a stall, a size
 	// or name_len it never sends): a server that dies of it dies of the one cause, whatever
 	// case showed it.
@@ -72,10 +75,12 @@ type caseRun struct {
 	// noAnswerAs, when set, is the problem a request left unanswered counts as.
 	noAnswerAs problemAs
 	skipped    string
-	exchanges  []*record
-	conns      int
-	open       []interface{ Close() error }
-	tails      sync.WaitGroup
+	// unjudged is what the case could not check for want of a flag, when it skipped so.
+	unjudged  *report.Unjudged
+	exchanges []*record
+	conns     int
+	open      []interface{ Close() error }
+	tails     sync.WaitGroup
 
 	users     []uint32
 	stored    map[uint32]map[string]bool // what the case believes each user has stored
@@ -116,20 +121,31 @@ func (t *caseRun) owns(req spec.ID, key string) bool {
 	if slices.Contains(narrowKeys, key) {
 		return slices.Contains(t.c.owns, key)
 	}
-	// Bytes after a response are the business of the case that checks that status's layout,
-	// not of every case whose steps got such a response.
+	// Bytes after a response, or a response cut short, are the business of the case that
+	// checks that status's layout, not of every case whose steps got such a response.
 	for _, m := range t.c.layoutOf {
-		if key == diagnosis.KeyTrailing(t.dialect.Code(m)) {
+		if code := t.dialect.Code(m); key == diagnosis.KeyTrailing(code) || key == diagnosis.KeyCut(code) {
 			return true
 		}
 	}
-	if strings.HasPrefix(key, diagnosis.KeyTrailing(0)[:len(diagnosis.KeyTrailing(0))-1]) {
+	if isLayoutKey(key) {
 		return false
 	}
 	if t.c.stepsAreItsRule {
 		return true
 	}
 	return slices.Contains(t.c.Reqs, string(req))
+}
+
+// isLayoutKey reports whether key is bytes after a response or a response cut short, of any
+// status.
+func isLayoutKey(key string) bool {
+	for _, k := range []string{diagnosis.KeyTrailing(0), diagnosis.KeyCut(0)} {
+		if strings.HasPrefix(key, strings.TrimSuffix(k, "0")) {
+			return true
+		}
+	}
+	return false
 }
 
 // narrowKeys are checks of a broad rule that only the cases naming them judge: the shape of a
@@ -237,6 +253,17 @@ func (t *caseRun) skipf(format string, args ...any) {
 	t.skipped = fmt.Sprintf(format, args...)
 	t.mu.Unlock()
 	runtime.Goexit()
+}
+
+// needFlag ends the case without a verdict for want of a flag: what names the check left out,
+// flag the flag, arg its argument's placeholder and value what it tells. The report lists the
+// case's rules among those not judged.
+func (t *caseRun) needFlag(flag, arg, value, what string) {
+	t.mu.Lock()
+	t.unjudged = &report.Unjudged{Requirements: t.c.Reqs, Level: t.c.Level, What: what, Flag: flag,
+		Hint: fmt.Sprintf("give %s %s, %s", flag, arg, value), Cases: []string{t.c.ID}}
+	t.mu.Unlock()
+	t.skipf("give %s, %s, to run it", flag, value)
 }
 
 // stored records that user holds name (present) or not.

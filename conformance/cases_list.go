@@ -179,12 +179,12 @@ func waitMissing(t *caseRun, u uint32, name string) {
 	for {
 		r := t.restore(u, name, nil)
 		switch {
-		case r.is(spec.RestoreOK) && time.Now().Before(deadline):
+		case r.statusIs(spec.RestoreOK) && time.Now().Before(deadline):
 			time.Sleep(50 * time.Millisecond)
 			continue
-		case r.is(spec.RestoreOK):
+		case r.statusIs(spec.RestoreOK):
 			t.judge(spec.R5_3, "", r, "no file kept of the cut upload", r.String(), true)
-		case r.Outcome == endAnswered || r.Outcome == endUndefined:
+		case r.answered():
 			return
 		}
 		key, owed := r.noAnswer()

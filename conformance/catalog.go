@@ -14,6 +14,7 @@ var sections = []func() []*Case{
 	deleteCases,
 	listCases,
 	securityCases,
+	streamCases,
 }
 
 var catalog = sync.OnceValue(func() []*Case {

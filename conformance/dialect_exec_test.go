@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -260,27 +261,58 @@ func TestExecRestartThatNeverStartsSaysSo(t *testing.T) {
 // A crash during cases that ran together is pinned by running each alone on a fresh server.
 func TestCrashAmongParallelCasesIsPinned(t *testing.T) {
 	addr := fakepeer.ClosedAddr(t)
-	// transport/status-mapping reads three bytes of each answer and closes: a reset with bytes
-	// unread, which kills this mutant; the other cases read all they are sent.
-	t.Setenv(envServeMutant, "dies-on-reset")
+	// list/six-bytes-no-wait sends a bare LIST, which this mutant takes for the start of a
+	// longer header, and gives up on it: a header cut short kills the server. The other
+	// cases send LIST as the diagnosis found it must be sent, and read all they are sent.
+	t.Setenv(envServeMutant, "real-list-name-len")
 	t.Setenv(envServeAddr, addr)
-	cfg := fastConfig(addr, `^(transport/status-mapping|backup/new|backup/overwrite|restore/exact-bytes|delete/keeps-others)$`)
+	cfg := fastConfig(addr, `^(list/six-bytes-no-wait|backup/new|backup/overwrite|restore/exact-bytes|delete/keeps-others)$`)
 	cfg.Exec = []string{os.Args[0], "-test.run=^$"}
 	cfg.Parallel = 4
 	rep := mustRun(t, cfg)
-	res := rep.Result("transport/status-mapping")
+	res := rep.Result("list/six-bytes-no-wait")
 	if res.Status != report.VerdictFail || res.Crash == "" {
-		t.Fatalf("transport/status-mapping: %s %q", res.Status, res.Reason)
+		t.Fatalf("list/six-bytes-no-wait: %s %q", res.Status, res.Reason)
 	}
 	// When another case's health check found the server down first, the crash was pinned by
-	// running each suspect alone; the verdict goes with transport/status-mapping's crash.
+	// running each suspect alone; the verdict goes with list/six-bytes-no-wait's crash.
 	p := rep.Problem(res.Problem)
-	if p == nil || (rep.Crashes[0].After != "transport/status-mapping" && !strings.Contains(p.Diagnosis, "reproduced by case transport/status-mapping alone")) {
+	if p == nil || (rep.Crashes[0].After != "list/six-bytes-no-wait" && !strings.Contains(p.Diagnosis, "reproduced by case list/six-bytes-no-wait alone")) {
 		t.Errorf("problem %+v, crashes %+v", p, rep.Crashes)
 	}
 	for _, id := range []string{"backup/new", "backup/overwrite", "restore/exact-bytes", "delete/keeps-others"} {
 		if s := statusOf(t, rep, id); s != report.VerdictPass {
 			t.Errorf("%s, run alone after the crash: %s", id, s)
+		}
+	}
+}
+
+// A server that dies of a reset, restarted by -exec: the diagnosis finds the death, the case
+// aimed at resets fails under it, and the cases whose steps read part of an answer (the
+// fingerprint's status, a field's check) drain the rest before they close, so that none of
+// them resets a connection and is blamed for the death.
+func TestDeathOnResetIsTheResetCaseAlone(t *testing.T) {
+	addr := fakepeer.ClosedAddr(t)
+	t.Setenv(envServeMutant, "dies-on-reset")
+	t.Setenv(envServeAddr, addr)
+	cfg := fastConfig(addr, `^(transport/status-mapping|transport/fields-.*|security/connect-and-close)$`)
+	cfg.Exec = []string{os.Args[0], "-test.run=^$"}
+	rep := mustRun(t, cfg)
+	res := rep.Result("security/connect-and-close")
+	if res.Status != report.VerdictFail || res.Problem != "dies-on-reset" {
+		t.Errorf("security/connect-and-close: %s under %q (%s), want a failure under dies-on-reset", res.Status, res.Problem, res.Reason)
+	}
+	for _, r := range rep.Results {
+		if r.ID != "security/connect-and-close" && r.Status != report.VerdictPass {
+			t.Errorf("%s: %s (%s), want a pass: the reset is another case's", r.ID, r.Status, r.Reason)
+		}
+	}
+	if p := rep.Problem("dies-on-reset"); p == nil || !slices.Equal(p.Cases, []string{"security/connect-and-close"}) {
+		t.Errorf("problem dies-on-reset: %+v", p)
+	}
+	for _, p := range rep.Problems {
+		if p.ID != "dies-on-reset" {
+			t.Errorf("problem %s: %s", p.ID, p.Summary)
 		}
 	}
 }

@@ -80,6 +80,8 @@ type reply struct {
 	Mismatch int64
 	// Got is how many bytes of the response arrived.
 	Got int64
+	// statusRead: the version and status arrived, whatever became of the fields after them.
+	statusRead bool
 	// Trailing holds bytes that arrived after the response's end, once the tail check is done.
 	Trailing []byte
 
@@ -102,13 +104,13 @@ type reply struct {
 // noAnswer is the problem key of r when it is no answer ("" when it is one), and the rule the
 // missing answer breaks.
 func (r *reply) noAnswer() (key string, req spec.ID) {
+	if r.cut() {
+		// A response cut short after its status, by a close or by silence: its layout's
+		// fault, not an answer missing.
+		return diagnosis.KeyCut(r.Status), spec.R3_1
+	}
 	switch r.Outcome {
 	case endClosed, endReset:
-		if _, defined := r.dialect.Layout(r.Status); defined && r.Got >= wire.ResponsePrefixLen {
-			// A response cut short after its status: its layout's fault, not an answer
-			// missing.
-			return diagnosis.KeyCut(r.Status), spec.R3_1
-		}
 		if r.pieces && r.Got == 0 {
 			return diagnosis.KeyPieces(string(r.Outcome)), spec.R1_1
 		}
@@ -124,7 +126,37 @@ func (r *reply) noAnswer() (key string, req spec.ID) {
 	return "", ""
 }
 
-// is reports whether r is a response carrying one of ms.
+// cut reports whether r is a response of a status the dialect defines that ended before its
+// fields did: the status can be read, and is judged as any other (status first).
+func (r *reply) cut() bool {
+	switch r.Outcome {
+	case endTimeout, endClosed, endReset:
+		_, defined := r.dialect.Layout(r.Status)
+		return r.statusRead && defined
+	}
+	return false
+}
+
+// statusIs reports whether r carries one of ms, a response cut short after its status
+// included: what a status says (a 212 to an unsafe name accepts it) stands whatever follows.
+func (r *reply) statusIs(ms ...spec.Meaning) bool {
+	if r.cut() {
+		for _, m := range ms {
+			if r.dialect.Means(r.Status, m) {
+				return true
+			}
+		}
+		return false
+	}
+	return r.is(ms...)
+}
+
+// answered reports whether a status came back, whole or cut short after it.
+func (r *reply) answered() bool {
+	return r.Outcome == endAnswered || r.Outcome == endUndefined || r.cut()
+}
+
+// is reports whether r is a whole response carrying one of ms.
 func (r *reply) is(ms ...spec.Meaning) bool {
 	if r.Outcome != endAnswered {
 		return false
@@ -173,8 +205,15 @@ func (r *reply) String() string {
 	return string(r.Outcome)
 }
 
-// failure says how an exchange ended without a response.
+// failure says how an exchange ended without a response: after which status, when it came.
 func (r *reply) failure() string {
+	if r.cut() {
+		return "status " + r.dialect.DescribeCode(r.Status) + ", cut short: " + r.ending()
+	}
+	return r.ending()
+}
+
+func (r *reply) ending() string {
 	switch r.Outcome {
 	case endTimeout:
 		if r.Got > 0 {
@@ -225,6 +264,9 @@ type send struct {
 	// raw sends and reads the bytes as they are, without the workarounds of the run's
 	// profile: for the cases that check the very rule a workaround speaks around.
 	raw bool
+	// oneWrite sends a BACKUP's header and payload in one write, whatever the profile: for
+	// the case of the server that drops a payload that comes with its header.
+	oneWrite bool
 }
 
 // request is what the spec makes of a request's bytes: its op, and whether the op is one it
@@ -411,7 +453,11 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	if s.raw {
 		sending = &diagnosis.Profile{}
 	}
-	writes, err := sending.Writes(s.head, r.req.Op, headerLen(s.head))
+	hl := headerLen(s.head)
+	if s.oneWrite {
+		hl = 0
+	}
+	writes, err := sending.Writes(s.head, r.req.Op, hl)
 	if err == nil && s.body != nil && sending.FrameSize > 0 {
 		err = fmt.Errorf("%w: a %d-byte payload", diagnosis.ErrFrameTooSmall, s.bodyN)
 	}
@@ -461,7 +507,20 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	skipTail := t.readResponse(profile.Reader(rd, r.dialect.Layout), r, rs)
 	r.Got = rd.n
 	r.Elapsed, r.Wait = time.Since(start), time.Since(sentAt)
-	t.run.noteAnswer(r, s.raw || t.c.Hostile || t.c.concurrent || r.pieces)
+	t.run.noteAnswer(r, s.raw || s.oneWrite || t.c.Hostile || t.c.concurrent || r.pieces)
+	if fresh && (skipTail || s.noTail) && (r.Outcome == endAnswered || r.Outcome == endUndefined) {
+		// The case read what it needed and leaves the rest of the response: it is read and
+		// dropped before the close, as a close with bytes unread is a reset.
+		bound := t.run.cfg.MaxList
+		if skipTail && r.Fields.Has(wire.HasPayload) {
+			bound = int64(r.Size)
+		}
+		t.background(func() {
+			defer c.c.Close()
+			t.settle(c.c, &ex.recv, bound)
+		})
+		return r
+	}
 	if !fresh || skipTail || s.noTail || r.Outcome == endClosed || r.Outcome == endReset {
 		if fresh {
 			c.c.Close()
@@ -472,7 +531,7 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	// The check runs in the background so that the case goes on; the case's end waits for it.
 	// A server that serves one connection at a time would be held by it, and left to read the
 	// case's next request late: there the check is done before the case goes on.
-	tail := func() {
+	t.background(func() {
 		defer c.c.Close()
 		c.c.SetReadDeadline(time.Now().Add(t.run.cfg.Grace))
 		buf := make([]byte, report.ClipHead)
@@ -481,18 +540,44 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 			ex.recv.Write(buf[:n])
 			r.Trailing = buf[:n]
 		}
-	}
+		if n == len(buf) {
+			// More may follow: the connection is not closed on it unread.
+			t.settle(c.c, &ex.recv, t.run.cfg.MaxList)
+		}
+	})
+	return r
+}
+
+// background runs f, the end of an exchange, beside the case as it goes on; the case's end
+// waits for it. A server that serves one connection at a time would be held by it, and left
+// to read the case's next request late: there f runs before the case goes on.
+func (t *caseRun) background(f func()) {
 	if t.run.profile.Serial {
-		tail()
-		return r
+		f()
+		return
 	}
 	t.tails.Add(1)
 	go func() {
 		defer t.tails.Done()
-		tail()
+		f()
 	}()
-	return r
 }
+
+// settle reads and drops what the server still sends on c, recording it in rec, until the
+// server closes, goes quiet for the grace period or has sent bound bytes more (and a little
+// slack), so that the case closes c with nothing unread: a close with bytes in the receive
+// buffer sends a reset, which kills some servers, and a case must not cause a fault that
+// another case is aimed at. Every read is bounded by the timeout and the whole by the time
+// the bytes take.
+func (t *caseRun) settle(c net.Conn, rec io.Writer, bound int64) {
+	bound = min(bound, maxSettle) + report.ClipHead
+	dc := &deadline.Conn{Conn: c, Idle: t.run.cfg.Grace, End: time.Now().Add(t.run.cfg.Timeout + deadline.Transfer(bound))}
+	_, _ = io.Copy(rec, io.LimitReader(dc, bound))
+}
+
+// maxSettle bounds what settle reads: a server that claims a 4 GiB payload and sends it is not
+// waited for to its end.
+const maxSettle = 16 << 20
 
 // writeApart writes the writes of a request as the profile cuts it, pausing between them: a
 // BACKUP's payload apart from its header, say, where the server must have read the header alone
@@ -524,6 +609,7 @@ func (t *caseRun) readResponse(rd io.Reader, r *reply, rs readSpec) (offBoundary
 	}
 	r.Version = b[0]
 	r.Status = binary.LittleEndian.Uint16(b[1:3])
+	r.statusRead = true
 	f, ok := r.dialect.Layout(r.Status)
 	if !ok {
 		// The layout is unknown: the tail check shows the bytes that follow.
@@ -537,7 +623,9 @@ func (t *caseRun) readResponse(rd io.Reader, r *reply, rs readSpec) (offBoundary
 		}
 		// name_len is at most 65535: a bounded allocation whatever the server states.
 		r.Name = make([]byte, binary.LittleEndian.Uint16(b[:2]))
-		if _, err := io.ReadFull(rd, r.Name); err != nil {
+		if n, err := io.ReadFull(rd, r.Name); err != nil {
+			// What came of the name, and no more: a name cut short is not a name of zeros.
+			r.Name = r.Name[:n]
 			return fail(err)
 		}
 	}

@@ -194,7 +194,7 @@ func (r *runner) waitUp(ctx context.Context) (key, why string) {
 	if down == "" {
 		return "", ""
 	}
-	key = crashKey(caseByID(down))
+	key = r.crashKey(caseByID(down))
 	if !r.cfg.ContinueAfterCrash {
 		return key, fmt.Sprintf("blocked: the server stopped answering after case %s (give -exec to restart it, or -continue to wait for it)", down)
 	}
@@ -277,18 +277,4 @@ func indexOf(cases []*Case, id string) int {
 		}
 	}
 	return -1
-}
-
-// diagnosisCrash is the key of a death the diagnosis already found for what case c does.
-func (r *runner) diagnosisCrash(c *Case) *diagnosis.Finding {
-	if r.diag == nil {
-		return nil
-	}
-	key := crashKey(c)
-	for i := range r.diag.Findings {
-		if r.diag.Findings[i].Key == key {
-			return &r.diag.Findings[i]
-		}
-	}
-	return nil
 }

@@ -46,7 +46,7 @@ func (t *caseRun) backup(user uint32, name string, c content.Content) *reply {
 		s.body, s.bodyN = c.Reader(), c.Len()
 	}
 	r := t.roundtrip(s, readSpec{})
-	if r.is(spec.BackupOK) {
+	if r.statusIs(spec.BackupOK) {
 		t.setStored(user, name, true)
 	}
 	return r
@@ -64,7 +64,7 @@ func (t *caseRun) restore(user uint32, name string, want *content.Content) *repl
 func (t *caseRun) delete(user uint32, name string) *reply {
 	label := fmt.Sprintf("DELETE user %d %s", user, spec.Quote([]byte(name)))
 	r := t.roundtrip(send{label: label, head: nameRequest(user, wire.OpDelete, []byte(name))}, readSpec{})
-	if r.is(spec.DeleteOK) {
+	if r.statusIs(spec.DeleteOK) {
 		t.setStored(user, name, false)
 	}
 	return r
@@ -82,10 +82,29 @@ func (t *caseRun) list(user uint32) *reply {
 
 // expect checks that r carries one of ms and, if name is not nil, that it names it. It
 // records a failure of req otherwise and reports whether r passed.
+//
+// Status first: a response cut short after its status is judged on that status (a 212 to an
+// unsafe name accepts it, whatever follows), and the cut is the fault of the layout of that
+// status, which the case checking it owns. A cut response of the right status passes here,
+// as far as the fields that came allow; a caller that needs its payload checks that it came.
 func (t *caseRun) expect(r *reply, req spec.ID, name []byte, ms ...spec.Meaning) bool {
 	want := t.dialect.DescribeCodes(ms...)
 	if name != nil {
 		want += " with name " + spec.Quote(name)
+	}
+	if r.cut() {
+		layout, _ := r.dialect.Layout(r.Status)
+		t.judge(spec.R3_1, diagnosis.KeyCut(r.Status), r, fmt.Sprintf("status %d with its fields whole (%s)", r.Status, layoutWords(layout)), r.String(), false)
+		ok := true
+		if !r.statusIs(ms...) {
+			t.judge(req, diagnosis.KeyStatus(t.dialect.CodesOf(ms...), r.Status), r, want, r.String(), false)
+			ok = false
+		}
+		if ok && name != nil && len(r.Name) == len(name) && !bytes.Equal(r.Name, name) {
+			t.judge(req, string(req)+"|"+spec.CheckNameMismatch, r, want, r.String(), false)
+			ok = false
+		}
+		return ok
 	}
 	if !r.is(ms...) {
 		if key, owed := r.noAnswer(); key != "" {
@@ -114,7 +133,8 @@ func (t *caseRun) mustBackup(user uint32, name string, c content.Content) {
 
 // checkContent checks that r is a restore-ok of name with exactly want.
 func (t *caseRun) checkContent(r *reply, req spec.ID, name string, want content.Content) bool {
-	if !t.expect(r, req, []byte(name), spec.RestoreOK) {
+	if !t.expect(r, req, []byte(name), spec.RestoreOK) || r.cut() {
+		// A 210 cut short is R-3.1's (expect recorded it): its content cannot be judged.
 		return false
 	}
 	switch {
@@ -164,9 +184,9 @@ func (t *caseRun) mustRestoreRefused(user uint32, name string, req spec.ID) {
 // success fails req, no answer blocks the case.
 func (t *caseRun) mustBeRefusal(r *reply, req spec.ID, name string) {
 	switch {
-	case r.is(spec.RestoreOK, spec.DeleteOK, spec.BackupOK):
+	case r.statusIs(spec.RestoreOK, spec.DeleteOK, spec.BackupOK):
 		t.judge(req, string(req)+"|granted", r, "a refusal: anything but "+t.dialect.DescribeCodes(spec.RestoreOK, spec.DeleteOK), r.String(), true)
-	case r.Outcome == endAnswered || r.Outcome == endUndefined:
+	case r.answered():
 		return
 	}
 	key, owed := r.noAnswer()
@@ -184,16 +204,18 @@ func (t *caseRun) mustDelete(user uint32, name string) {
 // name has R-4.4's shape. It returns the listing's name.
 func (t *caseRun) checkList(r *reply, req spec.ID, names ...string) (string, bool) {
 	if len(names) == 0 && !t.dialect.EmptyListing {
-		if r.is(spec.ListOK) && r.PayloadRead && len(r.Payload) == 0 {
-			// An empty listing shows the user holds nothing, as 1002 would: the status is
-			// list/empty-user-1002's business, and a case that only asks what is stored goes on.
-			own := t.judge(req, diagnosis.KeyStatus(t.dialect.CodesOf(spec.NoFiles), r.Status), r,
-				t.dialect.DescribeCodes(spec.NoFiles), r.String()+" with an empty listing", false)
-			return string(r.Name), !own
+		// Which status a user with no files gets is R-4.4's, judged by the cases that own it
+		// (list/empty-user-1002): a case that only asks whether anything is stored (nothing
+		// of a refused name, of a cut upload) reads a listing for that, whatever its status,
+		// and is blocked by an answer that shows neither.
+		if !r.is(spec.ListOK) {
+			return "", t.expect(r, spec.R4_4, nil, spec.NoFiles)
 		}
-		return "", t.expect(r, req, nil, spec.NoFiles)
-	}
-	if !t.expect(r, req, nil, spec.ListOK) {
+		if r.PayloadRead && len(r.Payload) == 0 && t.judge(spec.R4_4, diagnosis.KeyStatus(t.dialect.CodesOf(spec.NoFiles), r.Status), r,
+			t.dialect.DescribeCodes(spec.NoFiles), r.String()+" with an empty listing", false) {
+			return string(r.Name), false
+		}
+	} else if !t.expect(r, req, nil, spec.ListOK) || r.cut() {
 		return "", false
 	}
 	ok := true
@@ -218,6 +240,17 @@ func (t *caseRun) checkList(r *reply, req spec.ID, names ...string) (string, boo
 		ok = false
 	}
 	return string(r.Name), ok
+}
+
+// layoutWords names the fields a status carries after itself, as SPEC §3 lists them.
+func layoutWords(f wire.Fields) string {
+	switch {
+	case f.Has(wire.HasPayload):
+		return "name_len, filename, size and payload"
+	case f.Has(wire.HasName):
+		return "name_len and filename"
+	}
+	return "nothing more"
 }
 
 // mustList ends the case unless LIST shows exactly names. It returns the listing's name.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/fbpkit/fbp/conformance/diagnosis"
+	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/ref/wire"
 )
@@ -137,7 +138,7 @@ func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Resul
 			id = pin.culprit
 		}
 		if c := indexOf(cases, id); c >= 0 {
-			if p := ps.byKey[crashKey(cases[c])]; p != nil {
+			if p := ps.byKey[r.crashKey(cases[c])]; p != nil {
 				p.Diagnosis = joinSentences(p.Diagnosis, fmt.Sprintf("the server died while cases %s ran at once: %s", strings.Join(pin.suspects, ", "), pin.verdict))
 			}
 		}
@@ -196,14 +197,6 @@ func (r *runner) nextSteps(rep *report.Report) []string {
 	if r.sup != nil && r.sup.RestartFailed() && !r.sup.FreshPorts() {
 		add("the server could not be started again on the same port: put {port} in the -exec command so that every start gets a fresh port")
 	}
-	for _, res := range rep.Results {
-		switch {
-		case res.ID == "security/size-over-limit" && res.Status == report.VerdictSkip:
-			add("-max-size SIZE, your server's size limit, checks that a BACKUP over it is refused before its payload (R-5.4)")
-		case res.ID == "transport/stall-cut-off" && res.Status == report.VerdictSkip:
-			add("-stall-cutoff DURATION checks that your server drops a client that stalls mid-request")
-		}
-	}
 	if f := r.diag.Fatal(); f != nil && f.ID == "drips" {
 		add("the server answers too slowly to be tested: find what delays each byte (a sleep, Nagle with tiny writes, a flush per byte)")
 	}
@@ -217,8 +210,54 @@ func (r *runner) nextSteps(rep *report.Report) []string {
 		}
 		add(fmt.Sprintf("the run's deadline of %v ended it before every case ran%s; -deadline 10m gives it time (and -run a few cases, by ID or requirement, a shorter run)", r.cfg.Deadline, why))
 	}
-	if r.cfg.Root == "" && rep.Summary.Must.Fail > 0 {
-		add("-root DIR, your server's storage folder when it runs here, also finds files stored outside a user's folder and leftovers of failed uploads")
+	return out
+}
+
+// unjudged lists what the run could not judge for want of a flag: the checks its cases skipped
+// so, what only the server's storage folder shows, and the MUST rules the selection leaves out.
+func (r *runner) unjudged(cases []*Case, outcomes []caseOutcome) []report.Unjudged {
+	var out []report.Unjudged
+	selected := map[string]bool{}
+	for i, c := range cases {
+		if u := outcomes[i].unjudged; u != nil {
+			out = append(out, *u)
+		}
+		for _, req := range c.Reqs {
+			selected[req] = true
+		}
 	}
+	if r.cfg.Root == "" {
+		// The answers show a name refused and a cut upload gone; only the disk shows a file
+		// written outside the user's folder, or a partial upload's leftover under another name.
+		var reqs []string
+		for _, req := range spec.IDStrings(spec.R5_1, spec.R5_3) {
+			if selected[req] {
+				reqs = append(reqs, req)
+			}
+		}
+		if len(reqs) > 0 {
+			out = append(out, report.Unjudged{Requirements: reqs, Level: report.Must, Flag: "-root",
+				What: "on the disk: no file written outside its user's folder, no leftover of a cut or refused upload",
+				Hint: "give -root DIR, the server's storage folder, when it runs on this machine"})
+		}
+	}
+	var inCatalog []string
+	for _, c := range Catalog() {
+		if c.Level == report.Must {
+			inCatalog = append(inCatalog, c.Reqs...)
+		}
+	}
+	var left []string
+	for _, req := range spec.Requirements() {
+		if id := string(req.ID); slices.Contains(inCatalog, id) && !selected[id] {
+			left = append(left, id)
+		}
+	}
+	if len(left) > 0 {
+		out = append(out, report.Unjudged{Requirements: left, Level: report.Must, Flag: "-run/-skip",
+			What: "no selected case checks them", Hint: "run without -run and -skip, or select their cases"})
+	}
+	// Worst first: what a MUST verdict leaves out before what a SHOULD one does.
+	slices.SortStableFunc(out, func(a, b report.Unjudged) int { return int(a.Level) - int(b.Level) })
 	return out
 }

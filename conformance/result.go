@@ -54,6 +54,7 @@ func (t *caseRun) outcome() caseOutcome {
 	case t.skipped != "":
 		res.Status = report.VerdictSkip
 		res.Reason = t.skipped
+		out.unjudged = t.unjudged
 	case c.Level == report.Info:
 		res.Status = report.VerdictInfo
 		if len(t.notes) > 0 {

@@ -147,6 +147,7 @@ type caseOutcome struct {
 	evidence []caseEvidence // what it met of other rules' problems
 	blocked  string         // the problem that kept it from running
 	blockedF report.Failure
+	unjudged *report.Unjudged // what it skipped for want of a flag
 }
 
 // Run runs the selected cases against cfg.Addr and returns the report. Its errors are a
@@ -196,6 +197,7 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 		r.pinCrashes(ctx, cases, outcomes)
 	}
 	rep.Results, rep.Problems = r.assemble(cases, outcomes)
+	rep.Unjudged = r.unjudged(cases, outcomes)
 	for _, id := range r.cfg.Baseline {
 		if p := rep.Problem(id); p != nil {
 			p.KnownFailure = true
@@ -353,6 +355,10 @@ func (r *runner) runOne(ctx context.Context, c *Case) caseOutcome {
 	if r.root != nil {
 		r.root.check(t)
 	}
+	if t.skipped == "" {
+		// After the case's own findings: a fault it showed itself is shown with its bytes.
+		t.judgeDiagnosed()
+	}
 	out := t.outcome()
 	if c.Hostile || out.res.Status == report.VerdictFail || out.res.Status == report.VerdictBlocked {
 		if crash, detail := r.health(ctx, c); crash != "" {
@@ -366,9 +372,9 @@ func (r *runner) runOne(ctx context.Context, c *Case) caseOutcome {
 			// The crash is the case's own problem, first of all: the server died of it, and
 			// the requests it left unanswered are its consequence, not problems of their own.
 			out.keys = slices.DeleteFunc(out.keys, diagnosis.IsNoAnswerKey)
-			out.keys = append([]string{crashKey(c)}, out.keys...)
+			out.keys = append([]string{r.crashKey(c)}, out.keys...)
 			out.failures = append(out.failures, f)
-			out.firstOf[crashKey(c)] = len(out.failures) - 1
+			out.firstOf[r.crashKey(c)] = len(out.failures) - 1
 		}
 	}
 	if out.res.Crash == "" {
@@ -384,15 +390,36 @@ func (r *runner) runOne(ctx context.Context, c *Case) caseOutcome {
 }
 
 // crashKey is the problem of a server that died during c: cases that do the same thing to it
-// share one.
-func crashKey(c *Case) string {
+// share one. security/connect-and-close closes a connection and resets another: when the
+// diagnosis found which of the two kills the server, the death is that one's.
+func (r *runner) crashKey(c *Case) string {
 	switch {
-	case c.ID == "security/connect-and-close":
+	case c.ID == connectAndClose:
+		reset := diagnosis.KeyCrash(diagnosis.CauseReset)
+		if r.diagFinding(reset) != nil && r.diagFinding(diagnosis.KeyCrash(diagnosis.CauseConnectClose)) == nil {
+			return reset
+		}
 		return diagnosis.KeyCrash(diagnosis.CauseConnectClose)
 	case c.cutsRequests:
 		return diagnosis.KeyCrash(diagnosis.CauseTruncated)
 	}
 	return diagnosis.KeyCrash(c.ID)
+}
+
+// connectAndClose is the case that closes and resets connections without a request.
+const connectAndClose = "security/connect-and-close"
+
+// diagFinding returns the diagnosis's finding of key, or nil.
+func (r *runner) diagFinding(key string) *diagnosis.Finding {
+	if r.diag == nil {
+		return nil
+	}
+	for i := range r.diag.Findings {
+		if r.diag.Findings[i].Key == key {
+			return &r.diag.Findings[i]
+		}
+	}
+	return nil
 }
 
 func (r *runner) applyBaseline(res *report.Result) {

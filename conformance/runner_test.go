@@ -341,3 +341,36 @@ func TestStrictMakesShouldFailuresCount(t *testing.T) {
 		}
 	}
 }
+
+// A run says what it could not judge for want of a flag: the cases that need a size limit or a
+// stall cut-off, the disk it was not given, the rules no selected case checks. With each flag
+// given and every case selected, nothing is left out (TestReferenceServerPassesEveryCase).
+func TestRunListsWhatItDidNotJudge(t *testing.T) {
+	srv := servertest.Start(t, server.Config{})
+	rep := mustRun(t, fastConfig(srv.Addr, `^(security/size-over-limit|transport/stall-cut-off|security/backup-name-slash)$`))
+	if !rep.OK() {
+		t.Fatalf("the run fails:\n%s", rep.SummaryText())
+	}
+	flags := map[string]report.Unjudged{}
+	for _, u := range rep.Unjudged {
+		flags[u.Flag] = u
+	}
+	for flag, want := range map[string]struct {
+		level report.Level
+		reqs  []string
+	}{
+		"-max-size":     {report.Must, spec.IDStrings(spec.R5_4)},
+		"-stall-cutoff": {report.Should, spec.IDStrings(spec.R5_3)},
+		"-root":         {report.Must, spec.IDStrings(spec.R5_1, spec.R5_3)},
+	} {
+		if u, ok := flags[flag]; !ok || u.Level != want.level || !slices.Equal(u.Requirements, want.reqs) {
+			t.Errorf("%s: %+v, want %s %v", flag, u, want.level, want.reqs)
+		}
+	}
+	if u := flags["-run/-skip"]; !slices.Contains(u.Requirements, string(spec.R4_2)) || slices.Contains(u.Requirements, string(spec.R5_1)) {
+		t.Errorf("rules no selected case checks: %v", u.Requirements)
+	}
+	if v := rep.SummaryText(); !strings.Contains(v, "PASS: every selected MUST case passed; MUST rules not judged: R-5.4 (-max-size), R-5.1 R-5.3 (-root)") {
+		t.Errorf("summary:\n%s", v)
+	}
+}

@@ -32,8 +32,9 @@ type kill struct {
 	problems []string
 	// cause: each listed case that does not pass is reported under this problem (by ID).
 	cause map[string]string
-	// crash: the server dies during each listed case; each runs against a fresh server and the
-	// report must attribute the crash to it.
+	// crash: the server dies during each case of fail; each runs against a fresh server and the
+	// report must attribute the crash to it. The cases of pass run together against one more,
+	// which none of them may kill.
 	crash bool
 	// notes: INFO cases whose observation must contain the text.
 	notes map[string]string
@@ -64,8 +65,9 @@ var killTable = []kill{
 	{mutant: "no-files-extra-fields", fail: []string{"transport/fields-1002", "list/empty-user-1002"},
 		pass: []string{"list/empty-after-delete-all"}, problems: []string{"trailing-1002"}},
 	// The diagnosis finds it and reads statuses big-endian: the cases test the rest.
-	{mutant: "status-big-endian", pass: []string{"transport/status-mapping", "transport/fields-1003", "backup/new", "restore/missing-1001",
-		"list/empty-user-1002"}, problems: []string{"status-byte-order"}},
+	// The case aimed at the codes on the wire fails with the diagnosis's problem.
+	{mutant: "status-big-endian", fail: []string{"transport/status-mapping"}, pass: []string{"transport/fields-1003", "backup/new", "restore/missing-1001",
+		"list/empty-user-1002"}, problems: []string{"status-byte-order"}, cause: map[string]string{"transport/status-mapping": "status-byte-order"}},
 	{mutant: "version-zero", notes: map[string]string{"transport/version-byte": "responses carry version 0"}},
 	{mutant: "list-shows-listing", fail: []string{"list/no-listing-files", "list/name-format", "list/empty-after-delete-all"}},
 	{mutant: "list-stale-after-delete", fail: []string{"list/no-listing-files", "list/empty-after-delete-all"}},
@@ -93,7 +95,10 @@ var killTable = []kill{
 	// Under the default dialect "auto", the mapping is reported once and spoken after.
 	{mutant: "seed-003-status-map", fail: []string{"transport/status-mapping"}, pass: []string{"backup/new", "restore/missing-1001", "list/empty-user-1002"},
 		problems: []string{"status-map-seed003"}},
-	{mutant: "no-files-as-empty-list", fail: []string{"transport/fields-1002", "list/empty-user-1002", "list/empty-after-delete-all"}},
+	// Which status an empty user gets is the LIST cases' rule: the cases that list only to see
+	// that nothing was stored judge their own rule by the empty listing.
+	{mutant: "no-files-as-empty-list", fail: []string{"transport/fields-1002", "list/empty-user-1002", "list/empty-after-delete-all"},
+		pass: []string{"security/backup-name-slash", "security/backup-name-dotdot", "security/truncated-backup-in-payload", "security/huge-size"}},
 	{mutant: "restore-size-overstated", fail: []string{"transport/fields-210", "backup/new", "restore/exact-bytes"}},
 	{mutant: "restore-empty-1001", fail: []string{"backup/zero-length"}},
 	{mutant: "backup-empty-rejected", fail: []string{"backup/zero-length"}},
@@ -132,8 +137,11 @@ var killTable = []kill{
 		"list/other-users-hidden"}},
 	{mutant: "restore-dot-lists-folder", fail: []string{"security/unsafe-name-restore"}},
 	{mutant: "delete-dot-removes-folder", fail: []string{"security/unsafe-name-delete"}},
-	// The fingerprint reads 3 bytes of each answer and closes: a reset with unread bytes.
-	{mutant: "dies-on-reset", crash: true, fail: []string{"security/connect-and-close", "transport/status-mapping"}},
+	// Only the case that resets a connection on purpose kills it: the steps of the others read
+	// what they asked for before they close, the fingerprint's that read only a status too.
+	{mutant: "dies-on-reset", crash: true, fail: []string{"security/connect-and-close"},
+		pass: []string{"transport/status-mapping", "transport/fields-212-backup", "transport/fields-212-delete", "transport/fields-210",
+			"transport/fields-211", "transport/fields-1001", "security/traversal-cross-user-read"}},
 	{mutant: "allocates-stated-size", crash: true, fail: []string{"security/huge-size"}},
 	{mutant: "name-len-signed", crash: true, fail: []string{"security/huge-name-len"}},
 	// after-size is a whole header with the payload cut at its first byte: not a header cut.
@@ -147,23 +155,43 @@ var killTable = []kill{
 	{mutant: "empty-file-before-payload", fail: []string{"security/truncated-backup-after-size", "list/no-temp-files"}},
 
 	// The faults of real servers, most found by the diagnosis before any case runs.
-	{mutant: "payload-with-header-dropped", pass: []string{"backup/new", "restore/exact-bytes", "list/after-backups"},
-		problems: []string{"backup-payload-dropped"}},
+	{mutant: "payload-with-header-dropped", fail: []string{"transport/backup-one-write"}, pass: []string{"backup/new", "restore/exact-bytes", "list/after-backups"},
+		problems: []string{"backup-payload-dropped"}, cause: map[string]string{"transport/backup-one-write": "backup-payload-dropped"}},
 	{mutant: "dies-on-connect-close", crash: true, fail: []string{"security/connect-and-close"}},
-	{mutant: "length-prefixed-responses", pass: []string{"backup/new", "restore/exact-bytes", "list/after-backups"},
-		problems: []string{"length-prefix"}},
+	{mutant: "length-prefixed-responses", fail: []string{"transport/fields-212-backup", "transport/fields-1002"},
+		pass: []string{"backup/new", "restore/exact-bytes", "list/after-backups"}, problems: []string{"length-prefix"},
+		cause: map[string]string{"transport/fields-212-backup": "length-prefix", "transport/fields-1002": "length-prefix"}},
 	{mutant: "frames-1024", fail: []string{"list/six-bytes-no-wait"}, pass: []string{"backup/new", "restore/missing-1001", "list/after-backups"},
 		blocked: []string{"backup/one-mib"}, problems: []string{"fixed-frames"}},
-	{mutant: "size-before-name", pass: []string{"backup/new", "restore/exact-bytes", "list/after-backups"},
-		problems: []string{"size-before-name"}},
+	{mutant: "size-before-name", fail: []string{"transport/fields-210", "transport/fields-211"}, pass: []string{"backup/new", "restore/exact-bytes",
+		"list/after-backups", "transport/fields-212-backup"}, problems: []string{"size-before-name"},
+		cause: map[string]string{"transport/fields-210": "size-before-name"}},
 	{mutant: "silent", blocked: []string{"backup/new", "list/empty-user-1002"}, problems: []string{"no-answer"}},
 	{mutant: "http", blocked: []string{"backup/new", "list/empty-user-1002"}, problems: []string{"not-fbp"}},
 	{mutant: "drip", opts: mutants.Options{DripInterval: 400 * time.Millisecond}, blocked: []string{"backup/new"}, problems: []string{"drips"}},
 	{mutant: "list-name-empty", fail: []string{"list/name-format"}, pass: []string{"list/after-backups", "list/after-delete"}},
 	{mutant: "missing-user-1002", fail: []string{"restore/missing-new-user"}, pass: []string{"restore/missing-1001", "security/truncated-backup-in-payload"},
 		problems: []string{"status-want-1001-got-1002"}},
-	{mutant: "not-found-name-missing", fail: []string{"transport/fields-1001"}, blocked: []string{"restore/missing-1001"}, problems: []string{"cut-1001"}},
-	{mutant: "refused-payload-unread", problems: []string{"refused-payload-read-as-request"}},
+	// A 1001 cut after its name_len is still a 1001: the cases that need only the status pass
+	// on it, and the cut is the layout's, whether the server then closes or sends nothing.
+	{mutant: "not-found-name-missing", fail: []string{"transport/fields-1001"}, pass: []string{"restore/missing-1001", "security/isolation-restore"},
+		problems: []string{"cut-1001"}, cause: map[string]string{"transport/fields-1001": "cut-1001"}},
+	{mutant: "not-found-name-stalls", fail: []string{"transport/fields-1001"},
+		pass:     []string{"restore/missing-1001", "restore/missing-new-user", "delete/then-restore-1001", "security/isolation-restore"},
+		problems: []string{"cut-1001"}, cause: map[string]string{"transport/fields-1001": "cut-1001"}},
+	{mutant: "ok-name-missing", fail: []string{"transport/fields-212-backup", "transport/fields-212-delete"},
+		pass: []string{"backup/new", "restore/exact-bytes", "delete/then-restore-1001"}, problems: []string{"cut-212"},
+		cause: map[string]string{"transport/fields-212-backup": "cut-212", "transport/fields-212-delete": "cut-212"}},
+	// Status first: a 212 to an unsafe name accepts it, cut short or not; every BACKUP's 212 is
+	// cut, and the cases that store a file first go on to judge their own rule.
+	{mutant: "real-cut-unchecked-names", fail: append([]string{"security/traversal-cross-user-write", "security/traversal-cross-user-read",
+		"security/traversal-cross-user-delete", "transport/fields-212-backup", "transport/fields-1001"}, backupNameCases...),
+		pass:     []string{"backup/new", "restore/missing-1001", "security/isolation-restore", "security/isolation-delete"},
+		problems: []string{"cut-212", "cut-1001"},
+		cause: map[string]string{"security/traversal-cross-user-write": "status-want-1003-got-212", "security/backup-name-slash": "status-want-1003-got-212",
+			"security/traversal-cross-user-delete": "status-want-1001-1003-got-212", "transport/fields-212-backup": "cut-212"}},
+	{mutant: "refused-payload-unread", fail: []string{"security/refused-payload-not-served"}, problems: []string{"refused-payload-read-as-request"},
+		cause: map[string]string{"security/refused-payload-not-served": "refused-payload-read-as-request"}},
 	// Its read deadline outlasts the diagnosis's wait: a stalled client holds it that long.
 	{mutant: "serves-one-at-a-time", opts: mutants.Options{ReadTimeout: 10 * time.Second}, fail: []string{"transport/stalled-client"},
 		pass: []string{"backup/new", "list/after-backups"}, problems: []string{"serves-one-at-a-time"}},
@@ -261,6 +289,20 @@ func TestZooKillTable(t *testing.T) {
 						res := rep.Result(id)
 						if res.Status != report.VerdictFail || !strings.Contains(res.Crash, "server stopped answering after case "+id) {
 							t.Errorf("%s: %s, crash %q (%s); want the crash attributed to it", id, res.Status, res.Crash, res.Reason)
+						}
+					})
+				}
+				if len(k.pass) > 0 {
+					t.Run("pass", func(t *testing.T) {
+						t.Parallel()
+						rep := runMutant(t, k, k.pass...)
+						for _, id := range k.pass {
+							if res := rep.Result(id); res.Status != report.VerdictPass {
+								t.Errorf("%s: %s (%s), want a pass: the crash is another case's", id, res.Status, res.Reason)
+							}
+						}
+						if len(rep.Crashes) > 0 {
+							t.Errorf("crashes %v", rep.Crashes)
 						}
 					})
 				}
@@ -500,6 +542,9 @@ func TestReferenceServerPassesEveryCase(t *testing.T) {
 		if r.Status == report.VerdictSkip {
 			t.Errorf("%s skipped: %s", r.ID, r.Reason)
 		}
+	}
+	if len(rep.Unjudged) > 0 {
+		t.Errorf("with every flag given, not judged: %+v", rep.Unjudged)
 	}
 	checkReferenceNotes(t, rep)
 }

@@ -160,7 +160,9 @@ func TestJUnitReportOnStdout(t *testing.T) {
 	if err := xml.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if doc.Tests != 2 || len(doc.Suites) != 2 || doc.Suites[0].Name != "backup" || doc.Suites[0].Cases[0].Name != "backup/new" {
+	// The two cases, and the MUST rules the selection leaves unjudged, skipped.
+	if doc.Tests != 3 || len(doc.Suites) != 3 || doc.Suites[0].Name != "backup" || doc.Suites[0].Cases[0].Name != "backup/new" ||
+		doc.Suites[2].Name != "unjudged" {
 		t.Fatalf("junit: %+v", doc)
 	}
 }

@@ -90,6 +90,20 @@ const KeyStalledClients = string(spec.R5_3) + "|stalled-clients"
 // KeyStatusMap is the key of a status mapping other than the spec's.
 const KeyStatusMap = string(spec.R4_1) + "|status-map"
 
+// Keys of faults of the framing and layout the diagnosis finds.
+var (
+	// KeyByteOrder: the status written big-endian.
+	KeyByteOrder = string(spec.R1_1) + "|byte-order"
+	// KeyLengthPrefix: every response preceded by a length of the server's own.
+	KeyLengthPrefix = string(spec.R3_1) + "|length-prefix"
+	// KeyFieldOrder: the size of a 210 or 211 before its name_len and filename.
+	KeyFieldOrder = string(spec.R3_1) + "|field-order"
+	// KeySplitBackup: a BACKUP's payload dropped when it comes in one read with its header.
+	KeySplitBackup = string(spec.R1_1) + "|split-backup"
+	// KeySmuggling: a refused BACKUP's payload read as the next request.
+	KeySmuggling = string(spec.R2_3) + "|smuggling"
+)
+
 // KeyCheck is the key of a violation the spec oracle reports.
 func KeyCheck(v *spec.Violation) string { return fmt.Sprintf("%s|%s", v.Req, v.Check) }
 

@@ -208,14 +208,14 @@ func (d *diagnoser) firstAnswer(c *capture, base Profile) bool {
 		return false
 	}
 	if p.ResponsePrefix > 0 {
-		d.add(Finding{ID: "length-prefix", Req: spec.R3_1, Level: report.Must, Key: fmt.Sprintf("%s|length-prefix", spec.R3_1),
+		d.add(Finding{ID: "length-prefix", Req: spec.R3_1, Level: report.Must, Key: KeyLengthPrefix,
 			Summary:    fmt.Sprintf("every response starts with a %d-byte length of its own before FBP's version byte", p.ResponsePrefix),
 			Workaround: fmt.Sprintf("the %d-byte length before each response is dropped", p.ResponsePrefix),
 			Detail:     fmt.Sprintf("%s: %s; without the first %d bytes: %s", c.label, describeBytes(c.got), p.ResponsePrefix, as[0].String()),
 			Expected:   "a response starting with version 1", Actual: describeBytes(c.got), Evidence: c.row()})
 	}
 	if p.StatusBigEndian {
-		d.add(Finding{ID: "status-byte-order", Req: spec.R1_1, Level: report.Must, Key: fmt.Sprintf("%s|byte-order", spec.R1_1),
+		d.add(Finding{ID: "status-byte-order", Req: spec.R1_1, Level: report.Must, Key: KeyByteOrder,
 			Summary:    fmt.Sprintf("the status is written big-endian: %d arrives as bytes %02x %02x; FBP's numbers are little-endian", as[0].code, byte(as[0].code>>8), byte(as[0].code)),
 			Workaround: "the status is read big-endian",
 			Detail:     fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)),
@@ -275,7 +275,7 @@ func (d *diagnoser) operations(ctx context.Context) bool {
 		split.SplitBackup = true
 		apart := d.run(ctx, &split, "BACKUP, header and payload in separate writes", req, wire.OpBackup, hl, 1)
 		if len(apart.got) > 0 {
-			d.add(Finding{ID: "backup-payload-dropped", Req: spec.R1_1, Level: report.Must, Key: fmt.Sprintf("%s|split-backup", spec.R1_1),
+			d.add(Finding{ID: "backup-payload-dropped", Req: spec.R1_1, Level: report.Must, Key: KeySplitBackup,
 				Summary:    "a BACKUP is answered only when its payload arrives apart from its header: the server drops the payload bytes that come in the same read as the header (TCP is a stream, not messages)",
 				Workaround: "a BACKUP's payload is sent in a write of its own, after its header",
 				Detail:     fmt.Sprintf("BACKUP in one write: %s; header, then payload %v later: %s", d.howItEnded(backup), splitPause, describeBytes(apart.got)),
@@ -336,7 +336,12 @@ func (d *diagnoser) operations(ctx context.Context) bool {
 		d.trailing(c, as, rest)
 	}
 	d.restoreLayout(restore, &p, name, body)
-	d.cutResponse(missing, &p, missingName)
+	d.cutResponse(backup, &p, name, nil)
+	d.cutResponse(missing, &p, missingName, func() *capture {
+		known := p
+		known.Dialect = p.dialect()
+		return d.run(ctx, &known, missing.label+", again", nameReq(u, wire.OpRestore, missingName), wire.OpRestore, 0, 1)
+	})
 	d.res.Profile = p
 	return true
 }
@@ -380,7 +385,7 @@ func (d *diagnoser) restoreLayout(c *capture, p *Profile, name string, body []by
 	swapped := *p
 	swapped.SizeBeforeName = true
 	if sas, _ := swapped.parse(c.got); ok(sas) {
-		d.add(Finding{ID: "size-before-name", Req: spec.R3_1, Level: report.Must, Key: fmt.Sprintf("%s|field-order", spec.R3_1),
+		d.add(Finding{ID: "size-before-name", Req: spec.R3_1, Level: report.Must, Key: KeyFieldOrder,
 			Summary:    fmt.Sprintf("a %d response carries its size before its name_len and filename; SPEC §3 has name_len, filename, size", sas[0].code),
 			Workaround: "the size of a 210 or 211 is read before its filename",
 			Detail:     fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)),
@@ -390,18 +395,38 @@ func (d *diagnoser) restoreLayout(c *capture, p *Profile, name string, body []by
 }
 
 // cutResponse reports an answer that ends before its status's fields do, such as a 1001 with
-// a name_len and no filename.
-func (d *diagnoser) cutResponse(c *capture, p *Profile, name string) {
-	as, rest := p.parse(c.got)
-	if len(as) > 0 || rest.unknown || len(rest.rest) < wire.ResponsePrefixLen || c.end != endClosed {
+// a name_len and no filename, whether the server then closes or sends nothing more.
+//
+// Before the mapping was known, an answer was whole when some mapping's layout made it so:
+// seed 003's 1001 is 3 bytes, so a cut 1001 looked whole and the probe stopped reading.
+// again, if set, asks once more, read by the server's mapping, to tell a cut answer from one
+// whose rest had not come yet.
+func (d *diagnoser) cutResponse(c *capture, p *Profile, name string, again func() *capture) {
+	cut := func(c *capture) (parsed, bool) {
+		as, rest := p.parse(c.got)
+		return rest, len(as) == 0 && !rest.unknown && len(rest.rest) >= wire.ResponsePrefixLen
+	}
+	rest, ok := cut(c)
+	if ok && c.end == endQuiet && again != nil {
+		c = again()
+		rest, ok = cut(c)
+	}
+	if !ok || (c.end != endClosed && c.end != endTimeout) {
 		return
 	}
 	code := uint16(rest.rest[1]) | uint16(rest.rest[2])<<8
+	if d.res.Finding(fmt.Sprintf("cut-%d", code)) != nil {
+		return
+	}
+	then := "the connection closes"
+	if c.end == endTimeout {
+		then = fmt.Sprintf("nothing more comes within %v", d.cfg.Timeout)
+	}
 	f, _ := p.dialect().Layout(code)
-	what := fmt.Sprintf("status %d ends after %d bytes, before its fields do, and the connection closes", code, len(rest.rest))
+	what := fmt.Sprintf("status %d ends after %d bytes, before its fields do, and %s", code, len(rest.rest), then)
 	if f.Has(wire.HasName) && len(rest.rest) == wire.ResponsePrefixLen+2 {
-		what = fmt.Sprintf("status %d carries a name_len (%d) but no filename bytes, then the connection closes",
-			code, int(rest.rest[3])|int(rest.rest[4])<<8)
+		what = fmt.Sprintf("status %d carries a name_len (%d) but no filename bytes, then %s",
+			code, int(rest.rest[3])|int(rest.rest[4])<<8, then)
 	}
 	d.add(Finding{ID: fmt.Sprintf("cut-%d", code), Req: spec.R3_1, Level: report.Must, Key: KeyCut(code),
 		Summary:  what,
@@ -440,7 +465,7 @@ func (d *diagnoser) smuggling(ctx context.Context) {
 	for _, a := range as {
 		seen = append(seen, a.String())
 	}
-	d.add(Finding{ID: "refused-payload-read-as-request", Req: spec.R2_3, Level: report.Must, Key: fmt.Sprintf("%s|smuggling", spec.R2_3),
+	d.add(Finding{ID: "refused-payload-read-as-request", Req: spec.R2_3, Level: report.Must, Key: KeySmuggling,
 		Summary:  "a BACKUP refused for its name leaves its payload unread, and the server reads that payload as the next request on the connection: a client can smuggle requests in a file",
 		Detail:   fmt.Sprintf("answers: %v (the payload was a RESTORE of %q)", seen, inner),
 		Expected: "1003 for the BACKUP, then the answer to the LIST", Actual: fmt.Sprint(seen), Evidence: c.row()})
@@ -510,16 +535,17 @@ func stallers(k int) string {
 	return fmt.Sprintf("%d other clients connected and sent nothing", k)
 }
 
-// finishStalled sends a stalled client's LIST, reads its answer and closes.
+// finishStalled sends a stalled client's LIST, reads its answer and closes. The answer is read
+// whole, until the server closes or goes quiet: a close with bytes unread is a reset, and
+// whether a server dies of one is the crash probes' business.
 func (d *diagnoser) finishStalled(c net.Conn, p *Profile) {
 	defer c.Close()
-	full, _ := p.Writes(listReq(1), wire.OpList, 0)
-	_ = c.SetDeadline(time.Now().Add(d.cfg.Timeout))
+	full, _ := p.Writes(listReq(newUser()), wire.OpList, 0)
+	_ = c.SetWriteDeadline(time.Now().Add(d.cfg.Timeout))
 	if _, err := c.Write(full[0]); err != nil {
 		return
 	}
-	buf := make([]byte, 512)
-	_, _ = c.Read(buf)
+	d.read(c, &capture{}, probe{whole: wholeResponses(p, 1)})
 }
 
 // crashes does what kills careless servers: a client that connects and leaves without a

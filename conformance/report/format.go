@@ -310,9 +310,22 @@ func (r *Report) SummaryText() string {
 		fmt.Fprintf(&sb, "skipped: %s not judged (each line above says why: most need a flag, such as -max-size); a skipped case counts neither for nor against the server\n",
 			words.Count(n, "case"))
 	}
+	if len(r.Unjudged) > 0 {
+		sb.WriteString("not judged, for want of a flag (a PASS says nothing of these):\n")
+		for _, u := range r.Unjudged {
+			cases := ""
+			if len(u.Cases) > 0 {
+				cases = " (" + idList(u.Cases) + ")"
+			}
+			fmt.Fprintf(&sb, "  - %s %s: %s%s: %s\n", u.Level, strings.Join(u.Requirements, " "), u.What, cases, u.Hint)
+		}
+	}
 	verdict := "PASS: every selected MUST case passed"
 	if r.Strict {
 		verdict = "PASS: every selected MUST and SHOULD case passed"
+	}
+	if line := r.UnjudgedLine(); line != "" {
+		verdict += "; " + line
 	}
 	switch {
 	case r.Interrupted:
@@ -336,6 +349,26 @@ func (r *Report) SummaryText() string {
 		}
 	}
 	return sb.String()
+}
+
+// UnjudgedLine says in a line which rules that weigh on the verdict went unjudged, and the
+// flag that would judge each: "MUST rules not judged: R-5.4 (-max-size), R-5.1 R-5.3
+// (-root)"; "" when none did.
+func (r *Report) UnjudgedLine() string {
+	var parts []string
+	for i := range r.Unjudged {
+		if u := &r.Unjudged[i]; r.counts(u) {
+			parts = append(parts, fmt.Sprintf("%s (%s)", strings.Join(u.Requirements, " "), u.Flag))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	level := "MUST"
+	if r.Strict {
+		level = "MUST and SHOULD"
+	}
+	return fmt.Sprintf("%s rules not judged: %s", level, strings.Join(parts, ", "))
 }
 
 // WriteJSON writes the report as indented JSON; its "schema" field names the layout.
@@ -447,6 +480,21 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 			Failure: &junitMessage{Message: "[" + p.ID + "] " + p.Requirement + ": " + p.Summary, Type: p.Level.String(), Body: body.String()}})
 		ps.Tests++
 		ps.Failures++
+	}
+	// What the run could not judge is skipped in CI's eyes, so that a green job is not read as
+	// more than it is.
+	var us junitSuite
+	for i := range r.Unjudged {
+		u := &r.Unjudged[i]
+		msg := fmt.Sprintf("%s %s not judged: %s; %s", u.Level, strings.Join(u.Requirements, " "), u.What, u.Hint)
+		us.Cases = append(us.Cases, junitCase{Name: "unjudged/" + strings.Join(u.Requirements, "+"), Classname: "fbp.unjudged",
+			Skipped: &junitMessage{Message: msg, Body: strings.Join(u.Cases, "\n")}})
+		us.Tests++
+		us.Skipped++
+	}
+	if us.Tests > 0 {
+		us.Name = "unjudged"
+		doc.Suites = append(doc.Suites, us)
 	}
 	if r.Incomplete() {
 		notRun := r.Summary.Must.NotRun + r.Summary.Should.NotRun + r.Summary.Info.NotRun

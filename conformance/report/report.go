@@ -200,9 +200,33 @@ type Report struct {
 	Problems []Problem `json:"problems"`
 	Results  []Result  `json:"results"`
 	Summary  Summary   `json:"summary"`
+	// Unjudged are the rules, or parts of rules, the run could not judge without something
+	// only the tester knows, each with the flag that tells it: a PASS says nothing of them.
+	Unjudged []Unjudged `json:"unjudged,omitempty"`
 	// NextSteps say what would help: a flag to try, a folder to look in, the command that
 	// re-runs the failed cases.
 	NextSteps []string `json:"next_steps,omitempty"`
+}
+
+// Unjudged is a check the run left out for want of a flag: a size limit, a stall cut-off, the
+// server's storage folder to look at, or a selection that leaves the rule out.
+type Unjudged struct {
+	Requirements []string `json:"requirements"`
+	Level        Level    `json:"level"`
+	// What is the check left out, in plain words.
+	What string `json:"what"`
+	// Flag is the flag that would judge it: "-max-size"; Hint says how, in a few words:
+	// "give -max-size SIZE, the server's size limit".
+	Flag string `json:"flag"`
+	Hint string `json:"hint"`
+	// Cases are the cases it would run, skipped in this run.
+	Cases []string `json:"cases,omitempty"`
+}
+
+// counts reports whether u weighs on the run's verdict: a MUST rule, or a SHOULD one under
+// strict.
+func (r *Report) counts(u *Unjudged) bool {
+	return u.Level == Must || u.Level == Should && r.Strict
 }
 
 // Run verdicts (Report.Verdict).

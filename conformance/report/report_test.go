@@ -80,6 +80,12 @@ func fixedReport() *Report {
 			{ID: "backup-never-answered", Requirement: "R-1.3", Level: Must, Summary: "BACKUP is not answered within 5s",
 				Cases: []string{}, Blocked: []string{"list/other-users-hidden"}},
 		},
+		Unjudged: []Unjudged{
+			{Requirements: []string{"R-5.4"}, Level: Must, What: "a BACKUP stating a size over the server's limit is answered 1003 before any payload byte",
+				Flag: "-max-size", Hint: "give -max-size SIZE, the server's size limit", Cases: []string{"security/size-over-limit"}},
+			{Requirements: []string{"R-5.3"}, Level: Should, What: "a client stalled mid-request is dropped at the server's read deadline",
+				Flag: "-stall-cutoff", Hint: "give -stall-cutoff DURATION, the longest read deadline to accept", Cases: []string{"transport/stall-cut-off"}},
+		},
 		NextSteps: []string{"re-run the failed cases: conform -addr 127.0.0.1:9999 -run '^(restore/missing-1001)$'"},
 	}
 	r.Results[1].Problem = "r4-2-not-found-answered-1003"
@@ -203,7 +209,10 @@ func TestJUnitCasesFollowTheirVerdicts(t *testing.T) {
 	if c := cases["list/after-backups"]; c.Skipped == nil || c.Failure != nil || !strings.Contains(c.Skipped.Message, "not run") {
 		t.Errorf("a case not run is skipped, as the text report counts it apart from the failures: %+v", c)
 	}
-	if doc.Tests != 12 || doc.Failures != 4 || doc.Skipped != 4 {
+	if c := cases["unjudged/R-5.4"]; c.Skipped == nil || !strings.Contains(c.Skipped.Message, "-max-size") {
+		t.Errorf("a rule not judged is skipped, naming the flag that judges it: %+v", c)
+	}
+	if doc.Tests != 14 || doc.Failures != 4 || doc.Skipped != 6 {
 		t.Errorf("totals: tests %d failures %d skipped %d", doc.Tests, doc.Failures, doc.Skipped)
 	}
 }
@@ -310,10 +319,11 @@ func TestFormatsAgree(t *testing.T) {
 		verdict, textTop         string
 		tests, failures, skipped int
 	}{
-		"failing":     {fixedReport(), RunFail, "FAIL", 12, 4, 4},
-		"interrupted": {interrupted, RunIncomplete, "INTERRUPTED", 13, 4, 5},
-		"deadline":    {deadline, RunIncomplete, "INCOMPLETE", 13, 5, 4},
-		"passing":     {passing, RunPass, "PASS", 1, 0, 0},
+		// ... and a skipped testcase for each check the run could not make for want of a flag.
+		"failing":     {fixedReport(), RunFail, "FAIL", 14, 4, 6},
+		"interrupted": {interrupted, RunIncomplete, "INTERRUPTED", 15, 4, 7},
+		"deadline":    {deadline, RunIncomplete, "INCOMPLETE", 15, 5, 6},
+		"passing":     {passing, RunPass, "PASS", 3, 0, 2},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := c.r
@@ -396,5 +406,55 @@ func TestFormatsAgree(t *testing.T) {
 				t.Errorf("JUnit has %d failures for a run whose verdict is %s", ju.Failures, c.verdict)
 			}
 		})
+	}
+}
+
+// A PASS says which rules it did not judge, and the flag that would: in its verdict line the
+// rules that weigh on it (MUST; SHOULD too under strict), in the lines above it every one; and
+// JSON carries them for tools.
+func TestPassSaysWhatItDidNotJudge(t *testing.T) {
+	passing := fixedReport()
+	passing.Results, passing.Problems, passing.Crashes = passing.Results[:1], nil, nil
+	passing.Summarize()
+	verdict := func(r *Report) string {
+		for _, l := range strings.Split(r.SummaryText(), "\n") {
+			if strings.HasPrefix(l, "PASS") {
+				return l
+			}
+		}
+		t.Fatalf("no verdict line in\n%s", r.SummaryText())
+		return ""
+	}
+	if v := verdict(passing); !strings.Contains(v, "MUST rules not judged: R-5.4 (-max-size)") || strings.Contains(v, "R-5.3") {
+		t.Errorf("verdict %q: want the MUST rule not judged and its flag, not the SHOULD one", v)
+	}
+	if text := passing.SummaryText(); !strings.Contains(text, "give -stall-cutoff DURATION") || !strings.Contains(text, "give -max-size SIZE") {
+		t.Errorf("summary does not list every rule not judged:\n%s", text)
+	}
+	strict := *passing
+	strict.Strict = true
+	if v := verdict(&strict); !strings.Contains(v, "MUST and SHOULD rules not judged: R-5.4 (-max-size), R-5.3 (-stall-cutoff)") {
+		t.Errorf("strict verdict %q", v)
+	}
+	judged := *passing
+	judged.Unjudged = nil
+	if v := verdict(&judged); strings.Contains(v, "not judged") {
+		t.Errorf("verdict %q with every rule judged", v)
+	}
+	var js bytes.Buffer
+	if err := passing.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Unjudged []struct {
+			Requirements []string `json:"requirements"`
+			Level, Flag  string
+		} `json:"unjudged"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Unjudged) != 2 || doc.Unjudged[0].Flag != "-max-size" || doc.Unjudged[0].Level != "MUST" || doc.Unjudged[0].Requirements[0] != "R-5.4" {
+		t.Errorf("JSON unjudged %+v", doc.Unjudged)
 	}
 }

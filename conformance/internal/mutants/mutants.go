@@ -111,6 +111,8 @@ const (
 	faultRefusedPayloadUnread     fault = "refused-payload-unread"
 	faultServesOneAtATime         fault = "serves-one-at-a-time"
 	faultShortReadCloses          fault = "short-read-closes"
+	faultNotFoundNameStalls       fault = "not-found-name-stalls"
+	faultOKNameMissing            fault = "ok-name-missing"
 )
 
 // Combinations: servers wrong in several ways at once, as a student's server is.
@@ -119,6 +121,7 @@ const (
 	realSplitPayload = "real-split-payload"
 	realFraming      = "real-framing"
 	realOneRead      = "real-one-read"
+	realCutUnchecked = "real-cut-unchecked-names"
 )
 
 // zoo is every mutant, "none" first. The order is the listing order only: a mutant is known by
@@ -199,12 +202,16 @@ var zoo = ownFaults([]Mutant{
 	{Name: string(faultRefusedPayloadUnread), Desc: "a BACKUP refused for its filename (R-5.1) is answered 1003 without its payload being read, and the connection is kept: the payload's bytes are read as the next request, so a payload that holds a request is served (request smuggling; SPEC §2 and §5 clarifications)"},
 	{Name: string(faultServesOneAtATime), Desc: "serves at most Options.MaxConcurrent connections at once (default 1), each holding its slot until it closes: the others are accepted but not read until a slot frees, so one idle client stalls every other (R-1.3: every request stands alone)"},
 	{Name: string(faultShortReadCloses), Desc: "takes what one read returns for a request's whole header: when the first read holds less, the connection is closed at once without an answer (TCP is a stream, R-1.1)"},
+	{Name: string(faultNotFoundNameStalls), Desc: "1001 carries name_len but not the filename's bytes, and the server keeps the connection open, waiting for the next request: a client waits for a name that never comes (SPEC §3 layout, R-3.1)"},
+	{Name: string(faultOKNameMissing), Desc: "212 carries name_len but not the filename's bytes, then the server closes the connection: a client waits for a name that never comes (SPEC §3 layout, R-3.1)"},
 	{Name: realListNameLen, Faults: names(faultListHangs, faultOKTrailingSize, faultMissingUser1002, faultDiesOnConnectClose),
 		Desc: "a real server that reads LIST's header as 8 bytes: combines list-hangs, ok-trailing-size, missing-user-1002 and dies-on-connect-close; a client that gives up on its unanswered LIST and closes cuts what the server takes for a header, which kills it"},
 	{Name: realSplitPayload, Faults: names(faultPayloadWithHeaderDropped, faultMissingFile1003, faultTraversalWrite, faultPartialUploadStored),
 		Desc: "a real server that reads a header with one read and drops the payload bytes that came with it: combines payload-with-header-dropped, missing-file-1003, traversal-write and partial-upload-stored; a BACKUP whose payload comes after its header is stored (a traversal name in another user's folder), and one whose payload never comes whole is stored as far as it came"},
 	{Name: realOneRead, Faults: names(faultServesOneAtATime, faultShortReadCloses, faultPayloadWithHeaderDropped, faultListHangs, faultMissingFile1003),
 		Desc: "a real single-threaded server that takes one read for a request's header: combines serves-one-at-a-time, short-read-closes, payload-with-header-dropped, list-hangs and missing-file-1003; a client that sends a few bytes is dropped at once, one that connects and sends nothing holds the server, and of two BACKUPs at once the second's payload comes with its header and is dropped"},
+	{Name: realCutUnchecked, Faults: names(faultOKNameMissing, faultNotFoundNameMissing, faultUnsafeNameAccepted, faultTraversalWrite, faultTraversalRead, faultTraversalDelete),
+		Desc: "a real server that writes a response's name_len and closes before its filename, and joins names into paths unchecked: combines ok-name-missing, not-found-name-missing, unsafe-name-accepted, traversal-write, traversal-read and traversal-delete; every 212 and 1001 is cut short after its status, and a name such as \"../<B>/x\" is answered 212 (cut) and reaches user B's folder"},
 	{Name: realFraming, Faults: names(faultLengthPrefixed, faultStatusBigEndian),
 		Desc: "a real server with a framing of its own: combines length-prefixed-responses and status-big-endian; behind the 8-byte length of each response, its status is big-endian"},
 })

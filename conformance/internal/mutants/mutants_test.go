@@ -604,6 +604,42 @@ var manifestations = map[string]manifestation{
 		`1001 "nope" | 1002 | closed`,
 		`!01e9030400 | closed`,
 		restoreReq(userA, "nope"), listReq(userA)),
+	// 1001 with name_len 4 and no name, and the connection kept: nothing more comes until the
+	// peer gives up; then the peer's LIST is served.
+	"not-found-name-stalls": {
+		exchange: func(t *testing.T, addr string) string {
+			p := dial(t, addr)
+			p.send(restoreReq(userA, "nope"))
+			first := p.recv(1, lateWait)
+			p.send(listReq(userA))
+			return first + " || " + p.finish()
+		},
+		none:   `1001 "nope" || 1002 | closed`,
+		mutant: `timeout || !01e903040001ea03 | closed`,
+	},
+	// 212 with name_len 1 and no name; the LIST after it is never read.
+	"ok-name-missing": simple(
+		`212 "a" | 211 <32 alnum> "a\n" | closed`,
+		`!01d4000100 | closed`,
+		backupReq(userA, "a", []byte("x")), listReq(userA)),
+	// Each request on a connection of its own, as every cut response closes it: a 212 and a
+	// 1001 cut short, a 256-character name stored, user A's "../8/w" landing in user B's
+	// folder, A's restore and delete of B's "s".
+	"real-cut-unchecked-names": {
+		exchange: func(t *testing.T, addr string) string {
+			var out []string
+			for _, req := range [][]byte{backupReq(userA, "a", []byte("x")), restoreReq(userA, "nope"),
+				backupReq(userA, strings.Repeat("L", 256), []byte("x")), backupReq(userA, "../8/w", []byte("x")),
+				backupReq(userB, "s", []byte("x")), restoreReq(userA, "../8/s"), deleteReq(userA, "../8/s"), listReq(userB)} {
+				out = append(out, exchange(t, addr, req))
+			}
+			return strings.Join(out, " || ")
+		},
+		none: `212 "a" | closed || 1001 "nope" | closed || 1003 | closed || 1003 | closed || 212 "s" | closed || ` +
+			`1001 "../8/s" | closed || 1001 "../8/s" | closed || 211 <32 alnum> "s\n" | closed`,
+		mutant: `!01d4000100 | closed || !01e9030400 | closed || !01d4000001 | closed || !01d4000600 | closed || !01d4000100 | closed || ` +
+			`210 "../8/s" "x" | closed || !01d4000600 | closed || 211 <32 alnum> "w\n" | closed`,
+	},
 	// A BACKUP refused for its name whose payload is a BACKUP by user B.
 	"refused-payload-unread": simple(
 		`1003 | 1002 | closed`,

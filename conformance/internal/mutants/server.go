@@ -577,9 +577,10 @@ func (c *conn) send(rep reply) error {
 		// Fault: the size goes out before name_len and the filename.
 		b = sizeBeforeName(b, len(raw.Name))
 	}
-	cut := s.has(faultNotFoundNameMissing) && rep.status == wire.StatusNotExist
+	notFound := rep.status == wire.StatusNotExist && (s.has(faultNotFoundNameMissing) || s.has(faultNotFoundNameStalls))
+	cut := notFound || s.has(faultOKNameMissing) && rep.status == wire.StatusOK
 	if cut {
-		// Fault: 1001's filename is never written, though name_len states it.
+		// Fault: the filename is never written, though name_len states it.
 		b = b[:wire.ResponsePrefixLen+2]
 	}
 	if s.has(faultLengthPrefixed) {
@@ -595,8 +596,9 @@ func (c *conn) send(rep reply) error {
 	if err := c.write(b); err != nil {
 		return err
 	}
-	if cut {
-		// The peer waits for name bytes that will never come.
+	if cut && !s.has(faultNotFoundNameStalls) {
+		// The peer waits for name bytes that will never come; not-found-name-stalls leaves
+		// it waiting and reads on.
 		return errClosesAfter
 	}
 	if s.has(faultLengthPrefixed) {
