@@ -24,7 +24,7 @@ func TestBenchUsageErrorsExit2(t *testing.T) {
 		{"bench", "-count", "10", "-duration", "1s"},
 		{"bench", "-rounds", "0"},
 		{"bench", "-names", "0"},
-		{"bench", "-format", "junit"},
+		{"bench", "-format", "xml"},
 		{"bench", "-exec", "true"},
 		{"bench", "-compare-exec", "true"},
 		{"bench", "extra-argument"},

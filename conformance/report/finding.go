@@ -37,13 +37,13 @@ func FindingOf(v *spec.Violation, ex *Exchange, where string) Finding {
 
 // Key is the problem the finding belongs to: one per requirement and check, as the oracle
 // keys its problems.
-func (f *Finding) Key() string {
+func (f Finding) Key() string {
 	return spec.ProblemKey(&spec.Violation{Req: f.Requirement, Check: f.Check})
 }
 
 // Failure is the finding as a catalog case records it: exchange is its index among the case's
 // exchanges, -1 if none.
-func (f *Finding) Failure(exchange int) Failure {
+func (f Finding) Failure(exchange int) Failure {
 	return Failure{Requirement: string(f.Requirement), Sentence: f.Requirement.Sentence(), Expected: f.Expected, Actual: f.Actual, Exchange: exchange}
 }
 
