@@ -39,10 +39,11 @@ func (f *fuzzer) minimize(ctx context.Context, fd *Finding, in Input) {
 	fd.ShrinkTries = s.used
 	// The detail must describe the input that is saved: the last attempt that reproduced the
 	// finding was made with best.
+	// Expected, actual and the exchange stay the input's as first sent, whose answer the
+	// finding keeps.
 	if d := s.detailPrefix + s.seen.Detail; d != fd.Detail {
 		fd.OriginalDetail, fd.Detail = fd.Detail, d
 	}
-	fd.Expected, fd.Actual = s.seen.Expected, s.seen.Actual
 	f.logf("%s %s: minimized %d -> %d bytes in %d tries: %x", fd.Kind, fd.Requirement, len(in.Bytes), len(best.Bytes), s.used, head(best.Bytes))
 }
 
