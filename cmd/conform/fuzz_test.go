@@ -156,6 +156,17 @@ func TestFuzzJSON(t *testing.T) {
 	if _, err := os.Stat(fd.Files.Finding); err != nil {
 		t.Fatal(err)
 	}
+
+	// Its replay as JSON: the same verdict, and the finding it shows now, the same as saved.
+	code, out, errs = conform(t, "replay", fd.Files.Finding, "-addr", addr, "-timeout", "1s", "-format", "json")
+	var again replayReport
+	if err := json.Unmarshal([]byte(out), &again); err != nil || code != exitFail {
+		t.Fatalf("replay: exit %d, %v\n%s\n%s", code, err, out, errs)
+	}
+	if again.Verdict != "fail" || len(again.Findings) != 1 || again.Findings[0].Requirement != "R-5.2" || again.Findings[0].Exchange == nil ||
+		len(again.Problems) != 1 || !again.SameAsRun {
+		t.Fatalf("replay report %+v", again)
+	}
 }
 
 // Under -exec a crash restarts the server, so the finding is minimized, and the report says

@@ -567,6 +567,11 @@ func TestConcurrentFindsTornOverwrite(t *testing.T) {
 	if !torn || res.Failure.Requirement != spec.R4_1 || len(res.Failure.History) != len(res.Script) {
 		t.Fatalf("failure does not show the torn restore: %v", res.Failure)
 	}
+	// The finding, as every tester reports one: the torn RESTORE's exchange, and where.
+	if f := res.Failure; f.Check != checkLinearizable || f.Exchange == nil || !bytes.HasPrefix(f.Raw, f.Exchange.Received.Head) ||
+		!strings.HasSuffix(f.Where, fmt.Sprintf(", step %d of the failing round's history", f.Step+1)) {
+		t.Fatalf("finding %+v", f.Finding)
+	}
 	if got := res.Script[res.Failure.Step].Got; !strings.HasSuffix(got, "matching no version ever written") || len(res.Failure.Raw) == 0 {
 		t.Fatalf("failure points at step %d, %q (%d raw bytes), not the torn restore", res.Failure.Step+1, got, len(res.Failure.Raw))
 	}
