@@ -79,7 +79,7 @@ type System struct {
 	Label string `json:"label"`
 	// Kind is "server", "loopback" or "disk".
 	Kind    string        `json:"kind"`
-	Elapsed time.Duration `json:"elapsed_ns"` // of the measured rounds
+	Elapsed time.Duration `json:"duration_ns"` // of the measured rounds
 	Ops     []OpFigures   `json:"ops"`
 	// Connect is the time to connect, for the requests that made a connection.
 	Connect *Latencies        `json:"connect,omitempty"`
@@ -108,7 +108,7 @@ type OpFigures struct {
 
 // RoundFigures are one round of one system.
 type RoundFigures struct {
-	Elapsed time.Duration `json:"elapsed_ns"`
+	Elapsed time.Duration `json:"duration_ns"`
 	Ops     []OpRound     `json:"ops"`
 	Errors  int64         `json:"errors"`
 	CPU     time.Duration `json:"cpu_ns,omitempty"` // the server process's CPU time in the round

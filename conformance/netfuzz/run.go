@@ -140,7 +140,7 @@ type Finding struct {
 	Seed int64 `json:"seed"`
 	// Step is the input (1-based) that found it, TimeToFind the time from the start to it.
 	Step       int           `json:"step"`
-	TimeToFind time.Duration `json:"time_to_find_ns"`
+	TimeToFind time.Duration `json:"found_after_ns"`
 	Origin     string        `json:"origin"`
 	Mutations  []string      `json:"mutations,omitempty"`
 	Delivery   Delivery      `json:"delivery"` // of the minimized input
