@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -31,18 +30,9 @@ func (ps *problemSet) get(key string, level report.Level, caseID string, f repor
 	return p
 }
 
-var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
-
 // newID makes a problem's ID from its key: short, readable, unique in the report.
 func (ps *problemSet) newID(key string) string {
-	id := strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(key), "-"), "-")
-	if len(id) > 48 {
-		id = strings.TrimRight(id[:48], "-")
-	}
-	base := id
-	for n := 2; ps.ids[id]; n++ {
-		id = fmt.Sprintf("%s-%d", base, n)
-	}
+	id := report.ProblemID(key, ps.ids)
 	ps.ids[id] = true
 	return id
 }
@@ -147,26 +137,11 @@ func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Resul
 	for i, p := range ps.list {
 		out[i] = *p
 	}
-	// Worst first: what keeps cases from running, then MUST before SHOULD before INFO; the
-	// order found otherwise.
-	slices.SortStableFunc(out, func(a, b report.Problem) int {
-		if ab, bb := len(a.Blocked) > 0, len(b.Blocked) > 0; ab != bb {
-			if ab {
-				return -1
-			}
-			return 1
-		}
-		return int(a.Level) - int(b.Level)
-	})
+	report.SortProblems(out)
 	return results, out
 }
 
-func appendOnce(ids []string, id string) []string {
-	if slices.Contains(ids, id) {
-		return ids
-	}
-	return append(ids, id)
-}
+func appendOnce(ids []string, id string) []string { return report.AppendOnce(ids, id) }
 
 func joinSentences(a, b string) string {
 	if a == "" {

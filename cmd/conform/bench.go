@@ -26,7 +26,7 @@ type benchOptions struct {
 }
 
 func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
-	o := &benchOptions{testerFlags: testerFlags{name: "bench"}}
+	o := &benchOptions{testerFlags: testerFlags{name: "bench", junit: true}}
 	cmd := cliargs.New("conform bench", "usage: conform bench [-addr host:port] [-clients 1,8,64] [-mix backup=1,restore=4] [-size 4KiB] [flags]\n\n"+
 		"Puts the server under load from concurrent clients and checks every answer: a RESTORE must\n"+
 		"return a whole version the client stored (with -shared, that any client stored), a LIST the\n"+
@@ -189,7 +189,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "conform bench: %v\n", err)
 		return exitFail
 	}
-	verdict := "conform bench: " + res.Verdict()
+	verdict := "conform bench: " + res.VerdictLine()
 	if err := writeReport(&o.testerFlags, stdout, stderr, res.WriteText, res, verdict); err != nil {
 		fmt.Fprintf(stderr, "conform bench: writing the report: %v\n", err)
 		return exitFail

@@ -24,7 +24,7 @@ func TestBenchUsageErrorsExit2(t *testing.T) {
 		{"bench", "-count", "10", "-duration", "1s"},
 		{"bench", "-rounds", "0"},
 		{"bench", "-names", "0"},
-		{"bench", "-format", "junit"},
+		{"bench", "-format", "xml"},
 		{"bench", "-exec", "true"},
 		{"bench", "-compare-exec", "true"},
 		{"bench", "extra-argument"},
@@ -46,12 +46,16 @@ func TestBenchSweepsTheBuiltInServerAsJSON(t *testing.T) {
 		Levels []struct {
 			Clients int `json:"clients"`
 		} `json:"levels"`
-		Errors int `json:"errors"`
+		Errors   int               `json:"errors"`
+		Verdict  string            `json:"verdict"`
+		Problems []json.RawMessage `json:"problems"`
+		Findings []json.RawMessage `json:"findings"`
 	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if doc.Schema != "fbp-conform-bench/1" || len(doc.Levels) != 2 || doc.Levels[1].Clients != 3 || doc.Errors != 0 {
+	if doc.Schema != "fbp-conform-bench/1" || len(doc.Levels) != 2 || doc.Levels[1].Clients != 3 || doc.Errors != 0 ||
+		doc.Verdict != "pass" || doc.Problems == nil || doc.Findings == nil || len(doc.Findings) != 0 {
 		t.Errorf("document %+v", doc)
 	}
 	if !strings.Contains(errs, "conform bench: PASS") {

@@ -92,9 +92,9 @@ func TestModelExecRestartsCrashedServer(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}
 	rep := readModelReport(t, report)
-	f := rep.Failure
-	if f == nil || len(f.Script) != 2 || !strings.Contains(f.Script[0], "BACKUP") || !strings.Contains(f.Script[1], "DELETE") ||
-		!strings.HasPrefix(f.Reason, "no response") {
+	f := rep.failure()
+	if rep.Verdict != "fail" || f == nil || len(f.Script) != 2 || !strings.Contains(f.Script[0], "BACKUP") || !strings.Contains(f.Script[1], "DELETE") ||
+		!strings.HasPrefix(f.Detail, "no response") {
 		t.Fatalf("failure %+v", f)
 	}
 	if rep.Restarts == 0 || !strings.HasPrefix(rep.Crash, "the server process ended: exit status 2; its last output: crash server: DELETE") {

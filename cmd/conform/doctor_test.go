@@ -70,8 +70,8 @@ func TestDoctorJUnitOfAPass(t *testing.T) {
 	if !strings.HasSuffix(errs, "conform doctor: OK: nothing wrong found\n") {
 		t.Errorf("stderr %q", errs)
 	}
-	if code, _, errs := conform(t, "fuzz", "-format", "junit"); code != exitUsage || !strings.Contains(errs, `-format "junit": want text or json`) {
-		t.Errorf("fuzz -format junit: exit %d, %q", code, errs)
+	if code, _, errs := conform(t, "fuzz", "-format", "xml"); code != exitUsage || !strings.Contains(errs, `-format "xml": want text, json or junit`) {
+		t.Errorf("fuzz -format xml: exit %d, %q", code, errs)
 	}
 }
 

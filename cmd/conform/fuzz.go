@@ -12,6 +12,7 @@ import (
 
 	"github.com/fbpkit/fbp/conformance"
 	"github.com/fbpkit/fbp/conformance/netfuzz"
+	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/cliargs"
 	"github.com/fbpkit/fbp/internal/words"
 )
@@ -32,7 +33,7 @@ type fuzzOptions struct {
 const replayAddrPlaceholder = "HOST:PORT"
 
 func parseFuzzFlags(args []string) (*fuzzOptions, *cliargs.Command, error) {
-	o := &fuzzOptions{testerFlags: testerFlags{name: "fuzz"}}
+	o := &fuzzOptions{testerFlags: testerFlags{name: "fuzz", junit: true}}
 	cmd := cliargs.New("conform fuzz", "usage: conform fuzz [-addr host:port] [-duration D] [-max-inputs N] [-seed N] [flags]\n\n"+
 		"Sends mutated requests to the server, judges every answer against SPEC.md and probes the\n"+
 		"server after each input for crashes and hangs. Every finding is minimized and saved as a\n"+
@@ -73,16 +74,42 @@ func parseFuzzFlags(args []string) (*fuzzOptions, *cliargs.Command, error) {
 	return o, cmd, nil
 }
 
-// fuzzReport is what `conform fuzz` reports: the fuzzer's result, and under -exec how the
-// server process ended at each crash or hang.
+// fuzzReport is what `conform fuzz` reports: the head every tester's report has (verdict,
+// target, duration, problems), the findings, the run's counts, and under -exec how the server
+// process ended at each crash or hang.
 type fuzzReport struct {
-	Schema  string `json:"schema"`
-	BuiltIn bool   `json:"built_in,omitempty"`
-	*netfuzz.Result
-	Interrupted bool `json:"interrupted,omitempty"`
+	report.Head
+	Findings []*netfuzz.Finding `json:"findings"`
+	BuiltIn  bool               `json:"built_in,omitempty"`
+	Seed     int64              `json:"seed"`
+	Inputs   int                `json:"inputs"` // inputs sent, minimization attempts not counted
+	// Outcomes counts the inputs by how they ended: answered, closed, silent, reset, aborted,
+	// or a finding's kind.
+	Outcomes map[string]int `json:"outcomes"`
+	Restarts int            `json:"restarts"`
+	// Stopped says why the run ended: duration, max-inputs, max-findings, target-down,
+	// canceled, deadline.
+	Stopped string `json:"stopped"`
+	OutDir  string `json:"out_dir,omitempty"`
 	// Processes maps a crash's or hang's finding ID to what the -exec process had done.
 	Processes map[string]string `json:"processes,omitempty"`
+	res       *netfuzz.Result
 }
+
+func newFuzzReport(res *netfuzz.Result, builtIn, interrupted bool) *fuzzReport {
+	r := &fuzzReport{Head: report.Head{Schema: FuzzSchema, Target: res.Addr, Duration: res.Elapsed}, Findings: res.Findings,
+		BuiltIn: builtIn, Seed: res.Seed, Inputs: res.Inputs, Outcomes: res.Outcomes, Restarts: res.Restarts, Stopped: res.Stopped,
+		OutDir: res.OutDir, res: res}
+	fs := make([]report.Finding, len(res.Findings))
+	for i, fd := range res.Findings {
+		fs[i] = fd.Finding
+	}
+	r.Judge(fs, interrupted)
+	return r
+}
+
+// WriteJUnit writes the run for CI: a failing testcase per problem.
+func (r *fuzzReport) WriteJUnit(w io.Writer) error { return r.Head.WriteJUnit(w, "fuzz", "") }
 
 func (r *fuzzReport) writeText(w io.Writer) error {
 	var b strings.Builder
@@ -90,7 +117,7 @@ func (r *fuzzReport) writeText(w io.Writer) error {
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err
 	}
-	if err := r.Result.WriteText(w); err != nil {
+	if err := r.res.WriteText(w); err != nil {
 		return err
 	}
 	b.Reset()
@@ -102,9 +129,10 @@ func (r *fuzzReport) writeText(w io.Writer) error {
 			}
 		}
 	}
-	if r.Interrupted {
-		b.WriteString("interrupted: the run is incomplete\n")
+	if err := r.WriteProblems(&b); err != nil {
+		return err
 	}
+	fmt.Fprintf(&b, "\n%s\n", r.VerdictText())
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -112,18 +140,18 @@ func (r *fuzzReport) writeText(w io.Writer) error {
 func (r *fuzzReport) verdict() string {
 	var b strings.Builder
 	for _, fd := range r.Findings {
-		fmt.Fprintf(&b, "conform fuzz: FINDING %s: %s, %s (%s)\n", fd.ID, fd.Kind, fd.Requirement, fd.Code)
+		fmt.Fprintf(&b, "conform fuzz: FINDING %s: %s, %s (%s)\n", fd.ID, fd.Kind, fd.Requirement, fd.Check)
 		if fd.Replay != "" {
 			fmt.Fprintf(&b, "conform fuzz:   replay: %s\n", fd.Replay)
 		}
 	}
 	switch {
-	case r.Interrupted:
-		b.WriteString("conform fuzz: interrupted\n")
+	case r.Verdict == report.RunIncomplete:
+		fmt.Fprintf(&b, "conform fuzz: %s\n", r.VerdictText())
 	case len(r.Findings) == 0:
 		fmt.Fprintf(&b, "conform fuzz: PASS: %s, no finding\n", words.Count(r.Inputs, "input"))
 	default:
-		fmt.Fprintf(&b, "conform fuzz: %s in %s; reproducers under %s\n", words.Count(len(r.Findings), "finding"), words.Count(r.Inputs, "input"), r.OutDir)
+		fmt.Fprintf(&b, "conform fuzz: %s: %s in %s; reproducers under %s\n", r.VerdictText(), words.Count(len(r.Findings), "finding"), words.Count(r.Inputs, "input"), r.OutDir)
 	}
 	return b.String()
 }
@@ -231,7 +259,7 @@ func runFuzz(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fd.Replay = replayCommand(fd.Files.Finding, &o.testerFlags)
 		}
 	}
-	rep := &fuzzReport{Schema: FuzzSchema, BuiltIn: tgt.builtIn, Result: res, Interrupted: interrupted}
+	rep := newFuzzReport(res, tgt.builtIn, interrupted)
 	if tgt.proc != nil {
 		rep.Processes = restarts.attribute(res.Findings)
 		if n := len(res.Findings); n > 0 {

@@ -34,8 +34,9 @@ func TestFuzzBuiltInServerExit0(t *testing.T) {
 		t.Fatalf("stderr %q", errs)
 	}
 	rep := readFuzzReport(t, []byte(out))
-	if rep.Schema != FuzzSchema || rep.Seed != 1 || rep.Inputs != 60 || rep.Stopped != "max-inputs" || len(rep.Findings) != 0 || !rep.BuiltIn {
-		t.Fatalf("report %+v", rep.Result)
+	if rep.Schema != FuzzSchema || rep.Verdict != "pass" || rep.Problems == nil || rep.Seed != 1 || rep.Inputs != 60 || rep.Stopped != "max-inputs" ||
+		len(rep.Findings) != 0 || !rep.BuiltIn {
+		t.Fatalf("report %+v", rep)
 	}
 	// -duration bounds the run too: with a budget of inputs it cannot spend, time ends it.
 	code, out, _ = conform(t, "fuzz", "-seed", "1", "-max-inputs", "100000000", "-duration", "300ms", "-timeout", "1s", "-format", "json")
@@ -57,7 +58,7 @@ func TestFuzzMaxPayloadOnBuiltInServer(t *testing.T) {
 	}
 	rep := readFuzzReport(t, []byte(out))
 	if len(rep.Findings) != 1 || !rep.BuiltIn {
-		t.Fatalf("report %+v", rep.Result)
+		t.Fatalf("report %+v", rep)
 	}
 	fd := rep.Findings[0]
 	if fd.Requirement != "R-5.4" || fd.Files == nil || fd.Replay != "conform replay "+fd.Files.Finding {
@@ -115,7 +116,7 @@ func TestFuzzFindsMutantAndReplays(t *testing.T) {
 
 	for _, file := range []string{finding, found, filepath.Join(found, "input.bin"), corpora[0]} {
 		code, out, errs := conform(t, "replay", file, "-addr", addr, "-timeout", "1s")
-		if code != exitFail || !strings.Contains(out, "FINDING no-response, R-5.2") || !strings.Contains(out, "STILL FAILS") {
+		if code != exitFail || !strings.Contains(out, "FINDING no-response, R-5.2") || !strings.Contains(out, "FAIL (1 problem): it still fails") {
 			t.Errorf("replay %s against the mutant: exit %d\n%s\n%s", file, code, out, errs)
 		}
 		if file == finding && !strings.Contains(out, "the same finding as saved") {
@@ -141,16 +142,30 @@ func TestFuzzJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep := readFuzzReport(t, b)
-	if rep.Schema != FuzzSchema || rep.Seed != 3 || rep.Addr != addr || rep.Inputs < 1 || len(rep.Findings) != 1 {
-		t.Fatalf("report %+v", rep.Result)
+	if rep.Schema != FuzzSchema || rep.Verdict != "fail" || rep.Seed != 3 || rep.Target != addr || rep.Inputs < 1 || len(rep.Findings) != 1 {
+		t.Fatalf("report %+v", rep)
 	}
 	fd := rep.Findings[0]
-	if fd.Kind != netfuzz.KindViolation || fd.Requirement != "R-5.2" || fd.InputHex == "" || fd.Files == nil ||
+	if len(rep.Problems) != 1 || rep.Problems[0].Requirement != "R-5.2" || rep.Problems[0].Cases[0] != fd.Where {
+		t.Fatalf("problems %+v", rep.Problems)
+	}
+	if fd.Kind != netfuzz.KindViolation || fd.Requirement != "R-5.2" || fd.Check != "status-forbidden" || fd.Exchange == nil || fd.InputHex == "" || fd.Files == nil ||
 		fd.Replay != "conform replay "+fd.Files.Finding+" -addr "+addr {
 		t.Fatalf("finding %+v", fd)
 	}
 	if _, err := os.Stat(fd.Files.Finding); err != nil {
 		t.Fatal(err)
+	}
+
+	// Its replay as JSON: the same verdict, and the finding it shows now, the same as saved.
+	code, out, errs = conform(t, "replay", fd.Files.Finding, "-addr", addr, "-timeout", "1s", "-format", "json")
+	var again replayReport
+	if err := json.Unmarshal([]byte(out), &again); err != nil || code != exitFail {
+		t.Fatalf("replay: exit %d, %v\n%s\n%s", code, err, out, errs)
+	}
+	if again.Verdict != "fail" || len(again.Findings) != 1 || again.Findings[0].Requirement != "R-5.2" || again.Findings[0].Exchange == nil ||
+		len(again.Problems) != 1 || !again.SameAsRun {
+		t.Fatalf("replay report %+v", again)
 	}
 }
 

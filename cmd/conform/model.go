@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/model"
+	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/cliargs"
 	"github.com/fbpkit/fbp/internal/words"
 )
@@ -27,7 +28,7 @@ type modelOptions struct {
 }
 
 func parseModelFlags(args []string) (*modelOptions, *cliargs.Command, error) {
-	o := &modelOptions{testerFlags: testerFlags{name: "model"}}
+	o := &modelOptions{testerFlags: testerFlags{name: "model", junit: true}}
 	cmd := cliargs.New("conform model", "usage: conform model [-addr host:port] [-seed N] [flags]\n\n"+
 		"Runs random sequences of requests against the server and checks every response against a\n"+
 		"model of what the server must hold. A failing sequence is shrunk to a minimal one, printed\n"+
@@ -80,29 +81,48 @@ func parseModelFlags(args []string) (*modelOptions, *cliargs.Command, error) {
 	return o, cmd, nil
 }
 
-// modelReport is what `conform model` reports, as JSON and as text.
+// modelReport is what `conform model` reports, as JSON and as text: the head every tester's
+// report has (verdict, target, duration, problems), the failure as its finding, and the run.
 type modelReport struct {
-	Schema      string        `json:"schema"`
-	Target      string        `json:"target"`
-	BuiltIn     bool          `json:"built_in,omitempty"`
-	Seed        int64         `json:"seed"`
-	Mode        string        `json:"mode"`
-	Config      modelSettings `json:"config"`
-	Sequences   int           `json:"sequences"` // sequences (concurrent: rounds) run before shrinking
-	Requests    int           `json:"requests"`
-	ShrinkRuns  int           `json:"shrink_runs"`
-	Elapsed     time.Duration `json:"elapsed_ns"`
-	Interrupted bool          `json:"interrupted,omitempty"`
+	report.Head
+	// Findings holds the failure, if any: a run stops at its first.
+	Findings  []*failureDoc `json:"findings"`
+	BuiltIn   bool          `json:"built_in,omitempty"`
+	Seed      int64         `json:"seed"`
+	Mode      string        `json:"mode"`
+	Config    modelSettings `json:"config"`
+	Sequences int           `json:"sequences"` // sequences (concurrent: rounds) run before shrinking
+	Requests  int           `json:"requests"`
+	// ShrinkRuns counts the sequences (concurrent: rounds) shrinking ran.
+	ShrinkRuns int `json:"shrink_runs"`
 	// AtDeadline: the run stopped at -deadline, before -runs.
-	AtDeadline bool        `json:"stopped_at_deadline,omitempty"`
-	Failed     bool        `json:"failed"`
-	Failure    *failureDoc `json:"failure,omitempty"`
+	AtDeadline bool `json:"stopped_at_deadline,omitempty"`
 	// Crash says how the -exec server process ended during the run: the first time, if it
 	// was restarted.
 	Crash string `json:"crash,omitempty"`
 	// Restarts counts the restarts of the -exec server after it stopped answering.
 	Restarts int `json:"restarts,omitempty"`
 }
+
+// failure is the run's failure, nil if none.
+func (r *modelReport) failure() *failureDoc {
+	if len(r.Findings) == 0 {
+		return nil
+	}
+	return r.Findings[0]
+}
+
+// judge sets the head: the verdict and the problems from the findings.
+func (r *modelReport) judge(stopped bool) {
+	var fs []report.Finding
+	for _, f := range r.Findings {
+		fs = append(fs, f.Finding)
+	}
+	r.Judge(fs, stopped)
+}
+
+// WriteJUnit writes the run for CI: a failing testcase for the failure's problem.
+func (r *modelReport) WriteJUnit(w io.Writer) error { return r.Head.WriteJUnit(w, "model", "") }
 
 type modelSettings struct {
 	Steps      int `json:"steps"`
@@ -113,19 +133,16 @@ type modelSettings struct {
 	Clients    int `json:"clients,omitempty"`
 }
 
+// failureDoc is a finding as the model's and replay's reports show it: the finding, and for a
+// model failure the script that leads to it.
 type failureDoc struct {
-	FoundAfter    time.Duration `json:"found_after_ns"`
-	OriginalSteps int           `json:"original_steps"`
-	Step          int           `json:"step"` // 1-based, in Script
-	Requirement   string        `json:"requirement"`
-	Want          string        `json:"want,omitempty"`
-	Got           string        `json:"got,omitempty"`
-	Reason        string        `json:"reason"`
-	RawHex        string        `json:"raw_hex,omitempty"`
+	report.Finding
+	Step          int           `json:"step,omitempty"` // 1-based, in Script
+	FoundAfter    time.Duration `json:"found_after_ns,omitempty"`
+	OriginalSteps int           `json:"original_steps,omitempty"`
 	History       []string      `json:"history,omitempty"`
-	Script        []string      `json:"script"`
+	Script        []string      `json:"script,omitempty"`
 	ScriptText    string        `json:"-"`
-	Detail        string        `json:"-"`
 	ReplayFile    string        `json:"replay_file,omitempty"`
 	ReplayError   string        `json:"replay_error,omitempty"`
 	ReplayCommand string        `json:"replay_command,omitempty"`
@@ -134,23 +151,22 @@ type failureDoc struct {
 
 func newFailureDoc(res *model.Result) *failureDoc {
 	f := res.Failure
-	d := &failureDoc{FoundAfter: res.FoundAfter, OriginalSteps: res.OriginalSteps, Step: f.Step + 1,
-		Requirement: f.Requirement, Want: f.Want, Got: f.Got, Reason: f.Reason, RawHex: fmt.Sprintf("%x", f.Raw),
-		History: f.History, ScriptText: model.FormatScript(res.Script), Detail: f.String()}
+	d := &failureDoc{Finding: f.Finding, FoundAfter: res.FoundAfter, OriginalSteps: res.OriginalSteps, Step: f.Step + 1,
+		History: f.History, ScriptText: model.FormatScript(res.Script)}
 	d.Script = strings.Split(strings.TrimSuffix(d.ScriptText, "\n"), "\n")
 	return d
 }
 
-// body is the failure's detail below the heading a report prints: expected, actual and the
-// bytes for a sequential failure; the reason and the history for a concurrent one.
-func (f *failureDoc) body() string {
-	d := strings.TrimRight(f.Detail, "\n")
+// writeHistory writes a concurrent failure's history, the failing user's operations in call
+// order: the problem below shows the one answer no state explains.
+func (f *failureDoc) writeHistory(b *strings.Builder) {
 	if f.History == nil {
-		// The first line repeats the heading: step, reason and requirement.
-		_, rest, _ := strings.Cut(d, "\n")
-		return rest
+		return
 	}
-	return d
+	fmt.Fprintf(b, "\n%s:\n", f.Detail)
+	for _, h := range f.History {
+		b.WriteString("  " + h + "\n")
+	}
 }
 
 func (r *modelReport) writeText(w io.Writer) error {
@@ -162,19 +178,23 @@ func (r *modelReport) writeText(w io.Writer) error {
 		what = words.Count(r.Sequences, "round") + " of " + words.Count(c.Clients, "client")
 	}
 	fmt.Fprintf(&b, "model %s: %s, %s of up to %s, %s in %v (users %d, names %d, payloads up to %d bytes)\n",
-		r.Mode, r.Target, what, words.Count(c.Steps, "step"), words.Count(r.Requests, "request"), r.Elapsed.Round(time.Millisecond), c.Users, c.Names, c.MaxPayload)
+		r.Mode, r.Target, what, words.Count(c.Steps, "step"), words.Count(r.Requests, "request"), r.Duration.Round(time.Millisecond), c.Users, c.Names, c.MaxPayload)
 	if r.Crash != "" {
 		fmt.Fprintf(&b, "the server crashed during the run: %s\n", r.Crash)
 	}
 	if r.Restarts > 0 {
 		fmt.Fprintf(&b, "the server was restarted %s after it stopped answering\n", words.Count(r.Restarts, "time"))
 	}
-	if f := r.Failure; f != nil {
-		fmt.Fprintf(&b, "\nFAIL [%s] at step %d: %s\n", f.Requirement, f.Step, f.Reason)
+	if f := r.failure(); f != nil {
+		fmt.Fprintf(&b, "\nFAIL [%s] at step %d: %s\n", f.Requirement, f.Step, f.Detail)
 		fmt.Fprintf(&b, "found after %v; shrunk from %d to %s in %s:\n\n", f.FoundAfter.Round(time.Millisecond),
 			f.OriginalSteps, words.Count(len(f.Script), "step"), words.Count(r.ShrinkRuns, "run"))
 		b.WriteString(f.ScriptText)
-		fmt.Fprintf(&b, "\n%s\n", f.body())
+		f.writeHistory(&b)
+		if err := r.WriteProblems(&b); err != nil {
+			return err
+		}
+		b.WriteString("\n")
 		if f.Visualization != "" {
 			fmt.Fprintf(&b, "visualization: %s\n", f.Visualization)
 		}
@@ -187,26 +207,26 @@ func (r *modelReport) writeText(w io.Writer) error {
 	if r.AtDeadline {
 		fmt.Fprintf(&b, "stopped at the run's deadline (-deadline) after %d sequences\n", r.Sequences)
 	}
-	switch {
-	case r.Interrupted:
-		b.WriteString("interrupted: the run is incomplete\n")
-	case !r.Failed:
+	switch r.Verdict {
+	case report.RunPass:
 		b.WriteString("PASS: no failure\n")
+	case report.RunIncomplete:
+		b.WriteString(r.VerdictText() + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
 func (r *modelReport) verdict() string {
-	switch {
-	case r.Failed:
-		s := fmt.Sprintf("conform model: FAIL [%s] %s: %d steps\n", r.Failure.Requirement, r.Failure.Reason, len(r.Failure.Script))
-		if r.Failure.ReplayFile != "" {
-			s += fmt.Sprintf("conform model: replay file %s; replay: %s\n", r.Failure.ReplayFile, r.Failure.ReplayCommand)
+	if f := r.failure(); f != nil {
+		s := fmt.Sprintf("conform model: FAIL [%s] %s: %d steps\n", f.Requirement, f.Detail, len(f.Script))
+		if f.ReplayFile != "" {
+			s += fmt.Sprintf("conform model: replay file %s; replay: %s\n", f.ReplayFile, f.ReplayCommand)
 		}
 		return s
-	case r.Interrupted:
-		return "conform model: interrupted\n"
+	}
+	if r.Verdict == report.RunIncomplete {
+		return "conform model: " + r.VerdictText() + "\n"
 	}
 	return fmt.Sprintf("conform model: PASS: %d sequences, %d requests, no failure\n", r.Sequences, r.Requests)
 }
@@ -259,11 +279,10 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFail
 	}
 
-	rep := &modelReport{Schema: ModelSchema, Target: tgt.addr, BuiltIn: tgt.builtIn, Seed: res.Seed,
-		Mode: model.ModeSequential, Sequences: res.Runs, Requests: res.Requests, ShrinkRuns: res.ShrinkRuns,
-		Elapsed: res.Elapsed, Interrupted: interrupted, Failed: res.Failed, Crash: tgt.crashNote(), Restarts: res.Restarts,
-		AtDeadline: atDeadline,
-		Config:     modelSettings{Steps: cfg.Steps, Runs: cfg.Runs, Users: cfg.Users, Names: cfg.Names, MaxPayload: cfg.MaxPayload}}
+	rep := &modelReport{Head: report.Head{Schema: ModelSchema, Target: tgt.addr, Duration: res.Elapsed}, Findings: []*failureDoc{},
+		BuiltIn: tgt.builtIn, Seed: res.Seed, Mode: model.ModeSequential, Sequences: res.Runs, Requests: res.Requests, ShrinkRuns: res.ShrinkRuns,
+		Crash: tgt.crashNote(), Restarts: res.Restarts, AtDeadline: atDeadline,
+		Config: modelSettings{Steps: cfg.Steps, Runs: cfg.Runs, Users: cfg.Users, Names: cfg.Names, MaxPayload: cfg.MaxPayload}}
 	if len(crashes) > 0 {
 		rep.Crash = crashes[0]
 	}
@@ -277,21 +296,23 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 	if res.Failed {
-		rep.Failure = newFailureDoc(res)
+		f := newFailureDoc(res)
+		rep.Findings = append(rep.Findings, f)
 		if htmlWritten {
-			rep.Failure.Visualization = o.html
+			f.Visualization = o.html
 		}
 		path := o.replayOut
 		if path == "" {
 			path = filepath.Join(findingsDir, fmt.Sprintf("model-%d.json", res.Seed))
 		}
 		if err := saveModelReplay(path, res.Replay); err != nil {
-			rep.Failure.ReplayError = err.Error()
+			f.ReplayError = err.Error()
 		} else {
-			rep.Failure.ReplayFile = path
-			rep.Failure.ReplayCommand = replayCommand(path, &o.testerFlags)
+			f.ReplayFile = path
+			f.ReplayCommand = replayCommand(path, &o.testerFlags)
 		}
 	}
+	rep.judge(interrupted)
 	if err := writeReport(&o.testerFlags, stdout, stderr, rep.writeText, rep, rep.verdict()); err != nil {
 		fmt.Fprintf(stderr, "conform model: writing the report: %v\n", err)
 		return exitFail

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -54,7 +55,7 @@ func TestModelFindsMutantAndReplays(t *testing.T) {
 		t.Errorf("first line %q", firstLine(out))
 	}
 	for _, want := range []string{
-		"FAIL [R-4.", "shrunk from ", "1. user A BACKUP ", "  want ", "  got  ", "  bytes ",
+		"FAIL [R-4.", "shrunk from ", "1. user A BACKUP ", "1 problem:", "    evidence (first seen in step ", "      sent ", "      received ",
 		"replay file: " + replay + "\n", "replay: conform replay " + replay + " -addr " + addr + "\n",
 	} {
 		if !strings.Contains(out, want) {
@@ -77,7 +78,7 @@ func TestModelFindsMutantAndReplays(t *testing.T) {
 	}
 
 	code, out, errs = conform(t, "replay", replay, "-addr", addr)
-	if code != exitFail || !strings.Contains(out, "STILL FAILS") || !strings.Contains(out, script[len(script)-1][:10]) {
+	if code != exitFail || !strings.Contains(out, "it still fails") || !strings.Contains(out, script[len(script)-1][:10]) {
 		t.Fatalf("replay against the mutant: exit %d\n%s\n%s", code, out, errs)
 	}
 	// Flags before FILE work too; without -addr the built-in reference server is used.
@@ -99,7 +100,7 @@ func TestModelSeedReproducesTheRun(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, errs)
 		}
 		rep := readModelReport(t, path)
-		scripts[i] = rep.Failure.Script
+		scripts[i] = rep.failure().Script
 	}
 	if strings.Join(scripts[0], "\n") != strings.Join(scripts[1], "\n") {
 		t.Fatalf("seed 4 gave two scripts:\n%s\n--\n%s", strings.Join(scripts[0], "\n"), strings.Join(scripts[1], "\n"))
@@ -131,11 +132,16 @@ func TestModelJSON(t *testing.T) {
 		t.Errorf("stderr lacks the verdict: %q", errs)
 	}
 	rep := readModelReport(t, report)
-	f := rep.Failure
-	if rep.Schema != ModelSchema || rep.Seed != 9 || !rep.Failed || rep.Target != addr || rep.Sequences < 1 || rep.Requests < 1 ||
-		f == nil || f.Requirement != "R-4.1" || len(f.Script) == 0 || f.Step != len(f.Script) || f.Want == "" || f.Got == "" ||
+	f := rep.failure()
+	if rep.Schema != ModelSchema || rep.Seed != 9 || rep.Verdict != "fail" || rep.Target != addr || rep.Sequences < 1 || rep.Requests < 1 ||
+		f == nil || f.Requirement != "R-4.1" || len(f.Script) == 0 || f.Step != len(f.Script) || f.Expected == "" || f.Actual == "" ||
+		f.Check == "" || f.Where != fmt.Sprintf("step %d", f.Step) || f.Exchange == nil || f.Exchange.Received.Total == 0 ||
 		f.ReplayFile != replay || f.ReplayCommand != "conform replay "+replay+" -addr "+addr {
 		t.Fatalf("report: %+v\nfailure: %+v", rep, f)
+	}
+	// The failure is the one problem, under the requirement it breaks.
+	if len(rep.Problems) != 1 || rep.Problems[0].Requirement != "R-4.1" || rep.Problems[0].Evidence == nil || rep.Problems[0].Evidence.Exchange == nil {
+		t.Fatalf("problems %+v", rep.Problems)
 	}
 
 	// A passing run on stdout is one JSON document too.
@@ -144,7 +150,8 @@ func TestModelJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &pass); err != nil || code != exitPass {
 		t.Fatalf("exit %d, %v\n%s", code, err, out)
 	}
-	if pass.Schema != ModelSchema || pass.Seed != 2 || pass.Failed || pass.Failure != nil || pass.Sequences != 5 || pass.Requests < 5 || !pass.BuiltIn {
+	if pass.Schema != ModelSchema || pass.Seed != 2 || pass.Verdict != "pass" || len(pass.Findings) != 0 || pass.Problems == nil ||
+		pass.Sequences != 5 || pass.Requests < 5 || !pass.BuiltIn {
 		t.Fatalf("passing report: %+v", pass)
 	}
 }
@@ -164,11 +171,11 @@ func TestModelMaxShrinks(t *testing.T) {
 		reps = append(reps, readModelReport(t, report))
 	}
 	off, on := reps[0], reps[1]
-	if off.ShrinkRuns != 0 || len(off.Failure.Script) != off.Failure.Step || off.Failure.Step > off.Failure.OriginalSteps {
-		t.Fatalf("-max-shrinks -1: %d shrink runs, failure %+v", off.ShrinkRuns, off.Failure)
+	if off.ShrinkRuns != 0 || len(off.failure().Script) != off.failure().Step || off.failure().Step > off.failure().OriginalSteps {
+		t.Fatalf("-max-shrinks -1: %d shrink runs, failure %+v", off.ShrinkRuns, off.failure())
 	}
-	if on.ShrinkRuns == 0 || len(on.Failure.Script) >= len(off.Failure.Script) {
-		t.Fatalf("-max-shrinks 200: %d shrink runs, %d steps against %d unshrunk", on.ShrinkRuns, len(on.Failure.Script), len(off.Failure.Script))
+	if on.ShrinkRuns == 0 || len(on.failure().Script) >= len(off.failure().Script) {
+		t.Fatalf("-max-shrinks 200: %d shrink runs, %d steps against %d unshrunk", on.ShrinkRuns, len(on.failure().Script), len(off.failure().Script))
 	}
 }
 
@@ -235,7 +242,7 @@ func TestModelExec(t *testing.T) {
 	}
 	portFree(t, addr)
 	code, out, errs = conform(t, "replay", replay, "-addr", addr, "-exec", command)
-	if code != exitFail || !strings.Contains(out, "STILL FAILS") {
+	if code != exitFail || !strings.Contains(out, "it still fails") {
 		t.Fatalf("replay under -exec: exit %d\n%s\n%s", code, out, errs)
 	}
 	portFree(t, addr)

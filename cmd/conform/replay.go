@@ -15,6 +15,7 @@ import (
 
 	"github.com/fbpkit/fbp/conformance/model"
 	"github.com/fbpkit/fbp/conformance/netfuzz"
+	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/cliargs"
 	"github.com/fbpkit/fbp/internal/words"
 )
@@ -30,7 +31,7 @@ const maxReplayFile = 16 << 20
 const corpusHeader = "go test fuzz v1\n"
 
 func parseReplayFlags(args []string) (*testerFlags, string, *cliargs.Command, error) {
-	o := &testerFlags{name: "replay"}
+	o := &testerFlags{name: "replay", junit: true}
 	cmd := cliargs.New("conform replay", "usage: conform replay FILE [-addr host:port] [flags]\n\n"+
 		"Re-runs a saved failure: a model replay file (conform model), or a fuzz finding (its\n"+
 		"finding.json or folder, its input.bin, or its `go test fuzz v1` corpus file).\n"+
@@ -65,9 +66,19 @@ type savedFinding struct {
 	ID          string       `json:"id"`
 	Kind        netfuzz.Kind `json:"kind"`
 	Requirement string       `json:"requirement"`
-	Code        string       `json:"code"`
-	Detail      string       `json:"detail"`
-	Step        int          `json:"step"`
+	Check       string       `json:"check"`
+	// Code is Check as finding.json files saved before it was named so call it.
+	Code   string `json:"code,omitempty"`
+	Detail string `json:"detail"`
+	Step   int    `json:"step"`
+}
+
+// check is the check that caught the saved finding.
+func (s *savedFinding) check() string {
+	if s.Check == "" {
+		return s.Code
+	}
+	return s.Check
 }
 
 // loadReplayFile reads path and tells its kind: a JSON file by its schema (a model replay) or
@@ -157,23 +168,21 @@ func readAtMost(path string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// replayReport is what `conform replay` reports.
+// replayReport is what `conform replay` reports: the head every tester's report has (verdict,
+// target, duration, problems), the finding if it still fails, and what the replay ran.
 type replayReport struct {
-	Schema     string        `json:"schema"`
-	File       string        `json:"file"`
-	Kind       string        `json:"kind"` // model or fuzz
-	Target     string        `json:"target"`
-	BuiltIn    bool          `json:"built_in,omitempty"`
-	Seed       int64         `json:"seed,omitempty"` // a model replay: the run that found it
-	StillFails bool          `json:"still_fails"`
-	Elapsed    time.Duration `json:"elapsed_ns"`
-	// Model: the steps as they ran now, and the failure, if any.
-	Mode     string      `json:"mode,omitempty"`
-	Requests int         `json:"requests,omitempty"`
-	Rounds   int         `json:"rounds,omitempty"` // a concurrent replay: the rounds run
-	Script   []string    `json:"script,omitempty"`
-	Failure  *failureDoc `json:"failure,omitempty"`
-	Was      string      `json:"was,omitempty"` // the failure when it was found: requirement and reason
+	report.Head
+	Findings []*failureDoc `json:"findings"`
+	File     string        `json:"file"`
+	Kind     string        `json:"kind"` // model or fuzz
+	BuiltIn  bool          `json:"built_in,omitempty"`
+	Seed     int64         `json:"seed,omitempty"` // a model replay: the run that found it
+	// Model: the steps as they ran now.
+	Mode     string   `json:"mode,omitempty"`
+	Requests int      `json:"requests,omitempty"`
+	Rounds   int      `json:"rounds,omitempty"` // a concurrent replay: the rounds run
+	Script   []string `json:"script,omitempty"`
+	Was      string   `json:"was,omitempty"` // the failure when it was found: requirement and reason
 	// Fuzz: what the input did now, and what it did when it was found.
 	Input     string          `json:"input_hex,omitempty"`
 	Delivery  string          `json:"delivery,omitempty"`
@@ -182,6 +191,18 @@ type replayReport struct {
 	SameAsRun bool            `json:"same_as_saved,omitempty"`
 	Crash     string          `json:"crash,omitempty"`
 }
+
+// judge sets the head: the verdict and the problems from the findings.
+func (r *replayReport) judge(stopped bool) {
+	var fs []report.Finding
+	for _, f := range r.Findings {
+		fs = append(fs, f.Finding)
+	}
+	r.Judge(fs, stopped)
+}
+
+// WriteJUnit writes the replay for CI: a failing testcase for the problem it still shows.
+func (r *replayReport) WriteJUnit(w io.Writer) error { return r.Head.WriteJUnit(w, "replay", "") }
 
 func (r *replayReport) writeText(w io.Writer) error {
 	var b strings.Builder
@@ -192,14 +213,16 @@ func (r *replayReport) writeText(w io.Writer) error {
 			rounds = words.Count(r.Rounds, "round") + ", "
 		}
 		fmt.Fprintf(&b, "replay of %s (model %s, seed %d) on %s: %s%s in %v\n", r.File, r.Mode, r.Seed, r.Target,
-			rounds, words.Count(r.Requests, "request"), r.Elapsed.Round(time.Millisecond))
+			rounds, words.Count(r.Requests, "request"), r.Duration.Round(time.Millisecond))
 		if r.Was != "" {
 			fmt.Fprintf(&b, "saved failure: %s\n", r.Was)
 		}
 		b.WriteString("\n")
-		if f := r.Failure; f != nil {
+		if len(r.Findings) > 0 && r.Findings[0].ScriptText != "" {
+			f := r.Findings[0]
 			b.WriteString(f.ScriptText)
-			fmt.Fprintf(&b, "\nFAIL [%s] at step %d: %s\n%s\n", f.Requirement, f.Step, f.Reason, f.body())
+			fmt.Fprintf(&b, "\nFAIL [%s] at step %d: %s\n", f.Requirement, f.Step, f.Detail)
+			f.writeHistory(&b)
 		} else {
 			for _, l := range r.Script {
 				b.WriteString(l + "\n")
@@ -207,9 +230,9 @@ func (r *replayReport) writeText(w io.Writer) error {
 		}
 	case "fuzz":
 		fmt.Fprintf(&b, "replay of %s (fuzz input, %d bytes, %s) on %s in %v\n", r.File, len(r.Input)/2, r.Delivery, r.Target,
-			r.Elapsed.Round(time.Millisecond))
+			r.Duration.Round(time.Millisecond))
 		if s := r.Saved; s != nil {
-			fmt.Fprintf(&b, "saved finding %s: %s, %s (%s): %s\n", s.ID, s.Kind, s.Requirement, s.Code, s.Detail)
+			fmt.Fprintf(&b, "saved finding %s: %s, %s (%s): %s\n", s.ID, s.Kind, s.Requirement, s.check(), s.Detail)
 		}
 		fz := r.Fuzz
 		fmt.Fprintf(&b, "input: %s\nanswer (%d bytes, ended %s): %s\n", r.Input, len(fz.ResponseHex)/2, fz.ResponseEnd, fz.ResponseHex)
@@ -220,8 +243,8 @@ func (r *replayReport) writeText(w io.Writer) error {
 			}
 			b.WriteString("\n")
 		}
-		if fz.Kind != "" {
-			fmt.Fprintf(&b, "\nFINDING %s, %s (%s): %s\n", fz.Kind, fz.Requirement, fz.Code, fz.Detail)
+		if f := fz.Finding; f != nil {
+			fmt.Fprintf(&b, "\nFINDING %s, %s (%s): %s\n", fz.Kind, f.Requirement, f.Check, f.Detail)
 			if r.Saved != nil {
 				if r.SameAsRun {
 					b.WriteString("the same finding as saved\n")
@@ -234,18 +257,27 @@ func (r *replayReport) writeText(w io.Writer) error {
 	if r.Crash != "" {
 		fmt.Fprintf(&b, "the server crashed: %s\n", r.Crash)
 	}
-	if r.StillFails {
-		b.WriteString("STILL FAILS\n")
-	} else {
-		b.WriteString("PASS: the failure does not reproduce\n")
+	if err := r.WriteProblems(&b); err != nil {
+		return err
+	}
+	switch r.Verdict {
+	case report.RunFail:
+		fmt.Fprintf(&b, "\n%s: it still fails\n", r.VerdictText())
+	case report.RunPass:
+		b.WriteString("\nPASS: the failure does not reproduce\n")
+	default:
+		fmt.Fprintf(&b, "\n%s\n", r.VerdictText())
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
 func (r *replayReport) verdict() string {
-	if r.StillFails {
+	switch r.Verdict {
+	case report.RunFail:
 		return fmt.Sprintf("conform replay: %s still fails\n", r.File)
+	case report.RunIncomplete:
+		return fmt.Sprintf("conform replay: %s: interrupted, %s\n", r.File, r.VerdictText())
 	}
 	return fmt.Sprintf("conform replay: %s passes\n", r.File)
 }
@@ -270,7 +302,8 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	defer tgt.close()
 
-	rep := &replayReport{Schema: ReplaySchema, File: rf.path, Kind: rf.kind, Target: tgt.addr, BuiltIn: tgt.builtIn}
+	rep := &replayReport{Head: report.Head{Schema: ReplaySchema, Target: tgt.addr}, Findings: []*failureDoc{},
+		File: rf.path, Kind: rf.kind, BuiltIn: tgt.builtIn}
 	start := time.Now()
 	switch rf.kind {
 	case "model":
@@ -280,20 +313,21 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			rep.Was = fmt.Sprintf("[%s] %s", m.Requirement, m.Reason)
 		}
 		res, err := model.Replay(ctx, tgt.addr, m, o.timeout)
-		if err != nil {
+		if err != nil && (res == nil || ctx.Err() == nil) {
 			fmt.Fprintf(stderr, "conform replay: %v\n", err)
 			if errors.Is(err, model.ErrReplay) {
 				return exitUsage
 			}
 			return exitFail
 		}
-		rep.Requests, rep.StillFails = res.Requests, res.Failed
+		rep.Requests = res.Requests
 		if m.Mode == model.ModeConcurrent {
 			rep.Rounds = res.Runs
 		}
 		if res.Failed {
-			rep.Failure = newFailureDoc(res)
-			rep.Script = rep.Failure.Script
+			f := newFailureDoc(res)
+			rep.Findings = append(rep.Findings, f)
+			rep.Script = f.Script
 		} else if script := model.FormatScript(res.Script); script != "" {
 			rep.Script = strings.Split(strings.TrimSuffix(script, "\n"), "\n")
 		}
@@ -309,32 +343,32 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		case errors.Is(err, netfuzz.ErrConfig):
 			fmt.Fprintf(stderr, "conform replay: %v\n", err)
 			return exitUsage
-		case err != nil:
+		case err != nil && (got == nil || ctx.Err() == nil):
 			fmt.Fprintf(stderr, "conform replay: %v\n", err)
 			return exitFail
 		}
-		rep.Fuzz, rep.StillFails = got, got.Kind != ""
+		rep.Fuzz = got
+		if got.Finding != nil {
+			rep.Findings = append(rep.Findings, &failureDoc{Finding: *got.Finding})
+		}
 		if s := rf.saved; s != nil {
-			kind, req, code := got.Kind, got.Requirement, got.Code
+			kind, f := got.Kind, got.Finding
 			if s.Step == 0 {
 				// Found by the health probe before any input: the probe fails here too, so the
 				// answer alone tells whether it is the same.
-				kind, req, code = got.AnswerKind, got.AnswerRequirement, got.AnswerCode
+				kind, f = got.AnswerKind, got.Answer
 			}
-			rep.SameAsRun = kind == s.Kind && req == s.Requirement && code == s.Code
+			rep.SameAsRun = f != nil && kind == s.Kind && string(f.Requirement) == s.Requirement && f.Check == s.check()
 		}
 	}
-	rep.Elapsed = time.Since(start)
+	rep.Duration = time.Since(start)
 	rep.Crash = tgt.crashNote()
+	rep.judge(ctx.Err() != nil)
 	if err := writeReport(o, stdout, stderr, rep.writeText, rep, rep.verdict()); err != nil {
 		fmt.Fprintf(stderr, "conform replay: %v\n", err)
 		return exitFail
 	}
-	if ctx.Err() != nil {
-		fmt.Fprintln(stderr, "conform replay: interrupted")
-		return exitFail
-	}
-	if rep.StillFails {
+	if rep.Verdict != report.RunPass {
 		return exitFail
 	}
 	return exitPass

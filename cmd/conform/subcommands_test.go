@@ -4,13 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/fbpkit/fbp/internal/fakepeer"
+	"github.com/fbpkit/fbp/ref/server"
+	"github.com/fbpkit/fbp/ref/server/servertest"
 )
 
 // writeFile writes content to a file of the test's own folder and returns its path.
@@ -32,7 +38,7 @@ func TestSubcommandUsageErrorsExit2(t *testing.T) {
 	replay := writeFile(t, "replay.json", handReplay)
 	for _, args := range [][]string{
 		{"model", "-no-such-flag"},
-		{"model", "-format", "junit"},
+		{"model", "-format", "xml"},
 		{"model", "-users", "0"},
 		{"model", "-users", "27"},
 		{"model", "-names", "7"},
@@ -120,7 +126,7 @@ func TestReplayHandWrittenModelFileJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Schema != ReplaySchema || rep.Kind != "model" || rep.StillFails || rep.Requests != 2 || len(rep.Script) != 2 ||
+	if rep.Schema != ReplaySchema || rep.Kind != "model" || rep.Verdict != "pass" || len(rep.Findings) != 0 || rep.Requests != 2 || len(rep.Script) != 2 ||
 		!strings.Contains(rep.Script[1], `RESTORE "a" -> 210 "a" (3 bytes)`) || !rep.BuiltIn {
 		t.Fatalf("report %+v", rep)
 	}
@@ -149,30 +155,124 @@ func TestReplayStillFailingJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if !rep.StillFails || rep.Failure == nil || rep.Failure.Step != 3 || rep.Failure.Requirement != "R-4.1" || rep.Target != addr {
-		t.Fatalf("report %+v, failure %+v", rep, rep.Failure)
+	if rep.Verdict != "fail" || len(rep.Findings) != 1 || rep.Findings[0].Step != 3 || rep.Findings[0].Requirement != "R-4.1" ||
+		rep.Findings[0].Exchange == nil || len(rep.Problems) != 1 || rep.Problems[0].Requirement != "R-4.1" || rep.Target != addr {
+		t.Fatalf("report %+v", rep)
 	}
 }
 
-// An interrupted run is not a pass: exit 1, and the report covers what ran.
+// An interrupted run is not a pass: exit 1, the verdict incomplete, and the report covers
+// what ran.
 func TestSubcommandInterruptedExit1(t *testing.T) {
-	peer := countedReference(t)
+	peer := countingProxy(t, servertest.Start(t, server.Config{}).Addr)
+	replay := writeFile(t, "replay.json", `{"schema": "fbp-model-replay/1", "mode": "concurrent", "seed": 1, "users": 1, "rounds": 100000,
+ "clients": [[{"user": "A", "op": "BACKUP", "name": "a", "payload": {"hex": "61"}}, {"user": "A", "op": "LIST"}],
+             [{"user": "A", "op": "RESTORE", "name": "a"}]]}`)
 	for _, args := range [][]string{
 		{"model", "-addr", peer.Addr, "-runs", "2000", "-steps", "10", "-seed", "2"},
 		{"fuzz", "-addr", peer.Addr, "-max-inputs", "100000000", "-duration", "10m", "-seed", "2", "-out", t.TempDir()},
+		{"replay", replay, "-addr", peer.Addr},
+		{"bench", "-addr", peer.Addr, "-clients", "2", "-duration", "10m", "-warmup", "0s", "-rounds", "1", "-seed", "2"},
 	} {
-		ctx, cancel := context.WithCancel(context.Background())
-		underway := peer.AfterAccepts(peer.Accepted() + 20)
-		go func() {
-			// Cancel once the run is under way, as Ctrl-C does.
-			<-underway
+		for _, format := range []string{"text", "json"} {
+			ctx, cancel := context.WithCancel(context.Background())
+			underway := peer.afterAccepts(20)
+			go func() {
+				// Cancel once the run is under way, as Ctrl-C does.
+				<-underway
+				cancel()
+			}()
+			var out, errb bytes.Buffer
+			code := run(ctx, append(args, "-format", format), &out, &errb)
 			cancel()
-		}()
-		var out, errb bytes.Buffer
-		code := run(ctx, args, &out, &errb)
-		cancel()
-		if code != exitFail || firstLine(out.String()) != "seed 2" || !strings.Contains(out.String(), "interrupted: the run is incomplete") {
-			t.Errorf("%q: exit %d\n%s\n%s", args, code, out.String(), errb.String())
+			if code != exitFail {
+				t.Errorf("%q -format %s: exit %d\n%s\n%s", args, format, code, out.String(), errb.String())
+				continue
+			}
+			if format == "text" {
+				seeded := args[0] == "model" || args[0] == "fuzz"
+				if !strings.Contains(out.String(), "INCOMPLETE") || seeded && firstLine(out.String()) != "seed 2" {
+					t.Errorf("%q: the text does not say the run is incomplete:\n%s\n%s", args, out.String(), errb.String())
+				}
+				continue
+			}
+			var head struct {
+				Verdict     string            `json:"verdict"`
+				Interrupted bool              `json:"interrupted"`
+				Problems    []json.RawMessage `json:"problems"`
+			}
+			if err := json.Unmarshal(out.Bytes(), &head); err != nil || head.Verdict != "incomplete" || !head.Interrupted || head.Problems == nil {
+				t.Errorf("%q: verdict %q, interrupted %v, problems %v (%v)\n%s", args, head.Verdict, head.Interrupted, head.Problems, err, out.String())
+			}
 		}
 	}
+}
+
+// proxy passes every connection to a server untouched, half-closes included, and counts them:
+// a test waits for a run to be under way by its connections.
+type proxy struct {
+	Addr     string
+	mu       sync.Mutex
+	accepted int
+	waits    map[int][]chan struct{}
+}
+
+func countingProxy(t *testing.T, target string) *proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	p := &proxy{Addr: ln.Addr().String(), waits: map[int][]chan struct{}{}}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			p.accepted++
+			for n, chs := range p.waits {
+				if p.accepted >= n {
+					for _, ch := range chs {
+						close(ch)
+					}
+					delete(p.waits, n)
+				}
+			}
+			p.mu.Unlock()
+			go splice(c, target)
+		}
+	}()
+	return p
+}
+
+// afterAccepts is closed once n more connections than now have been accepted.
+func (p *proxy) afterAccepts(n int) <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ch := make(chan struct{})
+	p.waits[p.accepted+n] = append(p.waits[p.accepted+n], ch)
+	return ch
+}
+
+func splice(c net.Conn, target string) {
+	defer c.Close()
+	up, err := net.DialTimeout("tcp", target, 5*time.Second)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = io.Copy(up, c)
+		_ = up.(*net.TCPConn).CloseWrite()
+	}()
+	_, _ = io.Copy(c, up)
+	_ = c.(*net.TCPConn).CloseWrite()
+	// A client that holds its end past the server's close is cut off.
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	<-done
 }

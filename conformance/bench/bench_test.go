@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/mutants"
+	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -75,8 +77,8 @@ func TestACorrectServerPassesEveryCheck(t *testing.T) {
 			cfg.Shared, cfg.KeepConns = tc.shared, tc.keep
 			res := run(t, cfg)
 			s := systemAt(t, res, 0, "server")
-			if !res.OK() {
-				t.Fatalf("errors against a correct server:\n%s", text(t, res))
+			if !res.OK() || res.Verdict != report.RunPass || len(res.Findings) != 0 || res.Problems == nil {
+				t.Fatalf("verdict %q, errors against a correct server:\n%s", res.Verdict, text(t, res))
 			}
 			for _, op := range s.Ops {
 				if op.OK == 0 {
@@ -91,23 +93,28 @@ func TestACorrectServerPassesEveryCheck(t *testing.T) {
 }
 
 // Each fault of the zoo that a load of ordinary requests meets is counted as the kind of
-// error it is. One client, so the sequence of requests is the seed's alone.
+// error it is, and reported as a finding under the requirement it breaks, as the oracle
+// judges it. One client, so the sequence of requests is the seed's alone.
 func TestWrongAnswersAreCountedByKind(t *testing.T) {
 	for _, tc := range []struct {
 		mutant string
 		sizes  Sizes
 		want   Kind
+		req    spec.ID
+		check  string
 	}{
-		{"delete-ignored", Sizes{Min: 100, Max: 100}, WrongContent},    // a LIST shows a deleted file
-		{"overwrite-appends", Sizes{Min: 100, Max: 100}, WrongContent}, // a RESTORE returns two versions
-		{"truncates-at-64kib", Sizes{Min: 70 << 10, Max: 80 << 10}, WrongContent},
-		{"missing-file-1003", Sizes{Min: 100, Max: 100}, ServerError},  // a deleted file's RESTORE
-		{"restore-wrong-name", Sizes{Min: 100, Max: 100}, WrongStatus}, // 210 naming another file
-		{"delete-missing-ok", Sizes{Min: 100, Max: 100}, WrongStatus},  // 212 for a file never stored
-		{"status-big-endian", Sizes{Min: 100, Max: 100}, Malformed},
-		{"list-name-31", Sizes{Min: 100, Max: 100}, WrongStatus},
+		{"delete-ignored", Sizes{Min: 100, Max: 100}, WrongContent, spec.R4_4, checkListing},    // a LIST shows a deleted file
+		{"overwrite-appends", Sizes{Min: 100, Max: 100}, WrongContent, spec.R4_2, checkContent}, // a RESTORE returns two versions
+		{"truncates-at-64kib", Sizes{Min: 70 << 10, Max: 80 << 10}, WrongContent, spec.R4_2, checkContent},
+		// A deleted file's RESTORE answered 1003: the 1001 owed is missing, not a server error.
+		{"missing-file-1003", Sizes{Min: 100, Max: 100}, WrongStatus, spec.R4_2, spec.CheckMissingFile},
+		{"restore-wrong-name", Sizes{Min: 100, Max: 100}, WrongStatus, spec.R4_2, spec.CheckNameMismatch}, // 210 naming another file
+		{"delete-missing-ok", Sizes{Min: 100, Max: 100}, WrongStatus, spec.R4_3, spec.CheckMissingFile},   // 212 for a file never stored
+		{"status-big-endian", Sizes{Min: 100, Max: 100}, Malformed, spec.R1_1, spec.CheckStatusByteOrder},
+		{"list-name-31", Sizes{Min: 100, Max: 100}, WrongStatus, spec.R4_4, spec.CheckListingName},
 	} {
 		t.Run(tc.mutant, func(t *testing.T) {
+			t.Parallel()
 			cfg := quick(startMutant(t, tc.mutant), 1)
 			cfg.Sizes, cfg.Count = tc.sizes, 60
 			res := run(t, cfg)
@@ -117,6 +124,14 @@ func TestWrongAnswersAreCountedByKind(t *testing.T) {
 			}
 			if len(s.Samples[tc.want]) == 0 || !strings.Contains(text(t, res), "FAIL: ") {
 				t.Errorf("no sample of %s, or no FAIL verdict:\n%s", tc.want, text(t, res))
+			}
+			if res.Verdict != report.RunFail || !slices.ContainsFunc(res.Findings, func(f report.Finding) bool {
+				return f.Requirement == tc.req && f.Check == tc.check && f.Exchange != nil && strings.HasPrefix(f.Where, "server at 1 client, client ")
+			}) {
+				t.Fatalf("verdict %q, findings %+v: want one of %s %s with its exchange", res.Verdict, res.Findings, tc.req, tc.check)
+			}
+			if !slices.ContainsFunc(res.Problems, func(p report.Problem) bool { return p.Requirement == string(tc.req) }) {
+				t.Fatalf("problems %+v: none under %s", res.Problems, tc.req)
 			}
 		})
 	}

@@ -287,22 +287,22 @@ func (c *fbpClient) roundTrip(h *wire.RequestHeader, v *version, name int, befor
 		k := ioKind(err)
 		if errors.Is(err, wire.ErrUnknownStatus) {
 			if viol := spec.JudgeStatusCode(uint16(rh.Status)); viol != nil {
-				return failed(Malformed, "%v", viol), false
+				return judged(Malformed, viol, h, nil), false
 			}
 		}
 		return failed(k, "reading the answer: %v", err), k == Closed && c.rd.Offset() == 0
 	}
 	q := spec.Request{Op: h.Op, Name: h.Name, Form: spec.Whole}
 	if viol := spec.JudgeAnswer(q, rh.Status, rh.Name); viol != nil {
-		return failed(WrongStatus, "%v", viol), false
+		return judged(WrongStatus, viol, h, &rh), false
+	}
+	if viol := spec.JudgeHeld(q, rh.Status, c.holding(name, before)); viol != nil {
+		return judged(WrongStatus, viol, h, &rh), false
 	}
 	if rh.Status == wire.StatusServerError {
 		return failed(ServerError, "1003 (server error)"), false
 	}
 	cfg := c.s.cfg
-	wrongStatus := func(req spec.ID, want string) outcome {
-		return failed(WrongStatus, "%v", &spec.Violation{Req: req, Expected: want, Actual: fmt.Sprintf("%d (%v)", uint16(rh.Status), rh.Status)})
-	}
 	hd := &c.held[name]
 	switch h.Op {
 	case wire.OpBackup:
@@ -314,41 +314,54 @@ func (c *fbpClient) roundTrip(h *wire.RequestHeader, v *version, name int, befor
 		return outcome{ok: true, bytes: v.size}, false
 	case wire.OpDelete:
 		if !cfg.Shared {
-			switch {
-			case rh.Status == wire.StatusOK && !hd.present():
-				return wrongStatus(spec.R4_3, "1001: the client never stored "+spec.Quote(h.Name)+" or deleted it"), false
-			case rh.Status == wire.StatusNotExist && !hd.absent:
-				return wrongStatus(spec.R4_3, "212: the client stored "+hd.String()), false
-			}
 			*hd = held{absent: true}
 		}
 		return outcome{ok: true}, false
 	case wire.OpRestore:
 		if rh.Status == wire.StatusNotExist {
-			switch {
-			case cfg.Shared && before[name] && !cfg.Mix.Has(wire.OpDelete):
-				return wrongStatus(spec.R4_2, "210: a client stored "+spec.Quote(h.Name)+" and none deletes"), false
-			case !cfg.Shared && !hd.absent:
-				return wrongStatus(spec.R4_2, "210 with "+hd.String()), false
-			}
 			if !cfg.Shared {
 				*hd = held{absent: true}
 			}
 			return outcome{ok: true}, false
 		}
-		return c.restored(&rh, name, hd), false
+		return c.restored(h, &rh, name, hd), false
 	default:
-		return c.listed(&rh, before), false
+		return c.listed(h, &rh, before), false
 	}
 }
 
+// holding is what the client knows the server holds of file name: what it stored, unless a
+// request failed without telling whether it landed; with Shared, a file some client stored
+// when no client deletes.
+func (c *fbpClient) holding(name int, before []bool) spec.Holding {
+	if c.s.cfg.Shared {
+		if before[name] && !c.s.cfg.Mix.Has(wire.OpDelete) {
+			return spec.HoldingStored
+		}
+		return spec.HoldingUnknown
+	}
+	switch hd := c.held[name]; {
+	case hd.certain():
+		return spec.HoldingStored
+	case !hd.present():
+		return spec.HoldingMissing
+	}
+	return spec.HoldingUnknown
+}
+
+// Checks bench reports besides the oracle's.
+const (
+	checkContent = "content" // a restored file that is not a whole version the client may have stored
+	checkListing = "listing" // a listing that is not the user's files
+)
+
 // restored reads and checks a RESTORE's payload: a whole version the client may have stored
 // (with Shared, that any client sent).
-func (c *fbpClient) restored(rh *wire.ResponseHeader, name int, hd *held) outcome {
+func (c *fbpClient) restored(h *wire.RequestHeader, rh *wire.ResponseHeader, name int, hd *held) outcome {
 	cfg := c.s.cfg
 	wrong := func(format string, a ...any) outcome {
-		return failed(WrongContent, "%v", &spec.Violation{Req: spec.R4_2, Expected: c.owed(hd),
-			Actual: fmt.Sprintf(format, a...)})
+		return judged(WrongContent, &spec.Violation{Req: spec.R4_2, Check: checkContent, Expected: c.owed(hd),
+			Actual: fmt.Sprintf(format, a...)}, h, rh)
 	}
 	size := int64(rh.Size)
 	if size < HeaderLen || size > cfg.Sizes.Max {
@@ -397,7 +410,7 @@ func (c *fbpClient) owed(hd *held) string {
 
 // listed reads and checks a LIST's answer: exactly the names the client holds (with Shared,
 // only names the clients use, and every stored one unless clients delete).
-func (c *fbpClient) listed(rh *wire.ResponseHeader, before []bool) outcome {
+func (c *fbpClient) listed(h *wire.RequestHeader, rh *wire.ResponseHeader, before []bool) outcome {
 	cfg := c.s.cfg
 	// mustList reports whether name i must be in the listing.
 	mustList := func(i int) bool {
@@ -409,7 +422,7 @@ func (c *fbpClient) listed(rh *wire.ResponseHeader, before []bool) outcome {
 	if rh.Status == wire.StatusNoFiles {
 		for i := range c.s.names {
 			if mustList(i) {
-				return failed(WrongStatus, "%v", &spec.Violation{Req: spec.R4_4, Expected: "211 with the user's files", Actual: "1002 (no files)"})
+				return judged(WrongStatus, &spec.Violation{Req: spec.R4_4, Check: checkListing, Expected: "211 with the user's files", Actual: "1002 (no files)"}, h, rh)
 			}
 		}
 		if !cfg.Shared {
@@ -421,8 +434,8 @@ func (c *fbpClient) listed(rh *wire.ResponseHeader, before []bool) outcome {
 	}
 	bound := listingBound(len(c.s.names))
 	if int64(rh.Size) > bound {
-		return failed(WrongContent, "%v", &spec.Violation{Req: spec.R4_4, Expected: fmt.Sprintf("a listing of at most %d names", len(c.s.names)),
-			Actual: fmt.Sprintf("a listing of %d bytes", rh.Size)})
+		return judged(WrongContent, &spec.Violation{Req: spec.R4_4, Check: checkListing, Expected: fmt.Sprintf("a listing of at most %d names", len(c.s.names)),
+			Actual: fmt.Sprintf("a listing of %d bytes", rh.Size)}, h, rh)
 	}
 	var b bytes.Buffer
 	if _, err := io.Copy(&b, c.rd.Payload()); err != nil {
@@ -430,7 +443,7 @@ func (c *fbpClient) listed(rh *wire.ResponseHeader, before []bool) outcome {
 	}
 	got, err := spec.ParseListing(b.Bytes())
 	if err != nil {
-		return failed(WrongContent, "%v", &spec.Violation{Req: spec.R4_4, Expected: "a listing of names, one a line", Actual: err.Error()})
+		return judged(WrongContent, &spec.Violation{Req: spec.R4_4, Check: checkListing, Expected: "a listing of names, one a line", Actual: err.Error()}, h, rh)
 	}
 	// want holds what must be listed, and what may be and is.
 	var want []string
@@ -441,7 +454,7 @@ func (c *fbpClient) listed(rh *wire.ResponseHeader, before []bool) outcome {
 		}
 	}
 	if d := spec.DiffListing(want, got); !d.Empty() {
-		return failed(WrongContent, "%v", &spec.Violation{Req: spec.R4_4, Expected: "the user's files " + spec.QuoteNames(want), Actual: "a listing with " + d.String()})
+		return judged(WrongContent, &spec.Violation{Req: spec.R4_4, Check: checkListing, Expected: "the user's files " + spec.QuoteNames(want), Actual: "a listing with " + d.String()}, h, rh)
 	}
 	if !cfg.Shared {
 		for i, n := range c.s.names {

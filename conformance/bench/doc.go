@@ -3,7 +3,10 @@
 // N clients draw requests from an op mix, each on its own connection or a kept one, for a
 // duration or a count, at one or several numbers of clients. Every answer is judged through
 // the spec oracle: its status must be one the request allows and name the request's file; a
-// RESTORE must return a whole version the client stored, and a LIST exactly the client's names.
+// RESTORE must return a whole version the client stored, and a LIST exactly the client's names;
+// a RESTORE or DELETE of a file the client knows is missing is owed 1001, and a 1003 for it is a
+// wrong status, not a server error. Each answer that breaks a rule is a report.Finding, and
+// the findings group into the report's problems, as every tester's do.
 // Each stored file names its own version in a 20-byte header, and its other bytes are drawn
 // from that version's seed, so a torn or mixed file cannot pass for a version: with Shared,
 // where clients back up and restore the same names, any whole version some client sent is

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -26,8 +28,9 @@ const (
 	Closed
 	// Malformed: the answer could not be decoded (an unknown status, a bad length).
 	Malformed
-	// ServerError: 1003. The spec allows it for any request, but a server that answers it
-	// under load failed the request.
+	// ServerError: 1003 where the spec allows it (a file the client knows is missing is owed
+	// 1001: that 1003 is a WrongStatus). A server that answers it under load failed the
+	// request all the same.
 	ServerError
 	// WrongStatus: a status, or a name, that the spec or what the client stored forbids.
 	WrongStatus
@@ -48,6 +51,10 @@ type outcome struct {
 	kind  Kind
 	bytes int64  // payload bytes moved
 	what  string // on error: what happened, for the report
+	// viol is the rule the answer breaks, as the oracle judged it, and ex the exchange that
+	// showed it; nil for an error that breaks no rule (a refused connection, a 1003).
+	viol *spec.Violation
+	ex   *report.Exchange
 	// connect is how long the dial took, when the request made one.
 	connect time.Duration
 	dialed  bool
@@ -55,6 +62,29 @@ type outcome struct {
 
 func failed(kind Kind, format string, a ...any) outcome {
 	return outcome{kind: kind, what: fmt.Sprintf(format, a...)}
+}
+
+// judged is an answer that breaks v, seen in the exchange of h and rh.
+func judged(kind Kind, v *spec.Violation, h *wire.RequestHeader, rh *wire.ResponseHeader) outcome {
+	return outcome{kind: kind, what: v.Error(), viol: v, ex: exchangeOf(h, rh, v.Actual)}
+}
+
+// exchangeOf is what a report shows of a request and its answer: their headers, encoded again
+// from what was sent and read (the payloads are the run's own, drawn from a seed, and are
+// never kept), with the sizes they state counted in.
+func exchangeOf(h *wire.RequestHeader, rh *wire.ResponseHeader, outcome string) *report.Exchange {
+	clip := func(b []byte, size uint32) report.Clip {
+		return report.Clip{Head: b[:min(len(b), report.ClipHead)], Total: int64(len(b)) + int64(size)}
+	}
+	var recv report.Clip
+	if rh != nil {
+		recv = clip(rh.Append(nil), rh.Size)
+	}
+	label := fmt.Sprintf("%v user %d", h.Op, h.UserID)
+	if h.Op != wire.OpList {
+		label += " " + spec.Quote(h.Name)
+	}
+	return &report.Exchange{Label: label, Conn: 1, Sent: clip(h.Append(nil), h.Size), Received: recv, Outcome: outcome}
 }
 
 // ioKind sorts a dial, read or write error.

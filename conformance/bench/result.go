@@ -6,21 +6,29 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/words"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
 // Schema names the layout of the JSON a Result marshals to.
 const Schema = "fbp-conform-bench/1"
 
-// Result is what a run measured and found.
+// Result is what a run measured and found. Its head is every tester's (verdict, target,
+// duration, problems): a run fails on any error, and the answers that break a rule of the spec,
+// as the oracle judges them, are its findings, grouped into problems.
 type Result struct {
-	Schema      string        `json:"schema"`
-	Seed        uint64        `json:"seed"`
-	Settings    Settings      `json:"settings"`
-	Probes      []Probe       `json:"probes,omitempty"`
-	Levels      []Level       `json:"levels"`
-	Elapsed     time.Duration `json:"elapsed_ns"`
-	Interrupted bool          `json:"interrupted,omitempty"`
+	report.Head
+	// Findings are the first answer of each problem that broke a rule, per server and number
+	// of clients.
+	Findings []report.Finding `json:"findings"`
+	Seed     uint64           `json:"seed"`
+	Settings Settings         `json:"settings"`
+	Probes   []Probe          `json:"probes,omitempty"`
+	Levels   []Level          `json:"levels"`
+	// Elapsed and Interrupted are the head's Duration and Interrupted, as the run saw them.
+	Elapsed     time.Duration `json:"-"`
+	Interrupted bool          `json:"-"`
 	// Errors counts every failed request of the servers (baselines left out).
 	Errors int64 `json:"errors"`
 	// Notes explain the figures: a server that serves few connections at once, the number of
@@ -71,14 +79,16 @@ type System struct {
 	Label string `json:"label"`
 	// Kind is "server", "loopback" or "disk".
 	Kind    string        `json:"kind"`
-	Elapsed time.Duration `json:"elapsed_ns"` // of the measured rounds
+	Elapsed time.Duration `json:"duration_ns"` // of the measured rounds
 	Ops     []OpFigures   `json:"ops"`
 	// Connect is the time to connect, for the requests that made a connection.
 	Connect *Latencies        `json:"connect,omitempty"`
 	Errors  int64             `json:"errors"`
 	ByKind  map[Kind]int64    `json:"errors_by_kind,omitempty"`
 	Samples map[Kind][]string `json:"error_samples,omitempty"`
-	Rounds  []RoundFigures    `json:"rounds"`
+	// Findings are the first answer of each problem that broke a rule of the spec.
+	Findings []report.Finding `json:"-"`
+	Rounds   []RoundFigures   `json:"rounds"`
 	// Usage is the server process's, when the tester started it.
 	Usage *UsageFigures `json:"usage,omitempty"`
 }
@@ -98,7 +108,7 @@ type OpFigures struct {
 
 // RoundFigures are one round of one system.
 type RoundFigures struct {
-	Elapsed time.Duration `json:"elapsed_ns"`
+	Elapsed time.Duration `json:"duration_ns"`
 	Ops     []OpRound     `json:"ops"`
 	Errors  int64         `json:"errors"`
 	CPU     time.Duration `json:"cpu_ns,omitempty"` // the server process's CPU time in the round
@@ -150,6 +160,10 @@ func (r *runner) summarize(n int, tallies []*tally) Level {
 	lv := Level{Clients: n}
 	for _, t := range tallies {
 		s := System{Label: t.sys.label(), Kind: kindOf(t.sys), Rounds: t.rounds, ByKind: map[Kind]int64{}, Samples: t.examples}
+		for _, f := range t.findings {
+			f.Where = fmt.Sprintf("%s at %s, %s", s.Label, words.Count(n, "client"), f.Where)
+			s.Findings = append(s.Findings, f)
+		}
 		for _, fig := range t.rounds {
 			s.Elapsed += fig.Elapsed
 		}
@@ -264,8 +278,28 @@ func opsPerSec(fig RoundFigures, op string) float64 {
 // OK reports whether every request of the servers got a right answer.
 func (r *Result) OK() bool { return r.Errors == 0 && !r.Interrupted }
 
-// explain counts the servers' errors and writes the notes that say what the figures rest on.
+// judge fills the head: the findings grouped into problems, and the verdict, which fails on
+// any error, one that breaks no rule (a refused connection, a 1003) included.
+func (r *Result) judge() {
+	r.Findings = []report.Finding{}
+	for _, lv := range r.Levels {
+		for _, s := range lv.Systems {
+			if s.Kind == "server" {
+				r.Findings = append(r.Findings, s.Findings...)
+			}
+		}
+	}
+	r.Duration = r.Elapsed
+	r.Judge(r.Findings, r.Interrupted)
+	if r.Errors > 0 {
+		r.Verdict = report.RunFail
+	}
+}
+
+// explain counts the servers' errors, writes the notes that say what the figures rest on and
+// judges the run.
 func (r *Result) explain() {
+	defer r.judge()
 	r.Errors = 0
 	for _, lv := range r.Levels {
 		for _, s := range lv.Systems {

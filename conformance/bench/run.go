@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/words"
 	"github.com/fbpkit/fbp/ref/wire"
 )
@@ -44,6 +45,8 @@ type tally struct {
 	errs     [numOps][numKinds]atomic.Int64
 	mu       sync.Mutex
 	examples map[Kind][]string
+	// findings are the first answer of each problem (requirement and check) that broke a rule.
+	findings []report.Finding
 	rounds   []RoundFigures
 	cpu      time.Duration
 	cpuKnown bool
@@ -61,6 +64,13 @@ func (t *tally) failure(out *outcome, client int) {
 	}
 	if len(t.examples[out.kind]) < examplesKept {
 		t.examples[out.kind] = append(t.examples[out.kind], fmt.Sprintf("client %d, %v: %s", client, out.op, out.what))
+	}
+	if out.viol == nil {
+		return
+	}
+	f := report.FindingOf(out.viol, out.ex, fmt.Sprintf("client %d", client))
+	if !slices.ContainsFunc(t.findings, func(g report.Finding) bool { return g.Key() == f.Key() }) {
+		t.findings = append(t.findings, f)
 	}
 }
 
@@ -121,7 +131,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		defer disk.remove()
 		r.systems = append(r.systems, lb, disk)
 	}
-	res := &Result{Schema: Schema, Seed: cfg.Seed, Settings: settingsOf(&cfg)}
+	res := &Result{Head: report.Head{Schema: Schema, Target: cfg.Target.Addr}, Seed: cfg.Seed, Settings: settingsOf(&cfg)}
 	start := time.Now()
 	if cfg.Probe && cfg.maxClients() > 1 {
 		for _, s := range r.servers {

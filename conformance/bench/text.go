@@ -163,14 +163,23 @@ func (r *Result) WriteText(w io.Writer) error {
 			}
 		}
 	}
+	if err := r.WriteProblems(&b); err != nil {
+		return err
+	}
 	b.WriteString("\n")
-	b.WriteString(r.Verdict())
+	b.WriteString(r.VerdictLine())
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// Verdict is the report's last line.
-func (r *Result) Verdict() string {
+// WriteJUnit writes the run for CI: a failing testcase per problem, and one for errors that
+// break no rule of the spec.
+func (r *Result) WriteJUnit(w io.Writer) error {
+	return r.Head.WriteJUnit(w, "bench", strings.TrimSuffix(r.VerdictLine(), "\n"))
+}
+
+// VerdictLine is the report's last line.
+func (r *Result) VerdictLine() string {
 	var answered int64
 	for _, lv := range r.Levels {
 		for _, sys := range lv.Systems {
@@ -183,7 +192,7 @@ func (r *Result) Verdict() string {
 	}
 	switch {
 	case r.Interrupted:
-		return fmt.Sprintf("INTERRUPTED after %s: the figures cover what ran\n", fmtDur(r.Elapsed))
+		return fmt.Sprintf("INCOMPLETE: interrupted after %s: the figures cover what ran\n", fmtDur(r.Elapsed))
 	case r.Errors > 0:
 		return fmt.Sprintf("FAIL: %d requests failed or were answered wrongly (%d right): figures earned with wrong answers mean nothing\n", r.Errors, answered)
 	}

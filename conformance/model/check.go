@@ -51,6 +51,8 @@ type expectation struct {
 	foreign map[string]bool
 	// requirement is the SPEC.md rule a different response breaks.
 	requirement spec.ID
+	// op is the request's.
+	op wire.Op
 }
 
 func (e *expectation) String() string {
@@ -69,6 +71,12 @@ func (e *expectation) String() string {
 // apply is the model's step: the response step must get from a server holding s, and what
 // the server holds after it.
 func (s *store) apply(step Step) (*expectation, *store) {
+	e, next := s.expect(step)
+	e.op = step.Op
+	return e, next
+}
+
+func (s *store) expect(step Step) (*expectation, *store) {
 	u := s.users[step.User]
 	switch step.Op {
 	case wire.OpBackup:
@@ -138,21 +146,37 @@ func (s *store) foreign(user int) map[string]bool {
 	return out
 }
 
+// Checks the model reports besides the oracle's: what differs from the one response the model
+// accepts.
+const (
+	checkNoResponse = "no-response"    // no complete response
+	checkStatus     = "status"         // another status than the model's
+	checkContent    = "content"        // a restored file that is not the one stored
+	checkFresh      = "list-not-fresh" // a LIST name an earlier LIST had
+	checkListing    = "listing"        // a listing that is not the user's files
+)
+
 // check compares a response with the expectation. It returns "" when they agree and
-// otherwise what is wrong, with the requirement broken. seenLists holds the LIST names the
+// otherwise what is wrong, the check that caught it and the requirement broken. A status the
+// spec forbids for the request, or that contradicts what the model knows the server holds, is
+// judged by the oracle; the model judges the rest. seenLists holds the LIST names the
 // sequence has seen so far; check adds r's.
-func (e *expectation) check(r *response, seenLists map[string]bool) (reason string, requirement spec.ID) {
+func (e *expectation) check(r *response, seenLists map[string]bool) (reason, check string, requirement spec.ID) {
 	requirement = e.requirement
 	if r.Err != nil {
-		return "no response: " + r.Err.Error(), requirement
+		return "no response: " + r.Err.Error(), checkNoResponse, requirement
 	}
 	if r.Status != e.status {
-		return fmt.Sprintf("status %d, want %d", int(r.Status), int(e.status)), requirement
+		check = checkStatus
+		if v := e.judge(r); v != nil {
+			check = v.Check
+		}
+		return fmt.Sprintf("status %d, want %d", int(r.Status), int(e.status)), check, requirement
 	}
 	switch e.status {
 	case wire.StatusOK, wire.StatusNotExist, wire.StatusRestored:
 		if string(r.Name) != e.name {
-			return fmt.Sprintf("names %s, want %s", spec.Quote(r.Name), spec.Quote(e.name)), requirement
+			return fmt.Sprintf("names %s, want %s", spec.Quote(r.Name), spec.Quote(e.name)), spec.CheckNameMismatch, requirement
 		}
 	}
 	switch e.status {
@@ -160,41 +184,55 @@ func (e *expectation) check(r *response, seenLists map[string]bool) (reason stri
 		want := e.content.Len()
 		switch {
 		case r.Size != want:
-			return fmt.Sprintf("content of %d bytes, want %d", r.Size, want), requirement
+			return fmt.Sprintf("content of %d bytes, want %d", r.Size, want), checkContent, requirement
 		case !r.Read:
-			return "content not read", requirement
+			return "content not read", checkContent, requirement
 		case r.Sum != e.sum:
-			return fmt.Sprintf("content differs (%d bytes): starts % x, want % x", want, r.Preview, e.content.Prefix(previewLen)), requirement
+			return fmt.Sprintf("content differs (%d bytes): starts % x, want % x", want, r.Preview, e.content.Prefix(previewLen)), checkContent, requirement
 		}
 	case wire.StatusListed:
 		return e.checkListing(r, seenLists)
 	}
-	return "", requirement
+	return "", "", requirement
 }
 
-func (e *expectation) checkListing(r *response, seenLists map[string]bool) (reason string, requirement spec.ID) {
+// judge is the oracle's word on a status other than the model's: forbidden for the request
+// whatever the server holds, or contradicting what the model knows it holds.
+func (e *expectation) judge(r *response) *spec.Violation {
+	q := spec.Request{Op: e.op, Name: []byte(e.name)}
+	if v := spec.JudgeAnswer(q, r.Status, r.Name); v != nil {
+		return v
+	}
+	held := spec.HoldingStored
+	if e.status == wire.StatusNotExist {
+		held = spec.HoldingMissing
+	}
+	return spec.JudgeHeld(q, r.Status, held)
+}
+
+func (e *expectation) checkListing(r *response, seenLists map[string]bool) (reason, check string, requirement spec.ID) {
 	requirement = e.requirement
 	if v := spec.JudgeListingName(r.Name); v != nil {
-		return "LIST name " + v.Actual + ", want " + v.Expected, v.Req
+		return "LIST name " + v.Actual + ", want " + v.Expected, v.Check, v.Req
 	}
 	if seenLists[string(r.Name)] {
-		return fmt.Sprintf("LIST name %q is not fresh: an earlier LIST had it", r.Name), requirement
+		return fmt.Sprintf("LIST name %q is not fresh: an earlier LIST had it", r.Name), checkFresh, requirement
 	}
 	seenLists[string(r.Name)] = true
 	if !r.Read {
-		return fmt.Sprintf("listing of %d bytes, longer than any correct one", r.Size), requirement
+		return fmt.Sprintf("listing of %d bytes, longer than any correct one", r.Size), checkListing, requirement
 	}
 	got, err := spec.ParseListing(r.Listing)
 	if err != nil {
-		return fmt.Sprintf("%v: %q", err, r.Listing), requirement
+		return fmt.Sprintf("%v: %q", err, r.Listing), checkListing, requirement
 	}
 	d := spec.DiffListing(e.names, got)
 	if d.Empty() {
-		return "", requirement
+		return "", "", requirement
 	}
 	if slices.ContainsFunc(d.Unexpected, func(n string) bool { return e.foreign[n] }) {
 		// A name only another user holds: the listing crossed users.
 		requirement = spec.R4_5
 	}
-	return "listing " + d.String(), requirement
+	return "listing " + d.String(), checkListing, requirement
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/anishathalye/porcupine"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/internal/words"
 	"github.com/fbpkit/fbp/ref/wire"
@@ -216,7 +217,14 @@ type roundOutcome struct {
 	// nothing that starts after it returns can be needed to show the failure.
 	culprit  *porcupine.Operation
 	requests int
+	ids      []uint32 // the round's user ids, by user
 }
+
+// Checks of a concurrent round.
+const (
+	checkAnswer       = "answer"       // an answer no state of the model allows
+	checkLinearizable = "linearizable" // a history no order of its operations explains
+)
 
 // play runs the round's clients at once with fresh users and records the history.
 func (r *round) play(ctx context.Context, ex *exchanger) *roundOutcome {
@@ -249,7 +257,7 @@ func (r *round) play(ctx context.Context, ex *exchanger) *roundOutcome {
 		})
 	}
 	wg.Wait()
-	out := &roundOutcome{ops: make([][]porcupine.Operation, r.users), requests: len(history)}
+	out := &roundOutcome{ops: make([][]porcupine.Operation, r.users), requests: len(history), ids: ids}
 	slices.SortFunc(history, func(a, b porcupine.Operation) int { return int(a.Call - b.Call) })
 	for _, op := range history {
 		in := op.Input.(opInput)
@@ -261,7 +269,8 @@ func (r *round) play(ctx context.Context, ex *exchanger) *roundOutcome {
 		}
 		if bad != "" && out.failure == nil {
 			out.user, out.culprit = in.user, &op
-			out.failure = &Failure{Requirement: string(spec.OpRequirement(in.step.Op)), Reason: fmt.Sprintf("client %d: %s", op.ClientId+1, bad), Raw: o.resp.Raw}
+			out.failure = &Failure{Finding: report.Finding{Requirement: spec.OpRequirement(in.step.Op), Check: checkAnswer,
+				Expected: "an answer the model allows in some state", Actual: o.resp.Summary(), Detail: fmt.Sprintf("client %d: %s", op.ClientId+1, bad)}, Raw: o.resp.Raw}
 		}
 	}
 	return out
@@ -285,7 +294,8 @@ func (r *round) check(out *roundOutcome, log func(string)) {
 			if c := out.culprit; c != nil && c.Input.(opInput).user == u {
 				reason += "; a RESTORE returned content matching no version ever written"
 			}
-			out.failure = &Failure{Requirement: r.blame(model, ops), Reason: reason}
+			out.failure = &Failure{Finding: report.Finding{Requirement: r.blame(model, ops), Check: checkLinearizable,
+				Expected: "a history some order of the operations explains", Actual: "no order explains it", Detail: reason}}
 			return
 		}
 	}
@@ -294,7 +304,7 @@ func (r *round) check(out *roundOutcome, log func(string)) {
 // blame names the requirement a non-linearizable history breaks by the kind of operation
 // whose answers no order explains: without the LISTs it is linearizable, the listings are
 // wrong; without the RESTOREs, the contents; otherwise BACKUP and DELETE disagree.
-func (r *round) blame(model porcupine.Model, ops []porcupine.Operation) string {
+func (r *round) blame(model porcupine.Model, ops []porcupine.Operation) spec.ID {
 	for _, c := range []struct {
 		op  wire.Op
 		req spec.ID
@@ -306,14 +316,14 @@ func (r *round) blame(model porcupine.Model, ops []porcupine.Operation) string {
 					if o.Output.(opOutput).resp.Status == wire.StatusRestored && o.Output.(opOutput).content < 0 {
 						// A restore that matches no version ever written is torn: the backup
 						// that tore it did not replace the file whole.
-						return string(spec.R4_1)
+						return spec.R4_1
 					}
 				}
 			}
-			return string(c.req)
+			return c.req
 		}
 	}
-	return string(spec.R4_3)
+	return spec.R4_3
 }
 
 // report fills res from a failed round.
@@ -330,8 +340,9 @@ func (r *round) report(out *roundOutcome, res *Result) {
 			s.Got += " matching no version ever written"
 		}
 		if c := out.culprit; c != nil && c.ClientId == op.ClientId && c.Call == op.Call {
-			f.Step, f.Got, f.Raw = i, s.Got, o.resp.Raw
-			s.Requirement = f.Requirement
+			f.Step, f.Actual, f.Raw = i, s.Got, o.resp.Raw
+			f.Exchange = exchangeOf(out.ids[s.User], s, o.resp.Raw)
+			s.Requirement = string(f.Requirement)
 		}
 		res.Script = append(res.Script, s)
 		if len(f.History) < maxHistoryLines {
@@ -342,6 +353,7 @@ func (r *round) report(out *roundOutcome, res *Result) {
 	if len(ops) > maxHistoryLines {
 		f.History = append(f.History, fmt.Sprintf("… %d more", len(ops)-maxHistoryLines))
 	}
+	f.Where = fmt.Sprintf("user %s, step %d of the failing round's history", UserLabel(out.user), f.Step+1)
 	res.Failure = f
 	res.OriginalSteps = r.steps()
 	var clients [][]Step
@@ -349,7 +361,7 @@ func (r *round) report(out *roundOutcome, res *Result) {
 		clients = append(clients, inputs(c))
 	}
 	res.Replay = &ReplayFile{Seed: res.Seed, Mode: ModeConcurrent, Users: r.users, Clients: clients,
-		Rounds: DefaultReplayRounds, Requirement: f.Requirement, Reason: f.Reason}
+		Rounds: DefaultReplayRounds, Requirement: string(f.Requirement), Reason: f.Detail}
 }
 
 func fmtNanos(ns int64) string {
@@ -388,7 +400,7 @@ func runConcurrent(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		res.FoundAfter = time.Since(start)
 		fmt.Fprintf(cfg.Log, "model: seed %d: round %d failed (%v): %s\n",
-			cfg.Seed, res.Runs, res.FoundAfter.Round(time.Millisecond), out.failure.Reason)
+			cfg.Seed, res.Runs, res.FoundAfter.Round(time.Millisecond), out.failure.Detail)
 		original := r.steps()
 		sh := shrinker{ctx: ctx, ex: ex, revive: revive, cfg: cfg, log: log, res: res}
 		r, out = sh.shrink(r, out)

@@ -13,8 +13,9 @@
 //  3. user A DELETE "a" -> 212 "a"
 //  4. user A LIST -> 211 ["a"]   want 1002  
 //
-// Result.Failure names the requirement broken, the expected and the actual response and the
-// response's first bytes. Result.Replay is the failure as a value that WriteReplay saves as a
+// Result.Failure is a report.Finding, as every tester reports one: the requirement broken, the
+// check that caught it, the expected and the actual response, the exchange with its bytes, and
+// the step where it was seen. Result.Replay is the failure as a value that WriteReplay saves as a
 // small versioned JSON file (a payload is a length and a seed, or hex for one written by
 // hand) and Replay re-runs. A run is reproduced by its seed, which Config.Log's first line and
 // Result.Seed always give; the users are not part of it: every sequence, every shrink attempt

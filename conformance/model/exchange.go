@@ -12,6 +12,7 @@ import (
 
 	"github.com/fbpkit/fbp/conformance/internal/deadline"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -122,15 +123,7 @@ func (e *exchanger) do(ctx context.Context, user uint32, step Step) *response {
 	c := &deadline.Conn{Conn: nc, Idle: e.timeout,
 		End: time.Now().Add(e.timeout + deadline.Transfer(step.Content.Len()+e.maxPayload+e.maxListing))}
 
-	h := wire.RequestHeader{UserID: user, Version: wire.Version, Op: step.Op}
-	var payload io.Reader
-	if f, _ := step.Op.Fields(); f.Has(wire.HasName) {
-		h.Name = []byte(step.Name)
-	}
-	if step.Op == wire.OpBackup {
-		h.Size = uint32(step.Content.Len())
-		payload = step.Content.Reader()
-	}
+	h, payload := request(user, step)
 	if err := wire.NewWriter(c).WriteRequest(&h, payload); err != nil {
 		resp.Err = ctxErr(ctx, fmt.Errorf("write request: %w", err))
 		return resp
@@ -176,6 +169,31 @@ func (e *exchanger) do(ctx context.Context, user uint32, step Step) *response {
 		resp.Read, resp.Listing = true, b.Bytes()
 	}
 	return resp
+}
+
+// request is step's request for user.
+func request(user uint32, step Step) (wire.RequestHeader, io.Reader) {
+	h := wire.RequestHeader{UserID: user, Version: wire.Version, Op: step.Op}
+	var payload io.Reader
+	if f, _ := step.Op.Fields(); f.Has(wire.HasName) {
+		h.Name = []byte(step.Name)
+	}
+	if step.Op == wire.OpBackup {
+		h.Size = uint32(step.Content.Len())
+		payload = step.Content.Reader()
+	}
+	return h, payload
+}
+
+// exchangeOf is what a report shows of step's exchange for user: the request's bytes, encoded
+// again (a step's request is a function of the step and the user), and the response's first
+// bytes as received. Only failures call it, so a large payload is encoded once per report.
+func exchangeOf(user uint32, step Step, raw []byte) *report.Exchange {
+	var sent, received report.ClipWriter
+	h, payload := request(user, step)
+	_ = wire.NewWriter(&sent).WriteRequest(&h, payload)
+	_, _ = received.Write(raw)
+	return &report.Exchange{Label: step.Request(), Conn: 1, Sent: sent.Clip(), Received: received.Clip(), Outcome: step.Got}
 }
 
 // ctxErr prefers the context's error: a cancelled run is not a server's fault.

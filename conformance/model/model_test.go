@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/mutants"
+	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/internal/fakepeer"
 	"github.com/fbpkit/fbp/ref/server"
@@ -202,14 +203,19 @@ func checkSequentialFailure(t *testing.T, res *Result, requirements []string) {
 	}
 	f := res.Failure
 	last := res.Script[n-1]
-	if f.Step != n-1 || last.Want == "" || last.Want != f.Want || last.Got != f.Got || last.Requirement != f.Requirement {
-		t.Fatalf("the failure (step %d, want %q) is not the script's last step %+v", f.Step+1, f.Want, last)
+	if f.Step != n-1 || last.Want == "" || last.Want != f.Expected || last.Got != f.Actual || last.Requirement != string(f.Requirement) {
+		t.Fatalf("the failure (step %d, want %q) is not the script's last step %+v", f.Step+1, f.Expected, last)
 	}
-	if !slices.Contains(requirements, f.Requirement) {
+	if !slices.Contains(requirements, string(f.Requirement)) {
 		t.Fatalf("failure names %s, want one of %v", f.Requirement, requirements)
 	}
 	if len(f.Raw) < wire.ResponsePrefixLen {
 		t.Fatalf("failure keeps %d bytes of the response", len(f.Raw))
+	}
+	// The finding, as every tester reports one: a check, where, and the exchange's bytes.
+	if f.Check == "" || f.Detail == "" || f.Where != fmt.Sprintf("step %d", n) || f.Exchange == nil ||
+		f.Exchange.Sent.Total < wire.RequestPrefixLen || !bytes.HasPrefix(f.Raw, f.Exchange.Received.Head) || f.Exchange.Label != last.Request() {
+		t.Fatalf("finding %+v: want a check, the step and the exchange's bytes", f.Finding)
 	}
 	for i, s := range res.Script[:n-1] {
 		if s.Got == "" || s.Want != "" {
@@ -219,7 +225,7 @@ func checkSequentialFailure(t *testing.T, res *Result, requirements []string) {
 	if res.Script[0].User != 0 {
 		t.Fatalf("script starts with user %s, want A", UserLabel(res.Script[0].User))
 	}
-	if res.Replay == nil || len(res.Replay.Steps) != n || res.Replay.Requirement != f.Requirement {
+	if res.Replay == nil || len(res.Replay.Steps) != n || res.Replay.Requirement != string(f.Requirement) {
 		t.Fatalf("replay %+v does not match the script", res.Replay)
 	}
 }
@@ -455,7 +461,7 @@ func TestHostileSizesAreNotRead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !res.Failed || res.Failure.Reason != tc.want {
+		if !res.Failed || res.Failure.Detail != tc.want {
 			t.Fatalf("failure %v, want %q", res.Failure, tc.want)
 		}
 	}
@@ -471,7 +477,7 @@ func fakeServer(t *testing.T, answer func(*wire.RequestHeader) []byte) string {
 func TestUnreachableServerFails(t *testing.T) {
 	cfg := testConfig(t, fakepeer.ClosedAddr(t), 1)
 	res := run(t, cfg)
-	if !res.Failed || len(res.Script) != 1 || !strings.HasPrefix(res.Failure.Reason, "no response: dial") {
+	if !res.Failed || len(res.Script) != 1 || !strings.HasPrefix(res.Failure.Detail, "no response: dial") {
 		t.Fatalf("failed=%v\n%s%v", res.Failed, FormatScript(res.Script), res.Failure)
 	}
 }
@@ -531,7 +537,7 @@ func TestRestartKeepsShrinkingAgainstALiveServer(t *testing.T) {
 	}
 	res := run(t, cfg)
 	if !res.Failed || len(res.Script) != 2 || res.Script[0].Op != wire.OpBackup || res.Script[1].Op != wire.OpDelete ||
-		!strings.HasPrefix(res.Failure.Reason, "no response: read response") {
+		!strings.HasPrefix(res.Failure.Detail, "no response: read response") {
 		t.Fatalf("with Restart: failed=%v, %d steps:\n%s%v", res.Failed, len(res.Script), FormatScript(res.Script), res.Failure)
 	}
 	if res.Restarts == 0 || res.Restarts != restarts || res.ShrinkRuns == 0 {
@@ -540,7 +546,7 @@ func TestRestartKeepsShrinkingAgainstALiveServer(t *testing.T) {
 
 	cfg = testConfig(t, crashingProxy(t, ref.Addr), 1)
 	res = run(t, cfg)
-	if !res.Failed || len(res.Script) != 1 || !strings.HasPrefix(res.Failure.Reason, "no response: dial") || res.Restarts != 0 {
+	if !res.Failed || len(res.Script) != 1 || !strings.HasPrefix(res.Failure.Detail, "no response: dial") || res.Restarts != 0 {
 		t.Fatalf("without Restart: failed=%v, %d steps, %d restarts:\n%s%v", res.Failed, len(res.Script), res.Restarts, FormatScript(res.Script), res.Failure)
 	}
 }
@@ -558,8 +564,13 @@ func TestConcurrentFindsTornOverwrite(t *testing.T) {
 	t.Logf("found in round %d (%v), shrunk from %d to %d steps in %d rounds:\n%s%v",
 		res.Runs, res.FoundAfter, res.OriginalSteps, len(res.Script), res.ShrinkRuns, FormatScript(res.Script), res.Failure)
 	torn := slices.ContainsFunc(res.Script, func(s Step) bool { return strings.HasSuffix(s.Got, "matching no version ever written") })
-	if !torn || res.Failure.Requirement != "R-4.1" || len(res.Failure.History) != len(res.Script) {
+	if !torn || res.Failure.Requirement != spec.R4_1 || len(res.Failure.History) != len(res.Script) {
 		t.Fatalf("failure does not show the torn restore: %v", res.Failure)
+	}
+	// The finding, as every tester reports one: the torn RESTORE's exchange, and where.
+	if f := res.Failure; f.Check != checkLinearizable || f.Exchange == nil || !bytes.HasPrefix(f.Raw, f.Exchange.Received.Head) ||
+		!strings.HasSuffix(f.Where, fmt.Sprintf(", step %d of the failing round's history", f.Step+1)) {
+		t.Fatalf("finding %+v", f.Finding)
 	}
 	if got := res.Script[res.Failure.Step].Got; !strings.HasSuffix(got, "matching no version ever written") || len(res.Failure.Raw) == 0 {
 		t.Fatalf("failure points at step %d, %q (%d raw bytes), not the torn restore", res.Failure.Step+1, got, len(res.Failure.Raw))

@@ -46,7 +46,7 @@ type ReplayFile struct {
 
 func newReplay(cfg Config, steps []Step, f *Failure) *ReplayFile {
 	return &ReplayFile{Seed: cfg.Seed, Mode: ModeSequential, Users: cfg.Users, Steps: inputs(steps),
-		Requirement: f.Requirement, Reason: f.Reason}
+		Requirement: string(f.Requirement), Reason: f.Detail}
 }
 
 // inputs strips steps of their outcomes.
@@ -284,7 +284,7 @@ func Replay(ctx context.Context, addr string, rf *ReplayFile, timeout time.Durat
 	if f != nil {
 		res.Failed, res.Failure, res.FoundAfter = true, f, res.Elapsed
 		res.Replay = &ReplayFile{Seed: rf.Seed, Mode: ModeSequential, Users: rf.Users, Steps: inputs(script),
-			Requirement: f.Requirement, Reason: f.Reason}
+			Requirement: string(f.Requirement), Reason: f.Detail}
 	}
 	return res, nil
 }
@@ -308,6 +308,7 @@ func runScript(ctx context.Context, ex *exchanger, ids []uint32, users int, step
 		out = append(out, step)
 		if f != nil {
 			f.Step = i
+			f.witness(step, ids[step.User])
 			return out, f
 		}
 		state = next

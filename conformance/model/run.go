@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/words"
 	"github.com/fbpkit/fbp/ref/wire"
 	"github.com/leanovate/gopter"
@@ -42,15 +43,16 @@ type Result struct {
 	Replay *ReplayFile
 }
 
-// Failure is the first response the model rejected, or the history it could not linearize.
+// Failure is the first response the model rejected, or the history it could not linearize:
+// the finding, as every tester reports one (the requirement, the check, the response the
+// model expected against the one that came, what differs, the exchange and where), and what
+// the model alone knows of it.
 type Failure struct {
+	report.Finding
 	// Step indexes Result.Script: the rejected step; in a concurrent failure, the RESTORE no
 	// state explains or, when only the order is wrong, the last step.
-	Step        int
-	Requirement string // the SPEC.md requirement broken, e.g. "R-4.4"
-	Want, Got   string // the expected and the actual response, in a script's words
-	Reason      string // what differs
-	Raw         []byte // the response's first bytes as received
+	Step int
+	Raw  []byte // the response's first bytes as received
 	// History: a concurrent failure's operations on the failing user, in call order, one a
 	// line, with client, times and results.
 	History []string
@@ -59,16 +61,16 @@ type Failure struct {
 func (f *Failure) String() string {
 	var b strings.Builder
 	if f.History != nil {
-		fmt.Fprintf(&b, "%s [%s]\n", f.Reason, f.Requirement)
+		fmt.Fprintf(&b, "%s [%s]\n", f.Detail, f.Requirement)
 		for _, h := range f.History {
 			b.WriteString("  " + h + "\n")
 		}
 		if len(f.Raw) > 0 {
-			fmt.Fprintf(&b, "  step %d got %s\n  bytes % x\n", f.Step+1, f.Got, f.Raw)
+			fmt.Fprintf(&b, "  step %d got %s\n  bytes % x\n", f.Step+1, f.Actual, f.Raw)
 		}
 		return b.String()
 	}
-	fmt.Fprintf(&b, "step %d: %s [%s]\n  want %s\n  got  %s\n  bytes % x", f.Step+1, f.Reason, f.Requirement, f.Want, f.Got, f.Raw)
+	fmt.Fprintf(&b, "step %d: %s [%s]\n  want %s\n  got  %s\n  bytes % x", f.Step+1, f.Detail, f.Requirement, f.Expected, f.Actual, f.Raw)
 	return b.String()
 }
 
@@ -168,7 +170,7 @@ func (r *seqRunner) endSequence(sut commands.SystemUnderTest) {
 		}
 		r.res.OriginalSteps = len(s.steps)
 		fmt.Fprintf(r.cfg.Log, "model: sequence %d failed at step %d of %d (%s)\n",
-			r.res.Runs, s.failure.Step+1, len(s.steps), s.failure.Reason)
+			r.res.Runs, s.failure.Step+1, len(s.steps), s.failure.Detail)
 	}
 	r.lastFail = s
 }
@@ -239,12 +241,19 @@ func (m *modelState) next(step Step) *modelState {
 // judge fills step's outcome from resp and returns the failure, if the model rejects resp.
 func judge(step Step, want *expectation, resp *response, seenLists map[string]bool) (Step, *Failure) {
 	step.Got = resp.Summary()
-	reason, req := want.check(resp, seenLists)
+	reason, check, req := want.check(resp, seenLists)
 	if reason == "" {
 		return step, nil
 	}
 	step.Want, step.Requirement = want.String(), string(req)
-	return step, &Failure{Requirement: string(req), Want: step.Want, Got: step.Got, Reason: reason, Raw: resp.Raw}
+	return step, &Failure{Finding: report.Finding{Requirement: req, Check: check, Expected: step.Want, Actual: step.Got, Detail: reason}, Raw: resp.Raw}
+}
+
+// witness fills in where the failure was seen and the bytes of its exchange: step is the
+// failing step as the script shows it, user the id its request went out with.
+func (f *Failure) witness(step Step, user uint32) {
+	f.Where = fmt.Sprintf("step %d", f.Step+1)
+	f.Exchange = exchangeOf(user, step, f.Raw)
 }
 
 // shrinkStep offers simpler variants of a step: user A, the first name, a payload of 1 byte
@@ -328,6 +337,7 @@ func runSequential(ctx context.Context, cfg Config) (*Result, error) {
 	r.res.Failure = last.failure
 	// Steps after the failing one were never sent.
 	r.res.Script = relabel(last.steps[:last.failure.Step+1])
+	last.failure.witness(r.res.Script[last.failure.Step], last.users[last.steps[last.failure.Step].User])
 	r.res.Replay = newReplay(cfg, r.res.Script, last.failure)
 	fmt.Fprintf(cfg.Log, "model: seed %d: shrunk from %d to %s in %s (%v):\n%s",
 		cfg.Seed, r.res.OriginalSteps, words.Count(len(r.res.Script), "step"), words.Count(r.res.ShrinkRuns, "run"), r.res.Elapsed.Round(time.Millisecond),

@@ -46,9 +46,13 @@
 //
 // # Findings and reproducers
 //
+// A Finding carries a report.Finding, as every tester reports one: the requirement broken, the
+// check of the oracle that caught it, expected against actual, the input as first sent with its
+// answer, and the input where it was seen.
+//
 // A finding is shrunk (simpler delivery, shorter name or size with its length field told,
 // chunks dropped, bytes zeroed) while the same finding
-// (kind, requirement, code) reproduces; crashes and hangs need Config.Restart between attempts.
+// (kind, requirement, check) reproduces; crashes and hangs need Config.Restart between attempts.
 // Each is saved under Config.OutDir/<finding-id>/:
 //
 //	input.bin                                   the minimized input's raw bytes

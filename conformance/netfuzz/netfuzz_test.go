@@ -167,11 +167,17 @@ func TestFindsMutants(t *testing.T) {
 				t.Fatalf("%d findings after %d inputs (stopped: %s), want 1", len(res.Findings), res.Inputs, res.Stopped)
 			}
 			fd := res.Findings[0]
-			if fd.Kind != tc.kind || tc.requirement != "" && fd.Requirement != tc.requirement {
-				t.Fatalf("finding %s %s (%s): %s; want %s %s", fd.Kind, fd.Requirement, fd.Code, fd.Detail, tc.kind, tc.requirement)
+			if fd.Kind != tc.kind || tc.requirement != "" && string(fd.Requirement) != tc.requirement {
+				t.Fatalf("finding %s %s (%s): %s; want %s %s", fd.Kind, fd.Requirement, fd.Check, fd.Detail, tc.kind, tc.requirement)
+			}
+			// The finding, as every tester reports one: a check, expected against actual,
+			// where, and the bytes of the input as first sent.
+			if fd.Check == "" || fd.Expected == "" || fd.Actual == "" || fd.Where != where(fd.Step) || fd.Exchange == nil ||
+				fd.Exchange.Sent.Total != int64(len(fd.Original)) || fd.Exchange.Received.Total != int64(len(fd.Response)) {
+				t.Fatalf("finding %+v: want a check, expected and actual, where and the exchange", fd.Finding)
 			}
 			t.Logf("time-to-find %s: input %d after %v; %s %s (%s); minimized %d -> %d bytes in %d tries: %x",
-				tc.mutant, fd.Step, fd.TimeToFind.Round(time.Millisecond), fd.Kind, fd.Requirement, fd.Code,
+				tc.mutant, fd.Step, fd.TimeToFind.Round(time.Millisecond), fd.Kind, fd.Requirement, fd.Check,
 				len(fd.Original), len(fd.Input), fd.ShrinkTries, fd.Input)
 			if !fd.Reproduced || !fd.Minimized || len(fd.Input) > len(fd.Original) {
 				t.Fatalf("reproduced %v, minimized %v, %d bytes from %d", fd.Reproduced, fd.Minimized, len(fd.Input), len(fd.Original))
@@ -191,15 +197,16 @@ func TestFindsMutants(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			kind, req, code, detail := rep.Kind, rep.Requirement, rep.Code, rep.Detail
+			kind, got := rep.Kind, rep.Finding
 			if fd.Step == 0 {
 				// Found by the probe before any input: the probe fails on replay too, so the
 				// answer alone is what must match.
-				kind, req, code, detail = rep.AnswerKind, rep.AnswerRequirement, rep.AnswerCode, rep.AnswerDetail
+				kind, got = rep.AnswerKind, rep.Answer
 			}
-			if kind != fd.Kind || req != fd.Requirement || code != fd.Code {
-				t.Fatalf("replay: %s %s (%s) %s; found %s %s (%s)", kind, req, code, detail, fd.Kind, fd.Requirement, fd.Code)
+			if got == nil || kind != fd.Kind || got.Key() != fd.Key() {
+				t.Fatalf("replay: %s %+v; found %s %s (%s)", kind, got, fd.Kind, fd.Requirement, fd.Check)
 			}
+			detail := got.Detail
 			// The finding's detail describes the saved input, not the one first sent. A
 			// restarted mutant listens on another port.
 			anyAddr := regexp.MustCompile(`127\.0\.0\.1:[0-9]+`)
@@ -490,7 +497,7 @@ func TestReplayReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rep.Kind != "" || rep.Outcome != "answered" || rep.ResponseHex != hex.EncodeToString(unhex(t, tc.want)) {
+		if rep.Kind != "" || rep.Finding != nil || rep.Outcome != "answered" || rep.ResponseHex != hex.EncodeToString(unhex(t, tc.want)) {
 			t.Fatalf("%s: %+v", tc.in, rep)
 		}
 	}

@@ -125,17 +125,18 @@ const (
 
 // verdict is the judgement of one exchange, before the health probe.
 type verdict struct {
-	kind        Kind // "" when nothing is wrong
-	requirement string
-	code        string
-	detail      string
-	answers     int // well-formed responses read
+	kind             Kind // "" when nothing is wrong
+	requirement      spec.ID
+	code             string
+	expected, actual string
+	detail           string
+	answers          int // well-formed responses read
 }
 
 func (v verdict) bad() bool { return v.kind != "" }
 
-func violation(req, code, format string, args ...any) verdict {
-	return verdict{kind: KindViolation, requirement: req, code: code, detail: fmt.Sprintf(format, args...)}
+func violation(req spec.ID, code, expected, actual, format string, args ...any) verdict {
+	return verdict{kind: KindViolation, requirement: req, code: code, expected: expected, actual: actual, detail: fmt.Sprintf(format, args...)}
 }
 
 // judge holds what came back (got, ended by end) against the plan. Each response's header is
@@ -154,7 +155,7 @@ func judge(p plan, got []byte, end endReason) verdict {
 				if end == endTimeout {
 					how = "sent nothing within the timeout"
 				}
-				return verdict{kind: KindNoResponse, requirement: string(req), code: CodeNoResponse,
+				return verdict{kind: KindNoResponse, requirement: req, code: CodeNoResponse, expected: "an answer to " + s.Request.String(), actual: "the server " + how,
 					detail: fmt.Sprintf("%s is owed an answer; the server %s", s.Request, how)}
 			}
 			return verdict{answers: i}
@@ -167,13 +168,13 @@ func judge(p plan, got []byte, end endReason) verdict {
 			return verdict{answers: i}
 		}
 		if v := spec.JudgeAnswer(s.Request, h.Status, h.Name); v != nil {
-			return violation(string(v.Req), v.Check, "response at offset %d to %s: %s; expected %s", off, s.Request, v.Actual, v.Expected)
+			return violation(v.Req, v.Check, v.Expected, v.Actual, "response at offset %d to %s: %s; expected %s", off, s.Request, v.Actual, v.Expected)
 		}
 		n := r.Offset() + int64(h.Size)
 		if n > int64(len(got)-off) {
 			if end == endEOF {
-				return violation(string(spec.R3_1), CodeTruncatedResponse, "the server closed inside a response at offset %d, in its %s: %x",
-					off, wire.FieldPayload, head(got[off:]))
+				return violation(spec.R3_1, CodeTruncatedResponse, "a whole response", "a close inside its "+wire.FieldPayload,
+					"the server closed inside a response at offset %d, in its %s: %x", off, wire.FieldPayload, head(got[off:]))
 			}
 			// Cut by our own bounds: the header was judged, the rest cannot be.
 			return verdict{answers: i + 1}
@@ -185,8 +186,8 @@ func judge(p plan, got []byte, end endReason) verdict {
 		if len(p.slots) > 0 {
 			what = p.slots[len(p.slots)-1].String()
 		}
-		return violation(string(spec.R3_1), CodeTrailingBytes, "%d bytes after the last response %s allows, at offset %d: %x",
-			len(got)-off, what, off, head(got[off:]))
+		return violation(spec.R3_1, CodeTrailingBytes, "nothing after the last response "+what+" allows", fmt.Sprintf("%d more bytes", len(got)-off),
+			"%d bytes after the last response %s allows, at offset %d: %x", len(got)-off, what, off, head(got[off:]))
 	}
 	return verdict{answers: len(p.slots)}
 }
@@ -196,7 +197,7 @@ func judge(p plan, got []byte, end endReason) verdict {
 func malformed(b []byte, off int, err error, end endReason) (verdict, bool) {
 	if errors.Is(err, wire.ErrUnknownStatus) {
 		v := spec.JudgeStatusCode(uint16(b[1]) | uint16(b[2])<<8)
-		return violation(string(v.Req), v.Check, "status at offset %d: %s; expected %s: %x", off+1, v.Actual, v.Expected, head(b)), true
+		return violation(v.Req, v.Check, v.Expected, v.Actual, "status at offset %d: %s; expected %s: %x", off+1, v.Actual, v.Expected, head(b)), true
 	}
 	if wire.IsTruncated(err) && end == endEOF {
 		var de *wire.Error
@@ -204,8 +205,8 @@ func malformed(b []byte, off int, err error, end endReason) (verdict, bool) {
 		if errors.As(err, &de) {
 			field = de.Field
 		}
-		return violation(string(spec.R3_1), CodeTruncatedResponse, "the server closed inside a response at offset %d, in its %s: %x",
-			off, field, head(b)), true
+		return violation(spec.R3_1, CodeTruncatedResponse, "a whole response", "a close inside its "+field,
+			"the server closed inside a response at offset %d, in its %s: %x", off, field, head(b)), true
 	}
 	return verdict{}, false
 }

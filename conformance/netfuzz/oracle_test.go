@@ -85,7 +85,7 @@ func TestJudge(t *testing.T) {
 			v := judge(planFor(unhex(t, tc.input), tc.maxPayload), unhex(t, tc.got), tc.end)
 			got := ""
 			if v.bad() {
-				got = strings.Join([]string{string(v.kind), v.requirement, v.code}, " ")
+				got = strings.Join([]string{string(v.kind), string(v.requirement), v.code}, " ")
 			}
 			if got != tc.want {
 				t.Fatalf("verdict %q (%s), want %q", got, v.detail, tc.want)

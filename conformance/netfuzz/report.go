@@ -36,7 +36,7 @@ func (r *Result) WriteText(w io.Writer) error {
 		b.WriteString("no findings\n")
 	}
 	for _, fd := range r.Findings {
-		fmt.Fprintf(&b, "\nFINDING %s: %s, %s (%s)\n", fd.ID, fd.Kind, fd.Requirement, fd.Code)
+		fmt.Fprintf(&b, "\nFINDING %s: %s, %s (%s)\n", fd.ID, fd.Kind, fd.Requirement, fd.Check)
 		fmt.Fprintf(&b, "  %s\n", fd.Detail)
 		fmt.Fprintf(&b, "  found at input %d after %v, from %s %s\n", fd.Step, fd.TimeToFind.Round(time.Millisecond), fd.Origin, strings.Join(fd.Mutations, " "))
 		state := "not minimized"

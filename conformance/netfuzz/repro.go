@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/fbpkit/fbp/conformance/report"
 )
 
 // CorpusTarget is the decoder fuzz target whose corpus format a reproducer's corpus file
@@ -42,6 +44,7 @@ func (f *fuzzer) save(fd *Finding) {
 	fd.ResponseHex = hex.EncodeToString(fd.Response)
 	fd.ID = findingID(fd)
 	fd.Seed = f.cfg.Seed
+	fd.Where, fd.Exchange = where(fd.Step), exchangeOf(fd)
 	if f.cfg.OutDir == "" {
 		return
 	}
@@ -150,18 +153,15 @@ type ReplayOptions struct {
 
 // Replay is what one replayed input came to.
 type Replay struct {
-	// Kind, Requirement, Code and Detail are the finding the input amounts to, as Run judges
-	// it: a failed health probe outweighs the answer. Kind is "" when nothing was wrong.
-	Kind        Kind   `json:"kind,omitempty"`
-	Requirement string `json:"requirement,omitempty"`
-	Code        string `json:"code,omitempty"`
-	Detail      string `json:"detail,omitempty"`
-	// Answer* judge the answer alone, whatever the probe saw: the verdict to compare when the
-	// probe itself fails on this server (a finding made before any input, Step 0).
-	AnswerKind        Kind   `json:"answer_kind,omitempty"`
-	AnswerRequirement string `json:"answer_requirement,omitempty"`
-	AnswerCode        string `json:"answer_code,omitempty"`
-	AnswerDetail      string `json:"answer_detail,omitempty"`
+	// Kind and Finding are the finding the input amounts to, as Run judges it: a failed health
+	// probe outweighs the answer. Kind is "" and Finding nil when nothing was wrong.
+	Kind    Kind            `json:"kind,omitempty"`
+	Finding *report.Finding `json:"finding,omitempty"`
+	// AnswerKind and Answer judge the answer alone, whatever the probe saw: the verdict to
+	// compare when the probe itself fails on this server (a finding made before any input,
+	// Step 0).
+	AnswerKind Kind            `json:"answer_kind,omitempty"`
+	Answer     *report.Finding `json:"answer,omitempty"`
 	// Health is what the probe after the input saw: "ok", "crash" or "hang"; "" when not probed.
 	Health       string `json:"health,omitempty"`
 	HealthDetail string `json:"health_detail,omitempty"`
@@ -204,9 +204,21 @@ func ReplayInput(ctx context.Context, addr string, in Input, opt ReplayOptions) 
 		copy(user[:], sum[:])
 		o.health = probe(ctx, addr, uint32(user[0])|uint32(user[1])<<8|uint32(user[2])<<16|uint32(user[3])<<24, opt.Timeout)
 	}
-	r := &Replay{Outcome: o.label(), Response: ex.got, ResponseHex: hex.EncodeToString(ex.got), ResponseEnd: string(ex.end),
-		AnswerKind: o.v.kind, AnswerRequirement: o.v.requirement, AnswerCode: o.v.code, AnswerDetail: o.v.detail}
-	r.Kind, r.Requirement, r.Code, r.Detail = o.finding()
+	r := &Replay{Outcome: o.label(), Response: ex.got, ResponseHex: hex.EncodeToString(ex.got), ResponseEnd: string(ex.end)}
+	var sent, received report.ClipWriter
+	_, _ = sent.Write(in.Bytes)
+	_, _ = received.Write(ex.got)
+	exch := &report.Exchange{Label: "the input", Conn: 1, Sent: sent.Clip(), Received: received.Clip(),
+		Outcome: fmt.Sprintf("%d bytes back, ended %s", len(ex.got), ex.end)}
+	if o.v.bad() {
+		a := o.v.finding()
+		a.Where, a.Exchange = "the input", exch
+		r.AnswerKind, r.Answer = o.v.kind, &a
+	}
+	if kind, found := o.finding(); kind != "" {
+		found.Where, found.Exchange = "the input", exch
+		r.Kind, r.Finding = kind, &found
+	}
 	if !opt.NoProbe {
 		r.Health, r.HealthDetail = "ok", o.health.detail
 		if o.health.kind != "" {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/conformance/report"
 )
 
 // Defaults for the zero fields of Config.
@@ -124,21 +125,22 @@ func (c Config) check(ctx context.Context) error {
 	return nil
 }
 
-// Finding is one fault the fuzzer found, with its minimized input.
+// Finding is one fault the fuzzer found: the finding as every tester reports one (requirement,
+// check, expected, actual, detail, where, and the exchange of the input as first sent), with
+// its minimized input and how to reproduce it.
 type Finding struct {
-	ID          string `json:"id"` // kind, requirement and a hash of the minimized input: stable across runs
-	Kind        Kind   `json:"kind"`
-	Requirement string `json:"requirement"` // an ID of SPEC.md
-	Code        string `json:"code"`        // which check failed (Code constants)
-	// Detail is what happened to the saved (minimized) input, for a person; OriginalDetail
-	// what happened to the input as first sent, when minimizing changed the input.
-	Detail         string `json:"detail"`
+	ID   string `json:"id"` // kind, requirement and a hash of the minimized input: stable across runs
+	Kind Kind   `json:"kind"`
+	// Finding's Detail is what happened to the saved (minimized) input, for a person;
+	// OriginalDetail what happened to the input as first sent, when minimizing changed the
+	// input.
+	report.Finding
 	OriginalDetail string `json:"original_detail,omitempty"`
 	// Seed is the run's seed: with the same Config it finds this again.
 	Seed int64 `json:"seed"`
 	// Step is the input (1-based) that found it, TimeToFind the time from the start to it.
 	Step       int           `json:"step"`
-	TimeToFind time.Duration `json:"time_to_find_ns"`
+	TimeToFind time.Duration `json:"found_after_ns"`
 	Origin     string        `json:"origin"`
 	Mutations  []string      `json:"mutations,omitempty"`
 	Delivery   Delivery      `json:"delivery"` // of the minimized input
@@ -160,12 +162,29 @@ type Finding struct {
 	// Files are the saved reproducer; Replay is the command that replays it.
 	Files  *Files `json:"files,omitempty"`
 	Replay string `json:"replay,omitempty"`
-	// Repeats counts later inputs that gave the same kind, requirement and code.
+	// Repeats counts later inputs that gave the same kind, requirement and check.
 	Repeats int `json:"repeats"`
 }
 
 // signature is what makes two findings the same one.
-func (f *Finding) signature() string { return string(f.Kind) + "|" + f.Requirement + "|" + f.Code }
+func (f *Finding) signature() string { return string(f.Kind) + "|" + f.Key() }
+
+// Where says where a finding of input step was seen.
+func where(step int) string {
+	if step == 0 {
+		return "the health probe, before any input"
+	}
+	return fmt.Sprintf("input %d", step)
+}
+
+// exchangeOf is the exchange of fd's input as first sent: the bytes, and what came back.
+func exchangeOf(fd *Finding) *report.Exchange {
+	var sent, received report.ClipWriter
+	_, _ = sent.Write(fd.Original)
+	_, _ = received.Write(fd.Response)
+	return &report.Exchange{Label: where(fd.Step) + ", as first sent", Conn: 1, Sent: sent.Clip(), Received: received.Clip(),
+		Outcome: fmt.Sprintf("%d bytes back, ended %s", len(fd.Response), fd.ResponseEnd)}
+}
 
 // Files are the paths of a saved reproducer.
 type Files struct {
@@ -178,10 +197,10 @@ type Files struct {
 
 // Result is a whole run.
 type Result struct {
-	Addr     string         `json:"addr"`
+	Addr     string         `json:"target"`
 	Seed     int64          `json:"seed"`
 	Inputs   int            `json:"inputs"` // inputs sent, minimization attempts not counted
-	Elapsed  time.Duration  `json:"elapsed_ns"`
+	Elapsed  time.Duration  `json:"duration_ns"`
 	Outcomes map[string]int `json:"outcomes"` // per input: answered, closed, silent, reset, aborted, or a finding's kind
 	Findings []*Finding     `json:"findings"`
 	Restarts int            `json:"restarts"`
@@ -200,31 +219,38 @@ type outcome struct {
 	health probeResult
 }
 
-// finding is the finding the outcome amounts to: a failed probe outweighs the answer.
-func (o *outcome) finding() (kind Kind, req, code, detail string) {
+// finding is the finding the outcome amounts to: a failed probe outweighs the answer. Kind is
+// "" when nothing is wrong.
+func (o *outcome) finding() (Kind, report.Finding) {
 	switch {
 	case o.health.kind != "":
 		code := CodeProbeUnanswered
+		actual := "no answer to the health probe"
 		if o.health.kind == KindCrash {
-			code = CodeRefused
+			code, actual = CodeRefused, "the health probe's connection refused"
 		}
 		detail := "after the input, " + o.health.detail
 		if o.v.bad() {
 			detail += "; the input itself: " + o.v.detail
 		}
-		req := string(spec.R5_3)
+		req := spec.R5_3
 		if o.v.bad() && o.v.requirement != "" {
 			req = o.v.requirement
 		}
-		return o.health.kind, req, code, detail
+		return o.health.kind, report.Finding{Requirement: req, Check: code, Expected: "the server to go on serving after the input", Actual: actual, Detail: detail}
 	case o.v.bad():
-		return o.v.kind, o.v.requirement, o.v.code, o.v.detail
+		return o.v.kind, o.v.finding()
 	}
-	return "", "", "", ""
+	return "", report.Finding{}
+}
+
+// finding is the verdict as a finding.
+func (v verdict) finding() report.Finding {
+	return report.Finding{Requirement: v.requirement, Check: v.code, Expected: v.expected, Actual: v.actual, Detail: v.detail}
 }
 
 func (o *outcome) label() string {
-	if k, _, _, _ := o.finding(); k != "" {
+	if k, _ := o.finding(); k != "" {
 		return string(k)
 	}
 	switch {
@@ -315,11 +341,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			continue
 		}
 		f.res.Outcomes[o.label()]++
-		kind, req, code, detail := o.finding()
+		kind, found := o.finding()
 		if kind == "" {
 			continue
 		}
-		fd := &Finding{Kind: kind, Requirement: req, Code: code, Detail: detail, Step: f.res.Inputs,
+		fd := &Finding{Kind: kind, Finding: found, Step: f.res.Inputs,
 			TimeToFind: time.Since(f.start), Origin: in.Origin, Mutations: in.Mutations,
 			Original: in.Bytes, Response: o.ex.got, ResponseEnd: string(o.ex.end)}
 		if prev := seen[fd.signature()]; prev != nil {
@@ -328,7 +354,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			continue
 		}
 		seen[fd.signature()] = fd
-		f.logf("input %d: %s %s (%s): %s", fd.Step, fd.Kind, fd.Requirement, fd.Code, fd.Detail)
+		f.logf("input %d: %s %s (%s): %s", fd.Step, fd.Kind, fd.Requirement, fd.Check, fd.Detail)
 		f.minimize(ctx, fd, in)
 		f.res.Findings = append(f.res.Findings, fd)
 		f.save(fd)
@@ -397,18 +423,19 @@ func (f *fuzzer) baselineFinding(ctx context.Context, pr probeResult) {
 	user := f.probeRng.Uint32()
 	in := Input{Bytes: listRequest(user), Delivery: Delivery{End: EndCloseWrite}, Origin: "health-probe"}
 	o := f.try(ctx, in)
-	kind, req, code, detail := o.finding()
+	kind, found := o.finding()
 	if kind == "" || o.v.bad() {
-		kind, req, code, detail = o.v.kind, o.v.requirement, o.v.code, o.v.detail
+		kind, found = o.v.kind, o.v.finding()
 	}
 	if kind == "" {
 		// The probe failed once and not again: report the first failure as it was.
-		kind, req, code, detail = pr.kind, string(spec.R2_1), CodeProbeUnanswered, pr.detail
+		kind, found = pr.kind, report.Finding{Requirement: spec.R2_1, Check: CodeProbeUnanswered, Expected: "an answer to the health probe's LIST",
+			Actual: "none", Detail: pr.detail}
 	}
-	fd := &Finding{Kind: kind, Requirement: req, Code: code,
-		Detail: baselinePrefix + detail, Step: 0, TimeToFind: time.Since(f.start),
+	found.Detail = baselinePrefix + found.Detail
+	fd := &Finding{Kind: kind, Finding: found, Step: 0, TimeToFind: time.Since(f.start),
 		Origin: in.Origin, Original: in.Bytes, Response: o.ex.got, ResponseEnd: string(o.ex.end)}
-	f.logf("baseline: %s %s (%s): %s", fd.Kind, fd.Requirement, fd.Code, fd.Detail)
+	f.logf("baseline: %s %s (%s): %s", fd.Kind, fd.Requirement, fd.Check, fd.Detail)
 	f.minimize(ctx, fd, in)
 	f.res.Findings = append(f.res.Findings, fd)
 	f.save(fd)
@@ -425,6 +452,6 @@ func (f *fuzzer) logf(format string, args ...any) {
 // findingID is stable for the same finding and minimized input: kind, requirement, hash.
 func findingID(fd *Finding) string {
 	sum := sha256.Sum256(fd.Input)
-	req := strings.ReplaceAll(fd.Requirement, ".", "_")
+	req := strings.ReplaceAll(string(fd.Requirement), ".", "_")
 	return fmt.Sprintf("%s-%s-%s", fd.Kind, req, hex.EncodeToString(sum[:6]))
 }

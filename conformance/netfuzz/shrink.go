@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"slices"
 	"time"
+
+	"github.com/fbpkit/fbp/conformance/report"
 )
 
 // minimize shrinks fd's input while the same finding reproduces, and fills in fd's Input,
@@ -37,7 +39,9 @@ func (f *fuzzer) minimize(ctx context.Context, fd *Finding, in Input) {
 	fd.ShrinkTries = s.used
 	// The detail must describe the input that is saved: the last attempt that reproduced the
 	// finding was made with best.
-	if d := s.detailPrefix + s.detail; d != fd.Detail {
+	// Expected, actual and the exchange stay the input's as first sent, whose answer the
+	// finding keeps.
+	if d := s.detailPrefix + s.seen.Detail; d != fd.Detail {
 		fd.OriginalDetail, fd.Detail = fd.Detail, d
 	}
 	f.logf("%s %s: minimized %d -> %d bytes in %d tries: %x", fd.Kind, fd.Requirement, len(in.Bytes), len(best.Bytes), s.used, head(best.Bytes))
@@ -52,9 +56,10 @@ type shrinker struct {
 	used    int
 	stopAt  time.Time
 	broken  bool // the target failed and could not be restarted
-	// detail is what the last attempt that reproduced the finding saw, detailPrefix what a
+	// seen is what the last attempt that reproduced the finding saw, detailPrefix what a
 	// finding's detail starts with before it.
-	detail, detailPrefix string
+	seen         report.Finding
+	detailPrefix string
 }
 
 func (s *shrinker) spent(ctx context.Context) bool {
@@ -85,15 +90,15 @@ func (s *shrinker) reproduces(ctx context.Context, in Input) bool {
 	var same bool
 	switch s.fd.Kind {
 	case KindCrash, KindHang:
-		k, req, code, detail := o.finding()
-		same = k == s.fd.Kind && req == s.fd.Requirement && code == s.fd.Code
+		k, found := o.finding()
+		same = k == s.fd.Kind && found.Key() == s.fd.Key()
 		if same {
-			s.detail = detail
+			s.seen = found
 		}
 	default:
-		same = err == nil && o.v.kind == s.fd.Kind && o.v.requirement == s.fd.Requirement && o.v.code == s.fd.Code
+		same = err == nil && o.v.kind == s.fd.Kind && o.v.finding().Key() == s.fd.Key()
 		if same {
-			s.detail = o.v.detail
+			s.seen = o.v.finding()
 		}
 		if o.health.kind != "" && !f.restart(ctx) {
 			// Another fault took the target down; without a restart shrinking ends here.
