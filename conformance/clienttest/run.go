@@ -132,6 +132,9 @@ func nextSteps(cfg *Config, rep *report.Report) []string {
 		{"run/connects", "the client never reached the server: it must read server.info in the folder it runs in (conform runs it in a copy of -dir)"},
 		{"response/no-wait-for-close", "read a response as §3 lays it out: 3 bytes of version and status, then only the fields the status carries, each to its length"},
 		{"response/split-reads", "read each field to its length in a loop: one recv may return any part of a response"},
+		{"response/read-whole", "read every response to the length its fields give before closing: a listing may be longer than one read"},
+		{"backup/partial-sends", "send a request with sendall (or loop on send's count): one send may take only part of it"},
+		{"run/exit-status", "exit non-zero when a step failed, so that a script running the client can tell"},
 		{"memory/huge-claim", "stream a restored payload to a file as it arrives, and refuse a size over the client's own limit"},
 		{"robust/stalled-server", "give every read a timeout (socket.settimeout in Python, SetReadDeadline in Go)"},
 	}
@@ -253,7 +256,11 @@ func runScenario(ctx context.Context, cfg *Config, sc *Scenario) (*runEvidence, 
 			os.RemoveAll(root)
 		}
 	}()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	lc := net.ListenConfig{}
+	if sc.slowReader {
+		lc.Control = smallReceiveBuffer
+	}
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}

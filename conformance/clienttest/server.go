@@ -7,9 +7,12 @@ import (
 	"io"
 	"net"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/spec"
@@ -43,6 +46,12 @@ const (
 	dripPieces = 60
 	// shortBy is how much more than it sends the short-payload scenario's 210 states.
 	shortBy = 1 << 20
+	// claimSend is what the 210 of a claim under 4 GiB sends before the server closes.
+	claimSend = 1 << 20
+	// The slow reader's receive buffer, and its pause before each BACKUP's payload: together
+	// they hold a client's send of a file over 1 MiB to a part of it.
+	slowReadBuffer = 16 << 10
+	slowReadPause  = 200 * time.Millisecond
 	// hostileLineLen is the very long line of the hostile listing.
 	hostileLineLen = 100_000
 	// maxWaits: after the client has waited this many times on kept connections, the server
@@ -81,6 +90,13 @@ type exchange struct {
 	// next move; waited: the client made none for Config.Wait, and the server closed it.
 	kept, waited bool
 	twist        string // what the scenario did to this answer, if anything
+	// mustRead: the response is true to its length, and a client reads it whole; a lying one a
+	// client may drop as soon as its header shows the lie.
+	mustRead bool
+	// unread says how the client closed the connection before it had read the whole response:
+	// the server's write failed, or the client's close came as a reset, which a kernel sends
+	// when a socket is closed with bytes it has received and not read; "" when it did not.
+	unread string
 }
 
 func (ex *exchange) label() string {
@@ -175,6 +191,9 @@ func (s *session) accept(c net.Conn) {
 	if s.stopped {
 		c.Close()
 		return
+	}
+	if tc, ok := c.(*net.TCPConn); ok && s.sc.slowReader {
+		_ = tc.SetReadBuffer(slowReadBuffer)
 	}
 	s.nconns++
 	n := s.nconns
@@ -393,12 +412,16 @@ func (s *session) readPayload(r *connReader, ex *exchange) bool {
 	q := &ex.req
 	var file *File
 	for i := range s.sc.Files {
-		if s.clientDir != "" && s.sc.Files[i].Name == string(q.Name) {
+		// A name sent with its path is still the upload of that file, and says it is wrong.
+		if s.clientDir != "" && (s.sc.Files[i].Name == string(q.Name) || path.Base(strings.ReplaceAll(string(q.Name), "\\", "/")) == s.sc.Files[i].Name) {
 			file = &s.sc.Files[i]
 		}
 	}
 	if q.Size > maxStored {
 		return true
+	}
+	if s.sc.slowReader && !s.sleep(slowReadPause) {
+		return false
 	}
 	f, err := os.CreateTemp(s.storeDir, "v-*")
 	if err != nil {
@@ -481,6 +504,7 @@ func (s *session) waitForMove(c net.Conn, ex *exchange) (first []byte, ok bool) 
 			return b[:], true
 		}
 		if !isTimeout(err) {
+			s.noteReset(ex, err)
 			return nil, false
 		}
 		if s.eventCount() != start {
@@ -511,6 +535,9 @@ func (s *session) drain(r *connReader, ex *exchange) {
 			return
 		}
 		n, err := r.c.Read(buf)
+		if err != nil && total == 0 {
+			s.noteReset(ex, err)
+		}
 		if n > 0 {
 			s.bump()
 			if room := 8 + wire.DefaultMaxName - len(head); room > 0 {
@@ -546,6 +573,21 @@ func (s *session) drain(r *connReader, ex *exchange) {
 	}
 	q.AfterLen += total
 	ex.outcome += fmt.Sprintf("; then %d more bytes from the client after the response", total)
+}
+
+// noteReset records that the client closed the connection of ex with bytes of the response
+// unread, when err, the server's read after the whole response, is the reset that says so.
+func (s *session) noteReset(ex *exchange, err error) {
+	if ex.unread != "" || !errors.Is(err, syscall.ECONNRESET) {
+		return
+	}
+	ex.unread = "the client closed the connection with bytes of the response unread: it came as a reset"
+	ex.outcome += "; " + ex.unread
+}
+
+// closedByPeer reports whether a write failed because the client had closed the connection.
+func closedByPeer(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // holdStalled holds a connection without answering until the client lets go of it or the
