@@ -55,6 +55,9 @@ var catalog = []*Case{
 	{ID: "restore/exact-file", Reqs: spec.IDStrings(spec.R7_8, spec.R5_6), Level: report.Must, Scenarios: []string{scCanonical}, Process: true,
 		Desc:  "tmp holds the 210's payload exactly, is kept through the 1001 that follows, and is the only file written",
 		needs: restoreRun, judge: judgeRestoreExact},
+	{ID: "restore/every-run", Reqs: spec.IDStrings(spec.R7_8), Level: report.Must, Scenarios: filesLeftRuns, Process: true,
+		Desc:  "in the other scenarios too, tmp is the last whole 210's payload, or absent when none came, and no other file holds it",
+		after: []string{"restore/exact-file"}, needs: restoreRun, judge: judgeFilesLeft},
 	{ID: "restore/server-name-dotdot", Reqs: spec.IDStrings(spec.R5_6, spec.R7_8), Level: report.Must, Scenarios: []string{scNameDotDot}, Process: true,
 		Desc:  "a 210 naming ../conform-escape-… writes nothing outside the client's folder, nothing under that name",
 		needs: restoreRun, judge: judgeServerName},
@@ -104,10 +107,17 @@ var catalog = []*Case{
 		Desc:  "escape sequences in names from the server do not reach the client's output raw",
 		needs: reached, judge: judgeEchoedControls},
 	{ID: "run/exit-status", Reqs: spec.IDStrings(spec.R7_14), Level: report.Must, Process: true,
-		Scenarios: append([]string{scCanonical, scAll1003, scCloseNoAns, scStall}, lyingSizes...),
+		Scenarios: slices.Concat([]string{scCanonical, scAll1003, scCloseNoAns, scStall}, lyingSizes, answeredRuns),
 		Desc:      "the client exits non-zero when a step could not finish (1003s, no answer, a cut or lying payload, a stall), 0 when every step did",
 		needs:     []string{"run/connects"}, judge: judgeExitStatus},
 }
+
+// answeredRuns are the scenarios besides the canonical one in which every step of a correct
+// client's run gets the answer it expects.
+var answeredRuns = []string{scKeepAlive, scOneByte, scSlowDrip, scLargeList, scSlowReader, scPaths}
+
+// filesLeftRuns are the scenarios whose files no case of their own judges.
+var filesLeftRuns = []string{scKeepAlive, scCloseNoAns, scStall, scHostileList, scLargeList, scSlowReader, scPaths}
 
 // lyingSizes are the scenarios whose first 210 states more than it sends, then closes.
 var lyingSizes = []string{scShortPayload, scClaimInt31, scClaimInt32, scHugeClaim}
@@ -573,7 +583,7 @@ func stepFailure(r *runEvidence) string {
 		return "every request met a close without an answer"
 	case scStall:
 		return "the server never answered the first request"
-	case scCanonical:
+	case scCanonical, scKeepAlive, scOneByte, scSlowDrip, scLargeList, scSlowReader, scPaths:
 		if spec.JudgeScript(scriptCalls(r, false), [2]string{r.sc.Files[0].Name, r.sc.Files[1].Name}) != nil {
 			return "-"
 		}
@@ -593,6 +603,33 @@ func stepFailure(r *runEvidence) string {
 		return fmt.Sprintf("the RESTORE's 210 stated %d bytes and the server closed after %d", ex.statedSize, ex.sentBody)
 	}
 	return "-"
+}
+
+func judgeFilesLeft(j *judgment) {
+	for _, sc := range j.c.Scenarios {
+		r := j.run(sc)
+		if len(r.requests()) == 0 {
+			j.lack(spec.R7_8, sc, "a run with requests, to look at the files it left", "none")
+			continue
+		}
+		cut := slices.ContainsFunc(r.requests(), func(ex *exchange) bool { return ex.status == uint16(wire.StatusRestored) && !ex.whole })
+		var v *spec.Violation
+		switch c := r.tmpAtEnd; {
+		case cut:
+			// A 210 the client closed on is another case's fault; what it left tells nothing more.
+		case c != nil && c.err == nil:
+			v = spec.JudgeRestoredFile("at the end of the run", c.RestoredFile)
+		case c == nil && r.tmp != nil:
+			v = spec.JudgeFileWithoutPayload(spec.RestoredFile{Exists: true, Size: r.tmp.size})
+		}
+		if v == nil {
+			v = spec.JudgeWrittenElsewhere(r.elsewhere, "the payload also written as")
+		}
+		if v != nil {
+			j.fail(v, sc, answered210(r, false))
+			return
+		}
+	}
 }
 
 func judgeExitStatus(j *judgment) {

@@ -33,6 +33,7 @@ var pyKillTable = []pyKill{
 	{fault: "guess-1001", aim: "status/short-responses", req: spec.R7_10},
 	{fault: "exit-0", aim: "run/exit-status", req: spec.R7_14},
 	{fault: "path-name", aim: "backup/base-name", req: spec.R7_7},
+	{fault: "tmp-first", aim: "restore/every-run", req: spec.R7_8},
 	{fault: "timeout-uncaught", aim: "robust/stalled-server-ends", req: spec.R7_11},
 	{fault: "never-runs", aim: "run/connects", req: spec.R7_4,
 		blocked: []string{"user/one-per-run", "connection/server-closes", "response/split-reads", "run/exit-status"}},

@@ -49,8 +49,9 @@ const (
 	// claimSend is what the 210 of a claim under 4 GiB sends before the server closes.
 	claimSend = 1 << 20
 	// The slow reader's receive buffer, and its pause before each BACKUP's payload: together
-	// they hold a client's send of a file over 1 MiB to a part of it.
-	slowReadBuffer = 16 << 10
+	// they hold a client's send of a file over 8 MiB to a part of it. The buffer still takes a
+	// few of the largest segments of a loopback link: a window under one of them stalls TCP.
+	slowReadBuffer = 256 << 10
 	slowReadPause  = 200 * time.Millisecond
 	// hostileLineLen is the very long line of the hostile listing.
 	hostileLineLen = 100_000
@@ -191,9 +192,6 @@ func (s *session) accept(c net.Conn) {
 	if s.stopped {
 		c.Close()
 		return
-	}
-	if tc, ok := c.(*net.TCPConn); ok && s.sc.slowReader {
-		_ = tc.SetReadBuffer(slowReadBuffer)
 	}
 	s.nconns++
 	n := s.nconns

@@ -26,6 +26,7 @@ FAULTS = {
     "guess-1001": "reads a 1001 as 3 bytes, as if it carried no name",
     "exit-0": "exits 0 whatever failed",
     "path-name": "sends the line of backup.info as the file's name, path and all",
+    "tmp-first": "opens tmp before a RESTORE is answered, and fills it only on a 210",
     "timeout-uncaught": "does not catch a socket timeout",
     "never-runs": "looks for server.info in a folder of its own, and stops there",
 }
@@ -162,6 +163,12 @@ class Client:
         return "BACKUP %s: ok (212), %d bytes stored" % (shown(name), size)
 
     def restore(self, path, target):
+        if FAULT == "tmp-first":
+            with open(target, "ab") as out:
+                return self.restore_into(path, out)
+        return self.restore_into(path, None, target)
+
+    def restore_into(self, path, early, target="tmp"):
         name = os.path.basename(path).encode("ascii")
         with self.connect() as sock:
             sock.sendall(self.named(RESTORE, name))
@@ -170,6 +177,11 @@ class Client:
                 return "RESTORE %s: not on the server (1001)" % shown(name)
             if r.status != 210:
                 raise ProtocolError("RESTORE answered %d" % r.status)
+            if early:
+                early.truncate(0)
+                for chunk in read_payload(sock, r, 1 << 32):
+                    early.write(chunk)
+                return "RESTORE %s: saved (210)" % shown(name)
             limit = 16 << 20 if FAULT == "cap-16mib" else 1 << 32
             fd, temp = tempfile.mkstemp(prefix=".restore-", dir=os.path.dirname(os.path.abspath(target)))
             try:

@@ -12,30 +12,31 @@ import (
 
 // Checks the client judgments report, stable and short as Violation.Check.
 const (
-	CheckClientOp       = "client-op"         // an op code §2 does not define
-	CheckClientVersion  = "client-version"    // a version other than 1
-	CheckBytesAfter     = "bytes-after"       // bytes after a whole request, before its response
-	CheckRequestCut     = "request-cut"       // a request that stopped before its last field
-	CheckScriptOrder    = "script-order"      // the scripted run's requests out of order or missing
-	CheckUserChanges    = "user-changes"      // two user ids in one run
-	CheckUserRepeats    = "user-repeats"      // one user id in two runs
-	CheckUpload         = "upload"            // a BACKUP's name, size or bytes differ from the file's
-	CheckWaited         = "waited"            // nothing after a whole response until the server closed
-	CheckClientCrash    = "client-crash"      // a crash: a signal, an uncaught exception
-	CheckClientHang     = "client-hang"       // still running when its time was up
-	CheckRestoredFile   = "restored-file"     // tmp missing, different or clobbered
-	CheckWroteElsewhere = "wrote-elsewhere"   // a file written under a name from a response
-	CheckPartialFile    = "partial-file"      // tmp holds part of a payload
-	CheckMemory         = "memory"            // peak memory grew with a lying size
-	CheckStall          = "stall"             // held a stalled connection past the limit
-	CheckDiffers        = "differs"           // a run that went otherwise than the canonical one
-	CheckEchoedControls = "echoed-controls"   // the server's control bytes reached the output
-	CheckRequestMissing = "no-request"        // no request at all
-	CheckResentOnClosed = "lost-on-closed"    // a request sent on a closed connection and never again
-	CheckNoEvidence     = "no-evidence"       // the run never reached what the case judges
-	CheckUnread         = "unread"            // a connection closed with bytes of a response unread
-	CheckExitOnFailure  = "exit-0-on-failure" // exit status 0 after a step of the run failed
-	CheckExitOnSuccess  = "exit-on-success"   // a non-zero exit after a run whose every step finished
+	CheckClientOp       = "client-op"            // an op code §2 does not define
+	CheckClientVersion  = "client-version"       // a version other than 1
+	CheckBytesAfter     = "bytes-after"          // bytes after a whole request, before its response
+	CheckRequestCut     = "request-cut"          // a request that stopped before its last field
+	CheckScriptOrder    = "script-order"         // the scripted run's requests out of order or missing
+	CheckUserChanges    = "user-changes"         // two user ids in one run
+	CheckUserRepeats    = "user-repeats"         // one user id in two runs
+	CheckUpload         = "upload"               // a BACKUP's name, size or bytes differ from the file's
+	CheckWaited         = "waited"               // nothing after a whole response until the server closed
+	CheckClientCrash    = "client-crash"         // a crash: a signal, an uncaught exception
+	CheckClientHang     = "client-hang"          // still running when its time was up
+	CheckRestoredFile   = "restored-file"        // tmp missing, different or clobbered
+	CheckWroteElsewhere = "wrote-elsewhere"      // a file written under a name from a response
+	CheckPartialFile    = "partial-file"         // tmp holds part of a payload
+	CheckMemory         = "memory"               // peak memory grew with a lying size
+	CheckStall          = "stall"                // held a stalled connection past the limit
+	CheckDiffers        = "differs"              // a run that went otherwise than the canonical one
+	CheckEchoedControls = "echoed-controls"      // the server's control bytes reached the output
+	CheckRequestMissing = "no-request"           // no request at all
+	CheckResentOnClosed = "lost-on-closed"       // a request sent on a closed connection and never again
+	CheckNoEvidence     = "no-evidence"          // the run never reached what the case judges
+	CheckUnread         = "unread"               // a connection closed with bytes of a response unread
+	CheckFileNoPayload  = "file-without-payload" // tmp written though no whole payload came
+	CheckExitOnFailure  = "exit-0-on-failure"    // exit status 0 after a step of the run failed
+	CheckExitOnSuccess  = "exit-on-success"      // a non-zero exit after a run whose every step finished
 )
 
 // ScriptStep is one request of the scripted run (SPEC §6).
@@ -376,6 +377,16 @@ func JudgeNoFileOnError(f RestoredFile) *Violation {
 		Actual: fmt.Sprintf("tmp of %d bytes", f.Size)}
 }
 
+// JudgeFileWithoutPayload checks after a run in which no RESTORE got a whole payload:
+// there must be no tmp, which the run's folder did not hold before.
+func JudgeFileWithoutPayload(f RestoredFile) *Violation {
+	if !f.Exists {
+		return nil
+	}
+	return &Violation{Req: R7_8, Check: CheckFileNoPayload, Expected: "no tmp: no RESTORE of the run got a whole payload",
+		Actual: fmt.Sprintf("tmp of %d bytes", f.Size)}
+}
+
 // JudgeLostOnClosed checks: q was sent on connection conn after the server had closed it
 // following its response; resent says whether the client sent it again on a new connection.
 func JudgeLostOnClosed(q *ClientRequest, conn int, resent bool) *Violation {
@@ -590,6 +601,8 @@ func ClientProblem(v *Violation) string {
 			return "the client reads a 1001, 1002 or 1003 short of its layout and closes on the rest"
 		}
 		return "the client stops reading a response before its end and closes on the rest: one read, or a cap"
+	case CheckFileNoPayload:
+		return "the client writes tmp though no RESTORE got a whole payload: a failed restore leaves a file behind"
 	case CheckExitOnFailure:
 		return "the client exits 0 after a step failed: a script running it takes the run for a success"
 	case CheckExitOnSuccess:
