@@ -101,7 +101,7 @@ var catalog = []*Case{
 		Desc:  "a server that never answers: the client that gives up on it ends without crashing (an uncaught timeout is a crash)",
 		after: []string{"robust/stalled-server"}, needs: []string{"run/connects"}, judge: judgeStalledEnds},
 	{ID: "robust/hostile-listing", Reqs: spec.IDStrings(spec.R7_11), Level: report.Must, Scenarios: []string{scHostileList}, Process: true,
-		Desc:  "a listing with ../ names, escape sequences and a 100 000-byte line: the client ends by itself, without crashing",
+		Desc:  "a listing with ../ names, escape sequences, names neither ASCII nor UTF-8 and a 100 000-byte line: the client ends by itself, without crashing",
 		needs: reached, judge: judgeHostileListing},
 	{ID: "output/server-names-escaped", Reqs: spec.IDStrings(spec.R7_13), Level: report.Should, Scenarios: []string{scHostileList}, Process: true,
 		Desc:  "escape sequences in names from the server do not reach the client's output raw",
