@@ -107,14 +107,19 @@ var catalog = []*Case{
 		Desc:  "escape sequences in names from the server do not reach the client's output raw",
 		needs: reached, judge: judgeEchoedControls},
 	{ID: "run/exit-status", Reqs: spec.IDStrings(spec.R7_14), Level: report.Must, Process: true,
-		Scenarios: slices.Concat([]string{scCanonical, scAll1003, scCloseNoAns, scStall}, lyingSizes, answeredRuns),
-		Desc:      "the client exits non-zero when a step could not finish (1003s, no answer, a cut or lying payload, a stall), 0 when every step did",
-		needs:     []string{"run/connects"}, judge: judgeExitStatus},
+		Scenarios: append([]string{scAll1003, scCloseNoAns, scStall}, lyingSizes...),
+		Desc:      "the client exits non-zero when a step could not finish: 1003s, no answer, a cut or lying payload, a stall",
+		// A client that crashes or hangs in every such run leaves no exit status of its own to judge.
+		needs: []string{"run/connects", "status/server-error", "robust/close-without-answer", "robust/cut-response", "robust/stalled-server-ends"},
+		judge: judgeExitStatus},
+	// A client that misread an answer rightly exits non-zero, and the misreading is the fault to
+	// show: the cases that see a client's own misreadings come first.
+	{ID: "run/exit-zero", Reqs: spec.IDStrings(spec.R7_14), Level: report.Should, Process: true,
+		Scenarios: []string{scCanonical, scKeepAlive, scLargeList, scSlowReader, scPaths},
+		Desc:      "the client exits 0 when every step got the answer it expects, whole",
+		after:     []string{"response/read-whole", "response/no-wait-for-close", "status/short-responses"},
+		needs:     []string{"run/connects", "run/script-order", "user/one-per-run", "backup/exact-bytes", "restore/exact-file"}, judge: judgeExitStatus},
 }
-
-// answeredRuns are the scenarios besides the canonical one in which every step of a correct
-// client's run gets the answer it expects.
-var answeredRuns = []string{scKeepAlive, scOneByte, scSlowDrip, scLargeList, scSlowReader, scPaths}
 
 // filesLeftRuns are the scenarios whose files no case of their own judges.
 var filesLeftRuns = []string{scKeepAlive, scCloseNoAns, scStall, scHostileList, scLargeList, scSlowReader, scPaths}
@@ -505,9 +510,11 @@ func judgeSameRun(j *judgment, sc string, p spec.Pacing) {
 	// canonical run did.
 	if p == spec.OneByteWrites {
 		for _, ex := range r.requests() {
-			if ex.mustRead && ex.unread != "" && !spec.ShortStatus(ex.status) {
-				j.fail(&spec.Violation{Req: spec.R7_5, Check: spec.CheckDiffers,
-					Expected: fmt.Sprintf("with responses cut into 1-byte writes, the %d read to its end", ex.status), Actual: ex.unread}, sc, ex)
+			if !ex.mustRead || spec.ShortStatus(ex.status) {
+				continue
+			}
+			if v := spec.JudgeReadWhole(ex.status, ex.unread); v != nil {
+				j.fail(v, sc, ex)
 				return
 			}
 		}
@@ -572,9 +579,9 @@ func judgeStalledEnds(j *judgment) {
 }
 
 // stepFailure says why a step of the run could not finish, as the scenario made it fail; ""
-// for the canonical run, when every request got its scripted answer whole, and "-" when that
-// run went otherwise: other faults of the client's make its steps fail, and its exit status
-// tells nothing then.
+// when the scenario fails none and every request of the run got its scripted answer whole; "-"
+// when it fails none and the run went otherwise: the client's own faults made it, and its exit
+// status tells nothing then.
 func stepFailure(r *runEvidence) string {
 	switch r.sc.Name {
 	case scAll1003:
@@ -583,26 +590,27 @@ func stepFailure(r *runEvidence) string {
 		return "every request met a close without an answer"
 	case scStall:
 		return "the server never answered the first request"
-	case scCanonical, scKeepAlive, scOneByte, scSlowDrip, scLargeList, scSlowReader, scPaths:
-		if spec.JudgeScript(scriptCalls(r, false), [2]string{r.sc.Files[0].Name, r.sc.Files[1].Name}) != nil {
-			return "-"
-		}
-		for _, ex := range r.requests() {
-			if !ex.whole || ex.unread != "" || ex.status == uint16(wire.StatusServerError) {
-				return "-"
-			}
-		}
-		return ""
 	}
-	if ex := answered210(r, true); ex != nil {
-		if r.tmp != nil {
-			// The client took the cut payload for a whole file: its exit 0 follows from that
-			// fault, which restore/short-payload judges.
+	if r.sc.twist.of210() {
+		ex := answered210(r, true)
+		if ex == nil || r.tmp != nil {
+			// Without the lie there is no failed step; with a tmp left, the client took the cut
+			// payload for a whole file: its exit 0 follows from that fault, which
+			// restore/short-payload judges.
 			return "-"
 		}
 		return fmt.Sprintf("the RESTORE's 210 stated %d bytes and the server closed after %d", ex.statedSize, ex.sentBody)
 	}
-	return "-"
+	reqs := r.requests()
+	if spec.JudgeScript(scriptCalls(r, false), [2]string{r.sc.Files[0].Name, r.sc.Files[1].Name}) != nil {
+		return "-"
+	}
+	for i, ex := range reqs {
+		if !ex.whole || ex.unread != "" || !spec.ScriptAnswered(i, ex.status) {
+			return "-"
+		}
+	}
+	return ""
 }
 
 func judgeFilesLeft(j *judgment) {
@@ -648,7 +656,11 @@ func judgeExitStatus(j *judgment) {
 		}
 	}
 	if !judged {
-		j.lack(spec.R7_14, scAll1003, "a run that ended by itself, its steps failed by the server or all finished", "none")
+		what := "a run whose steps the server failed, ended by the client itself"
+		if j.c.Level == report.Should {
+			what = "a run whose every step got the answer it expects, whole"
+		}
+		j.lack(spec.R7_14, j.c.Scenarios[0], what, "none")
 	}
 }
 

@@ -32,11 +32,12 @@ var pyKillTable = []pyKill{
 	{fault: "signed-size", aim: "restore/short-payload", req: spec.R7_9},
 	{fault: "guess-1001", aim: "status/short-responses", req: spec.R7_10},
 	{fault: "exit-0", aim: "run/exit-status", req: spec.R7_14},
+	{fault: "1001-fails", aim: "run/exit-zero", req: spec.R7_14},
 	{fault: "path-name", aim: "backup/base-name", req: spec.R7_7},
 	{fault: "tmp-first", aim: "restore/every-run", req: spec.R7_8},
 	{fault: "timeout-uncaught", aim: "robust/stalled-server-ends", req: spec.R7_11},
 	{fault: "never-runs", aim: "run/connects", req: spec.R7_4,
-		blocked: []string{"user/one-per-run", "connection/server-closes", "response/split-reads", "run/exit-status"}},
+		blocked: []string{"user/one-per-run", "connection/server-closes", "response/split-reads", "run/exit-status", "run/exit-zero"}},
 }
 
 func python(t *testing.T) string {
@@ -57,6 +58,8 @@ func TestPythonZooKillTable(t *testing.T) {
 			// is what its fault needs.
 			cfg := zooConfig([]string{py, "faulty_client.py", k.fault, "3"})
 			cfg.Dir = "testdata"
+			// A SHOULD case fails the run too, so that the run's verdict shows the fault.
+			cfg.Strict = true
 			cfg.Run = exactly(append([]string{k.aim}, k.blocked...)...)
 			rep := mustRun(t, cfg)
 			r := rep.Result(k.aim)

@@ -25,6 +25,7 @@ FAULTS = {
     "signed-size": "unpacks size as a signed integer (struct '<i')",
     "guess-1001": "reads a 1001 as 3 bytes, as if it carried no name",
     "exit-0": "exits 0 whatever failed",
+    "1001-fails": "counts the 1001 to the RESTORE after the DELETE as a failure, and exits 1",
     "path-name": "sends the line of backup.info as the file's name, path and all",
     "tmp-first": "opens tmp before a RESTORE is answered, and fills it only on a 210",
     "timeout-uncaught": "does not catch a socket timeout",
@@ -173,7 +174,7 @@ class Client:
         with self.connect() as sock:
             sock.sendall(self.named(RESTORE, name))
             r = read_header(sock)
-            if r.status == 1001:
+            if r.status == 1001 and FAULT != "1001-fails":
                 return "RESTORE %s: not on the server (1001)" % shown(name)
             if r.status != 210:
                 raise ProtocolError("RESTORE answered %d" % r.status)

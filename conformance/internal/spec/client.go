@@ -52,6 +52,28 @@ var Script = []ScriptStep{
 	{wire.OpRestore, 1}, {wire.OpDelete, 1}, {wire.OpRestore, 1},
 }
 
+// ScriptAnswered reports whether status is the answer a canonical server gives step i of the
+// scripted run (R-7.14's "the answer it expects"): a LIST 211, or 1002 before any BACKUP; a
+// BACKUP or a DELETE 212; the first RESTORE 210, the one after the DELETE 1001.
+func ScriptAnswered(i int, status uint16) bool {
+	if i < 0 || i >= len(Script) {
+		return false
+	}
+	st := wire.Status(status)
+	switch Script[i].Op {
+	case wire.OpList:
+		return st == wire.StatusListed || i == 0 && st == wire.StatusNoFiles
+	case wire.OpBackup, wire.OpDelete:
+		return st == wire.StatusOK
+	case wire.OpRestore:
+		if slices.ContainsFunc(Script[:i], func(s ScriptStep) bool { return s.Op == wire.OpDelete && s.File == Script[i].File }) {
+			return st == wire.StatusNotExist
+		}
+		return st == wire.StatusRestored
+	}
+	return false
+}
+
 func (s ScriptStep) String() string {
 	if s.File == 0 {
 		return s.Op.String()

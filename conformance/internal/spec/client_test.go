@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -237,6 +238,21 @@ func TestJudgeReadWhole(t *testing.T) {
 	}
 	if v := JudgeReadWhole(1001, "reset"); !strings.Contains(v.Expected, "filename") {
 		t.Errorf("a 1001's layout unnamed: %q", v.Expected)
+	}
+}
+
+// The answers a canonical server gives the scripted run's steps.
+func TestScriptAnswered(t *testing.T) {
+	want := [][]uint16{{211, 1002}, {212}, {212}, {211}, {210}, {212}, {1001}}
+	for i, ok := range want {
+		for _, st := range []uint16{210, 211, 212, 1001, 1002, 1003} {
+			if got := ScriptAnswered(i, st); got != slices.Contains(ok, st) {
+				t.Errorf("step %d (%v), status %d: %v", i, Script[i], st, got)
+			}
+		}
+	}
+	if ScriptAnswered(len(Script), 212) || ScriptAnswered(-1, 212) {
+		t.Error("a step past the script answered")
 	}
 }
 
