@@ -331,6 +331,17 @@ func (s *session) write(c net.Conn, ex *exchange, r io.Reader, n int64) (int64, 
 		}
 		return sent, nil
 	}
+	if ex.closedFirst && n > 1 {
+		// The response in two writes: when the client has closed its socket, the first draws a
+		// reset, and the second fails on it, as no read of the server's can tell once the
+		// client's close has been read.
+		k, err := io.CopyN(w, r, n-1)
+		if err != nil {
+			return k, err
+		}
+		last, err := io.CopyN(w, r, 1)
+		return k + last, err
+	}
 	return io.CopyN(w, r, n)
 }
 

@@ -98,6 +98,9 @@ type exchange struct {
 	// the server's write failed, or the client's close came as a reset, which a kernel sends
 	// when a socket is closed with bytes it has received and not read; "" when it did not.
 	unread string
+	// closedFirst: the client closed its side before the response was sent. It may still read
+	// the response (a half close), or have closed the socket, which the response then resets.
+	closedFirst bool
 }
 
 func (ex *exchange) label() string {
@@ -478,6 +481,7 @@ func (s *session) settle(r *connReader, ex *exchange) bool {
 			ex.req.AfterLen += int64(n)
 		}
 		if err != nil {
+			ex.closedFirst = errors.Is(err, io.EOF)
 			return true
 		}
 	}
@@ -502,7 +506,7 @@ func (s *session) waitForMove(c net.Conn, ex *exchange) (first []byte, ok bool) 
 			return b[:], true
 		}
 		if !isTimeout(err) {
-			s.noteReset(ex, err)
+			noteReset(ex, err)
 			return nil, false
 		}
 		if s.eventCount() != start {
@@ -534,7 +538,7 @@ func (s *session) drain(r *connReader, ex *exchange) {
 		}
 		n, err := r.c.Read(buf)
 		if err != nil && total == 0 {
-			s.noteReset(ex, err)
+			noteReset(ex, err)
 		}
 		if n > 0 {
 			s.bump()
@@ -574,9 +578,10 @@ func (s *session) drain(r *connReader, ex *exchange) {
 }
 
 // noteReset records that the client closed the connection of ex with bytes of the response
-// unread, when err, the server's read after the whole response, is the reset that says so.
-func (s *session) noteReset(ex *exchange, err error) {
-	if ex.unread != "" || !errors.Is(err, syscall.ECONNRESET) {
+// unread, when err, the server's read after the whole response, is the reset that says so: a
+// reset that comes after the client's own close reads as a broken pipe.
+func noteReset(ex *exchange, err error) {
+	if ex.unread != "" || !closedByPeer(err) {
 		return
 	}
 	ex.unread = "the client closed the connection with bytes of the response unread: it came as a reset"

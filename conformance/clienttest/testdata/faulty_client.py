@@ -27,6 +27,7 @@ FAULTS = {
     "exit-0": "exits 0 whatever failed",
     "1001-fails": "counts the 1001 to the RESTORE after the DELETE as a failure, and exits 1",
     "path-name": "sends the line of backup.info as the file's name, path and all",
+    "backup-no-answer": "closes a BACKUP's connection once the file is sent, without reading the answer",
     "tmp-first": "opens tmp before a RESTORE is answered, and fills it only on a 210",
     "timeout-uncaught": "does not catch a socket timeout",
     "never-runs": "looks for server.info in a folder of its own, and stops there",
@@ -158,6 +159,8 @@ class Client:
                         raise ProtocolError("%s shrank while it was sent" % path)
                     sock.sendall(chunk)
                     left -= len(chunk)
+            if FAULT == "backup-no-answer":
+                return "BACKUP %s: sent, %d bytes" % (shown(name), size)
             r = read_header(sock)
         if r.status != 212:
             raise ProtocolError("BACKUP answered %d" % r.status)
