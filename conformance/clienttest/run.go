@@ -93,6 +93,10 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 	}
 	judged := withPrerequisites(selected)
 	needed := scenariosOf(judged)
+	if cfg.Listen != "" {
+		// Every scenario is a run of the client by hand: only those a case can judge are served.
+		needed = scenariosOf(slices.DeleteFunc(slices.Clone(judged), func(c *Case) bool { return c.Process }))
+	}
 	var runs map[string]*runEvidence
 	var err error
 	if cfg.Listen != "" {
