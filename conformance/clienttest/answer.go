@@ -62,7 +62,7 @@ func (s *session) answer(r *connReader, ex *exchange) (keep, tail bool) {
 		return false, true
 	}
 	head := p.header()
-	ex.status, ex.twist = uint16(p.status), p.twist
+	ex.status, ex.twist, ex.answerName = uint16(p.status), p.twist, p.name
 	ex.served, ex.statedSize = p.served, p.size
 	var body io.Reader = bytes.NewReader(nil)
 	if p.body != nil {

@@ -351,7 +351,7 @@ func judgeRestoreExact(j *judgment) {
 			j.fail(v, scCanonical, ex)
 		}
 	}
-	if v := spec.JudgeWrittenElsewhere(r.elsewhere, "the payload also written as"); v != nil {
+	if v := spec.JudgeWrittenElsewhere(r.elsewhere, "besides tmp, wrote"); v != nil {
 		j.fail(v, scCanonical, ex)
 	}
 }
@@ -631,7 +631,7 @@ func judgeFilesLeft(j *judgment) {
 			v = spec.JudgeFileWithoutPayload(spec.RestoredFile{Exists: true, Size: r.tmp.size})
 		}
 		if v == nil {
-			v = spec.JudgeWrittenElsewhere(r.elsewhere, "the payload also written as")
+			v = spec.JudgeWrittenElsewhere(r.elsewhere, "besides tmp, wrote")
 		}
 		if v != nil {
 			j.fail(v, sc, answered210(r, false))

@@ -34,6 +34,7 @@ var pyKillTable = []pyKill{
 	{fault: "exit-0", aim: "run/exit-status", req: spec.R7_14},
 	{fault: "1001-fails", aim: "run/exit-zero", req: spec.R7_14},
 	{fault: "path-name", aim: "backup/base-name", req: spec.R7_7},
+	{fault: "save-listing", aim: "restore/exact-file", req: spec.R5_6},
 	{fault: "backup-no-answer", aim: "response/read-whole", req: spec.R7_5},
 	{fault: "tmp-first", aim: "restore/every-run", req: spec.R7_8},
 	{fault: "timeout-uncaught", aim: "robust/stalled-server-ends", req: spec.R7_11},

@@ -338,17 +338,26 @@ func (s *session) evidence() *runEvidence {
 }
 
 // writtenElsewhere lists the files a run made or changed, tmp aside, that lie outside the
-// client's folder or hold a payload a whole 210 carried.
+// client's folder, hold a payload a whole 210 carried, or bear a name a response gave that its
+// request did not (a 211's random name, a twisted 210's).
 func writtenElsewhere(root string, ev *runEvidence) []string {
 	var served []*version
+	given := map[string]bool{}
 	for _, ex := range ev.exchanges {
 		if ex.served != nil && ex.whole {
 			served = append(served, ex.served)
+		}
+		if len(ex.answerName) > 0 && string(ex.answerName) != string(ex.req.Name) {
+			given[filepath.Base(string(ex.answerName))] = true
 		}
 	}
 	var out []string
 	for _, c := range ev.changes {
 		if c.kind == "removed" || c.path == filepath.Join("client", "tmp") {
+			continue
+		}
+		if given[filepath.Base(c.path)] {
+			out = append(out, c.path)
 			continue
 		}
 		if !strings.HasPrefix(c.path, "client"+string(filepath.Separator)) {

@@ -98,6 +98,8 @@ type exchange struct {
 	// the server's write failed, or the client's close came as a reset, which a kernel sends
 	// when a socket is closed with bytes it has received and not read; "" when it did not.
 	unread string
+	// answerName is the filename field of the response, as sent.
+	answerName []byte
 	// closedFirst: the client closed its side before the response was sent. It may still read
 	// the response (a half close), or have closed the socket, which the response then resets.
 	closedFirst bool

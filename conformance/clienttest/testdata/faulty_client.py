@@ -27,6 +27,7 @@ FAULTS = {
     "exit-0": "exits 0 whatever failed",
     "1001-fails": "counts the 1001 to the RESTORE after the DELETE as a failure, and exits 1",
     "path-name": "sends the line of backup.info as the file's name, path and all",
+    "save-listing": "saves a listing in a file named by the 211's filename field",
     "backup-no-answer": "closes a BACKUP's connection once the file is sent, without reading the answer",
     "tmp-first": "opens tmp before a RESTORE is answered, and fills it only on a 210",
     "timeout-uncaught": "does not catch a socket timeout",
@@ -138,6 +139,9 @@ class Client:
                 raise ProtocolError("a listing of %d bytes, over %d" % (r.size, MAX_LISTING))
             limit = 4096 if FAULT == "listing-4096" else MAX_LISTING
             listing = b"".join(read_payload(sock, r, limit))
+        if FAULT == "save-listing":
+            with open(r.name.decode("ascii", "replace"), "wb") as saved:
+                saved.write(listing)
         if FAULT == "decode-listing":
             names = [n for n in listing.decode("utf-8").split("\n") if n]
             return "LIST: %d files (211)" % len(names) + "".join("\n  " + shown(n.encode("ascii", "replace")) for n in names)

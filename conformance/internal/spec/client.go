@@ -380,12 +380,12 @@ func JudgeRestoredFile(when string, f RestoredFile) *Violation {
 }
 
 // JudgeWrittenElsewhere checks: paths are files the run created or changed
-// outside tmp that hold a payload or carry a name from a response.
+// outside tmp that hold a payload or carry a name from a response (a 210's, a 211's).
 func JudgeWrittenElsewhere(paths []string, why string) *Violation {
 	if len(paths) == 0 {
 		return nil
 	}
-	return &Violation{Req: R5_6, Check: CheckWroteElsewhere, Expected: "the restored file written as tmp only, never under a name from the response",
+	return &Violation{Req: R5_6, Check: CheckWroteElsewhere, Expected: "the restored file written as tmp only, and nothing written under a name from a response",
 		Actual: fmt.Sprintf("%s %s", why, QuoteNames(paths))}
 }
 
@@ -604,7 +604,7 @@ func ClientProblem(v *Violation) string {
 		}
 		return "the restored file tmp is missing, or is not the payload the server sent"
 	case CheckWroteElsewhere:
-		return "the client writes a restored file where the user did not ask: under a name from the response"
+		return "the client writes files where the user did not ask: a restored payload twice, or under a name from a response"
 	case CheckPartialFile:
 		return "the client leaves part of a cut payload as tmp, as if it were the file"
 	case CheckMemory:
