@@ -122,7 +122,7 @@ var catalog = []*Case{
 }
 
 // filesLeftRuns are the scenarios whose files no case of their own judges.
-var filesLeftRuns = []string{scKeepAlive, scCloseNoAns, scStall, scHostileList, scLargeList, scSlowReader, scPaths}
+var filesLeftRuns = []string{scKeepAlive, scOneByte, scSlowDrip, scCloseNoAns, scStall, scHostileList, scLargeList, scSlowReader, scPaths}
 
 // lyingSizes are the scenarios whose first 210 states more than it sends, then closes.
 var lyingSizes = []string{scShortPayload, scClaimInt31, scClaimInt32, scHugeClaim}
