@@ -30,6 +30,9 @@ type plan struct {
 	stall   bool // no answer: hold the connection
 	close   bool // close after the answer
 	twist   string
+	// lies: the answer states more than it sends, or lists what no client need accept whole, so
+	// that a client may close on it before it has read it all.
+	lies bool
 }
 
 // answer answers ex as the scenario says. It reports whether the connection stays open for a
@@ -59,7 +62,7 @@ func (s *session) answer(r *connReader, ex *exchange) (keep, tail bool) {
 		return false, true
 	}
 	head := p.header()
-	ex.status, ex.twist = uint16(p.status), p.twist
+	ex.status, ex.twist, ex.answerName = uint16(p.status), p.twist, p.name
 	ex.served, ex.statedSize = p.served, p.size
 	var body io.Reader = bytes.NewReader(nil)
 	if p.body != nil {
@@ -72,6 +75,10 @@ func (s *session) answer(r *connReader, ex *exchange) (keep, tail bool) {
 		stated += int64(p.size)
 	}
 	ex.whole = err == nil && n == stated
+	ex.mustRead = !p.lies
+	if err != nil && closedByPeer(err) {
+		ex.unread = fmt.Sprintf("the client closed the connection after %d of the response's %d bytes had gone out", n, stated)
+	}
 	ex.outcome = s.describe(ex, p, err)
 	if p.served != nil && p.twist == "" {
 		s.mu.Lock()
@@ -199,12 +206,17 @@ func (s *session) plan(ex *exchange) plan {
 	case twistShortPayload:
 		p.size, p.close = uint32(v.n+shortBy), true
 		p.twist = fmt.Sprintf("the scenario states %d bytes more than it sends, then closes", shortBy)
-	case twistHugeClaim:
+	case twistClaim:
 		f.Close()
-		huge := content.Drawn(s.cfg.HugeSend, 0x4619)
-		p.size, p.body, p.bodyLen, p.close, p.served = 1<<32-1, huge.Reader(), huge.Len(), true, nil
-		p.twist = fmt.Sprintf("the scenario claims 4 GiB - 1 and sends %d bytes, then closes", huge.Len())
+		send := int64(claimSend)
+		if s.sc.claim == 1<<32-1 {
+			send = s.cfg.HugeSend
+		}
+		huge := content.Drawn(min(send, int64(s.sc.claim)-1), 0x4619)
+		p.size, p.body, p.bodyLen, p.close, p.served = s.sc.claim, huge.Reader(), huge.Len(), true, nil
+		p.twist = fmt.Sprintf("the scenario claims %d bytes and sends %d, then closes", s.sc.claim, huge.Len())
 	}
+	p.lies = true
 	return p
 }
 
@@ -231,17 +243,39 @@ func (s *session) planList(user uint32) plan {
 	slices.Sort(names)
 	var listing []byte
 	twist := ""
-	if s.sc.twist == twistHostileListing {
+	switch {
+	case s.sc.twist == twistHostileListing:
 		listing = hostileListing(s.root)
 		twist = "the scenario lists hostile names"
-	} else if len(names) == 0 {
+	case s.sc.twist == twistLargeListing:
+		listing = largeListing()
+		twist = fmt.Sprintf("the scenario lists %d names more", largeListNames)
+	case len(names) == 0:
 		return plan{status: wire.StatusNoFiles}
 	}
 	for _, n := range names {
 		listing = append(listing, n+"\n"...)
 	}
 	return plan{status: wire.StatusListed, name: []byte(spec.RandomName(spec.ListingNameLen)),
-		size: uint32(len(listing)), body: bytes.NewReader(listing), bodyLen: int64(len(listing)), twist: twist}
+		size: uint32(len(listing)), body: bytes.NewReader(listing), bodyLen: int64(len(listing)), twist: twist,
+		lies: s.sc.twist == twistHostileListing}
+}
+
+// The large listing: past the 4096 bytes of a client's one read, past 64 names, still far
+// under any limit a client may keep on a listing, and small enough to lie whole in the
+// client's receive buffer once written.
+const (
+	largeListNames = 400
+	largeListLen   = largeListNames * 40
+)
+
+// largeListing is largeListNames names of 39 characters, each on its line.
+func largeListing() []byte {
+	b := make([]byte, 0, largeListLen)
+	for i := range largeListNames {
+		b = fmt.Appendf(b, "conform-listed-%04d-%s.bin\n", i, strings.Repeat("x", 15))
+	}
+	return b
 }
 
 // hostileListing is a listing a client must neither trust nor echo raw: paths out of its folder,
@@ -252,6 +286,9 @@ func hostileListing(root string) []byte {
 	b.WriteString(filepath.Join(root, "conform-listed-abs") + "\n")
 	b.WriteString(string(planted[0]) + "retitled\n")
 	b.WriteString(string(planted[1]) + "cleared\n")
+	// Names are ASCII; these are not, and the second is not UTF-8 either.
+	b.WriteString("conform-caf\xc3\xa9.bin\n")
+	b.WriteString("conform-\xff\xfe-latin1-\xe9.bin\n")
 	b.WriteString(strings.Repeat("L", hostileLineLen) + "\n")
 	return b.Bytes()
 }
@@ -293,6 +330,17 @@ func (s *session) write(c net.Conn, ex *exchange, r io.Reader, n int64) (int64, 
 			}
 		}
 		return sent, nil
+	}
+	if ex.closedFirst && n > 1 {
+		// The response in two writes: when the client has closed its socket, the first draws a
+		// reset, and the second fails on it, as no read of the server's can tell once the
+		// client's close has been read.
+		k, err := io.CopyN(w, r, n-1)
+		if err != nil {
+			return k, err
+		}
+		last, err := io.CopyN(w, r, 1)
+		return k + last, err
 	}
 	return io.CopyN(w, r, n)
 }

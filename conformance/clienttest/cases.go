@@ -2,6 +2,7 @@ package clienttest
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/spec"
@@ -45,26 +46,38 @@ var catalog = []*Case{
 	{ID: "backup/exact-bytes", Reqs: spec.IDStrings(spec.R7_7), Level: report.Must, Scenarios: []string{scCanonical}, Process: true,
 		Desc:  "each BACKUP sends its file's base name, size and exact bytes (one over 1 MiB, one empty)",
 		needs: []string{"run/connects", "request/op-codes", "run/script-order"}, judge: judgeBackupBytes},
+	{ID: "backup/partial-sends", Reqs: spec.IDStrings(spec.R7_7), Level: report.Must, Scenarios: []string{scSlowReader}, Process: true,
+		Desc:  "a server that reads a BACKUP's payload slowly, so that a send takes only part of it: every byte still arrives",
+		after: []string{"backup/exact-bytes"}, needs: []string{"run/connects", "request/op-codes"}, judge: judgeBackupBytes},
+	{ID: "backup/base-name", Reqs: spec.IDStrings(spec.R7_7), Level: report.Must, Scenarios: []string{scPaths}, Process: true,
+		Desc:  "backup.info naming its files by paths (files/…, an absolute one): each BACKUP sends the file's base name",
+		after: []string{"backup/exact-bytes"}, needs: []string{"run/connects", "request/op-codes"}, judge: judgeBackupBytes},
 	{ID: "restore/exact-file", Reqs: spec.IDStrings(spec.R7_8, spec.R5_6), Level: report.Must, Scenarios: []string{scCanonical}, Process: true,
 		Desc:  "tmp holds the 210's payload exactly, is kept through the 1001 that follows, and is the only file written",
 		needs: restoreRun, judge: judgeRestoreExact},
+	{ID: "restore/every-run", Reqs: spec.IDStrings(spec.R7_8), Level: report.Must, Scenarios: filesLeftRuns, Process: true,
+		Desc:  "in the other scenarios too, tmp is the last whole 210's payload, or absent when none came, and no other file holds it",
+		after: []string{"restore/exact-file"}, needs: restoreRun, judge: judgeFilesLeft},
 	{ID: "restore/server-name-dotdot", Reqs: spec.IDStrings(spec.R5_6, spec.R7_8), Level: report.Must, Scenarios: []string{scNameDotDot}, Process: true,
 		Desc:  "a 210 naming ../conform-escape-… writes nothing outside the client's folder, nothing under that name",
 		needs: restoreRun, judge: judgeServerName},
 	{ID: "restore/server-name-absolute", Reqs: spec.IDStrings(spec.R5_6, spec.R7_8), Level: report.Must, Scenarios: []string{scNameAbsolute}, Process: true,
 		Desc:  "a 210 naming an absolute path writes nothing there, nothing under that name",
 		needs: restoreRun, judge: judgeServerName},
-	{ID: "restore/short-payload", Reqs: spec.IDStrings(spec.R7_9), Level: report.Must, Scenarios: []string{scShortPayload}, Process: true,
-		Desc:  "a 210 whose payload is cut short by a close leaves no tmp holding part of it",
+	{ID: "restore/short-payload", Reqs: spec.IDStrings(spec.R7_9), Level: report.Must, Scenarios: lyingSizes, Process: true,
+		Desc:  "a 210 whose payload is cut short by a close (1 MiB short; claims of 2^31 - 1, 2^31 and 2^32 - 1 bytes) leaves no tmp holding part of it",
 		needs: restoreRun, judge: judgeShortPayload},
 	{ID: "memory/huge-claim", Reqs: spec.IDStrings(spec.R7_9), Level: report.Must, Scenarios: []string{scHugeClaim, scCanonical}, Process: true,
 		Desc:  "a 210 claiming 4 GiB (64 MiB sent) does not grow the client's peak memory by half of what was sent",
 		needs: restoreRun, judge: judgeHugeClaim},
+	{ID: "response/read-whole", Reqs: spec.IDStrings(spec.R7_5), Level: report.Must, Scenarios: []string{scCanonical, scLargeList},
+		Desc:  "every 210, 211 and 212 is read to its end before the client closes: a listing past 4096 bytes and 64 names included",
+		needs: []string{"run/connects", "request/op-codes"}, judge: judgeReadWhole},
 	{ID: "response/no-wait-for-close", Reqs: spec.IDStrings(spec.R7_5, spec.R7_6), Level: report.Must, Scenarios: []string{scKeepAlive},
 		Desc:  "on a connection the server keeps, the client goes on after a whole 210, 211 or 212 without waiting for a close",
 		needs: []string{"run/connects", "request/op-codes", "run/script-order"}, judge: judgeNoWaitForClose},
-	{ID: "status/short-responses", Reqs: spec.IDStrings(spec.R7_10), Level: report.Must, Scenarios: []string{scKeepAlive, scAll1003},
-		Desc:  "a 1002 or 1003 is read as 3 bytes, a 1001 as ending after its name: the client waits for nothing more",
+	{ID: "status/short-responses", Reqs: spec.IDStrings(spec.R7_10), Level: report.Must, Scenarios: []string{scKeepAlive, scAll1003, scCanonical},
+		Desc:  "a 1002 or 1003 is read as 3 bytes, a 1001 as ending after its name: the client waits for nothing more, and leaves nothing unread",
 		after: []string{"response/no-wait-for-close"}, needs: reached, judge: judgeShortResponses},
 	{ID: "status/server-error", Reqs: spec.IDStrings(spec.R7_10), Level: report.Must, Scenarios: []string{scAll1003}, Process: true,
 		Desc:  "1003 to every request: the client ends by itself, does not crash, and writes no tmp",
@@ -78,19 +91,41 @@ var catalog = []*Case{
 	{ID: "robust/close-without-answer", Reqs: spec.IDStrings(spec.R7_11), Level: report.Must, Scenarios: []string{scCloseNoAns}, Process: true,
 		Desc:  "a server that closes without answering: the client ends by itself, without crashing",
 		needs: []string{"run/connects"}, judge: judgeCloseNoAnswer},
-	{ID: "robust/cut-response", Reqs: spec.IDStrings(spec.R7_11), Level: report.Must, Scenarios: []string{scShortPayload, scHugeClaim}, Process: true,
-		Desc:  "a payload cut short by a close (short, or of a 4 GiB claim): the client ends by itself, without crashing",
+	{ID: "robust/cut-response", Reqs: spec.IDStrings(spec.R7_11), Level: report.Must, Scenarios: lyingSizes, Process: true,
+		Desc:  "a payload cut short by a close (short, or of a claim of 2^31 - 1, 2^31 or 2^32 - 1 bytes): the client ends by itself, without crashing",
 		needs: restoreRun, judge: judgeCutResponse},
 	{ID: "robust/stalled-server", Reqs: spec.IDStrings(spec.R7_12), Level: report.Should, Scenarios: []string{scStall},
 		Desc:  "a server that never answers: the client gives up within -stall-limit",
 		needs: []string{"run/connects"}, judge: judgeStalled},
+	{ID: "robust/stalled-server-ends", Reqs: spec.IDStrings(spec.R7_11), Level: report.Must, Scenarios: []string{scStall}, Process: true,
+		Desc:  "a server that never answers: the client that gives up on it ends without crashing (an uncaught timeout is a crash)",
+		after: []string{"robust/stalled-server"}, needs: []string{"run/connects"}, judge: judgeStalledEnds},
 	{ID: "robust/hostile-listing", Reqs: spec.IDStrings(spec.R7_11), Level: report.Must, Scenarios: []string{scHostileList}, Process: true,
-		Desc:  "a listing with ../ names, escape sequences and a 100 000-byte line: the client ends by itself, without crashing",
+		Desc:  "a listing with ../ names, escape sequences, names neither ASCII nor UTF-8 and a 100 000-byte line: the client ends by itself, without crashing",
 		needs: reached, judge: judgeHostileListing},
 	{ID: "output/server-names-escaped", Reqs: spec.IDStrings(spec.R7_13), Level: report.Should, Scenarios: []string{scHostileList}, Process: true,
 		Desc:  "escape sequences in names from the server do not reach the client's output raw",
 		needs: reached, judge: judgeEchoedControls},
+	{ID: "run/exit-status", Reqs: spec.IDStrings(spec.R7_14), Level: report.Must, Process: true,
+		Scenarios: append([]string{scAll1003, scCloseNoAns, scStall}, lyingSizes...),
+		Desc:      "the client exits non-zero when a step could not finish: 1003s, no answer, a cut or lying payload, a stall",
+		// A client that crashes or hangs in every such run leaves no exit status of its own to judge.
+		needs: []string{"run/connects", "status/server-error", "robust/close-without-answer", "robust/cut-response", "robust/stalled-server-ends"},
+		judge: judgeExitStatus},
+	// A client that misread an answer rightly exits non-zero, and the misreading is the fault to
+	// show: the cases that see a client's own misreadings come first.
+	{ID: "run/exit-zero", Reqs: spec.IDStrings(spec.R7_14), Level: report.Should, Process: true,
+		Scenarios: []string{scCanonical, scKeepAlive, scLargeList, scSlowReader, scPaths},
+		Desc:      "the client exits 0 when every step got the answer it expects, whole",
+		after:     []string{"response/read-whole", "response/no-wait-for-close", "status/short-responses"},
+		needs:     []string{"run/connects", "run/script-order", "user/one-per-run", "backup/exact-bytes", "restore/exact-file"}, judge: judgeExitStatus},
 }
+
+// filesLeftRuns are the scenarios whose files no case of their own judges.
+var filesLeftRuns = []string{scKeepAlive, scOneByte, scSlowDrip, scCloseNoAns, scStall, scHostileList, scLargeList, scSlowReader, scPaths}
+
+// lyingSizes are the scenarios whose first 210 states more than it sends, then closes.
+var lyingSizes = []string{scShortPayload, scClaimInt31, scClaimInt32, scHugeClaim}
 
 // runsInOrder lists the runs there are, the canonical one first.
 func (j *judgment) runsInOrder() []*runEvidence {
@@ -163,7 +198,14 @@ func judgeLayout(j *judgment) {
 }
 
 func judgeOneUser(j *judgment) {
+	judged := false
+	defer func() {
+		if !judged {
+			j.lack(spec.R7_3, scCanonical, "requests, to compare their user ids", "none")
+		}
+	}()
 	for _, r := range j.runsInOrder() {
+		judged = judged || len(r.requests()) > 0
 		var ids []uint32
 		var shown []*exchange
 		for _, ex := range r.requests() {
@@ -204,6 +246,10 @@ func judgeRandomUser(j *judgment) {
 
 func judgeServerCloses(j *judgment) {
 	r := j.run(scCanonical)
+	if !slices.ContainsFunc(r.requests(), func(ex *exchange) bool { return ex.status != 0 }) {
+		j.lack(spec.R7_6, scCanonical, "a request answered, after which the server closed", "none")
+		return
+	}
 	for i, ex := range r.exchanges {
 		if !ex.onClosed {
 			continue
@@ -253,7 +299,8 @@ func judgeScriptOrder(j *judgment) {
 }
 
 func judgeBackupBytes(j *judgment) {
-	r := j.run(scCanonical)
+	sc := j.c.Scenarios[0]
+	r := j.run(sc)
 	judged := 0
 	for _, ex := range r.requests() {
 		if ex.upload == nil {
@@ -261,11 +308,11 @@ func judgeBackupBytes(j *judgment) {
 		}
 		judged++
 		if v := spec.JudgeUpload(*ex.upload); v != nil {
-			j.fail(v, scCanonical, ex)
+			j.fail(v, sc, ex)
 		}
 	}
 	if judged == 0 {
-		j.lack(spec.R7_7, scCanonical, "a BACKUP of a file backup.info lists", "none")
+		j.lack(spec.R7_7, sc, "a BACKUP of a file backup.info lists", "none")
 	}
 }
 
@@ -304,7 +351,7 @@ func judgeRestoreExact(j *judgment) {
 			j.fail(v, scCanonical, ex)
 		}
 	}
-	if v := spec.JudgeWrittenElsewhere(r.elsewhere, "the payload also written as"); v != nil {
+	if v := spec.JudgeWrittenElsewhere(r.elsewhere, "besides tmp, wrote"); v != nil {
 		j.fail(v, scCanonical, ex)
 	}
 }
@@ -323,18 +370,22 @@ func judgeServerName(j *judgment) {
 }
 
 func judgeShortPayload(j *judgment) {
-	r := j.run(scShortPayload)
-	ex := answered210(r, true)
-	if ex == nil {
-		j.lack(spec.R7_9, scShortPayload, "a RESTORE, to answer with a cut payload", "none")
-		return
-	}
-	if r.tmp == nil {
-		return
-	}
-	f := spec.RestoredFile{Exists: true, Size: r.tmp.size, Mismatch: -1, Payload: int64(ex.statedSize)}
-	if v := spec.JudgePartialFile(f, ex.sentBody); v != nil {
-		j.fail(v, scShortPayload, ex)
+	for _, sc := range j.c.Scenarios {
+		r := j.run(sc)
+		ex := answered210(r, true)
+		if ex == nil {
+			j.lack(spec.R7_9, sc, "a RESTORE, to answer with a cut payload", "none")
+			continue
+		}
+		if r.tmp == nil {
+			continue
+		}
+		f := spec.RestoredFile{Exists: true, Size: r.tmp.size, Mismatch: -1, Payload: int64(ex.statedSize)}
+		if v := spec.JudgePartialFile(f, ex.sentBody); v != nil {
+			// One lying size shows the fault; the others would repeat it.
+			j.fail(v, sc, ex)
+			return
+		}
 	}
 }
 
@@ -363,6 +414,11 @@ func judgeWaits(j *judgment, short bool, runs ...string) (judged bool) {
 	for _, sc := range runs {
 		r := j.run(sc)
 		for _, ex := range r.requests() {
+			if short && ex.mustRead && spec.ShortStatus(ex.status) && ex.unread != "" && !failed[ex.status] {
+				judged = true
+				failed[ex.status] = true
+				j.fail(spec.JudgeReadWhole(ex.status, ex.unread), sc, ex)
+			}
 			if !ex.kept || spec.ShortStatus(ex.status) != short {
 				continue
 			}
@@ -383,8 +439,27 @@ func judgeNoWaitForClose(j *judgment) {
 }
 
 func judgeShortResponses(j *judgment) {
-	if !judgeWaits(j, true, scKeepAlive, scAll1003) {
+	if !judgeWaits(j, true, scKeepAlive, scAll1003, scCanonical) {
 		j.lack(spec.R7_10, scKeepAlive, "a whole 1001, 1002 or 1003 on a kept connection", "none")
+	}
+}
+
+func judgeReadWhole(j *judgment) {
+	for _, sc := range j.c.Scenarios {
+		judged := false
+		for _, ex := range j.run(sc).requests() {
+			if !ex.mustRead || ex.status == 0 || spec.ShortStatus(ex.status) {
+				continue
+			}
+			judged = judged || sc != scLargeList || ex.status == uint16(wire.StatusListed)
+			if v := spec.JudgeReadWhole(ex.status, ex.unread); v != nil {
+				j.fail(v, sc, ex)
+				return
+			}
+		}
+		if !judged {
+			j.lack(spec.R7_5, sc, "a 210, 211 or 212 true to its length", "none")
+		}
 	}
 }
 
@@ -423,7 +498,28 @@ func summary(r *runEvidence) spec.RunSummary {
 }
 
 func judgeSameRun(j *judgment, sc string, p spec.Pacing) {
-	if v := spec.JudgeSameRun(p, summary(j.run(scCanonical)), summary(j.run(sc))); v != nil {
+	r := j.run(sc)
+	if !slices.ContainsFunc(r.requests(), func(ex *exchange) bool { return ex.status != 0 }) {
+		j.lack(spec.R7_5, sc, "a request answered in pieces", "none")
+		if p == spec.SlowDrip {
+			j.lacking.Req = spec.R7_12
+		}
+		return
+	}
+	// A response the client closed on before its end is the fault itself, whatever the
+	// canonical run did.
+	if p == spec.OneByteWrites {
+		for _, ex := range r.requests() {
+			if !ex.mustRead || spec.ShortStatus(ex.status) {
+				continue
+			}
+			if v := spec.JudgeReadWhole(ex.status, ex.unread); v != nil {
+				j.fail(v, sc, ex)
+				return
+			}
+		}
+	}
+	if v := spec.JudgeSameRun(p, summary(j.run(scCanonical)), summary(r)); v != nil {
 		j.fail(v, sc, nil)
 		j.describe(scCanonical)
 	}
@@ -468,6 +564,103 @@ func judgeStalled(j *judgment) {
 	j.notef("the client let go of the stalled connection after %v", r.stall.held.Round(10*time.Millisecond))
 	if v := spec.JudgeStall(r.stall.gaveUp, r.stall.held, j.cfg.StallLimit); v != nil {
 		j.fail(v, scStall, nil)
+	}
+}
+
+func judgeStalledEnds(j *judgment) {
+	r := j.run(scStall)
+	if r.stall == nil {
+		j.lack(spec.R7_11, scStall, "a request, to leave unanswered", "none")
+		return
+	}
+	if v := spec.JudgeClientEnd(spec.R7_11, end(r)); v != nil {
+		j.fail(v, scStall, nil)
+	}
+}
+
+// stepFailure says why a step of the run could not finish, as the scenario made it fail; ""
+// when the scenario fails none and every request of the run got its scripted answer whole; "-"
+// when it fails none and the run went otherwise: the client's own faults made it, and its exit
+// status tells nothing then.
+func stepFailure(r *runEvidence) string {
+	switch r.sc.Name {
+	case scAll1003:
+		return "every request was answered 1003"
+	case scCloseNoAns:
+		return "every request met a close without an answer"
+	case scStall:
+		return "the server never answered the first request"
+	}
+	if r.sc.twist.of210() {
+		ex := answered210(r, true)
+		if ex == nil || r.tmp != nil {
+			// Without the lie there is no failed step; with a tmp left, the client took the cut
+			// payload for a whole file: its exit 0 follows from that fault, which
+			// restore/short-payload judges.
+			return "-"
+		}
+		return fmt.Sprintf("the RESTORE's 210 stated %d bytes and the server closed after %d", ex.statedSize, ex.sentBody)
+	}
+	reqs := r.requests()
+	if spec.JudgeScript(scriptCalls(r, false), [2]string{r.sc.Files[0].Name, r.sc.Files[1].Name}) != nil {
+		return "-"
+	}
+	for i, ex := range reqs {
+		if !ex.whole || ex.unread != "" || !spec.ScriptAnswered(i, ex.status) {
+			return "-"
+		}
+	}
+	return ""
+}
+
+func judgeFilesLeft(j *judgment) {
+	for _, sc := range j.c.Scenarios {
+		r := j.run(sc)
+		if len(r.requests()) == 0 {
+			j.lack(spec.R7_8, sc, "a run with requests, to look at the files it left", "none")
+			continue
+		}
+		cut := slices.ContainsFunc(r.requests(), func(ex *exchange) bool { return ex.status == uint16(wire.StatusRestored) && !ex.whole })
+		var v *spec.Violation
+		switch c := r.tmpAtEnd; {
+		case cut:
+			// A 210 the client closed on is another case's fault; what it left tells nothing more.
+		case c != nil && c.err == nil:
+			v = spec.JudgeRestoredFile("at the end of the run", c.RestoredFile)
+		case c == nil && r.tmp != nil:
+			v = spec.JudgeFileWithoutPayload(spec.RestoredFile{Exists: true, Size: r.tmp.size})
+		}
+		if v == nil {
+			v = spec.JudgeWrittenElsewhere(r.elsewhere, "besides tmp, wrote")
+		}
+		if v != nil {
+			j.fail(v, sc, answered210(r, false))
+			return
+		}
+	}
+}
+
+func judgeExitStatus(j *judgment) {
+	judged := false
+	for _, sc := range j.c.Scenarios {
+		r := j.run(sc)
+		failed := stepFailure(r)
+		if failed == "-" || len(r.requests()) == 0 || r.proc.killed || r.proc.crash != "" || r.proc.code < 0 {
+			// A hang or a crash is a fault of its own, judged by the robust/ cases.
+			continue
+		}
+		judged = true
+		if v := spec.JudgeExitStatus(failed, r.proc.code); v != nil {
+			j.fail(v, sc, nil)
+			return
+		}
+	}
+	if !judged {
+		what := "a run whose steps the server failed, ended by the client itself"
+		if j.c.Level == report.Should {
+			what = "a run whose every step got the answer it expects, whole"
+		}
+		j.lack(spec.R7_14, j.c.Scenarios[0], what, "none")
 	}
 }
 

@@ -6,8 +6,9 @@
 //
 // The scenarios are ways a server may behave, or misbehave: closing after each response or
 // keeping connections, cutting responses into 1-byte writes or dripping them, naming ../x or an
-// absolute path in a 210, cutting a payload short, claiming 4 GiB, answering 1003 to
-// everything, closing without an answer, stalling, listing hostile names. The cases are the
+// absolute path in a 210, cutting a payload short, claiming sizes at the edges of the integer
+// types, answering 1003 to everything, closing without an answer, stalling, listing hostile
+// names or more than one read holds, reading uploads slowly, and a backup.info of paths. The cases are the
 // checks, each of one requirement of SPEC §7 (and ), each judged through the spec oracle
 // on the runs it needs. As in the server runner's report, failures group into problems, one
 // per fault whatever the scenarios it shows in, and the report opens with them; a case that a
@@ -17,5 +18,6 @@
 // are served one per run to a client conform does not start, and only its bytes are judged.
 //
 // The server here never imports the reference server: it is the tester's own, scripted, and
-// records everything. A zoo of faulty clients (internal/badclients) proves every case can fail.
+// records everything. Two zoos of faulty clients, in Go (internal/badclients) and in Python
+// (testdata/faulty_client.py), prove every case can fail.
 package clienttest

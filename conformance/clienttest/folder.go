@@ -87,12 +87,26 @@ func layout(root, dir string, sc *Scenario, addr string) (string, error) {
 			return "", fmt.Errorf("copying %s: %w", dir, err)
 		}
 	}
-	for _, f := range sc.Files {
-		if err := writeFile(filepath.Join(client, f.Name), f.Content.Reader()); err != nil {
+	var info string
+	for i, f := range sc.Files {
+		at, listed := filepath.Join(client, f.Name), f.Name
+		if sc.paths {
+			// One path relative to the client's folder, through a folder of its own; one absolute.
+			dirs := [2]string{filepath.Join(client, "files"), filepath.Join(root, "elsewhere")}
+			if err := os.MkdirAll(dirs[i], 0o755); err != nil {
+				return "", err
+			}
+			at = filepath.Join(dirs[i], f.Name)
+			listed = at
+			if i == 0 {
+				listed = "files/" + f.Name
+			}
+		}
+		if err := writeFile(at, f.Content.Reader()); err != nil {
 			return "", err
 		}
+		info += listed + "\n"
 	}
-	info := sc.Files[0].Name + "\n" + sc.Files[1].Name + "\n"
 	if err := os.WriteFile(filepath.Join(client, "backup.info"), []byte(info), 0o644); err != nil {
 		return "", err
 	}

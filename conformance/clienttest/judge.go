@@ -312,15 +312,15 @@ func judgeOne(cfg *Config, c *Case, runs map[string]*runEvidence, results map[st
 	start := time.Now()
 	o := &outcome{res: report.Result{ID: c.ID, Section: c.Section(), Level: c.Level, Reqs: c.Reqs, Desc: c.Desc}}
 	res := &o.res
+	if c.Process && cfg.Listen != "" {
+		res.Status, res.Reason = report.VerdictSkip, "needs conform to start the client: its files, output and memory are out of reach with -listen"
+		return o
+	}
 	for _, sc := range c.Scenarios {
 		if runs[sc] == nil {
 			res.Status, res.Reason = report.VerdictNotRun, fmt.Sprintf("the %s scenario did not run (interrupted)", sc)
 			return o
 		}
-	}
-	if c.Process && cfg.Listen != "" {
-		res.Status, res.Reason = report.VerdictSkip, "needs conform to start the client: its files, output and memory are out of reach with -listen"
-		return o
 	}
 	j := &judgment{c: c, cfg: cfg, runs: runs, results: results, rowOf: map[*exchange]int{}, shown: map[string]bool{}}
 	c.judge(j)

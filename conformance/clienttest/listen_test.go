@@ -51,10 +51,10 @@ func TestListenJudgesAClientItDoesNotStart(t *testing.T) {
 			announce, seen, wait := startOnAnnouncement(t, badclient(t, c.fault, "-timeout", "10s"))
 			defer wait()
 			cfg := Config{Listen: "127.0.0.1:0", Announce: announce, Quiet: 5 * time.Second, Wait: 10 * time.Second,
-				Run: regexp.MustCompile(`^(run/connects|request/layout|run/script-order|backup/exact-bytes)$`)}
+				Run: regexp.MustCompile(`^(run/connects|request/layout|run/script-order|backup/exact-bytes|backup/base-name)$`)}
 			rep := mustRun(t, cfg)
 			want := map[string]report.Verdict{"run/connects": report.VerdictPass, "request/layout": c.layout,
-				"run/script-order": report.VerdictPass, "backup/exact-bytes": report.VerdictSkip}
+				"run/script-order": report.VerdictPass, "backup/exact-bytes": report.VerdictSkip, "backup/base-name": report.VerdictSkip}
 			for id, v := range want {
 				if r := rep.Result(id); r.Status != v {
 					t.Errorf("%s: %s %q, want %s", id, r.Status, r.Reason, v)
@@ -63,7 +63,8 @@ func TestListenJudgesAClientItDoesNotStart(t *testing.T) {
 			if r := rep.Result("backup/exact-bytes"); !strings.Contains(r.Reason, "-listen") {
 				t.Errorf("the skip does not say why: %q", r.Reason)
 			}
-			// One scenario is needed (canonical): announced, then over.
+			// One scenario is needed (canonical): announced, then over. backup-info-paths, which only
+			// the skipped backup/base-name judges, is not served.
 			if len(*seen) != 2 || (*seen)[0].Scenario.Name != scCanonical || (*seen)[0].Done || !(*seen)[1].Done {
 				t.Errorf("announcements: %+v", *seen)
 			}

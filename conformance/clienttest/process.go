@@ -20,6 +20,7 @@ type process struct {
 	interrupted bool
 	limit       time.Duration
 	crash       string // a crash's description, "" when none
+	code        int    // the exit status of a process that exited, -1 otherwise
 	took        time.Duration
 	// peakRSS is its peak resident set in bytes, 0 when the system does not say.
 	peakRSS        int64
@@ -81,8 +82,10 @@ func runClient(ctx context.Context, command []string, dir string, limit time.Dur
 }
 
 func (p *process) describeEnd(ps *os.ProcessState, err error) {
+	p.code = -1
 	if ps != nil {
 		p.peakRSS = peakRSS(ps)
+		p.code = ps.ExitCode()
 	}
 	switch {
 	case p.killed:

@@ -93,6 +93,10 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 	}
 	judged := withPrerequisites(selected)
 	needed := scenariosOf(judged)
+	if cfg.Listen != "" {
+		// Every scenario is a run of the client by hand: only those a case can judge are served.
+		needed = scenariosOf(slices.DeleteFunc(slices.Clone(judged), func(c *Case) bool { return c.Process }))
+	}
 	var runs map[string]*runEvidence
 	var err error
 	if cfg.Listen != "" {
@@ -132,6 +136,9 @@ func nextSteps(cfg *Config, rep *report.Report) []string {
 		{"run/connects", "the client never reached the server: it must read server.info in the folder it runs in (conform runs it in a copy of -dir)"},
 		{"response/no-wait-for-close", "read a response as §3 lays it out: 3 bytes of version and status, then only the fields the status carries, each to its length"},
 		{"response/split-reads", "read each field to its length in a loop: one recv may return any part of a response"},
+		{"response/read-whole", "read every response to the length its fields give before closing: a listing may be longer than one read"},
+		{"backup/partial-sends", "send a request with sendall (or loop on send's count): one send may take only part of it"},
+		{"run/exit-status", "exit non-zero when a step failed, so that a script running the client can tell"},
 		{"memory/huge-claim", "stream a restored payload to a file as it arrives, and refuse a size over the client's own limit"},
 		{"robust/stalled-server", "give every read a timeout (socket.settimeout in Python, SetReadDeadline in Go)"},
 	}
@@ -253,7 +260,11 @@ func runScenario(ctx context.Context, cfg *Config, sc *Scenario) (*runEvidence, 
 			os.RemoveAll(root)
 		}
 	}()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	lc := net.ListenConfig{}
+	if sc.slowReader {
+		lc.Control = smallReceiveBuffer
+	}
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
@@ -327,17 +338,26 @@ func (s *session) evidence() *runEvidence {
 }
 
 // writtenElsewhere lists the files a run made or changed, tmp aside, that lie outside the
-// client's folder or hold a payload a whole 210 carried.
+// client's folder, hold a payload a whole 210 carried, or bear a name a response gave that its
+// request did not (a 211's random name, a twisted 210's).
 func writtenElsewhere(root string, ev *runEvidence) []string {
 	var served []*version
+	given := map[string]bool{}
 	for _, ex := range ev.exchanges {
 		if ex.served != nil && ex.whole {
 			served = append(served, ex.served)
+		}
+		if len(ex.answerName) > 0 && string(ex.answerName) != string(ex.req.Name) {
+			given[filepath.Base(string(ex.answerName))] = true
 		}
 	}
 	var out []string
 	for _, c := range ev.changes {
 		if c.kind == "removed" || c.path == filepath.Join("client", "tmp") {
+			continue
+		}
+		if given[filepath.Base(c.path)] {
+			out = append(out, c.path)
 			continue
 		}
 		if !strings.HasPrefix(c.path, "client"+string(filepath.Separator)) {

@@ -7,9 +7,12 @@ import (
 	"io"
 	"net"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/spec"
@@ -43,6 +46,13 @@ const (
 	dripPieces = 60
 	// shortBy is how much more than it sends the short-payload scenario's 210 states.
 	shortBy = 1 << 20
+	// claimSend is what the 210 of a claim under 4 GiB sends before the server closes.
+	claimSend = 1 << 20
+	// The slow reader's receive buffer, and its pause before each BACKUP's payload: together
+	// they hold a client's send of a file over 8 MiB to a part of it. The buffer still takes a
+	// few of the largest segments of a loopback link: a window under one of them stalls TCP.
+	slowReadBuffer = 256 << 10
+	slowReadPause  = 200 * time.Millisecond
 	// hostileLineLen is the very long line of the hostile listing.
 	hostileLineLen = 100_000
 	// maxWaits: after the client has waited this many times on kept connections, the server
@@ -81,6 +91,18 @@ type exchange struct {
 	// next move; waited: the client made none for Config.Wait, and the server closed it.
 	kept, waited bool
 	twist        string // what the scenario did to this answer, if anything
+	// mustRead: the response is true to its length, and a client reads it whole; a lying one a
+	// client may drop as soon as its header shows the lie.
+	mustRead bool
+	// unread says how the client closed the connection before it had read the whole response:
+	// the server's write failed, or the client's close came as a reset, which a kernel sends
+	// when a socket is closed with bytes it has received and not read; "" when it did not.
+	unread string
+	// answerName is the filename field of the response, as sent.
+	answerName []byte
+	// closedFirst: the client closed its side before the response was sent. It may still read
+	// the response (a half close), or have closed the socket, which the response then resets.
+	closedFirst bool
 }
 
 func (ex *exchange) label() string {
@@ -393,12 +415,16 @@ func (s *session) readPayload(r *connReader, ex *exchange) bool {
 	q := &ex.req
 	var file *File
 	for i := range s.sc.Files {
-		if s.clientDir != "" && s.sc.Files[i].Name == string(q.Name) {
+		// A name sent with its path is still the upload of that file, and says it is wrong.
+		if s.clientDir != "" && (s.sc.Files[i].Name == string(q.Name) || path.Base(strings.ReplaceAll(string(q.Name), "\\", "/")) == s.sc.Files[i].Name) {
 			file = &s.sc.Files[i]
 		}
 	}
 	if q.Size > maxStored {
 		return true
+	}
+	if s.sc.slowReader && !s.sleep(slowReadPause) {
+		return false
 	}
 	f, err := os.CreateTemp(s.storeDir, "v-*")
 	if err != nil {
@@ -457,6 +483,7 @@ func (s *session) settle(r *connReader, ex *exchange) bool {
 			ex.req.AfterLen += int64(n)
 		}
 		if err != nil {
+			ex.closedFirst = errors.Is(err, io.EOF)
 			return true
 		}
 	}
@@ -481,6 +508,7 @@ func (s *session) waitForMove(c net.Conn, ex *exchange) (first []byte, ok bool) 
 			return b[:], true
 		}
 		if !isTimeout(err) {
+			noteReset(ex, err)
 			return nil, false
 		}
 		if s.eventCount() != start {
@@ -511,6 +539,9 @@ func (s *session) drain(r *connReader, ex *exchange) {
 			return
 		}
 		n, err := r.c.Read(buf)
+		if err != nil && total == 0 {
+			noteReset(ex, err)
+		}
 		if n > 0 {
 			s.bump()
 			if room := 8 + wire.DefaultMaxName - len(head); room > 0 {
@@ -546,6 +577,22 @@ func (s *session) drain(r *connReader, ex *exchange) {
 	}
 	q.AfterLen += total
 	ex.outcome += fmt.Sprintf("; then %d more bytes from the client after the response", total)
+}
+
+// noteReset records that the client closed the connection of ex with bytes of the response
+// unread, when err, the server's read after the whole response, is the reset that says so: a
+// reset that comes after the client's own close reads as a broken pipe.
+func noteReset(ex *exchange, err error) {
+	if ex.unread != "" || !closedByPeer(err) {
+		return
+	}
+	ex.unread = "the client closed the connection with bytes of the response unread: it came as a reset"
+	ex.outcome += "; " + ex.unread
+}
+
+// closedByPeer reports whether a write failed because the client had closed the connection.
+func closedByPeer(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // holdStalled holds a connection without answering until the client lets go of it or the

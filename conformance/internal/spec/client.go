@@ -12,27 +12,31 @@ import (
 
 // Checks the client judgments report, stable and short as Violation.Check.
 const (
-	CheckClientOp       = "client-op"       // an op code §2 does not define
-	CheckClientVersion  = "client-version"  // a version other than 1
-	CheckBytesAfter     = "bytes-after"     // bytes after a whole request, before its response
-	CheckRequestCut     = "request-cut"     // a request that stopped before its last field
-	CheckScriptOrder    = "script-order"    // the scripted run's requests out of order or missing
-	CheckUserChanges    = "user-changes"    // two user ids in one run
-	CheckUserRepeats    = "user-repeats"    // one user id in two runs
-	CheckUpload         = "upload"          // a BACKUP's name, size or bytes differ from the file's
-	CheckWaited         = "waited"          // nothing after a whole response until the server closed
-	CheckClientCrash    = "client-crash"    // a crash: a signal, an uncaught exception
-	CheckClientHang     = "client-hang"     // still running when its time was up
-	CheckRestoredFile   = "restored-file"   // tmp missing, different or clobbered
-	CheckWroteElsewhere = "wrote-elsewhere" // a file written under a name from a response
-	CheckPartialFile    = "partial-file"    // tmp holds part of a payload
-	CheckMemory         = "memory"          // peak memory grew with a lying size
-	CheckStall          = "stall"           // held a stalled connection past the limit
-	CheckDiffers        = "differs"         // a run that went otherwise than the canonical one
-	CheckEchoedControls = "echoed-controls" // the server's control bytes reached the output
-	CheckRequestMissing = "no-request"      // no request at all
-	CheckResentOnClosed = "lost-on-closed"  // a request sent on a closed connection and never again
-	CheckNoEvidence     = "no-evidence"     // the run never reached what the case judges
+	CheckClientOp       = "client-op"            // an op code §2 does not define
+	CheckClientVersion  = "client-version"       // a version other than 1
+	CheckBytesAfter     = "bytes-after"          // bytes after a whole request, before its response
+	CheckRequestCut     = "request-cut"          // a request that stopped before its last field
+	CheckScriptOrder    = "script-order"         // the scripted run's requests out of order or missing
+	CheckUserChanges    = "user-changes"         // two user ids in one run
+	CheckUserRepeats    = "user-repeats"         // one user id in two runs
+	CheckUpload         = "upload"               // a BACKUP's name, size or bytes differ from the file's
+	CheckWaited         = "waited"               // nothing after a whole response until the server closed
+	CheckClientCrash    = "client-crash"         // a crash: a signal, an uncaught exception
+	CheckClientHang     = "client-hang"          // still running when its time was up
+	CheckRestoredFile   = "restored-file"        // tmp missing, different or clobbered
+	CheckWroteElsewhere = "wrote-elsewhere"      // a file written under a name from a response
+	CheckPartialFile    = "partial-file"         // tmp holds part of a payload
+	CheckMemory         = "memory"               // peak memory grew with a lying size
+	CheckStall          = "stall"                // held a stalled connection past the limit
+	CheckDiffers        = "differs"              // a run that went otherwise than the canonical one
+	CheckEchoedControls = "echoed-controls"      // the server's control bytes reached the output
+	CheckRequestMissing = "no-request"           // no request at all
+	CheckResentOnClosed = "lost-on-closed"       // a request sent on a closed connection and never again
+	CheckNoEvidence     = "no-evidence"          // the run never reached what the case judges
+	CheckUnread         = "unread"               // a connection closed with bytes of a response unread
+	CheckFileNoPayload  = "file-without-payload" // tmp written though no whole payload came
+	CheckExitOnFailure  = "exit-0-on-failure"    // exit status 0 after a step of the run failed
+	CheckExitOnSuccess  = "exit-on-success"      // a non-zero exit after a run whose every step finished
 )
 
 // ScriptStep is one request of the scripted run (SPEC §6).
@@ -46,6 +50,28 @@ type ScriptStep struct {
 var Script = []ScriptStep{
 	{wire.OpList, 0}, {wire.OpBackup, 1}, {wire.OpBackup, 2}, {wire.OpList, 0},
 	{wire.OpRestore, 1}, {wire.OpDelete, 1}, {wire.OpRestore, 1},
+}
+
+// ScriptAnswered reports whether status is the answer a canonical server gives step i of the
+// scripted run (R-7.14's "the answer it expects"): a LIST 211, or 1002 before any BACKUP; a
+// BACKUP or a DELETE 212; the first RESTORE 210, the one after the DELETE 1001.
+func ScriptAnswered(i int, status uint16) bool {
+	if i < 0 || i >= len(Script) {
+		return false
+	}
+	st := wire.Status(status)
+	switch Script[i].Op {
+	case wire.OpList:
+		return st == wire.StatusListed || i == 0 && st == wire.StatusNoFiles
+	case wire.OpBackup, wire.OpDelete:
+		return st == wire.StatusOK
+	case wire.OpRestore:
+		if slices.ContainsFunc(Script[:i], func(s ScriptStep) bool { return s.Op == wire.OpDelete && s.File == Script[i].File }) {
+			return st == wire.StatusNotExist
+		}
+		return st == wire.StatusRestored
+	}
+	return false
 }
 
 func (s ScriptStep) String() string {
@@ -354,12 +380,12 @@ func JudgeRestoredFile(when string, f RestoredFile) *Violation {
 }
 
 // JudgeWrittenElsewhere checks: paths are files the run created or changed
-// outside tmp that hold a payload or carry a name from a response.
+// outside tmp that hold a payload or carry a name from a response (a 210's, a 211's).
 func JudgeWrittenElsewhere(paths []string, why string) *Violation {
 	if len(paths) == 0 {
 		return nil
 	}
-	return &Violation{Req: R5_6, Check: CheckWroteElsewhere, Expected: "the restored file written as tmp only, never under a name from the response",
+	return &Violation{Req: R5_6, Check: CheckWroteElsewhere, Expected: "the restored file written as tmp only, and nothing written under a name from a response",
 		Actual: fmt.Sprintf("%s %s", why, QuoteNames(paths))}
 }
 
@@ -370,6 +396,16 @@ func JudgeNoFileOnError(f RestoredFile) *Violation {
 		return nil
 	}
 	return &Violation{Req: R7_10, Check: CheckRestoredFile, Expected: "no tmp: every RESTORE was answered 1003",
+		Actual: fmt.Sprintf("tmp of %d bytes", f.Size)}
+}
+
+// JudgeFileWithoutPayload checks after a run in which no RESTORE got a whole payload:
+// there must be no tmp, which the run's folder did not hold before.
+func JudgeFileWithoutPayload(f RestoredFile) *Violation {
+	if !f.Exists {
+		return nil
+	}
+	return &Violation{Req: R7_8, Check: CheckFileNoPayload, Expected: "no tmp: no RESTORE of the run got a whole payload",
 		Actual: fmt.Sprintf("tmp of %d bytes", f.Size)}
 }
 
@@ -489,6 +525,40 @@ func JudgeEchoedControls(found [][]byte) *Violation {
 		Actual: "the output holds the server's raw " + strings.Join(q, ", ")}
 }
 
+// JudgeReadWhole checks that a client read a response true to its length to its end before it
+// closed the connection: how says how it did not, "" when it did. A 1001, 1002 or 1003 read
+// short is R-7.10's; any other status R-7.5's.
+func JudgeReadWhole(status uint16, how string) *Violation {
+	if how == "" {
+		return nil
+	}
+	v := &Violation{Req: R7_5, Check: CheckUnread, Actual: how,
+		Expected: fmt.Sprintf("the %d read to the length its status and fields give, then the connection closed", status)}
+	if ShortStatus(status) {
+		v.Req = R7_10
+		layout := "3 bytes in all"
+		if wire.Status(status) == wire.StatusNotExist {
+			layout = "its name_len and filename after the status"
+		}
+		v.Expected = fmt.Sprintf("the %d read whole (%s), then the connection closed", status, layout)
+	}
+	return v
+}
+
+// JudgeExitStatus checks: code is the exit status of a client that ended by itself;
+// failed says why a step of its run could not finish, "" when every step got the answer it
+// expects.
+func JudgeExitStatus(failed string, code int) *Violation {
+	switch {
+	case failed != "" && code == 0:
+		return &Violation{Req: R7_14, Check: CheckExitOnFailure, Expected: "a non-zero exit status: " + failed, Actual: "exit status 0"}
+	case failed == "" && code != 0:
+		return &Violation{Req: R7_14, Check: CheckExitOnSuccess, Expected: "exit status 0: every step got the answer it expects",
+			Actual: fmt.Sprintf("exit status %d", code)}
+	}
+	return nil
+}
+
 // ClientProblem says in plain words, in a line, the fault of a client that v shows, so that a
 // report names the root cause once; "" when v's check has no such words.
 func ClientProblem(v *Violation) string {
@@ -534,7 +604,7 @@ func ClientProblem(v *Violation) string {
 		}
 		return "the restored file tmp is missing, or is not the payload the server sent"
 	case CheckWroteElsewhere:
-		return "the client writes a restored file where the user did not ask: under a name from the response"
+		return "the client writes files where the user did not ask: a restored payload twice, or under a name from a response"
 	case CheckPartialFile:
 		return "the client leaves part of a cut payload as tmp, as if it were the file"
 	case CheckMemory:
@@ -548,6 +618,17 @@ func ClientProblem(v *Violation) string {
 		return "the client misreads a response that arrives in pieces: it assumes one read holds it"
 	case CheckEchoedControls:
 		return "the client prints the server's terminal escape sequences raw"
+	case CheckUnread:
+		if v.Req == R7_10 {
+			return "the client reads a 1001, 1002 or 1003 short of its layout and closes on the rest"
+		}
+		return "the client stops reading a response before its end and closes on the rest: one read, or a cap"
+	case CheckFileNoPayload:
+		return "the client writes tmp though no RESTORE got a whole payload: a failed restore leaves a file behind"
+	case CheckExitOnFailure:
+		return "the client exits 0 after a step failed: a script running it takes the run for a success"
+	case CheckExitOnSuccess:
+		return "the client exits non-zero after a run whose every step finished"
 	}
 	return ""
 }

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -223,12 +224,68 @@ func TestClientEndAndFiles(t *testing.T) {
 	}
 }
 
+// A response closed on before its end is R-7.10's for the statuses without a size, R-7.5's
+// for the others.
+func TestJudgeReadWhole(t *testing.T) {
+	if JudgeReadWhole(211, "") != nil {
+		t.Fatal("a response read whole refused")
+	}
+	for status, req := range map[uint16]ID{210: R7_5, 211: R7_5, 212: R7_5, 1001: R7_10, 1002: R7_10, 1003: R7_10} {
+		v := JudgeReadWhole(status, "reset")
+		if v == nil || v.Req != req || v.Check != CheckUnread || v.Actual != "reset" {
+			t.Errorf("%d: %+v, want %s", status, v, req)
+		}
+	}
+	if v := JudgeReadWhole(1001, "reset"); !strings.Contains(v.Expected, "filename") {
+		t.Errorf("a 1001's layout unnamed: %q", v.Expected)
+	}
+}
+
+// The answers a canonical server gives the scripted run's steps.
+func TestScriptAnswered(t *testing.T) {
+	want := [][]uint16{{211, 1002}, {212}, {212}, {211}, {210}, {212}, {1001}}
+	for i, ok := range want {
+		for _, st := range []uint16{210, 211, 212, 1001, 1002, 1003} {
+			if got := ScriptAnswered(i, st); got != slices.Contains(ok, st) {
+				t.Errorf("step %d (%v), status %d: %v", i, Script[i], st, got)
+			}
+		}
+	}
+	if ScriptAnswered(len(Script), 212) || ScriptAnswered(-1, 212) {
+		t.Error("a step past the script answered")
+	}
+}
+
+// both ways: non-zero after a failed step, 0 after a run that finished; two faults.
+func TestJudgeExitStatus(t *testing.T) {
+	if JudgeExitStatus("", 0) != nil || JudgeExitStatus("1003 to everything", 1) != nil || JudgeExitStatus("no answer", 3) != nil {
+		t.Fatal("a right exit status refused")
+	}
+	failed, succeeded := JudgeExitStatus("1003 to everything", 0), JudgeExitStatus("", 1)
+	if failed == nil || failed.Req != R7_14 || !strings.Contains(failed.Expected, "1003 to everything") || failed.Actual != "exit status 0" {
+		t.Errorf("%+v", failed)
+	}
+	if succeeded == nil || succeeded.Req != R7_14 || succeeded.Actual != "exit status 1" {
+		t.Errorf("%+v", succeeded)
+	}
+	if ProblemKey(failed) == ProblemKey(succeeded) {
+		t.Error("exit 0 after a failure and non-zero after a success are one problem")
+	}
+	if JudgeFileWithoutPayload(RestoredFile{}) != nil {
+		t.Error("no tmp refused")
+	}
+	if v := JudgeFileWithoutPayload(RestoredFile{Exists: true, Size: 0}); v == nil || v.Req != R7_8 || v.Check != CheckFileNoPayload {
+		t.Errorf("%+v", v)
+	}
+}
+
 // Every client check names its fault in plain words, and a crash is another problem than a
 // hang of the same rule.
 func TestClientProblems(t *testing.T) {
 	for _, check := range []string{CheckClientOp, CheckClientVersion, CheckBytesAfter, CheckRequestCut, CheckScriptOrder,
 		CheckUserChanges, CheckUserRepeats, CheckUpload, CheckWaited, CheckClientCrash, CheckClientHang, CheckRestoredFile, CheckWroteElsewhere,
-		CheckPartialFile, CheckMemory, CheckStall, CheckDiffers, CheckEchoedControls, CheckRequestMissing, CheckResentOnClosed} {
+		CheckPartialFile, CheckMemory, CheckStall, CheckDiffers, CheckEchoedControls, CheckRequestMissing, CheckResentOnClosed,
+		CheckUnread, CheckFileNoPayload, CheckExitOnFailure, CheckExitOnSuccess} {
 		if ClientProblem(&Violation{Req: R7_1, Check: check}) == "" {
 			t.Errorf("%s: no words", check)
 		}

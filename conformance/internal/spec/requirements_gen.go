@@ -66,6 +66,8 @@ const (
 	R7_12 ID = "R-7.12"
 	// R7_13: server names shown safely (SHOULD (clients)).
 	R7_13 ID = "R-7.13"
+	// R7_14: exit status says whether the run finished (MUST (clients); 0 after a run that finished SHOULD).
+	R7_14 ID = "R-7.14"
 )
 
 var requirements = []Requirement{
@@ -131,4 +133,6 @@ var requirements = []Requirement{
 		Sentence: "A client SHOULD give up on a server that moves no data for a while (its own stall timeout, under a minute), and SHOULD NOT give up on one that is slow but keeps data moving."},
 	{ID: R7_13, Section: "7. Clients", Title: "server names shown safely", Level: "SHOULD (clients)",
 		Sentence: "A client SHOULD show names that come from the server so that they cannot drive the user's terminal: control bytes escaped or left out."},
+	{ID: R7_14, Section: "7. Clients", Title: "exit status says whether the run finished", Level: "MUST (clients); 0 after a run that finished SHOULD",
+		Sentence: "A client MUST end with a non-zero exit status when it could not finish a step of its run (no answer, a response cut short, a size over its own limits, a stall, an answer the step does not expect such as a 1003), and SHOULD end with 0 when every step got the answer it expects (in the scripted run, the 1001 to the last RESTORE is expected). The exit status is all that a script, a grader or a scheduled backup sees of a run: a 0 after a failed BACKUP or RESTORE tells them a file is safe, or restored, when it is not, so that half is a MUST. A non-zero status after a run that finished costs a false alarm only, and a client that misread an answer cannot tell, so that half is a SHOULD."},
 }
