@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/diagnosis"
@@ -94,6 +95,26 @@ func listCases() []*Case {
 			},
 		},
 		{
+			ID: "list/many-files", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must,
+			Desc: fmt.Sprintf("LIST of a user with %d files of long names (a listing over 8 KiB) shows every one", manyFiles),
+			run: func(t *caseRun) {
+				u := t.newUser()
+				// Past the caps of servers that list into a fixed buffer (1, 4 or 8 KiB) or keep
+				// a fixed number of names (64, 100, 128).
+				names := make([]string, manyFiles)
+				for i := range names {
+					names[i] = fmt.Sprintf("%03d-%s", i, strings.Repeat("m", 68))
+					t.mustBackup(u, names[i], content.Bytes([]byte{byte(i)}))
+				}
+				t.mustList(u, names...)
+				// The case removes its files itself, each DELETE read to its end: the cleanup
+				// waits a grace period after each of its own.
+				for _, n := range names {
+					t.delete(u, n)
+				}
+			},
+		},
+		{
 			ID: "list/name-format", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must, owns: narrowKeys,
 			Desc: "the listing's name is 32 characters of [A-Za-z0-9], fresh at every LIST",
 			run: func(t *caseRun) {
@@ -168,6 +189,10 @@ func listCases() []*Case {
 		},
 	}
 }
+
+// manyFiles is how many files list/many-files stores: more than the common caps on a
+// listing's names, and, with its names of 72 characters, more than 8 KiB of listing.
+const manyFiles = 130
 
 // waitMissing waits until RESTORE of name answers without the file: after an abandoned upload
 // the server may take a moment to notice the closed connection. Any answer that is not the file
