@@ -36,6 +36,7 @@ FAULTS = {
     "alloc-stated-size": "allocates a buffer of the size a BACKUP states before the payload arrives",
     "restore-cache": "serves RESTORE from a cache that BACKUP and DELETE do not update",
     "name-cut-64": "keeps the first 64 characters of a name, as a char[64] does",
+    "size-cap-4m": "keeps the first 4 MiB of a payload and drops the rest, as a fixed buffer does",
 }
 
 BACKUP, RESTORE, DELETE, LIST = 100, 200, 201, 202
@@ -82,7 +83,7 @@ def recv_head(conn):
 
 
 def copy_payload(conn, f, size):
-    left = size
+    left, kept = size, 0
     while left > 0:
         try:
             chunk = conn.recv(min(left, CHUNK))
@@ -90,9 +91,12 @@ def copy_payload(conn, f, size):
             raise Cut(str(e))
         if not chunk:
             raise Cut("closed mid-payload")
-        if f is not None:
-            f.write(chunk)
         left -= len(chunk)
+        if f is not None:
+            if fault == "size-cap-4m":
+                chunk = chunk[: max(0, (4 << 20) - kept)]
+            f.write(chunk)
+            kept += len(chunk)
 
 
 def status(code):
