@@ -72,8 +72,8 @@ var realKillTable = []realKill{
 		"delete/then-restore-1001": spec.R4_3,
 	}},
 	{"name-cut-64", map[string]spec.ID{"backup/name-255-chars": spec.R4_4}},
-	// Past the 1 MiB of backup/one-mib: only backup/large reaches it.
-	{"size-cap-4m", map[string]spec.ID{"backup/large": spec.R4_2}},
+	// Past the 1 MiB of backup/one-mib, and past the former 8 MiB of backup/large.
+	{"size-cap-16m", map[string]spec.ID{"backup/large": spec.R4_2}},
 }
 
 // python3 finds the interpreter: CI installs it, so there its absence fails the test.
@@ -95,8 +95,8 @@ func realZooConfig(t *testing.T, fault string) Config {
 	cfg := zooConfig("")
 	cfg.Exec = []string{python3(t), realZooServer, "--fault", fault, "--port", PortPlaceholder, "--root", root}
 	cfg.Root = root
-	// The default: past the zoo's 4 MiB cap.
-	cfg.LargeSize = 8 << 20
+	// The default, past the zoo's 16 MiB cap.
+	cfg.LargeSize = 0
 	return cfg
 }
 

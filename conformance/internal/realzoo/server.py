@@ -36,7 +36,7 @@ FAULTS = {
     "alloc-stated-size": "allocates a buffer of the size a BACKUP states before the payload arrives",
     "restore-cache": "serves RESTORE from a cache that BACKUP and DELETE do not update",
     "name-cut-64": "keeps the first 64 characters of a name, as a char[64] does",
-    "size-cap-4m": "keeps the first 4 MiB of a payload and drops the rest, as a fixed buffer does",
+    "size-cap-16m": "keeps the first 16 MiB of a payload and drops the rest, as a fixed buffer does",
 }
 
 BACKUP, RESTORE, DELETE, LIST = 100, 200, 201, 202
@@ -93,8 +93,8 @@ def copy_payload(conn, f, size):
             raise Cut("closed mid-payload")
         left -= len(chunk)
         if f is not None:
-            if fault == "size-cap-4m":
-                chunk = chunk[: max(0, (4 << 20) - kept)]
+            if fault == "size-cap-16m":
+                chunk = chunk[: max(0, (16 << 20) - kept)]
             f.write(chunk)
             kept += len(chunk)
 
