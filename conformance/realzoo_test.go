@@ -71,6 +71,8 @@ var realKillTable = []realKill{
 		"backup/overwrite":         spec.R4_1,
 		"delete/then-restore-1001": spec.R4_3,
 	}},
+	// Keyed by name alone: user A's restore fills what user B's restore of the same name gets.
+	{"cache-by-name", map[string]spec.ID{"security/isolation-overwrite": spec.R4_5}},
 	{"name-cut-64", map[string]spec.ID{"backup/name-255-chars": spec.R4_4}},
 	// Past the 1 MiB of backup/one-mib, and past the former 8 MiB of backup/large.
 	{"size-cap-16m", map[string]spec.ID{"backup/large": spec.R4_2}},

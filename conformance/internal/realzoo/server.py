@@ -35,6 +35,7 @@ FAULTS = {
     "list-buf-4096": "cuts the listing at 4096 bytes, as a fixed buffer does",
     "alloc-stated-size": "allocates a buffer of the size a BACKUP states before the payload arrives",
     "restore-cache": "serves RESTORE from a cache that BACKUP and DELETE do not update",
+    "cache-by-name": "serves RESTORE from a cache keyed by the file's name alone, whatever the user",
     "name-cut-64": "keeps the first 64 characters of a name, as a char[64] does",
     "size-cap-16m": "keeps the first 16 MiB of a payload and drops the rest, as a fixed buffer does",
 }
@@ -167,6 +168,7 @@ def handle_backup(conn, user, name):
         # The payload may be half read: the connection cannot be read on.
         conn.sendall(status(SERVER_ERROR))
         return False
+    forget(name)
     conn.sendall(named(OK, name))
     return True
 
@@ -218,9 +220,10 @@ def handle_restore(conn, user, name):
         conn.sendall(named(NOT_FOUND, name))
         return
     path = path_of(user, name)
-    if fault == "restore-cache":
+    if fault in ("restore-cache", "cache-by-name"):
+        key = name if fault == "cache-by-name" else path
         with cache_lock:
-            data = cache.get(path)
+            data = cache.get(key)
         if data is None:
             try:
                 with open(path, "rb") as f:
@@ -229,7 +232,7 @@ def handle_restore(conn, user, name):
                 conn.sendall(named(NOT_FOUND, name))
                 return
             with cache_lock:
-                cache[path] = data
+                cache[key] = data
         conn.sendall(named(RESTORE_OK, name) + struct.pack("<I", len(data)) + data)
         return
     try:
@@ -250,6 +253,13 @@ def handle_restore(conn, user, name):
             left -= len(chunk)
 
 
+def forget(name):
+    """A name-keyed cache forgets a name that changed (the path-keyed one never does)."""
+    if fault == "cache-by-name":
+        with cache_lock:
+            cache.pop(name, None)
+
+
 def handle_delete(conn, user, name):
     if checked(DELETE, user, name):
         conn.sendall(named(NOT_FOUND, name))
@@ -259,6 +269,7 @@ def handle_delete(conn, user, name):
     except (OSError, ValueError):
         conn.sendall(named(NOT_FOUND, name))
         return
+    forget(name)
     conn.sendall(named(OK, name))
 
 
