@@ -3,6 +3,8 @@ package conformance
 import (
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/diagnosis"
@@ -104,14 +106,23 @@ func listCases() []*Case {
 				names := make([]string, manyFiles)
 				for i := range names {
 					names[i] = fmt.Sprintf("%03d-%s", i, strings.Repeat("m", 68))
+				}
+				// The case removes its files itself, each DELETE read to its end, whatever ends
+				// it: the cleanup waits a grace period after each of its own.
+				defer t.inParallel(len(names), func(i int) {
+					if t.hasStored(u, names[i]) {
+						t.delete(u, names[i])
+					}
+				})
+				var stored atomic.Int32
+				t.inParallel(len(names), func(i int) {
 					t.mustBackup(u, names[i], content.Bytes([]byte{byte(i)}))
+					stored.Add(1)
+				})
+				if int(stored.Load()) != len(names) {
+					t.failNow() // a BACKUP failed: its problem blocks the case
 				}
 				t.mustList(u, names...)
-				// The case removes its files itself, each DELETE read to its end: the cleanup
-				// waits a grace period after each of its own.
-				for _, n := range names {
-					t.delete(u, n)
-				}
 			},
 		},
 		{
@@ -188,6 +199,27 @@ func listCases() []*Case {
 			},
 		},
 	}
+}
+
+// inParallel runs f(0) to f(n-1), a few at a time, or one at a time when the server serves one
+// connection at a time. A step that ends the case ends its own goroutine only: the caller
+// checks what it needs.
+func (t *caseRun) inParallel(n int, f func(i int)) {
+	workers := 4
+	if t.run.profile.Serial {
+		workers = 1
+	}
+	// A goroutine per step, so that a step's Goexit leaves the others to run.
+	slots := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for i := range n {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			f(i)
+		})
+	}
+	wg.Wait()
 }
 
 // manyFiles is how many files list/many-files stores: more than the common caps on a
