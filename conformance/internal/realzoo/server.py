@@ -38,6 +38,7 @@ FAULTS = {
     "cache-by-name": "serves RESTORE from a cache keyed by the file's name alone, whatever the user",
     "name-cut-64": "keeps the first 64 characters of a name, as a char[64] does",
     "size-cap-16m": "keeps the first 16 MiB of a payload and drops the rest, as a fixed buffer does",
+    "cap-under-limit": "takes files up to 10 MB but keeps the first 4 MiB of each",
 }
 
 BACKUP, RESTORE, DELETE, LIST = 100, 200, 201, 202
@@ -94,8 +95,9 @@ def copy_payload(conn, f, size):
             raise Cut("closed mid-payload")
         left -= len(chunk)
         if f is not None:
-            if fault == "size-cap-16m":
-                chunk = chunk[: max(0, (16 << 20) - kept)]
+            cap = {"size-cap-16m": 16 << 20, "cap-under-limit": 4 << 20}.get(fault)
+            if cap is not None:
+                chunk = chunk[: max(0, cap - kept)]
             f.write(chunk)
             kept += len(chunk)
 
@@ -329,6 +331,8 @@ def main():
     p.add_argument("--read-timeout", type=float, default=2.0, help="seconds a read may wait")
     a = p.parse_args()
     fault, root, max_size = a.fault, a.root, a.max_size
+    if fault == "cap-under-limit":
+        max_size = 10 * 1000 * 1000
     # Uploads are written here and renamed into place: never in a user's folder, never listed.
     tmp_dir = os.path.join(root, ".uploads")
     os.makedirs(tmp_dir, exist_ok=True)
