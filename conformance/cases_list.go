@@ -172,9 +172,11 @@ func listCases() []*Case {
 		},
 		{
 			ID: "list/other-users-hidden", Reqs: spec.IDStrings(spec.R4_4, spec.R4_5), Level: report.Must,
-			Desc: "LIST shows nothing of another user, even one with the same names",
+			Desc: "LIST shows nothing of another user, even one with the same names or whose id starts with the lister's",
 			run: func(t *caseRun) {
-				a, b := t.newUser(), t.newUser()
+				// b's id is a prefix of a's: a server that finds b's folder by a pattern or a
+				// prefix (<root>/<b>*) lists a's files too.
+				b, a := t.newPrefixedUsers()
 				t.mustBackup(a, "shared-name", content.Bytes([]byte("a")))
 				t.mustBackup(a, "only-a", content.Bytes([]byte("a")))
 				t.mustBackup(b, "shared-name", content.Bytes([]byte("b")))

@@ -65,6 +65,7 @@ var realKillTable = []realKill{
 	{"overwrite-no-trunc", map[string]spec.ID{"backup/overwrite": spec.R4_1}},
 	{"list-cap-64", map[string]spec.ID{"list/many-files": spec.R4_4}},
 	{"list-buf-4096", map[string]spec.ID{"list/many-files": spec.R4_4}},
+	{"list-prefix", map[string]spec.ID{"list/other-users-hidden": spec.R4_4}},
 	{"alloc-stated-size", map[string]spec.ID{"security/stated-size-memory": spec.R5_4}},
 	// The cache is filled by a RESTORE before the file changes.
 	{"restore-cache", map[string]spec.ID{

@@ -33,6 +33,7 @@ FAULTS = {
     "overwrite-no-trunc": "overwrites in place without truncating: a shorter version keeps the old tail",
     "list-cap-64": "lists the first 64 files of a user only",
     "list-buf-4096": "cuts the listing at 4096 bytes, as a fixed buffer does",
+    "list-prefix": "lists the folders whose name starts with the user's id: a user whose id starts with the lister's shows too",
     "alloc-stated-size": "allocates a buffer of the size a BACKUP states before the payload arrives",
     "restore-cache": "serves RESTORE from a cache that BACKUP and DELETE do not update",
     "cache-by-name": "serves RESTORE from a cache keyed by the file's name alone, whatever the user",
@@ -280,6 +281,8 @@ def handle_list(conn, user):
         names = sorted(os.listdir(os.path.join(root, str(user))))
     except OSError:
         names = []
+    if fault == "list-prefix":
+        names = sorted(n for d in os.listdir(root) if d.startswith(str(user)) for n in os.listdir(os.path.join(root, d)))
     if fault == "list-cap-64":
         names = names[:64]
     if not names:
