@@ -74,6 +74,8 @@ var realKillTable = []realKill{
 	}},
 	// Keyed by name alone: user A's restore fills what user B's restore of the same name gets.
 	{"cache-by-name", map[string]spec.ID{"security/isolation-overwrite": spec.R4_5}},
+	// The user of a connection's first request is the user of every later one.
+	{"session-user", map[string]spec.ID{"transport/no-session": spec.R1_3}},
 	{"name-cut-64", map[string]spec.ID{"backup/name-255-chars": spec.R4_4}},
 	// Past the 1 MiB of backup/one-mib, and past the former 8 MiB of backup/large.
 	{"size-cap-16m", map[string]spec.ID{"backup/large": spec.R4_2}},

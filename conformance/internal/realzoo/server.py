@@ -38,6 +38,7 @@ FAULTS = {
     "restore-cache": "serves RESTORE from a cache that BACKUP and DELETE do not update",
     "cache-by-name": "serves RESTORE from a cache keyed by the file's name alone, whatever the user",
     "name-cut-64": "keeps the first 64 characters of a name, as a char[64] does",
+    "session-user": "serves every request of a connection as the user of its first",
     "size-cap-16m": "keeps the first 16 MiB of a payload and drops the rest, as a fixed buffer does",
     "cap-under-limit": "takes files up to 10 MB but keeps the first 4 MiB of each",
 }
@@ -297,12 +298,17 @@ def handle_list(conn, user):
 
 def serve(conn, timeout):
     conn.settimeout(timeout)
+    first_user = None
     try:
         while True:
             head = recv_head(conn)
             if head is None:
                 return
             user, _version, op = struct.unpack("<IBB", head)
+            if first_user is None:
+                first_user = user
+            if fault == "session-user":
+                user = first_user
             if op == LIST:
                 handle_list(conn, user)
                 continue
