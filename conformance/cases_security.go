@@ -266,15 +266,24 @@ func securityCases() []*Case {
 			},
 		},
 		{
-			ID: "security/huge-size", Reqs: spec.IDStrings(spec.R5_4, spec.R5_3), Level: report.Must, Hostile: true, cutsRequests: true,
-			Desc: "BACKUP stating size 4 GiB-1, then a few bytes and a close: no file, server alive",
+			ID: "security/huge-size", Reqs: spec.IDStrings(spec.R5_4, spec.R5_3, spec.R2_3), Level: report.Must, Hostile: true, cutsRequests: true,
+			Desc: "BACKUP stating size 4 GiB-1, whose first payload bytes spell a BACKUP of its own, then a close: no file of either, server alive",
 			run: func(t *caseRun) {
 				u := t.newUser()
-				head := append(backupHead(u, []byte("huge"), 1<<32-1), "only this"...)
+				// A server that refuses the size and reads on, without closing or draining,
+				// takes the payload for a request and stores what it smuggles.
+				smuggled := []byte("inside")
+				head := append(backupHead(u, []byte("huge"), 1<<32-1), backupHead(u, []byte("smuggled"), int64(len(smuggled)))...)
+				head = append(head, smuggled...)
 				t.watchMemory(1<<32-1, func() {
-					t.cutRequest(fmt.Sprintf("BACKUP user %d size 4294967295, then close", u), head)
+					t.cutRequest(fmt.Sprintf("BACKUP user %d size 4294967295, a BACKUP of \"smuggled\" as payload, then close", u), head)
 				})
 				waitMissing(t, u, "huge")
+				if r := t.restore(u, "smuggled", nil); r.is(spec.RestoreOK) {
+					t.judge(spec.R2_3, string(spec.R2_3)+"|payload-served", r, "the refused BACKUP's payload never read as a request",
+						"the BACKUP of \"smuggled\" inside it was stored", false)
+					t.delete(u, "smuggled")
+				}
 				t.mustListAs(spec.R5_3, u)
 			},
 		},

@@ -74,6 +74,7 @@ var realKillTable = []realKill{
 	}},
 	// Keyed by name alone: user A's restore fills what user B's restore of the same name gets.
 	{"cache-by-name", map[string]spec.ID{"security/isolation-overwrite": spec.R4_5}},
+	{"oversize-reads-on", map[string]spec.ID{"security/huge-size": spec.R2_3}},
 	// The user of a connection's first request is the user of every later one.
 	{"session-user", map[string]spec.ID{"transport/no-session": spec.R1_3}},
 	{"name-cut-64", map[string]spec.ID{"backup/name-255-chars": spec.R4_4}},

@@ -38,6 +38,7 @@ FAULTS = {
     "restore-cache": "serves RESTORE from a cache that BACKUP and DELETE do not update",
     "cache-by-name": "serves RESTORE from a cache keyed by the file's name alone, whatever the user",
     "name-cut-64": "keeps the first 64 characters of a name, as a char[64] does",
+    "oversize-reads-on": "refuses a size over its limit with 1003, then reads on: the payload's bytes are read as requests",
     "session-user": "serves every request of a connection as the user of its first",
     "size-cap-16m": "keeps the first 16 MiB of a payload and drops the rest, as a fixed buffer does",
     "cap-under-limit": "takes files up to 10 MB but keeps the first 4 MiB of each",
@@ -156,7 +157,7 @@ def handle_backup(conn, user, name):
     (size,) = struct.unpack("<I", recv_exact(conn, 4))
     if size > max_size:
         conn.sendall(status(SERVER_ERROR))
-        return False
+        return fault == "oversize-reads-on"
     if checked(BACKUP, user, name):
         copy_payload(conn, None, size)
         conn.sendall(status(SERVER_ERROR))
