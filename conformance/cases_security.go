@@ -80,11 +80,12 @@ func (t *caseRun) rootPath(u uint32, name string) (string, bool) {
 
 // traversals are the names by which another user reaches file in victim's folder: the plain
 // forms, the forms that survive one removal of "../" or `..\` ("....//" and "..././" are
-// "../" again after it), and, with -root, the absolute path.
+// "../" again after it), one that does not start with "..", and, with -root, the absolute path.
 func (t *caseRun) traversals(victim uint32, file string) []string {
 	d := userDir(victim)
 	out := []string{
 		"../" + d + "/" + file,
+		"./../" + d + "/" + file,
 		`..\` + d + `\` + file,
 		"....//" + d + "/" + file,
 		"..././" + d + "/" + file,

@@ -50,6 +50,12 @@ var realKillTable = []realKill{
 		"security/traversal-cross-user-delete": spec.R5_1,
 		"security/backup-name-dot-slash":       spec.R5_1,
 	}},
+	// "./../B/x" does not start with "..".
+	{"dotdot-prefix-check", map[string]spec.ID{
+		"security/traversal-cross-user-write":  spec.R5_1,
+		"security/traversal-cross-user-read":   spec.R4_5,
+		"security/traversal-cross-user-delete": spec.R5_1,
+	}},
 	// "a/b" fails in the kernel when a is no folder; "./x" is the user's own folder.
 	{"slash-unchecked", map[string]spec.ID{
 		"security/backup-name-dot-slash": spec.R5_1,

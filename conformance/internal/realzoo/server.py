@@ -27,6 +27,7 @@ FAULTS = {
     "backup-only-check": "checks names on BACKUP only: RESTORE and DELETE join the name unchecked",
     "prefix-check": "keeps a name inside the user's folder by a string prefix test of the normalized path",
     "replace-dotdot": "removes '../' from names by one string replacement, and does not refuse '/'",
+    "dotdot-prefix-check": "refuses names that start with '..' or '/', wherever else the '..' is",
     "slash-unchecked": "refuses '..' components and a leading '/' but not a '/' inside a name",
     "cut-overwrite-deletes": "removes the old version before the upload arrives: a cut upload loses it",
     "cut-overwrite-truncates": "opens the file with 'wb' before the payload arrives, and removes it when the upload is cut",
@@ -130,6 +131,8 @@ def refused(user, name):
         return not os.path.normpath(os.path.join(base, text)).startswith(base)
     if fault == "replace-dotdot":
         return bad_chars(name) or text in (".", "..") or text.startswith("/")
+    if fault == "dotdot-prefix-check":
+        return bad_chars(name) or text.startswith("..") or text.startswith("/") or text == "."
     if fault == "slash-unchecked":
         return bad_chars(name) or text.startswith("/") or ".." in text.split("/") or text == "."
     return bad_chars(name) or text in (".", "..") or "/" in text
