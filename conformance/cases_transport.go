@@ -155,7 +155,7 @@ func transportCases() []*Case {
 				r := c.do(fmt.Sprintf("LIST user %d on the connection of user %d", b, a), listRequest(b))
 				switch {
 				case r.Outcome != endAnswered && r.Outcome != endUndefined:
-					t.notef("the server closes a connection after its response: no request follows another on it (%s)", r)
+					t.notef("the server serves one request per connection (the second: %s): no request follows another's on it", r)
 					return
 				case r.is(spec.ServerError):
 					t.notef("the server holds a connection to the user of its first request (1003 to another user's)")
