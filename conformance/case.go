@@ -97,6 +97,16 @@ func (t *caseRun) newUser() uint32 {
 	return u
 }
 
+// newPrefixedUsers returns two fresh users, the first's id a decimal prefix of the second's:
+// the victim's folder name starts with the attacker's.
+func (t *caseRun) newPrefixedUsers() (attacker, victim uint32) {
+	a, b := t.run.newPrefixedUsers()
+	t.mu.Lock()
+	t.users = append(t.users, a, b)
+	t.mu.Unlock()
+	return a, b
+}
+
 // token returns a random string of n letters and digits, for names unique to the case.
 func token(n int) string { return spec.RandomName(n) }
 

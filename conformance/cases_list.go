@@ -2,6 +2,9 @@ package conformance
 
 import (
 	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/diagnosis"
@@ -94,6 +97,46 @@ func listCases() []*Case {
 			},
 		},
 		{
+			ID: "list/many-files", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must,
+			Desc: fmt.Sprintf("LIST of a user with %d files of long names (a listing over 8 KiB) shows every one", manyFiles),
+			run: func(t *caseRun) {
+				u := t.newUser()
+				// Past the caps of servers that list into a fixed buffer (1, 4 or 8 KiB) or keep
+				// a fixed number of names (64, 100, 128).
+				names := make([]string, manyFiles)
+				for i := range names {
+					names[i] = fmt.Sprintf("%03d-%s", i, strings.Repeat("m", 68))
+				}
+				// The case removes its files itself, each DELETE read to its end, whatever ends
+				// it: the cleanup waits a grace period after each of its own.
+				defer t.inParallel(len(names), func(i int) {
+					if t.hasStored(u, names[i]) {
+						t.delete(u, names[i])
+					}
+				})
+				var failed, refused atomic.Int32
+				t.inParallel(len(names), func(i int) {
+					r := t.backup(u, names[i], content.Bytes([]byte{byte(i)}))
+					switch {
+					case r.is(spec.ServerError):
+						// A file limit (R-5.5's reference policy): the listing is judged on
+						// what the server took.
+						refused.Add(1)
+					case !t.expect(r, spec.R4_1, []byte(names[i]), spec.BackupOK):
+						failed.Add(1)
+					}
+				})
+				if failed.Load() > 0 {
+					t.failNow() // a BACKUP failed: its problem blocks the case
+				}
+				held := t.storedNames(u)
+				if n := refused.Load(); n > 0 {
+					t.notef("the server refused %d of %d files with 1003, as over a file limit: the LIST is judged on the %d it took", n, len(names), len(held))
+				}
+				t.mustList(u, held...)
+			},
+		},
+		{
 			ID: "list/name-format", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must, owns: narrowKeys,
 			Desc: "the listing's name is 32 characters of [A-Za-z0-9], fresh at every LIST",
 			run: func(t *caseRun) {
@@ -129,9 +172,11 @@ func listCases() []*Case {
 		},
 		{
 			ID: "list/other-users-hidden", Reqs: spec.IDStrings(spec.R4_4, spec.R4_5), Level: report.Must,
-			Desc: "LIST shows nothing of another user, even one with the same names",
+			Desc: "LIST shows nothing of another user, even one with the same names or whose id starts with the lister's",
 			run: func(t *caseRun) {
-				a, b := t.newUser(), t.newUser()
+				// b's id is a prefix of a's: a server that finds b's folder by a pattern or a
+				// prefix (<root>/<b>*) lists a's files too.
+				b, a := t.newPrefixedUsers()
 				t.mustBackup(a, "shared-name", content.Bytes([]byte("a")))
 				t.mustBackup(a, "only-a", content.Bytes([]byte("a")))
 				t.mustBackup(b, "shared-name", content.Bytes([]byte("b")))
@@ -168,6 +213,31 @@ func listCases() []*Case {
 		},
 	}
 }
+
+// inParallel runs f(0) to f(n-1), a few at a time, or one at a time when the server serves one
+// connection at a time. A step that ends the case ends its own goroutine only: the caller
+// checks what it needs.
+func (t *caseRun) inParallel(n int, f func(i int)) {
+	workers := 4
+	if t.run.profile.Serial {
+		workers = 1
+	}
+	// A goroutine per step, so that a step's Goexit leaves the others to run.
+	slots := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for i := range n {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			f(i)
+		})
+	}
+	wg.Wait()
+}
+
+// manyFiles is how many files list/many-files stores: more than the common caps on a
+// listing's names, and, with its names of 72 characters, more than 8 KiB of listing.
+const manyFiles = 130
 
 // waitMissing waits until RESTORE of name answers without the file: after an abandoned upload
 // the server may take a moment to notice the closed connection. Any answer that is not the file

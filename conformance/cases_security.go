@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -19,11 +20,11 @@ import (
 // Cases of SPEC R-4.5 (isolation) and §5 (bad input). Every case that sends bad input is
 // Hostile: it runs alone and a health probe follows it.
 
-// unsafeNames are the filenames R-5.1 forbids, by stable kind.
-var unsafeNames = []struct {
-	kind string
-	name []byte
-}{
+// unsafeNames are the filenames R-5.1 forbids, by stable kind. A case sends them as a user
+// who has stored a file already: a server that opens the path as sent reaches through a folder
+// that exists ("./x", "../<user>/x"), where a new user's missing folder would fail in the
+// kernel and hide the unchecked name.
+var unsafeNames = []unsafeName{
 	{"empty", []byte{}},
 	{"slash", []byte("a/b")},
 	{"absolute", []byte("/tmp/fbp-escape")},
@@ -34,6 +35,66 @@ var unsafeNames = []struct {
 	{"dot", []byte(".")},
 	{"dotdot", []byte("..")},
 	{"too-long", bytes.Repeat([]byte("L"), 256)},
+	{"dot-slash", []byte("./x")},
+	{"own-folder", nil},
+}
+
+type unsafeName struct {
+	kind string
+	name []byte
+}
+
+// of is the name as user u sends it: own-folder goes up and back into u's own folder.
+func (n unsafeName) of(u uint32) []byte {
+	if n.kind == "own-folder" {
+		return []byte("../" + userDir(u) + "/x")
+	}
+	return n.name
+}
+
+// ownFile is the file the unsafe-name cases store first, so that the user's folder exists.
+const ownFile = "own"
+
+// reachingNames are names that reach user u's own file ownFile from inside u's folder or by
+// the storage folder's absolute path (known with -root): a server that joins RESTORE's or
+// DELETE's name unchecked finds the file there.
+func (t *caseRun) reachingNames(u uint32) []string {
+	out := []string{"./" + ownFile, "../" + userDir(u) + "/" + ownFile}
+	if p, ok := t.rootPath(u, ownFile); ok {
+		out = append(out, p)
+	}
+	return out
+}
+
+// rootPath is the absolute path of user u's file name in the storage folder, when -root gives it.
+func (t *caseRun) rootPath(u uint32, name string) (string, bool) {
+	if t.run.cfg.Root == "" {
+		return "", false
+	}
+	abs, err := filepath.Abs(t.run.cfg.Root)
+	if err != nil {
+		return "", false
+	}
+	return abs + "/" + userDir(u) + "/" + name, true
+}
+
+// traversals are the names by which another user reaches file in victim's folder: the plain
+// forms, the forms that survive one removal of "../" or `..\` ("....//" and "..././" are
+// "../" again after it), one that does not start with "..", and, with -root, the absolute path.
+func (t *caseRun) traversals(victim uint32, file string) []string {
+	d := userDir(victim)
+	out := []string{
+		"../" + d + "/" + file,
+		"./../" + d + "/" + file,
+		`..\` + d + `\` + file,
+		"....//" + d + "/" + file,
+		"..././" + d + "/" + file,
+		`....\\` + d + `\` + file,
+	}
+	if p, ok := t.rootPath(victim, file); ok {
+		out = append(out, p)
+	}
+	return out
 }
 
 func securityCases() []*Case {
@@ -77,12 +138,13 @@ func securityCases() []*Case {
 		},
 		{
 			ID: "security/traversal-cross-user-write", Reqs: spec.IDStrings(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
-			Desc: "user A backs up ../<B>/canary: 1003, and B's LIST does not show it",
+			Desc: "user A, who has files, backs up ../<B>/canary and its filtered forms (B's id starts with A's): 1003, and B's LIST does not show it",
 			run: func(t *caseRun) {
-				a, b := t.newUser(), t.newUser()
+				a, b := t.newPrefixedUsers()
+				t.mustBackup(a, "mine.txt", content.Bytes([]byte("A")))
 				t.mustBackup(b, "own.txt", content.Bytes([]byte("B")))
 				canary := t.canary()
-				for _, p := range []string{"../" + userDir(b) + "/" + canary, `..\` + userDir(b) + `\` + canary} {
+				for _, p := range t.traversals(b, canary) {
 					r := t.backup(a, p, content.Bytes([]byte("planted by A")))
 					t.expect(r, spec.R5_1, nil, spec.ServerError)
 				}
@@ -92,12 +154,15 @@ func securityCases() []*Case {
 		},
 		{
 			ID: "security/traversal-cross-user-read", Reqs: spec.IDStrings(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
-			Desc: "user A restores ../<B>/<B's file>: no 210, and never B's bytes",
+			Desc: "user A, who has files, restores ../<B>/<B's file> and its filtered forms (B's id starts with A's): no 210, and never B's bytes",
 			run: func(t *caseRun) {
-				a, b := t.newUser(), t.newUser()
+				a, b := t.newPrefixedUsers()
+				// A's folder exists, so that A/../B resolves in the kernel of a server that opens
+				// the name as sent.
+				t.mustBackup(a, "mine.txt", content.Bytes([]byte("A")))
 				secret := []byte("B's secret " + token(16))
 				t.mustBackup(b, "secret.txt", content.Bytes(secret))
-				for _, p := range []string{"../" + userDir(b) + "/secret.txt", `..\` + userDir(b) + `\secret.txt`} {
+				for _, p := range t.traversals(b, "secret.txt") {
 					r := t.restore(a, p, nil)
 					if r.PayloadRead && bytes.Contains(r.Payload, secret) {
 						t.errorf(spec.R4_5, r, "nothing of user B", "B's file content")
@@ -109,41 +174,55 @@ func securityCases() []*Case {
 		},
 		{
 			ID: "security/traversal-cross-user-delete", Reqs: spec.IDStrings(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
-			Desc: "user A deletes ../<B>/<B's file>: refused, and B's file stays intact",
+			Desc: "user A, who has files, deletes ../<B>/<B's file> and its filtered forms (B's id starts with A's): refused, and B's file stays intact",
 			run: func(t *caseRun) {
-				a, b := t.newUser(), t.newUser()
+				a, b := t.newPrefixedUsers()
+				t.mustBackup(a, "mine.txt", content.Bytes([]byte("A")))
 				c := content.Bytes([]byte("B keeps this"))
 				t.mustBackup(b, "keep.txt", c)
-				r := t.delete(a, "../"+userDir(b)+"/keep.txt")
-				t.expect(r, spec.R5_1, []byte("../"+userDir(b)+"/keep.txt"), spec.DeleteNotFound, spec.ServerError)
+				for _, p := range t.traversals(b, "keep.txt") {
+					r := t.delete(a, p)
+					t.expect(r, spec.R5_1, []byte(p), spec.DeleteNotFound, spec.ServerError)
+				}
 				t.mustRestoreAs(spec.R4_5, b, "keep.txt", c)
 			},
 		},
 		{
 			ID: "security/unsafe-name-restore", Reqs: spec.IDStrings(spec.R5_1), Level: report.Must, Hostile: true,
-			Desc: "RESTORE of every unsafe filename answers 1001 or 1003",
+			Desc: "RESTORE of every unsafe filename, and of names that reach the user's file by ./, ../ or an absolute path, answers 1001 or 1003",
 			run: func(t *caseRun) {
 				u := t.newUser()
-				t.mustBackup(u, "b", content.Bytes([]byte("b")))
+				t.mustBackup(u, ownFile, content.Bytes([]byte("b")))
+				names := t.reachingNames(u)
+				// A file every Unix server has, for a server that opens an absolute name as sent:
+				// read-only, so harmless to ask for.
+				names = append(names, "/etc/passwd")
 				for _, n := range unsafeNames {
-					r := t.restore(u, string(n.name), nil)
+					names = append(names, string(n.of(u)))
+				}
+				for _, n := range names {
+					r := t.restore(u, n, nil)
 					t.expect(r, spec.R5_1, nil, spec.NotFound, spec.ServerError)
 				}
 			},
 		},
 		{
 			ID: "security/unsafe-name-delete", Reqs: spec.IDStrings(spec.R5_1), Level: report.Must, Hostile: true,
-			Desc: "DELETE of every unsafe filename answers 1001 or 1003 and removes nothing",
+			Desc: "DELETE of every unsafe filename, and of names that reach the user's file by ./, ../ or an absolute path, answers 1001 or 1003 and removes nothing",
 			run: func(t *caseRun) {
 				u := t.newUser()
 				c := content.Bytes([]byte("b"))
-				t.mustBackup(u, "b", c)
+				t.mustBackup(u, ownFile, c)
+				names := t.reachingNames(u)
 				for _, n := range unsafeNames {
-					r := t.delete(u, string(n.name))
+					names = append(names, string(n.of(u)))
+				}
+				for _, n := range names {
+					r := t.delete(u, n)
 					t.expect(r, spec.R5_1, nil, spec.DeleteNotFound, spec.ServerError)
 				}
-				t.mustRestoreAs(spec.R5_1, u, "b", c)
-				t.mustListAs(spec.R5_1, u, "b")
+				t.mustRestoreAs(spec.R5_1, u, ownFile, c)
+				t.mustListAs(spec.R5_1, u, ownFile)
 			},
 		},
 		{
@@ -188,13 +267,49 @@ func securityCases() []*Case {
 			},
 		},
 		{
-			ID: "security/huge-size", Reqs: spec.IDStrings(spec.R5_4, spec.R5_3), Level: report.Must, Hostile: true, cutsRequests: true,
-			Desc: "BACKUP stating size 4 GiB-1, then a few bytes and a close: no file, server alive",
+			ID: "security/huge-size", Reqs: spec.IDStrings(spec.R5_4, spec.R5_3, spec.R2_3), Level: report.Must, Hostile: true, cutsRequests: true,
+			Desc: "BACKUP stating size 4 GiB-1, whose first payload bytes spell a BACKUP of its own, then a close: no file of either, server alive",
 			run: func(t *caseRun) {
 				u := t.newUser()
-				head := append(backupHead(u, []byte("huge"), 1<<32-1), "only this"...)
-				t.cutRequest(fmt.Sprintf("BACKUP user %d size 4294967295, then close", u), head)
+				// A server that refuses the size and reads on, without closing or draining,
+				// takes the payload for a request and stores what it smuggles.
+				smuggled := []byte("inside")
+				head := append(backupHead(u, []byte("huge"), 1<<32-1), backupHead(u, []byte("smuggled"), int64(len(smuggled)))...)
+				head = append(head, smuggled...)
+				t.watchMemory(1<<32-1, func() {
+					t.cutRequest(fmt.Sprintf("BACKUP user %d size 4294967295, a BACKUP of \"smuggled\" as payload, then close", u), head)
+				})
 				waitMissing(t, u, "huge")
+				if r := t.restore(u, "smuggled", nil); r.is(spec.RestoreOK) {
+					t.judge(spec.R2_3, string(spec.R2_3)+"|payload-served", r, "the refused BACKUP's payload never read as a request",
+						"the BACKUP of \"smuggled\" inside it was stored", false)
+					t.delete(u, "smuggled")
+				}
+				t.mustListAs(spec.R5_3, u)
+			},
+		},
+		{
+			ID: "security/stated-size-memory", Reqs: spec.IDStrings(spec.R5_4, spec.R5_3), Level: report.Must, Hostile: true, cutsRequests: true,
+			Desc: "BACKUP stating 48 MiB, a size servers accept, then 1 KiB and a close: the server's memory does not grow with the size stated (watched with -exec, or -root for a server on this machine)",
+			run: func(t *caseRun) {
+				if _, why := t.run.serverProcs(); why != "" {
+					t.skipf("%s", why)
+				}
+				size := int64(statedSize)
+				if m := t.run.cfg.MaxSize; m > 0 && m < size {
+					size = m
+				}
+				if size < statedSize/8 {
+					t.skipf("the size limit %d is too small for its memory to tell from noise", size)
+				}
+				u := t.newUser()
+				head := append(backupHead(u, []byte("stated"), size), make([]byte, 1024)...)
+				if !t.watchMemory(size, func() {
+					t.cutRequest(fmt.Sprintf("BACKUP user %d size %d, 1024 bytes sent, then close", u, size), head)
+				}) {
+					t.skipf("the server's memory could not be read")
+				}
+				waitMissing(t, u, "stated")
 				t.mustListAs(spec.R5_3, u)
 			},
 		},
@@ -234,16 +349,24 @@ func securityCases() []*Case {
 	for _, n := range unsafeNames {
 		cases = append(cases, &Case{
 			ID: "security/backup-name-" + n.kind, Reqs: spec.IDStrings(spec.R5_1), Level: report.Must, Hostile: true,
-			Desc: fmt.Sprintf("BACKUP of the unsafe filename %s answers 1003 and stores nothing", spec.Quote(n.name)),
+			Desc: fmt.Sprintf("BACKUP of the unsafe filename %s, by a user who has a file, answers 1003 and stores nothing", describeUnsafe(n)),
 			run: func(t *caseRun) {
 				u := t.newUser()
-				r := t.backup(u, string(n.name), content.Bytes([]byte("must not be stored")))
+				t.mustBackup(u, ownFile, content.Bytes([]byte("own")))
+				r := t.backup(u, string(n.of(u)), content.Bytes([]byte("must not be stored")))
 				t.expect(r, spec.R5_1, nil, spec.ServerError)
-				t.mustListAs(spec.R5_1, u)
+				t.mustListAs(spec.R5_1, u, ownFile)
 			},
 		})
 	}
 	return append(cases, truncationCases()...)
+}
+
+func describeUnsafe(n unsafeName) string {
+	if n.name == nil {
+		return spec.Quote([]byte("../<user>/x"))
+	}
+	return spec.Quote(n.name)
 }
 
 // cutRequest sends the first bytes of a request, closes the connection's sending side and
@@ -280,6 +403,36 @@ func (t *caseRun) cutRequest(label string, b []byte) {
 	c.c.SetReadDeadline(time.Now().Add(t.run.cfg.Timeout))
 	// Bounded: a server that keeps sending must not hold the case.
 	r.Got, _ = io.Copy(&ex.recv, io.LimitReader(c.c, 64<<10))
+}
+
+// statedSize is the size security/stated-size-memory states: under the size limits servers
+// commonly set, so that the server takes the request and shows what it allocates for it, and
+// large enough to stand out of the noise of a process's memory.
+const statedSize = 48 << 20
+
+// watchMemory runs step, which states size bytes that it does not send, and fails R-5.4 when
+// the server's peak resident memory grew meanwhile by half of size (at most 64 MiB) or more: the
+// server allocated for bytes it had not received. step waits for the server to be done with
+// the request (cutRequest waits for its close), so that the peak is read after the fact. It
+// reports whether the server's memory could be watched.
+func (t *caseRun) watchMemory(size int64, step func()) bool {
+	procs, why := t.run.serverProcs()
+	if why != "" {
+		step()
+		return false
+	}
+	before := procs.resetPeaks()
+	step()
+	grew, ok := procs.growth(before)
+	if !ok {
+		return false
+	}
+	if limit := min(size/2, 64<<20); grew >= limit {
+		t.judge(spec.R5_4, string(spec.R5_4)+"|allocates-stated-size", nil,
+			fmt.Sprintf("memory bounded by what arrived, whatever size a request states (%d stated)", size),
+			fmt.Sprintf("the server's peak resident memory grew by %d MiB", grew>>20), false)
+	}
+	return true
 }
 
 // userDir is a user's folder name as the reference layout <root>/<user_id> spells it.
@@ -322,6 +475,19 @@ func truncationCases() []*Case {
 			},
 		})
 	}
+	out = append(out, &Case{
+		ID: "security/truncated-overwrite-keeps-old", Reqs: spec.IDStrings(spec.R5_5, spec.R5_3), Level: report.Must, Hostile: true, cutsRequests: true,
+		Desc: "a BACKUP over an existing file, cut in its payload, then closed: the previous version stays whole",
+		run: func(t *caseRun) {
+			u := t.newUser()
+			old := content.Bytes([]byte("the previous version, which a cut upload must leave whole"))
+			t.mustBackup(u, string(name), old)
+			at := 8 + nl + 4 + len(payload)/2
+			t.cutRequest(fmt.Sprintf("BACKUP user %d over %s, cut after %d bytes", u, spec.Quote(name), at), full(u)[:at])
+			t.mustRestoreAs(spec.R5_5, u, string(name), old)
+			t.mustListAs(spec.R5_5, u, string(name))
+		},
+	})
 	for _, op := range []wire.Op{wire.OpRestore, wire.OpDelete} {
 		out = append(out, &Case{
 			ID: "security/truncated-" + strings.ToLower(op.String()) + "-in-filename", Reqs: spec.IDStrings(spec.R5_3), Level: report.Must, Hostile: true, cutsRequests: true,

@@ -3,6 +3,7 @@ package conformance
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -139,6 +140,46 @@ func transportCases() []*Case {
 			},
 		},
 		{
+			ID: "transport/no-session", Reqs: spec.IDStrings(spec.R1_3, spec.R4_5), Level: report.Must,
+			Desc: "on a connection that served user A, user B's LIST and RESTORE are B's (1002, 1001, or 1003 and a close), never A's files",
+			run: func(t *caseRun) {
+				a, b := t.newUser(), t.newUser()
+				t.mustBackup(a, "session.txt", content.Bytes([]byte("A's file")))
+				c := t.mustDial()
+				defer c.close()
+				if _, ok := t.checkList(c.do(fmt.Sprintf("LIST user %d", a), listRequest(a)), spec.R4_4, "session.txt"); !ok {
+					t.failNow()
+				}
+				// A server that reads the user of a connection's first request only serves B
+				// as A: the state of one request shows in the next.
+				r := c.do(fmt.Sprintf("LIST user %d on the connection of user %d", b, a), listRequest(b))
+				switch {
+				case r.Outcome != endAnswered && r.Outcome != endUndefined:
+					t.notef("the server serves one request per connection (the second: %s): no request follows another's on it", r)
+					return
+				case r.is(spec.ServerError):
+					t.notef("the server holds a connection to the user of its first request (1003 to another user's)")
+					return
+				case r.is(spec.ListOK) && r.PayloadRead:
+					if got, err := spec.ParseListing(r.Payload); err == nil && slices.Contains(got, "session.txt") {
+						// Shown on a connection of B's own too, it is no session but users not
+						// kept apart: list/other-users-hidden's problem.
+						if _, ok := t.checkList(t.list(b), spec.R4_4); !ok {
+							t.failNow()
+						}
+						t.judge(spec.R1_3, sessionKey, r, "user B's own answer: "+t.dialect.DescribeCodes(spec.NoFiles, spec.ServerError),
+							"user A's files: "+spec.QuoteNames(got), false)
+						return
+					}
+				}
+				t.checkList(r, spec.R4_4)
+				r = c.do(fmt.Sprintf("RESTORE user %d of user %d's file on user %d's connection", b, a, a), nameRequest(b, wire.OpRestore, []byte("session.txt")))
+				if r.is(spec.RestoreOK) {
+					t.judge(spec.R1_3, sessionKey, r, "a refusal: user B has no such file", "user A's file", false)
+				}
+			},
+		},
+		{
 			ID: "transport/parallel-clients", Reqs: spec.IDStrings(spec.R1_3, spec.R4_5), Level: report.Must, stepsAreItsRule: true, concurrent: true,
 			Desc: "clients running at once with distinct users all get correct answers",
 			run: func(t *caseRun) {
@@ -267,6 +308,10 @@ func transportCases() []*Case {
 		},
 	}
 }
+
+// sessionKey is the problem of a server that serves a connection's later requests as the user
+// of its first.
+const sessionKey = string(spec.R1_3) + "|session"
 
 // describeMix says where a restored payload switches between byte values, e.g.
 // "A at 0-4095, B at 4096-262143".

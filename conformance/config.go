@@ -34,7 +34,8 @@ type Config struct {
 	// than the spec's is reported and then spoken), "canonical" or the name of a known dialect
 	// to speak whatever the server does. Default auto.
 	Dialect string
-	// LargeSize is the size of the backup/large case's file. Default 8 MiB.
+	// LargeSize is the size of the backup/large case's file: past the caps (10 MB, 16 MiB) that
+	// servers put on a buffer or a file. Default 32 MiB.
 	LargeSize int64
 	// SkipLarge leaves the backup/large case out.
 	SkipLarge bool
@@ -97,7 +98,7 @@ func (c *Config) defaults() error {
 		return &UsageError{Msg: fmt.Sprintf("unknown dialect %q: want %s", c.Dialect, spec.DialectNames())}
 	}
 	if c.LargeSize <= 0 {
-		c.LargeSize = 8 << 20
+		c.LargeSize = 32 << 20
 	}
 	if c.LargeSize > 1<<32-1 {
 		return &UsageError{Msg: fmt.Sprintf("large size %d does not fit the 4-byte size field", c.LargeSize)}

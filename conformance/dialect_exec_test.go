@@ -70,7 +70,9 @@ func TestDialectAutoNamesSeed003AndRunsUnderIt(t *testing.T) {
 				t.Errorf("status-mapping: %s %q", m.Status, m.Reason)
 			}
 			for _, r := range rep.Results {
-				if r.Level == report.Must && r.ID != "transport/status-mapping" && r.Status != report.VerdictPass {
+				// The mutant runs in the test's process, whose memory cannot be watched.
+				inProcess := r.ID == "security/stated-size-memory" && r.Status == report.VerdictSkip
+				if r.Level == report.Must && r.ID != "transport/status-mapping" && r.Status != report.VerdictPass && !inProcess {
 					t.Errorf("%s under %s: %s %s", r.ID, dialect, r.Status, r.Reason)
 				}
 			}

@@ -23,6 +23,10 @@
 // Reports are rendered by package conformance/report, as text, JSON (schema
 // fbp-conformance/1) and JUnit XML.
 //
-// The catalog's cases are proved able to fail by a zoo of faulty servers
-// (conformance/internal/mutants), each breaking one rule: every case is killed by one of them.
+// The catalog's cases are proved able to fail by two zoos of faulty servers, each server
+// breaking one rule: conformance/internal/mutants, in memory, and conformance/internal/realzoo,
+// a Python server on disk whose faults keep a rule half-way as course servers do (a name
+// checked on one op only, a containment test by string prefix, a listing cut at a fixed
+// buffer), so that a case must set up what the attack needs to reach the fault. Every case is
+// killed by one of them.
 package conformance

@@ -92,6 +92,22 @@ func (r *runner) newUser() uint32 {
 	}
 }
 
+// newPrefixedUsers returns two user ids no other case of the run uses, the first a decimal
+// prefix of the second (12 and 127): a server that keeps names inside a user's folder by a
+// string prefix test lets the first reach the folder of the second.
+func (r *runner) newPrefixedUsers() (a, b uint32) {
+	r.usersMu.Lock()
+	defer r.usersMu.Unlock()
+	for {
+		a = newUserID() % ((1<<32 - 1 - 9) / 10)
+		b = a*10 + newUserID()%10
+		if a != 0 && !r.users[a] && !r.users[b] {
+			r.users[a], r.users[b] = true, true
+			return a, b
+		}
+	}
+}
+
 // makeRunner is a runner for cfg that has not reached its server yet: no diagnosis, the
 // canonical mapping, nothing worked around.
 func makeRunner(cfg Config) *runner {

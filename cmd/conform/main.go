@@ -97,7 +97,7 @@ Each subcommand has its own help: conform model -h, conform client -h, ...
 	fs.BoolVar(&c.Verbose, "v", false, "show the bytes of passing cases too")
 	fs.BoolVar(&c.Keep, "keep", false, "leave the files the cases stored on the server")
 	fs.StringVar(&c.Dialect, "dialect", "auto", "status mapping: "+conformance.DialectNames()+" (auto: report a mapping other than the spec's, then test the rest under it)")
-	fs.StringVar(&o.largeSize, "large-size", "8MiB", "size of the backup/large case's file (e.g. 64MiB, 1GiB; at most 4GiB-1)")
+	fs.StringVar(&o.largeSize, "large-size", "32MiB", "size of the backup/large case's file (e.g. 64MiB, 1GiB; at most 4GiB-1)")
 	fs.BoolVar(&c.SkipLarge, "skip-large", false, "leave out the backup/large case")
 	fs.StringVar(&o.maxSize, "max-size", "", "the server's size limit, when known (e.g. 1GiB): runs security/size-over-limit (default: the built-in server's, else unknown)")
 	fs.IntVar(&c.Clients, "clients", 8, "clients of the concurrency cases")
