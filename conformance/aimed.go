@@ -5,7 +5,6 @@ import (
 
 	"github.com/fbpkit/fbp/conformance/diagnosis"
 	"github.com/fbpkit/fbp/conformance/report"
-	"github.com/fbpkit/fbp/ref/wire"
 )
 
 // A fault the diagnosis shows is also a failure of the case aimed at its rule: the run works
@@ -27,8 +26,8 @@ func (r *runner) aims(c *Case, key string) bool {
 		case key == diagnosis.KeyCut(code), key == diagnosis.KeyTrailing(code), key == diagnosis.KeyLengthPrefix:
 			return true
 		case key == diagnosis.KeyFieldOrder:
-			// The statuses that carry a size.
-			if f, _ := r.dialect.Layout(code); f.Has(wire.HasPayload) {
+			// The statuses whose fields the server's order moves.
+			if f, _ := r.dialect.Layout(code); r.profile.ResponseFormat().Moves(f) {
 				return true
 			}
 		}

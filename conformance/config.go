@@ -30,9 +30,11 @@ type Config struct {
 	Parallel int
 	// Keep leaves what the cases stored on the server.
 	Keep bool
-	// Dialect is "auto" (the diagnosis finds the server's status mapping, and a mapping other
-	// than the spec's is reported and then spoken), "canonical" or the name of a known dialect
-	// to speak whatever the server does. Default auto.
+	// Dialect is "auto" (the diagnosis finds the server's status mapping and its layout of
+	// responses, and any other than the spec's is reported and then spoken), "canonical" or the
+	// name of a known dialect, whose wire format (status mapping and layout) is spoken whatever
+	// the server does; a layout the diagnosis saw the server use is read by all the same.
+	// Default auto.
 	Dialect string
 	// LargeSize is the size of the backup/large case's file: past the caps (10 MB, 16 MiB) that
 	// servers put on a buffer or a file. Default 32 MiB.

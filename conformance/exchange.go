@@ -449,7 +449,7 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	defer t.finishRecord(i, r)
 	// A raw request goes out as the spec writes it; its answer is read as the server frames
 	// answers all the same.
-	profile, sending := &t.run.profile, &t.run.profile
+	sending := &t.run.profile
 	if s.raw {
 		sending = &diagnosis.Profile{}
 	}
@@ -504,7 +504,7 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	}
 	dc.End = time.Now().Add(t.run.cfg.Timeout + deadline.Transfer(readN))
 	rd := &recordingReader{r: dc, rec: &ex.recv}
-	skipTail := t.readResponse(profile.Reader(rd, r.dialect.Layout), r, rs)
+	skipTail := t.readResponse(rd, r, rs)
 	r.Got = rd.n
 	r.Elapsed, r.Wait = time.Since(start), time.Since(sentAt)
 	t.run.noteAnswer(r, s.raw || s.oneWrite || t.c.Hostile || t.c.concurrent || r.pieces)
@@ -594,8 +594,9 @@ func (t *caseRun) writeApart(w io.Writer, writes [][]byte) error {
 	return nil
 }
 
-// readResponse decodes one response from rd into r by the dialect's layout, reading no further
-// than the layout and spec allow. It reports whether the stream was left off a message
+// readResponse decodes one response from rd by the dialect's layout, with the one decoder of
+// responses (diagnosis.Profile.ReadHead) in the order the server writes its fields, reading no
+// further than the layout and spec allow. It reports whether the stream was left off a message
 // boundary, so that a tail check would be meaningless.
 func (t *caseRun) readResponse(rd io.Reader, r *reply, rs readSpec) (offBoundary bool) {
 	fail := func(err error) bool {
@@ -603,37 +604,22 @@ func (t *caseRun) readResponse(rd io.Reader, r *reply, rs readSpec) (offBoundary
 		r.Outcome = classify(err)
 		return true
 	}
-	var b [4]byte
-	if _, err := io.ReadFull(rd, b[:3]); err != nil {
+	h, err := t.run.profile.ReadHead(rd, r.dialect.Layout)
+	r.Version, r.Status, r.statusRead, r.Name = h.Version, h.Status, h.StatusRead, h.Name
+	if h.Defined {
+		r.Fields = h.Fields
+	}
+	if err != nil {
 		return fail(err)
 	}
-	r.Version = b[0]
-	r.Status = binary.LittleEndian.Uint16(b[1:3])
-	r.statusRead = true
-	f, ok := r.dialect.Layout(r.Status)
-	if !ok {
+	if !h.Defined {
 		// The layout is unknown: the tail check shows the bytes that follow.
 		r.Outcome = endUndefined
 		return false
 	}
-	r.Fields = f
-	if f.Has(wire.HasName) {
-		if _, err := io.ReadFull(rd, b[:2]); err != nil {
-			return fail(err)
-		}
-		// name_len is at most 65535: a bounded allocation whatever the server states.
-		r.Name = make([]byte, binary.LittleEndian.Uint16(b[:2]))
-		if n, err := io.ReadFull(rd, r.Name); err != nil {
-			// What came of the name, and no more: a name cut short is not a name of zeros.
-			r.Name = r.Name[:n]
-			return fail(err)
-		}
-	}
+	f := h.Fields
 	if f.Has(wire.HasPayload) {
-		if _, err := io.ReadFull(rd, b[:4]); err != nil {
-			return fail(err)
-		}
-		r.Size = binary.LittleEndian.Uint32(b[:4])
+		r.Size = h.Size
 		switch {
 		case rs.expect != nil && int64(r.Size) != rs.expect.Len():
 			r.Outcome = endAnswered

@@ -209,6 +209,22 @@ var killTable = []kill{
 		cause: map[string]string{"transport/parallel-clients": "serves-one-at-a-time", "transport/concurrent-overwrite": "serves-one-at-a-time",
 			"list/six-bytes-no-wait": "list-needs-name-len"}},
 	{mutant: "real-framing", pass: []string{"backup/new", "restore/exact-bytes"}, problems: []string{"length-prefix", "status-byte-order"}},
+	// Every status carries name_len, size, filename: read so, every case but the layout's
+	// judges the rest, and every layout case fails with the one problem.
+	{mutant: "fixed-header-responses", fail: []string{"transport/fields-212-backup", "transport/fields-210", "transport/fields-1001",
+		"transport/fields-1002", "list/empty-user-1002"},
+		pass:     []string{"backup/new", "restore/exact-bytes", "restore/missing-1001", "list/after-backups", "delete/then-restore-1001"},
+		problems: []string{"size-before-name"},
+		cause:    map[string]string{"transport/fields-210": "size-before-name", "transport/fields-1002": "size-before-name"}},
+	// Seed 003's wire format, status map and layout both, and its LIST of 8 bytes: each is one
+	// problem, and the cases read through them judge the rest (TestRealSeed003 runs them all).
+	{mutant: "real-seed-003",
+		fail: []string{"transport/status-mapping", "transport/fields-210", "transport/fields-212-backup", "list/six-bytes-no-wait"},
+		pass: []string{"backup/new", "restore/exact-bytes", "restore/missing-1001", "list/after-backups", "delete/then-restore-1001",
+			"security/isolation-restore"},
+		problems: []string{"list-needs-name-len", "status-map-seed003", "size-before-name"},
+		cause: map[string]string{"transport/status-mapping": "status-map-seed003", "transport/fields-210": "size-before-name",
+			"transport/fields-212-backup": "size-before-name", "list/six-bytes-no-wait": "list-needs-name-len"}},
 }
 
 // truncatedBackupCases names the security/truncated-backup-* cases of the given cuts.

@@ -96,7 +96,7 @@ Each subcommand has its own help: conform model -h, conform client -h, ...
 	fs.IntVar(&c.Parallel, "parallel", 4, "cases run at once (cases sending bad input always run alone)")
 	fs.BoolVar(&c.Verbose, "v", false, "show the bytes of passing cases too")
 	fs.BoolVar(&c.Keep, "keep", false, "leave the files the cases stored on the server")
-	fs.StringVar(&c.Dialect, "dialect", "auto", "status mapping: "+conformance.DialectNames()+" (auto: report a mapping other than the spec's, then test the rest under it)")
+	fs.StringVar(&c.Dialect, "dialect", "auto", "wire format (status mapping and layout of responses): "+conformance.DialectNames()+" (auto: report a mapping or layout other than the spec's, then test the rest under it)")
 	fs.StringVar(&o.largeSize, "large-size", "32MiB", "size of the backup/large case's file (e.g. 64MiB, 1GiB; at most 4GiB-1)")
 	fs.BoolVar(&c.SkipLarge, "skip-large", false, "leave out the backup/large case")
 	fs.StringVar(&o.maxSize, "max-size", "", "the server's size limit, when known (e.g. 1GiB): runs security/size-over-limit (default: the built-in server's, else unknown)")

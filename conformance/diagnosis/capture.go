@@ -164,19 +164,24 @@ func (d *diagnoser) read(nc net.Conn, c *capture, p probe) {
 }
 
 // wholeResponses returns a check that nothing more is owed once got holds n whole responses
-// as p reads them, or bytes p cannot read as responses at all.
+// as p reads them, or bytes p cannot read as responses at all. Before the mapping or the order
+// of the fields is known, whole by any known one.
 func wholeResponses(p *Profile, n int) func([]byte) bool {
+	dialects, formats := spec.Dialects, spec.Formats
+	if p.Dialect != nil {
+		dialects = []*spec.Dialect{p.Dialect}
+	}
+	if p.FormatSeen {
+		formats = []spec.Format{p.Format}
+	}
 	return func(got []byte) bool {
-		if p.Dialect != nil {
-			as, rest := p.parse(got)
-			return len(as) >= n || rest.unknown
-		}
-		// The mapping is not known yet: whole by any known one's layouts.
-		for _, d := range spec.Dialects {
-			q := *p
-			q.Dialect = d
-			if as, rest := q.parse(got); len(as) >= n || rest.unknown {
-				return true
+		for _, d := range dialects {
+			for _, f := range formats {
+				q := *p
+				q.Dialect, q.Format, q.FormatSeen = d, f, true
+				if as, rest := q.parse(got); len(as) >= n || rest.unknown {
+					return true
+				}
 			}
 		}
 		return false

@@ -380,7 +380,7 @@ func readAs(b []byte, base Profile, want func(*answer) bool) (Profile, []answer,
 }
 
 // anyStatus accepts any answer whose status SPEC §3 or a known dialect defines.
-func anyStatus(a *answer) bool { return wire.Status(a.code).Known() }
+func anyStatus(a *answer) bool { return wire.Status(a.Status).Known() }
 
 // joinNonEmpty joins the parts that are not empty.
 func joinNonEmpty(sep string, parts ...string) string {

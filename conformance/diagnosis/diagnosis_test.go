@@ -73,6 +73,8 @@ var zooFindings = map[string][]string{
 	"real-split-payload":          {"backup-payload-dropped"},
 	"real-one-read":               {"list-needs-name-len", "backup-payload-dropped", "serves-one-at-a-time"},
 	"real-framing":                {"length-prefix", "status-byte-order"},
+	"fixed-header-responses":      {"size-before-name"},
+	"real-seed-003":               {"list-needs-name-len", "status-map-seed003", "size-before-name"},
 }
 
 // Each mutant's diagnosis names its fault, and no other: every mutant of the zoo is diagnosed,

@@ -96,7 +96,8 @@ var (
 	KeyByteOrder = string(spec.R1_1) + "|byte-order"
 	// KeyLengthPrefix: every response preceded by a length of the server's own.
 	KeyLengthPrefix = string(spec.R3_1) + "|length-prefix"
-	// KeyFieldOrder: the size of a 210 or 211 before its name_len and filename.
+	// KeyFieldOrder: a response's fields in an order of the server's own, its size before its
+	// filename (spec.Format).
 	KeyFieldOrder = string(spec.R3_1) + "|field-order"
 	// KeySplitBackup: a BACKUP's payload dropped when it comes in one read with its header.
 	KeySplitBackup = string(spec.R1_1) + "|split-backup"

@@ -2,7 +2,6 @@ package diagnosis
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"strings"
@@ -14,21 +13,17 @@ import (
 
 // answer is one response as a profile reads it.
 type answer struct {
-	version uint8
-	code    uint16
-	fields  wire.Fields
-	name    []byte
-	size    uint32
+	Head
 	payload []byte
 }
 
 func (a *answer) String() string {
-	s := fmt.Sprintf("%d", a.code)
-	if a.fields.Has(wire.HasName) {
-		s += " " + spec.Quote(a.name)
+	s := fmt.Sprintf("%d", a.Status)
+	if a.Fields.Has(wire.HasName) {
+		s += " " + spec.Quote(a.Name)
 	}
-	if a.fields.Has(wire.HasPayload) {
-		s += fmt.Sprintf(" size %d", a.size)
+	if a.Fields.Has(wire.HasPayload) {
+		s += fmt.Sprintf(" size %d", a.Size)
 	}
 	return s
 }
@@ -44,53 +39,43 @@ func (p *Profile) dialect() *spec.Dialect {
 // parsed is what p makes of the bytes of an answer.
 type parsed struct {
 	answers []answer
-	// rest is what follows the last whole answer, rewritten as the spec lays bytes out.
+	// rest is the bytes that follow the last whole answer, as they came.
 	rest []byte
 	// unknown: rest starts with a status the mapping does not define.
 	unknown bool
+	// cut is what came of the answer rest begins, when it is not whole.
+	cut Head
 }
 
-// parse reads got as a stream of responses by p: every whole one, and what is left.
+// parse reads got as a stream of responses by p, with the one decoder every tester reads
+// responses with (ReadHead): every whole one, and what is left.
 func (p *Profile) parse(got []byte) ([]answer, parsed) {
 	layout := p.dialect().Layout
-	canon, _ := io.ReadAll(p.Reader(bytes.NewReader(got), layout))
 	var out parsed
-	b := canon
-	for len(b) >= wire.ResponsePrefixLen {
-		code := binary.LittleEndian.Uint16(b[1:3])
-		f, ok := layout(code)
-		if !ok {
+	b := got
+	for len(b) > 0 {
+		r := bytes.NewReader(b)
+		h, err := p.ReadHead(r, layout)
+		if err == nil && !h.Defined {
 			out.unknown = true
 			break
 		}
-		a := answer{version: b[0], code: code, fields: f}
-		off := wire.ResponsePrefixLen
-		if f.Has(wire.HasName) {
-			if len(b) < off+2 {
-				break
+		a := answer{Head: h}
+		if err == nil && h.Fields.Has(wire.HasPayload) {
+			if int64(r.Len()) < int64(h.Size) {
+				err = io.ErrUnexpectedEOF
+			} else {
+				off := len(b) - r.Len()
+				a.payload = b[off : off+int(h.Size)]
+				_, _ = r.Seek(int64(h.Size), io.SeekCurrent)
 			}
-			nl := int(binary.LittleEndian.Uint16(b[off:]))
-			off += 2
-			if len(b) < off+nl {
-				break
-			}
-			a.name = b[off : off+nl]
-			off += nl
 		}
-		if f.Has(wire.HasPayload) {
-			if len(b) < off+4 {
-				break
-			}
-			a.size = binary.LittleEndian.Uint32(b[off:])
-			off += 4
-			if int64(len(b)) < int64(off)+int64(a.size) {
-				break
-			}
-			a.payload = b[off : off+int(a.size)]
-			off += int(a.size)
+		if err != nil {
+			out.cut = h
+			break
 		}
 		out.answers = append(out.answers, a)
-		b = b[off:]
+		b = b[len(b)-r.Len():]
 	}
 	out.rest = b
 	return out.answers, out

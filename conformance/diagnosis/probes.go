@@ -216,13 +216,13 @@ func (d *diagnoser) firstAnswer(c *capture, base Profile) bool {
 	}
 	if p.StatusBigEndian {
 		d.add(Finding{ID: "status-byte-order", Req: spec.R1_1, Level: report.Must, Key: KeyByteOrder,
-			Summary:    fmt.Sprintf("the status is written big-endian: %d arrives as bytes %02x %02x; FBP's numbers are little-endian", as[0].code, byte(as[0].code>>8), byte(as[0].code)),
+			Summary:    fmt.Sprintf("the status is written big-endian: %d arrives as bytes %02x %02x; FBP's numbers are little-endian", as[0].Status, byte(as[0].Status>>8), byte(as[0].Status)),
 			Workaround: "the status is read big-endian",
 			Detail:     fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)),
-			Expected:   fmt.Sprintf("status bytes %02x %02x", byte(as[0].code), byte(as[0].code>>8)), Actual: fmt.Sprintf("%02x %02x", byte(as[0].code>>8), byte(as[0].code)),
+			Expected:   fmt.Sprintf("status bytes %02x %02x", byte(as[0].Status), byte(as[0].Status>>8)), Actual: fmt.Sprintf("%02x %02x", byte(as[0].Status>>8), byte(as[0].Status)),
 			Evidence: c.row()})
 	}
-	if v := as[0].version; v != wire.Version {
+	if v := as[0].Version; v != wire.Version {
 		d.add(Finding{ID: "version-byte", Req: spec.R3_1, Level: report.Info, Key: string(spec.R3_1) + "|version",
 			Summary:  fmt.Sprintf("responses carry version %d (the reference sends 1)", v),
 			Detail:   fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)),
@@ -241,22 +241,22 @@ func (d *diagnoser) trailing(c *capture, as []answer, rest parsed) {
 		return
 	}
 	last := as[len(as)-1]
-	if d.res.Finding(fmt.Sprintf("trailing-%d", last.code)) != nil {
+	if d.res.Finding(fmt.Sprintf("trailing-%d", last.Status)) != nil {
 		return
 	}
-	what := fmt.Sprintf("%d more bytes after status %d's fields: % x", len(rest.rest), last.code, rest.rest[:min(len(rest.rest), 16)])
+	what := fmt.Sprintf("%d more bytes after status %d's fields: % x", len(rest.rest), last.Status, rest.rest[:min(len(rest.rest), 16)])
 	switch {
 	case allZero(rest.rest) && len(c.got) >= 512:
-		what = fmt.Sprintf("status %d padded with %d zero bytes (the answer is %d bytes in all)", last.code, len(rest.rest), len(c.got))
-	case len(rest.rest) == 4 && !last.fields.Has(wire.HasPayload) && last.fields.Has(wire.HasName):
-		what = fmt.Sprintf("status %d carries a 4-byte size field (% x) after its filename, which it must not", last.code, rest.rest)
-	case len(rest.rest) == 6 && last.fields == 0:
-		what = fmt.Sprintf("status %d carries name_len and size fields (% x) after it: 9 bytes instead of 3", last.code, rest.rest)
+		what = fmt.Sprintf("status %d padded with %d zero bytes (the answer is %d bytes in all)", last.Status, len(rest.rest), len(c.got))
+	case len(rest.rest) == 4 && !last.Fields.Has(wire.HasPayload) && last.Fields.Has(wire.HasName):
+		what = fmt.Sprintf("status %d carries a 4-byte size field (% x) after its filename, which it must not", last.Status, rest.rest)
+	case len(rest.rest) == 6 && last.Fields == 0:
+		what = fmt.Sprintf("status %d carries name_len and size fields (% x) after it: 9 bytes instead of 3", last.Status, rest.rest)
 	}
-	d.add(Finding{ID: fmt.Sprintf("trailing-%d", last.code), Req: spec.R3_1, Level: report.Must, Key: KeyTrailing(last.code),
+	d.add(Finding{ID: fmt.Sprintf("trailing-%d", last.Status), Req: spec.R3_1, Level: report.Must, Key: KeyTrailing(last.Status),
 		Summary:  what,
 		Detail:   fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)),
-		Expected: fmt.Sprintf("status %d to end after its own fields", last.code), Actual: fmt.Sprintf("%d bytes more", len(rest.rest)),
+		Expected: fmt.Sprintf("status %d to end after its own fields", last.Status), Actual: fmt.Sprintf("%d bytes more", len(rest.rest)),
 		Evidence: c.row()})
 }
 
@@ -331,11 +331,14 @@ func (d *diagnoser) operations(ctx context.Context) bool {
 			Detail:   "answers to a BACKUP, a RESTORE, a RESTORE of a missing file and a LIST: " + fp.String(),
 			Expected: spec.CanonicalFingerprint.String(), Actual: fp.String()})
 	}
+	// The order of the fields next: every answer is read by it, and an answer read in the
+	// wrong order shows bytes after it, or a name that is not the one asked for.
+	d.responseFormat(&p, []expectation{{c: d.first}, {c: backup, name: name}, {c: restore, name: name, payload: body},
+		{c: missing, name: missingName}, {c: list}})
 	for _, c := range []*capture{d.first, backup, restore, missing, list} {
 		as, rest := p.parse(c.got)
 		d.trailing(c, as, rest)
 	}
-	d.restoreLayout(restore, &p, name, body)
 	d.cutResponse(backup, &p, name, nil)
 	d.cutResponse(missing, &p, missingName, func() *capture {
 		known := p
@@ -360,38 +363,85 @@ func differ(a, b spec.Fingerprint) int {
 
 // firstCode is the status of the first answer in c, 0 if none.
 func firstCode(p *Profile, c *capture) uint16 {
-	if len(c.got) < wire.ResponsePrefixLen+p.ResponsePrefix {
-		return 0
-	}
-	b := c.got[p.ResponsePrefix:]
-	if p.StatusBigEndian {
-		return uint16(b[1])<<8 | uint16(b[2])
-	}
-	return uint16(b[1]) | uint16(b[2])<<8
+	h, _ := p.ReadHead(bytes.NewReader(c.got), func(uint16) (wire.Fields, bool) { return 0, false })
+	return h.Status
 }
 
-// restoreLayout checks the fields of the answer to a RESTORE of a stored file: when they do
-// not give back the name and content, it tries them with the size before the name.
-func (d *diagnoser) restoreLayout(c *capture, p *Profile, name string, body []byte) {
-	ok := func(as []answer) bool {
-		return len(as) > 0 && p.dialect().Means(as[0].code, spec.RestoreOK) && string(as[0].name) == name && bytes.Equal(as[0].payload, body)
+// expectation is an answer of the diagnosis and what it must hold, read in the right order:
+// the name asked for (of a status that carries one), the content stored.
+type expectation struct {
+	c       *capture
+	name    string
+	payload []byte
+}
+
+// readsWell reports whether p reads the answer of e as one whole response, nothing after it,
+// naming what e asked for.
+func (p *Profile) readsWell(e expectation) bool {
+	as, rest := p.parse(e.c.got)
+	if len(as) != 1 || len(rest.rest) > 0 {
+		return false
 	}
-	if !p.dialect().Means(firstCode(p, c), spec.RestoreOK) {
+	a := as[0]
+	if e.name != "" && a.Fields.Has(wire.HasName) && string(a.Name) != e.name {
+		return false
+	}
+	return e.payload == nil || !p.dialect().Means(a.Status, spec.RestoreOK) || bytes.Equal(a.payload, e.payload)
+}
+
+// responseFormat finds the order in which the server writes the fields of its answers: the
+// one of spec.Formats that reads the most of them well, SPEC §3's when it reads as many as any.
+// A format other than SPEC §3's is a finding, and the run reads by it; when no answer came,
+// nothing is seen, and the run reads by the order its dialect documents.
+func (d *diagnoser) responseFormat(p *Profile, es []expectation) {
+	best, bestN := spec.FormatSpec, 0
+	for _, f := range spec.Formats {
+		q := *p
+		q.Format, q.FormatSeen = f, true
+		n := 0
+		for _, e := range es {
+			if len(e.c.got) > 0 && q.readsWell(e) {
+				n++
+			}
+		}
+		if n > bestN {
+			best, bestN = f, n
+		}
+	}
+	if bestN == 0 {
 		return
 	}
-	if as, _ := p.parse(c.got); ok(as) {
+	p.Format, p.FormatSeen = best, true
+	if best == spec.FormatSpec {
 		return
 	}
-	swapped := *p
-	swapped.SizeBeforeName = true
-	if sas, _ := swapped.parse(c.got); ok(sas) {
-		d.add(Finding{ID: "size-before-name", Req: spec.R3_1, Level: report.Must, Key: KeyFieldOrder,
-			Summary:    fmt.Sprintf("a %d response carries its size before its name_len and filename; SPEC §3 has name_len, filename, size", sas[0].code),
-			Workaround: "the size of a 210 or 211 is read before its filename",
-			Detail:     fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)),
-			Expected:   fmt.Sprintf("name_len %d, %q, size %d", len(name), name, len(body)), Actual: describeBytes(c.got), Evidence: c.row()})
-		p.SizeBeforeName = true
+	// The evidence is an answer the order moves, one that names its file if any does: the
+	// name shows where the size went.
+	var shown *capture
+	for _, e := range es {
+		if a, _ := p.parse(e.c.got); len(a) > 0 && best.Moves(a[0].Fields) && (shown == nil || e.name != "" && a[0].Fields.Has(wire.HasName)) {
+			shown = e.c
+			if e.name != "" && a[0].Fields.Has(wire.HasName) {
+				break
+			}
+		}
 	}
+	f := Finding{ID: "size-before-name", Req: spec.R3_1, Level: report.Must, Key: KeyFieldOrder,
+		Expected: "responses laid out " + spec.FormatSpec.String() + ", each status with its own fields only",
+		Actual:   "responses laid out " + best.String()}
+	switch best {
+	case spec.FormatSizeFirst:
+		f.Summary = "responses that carry a payload (210, 211 in SPEC §3) put their size right after the status, before name_len and the filename; SPEC §3 puts it after the filename"
+		f.Workaround = "the size of a response with a payload is read before its filename"
+	case spec.FormatFixedHeader:
+		f.Summary = "every response carries a size before its filename, whatever its status: version, status, name_len, size, filename (one fixed 9-byte header); SPEC §3 puts the size after the filename, and only in 210 and 211"
+		f.Workaround = "every response is read as name_len, size, filename; a size its status has no room for is dropped"
+	}
+	if shown != nil {
+		f.Detail = fmt.Sprintf("%s: %s; read in that order, every answer of the diagnosis is whole and names its file", shown.label, describeBytes(shown.got))
+		f.Evidence = shown.row()
+	}
+	d.add(f)
 }
 
 // cutResponse reports an answer that ends before its status's fields do, such as a 1001 with
@@ -404,7 +454,7 @@ func (d *diagnoser) restoreLayout(c *capture, p *Profile, name string, body []by
 func (d *diagnoser) cutResponse(c *capture, p *Profile, name string, again func() *capture) {
 	cut := func(c *capture) (parsed, bool) {
 		as, rest := p.parse(c.got)
-		return rest, len(as) == 0 && !rest.unknown && len(rest.rest) >= wire.ResponsePrefixLen
+		return rest, len(as) == 0 && !rest.unknown && rest.cut.StatusRead
 	}
 	rest, ok := cut(c)
 	if ok && c.end == endQuiet && again != nil {
@@ -414,7 +464,7 @@ func (d *diagnoser) cutResponse(c *capture, p *Profile, name string, again func(
 	if !ok || (c.end != endClosed && c.end != endTimeout) {
 		return
 	}
-	code := uint16(rest.rest[1]) | uint16(rest.rest[2])<<8
+	code := rest.cut.Status
 	if d.res.Finding(fmt.Sprintf("cut-%d", code)) != nil {
 		return
 	}
@@ -422,11 +472,9 @@ func (d *diagnoser) cutResponse(c *capture, p *Profile, name string, again func(
 	if c.end == endTimeout {
 		then = fmt.Sprintf("nothing more comes within %v", d.cfg.Timeout)
 	}
-	f, _ := p.dialect().Layout(code)
 	what := fmt.Sprintf("status %d ends after %d bytes, before its fields do, and %s", code, len(rest.rest), then)
-	if f.Has(wire.HasName) && len(rest.rest) == wire.ResponsePrefixLen+2 {
-		what = fmt.Sprintf("status %d carries a name_len (%d) but no filename bytes, then %s",
-			code, int(rest.rest[3])|int(rest.rest[4])<<8, then)
+	if rest.cut.Fields.Has(wire.HasName) && rest.cut.NameLen > 0 && len(rest.cut.Name) == 0 {
+		what = fmt.Sprintf("status %d carries a name_len (%d) but no filename bytes, then %s", code, rest.cut.NameLen, then)
 	}
 	d.add(Finding{ID: fmt.Sprintf("cut-%d", code), Req: spec.R3_1, Level: report.Must, Key: KeyCut(code),
 		Summary:  what,
@@ -456,7 +504,7 @@ func (d *diagnoser) smuggling(ctx context.Context) {
 	as, _ := p.parse(c.got)
 	smuggled := false
 	for _, a := range as {
-		smuggled = smuggled || string(a.name) == inner
+		smuggled = smuggled || string(a.Name) == inner
 	}
 	if !smuggled && len(as) < 3 {
 		return

@@ -30,8 +30,10 @@ type Profile struct {
 	ResponsePrefix int
 	// StatusBigEndian reads the status field big-endian.
 	StatusBigEndian bool
-	// SizeBeforeName reads the size of a 210 or 211 before its name_len and filename.
-	SizeBeforeName bool
+	// Format is the order the server writes a response's fields in, when FormatSeen: the
+	// diagnosis saw it. Unseen, responses are read as the dialect documents them.
+	Format     spec.Format
+	FormatSeen bool
 	// Serial runs one exchange at a time: the server serves one connection at a time.
 	Serial bool
 }
@@ -42,7 +44,7 @@ var ErrFrameTooSmall = errors.New("the request does not fit the server's frame")
 // Framed reports whether p changes any byte on the wire.
 func (p *Profile) Framed() bool {
 	return len(p.ListSuffix) > 0 || p.FrameSize > 0 || p.HalfClose || p.SplitBackup ||
-		p.ResponsePrefix > 0 || p.StatusBigEndian || p.SizeBeforeName
+		p.ResponsePrefix > 0 || p.StatusBigEndian || p.ResponseFormat() != spec.FormatSpec
 }
 
 // Writes returns the writes that carry one request of op to the server: req's bytes as SPEC.md
@@ -68,112 +70,114 @@ func (p *Profile) Writes(req []byte, op wire.Op, headerLen int) ([][]byte, error
 // Layout gives the fields a status code carries, ok false for one the reader cannot lay out.
 type Layout func(code uint16) (f wire.Fields, ok bool)
 
-// Reader turns the server's byte stream into responses as SPEC.md lays them out: it drops a
-// length prefix, reads the status in the server's byte order and the fields in the server's
-// order, so that a decoder of the spec's layout reads the rest. Where a status is one layout
-// does not know, what follows is passed on as it comes.
-func (p *Profile) Reader(src io.Reader, layout Layout) io.Reader {
-	if !p.readsDifferently() {
-		return src
+// ResponseFormat is the order p reads a response's fields in: the one the diagnosis saw, or else the
+// one its dialect documents.
+func (p *Profile) ResponseFormat() spec.Format {
+	if p.FormatSeen {
+		return p.Format
 	}
-	return &canonReader{src: src, p: p, layout: layout}
+	return p.dialect().Format
 }
 
-func (p *Profile) readsDifferently() bool {
-	return p.ResponsePrefix > 0 || p.StatusBigEndian || p.SizeBeforeName
+// Head is the part of a response before its payload, as a reader of a profile makes it out.
+type Head struct {
+	Version uint8
+	Status  uint16
+	// StatusRead: the version and the status arrived.
+	StatusRead bool
+	// Defined: the layout defines the status. When it does not, nothing after the status was
+	// read: where the response ends is unknown.
+	Defined bool
+	// Fields are the fields the status carries in the layout.
+	Fields wire.Fields
+	// NameLen is the name_len the server stated, -1 before it arrived.
+	NameLen int
+	// Name is the filename, as far as it came.
+	Name []byte
+	// Size is the payload's length, when Fields has one: the payload follows in the stream.
+	Size uint32
 }
 
-// canonReader is Profile.Reader's reader.
-type canonReader struct {
-	src         io.Reader
-	p           *Profile
-	layout      Layout
-	out         []byte // bytes of the current response, rewritten, still to hand out
-	payloadLeft int64  // payload bytes of the current response still to pass through
-	through     bool   // an unknown status: pass everything on as it comes
-	err         error  // the error to return once out is empty
-}
-
-func (c *canonReader) Read(b []byte) (int, error) {
-	for {
-		switch {
-		case len(c.out) > 0:
-			n := copy(b, c.out)
-			c.out = c.out[n:]
-			return n, nil
-		case c.err != nil:
-			return 0, c.err
-		case c.through:
-			return c.src.Read(b)
-		case c.payloadLeft > 0:
-			n, err := c.src.Read(b[:min(int64(len(b)), c.payloadLeft)])
-			c.payloadLeft -= int64(n)
-			return n, err
+// ReadHead reads the head of the next response from src as the server frames and orders it
+// (its length prefix dropped, its status in its byte order, its fields in its format), and
+// makes it out by layout. It is the one decoder of responses every tester shares: what it
+// leaves in src is the payload of a status that carries one, then whatever follows the
+// response, such as a size field and payload the status's layout has no room for. Its error
+// is the stream's (io.EOF, io.ErrUnexpectedEOF, a network error), with the head as far as it
+// came: io.EOF only when the stream ended before the response began.
+func (p *Profile) ReadHead(src io.Reader, layout Layout) (h Head, err error) {
+	defer func() {
+		if err == io.EOF && h.StatusRead {
+			// The response began: a stream that ends now ends inside it.
+			err = io.ErrUnexpectedEOF
 		}
-		c.next()
-	}
-}
-
-// next rewrites the header of the next response into out.
-func (c *canonReader) next() {
-	read := func(n int) ([]byte, bool) {
-		buf := make([]byte, n)
-		k, err := io.ReadFull(c.src, buf)
-		if err != nil {
-			c.out = append(c.out, buf[:k]...)
-			c.err = err
-			return nil, false
-		}
-		return buf, true
-	}
-	if c.p.ResponsePrefix > 0 {
+	}()
+	h = Head{NameLen: -1}
+	if p.ResponsePrefix > 0 {
 		// The prefix is not part of FBP: it is dropped, but a stream that ends inside it
 		// ends the response as a stream that ends inside a header does.
-		buf := make([]byte, c.p.ResponsePrefix)
-		if _, err := io.ReadFull(c.src, buf); err != nil {
-			c.err = err
-			return
+		if _, err := io.ReadFull(src, make([]byte, p.ResponsePrefix)); err != nil {
+			return h, err
 		}
 	}
-	head, ok := read(wire.ResponsePrefixLen)
-	if !ok {
-		return
+	var b [4]byte
+	if _, err := io.ReadFull(src, b[:3]); err != nil {
+		return h, err
 	}
-	if c.p.StatusBigEndian {
-		head[1], head[2] = head[2], head[1]
+	h.Version, h.StatusRead = b[0], true
+	h.Status = binary.LittleEndian.Uint16(b[1:3])
+	if p.StatusBigEndian {
+		h.Status = binary.BigEndian.Uint16(b[1:3])
 	}
-	code := binary.LittleEndian.Uint16(head[1:])
-	c.out = append(c.out, head...)
-	f, known := c.layout(code)
-	if !known {
-		c.through = true
-		return
+	if h.Fields, h.Defined = layout(h.Status); !h.Defined {
+		return h, nil
 	}
-	var size []byte
-	if f.Has(wire.HasPayload) && c.p.SizeBeforeName {
-		if size, ok = read(4); !ok {
-			return
+	format := p.ResponseFormat()
+	readSize := func() error {
+		if _, err := io.ReadFull(src, b[:4]); err != nil {
+			return err
+		}
+		h.Size = binary.LittleEndian.Uint32(b[:4])
+		return nil
+	}
+	sizeFirst := format == spec.FormatSizeFirst && h.Fields.Has(wire.HasPayload)
+	if sizeFirst {
+		if err := readSize(); err != nil {
+			return h, err
 		}
 	}
-	if f.Has(wire.HasName) {
-		nl, ok := read(2)
-		if !ok {
-			return
+	if h.Fields.Has(wire.HasName) || format == spec.FormatFixedHeader {
+		if _, err := io.ReadFull(src, b[:2]); err != nil {
+			return h, err
 		}
-		c.out = append(c.out, nl...)
-		name, ok := read(int(binary.LittleEndian.Uint16(nl)))
-		if !ok {
-			return
-		}
-		c.out = append(c.out, name...)
-	}
-	if f.Has(wire.HasPayload) {
-		if size == nil {
-			if size, ok = read(4); !ok {
-				return
+		h.NameLen = int(binary.LittleEndian.Uint16(b[:2]))
+		if format == spec.FormatFixedHeader {
+			if err := readSize(); err != nil {
+				return h, err
 			}
 		}
-		c.out = append(c.out, size...)
-		c.payloadLeft = int64(binary.LittleEndian.Uint32(size))
+		// name_len is at most 65535: a bounded allocation whatever the server states.
+		h.Name = make([]byte, h.NameLen)
+		if n, err := io.ReadFull(src, h.Name); err != nil {
+			// What came of the name, and no more: a name cut short is not a name of zeros.
+			h.Name = h.Name[:n]
+			return h, err
+		}
 	}
+	if h.Fields.Has(wire.HasPayload) && !sizeFirst && format != spec.FormatFixedHeader {
+		if err := readSize(); err != nil {
+			return h, err
+		}
+	}
+	if !h.Fields.Has(wire.HasName) {
+		// A fixed header's name_len of a status that has none: its bytes were read, and no
+		// field of the status holds them.
+		h.Name = nil
+	}
+	if !h.Fields.Has(wire.HasPayload) {
+		// A fixed header's size of a status that has none: what it states is left in the
+		// stream, bytes after the response.
+		h.Size = 0
+	}
+	return h, nil
 }

@@ -113,6 +113,7 @@ const (
 	faultShortReadCloses          fault = "short-read-closes"
 	faultNotFoundNameStalls       fault = "not-found-name-stalls"
 	faultOKNameMissing            fault = "ok-name-missing"
+	faultFixedHeader              fault = "fixed-header-responses"
 )
 
 // Combinations: servers wrong in several ways at once, as a student's server is.
@@ -122,6 +123,7 @@ const (
 	realFraming      = "real-framing"
 	realOneRead      = "real-one-read"
 	realCutUnchecked = "real-cut-unchecked-names"
+	realSeed003      = "real-seed-003"
 )
 
 // zoo is every mutant, "none" first. The order is the listing order only: a mutant is known by
@@ -148,7 +150,7 @@ var zoo = ownFaults([]Mutant{
 	{Name: string(faultListNameFixed), Desc: "LIST always answers the same 32-character name instead of a fresh random one (R-4.4)"},
 	{Name: string(faultListName31), Desc: "LIST names are 31 random characters instead of 32 (SPEC §3)"},
 	{Name: string(faultDeleteIgnored), Desc: "DELETE answers 212 but keeps the file: RESTORE still gives it back, LIST still shows it (R-4.3)"},
-	{Name: string(faultSeed003), Desc: "speaks seed 003's status map: 210 backup ok, 211 delete ok (name only), 212 restore/list ok (name, size, payload), 1003 + name for a missing file on RESTORE, 1002 (3 bytes) for DELETE of a missing file, 1001 (3 bytes) for a generic error and an empty BACKUP; an empty LIST is 212 with an empty payload (SPEC §3: a deviation to report)"},
+	{Name: string(faultSeed003), Desc: "speaks seed 003's status map: 210 backup ok, 211 delete ok (name only), 212 restore/list ok (name, size, payload), 1003 + name for a missing file on RESTORE, 1002 (3 bytes) for DELETE of a missing file, 1001 (3 bytes) for a generic error; an empty LIST is 212 with an empty payload (SPEC §3: a deviation to report)"},
 	{Name: string(faultNoFilesAsEmptyList), Desc: "LIST for a user with no files answers 211 with a random name and an empty payload instead of 1002 (R-4.4)"},
 	{Name: string(faultRestoreSizeOverstated), Desc: "RESTORE's 210 states a size 16 bytes larger than the payload it sends, then closes the connection (R-4.2)"},
 	{Name: string(faultRestoreEmpty1001), Desc: "RESTORE of a stored zero-length file answers 1001 instead of 210 with size 0 (R-4.2)"},
@@ -204,6 +206,7 @@ var zoo = ownFaults([]Mutant{
 	{Name: string(faultShortReadCloses), Desc: "takes what one read returns for a request's whole header: when the first read holds less, the connection is closed at once without an answer (TCP is a stream, R-1.1)"},
 	{Name: string(faultNotFoundNameStalls), Desc: "1001 carries name_len but not the filename's bytes, and the server keeps the connection open, waiting for the next request: a client waits for a name that never comes (SPEC §3 layout, R-3.1)"},
 	{Name: string(faultOKNameMissing), Desc: "212 carries name_len but not the filename's bytes, then the server closes the connection: a client waits for a name that never comes (SPEC §3 layout, R-3.1)"},
+	{Name: string(faultFixedHeader), Desc: "every response, whatever its status, is laid out version, status, name_len, size, filename, payload: the size comes between name_len and the filename, and a status without a filename or a payload sends name_len 0 or size 0 (SPEC §3 layout, R-3.1)"},
 	{Name: realListNameLen, Faults: names(faultListHangs, faultOKTrailingSize, faultMissingUser1002, faultDiesOnConnectClose),
 		Desc: "a real server that reads LIST's header as 8 bytes: combines list-hangs, ok-trailing-size, missing-user-1002 and dies-on-connect-close; a client that gives up on its unanswered LIST and closes cuts what the server takes for a header, which kills it"},
 	{Name: realSplitPayload, Faults: names(faultPayloadWithHeaderDropped, faultMissingFile1003, faultTraversalWrite, faultPartialUploadStored),
@@ -212,6 +215,8 @@ var zoo = ownFaults([]Mutant{
 		Desc: "a real single-threaded server that takes one read for a request's header: combines serves-one-at-a-time, short-read-closes, payload-with-header-dropped, list-hangs and missing-file-1003; a client that sends a few bytes is dropped at once, one that connects and sends nothing holds the server, and of two BACKUPs at once the second's payload comes with its header and is dropped"},
 	{Name: realCutUnchecked, Faults: names(faultOKNameMissing, faultNotFoundNameMissing, faultUnsafeNameAccepted, faultTraversalWrite, faultTraversalRead, faultTraversalDelete),
 		Desc: "a real server that writes a response's name_len and closes before its filename, and joins names into paths unchecked: combines ok-name-missing, not-found-name-missing, unsafe-name-accepted, traversal-write, traversal-read and traversal-delete; every 212 and 1001 is cut short after its status, and a name such as \"../<B>/x\" is answered 212 (cut) and reaches user B's folder"},
+	{Name: realSeed003, Faults: names(faultSeed003, faultBackupEmptyRejected, faultFixedHeader, faultListHangs),
+		Desc: "seed 003's own server, as its write-up describes it: combines seed-003-status-map, backup-empty-rejected (its write-up answers an empty file 1001), fixed-header-responses and list-hangs; its status map is the seed's, every response carries name_len, size and filename in that order, and it reads a name_len for every op, LIST included"},
 	{Name: realFraming, Faults: names(faultLengthPrefixed, faultStatusBigEndian),
 		Desc: "a real server with a framing of its own: combines length-prefixed-responses and status-big-endian; behind the 8-byte length of each response, its status is big-endian"},
 })

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"strings"
@@ -260,7 +261,7 @@ var manifestations = map[string]manifestation{
 		},
 		//       backup       restore                list   delete       restore      delete       list   backup ""    unknown
 		none:   "01d400010061 01d2000100610100000078 01d300 01d400010061 01e903010061 01e903010061 01ea03 01d400010065 01eb03",
-		mutant: "01d200010061 01d4000100610100000078 01d400 01d300010061 01eb03010061 01ea03 01d400 01e903 01e903",
+		mutant: "01d200010061 01d4000100610100000078 01d400 01d300010061 01eb03010061 01ea03 01d400 01d200010065 01e903",
 	},
 	"no-files-as-empty-list": simple(
 		`1002 | closed`,
@@ -742,6 +743,43 @@ var manifestations = map[string]manifestation{
 			`closed || 1001 "p" | closed`,
 		mutant: `closed || 1003 | closed || 212 "../8/canary" | closed || 210 "canary" "pwned" | closed || ` +
 			`closed || 210 "p" "012345" | closed`,
+	},
+	// Each response raw, on a connection of its own: a backup, a restore, a missing file, a
+	// user with no files. Every status carries name_len, then size, then the filename.
+	"fixed-header-responses": {
+		exchange: func(t *testing.T, addr string) string {
+			var out []string
+			for _, req := range [][]byte{backupReq(userA, "a", []byte("x")), restoreReq(userA, "a"), restoreReq(userA, "b"), listReq(userB)} {
+				out = append(out, hex.EncodeToString(rawExchange(t, addr, req)))
+			}
+			return strings.Join(out, " ")
+		},
+		//       backup       restore                missing      no files
+		none:   "01d400010061 01d2000100610100000078 01e903010062 01ea03",
+		mutant: "01d40001000000000061 01d2000100010000006178 01e90301000000000062 01ea03000000000000",
+	},
+	// A backup, a restore and a backup of an empty file raw; a LIST alone, then on the same
+	// connection the two bytes of a name_len (its answer's first 9 bytes: the name is random).
+	"real-seed-003": {
+		exchange: func(t *testing.T, addr string) string {
+			out := []string{hex.EncodeToString(rawExchange(t, addr, backupReq(userA, "a", []byte("x")))),
+				hex.EncodeToString(rawExchange(t, addr, restoreReq(userA, "a"))),
+				hex.EncodeToString(rawExchange(t, addr, backupReq(userA, "e", nil)))}
+			p := dial(t, addr)
+			p.send(listReq(userA))
+			alone := p.recv(1, lateWait)
+			if alone == "timeout" {
+				p.send([]byte{0, 0})
+			}
+			if err := p.c.CloseWrite(); err != nil {
+				t.Fatal(err)
+			}
+			_ = p.c.SetReadDeadline(time.Now().Add(clientWait))
+			n, _ := io.ReadAtLeast(p.c, p.chunk[:], 9)
+			return strings.Join(append(out, alone, hex.EncodeToString(p.chunk[:min(n, 9)])), " ")
+		},
+		none:   `01d400010061 01d2000100610100000078 01d400010065 211 <32 alnum> "a\ne\n" `,
+		mutant: "01d20001000000000061 01d4000100010000006178 01e903000000000000 timeout 01d400200002000000",
 	},
 	// 1002 behind its length, its status big-endian.
 	"real-framing": simple(

@@ -220,8 +220,8 @@ func (c *conn) backup(h *wire.RequestHeader) bool {
 		return c.send(reply{op: wire.OpBackup, status: wire.StatusServerError}) == nil
 	}
 	content := data.Bytes()
-	if len(content) == 0 && (s.has(faultBackupEmptyRejected) || s.has(faultSeed003)) {
-		// Fault: an empty file is refused (R-4.1 says it SHOULD be stored); seed 003 does it too.
+	if len(content) == 0 && s.has(faultBackupEmptyRejected) {
+		// Fault: an empty file is refused (R-4.1 says it SHOULD be stored).
 		return c.send(reply{op: wire.OpBackup, status: wire.StatusServerError}) == nil
 	}
 	if s.has(faultTruncatesOver1MiB) && len(content) > truncateAt {

@@ -569,6 +569,10 @@ func (c *conn) send(rep reply) error {
 	s := c.s
 	raw := s.encode(rep)
 	b := raw.Append(nil)
+	if s.has(faultFixedHeader) {
+		// Fault: one struct for every response, its size before its filename.
+		b = fixedHeader(raw)
+	}
 	if s.has(faultStatusBigEndian) {
 		// Fault: the status's bytes in network order (R-1.1 says little-endian).
 		binary.BigEndian.PutUint16(b[1:3], raw.Status)
@@ -641,6 +645,30 @@ func sizeBeforeName(b []byte, nameLen int) []byte {
 	out = append(out, b[nameEnd:nameEnd+4]...)
 	out = append(out, b[wire.ResponsePrefixLen:nameEnd]...)
 	return append(out, b[nameEnd+4:]...)
+}
+
+// fixedHeader lays raw out as a server that writes one fixed header for every response does:
+// version, status, name_len, size, then the filename and the payload, with zeros for the
+// fields its status does not carry.
+func fixedHeader(raw wire.RawResponse) []byte {
+	var name, payload []byte
+	if raw.Fields.Has(wire.HasName) {
+		name = raw.Name
+	}
+	size := uint32(0)
+	if raw.Fields.Has(wire.HasPayload) {
+		payload = raw.Payload
+		size = uint32(len(payload))
+		if raw.Size != nil {
+			size = *raw.Size
+		}
+	}
+	b := []byte{raw.Version}
+	b = binary.LittleEndian.AppendUint16(b, raw.Status)
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(name)))
+	b = binary.LittleEndian.AppendUint32(b, size)
+	b = append(append(b, name...), payload...)
+	return append(b, raw.Trailer...)
 }
 
 // encode lays rep out as SPEC §3 says, then applies the layout faults.

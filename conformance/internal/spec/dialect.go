@@ -44,6 +44,51 @@ type Dialect struct {
 	EmptyListing bool
 	// Deviates lists the requirements this mapping breaks.
 	Deviates []ID
+	// Format is how the dialect's documentation lays a response's fields out on the wire: a
+	// run reads by it unless the diagnosis saw the server lay them out otherwise.
+	Format Format
+}
+
+// Format is the order a server writes the fields of a response in, after version and status.
+// Which fields a status carries is its layout in the dialect (Dialect.Layouts); Format says
+// where they go, and what more a status carries that its layout does not.
+type Format uint8
+
+const (
+	// FormatSpec is SPEC §3: name_len, filename, size, payload, each status only the fields of
+	// its layout.
+	FormatSpec Format = iota
+	// FormatSizeFirst writes the size of a status that carries a payload right after the
+	// status, before name_len and the filename.
+	FormatSizeFirst
+	// FormatFixedHeader writes one 9-byte header for every status: version, status, name_len,
+	// size, then the filename and the payload; a status without a filename or a payload states
+	// name_len 0 or size 0.
+	FormatFixedHeader
+)
+
+// Formats lists every format a reader knows, SPEC §3's first.
+var Formats = []Format{FormatSpec, FormatSizeFirst, FormatFixedHeader}
+
+func (f Format) String() string {
+	switch f {
+	case FormatSizeFirst:
+		return "version, status, size, name_len, filename, payload"
+	case FormatFixedHeader:
+		return "version, status, name_len, size, filename, payload, on every status"
+	}
+	return "version, status, name_len, filename, size, payload"
+}
+
+// Moves reports whether f lays out a status whose layout is fields otherwise than SPEC §3.
+func (f Format) Moves(fields wire.Fields) bool {
+	switch f {
+	case FormatSizeFirst:
+		return fields.Has(wire.HasPayload)
+	case FormatFixedHeader:
+		return true
+	}
+	return false
 }
 
 const nameAndPayload = wire.HasName | wire.HasPayload
@@ -64,9 +109,11 @@ var Canonical = &Dialect{
 	Layouts: map[uint16]wire.Fields{210: nameAndPayload, 211: nameAndPayload, 212: wire.HasName, 1001: wire.HasName, 1002: 0, 1003: 0},
 }
 
-// Seed003 is the reshuffled mapping of seed 003: 210 backup, 211 delete, 212 restore and list,
-// 1001 empty file or general error, 1002 delete failed, 1003 not found. Its client prints an
-// empty list for a user with no files: the server answers 212 with an empty listing.
+// Seed003 is the wire format of seed 003: its reshuffled mapping (210 backup, 211 delete, 212
+// restore and list, 1001 empty file or general error, 1002 delete failed, 1003 not found) and
+// its fixed response header (version, status, name_len, size, then the filename and payload,
+// on every status). Its client prints an empty list for a user with no files: the server
+// answers 212 with an empty listing.
 var Seed003 = &Dialect{
 	Name: "seed003",
 	Codes: map[Meaning][]uint16{
@@ -81,6 +128,7 @@ var Seed003 = &Dialect{
 	Layouts:      map[uint16]wire.Fields{210: wire.HasName, 211: wire.HasName, 212: nameAndPayload, 1001: 0, 1002: 0, 1003: wire.HasName},
 	EmptyListing: true,
 	Deviates:     []ID{R4_1, R4_2, R4_3, R4_4},
+	Format:       FormatFixedHeader,
 }
 
 // Dialects lists the dialects a run may be told to speak, besides "auto".
