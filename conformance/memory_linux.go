@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"net"
@@ -9,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/fbpkit/fbp/conformance/internal/procgroup"
 )
 
 // serverProcs finds the server's processes on this machine, to watch their memory: the process
@@ -102,23 +103,6 @@ func (p serverProcs) growth(before map[int]int64) (int64, bool) {
 	return most, true
 }
 
-// peakRSS reads a process's peak resident set (VmHWM), in bytes.
-func peakRSS(pid int) (int64, bool) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10, err == nil
-		}
-	}
-	return 0, false
-}
-
 // listenerPid finds the process that holds the listening socket of addr's port: the socket's
 // inode from /proc/net/tcp, then the process with a descriptor on it.
 func listenerPid(addr string) (int, bool) {
@@ -157,4 +141,10 @@ func listenerPid(addr string) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// peakRSS is procgroup.PeakRSS, as an ok flag: a process that ended meanwhile is passed over.
+func peakRSS(pid int) (int64, bool) {
+	v, err := procgroup.PeakRSS(pid)
+	return v, err == nil
 }

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -9,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fbpkit/fbp/conformance/internal/procgroup"
 )
 
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on every Linux
@@ -45,7 +46,8 @@ func GroupUsage(pgid int) (Usage, error) {
 			ticks, _ := strconv.ParseInt(s, 10, 64)
 			u.CPU += time.Duration(ticks) * time.Second / clockTicks
 		}
-		if hwm, err := peakRSS(filepath.Join(filepath.Dir(path), "status")); err == nil {
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(path)))
+		if hwm, err := procgroup.PeakRSS(pid); err == nil {
 			u.PeakRSS = max(u.PeakRSS, hwm)
 		}
 	}
@@ -53,20 +55,4 @@ func GroupUsage(pgid int) (Usage, error) {
 		return Usage{}, fmt.Errorf("no process in group %d", pgid)
 	}
 	return u, nil
-}
-
-func peakRSS(statusPath string) (int64, error) {
-	f, err := os.Open(statusPath)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, fmt.Errorf("%s: no VmHWM", statusPath)
 }
