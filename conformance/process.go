@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/procgroup"
+	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -320,7 +321,7 @@ func (p *ServerProcess) Describe() string {
 	p.mu.Unlock()
 	if s := strings.TrimSpace(out.String()); s != "" {
 		lines := strings.Split(s, "\n")
-		d += "; its last output: " + strings.Join(lines[max(0, len(lines)-5):], " | ")
+		d += report.LastOutputSep + strings.Join(lines[max(0, len(lines)-5):], " | ")
 	}
 	return d
 }
