@@ -22,13 +22,14 @@ const typicalRequests = 5
 const latencyTimes = 4
 
 // protectRank orders cases by what they protect, for a run that cannot reach them all: the
-// security cases that keep one user's files from another and the disk from the network
-// first, then the rest of the security cases, then the core MUSTs, the SHOULDs and the INFO cases.
+// security cases that keep one user's files from another and names inside their folders
+// first, then the MUSTs that send nothing hostile, then the MUSTs that send bad input (a server
+// that dies of it has had the others tested first), the SHOULDs and the INFO cases.
 func protectRank(c *Case) int {
 	switch {
 	case c.Level == report.Must && c.Section() == "security" && (slices.Contains(c.Reqs, string(spec.R5_1)) || slices.Contains(c.Reqs, string(spec.R4_5))):
 		return 0
-	case c.Level == report.Must && c.Section() == "security":
+	case c.Level == report.Must && !c.Hostile:
 		return 1
 	case c.Level == report.Must:
 		return 2
@@ -139,7 +140,7 @@ func (r *runner) notReached(rep *report.Report, tally caseTally, reordered bool)
 	warning = fmt.Sprintf("%s of %d not reached: the run's deadline of %v passed%s; -deadline %v would run them all",
 		words.Count(n, "case"), len(rep.Results), r.cfg.Deadline, why, need)
 	if reordered {
-		warning += "; as the catalog could not fit, the cases that protect the most ran first: the security cases, then the other MUSTs, the SHOULDs and the INFO cases"
+		warning += "; as the catalog could not fit, the cases that protect the most ran first: the security cases that guard users' files, then the other MUSTs, those that send bad input last, then the SHOULDs and the INFO cases"
 	}
 	step = fmt.Sprintf("%s not reached within the deadline of %v: -deadline %v runs them all (or -run a few cases, by ID or requirement, a shorter run)",
 		words.Count(n, "case"), r.cfg.Deadline, need)

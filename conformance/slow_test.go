@@ -125,3 +125,52 @@ exec "$2" -test.run='^$'`
 		t.Errorf("starts: %q, %v; want 2", b, err)
 	}
 }
+
+// Every wait for an answer lasts several times the measured latency, past a shorter -timeout.
+func TestSlowTimeoutFollowsTheLatency(t *testing.T) {
+	r := makeRunner(Config{Timeout: time.Second})
+	r.diag.Latency = 400 * time.Millisecond
+	if note := r.slowTimeout(); r.cfg.Timeout != 1600*time.Millisecond || !strings.Contains(note, "waited for 1.6s (4 times that), not -timeout 1s") {
+		t.Errorf("timeout %v, note %q", r.cfg.Timeout, note)
+	}
+	r = makeRunner(Config{Timeout: 5 * time.Second})
+	r.diag.Latency = 400 * time.Millisecond
+	if note := r.slowTimeout(); r.cfg.Timeout != 5*time.Second || note != "" {
+		t.Errorf("a timeout long enough changed: %v, %q", r.cfg.Timeout, note)
+	}
+}
+
+// The deadline that reaches every case: what the run took, and what the cases not reached
+// should take by the latency and requests the run measured, or by the time its cases took,
+// whichever is longer, with a margin, rounded as a person would type it.
+func TestNotReachedGivesTheDeadlineThatRunsThemAll(t *testing.T) {
+	r := makeRunner(Config{Deadline: time.Minute, Parallel: 4})
+	r.diag.Latency = time.Second
+	r.profile.Serial, r.diag.Served = true, 1
+	rep := &report.Report{Duration: 58 * time.Second}
+	for i := range 12 {
+		st := report.VerdictPass
+		if i >= 2 {
+			st = report.VerdictNotRun
+		}
+		rep.Results = append(rep.Results, report.Result{ID: fmt.Sprintf("c/%d", i), Status: st})
+	}
+	// 10 cases at 3 requests of 1s, one at a time: 30s; at the 4s each the 2 that ran took: 40s.
+	warning, step, need := r.notReached(rep, caseTally{ran: 2, requests: 6, elapsed: 8 * time.Second}, true)
+	if need != 110*time.Second {
+		t.Errorf("need %v, want 58s + 40s + 10s rounded up to 1m50s", need)
+	}
+	for _, want := range []string{"10 cases of 12 not reached: the run's deadline of 1m0s passed", "answers take up to 1s, one case runs at a time, about 3 requests a case",
+		"-deadline 1m50s would run them all", "the cases that protect the most ran first"} {
+		if !strings.Contains(warning, want) {
+			t.Errorf("warning %q lacks %q", warning, want)
+		}
+	}
+	if !strings.Contains(step, "10 cases not reached within the deadline of 1m0s: -deadline 1m50s runs them all") {
+		t.Errorf("step %q", step)
+	}
+	rep.Results = rep.Results[:2]
+	if w, s, n := r.notReached(rep, caseTally{}, false); w != "" || s != "" || n != 0 {
+		t.Errorf("every case ran, yet %q %q %v", w, s, n)
+	}
+}
