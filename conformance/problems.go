@@ -170,7 +170,7 @@ func (r *runner) nextSteps(rep *report.Report) []string {
 		add(`the server crashed: give -exec "COMMAND" (with {port} where the command takes its port) so that conform restarts it and tests the cases after the crash`)
 	}
 	if r.sup != nil && r.sup.ExitedAtStartup() {
-		add("the server ended at startup when it was started again (its output is in the crash's detail): make it start after a crash, whatever the crash left behind")
+		add("the server ended at startup when it was started again (the report quotes what it said): make it start after a crash, whatever the crash left behind")
 	} else if r.sup != nil && r.sup.RestartFailed() && !r.sup.FreshPorts() {
 		add("the server could not be started again on the same port: put {port} in the -exec command so that every start gets a fresh port")
 	}

@@ -373,7 +373,7 @@ func (p *ServerProcess) Restart(ctx context.Context) error {
 			p.mu.Lock()
 			p.restartFailed, p.exitedAtStartup = true, true
 			p.mu.Unlock()
-			return fmt.Errorf("the server did not start again: %w", err)
+			return err
 		}
 		if time.Now().Add(pause).After(deadline) {
 			p.mu.Lock()
