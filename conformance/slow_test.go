@@ -174,3 +174,38 @@ func TestNotReachedGivesTheDeadlineThatRunsThemAll(t *testing.T) {
 		t.Errorf("every case ran, yet %q %q %v", w, s, n)
 	}
 }
+
+// In the order of what they protect, the catalog opens with the security cases that guard
+// users' files, and the MUSTs that send bad input come after those that do not.
+func TestProtectOrderOfTheCatalog(t *testing.T) {
+	cases := Catalog()
+	order := make([]int, len(cases))
+	for i := range order {
+		order[i] = i
+	}
+	protectOrder(cases, order)
+	if first := cases[order[0]]; first.Section() != "security" || protectRank(first) != 0 {
+		t.Errorf("first case %s", first.ID)
+	}
+	last := -1
+	for _, i := range order {
+		c := cases[i]
+		rank := protectRank(c)
+		if rank < last {
+			t.Errorf("%s (rank %d) after a case of rank %d", c.ID, rank, last)
+		}
+		last = rank
+		if rank == 1 && c.Hostile || rank == 2 && !c.Hostile {
+			t.Errorf("%s: rank %d, hostile %v", c.ID, rank, c.Hostile)
+		}
+	}
+	r := makeRunner(Config{Parallel: 4})
+	r.diag.Latency = time.Millisecond
+	if !r.fits(len(cases), 55*time.Second) {
+		t.Error("a server that answers in 1ms does not fit the catalog in 55s")
+	}
+	r.diag.Latency, r.profile.Serial, r.diag.Served = time.Second, true, 1
+	if r.fits(len(cases), 55*time.Second) {
+		t.Error("a server that answers in 1s, one at a time, fits the catalog in 55s")
+	}
+}
