@@ -69,7 +69,7 @@ func (r *runner) width() int {
 	if r.profile.Serial {
 		return max(1, min(r.cfg.Parallel, r.diag.Served-1))
 	}
-	return r.cfg.Parallel
+	return max(1, r.cfg.Parallel)
 }
 
 // estimate is how long n cases making perCase requests each should take this server.
@@ -127,6 +127,13 @@ func (r *runner) notReached(rep *report.Report, tally caseTally, reordered bool)
 		// are requests and waits too.
 		left = max(left, time.Duration(float64(tally.elapsed)/float64(tally.ran)*float64(n)))
 	}
+	if left == 0 {
+		// Nothing measured: no case ran, and the diagnosis saw no answer.
+		warning = fmt.Sprintf("%s of %d not reached: the run's deadline of %v passed before anything was measured to estimate how long they take",
+			words.Count(n, "case"), len(rep.Results), r.cfg.Deadline)
+		step = fmt.Sprintf("%s not reached within the deadline of %v: give a longer -deadline", words.Count(n, "case"), r.cfg.Deadline)
+		return warning, step, 0
+	}
 	need = roundUp(rep.Duration + left + left/4)
 	var how []string
 	if l := r.perRequest(); l > 0 {
@@ -141,7 +148,7 @@ func (r *runner) notReached(rep *report.Report, tally caseTally, reordered bool)
 	}
 	warning = fmt.Sprintf("%s of %d not reached: the run's deadline of %v passed%s; -deadline %v would run them all",
 		words.Count(n, "case"), len(rep.Results), r.cfg.Deadline, why, need)
-	if reordered {
+	if reordered && tally.ran > 0 {
 		warning += "; as the catalog could not fit, the cases that protect the most ran first: the security cases that guard users' files, then the other MUSTs, those that send bad input last, then the SHOULDs and the INFO cases"
 	}
 	step = fmt.Sprintf("%s not reached within the deadline of %v: -deadline %v runs them all (or -run a few cases, by ID or requirement, a shorter run)",

@@ -169,6 +169,12 @@ func TestNotReachedGivesTheDeadlineThatRunsThemAll(t *testing.T) {
 	if !strings.Contains(step, "10 cases not reached within the deadline of 1m0s: -deadline 1m50s runs them all") {
 		t.Errorf("step %q", step)
 	}
+	// With no latency measured and no case run, there is nothing to estimate from.
+	blind := makeRunner(Config{Deadline: time.Millisecond})
+	if w, s, n := blind.notReached(rep, caseTally{}, true); n != 0 || !strings.Contains(w, "10 cases of 12 not reached") ||
+		!strings.Contains(w, "before anything was measured") || strings.Contains(w, "-deadline") || !strings.Contains(s, "give a longer -deadline") {
+		t.Errorf("nothing measured: %q %q %v", w, s, n)
+	}
 	rep.Results = rep.Results[:2]
 	if w, s, n := r.notReached(rep, caseTally{}, false); w != "" || s != "" || n != 0 {
 		t.Errorf("every case ran, yet %q %q %v", w, s, n)
