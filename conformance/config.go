@@ -19,9 +19,12 @@ type Config struct {
 	// Strict makes SHOULD failures fail the run.
 	Strict bool
 	// Timeout bounds every connect, read and write, and, with an allowance for the bytes it
-	// moves, every exchange. Default 5s.
+	// moves, every exchange; a server whose answers take longer to begin, as the diagnosis
+	// measured, is waited for several times that instead. Default 5s.
 	Timeout time.Duration
-	// Deadline bounds the whole run: the cases it leaves are reported as not run. Default 60s.
+	// Deadline bounds the whole run: the cases it does not reach are reported as not run, with
+	// the deadline that would reach them (Report.DeadlineNeeded). When the measured latency
+	// says the catalog cannot fit, the cases that protect the most run first. Default 60s.
 	Deadline time.Duration
 	// Grace is how long the runner waits after a response's end for bytes that should not be
 	// there. Default 50ms.

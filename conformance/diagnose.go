@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -54,6 +55,9 @@ func (r *runner) diagnose(ctx context.Context, rep *report.Report) {
 	}
 	r.profile.Dialect = r.dialect
 }
+
+// errNotRestarted is what a restart says after one has failed.
+var errNotRestarted = errors.New("the server could not be started again earlier in the run, and is not tried again")
 
 // diagnosisQuiet is the least time the diagnosis watches for bytes after an answer.
 const diagnosisQuiet = 50 * time.Millisecond
@@ -116,8 +120,13 @@ func (r *runner) splitPause() time.Duration {
 	return min(splitPauseBase+3*time.Duration(r.lastAnswer.Load()), r.cfg.Timeout/2)
 }
 
-// restart starts the server again after it died, and returns its address.
+// restart starts the server again after it died, and returns its address. A server that
+// could not be started once is not started again: its startup failure is reported once, not
+// met again by every case and probe after it.
 func (r *runner) restart(ctx context.Context) (string, error) {
+	if r.sup.RestartFailed() {
+		return "", errNotRestarted
+	}
 	if err := r.sup.Restart(ctx); err != nil {
 		return "", err
 	}

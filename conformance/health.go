@@ -195,6 +195,9 @@ func (r *runner) waitUp(ctx context.Context) (key, why string) {
 		return "", ""
 	}
 	key = r.crashKey(caseByID(down))
+	if r.sup != nil && r.sup.RestartFailed() {
+		return key, fmt.Sprintf("blocked: the server stopped answering after case %s and could not be started again", down)
+	}
 	if !r.cfg.ContinueAfterCrash {
 		return key, fmt.Sprintf("blocked: the server stopped answering after case %s (give -exec to restart it, or -continue to wait for it)", down)
 	}
@@ -235,6 +238,10 @@ func (r *runner) pinCrashes(ctx context.Context, cases []*Case, outcomes []caseO
 	r.stateMu.Unlock()
 	for i := range pins {
 		p := &pins[i]
+		if r.sup != nil && r.sup.RestartFailed() {
+			p.verdict = "the server could not be started again to pin the crash"
+			continue
+		}
 		if r.sup == nil {
 			p.verdict = fmt.Sprintf("cases %v ran at once; give -exec to pin the crash on one of them", p.suspects)
 			continue

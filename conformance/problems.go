@@ -169,7 +169,9 @@ func (r *runner) nextSteps(rep *report.Report) []string {
 	if len(rep.Crashes) > 0 && r.sup == nil {
 		add(`the server crashed: give -exec "COMMAND" (with {port} where the command takes its port) so that conform restarts it and tests the cases after the crash`)
 	}
-	if r.sup != nil && r.sup.RestartFailed() && !r.sup.FreshPorts() {
+	if r.sup != nil && r.sup.ExitedAtStartup() {
+		add("the server ended at startup when it was started again (the report quotes what it said): make it start after a crash, whatever the crash left behind")
+	} else if r.sup != nil && r.sup.RestartFailed() && !r.sup.FreshPorts() {
 		add("the server could not be started again on the same port: put {port} in the -exec command so that every start gets a fresh port")
 	}
 	if f := r.diag.Fatal(); f != nil && f.ID == "drips" {
@@ -177,13 +179,6 @@ func (r *runner) nextSteps(rep *report.Report) []string {
 	}
 	if r.diag.Blocked(wire.OpBackup) != nil {
 		add("no BACKUP could be sent: fix its reading first; most cases need one")
-	}
-	if rep.DeadlinePassed {
-		why := ""
-		if r.diag.Finding("slow-answers") != nil {
-			why = ": the server answers slowly, so a whole run takes long"
-		}
-		add(fmt.Sprintf("the run's deadline of %v ended it before every case ran%s; -deadline 10m gives it time (and -run a few cases, by ID or requirement, a shorter run)", r.cfg.Deadline, why))
 	}
 	return out
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/procgroup"
+	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -59,6 +60,9 @@ type ServerProcess struct {
 	waitErr       error
 	out           *tailBuffer
 	restartFailed bool
+	// exitedAtStartup: the restart that failed ended at startup with an error of the
+	// server's own, not one of a port in use.
+	exitedAtStartup bool
 }
 
 // StartServer runs cfg.Command and returns once cfg.Addr accepts a connection. If the process
@@ -102,6 +106,14 @@ func (p *ServerProcess) RestartFailed() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.restartFailed
+}
+
+// ExitedAtStartup reports whether a Restart gave up because the server ended at startup with
+// an error of its own, not one of a port still in use.
+func (p *ServerProcess) ExitedAtStartup() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.exitedAtStartup
 }
 
 // freePort returns a loopback port nothing listens on now.
@@ -193,7 +205,7 @@ func (p *ServerProcess) start(ctx context.Context) error {
 		}
 		select {
 		case <-done:
-			return fmt.Errorf("%s exited before listening on %s: %s", name, addr, p.Describe())
+			return &startupExitError{msg: fmt.Sprintf("%s exited before listening on %s: %s", name, addr, p.Describe()), out: out.String()}
 		case <-ctx.Done():
 			_ = p.Stop()
 			return ctx.Err()
@@ -320,7 +332,7 @@ func (p *ServerProcess) Describe() string {
 	p.mu.Unlock()
 	if s := strings.TrimSpace(out.String()); s != "" {
 		lines := strings.Split(s, "\n")
-		d += "; its last output: " + strings.Join(lines[max(0, len(lines)-5):], " | ")
+		d += report.LastOutputSep + strings.Join(lines[max(0, len(lines)-5):], " | ")
 	}
 	return d
 }
@@ -354,6 +366,15 @@ func (p *ServerProcess) Restart(ctx context.Context) error {
 		if err == nil || ctx.Err() != nil {
 			return err
 		}
+		var se *startupExitError
+		if errors.As(err, &se) && !se.portInUse() {
+			// The server ended at startup with an error of its own: starting it again
+			// would end the same way, however long the run kept at it.
+			p.mu.Lock()
+			p.restartFailed, p.exitedAtStartup = true, true
+			p.mu.Unlock()
+			return err
+		}
 		if time.Now().Add(pause).After(deadline) {
 			p.mu.Lock()
 			p.restartFailed = true
@@ -371,6 +392,27 @@ func (p *ServerProcess) Restart(ctx context.Context) error {
 		}
 		pause = min(2*pause, 2*time.Second)
 	}
+}
+
+// startupExitError is a start that ended with the process's exit before it listened.
+type startupExitError struct {
+	msg string
+	out string // what the process wrote
+}
+
+func (e *startupExitError) Error() string { return e.msg }
+
+// portInUse reports whether the process said that its port was taken: a server that sets no
+// SO_REUSEADDR fails so while its last run's connections wait in TIME_WAIT, and a later try
+// may succeed.
+func (e *startupExitError) portInUse() bool {
+	out := strings.ToLower(e.out)
+	for _, s := range []string{"in use", "eaddrinuse", "errno 98", "bind"} {
+		if strings.Contains(out, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Stop interrupts the process, and what it started, and kills them if the process has not

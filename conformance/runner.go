@@ -161,6 +161,7 @@ type caseOutcome struct {
 	failures []report.Failure
 	firstOf  map[string]int // the index in failures of each key's first failure
 	evidence []caseEvidence // what it met of other rules' problems
+	requests int            // the requests it made
 	blocked  string         // the problem that kept it from running
 	blockedF report.Failure
 	unjudged *report.Unjudged // what it skipped for want of a flag
@@ -182,7 +183,9 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 		return report.Report{}, err
 	}
 	parent := ctx
-	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Deadline, errDeadline)
+	// The cases end a little before the deadline: stopping the server and writing the report
+	// take their time too, and the run as a whole ends within it.
+	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Deadline-finishing(cfg.Deadline), errDeadline)
 	defer cancel()
 	r, err := newRunner(ctx, cfg)
 	if err != nil {
@@ -202,14 +205,22 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 		return report.Report{}, &UnreachableError{Addr: r.target(), Err: errors.New(f.Detail)}
 	}
 	rep.Dialect = r.dialect.Name
+	if note := r.slowTimeout(); note != "" {
+		rep.Warnings = append(rep.Warnings, note)
+	}
+	if r.diag.Cut != "" && !r.diag.ConcurrencyProbed && r.cfg.Parallel > 1 {
+		rep.Warnings = append(rep.Warnings, "the cases run one at a time: the diagnosis did not get to see how many connections the server serves at once")
+	}
 
 	outcomes := make([]caseOutcome, len(cases))
+	var tally caseTally
+	reordered := false
 	if f := r.diag.Fatal(); f != nil && !cut {
 		for i, c := range cases {
 			outcomes[i] = r.blockedOutcome(c, f.Req, f.Key, fmt.Sprintf("blocked by [%s]: %s", f.ID, f.Summary))
 		}
 	} else {
-		r.runCases(ctx, cases, outcomes)
+		tally, reordered = r.runCases(ctx, cases, outcomes)
 		r.pinCrashes(ctx, cases, outcomes)
 	}
 	rep.Results, rep.Problems = r.assemble(cases, outcomes)
@@ -222,16 +233,25 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 		}
 	}
 	rep.Interrupted = parent.Err() != nil
-	if context.Cause(ctx) == errDeadline {
-		rep.DeadlinePassed = true
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run's deadline of %v passed: the cases not run are marked so (-deadline)", r.cfg.Deadline))
-	}
 	r.stateMu.Lock()
 	rep.Crashes = slices.Clone(r.crashes)
 	r.stateMu.Unlock()
 	rep.Duration = time.Since(rep.Started)
 	rep.Summarize()
 	rep.NextSteps = r.nextSteps(&rep)
+	if context.Cause(ctx) == errDeadline {
+		rep.DeadlinePassed = true
+		warning, step, need := r.notReached(&rep, tally, reordered)
+		if warning == "" {
+			warning = fmt.Sprintf("the run's deadline of %v passed as its last case ended (-deadline)", r.cfg.Deadline)
+		}
+		rep.Warnings = append(rep.Warnings, warning)
+		rep.DeadlineNeeded = need
+		if step != "" {
+			rep.NextSteps = append([]string{step}, rep.NextSteps...)
+		}
+		rep.Summarize()
+	}
 	if r.cfg.Progress != nil {
 		// A caller that showed progress sees the run end.
 		r.cfg.Progress(Progress{Total: len(cases), Done: len(cases), Failed: rep.Summary.Must.Fail + rep.Summary.Should.Fail})
@@ -239,37 +259,55 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 	return rep, nil
 }
 
+// finishing is what the run keeps of its deadline for its end: stopping a case cut short,
+// stopping the server, the report.
+func finishing(deadline time.Duration) time.Duration {
+	return min(2*time.Second, deadline/20)
+}
+
 // runCases runs the cases, ordinary ones first and then those that send bad input: a server
-// that dies of bad input has had every other case tested first.
-func (r *runner) runCases(ctx context.Context, cases []*Case, outcomes []caseOutcome) {
+// that dies of bad input has had every other case tested first. When the measured latency says
+// that the cases cannot all run before the deadline, they run by what they protect instead
+// (protectOrder), and reordered says so. The tally is what the cases that ran measured.
+func (r *runner) runCases(ctx context.Context, cases []*Case, outcomes []caseOutcome) (tally caseTally, reordered bool) {
 	order := make([]int, len(cases))
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		return cmp.Compare(boolInt(cases[a].Hostile), boolInt(cases[b].Hostile))
-	})
-	parallel := r.cfg.Parallel
-	if r.profile.Serial {
-		parallel = max(1, min(parallel, r.diag.Served-1))
+	left := r.cfg.Deadline
+	if end, ok := ctx.Deadline(); ok {
+		left = time.Until(end)
 	}
+	if reordered = !r.fits(len(cases), left); reordered {
+		protectOrder(cases, order)
+	} else {
+		slices.SortStableFunc(order, func(a, b int) int {
+			return cmp.Compare(boolInt(cases[a].Hostile), boolInt(cases[b].Hostile))
+		})
+	}
+	parallel := r.width()
 	work := make(chan int)
 	var wg sync.WaitGroup
 	var progressMu sync.Mutex
 	done, failed := 0, 0
+	start := time.Now()
 	for range min(parallel, len(cases)) {
 		wg.Go(func() {
 			for i := range work {
 				outcomes[i] = r.runOne(ctx, cases[i])
+				progressMu.Lock()
+				if outcomes[i].res.Status != report.VerdictNotRun {
+					tally.ran++
+					tally.requests += outcomes[i].requests
+				}
 				if r.cfg.Progress != nil {
-					progressMu.Lock()
 					done++
 					if outcomes[i].res.Status == report.VerdictFail {
 						failed++
 					}
 					r.cfg.Progress(Progress{Total: len(cases), Done: done, Failed: failed, Last: outcomes[i].res})
-					progressMu.Unlock()
 				}
+				progressMu.Unlock()
 			}
 		})
 	}
@@ -286,6 +324,8 @@ func (r *runner) runCases(ctx context.Context, cases []*Case, outcomes []caseOut
 	}
 	close(work)
 	wg.Wait()
+	tally.elapsed = time.Since(start)
+	return tally, reordered
 }
 
 func boolInt(b bool) int {
@@ -321,7 +361,7 @@ func (r *runner) notRun(ctx context.Context, c *Case) caseOutcome {
 	res := baseResult(c)
 	res.Status, res.Reason = report.VerdictNotRun, "interrupted"
 	if context.Cause(ctx) == errDeadline {
-		res.Reason = fmt.Sprintf("not run: the run's deadline of %v passed", r.cfg.Deadline)
+		res.Reason = fmt.Sprintf("not reached: the run's deadline of %v passed", r.cfg.Deadline)
 	}
 	return caseOutcome{res: res}
 }
@@ -376,6 +416,7 @@ func (r *runner) runOne(ctx context.Context, c *Case) caseOutcome {
 		t.judgeDiagnosed()
 	}
 	out := t.outcome()
+	out.requests = t.requests()
 	if c.Hostile || out.res.Status == report.VerdictFail || out.res.Status == report.VerdictBlocked {
 		if crash, detail := r.health(ctx, c); crash != "" {
 			f := report.Failure{Requirement: string(spec.R5_3), Sentence: spec.R5_3.Sentence(),

@@ -91,7 +91,7 @@ Each subcommand has its own help: conform model -h, conform client -h, ...
 	o.caseFlags.register(fs, "R-4.2", "the catalog (ID, level, requirements, description)")
 	fs.BoolVar(&c.Strict, "strict", false, "SHOULD failures fail the run")
 	fs.DurationVar(&c.Timeout, "timeout", 5*time.Second, "deadline of every connect, read and write")
-	fs.DurationVar(&c.Deadline, "deadline", conformance.DefaultDeadline, "bound on the whole run: the cases it leaves are reported as not run")
+	fs.DurationVar(&c.Deadline, "deadline", conformance.DefaultDeadline, "bound on the whole run: the cases it does not reach are reported so, with the -deadline that would reach them (a run that cannot fit runs the cases that protect the most first)")
 	fs.DurationVar(&c.Grace, "grace", 50*time.Millisecond, "how long to watch for bytes after a response's end")
 	fs.IntVar(&c.Parallel, "parallel", 4, "cases run at once (cases sending bad input always run alone)")
 	fs.BoolVar(&c.Verbose, "v", false, "show the bytes of passing cases too")

@@ -245,7 +245,8 @@ func TestDeadlinePassedRunIsIncomplete(t *testing.T) {
 		}
 	}
 	code, out, _ := conform(t, "-deadline", "1ns")
-	if code != exitFail || !strings.Contains(out, "INCOMPLETE") || strings.Count(out, "\nNRUN ") > 4 || !strings.Contains(out, "more cases, not run") {
+	if code != exitFail || !strings.Contains(out, "INCOMPLETE") || strings.Count(out, "\nNRUN ") > 4 || !strings.Contains(out, "more cases, not reached") ||
+		!strings.Contains(out, "not reached within the deadline of 1ns: give a longer -deadline") {
 		t.Errorf("exit %d, text report:\n%s", code, out)
 	}
 	code, out, _ = conform(t, "-deadline", "1ns", "-format", "junit")

@@ -99,6 +99,9 @@ type Diagnosis struct {
 	// Served is how many connections the server served at once, when the probe found a bound;
 	// 0 when it served every one it was given.
 	Served int
+	// ConcurrencyProbed: the probes of clients at once ran whole, and Served and
+	// Profile.Serial say what they found.
+	ConcurrencyProbed bool
 	// Latency is the longest wait for the first byte of an answer the probes saw.
 	Latency  time.Duration
 	Probes   int

@@ -525,6 +525,11 @@ func (d *diagnoser) smuggling(ctx context.Context) {
 // first read returns for the header is held by a silent client, not by one that sent a few
 // bytes.
 func (d *diagnoser) concurrency(ctx context.Context) {
+	defer func() {
+		if ctx.Err() == nil {
+			d.res.ConcurrencyProbed = true
+		}
+	}()
 	p := d.res.Profile
 	if p.HalfClose {
 		return

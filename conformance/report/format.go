@@ -86,7 +86,12 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 	if r.DialectNote != "" {
 		fmt.Fprintf(&sb, "dialect %s\n", r.DialectNote)
 	}
-	r.writeProblems(&sb)
+	r.writeIndex(&sb)
+	r.writeWorkarounds(&sb)
+	if len(r.Problems) > 0 {
+		sb.WriteString("\nthe problems in detail:\n")
+	}
+	r.writeProblemDetails(&sb)
 	if len(r.Results) > 0 {
 		sb.WriteString("\ncases:\n")
 	}
@@ -129,6 +134,52 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 	return err
 }
 
+// indexShown is how many problems the report's first screen lists, one line each: with the
+// title, the dialect and the line that counts the rest, the screen stays within 40 lines
+// however many problems a server has.
+const indexShown = 34
+
+// writeIndex opens the report with a line per problem, its ID, level, requirement, the fault
+// in plain words and the cases it fails and blocks: the first screen is the whole story, and
+// the details follow for whoever reads on.
+func (r *Report) writeIndex(sb *strings.Builder) {
+	if len(r.Problems) == 0 {
+		return
+	}
+	fmt.Fprintf(sb, "\n%s:\n", words.Count(len(r.Problems), "problem"))
+	for i := range r.Problems {
+		if i == indexShown && len(r.Problems) > indexShown+1 {
+			fmt.Fprintf(sb, "  … and %s, below\n", words.Count(len(r.Problems)-indexShown, "more problem"))
+			break
+		}
+		sb.WriteString(r.IndexLine(&r.Problems[i]) + "\n")
+	}
+}
+
+// IndexLine is a problem in one line: "[list-needs-name-len] MUST R-2.1 LIST is answered
+// only when … (fails 2 cases, blocks 1)".
+func (r *Report) IndexLine(p *Problem) string {
+	var counts []string
+	if n := len(p.Cases); n > 0 {
+		counts = append(counts, "fails "+words.Count(n, "case"))
+	}
+	if n := len(p.Blocked); n > 0 {
+		if len(counts) == 0 {
+			counts = append(counts, "blocks "+words.Count(n, "case"))
+		} else {
+			counts = append(counts, fmt.Sprintf("blocks %d", n))
+		}
+	}
+	if len(counts) == 0 {
+		counts = append(counts, "found by the diagnosis")
+	}
+	known := ""
+	if p.KnownFailure {
+		known = " (known, baseline)"
+	}
+	return fmt.Sprintf("  [%s] %s %s%s: %s (%s)", p.ID, p.Level, p.Requirement, known, p.Summary, strings.Join(counts, ", "))
+}
+
 // WriteProblems writes the problems part of the text report alone: the workarounds, then each
 // problem with its requirement, diagnosis, evidence and cases.
 func (r *Report) WriteProblems(w io.Writer) error {
@@ -150,16 +201,25 @@ func (r *Report) workarounds() []string {
 }
 
 func (r *Report) writeProblems(sb *strings.Builder) {
+	r.writeWorkarounds(sb)
+	if len(r.Problems) == 0 {
+		return
+	}
+	fmt.Fprintf(sb, "\n%s:\n", words.Count(len(r.Problems), "problem"))
+	r.writeProblemDetails(sb)
+}
+
+func (r *Report) writeWorkarounds(sb *strings.Builder) {
 	if ws := r.workarounds(); len(ws) > 0 {
 		sb.WriteString("\nworked around, to test the rest:\n")
 		for _, w := range ws {
 			fmt.Fprintf(sb, "  - %s\n", w)
 		}
 	}
-	if len(r.Problems) == 0 {
-		return
-	}
-	fmt.Fprintf(sb, "\n%s:\n", words.Count(len(r.Problems), "problem"))
+}
+
+// writeProblemDetails writes each problem with its requirement, diagnosis, evidence and cases.
+func (r *Report) writeProblemDetails(sb *strings.Builder) {
 	for i := range r.Problems {
 		p := &r.Problems[i]
 		fmt.Fprintf(sb, "\n[%s] %s %s\n    %s\n", p.ID, p.Level, p.Requirement, p.Summary)
@@ -263,14 +323,47 @@ func (r *Report) writeDetails(sb *strings.Builder, o TextOptions) {
 	}
 	if len(r.Crashes) > 0 {
 		sb.WriteString("\n")
-		for _, c := range r.Crashes {
-			fmt.Fprintf(sb, "server stopped answering after case %s: %s\n", c.After, c.Detail)
+		for _, g := range groupCrashes(r.Crashes) {
+			if len(g.after) == 1 {
+				fmt.Fprintf(sb, "server stopped answering after case %s: %s\n", g.after[0], g.detail)
+				continue
+			}
+			fmt.Fprintf(sb, "server stopped answering %d times, after cases %s: %s\n", len(g.after), idList(g.after), g.detail)
 		}
 	}
 	for _, wrn := range r.Warnings {
 		fmt.Fprintf(sb, "warning: %s\n", wrn)
 	}
 }
+
+// crashGroup is the crashes that ended the same way.
+type crashGroup struct {
+	after  []string
+	detail string
+}
+
+// groupCrashes puts together the crashes whose ends read the same (their last output aside,
+// which holds times and addresses): a server that aborts on every case of a kind is one line
+// with a count, not a page of the same line. Each group keeps the first crash's detail.
+func groupCrashes(crashes []Crash) []crashGroup {
+	var out []crashGroup
+	index := map[string]int{}
+	for _, c := range crashes {
+		how, _, _ := strings.Cut(c.Detail, LastOutputSep)
+		i, ok := index[how]
+		if !ok {
+			i = len(out)
+			index[how] = i
+			out = append(out, crashGroup{detail: c.Detail})
+		}
+		out[i].after = append(out[i].after, c.After)
+	}
+	return out
+}
+
+// LastOutputSep separates how a server process ended from its last output in a crash's
+// detail.
+const LastOutputSep = "; its last output: "
 
 func writeExchange(sb *strings.Builder, ex *Exchange) {
 	fmt.Fprintf(sb, "    %s (connection %d): %s\n", ex.Label, ex.Conn, ex.Outcome)

@@ -193,9 +193,12 @@ type Report struct {
 	Duration    time.Duration `json:"duration_ns"`
 	Interrupted bool          `json:"interrupted"`
 	// DeadlinePassed: the run's deadline ended it; the cases it left are not run.
-	DeadlinePassed bool     `json:"deadline_passed,omitempty"`
-	Crashes        []Crash  `json:"crashes,omitempty"`
-	Warnings       []string `json:"warnings,omitempty"`
+	DeadlinePassed bool `json:"deadline_passed,omitempty"`
+	// DeadlineNeeded is the deadline that would run every case, as estimated from the
+	// server's measured latency and the requests per case, when the deadline passed.
+	DeadlineNeeded time.Duration `json:"deadline_needed_ns,omitempty"`
+	Crashes        []Crash       `json:"crashes,omitempty"`
+	Warnings       []string      `json:"warnings,omitempty"`
 	// Problems are the distinct problems found, worst first.
 	Problems []Problem `json:"problems"`
 	Results  []Result  `json:"results"`

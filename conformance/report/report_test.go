@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -456,5 +457,80 @@ func TestPassSaysWhatItDidNotJudge(t *testing.T) {
 	}
 	if len(doc.Unjudged) != 2 || doc.Unjudged[0].Flag != "-max-size" || doc.Unjudged[0].Level != "MUST" || doc.Unjudged[0].Requirements[0] != "R-5.4" {
 		t.Errorf("JSON unjudged %+v", doc.Unjudged)
+	}
+}
+
+// firstLines is the first n lines of the text report.
+func firstLines(t *testing.T, r *Report, n int) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := r.WriteText(&b, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(b.String(), "\n")
+	return strings.Join(lines[:min(n, len(lines))], "")
+}
+
+// The first screen tells the story: every problem's ID, level, requirement, summary and case
+// counts stand in the first 40 lines, however long each problem's details are, and a server
+// with more problems than a screen holds says how many more follow.
+func TestFirstScreenNamesEveryProblem(t *testing.T) {
+	for _, n := range []int{3, 12, indexShown + 1, 60} {
+		r := fixedReport()
+		r.Problems = nil
+		for i := range n {
+			r.Problems = append(r.Problems, Problem{ID: fmt.Sprintf("fault-%02d", i), Requirement: "R-4.2", Level: Must,
+				Summary: fmt.Sprintf("fault number %d in plain words", i), Diagnosis: strings.Repeat("detail ", 30),
+				Evidence: bytesEvidence(), Cases: []string{"restore/missing-1001", "backup/new"}, Blocked: []string{"list/other-users-hidden"}})
+		}
+		screen := firstLines(t, r, 40)
+		shown := min(n, indexShown)
+		if n == indexShown+1 {
+			shown = n // one more line is the line that would count it
+		}
+		for i := range shown {
+			want := fmt.Sprintf("[fault-%02d] MUST R-4.2: fault number %d in plain words (fails 2 cases, blocks 1)", i, i)
+			if !strings.Contains(screen, want) {
+				t.Errorf("%d problems: %q is not in the first 40 lines:\n%s", n, want, screen)
+			}
+		}
+		if more := n - shown; more > 0 && !strings.Contains(screen, fmt.Sprintf("… and %d more problems, below", more)) {
+			t.Errorf("%d problems: the first screen does not count the %d it leaves out:\n%s", n, more, screen)
+		}
+	}
+}
+
+// bytesEvidence is evidence with bytes, as long as a problem's block gets.
+func bytesEvidence() *Evidence {
+	req := []byte{0xa4, 0x89, 0xc0, 0xe3, 0x01, 0xc8, 0x0a, 0x00, 'a', 'b', 's', 'e', 'n', 't', '.', 't', 'x', 't'}
+	return &Evidence{Case: "restore/missing-1001", Expected: "1001", Actual: "1003",
+		Exchange: &Exchange{Label: "RESTORE", Conn: 1, Sent: clipOf(req), Received: clipOf([]byte{1, 0xeb, 3}), Outcome: "status 1003"}}
+}
+
+// A server that dies the same way after many cases is one line with the count and the cases,
+// not a line per crash; a crash that ended otherwise keeps a line of its own.
+func TestRepeatedCrashesCollapse(t *testing.T) {
+	r := fixedReport()
+	r.Crashes = nil
+	for i := range 7 {
+		r.Crashes = append(r.Crashes, Crash{After: fmt.Sprintf("security/case-%d", i),
+			Detail: "the server process ended: signal: aborted" + LastOutputSep + fmt.Sprintf("accepted connection %d | free(): invalid pointer", i)})
+	}
+	r.Crashes = append(r.Crashes, Crash{After: "list/x", Detail: "the server process ended: exit status 3"})
+	var b bytes.Buffer
+	if err := r.WriteText(&b, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	text := b.String()
+	want := "server stopped answering 7 times, after cases security/case-0, security/case-1, security/case-2, security/case-3, security/case-4, security/case-5 and 1 more: " +
+		"the server process ended: signal: aborted; its last output: accepted connection 0 | free(): invalid pointer\n"
+	if !strings.Contains(text, want) {
+		t.Errorf("no collapsed crash line %q in\n%s", want, text)
+	}
+	if n := strings.Count(text, "\nserver stopped answering"); n != 2 {
+		t.Errorf("%d crash lines, want 2:\n%s", n, text)
+	}
+	if !strings.Contains(text, "server stopped answering after case list/x: the server process ended: exit status 3\n") {
+		t.Errorf("the other crash is not told on its own:\n%s", text)
 	}
 }

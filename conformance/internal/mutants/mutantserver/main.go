@@ -2,7 +2,7 @@
 // against a server the runner does not start itself.
 //
 //	mutantserver -fault NAME[,NAME...] [-addr 127.0.0.1:0] [-delay 3s] [-read-timeout 10s] [-max-size N]
-//	             [-drip 1s] [-max-concurrent 1] [-fail-starts N -state FILE]
+//	             [-drip 1s] [-max-concurrent 1] [-fail-starts N -state FILE] [-fail-restarts -state FILE]
 //	mutantserver -list
 //
 // Several names separated by commas switch on every fault of each: a server wrong in several
@@ -13,6 +13,12 @@
 // in TIME_WAIT: it prints "listen tcp ADDR: bind: address already in use" to stderr and exits
 // with status 1. FILE counts the starts (a missing file counts none), so that a supervisor's
 // retries with backoff can be tested; it is not locked, for a supervisor starts one at a time.
+//
+// -fail-restarts -state FILE makes every start after the first end at once with an error of
+// the server's own, as a server does that cannot open what its crash left behind (a store still
+// locked): it prints "fatal: cannot open the store: locked by a previous run" to stderr and exits
+// with status 1. A supervisor that restarts it after a crash must report that once, not try
+// it again and again.
 //
 // When it is ready it prints one line, "listening on ADDR", to stdout. SIGINT and SIGTERM stop
 // it with status 0. A mutant whose fault kills the server (dies-on-unknown-op and the others
@@ -58,7 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	drip := fs.Duration("drip", mutants.DefaultDripInterval, "drip: wait between the bytes of a response")
 	maxConcurrent := fs.Int("max-concurrent", mutants.DefaultMaxConcurrent, "serves-one-at-a-time: connections served at once")
 	failStarts := fs.Int("fail-starts", 0, "fail the first N starts counted in -state, as a bind to a port in use fails")
-	state := fs.String("state", "", "file that counts the starts, for -fail-starts")
+	failRestarts := fs.Bool("fail-restarts", false, "end every start after the first counted in -state at once, with an error of the server's own")
+	state := fs.String("state", "", "file that counts the starts, for -fail-starts and -fail-restarts")
 	if err := fs.Parse(args); err != nil {
 		return exitError
 	}
@@ -76,8 +83,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mutantserver: -max-size, -delay, -read-timeout, -drip and -max-concurrent must be positive (and -max-size fit 32 bits)")
 		return exitError
 	}
-	if *failStarts < 0 || (*failStarts > 0) != (*state != "") {
-		fmt.Fprintln(stderr, "mutantserver: -fail-starts takes a count of 0 or more, and -state goes with a positive one")
+	if *failStarts < 0 || (*failStarts > 0 || *failRestarts) != (*state != "") || *failStarts > 0 && *failRestarts {
+		fmt.Fprintln(stderr, "mutantserver: -fail-starts takes a count of 0 or more; -state goes with a positive one or with -fail-restarts, which -fail-starts excludes")
 		return exitError
 	}
 	s, err := mutants.NewWithOptions(*fault, mutants.Options{
@@ -91,8 +98,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mutantserver: %v\n", err)
 		return exitError
 	}
+	if *failRestarts {
+		starts, err := countStart(*state)
+		if err != nil {
+			fmt.Fprintf(stderr, "mutantserver: %v\n", err)
+			return exitError
+		}
+		if starts > 0 {
+			fmt.Fprintln(stderr, "fatal: cannot open the store: locked by a previous run")
+			return exitError
+		}
+	}
 	if *failStarts > 0 {
-		fail, err := countStart(*state, *failStarts)
+		starts, err := countStart(*state)
+		fail := starts < *failStarts
 		if err != nil {
 			fmt.Fprintf(stderr, "mutantserver: %v\n", err)
 			return exitError
@@ -129,22 +148,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitError
 }
 
-// countStart counts one more start in the state file and reports whether it is one of the
-// first n, which fail.
-func countStart(file string, n int) (fail bool, err error) {
+// countStart counts one more start in the state file and returns how many came before it.
+func countStart(file string) (int, error) {
 	starts := 0
 	b, err := os.ReadFile(file)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
-		return false, fmt.Errorf("-state: %w", err)
+		return 0, fmt.Errorf("-state: %w", err)
 	default:
 		if starts, err = strconv.Atoi(strings.TrimSpace(string(b))); err != nil || starts < 0 {
-			return false, fmt.Errorf("-state %s: %q is not a count of starts", file, b)
+			return 0, fmt.Errorf("-state %s: %q is not a count of starts", file, b)
 		}
 	}
 	if err := os.WriteFile(file, []byte(strconv.Itoa(starts+1)+"\n"), 0o644); err != nil {
-		return false, fmt.Errorf("-state: %w", err)
+		return 0, fmt.Errorf("-state: %w", err)
 	}
-	return starts < n, nil
+	return starts, nil
 }

@@ -180,6 +180,26 @@ func TestFailStartsThenServes(t *testing.T) {
 	}
 }
 
+// The first start serves; every one after it ends at once with an error of the server's own,
+// not one of a port in use.
+func TestFailRestartsServesOnceThenFails(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "starts")
+	args := []string{"-fail-restarts", "-state", state, "-addr", "127.0.0.1:0"}
+	cmd, addr, stderr := startCommand(t, args...)
+	servesThenStops(t, cmd, addr, stderr)
+	for i := range 2 {
+		var out, errb bytes.Buffer
+		code := run(args, &out, &errb)
+		if code != 1 || out.Len() != 0 || !strings.Contains(errb.String(), "fatal: cannot open the store: locked by a previous run") ||
+			strings.Contains(errb.String(), "in use") {
+			t.Fatalf("restart %d: exit %d, stdout %q, stderr %q; want an error of its own", i+1, code, out.String(), errb.String())
+		}
+	}
+	if b, err := os.ReadFile(state); err != nil || string(b) != "3\n" {
+		t.Fatalf("state file %q, %v; want 3 starts counted", b, err)
+	}
+}
+
 func TestListPrintsEveryMutant(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := run([]string{"-list"}, &out, &errb); code != 0 {
@@ -206,6 +226,7 @@ func TestBadUsageExitsOne(t *testing.T) {
 		{"-fault", "no-such-mutant"}, {"-fault", "version-zero,no-such-mutant"}, {"-max-size", "0"}, {"-bogus"}, {"extra"},
 		{"-drip", "0s"}, {"-max-concurrent", "0"}, {"-fail-starts", "1"}, {"-state", garbled},
 		{"-fail-starts", "-1", "-state", garbled}, {"-fail-starts", "1", "-state", garbled},
+		{"-fail-restarts"}, {"-fail-restarts", "-fail-starts", "1", "-state", garbled},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(args, &out, &errb); code != 1 || errb.Len() == 0 || out.Len() != 0 {
