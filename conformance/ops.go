@@ -232,11 +232,15 @@ func (t *caseRun) checkList(r *reply, req spec.ID, names ...string) (string, boo
 	}
 	got, err := spec.ParseListing(r.Payload)
 	if err != nil {
-		t.judge(req, string(req)+"|listing", r, want, err.Error(), false)
+		t.judge(req, string(req)+"|"+checkListingFormat, r, want, err.Error(), false)
 		return string(r.Name), false
 	}
 	if d := spec.DiffListing(names, got); !d.Empty() {
-		t.judge(req, string(req)+"|listing", r, want, fmt.Sprintf("%s (%s)", spec.QuoteNames(got), d), false)
+		check := "listing"
+		if spec.ListingFormat(d) {
+			check = checkListingFormat
+		}
+		t.judge(req, string(req)+"|"+check, r, want, fmt.Sprintf("%s (%s)", spec.QuoteNames(got), d), false)
 		ok = false
 	}
 	return string(r.Name), ok

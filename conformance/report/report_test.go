@@ -458,3 +458,22 @@ func TestPassSaysWhatItDidNotJudge(t *testing.T) {
 		t.Errorf("JSON unjudged %+v", doc.Unjudged)
 	}
 }
+
+// Problems are faults: two keys of one fault are one problem, and two checks are two problems
+// with IDs of their own, never numbered copies.
+func TestProblemSetGroupsByFault(t *testing.T) {
+	ps := NewProblemSet()
+	a := ps.Add("R-7.5|differs", &Problem{Summary: "a run that differs"})
+	b := ps.Add("R-7.5|unread", &Problem{Summary: "a response left unread"})
+	c := ps.Add("R-4.4|status", &Problem{})
+	d := ps.Add("R-4.3|status", &Problem{})
+	if a != b || a.ID != "reads-response-in-one-read" || a.Fix == "" {
+		t.Errorf("one-read fault: %+v and %+v", a, b)
+	}
+	if c.ID != "r-4-4-status" || d.ID != "r-4-3-status" {
+		t.Errorf("IDs %q and %q, want r-4-4-status and r-4-3-status", c.ID, d.ID)
+	}
+	if n := len(ps.Problems()); n != 3 {
+		t.Errorf("%d problems, want 3", n)
+	}
+}
