@@ -53,13 +53,30 @@ func faultOfKey(req spec.ID, key string, d *spec.Dialect) string {
 	}
 	if want, got, ok := parseStatusKey(key); ok && d != nil {
 		switch {
-		case slices.Equal(want, d.CodesOf(spec.NotFound)):
+		case slices.Equal(want, d.CodesOf(spec.NotFound)), slices.Equal(want, d.CodesOf(spec.DeleteNotFound)):
 			return "missing-file-status"
 		case req == spec.R5_1 && slices.Contains(d.CodesOf(spec.BackupOK, spec.RestoreOK, spec.DeleteOK, spec.ListOK), got):
 			return "unsafe-names-accepted"
 		}
 	}
 	return ""
+}
+
+// nameMismatchKey is the key of a response of one of ms that names another file than the
+// request: the fault of the op whose answer it is, whichever case's rule the step served.
+func nameMismatchKey(ms []spec.Meaning) string {
+	req := spec.R3_1
+	if len(ms) > 0 {
+		switch ms[0] {
+		case spec.BackupOK:
+			req = spec.R4_1
+		case spec.RestoreOK, spec.NotFound:
+			req = spec.R4_2
+		case spec.DeleteOK, spec.DeleteNotFound:
+			req = spec.R4_3
+		}
+	}
+	return string(req) + "|" + spec.CheckNameMismatch
 }
 
 // parseStatusKey reads a key of diagnosis.KeyStatus.
@@ -152,6 +169,27 @@ func crashKeyOf(crashes map[string]string, id, key string) string {
 	return ""
 }
 
+// rootFaults are the faults whose consequences a case meets beside them: what else the case
+// finds wrong follows from them.
+var rootFaults = []string{"unsafe-names-accepted"}
+
+// rootKey returns the key of the case's own failure that shows a root fault, or "".
+func (r *runner) rootKey(o *caseOutcome) string {
+	for _, k := range o.keys {
+		f := o.failures[o.firstOf[k]]
+		if slices.Contains(rootFaults, faultOfKey(spec.ID(f.Requirement), k, r.dialect)) {
+			return k
+		}
+	}
+	return ""
+}
+
+// ownFault reports whether key names a fault that stands on its own beside a root fault: one
+// the diagnosis found without it, or a crash. A listing a stored unsafe name breaks is not one.
+func (r *runner) ownFault(key string) bool {
+	return r.diagFinding(key) != nil || strings.HasPrefix(key, diagnosis.KeyCrash(""))
+}
+
 // consequence says in words what a finding of key adds to a fault found under another key, or
 // "" when it is only the fault seen again.
 func consequence(key string, f report.Failure) string {
@@ -166,4 +204,9 @@ func consequence(key string, f report.Failure) string {
 		return fmt.Sprintf("requests left without an answer (%s: %s)", op, ended)
 	}
 	return ""
+}
+
+// describe says a finding in a line, as a consequence of the fault it follows from.
+func describe(f report.Failure) string {
+	return fmt.Sprintf("%s: expected %s, got %s", f.Requirement, f.Expected, f.Actual)
 }

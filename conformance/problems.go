@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -151,6 +152,19 @@ func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Resul
 			}
 			return nil
 		}
+		// What a case finds beside a fault that others follow from (a name let out of its
+		// folder shows up in listings, overwrites or deletes another user's file) is that
+		// fault's consequence, unless it is a known fault of its own.
+		if root := r.rootKey(o); root != "" {
+			o.keys = slices.DeleteFunc(slices.Clone(o.keys), func(k string) bool {
+				f := o.failures[o.firstOf[k]]
+				if k == root || r.ownFault(k) {
+					return false
+				}
+				late = append(late, attached{i: i, key: root, why: k, f: f})
+				return true
+			})
+		}
 		for j, k := range o.keys {
 			f := o.failures[o.firstOf[k]]
 			p := ps.get(k, res.Level, res.ID, f, exchange(f))
@@ -187,6 +201,7 @@ func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Resul
 		}
 		results[i] = res
 	}
+	attachedOnce := map[string]bool{}
 	for _, a := range late {
 		res := &results[a.i]
 		p := ps.byKey[a.key]
@@ -195,7 +210,8 @@ func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Resul
 				Actual: "the server died", Exchange: -1}
 			p = ps.get(a.key, report.Must, res.ID, f, nil)
 		}
-		if c := consequence(a.why, a.f); c != "" {
+		if c := cmp.Or(consequence(a.why, a.f), describe(a.f)); !attachedOnce[a.key+"\x00"+a.why] {
+			attachedOnce[a.key+"\x00"+a.why] = true
 			p.Consequences = appendOnce(p.Consequences, c)
 		}
 		if res.Status == report.VerdictBlocked && res.BlockedBy == "" {
