@@ -165,11 +165,12 @@ var narrowKeys = []string{diagnosis.KeyCheck(&spec.Violation{Req: spec.R4_4, Che
 
 // judge records a broken expectation of req: a failure of the case if the case owns req,
 // evidence of another rule's problem if not. key names the problem: failures that share it are
-// one problem in the report ("" makes one of req and expected). fatal ends the case: failed if
-// it owns req or failed before, blocked by key's problem otherwise.
+// one problem in the report ("" makes one of req and the case: a key names checks, never the
+// words of a message, for a problem's ID is made of it). fatal ends the case: failed if it owns
+// req or failed before, blocked by key's problem otherwise.
 func (t *caseRun) judge(req spec.ID, key string, r *reply, expected, actual string, fatal bool) (own bool) {
 	if key == "" {
-		key = string(req) + "|" + expected
+		key = string(req) + "|" + t.c.ID
 	}
 	f := report.Failure{Requirement: string(req), Sentence: req.Sentence(), Expected: expected, Actual: actual, Exchange: -1}
 	if r != nil {

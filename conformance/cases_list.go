@@ -253,7 +253,7 @@ func waitMissing(t *caseRun, u uint32, name string) {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		case r.statusIs(spec.RestoreOK):
-			t.judge(spec.R5_3, "", r, "no file kept of the cut upload", r.String(), true)
+			t.judge(spec.R5_3, string(spec.R5_3)+"|partial-upload-kept", r, "no file kept of the cut upload", r.String(), true)
 		case r.answered():
 			return
 		}

@@ -289,10 +289,10 @@ func TestCrashAmongParallelCasesIsPinned(t *testing.T) {
 	}
 }
 
-// A server that dies of a reset, restarted by -exec: the diagnosis finds the death, the case
-// aimed at resets fails under it, and the cases whose steps read part of an answer (the
-// fingerprint's status, a field's check) drain the rest before they close, so that none of
-// them resets a connection and is blamed for the death.
+// A server that dies of a reset, restarted by -exec: the diagnosis finds the death (the fault
+// is an early close), the case aimed at resets fails under it, and the cases whose steps read
+// part of an answer (the fingerprint's status, a field's check) drain the rest before they
+// close, so that none of them resets a connection and is blamed for the death.
 func TestDeathOnResetIsTheResetCaseAlone(t *testing.T) {
 	addr := fakepeer.ClosedAddr(t)
 	t.Setenv(envServeMutant, "dies-on-reset")
@@ -301,19 +301,19 @@ func TestDeathOnResetIsTheResetCaseAlone(t *testing.T) {
 	cfg.Exec = []string{os.Args[0], "-test.run=^$"}
 	rep := mustRun(t, cfg)
 	res := rep.Result("security/connect-and-close")
-	if res.Status != report.VerdictFail || res.Problem != "dies-on-reset" {
-		t.Errorf("security/connect-and-close: %s under %q (%s), want a failure under dies-on-reset", res.Status, res.Problem, res.Reason)
+	if res.Status != report.VerdictFail || res.Problem != "dies-on-early-close" {
+		t.Errorf("security/connect-and-close: %s under %q (%s), want a failure under dies-on-early-close", res.Status, res.Problem, res.Reason)
 	}
 	for _, r := range rep.Results {
 		if r.ID != "security/connect-and-close" && r.Status != report.VerdictPass {
 			t.Errorf("%s: %s (%s), want a pass: the reset is another case's", r.ID, r.Status, r.Reason)
 		}
 	}
-	if p := rep.Problem("dies-on-reset"); p == nil || !slices.Equal(p.Cases, []string{"security/connect-and-close"}) {
-		t.Errorf("problem dies-on-reset: %+v", p)
+	if p := rep.Problem("dies-on-early-close"); p == nil || !slices.Equal(p.Cases, []string{"security/connect-and-close"}) {
+		t.Errorf("problem dies-on-early-close: %+v", p)
 	}
 	for _, p := range rep.Problems {
-		if p.ID != "dies-on-reset" {
+		if p.ID != "dies-on-early-close" {
 			t.Errorf("problem %s: %s", p.ID, p.Summary)
 		}
 	}

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,30 +12,45 @@ import (
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
-// problemSet gathers the distinct problems of a run by key, in the order they were found.
+// problemSet gathers the distinct problems of a run, in the order they were found. Problems are
+// faults: keys that name one fault (idOf gives them one ID) share its problem.
 type problemSet struct {
 	list  []*report.Problem
 	byKey map[string]*report.Problem
-	ids   map[string]bool
+	byID  map[string]*report.Problem
+	idOf  func(req, key string) string
+	// first is the key each problem was made of.
+	first map[*report.Problem]string
 }
 
-// get returns the problem of key, made from f (and the exchange it shows) when it is new.
+func newProblemSet(idOf func(req, key string) string) *problemSet {
+	return &problemSet{byKey: map[string]*report.Problem{}, byID: map[string]*report.Problem{}, first: map[*report.Problem]string{}, idOf: idOf}
+}
+
+// get returns the problem of key, made from f (and the exchange it shows) when it is new. A key
+// of a fault already filed under another key joins it, and what it adds is a consequence.
 func (ps *problemSet) get(key string, level report.Level, caseID string, f report.Failure, ex *report.Exchange) *report.Problem {
 	if p := ps.byKey[key]; p != nil {
 		return p
 	}
-	p := &report.Problem{ID: ps.newID(key), Requirement: f.Requirement, Rule: f.Sentence, Level: level, Summary: summarize(key, f), Cases: []string{},
+	id := ps.idOf(f.Requirement, key)
+	if p := ps.byID[id]; p != nil {
+		ps.byKey[key] = p
+		if c := consequence(key, f); c != "" {
+			p.Consequences = appendOnce(p.Consequences, c)
+		}
+		return p
+	}
+	p := &report.Problem{ID: id, Requirement: f.Requirement, Rule: f.Sentence, Level: level, Summary: summarize(key, f), Cases: []string{},
 		Evidence: &report.Evidence{Case: caseID, Expected: f.Expected, Actual: f.Actual, Exchange: ex}}
-	ps.byKey[key] = p
-	ps.list = append(ps.list, p)
+	p.ApplyFault()
+	ps.add(key, p)
 	return p
 }
 
-// newID makes a problem's ID from its key: short, readable, unique in the report.
-func (ps *problemSet) newID(key string) string {
-	id := report.ProblemID(key, ps.ids)
-	ps.ids[id] = true
-	return id
+func (ps *problemSet) add(key string, p *report.Problem) {
+	ps.byKey[key], ps.byID[p.ID], ps.first[p] = p, p, key
+	ps.list = append(ps.list, p)
 }
 
 // summarize says a problem in a line, from its key and its first failure.
@@ -61,27 +77,93 @@ func summarize(key string, f report.Failure) string {
 // assemble groups the outcomes' failures, blocks and evidence into the run's problems, the
 // diagnosis's first, and gives each result its problem.
 func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Result, []report.Problem) {
-	ps := &problemSet{byKey: map[string]*report.Problem{}, ids: map[string]bool{}}
+	ps := newProblemSet(r.problemID)
 	for _, f := range r.diag.Findings {
 		if ps.byKey[f.Key] != nil {
 			continue
 		}
-		p := &report.Problem{ID: f.ID, Requirement: string(f.Req), Rule: f.Req.Sentence(), Level: f.Level, Summary: f.Summary, Diagnosis: f.Detail,
+		id := r.problemID(string(f.Req), f.Key)
+		if p := ps.byID[id]; p != nil {
+			// Another face of a fault the diagnosis found already.
+			ps.byKey[f.Key] = p
+			p.Diagnosis = joinSentences(p.Diagnosis, f.Summary+": "+f.Detail)
+			continue
+		}
+		p := &report.Problem{ID: id, Requirement: string(f.Req), Rule: f.Req.Sentence(), Level: f.Level, Summary: f.Summary, Diagnosis: f.Detail,
 			Workaround: r.workaround(&f), Cases: []string{},
 			Evidence: &report.Evidence{Expected: f.Expected, Actual: f.Actual, Exchange: f.Evidence}}
-		ps.byKey[f.Key], ps.ids[f.ID] = p, true
-		ps.list = append(ps.list, p)
+		p.ApplyFault()
+		if p.Fix != "" && f.ID != id {
+			// The catalog's words are the fault's; the diagnosis's say what it saw.
+			p.Diagnosis = joinSentences(f.Summary, f.Detail)
+		}
+		ps.add(f.Key, p)
 	}
 	results := make([]report.Result, len(outcomes))
-	for i := range outcomes {
+	crashes := r.crashConsequences()
+	type attached struct {
+		i        int
+		key, why string
+		f        report.Failure
+	}
+	var late []attached
+	// The cases the server died during come first: a crash is a problem of its own words
+	// before the cases it blocked meet it.
+	order := make([]int, len(outcomes))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return boolInt(outcomes[a].res.Crash == "") - boolInt(outcomes[b].res.Crash == "")
+	})
+	for _, i := range order {
 		o := &outcomes[i]
 		res := o.res
+		if res.Crash == "" {
+			// Requests the server left unanswered because it had died during another case
+			// are that crash's consequence: the case is blocked by it, not failed by a
+			// problem of its own.
+			o.keys = slices.DeleteFunc(slices.Clone(o.keys), func(k string) bool {
+				if ck := crashKeyOf(crashes, res.ID, k); ck != "" {
+					late = append(late, attached{i: i, key: ck, why: k, f: o.failures[o.firstOf[k]]})
+					return true
+				}
+				return false
+			})
+			if len(o.keys) == 0 && res.Status == report.VerdictFail && slices.ContainsFunc(late, func(a attached) bool { return a.i == i }) {
+				res.Status, res.Problem = report.VerdictBlocked, ""
+			}
+			if ck := crashKeyOf(crashes, res.ID, o.blocked); ck != "" {
+				late = append(late, attached{i: i, key: ck, why: o.blocked, f: o.blockedF})
+				o.blocked = ck
+			}
+			o.evidence = slices.DeleteFunc(slices.Clone(o.evidence), func(e caseEvidence) bool {
+				if ck := crashKeyOf(crashes, res.ID, e.key); ck != "" {
+					late = append(late, attached{i: i, key: ck, why: e.key, f: e.failure})
+					return true
+				}
+				return false
+			})
+		}
 		exchange := func(f report.Failure) *report.Exchange {
 			if f.Exchange >= 0 && f.Exchange < len(res.Exchanges) {
 				ex := res.Exchanges[f.Exchange]
 				return &ex
 			}
 			return nil
+		}
+		// What a case finds beside a fault that others follow from (a name let out of its
+		// folder shows up in listings, overwrites or deletes another user's file) is that
+		// fault's consequence, unless it is a known fault of its own.
+		if root := r.rootKey(o); root != "" {
+			o.keys = slices.DeleteFunc(slices.Clone(o.keys), func(k string) bool {
+				f := o.failures[o.firstOf[k]]
+				if k == root || r.ownFault(k) {
+					return false
+				}
+				late = append(late, attached{i: i, key: root, why: k, f: f})
+				return true
+			})
 		}
 		for j, k := range o.keys {
 			f := o.failures[o.firstOf[k]]
@@ -92,7 +174,9 @@ func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Resul
 				// becomes its evidence, and its rule the problem's.
 				p.Evidence = &report.Evidence{Case: res.ID, Expected: f.Expected, Actual: f.Actual, Exchange: ex}
 				p.Requirement, p.Rule = f.Requirement, f.Sentence
-				p.Summary = summarize(k, f)
+				if p.Fix == "" && ps.first[p] == k {
+					p.Summary = summarize(k, f)
+				}
 			}
 			if j == 0 {
 				res.Problem = p.ID
@@ -116,6 +200,25 @@ func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Resul
 			}
 		}
 		results[i] = res
+	}
+	attachedOnce := map[string]bool{}
+	for _, a := range late {
+		res := &results[a.i]
+		p := ps.byKey[a.key]
+		if p == nil {
+			f := report.Failure{Requirement: string(spec.R5_3), Sentence: spec.R5_3.Sentence(), Expected: "the server to keep serving other connections",
+				Actual: "the server died", Exchange: -1}
+			p = ps.get(a.key, report.Must, res.ID, f, nil)
+		}
+		if c := cmp.Or(consequence(a.why, a.f), describe(a.f)); !attachedOnce[a.key+"\x00"+a.why] {
+			attachedOnce[a.key+"\x00"+a.why] = true
+			p.Consequences = appendOnce(p.Consequences, c)
+		}
+		if res.Status == report.VerdictBlocked && res.BlockedBy == "" {
+			p.Blocked = appendOnce(p.Blocked, res.ID)
+			res.BlockedBy = p.ID
+			res.Reason = fmt.Sprintf("blocked by [%s]: the server died while it ran: %s", p.ID, res.Reason)
+		}
 	}
 	r.stateMu.Lock()
 	pins := r.pins

@@ -227,7 +227,13 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 	rep.Unjudged = r.unjudged(cases, outcomes)
 	for _, id := range r.cfg.Baseline {
 		if p := rep.Problem(id); p != nil {
+			// A baseline that names a fault expects every case it fails to fail.
 			p.KnownFailure = true
+			for i := range rep.Results {
+				if res := &rep.Results[i]; res.Status == report.VerdictFail && slices.Contains(p.Cases, res.ID) {
+					res.ApplyBaseline()
+				}
+			}
 		} else if !slices.ContainsFunc(Catalog(), func(c *Case) bool { return c.ID == id }) {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("baseline names %q, which is neither a case nor a problem of this run", id))
 		}

@@ -57,7 +57,7 @@ var killTable = []kill{
 	// 1001 cannot be checked without a 1001.
 	{mutant: "missing-file-1003", fail: []string{"transport/status-mapping", "restore/missing-1001",
 		"restore/missing-new-user", "delete/then-restore-1001", "delete/missing-1001", "delete/twice-1001"},
-		blocked: []string{"transport/fields-1001"}, problems: []string{"status-want-1001-got-1003"},
+		blocked: []string{"transport/fields-1001"}, problems: []string{"missing-file-status"},
 		pass: []string{"security/isolation-restore", "security/isolation-delete", "security/traversal-cross-user-write"}},
 	// The layout cases fail; the cases that only meet a 212 on their way pass.
 	{mutant: "ok-trailing-size", fail: []string{"transport/fields-212-backup", "transport/fields-212-delete"},
@@ -171,7 +171,7 @@ var killTable = []kill{
 	{mutant: "drip", opts: mutants.Options{DripInterval: 400 * time.Millisecond}, blocked: []string{"backup/new"}, problems: []string{"drips"}},
 	{mutant: "list-name-empty", fail: []string{"list/name-format"}, pass: []string{"list/after-backups", "list/after-delete"}},
 	{mutant: "missing-user-1002", fail: []string{"restore/missing-new-user"}, pass: []string{"restore/missing-1001", "security/truncated-backup-in-payload"},
-		problems: []string{"status-want-1001-got-1002"}},
+		problems: []string{"missing-file-status"}},
 	// A 1001 cut after its name_len is still a 1001: the cases that need only the status pass
 	// on it, and the cut is the layout's, whether the server then closes or sends nothing.
 	{mutant: "not-found-name-missing", fail: []string{"transport/fields-1001"}, pass: []string{"restore/missing-1001", "security/isolation-restore"},
@@ -188,8 +188,8 @@ var killTable = []kill{
 		"security/traversal-cross-user-delete", "transport/fields-212-backup", "transport/fields-1001"}, backupNameCases...),
 		pass:     []string{"backup/new", "restore/missing-1001", "security/isolation-restore", "security/isolation-delete"},
 		problems: []string{"cut-212", "cut-1001"},
-		cause: map[string]string{"security/traversal-cross-user-write": "status-want-1003-got-212", "security/backup-name-slash": "status-want-1003-got-212",
-			"security/traversal-cross-user-delete": "status-want-1001-1003-got-212", "transport/fields-212-backup": "cut-212"}},
+		cause: map[string]string{"security/traversal-cross-user-write": "unsafe-names-accepted", "security/backup-name-slash": "unsafe-names-accepted",
+			"security/traversal-cross-user-delete": "unsafe-names-accepted", "transport/fields-212-backup": "cut-212"}},
 	{mutant: "refused-payload-unread", fail: []string{"security/refused-payload-not-served"}, problems: []string{"refused-payload-read-as-request"},
 		cause: map[string]string{"security/refused-payload-not-served": "refused-payload-read-as-request"}},
 	// Its read deadline outlasts the diagnosis's wait: a stalled client holds it that long.

@@ -263,3 +263,18 @@ func TestVerboseShowsBytesOfPassingCases(t *testing.T) {
 		t.Fatalf("exit %d\nquiet:\n%s\nverbose:\n%s", code, quiet, loud)
 	}
 }
+
+// A baseline that names a fault, written once, keeps matching it: the ID is the fault's, not a
+// slug of a message that names a file, a size or a user, which every run draws anew.
+func TestBaselineNamesFaults(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "baseline")
+	os.WriteFile(path, []byte("missing-file-status # answers 1003 for a missing file\n"), 0o644)
+	addr := startMutant(t, "missing-file-1003")
+	for range 2 {
+		code, out, _ := conform(t, append(fast, "-addr", addr, "-run", `^(restore/missing-1001|delete/missing-1001)$`, "-baseline", path)...)
+		if code != exitPass || !strings.Contains(out, "KNOWN restore/missing-1001") || !strings.Contains(out, "KNOWN delete/missing-1001") ||
+			strings.Contains(out, "neither a case nor a problem") {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+	}
+}

@@ -250,6 +250,11 @@ func judgeAll(cfg *Config, selected, judged []*Case, runs map[string]*runEvidenc
 	return out, ps.sorted(), warnings
 }
 
+// caseFaults names the one fault any failure of a case shows: responses cut into 1-byte
+// writes differ from the canonical ones in nothing else, so a run that goes otherwise, by any
+// check, reads a response with one read.
+var caseFaults = map[string]string{"response/split-reads": "reads-response-in-one-read"}
+
 // problemSet gathers the distinct problems of a run by the spec's key, in the order found.
 type problemSet struct {
 	list  []*report.Problem
@@ -263,9 +268,15 @@ func (ps *problemSet) get(v *spec.Violation, res *report.Result, f report.Failur
 	if p := ps.byKey[key]; p != nil {
 		return p
 	}
-	id := v.Check
-	for n := 2; ps.ids[id]; n++ {
-		id = fmt.Sprintf("%s-%d", v.Check, n)
+	// The fault's name when the catalog knows it, the rule's and the check's otherwise: two
+	// checks are two IDs, and one fault met under two checks is one problem.
+	id := spec.ProblemID(v)
+	if f, ok := caseFaults[res.ID]; ok {
+		id = f
+	}
+	if p := ps.byID(id); p != nil {
+		ps.byKey[key] = p
+		return p
 	}
 	summary := spec.ClientProblem(v)
 	if summary == "" {
@@ -273,6 +284,7 @@ func (ps *problemSet) get(v *spec.Violation, res *report.Result, f report.Failur
 	}
 	p := &report.Problem{ID: id, Requirement: string(v.Req), Rule: v.Req.Sentence(), Level: res.Level, Summary: summary, Cases: []string{},
 		Evidence: &report.Evidence{Case: res.ID, Expected: f.Expected, Actual: f.Actual}}
+	p.ApplyFault()
 	if f.Exchange >= 0 && f.Exchange < len(res.Exchanges) {
 		ex := res.Exchanges[f.Exchange]
 		p.Evidence.Exchange = &ex

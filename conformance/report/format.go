@@ -232,6 +232,12 @@ func (r *Report) writeProblemDetails(sb *strings.Builder) {
 		if p.Workaround != "" {
 			fmt.Fprintf(sb, "    worked around: %s\n", p.Workaround)
 		}
+		if p.Fix != "" {
+			fmt.Fprintf(sb, "    fix: %s\n", p.Fix)
+		}
+		for _, c := range p.Consequences {
+			fmt.Fprintf(sb, "    also caused: %s\n", c)
+		}
 		for _, l := range []struct {
 			what string
 			ids  []string

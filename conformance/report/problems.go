@@ -1,10 +1,10 @@
 package report
 
 import (
-	"fmt"
-	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/fbpkit/fbp/conformance/internal/spec"
 )
 
 // ProblemSet gathers the distinct problems of a run by key, in the order they were found: the
@@ -23,15 +23,22 @@ func NewProblemSet() *ProblemSet {
 // Lookup returns the problem of key, or nil.
 func (ps *ProblemSet) Lookup(key string) *Problem { return ps.byKey[key] }
 
-// Add files p under key and returns it; a problem already filed under key is returned instead.
-// p keeps its ID when it has one no other problem has; otherwise it gets one made from key.
+// Add files p under key and returns it. Problems are faults: a problem already filed under key,
+// or under the ID p gets, is returned instead, so that two findings of one fault are one
+// problem. p keeps its ID when it has one; otherwise it gets ProblemID's, and the catalog's
+// summary and fix when the ID is a known fault's.
 func (ps *ProblemSet) Add(key string, p *Problem) *Problem {
 	if old := ps.byKey[key]; old != nil {
 		return old
 	}
-	if p.ID == "" || ps.ids[p.ID] {
-		p.ID = ProblemID(key, ps.ids)
+	if p.ID == "" {
+		p.ID = ProblemID(key)
 	}
+	if old := ps.byID(p.ID); old != nil {
+		ps.byKey[key] = old
+		return old
+	}
+	p.ApplyFault()
 	ps.ids[p.ID] = true
 	if p.Cases == nil {
 		p.Cases = []string{}
@@ -39,6 +46,25 @@ func (ps *ProblemSet) Add(key string, p *Problem) *Problem {
 	ps.byKey[key] = p
 	ps.list = append(ps.list, p)
 	return p
+}
+
+func (ps *ProblemSet) byID(id string) *Problem {
+	if !ps.ids[id] {
+		return nil
+	}
+	for _, p := range ps.list {
+		if p.ID == id {
+			return p
+		}
+	}
+	return nil
+}
+
+// ApplyFault gives a problem of a known fault the catalog's summary and fix.
+func (p *Problem) ApplyFault() {
+	if f, ok := spec.FaultByID(p.ID); ok {
+		p.Summary, p.Fix = f.Summary, f.Fix
+	}
 }
 
 // Problems returns the problems, worst first (see SortProblems).
@@ -51,19 +77,17 @@ func (ps *ProblemSet) Problems() []Problem {
 	return out
 }
 
-var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
-
-// ProblemID makes a problem's ID from its key: short, readable, and not among taken.
-func ProblemID(key string, taken map[string]bool) string {
-	id := strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(key), "-"), "-")
-	if len(id) > 48 {
-		id = strings.TrimRight(id[:48], "-")
+// ProblemID makes a problem's ID from its key: the fault the catalog knows by the key's
+// requirement and check, or the two spelled as a slug ("R-4.4|status" is r-4-4-status). A key
+// is made of stable names, never of a message, so the ID stays when a message's wording does
+// not; two keys are two IDs.
+func ProblemID(key string) string {
+	if req, check, ok := strings.Cut(key, "|"); ok {
+		if f, ok := spec.FaultOf(&spec.Violation{Req: spec.ID(req), Check: check}); ok {
+			return f.ID
+		}
 	}
-	base := id
-	for n := 2; taken[id]; n++ {
-		id = fmt.Sprintf("%s-%d", base, n)
-	}
-	return id
+	return spec.Slug(key)
 }
 
 // SortProblems orders problems worst first: what keeps cases from running, then MUST before

@@ -113,9 +113,14 @@ type Problem struct {
 	Summary string `json:"summary"`
 	// Diagnosis is how the diagnosis phase found it, when it did.
 	Diagnosis string `json:"diagnosis,omitempty"`
+	// Fix says where to look in the code, for a fault the catalog knows.
+	Fix string `json:"fix,omitempty"`
 	// Workaround is what the run did to test the rest past it.
-	Workaround string    `json:"workaround,omitempty"`
-	Evidence   *Evidence `json:"evidence,omitempty"`
+	Workaround string `json:"workaround,omitempty"`
+	// Consequences are what the fault caused beside itself, each once: findings of other
+	// checks that follow from it, which are not problems of their own.
+	Consequences []string  `json:"consequences,omitempty"`
+	Evidence     *Evidence `json:"evidence,omitempty"`
 	// Cases fail with it; Blocked could not run because of it; SeenIn met it on the way and
 	// judged their own rules.
 	Cases   []string `json:"cases"`

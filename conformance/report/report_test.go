@@ -73,13 +73,18 @@ func fixedReport() *Report {
 				Workaround: "LIST is sent with two zero bytes after it",
 				Evidence:   &Evidence{Expected: "an answer to the 6-byte LIST", Actual: "no answer within 5s"},
 				Cases:      []string{}, SeenIn: []string{"list/after-backups"}},
-			{ID: "r4-2-not-found-answered-1003", Requirement: "R-4.2", Rule: "RESTORE of a stored file: 210 with the filename, size and exact content. Of a missing file: 1001 with the filename.", Level: Must,
-				Summary: `expected 1001 (not-found) with name "absent.txt", got status 1003 (server-error)`,
+			{ID: "missing-file-status", Requirement: "R-4.2", Rule: "RESTORE of a stored file: 210 with the filename, size and exact content. Of a missing file: 1001 with the filename.", Level: Must,
+				Summary: "the server answers a RESTORE or DELETE of a file the user does not have with another status than 1001",
+				Fix:     "check that the file exists in the user's folder and answer 1001 with its name when it does not",
 				Evidence: &Evidence{Case: "restore/missing-1001", Expected: `1001 (not-found) with name "absent.txt"`, Actual: "status 1003 (server-error)",
 					Exchange: &Exchange{Label: `RESTORE user 3821046180 "absent.txt"`, Conn: 1, Sent: clipOf(req), Received: clipOf([]byte{1, 0xeb, 3}), Outcome: "status 1003 (server-error)"}},
 				Cases: []string{"restore/missing-1001"}},
 			{ID: "backup-never-answered", Requirement: "R-1.3", Level: Must, Summary: "BACKUP is not answered within 5s",
 				Cases: []string{}, Blocked: []string{"list/other-users-hidden"}},
+			{ID: "dies-on-unknown-op", Requirement: "R-5.3", Level: Must, Summary: "the server dies on a request of an op the spec does not define",
+				Fix:          "answer 1003 to an op other than 1, 2, 3 and 4, and keep serving",
+				Consequences: []string{"requests left without an answer (LIST: refused)"},
+				Cases:        []string{"security/unknown-op"}},
 		},
 		Unjudged: []Unjudged{
 			{Requirements: []string{"R-5.4"}, Level: Must, What: "a BACKUP stating a size over the server's limit is answered 1003 before any payload byte",
@@ -89,7 +94,8 @@ func fixedReport() *Report {
 		},
 		NextSteps: []string{"re-run the failed cases: conform -addr 127.0.0.1:9999 -run '^(restore/missing-1001)$'"},
 	}
-	r.Results[1].Problem = "r4-2-not-found-answered-1003"
+	r.Results[1].Problem = "missing-file-status"
+	r.Results[5].Problem = "dies-on-unknown-op"
 	r.Summarize()
 	return r
 }
@@ -204,7 +210,7 @@ func TestJUnitCasesFollowTheirVerdicts(t *testing.T) {
 	if c := cases["list/other-users-hidden"]; c.Skipped == nil || !strings.Contains(c.Skipped.Message, "blocked by") {
 		t.Errorf("a blocked case is skipped, naming its problem: %+v", c)
 	}
-	if c := cases["restore/missing-1001"]; c.Failure == nil || !strings.HasPrefix(c.Failure.Message, "[r4-2-not-found-answered-1003] ") {
+	if c := cases["restore/missing-1001"]; c.Failure == nil || !strings.HasPrefix(c.Failure.Message, "[missing-file-status] ") {
 		t.Errorf("a failure names its problem: %+v", c)
 	}
 	if c := cases["list/after-backups"]; c.Skipped == nil || c.Failure != nil || !strings.Contains(c.Skipped.Message, "not run") {
@@ -532,5 +538,24 @@ func TestRepeatedCrashesCollapse(t *testing.T) {
 	}
 	if !strings.Contains(text, "server stopped answering after case list/x: the server process ended: exit status 3\n") {
 		t.Errorf("the other crash is not told on its own:\n%s", text)
+	}
+}
+
+// Problems are faults: two keys of one fault are one problem, and two checks are two problems
+// with IDs of their own, never numbered copies.
+func TestProblemSetGroupsByFault(t *testing.T) {
+	ps := NewProblemSet()
+	a := ps.Add("R-7.5|differs", &Problem{Summary: "a run that differs"})
+	b := ps.Add("R-7.5|unread", &Problem{Summary: "a response left unread"})
+	c := ps.Add("R-4.4|status", &Problem{})
+	d := ps.Add("R-4.3|status", &Problem{})
+	if a != b || a.ID != "reads-response-in-one-read" || a.Fix == "" {
+		t.Errorf("one-read fault: %+v and %+v", a, b)
+	}
+	if c.ID != "r-4-4-status" || d.ID != "r-4-3-status" {
+		t.Errorf("IDs %q and %q, want r-4-4-status and r-4-3-status", c.ID, d.ID)
+	}
+	if n := len(ps.Problems()); n != 3 {
+		t.Errorf("%d problems, want 3", n)
 	}
 }

@@ -1,0 +1,157 @@
+package spec
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Fault is a known way a server or client breaks the spec: what a report names its problem by.
+// Its ID is what -baseline files list, so it never changes with a message's wording, a size or
+// a name; a finding that shows no known fault is named by its requirement and check instead
+// (CheckProblemID).
+type Fault struct {
+	ID  string
+	Req ID
+	// Summary says the fault in plain words, in a line.
+	Summary string
+	// Fix says where to look in the code.
+	Fix string
+	// Checks are the (requirement, check) pairs of the oracle's violations that show the fault
+	// whatever else the run met: "R-7.5|differs".
+	Checks []string
+}
+
+// faults is the one catalog of known faults, for servers and clients.
+var faults = []Fault{
+	// Servers.
+	{ID: "serves-one-at-a-time", Req: R5_3,
+		Summary: "the server serves one connection at a time: a client that connects and stalls keeps every other client waiting",
+		Fix:     "serve each connection in a thread, a process or an event loop of its own; never read from one client in the loop that accepts the others"},
+	{ID: "list-needs-name-len", Req: R2_1,
+		Summary: "LIST is answered only when two more bytes follow it: the server reads a name_len for every op, LIST included",
+		Fix:     "read the 6-byte header first, and name_len and the name only for BACKUP, RESTORE and DELETE"},
+	{ID: "unsafe-names-accepted", Req: R5_1,
+		Summary: "the server accepts names with / or .. and joins them to its folder unchecked: one user reaches another's files, or files outside the store",
+		Fix:     "refuse, before any disk access, a name that is empty, holds / or \\, or is . or ..; answer 1003",
+		Checks:  []string{string(R5_1) + "|" + CheckUnsafeNameServed}},
+	{ID: "dies-on-early-close", Req: R5_3,
+		Summary: "the server dies when a client closes or resets its connection before a request is whole",
+		Fix:     "treat recv returning 0 or an error as the end of that client alone: close its socket and go on; ignore SIGPIPE"},
+	{ID: "dies-on-unknown-op", Req: R5_3,
+		Summary: "the server dies on a request of an op the spec does not define",
+		Fix:     "answer 1003 to an op other than 1, 2, 3 and 4, and keep serving"},
+	{ID: "listing-format", Req: R4_4,
+		Summary: "the server's LIST payload is not the spec's format: names each ended by a newline, nothing else",
+		Fix:     "write each name of the user's folder as it was stored, followed by \\n: no paths, quotes or separators of another kind"},
+	{ID: "size-before-name", Req: R3_1,
+		Summary: "a 210 or 211 carries its size before its name_len and filename; SPEC §3 has name_len, filename, size",
+		Fix:     "write version, status, name_len, filename, then size and payload, in SPEC §3's order"},
+	{ID: "missing-file-status", Req: R4_2,
+		Summary: "the server answers a RESTORE or DELETE of a file the user does not have with another status than 1001",
+		Fix:     "check that the file exists in the user's folder and answer 1001 with its name when it does not"},
+	// Clients: their summaries are ClientProblem's words for the check.
+	{ID: "reads-response-in-one-read", Req: R7_5,
+		Summary: "the client reads a response with one read: a response that arrives in pieces is misread, or its rest left unread",
+		Fix:     "read each field to its length in a loop (recv until the count is reached); TCP is a stream, not messages",
+		Checks:  []string{string(R7_5) + "|" + CheckDiffers, string(R7_5) + "|" + CheckUnread}},
+	clientFault("gives-up-on-slow-responses", R7_12, CheckDiffers, "time out on idle time between bytes, not on the whole response"),
+	clientFault("crashes-on-error-status", R7_10, CheckClientCrash, "handle 1001, 1002 and 1003 as answers: say what failed and exit non-zero"),
+	clientFault("client-crash", R7_11, CheckClientCrash, "catch the socket's errors and timeouts and a cut or lying response: report them and exit non-zero"),
+	clientFault("hangs-on-error-status", R7_10, CheckClientHang, "read a 1001 to its filename and a 1002 or 1003 to its 3 bytes, then go on"),
+	clientFault("client-hang", R7_11, CheckClientHang, "set a timeout on every read and stop at a close"),
+	clientFault("waits-for-close", R7_5, CheckWaited, "read each response by its fields' lengths and stop there"),
+	clientFault("waits-after-error-status", R7_10, CheckWaited, "a 1002 or 1003 is 3 bytes and a 1001 ends after its filename: read that much, no more"),
+	clientFault("client-op", R7_2, CheckClientOp, "send the op codes of §2 only: 100, 200, 201, 202"),
+	clientFault("client-version", R7_2, CheckClientVersion, "send version 1 in every request"),
+	clientFault("bytes-after", R7_1, CheckBytesAfter, "send each request's fields as §2 lays them out for its op, and nothing after them"),
+	clientFault("request-cut", R7_1, CheckRequestCut, "send the whole request: loop on send until every byte is written"),
+	clientFault("script-order", R7_4, CheckScriptOrder, "send the requests of §6's run in its order"),
+	clientFault("user-changes", R7_3, CheckUserChanges, "choose the user id once per run and use it in every request"),
+	clientFault("user-repeats", R7_3, CheckUserRepeats, "choose a random user id at every run"),
+	clientFault("upload", R7_7, CheckUpload, "send the file's name, its size and its bytes as they are on disk"),
+	clientFault("restored-file", R7_8, CheckRestoredFile, "write tmp with exactly the payload's bytes, after the whole payload came"),
+	clientFault("tmp-after-refusal", R7_10, CheckRestoredFile, "write tmp only when a RESTORE is answered 210"),
+	clientFault("file-without-payload", R7_8, CheckFileNoPayload, "write tmp only once a whole payload came: write to a temporary name and rename"),
+	clientFault("partial-file", R7_9, CheckPartialFile, "remove what was written of a payload that did not come whole"),
+	clientFault("memory", R7_9, CheckMemory, "stream a payload to the file in chunks; never allocate the size the server states"),
+	clientFault("stall", R7_12, CheckStall, "set a timeout on connect and on every read"),
+	clientFault("lost-on-closed", R7_6, CheckResentOnClosed, "open a new connection when the server closed the last one, and send the request again"),
+	clientFault("echoed-controls", R7_13, CheckEchoedControls, "print names from the server with their control bytes escaped"),
+	clientFault("exit-0-on-failure", R7_14, CheckExitOnFailure, "exit non-zero when any request did not get the answer it needed"),
+	clientFault("exit-on-success", R7_14, CheckExitOnSuccess, "exit 0 when every step of the run finished"),
+}
+
+// clientFault is a client's fault that a violation of req by check shows (and of also's
+// pairs), in ClientProblem's words.
+func clientFault(id string, req ID, check, fix string, also ...string) Fault {
+	return Fault{ID: id, Req: req, Summary: ClientProblem(&Violation{Req: req, Check: check}), Fix: fix,
+		Checks: append([]string{string(req) + "|" + check}, also...)}
+}
+
+// Faults lists the catalog.
+func Faults() []Fault { return faults }
+
+// FaultByID returns the fault of id.
+func FaultByID(id string) (Fault, bool) {
+	for _, f := range faults {
+		if f.ID == id {
+			return f, true
+		}
+	}
+	return Fault{}, false
+}
+
+// FaultOf returns the fault a violation shows on its own, when the catalog knows one.
+func FaultOf(v *Violation) (Fault, bool) {
+	key := ProblemKey(v)
+	for _, f := range faults {
+		for _, c := range f.Checks {
+			if c == key {
+				return f, true
+			}
+		}
+	}
+	return Fault{}, false
+}
+
+var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
+
+// CheckProblemID names a finding no known fault explains by its requirement and its check:
+// "r-4-4-listing". Both are stable names, so the ID is too.
+func CheckProblemID(req ID, check string) string {
+	if req == "" {
+		return Slug(check)
+	}
+	return Slug(string(req) + "-" + check)
+}
+
+// ProblemID names a violation's problem: its fault's ID when the catalog knows it, its
+// requirement and check otherwise.
+func ProblemID(v *Violation) string {
+	if f, ok := FaultOf(v); ok {
+		return f.ID
+	}
+	return CheckProblemID(v.Req, v.Check)
+}
+
+// Slug spells s as a problem ID: lower case letters and digits joined by hyphens.
+func Slug(s string) string {
+	return strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(s), "-"), "-")
+}
+
+// ListingFormat reports whether a listing that differs from the names held shows them in
+// another format, not other names: every name held and not listed stands inside a listed
+// entry (a path, quotes, a separator of its own around it). Such a listing is one fault
+// however many lists meet it; a listing of other names is the case's own rule.
+func ListingFormat(d ListingDiff) bool {
+	if len(d.Missing) == 0 {
+		return false
+	}
+	for _, n := range d.Missing {
+		if !slices.ContainsFunc(d.Unexpected, func(u string) bool { return strings.Contains(u, n) }) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,74 @@
+package spec
+
+import (
+	"regexp"
+	"testing"
+)
+
+func TestFaultCatalogIsWhole(t *testing.T) {
+	ids := map[string]bool{}
+	checks := map[string]string{}
+	slug := regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	for _, f := range Faults() {
+		if !slug.MatchString(f.ID) || ids[f.ID] {
+			t.Errorf("fault ID %q: not a slug, or twice", f.ID)
+		}
+		ids[f.ID] = true
+		if f.Summary == "" || f.Fix == "" {
+			t.Errorf("%s: a summary and a fix hint are owed", f.ID)
+		}
+		if _, ok := Lookup(string(f.Req)); !ok {
+			t.Errorf("%s: requirement %q is not SPEC's", f.ID, f.Req)
+		}
+		for _, c := range f.Checks {
+			if other := checks[c]; other != "" {
+				t.Errorf("check %s shows two faults: %s and %s", c, other, f.ID)
+			}
+			checks[c] = f.ID
+		}
+		if got, ok := FaultByID(f.ID); !ok || got.ID != f.ID {
+			t.Errorf("FaultByID(%q) = %v, %v", f.ID, got.ID, ok)
+		}
+	}
+}
+
+func TestProblemIDs(t *testing.T) {
+	for _, tc := range []struct {
+		v    Violation
+		want string
+	}{
+		{Violation{Req: R7_5, Check: CheckDiffers}, "reads-response-in-one-read"},
+		{Violation{Req: R7_5, Check: CheckUnread}, "reads-response-in-one-read"},
+		{Violation{Req: R7_12, Check: CheckDiffers}, "gives-up-on-slow-responses"},
+		{Violation{Req: R7_10, Check: CheckClientCrash}, "crashes-on-error-status"},
+		{Violation{Req: R7_11, Check: CheckClientCrash}, "client-crash"},
+		{Violation{Req: R5_1, Check: CheckUnsafeNameServed}, "unsafe-names-accepted"},
+		// No known fault: the requirement and the check, whatever the message says.
+		{Violation{Req: R4_4, Check: "listing", Expected: "exactly 3 names", Actual: "2 names"}, "r-4-4-listing"},
+		{Violation{Req: R7_10, Check: CheckUnread}, "r-7-10-unread"},
+		{Violation{Check: "content|size"}, "content-size"},
+	} {
+		if got := ProblemID(&tc.v); got != tc.want {
+			t.Errorf("ProblemID(%s|%s) = %q, want %q", tc.v.Req, tc.v.Check, got, tc.want)
+		}
+	}
+}
+
+func TestListingFormat(t *testing.T) {
+	for _, tc := range []struct {
+		want, got []string
+		format    bool
+	}{
+		{[]string{"a.txt", "b.txt"}, []string{`"/srv/1/a.txt""/srv/1/b.txt"`}, true},
+		{[]string{"a.txt", "b.txt"}, []string{"a.txt,b.txt"}, true},
+		{[]string{"a.txt"}, []string{"1/a.txt"}, true},
+		// Other names, or a name too many, are what the listing shows, not its format.
+		{[]string{"a.txt", "b.txt"}, []string{"a.txt"}, false},
+		{[]string{"a.txt"}, []string{"a.txt", ".a.txt.tmp"}, false},
+		{[]string{"a.txt", "b.txt"}, []string{"a.txt", "c.txt"}, false},
+	} {
+		if got := ListingFormat(DiffListing(tc.want, tc.got)); got != tc.format {
+			t.Errorf("ListingFormat(%q against %q) = %v, want %v", tc.got, tc.want, got, tc.format)
+		}
+	}
+}
