@@ -171,7 +171,16 @@ func (r *Report) IndexLine(p *Problem) string {
 		}
 	}
 	if len(counts) == 0 {
-		counts = append(counts, "found by the diagnosis")
+		// A problem that fails no case was either found by the diagnosis or met by cases on
+		// their way to their own rules: say which, so that it is not taken for the other.
+		switch {
+		case p.Diagnosis != "" || (p.Evidence != nil && p.Evidence.Case == ""):
+			counts = append(counts, "found by the diagnosis")
+		case len(p.SeenIn) > 0:
+			counts = append(counts, "met in "+words.Count(len(p.SeenIn), "case")+" on the way to their own rules")
+		default:
+			counts = append(counts, "fails no case")
+		}
 	}
 	known := ""
 	if p.KnownFailure {

@@ -559,3 +559,22 @@ func TestProblemSetGroupsByFault(t *testing.T) {
 		t.Errorf("%d problems, want 3", n)
 	}
 }
+
+// A problem that fails no case says whether the diagnosis found it or cases met it on their
+// way: one met in passing is never shown as the diagnosis's.
+func TestIndexLineSaysWhereAProblemWasFound(t *testing.T) {
+	r := fixedReport()
+	for _, c := range []struct {
+		p    Problem
+		want string
+	}{
+		{Problem{ID: "d", Level: Must, Requirement: "R-2.1", Summary: "s", Diagnosis: "LIST alone: no answer"}, "(found by the diagnosis)"},
+		{Problem{ID: "m", Level: Must, Requirement: "R-1.3", Summary: "s", SeenIn: []string{"a/b", "c/d"},
+			Evidence: &Evidence{Case: "a/b"}}, "(met in 2 cases on the way to their own rules)"},
+		{Problem{ID: "n", Level: Must, Requirement: "R-1.3", Summary: "s", Evidence: &Evidence{Case: "a/b"}}, "(fails no case)"},
+	} {
+		if got := r.IndexLine(&c.p); !strings.HasSuffix(got, c.want) {
+			t.Errorf("%s: %q, want it to end %q", c.p.ID, got, c.want)
+		}
+	}
+}
