@@ -113,12 +113,15 @@ func (r *modelReport) failure() *failureDoc {
 }
 
 // judge sets the head: the verdict and the problems from the findings.
-func (r *modelReport) judge(stopped bool) {
+func (r *modelReport) judge(stopped bool) { r.Judge(findingsOf(r.Findings), stopped) }
+
+// findingsOf is the findings a model or replay report holds, for its head to judge.
+func findingsOf(docs []*failureDoc) []report.Finding {
 	var fs []report.Finding
-	for _, f := range r.Findings {
+	for _, f := range docs {
 		fs = append(fs, f.Finding)
 	}
-	r.Judge(fs, stopped)
+	return fs
 }
 
 // WriteJUnit writes the run for CI: a failing testcase for the failure's problem.

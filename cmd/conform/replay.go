@@ -193,13 +193,7 @@ type replayReport struct {
 }
 
 // judge sets the head: the verdict and the problems from the findings.
-func (r *replayReport) judge(stopped bool) {
-	var fs []report.Finding
-	for _, f := range r.Findings {
-		fs = append(fs, f.Finding)
-	}
-	r.Judge(fs, stopped)
-}
+func (r *replayReport) judge(stopped bool) { r.Judge(findingsOf(r.Findings), stopped) }
 
 // WriteJUnit writes the replay for CI: a failing testcase for the problem it still shows.
 func (r *replayReport) WriteJUnit(w io.Writer) error { return r.Head.WriteJUnit(w, "replay", "") }

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
@@ -156,14 +155,5 @@ func (h *Head) WriteJUnit(w io.Writer, tester, failNote string) error {
 	}
 	s.Tests = len(s.Cases)
 	doc := junitSuites{Name: "fbp-" + tester + " " + h.Target, Tests: s.Tests, Failures: s.Failures, Time: s.Time, Suites: []junitSuite{s}}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return encodeJUnit(w, doc)
 }

@@ -627,6 +627,11 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		doc.Skipped += s.Skipped
 		doc.Time += s.Time
 	}
+	return encodeJUnit(w, doc)
+}
+
+// encodeJUnit writes doc as an indented JUnit XML document.
+func encodeJUnit(w io.Writer, doc junitSuites) error {
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
