@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -17,10 +15,9 @@ import (
 // a BACKUP before its payload; then from outside, while an upload is under way, until its
 // write fails, which must answer 1003, keep the previous version and free the upload's space.
 // Mounting needs privileges: without them the scenario is skipped, and says so.
-func fullDisk(cfg *config) []row {
-	mnt := filepath.Join(cfg.work, "tmpfs")
+func fullDisk(cfg *config, mnt string) []row {
 	if err := os.MkdirAll(mnt, 0o700); err != nil {
-		return []row{{"full disk", "", err.Error(), "", fail}}
+		return []row{broken("full disk", err)}
 	}
 	const size = 32 << 20
 	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, fmt.Sprintf("size=%d", size)); err != nil {
@@ -30,17 +27,12 @@ func fullDisk(cfg *config) []row {
 	return []row{reserveTrial(cfg, filepath.Join(mnt, "reserve")), enospcTrial(cfg, mnt)}
 }
 
-// startWithFile starts a server and backs up previous as user's file "f".
-func startWithFile(cfg *config, root string, user uint32, previous []byte, args ...string) (*server, error) {
-	srv, err := startServer(cfg, root, args...)
-	if err != nil {
-		return nil, err
-	}
-	if resp, _, _, err := exchange(srv.addr, req(user, wire.OpBackup, "f", previous), false); err != nil || resp.Status != wire.StatusOK {
-		srv.stop()
-		return nil, fmt.Errorf("setup: backup answered %s", statusText(resp, err))
-	}
-	return srv, nil
+// startOnDisk starts a server with -reserve reserve, holding a previous version of user's
+// file "f": 1 MiB drawn from user.
+func startOnDisk(cfg *config, root string, user uint32, reserve string) (*server, []byte, error) {
+	previous := drawn(1<<20, uint64(user))
+	srv, err := startWithFile(cfg, root, user, previous, "-reserve", reserve)
+	return srv, previous, err
 }
 
 func freeBytes(dir string) int64 {
@@ -56,22 +48,21 @@ func freeBytes(dir string) int64 {
 func reserveTrial(cfg *config, root string) row {
 	const name = "full disk: the free-space reserve"
 	const user = 31
-	previous := content.Drawn(1<<20, 31).Prefix(1 << 20)
-	srv, err := startWithFile(cfg, root, user, previous, "-reserve", "8MiB")
+	srv, previous, err := startOnDisk(cfg, root, user, "8MiB")
 	if err != nil {
-		return row{name, "", err.Error(), "", fail}
+		return broken(name, err)
 	}
 	defer srv.stop()
 	stored, refusal, early := 0, "nothing refused", false
 	for i := range 64 {
-		payload := content.Drawn(4<<20, uint64(100+i)).Prefix(4 << 20)
+		payload := drawn(4<<20, uint64(100+i))
 		fileName := fmt.Sprintf("fill-%d", i)
 		if i%2 == 1 {
 			fileName = "f"
 		}
 		c, err := net.DialTimeout("tcp", srv.addr, ioTimeout)
 		if err != nil {
-			return row{name, "", err.Error(), "", fail}
+			return broken(name, err)
 		}
 		c.SetDeadline(time.Now().Add(ioTimeout))
 		c.Write(head(user, fileName, uint32(len(payload))))
@@ -97,8 +88,7 @@ func reserveTrial(cfg *config, root string) row {
 		}
 		stored++
 	}
-	after, _, _, err := exchange(srv.addr, req(user, wire.OpRestore, "f", nil), true)
-	intact := err == nil && bytes.Equal(after.Payload, previous)
+	intact := restores(srv.addr, user, "f", previous)
 	free := freeBytes(root)
 	return row{name, "tmpfs of 32 MiB, -reserve 8MiB, 4 MiB backups",
 		fmt.Sprintf("stored %d, then %s; %s left free; previous version intact: %v", stored, refusal, mib(free), intact),
@@ -111,17 +101,16 @@ func enospcTrial(cfg *config, mnt string) row {
 	const name = "full disk: filled during an upload"
 	root := filepath.Join(mnt, "enospc")
 	const user = 32
-	previous := content.Drawn(1<<20, 32).Prefix(1 << 20)
-	srv, err := startWithFile(cfg, root, user, previous, "-reserve", "1")
+	srv, previous, err := startOnDisk(cfg, root, user, "1")
 	if err != nil {
-		return row{name, "", err.Error(), "", fail}
+		return broken(name, err)
 	}
 	defer srv.stop()
 	freeBefore := freeBytes(mnt)
-	payload := content.Drawn(4<<20, 33).Prefix(4 << 20)
+	payload := drawn(4<<20, 33)
 	c, err := net.DialTimeout("tcp", srv.addr, ioTimeout)
 	if err != nil {
-		return row{name, "", err.Error(), "", fail}
+		return broken(name, err)
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(ioTimeout))
@@ -134,8 +123,7 @@ func enospcTrial(cfg *config, mnt string) row {
 	c.Write(payload)
 	resp, _, rerr := readResponse(c, false)
 	os.Remove(filler)
-	after, _, _, err := exchange(srv.addr, req(user, wire.OpRestore, "f", nil), true)
-	intact := err == nil && bytes.Equal(after.Payload, previous)
+	intact := restores(srv.addr, user, "f", previous)
 	clean := waitFor(5*time.Second, func() bool { return len(leftovers(root)) == 0 })
 	freeAfter := freeBytes(mnt)
 	return row{name, "tmpfs of 32 MiB, 4 MiB upload, disk filled from outside",

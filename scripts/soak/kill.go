@@ -5,34 +5,27 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
 // killTrials kills the server with SIGKILL at a random point of an upload, restarts it, and
 // checks that the file is exactly the old or the new version and that no temporary file is
 // left after the restart.
-func killTrials(cfg *config) []row {
-	root := filepath.Join(cfg.work, "kill")
+func killTrials(cfg *config, root string) []row {
 	const user = 77
-	committed := content.Drawn(4096, 0).Prefix(4096) // the version the server acknowledged last
-	srv, err := startServer(cfg, root)
+	committed := drawn(4096, 0) // the version the server acknowledged last
+	srv, err := startWithFile(cfg, root, user, committed)
 	if err != nil {
-		return []row{{"kill -9 during uploads", "", err.Error(), "", fail}}
-	}
-	if _, _, _, err := exchange(srv.addr, req(user, wire.OpBackup, "f", committed), false); err != nil {
-		srv.kill()
-		return []row{{"kill -9 during uploads", "", "setup: " + err.Error(), "", fail}}
+		return []row{broken("kill -9 during uploads", err)}
 	}
 	var kept, replaced, torn, left, failed int
 	var problems []string
 	for trial := 1; trial <= cfg.killTrials; trial++ {
 		n := 64<<10 + cfg.rng.IntN(4<<20)
-		next := content.Drawn(int64(n), uint64(trial)).Prefix(n)
+		next := drawn(n, uint64(trial))
 		full := req(user, wire.OpBackup, "f", next)
 		// The kill lands anywhere from the first header byte to a while after the last payload
 		// byte, when the server syncs and renames.
@@ -101,18 +94,17 @@ func upload(addr string, full []byte, cut, linger int) (acked bool) {
 
 // cutUploads cuts uploads mid-payload, half with a plain close and half with a reset, and
 // checks that the previous version stays and no temporary file remains.
-func cutUploads(cfg *config) []row {
-	root := filepath.Join(cfg.work, "cut")
+func cutUploads(cfg *config, root string) []row {
 	const user = 78
-	previous := content.Drawn(256<<10, 1000).Prefix(256 << 10)
+	previous := drawn(256<<10, 1000)
 	srv, err := startWithFile(cfg, root, user, previous)
 	if err != nil {
-		return []row{{"uploads cut mid-payload", "", err.Error(), "", fail}}
+		return []row{broken("uploads cut mid-payload", err)}
 	}
 	defer srv.stop()
 	var intact, bad int
 	for trial := range cfg.cutTrials {
-		full := req(user, wire.OpBackup, "f", content.Drawn(1<<20, uint64(2000+trial)).Prefix(1<<20))
+		full := req(user, wire.OpBackup, "f", drawn(1<<20, uint64(2000+trial)))
 		c, err := net.DialTimeout("tcp", srv.addr, ioTimeout)
 		if err != nil {
 			bad++
@@ -123,8 +115,7 @@ func cutUploads(cfg *config) []row {
 			c.(*net.TCPConn).SetLinger(0)
 		}
 		c.Close()
-		resp, _, _, err := exchange(srv.addr, req(user, wire.OpRestore, "f", nil), true)
-		if err == nil && bytes.Equal(resp.Payload, previous) {
+		if restores(srv.addr, user, "f", previous) {
 			intact++
 		} else {
 			bad++

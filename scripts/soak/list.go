@@ -14,22 +14,21 @@ import (
 // listFlood plants a folder of listFiles files with 255-byte names, then sends listConc LISTs
 // at once, listRounds times, and checks every listing's size while the server's memory is
 // watched.
-func listFlood(cfg *config) []row {
-	root := filepath.Join(cfg.work, "list")
+func listFlood(cfg *config, root string) []row {
 	const user = 4242
 	dir := filepath.Join(root, strconv.Itoa(user))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return []row{{"concurrent LISTs", "", err.Error(), "", fail}}
+		return []row{broken("concurrent LISTs", err)}
 	}
 	for i := range cfg.listFiles {
 		name := fmt.Sprintf("%0255d", i)
 		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o600); err != nil {
-			return []row{{"concurrent LISTs", "", err.Error(), "", fail}}
+			return []row{broken("concurrent LISTs", err)}
 		}
 	}
 	srv, err := startServer(cfg, root)
 	if err != nil {
-		return []row{{"concurrent LISTs", "", err.Error(), "", fail}}
+		return []row{broken("concurrent LISTs", err)}
 	}
 	defer srv.stop()
 	want := int64(cfg.listFiles) * 256

@@ -13,6 +13,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -31,6 +32,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/server/storage"
 	"github.com/fbpkit/fbp/ref/wire"
 )
@@ -39,7 +41,6 @@ import (
 type config struct {
 	short      bool
 	bin        string
-	work       string
 	killTrials int
 	cutTrials  int
 	slowFor    time.Duration
@@ -62,6 +63,11 @@ const (
 	skip = "skipped"
 )
 
+// broken is the row of an attack whose setup failed, so that nothing was measured.
+func broken(attack string, err error) row {
+	return row{attack, "", err.Error(), "", fail}
+}
+
 func verdict(ok bool) string {
 	if ok {
 		return pass
@@ -71,7 +77,8 @@ func verdict(ok bool) string {
 
 type scenario struct {
 	name string
-	run  func(*config) []row
+	// run runs the scenario with root, an empty folder of its own, to work in.
+	run func(cfg *config, root string) []row
 }
 
 var scenarios = []scenario{
@@ -134,7 +141,6 @@ func run(args []string) int {
 		return 1
 	}
 	defer os.RemoveAll(work)
-	cfg.work = work
 	cfg.bin = *bin
 	if cfg.bin == "" {
 		cfg.bin = filepath.Join(work, "refserver")
@@ -154,7 +160,7 @@ func run(args []string) int {
 			continue
 		}
 		start := time.Now()
-		got := s.run(cfg)
+		got := s.run(cfg, filepath.Join(work, s.name))
 		fmt.Fprintf(os.Stderr, "soak: %s done in %v\n", s.name, time.Since(start).Round(time.Millisecond))
 		rows = append(rows, got...)
 	}
@@ -332,6 +338,30 @@ func mib(n int64) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
+// startWithFile starts a server and backs up previous as user's file "f".
+func startWithFile(cfg *config, root string, user uint32, previous []byte, args ...string) (*server, error) {
+	srv, err := startServer(cfg, root, args...)
+	if err != nil {
+		return nil, err
+	}
+	if resp, _, _, err := exchange(srv.addr, req(user, wire.OpBackup, "f", previous), false); err != nil || resp.Status != wire.StatusOK {
+		srv.stop()
+		return nil, fmt.Errorf("setup: backup answered %s", statusText(resp, err))
+	}
+	return srv, nil
+}
+
+// drawn is n bytes of the content drawn from seed, held in memory.
+func drawn(n int, seed uint64) []byte {
+	return content.Drawn(int64(n), seed).Prefix(n)
+}
+
+// restores reports whether user's file name restores as exactly want.
+func restores(addr string, user uint32, name string, want []byte) bool {
+	resp, _, _, err := exchange(addr, req(user, wire.OpRestore, name, nil), true)
+	return err == nil && bytes.Equal(resp.Payload, want)
 }
 
 // ioTimeout bounds every exchange of the harness's own clients.

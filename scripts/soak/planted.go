@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -18,14 +17,13 @@ import (
 // in place of a user folder (<root>/5002 -> 4243), a FIFO in a user folder, and a folder named
 // like an upload's temporary file; the server must start, refuse the link, answer the FIFO at
 // once, and keep serving.
-func planted(cfg *config) []row {
-	root := filepath.Join(cfg.work, "planted")
+func planted(cfg *config, root string) []row {
 	leftover := filepath.Join(root, "7", storage.TempPrefix+"a-folder")
 	if err := os.MkdirAll(leftover, 0o700); err != nil {
-		return []row{{"planted files", "", err.Error(), "", fail}}
+		return []row{broken("planted files", err)}
 	}
 	if err := os.WriteFile(filepath.Join(leftover, "inside"), nil, 0o600); err != nil {
-		return []row{{"planted files", "", err.Error(), "", fail}}
+		return []row{broken("planted files", err)}
 	}
 	var rows []row
 	srv, err := startServer(cfg, root)
@@ -51,8 +49,7 @@ func planted(cfg *config) []row {
 		statuses = append(statuses, statusText(resp, err))
 		refusedAll = refusedAll && err == nil && resp.Status == wire.StatusServerError
 	}
-	after, _, _, err := exchange(srv.addr, req(4243, wire.OpRestore, "secret", nil), true)
-	intact := err == nil && bytes.Equal(after.Payload, secret)
+	intact := restores(srv.addr, 4243, "secret", secret)
 	rows = append(rows, row{"a link in place of a user folder", "<root>/5002 -> 4243; LIST, RESTORE, DELETE, BACKUP as 5002",
 		fmt.Sprintf("%s; 4243's file intact: %v", strings.Join(statuses, ", "), intact), "1003 to all; intact", verdict(refusedAll && intact)})
 

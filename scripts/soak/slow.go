@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"net"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,11 +18,10 @@ import (
 // a fresh connection every 250 ms; its latency and the server's memory are the figures. With
 // default flags a trickled header is cut at 10 s, a trickled payload once a 30 s window has not
 // carried 240 KiB.
-func slowPeers(cfg *config) []row {
-	root := filepath.Join(cfg.work, "slow")
+func slowPeers(cfg *config, root string) []row {
 	srv, err := startServer(cfg, root)
 	if err != nil {
-		return []row{{"slow peers", "", err.Error(), "", fail}}
+		return []row{broken("slow peers", err)}
 	}
 	defer srv.stop()
 	stop := make(chan struct{})
