@@ -85,25 +85,22 @@ func parseResponse(b []byte) error {
 	return err
 }
 
-// readRequest reads a header with a Reader and then its payload, as a server would.
-func readRequest(b []byte) error {
-	r := wire.NewReader(&sliceReader{b: b}, hugeLimits)
-	var h wire.RequestHeader
-	if err := r.ReadRequestHeader(&h); err != nil {
-		return err
-	}
-	_, err := io.Copy(io.Discard, r.Payload())
-	return err
-}
+// readRequest and readResponse read a header with a Reader and then its payload, as a server
+// would.
+var (
+	readRequest  = readMessage(func(r *wire.Reader) error { var h wire.RequestHeader; return r.ReadRequestHeader(&h) })
+	readResponse = readMessage(func(r *wire.Reader) error { var h wire.ResponseHeader; return r.ReadResponseHeader(&h) })
+)
 
-func readResponse(b []byte) error {
-	r := wire.NewReader(&sliceReader{b: b}, hugeLimits)
-	var h wire.ResponseHeader
-	if err := r.ReadResponseHeader(&h); err != nil {
+func readMessage(readHeader func(*wire.Reader) error) func([]byte) error {
+	return func(b []byte) error {
+		r := wire.NewReader(&sliceReader{b: b}, hugeLimits)
+		if err := readHeader(r); err != nil {
+			return err
+		}
+		_, err := io.Copy(io.Discard, r.Payload())
 		return err
 	}
-	_, err := io.Copy(io.Discard, r.Payload())
-	return err
 }
 
 // sliceReader is a plain io.Reader over bytes, with none of the shortcuts of bytes.Reader

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"io"
 
+	gofuzz "github.com/google/gofuzz"
+
 	"github.com/fbpkit/fbp/ref/wire"
+	"github.com/fbpkit/fbp/vectors"
 )
 
 // A codec gathers what the property tests do with one kind of message, so that requests and
@@ -21,6 +24,11 @@ type codec[M any] struct {
 	write      func(*wire.Writer, *M) error
 	decode     func([]byte, wire.Limits) decoded
 	name       func(*M) []byte
+	unknown    error                                // the error of an op or status the spec does not define
+	samples    func() []M                           // valid messages of every op or status
+	broken     func() [][]byte                      // messages a decoder must refuse
+	golden     func(*vectors.Set) []*vectors.Vector // the golden vectors of its kind
+	raw        func(*gofuzz.Fuzzer) rawMessage      // an arbitrary raw message, honest or lying
 	// stream returns a function that decodes the next header from r into a value it reuses and
 	// returns it as a message without payload, with the size it states and its re-encoding.
 	stream func(r *wire.Reader) func() (M, uint32, []byte, error)
@@ -39,8 +47,18 @@ var requests = codec[wire.Request]{
 		h := m.Header()
 		return w.WriteRequest(&h, bytes.NewReader(m.Payload))
 	},
-	decode: decodeRequest,
-	name:   func(m *wire.Request) []byte { return m.Name },
+	decode:  decodeRequest,
+	name:    func(m *wire.Request) []byte { return m.Name },
+	unknown: wire.ErrUnknownOp,
+	samples: sampleRequests,
+	golden:  (*vectors.Set).Requests,
+	broken:  brokenRequests,
+	raw: func(f *gofuzz.Fuzzer) rawMessage {
+		var r wire.RawRequest
+		f.Fuzz(&r)
+		carries, known := wire.Op(r.Op).Fields()
+		return rawMessage{r, r.Append(nil), uint16(r.Op), known, known && r.Fields == carries && honestLengths(r.NameLen, r.Name, r.Size, r.Payload), len(r.Name), len(r.Trailer)}
+	},
 	stream: func(r *wire.Reader) func() (wire.Request, uint32, []byte, error) {
 		var h wire.RequestHeader
 		return func() (wire.Request, uint32, []byte, error) {
@@ -63,8 +81,18 @@ var responses = codec[wire.Response]{
 		h := m.Header()
 		return w.WriteResponse(&h, bytes.NewReader(m.Payload))
 	},
-	decode: decodeResponse,
-	name:   func(m *wire.Response) []byte { return m.Name },
+	decode:  decodeResponse,
+	name:    func(m *wire.Response) []byte { return m.Name },
+	unknown: wire.ErrUnknownStatus,
+	samples: sampleResponses,
+	golden:  (*vectors.Set).Responses,
+	broken:  brokenResponses,
+	raw: func(f *gofuzz.Fuzzer) rawMessage {
+		var r wire.RawResponse
+		f.Fuzz(&r)
+		carries, known := wire.Status(r.Status).Fields()
+		return rawMessage{r, r.Append(nil), r.Status, known, known && r.Fields == carries && honestLengths(r.NameLen, r.Name, r.Size, r.Payload), len(r.Name), len(r.Trailer)}
+	},
 	stream: func(r *wire.Reader) func() (wire.Response, uint32, []byte, error) {
 		var h wire.ResponseHeader
 		return func() (wire.Response, uint32, []byte, error) {

@@ -17,23 +17,21 @@ import (
 // beyond the input's length, the payload kept in the input, only documented errors, and what is
 // accepted re-encodes to the bytes it was read from (checkDecoded).
 func FuzzParseRequest(f *testing.F) {
-	vecs, _ := vectorSeeds(f)
-	for _, s := range append(requestSeeds(), vecs...) {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		fuzzDecode(t, requests, data)
-	})
+	fuzzParse(f, requests)
 }
 
 // FuzzParseResponse is FuzzParseRequest for responses.
 func FuzzParseResponse(f *testing.F) {
-	_, vecs := vectorSeeds(f)
-	for _, s := range append(responseSeeds(), vecs...) {
+	fuzzParse(f, responses)
+}
+
+// fuzzParse seeds f with c's seeds, then runs fuzzDecode.
+func fuzzParse[M any](f *testing.F, c codec[M]) {
+	for _, s := range seeds(f, c) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fuzzDecode(t, responses, data)
+		fuzzDecode(t, c, data)
 	})
 }
 
@@ -132,37 +130,28 @@ func fuzzRoundTrip[M any](t *testing.T, c codec[M], m *M, extra []byte, cut int)
 // FuzzReaderRequests reads arbitrary bytes as a stream of requests with one Reader until it
 // fails, consuming each payload in full, in part or not at all as plan says.
 func FuzzReaderRequests(f *testing.F) {
-	vecs, _ := vectorSeeds(f)
-	for i, s := range append(requestSeeds(), vecs...) {
-		f.Add(s, uint64(i)*0x9e3779b97f4a7c15)
-	}
-	var stream []byte
-	for _, m := range sampleRequests() {
-		stream = m.Append(stream)
-	}
-	f.Add(stream, uint64(0))
-	f.Add(stream, uint64(0b_01_10_11_00_01_10_11_01))
-	f.Fuzz(func(t *testing.T, data []byte, plan uint64) {
-		if err := readStream(requests, data, plan); err != nil {
-			t.Fatal(err)
-		}
-	})
+	fuzzReader(f, requests)
 }
 
 // FuzzReaderResponses is FuzzReaderRequests for responses.
 func FuzzReaderResponses(f *testing.F) {
-	_, vecs := vectorSeeds(f)
-	for i, s := range append(responseSeeds(), vecs...) {
+	fuzzReader(f, responses)
+}
+
+// fuzzReader seeds f with c's seeds, each with a plan of its own, and
+// with the stream of every sample under two plans, then runs readStream.
+func fuzzReader[M any](f *testing.F, c codec[M]) {
+	for i, s := range seeds(f, c) {
 		f.Add(s, uint64(i)*0x9e3779b97f4a7c15)
 	}
 	var stream []byte
-	for _, m := range sampleResponses() {
-		stream = m.Append(stream)
+	for _, m := range c.samples() {
+		stream = append(stream, c.encode(&m)...)
 	}
 	f.Add(stream, uint64(0))
 	f.Add(stream, uint64(0b_01_10_11_00_01_10_11_01))
 	f.Fuzz(func(t *testing.T, data []byte, plan uint64) {
-		if err := readStream(responses, data, plan); err != nil {
+		if err := readStream(c, data, plan); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -19,25 +19,31 @@ func rawFuzzer(seed int64) *gofuzz.Fuzzer {
 	return gofuzz.NewWithSeed(seed).NilChance(0.3).NumElements(0, 300).Funcs(
 		func(r *wire.RawRequest, c gofuzz.Continue) {
 			c.FuzzNoCustom(r)
-			if c.RandBool() {
-				op := wire.Ops[c.Intn(len(wire.Ops))]
+			if op, ok := known(c, wire.Ops, &r.Fields); ok {
 				r.Op = uint8(op)
-				if c.RandBool() {
-					r.Fields, _ = op.Fields()
-				}
 			}
 		},
 		func(r *wire.RawResponse, c gofuzz.Continue) {
 			c.FuzzNoCustom(r)
-			if c.RandBool() {
-				s := wire.Statuses[c.Intn(len(wire.Statuses))]
+			if s, ok := known(c, wire.Statuses, &r.Fields); ok {
 				r.Status = uint16(s)
-				if c.RandBool() {
-					r.Fields, _ = s.Fields()
-				}
 			}
 		},
 	)
+}
+
+// known returns, half the time, one of codes (ok), and then, half the time again, sets fields to
+// the fields it carries.
+func known[C interface{ Fields() (wire.Fields, bool) }](c gofuzz.Continue, codes []C, fields *wire.Fields) (C, bool) {
+	if !c.RandBool() {
+		var none C
+		return none, false
+	}
+	code := codes[c.Intn(len(codes))]
+	if c.RandBool() {
+		*fields, _ = code.Fields()
+	}
+	return code, true
 }
 
 func rawSeed(t *testing.T) int64 {
@@ -51,51 +57,44 @@ func rawSeed(t *testing.T) int64 {
 
 // Arbitrary raw requests, honest or lying, decode within the invariants of the fuzz targets;
 // an honest one decodes whole, up to its trailer, and an unknown op is refused as such.
-func TestRawRequestsDecodeSafely(t *testing.T) {
-	f := rawFuzzer(rawSeed(t))
-	for i := range rawCount {
-		var raw wire.RawRequest
-		f.Fuzz(&raw)
-		data := raw.Append(nil)
-		for _, lim := range []wire.Limits{hugeLimits, wire.DefaultLimits} {
-			d := decodeRequest(data, lim)
-			if err := checkDecoded(data, d); err != nil {
-				t.Fatalf("raw request %d %+v, limits %+v: %v", i, raw, lim, err)
-			}
-			op := wire.Op(raw.Op)
-			fields, known := op.Fields()
-			honest := known && raw.Fields == fields && (raw.NameLen == nil || int(*raw.NameLen) == len(raw.Name)) &&
-				(raw.Size == nil || int(*raw.Size) == len(raw.Payload)) && len(raw.Name) <= lim.MaxName
-			switch {
-			case !known && !errors.Is(d.err, wire.ErrUnknownOp):
-				t.Fatalf("raw request %d with op %d: %v, want ErrUnknownOp", i, raw.Op, d.err)
-			case honest && (d.err != nil || d.n != len(data)-len(raw.Trailer)):
-				t.Fatalf("honest raw request %d %+v: n=%d err=%v, want n=%d", i, raw, d.n, d.err, len(data)-len(raw.Trailer))
-			}
-		}
-	}
+func TestRawRequestsDecodeSafely(t *testing.T) { rawDecodeSafely(t, requests) }
+
+// TestRawResponsesDecodeSafely is TestRawRequestsDecodeSafely for responses.
+func TestRawResponsesDecodeSafely(t *testing.T) { rawDecodeSafely(t, responses) }
+
+// rawMessage is what the raw tests judge of a RawRequest or RawResponse.
+type rawMessage struct {
+	raw     any    // the RawRequest or RawResponse, to show
+	data    []byte // its encoding
+	code    uint16 // its op or status
+	known   bool   // whether the spec defines its op or status
+	honest  bool   // whether it has the fields its op or status carries, and lengths that tell the truth
+	nameLen int
+	trailer int
 }
 
-func TestRawResponsesDecodeSafely(t *testing.T) {
+// honestLengths reports whether the stated name_len and size, where stated, are those of name
+// and payload.
+func honestLengths(nameLen *uint16, name []byte, size *uint32, payload []byte) bool {
+	return (nameLen == nil || int(*nameLen) == len(name)) && (size == nil || int(*size) == len(payload))
+}
+
+func rawDecodeSafely[M any](t *testing.T, c codec[M]) {
 	f := rawFuzzer(rawSeed(t))
 	for i := range rawCount {
-		var raw wire.RawResponse
-		f.Fuzz(&raw)
-		data := raw.Append(nil)
+		raw := c.raw(f)
+		data := raw.data
 		for _, lim := range []wire.Limits{hugeLimits, wire.DefaultLimits} {
-			d := decodeResponse(data, lim)
+			d := c.decode(data, lim)
 			if err := checkDecoded(data, d); err != nil {
-				t.Fatalf("raw response %d %+v, limits %+v: %v", i, raw, lim, err)
+				t.Fatalf("raw %s %d %+v, limits %+v: %v", c.message, i, raw.raw, lim, err)
 			}
-			s := wire.Status(raw.Status)
-			fields, known := s.Fields()
-			honest := known && raw.Fields == fields && (raw.NameLen == nil || int(*raw.NameLen) == len(raw.Name)) &&
-				(raw.Size == nil || int(*raw.Size) == len(raw.Payload)) && len(raw.Name) <= lim.MaxName
+			honest := raw.honest && raw.nameLen <= lim.MaxName
 			switch {
-			case !known && !errors.Is(d.err, wire.ErrUnknownStatus):
-				t.Fatalf("raw response %d with status %d: %v, want ErrUnknownStatus", i, raw.Status, d.err)
-			case honest && (d.err != nil || d.n != len(data)-len(raw.Trailer)):
-				t.Fatalf("honest raw response %d %+v: n=%d err=%v, want n=%d", i, raw, d.n, d.err, len(data)-len(raw.Trailer))
+			case !raw.known && !errors.Is(d.err, c.unknown):
+				t.Fatalf("raw %s %d with op or status %d: %v, want %q", c.message, i, raw.code, d.err, c.unknown)
+			case honest && (d.err != nil || d.n != len(data)-raw.trailer):
+				t.Fatalf("honest raw %s %d %+v: n=%d err=%v, want n=%d", c.message, i, raw.raw, d.n, d.err, len(data)-raw.trailer)
 			}
 		}
 	}

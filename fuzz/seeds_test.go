@@ -9,8 +9,7 @@ import (
 )
 
 // Seeds built in code: one valid message of every op and status, the exercise's example,
-// and the broken shapes a decoder must refuse. The golden vectors are added to them by
-// vectorSeeds.
+// and the broken shapes a decoder must refuse. The golden vectors are added to them by seeds.
 
 // sampleRequests are valid requests of every op.
 func sampleRequests() []wire.Request {
@@ -75,43 +74,27 @@ func brokenResponses() [][]byte {
 	}
 }
 
-// requestSeeds and responseSeeds are the byte seeds of the decoding targets: every sample whole,
-// followed by other bytes, and broken.
-func requestSeeds() [][]byte {
-	var seeds [][]byte
-	for _, m := range sampleRequests() {
-		b := m.Append(nil)
-		seeds = append(seeds, b, append(b[:len(b):len(b)], b...))
-	}
-	return append(seeds, brokenRequests()...)
-}
-
-func responseSeeds() [][]byte {
-	var seeds [][]byte
-	for _, m := range sampleResponses() {
-		b := m.Append(nil)
-		seeds = append(seeds, b, append(b[:len(b):len(b)], b...))
-	}
-	return append(seeds, brokenResponses()...)
-}
-
-// vectorSeeds returns the bytes of every golden vector (github.com/fbpkit/fbp/vectors),
-// requests and responses apart: valid messages, truncations, bad ops and statuses, over-limit
-// lengths and trailing bytes, which every fuzz target adds to its seeds.
-func vectorSeeds(tb testing.TB) (reqs, resps [][]byte) {
+// seeds are the byte seeds of c's decoding targets: every sample whole, followed by other bytes,
+// broken, and the golden vectors (github.com/fbpkit/fbp/vectors) of c's kind: valid messages,
+// truncations, bad ops and statuses, over-limit lengths and trailing bytes.
+func seeds[M any](tb testing.TB, c codec[M]) [][]byte {
 	tb.Helper()
+	var seeds [][]byte
+	for _, m := range c.samples() {
+		b := c.encode(&m)
+		seeds = append(seeds, b, append(b[:len(b):len(b)], b...))
+	}
+	seeds = append(seeds, c.broken()...)
 	set, err := vectors.Load()
 	if err != nil {
 		tb.Fatalf("loading the golden vectors: %v", err)
 	}
-	for _, v := range set.Requests() {
-		reqs = append(reqs, v.Bytes)
+	golden := c.golden(set)
+	if len(golden) == 0 {
+		tb.Fatalf("the golden vectors hold no %s", c.message)
 	}
-	for _, v := range set.Responses() {
-		resps = append(resps, v.Bytes)
+	for _, v := range golden {
+		seeds = append(seeds, v.Bytes)
 	}
-	if len(reqs) == 0 || len(resps) == 0 {
-		tb.Fatalf("the golden vectors hold %d requests and %d responses", len(reqs), len(resps))
-	}
-	return reqs, resps
+	return seeds
 }
