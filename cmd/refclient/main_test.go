@@ -49,19 +49,6 @@ func randomBytes(n int) []byte {
 	return b
 }
 
-func entries(t *testing.T, dir string) []string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range ents {
-		names = append(names, e.Name())
-	}
-	return names
-}
-
 // exerciseFolder is the exercise's client folder: server.info, backup.info and two files.
 func exerciseFolder(t *testing.T, addr string) (dir string, file1 []byte) {
 	t.Helper()
@@ -110,10 +97,10 @@ func TestRunScript(t *testing.T) {
 	if got, err := os.ReadFile(filepath.Join(dir, "tmp")); err != nil || !bytes.Equal(got, file1) {
 		t.Fatalf("tmp is not file 1: %d bytes, %v", len(got), err)
 	}
-	if got := entries(t, dir); !slices.Equal(got, []string{"backup.info", "mmn14.pdf", "notes.txt", "server.info", "tmp"}) {
+	if got := servertest.Entries(t, dir); !slices.Equal(got, []string{"backup.info", "mmn14.pdf", "notes.txt", "server.info", "tmp"}) {
 		t.Errorf("client folder holds %q", got)
 	}
-	if got := entries(t, filepath.Join(srv.Root, user)); !slices.Equal(got, []string{"notes.txt"}) {
+	if got := servertest.Entries(t, filepath.Join(srv.Root, user)); !slices.Equal(got, []string{"notes.txt"}) {
 		t.Errorf("the server keeps %q for user %s, want notes.txt only", got, user)
 	}
 }
@@ -379,7 +366,7 @@ func TestRunScriptFailures(t *testing.T) {
 	if out.code != exitFailure || !strings.Contains(out.stdout, "LIST: failed: list on 127.0.0.1:1: connecting") {
 		t.Fatalf("server.info's address was not used: %+v", out)
 	}
-	if got := entries(t, dir); slices.Contains(got, "tmp") {
+	if got := servertest.Entries(t, dir); slices.Contains(got, "tmp") {
 		t.Errorf("failed runs left tmp in %q", got)
 	}
 }

@@ -66,7 +66,7 @@ func TestAgainstReferenceServer(t *testing.T) {
 			if b, _ := os.ReadFile(target); string(b) != files["mmn14.pdf"] {
 				t.Fatalf("tmp holds %q", b)
 			}
-			if got := dirEntries(t, dir); !slices.Equal(got, []string{"tmp"}) {
+			if got := servertest.Entries(t, dir); !slices.Equal(got, []string{"tmp"}) {
 				t.Fatalf("restore folder holds %q, want only tmp", got)
 			}
 			if err := c.Delete(ctx, user, "mmn14.pdf"); err != nil {
@@ -424,7 +424,7 @@ func TestRestoreFilePermissions(t *testing.T) {
 			t.Errorf("%s: mode %v, content %q; want %v", path, st.Mode().Perm(), b, mode)
 		}
 	}
-	if got := dirEntries(t, dir); !slices.Equal(got, []string{"new", "old"}) {
+	if got := servertest.Entries(t, dir); !slices.Equal(got, []string{"new", "old"}) {
 		t.Errorf("folder holds %q", got)
 	}
 }

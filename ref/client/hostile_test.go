@@ -14,6 +14,7 @@ import (
 
 	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/client"
+	"github.com/fbpkit/fbp/ref/server/servertest"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -147,7 +148,7 @@ func TestRestoreFromHostileServer(t *testing.T) {
 					t.Errorf("error %q does not say %s", err, part)
 				}
 			}
-			if got := dirEntries(t, dir); !slices.Equal(got, []string{"restored"}) {
+			if got := servertest.Entries(t, dir); !slices.Equal(got, []string{"restored"}) {
 				t.Errorf("folder holds %q, want only the previous target", got)
 			}
 			if b, err := os.ReadFile(target); err != nil || string(b) != "previous" {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -90,21 +89,6 @@ func raw(status wire.Status, name string, payload string) wire.RawResponse {
 func sumOf(h hash.Hash) (sum [sha256.Size]byte) {
 	copy(sum[:], h.Sum(nil))
 	return sum
-}
-
-// dirEntries lists the names in dir, sorted.
-func dirEntries(t *testing.T, dir string) []string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range ents {
-		names = append(names, e.Name())
-	}
-	slices.Sort(names)
-	return names
 }
 
 func exists(path string) bool {

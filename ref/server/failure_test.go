@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"io/fs"
-	"path/filepath"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -81,12 +80,7 @@ func (u *faultyUpload) Commit() error {
 
 // any store failure answers 1003 and leaves the previous version intact.
 func TestStoreFailures(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "root")
-	fsys, err := storage.OpenFS(dir, storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fsys.Close() })
+	fsys, dir := servertest.OpenFS(t, storage.Options{})
 	store := &faultyStore{FS: fsys}
 	srv := servertest.Start(t, server.Config{Store: store})
 	const user = 21

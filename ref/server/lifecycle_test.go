@@ -7,7 +7,6 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -35,12 +34,7 @@ func (s *signalStore) Create(user uint32, name string, size int64) (storage.Uplo
 
 func startWithSignal(t *testing.T, cfg server.Config) (*servertest.Running, *signalStore, string) {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "root")
-	fsys, err := storage.OpenFS(dir, storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fsys.Close() })
+	fsys, dir := servertest.OpenFS(t, storage.Options{})
 	store := &signalStore{FS: fsys, created: make(chan struct{}, 16)}
 	cfg.Store = store
 	return servertest.Start(t, cfg), store, dir

@@ -1,14 +1,19 @@
-// Package servertest starts a reference FBP server on a loopback port for tests.
+// Package servertest starts a reference FBP server on a loopback port for tests, and opens and
+// inspects the storage folders such a server serves.
 package servertest
 
 import (
 	"context"
 	"errors"
 	"net"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/fbpkit/fbp/ref/server"
+	"github.com/fbpkit/fbp/ref/server/storage"
 )
 
 // shutdownGrace bounds how long a test's cleanup waits for requests still in progress.
@@ -51,4 +56,32 @@ func Start(t testing.TB, cfg server.Config) *Running {
 		}
 	})
 	return &Running{Addr: ln.Addr().String(), Root: cfg.Root, Server: srv}
+}
+
+// OpenFS opens a storage.FS with opt over dir, a folder "root" that does not exist yet in a
+// fresh t.TempDir(), and closes it when the test ends.
+func OpenFS(t testing.TB, opt storage.Options) (fsys *storage.FS, dir string) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "root")
+	fsys, err := storage.OpenFS(dir, opt)
+	if err != nil {
+		t.Fatalf("servertest: OpenFS: %v", err)
+	}
+	t.Cleanup(func() { fsys.Close() })
+	return fsys, dir
+}
+
+// Entries lists the names in dir, sorted.
+func Entries(t testing.TB, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	slices.Sort(names)
+	return names
 }

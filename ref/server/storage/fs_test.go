@@ -9,20 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fbpkit/fbp/ref/server/servertest"
 	"github.com/fbpkit/fbp/ref/server/storage"
 	"github.com/fbpkit/fbp/ref/wire"
 )
-
-func openFS(t *testing.T) (*storage.FS, string) {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "root")
-	s, err := storage.OpenFS(dir, storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s, dir
-}
 
 func put(t *testing.T, s storage.Store, user uint32, name, content string) {
 	t.Helper()
@@ -78,21 +68,8 @@ func list(t *testing.T, s storage.Store, user uint32) []string {
 	return names
 }
 
-func entries(t *testing.T, dir string) []string {
-	t.Helper()
-	des, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, d := range des {
-		names = append(names, d.Name())
-	}
-	return names
-}
-
 func TestFSLayoutAndPermissions(t *testing.T) {
-	s, dir := openFS(t)
+	s, dir := servertest.OpenFS(t, storage.Options{})
 	put(t, s, 1234, "mmn14.pdf", "%PDF")
 	fi, err := os.Stat(filepath.Join(dir, "1234"))
 	if err != nil {
@@ -108,13 +85,13 @@ func TestFSLayoutAndPermissions(t *testing.T) {
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		t.Errorf("file mode %v, want owner-only", perm)
 	}
-	if got := entries(t, filepath.Join(dir, "1234")); !slices.Equal(got, []string{"mmn14.pdf"}) {
+	if got := servertest.Entries(t, filepath.Join(dir, "1234")); !slices.Equal(got, []string{"mmn14.pdf"}) {
 		t.Errorf("user folder holds %q", got)
 	}
 }
 
 func TestFSReplaceKeepsOpenReaderWhole(t *testing.T) {
-	s, _ := openFS(t)
+	s, _ := servertest.OpenFS(t, storage.Options{})
 	put(t, s, 1, "f", "old version")
 	r, size, err := s.Open(1, "f")
 	if err != nil {
@@ -132,7 +109,7 @@ func TestFSReplaceKeepsOpenReaderWhole(t *testing.T) {
 }
 
 func TestFSAbortKeepsPreviousVersion(t *testing.T) {
-	s, dir := openFS(t)
+	s, dir := servertest.OpenFS(t, storage.Options{})
 	put(t, s, 7, "f", "previous")
 	up, err := s.Create(7, "f", 7)
 	if err != nil {
@@ -151,13 +128,13 @@ func TestFSAbortKeepsPreviousVersion(t *testing.T) {
 	if got := get(t, s, 7, "f"); got != "previous" {
 		t.Errorf("after abort: %q", got)
 	}
-	if got := entries(t, filepath.Join(dir, "7")); !slices.Equal(got, []string{"f"}) {
+	if got := servertest.Entries(t, filepath.Join(dir, "7")); !slices.Equal(got, []string{"f"}) {
 		t.Errorf("user folder after abort holds %q", got)
 	}
 }
 
 func TestFSNotExist(t *testing.T) {
-	s, dir := openFS(t)
+	s, dir := servertest.OpenFS(t, storage.Options{})
 	if _, _, err := s.Open(9, "nope"); !errors.Is(err, storage.ErrNotExist) || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("open of a missing file: %v", err)
 	}
@@ -167,13 +144,13 @@ func TestFSNotExist(t *testing.T) {
 	if r, size, err := s.List(9); r != nil || size != 0 || err != nil {
 		t.Errorf("list of an unknown user: %v, %d, %v", r, size, err)
 	}
-	if got := entries(t, dir); len(got) != 0 {
+	if got := servertest.Entries(t, dir); len(got) != 0 {
 		t.Errorf("reads created %q", got)
 	}
 }
 
 func TestFSListShowsOnlyStoredFiles(t *testing.T) {
-	s, dir := openFS(t)
+	s, dir := servertest.OpenFS(t, storage.Options{})
 	put(t, s, 5, "b", "2")
 	put(t, s, 5, "a", "1")
 	put(t, s, 6, "other-user", "x")
@@ -191,7 +168,7 @@ func TestFSListShowsOnlyStoredFiles(t *testing.T) {
 }
 
 func TestFSRefusesUnsafeNames(t *testing.T) {
-	s, dir := openFS(t)
+	s, dir := servertest.OpenFS(t, storage.Options{})
 	for _, name := range []string{"", ".", "..", "../x", "a/b", `a\b`, "/abs", "nul\x00", "ctl\x1f", strings.Repeat("n", 65536)} {
 		if _, err := s.Create(1, name, 0); !errors.Is(err, wire.ErrBadName) {
 			t.Errorf("create %q: %v", name, err)
@@ -203,14 +180,14 @@ func TestFSRefusesUnsafeNames(t *testing.T) {
 			t.Errorf("delete %q: %v", name, err)
 		}
 	}
-	if got := entries(t, dir); len(got) != 0 {
+	if got := servertest.Entries(t, dir); len(got) != 0 {
 		t.Errorf("unsafe names created %q", got)
 	}
 }
 
 // A symbolic link planted in a user folder must not lead outside the store.
 func TestFSSymlinkCannotEscape(t *testing.T) {
-	s, dir := openFS(t)
+	s, dir := servertest.OpenFS(t, storage.Options{})
 	outside := filepath.Join(filepath.Dir(dir), "outside")
 	if err := os.WriteFile(outside, []byte("secret"), 0o600); err != nil {
 		t.Fatal(err)
@@ -242,7 +219,7 @@ func TestOpenFSRemovesLeftoverUploads(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if got := entries(t, filepath.Join(dir, "42")); !slices.Equal(got, []string{"kept"}) {
+	if got := servertest.Entries(t, filepath.Join(dir, "42")); !slices.Equal(got, []string{"kept"}) {
 		t.Fatalf("after OpenFS the user folder holds %q", got)
 	}
 }

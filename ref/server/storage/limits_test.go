@@ -13,19 +13,9 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/fbpkit/fbp/ref/server/servertest"
 	"github.com/fbpkit/fbp/ref/server/storage"
 )
-
-func openWith(t *testing.T, opt storage.Options) (*storage.FS, string) {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "root")
-	s, err := storage.OpenFS(dir, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s, dir
-}
 
 func wantLimit(t *testing.T, err error, limit string) {
 	t.Helper()
@@ -37,7 +27,7 @@ func wantLimit(t *testing.T, err error, limit string) {
 
 // MaxFiles counts committed files and uploads in flight; a replacement adds no file.
 func TestFSMaxFiles(t *testing.T) {
-	s, dir := openWith(t, storage.Options{MaxFiles: 3})
+	s, dir := servertest.OpenFS(t, storage.Options{MaxFiles: 3})
 	put(t, s, 1, "a", "1")
 	put(t, s, 1, "b", "2")
 	inFlight, err := s.Create(1, "c", 1)
@@ -54,14 +44,14 @@ func TestFSMaxFiles(t *testing.T) {
 	put(t, s, 1, "d", "4")
 	_, err = s.Create(1, "e", 0)
 	wantLimit(t, err, "files")
-	if got := entries(t, filepath.Join(dir, "1")); len(got) != 3 {
+	if got := servertest.Entries(t, filepath.Join(dir, "1")); len(got) != 3 {
 		t.Fatalf("user folder holds %q", got)
 	}
 }
 
 // Quota counts the user's bytes after the backup: a replacement counts its new size only.
 func TestFSQuota(t *testing.T) {
-	s, _ := openWith(t, storage.Options{Quota: 100})
+	s, _ := servertest.OpenFS(t, storage.Options{Quota: 100})
 	put(t, s, 1, "a", strings.Repeat("x", 60))
 	_, err := s.Create(1, "b", 41)
 	wantLimit(t, err, "quota")
@@ -89,10 +79,10 @@ func TestFSQuota(t *testing.T) {
 
 // A backup that would leave less than Reserve free is refused before any byte is written.
 func TestFSReserve(t *testing.T) {
-	s, dir := openWith(t, storage.Options{Reserve: 1 << 62})
+	s, dir := servertest.OpenFS(t, storage.Options{Reserve: 1 << 62})
 	_, err := s.Create(1, "a", 1)
 	wantLimit(t, err, "reserve")
-	if got := entries(t, filepath.Join(dir, "1")); len(got) != 0 {
+	if got := servertest.Entries(t, filepath.Join(dir, "1")); len(got) != 0 {
 		t.Fatalf("a refused backup left %q", got)
 	}
 }
@@ -100,7 +90,7 @@ func TestFSReserve(t *testing.T) {
 // A link in place of a user folder would hand one user's files to another: every request
 // of that user is refused, and the other user's files stay as they were.
 func TestFSUserFolderLinkRefused(t *testing.T) {
-	s, dir := openFS(t)
+	s, dir := servertest.OpenFS(t, storage.Options{})
 	put(t, s, 4243, "secret", "4243's")
 	if err := os.Symlink("4243", filepath.Join(dir, "5002")); err != nil {
 		t.Skip("no symbolic links here:", err)
@@ -124,7 +114,7 @@ func TestFSUserFolderLinkRefused(t *testing.T) {
 
 // A link inside a user folder may not lead to another user's folder.
 func TestFSFileLinkToOtherUserRefused(t *testing.T) {
-	s, dir := openFS(t)
+	s, dir := servertest.OpenFS(t, storage.Options{})
 	put(t, s, 4243, "secret", "4243's")
 	put(t, s, 5002, "own", "5002's")
 	if err := os.Symlink("../4243/secret", filepath.Join(dir, "5002", "stolen")); err != nil {
@@ -151,7 +141,7 @@ func TestFSFileLinkToOtherUserRefused(t *testing.T) {
 // A FIFO, a folder or a device under a user's name is neither opened nor replaced: every
 // call returns at once (a blocking open of the FIFO would hang this test).
 func TestFSOnlyRegularFiles(t *testing.T) {
-	s, dir := openFS(t)
+	s, dir := servertest.OpenFS(t, storage.Options{})
 	put(t, s, 8, "keep", "kept")
 	user := filepath.Join(dir, "8")
 	if err := syscall.Mkfifo(filepath.Join(user, "fifo"), 0o600); err != nil {
@@ -204,7 +194,7 @@ func TestOpenFSSurvivesLeftovers(t *testing.T) {
 		t.Fatalf("OpenFS: %v\n%s", err, logs.String())
 	}
 	defer s.Close()
-	if got := entries(t, filepath.Join(dir, "42")); !slices.Equal(got, []string{"kept", storage.TempPrefix + "folder"}) {
+	if got := servertest.Entries(t, filepath.Join(dir, "42")); !slices.Equal(got, []string{"kept", storage.TempPrefix + "folder"}) {
 		t.Fatalf("after OpenFS the user folder holds %q", got)
 	}
 	for _, want := range []string{"removed a leftover upload", "0123", "left alone", "folder", "removed=1", "left_alone=2"} {
@@ -221,7 +211,7 @@ func TestOpenFSSurvivesLeftovers(t *testing.T) {
 // A listing too large to keep in memory is written to an unlinked file: it is exact, and
 // leaves nothing in the folder.
 func TestFSLargeListing(t *testing.T) {
-	s, dir := openFS(t)
+	s, dir := servertest.OpenFS(t, storage.Options{})
 	var want []string
 	// 400 names of 205 bytes: some 80 KiB, over the 64 KiB kept in memory.
 	for i := range 400 {
@@ -250,7 +240,7 @@ func TestFSLargeListing(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("listing of %d names, want %d", len(got), len(want))
 	}
-	if got := entries(t, filepath.Join(dir, "3")); len(got) != 401 {
+	if got := servertest.Entries(t, filepath.Join(dir, "3")); len(got) != 401 {
 		t.Fatalf("user folder holds %d entries, want the 401 files", len(got))
 	}
 }
