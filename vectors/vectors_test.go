@@ -60,96 +60,109 @@ func firstDiff(got, want []byte) string {
 	return fmt.Sprintf("committed %d lines, generated %d", len(gl), len(wl))
 }
 
-func TestRequestVectors(t *testing.T) {
-	for _, v := range load(t).Requests() {
+func TestRequestVectors(t *testing.T) { checkVectors(t, requestKind) }
+
+func TestResponseVectors(t *testing.T) { checkVectors(t, responseKind) }
+
+// messageKind is what the vector tests do with one kind of message, so that requests and
+// responses are checked alike.
+type messageKind[M any] struct {
+	parser  string // the parse function's name, for failures
+	vectors func(*vectors.Set) []*vectors.Vector
+	parse   func([]byte, wire.Limits) (M, int, error)
+	want    func(*vectors.Decoded) M
+	code    func(*M) code // its op or status
+	equal   func(got, want *M) bool
+	encode  func(*M) []byte
+	// header reads a header from r and returns it, whether it holds want's fields and size, its
+	// encoding and that of want's header with size.
+	header func(r *wire.Reader, want *M, size uint32) (got any, same bool, encoded, wantEncoded []byte, err error)
+}
+
+// code is an op or a status.
+type code interface {
+	Fields() (wire.Fields, bool)
+	String() string
+}
+
+var requestKind = messageKind[wire.Request]{
+	parser:  "ParseRequest",
+	vectors: (*vectors.Set).Requests,
+	parse:   wire.ParseRequest,
+	want:    (*vectors.Decoded).Request,
+	code:    func(m *wire.Request) code { return m.Op },
+	equal:   func(got, want *wire.Request) bool { return got.Equal(want) && got.UserID == want.UserID },
+	encode:  func(m *wire.Request) []byte { return m.Append(nil) },
+	header: func(r *wire.Reader, want *wire.Request, size uint32) (any, bool, []byte, []byte, error) {
+		var h wire.RequestHeader
+		err := r.ReadRequestHeader(&h)
+		w := wire.RequestHeader{UserID: want.UserID, Version: want.Version, Op: want.Op, Name: want.Name, Size: size}
+		same := h.UserID == w.UserID && h.Version == w.Version && h.Op == w.Op && bytes.Equal(h.Name, w.Name) && h.Size == w.Size
+		return h, same, h.Append(nil), w.Append(nil), err
+	},
+}
+
+var responseKind = messageKind[wire.Response]{
+	parser:  "ParseResponse",
+	vectors: (*vectors.Set).Responses,
+	parse:   wire.ParseResponse,
+	want:    (*vectors.Decoded).Response,
+	code:    func(m *wire.Response) code { return m.Status },
+	equal:   func(got, want *wire.Response) bool { return got.Equal(want) },
+	encode:  func(m *wire.Response) []byte { return m.Append(nil) },
+	header: func(r *wire.Reader, want *wire.Response, size uint32) (any, bool, []byte, []byte, error) {
+		var h wire.ResponseHeader
+		err := r.ReadResponseHeader(&h)
+		w := wire.ResponseHeader{Version: want.Version, Status: want.Status, Name: want.Name, Size: size}
+		same := h.Version == w.Version && h.Status == w.Status && bytes.Equal(h.Name, w.Name) && h.Size == w.Size
+		return h, same, h.Append(nil), w.Append(nil), err
+	},
+}
+
+func checkVectors[M any](t *testing.T, k messageKind[M]) {
+	for _, v := range k.vectors(load(t)) {
 		t.Run(v.ID, func(t *testing.T) {
-			if v.Valid() && v.HeaderOnly() {
-				checkRequestHeader(t, v)
-				return
-			}
-			req, n, err := wire.ParseRequest(v.Bytes, v.Limits)
 			if !v.Valid() {
+				_, n, err := k.parse(v.Bytes, v.Limits)
 				checkError(t, v, n, err)
 				return
 			}
+			want := k.want(v.Decoded)
+			if v.HeaderOnly() {
+				checkHeader(t, k, v, &want)
+				return
+			}
+			got, n, err := k.parse(v.Bytes, v.Limits)
 			if err != nil {
-				t.Fatalf("ParseRequest: %v, want a valid %s", err, v.Decoded.Request().Op)
+				t.Fatalf("%s: %v, want a valid %s", k.parser, err, k.code(&want))
 			}
 			if n != v.Consumed {
 				t.Errorf("consumed %d bytes, want %d", n, v.Consumed)
 			}
-			want := v.Decoded.Request()
-			checkCarried(t, v, want.Op.Fields)
-			if !req.Equal(&want) || req.UserID != want.UserID {
-				t.Errorf("decoded %+v\nwant %+v", req, want)
+			checkCarried(t, v, k.code(&want).Fields)
+			if !k.equal(&got, &want) {
+				t.Errorf("decoded %+v\nwant %+v", got, want)
 			}
-			checkEncoding(t, v, req.Append(nil), want.Append(nil))
+			checkEncoding(t, v, k.encode(&got), k.encode(&want))
 		})
 	}
 }
 
-func TestResponseVectors(t *testing.T) {
-	for _, v := range load(t).Responses() {
-		t.Run(v.ID, func(t *testing.T) {
-			if v.Valid() && v.HeaderOnly() {
-				checkResponseHeader(t, v)
-				return
-			}
-			resp, n, err := wire.ParseResponse(v.Bytes, v.Limits)
-			if !v.Valid() {
-				checkError(t, v, n, err)
-				return
-			}
-			if err != nil {
-				t.Fatalf("ParseResponse: %v, want a valid %s", err, v.Decoded.Response().Status)
-			}
-			if n != v.Consumed {
-				t.Errorf("consumed %d bytes, want %d", n, v.Consumed)
-			}
-			want := v.Decoded.Response()
-			checkCarried(t, v, want.Status.Fields)
-			if !resp.Equal(&want) {
-				t.Errorf("decoded %+v\nwant %+v", resp, want)
-			}
-			checkEncoding(t, v, resp.Append(nil), want.Append(nil))
-		})
-	}
-}
-
-func checkRequestHeader(t *testing.T, v *vectors.Vector) {
+// checkHeader checks a header-scoped vector: only its header is read, with a Reader.
+func checkHeader[M any](t *testing.T, k messageKind[M], v *vectors.Vector, want *M) {
 	r := wire.NewReader(bytes.NewReader(v.Bytes), v.Limits)
-	var h wire.RequestHeader
-	if err := r.ReadRequestHeader(&h); err != nil {
-		t.Fatalf("ReadRequestHeader: %v", err)
+	h, same, encoded, wantEncoded, err := k.header(r, want, *v.Decoded.Size)
+	if err != nil {
+		t.Fatalf("reading the header: %v", err)
 	}
 	if r.Offset() != int64(v.Consumed) {
 		t.Errorf("consumed %d bytes, want %d", r.Offset(), v.Consumed)
 	}
-	want := v.Decoded.Request()
-	checkCarried(t, v, want.Op.Fields)
-	if h.UserID != want.UserID || h.Version != want.Version || h.Op != want.Op || !bytes.Equal(h.Name, want.Name) || h.Size != *v.Decoded.Size {
-		t.Errorf("decoded %+v\nwant %+v size %d", h, want, *v.Decoded.Size)
+	checkCarried(t, v, k.code(want).Fields)
+	if !same {
+		t.Errorf("decoded %+v\nwant %+v size %d", h, *want, *v.Decoded.Size)
 	}
-	wantHeader := wire.RequestHeader{UserID: want.UserID, Version: want.Version, Op: want.Op, Name: want.Name, Size: *v.Decoded.Size}
-	checkEncoding(t, v, h.Append(nil), wantHeader.Append(nil))
-}
-
-func checkResponseHeader(t *testing.T, v *vectors.Vector) {
-	r := wire.NewReader(bytes.NewReader(v.Bytes), v.Limits)
-	var h wire.ResponseHeader
-	if err := r.ReadResponseHeader(&h); err != nil {
-		t.Fatalf("ReadResponseHeader: %v", err)
-	}
-	if r.Offset() != int64(v.Consumed) {
-		t.Errorf("consumed %d bytes, want %d", r.Offset(), v.Consumed)
-	}
-	want := v.Decoded.Response()
-	checkCarried(t, v, want.Status.Fields)
-	if h.Version != want.Version || h.Status != want.Status || !bytes.Equal(h.Name, want.Name) || h.Size != *v.Decoded.Size {
-		t.Errorf("decoded %+v\nwant %+v size %d", h, want, *v.Decoded.Size)
-	}
-	wantHeader := wire.ResponseHeader{Version: want.Version, Status: want.Status, Name: want.Name, Size: *v.Decoded.Size}
-	checkEncoding(t, v, h.Append(nil), wantHeader.Append(nil))
+	checkEncoding(t, v, encoded, wantEncoded)
 }
 
 // checkCarried checks that a vector states exactly the fields its op or status carries, and

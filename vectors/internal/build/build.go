@@ -6,6 +6,7 @@ package build
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -295,6 +296,18 @@ func truncated(id, comment string, reqs []string, msg []byte, m *meaning) *vecto
 func (b *fileBuilder) invalid(id, comment string, reqs []string, msg []byte, class, field string, offset int) {
 	b.add(&vector{ID: id, Requirements: reqs, Comment: comment, Hex: hex.EncodeToString(msg), Result: resultInvalid,
 		Error: &errorSpec{Class: class, Field: field, Offset: new(offset)}})
+}
+
+// nameLenShorter adds msg, a message whose name_len 3 stands over the 6 bytes "abcdef" and then
+// the payload "hello": the name is "abc" and size is read from "def" and the first byte of the
+// real size field, 64 65 66 05 = 0x05666564 = 90596708, which ends at byte misreadEnd; the bytes
+// left after it cannot hold that payload.
+func (b *fileBuilder) nameLenShorter(id string, reqs []string, msg []byte, misreadEnd int) {
+	misread := binary.LittleEndian.Uint32([]byte("def\x05"))
+	b.invalid(id,
+		fmt.Sprintf("name_len 3 over the name \"abcdef\": the name is \"abc\", size is read from \"def\\x05\" as %d, "+
+			"within the reference limit, and the %d bytes left cannot hold that payload: truncated in the payload", misread, len(msg)-misreadEnd),
+		reqs, msg, classTruncated, fieldPayload, len(msg))
 }
 
 func (b *fileBuilder) file() (*messageFile, error) {
