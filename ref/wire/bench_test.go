@@ -16,28 +16,8 @@ func BenchmarkReadRequestHeader(b *testing.B) {
 		{UserID: 1234, Version: 1, Op: wire.OpList},
 	} {
 		b.Run(m.Op.String(), func(b *testing.B) {
-			msg := m.Append(nil)
-			src := bytes.NewReader(msg)
-			r := wire.NewReader(src, wire.DefaultLimits)
-			var h wire.RequestHeader
-			// The payload is read each time so that the Reader is at a message boundary when the
-			// source is rewound.
-			payload := make([]byte, len(m.Payload))
-			read := func() {
-				src.Reset(msg)
-				if err := r.ReadRequestHeader(&h); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := io.ReadFull(r.Payload(), payload[:h.Size]); err != nil {
-					b.Fatal(err)
-				}
-			}
-			read() // grows h.Name once, as the first message on a connection does
-			b.ReportAllocs()
-			b.SetBytes(int64(len(msg)))
-			for b.Loop() {
-				read()
-			}
+			benchReadHeader(b, m.Append(nil), len(m.Payload), (*wire.Reader).ReadRequestHeader,
+				func(h *wire.RequestHeader) uint32 { return h.Size })
 		})
 	}
 }
@@ -49,48 +29,55 @@ func BenchmarkReadResponseHeader(b *testing.B) {
 		{Version: 1, Status: wire.StatusNoFiles},
 	} {
 		b.Run(m.Status.String(), func(b *testing.B) {
-			msg := m.Append(nil)
-			src := bytes.NewReader(msg)
-			r := wire.NewReader(src, wire.DefaultLimits)
-			var h wire.ResponseHeader
-			payload := make([]byte, len(m.Payload))
-			read := func() {
-				src.Reset(msg)
-				if err := r.ReadResponseHeader(&h); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := io.ReadFull(r.Payload(), payload[:h.Size]); err != nil {
-					b.Fatal(err)
-				}
-			}
-			read()
-			b.ReportAllocs()
-			b.SetBytes(int64(len(msg)))
-			for b.Loop() {
-				read()
-			}
+			benchReadHeader(b, m.Append(nil), len(m.Payload), (*wire.Reader).ReadResponseHeader,
+				func(h *wire.ResponseHeader) uint32 { return h.Size })
 		})
+	}
+}
+
+// benchReadHeader reads msg, a message with a payload of payloadLen bytes, with readHeader into a
+// reused header, from a reused source.
+func benchReadHeader[H any](b *testing.B, msg []byte, payloadLen int, readHeader func(*wire.Reader, *H) error, size func(*H) uint32) {
+	src := bytes.NewReader(msg)
+	r := wire.NewReader(src, wire.DefaultLimits)
+	var h H
+	// The payload is read each time so that the Reader is at a message boundary when the source
+	// is rewound.
+	payload := make([]byte, payloadLen)
+	read := func() {
+		src.Reset(msg)
+		if err := readHeader(r, &h); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(r.Payload(), payload[:size(&h)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	read() // grows h.Name once, as the first message on a connection does
+	b.ReportAllocs()
+	b.SetBytes(int64(len(msg)))
+	for b.Loop() {
+		read()
 	}
 }
 
 // Header encoding into a reused buffer.
 func BenchmarkAppendRequestHeader(b *testing.B) {
 	h := wire.RequestHeader{UserID: 1234, Version: 1, Op: wire.OpBackup, Name: []byte("mmn14.pdf"), Size: 29189}
-	buf := h.Append(nil)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(buf)))
-	for b.Loop() {
-		buf = h.Append(buf[:0])
-	}
+	benchAppend(b, h.Append)
 }
 
 func BenchmarkAppendResponseHeader(b *testing.B) {
 	h := wire.ResponseHeader{Version: 1, Status: wire.StatusRestored, Name: []byte("mmn14.pdf"), Size: 29189}
-	buf := h.Append(nil)
+	benchAppend(b, h.Append)
+}
+
+func benchAppend(b *testing.B, appendHeader func([]byte) []byte) {
+	buf := appendHeader(nil)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(buf)))
 	for b.Loop() {
-		buf = h.Append(buf[:0])
+		buf = appendHeader(buf[:0])
 	}
 }
 

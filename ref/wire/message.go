@@ -123,11 +123,8 @@ func (r *Response) Header() ResponseHeader {
 func (r *Request) Append(dst []byte) []byte {
 	checkPayloadLen(len(r.Payload))
 	h := r.Header()
-	dst = h.Append(dst)
-	if f, _ := r.Op.Fields(); f.Has(HasPayload) {
-		dst = append(dst, r.Payload...)
-	}
-	return dst
+	f, _ := r.Op.Fields()
+	return appendPayload(h.Append(dst), f, r.Payload)
 }
 
 // Append appends r's encoding to dst: the fields its status carries and, for restore-ok and
@@ -135,9 +132,14 @@ func (r *Request) Append(dst []byte) []byte {
 func (r *Response) Append(dst []byte) []byte {
 	checkPayloadLen(len(r.Payload))
 	h := r.Header()
-	dst = h.Append(dst)
-	if f, _ := r.Status.Fields(); f.Has(HasPayload) {
-		dst = append(dst, r.Payload...)
+	f, _ := r.Status.Fields()
+	return appendPayload(h.Append(dst), f, r.Payload)
+}
+
+// appendPayload appends payload to dst, a message's header, if the message carries one (f).
+func appendPayload(dst []byte, f Fields, payload []byte) []byte {
+	if f.Has(HasPayload) {
+		dst = append(dst, payload...)
 	}
 	return dst
 }
