@@ -44,17 +44,12 @@ func BenchmarkRestore(b *testing.B) {
 
 // BenchmarkSmallRequests is the cost of one small request, with a connection each or one kept.
 func BenchmarkSmallRequests(b *testing.B) {
-	for _, reuse := range []bool{false, true} {
-		b.Run(map[bool]string{false: "conn-per-request", true: "reused-conn"}[reuse], func(b *testing.B) {
-			srv := servertest.Start(b, server.Config{})
-			c := client.New(srv.Addr, client.Options{ReuseConn: reuse})
-			defer c.Close()
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := c.Delete(context.Background(), 1, "missing"); err == nil {
-					b.Fatal("deleted a missing file")
-				}
+	eachConnMode(b, func(b *testing.B, _ *servertest.Running, c *client.Client) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := c.Delete(context.Background(), 1, "missing"); err == nil {
+				b.Fatal("deleted a missing file")
 			}
-		})
-	}
+		}
+	})
 }

@@ -23,73 +23,84 @@ import (
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
+// eachConnMode runs f as a subtest of tb for each way of using connections, a connection per
+// request and one kept, with a client of its own reference server.
+func eachConnMode[T interface {
+	testing.TB
+	Run(string, func(T)) bool
+}](tb T, f func(tb T, srv *servertest.Running, c *client.Client)) {
+	for _, reuse := range []bool{false, true} {
+		tb.Run(map[bool]string{false: "conn-per-request", true: "reused-conn"}[reuse], func(tb T) {
+			srv := servertest.Start(tb, server.Config{})
+			c := client.New(srv.Addr, client.Options{ReuseConn: reuse})
+			defer c.Close()
+			f(tb, srv, c)
+		})
+	}
+}
+
 // Every operation against the reference server, on a connection per request and on one kept
 // connection.
 func TestAgainstReferenceServer(t *testing.T) {
-	for _, reuse := range []bool{false, true} {
-		t.Run(map[bool]string{false: "conn-per-request", true: "reused-conn"}[reuse], func(t *testing.T) {
-			srv := servertest.Start(t, server.Config{})
-			c := client.New(srv.Addr, client.Options{ReuseConn: reuse})
-			defer c.Close()
-			ctx := context.Background()
-			const user = 4242
+	eachConnMode(t, func(t *testing.T, srv *servertest.Running, c *client.Client) {
+		ctx := context.Background()
+		const user = 4242
 
-			if names, err := c.List(ctx, user); !errors.Is(err, client.ErrNoFiles) || client.IsStatus(err) == false {
-				t.Fatalf("first LIST: %q, %v; want ErrNoFiles", names, err)
+		if names, err := c.List(ctx, user); !errors.Is(err, client.ErrNoFiles) || client.IsStatus(err) == false {
+			t.Fatalf("first LIST: %q, %v; want ErrNoFiles", names, err)
+		}
+		files := map[string]string{"mmn14.pdf": "%PDF-1.6 not really", "empty": "", "notes.txt": "line\n"}
+		for name, content := range files {
+			if err := c.Backup(ctx, user, name, strings.NewReader(content), int64(len(content))); err != nil {
+				t.Fatalf("BACKUP %s: %v", name, err)
 			}
-			files := map[string]string{"mmn14.pdf": "%PDF-1.6 not really", "empty": "", "notes.txt": "line\n"}
-			for name, content := range files {
-				if err := c.Backup(ctx, user, name, strings.NewReader(content), int64(len(content))); err != nil {
-					t.Fatalf("BACKUP %s: %v", name, err)
-				}
-				if b, err := os.ReadFile(filepath.Join(srv.Root, "4242", name)); err != nil || string(b) != content {
-					t.Fatalf("stored %s: %q, %v", name, b, err)
-				}
+			if b, err := os.ReadFile(filepath.Join(srv.Root, "4242", name)); err != nil || string(b) != content {
+				t.Fatalf("stored %s: %q, %v", name, b, err)
 			}
-			names, err := c.List(ctx, user)
-			slices.Sort(names)
-			if err != nil || !slices.Equal(names, []string{"empty", "mmn14.pdf", "notes.txt"}) {
-				t.Fatalf("LIST: %q, %v", names, err)
+		}
+		names, err := c.List(ctx, user)
+		slices.Sort(names)
+		if err != nil || !slices.Equal(names, []string{"empty", "mmn14.pdf", "notes.txt"}) {
+			t.Fatalf("LIST: %q, %v", names, err)
+		}
+		for name, content := range files {
+			var buf bytes.Buffer
+			n, err := c.Restore(ctx, user, name, &buf)
+			if err != nil || n != int64(len(content)) || buf.String() != content {
+				t.Fatalf("RESTORE %s: %d bytes %q, %v", name, n, buf.String(), err)
 			}
-			for name, content := range files {
-				var buf bytes.Buffer
-				n, err := c.Restore(ctx, user, name, &buf)
-				if err != nil || n != int64(len(content)) || buf.String() != content {
-					t.Fatalf("RESTORE %s: %d bytes %q, %v", name, n, buf.String(), err)
-				}
-			}
-			dir := t.TempDir()
-			target := filepath.Join(dir, "tmp")
-			if n, err := c.RestoreFile(ctx, user, "mmn14.pdf", target); err != nil || n != int64(len(files["mmn14.pdf"])) {
-				t.Fatalf("RestoreFile: %d, %v", n, err)
-			}
-			if b, _ := os.ReadFile(target); string(b) != files["mmn14.pdf"] {
-				t.Fatalf("tmp holds %q", b)
-			}
-			if got := servertest.Entries(t, dir); !slices.Equal(got, []string{"tmp"}) {
-				t.Fatalf("restore folder holds %q, want only tmp", got)
-			}
-			if err := c.Delete(ctx, user, "mmn14.pdf"); err != nil {
-				t.Fatalf("DELETE: %v", err)
-			}
-			if _, err := c.RestoreFile(ctx, user, "mmn14.pdf", target); !errors.Is(err, client.ErrNotExist) {
-				t.Fatalf("RESTORE after DELETE: %v, want ErrNotExist", err)
-			}
-			if b, _ := os.ReadFile(target); string(b) != files["mmn14.pdf"] {
-				t.Fatalf("a failed restore changed tmp to %q", b)
-			}
-			if err := c.Delete(ctx, user, "mmn14.pdf"); !errors.Is(err, client.ErrNotExist) {
-				t.Fatalf("second DELETE: %v, want ErrNotExist", err)
-			}
-			// another user sees none of it.
-			if _, err := c.List(ctx, user+1); !errors.Is(err, client.ErrNoFiles) {
-				t.Fatalf("other user's LIST: %v", err)
-			}
-			if _, err := c.Restore(ctx, user+1, "notes.txt", io.Discard); !errors.Is(err, client.ErrNotExist) {
-				t.Fatalf("other user's RESTORE: %v", err)
-			}
-		})
-	}
+		}
+		dir := t.TempDir()
+		target := filepath.Join(dir, "tmp")
+		if n, err := c.RestoreFile(ctx, user, "mmn14.pdf", target); err != nil || n != int64(len(files["mmn14.pdf"])) {
+			t.Fatalf("RestoreFile: %d, %v", n, err)
+		}
+		if b, _ := os.ReadFile(target); string(b) != files["mmn14.pdf"] {
+			t.Fatalf("tmp holds %q", b)
+		}
+		if got := servertest.Entries(t, dir); !slices.Equal(got, []string{"tmp"}) {
+			t.Fatalf("restore folder holds %q, want only tmp", got)
+		}
+		if err := c.Delete(ctx, user, "mmn14.pdf"); err != nil {
+			t.Fatalf("DELETE: %v", err)
+		}
+		if _, err := c.RestoreFile(ctx, user, "mmn14.pdf", target); !errors.Is(err, client.ErrNotExist) {
+			t.Fatalf("RESTORE after DELETE: %v, want ErrNotExist", err)
+		}
+		if b, _ := os.ReadFile(target); string(b) != files["mmn14.pdf"] {
+			t.Fatalf("a failed restore changed tmp to %q", b)
+		}
+		if err := c.Delete(ctx, user, "mmn14.pdf"); !errors.Is(err, client.ErrNotExist) {
+			t.Fatalf("second DELETE: %v, want ErrNotExist", err)
+		}
+		// another user sees none of it.
+		if _, err := c.List(ctx, user+1); !errors.Is(err, client.ErrNoFiles) {
+			t.Fatalf("other user's LIST: %v", err)
+		}
+		if _, err := c.Restore(ctx, user+1, "notes.txt", io.Discard); !errors.Is(err, client.ErrNotExist) {
+			t.Fatalf("other user's RESTORE: %v", err)
+		}
+	})
 }
 
 // A name the spec forbids is refused before any connection is made.
@@ -115,7 +126,7 @@ func TestBadArgumentsSendNothing(t *testing.T) {
 	if err := c.Backup(ctx, 1, "big", strings.NewReader(""), 1<<32); !errors.Is(err, client.ErrTooLarge) {
 		t.Errorf("backup of 4 GiB: %v, want ErrTooLarge", err)
 	}
-	if n := p.conns.Load(); n != 0 {
+	if n := p.conns(); n != 0 {
 		t.Fatalf("%d connections made for refused arguments", n)
 	}
 }
@@ -200,7 +211,7 @@ func TestReuseConn(t *testing.T) {
 		if reuse {
 			want = 1
 		}
-		if got := p.conns.Load(); got != want || p.reqs.Load() != 3 {
+		if got := p.conns(); got != want || p.reqs.Load() != 3 {
 			t.Errorf("reuse %v: %d connections for %d requests, want %d", reuse, got, p.reqs.Load(), want)
 		}
 	}
@@ -229,14 +240,14 @@ func TestReuseConnServerCloses(t *testing.T) {
 			t.Fatalf("RESTORE %d: %v", i, err)
 		}
 	}
-	if got := p.conns.Load(); got != 6 {
+	if got := p.conns(); got != 6 {
 		t.Errorf("%d connections, want 6", got)
 	}
 	// The failure is an EOF or a reset, depending on whether the peer's reset to the request
 	// arrives before the client reads.
-	if err := c.Delete(ctx, 1, "a"); err == nil || client.IsStatus(err) || p.reqs.Load() != 6 || p.conns.Load() != 6 {
+	if err := c.Delete(ctx, 1, "a"); err == nil || client.IsStatus(err) || p.reqs.Load() != 6 || p.conns() != 6 {
 		t.Fatalf("DELETE on a closed kept connection: %v after %d requests on %d connections; want it reported, not sent again",
-			err, p.reqs.Load(), p.conns.Load())
+			err, p.reqs.Load(), p.conns())
 	}
 	if err := c.Delete(ctx, 1, "a"); !errors.Is(err, client.ErrNotExist) {
 		t.Fatalf("DELETE on a new connection: %v", err)
@@ -384,8 +395,8 @@ func TestReuseConnConcurrent(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if p.conns.Load() != 1 || p.reqs.Load() != 40 {
-		t.Fatalf("%d connections for %d requests, want 1 for 40", p.conns.Load(), p.reqs.Load())
+	if p.conns() != 1 || p.reqs.Load() != 40 {
+		t.Fatalf("%d connections for %d requests, want 1 for 40", p.conns(), p.reqs.Load())
 	}
 }
 
@@ -452,7 +463,7 @@ func TestReuseConnDropsRefusedConnection(t *testing.T) {
 	if err := c.Delete(context.Background(), 1, "a"); !errors.Is(err, client.ErrNotExist) {
 		t.Fatalf("next request: %v, want ErrNotExist on a new connection", err)
 	}
-	if got := p.conns.Load(); got != 2 {
+	if got := p.conns(); got != 2 {
 		t.Fatalf("%d connections, want 2", got)
 	}
 }

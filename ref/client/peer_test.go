@@ -7,10 +7,10 @@ import (
 	"io"
 	"net"
 	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
 
+	"github.com/fbpkit/fbp/internal/fakepeer"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -18,59 +18,36 @@ import (
 // writes whatever bytes the test wants, well-formed or not. answer returns false to close the
 // connection after its answer.
 type peer struct {
-	addr  string
-	conns atomic.Int32 // connections accepted
-	reqs  atomic.Int32 // requests read
-	done  chan struct{}
+	*fakepeer.Peer
+	addr string
+	reqs atomic.Int32 // requests read
+	done chan struct{}
 }
 
 type answerFunc func(conn net.Conn, req *wire.RequestHeader, payload io.Reader) (keepOpen bool)
 
 func startPeer(t testing.TB, answer answerFunc) *peer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &peer{addr: ln.Addr().String(), done: make(chan struct{})}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var open []net.Conn
-	wg.Go(func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
+	p := &peer{done: make(chan struct{})}
+	p.Peer = fakepeer.Start(t, fakepeer.Func(func(c *fakepeer.Conn) error {
+		rd := wire.NewReader(c.TCPConn, wire.Limits{})
+		var h wire.RequestHeader
+		for rd.ReadRequestHeader(&h) == nil {
+			p.reqs.Add(1)
+			if !answer(c.TCPConn, &h, rd.Payload()) {
+				break
 			}
-			p.conns.Add(1)
-			mu.Lock()
-			open = append(open, conn)
-			mu.Unlock()
-			wg.Go(func() {
-				defer conn.Close()
-				rd := wire.NewReader(conn, wire.Limits{})
-				var h wire.RequestHeader
-				for rd.ReadRequestHeader(&h) == nil {
-					p.reqs.Add(1)
-					if !answer(conn, &h, rd.Payload()) {
-						return
-					}
-				}
-			})
 		}
-	})
-	t.Cleanup(func() {
-		close(p.done)
-		ln.Close()
-		mu.Lock()
-		for _, c := range open {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
+		return nil
+	}))
+	p.addr = p.Addr
+	// Registered after the peer's own cleanup, so run before it: stalled answers end first.
+	t.Cleanup(func() { close(p.done) })
 	return p
 }
+
+// conns is how many connections the peer accepted.
+func (p *peer) conns() int32 { return int32(p.Accepted()) }
 
 // stall holds the connection open without a byte until the test ends.
 func (p *peer) stall() { <-p.done }
