@@ -156,6 +156,13 @@ func (h *handler) serveRequest(first bool) bool {
 	return true
 }
 
+// refuseWith answers status, with name and no payload, to a request that failed for cause.
+func (h *handler) refuseWith(status wire.Status, name []byte, cause error) result {
+	res := h.respond(status, name, 0, nil)
+	res.cause = cause
+	return res
+}
+
 // refuse answers a request whose header could not be decoded.
 func (h *handler) refuse(err error) result {
 	var le *wire.LimitError
@@ -228,25 +235,19 @@ func (h *handler) drainThenRefuse(cause error) result {
 func (h *handler) restore() result {
 	name := h.req.Name
 	if err := wire.CheckName(name, h.s.cfg.Limits.MaxName); err != nil {
-		res := h.respond(wire.StatusNotExist, name, 0, nil)
-		res.cause = err
-		return res
+		return h.refuseWith(wire.StatusNotExist, name, err)
 	}
 	f, size, err := h.s.store.Open(h.req.UserID, string(name))
 	switch {
 	case errors.Is(err, storage.ErrNotExist), errors.Is(err, storage.ErrNotRegular):
 		// A FIFO, a device or a folder under the name is no file of the user's.
-		res := h.respond(wire.StatusNotExist, name, 0, nil)
-		res.cause = err
-		return res
+		return h.refuseWith(wire.StatusNotExist, name, err)
 	case err == nil && size > math.MaxUint32:
 		f.Close()
 		err = errors.New("stored file too large for the size field")
 	}
 	if err != nil {
-		res := h.respond(wire.StatusServerError, nil, 0, nil)
-		res.cause = err
-		return res
+		return h.refuseWith(wire.StatusServerError, nil, err)
 	}
 	defer f.Close()
 	res := h.respond(wire.StatusRestored, name, uint32(size), f)
@@ -257,20 +258,14 @@ func (h *handler) restore() result {
 func (h *handler) delete() result {
 	name := h.req.Name
 	if err := wire.CheckName(name, h.s.cfg.Limits.MaxName); err != nil {
-		res := h.respond(wire.StatusNotExist, name, 0, nil)
-		res.cause = err
-		return res
+		return h.refuseWith(wire.StatusNotExist, name, err)
 	}
 	err := h.s.store.Delete(h.req.UserID, string(name))
 	switch {
 	case errors.Is(err, storage.ErrNotExist), errors.Is(err, storage.ErrNotRegular):
-		res := h.respond(wire.StatusNotExist, name, 0, nil)
-		res.cause = err
-		return res
+		return h.refuseWith(wire.StatusNotExist, name, err)
 	case err != nil:
-		res := h.respond(wire.StatusServerError, nil, 0, nil)
-		res.cause = err
-		return res
+		return h.refuseWith(wire.StatusServerError, nil, err)
 	}
 	return h.respond(wire.StatusOK, name, 0, nil)
 }
@@ -285,9 +280,7 @@ func (h *handler) listFiles() result {
 		err = errors.New("listing too large for the size field")
 	}
 	if err != nil {
-		res := h.respond(wire.StatusServerError, nil, 0, nil)
-		res.cause = err
-		return res
+		return h.refuseWith(wire.StatusServerError, nil, err)
 	}
 	if size == 0 {
 		return h.respond(wire.StatusNoFiles, nil, 0, nil)

@@ -129,23 +129,30 @@ func (c *deadlineConn) ReadFrom(r io.Reader) (int64, error) {
 	if !limited {
 		lr = &io.LimitedReader{R: r, N: 1<<63 - 1}
 	}
+	// A TCP connection takes a chunk of a file with sendfile. A source that ends early stops
+	// the copy; the caller sees the short count.
+	return copyWindows(lr, &c.out, c.Conn.SetWriteDeadline,
+		func(want int64) (int64, error) { return io.Copy(c.Conn, &io.LimitedReader{R: lr.R, N: want}) },
+		c.out.moved)
+}
+
+// copyWindows moves lr.N bytes one window of w at a time: it sets the window's deadline, moves
+// at most what the window has left with copyN, and accounts for what moved with moved. It
+// stops at the first error, or at a window that moved less than it asked for.
+func copyWindows(lr *io.LimitedReader, w *window, setDeadline func(time.Time) error, copyN func(int64) (int64, error), moved func(int64)) (int64, error) {
 	var total int64
 	for lr.N > 0 {
-		deadline, left := c.out.next()
-		if err := c.Conn.SetWriteDeadline(deadline); err != nil {
+		deadline, left := w.next()
+		if err := setDeadline(deadline); err != nil {
 			return total, err
 		}
 		want := min(lr.N, left)
-		// A TCP connection takes a chunk of a file with sendfile.
-		n, err := io.Copy(c.Conn, &io.LimitedReader{R: lr.R, N: want})
+		n, err := copyN(want)
 		total += n
 		lr.N -= n
-		c.out.moved(n)
-		if err != nil {
+		moved(n)
+		if err != nil || n < want {
 			return total, err
-		}
-		if n < want {
-			break // the source ended early; the caller sees the short count
 		}
 	}
 	return total, nil
@@ -166,26 +173,13 @@ func (s payloadSink) ReadFrom(r io.Reader) (int64, error) {
 	if !ok || lr.R != io.Reader(s.conn) {
 		return io.Copy(s.dst, r)
 	}
+	// A peer that closes early stops the copy; the payload reader reports it truncated.
 	c := s.conn
-	var total int64
-	for lr.N > 0 {
-		deadline, left := c.in.next()
-		if err := c.Conn.SetReadDeadline(deadline); err != nil {
-			return total, err
-		}
-		want := min(lr.N, left)
-		n, err := io.Copy(s.dst, &io.LimitedReader{R: c.Conn, N: want})
-		total += n
-		lr.N -= n
-		if n > 0 {
-			c.arrived(n)
-		}
-		if err != nil {
-			return total, err
-		}
-		if n < want {
-			break // the peer closed; the payload reader reports it truncated
-		}
-	}
-	return total, nil
+	return copyWindows(lr, &c.in, c.Conn.SetReadDeadline,
+		func(want int64) (int64, error) { return io.Copy(s.dst, &io.LimitedReader{R: c.Conn, N: want}) },
+		func(n int64) {
+			if n > 0 {
+				c.arrived(n)
+			}
+		})
 }
