@@ -87,11 +87,27 @@ func TestFSReserve(t *testing.T) {
 	}
 }
 
+// openWithSecret opens a store in which user 4243 holds a file "secret", the prize of the
+// link tests.
+func openWithSecret(t *testing.T) (*storage.FS, string) {
+	t.Helper()
+	s, dir := servertest.OpenFS(t, storage.Options{})
+	put(t, s, 4243, "secret", "4243's")
+	return s, dir
+}
+
+// secretIntact fails t unless user 4243's file "secret" holds what openWithSecret put there.
+func secretIntact(t *testing.T, s storage.Store) {
+	t.Helper()
+	if got := get(t, s, 4243, "secret"); got != "4243's" {
+		t.Fatalf("4243's file now %q", got)
+	}
+}
+
 // A link in place of a user folder would hand one user's files to another: every request
 // of that user is refused, and the other user's files stay as they were.
 func TestFSUserFolderLinkRefused(t *testing.T) {
-	s, dir := servertest.OpenFS(t, storage.Options{})
-	put(t, s, 4243, "secret", "4243's")
+	s, dir := openWithSecret(t)
 	if err := os.Symlink("4243", filepath.Join(dir, "5002")); err != nil {
 		t.Skip("no symbolic links here:", err)
 	}
@@ -107,15 +123,12 @@ func TestFSUserFolderLinkRefused(t *testing.T) {
 	if _, _, err := s.List(5002); !errors.Is(err, storage.ErrNotConfined) {
 		t.Errorf("list through the link: %v", err)
 	}
-	if got := get(t, s, 4243, "secret"); got != "4243's" {
-		t.Fatalf("4243's file now %q", got)
-	}
+	secretIntact(t, s)
 }
 
 // A link inside a user folder may not lead to another user's folder.
 func TestFSFileLinkToOtherUserRefused(t *testing.T) {
-	s, dir := servertest.OpenFS(t, storage.Options{})
-	put(t, s, 4243, "secret", "4243's")
+	s, dir := openWithSecret(t)
 	put(t, s, 5002, "own", "5002's")
 	if err := os.Symlink("../4243/secret", filepath.Join(dir, "5002", "stolen")); err != nil {
 		t.Skip("no symbolic links here:", err)
@@ -133,9 +146,7 @@ func TestFSFileLinkToOtherUserRefused(t *testing.T) {
 	if got := list(t, s, 5002); !slices.Equal(got, []string{"own"}) {
 		t.Errorf("listing shows %q", got)
 	}
-	if got := get(t, s, 4243, "secret"); got != "4243's" {
-		t.Fatalf("4243's file now %q", got)
-	}
+	secretIntact(t, s)
 }
 
 // A FIFO, a folder or a device under a user's name is neither opened nor replaced: every
