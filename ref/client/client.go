@@ -85,25 +85,22 @@ type ProgressMeter interface {
 }
 
 func (o Options) withDefaults() Options {
-	if o.MaxName <= 0 {
-		o.MaxName = wire.DefaultMaxName
-	}
-	o.MaxName = min(o.MaxName, wire.MaxNameField)
+	o.MaxName = min(positiveOr(o.MaxName, wire.DefaultMaxName), wire.MaxNameField)
 	o.MaxList = cmp.Or(o.MaxList, DefaultMaxList)
-	if o.MaxListNames <= 0 {
-		o.MaxListNames = DefaultMaxListNames
-	}
+	o.MaxListNames = positiveOr(o.MaxListNames, DefaultMaxListNames)
 	o.MaxRestore = cmp.Or(o.MaxRestore, DefaultMaxRestore)
-	if o.MaxTime <= 0 {
-		o.MaxTime = DefaultMaxTime
-	}
-	if o.DialTimeout <= 0 {
-		o.DialTimeout = DefaultDialTimeout
-	}
-	if o.StallTimeout <= 0 {
-		o.StallTimeout = DefaultStallTimeout
-	}
+	o.MaxTime = positiveOr(o.MaxTime, DefaultMaxTime)
+	o.DialTimeout = positiveOr(o.DialTimeout, DefaultDialTimeout)
+	o.StallTimeout = positiveOr(o.StallTimeout, DefaultStallTimeout)
 	return o
+}
+
+// positiveOr is v, or def where v is zero or negative: an option left unset or set to nonsense.
+func positiveOr[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 // Client talks to one FBP server. Its methods may be called from several goroutines; with
