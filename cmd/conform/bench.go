@@ -43,7 +43,8 @@ func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
 	fs.DurationVar(&c.Duration, "duration", 5*time.Second, "length of each measured round")
 	fs.IntVar(&c.Count, "count", 0, "end each round after this many requests instead of after -duration")
 	fs.DurationVar(&c.Warmup, "warmup", time.Second, "unmeasured load before the first round of each number of clients")
-	fs.IntVar(&c.Rounds, "rounds", 1, "rounds per number of clients (default 3 with -compare or -limits); each measures every server and limit once")
+	fs.IntVar(&c.Rounds, "rounds", 1, "rounds per number of clients (default with -compare or -limits: 3, then more up to -max-rounds until every ratio settles within ±10%); each measures every server and limit once")
+	fs.IntVar(&c.MaxRounds, "max-rounds", 9, "with -compare or -limits and no -rounds, the most rounds run to settle the ratios")
 	fs.BoolVar(&c.KeepConns, "keep-conns", false, "keep each client's connection for its next request (default: a connection per request)")
 	fs.BoolVar(&c.Shared, "shared", false, "every client backs up and restores the same names of one user: each RESTORE must be one whole version")
 	fs.IntVar(&c.Names, "names", bench.DefaultNames, fmt.Sprintf("filenames per client (with -shared, in all; 1 to %d)", bench.MaxNames))
@@ -80,6 +81,8 @@ func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
 	}
 	if !set["rounds"] && (o.comparing() || c.Baseline) {
 		c.Rounds = 3
+	} else {
+		c.MaxRounds = 0
 	}
 	if c.Clients, err = parseClients(o.clients); err != nil {
 		return nil, cmd, fmt.Errorf("-clients: %w", err)
@@ -93,8 +96,8 @@ func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
 	switch {
 	case c.Names < 1 || c.Names > bench.MaxNames:
 		return nil, cmd, fmt.Errorf("-names %d: want 1 to %d", c.Names, bench.MaxNames)
-	case c.Rounds < 1:
-		return nil, cmd, errors.New("-rounds must be positive")
+	case c.Rounds < 1 || c.MaxRounds < 0:
+		return nil, cmd, errors.New("-rounds must be positive, -max-rounds not negative")
 	case c.Duration <= 0 || c.ProbeWait <= 0 || c.Warmup < 0:
 		return nil, cmd, errors.New("-duration and -probe-wait must be positive, -warmup not negative")
 	}

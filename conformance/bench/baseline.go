@@ -30,6 +30,10 @@ import (
 const (
 	LoopbackLabel = "loopback"
 	DiskLabel     = "disk"
+	// CombinedLabel is the bound of a server that does the loopback's work and the disk's in
+	// turn at the same concurrency: 1/(1/loopback + 1/disk), round by round. The two share
+	// the machine's cores, so on one machine a server cannot beat it by overlapping them.
+	CombinedLabel = "loopback+disk"
 )
 
 // zeros are the header bytes of the loopback's requests: only their number matters.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -337,8 +338,14 @@ func TestBaselinesRunTheSameLoadOnLoopbackAndDisk(t *testing.T) {
 			}
 		}
 	}
+	lb, dk, c := systemAt(t, res, 0, LoopbackLabel), systemAt(t, res, 0, DiskLabel), systemAt(t, res, 0, CombinedLabel)
+	for i, op := range c.Ops {
+		if want := 1 / (1/lb.Ops[i].OpsPerSec + 1/dk.Ops[i].OpsPerSec); math.Abs(op.OpsPerSec-want) > 1e-9*want || op.OpsPerSec <= 0 {
+			t.Errorf("%s combined bound %v, want %v", op.Op, op.OpsPerSec, want)
+		}
+	}
 	out := text(t, res)
-	for _, want := range []string{"BACKUP   server / disk", "RESTORE  server / loopback"} {
+	for _, want := range []string{"BACKUP   server / disk", "RESTORE  server / loopback", "BACKUP   server / loopback+disk"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
@@ -441,5 +448,62 @@ func TestVersionHeaderRoundTrips(t *testing.T) {
 	}
 	if s := fmt.Sprint(v); !strings.Contains(s, "version 12 of client 70000") {
 		t.Error(s)
+	}
+}
+
+// The bound of two systems done in turn is read round by round, and a ratio whose rounds
+// lie past ±10% of its median is said to be unsettled.
+func TestCombinedBoundAndUnsettledRatios(t *testing.T) {
+	round := func(v float64) RoundFigures { return RoundFigures{Ops: []OpRound{{Op: "BACKUP", OpsPerSec: v}}} }
+	sys := func(label, kind string, rates ...float64) System {
+		s := System{Label: label, Kind: kind, Ops: []OpFigures{{Op: "BACKUP"}}}
+		for _, v := range rates {
+			s.Rounds = append(s.Rounds, round(v))
+		}
+		return s
+	}
+	systems := []System{sys("server", "server", 50, 60, 40), sys(LoopbackLabel, LoopbackLabel, 300, 300, 300), sys(DiskLabel, DiskLabel, 100, 100, 100)}
+	c := combined(systems)
+	if c == nil || len(c.Rounds) != 3 || math.Abs(opsPerSec(c.Rounds[0], "BACKUP")-75) > 1e-9 {
+		t.Fatalf("combined %+v", c)
+	}
+	systems = append(systems, *c)
+	var got *Ratio
+	rs := ratios(systems)
+	for i := range rs {
+		if rs[i].To == CombinedLabel {
+			got = &rs[i]
+		}
+	}
+	if got == nil || math.Abs(got.Median-50.0/75) > 1e-9 || math.Abs(got.Spread-0.2) > 1e-9 {
+		t.Fatalf("ratio to the bound %+v", got)
+	}
+	r := &Result{Levels: []Level{{Clients: 1, Systems: systems, Ratios: rs}}}
+	r.explain()
+	if !slices.ContainsFunc(r.Notes, func(n string) bool {
+		return strings.HasPrefix(n, "server / loopback+disk, BACKUP at 1 clients: not settled")
+	}) {
+		t.Errorf("notes %q", r.Notes)
+	}
+	// Five rounds or more: the highest and the lowest are left out of the spread.
+	if _, med, _, spread := spreadOf([]float64{1, 0.5, 1.02, 0.98, 2}); med != 1 || spread > 0.021 {
+		t.Errorf("median %v spread %v", med, spread)
+	}
+}
+
+// Past Rounds the run goes on only while a ratio is unsettled, up to MaxRounds.
+func TestRoundsGoOnUntilTheRatiosSettle(t *testing.T) {
+	cfg := quick(startMutant(t, "none"), 1)
+	cfg.Compare = &Target{Label: "compare", Addr: cfg.Target.Addr}
+	cfg.Rounds, cfg.MaxRounds, cfg.Count = 1, 4, 20
+	res := run(t, cfg)
+	if !res.OK() {
+		t.Fatalf("errors:\n%s", text(t, res))
+	}
+	for _, ra := range res.Levels[0].Ratios {
+		// One round has no spread: it settles at once.
+		if len(ra.Rounds) != 1 || ra.Spread != 0 {
+			t.Errorf("ratio %+v", ra)
+		}
 	}
 }

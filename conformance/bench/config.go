@@ -170,6 +170,10 @@ type Config struct {
 	// Rounds per number of clients; each runs every system (server, compare, baselines) once,
 	// in turn, starting with a different one each round.
 	Rounds int
+	// MaxRounds, when above Rounds, lets the run go on past Rounds, a round at a time, until
+	// every ratio (to the other server, to each limit) lies within ±10% of its median, or
+	// MaxRounds is reached; the report says which ratios did not settle.
+	MaxRounds int
 	// KeepConns keeps each client's connection for its next request; otherwise every request
 	// has a connection of its own, as the exercise's clients do.
 	KeepConns bool
@@ -237,5 +241,7 @@ func (c *Config) check() error {
 	}
 	return nil
 }
+
+func (c *Config) maxRounds() int { return max(c.Rounds, c.MaxRounds) }
 
 func (c *Config) maxClients() int { return slices.Max(c.Clients) }

@@ -47,6 +47,7 @@ type Settings struct {
 	Count     int           `json:"count,omitempty"`
 	Warmup    time.Duration `json:"warmup_ns"`
 	Rounds    int           `json:"rounds"`
+	MaxRounds int           `json:"max_rounds,omitempty"`
 	KeepConns bool          `json:"keep_conns"`
 	Shared    bool          `json:"shared"`
 	Names     int           `json:"names"`
@@ -55,7 +56,7 @@ type Settings struct {
 
 func settingsOf(c *Config) Settings {
 	s := Settings{Server: c.Target.Addr, Clients: c.Clients, Mix: c.Mix, Sizes: c.Sizes, Duration: c.Duration, Count: c.Count,
-		Warmup: c.Warmup, Rounds: c.Rounds, KeepConns: c.KeepConns, Shared: c.Shared, Names: c.Names, Baseline: c.Baseline}
+		Warmup: c.Warmup, Rounds: c.Rounds, MaxRounds: c.MaxRounds, KeepConns: c.KeepConns, Shared: c.Shared, Names: c.Names, Baseline: c.Baseline}
 	if c.Count > 0 {
 		s.Duration = 0
 	}
@@ -77,7 +78,8 @@ type Level struct {
 // System is one server's (or baseline's) figures at one number of clients, over all rounds.
 type System struct {
 	Label string `json:"label"`
-	// Kind is "server", "loopback" or "disk".
+	// Kind is "server", "loopback", "disk" or "loopback+disk", the bound of the two done in
+	// turn (computed from their rounds, not measured).
 	Kind    string        `json:"kind"`
 	Elapsed time.Duration `json:"duration_ns"` // of the measured rounds
 	Ops     []OpFigures   `json:"ops"`
@@ -132,12 +134,14 @@ type UsageFigures struct {
 
 // Ratio is one system's ops/s over another's, for one op, round by round.
 type Ratio struct {
-	Op     string    `json:"op"`
-	Of     string    `json:"of"`
-	To     string    `json:"to"`
-	Min    float64   `json:"min"`
-	Median float64   `json:"median"`
-	Max    float64   `json:"max"`
+	Op     string  `json:"op"`
+	Of     string  `json:"of"`
+	To     string  `json:"to"`
+	Min    float64 `json:"min"`
+	Median float64 `json:"median"`
+	Max    float64 `json:"max"`
+	// Spread is how far the rounds lie from the median, as a fraction of it (spreadOf).
+	Spread float64   `json:"spread"`
 	Rounds []float64 `json:"rounds"`
 }
 
@@ -214,39 +218,82 @@ func (r *runner) summarize(n int, tallies []*tally) Level {
 		}
 		lv.Systems = append(lv.Systems, s)
 	}
-	lv.Ratios = r.ratios(tallies)
+	if c := combined(lv.Systems); c != nil {
+		lv.Systems = append(lv.Systems, *c)
+	}
+	lv.Ratios = ratios(lv.Systems)
 	return lv
+}
+
+// combine is the rate of a system that does the work of two in turn, each at the rate it
+// reaches alone: on one machine, where the network and the disk share the cores, a server
+// that does both cannot beat it.
+func combine(a, b float64) float64 {
+	if a <= 0 || b <= 0 {
+		return 0
+	}
+	return 1 / (1/a + 1/b)
+}
+
+// combined is the bound of the loopback and the disk done in turn, round by round, when both
+// were measured.
+func combined(systems []System) *System {
+	var lb, dk *System
+	for i := range systems {
+		switch systems[i].Kind {
+		case LoopbackLabel:
+			lb = &systems[i]
+		case DiskLabel:
+			dk = &systems[i]
+		}
+	}
+	if lb == nil || dk == nil {
+		return nil
+	}
+	c := &System{Label: CombinedLabel, Kind: CombinedLabel}
+	for i, op := range lb.Ops {
+		if i >= len(dk.Ops) {
+			break
+		}
+		c.Ops = append(c.Ops, OpFigures{Op: op.Op, OpsPerSec: combine(op.OpsPerSec, dk.Ops[i].OpsPerSec),
+			MBPerSec: combine(op.MBPerSec, dk.Ops[i].MBPerSec)})
+	}
+	for i := range min(len(lb.Rounds), len(dk.Rounds)) {
+		var fig RoundFigures
+		for _, o := range lb.Rounds[i].Ops {
+			fig.Ops = append(fig.Ops, OpRound{Op: o.Op, OpsPerSec: combine(o.OpsPerSec, opsPerSec(dk.Rounds[i], o.Op))})
+		}
+		c.Rounds = append(c.Rounds, fig)
+	}
+	return c
 }
 
 // ratios compares the systems round by round: each round ran them all within seconds of each
 // other, so a ratio holds up on a machine whose speed drifts.
-func (r *runner) ratios(tallies []*tally) []Ratio {
-	var pairs [][2]*tally
-	var servers, baselines []*tally
-	for _, t := range tallies {
-		if kindOf(t.sys) == "server" {
-			servers = append(servers, t)
+func ratios(systems []System) []Ratio {
+	var pairs [][2]*System
+	var servers, baselines []*System
+	for i := range systems {
+		if systems[i].Kind == "server" {
+			servers = append(servers, &systems[i])
 		} else {
-			baselines = append(baselines, t)
+			baselines = append(baselines, &systems[i])
 		}
 	}
 	if len(servers) == 2 {
-		pairs = append(pairs, [2]*tally{servers[1], servers[0]})
+		pairs = append(pairs, [2]*System{servers[1], servers[0]})
 	}
 	for _, s := range servers {
 		for _, b := range baselines {
-			pairs = append(pairs, [2]*tally{s, b})
+			pairs = append(pairs, [2]*System{s, b})
 		}
 	}
 	var out []Ratio
 	for _, p := range pairs {
-		for _, op := range Ops {
-			if !r.cfg.Mix.Has(op) {
-				continue
-			}
-			ra := Ratio{Op: opName(op), Of: p[0].sys.label(), To: p[1].sys.label()}
-			for i := range min(len(p[0].rounds), len(p[1].rounds)) {
-				a, b := opsPerSec(p[0].rounds[i], ra.Op), opsPerSec(p[1].rounds[i], ra.Op)
+		for _, op := range p[0].Ops {
+			ra := Ratio{Op: op.Op, Of: p[0].Label, To: p[1].Label}
+			for i := range min(len(p[0].Rounds), len(p[1].Rounds)) {
+				a, b := opsPerSec(p[0].Rounds[i], ra.Op), opsPerSec(p[1].Rounds[i], ra.Op)
 				if a > 0 && b > 0 {
 					ra.Rounds = append(ra.Rounds, a/b)
 				}
@@ -254,16 +301,35 @@ func (r *runner) ratios(tallies []*tally) []Ratio {
 			if len(ra.Rounds) == 0 {
 				continue
 			}
-			sorted := slices.Sorted(slices.Values(ra.Rounds))
-			ra.Min, ra.Max = sorted[0], sorted[len(sorted)-1]
-			ra.Median = sorted[len(sorted)/2]
-			if len(sorted)%2 == 0 {
-				ra.Median = (sorted[len(sorted)/2-1] + sorted[len(sorted)/2]) / 2
-			}
+			ra.Min, ra.Median, ra.Max, ra.Spread = spreadOf(ra.Rounds)
 			out = append(out, ra)
 		}
 	}
 	return out
+}
+
+// settled is the spread of a ratio over the rounds within which its median is read as
+// settled: ±10%.
+const settled = 0.10
+
+// spreadOf gives the least, the median and the greatest of the rounds' ratios, and their
+// spread: the farthest of the rounds from the median, as a fraction of it, once the highest
+// and the lowest are left out when there are 5 rounds or more (one round that met a burst of
+// the machine's other work does not make a settled median unreadable).
+func spreadOf(rounds []float64) (lo, median, hi, spread float64) {
+	sorted := slices.Sorted(slices.Values(rounds))
+	n := len(sorted)
+	lo, hi = sorted[0], sorted[n-1]
+	median = sorted[n/2]
+	if n%2 == 0 {
+		median = (sorted[n/2-1] + sorted[n/2]) / 2
+	}
+	kept := sorted
+	if n >= 5 {
+		kept = sorted[1 : n-1]
+	}
+	spread = max(kept[len(kept)-1]-median, median-kept[0]) / median
+	return lo, median, hi, spread
 }
 
 func opsPerSec(fig RoundFigures, op string) float64 {
@@ -337,6 +403,12 @@ func (r *Result) explain() {
 		}
 	}
 	for _, lv := range r.Levels {
+		for _, ra := range lv.Ratios {
+			if ra.Spread > settled {
+				r.Notes = append(r.Notes, fmt.Sprintf("%s / %s, %s at %d clients: not settled: the rounds lie up to ±%.0f%% from the median %.2f (%.2f-%.2f over %d rounds), past ±%.0f%%; more rounds (-rounds) may settle it",
+					ra.Of, ra.To, ra.Op, lv.Clients, 100*ra.Spread, ra.Median, ra.Min, ra.Max, len(ra.Rounds), 100*settled))
+			}
+		}
 		for _, s := range lv.Systems {
 			// A SYN the kernel drops is sent again after 1 s: connects that long mean the
 			// listen backlog was full.

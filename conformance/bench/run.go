@@ -183,10 +183,13 @@ func (r *runner) level(ctx context.Context, n int) Level {
 			r.phase(ctx, t, n, false)
 		}
 	}
-	for round := range r.cfg.Rounds {
+	for round := 0; round < r.cfg.maxRounds(); round++ {
+		if round >= r.cfg.Rounds && r.settled(tallies) {
+			break
+		}
 		for k := range tallies {
 			t := tallies[(k+round)%len(tallies)]
-			r.logf("%s: round %d of %d: %s", words.Count(n, "client"), round+1, r.cfg.Rounds, t.sys.label())
+			r.logf("%s: round %d of %d: %s", words.Count(n, "client"), round+1, r.cfg.maxRounds(), t.sys.label())
 			var before Usage
 			usage := usageOf(t.sys)
 			if usage != nil {
@@ -208,6 +211,29 @@ func (r *runner) level(ctx context.Context, n int) Level {
 		}
 	}
 	return r.summarize(n, tallies)
+}
+
+// settled reports whether every ratio of the rounds so far lies within ±settled of its median.
+func (r *runner) settled(tallies []*tally) bool {
+	var systems []System
+	for _, t := range tallies {
+		s := System{Label: t.sys.label(), Kind: kindOf(t.sys), Rounds: t.rounds}
+		for _, op := range Ops {
+			if r.cfg.Mix.Has(op) {
+				s.Ops = append(s.Ops, OpFigures{Op: opName(op)})
+			}
+		}
+		systems = append(systems, s)
+	}
+	if c := combined(systems); c != nil {
+		systems = append(systems, *c)
+	}
+	for _, ra := range ratios(systems) {
+		if ra.Spread > settled {
+			return false
+		}
+	}
+	return true
 }
 
 func usageOf(sys system) func() (Usage, error) {

@@ -65,8 +65,12 @@ func (r *Result) WriteText(w io.Writer) error {
 	if s.Count > 0 {
 		length = fmt.Sprintf("rounds of %d requests", s.Count)
 	}
-	fmt.Fprintf(&b, "\nmix %s, size %s, %s, %s\n%s after a %v warm-up, %d per number of clients, seed %d\n\n",
-		s.Mix, s.Sizes, conns, names, length, s.Warmup, s.Rounds, r.Seed)
+	rounds := strconv.Itoa(s.Rounds)
+	if s.MaxRounds > s.Rounds {
+		rounds = fmt.Sprintf("%d to %d (until the ratios settle within ±%.0f%%)", s.Rounds, s.MaxRounds, 100*settled)
+	}
+	fmt.Fprintf(&b, "\nmix %s, size %s, %s, %s\n%s after a %v warm-up, %s per number of clients, seed %d\n\n",
+		s.Mix, s.Sizes, conns, names, length, s.Warmup, rounds, r.Seed)
 
 	width := len("system")
 	for _, lv := range r.Levels {
@@ -89,6 +93,10 @@ func (r *Result) WriteText(w io.Writer) error {
 	for _, lv := range r.Levels {
 		for _, sys := range lv.Systems {
 			for _, op := range sys.Ops {
+				if sys.Kind == CombinedLabel {
+					row(lv.Clients, sys.Label, op.Op, fmtRate(op.OpsPerSec), fmtRate(op.MBPerSec), "", "", "", "", "", "")
+					continue
+				}
 				l := op.Latency
 				row(lv.Clients, sys.Label, op.Op, fmtRate(op.OpsPerSec), fmtRate(op.MBPerSec),
 					fmtDur(l.P50), fmtDur(l.P90), fmtDur(l.P99), fmtDur(l.P999), fmtDur(l.Max), strconv.FormatInt(op.Errors, 10))
@@ -102,11 +110,11 @@ func (r *Result) WriteText(w io.Writer) error {
 	var ratios []string
 	for _, lv := range r.Levels {
 		for _, ra := range lv.Ratios {
-			ratios = append(ratios, fmt.Sprintf("%7d  %-8s %s / %s\t%.2f\t(%.2f-%.2f)", lv.Clients, ra.Op, ra.Of, ra.To, ra.Median, ra.Min, ra.Max))
+			ratios = append(ratios, fmt.Sprintf("%7d  %-8s %s / %s\t%.2f\t(%.2f-%.2f)\t±%.0f%%", lv.Clients, ra.Op, ra.Of, ra.To, ra.Median, ra.Min, ra.Max, 100*ra.Spread))
 		}
 	}
 	if len(ratios) > 0 {
-		fmt.Fprintf(&b, "\nops/s ratios, median (min-max) over the rounds:\n")
+		fmt.Fprintf(&b, "\nops/s ratios, median (min-max) over the rounds, spread (%s: 1/(1/loopback + 1/disk)):\n", CombinedLabel)
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		for _, line := range ratios {
 			fmt.Fprintln(tw, line)
