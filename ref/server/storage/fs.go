@@ -92,6 +92,9 @@ type FS struct {
 	inFlight map[uint32]booked // uploads not yet committed or aborted, per user
 	booked   int64             // bytes of all of them
 	usage    map[uint32]usage  // what users hold, for the limits: a cache of their folders
+
+	foldersMu sync.Mutex
+	folders   map[uint32]*folder // user folders kept open between requests
 }
 
 // usage is what a user's folder holds.
@@ -131,7 +134,8 @@ func OpenFS(dir string, opt Options) (*FS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store folder: %w", err)
 	}
-	s := &FS{root: root, opt: opt, log: opt.Logger, inFlight: map[uint32]booked{}, usage: map[uint32]usage{}}
+	s := &FS{root: root, opt: opt, log: opt.Logger, inFlight: map[uint32]booked{}, usage: map[uint32]usage{},
+		folders: map[uint32]*folder{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -146,6 +150,7 @@ func OpenFS(dir string, opt Options) (*FS, error) {
 // and calls in progress must have ended.
 func (s *FS) Close() error {
 	s.releasing.Wait()
+	s.closeFolders()
 	return s.root.Close()
 }
 
@@ -203,22 +208,22 @@ func (s *FS) Create(user uint32, name string, size int64) (Upload, error) {
 	if size < 0 {
 		return nil, fmt.Errorf("storage: negative size %d", size)
 	}
-	ur, err := s.userRoot(user, true)
+	uf, err := s.folder(user, true)
 	if err != nil {
 		return nil, err
 	}
-	up, err := s.book(ur, user, name, size)
+	up, err := s.book(uf, user, name, size)
 	if err != nil {
-		ur.Close()
+		s.done(uf)
 		return nil, err
 	}
 	var rnd [12]byte
 	rand.Read(rnd[:])
 	up.tmp = TempPrefix + hex.EncodeToString(rnd[:])
-	up.f, err = ur.OpenFile(up.tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	up.f, err = uf.createIn(up.tmp)
 	if err != nil {
 		s.unbook(up)
-		ur.Close()
+		s.done(uf)
 		return nil, fmt.Errorf("create temporary file: %w", err)
 	}
 	return up, nil
@@ -228,11 +233,12 @@ func (s *FS) Create(user uint32, name string, size int64) (Upload, error) {
 // Quota and the disk above Reserve, counting the uploads in flight as committed, and books it.
 // The user's lock is held shared, so that no commit or delete changes the folder between the
 // count and the booking.
-func (s *FS) book(ur *os.Root, user uint32, name string, size int64) (*upload, error) {
+func (s *FS) book(uf *folder, user uint32, name string, size int64) (*upload, error) {
+	ur := uf.root
 	l := s.lock(user)
 	l.RLock()
 	defer l.RUnlock()
-	up := &upload{s: s, user: user, ur: ur, name: name, size: size, isNew: true}
+	up := &upload{s: s, user: user, uf: uf, ur: ur, name: name, size: size, isNew: true}
 	var replaced int64
 	switch fi, err := ur.Lstat(name); {
 	case err == nil && !fi.Mode().IsRegular():
@@ -361,7 +367,8 @@ func scan(ur *os.Root, f func(fs.DirEntry) error) error {
 type upload struct {
 	s     *FS
 	user  uint32
-	ur    *os.Root // the user's folder, held until Commit or Abort
+	uf    *folder  // the user's folder, held until Commit or Abort
+	ur    *os.Root // uf.root
 	name  string
 	tmp   string
 	f     *os.File
@@ -376,7 +383,7 @@ func (u *upload) Write(b []byte) (int, error) { return u.f.Write(b) }
 func (u *upload) ReadFrom(r io.Reader) (int64, error) { return u.f.ReadFrom(r) }
 
 func (u *upload) Commit() error {
-	defer u.ur.Close()
+	defer u.s.done(u.uf)
 	err := u.f.Sync()
 	if cerr := u.f.Close(); err == nil {
 		err = cerr
@@ -391,9 +398,9 @@ func (u *upload) Commit() error {
 	// The rename drops the previous version, and freeing a large file's blocks takes the
 	// filesystem a while (half a second per GiB here). Holding the previous version open
 	// across the rename leaves that work to the last close, done after the answer.
-	previous, replaced, err := openPrevious(u.ur, u.name)
+	previous, replaced, err := previousVersion(u.ur, u.name)
 	if err == nil {
-		err = u.ur.Rename(u.tmp, u.name)
+		err = u.uf.renameIn(u.tmp, u.name)
 	}
 	if err == nil {
 		files := 1
@@ -404,24 +411,47 @@ func (u *upload) Commit() error {
 	}
 	u.s.unbook(u)
 	l.Unlock()
-	if previous != nil {
-		u.s.release(previous)
+	if previous != nil && previous.f != nil {
+		u.s.release(previous.f)
 	}
 	if err != nil {
 		u.ur.Remove(u.tmp)
 		return fmt.Errorf("replace %s: %w", u.name, err)
 	}
 	// The rename is durable only once the folder holding it is synced.
-	return syncDir(u.ur)
+	return u.s.syncFolder(u.user, u.uf)
 }
 
-// openPrevious opens the version a commit is about to replace, if there is one, and gives its
-// size. Something other than a regular file, planted since Create checked, is not replaced.
-func openPrevious(ur *os.Root, name string) (*os.File, int64, error) {
+// heldOpenFrom is the size from which the version a commit replaces is held open across the
+// rename and closed after the answer. Freeing a smaller file's blocks costs less than the
+// open, fstat and close that would defer it.
+const heldOpenFrom = 1 << 20
+
+// previous is the version a commit replaces: its size, and, from heldOpenFrom bytes, the file
+// held open.
+type previous struct {
+	f *os.File
+}
+
+// previousVersion finds the version a commit is about to replace, if there is one, and gives
+// its size; a large one is opened. Something other than a regular file, planted since Create
+// checked, is not replaced.
+func previousVersion(ur *os.Root, name string) (*previous, int64, error) {
+	fi, err := ur.Lstat(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, 0, nil
+	case err != nil:
+		return nil, 0, err
+	case !fi.Mode().IsRegular():
+		return nil, 0, notRegular(name, fi)
+	case fi.Size() < heldOpenFrom:
+		return &previous{}, fi.Size(), nil
+	}
 	f, size, err := openRegular(ur, name)
 	switch {
 	case err == nil:
-		return f, size, nil
+		return &previous{f: f}, size, nil
 	case errors.Is(err, ErrNotExist):
 		return nil, 0, nil
 	}
@@ -434,24 +464,12 @@ func (s *FS) release(f *os.File) {
 }
 
 func (u *upload) Abort() error {
-	defer u.ur.Close()
+	defer u.s.done(u.uf)
 	u.f.Close()
 	err := u.ur.Remove(u.tmp)
 	u.s.unbook(u)
 	if err != nil {
 		return fmt.Errorf("remove temporary file: %w", err)
-	}
-	return nil
-}
-
-func syncDir(ur *os.Root) error {
-	d, err := ur.Open(".")
-	if err != nil {
-		return fmt.Errorf("sync folder: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync folder: %w", err)
 	}
 	return nil
 }
@@ -488,14 +506,14 @@ func (s *FS) Open(user uint32, name string) (io.ReadCloser, int64, error) {
 	if err := checkName(name); err != nil {
 		return nil, 0, err
 	}
-	ur, err := s.userRoot(user, false)
+	uf, err := s.folder(user, false)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer ur.Close()
+	defer s.done(uf)
 	l := s.lock(user)
 	l.RLock()
-	f, size, err := openRegular(ur, name)
+	f, size, err := openRegular(uf.root, name)
 	l.RUnlock()
 	if err != nil {
 		return nil, 0, err
@@ -509,11 +527,12 @@ func (s *FS) Delete(user uint32, name string) error {
 	if err := checkName(name); err != nil {
 		return err
 	}
-	ur, err := s.userRoot(user, false)
+	uf, err := s.folder(user, false)
 	if err != nil {
 		return err
 	}
-	defer ur.Close()
+	defer s.done(uf)
+	ur := uf.root
 	l := s.lock(user)
 	l.Lock()
 	fi, err := ur.Lstat(name)
@@ -531,21 +550,22 @@ func (s *FS) Delete(user uint32, name string) error {
 	if err != nil {
 		return err
 	}
-	return syncDir(ur)
+	return s.syncFolder(user, uf)
 }
 
 // List implements Store. The listing is in the folder's order. It is written while the user's
 // lock is held, so that it is exact, and sent after, so that a client slow to read it holds
 // nothing but its own copy.
 func (s *FS) List(user uint32) (io.ReadCloser, int64, error) {
-	ur, err := s.userRoot(user, false)
+	uf, err := s.folder(user, false)
 	if errors.Is(err, ErrNotExist) {
 		return nil, 0, nil
 	}
 	if err != nil {
 		return nil, 0, err
 	}
-	defer ur.Close()
+	defer s.done(uf)
+	ur := uf.root
 	l := s.lock(user)
 	l.RLock()
 	defer l.RUnlock()

@@ -255,3 +255,71 @@ func TestFSLargeListing(t *testing.T) {
 		t.Fatalf("user folder holds %d entries, want the 401 files", len(got))
 	}
 }
+
+// A user folder kept open is checked at each use: once a link replaces it, the user's
+// requests are refused as if it had never been open, and once it is removed, the next
+// backup makes a new one and what it stores is there.
+func TestFSKeptFolderReplacedOrRemoved(t *testing.T) {
+	s, dir := openWithSecret(t)
+	put(t, s, 5002, "own", "5002's")
+	if err := os.Rename(filepath.Join(dir, "5002"), filepath.Join(dir, "moved")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("4243", filepath.Join(dir, "5002")); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	if _, _, err := s.Open(5002, "secret"); !errors.Is(err, storage.ErrNotConfined) {
+		t.Errorf("open through the link: %v", err)
+	}
+	if _, err := s.Create(5002, "secret", 1); !errors.Is(err, storage.ErrNotConfined) {
+		t.Errorf("create through the link: %v", err)
+	}
+	secretIntact(t, s)
+	if err := os.Remove(filepath.Join(dir, "5002")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Open(5002, "own"); !errors.Is(err, storage.ErrNotExist) {
+		t.Errorf("open in a removed folder: %v", err)
+	}
+	put(t, s, 5002, "again", "stored")
+	if b, err := os.ReadFile(filepath.Join(dir, "5002", "again")); err != nil || string(b) != "stored" {
+		t.Errorf("backup after the folder was removed: %q, %v", b, err)
+	}
+}
+
+// However many users come, at most MaxOpenFolders folders stay open.
+func TestFSOpenFoldersBounded(t *testing.T) {
+	s, err := storage.OpenFS(t.TempDir(), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	for u := range uint32(storage.MaxOpenFolders + 20) {
+		if _, _, err := s.List(u); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Delete(u, "none"); !errors.Is(err, storage.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	if n := storage.OpenFolders(s); n != 0 {
+		t.Errorf("%d folders open for users who have none", n)
+	}
+	for u := range uint32(storage.MaxOpenFolders + 20) {
+		up, err := s.Create(u, "f", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := up.Abort(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := storage.OpenFolders(s); n != storage.MaxOpenFolders {
+		t.Errorf("%d folders open, want the bound %d", n, storage.MaxOpenFolders)
+	}
+	for u := range uint32(storage.MaxOpenFolders + 20) {
+		if _, _, err := s.List(u); err != nil {
+			t.Errorf("user %d after eviction: %v", u, err)
+		}
+	}
+}

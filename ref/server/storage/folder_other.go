@@ -1,0 +1,13 @@
+//go:build !unix
+
+package storage
+
+import "os"
+
+// createIn creates name in the folder f, failing if it exists.
+func (f *folder) createIn(name string) (*os.File, error) {
+	return f.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+}
+
+// renameIn renames from to to within the folder f.
+func (f *folder) renameIn(from, to string) error { return f.root.Rename(from, to) }
