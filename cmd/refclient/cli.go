@@ -62,6 +62,8 @@ type globals struct {
 	format     string
 	timeout    time.Duration
 	maxTime    time.Duration
+	speedLimit int64
+	speedTime  time.Duration
 	maxRestore cliargs.Size
 	keepConns  bool
 }
@@ -181,7 +183,8 @@ func (w *checkedWriter) Write(b []byte) (int, error) {
 // dispatch parses the global flags up to the command, then the command's own flags (the global
 // ones again among them) and arguments, in any order.
 func (c *cli) dispatch(args []string) int {
-	c.g.timeout, c.g.maxTime, c.g.format = defaultTimeout, client.DefaultMaxTime, "text"
+	c.g.timeout, c.g.format = defaultTimeout, "text"
+	c.g.speedLimit, c.g.speedTime = client.DefaultMinRate, client.DefaultMinRateTime
 	c.g.maxRestore = cliargs.Size{N: client.DefaultMaxRestore, Max: cliargs.MaxSizeField}
 	var b strings.Builder
 	b.WriteString("usage: refclient [flags] COMMAND [flags] [args]\n\nThe reference FBP client.\n\ncommands:\n")
@@ -225,8 +228,11 @@ func (c *cli) dispatch(args []string) int {
 		return c.usageFail(misplacedFlag(err))
 	}
 	c.cmd.Flags.Visit(c.noteAddrFlag)
-	if c.g.timeout <= 0 || c.g.maxTime <= 0 {
-		return c.usageFail(cliargs.Usagef("-timeout and -max-time must be positive"))
+	if c.g.timeout <= 0 || c.g.speedLimit <= 0 || c.g.speedTime <= 0 {
+		return c.usageFail(cliargs.Usagef("-timeout, -speed-limit and -speed-time must be positive"))
+	}
+	if c.g.maxTime < 0 {
+		return c.usageFail(cliargs.Usagef("-max-time must not be negative (0: no bound)"))
 	}
 	if c.g.format != "text" && c.g.format != "json" {
 		return c.usageFail(cliargs.Usagef("-format %q: want text or json", c.g.format))
@@ -264,7 +270,9 @@ func (c *cli) command(name, usage string) *cliargs.Command {
 		return err
 	})
 	fs.DurationVar(&c.g.timeout, "timeout", c.g.timeout, "deadline of every connect, and of every read and write: give up on a server that moves no data for this `duration`")
-	fs.DurationVar(&c.g.maxTime, "max-time", c.g.maxTime, "give up on a request that takes longer than this `duration` in all")
+	fs.DurationVar(&c.g.maxTime, "max-time", c.g.maxTime, "give up on a request that takes longer than this `duration` in all (0: no bound; -speed-limit ends a trickle)")
+	fs.Int64Var(&c.g.speedLimit, "speed-limit", c.g.speedLimit, "give up on a transfer slower than this many `bytes` a second over -speed-time")
+	fs.DurationVar(&c.g.speedTime, "speed-time", c.g.speedTime, "the `duration` over which -speed-limit is averaged")
 	fs.Var(&c.g.maxRestore, "max-restore", "largest file restore accepts, refused before a byte is written (`size`, e.g. 4GiB-1 at most: 4294967295)")
 	fs.BoolVar(&c.g.keepConns, "keep-conns", c.g.keepConns, "send every request of the user on one connection, kept open (default: a connection per request)")
 	cmd.Rename("server", "addr")
@@ -353,6 +361,8 @@ func (c *cli) connect(folder string) (*client.Client, error) {
 		DialTimeout:  c.g.timeout,
 		StallTimeout: c.g.timeout,
 		MaxTime:      c.g.maxTime,
+		MinRate:      c.g.speedLimit,
+		MinRateTime:  c.g.speedTime,
 		MaxRestore:   uint32(c.g.maxRestore.N),
 		Progress:     c.progress(),
 	}), nil

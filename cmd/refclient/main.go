@@ -18,8 +18,10 @@
 // defaults: -addr host:port (default: the address in server.info in the current folder, or
 // run's DIR, else 127.0.0.1:1234, but run needs one or the other; old name -server), -user N
 // (default: a random id, printed), -format text|json (-json: one JSON document on stdout),
-// -timeout D (the deadline of every connect, read and write, default 5s), -max-time D (give up
-// on a request that takes longer than D in all, default 10m), -max-restore SIZE (refuse a
+// -timeout D (the deadline of every connect, read and write, default 5s), -speed-limit N and
+// -speed-time D (give up on a transfer slower than N bytes a second over D, default 1024 over
+// 15s), -max-time D (give up on a request that takes longer than D in all, default 0: no
+// bound), -max-restore SIZE (refuse a
 // restore larger than SIZE before writing a byte, default 1GiB), -keep-conns (one connection
 // for all requests of a user; old name -reuse).
 // -h prints the help of the command line it ends.

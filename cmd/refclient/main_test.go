@@ -287,6 +287,9 @@ func TestExitCodes(t *testing.T) {
 		Payload: bytes.Repeat([]byte{0xff}, 16<<20-1)}).Append(nil))
 	otherName := peer(t, (&wire.Response{Version: 1, Status: wire.StatusNotExist, Name: []byte("../../etc/passwd")}).Append(nil))
 	refused := fakepeer.ClosedAddr(t)
+	// Two bytes of a 1 MiB file, then nothing: only the minimum rate ends the restore.
+	trickle := fakepeer.Start(t, fakepeer.ReadRequest(), fakepeer.Send(append((&wire.ResponseHeader{Version: 1, Status: wire.StatusRestored,
+		Name: []byte("f.txt"), Size: 1 << 20}).Append(nil), "ab"...)), fakepeer.Hold()).Addr
 	s := "-server=" + srv.Addr
 
 	for _, tc := range []struct {
@@ -324,7 +327,10 @@ func TestExitCodes(t *testing.T) {
 		{"protocol/over-default-max-restore", dir, []string{"-server", huge, "restore", "f.txt", "-o", "out"}, exitFailure, []string{"4294967295", "over the client's limit of 1073741824"}},
 		{"protocol/listing-line-16MiB", dir, []string{"-server", floodLine, "list"}, exitFailure, []string{"line 1 is longer than the client's limit of 255 bytes", `\xff"...`}},
 		{"usage/bad-max-restore", dir, []string{"-max-restore", "5GiB", "list"}, exitUsage, []string{"-max-restore"}},
-		{"usage/zero-max-time", dir, []string{"-max-time", "0s", "list"}, exitUsage, []string{"-max-time"}},
+		{"network/under-speed-limit", dir, []string{"-server", trickle, "-timeout", "1h", "-speed-limit", "1000", "-speed-time", "50ms", "restore", "f.txt", "-o", "out"},
+			exitFailure, []string{`restore "f.txt" on ` + trickle, "transfer too slow", "minimum of 1000 bytes/s over 50ms"}},
+		{"usage/negative-max-time", dir, []string{"-max-time", "-1s", "list"}, exitUsage, []string{"-max-time"}},
+		{"usage/zero-speed-limit", dir, []string{"-speed-limit", "0", "list"}, exitUsage, []string{"-speed-limit"}},
 		{"protocol/truncated", dir, []string{"-server", truncated, "list"}, exitFailure, []string{"list on " + truncated, "protocol error: response truncated"}},
 		{"protocol/other-name", dir, []string{"-server", otherName, "restore", "f.txt", "-o", "out"}, exitFailure, []string{`restore "f.txt" on ` + otherName, `names "../../etc/passwd", not the requested "f.txt"`}},
 	} {

@@ -37,10 +37,12 @@ const (
 	DefaultDialTimeout = 10 * time.Second
 	// DefaultStallTimeout is how long a read or write may wait for the server to move a byte.
 	DefaultStallTimeout = 30 * time.Second
-	// DefaultMaxTime bounds a whole request, from connecting to the last byte of its answer,
-	// so that a server trickling a byte now and then cannot hold it forever: a 1 GiB restore
-	// needs under 2 MB/s to finish within it.
-	DefaultMaxTime = 10 * time.Minute
+	// DefaultMinRate and DefaultMinRateTime: a transfer that moves fewer than 1 KiB a second
+	// over 15 s fails, so that a server trickling a byte now and then cannot hold a request for
+	// long (2 bytes a second ends a restore after 15 s), while a large file on a slow link that
+	// keeps moving is never cut.
+	DefaultMinRate     = 1 << 10
+	DefaultMinRateTime = 15 * time.Second
 	// listingNameLen is the length of the random name of a LIST response (SPEC §3).
 	listingNameLen = 32
 )
@@ -62,9 +64,17 @@ type Options struct {
 	// MaxRestore is the largest RESTORE payload accepted, in bytes: a larger one is refused
 	// before a byte of it is written.
 	MaxRestore uint32
-	// MaxTime bounds a whole request, connecting included, within the context's deadline: a
-	// request that takes longer fails with a *TimeLimitError, however steadily bytes move.
+	// MaxTime, when positive, bounds a whole request, connecting included, within the
+	// context's deadline: a request that takes longer fails with a *TimeLimitError, however
+	// steadily bytes move. Unset, nothing bounds a request that keeps up MinRate.
 	MaxTime time.Duration
+	// MinRate is the fewest bytes a second a transfer (a request's bytes going out, an
+	// answer's coming in from its first byte) may move, averaged over MinRateTime: a slower one
+	// fails with a *RateError. The server's time to answer is bounded by StallTimeout alone.
+	MinRate     int64
+	MinRateTime time.Duration
+	// now reads the clock the rate is judged by (time.Now): tests set it.
+	now func() time.Time
 	// DialTimeout bounds connecting, within the context's deadline.
 	DialTimeout time.Duration
 	// StallTimeout fails a request whose connection moves no byte for this long, within the
@@ -89,14 +99,19 @@ func (o Options) withDefaults() Options {
 	o.MaxList = cmp.Or(o.MaxList, DefaultMaxList)
 	o.MaxListNames = positiveOr(o.MaxListNames, DefaultMaxListNames)
 	o.MaxRestore = cmp.Or(o.MaxRestore, DefaultMaxRestore)
-	o.MaxTime = positiveOr(o.MaxTime, DefaultMaxTime)
+	o.MaxTime = max(o.MaxTime, 0)
+	o.MinRate = positiveOr(o.MinRate, DefaultMinRate)
+	o.MinRateTime = positiveOr(o.MinRateTime, DefaultMinRateTime)
+	if o.now == nil {
+		o.now = time.Now
+	}
 	o.DialTimeout = positiveOr(o.DialTimeout, DefaultDialTimeout)
 	o.StallTimeout = positiveOr(o.StallTimeout, DefaultStallTimeout)
 	return o
 }
 
 // positiveOr is v, or def where v is zero or negative: an option left unset or set to nonsense.
-func positiveOr[T int | time.Duration](v, def T) T {
+func positiveOr[T int | int64 | time.Duration](v, def T) T {
 	if v <= 0 {
 		return def
 	}
@@ -390,8 +405,11 @@ func (c *Client) wrap(x *exchange, err error) error {
 }
 
 func (c *Client) do(ctx context.Context, x *exchange) error {
-	ctx, cancel := context.WithTimeoutCause(ctx, c.opt.MaxTime, &TimeLimitError{Limit: c.opt.MaxTime})
-	defer cancel()
+	if c.opt.MaxTime > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, c.opt.MaxTime, &TimeLimitError{Limit: c.opt.MaxTime})
+		defer cancel()
+	}
 	// A backup's payload cannot be read twice: only requests without one are sent again.
 	retries := 0
 	if x.op == wire.OpList || x.op == wire.OpRestore {
@@ -464,7 +482,8 @@ type result struct {
 }
 
 func (c *Client) exchange(ctx context.Context, conn net.Conn, x *exchange) result {
-	dc, stop := newDeadlineConn(ctx, conn, c.opt.StallTimeout)
+	rate := rateWindow{min: c.opt.MinRate, window: c.opt.MinRateTime, now: c.opt.now}
+	dc, stop := newDeadlineConn(ctx, conn, c.opt.StallTimeout, rate)
 	defer stop()
 
 	h := wire.RequestHeader{UserID: x.user, Version: wire.Version, Op: x.op, Name: []byte(x.name), Size: x.size}
@@ -477,6 +496,7 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, x *exchange) resul
 			defer func() { src.meter.Done(src.result) }()
 		}
 	}
+	dc.rateFrom(false)
 	werr := wire.NewWriter(dc).WriteRequest(&h, payload)
 	if werr != nil {
 		switch {
@@ -501,6 +521,7 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, x *exchange) resul
 	// unexpected answer with a payload is then reported by its status, and never read.
 	rd := wire.NewReader(dc, wire.Limits{MaxName: c.opt.MaxName, MaxPayload: x.limit})
 	var resp wire.ResponseHeader
+	dc.rateFrom(true)
 	if rerr := rd.ReadResponseHeader(&resp); rerr != nil {
 		stale := rd.Offset() == 0 && ctx.Err() == nil &&
 			(werr != nil || errors.Is(rerr, io.EOF) || errors.Is(rerr, syscall.ECONNRESET))

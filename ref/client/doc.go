@@ -14,13 +14,15 @@
 // gives, through a temporary file beside it that becomes the file only when the whole payload
 // arrived. A listing is read as it arrives, at most MaxListNames names of at most MaxName bytes,
 // and costs about its own size in memory. Every network read and write has a deadline: the
-// context's, a stall timeout when no byte moves, and MaxTime on the whole request, so that a
-// server trickling bytes cannot hold it forever. An error quotes at most a few dozen bytes of
-// what the server sent.
+// context's, a stall timeout when no byte moves, the end of a window of MinRateTime over which
+// a transfer must move MinRate bytes a second (1 KiB/s over 15 s by default), so that a server
+// trickling bytes cannot hold it long while a large file on a slow link that keeps moving is
+// never cut, and MaxTime on the whole request when it is set. An error quotes at most a few
+// dozen bytes of what the server sent.
 //
 // Errors tell the caller what happened with errors.Is and errors.As: ErrNotExist (status 1001),
 // ErrNoFiles (1002), *StatusError (1003 and a defined status the request does not expect),
 // *ProtocolError (a malformed or untrustworthy response, garbage and undefined statuses among
-// them), *StallError and *TimeLimitError (a server too slow); anything else is a network or
+// them), *StallError, *RateError and *TimeLimitError (a server too slow); anything else is a network or
 // local I/O failure.
 package client
