@@ -127,3 +127,64 @@ func TestCheckerResetComparesTheNewContent(t *testing.T) {
 		t.Fatalf("after Reset, a flipped last byte: mismatch at %d, want 49", c.Mismatch())
 	}
 }
+
+// Whatever the chunks a stream comes in, the checker finds the first differing byte exactly,
+// at a word's start, inside one, in its last byte, and a stream longer than the content.
+func TestCheckerFindsEveryDifferenceInAnyChunking(t *testing.T) {
+	c := Drawn(1000, 9)
+	data := readAll(t, c)
+	for _, chunk := range []int{1, 3, 7, 8, 9, 64, 1000} {
+		for _, at := range []int{0, 5, 7, 8, 13, 500, 999} {
+			bad := bytes.Clone(data)
+			bad[at] ^= 0x40
+			k := NewChecker(c)
+			for i := 0; i < len(bad); i += chunk {
+				k.Write(bad[i:min(i+chunk, len(bad))])
+			}
+			if k.Mismatch() != int64(at) {
+				t.Errorf("chunks of %d, byte %d changed: mismatch at %d", chunk, at, k.Mismatch())
+			}
+		}
+		k := NewChecker(c)
+		long := append(bytes.Clone(data), 0)
+		for i := 0; i < len(long); i += chunk {
+			k.Write(long[i:min(i+chunk, len(long))])
+		}
+		if k.Mismatch() != int64(len(data)) {
+			t.Errorf("chunks of %d, a byte too many: mismatch at %d", chunk, k.Mismatch())
+		}
+	}
+}
+
+// What a load tester does with every byte: draw what it sends, check what it receives.
+func BenchmarkDrawn(b *testing.B) {
+	const size = 64 << 20
+	c := Drawn(size, 1)
+	data := make([]byte, size)
+	io.ReadFull(c.Reader(), data)
+	buf := make([]byte, 32<<10)
+	b.Run("draw", func(b *testing.B) {
+		b.SetBytes(size)
+		for b.Loop() {
+			r := c.Reader()
+			for {
+				if _, err := r.Read(buf); err == io.EOF {
+					break
+				}
+			}
+		}
+	})
+	b.Run("check", func(b *testing.B) {
+		k := NewChecker(c)
+		b.SetBytes(size)
+		for b.Loop() {
+			k.Reset(c)
+			for i := 0; i < size; i += len(buf) {
+				k.Write(data[i : i+len(buf)])
+			}
+			if k.Mismatch() >= 0 {
+				b.Fatal("mismatch")
+			}
+		}
+	})
+}
