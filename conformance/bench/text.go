@@ -114,7 +114,11 @@ func (r *Result) WriteText(w io.Writer) error {
 		}
 	}
 	if len(ratios) > 0 {
-		fmt.Fprintf(&b, "\nops/s ratios, median (min-max) over the rounds, spread (%s: 1/(1/loopback + 1/disk)):\n", CombinedLabel)
+		fmt.Fprintf(&b, "\nops/s ratios, median (min-max) over the rounds, spread")
+		if r.Settings.Baseline {
+			fmt.Fprintf(&b, " (%s: 1/(1/loopback + 1/disk))", CombinedLabel)
+		}
+		b.WriteString(":\n")
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		for _, line := range ratios {
 			fmt.Fprintln(tw, line)
