@@ -398,21 +398,21 @@ func (u *upload) Commit() error {
 	// The rename drops the previous version, and freeing a large file's blocks takes the
 	// filesystem a while (half a second per GiB here). Holding the previous version open
 	// across the rename leaves that work to the last close, done after the answer.
-	previous, replaced, err := previousVersion(u.ur, u.name)
+	held, existed, replaced, err := previousVersion(u.ur, u.name)
 	if err == nil {
 		err = u.uf.renameIn(u.tmp, u.name)
 	}
 	if err == nil {
 		files := 1
-		if previous != nil {
+		if existed {
 			files = 0
 		}
 		u.s.changed(u.user, files, u.size-replaced)
 	}
 	u.s.unbook(u)
 	l.Unlock()
-	if previous != nil && previous.f != nil {
-		u.s.release(previous.f)
+	if held != nil {
+		u.s.release(held)
 	}
 	if err != nil {
 		u.ur.Remove(u.tmp)
@@ -427,35 +427,29 @@ func (u *upload) Commit() error {
 // open, fstat and close that would defer it.
 const heldOpenFrom = 1 << 20
 
-// previous is the version a commit replaces: its size, and, from heldOpenFrom bytes, the file
-// held open.
-type previous struct {
-	f *os.File
-}
-
 // previousVersion finds the version a commit is about to replace, if there is one, and gives
-// its size; a large one is opened. Something other than a regular file, planted since Create
-// checked, is not replaced.
-func previousVersion(ur *os.Root, name string) (*previous, int64, error) {
+// its size; one of heldOpenFrom bytes or more is opened, to be held across the rename.
+// Something other than a regular file, planted since Create checked, is not replaced.
+func previousVersion(ur *os.Root, name string) (held *os.File, existed bool, size int64, err error) {
 	fi, err := ur.Lstat(name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, 0, nil
+		return nil, false, 0, nil
 	case err != nil:
-		return nil, 0, err
+		return nil, false, 0, err
 	case !fi.Mode().IsRegular():
-		return nil, 0, notRegular(name, fi)
+		return nil, false, 0, notRegular(name, fi)
 	case fi.Size() < heldOpenFrom:
-		return &previous{}, fi.Size(), nil
+		return nil, true, fi.Size(), nil
 	}
 	f, size, err := openRegular(ur, name)
 	switch {
 	case err == nil:
-		return &previous{f: f}, size, nil
+		return f, true, size, nil
 	case errors.Is(err, ErrNotExist):
-		return nil, 0, nil
+		return nil, false, 0, nil
 	}
-	return nil, 0, err
+	return nil, false, 0, err
 }
 
 // release closes f in the background; Close waits for it.
