@@ -10,9 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fbpkit/fbp/conformance"
 	"github.com/fbpkit/fbp/conformance/netfuzz"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/conformance/target"
 	"github.com/fbpkit/fbp/internal/cliargs"
 	"github.com/fbpkit/fbp/internal/words"
 )
@@ -170,7 +170,7 @@ type restartEntry struct {
 	detail string
 }
 
-func (l *restartLog) restart(p *conformance.ServerProcess) func(context.Context) (string, error) {
+func (l *restartLog) restart(p *target.ServerProcess) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
 		detail := p.Describe()
 		l.mu.Lock()
