@@ -96,9 +96,7 @@ func newDoctorDoc(d *diagnosis.Diagnosis) *doctorDoc {
 		doc.Fingerprint = d.Fingerprint.String()
 	}
 	for _, f := range d.Findings {
-		doc.Findings = append(doc.Findings, report.Problem{ID: f.ID, Requirement: string(f.Req), Level: f.Level, Summary: f.Summary,
-			Diagnosis: f.Detail, Workaround: f.Workaround, Cases: []string{},
-			Evidence: &report.Evidence{Expected: f.Expected, Actual: f.Actual, Exchange: f.Evidence}})
+		doc.Findings = append(doc.Findings, f.Problem())
 		if f.Workaround != "" {
 			doc.Workarounds = append(doc.Workarounds, f.Workaround)
 		}

@@ -56,7 +56,7 @@ func (t *caseRun) judgeDiagnosed() {
 		}
 		t.mu.Lock()
 		if !slices.Contains(t.failureKeys, f.Key) {
-			t.failures = append(t.failures, report.Failure{Requirement: string(f.Req), Sentence: f.Req.Sentence(),
+			t.failures = append(t.failures, report.Failure{Requirement: string(f.Requirement), Sentence: f.Requirement.Sentence(),
 				Expected: f.Expected, Actual: "the diagnosis found it: " + f.Summary, Exchange: -1})
 			t.failureKeys = append(t.failureKeys, f.Key)
 		}

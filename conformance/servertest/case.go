@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/fbpkit/fbp/conformance/diagnosis"
+	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 )
@@ -48,10 +49,11 @@ type Case struct {
 }
 
 // Section is the part of the ID before its slash: the spec section's file it belongs to.
-func (c *Case) Section() string {
-	s, _, _ := strings.Cut(c.ID, "/")
-	return s
-}
+func (c *Case) Section() string { return casebook.Section(c.ID) }
+
+// CaseID and Requirements are what the case framework (casebook) knows of a case.
+func (c *Case) CaseID() string         { return c.ID }
+func (c *Case) Requirements() []string { return c.Reqs }
 
 // caseRun is the state of one running case: its fresh users, its connections, what it stored and
 // what it found. A case's helpers stop the case on a broken expectation that later steps

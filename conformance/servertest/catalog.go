@@ -1,9 +1,10 @@
 package servertest
 
 import (
-	"fmt"
 	"slices"
 	"sync"
+
+	"github.com/fbpkit/fbp/conformance/internal/casebook"
 )
 
 // sections lists the case files' constructors, in the order of the spec's sections.
@@ -28,18 +29,11 @@ var catalog = sync.OnceValue(func() []*Case {
 // buildCatalog puts the sections' cases together, and refuses two cases with one ID: reports,
 // baselines and -run name a case by it.
 func buildCatalog(sections []func() []*Case) ([]*Case, error) {
-	var all []*Case
-	seen := map[string]bool{}
-	for _, s := range sections {
-		for _, c := range s() {
-			if seen[c.ID] {
-				return nil, fmt.Errorf("two cases have the ID %q", c.ID)
-			}
-			seen[c.ID] = true
-			all = append(all, c)
-		}
+	built := make([][]*Case, len(sections))
+	for i, s := range sections {
+		built[i] = s()
 	}
-	return all, nil
+	return casebook.Build(built...)
 }
 
 // Catalog returns every case, grouped by spec section. The order is for reading only: a case

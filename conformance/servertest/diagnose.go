@@ -69,7 +69,7 @@ func (r *runner) blocked(op wire.Op, s send) (key string, req spec.ID, why strin
 		return "", "", ""
 	}
 	if f := r.diag.Blocked(op); f != nil {
-		return f.Key, f.Req, fmt.Sprintf("blocked by [%s]: %s", f.ID, f.Summary)
+		return f.Key, f.Requirement, fmt.Sprintf("blocked by [%s]: %s", f.ID, f.Summary)
 	}
 	r.opMu.Lock()
 	defer r.opMu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"net"
 	"time"
 
@@ -212,10 +213,8 @@ func (r *runner) waitUp(ctx context.Context) (key, why string) {
 
 // caseByID returns the catalog's case with the ID, or a case of that ID alone.
 func caseByID(id string) *Case {
-	for _, c := range Catalog() {
-		if c.ID == id {
-			return c
-		}
+	if c, ok := casebook.ByID(catalog(), id); ok {
+		return c
 	}
 	return &Case{ID: id}
 }

@@ -7,50 +7,26 @@ import (
 	"strings"
 
 	"github.com/fbpkit/fbp/conformance/diagnosis"
+	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
-// problemSet gathers the distinct problems of a run, in the order they were found. Problems are
-// faults: keys that name one fault (idOf gives them one ID) share its problem.
-type problemSet struct {
-	list  []*report.Problem
-	byKey map[string]*report.Problem
-	byID  map[string]*report.Problem
-	idOf  func(req, key string) string
-	// first is the key each problem was made of.
-	first map[*report.Problem]string
-}
-
-func newProblemSet(idOf func(req, key string) string) *problemSet {
-	return &problemSet{byKey: map[string]*report.Problem{}, byID: map[string]*report.Problem{}, first: map[*report.Problem]string{}, idOf: idOf}
-}
-
-// get returns the problem of key, made from f (and the exchange it shows) when it is new. A key
-// of a fault already filed under another key joins it, and what it adds is a consequence.
-func (ps *problemSet) get(key string, level report.Level, caseID string, f report.Failure, ex *report.Exchange) *report.Problem {
-	if p := ps.byKey[key]; p != nil {
+// problem returns the problem of key, made from f (and the exchange it shows) when it is new. A
+// key of a fault already filed under another key joins it, and what it adds is a consequence.
+func (r *runner) problem(ps *report.ProblemSet, key string, level report.Level, caseID string, f report.Failure, ex *report.Exchange) *report.Problem {
+	if p := ps.Lookup(key); p != nil {
 		return p
 	}
-	id := ps.idOf(f.Requirement, key)
-	if p := ps.byID[id]; p != nil {
-		ps.byKey[key] = p
+	p := ps.Add(key, &report.Problem{ID: r.problemID(f.Requirement, key), Requirement: f.Requirement, Rule: f.Sentence, Level: level,
+		Summary: summarize(key, f), Evidence: &report.Evidence{Case: caseID, Expected: f.Expected, Actual: f.Actual, Exchange: ex}})
+	if ps.FirstKey(p) != key {
 		if c := consequence(key, f); c != "" {
 			p.Consequences = appendOnce(p.Consequences, c)
 		}
-		return p
 	}
-	p := &report.Problem{ID: id, Requirement: f.Requirement, Rule: f.Sentence, Level: level, Summary: summarize(key, f), Cases: []string{},
-		Evidence: &report.Evidence{Case: caseID, Expected: f.Expected, Actual: f.Actual, Exchange: ex}}
-	p.ApplyFault()
-	ps.add(key, p)
 	return p
-}
-
-func (ps *problemSet) add(key string, p *report.Problem) {
-	ps.byKey[key], ps.byID[p.ID], ps.first[p] = p, p, key
-	ps.list = append(ps.list, p)
 }
 
 // summarize says a problem in a line, from its key and its first failure.
@@ -77,27 +53,23 @@ func summarize(key string, f report.Failure) string {
 // assemble groups the outcomes' failures, blocks and evidence into the run's problems, the
 // diagnosis's first, and gives each result its problem.
 func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Result, []report.Problem) {
-	ps := newProblemSet(r.problemID)
+	ps := report.NewProblemSet()
 	for _, f := range r.diag.Findings {
-		if ps.byKey[f.Key] != nil {
+		if ps.Lookup(f.Key) != nil {
 			continue
 		}
-		id := r.problemID(string(f.Req), f.Key)
-		if p := ps.byID[id]; p != nil {
+		id := r.problemID(string(f.Requirement), f.Key)
+		made := new(f.Problem())
+		made.ID, made.Rule, made.Workaround, made.Cases = id, f.Requirement.Sentence(), r.workaround(&f), nil
+		if p := ps.Add(f.Key, made); p != made {
 			// Another face of a fault the diagnosis found already.
-			ps.byKey[f.Key] = p
 			p.Diagnosis = joinSentences(p.Diagnosis, f.Summary+": "+f.Detail)
 			continue
 		}
-		p := &report.Problem{ID: id, Requirement: string(f.Req), Rule: f.Req.Sentence(), Level: f.Level, Summary: f.Summary, Diagnosis: f.Detail,
-			Workaround: r.workaround(&f), Cases: []string{},
-			Evidence: &report.Evidence{Expected: f.Expected, Actual: f.Actual, Exchange: f.Evidence}}
-		p.ApplyFault()
-		if p.Fix != "" && f.ID != id {
+		if made.Fix != "" && f.ID != id {
 			// The catalog's words are the fault's; the diagnosis's say what it saw.
-			p.Diagnosis = joinSentences(f.Summary, f.Detail)
+			made.Diagnosis = joinSentences(f.Summary, f.Detail)
 		}
-		ps.add(f.Key, p)
 	}
 	results := make([]report.Result, len(outcomes))
 	crashes := r.crashConsequences()
@@ -167,14 +139,14 @@ func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Resul
 		}
 		for j, k := range o.keys {
 			f := o.failures[o.firstOf[k]]
-			p := ps.get(k, res.Level, res.ID, f, exchange(f))
+			p := r.problem(ps, k, res.Level, res.ID, f, exchange(f))
 			p.Cases = appendOnce(p.Cases, res.ID)
 			if ex := exchange(f); ex != nil && p.Evidence != nil && p.Evidence.Exchange == nil && p.Diagnosis == "" {
 				// Bytes show a problem better than words: the first failure with an exchange
 				// becomes its evidence, and its rule the problem's.
 				p.Evidence = &report.Evidence{Case: res.ID, Expected: f.Expected, Actual: f.Actual, Exchange: ex}
 				p.Requirement, p.Rule = f.Requirement, f.Sentence
-				if p.Fix == "" && ps.first[p] == k {
+				if p.Fix == "" && ps.FirstKey(p) == k {
 					p.Summary = summarize(k, f)
 				}
 			}
@@ -186,7 +158,7 @@ func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Resul
 			}
 		}
 		if o.blocked != "" && len(o.keys) == 0 {
-			p := ps.get(o.blocked, report.Must, res.ID, o.blockedF, exchange(o.blockedF))
+			p := r.problem(ps, o.blocked, report.Must, res.ID, o.blockedF, exchange(o.blockedF))
 			p.Blocked = appendOnce(p.Blocked, res.ID)
 			res.BlockedBy = p.ID
 			if !strings.HasPrefix(res.Reason, "blocked") {
@@ -194,7 +166,7 @@ func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Resul
 			}
 		}
 		for _, e := range o.evidence {
-			p := ps.get(e.key, report.Must, res.ID, e.failure, exchange(e.failure))
+			p := r.problem(ps, e.key, report.Must, res.ID, e.failure, exchange(e.failure))
 			if !slices.Contains(p.Cases, res.ID) && !slices.Contains(p.Blocked, res.ID) {
 				p.SeenIn = appendOnce(p.SeenIn, res.ID)
 			}
@@ -204,11 +176,11 @@ func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Resul
 	attachedOnce := map[string]bool{}
 	for _, a := range late {
 		res := &results[a.i]
-		p := ps.byKey[a.key]
+		p := ps.Lookup(a.key)
 		if p == nil {
 			f := report.Failure{Requirement: string(spec.R5_3), Sentence: spec.R5_3.Sentence(), Expected: "the server to keep serving other connections",
 				Actual: "the server died", Exchange: -1}
-			p = ps.get(a.key, report.Must, res.ID, f, nil)
+			p = r.problem(ps, a.key, report.Must, res.ID, f, nil)
 		}
 		if c := cmp.Or(consequence(a.why, a.f), describe(a.f)); !attachedOnce[a.key+"\x00"+a.why] {
 			attachedOnce[a.key+"\x00"+a.why] = true
@@ -231,17 +203,12 @@ func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Resul
 			id = pin.culprit
 		}
 		if c := indexOf(cases, id); c >= 0 {
-			if p := ps.byKey[r.crashKey(cases[c])]; p != nil {
+			if p := ps.Lookup(r.crashKey(cases[c])); p != nil {
 				p.Diagnosis = joinSentences(p.Diagnosis, fmt.Sprintf("the server died while cases %s ran at once: %s", strings.Join(pin.suspects, ", "), pin.verdict))
 			}
 		}
 	}
-	out := make([]report.Problem, len(ps.list))
-	for i, p := range ps.list {
-		out[i] = *p
-	}
-	report.SortProblems(out)
-	return results, out
+	return results, ps.Problems()
 }
 
 func appendOnce(ids []string, id string) []string { return report.AppendOnce(ids, id) }
@@ -264,8 +231,8 @@ func (r *runner) workaround(f *diagnosis.Finding) string {
 
 // nextSteps says what would help after this run.
 func (r *runner) nextSteps(rep *report.Report) []string {
-	var out []string
-	add := func(s string) { out = appendOnce(out, s) }
+	var out casebook.Steps
+	add := out.Add
 	if r.diag != nil && r.diag.Profile.Dialect != nil && r.cfg.Dialect != "auto" && r.diag.Profile.Dialect != r.dialect {
 		add(fmt.Sprintf("the server speaks the %s status map: -dialect auto tests the rest of the protocol under it", r.diag.Profile.Dialect.Name))
 	}

@@ -218,7 +218,7 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 	reordered := false
 	if f := r.diag.Fatal(); f != nil && !cut {
 		for i, c := range cases {
-			outcomes[i] = r.blockedOutcome(c, f.Req, f.Key, fmt.Sprintf("blocked by [%s]: %s", f.ID, f.Summary))
+			outcomes[i] = r.blockedOutcome(c, f.Requirement, f.Key, fmt.Sprintf("blocked by [%s]: %s", f.ID, f.Summary))
 		}
 	} else {
 		tally, reordered = r.runCases(ctx, cases, outcomes)

@@ -1,15 +1,6 @@
 package servertest
 
-import "github.com/fbpkit/fbp/conformance/report"
+import "github.com/fbpkit/fbp/conformance/internal/casebook"
 
 // Select returns the catalog's cases that cfg's Run and Skip select, in catalog order.
-func Select(cfg *Config) []*Case {
-	var out []*Case
-	for _, c := range Catalog() {
-		if !report.Selects(cfg.Run, cfg.Skip, c.ID, c.Reqs) {
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
-}
+func Select(cfg *Config) []*Case { return casebook.Select(Catalog(), cfg.Run, cfg.Skip) }

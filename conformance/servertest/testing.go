@@ -37,7 +37,7 @@ func TestConfig(t *testing.T, cfg Config) {
 	}
 	t.Run("diagnosis", func(t *testing.T) {
 		for _, f := range r.diag.Findings {
-			msg := fmt.Sprintf("[%s] %s %s: %s (%s)", f.ID, f.Level, f.Req, f.Summary, f.Detail)
+			msg := fmt.Sprintf("[%s] %s %s: %s (%s)", f.ID, f.Level, f.Requirement, f.Summary, f.Detail)
 			if f.Workaround != "" {
 				msg += "; worked around: " + f.Workaround
 			}
