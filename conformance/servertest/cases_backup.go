@@ -16,63 +16,27 @@ func backupCases() []*Case {
 		{
 			ID: "backup/new", Reqs: spec.IDStrings(spec.R4_1, spec.R4_2), Level: report.Must,
 			Desc: "a new file is stored: 212 with its name, and RESTORE gives it back",
-			run: func(t *caseRun) {
-				u := t.newUser()
-				c := content.Bytes([]byte("hello, backup\n"))
-				t.mustBackup(u, "new.txt", c)
-				t.mustRestore(u, "new.txt", c)
-			},
+			run:  backupNew,
 		},
 		{
 			ID: "backup/overwrite", Reqs: spec.IDStrings(spec.R4_1), Level: report.Must,
 			Desc: "a backup of an existing name replaces the file, shorter content included, after the first version was restored",
-			run: func(t *caseRun) {
-				u := t.newUser()
-				first := content.Bytes([]byte(strings.Repeat("first version. ", 20)))
-				t.mustBackup(u, "doc.txt", first)
-				// Restored once before it is replaced: a server that caches what it restores
-				// must serve the new version all the same.
-				t.mustRestore(u, "doc.txt", first)
-				second := content.Bytes([]byte("second"))
-				t.mustBackup(u, "doc.txt", second)
-				t.mustRestoreAs(spec.R4_1, u, "doc.txt", second)
-			},
+			run:  backupOverwrite,
 		},
 		{
 			ID: "backup/zero-length", Reqs: spec.IDStrings(spec.R4_1), Level: report.Should,
 			Desc: "a zero-length file is a valid backup and restores as size 0",
-			run: func(t *caseRun) {
-				u := t.newUser()
-				t.mustBackup(u, "empty", content.Bytes(nil))
-				t.mustRestoreAs(spec.R4_1, u, "empty", content.Bytes(nil))
-				t.mustListAs(spec.R4_1, u, "empty")
-			},
+			run:  backupZeroLength,
 		},
 		{
 			ID: "backup/all-byte-values", Reqs: spec.IDStrings(spec.R4_1, spec.R4_2), Level: report.Must,
 			Desc: "a payload holding every byte value 0-255, CR, LF, a CR-LF pair and NUL among them, is kept exactly",
-			run: func(t *caseRun) {
-				u := t.newUser()
-				var b []byte
-				for i := range 512 {
-					b = append(b, byte(i), byte(255-i))
-				}
-				// The pairs above never put CR right before LF: a server that writes in text
-				// mode, folding "\r\n" into "\n", must meet one.
-				b = append(b, "\r\n"...)
-				t.mustBackup(u, "bytes.bin", content.Bytes(b))
-				t.mustRestore(u, "bytes.bin", content.Bytes(b))
-			},
+			run:  backupAllByteValues,
 		},
 		{
 			ID: "backup/one-mib", Reqs: spec.IDStrings(spec.R4_1, spec.R4_2), Level: report.Must,
 			Desc: "a 1 MiB file is stored and restored exactly",
-			run: func(t *caseRun) {
-				u := t.newUser()
-				c := content.Drawn(1<<20, uint64(u))
-				t.mustBackup(u, "one-mib.bin", c)
-				t.mustRestore(u, "one-mib.bin", c)
-			},
+			run:  backupOneMib,
 		},
 		{
 			// MUST: a server may refuse a size over its limit, but a file it takes it
@@ -117,6 +81,57 @@ func backupCases() []*Case {
 		nameCase("backup/name-dots", "filenames made of or starting with dots, other than . and ..",
 			".hidden", "a.b.c", "...", "trailing."),
 	}
+}
+
+// backupNew is case backup/new.
+func backupNew(t *caseRun) {
+	u := t.newUser()
+	c := content.Bytes([]byte("hello, backup\n"))
+	t.mustBackup(u, "new.txt", c)
+	t.mustRestore(u, "new.txt", c)
+}
+
+// backupOverwrite is case backup/overwrite.
+func backupOverwrite(t *caseRun) {
+	u := t.newUser()
+	first := content.Bytes([]byte(strings.Repeat("first version. ", 20)))
+	t.mustBackup(u, "doc.txt", first)
+	// Restored once before it is replaced: a server that caches what it restores
+	// must serve the new version all the same.
+	t.mustRestore(u, "doc.txt", first)
+	second := content.Bytes([]byte("second"))
+	t.mustBackup(u, "doc.txt", second)
+	t.mustRestoreAs(spec.R4_1, u, "doc.txt", second)
+}
+
+// backupZeroLength is case backup/zero-length.
+func backupZeroLength(t *caseRun) {
+	u := t.newUser()
+	t.mustBackup(u, "empty", content.Bytes(nil))
+	t.mustRestoreAs(spec.R4_1, u, "empty", content.Bytes(nil))
+	t.mustListAs(spec.R4_1, u, "empty")
+}
+
+// backupAllByteValues is case backup/all-byte-values.
+func backupAllByteValues(t *caseRun) {
+	u := t.newUser()
+	var b []byte
+	for i := range 512 {
+		b = append(b, byte(i), byte(255-i))
+	}
+	// The pairs above never put CR right before LF: a server that writes in text
+	// mode, folding "\r\n" into "\n", must meet one.
+	b = append(b, "\r\n"...)
+	t.mustBackup(u, "bytes.bin", content.Bytes(b))
+	t.mustRestore(u, "bytes.bin", content.Bytes(b))
+}
+
+// backupOneMib is case backup/one-mib.
+func backupOneMib(t *caseRun) {
+	u := t.newUser()
+	c := content.Drawn(1<<20, uint64(u))
+	t.mustBackup(u, "one-mib.bin", c)
+	t.mustRestore(u, "one-mib.bin", c)
 }
 
 // largeSizes are the sizes backup/large tries, largest first: max, then a quarter of it and so

@@ -102,248 +102,77 @@ func securityCases() []*Case {
 		{
 			ID: "security/isolation-restore", Reqs: spec.IDStrings(spec.R4_5), Level: report.Must,
 			Desc: "user B cannot restore user A's file by its name",
-			run: func(t *caseRun) {
-				a, b := t.newUser(), t.newUser()
-				t.mustBackup(a, "private.txt", content.Bytes([]byte("A's secret")))
-				t.mustRestoreRefused(b, "private.txt", spec.R4_5)
-			},
+			run:  securityIsolationRestore,
 		},
 		{
 			ID: "security/isolation-delete", Reqs: spec.IDStrings(spec.R4_5), Level: report.Must,
 			Desc: "user B cannot delete user A's file; A's file stays intact",
-			run: func(t *caseRun) {
-				a, b := t.newUser(), t.newUser()
-				c := content.Bytes([]byte("A's file"))
-				t.mustBackup(a, "mine.txt", c)
-				// What isolation asks is that A's file survives; which refusal B gets is R-4.3's
-				// business (delete/missing-1001).
-				if r := t.delete(b, "mine.txt"); !r.answered() {
-					key, owed := r.noAnswer()
-					t.judge(owed, key, r, "an answer to the DELETE", r.String(), true)
-				}
-				t.mustRestoreAs(spec.R4_5, a, "mine.txt", c)
-			},
+			run:  securityIsolationDelete,
 		},
 		{
 			ID: "security/isolation-overwrite", Reqs: spec.IDStrings(spec.R4_5), Level: report.Must,
 			Desc: "user B's backup of the same name leaves user A's file intact",
-			run: func(t *caseRun) {
-				a, b := t.newUser(), t.newUser()
-				ca, cb := content.Bytes([]byte("A's version")), content.Bytes([]byte("B's version, longer"))
-				t.mustBackup(a, "same.txt", ca)
-				t.mustBackup(b, "same.txt", cb)
-				t.mustRestoreAs(spec.R4_5, a, "same.txt", ca)
-				t.mustRestoreAs(spec.R4_5, b, "same.txt", cb)
-			},
+			run:  securityIsolationOverwrite,
 		},
 		{
 			ID: "security/traversal-cross-user-write", Reqs: spec.IDStrings(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
 			Desc: "user A, who has files, backs up ../<B>/canary and its filtered forms (B's id starts with A's): 1003, and B's LIST does not show it",
-			run: func(t *caseRun) {
-				a, b := t.newPrefixedUsers()
-				t.mustBackup(a, "mine.txt", content.Bytes([]byte("A")))
-				t.mustBackup(b, "own.txt", content.Bytes([]byte("B")))
-				canary := t.canary()
-				for _, p := range t.traversals(b, canary) {
-					r := t.backup(a, p, content.Bytes([]byte("planted by A")))
-					t.expect(r, spec.R5_1, nil, spec.ServerError)
-				}
-				t.mustListAs(spec.R4_5, b, "own.txt")
-				t.mustRestoreRefused(b, canary, spec.R4_5)
-			},
+			run:  securityTraversalCrossUserWrite,
 		},
 		{
 			ID: "security/traversal-cross-user-read", Reqs: spec.IDStrings(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
 			Desc: "user A, who has files, restores ../<B>/<B's file> and its filtered forms (B's id starts with A's): no 210, and never B's bytes",
-			run: func(t *caseRun) {
-				a, b := t.newPrefixedUsers()
-				// A's folder exists, so that A/../B resolves in the kernel of a server that opens
-				// the name as sent.
-				t.mustBackup(a, "mine.txt", content.Bytes([]byte("A")))
-				secret := []byte("B's secret " + token(16))
-				t.mustBackup(b, "secret.txt", content.Bytes(secret))
-				for _, p := range t.traversals(b, "secret.txt") {
-					r := t.restore(a, p, nil)
-					if r.PayloadRead && bytes.Contains(r.Payload, secret) {
-						t.judge(spec.R4_5, string(spec.R5_1)+"|granted", r, "nothing of user B", "B's file content", false)
-						continue
-					}
-					t.expect(r, spec.R5_1, []byte(p), spec.NotFound, spec.ServerError)
-				}
-			},
+			run:  securityTraversalCrossUserRead,
 		},
 		{
 			ID: "security/traversal-cross-user-delete", Reqs: spec.IDStrings(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
 			Desc: "user A, who has files, deletes ../<B>/<B's file> and its filtered forms (B's id starts with A's): refused, and B's file stays intact",
-			run: func(t *caseRun) {
-				a, b := t.newPrefixedUsers()
-				t.mustBackup(a, "mine.txt", content.Bytes([]byte("A")))
-				c := content.Bytes([]byte("B keeps this"))
-				t.mustBackup(b, "keep.txt", c)
-				for _, p := range t.traversals(b, "keep.txt") {
-					r := t.delete(a, p)
-					t.expect(r, spec.R5_1, []byte(p), spec.DeleteNotFound, spec.ServerError)
-				}
-				t.mustRestoreAs(spec.R4_5, b, "keep.txt", c)
-			},
+			run:  securityTraversalCrossUserDelete,
 		},
 		{
 			ID: "security/unsafe-name-restore", Reqs: spec.IDStrings(spec.R5_1), Level: report.Must, Hostile: true,
 			Desc: "RESTORE of every unsafe filename, and of names that reach the user's file by ./, ../ or an absolute path, answers 1001 or 1003",
-			run: func(t *caseRun) {
-				u := t.newUser()
-				t.mustBackup(u, ownFile, content.Bytes([]byte("b")))
-				names := t.reachingNames(u)
-				// A file every Unix server has, for a server that opens an absolute name as sent:
-				// read-only, so harmless to ask for.
-				names = append(names, "/etc/passwd")
-				for _, n := range unsafeNames {
-					names = append(names, string(n.of(u)))
-				}
-				for _, n := range names {
-					r := t.restore(u, n, nil)
-					t.expect(r, spec.R5_1, nil, spec.NotFound, spec.ServerError)
-				}
-			},
+			run:  securityUnsafeNameRestore,
 		},
 		{
 			ID: "security/unsafe-name-delete", Reqs: spec.IDStrings(spec.R5_1), Level: report.Must, Hostile: true,
 			Desc: "DELETE of every unsafe filename, and of names that reach the user's file by ./, ../ or an absolute path, answers 1001 or 1003 and removes nothing",
-			run: func(t *caseRun) {
-				u := t.newUser()
-				c := content.Bytes([]byte("b"))
-				t.mustBackup(u, ownFile, c)
-				names := t.reachingNames(u)
-				for _, n := range unsafeNames {
-					names = append(names, string(n.of(u)))
-				}
-				for _, n := range names {
-					r := t.delete(u, n)
-					t.expect(r, spec.R5_1, nil, spec.DeleteNotFound, spec.ServerError)
-				}
-				t.mustRestoreAs(spec.R5_1, u, ownFile, c)
-				t.mustListAs(spec.R5_1, u, ownFile)
-			},
+			run:  securityUnsafeNameDelete,
 		},
 		{
 			ID: "security/unknown-op", Reqs: spec.IDStrings(spec.R5_2), Level: report.Must, Hostile: true,
 			Desc: "ops the spec does not define answer 1003",
-			run: func(t *caseRun) {
-				u := t.newUser()
-				for _, op := range []uint8{0, 1, 99, 101, 199, 203, 255} {
-					r := t.roundtripBytes(fmt.Sprintf("op %d, user %d", op, u), opRequest(u, wire.Version, op))
-					t.expect(r, spec.R5_2, nil, spec.ServerError)
-				}
-			},
+			run:  securityUnknownOp,
 		},
 		{
 			ID: "security/unsupported-version", Reqs: spec.IDStrings(spec.R5_2), Level: report.Info, Hostile: true,
 			Desc: "what the server does with versions other than 1 (1003 or served)",
-			run: func(t *caseRun) {
-				u := t.newUser()
-				var seen []string
-				for _, v := range []uint8{0, 2, 255} {
-					r := t.roundtripBytes(fmt.Sprintf("LIST version %d, user %d", v, u), opRequest(u, v, uint8(wire.OpList)))
-					seen = append(seen, fmt.Sprintf("version %d: %s", v, r))
-					if !r.is(spec.ServerError, spec.NoFiles) {
-						t.errorf(spec.R5_2, r, t.dialect.DescribeCodes(spec.ServerError, spec.NoFiles), "%s", r)
-					}
-				}
-				t.notef("%s", strings.Join(seen, "; "))
-			},
+			run:  securityUnsupportedVersion,
 		},
 		{
 			ID: "security/connect-and-close", Reqs: spec.IDStrings(spec.R5_3), Level: report.Must, Hostile: true,
 			Desc: "a bare connect and close, and a connect and reset, leave the server serving",
-			run: func(t *caseRun) {
-				c := t.mustDial()
-				c.close()
-				c = t.mustDial()
-				if tc, ok := c.c.(*net.TCPConn); ok {
-					tc.SetLinger(0) // close with a reset
-				}
-				c.close()
-				t.mustListAs(spec.R5_3, t.newUser())
-			},
+			run:  securityConnectAndClose,
 		},
 		{
 			ID: "security/huge-size", Reqs: spec.IDStrings(spec.R5_4, spec.R5_3, spec.R2_3), Level: report.Must, Hostile: true, cutsRequests: true,
 			Desc: "BACKUP stating size 4 GiB-1, whose first payload bytes spell a BACKUP of its own, then a close: no file of either, server alive",
-			run: func(t *caseRun) {
-				u := t.newUser()
-				// A server that refuses the size and reads on, without closing or draining,
-				// takes the payload for a request and stores what it smuggles.
-				smuggled := []byte("inside")
-				head := append(backupHead(u, []byte("huge"), 1<<32-1), backupHead(u, []byte("smuggled"), int64(len(smuggled)))...)
-				head = append(head, smuggled...)
-				t.watchMemory(1<<32-1, func() {
-					t.cutRequest(fmt.Sprintf("BACKUP user %d size 4294967295, a BACKUP of \"smuggled\" as payload, then close", u), head)
-				})
-				waitMissing(t, u, "huge")
-				if r := t.restore(u, "smuggled", nil); r.is(spec.RestoreOK) {
-					t.judge(spec.R2_3, string(spec.R2_3)+"|payload-served", r, "the refused BACKUP's payload never read as a request",
-						"the BACKUP of \"smuggled\" inside it was stored", false)
-					t.delete(u, "smuggled")
-				}
-				t.mustListAs(spec.R5_3, u)
-			},
+			run:  securityHugeSize,
 		},
 		{
 			ID: "security/stated-size-memory", Reqs: spec.IDStrings(spec.R5_4, spec.R5_3), Level: report.Must, Hostile: true, cutsRequests: true,
 			Desc: "BACKUP stating 48 MiB, a size servers accept, then 1 KiB and a close: the server's memory does not grow with the size stated (watched with -exec, or -root for a server on this machine)",
-			run: func(t *caseRun) {
-				if _, why := t.run.serverProcs(); why != "" {
-					t.skipf("%s", why)
-				}
-				size := int64(statedSize)
-				if m := t.run.cfg.MaxSize; m > 0 && m < size {
-					size = m
-				}
-				if size < statedSize/8 {
-					t.skipf("the size limit %d is too small for its memory to tell from noise", size)
-				}
-				u := t.newUser()
-				head := append(backupHead(u, []byte("stated"), size), make([]byte, 1024)...)
-				if !t.watchMemory(size, func() {
-					t.cutRequest(fmt.Sprintf("BACKUP user %d size %d, 1024 bytes sent, then close", u, size), head)
-				}) {
-					t.skipf("the server's memory could not be read")
-				}
-				waitMissing(t, u, "stated")
-				t.mustListAs(spec.R5_3, u)
-			},
+			run:  securityStatedSizeMemory,
 		},
 		{
 			ID: "security/size-over-limit", Reqs: spec.IDStrings(spec.R5_4), Level: report.Must, Hostile: true, stepsAreItsRule: true,
 			Desc: "BACKUP stating one byte over the server's limit (-max-size) gets 1003 before any payload byte is sent",
-			run: func(t *caseRun) {
-				limit := t.run.cfg.MaxSize
-				if limit == 0 {
-					t.needFlag("-max-size", "SIZE", "the server's size limit",
-						"a BACKUP stating a size over the server's limit is answered 1003 before any payload byte")
-				}
-				if limit == 1<<32-1 {
-					t.skipf("no size the 4-byte field can state is over a limit of %d", limit)
-				}
-				u := t.newUser()
-				// The payload is never sent: a server that waits for it before refusing the size
-				// has read (or would read) what tells it to refuse, and hits the timeout.
-				r := t.roundtrip(send{label: fmt.Sprintf("BACKUP user %d size %d over the limit %d, no payload", u, limit+1, limit),
-					head: backupHead(u, []byte("over"), limit+1)}, readSpec{})
-				t.expect(r, spec.R5_4, nil, spec.ServerError)
-				t.mustListAs(spec.R5_4, u)
-			},
+			run:  securitySizeOverLimit,
 		},
 		{
 			ID: "security/huge-name-len", Reqs: spec.IDStrings(spec.R5_4, spec.R5_3), Level: report.Must, Hostile: true, cutsRequests: true,
 			Desc: "RESTORE stating name_len 65535, then a few bytes and a close: server alive",
-			run: func(t *caseRun) {
-				u := t.newUser()
-				h := wire.RawRequest{UserID: u, Version: wire.Version, Op: uint8(wire.OpRestore), Fields: wire.HasName,
-					NameLen: new(uint16(65535)), Name: []byte("short")}
-				t.roundtrip(send{label: fmt.Sprintf("RESTORE user %d name_len 65535, then close", u), head: h.Append(nil), closeAfter: true}, readSpec{})
-				t.mustListAs(spec.R5_3, u)
-			},
+			run:  securityHugeNameLen,
 		},
 	}
 	for _, n := range unsafeNames {
@@ -360,6 +189,222 @@ func securityCases() []*Case {
 		})
 	}
 	return append(cases, truncationCases()...)
+}
+
+// securityIsolationRestore is case security/isolation-restore.
+func securityIsolationRestore(t *caseRun) {
+	a, b := t.newUser(), t.newUser()
+	t.mustBackup(a, "private.txt", content.Bytes([]byte("A's secret")))
+	t.mustRestoreRefused(b, "private.txt", spec.R4_5)
+}
+
+// securityIsolationDelete is case security/isolation-delete.
+func securityIsolationDelete(t *caseRun) {
+	a, b := t.newUser(), t.newUser()
+	c := content.Bytes([]byte("A's file"))
+	t.mustBackup(a, "mine.txt", c)
+	// What isolation asks is that A's file survives; which refusal B gets is R-4.3's
+	// business (delete/missing-1001).
+	if r := t.delete(b, "mine.txt"); !r.answered() {
+		key, owed := r.noAnswer()
+		t.judge(owed, key, r, "an answer to the DELETE", r.String(), true)
+	}
+	t.mustRestoreAs(spec.R4_5, a, "mine.txt", c)
+}
+
+// securityIsolationOverwrite is case security/isolation-overwrite.
+func securityIsolationOverwrite(t *caseRun) {
+	a, b := t.newUser(), t.newUser()
+	ca, cb := content.Bytes([]byte("A's version")), content.Bytes([]byte("B's version, longer"))
+	t.mustBackup(a, "same.txt", ca)
+	t.mustBackup(b, "same.txt", cb)
+	t.mustRestoreAs(spec.R4_5, a, "same.txt", ca)
+	t.mustRestoreAs(spec.R4_5, b, "same.txt", cb)
+}
+
+// securityTraversalCrossUserWrite is case security/traversal-cross-user-write.
+func securityTraversalCrossUserWrite(t *caseRun) {
+	a, b := t.newPrefixedUsers()
+	t.mustBackup(a, "mine.txt", content.Bytes([]byte("A")))
+	t.mustBackup(b, "own.txt", content.Bytes([]byte("B")))
+	canary := t.canary()
+	for _, p := range t.traversals(b, canary) {
+		r := t.backup(a, p, content.Bytes([]byte("planted by A")))
+		t.expect(r, spec.R5_1, nil, spec.ServerError)
+	}
+	t.mustListAs(spec.R4_5, b, "own.txt")
+	t.mustRestoreRefused(b, canary, spec.R4_5)
+}
+
+// securityTraversalCrossUserRead is case security/traversal-cross-user-read.
+func securityTraversalCrossUserRead(t *caseRun) {
+	a, b := t.newPrefixedUsers()
+	// A's folder exists, so that A/../B resolves in the kernel of a server that opens
+	// the name as sent.
+	t.mustBackup(a, "mine.txt", content.Bytes([]byte("A")))
+	secret := []byte("B's secret " + token(16))
+	t.mustBackup(b, "secret.txt", content.Bytes(secret))
+	for _, p := range t.traversals(b, "secret.txt") {
+		r := t.restore(a, p, nil)
+		if r.PayloadRead && bytes.Contains(r.Payload, secret) {
+			t.judge(spec.R4_5, string(spec.R5_1)+"|granted", r, "nothing of user B", "B's file content", false)
+			continue
+		}
+		t.expect(r, spec.R5_1, []byte(p), spec.NotFound, spec.ServerError)
+	}
+}
+
+// securityTraversalCrossUserDelete is case security/traversal-cross-user-delete.
+func securityTraversalCrossUserDelete(t *caseRun) {
+	a, b := t.newPrefixedUsers()
+	t.mustBackup(a, "mine.txt", content.Bytes([]byte("A")))
+	c := content.Bytes([]byte("B keeps this"))
+	t.mustBackup(b, "keep.txt", c)
+	for _, p := range t.traversals(b, "keep.txt") {
+		r := t.delete(a, p)
+		t.expect(r, spec.R5_1, []byte(p), spec.DeleteNotFound, spec.ServerError)
+	}
+	t.mustRestoreAs(spec.R4_5, b, "keep.txt", c)
+}
+
+// securityUnsafeNameRestore is case security/unsafe-name-restore.
+func securityUnsafeNameRestore(t *caseRun) {
+	u := t.newUser()
+	t.mustBackup(u, ownFile, content.Bytes([]byte("b")))
+	names := t.reachingNames(u)
+	// A file every Unix server has, for a server that opens an absolute name as sent:
+	// read-only, so harmless to ask for.
+	names = append(names, "/etc/passwd")
+	for _, n := range unsafeNames {
+		names = append(names, string(n.of(u)))
+	}
+	for _, n := range names {
+		r := t.restore(u, n, nil)
+		t.expect(r, spec.R5_1, nil, spec.NotFound, spec.ServerError)
+	}
+}
+
+// securityUnsafeNameDelete is case security/unsafe-name-delete.
+func securityUnsafeNameDelete(t *caseRun) {
+	u := t.newUser()
+	c := content.Bytes([]byte("b"))
+	t.mustBackup(u, ownFile, c)
+	names := t.reachingNames(u)
+	for _, n := range unsafeNames {
+		names = append(names, string(n.of(u)))
+	}
+	for _, n := range names {
+		r := t.delete(u, n)
+		t.expect(r, spec.R5_1, nil, spec.DeleteNotFound, spec.ServerError)
+	}
+	t.mustRestoreAs(spec.R5_1, u, ownFile, c)
+	t.mustListAs(spec.R5_1, u, ownFile)
+}
+
+// securityUnknownOp is case security/unknown-op.
+func securityUnknownOp(t *caseRun) {
+	u := t.newUser()
+	for _, op := range []uint8{0, 1, 99, 101, 199, 203, 255} {
+		r := t.roundtripBytes(fmt.Sprintf("op %d, user %d", op, u), opRequest(u, wire.Version, op))
+		t.expect(r, spec.R5_2, nil, spec.ServerError)
+	}
+}
+
+// securityUnsupportedVersion is case security/unsupported-version.
+func securityUnsupportedVersion(t *caseRun) {
+	u := t.newUser()
+	var seen []string
+	for _, v := range []uint8{0, 2, 255} {
+		r := t.roundtripBytes(fmt.Sprintf("LIST version %d, user %d", v, u), opRequest(u, v, uint8(wire.OpList)))
+		seen = append(seen, fmt.Sprintf("version %d: %s", v, r))
+		if !r.is(spec.ServerError, spec.NoFiles) {
+			t.errorf(spec.R5_2, r, t.dialect.DescribeCodes(spec.ServerError, spec.NoFiles), "%s", r)
+		}
+	}
+	t.notef("%s", strings.Join(seen, "; "))
+}
+
+// securityConnectAndClose is case security/connect-and-close.
+func securityConnectAndClose(t *caseRun) {
+	c := t.mustDial()
+	c.close()
+	c = t.mustDial()
+	if tc, ok := c.c.(*net.TCPConn); ok {
+		tc.SetLinger(0) // close with a reset
+	}
+	c.close()
+	t.mustListAs(spec.R5_3, t.newUser())
+}
+
+// securityHugeSize is case security/huge-size.
+func securityHugeSize(t *caseRun) {
+	u := t.newUser()
+	// A server that refuses the size and reads on, without closing or draining,
+	// takes the payload for a request and stores what it smuggles.
+	smuggled := []byte("inside")
+	head := append(backupHead(u, []byte("huge"), 1<<32-1), backupHead(u, []byte("smuggled"), int64(len(smuggled)))...)
+	head = append(head, smuggled...)
+	t.watchMemory(1<<32-1, func() {
+		t.cutRequest(fmt.Sprintf("BACKUP user %d size 4294967295, a BACKUP of \"smuggled\" as payload, then close", u), head)
+	})
+	waitMissing(t, u, "huge")
+	if r := t.restore(u, "smuggled", nil); r.is(spec.RestoreOK) {
+		t.judge(spec.R2_3, string(spec.R2_3)+"|payload-served", r, "the refused BACKUP's payload never read as a request",
+			"the BACKUP of \"smuggled\" inside it was stored", false)
+		t.delete(u, "smuggled")
+	}
+	t.mustListAs(spec.R5_3, u)
+}
+
+// securityStatedSizeMemory is case security/stated-size-memory.
+func securityStatedSizeMemory(t *caseRun) {
+	if _, why := t.run.serverProcs(); why != "" {
+		t.skipf("%s", why)
+	}
+	size := int64(statedSize)
+	if m := t.run.cfg.MaxSize; m > 0 && m < size {
+		size = m
+	}
+	if size < statedSize/8 {
+		t.skipf("the size limit %d is too small for its memory to tell from noise", size)
+	}
+	u := t.newUser()
+	head := append(backupHead(u, []byte("stated"), size), make([]byte, 1024)...)
+	if !t.watchMemory(size, func() {
+		t.cutRequest(fmt.Sprintf("BACKUP user %d size %d, 1024 bytes sent, then close", u, size), head)
+	}) {
+		t.skipf("the server's memory could not be read")
+	}
+	waitMissing(t, u, "stated")
+	t.mustListAs(spec.R5_3, u)
+}
+
+// securitySizeOverLimit is case security/size-over-limit.
+func securitySizeOverLimit(t *caseRun) {
+	limit := t.run.cfg.MaxSize
+	if limit == 0 {
+		t.needFlag("-max-size", "SIZE", "the server's size limit",
+			"a BACKUP stating a size over the server's limit is answered 1003 before any payload byte")
+	}
+	if limit == 1<<32-1 {
+		t.skipf("no size the 4-byte field can state is over a limit of %d", limit)
+	}
+	u := t.newUser()
+	// The payload is never sent: a server that waits for it before refusing the size
+	// has read (or would read) what tells it to refuse, and hits the timeout.
+	r := t.roundtrip(send{label: fmt.Sprintf("BACKUP user %d size %d over the limit %d, no payload", u, limit+1, limit),
+		head: backupHead(u, []byte("over"), limit+1)}, readSpec{})
+	t.expect(r, spec.R5_4, nil, spec.ServerError)
+	t.mustListAs(spec.R5_4, u)
+}
+
+// securityHugeNameLen is case security/huge-name-len.
+func securityHugeNameLen(t *caseRun) {
+	u := t.newUser()
+	h := wire.RawRequest{UserID: u, Version: wire.Version, Op: uint8(wire.OpRestore), Fields: wire.HasName,
+		NameLen: new(uint16(65535)), Name: []byte("short")}
+	t.roundtrip(send{label: fmt.Sprintf("RESTORE user %d name_len 65535, then close", u), head: h.Append(nil), closeAfter: true}, readSpec{})
+	t.mustListAs(spec.R5_3, u)
 }
 
 func describeUnsafe(n unsafeName) string {
