@@ -3,7 +3,6 @@ package clienttest
 import (
 	"context"
 	"fmt"
-	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 )

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/ref/wire"
 )
 
 // Defaults for the zero fields of Config.
@@ -442,7 +443,8 @@ func (f *fuzzer) baselineFinding(ctx context.Context, pr probeResult) {
 }
 
 func listRequest(user uint32) []byte {
-	return []byte{byte(user), byte(user >> 8), byte(user >> 16), byte(user >> 24), 1, 202}
+	h := wire.RequestHeader{UserID: user, Version: wire.Version, Op: wire.OpList}
+	return h.Append(nil)
 }
 
 func (f *fuzzer) logf(format string, args ...any) {

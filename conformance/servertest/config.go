@@ -3,12 +3,12 @@ package servertest
 import (
 	"errors"
 	"fmt"
-	"github.com/fbpkit/fbp/conformance/target"
 	"io"
 	"regexp"
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/conformance/target"
 )
 
 // Config is what a run tests and how.

@@ -3,7 +3,6 @@ package servertest
 import (
 	"errors"
 	"fmt"
-	"github.com/fbpkit/fbp/conformance/target"
 	"math"
 	"net"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"github.com/fbpkit/fbp/conformance/internal/mutants"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/conformance/target"
 	"github.com/fbpkit/fbp/internal/fakepeer"
 	"github.com/fbpkit/fbp/ref/server"
 	"github.com/fbpkit/fbp/ref/server/servertest"

@@ -1,15 +1,17 @@
 package servertest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"net"
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/diagnosis"
+	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/conformance/target"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -17,18 +19,14 @@ import (
 // comes before it leaves: a bare connect and close, or a close with an answer unread, is what
 // kills some servers, and reaching a server must not.
 func (r *runner) reachable(ctx context.Context) error {
-	d := net.Dialer{Timeout: r.cfg.Timeout}
-	c, err := d.DialContext(ctx, "tcp", r.target())
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	_ = c.SetWriteDeadline(time.Now().Add(r.cfg.Timeout))
-	if _, err = c.Write(r.listWrites()); err != nil {
-		return err
-	}
-	_, _ = r.drain(c, r.cfg.Timeout)
-	return nil
+	res := r.healthProbe(r.cfg.Timeout, false).Run(ctx)
+	return cmp.Or(res.DialErr, res.WriteErr)
+}
+
+// healthProbe is the one health probe, spoken as the profile speaks: a LIST of a new user whose
+// answer's first bytes are waited for wait.
+func (r *runner) healthProbe(wait time.Duration, halfClose bool) target.Probe {
+	return target.Probe{Addr: r.target(), Request: r.listWrites(), HalfClose: halfClose, Timeout: r.cfg.Timeout, Wait: wait, Grace: r.cfg.Grace}
 }
 
 // answerWait is how long the health probe waits for an answer: by what the diagnosis saw the
@@ -56,26 +54,7 @@ func (r *runner) listWrites() []byte {
 
 // probe checks that the server answers a LIST of a fresh user with at least a status.
 func (r *runner) probe(ctx context.Context) error {
-	d := net.Dialer{Timeout: r.cfg.Timeout}
-	c, err := d.DialContext(ctx, "tcp", r.target())
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	wait := r.answerWait()
-	c.SetDeadline(time.Now().Add(wait))
-	if _, err := c.Write(r.listWrites()); err != nil {
-		return fmt.Errorf("sending LIST: %w", err)
-	}
-	if r.profile.HalfClose {
-		if cw, ok := c.(interface{ CloseWrite() error }); ok {
-			_ = cw.CloseWrite()
-		}
-	}
-	if n, err := r.drain(c, wait); n == 0 {
-		return fmt.Errorf("reading the answer to LIST: %w", err)
-	}
-	return nil
+	return r.healthProbe(r.answerWait(), r.profile.HalfClose).Run(ctx).Err()
 }
 
 // drain reads what the server answers, the first bytes within wait, until it closes or stops

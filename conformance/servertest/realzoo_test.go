@@ -1,7 +1,6 @@
 package servertest
 
 import (
-	"github.com/fbpkit/fbp/conformance/target"
 	"os"
 	"os/exec"
 	"slices"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/conformance/target"
 )
 
 // The partial-fault zoo (internal/realzoo/server.py) is a server written as course servers

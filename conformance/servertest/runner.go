@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/fbpkit/fbp/conformance/target"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -14,6 +13,7 @@ import (
 	"github.com/fbpkit/fbp/conformance/diagnosis"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/conformance/target"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
