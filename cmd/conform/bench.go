@@ -57,14 +57,7 @@ func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
 	fs.BoolVar(&c.Keep, "keep", false, "leave the files the clients stored on the servers")
 	cmd.Rename("baseline", "limits")
 	cmd.Rename("baseline-dir", "limits-dir")
-	pos, err := cmd.Parse(args)
-	if err != nil {
-		return nil, cmd, err
-	}
-	if len(pos) > 0 {
-		return nil, cmd, unexpectedArgs(pos)
-	}
-	if err := o.check(); err != nil {
+	if err := o.parse(cmd, args); err != nil {
 		return nil, cmd, err
 	}
 	set := map[string]bool{}
@@ -81,6 +74,7 @@ func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
 	if !set["rounds"] && (o.comparing() || c.Baseline) {
 		c.Rounds = 3
 	}
+	var err error
 	if c.Clients, err = parseClients(o.clients); err != nil {
 		return nil, cmd, fmt.Errorf("-clients: %w", err)
 	}

@@ -75,6 +75,18 @@ func stoppedAtDeadline(parent, runCtx context.Context) bool {
 	return parent.Err() == nil && context.Cause(runCtx) == errRunDeadline
 }
 
+// parse parses the flags of a subcommand that takes no argument, and checks the tester's.
+func (f *testerFlags) parse(cmd *cliargs.Command, args []string) error {
+	pos, err := cmd.Parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return unexpectedArgs(pos)
+	}
+	return f.check()
+}
+
 func (f *testerFlags) check() error {
 	switch {
 	case f.format == "text", f.format == "json", f.format == "junit" && f.junit:

@@ -365,17 +365,23 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 // try sends one input, judges the answer and probes the target.
 func (f *fuzzer) try(ctx context.Context, in Input) *outcome {
-	p := planFor(in.Bytes, f.cfg.MaxPayload)
-	o := &outcome{}
 	// A send that fails (the target down before the input, most likely) is judged by the
 	// probe alone.
+	o, _ := f.sendJudged(ctx, in)
+	o.health = f.probe(ctx)
+	return o
+}
+
+// sendJudged sends one input and judges the answer; its error is the send's.
+func (f *fuzzer) sendJudged(ctx context.Context, in Input) (*outcome, error) {
+	p := planFor(in.Bytes, f.cfg.MaxPayload)
+	o := &outcome{}
 	ex, err := send(ctx, f.addr, in, p, f.t)
 	o.ex = ex
 	if err == nil {
 		o.v = judge(p, ex.got, ex.end)
 	}
-	o.health = f.probe(ctx)
-	return o
+	return o, err
 }
 
 func (f *fuzzer) probe(ctx context.Context) probeResult {
