@@ -13,12 +13,7 @@ import (
 // Case is one check of a client: it judges one requirement on the runs of the scenarios it
 // names.
 type Case struct {
-	// ID is stable: reports, baselines and -run name it.
-	ID string
-	// Reqs are the requirement IDs of SPEC.md the case checks.
-	Reqs  []string
-	Level report.Level
-	Desc  string
+	casebook.Head
 	// Scenarios are the runs the case judges.
 	Scenarios []string
 	// Process marks a case that needs conform to start the client: it judges its files, its
@@ -33,13 +28,6 @@ type Case struct {
 	needs []string
 	judge func(j *judgment)
 }
-
-// Section is the part of the ID before its slash.
-func (c *Case) Section() string { return casebook.Section(c.ID) }
-
-// CaseID and Requirements are what the case framework (casebook) knows of a case.
-func (c *Case) CaseID() string         { return c.ID }
-func (c *Case) Requirements() []string { return c.Reqs }
 
 // Catalog lists every case, in report order.
 func Catalog() []*Case { return slices.Clone(catalog) }

@@ -18,12 +18,7 @@ import (
 
 // Case is one conformance check.
 type Case struct {
-	// ID is stable: reports, baselines and -run name it, whatever the catalog's order.
-	ID string
-	// Reqs are the requirement IDs of SPEC.md the case checks.
-	Reqs  []string
-	Level report.Level
-	Desc  string
+	casebook.Head
 	// Hostile marks a case that sends bad input: it runs alone, and a health probe follows it.
 	Hostile bool
 	run     func(t *caseRun)
@@ -47,13 +42,6 @@ type Case struct {
 	// case showed it.
 	cutsRequests bool
 }
-
-// Section is the part of the ID before its slash: the spec section's file it belongs to.
-func (c *Case) Section() string { return casebook.Section(c.ID) }
-
-// CaseID and Requirements are what the case framework (casebook) knows of a case.
-func (c *Case) CaseID() string         { return c.ID }
-func (c *Case) Requirements() []string { return c.Reqs }
 
 // caseRun is the state of one running case: its fresh users, its connections, what it stored and
 // what it found. A case's helpers stop the case on a broken expectation that later steps

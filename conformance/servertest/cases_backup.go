@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/content"
@@ -14,35 +15,35 @@ import (
 func backupCases() []*Case {
 	return []*Case{
 		{
-			ID: "backup/new", Reqs: spec.IDStrings(spec.R4_1, spec.R4_2), Level: report.Must,
-			Desc: "a new file is stored: 212 with its name, and RESTORE gives it back",
-			run:  backupNew,
+			Head: casebook.Head{ID: "backup/new", Reqs: spec.IDStrings(spec.R4_1, spec.R4_2), Level: report.Must,
+				Desc: "a new file is stored: 212 with its name, and RESTORE gives it back"},
+			run: backupNew,
 		},
 		{
-			ID: "backup/overwrite", Reqs: spec.IDStrings(spec.R4_1), Level: report.Must,
-			Desc: "a backup of an existing name replaces the file, shorter content included, after the first version was restored",
-			run:  backupOverwrite,
+			Head: casebook.Head{ID: "backup/overwrite", Reqs: spec.IDStrings(spec.R4_1), Level: report.Must,
+				Desc: "a backup of an existing name replaces the file, shorter content included, after the first version was restored"},
+			run: backupOverwrite,
 		},
 		{
-			ID: "backup/zero-length", Reqs: spec.IDStrings(spec.R4_1), Level: report.Should,
-			Desc: "a zero-length file is a valid backup and restores as size 0",
-			run:  backupZeroLength,
+			Head: casebook.Head{ID: "backup/zero-length", Reqs: spec.IDStrings(spec.R4_1), Level: report.Should,
+				Desc: "a zero-length file is a valid backup and restores as size 0"},
+			run: backupZeroLength,
 		},
 		{
-			ID: "backup/all-byte-values", Reqs: spec.IDStrings(spec.R4_1, spec.R4_2), Level: report.Must,
-			Desc: "a payload holding every byte value 0-255, CR, LF, a CR-LF pair and NUL among them, is kept exactly",
-			run:  backupAllByteValues,
+			Head: casebook.Head{ID: "backup/all-byte-values", Reqs: spec.IDStrings(spec.R4_1, spec.R4_2), Level: report.Must,
+				Desc: "a payload holding every byte value 0-255, CR, LF, a CR-LF pair and NUL among them, is kept exactly"},
+			run: backupAllByteValues,
 		},
 		{
-			ID: "backup/one-mib", Reqs: spec.IDStrings(spec.R4_1, spec.R4_2), Level: report.Must,
-			Desc: "a 1 MiB file is stored and restored exactly",
-			run:  backupOneMib,
+			Head: casebook.Head{ID: "backup/one-mib", Reqs: spec.IDStrings(spec.R4_1, spec.R4_2), Level: report.Must,
+				Desc: "a 1 MiB file is stored and restored exactly"},
+			run: backupOneMib,
 		},
 		{
 			// MUST: a server may refuse a size over its limit, but a file it takes it
 			// keeps whole; a cap that drops what is past it shows only on a file this large.
-			ID: "backup/large", Reqs: spec.IDStrings(spec.R4_1, spec.R4_2), Level: report.Must,
-			Desc: "a large file (-large-size) is stored and restored exactly; refused with 1003 as over the limit, a file a quarter as large is tried, down to 2 MiB",
+			Head: casebook.Head{ID: "backup/large", Reqs: spec.IDStrings(spec.R4_1, spec.R4_2), Level: report.Must,
+				Desc: "a large file (-large-size) is stored and restored exactly; refused with 1003 as over the limit, a file a quarter as large is tried, down to 2 MiB"},
 			run: func(t *caseRun) {
 				if t.run.cfg.SkipLarge {
 					t.skipf("left out by -skip-large")
@@ -147,7 +148,8 @@ func largeSizes(max int64) []int64 {
 // nameCase builds a case that stores, lists and restores files with the given valid names.
 func nameCase(id, desc string, names ...string) *Case {
 	return &Case{
-		ID: id, Reqs: spec.IDStrings(spec.R1_2, spec.R4_1, spec.R4_4), Level: report.Must, Desc: desc,
+		Head: casebook.Head{ID: id, Reqs: spec.IDStrings(spec.R1_2, spec.R4_1, spec.R4_4), Level: report.Must,
+			Desc: desc},
 		run: func(t *caseRun) {
 			u := t.newUser()
 			for i, n := range names {

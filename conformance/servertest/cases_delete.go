@@ -1,6 +1,7 @@
 package servertest
 
 import (
+	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/content"
@@ -11,24 +12,24 @@ import (
 func deleteCases() []*Case {
 	return []*Case{
 		{
-			ID: "delete/then-restore-1001", Reqs: spec.IDStrings(spec.R4_3, spec.R4_2), Level: report.Must,
-			Desc: "DELETE answers 212 with the name; a RESTORE after it answers 1001, though one before it found the file",
-			run:  deleteThenRestore1001,
+			Head: casebook.Head{ID: "delete/then-restore-1001", Reqs: spec.IDStrings(spec.R4_3, spec.R4_2), Level: report.Must,
+				Desc: "DELETE answers 212 with the name; a RESTORE after it answers 1001, though one before it found the file"},
+			run: deleteThenRestore1001,
 		},
 		{
-			ID: "delete/missing-1001", Reqs: spec.IDStrings(spec.R4_3), Level: report.Must,
-			Desc: "DELETE of a name the user does not have: 1001 with the name",
-			run:  deleteMissing1001,
+			Head: casebook.Head{ID: "delete/missing-1001", Reqs: spec.IDStrings(spec.R4_3), Level: report.Must,
+				Desc: "DELETE of a name the user does not have: 1001 with the name"},
+			run: deleteMissing1001,
 		},
 		{
-			ID: "delete/twice-1001", Reqs: spec.IDStrings(spec.R4_3), Level: report.Must,
-			Desc: "a second DELETE of the same file answers 1001",
-			run:  deleteTwice1001,
+			Head: casebook.Head{ID: "delete/twice-1001", Reqs: spec.IDStrings(spec.R4_3), Level: report.Must,
+				Desc: "a second DELETE of the same file answers 1001"},
+			run: deleteTwice1001,
 		},
 		{
-			ID: "delete/keeps-others", Reqs: spec.IDStrings(spec.R4_3), Level: report.Must,
-			Desc: "DELETE removes that file only: the user's other files stay intact",
-			run:  deleteKeepsOthers,
+			Head: casebook.Head{ID: "delete/keeps-others", Reqs: spec.IDStrings(spec.R4_3), Level: report.Must,
+				Desc: "DELETE removes that file only: the user's other files stay intact"},
+			run: deleteKeepsOthers,
 		},
 	}
 }

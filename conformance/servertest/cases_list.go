@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/diagnosis"
+	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/content"
@@ -18,59 +19,62 @@ import (
 func listCases() []*Case {
 	return []*Case{
 		{
-			ID: "list/empty-user-1002", Reqs: spec.IDStrings(spec.R4_4, spec.R3_1), Level: report.Must, layoutOf: []spec.Meaning{spec.NoFiles},
-			Desc: "LIST of a new user: 1002 in exactly 3 bytes",
-			run:  listEmptyUser1002,
+			Head: casebook.Head{ID: "list/empty-user-1002", Reqs: spec.IDStrings(spec.R4_4, spec.R3_1), Level: report.Must,
+				Desc: "LIST of a new user: 1002 in exactly 3 bytes"},
+			layoutOf: []spec.Meaning{spec.NoFiles},
+			run:      listEmptyUser1002,
 		},
 		{
-			ID: "list/six-bytes-no-wait", Reqs: spec.IDStrings(spec.R2_1), Level: report.Must,
-			Desc: "the 6-byte LIST is answered without more bytes or a half-close",
-			run:  listSixBytesNoWait,
+			Head: casebook.Head{ID: "list/six-bytes-no-wait", Reqs: spec.IDStrings(spec.R2_1), Level: report.Must,
+				Desc: "the 6-byte LIST is answered without more bytes or a half-close"},
+			run: listSixBytesNoWait,
 		},
 		{
-			ID: "list/after-backups", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must,
-			Desc: "LIST after backups shows exactly the stored names",
-			run:  listAfterBackups,
+			Head: casebook.Head{ID: "list/after-backups", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must,
+				Desc: "LIST after backups shows exactly the stored names"},
+			run: listAfterBackups,
 		},
 		{
-			ID: "list/after-delete", Reqs: spec.IDStrings(spec.R4_4, spec.R4_3), Level: report.Must,
-			Desc: "LIST after a DELETE no longer shows the deleted name",
-			run:  listAfterDelete,
+			Head: casebook.Head{ID: "list/after-delete", Reqs: spec.IDStrings(spec.R4_4, spec.R4_3), Level: report.Must,
+				Desc: "LIST after a DELETE no longer shows the deleted name"},
+			run: listAfterDelete,
 		},
 		{
-			ID: "list/after-overwrite", Reqs: spec.IDStrings(spec.R4_4, spec.R4_1), Level: report.Must,
-			Desc: "LIST after overwriting a file shows its name once",
-			run:  listAfterOverwrite,
+			Head: casebook.Head{ID: "list/after-overwrite", Reqs: spec.IDStrings(spec.R4_4, spec.R4_1), Level: report.Must,
+				Desc: "LIST after overwriting a file shows its name once"},
+			run: listAfterOverwrite,
 		},
 		{
-			ID: "list/empty-after-delete-all", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must,
-			Desc: "a user whose files were all deleted gets 1002 again",
-			run:  listEmptyAfterDeleteAll,
+			Head: casebook.Head{ID: "list/empty-after-delete-all", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must,
+				Desc: "a user whose files were all deleted gets 1002 again"},
+			run: listEmptyAfterDeleteAll,
 		},
 		{
-			ID: "list/many-files", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must,
-			Desc: fmt.Sprintf("LIST of a user with %d files of long names (a listing over 8 KiB) shows every one", manyFiles),
-			run:  listManyFiles,
+			Head: casebook.Head{ID: "list/many-files", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must,
+				Desc: fmt.Sprintf("LIST of a user with %d files of long names (a listing over 8 KiB) shows every one", manyFiles)},
+			run: listManyFiles,
 		},
 		{
-			ID: "list/name-format", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must, owns: narrowKeys,
-			Desc: "the listing's name is 32 characters of [A-Za-z0-9], fresh at every LIST",
+			Head: casebook.Head{ID: "list/name-format", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must,
+				Desc: "the listing's name is 32 characters of [A-Za-z0-9], fresh at every LIST"},
+			owns: narrowKeys,
 			run:  listNameFormat,
 		},
 		{
-			ID: "list/no-listing-files", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must,
-			Desc: "listing files the server made never show up in later lists",
-			run:  listNoListingFiles,
+			Head: casebook.Head{ID: "list/no-listing-files", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must,
+				Desc: "listing files the server made never show up in later lists"},
+			run: listNoListingFiles,
 		},
 		{
-			ID: "list/other-users-hidden", Reqs: spec.IDStrings(spec.R4_4, spec.R4_5), Level: report.Must,
-			Desc: "LIST shows nothing of another user, even one with the same names or whose id starts with the lister's",
-			run:  listOtherUsersHidden,
+			Head: casebook.Head{ID: "list/other-users-hidden", Reqs: spec.IDStrings(spec.R4_4, spec.R4_5), Level: report.Must,
+				Desc: "LIST shows nothing of another user, even one with the same names or whose id starts with the lister's"},
+			run: listOtherUsersHidden,
 		},
 		{
-			ID: "list/no-temp-files", Reqs: spec.IDStrings(spec.R4_4, spec.R5_3), Level: report.Must, Hostile: true, cutsRequests: true,
-			Desc: "an upload in progress, then abandoned, never shows in LIST",
-			run:  listNoTempFiles,
+			Head: casebook.Head{ID: "list/no-temp-files", Reqs: spec.IDStrings(spec.R4_4, spec.R5_3), Level: report.Must,
+				Desc: "an upload in progress, then abandoned, never shows in LIST"},
+			Hostile: true, cutsRequests: true,
+			run: listNoTempFiles,
 		},
 	}
 }

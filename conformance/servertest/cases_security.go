@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/deadline"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
@@ -100,85 +101,98 @@ func (t *caseRun) traversals(victim uint32, file string) []string {
 func securityCases() []*Case {
 	cases := []*Case{
 		{
-			ID: "security/isolation-restore", Reqs: spec.IDStrings(spec.R4_5), Level: report.Must,
-			Desc: "user B cannot restore user A's file by its name",
-			run:  securityIsolationRestore,
+			Head: casebook.Head{ID: "security/isolation-restore", Reqs: spec.IDStrings(spec.R4_5), Level: report.Must,
+				Desc: "user B cannot restore user A's file by its name"},
+			run: securityIsolationRestore,
 		},
 		{
-			ID: "security/isolation-delete", Reqs: spec.IDStrings(spec.R4_5), Level: report.Must,
-			Desc: "user B cannot delete user A's file; A's file stays intact",
-			run:  securityIsolationDelete,
+			Head: casebook.Head{ID: "security/isolation-delete", Reqs: spec.IDStrings(spec.R4_5), Level: report.Must,
+				Desc: "user B cannot delete user A's file; A's file stays intact"},
+			run: securityIsolationDelete,
 		},
 		{
-			ID: "security/isolation-overwrite", Reqs: spec.IDStrings(spec.R4_5), Level: report.Must,
-			Desc: "user B's backup of the same name leaves user A's file intact",
-			run:  securityIsolationOverwrite,
+			Head: casebook.Head{ID: "security/isolation-overwrite", Reqs: spec.IDStrings(spec.R4_5), Level: report.Must,
+				Desc: "user B's backup of the same name leaves user A's file intact"},
+			run: securityIsolationOverwrite,
 		},
 		{
-			ID: "security/traversal-cross-user-write", Reqs: spec.IDStrings(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
-			Desc: "user A, who has files, backs up ../<B>/canary and its filtered forms (B's id starts with A's): 1003, and B's LIST does not show it",
-			run:  securityTraversalCrossUserWrite,
+			Head: casebook.Head{ID: "security/traversal-cross-user-write", Reqs: spec.IDStrings(spec.R5_1, spec.R4_5), Level: report.Must,
+				Desc: "user A, who has files, backs up ../<B>/canary and its filtered forms (B's id starts with A's): 1003, and B's LIST does not show it"},
+			Hostile: true,
+			run:     securityTraversalCrossUserWrite,
 		},
 		{
-			ID: "security/traversal-cross-user-read", Reqs: spec.IDStrings(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
-			Desc: "user A, who has files, restores ../<B>/<B's file> and its filtered forms (B's id starts with A's): no 210, and never B's bytes",
-			run:  securityTraversalCrossUserRead,
+			Head: casebook.Head{ID: "security/traversal-cross-user-read", Reqs: spec.IDStrings(spec.R5_1, spec.R4_5), Level: report.Must,
+				Desc: "user A, who has files, restores ../<B>/<B's file> and its filtered forms (B's id starts with A's): no 210, and never B's bytes"},
+			Hostile: true,
+			run:     securityTraversalCrossUserRead,
 		},
 		{
-			ID: "security/traversal-cross-user-delete", Reqs: spec.IDStrings(spec.R5_1, spec.R4_5), Level: report.Must, Hostile: true,
-			Desc: "user A, who has files, deletes ../<B>/<B's file> and its filtered forms (B's id starts with A's): refused, and B's file stays intact",
-			run:  securityTraversalCrossUserDelete,
+			Head: casebook.Head{ID: "security/traversal-cross-user-delete", Reqs: spec.IDStrings(spec.R5_1, spec.R4_5), Level: report.Must,
+				Desc: "user A, who has files, deletes ../<B>/<B's file> and its filtered forms (B's id starts with A's): refused, and B's file stays intact"},
+			Hostile: true,
+			run:     securityTraversalCrossUserDelete,
 		},
 		{
-			ID: "security/unsafe-name-restore", Reqs: spec.IDStrings(spec.R5_1), Level: report.Must, Hostile: true,
-			Desc: "RESTORE of every unsafe filename, and of names that reach the user's file by ./, ../ or an absolute path, answers 1001 or 1003",
-			run:  securityUnsafeNameRestore,
+			Head: casebook.Head{ID: "security/unsafe-name-restore", Reqs: spec.IDStrings(spec.R5_1), Level: report.Must,
+				Desc: "RESTORE of every unsafe filename, and of names that reach the user's file by ./, ../ or an absolute path, answers 1001 or 1003"},
+			Hostile: true,
+			run:     securityUnsafeNameRestore,
 		},
 		{
-			ID: "security/unsafe-name-delete", Reqs: spec.IDStrings(spec.R5_1), Level: report.Must, Hostile: true,
-			Desc: "DELETE of every unsafe filename, and of names that reach the user's file by ./, ../ or an absolute path, answers 1001 or 1003 and removes nothing",
-			run:  securityUnsafeNameDelete,
+			Head: casebook.Head{ID: "security/unsafe-name-delete", Reqs: spec.IDStrings(spec.R5_1), Level: report.Must,
+				Desc: "DELETE of every unsafe filename, and of names that reach the user's file by ./, ../ or an absolute path, answers 1001 or 1003 and removes nothing"},
+			Hostile: true,
+			run:     securityUnsafeNameDelete,
 		},
 		{
-			ID: "security/unknown-op", Reqs: spec.IDStrings(spec.R5_2), Level: report.Must, Hostile: true,
-			Desc: "ops the spec does not define answer 1003",
-			run:  securityUnknownOp,
+			Head: casebook.Head{ID: "security/unknown-op", Reqs: spec.IDStrings(spec.R5_2), Level: report.Must,
+				Desc: "ops the spec does not define answer 1003"},
+			Hostile: true,
+			run:     securityUnknownOp,
 		},
 		{
-			ID: "security/unsupported-version", Reqs: spec.IDStrings(spec.R5_2), Level: report.Info, Hostile: true,
-			Desc: "what the server does with versions other than 1 (1003 or served)",
-			run:  securityUnsupportedVersion,
+			Head: casebook.Head{ID: "security/unsupported-version", Reqs: spec.IDStrings(spec.R5_2), Level: report.Info,
+				Desc: "what the server does with versions other than 1 (1003 or served)"},
+			Hostile: true,
+			run:     securityUnsupportedVersion,
 		},
 		{
-			ID: "security/connect-and-close", Reqs: spec.IDStrings(spec.R5_3), Level: report.Must, Hostile: true,
-			Desc: "a bare connect and close, and a connect and reset, leave the server serving",
-			run:  securityConnectAndClose,
+			Head: casebook.Head{ID: "security/connect-and-close", Reqs: spec.IDStrings(spec.R5_3), Level: report.Must,
+				Desc: "a bare connect and close, and a connect and reset, leave the server serving"},
+			Hostile: true,
+			run:     securityConnectAndClose,
 		},
 		{
-			ID: "security/huge-size", Reqs: spec.IDStrings(spec.R5_4, spec.R5_3, spec.R2_3), Level: report.Must, Hostile: true, cutsRequests: true,
-			Desc: "BACKUP stating size 4 GiB-1, whose first payload bytes spell a BACKUP of its own, then a close: no file of either, server alive",
-			run:  securityHugeSize,
+			Head: casebook.Head{ID: "security/huge-size", Reqs: spec.IDStrings(spec.R5_4, spec.R5_3, spec.R2_3), Level: report.Must,
+				Desc: "BACKUP stating size 4 GiB-1, whose first payload bytes spell a BACKUP of its own, then a close: no file of either, server alive"},
+			Hostile: true, cutsRequests: true,
+			run: securityHugeSize,
 		},
 		{
-			ID: "security/stated-size-memory", Reqs: spec.IDStrings(spec.R5_4, spec.R5_3), Level: report.Must, Hostile: true, cutsRequests: true,
-			Desc: "BACKUP stating 48 MiB, a size servers accept, then 1 KiB and a close: the server's memory does not grow with the size stated (watched with -exec, or -root for a server on this machine)",
-			run:  securityStatedSizeMemory,
+			Head: casebook.Head{ID: "security/stated-size-memory", Reqs: spec.IDStrings(spec.R5_4, spec.R5_3), Level: report.Must,
+				Desc: "BACKUP stating 48 MiB, a size servers accept, then 1 KiB and a close: the server's memory does not grow with the size stated (watched with -exec, or -root for a server on this machine)"},
+			Hostile: true, cutsRequests: true,
+			run: securityStatedSizeMemory,
 		},
 		{
-			ID: "security/size-over-limit", Reqs: spec.IDStrings(spec.R5_4), Level: report.Must, Hostile: true, stepsAreItsRule: true,
-			Desc: "BACKUP stating one byte over the server's limit (-max-size) gets 1003 before any payload byte is sent",
-			run:  securitySizeOverLimit,
+			Head: casebook.Head{ID: "security/size-over-limit", Reqs: spec.IDStrings(spec.R5_4), Level: report.Must,
+				Desc: "BACKUP stating one byte over the server's limit (-max-size) gets 1003 before any payload byte is sent"},
+			Hostile: true, stepsAreItsRule: true,
+			run: securitySizeOverLimit,
 		},
 		{
-			ID: "security/huge-name-len", Reqs: spec.IDStrings(spec.R5_4, spec.R5_3), Level: report.Must, Hostile: true, cutsRequests: true,
-			Desc: "RESTORE stating name_len 65535, then a few bytes and a close: server alive",
-			run:  securityHugeNameLen,
+			Head: casebook.Head{ID: "security/huge-name-len", Reqs: spec.IDStrings(spec.R5_4, spec.R5_3), Level: report.Must,
+				Desc: "RESTORE stating name_len 65535, then a few bytes and a close: server alive"},
+			Hostile: true, cutsRequests: true,
+			run: securityHugeNameLen,
 		},
 	}
 	for _, n := range unsafeNames {
 		cases = append(cases, &Case{
-			ID: "security/backup-name-" + n.kind, Reqs: spec.IDStrings(spec.R5_1), Level: report.Must, Hostile: true,
-			Desc: fmt.Sprintf("BACKUP of the unsafe filename %s, by a user who has a file, answers 1003 and stores nothing", describeUnsafe(n)),
+			Head: casebook.Head{ID: "security/backup-name-" + n.kind, Reqs: spec.IDStrings(spec.R5_1), Level: report.Must,
+				Desc: fmt.Sprintf("BACKUP of the unsafe filename %s, by a user who has a file, answers 1003 and stores nothing", describeUnsafe(n))},
+			Hostile: true,
 			run: func(t *caseRun) {
 				u := t.newUser()
 				t.mustBackup(u, ownFile, content.Bytes([]byte("own")))
@@ -510,8 +524,9 @@ func truncationCases() []*Case {
 	var out []*Case
 	for _, c := range cuts {
 		out = append(out, &Case{
-			ID: "security/truncated-backup-" + c.where, Reqs: spec.IDStrings(spec.R5_3), Level: report.Must, Hostile: true, cutsRequests: true,
-			Desc: fmt.Sprintf("a BACKUP cut after %d bytes (%s), then closed: no file kept, server alive", c.at, c.where),
+			Head: casebook.Head{ID: "security/truncated-backup-" + c.where, Reqs: spec.IDStrings(spec.R5_3), Level: report.Must,
+				Desc: fmt.Sprintf("a BACKUP cut after %d bytes (%s), then closed: no file kept, server alive", c.at, c.where)},
+			Hostile: true, cutsRequests: true,
 			run: func(t *caseRun) {
 				u := t.newUser()
 				t.cutRequest(fmt.Sprintf("BACKUP user %d cut after %d bytes", u, c.at), full(u)[:c.at])
@@ -521,8 +536,9 @@ func truncationCases() []*Case {
 		})
 	}
 	out = append(out, &Case{
-		ID: "security/truncated-overwrite-keeps-old", Reqs: spec.IDStrings(spec.R5_5, spec.R5_3), Level: report.Must, Hostile: true, cutsRequests: true,
-		Desc: "a BACKUP over an existing file, cut in its payload, then closed: the previous version stays whole",
+		Head: casebook.Head{ID: "security/truncated-overwrite-keeps-old", Reqs: spec.IDStrings(spec.R5_5, spec.R5_3), Level: report.Must,
+			Desc: "a BACKUP over an existing file, cut in its payload, then closed: the previous version stays whole"},
+		Hostile: true, cutsRequests: true,
 		run: func(t *caseRun) {
 			u := t.newUser()
 			old := content.Bytes([]byte("the previous version, which a cut upload must leave whole"))
@@ -535,8 +551,9 @@ func truncationCases() []*Case {
 	})
 	for _, op := range []wire.Op{wire.OpRestore, wire.OpDelete} {
 		out = append(out, &Case{
-			ID: "security/truncated-" + strings.ToLower(op.String()) + "-in-filename", Reqs: spec.IDStrings(spec.R5_3), Level: report.Must, Hostile: true, cutsRequests: true,
-			Desc: fmt.Sprintf("a %v whose filename is cut short, then closed: the server keeps serving and the file stays", op),
+			Head: casebook.Head{ID: "security/truncated-" + strings.ToLower(op.String()) + "-in-filename", Reqs: spec.IDStrings(spec.R5_3), Level: report.Must,
+				Desc: fmt.Sprintf("a %v whose filename is cut short, then closed: the server keeps serving and the file stays", op)},
+			Hostile: true, cutsRequests: true,
 			run: func(t *caseRun) {
 				u := t.newUser()
 				c := content.Bytes([]byte("stays"))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/diagnosis"
+	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/content"
@@ -21,9 +22,9 @@ import (
 func transportCases() []*Case {
 	return []*Case{
 		{
-			ID: "transport/status-mapping", Reqs: spec.IDStrings(spec.R4_1, spec.R4_2, spec.R4_4), Level: report.Must,
-			Desc: "the server uses the canonical status codes (else: which dialect it speaks)",
-			run:  transportStatusMapping,
+			Head: casebook.Head{ID: "transport/status-mapping", Reqs: spec.IDStrings(spec.R4_1, spec.R4_2, spec.R4_4), Level: report.Must,
+				Desc: "the server uses the canonical status codes (else: which dialect it speaks)"},
+			run: transportStatusMapping,
 		},
 		fieldsCase("transport/fields-212-backup", "212 after BACKUP carries name_len and filename, no size",
 			func(t *caseRun, u uint32) *reply { return t.backup(u, "f212", content.Bytes([]byte("x"))) }, spec.BackupOK, "f212"),
@@ -46,54 +47,62 @@ func transportCases() []*Case {
 		fieldsCase("transport/fields-1001", "1001 carries name_len and filename, no size",
 			func(t *caseRun, u uint32) *reply { return t.restore(u, "f1001", nil) }, spec.NotFound, "f1001"),
 		{
-			ID: "transport/fields-1002", Reqs: spec.IDStrings(spec.R3_1, spec.R4_4), Level: report.Must, layoutOf: []spec.Meaning{spec.NoFiles},
-			Desc: "1002 is 3 bytes in all",
-			run:  transportFields1002,
+			Head: casebook.Head{ID: "transport/fields-1002", Reqs: spec.IDStrings(spec.R3_1, spec.R4_4), Level: report.Must,
+				Desc: "1002 is 3 bytes in all"},
+			layoutOf: []spec.Meaning{spec.NoFiles},
+			run:      transportFields1002,
 		},
 		{
-			ID: "transport/fields-1003", Reqs: spec.IDStrings(spec.R3_1, spec.R5_2), Level: report.Must, Hostile: true, layoutOf: []spec.Meaning{spec.ServerError},
-			Desc: "1003 is 3 bytes in all",
-			run:  transportFields1003,
+			Head: casebook.Head{ID: "transport/fields-1003", Reqs: spec.IDStrings(spec.R3_1, spec.R5_2), Level: report.Must,
+				Desc: "1003 is 3 bytes in all"},
+			Hostile: true, layoutOf: []spec.Meaning{spec.ServerError},
+			run: transportFields1003,
 		},
 		{
-			ID: "transport/version-byte", Reqs: spec.IDStrings(spec.R3_1), Level: report.Info,
-			Desc: "the version byte of responses (the reference sends 1)",
-			run:  transportVersionByte,
+			Head: casebook.Head{ID: "transport/version-byte", Reqs: spec.IDStrings(spec.R3_1), Level: report.Info,
+				Desc: "the version byte of responses (the reference sends 1)"},
+			run: transportVersionByte,
 		},
 		{
-			ID: "transport/split-writes", Reqs: spec.IDStrings(spec.R1_1), Level: report.Must, stepsAreItsRule: true,
-			Desc: "requests sent one byte per write are served as whole ones",
-			run:  transportSplitWrites,
+			Head: casebook.Head{ID: "transport/split-writes", Reqs: spec.IDStrings(spec.R1_1), Level: report.Must,
+				Desc: "requests sent one byte per write are served as whole ones"},
+			stepsAreItsRule: true,
+			run:             transportSplitWrites,
 		},
 		{
-			ID: "transport/keep-alive", Reqs: spec.IDStrings(spec.R1_3), Level: report.Info, stepsAreItsRule: true,
-			Desc: "several requests on one connection: served, or closed after the first",
-			run:  transportKeepAlive,
+			Head: casebook.Head{ID: "transport/keep-alive", Reqs: spec.IDStrings(spec.R1_3), Level: report.Info,
+				Desc: "several requests on one connection: served, or closed after the first"},
+			stepsAreItsRule: true,
+			run:             transportKeepAlive,
 		},
 		{
-			ID: "transport/no-session", Reqs: spec.IDStrings(spec.R1_3, spec.R4_5), Level: report.Must,
-			Desc: "on a connection that served user A, user B's LIST and RESTORE are B's (1002, 1001, or 1003 and a close), never A's files",
-			run:  transportNoSession,
+			Head: casebook.Head{ID: "transport/no-session", Reqs: spec.IDStrings(spec.R1_3, spec.R4_5), Level: report.Must,
+				Desc: "on a connection that served user A, user B's LIST and RESTORE are B's (1002, 1001, or 1003 and a close), never A's files"},
+			run: transportNoSession,
 		},
 		{
-			ID: "transport/parallel-clients", Reqs: spec.IDStrings(spec.R1_3, spec.R4_5), Level: report.Must, stepsAreItsRule: true, concurrent: true,
-			Desc: "clients running at once with distinct users all get correct answers",
-			run:  transportParallelClients,
+			Head: casebook.Head{ID: "transport/parallel-clients", Reqs: spec.IDStrings(spec.R1_3, spec.R4_5), Level: report.Must,
+				Desc: "clients running at once with distinct users all get correct answers"},
+			stepsAreItsRule: true, concurrent: true,
+			run: transportParallelClients,
 		},
 		{
-			ID: "transport/stalled-client", Reqs: spec.IDStrings(spec.R5_3), Level: report.Must, Hostile: true, stepsAreItsRule: true, cutsRequests: true,
-			Desc: "clients that stall mid-request do not keep others from being served",
-			run:  transportStalledClient,
+			Head: casebook.Head{ID: "transport/stalled-client", Reqs: spec.IDStrings(spec.R5_3), Level: report.Must,
+				Desc: "clients that stall mid-request do not keep others from being served"},
+			Hostile: true, stepsAreItsRule: true, cutsRequests: true,
+			run: transportStalledClient,
 		},
 		{
-			ID: "transport/stall-cut-off", Reqs: spec.IDStrings(spec.R5_3), Level: report.Should, Hostile: true,
-			Desc: "a client stalled mid-request is disconnected by the server's read deadline (within -stall-cutoff)",
-			run:  transportStallCutOff,
+			Head: casebook.Head{ID: "transport/stall-cut-off", Reqs: spec.IDStrings(spec.R5_3), Level: report.Should,
+				Desc: "a client stalled mid-request is disconnected by the server's read deadline (within -stall-cutoff)"},
+			Hostile: true,
+			run:     transportStallCutOff,
 		},
 		{
-			ID: "transport/concurrent-overwrite", Reqs: spec.IDStrings(spec.R4_1, spec.R5_5), Level: report.Should, concurrent: true,
-			Desc: "concurrent overwrites of one file never yield a torn restore",
-			run:  transportConcurrentOverwrite,
+			Head: casebook.Head{ID: "transport/concurrent-overwrite", Reqs: spec.IDStrings(spec.R4_1, spec.R5_5), Level: report.Should,
+				Desc: "concurrent overwrites of one file never yield a torn restore"},
+			concurrent: true,
+			run:        transportConcurrentOverwrite,
 		},
 	}
 }
@@ -365,7 +374,9 @@ func describeMix(p []byte) string {
 // runner reads exactly the fields the status carries, then waits for anything more.
 func fieldsCase(id, desc string, provoke func(t *caseRun, u uint32) *reply, m spec.Meaning, name string) *Case {
 	return &Case{
-		ID: id, Reqs: spec.IDStrings(spec.R3_1), Level: report.Must, Desc: desc, layoutOf: []spec.Meaning{m},
+		Head: casebook.Head{ID: id, Reqs: spec.IDStrings(spec.R3_1), Level: report.Must,
+			Desc: desc},
+		layoutOf: []spec.Meaning{m},
 		run: func(t *caseRun) {
 			r := provoke(t, t.newUser())
 			var want []byte

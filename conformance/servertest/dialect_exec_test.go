@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/mutants"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
@@ -176,7 +177,7 @@ func TestRootCheckFindsLeftoversInUserFolder(t *testing.T) {
 	}
 	w.wait = 50 * time.Millisecond
 	r := makeRunner(Config{})
-	tc := r.newT(t.Context(), &Case{ID: "test/root", Hostile: true, Reqs: spec.IDStrings(spec.R5_3)}, spec.Canonical)
+	tc := r.newT(t.Context(), &Case{Head: casebook.Head{ID: "test/root", Reqs: spec.IDStrings(spec.R5_3)}, Hostile: true}, spec.Canonical)
 	tc.users = []uint32{42}
 	tc.setStored(42, "kept", true)
 	tc.addListName(42, "Listing0123456789abcdefghijklmno")

@@ -195,7 +195,7 @@ func caseByID(id string) *Case {
 	if c, ok := casebook.ByID(catalog(), id); ok {
 		return c
 	}
-	return &Case{ID: id}
+	return &Case{Head: casebook.Head{ID: id}}
 }
 
 // crashPin is a crash during cases that ran together: which of them causes it is found by

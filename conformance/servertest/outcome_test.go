@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/internal/fakepeer"
 )
@@ -24,7 +25,7 @@ func oneExchange(t *testing.T, addr string, rs readSpec) *reply {
 		t.Fatal(err)
 	}
 	r := makeRunner(cfg)
-	tc := r.newT(context.Background(), &Case{ID: "test/one"}, spec.Canonical)
+	tc := r.newT(context.Background(), &Case{Head: casebook.Head{ID: "test/one"}}, spec.Canonical)
 	reply := tc.roundtrip(send{label: "LIST", head: listRequest(1)}, rs)
 	tc.tails.Wait()
 	return reply

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/mutants"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
@@ -85,8 +86,12 @@ func TestCatalogIsWellFormed(t *testing.T) {
 }
 
 func TestCatalogRefusesTwoCasesWithOneID(t *testing.T) {
-	one := func() []*Case { return []*Case{{ID: "backup/x"}, {ID: "backup/y"}} }
-	other := func() []*Case { return []*Case{{ID: "list/z"}, {ID: "backup/y"}} }
+	one := func() []*Case {
+		return []*Case{{Head: casebook.Head{ID: "backup/x"}}, {Head: casebook.Head{ID: "backup/y"}}}
+	}
+	other := func() []*Case {
+		return []*Case{{Head: casebook.Head{ID: "list/z"}}, {Head: casebook.Head{ID: "backup/y"}}}
+	}
 	if _, err := buildCatalog([]func() []*Case{one, other}); err == nil || !strings.Contains(err.Error(), `"backup/y"`) {
 		t.Fatalf("err = %v, want one naming backup/y", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/content"
@@ -242,7 +243,7 @@ func checkResponseVector(r *runner, d *spec.Dialect, v *vectors.Vector, user uin
 // exchangeVector runs one exchange with the peer answering v and returns the reply, once its
 // tail check is done, and the violations the case's end turns it into.
 func exchangeVector(r *runner, d *spec.Dialect, v *vectors.Vector, user uint32, rs readSpec) (*reply, []report.Failure) {
-	tc := r.newT(context.Background(), &Case{ID: "vectors/" + v.ID}, d)
+	tc := r.newT(context.Background(), &Case{Head: casebook.Head{ID: "vectors/" + v.ID}}, d)
 	got := tc.roundtrip(send{label: v.ID, head: listRequest(user)}, rs)
 	tc.tails.Wait()
 	tc.checkTails()

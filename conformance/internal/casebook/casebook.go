@@ -21,7 +21,26 @@ type Case interface {
 	Requirements() []string
 }
 
-// Section is the part of a case's ID before its slash: the spec section it belongs to.
+// Head is what every case of either catalog says of itself; a catalog's case type embeds it
+// and adds how the case runs.
+type Head struct {
+	// ID is stable: reports, baselines and -run name it, whatever the catalog's order.
+	ID string
+	// Reqs are the requirement IDs of SPEC.md the case checks.
+	Reqs  []string
+	Level report.Level
+	Desc  string
+}
+
+// CaseID and Requirements are what the framework needs of a case.
+func (h *Head) CaseID() string         { return h.ID }
+func (h *Head) Requirements() []string { return h.Reqs }
+
+// Section is the part of the ID before its slash: the spec section (or the part of a client's
+// run) the case belongs to.
+func (h *Head) Section() string { return Section(h.ID) }
+
+// Section is the part of a case's ID before its slash.
 func Section(id string) string {
 	s, _, _ := strings.Cut(id, "/")
 	return s
