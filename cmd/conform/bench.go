@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fbpkit/fbp/conformance"
 	"github.com/fbpkit/fbp/conformance/bench"
+	"github.com/fbpkit/fbp/conformance/target"
 	"github.com/fbpkit/fbp/internal/cliargs"
 )
 
@@ -58,14 +58,7 @@ func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
 	fs.BoolVar(&c.Keep, "keep", false, "leave the files the clients stored on the servers")
 	cmd.Rename("baseline", "limits")
 	cmd.Rename("baseline-dir", "limits-dir")
-	pos, err := cmd.Parse(args)
-	if err != nil {
-		return nil, cmd, err
-	}
-	if len(pos) > 0 {
-		return nil, cmd, unexpectedArgs(pos)
-	}
-	if err := o.check(); err != nil {
+	if err := o.parse(cmd, args); err != nil {
 		return nil, cmd, err
 	}
 	set := map[string]bool{}
@@ -84,6 +77,7 @@ func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
 	} else {
 		c.MaxRounds = 0
 	}
+	var err error
 	if c.Clients, err = parseClients(o.clients); err != nil {
 		return nil, cmd, fmt.Errorf("-clients: %w", err)
 	}
@@ -106,7 +100,7 @@ func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
 			return nil, cmd, err
 		}
 	}
-	if o.compareExec != "" && o.compare == "" && !strings.Contains(o.compareExec, conformance.PortPlaceholder) {
+	if o.compareExec != "" && o.compare == "" && !strings.Contains(o.compareExec, target.PortPlaceholder) {
 		return nil, cmd, errors.New("-compare-exec needs -compare, the address the command's server listens on, or {port} in the command where it takes its port")
 	}
 	c.Timeout, c.Seed = o.timeout, uint64(o.seed)
@@ -208,7 +202,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // benchTarget is a started target as the bench sees it: its process's usage is read when
 // the command started it.
-func benchTarget(label string, t *target) bench.Target {
+func benchTarget(label string, t *underTest) bench.Target {
 	bt := bench.Target{Label: label, Addr: t.addr}
 	if p := t.proc; p != nil {
 		bt.Usage = func() (bench.Usage, error) { return bench.GroupUsage(p.Pid()) }

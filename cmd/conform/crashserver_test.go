@@ -87,7 +87,10 @@ func TestModelExecRestartsCrashedServer(t *testing.T) {
 	command := strings.Join([]string{os.Args[0], "-test.run=^$"}, " ")
 	report := filepath.Join(t.TempDir(), "report.json")
 	code, out, errs := conform(t, append([]string{"model", "-addr", addr, "-exec", command, "-seed", "3", "-format", "json", "-o", report,
-		"-replay-out", filepath.Join(t.TempDir(), "replay.json")}, modelFast...)...)
+		"-replay-out", filepath.Join(t.TempDir(), "replay.json")}, append(modelFast,
+		// Shrinking ends when no step can go; each attempt restarts the server, which a loaded
+		// machine makes slow, so the bound is set far past what shrinking needs.
+		"-shrink-time", "2m")...)...)
 	if code != exitFail {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}

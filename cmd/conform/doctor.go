@@ -29,13 +29,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := cmd.Flags
 	f.register(fs, false, 5*time.Second, "restarted after a probe kills it")
 	noCrash := fs.Bool("no-crash-probes", false, "leave out the probes that may kill the server (a client that leaves early)")
-	if pos, err := cliargs.Parse(fs, args); err != nil || len(pos) > 0 {
-		if err == nil {
-			err = unexpectedArgs(pos)
-		}
-		return cmd.Fail(err, stdout, stderr)
-	}
-	if err := f.check(); err != nil {
+	if err := f.parse(cmd, args); err != nil {
 		return cmd.Fail(err, stdout, stderr)
 	}
 	tgt, err := startTarget(ctx, &f, stderr)
@@ -96,9 +90,7 @@ func newDoctorDoc(d *diagnosis.Diagnosis) *doctorDoc {
 		doc.Fingerprint = d.Fingerprint.String()
 	}
 	for _, f := range d.Findings {
-		doc.Findings = append(doc.Findings, report.Problem{ID: f.ID, Requirement: string(f.Req), Level: f.Level, Summary: f.Summary,
-			Diagnosis: f.Detail, Workaround: f.Workaround, Cases: []string{},
-			Evidence: &report.Evidence{Expected: f.Expected, Actual: f.Actual, Exchange: f.Evidence}})
+		doc.Findings = append(doc.Findings, f.Problem())
 		if f.Workaround != "" {
 			doc.Workarounds = append(doc.Workarounds, f.Workaround)
 		}

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fbpkit/fbp/conformance"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/conformance/servertest"
 	"github.com/fbpkit/fbp/internal/fakepeer"
 )
 
@@ -164,8 +164,8 @@ func reportWith(verdicts map[string]string) *report.Report {
 func TestProgressLineRewritesItself(t *testing.T) {
 	var b strings.Builder
 	line := newProgressLine(&b)
-	line.update(conformance.Progress{Total: 80, Done: 23, Failed: 2})
-	line.update(conformance.Progress{Total: 80, Done: 24, Failed: 2})
+	line.update(servertest.Progress{Total: 80, Done: 23, Failed: 2})
+	line.update(servertest.Progress{Total: 80, Done: 24, Failed: 2})
 	line.clear()
 	out := b.String()
 	if !strings.Contains(out, "\r\x1b[Kconform: case 23/80, 2 failed, ") || !strings.Contains(out, "case 24/80") || !strings.HasSuffix(out, "\r\x1b[K") {

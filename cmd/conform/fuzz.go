@@ -10,9 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fbpkit/fbp/conformance"
 	"github.com/fbpkit/fbp/conformance/netfuzz"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/conformance/target"
 	"github.com/fbpkit/fbp/internal/cliargs"
 	"github.com/fbpkit/fbp/internal/words"
 )
@@ -50,14 +50,7 @@ func parseFuzzFlags(args []string) (*fuzzOptions, *cliargs.Command, error) {
 	fs.StringVar(&o.maxPayload, "max-size", "", "the server's size limit, when known (e.g. 1MiB): a BACKUP stating more is owed 1003 (R-5.4); default unknown, not judged")
 	fs.StringVar(&o.outDir, "out", "", "`folder` for the reproducers, one folder per finding (default "+findingsDir+"/fuzz-SEED)")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "fuzz a server that is not on a loopback address (one you own)")
-	pos, err := cliargs.Parse(fs, args)
-	if err != nil {
-		return nil, cmd, err
-	}
-	if len(pos) > 0 {
-		return nil, cmd, unexpectedArgs(pos)
-	}
-	if err := o.check(); err != nil {
+	if err := o.parse(cmd, args); err != nil {
 		return nil, cmd, err
 	}
 	if c.Duration <= 0 || c.MaxInputs <= 0 || c.MaxFindings <= 0 || c.ShrinkTries <= 0 || c.ShrinkTime <= 0 {
@@ -170,7 +163,7 @@ type restartEntry struct {
 	detail string
 }
 
-func (l *restartLog) restart(p *conformance.ServerProcess) func(context.Context) (string, error) {
+func (l *restartLog) restart(p *target.ServerProcess) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
 		detail := p.Describe()
 		l.mu.Lock()

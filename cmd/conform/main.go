@@ -33,8 +33,9 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/fbpkit/fbp/conformance"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/conformance/servertest"
+	"github.com/fbpkit/fbp/conformance/target"
 	"github.com/fbpkit/fbp/internal/cliargs"
 	"github.com/fbpkit/fbp/internal/words"
 	"github.com/fbpkit/fbp/ref/server"
@@ -61,7 +62,7 @@ func main() {
 
 type options struct {
 	caseFlags
-	cfg       conformance.Config
+	cfg       servertest.Config
 	execCmd   string
 	execLog   string
 	largeSize string
@@ -91,12 +92,12 @@ Each subcommand has its own help: conform model -h, conform client -h, ...
 	o.caseFlags.register(fs, "R-4.2", "the catalog (ID, level, requirements, description)")
 	fs.BoolVar(&c.Strict, "strict", false, "SHOULD failures fail the run")
 	fs.DurationVar(&c.Timeout, "timeout", 5*time.Second, "deadline of every connect, read and write")
-	fs.DurationVar(&c.Deadline, "deadline", conformance.DefaultDeadline, "bound on the whole run: the cases it does not reach are reported so, with the -deadline that would reach them (a run that cannot fit runs the cases that protect the most first)")
+	fs.DurationVar(&c.Deadline, "deadline", servertest.DefaultDeadline, "bound on the whole run: the cases it does not reach are reported so, with the -deadline that would reach them (a run that cannot fit runs the cases that protect the most first)")
 	fs.DurationVar(&c.Grace, "grace", 50*time.Millisecond, "how long to watch for bytes after a response's end")
 	fs.IntVar(&c.Parallel, "parallel", 4, "cases run at once (cases sending bad input always run alone)")
 	fs.BoolVar(&c.Verbose, "v", false, "show the bytes of passing cases too")
 	fs.BoolVar(&c.Keep, "keep", false, "leave the files the cases stored on the server")
-	fs.StringVar(&c.Dialect, "dialect", "auto", "wire format (status mapping and layout of responses): "+conformance.DialectNames()+" (auto: report a mapping or layout other than the spec's, then test the rest under it)")
+	fs.StringVar(&c.Dialect, "dialect", "auto", "wire format (status mapping and layout of responses): "+servertest.DialectNames()+" (auto: report a mapping or layout other than the spec's, then test the rest under it)")
 	fs.StringVar(&o.largeSize, "large-size", "32MiB", "size of the backup/large case's file (e.g. 64MiB, 1GiB; at most 4GiB-1)")
 	fs.BoolVar(&c.SkipLarge, "skip-large", false, "leave out the backup/large case")
 	fs.StringVar(&o.maxSize, "max-size", "", "the server's size limit, when known (e.g. 1GiB): runs security/size-over-limit (default: the built-in server's, else unknown)")
@@ -125,8 +126,8 @@ Each subcommand has its own help: conform model -h, conform client -h, ...
 			return nil, cmd, fmt.Errorf("-max-size: %w", err)
 		}
 	}
-	if !conformance.KnownDialect(c.Dialect) {
-		return nil, cmd, fmt.Errorf("-dialect %q: want %s", c.Dialect, conformance.DialectNames())
+	if !servertest.KnownDialect(c.Dialect) {
+		return nil, cmd, fmt.Errorf("-dialect %q: want %s", c.Dialect, servertest.DialectNames())
 	}
 	if c.Exec, err = checkTarget(c.Addr, o.execCmd, o.execLog); err != nil {
 		return nil, cmd, err
@@ -199,7 +200,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return cmd.Fail(err, stdout, stderr)
 	}
-	cases := conformance.Select(&o.cfg)
+	cases := servertest.Select(&o.cfg)
 	if len(cases) == 0 {
 		return cmd.Fail(o.noneSelected("conform"), stdout, stderr)
 	}
@@ -247,14 +248,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		o.cfg.Progress = line.update
 		defer line.clear()
 	}
-	rep, err := conformance.Run(ctx, o.cfg)
-	var ue *conformance.UnreachableError
-	var use *conformance.UsageError
+	rep, err := servertest.Run(ctx, o.cfg)
+	var ue *target.UnreachableError
+	var use *servertest.UsageError
 	switch {
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "conform: %v\n", err)
 		return exitUnreachable
-	case errors.As(err, &use), errors.Is(err, conformance.ErrNoCases):
+	case errors.As(err, &use), errors.Is(err, servertest.ErrNoCases):
 		return cmd.Fail(err, stdout, stderr)
 	case err != nil:
 		fmt.Fprintf(stderr, "conform: %v\n", err)
@@ -277,7 +278,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitPass
 }
 
-func printCatalog(w io.Writer, cases []*conformance.Case) {
+func printCatalog(w io.Writer, cases []*servertest.Case) {
 	counts := map[report.Level]int{}
 	for _, c := range cases {
 		counts[c.Level]++

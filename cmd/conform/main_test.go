@@ -11,11 +11,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fbpkit/fbp/conformance"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/conformance/servertest"
 	"github.com/fbpkit/fbp/internal/fakepeer"
 	"github.com/fbpkit/fbp/ref/server"
-	"github.com/fbpkit/fbp/ref/server/servertest"
+	refservertest "github.com/fbpkit/fbp/ref/server/servertest"
 )
 
 // conform runs the command with args and returns its exit code and output.
@@ -38,7 +38,7 @@ func errorServer(t *testing.T) string {
 // countedReference is the reference server behind a peer that counts connections, so that a
 // test can act once a run is under way, however slow the machine.
 func countedReference(t *testing.T) *fakepeer.Peer {
-	ref := servertest.Start(t, server.Config{})
+	ref := refservertest.Start(t, server.Config{})
 	return fakepeer.Start(t, fakepeer.ReadHeader(), fakepeer.Forward(ref.Addr))
 }
 
@@ -106,7 +106,7 @@ func TestListPrintsCatalogAndRunsNothing(t *testing.T) {
 	if code != exitPass {
 		t.Fatalf("exit %d", code)
 	}
-	for _, c := range conformance.Catalog() {
+	for _, c := range servertest.Catalog() {
 		line := c.ID + strings.Repeat(" ", max(1, 47-len(c.ID))) + c.Level.String()
 		if !strings.Contains(out, line) {
 			t.Errorf("-list lacks %q", line)

@@ -48,14 +48,7 @@ func parseModelFlags(args []string) (*modelOptions, *cliargs.Command, error) {
 	fs.DurationVar(&c.ShrinkTime, "shrink-time", model.DefaultShrinkTime, "how long shrinking a failure may take")
 	fs.StringVar(&o.replayOut, "replay-out", "", "`file` the replay of a failure is saved to (default "+findingsDir+"/model-SEED.json)")
 	fs.StringVar(&o.html, "html", "", "`file` for the visualization of a concurrent failure's history (HTML)")
-	pos, err := cliargs.Parse(fs, args)
-	if err != nil {
-		return nil, cmd, err
-	}
-	if len(pos) > 0 {
-		return nil, cmd, unexpectedArgs(pos)
-	}
-	if err := o.check(); err != nil {
+	if err := o.parse(cmd, args); err != nil {
 		return nil, cmd, err
 	}
 	size, err := parseSize(o.maxPayload)

@@ -5,7 +5,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/fbpkit/fbp/conformance"
+	"github.com/fbpkit/fbp/conformance/servertest"
 )
 
 // progressLine is a line on a terminal that says how far a run is, rewritten in place.
@@ -17,7 +17,7 @@ type progressLine struct {
 
 func newProgressLine(w io.Writer) *progressLine { return &progressLine{w: w, start: time.Now()} }
 
-func (p *progressLine) update(pr conformance.Progress) {
+func (p *progressLine) update(pr servertest.Progress) {
 	failed := ""
 	if pr.Failed > 0 {
 		failed = fmt.Sprintf(", %d failed", pr.Failed)

@@ -13,7 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fbpkit/fbp/conformance"
+	"github.com/fbpkit/fbp/conformance/servertest"
+	"github.com/fbpkit/fbp/conformance/target"
 	"github.com/fbpkit/fbp/internal/cliargs"
 )
 
@@ -56,7 +57,7 @@ func (f *testerFlags) register(fs *flag.FlagSet, seed bool, timeout time.Duratio
 	fs.StringVar(&f.execCmd, "exec", "", execUsage("the server under test", "-addr")+"; "+execUse)
 	fs.StringVar(&f.execLog, "exec-log", "", execLogUsage)
 	fs.BoolVar(&f.verbose, "v", false, "log the tester's progress to stderr")
-	fs.DurationVar(&f.deadline, "deadline", conformance.DefaultDeadline, "bound on the whole run, shrinking included: it stops there and reports what it found")
+	fs.DurationVar(&f.deadline, "deadline", servertest.DefaultDeadline, "bound on the whole run, shrinking included: it stops there and reports what it found")
 }
 
 // errRunDeadline is the cause of a subcommand's context that ended at -deadline.
@@ -72,6 +73,18 @@ func (f *testerFlags) withDeadline(ctx context.Context) (context.Context, contex
 // deadline rather than by the user's interrupt.
 func stoppedAtDeadline(parent, runCtx context.Context) bool {
 	return parent.Err() == nil && context.Cause(runCtx) == errRunDeadline
+}
+
+// parse parses the flags of a subcommand that takes no argument, and checks the tester's.
+func (f *testerFlags) parse(cmd *cliargs.Command, args []string) error {
+	pos, err := cmd.Parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return unexpectedArgs(pos)
+	}
+	return f.check()
 }
 
 func (f *testerFlags) check() error {
@@ -110,9 +123,9 @@ func checkTarget(addr, execCmd, execLog string) ([]string, error) {
 
 // execUsage is the help of an -exec flag, whose command starts server: every one takes {port}.
 func execUsage(server, addrFlag string) string {
-	return "`command` that starts " + server + " (quote words as in a shell): " + conformance.PortPlaceholder +
-		" in it is replaced by a free port (\"./server " + conformance.PortPlaceholder + "\"); without " +
-		conformance.PortPlaceholder + ", the server must listen on " + addrFlag
+	return "`command` that starts " + server + " (quote words as in a shell): " + target.PortPlaceholder +
+		" in it is replaced by a free port (\"./server " + target.PortPlaceholder + "\"); without " +
+		target.PortPlaceholder + ", the server must listen on " + addrFlag
 }
 
 const execLogUsage = "write the -exec server's output to `file` ('-': stderr); by default only its last lines are kept, to quote if it crashes"
@@ -158,10 +171,10 @@ func execCommand(addr, line string) ([]string, error) {
 	if line == "" {
 		return nil, nil
 	}
-	if addr == "" && !strings.Contains(line, conformance.PortPlaceholder) {
+	if addr == "" && !strings.Contains(line, target.PortPlaceholder) {
 		return nil, errors.New("-exec needs -addr, the address the command's server listens on, or {port} in the command where it takes its port")
 	}
-	words, err := conformance.SplitCommand(line)
+	words, err := target.SplitCommand(line)
 	if err != nil {
 		return nil, fmt.Errorf("-exec: %w", err)
 	}
@@ -185,7 +198,7 @@ func unexpectedArgs(pos []string) error {
 // startSeeded draws the seed unless -seed gave one and prints it first, so that every run can
 // be reproduced, then starts the target. It returns nil once it has said on stderr why the
 // target cannot be reached: the command's exit status 3.
-func startSeeded(ctx context.Context, f *testerFlags, stderr io.Writer) *target {
+func startSeeded(ctx context.Context, f *testerFlags, stderr io.Writer) *underTest {
 	if f.seed == 0 {
 		f.seed = drawSeed()
 	}
@@ -209,19 +222,19 @@ func drawSeed() int64 {
 	}
 }
 
-// target is the server a subcommand tests.
-type target struct {
+// underTest is the server a subcommand tests.
+type underTest struct {
 	addr    string
-	builtIn bool                       // the in-process reference server: its address dies with the command
-	proc    *conformance.ServerProcess // the -exec process, or nil
+	builtIn bool                  // the in-process reference server: its address dies with the command
+	proc    *target.ServerProcess // the -exec process, or nil
 	close   func()
 }
 
 // startTarget starts the built-in reference server or the -exec command, or takes -addr as it
 // is, and checks that a server listens there: from the socket table on this machine, else by
 // a connection within -timeout. Its error is the command's exit status 3.
-func startTarget(ctx context.Context, f *testerFlags, stderr io.Writer) (*target, error) {
-	t := &target{addr: f.addr, close: func() {}}
+func startTarget(ctx context.Context, f *testerFlags, stderr io.Writer) (*underTest, error) {
+	t := &underTest{addr: f.addr, close: func() {}}
 	switch {
 	case f.addr == "" && f.exec == nil:
 		addr, root, stop, err := startReference()
@@ -235,10 +248,10 @@ func startTarget(ctx context.Context, f *testerFlags, stderr io.Writer) (*target
 		if err != nil {
 			return nil, err
 		}
-		proc, err := conformance.StartServer(ctx, conformance.ExecConfig{Command: f.exec, Addr: f.addr, Log: log})
+		proc, err := target.StartServer(ctx, target.ExecConfig{Command: f.exec, Addr: f.addr, Log: log})
 		if err != nil {
 			closeLog()
-			return nil, &conformance.UnreachableError{Addr: f.addr, Err: err}
+			return nil, &target.UnreachableError{Addr: f.addr, Err: err}
 		}
 		t.proc, t.addr = proc, proc.Addr()
 		t.close = func() { _ = proc.Stop(); closeLog() }
@@ -247,7 +260,7 @@ func startTarget(ctx context.Context, f *testerFlags, stderr io.Writer) (*target
 		// Started here, and seen listening: any connection more may be what kills it.
 		return t, nil
 	}
-	if err := conformance.Reach(ctx, t.addr, f.timeout); err != nil {
+	if err := target.Reach(ctx, t.addr, f.timeout); err != nil {
 		t.close()
 		return nil, fmt.Errorf("cannot reach %s: %w", t.addr, err)
 	}
@@ -255,7 +268,7 @@ func startTarget(ctx context.Context, f *testerFlags, stderr io.Writer) (*target
 }
 
 // crashNote says how the -exec process ended, if it did during the run; "" otherwise.
-func (t *target) crashNote() string {
+func (t *underTest) crashNote() string {
 	if t.proc == nil {
 		return ""
 	}

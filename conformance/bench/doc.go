@@ -1,4 +1,5 @@
-// Package bench puts an FBP server under load and checks every answer (conform bench).
+// Package bench tests an FBP server under load, judging every answer through the one oracle,
+// conformance/internal/spec (conform bench).
 //
 // N clients draw requests from an op mix, each on its own connection or a kept one, for a
 // duration or a count, at one or several numbers of clients. Every answer is judged through

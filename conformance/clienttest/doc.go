@@ -1,4 +1,7 @@
-// Package clienttest tests any FBP client against SPEC.md by running it: for each scenario it
+// Package clienttest tests any FBP client against SPEC.md, judging every request it sends
+// and everything it does through the one oracle, conformance/internal/spec.
+//
+// It runs the client: for each scenario it
 // starts a scripted server of its own on 127.0.0.1:0, lays out a fresh copy of the client's
 // folder with server.info pointing at that server and backup.info naming files it makes,
 // runs the client there with a time limit, and judges what it recorded: every connection's

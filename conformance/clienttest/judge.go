@@ -3,9 +3,9 @@ package clienttest
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 )
@@ -13,12 +13,7 @@ import (
 // Case is one check of a client: it judges one requirement on the runs of the scenarios it
 // names.
 type Case struct {
-	// ID is stable: reports, baselines and -run name it.
-	ID string
-	// Reqs are the requirement IDs of SPEC.md the case checks.
-	Reqs  []string
-	Level report.Level
-	Desc  string
+	casebook.Head
 	// Scenarios are the runs the case judges.
 	Scenarios []string
 	// Process marks a case that needs conform to start the client: it judges its files, its
@@ -34,34 +29,15 @@ type Case struct {
 	judge func(j *judgment)
 }
 
-// Section is the part of the ID before its slash.
-func (c *Case) Section() string {
-	s, _, _ := strings.Cut(c.ID, "/")
-	return s
-}
-
 // Catalog lists every case, in report order.
 func Catalog() []*Case { return slices.Clone(catalog) }
 
 // Select returns the cases cfg's Run and Skip select, in catalog order.
-func Select(cfg *Config) []*Case {
-	var out []*Case
-	for _, c := range catalog {
-		if !report.Selects(cfg.Run, cfg.Skip, c.ID, c.Reqs) {
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
-}
+func Select(cfg *Config) []*Case { return casebook.Select(catalog, cfg.Run, cfg.Skip) }
 
 func caseByID(id string) *Case {
-	for _, c := range catalog {
-		if c.ID == id {
-			return c
-		}
-	}
-	return nil
+	c, _ := casebook.ByID(catalog, id)
+	return c
 }
 
 // withPrerequisites adds to cases those their blocking depends on, in catalog order: a case
@@ -113,7 +89,7 @@ func (j *judgment) run(name string) *runEvidence { return j.runs[name] }
 
 // fail records a violation shown by ex of the named scenario's run (ex may be nil).
 func (j *judgment) fail(v *spec.Violation, scenario string, ex *exchange) {
-	f := report.Failure{Requirement: string(v.Req), Sentence: v.Req.Sentence(), Expected: v.Expected, Actual: v.Actual, Exchange: -1}
+	f := report.FindingOf(v, nil, scenario).Failure(-1)
 	if scenario != "" {
 		f.Actual += " [" + scenario + "]"
 	}
@@ -200,7 +176,7 @@ func judgeAll(cfg *Config, selected, judged []*Case, runs map[string]*runEvidenc
 		o := judgeOne(cfg, c, runs, results, outcomes)
 		outcomes[c.ID], results[c.ID] = o, &o.res
 	}
-	ps := &problemSet{byKey: map[string]*report.Problem{}, ids: map[string]bool{}}
+	ps := report.NewProblemSet()
 	out := make([]report.Result, 0, len(selected))
 	for _, c := range judged {
 		if !slices.Contains(selected, c) {
@@ -210,7 +186,7 @@ func judgeAll(cfg *Config, selected, judged []*Case, runs map[string]*runEvidenc
 		o := outcomes[c.ID]
 		res := o.res
 		for i, v := range o.violations {
-			p := ps.get(v, &o.res, o.res.Failures[i])
+			p := problem(ps, v, &o.res, o.res.Failures[i])
 			p.Cases = appendOnce(p.Cases, res.ID)
 			if res.Problem == "" {
 				res.Problem = p.ID
@@ -220,7 +196,7 @@ func judgeAll(cfg *Config, selected, judged []*Case, runs map[string]*runEvidenc
 			}
 		}
 		if root := outcomes[o.blockedBy]; root != nil && len(root.violations) > 0 {
-			p := ps.get(root.violations[0], &root.res, root.res.Failures[0])
+			p := problem(ps, root.violations[0], &root.res, root.res.Failures[0])
 			p.Blocked = appendOnce(p.Blocked, res.ID)
 			res.BlockedBy = p.ID
 			res.Reason = fmt.Sprintf("blocked by [%s]: %s", p.ID, p.Summary)
@@ -236,7 +212,7 @@ func judgeAll(cfg *Config, selected, judged []*Case, runs map[string]*runEvidenc
 	// A baseline that names a problem expects every case it fails to fail.
 	var warnings []string
 	for _, id := range cfg.Baseline {
-		if p := ps.byID(id); p != nil {
+		if p := ps.ByID(id); p != nil {
 			p.KnownFailure = true
 			for i := range out {
 				if slices.Contains(p.Cases, out[i].ID) && out[i].Status == report.VerdictFail {
@@ -247,7 +223,7 @@ func judgeAll(cfg *Config, selected, judged []*Case, runs map[string]*runEvidenc
 			warnings = append(warnings, fmt.Sprintf("baseline names %q, which is neither a case nor a problem of this run", id))
 		}
 	}
-	return out, ps.sorted(), warnings
+	return out, ps.Problems(), warnings
 }
 
 // caseFaults names the one fault any failure of a case shows: responses cut into 1-byte
@@ -255,70 +231,32 @@ func judgeAll(cfg *Config, selected, judged []*Case, runs map[string]*runEvidenc
 // check, reads a response with one read.
 var caseFaults = map[string]string{"response/split-reads": "reads-response-in-one-read"}
 
-// problemSet gathers the distinct problems of a run by the spec's key, in the order found.
-type problemSet struct {
-	list  []*report.Problem
-	byKey map[string]*report.Problem
-	ids   map[string]bool
-}
-
-// get returns the problem v shows, made from the first result and failure that show it.
-func (ps *problemSet) get(v *spec.Violation, res *report.Result, f report.Failure) *report.Problem {
+// problem returns the problem v shows, made from the first result and failure that show it:
+// the fault's when the catalog knows it, the rule's and the check's otherwise, so that two
+// checks are two problems and one fault met under two checks is one.
+func problem(ps *report.ProblemSet, v *spec.Violation, res *report.Result, f report.Failure) *report.Problem {
 	key := spec.ProblemKey(v)
-	if p := ps.byKey[key]; p != nil {
+	if p := ps.Lookup(key); p != nil {
 		return p
 	}
-	// The fault's name when the catalog knows it, the rule's and the check's otherwise: two
-	// checks are two IDs, and one fault met under two checks is one problem.
 	id := spec.ProblemID(v)
 	if f, ok := caseFaults[res.ID]; ok {
 		id = f
-	}
-	if p := ps.byID(id); p != nil {
-		ps.byKey[key] = p
-		return p
 	}
 	summary := spec.ClientProblem(v)
 	if summary == "" {
 		summary = fmt.Sprintf("expected %s, got %s", f.Expected, f.Actual)
 	}
-	p := &report.Problem{ID: id, Requirement: string(v.Req), Rule: v.Req.Sentence(), Level: res.Level, Summary: summary, Cases: []string{},
+	p := &report.Problem{ID: id, Requirement: string(v.Req), Rule: v.Req.Sentence(), Level: res.Level, Summary: summary,
 		Evidence: &report.Evidence{Case: res.ID, Expected: f.Expected, Actual: f.Actual}}
-	p.ApplyFault()
 	if f.Exchange >= 0 && f.Exchange < len(res.Exchanges) {
 		ex := res.Exchanges[f.Exchange]
 		p.Evidence.Exchange = &ex
 	}
-	ps.byKey[key], ps.ids[id] = p, true
-	ps.list = append(ps.list, p)
-	return p
+	return ps.Add(key, p)
 }
 
-func (ps *problemSet) byID(id string) *report.Problem {
-	for _, p := range ps.list {
-		if p.ID == id {
-			return p
-		}
-	}
-	return nil
-}
-
-// sorted lists the problems worst first: MUST before SHOULD, then in the order found.
-func (ps *problemSet) sorted() []report.Problem {
-	out := make([]report.Problem, len(ps.list))
-	for i, p := range ps.list {
-		out[i] = *p
-	}
-	slices.SortStableFunc(out, func(a, b report.Problem) int { return int(a.Level) - int(b.Level) })
-	return out
-}
-
-func appendOnce(list []string, s string) []string {
-	if slices.Contains(list, s) {
-		return list
-	}
-	return append(list, s)
-}
+func appendOnce(list []string, s string) []string { return report.AppendOnce(list, s) }
 
 func judgeOne(cfg *Config, c *Case, runs map[string]*runEvidence, results map[string]*report.Result, outcomes map[string]*outcome) *outcome {
 	start := time.Now()

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 )
@@ -124,31 +125,22 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 
 // nextSteps says what would help, from what the run found.
 func nextSteps(cfg *Config, rep *report.Report) []string {
-	var out []string
+	var out casebook.Steps
 	if cfg.Listen == "" && len(cfg.Command) > 1 && filepath.Base(cfg.Command[0]) == "go" && cfg.Command[1] == "run" {
-		out = append(out, "build the client first (go build): under go run every run compiles, and the compiler's memory is measured")
+		out.Add("build the client first (go build): under go run every run compiles, and the compiler's memory is measured")
 	}
-	failed := func(id string) bool {
-		r := rep.Result(id)
-		return r != nil && r.Status == report.VerdictFail
-	}
-	hints := []struct{ id, hint string }{
-		{"run/connects", "the client never reached the server: it must read server.info in the folder it runs in (conform runs it in a copy of -dir)"},
-		{"response/no-wait-for-close", "read a response as §3 lays it out: 3 bytes of version and status, then only the fields the status carries, each to its length"},
-		{"response/split-reads", "read each field to its length in a loop: one recv may return any part of a response"},
-		{"response/read-whole", "read every response to the length its fields give before closing: a listing may be longer than one read"},
-		{"backup/partial-sends", "send a request with sendall (or loop on send's count): one send may take only part of it"},
-		{"run/exit-status", "exit non-zero when a step failed, so that a script running the client can tell"},
-		{"memory/huge-claim", "stream a restored payload to a file as it arrives, and refuse a size over the client's own limit"},
-		{"robust/stalled-server", "give every read a timeout (socket.settimeout in Python, SetReadDeadline in Go)"},
-	}
-	for _, h := range hints {
-		if failed(h.id) {
-			out = append(out, h.hint)
-		}
-	}
+	out.AddHints(rep, []casebook.Hint{
+		{Case: "run/connects", Step: "the client never reached the server: it must read server.info in the folder it runs in (conform runs it in a copy of -dir)"},
+		{Case: "response/no-wait-for-close", Step: "read a response as §3 lays it out: 3 bytes of version and status, then only the fields the status carries, each to its length"},
+		{Case: "response/split-reads", Step: "read each field to its length in a loop: one recv may return any part of a response"},
+		{Case: "response/read-whole", Step: "read every response to the length its fields give before closing: a listing may be longer than one read"},
+		{Case: "backup/partial-sends", Step: "send a request with sendall (or loop on send's count): one send may take only part of it"},
+		{Case: "run/exit-status", Step: "exit non-zero when a step failed, so that a script running the client can tell"},
+		{Case: "memory/huge-claim", Step: "stream a restored payload to a file as it arrives, and refuse a size over the client's own limit"},
+		{Case: "robust/stalled-server", Step: "give every read a timeout (socket.settimeout in Python, SetReadDeadline in Go)"},
+	})
 	if cfg.Listen != "" && slices.ContainsFunc(rep.Results, func(r report.Result) bool { return r.Status == report.VerdictSkip }) {
-		out = append(out, "let conform start the client (conform client -- COMMAND) to judge its files, output and memory too")
+		out.Add("let conform start the client (conform client -- COMMAND) to judge its files, output and memory too")
 	}
 	return out
 }

@@ -1,4 +1,7 @@
-// Package diagnosis probes an FBP server before any case runs and names the root causes of
+// Package diagnosis tests what an FBP server gets wrong at the root, before any case runs,
+// judging its answers through the one oracle, conformance/internal/spec.
+//
+// It probes the server and names the root causes of
 // what is wrong with it in plain words: nothing answers, it is not FBP (and what it looks
 // like instead), a LIST answered only when more bytes follow, a BACKUP answered only when its
 // payload comes apart from its header, responses framed, ordered or byte-swapped in a way of
@@ -65,14 +68,14 @@ func (c *Config) defaults() error {
 
 // Finding is one root cause the probes found.
 type Finding struct {
+	// Finding is the fault as every tester reports it: the requirement, what was expected
+	// against what came, what the probes saw that shows it (Detail), and the exchange.
+	report.Finding
 	// ID is stable and short: "list-needs-name-len".
 	ID    string
-	Req   spec.ID
 	Level report.Level
 	// Summary is the root cause in plain words.
 	Summary string
-	// Detail says what the probes saw that shows it.
-	Detail string
 	// Workaround is what a run does to test the rest past it, "" if nothing.
 	Workaround string
 	// Key is the problem key a conformance case's failure of the same fault carries, so that a
@@ -82,9 +85,12 @@ type Finding struct {
 	Fatal bool
 	// Blocks lists the ops that cannot be tested at all.
 	Blocks []wire.Op
-	// Expected and Actual, and the exchange that shows them.
-	Expected, Actual string
-	Evidence         *report.Exchange
+}
+
+// Problem is the finding as a report's problem, under the finding's ID.
+func (f *Finding) Problem() report.Problem {
+	return report.Problem{ID: f.ID, Requirement: string(f.Requirement), Level: f.Level, Summary: f.Summary, Diagnosis: f.Detail,
+		Workaround: f.Workaround, Cases: []string{}, Evidence: &report.Evidence{Expected: f.Expected, Actual: f.Actual, Exchange: f.Exchange}}
 }
 
 // Diagnosis is what the probes found.
@@ -263,10 +269,7 @@ func (d *diagnoser) stillAlive(ctx context.Context, phase string) bool {
 		// A server that does not answer in time may be slow: only one that refuses died.
 		return ctx.Err() == nil
 	}
-	f := Finding{ID: "died-during-diagnosis", Req: spec.R5_3, Level: report.Must, Key: KeyCrash("diagnosis"),
-		Summary:  "the server stopped answering during the diagnosis, after " + phase,
-		Detail:   "a LIST after them: " + how,
-		Expected: "the server to keep serving", Actual: how}
+	f := Finding{ID: "died-during-diagnosis", Level: report.Must, Key: KeyCrash("diagnosis"), Summary: "the server stopped answering during the diagnosis, after " + phase, Finding: report.Finding{Requirement: spec.R5_3, Detail: "a LIST after them: " + how, Expected: "the server to keep serving", Actual: how}}
 	if d.restart(ctx) {
 		d.add(f)
 		return true

@@ -72,10 +72,7 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 	d.probes++
 	nc, err := dl.DialContext(ctx, "tcp", d.addr())
 	if err != nil {
-		d.add(Finding{ID: "nothing-listens", Req: spec.R1_1, Level: report.Must, Fatal: true, Key: string(spec.R1_1) + "|nothing-listens",
-			Summary:  fmt.Sprintf("nothing accepts connections on %s", d.addr()),
-			Detail:   err.Error(),
-			Expected: "a server accepting TCP connections", Actual: err.Error()})
+		d.add(Finding{ID: "nothing-listens", Level: report.Must, Fatal: true, Key: string(spec.R1_1) + "|nothing-listens", Summary: fmt.Sprintf("nothing accepts connections on %s", d.addr()), Finding: report.Finding{Requirement: spec.R1_1, Detail: err.Error(), Expected: "a server accepting TCP connections", Actual: err.Error()}})
 		return false
 	}
 	defer nc.Close()
@@ -159,10 +156,7 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 				st, c = steps[at+1], took
 			}
 			alone := fmt.Sprintf("no answer within %v", d.cfg.Timeout)
-			d.add(Finding{ID: st.id, Req: spec.R2_1, Level: report.Must, Key: KeyNoAnswer(wire.OpList, string(endTimeout)),
-				Summary: st.why, Workaround: st.workaround,
-				Detail:   fmt.Sprintf("LIST alone (%s): %s; %s: %s", bytesLabel(list), alone, st.label, describeBytes(c.got)),
-				Expected: "an answer to the 6-byte LIST", Actual: alone, Evidence: c.row()})
+			d.add(Finding{ID: st.id, Level: report.Must, Key: KeyNoAnswer(wire.OpList, string(endTimeout)), Summary: st.why, Workaround: st.workaround, Finding: report.Finding{Requirement: spec.R2_1, Detail: fmt.Sprintf("LIST alone (%s): %s; %s: %s", bytesLabel(list), alone, st.label, describeBytes(c.got)), Expected: "an answer to the 6-byte LIST", Actual: alone, Exchange: c.row()}})
 			return d.firstAnswer(c, st.p)
 		}
 		if ctx.Err() != nil {
@@ -175,10 +169,7 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 		// half-close is the server leaving too): closing is its answer.
 		id, why = "closes-without-answer", fmt.Sprintf("the server closes the connection without answering a LIST (%s)", d.howItEnded(c))
 	}
-	d.add(Finding{ID: id, Req: spec.R1_3, Level: report.Must, Fatal: true, Key: KeyNoAnswer(wire.OpList, string(c.end)),
-		Summary:  why,
-		Detail:   fmt.Sprintf("sent %s: %s", c.label, d.howItEnded(c)),
-		Expected: "an answer to a LIST", Actual: d.howItEnded(c), Evidence: c.row()})
+	d.add(Finding{ID: id, Level: report.Must, Fatal: true, Key: KeyNoAnswer(wire.OpList, string(c.end)), Summary: why, Finding: report.Finding{Requirement: spec.R1_3, Detail: fmt.Sprintf("sent %s: %s", c.label, d.howItEnded(c)), Expected: "an answer to a LIST", Actual: d.howItEnded(c), Exchange: c.row()}})
 	return false
 }
 
@@ -187,12 +178,8 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 func (d *diagnoser) firstAnswer(c *capture, base Profile) bool {
 	spread := c.last - c.first
 	if len(c.got) > 0 && spread >= 500*time.Millisecond && float64(len(c.got))/spread.Seconds() < 1024 {
-		d.add(Finding{ID: "drips", Req: spec.R1_3, Level: report.Must, Fatal: true, Key: string(spec.R1_3) + "|drips",
-			Summary: fmt.Sprintf("the server sends its answers a few bytes at a time: %d bytes took %v, too slow for a file of any size to be tested within the timeout",
-				len(c.got), spread.Round(10*time.Millisecond)),
-			Detail:   fmt.Sprintf("%s: %s", c.label, c.outcome()),
-			Expected: "an answer at the speed of the network", Actual: fmt.Sprintf("%d bytes over %v", len(c.got), spread.Round(10*time.Millisecond)),
-			Evidence: c.row()})
+		d.add(Finding{ID: "drips", Level: report.Must, Fatal: true, Key: string(spec.R1_3) + "|drips", Summary: fmt.Sprintf("the server sends its answers a few bytes at a time: %d bytes took %v, too slow for a file of any size to be tested within the timeout",
+			len(c.got), spread.Round(10*time.Millisecond)), Finding: report.Finding{Requirement: spec.R1_3, Detail: fmt.Sprintf("%s: %s", c.label, c.outcome()), Expected: "an answer at the speed of the network", Actual: fmt.Sprintf("%d bytes over %v", len(c.got), spread.Round(10*time.Millisecond)), Exchange: c.row()}})
 		return false
 	}
 	p, as, _, ok := readAs(c.got, base, anyStatus)
@@ -201,32 +188,17 @@ func (d *diagnoser) firstAnswer(c *capture, base Profile) bool {
 		if what == "" {
 			what = "bytes that are no FBP response: " + describeBytes(c.got)
 		}
-		d.add(Finding{ID: "not-fbp", Req: spec.R1_1, Level: report.Must, Fatal: true, Key: string(spec.R1_1) + "|not-fbp",
-			Summary:  "the server does not speak FBP: its answer to a LIST is " + what,
-			Detail:   fmt.Sprintf("%s: %s", c.label, c.outcome()),
-			Expected: "a response: version 1, then a status of SPEC §3", Actual: describeBytes(c.got), Evidence: c.row()})
+		d.add(Finding{ID: "not-fbp", Level: report.Must, Fatal: true, Key: string(spec.R1_1) + "|not-fbp", Summary: "the server does not speak FBP: its answer to a LIST is " + what, Finding: report.Finding{Requirement: spec.R1_1, Detail: fmt.Sprintf("%s: %s", c.label, c.outcome()), Expected: "a response: version 1, then a status of SPEC §3", Actual: describeBytes(c.got), Exchange: c.row()}})
 		return false
 	}
 	if p.ResponsePrefix > 0 {
-		d.add(Finding{ID: "length-prefix", Req: spec.R3_1, Level: report.Must, Key: KeyLengthPrefix,
-			Summary:    fmt.Sprintf("every response starts with a %d-byte length of its own before FBP's version byte", p.ResponsePrefix),
-			Workaround: fmt.Sprintf("the %d-byte length before each response is dropped", p.ResponsePrefix),
-			Detail:     fmt.Sprintf("%s: %s; without the first %d bytes: %s", c.label, describeBytes(c.got), p.ResponsePrefix, as[0].String()),
-			Expected:   "a response starting with version 1", Actual: describeBytes(c.got), Evidence: c.row()})
+		d.add(Finding{ID: "length-prefix", Level: report.Must, Key: KeyLengthPrefix, Summary: fmt.Sprintf("every response starts with a %d-byte length of its own before FBP's version byte", p.ResponsePrefix), Workaround: fmt.Sprintf("the %d-byte length before each response is dropped", p.ResponsePrefix), Finding: report.Finding{Requirement: spec.R3_1, Detail: fmt.Sprintf("%s: %s; without the first %d bytes: %s", c.label, describeBytes(c.got), p.ResponsePrefix, as[0].String()), Expected: "a response starting with version 1", Actual: describeBytes(c.got), Exchange: c.row()}})
 	}
 	if p.StatusBigEndian {
-		d.add(Finding{ID: "status-byte-order", Req: spec.R1_1, Level: report.Must, Key: KeyByteOrder,
-			Summary:    fmt.Sprintf("the status is written big-endian: %d arrives as bytes %02x %02x; FBP's numbers are little-endian", as[0].Status, byte(as[0].Status>>8), byte(as[0].Status)),
-			Workaround: "the status is read big-endian",
-			Detail:     fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)),
-			Expected:   fmt.Sprintf("status bytes %02x %02x", byte(as[0].Status), byte(as[0].Status>>8)), Actual: fmt.Sprintf("%02x %02x", byte(as[0].Status>>8), byte(as[0].Status)),
-			Evidence: c.row()})
+		d.add(Finding{ID: "status-byte-order", Level: report.Must, Key: KeyByteOrder, Summary: fmt.Sprintf("the status is written big-endian: %d arrives as bytes %02x %02x; FBP's numbers are little-endian", as[0].Status, byte(as[0].Status>>8), byte(as[0].Status)), Workaround: "the status is read big-endian", Finding: report.Finding{Requirement: spec.R1_1, Detail: fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)), Expected: fmt.Sprintf("status bytes %02x %02x", byte(as[0].Status), byte(as[0].Status>>8)), Actual: fmt.Sprintf("%02x %02x", byte(as[0].Status>>8), byte(as[0].Status)), Exchange: c.row()}})
 	}
 	if v := as[0].Version; v != wire.Version {
-		d.add(Finding{ID: "version-byte", Req: spec.R3_1, Level: report.Info, Key: string(spec.R3_1) + "|version",
-			Summary:  fmt.Sprintf("responses carry version %d (the reference sends 1)", v),
-			Detail:   fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)),
-			Expected: "version 1", Actual: fmt.Sprintf("version %d", v)})
+		d.add(Finding{ID: "version-byte", Level: report.Info, Key: string(spec.R3_1) + "|version", Summary: fmt.Sprintf("responses carry version %d (the reference sends 1)", v), Finding: report.Finding{Requirement: spec.R3_1, Detail: fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)), Expected: "version 1", Actual: fmt.Sprintf("version %d", v)}})
 	}
 	// Bytes after the answer are judged once the status mapping is known (a 212 carries a
 	// listing in one mapping and none in the other).
@@ -253,11 +225,7 @@ func (d *diagnoser) trailing(c *capture, as []answer, rest parsed) {
 	case len(rest.rest) == 6 && last.Fields == 0:
 		what = fmt.Sprintf("status %d carries name_len and size fields (% x) after it: 9 bytes instead of 3", last.Status, rest.rest)
 	}
-	d.add(Finding{ID: fmt.Sprintf("trailing-%d", last.Status), Req: spec.R3_1, Level: report.Must, Key: KeyTrailing(last.Status),
-		Summary:  what,
-		Detail:   fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)),
-		Expected: fmt.Sprintf("status %d to end after its own fields", last.Status), Actual: fmt.Sprintf("%d bytes more", len(rest.rest)),
-		Evidence: c.row()})
+	d.add(Finding{ID: fmt.Sprintf("trailing-%d", last.Status), Level: report.Must, Key: KeyTrailing(last.Status), Summary: what, Finding: report.Finding{Requirement: spec.R3_1, Detail: fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)), Expected: fmt.Sprintf("status %d to end after its own fields", last.Status), Actual: fmt.Sprintf("%d bytes more", len(rest.rest)), Exchange: c.row()}})
 }
 
 // operations backs up, restores, restores a missing file and lists, as the profile speaks,
@@ -275,20 +243,12 @@ func (d *diagnoser) operations(ctx context.Context) bool {
 		split.SplitBackup = true
 		apart := d.run(ctx, &split, "BACKUP, header and payload in separate writes", req, wire.OpBackup, hl, 1)
 		if len(apart.got) > 0 {
-			d.add(Finding{ID: "backup-payload-dropped", Req: spec.R1_1, Level: report.Must, Key: KeySplitBackup,
-				Summary:    "a BACKUP is answered only when its payload arrives apart from its header: the server drops the payload bytes that come in the same read as the header (TCP is a stream, not messages)",
-				Workaround: "a BACKUP's payload is sent in a write of its own, after its header",
-				Detail:     fmt.Sprintf("BACKUP in one write: %s; header, then payload %v later: %s", d.howItEnded(backup), splitPause, describeBytes(apart.got)),
-				Expected:   "an answer to a BACKUP sent in one write", Actual: d.howItEnded(backup), Evidence: backup.row()})
+			d.add(Finding{ID: "backup-payload-dropped", Level: report.Must, Key: KeySplitBackup, Summary: "a BACKUP is answered only when its payload arrives apart from its header: the server drops the payload bytes that come in the same read as the header (TCP is a stream, not messages)", Workaround: "a BACKUP's payload is sent in a write of its own, after its header", Finding: report.Finding{Requirement: spec.R1_1, Detail: fmt.Sprintf("BACKUP in one write: %s; header, then payload %v later: %s", d.howItEnded(backup), splitPause, describeBytes(apart.got)), Expected: "an answer to a BACKUP sent in one write", Actual: d.howItEnded(backup), Exchange: backup.row()}})
 			p, backup = split, apart
 		}
 	}
 	if len(backup.got) == 0 {
-		d.add(Finding{ID: "backup-not-answered", Req: spec.R1_3, Level: report.Must, Key: KeyNoAnswer(wire.OpBackup, string(backup.end)),
-			Blocks:   []wire.Op{wire.OpBackup},
-			Summary:  "a BACKUP is not answered, however it is sent: " + d.howItEnded(backup),
-			Detail:   fmt.Sprintf("%s: %s", backup.label, backup.outcome()),
-			Expected: "an answer to a BACKUP", Actual: d.howItEnded(backup), Evidence: backup.row()})
+		d.add(Finding{ID: "backup-not-answered", Level: report.Must, Key: KeyNoAnswer(wire.OpBackup, string(backup.end)), Blocks: []wire.Op{wire.OpBackup}, Summary: "a BACKUP is not answered, however it is sent: " + d.howItEnded(backup), Finding: report.Finding{Requirement: spec.R1_3, Detail: fmt.Sprintf("%s: %s", backup.label, backup.outcome()), Expected: "an answer to a BACKUP", Actual: d.howItEnded(backup), Exchange: backup.row()}})
 		d.res.Profile = p
 		return true
 	}
@@ -301,10 +261,7 @@ func (d *diagnoser) operations(ctx context.Context) bool {
 		d.latency = max(d.latency, c.first)
 	}
 	if d.latency > slowAnswer {
-		d.add(Finding{ID: "slow-answers", Req: spec.R1_3, Level: report.Info, Key: string(spec.R1_3) + "|slow",
-			Summary:  fmt.Sprintf("answers take up to %v to begin: cases that make many requests are slow, and a run may reach its deadline (-deadline)", d.latency.Round(10*time.Millisecond)),
-			Detail:   fmt.Sprintf("first bytes of the answers to a RESTORE, a RESTORE of a missing file and a LIST after %v, %v and %v", restore.first.Round(time.Millisecond), missing.first.Round(time.Millisecond), list.first.Round(time.Millisecond)),
-			Expected: "answers within a fraction of a second", Actual: d.latency.Round(10 * time.Millisecond).String()})
+		d.add(Finding{ID: "slow-answers", Level: report.Info, Key: string(spec.R1_3) + "|slow", Summary: fmt.Sprintf("answers take up to %v to begin: cases that make many requests are slow, and a run may reach its deadline (-deadline)", d.latency.Round(10*time.Millisecond)), Finding: report.Finding{Requirement: spec.R1_3, Detail: fmt.Sprintf("first bytes of the answers to a RESTORE, a RESTORE of a missing file and a LIST after %v, %v and %v", restore.first.Round(time.Millisecond), missing.first.Round(time.Millisecond), list.first.Round(time.Millisecond)), Expected: "answers within a fraction of a second", Actual: d.latency.Round(10 * time.Millisecond).String()}})
 	}
 
 	// The status mapping first: it says how every answer is laid out.
@@ -313,23 +270,13 @@ func (d *diagnoser) operations(ctx context.Context) bool {
 	switch m := fp.Match(); {
 	case m == spec.Canonical:
 	case m != nil:
-		d.add(Finding{ID: "status-map-" + m.Name, Req: m.Deviates[0], Level: report.Must, Key: KeyStatusMap,
-			Summary:    fmt.Sprintf("the server speaks the status map of %s (%s), not SPEC §3's (%s)", m.Name, fp, spec.CanonicalFingerprint),
-			Workaround: fmt.Sprintf("answers are read by the %s mapping", m.Name),
-			Detail:     "answers to a BACKUP, a RESTORE, a RESTORE of a missing file and a LIST: " + fp.String(),
-			Expected:   spec.CanonicalFingerprint.String(), Actual: fp.String()})
+		d.add(Finding{ID: "status-map-" + m.Name, Level: report.Must, Key: KeyStatusMap, Summary: fmt.Sprintf("the server speaks the status map of %s (%s), not SPEC §3's (%s)", m.Name, fp, spec.CanonicalFingerprint), Workaround: fmt.Sprintf("answers are read by the %s mapping", m.Name), Finding: report.Finding{Requirement: m.Deviates[0], Detail: "answers to a BACKUP, a RESTORE, a RESTORE of a missing file and a LIST: " + fp.String(), Expected: spec.CanonicalFingerprint.String(), Actual: fp.String()}})
 		p.Dialect = m
 	case fp.Backup != 0 && fp.Backup == fp.Restore && fp.Backup == fp.Missing && fp.Backup == fp.List:
-		d.add(Finding{ID: "same-status-for-everything", Req: spec.R4_1, Level: report.Must, Key: KeyStatusMap,
-			Summary:  fmt.Sprintf("the server answers every request with status %d: a BACKUP, a RESTORE, a RESTORE of a missing file and a LIST alike", fp.Backup),
-			Detail:   "answers to a BACKUP, a RESTORE, a RESTORE of a missing file and a LIST: " + fp.String(),
-			Expected: spec.CanonicalFingerprint.String(), Actual: fp.String()})
+		d.add(Finding{ID: "same-status-for-everything", Level: report.Must, Key: KeyStatusMap, Summary: fmt.Sprintf("the server answers every request with status %d: a BACKUP, a RESTORE, a RESTORE of a missing file and a LIST alike", fp.Backup), Finding: report.Finding{Requirement: spec.R4_1, Detail: "answers to a BACKUP, a RESTORE, a RESTORE of a missing file and a LIST: " + fp.String(), Expected: spec.CanonicalFingerprint.String(), Actual: fp.String()}})
 	case differ(fp, spec.CanonicalFingerprint) >= 2:
 		// One wrong status is a case's failure; a map of its own changes several.
-		d.add(Finding{ID: "status-map-unknown", Req: spec.R4_1, Level: report.Must, Key: KeyStatusMap,
-			Summary:  fmt.Sprintf("the server answers with a status map of its own: %s, where SPEC §3 has %s", fp, spec.CanonicalFingerprint),
-			Detail:   "answers to a BACKUP, a RESTORE, a RESTORE of a missing file and a LIST: " + fp.String(),
-			Expected: spec.CanonicalFingerprint.String(), Actual: fp.String()})
+		d.add(Finding{ID: "status-map-unknown", Level: report.Must, Key: KeyStatusMap, Summary: fmt.Sprintf("the server answers with a status map of its own: %s, where SPEC §3 has %s", fp, spec.CanonicalFingerprint), Finding: report.Finding{Requirement: spec.R4_1, Detail: "answers to a BACKUP, a RESTORE, a RESTORE of a missing file and a LIST: " + fp.String(), Expected: spec.CanonicalFingerprint.String(), Actual: fp.String()}})
 	}
 	// The order of the fields next: every answer is read by it, and an answer read in the
 	// wrong order shows bytes after it, or a name that is not the one asked for.
@@ -426,9 +373,7 @@ func (d *diagnoser) responseFormat(p *Profile, es []expectation) {
 			}
 		}
 	}
-	f := Finding{ID: "size-before-name", Req: spec.R3_1, Level: report.Must, Key: KeyFieldOrder,
-		Expected: "responses laid out " + spec.FormatSpec.String() + ", each status with its own fields only",
-		Actual:   "responses laid out " + best.String()}
+	f := Finding{ID: "size-before-name", Level: report.Must, Key: KeyFieldOrder, Finding: report.Finding{Requirement: spec.R3_1, Expected: "responses laid out " + spec.FormatSpec.String() + ", each status with its own fields only", Actual: "responses laid out " + best.String()}}
 	switch best {
 	case spec.FormatSizeFirst:
 		f.Summary = "responses that carry a payload (210, 211 in SPEC §3) put their size right after the status, before name_len and the filename; SPEC §3 puts it after the filename"
@@ -439,7 +384,7 @@ func (d *diagnoser) responseFormat(p *Profile, es []expectation) {
 	}
 	if shown != nil {
 		f.Detail = fmt.Sprintf("%s: %s; read in that order, every answer of the diagnosis is whole and names its file", shown.label, describeBytes(shown.got))
-		f.Evidence = shown.row()
+		f.Exchange = shown.row()
 	}
 	d.add(f)
 }
@@ -476,10 +421,7 @@ func (d *diagnoser) cutResponse(c *capture, p *Profile, name string, again func(
 	if rest.cut.Fields.Has(wire.HasName) && rest.cut.NameLen > 0 && len(rest.cut.Name) == 0 {
 		what = fmt.Sprintf("status %d carries a name_len (%d) but no filename bytes, then %s", code, rest.cut.NameLen, then)
 	}
-	d.add(Finding{ID: fmt.Sprintf("cut-%d", code), Req: spec.R3_1, Level: report.Must, Key: KeyCut(code),
-		Summary:  what,
-		Detail:   fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)),
-		Expected: fmt.Sprintf("status %d naming %q", code, name), Actual: describeBytes(c.got), Evidence: c.row()})
+	d.add(Finding{ID: fmt.Sprintf("cut-%d", code), Level: report.Must, Key: KeyCut(code), Summary: what, Finding: report.Finding{Requirement: spec.R3_1, Detail: fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)), Expected: fmt.Sprintf("status %d naming %q", code, name), Actual: describeBytes(c.got), Exchange: c.row()}})
 }
 
 // smuggling sends, on one connection, a BACKUP refused for its name whose payload is itself a
@@ -513,10 +455,7 @@ func (d *diagnoser) smuggling(ctx context.Context) {
 	for _, a := range as {
 		seen = append(seen, a.String())
 	}
-	d.add(Finding{ID: "refused-payload-read-as-request", Req: spec.R2_3, Level: report.Must, Key: KeySmuggling,
-		Summary:  "a BACKUP refused for its name leaves its payload unread, and the server reads that payload as the next request on the connection: a client can smuggle requests in a file",
-		Detail:   fmt.Sprintf("answers: %v (the payload was a RESTORE of %q)", seen, inner),
-		Expected: "1003 for the BACKUP, then the answer to the LIST", Actual: fmt.Sprint(seen), Evidence: c.row()})
+	d.add(Finding{ID: "refused-payload-read-as-request", Level: report.Must, Key: KeySmuggling, Summary: "a BACKUP refused for its name leaves its payload unread, and the server reads that payload as the next request on the connection: a client can smuggle requests in a file", Finding: report.Finding{Requirement: spec.R2_3, Detail: fmt.Sprintf("answers: %v (the payload was a RESTORE of %q)", seen, inner), Expected: "1003 for the BACKUP, then the answer to the LIST", Actual: fmt.Sprint(seen), Exchange: c.row()}})
 }
 
 // concurrency stalls clients before their LIST, 1, 2, 4 and 8 of them, and checks each time
@@ -564,11 +503,7 @@ func (d *diagnoser) concurrency(ctx context.Context) {
 			continue
 		}
 		d.res.Served = k
-		f := Finding{ID: "serves-few-connections", Req: spec.R5_3, Level: report.Info, Key: KeyStalledClients,
-			Summary:    fmt.Sprintf("the server serves at most %d connections at once: %d clients that connect and stall keep every other client waiting", k, k),
-			Workaround: fmt.Sprintf("at most %d cases run at once", max(1, k-1)),
-			Detail:     fmt.Sprintf("a LIST on a new connection while %s: no answer within %v", stallers(k), wait),
-			Expected:   "an answer to a LIST while others stall", Actual: fmt.Sprintf("no answer within %v", wait), Evidence: c.row()}
+		f := Finding{ID: "serves-few-connections", Level: report.Info, Key: KeyStalledClients, Summary: fmt.Sprintf("the server serves at most %d connections at once: %d clients that connect and stall keep every other client waiting", k, k), Workaround: fmt.Sprintf("at most %d cases run at once", max(1, k-1)), Finding: report.Finding{Requirement: spec.R5_3, Detail: fmt.Sprintf("a LIST on a new connection while %s: no answer within %v", stallers(k), wait), Expected: "an answer to a LIST while others stall", Actual: fmt.Sprintf("no answer within %v", wait), Exchange: c.row()}}
 		if k == 1 {
 			f.ID, f.Level = "serves-one-at-a-time", report.Must
 			f.Summary = "the server serves one connection at a time: a client that connects and stalls keeps every other client waiting"
@@ -627,10 +562,7 @@ func (d *diagnoser) crashes(ctx context.Context) {
 		// check is answered before the death.
 		sleep(ctx, max(d.cfg.Quiet, 100*time.Millisecond))
 		if alive, how, _ := d.alive(ctx, &p); !alive {
-			d.add(Finding{ID: "dies-on-" + x.cause, Req: spec.R5_3, Level: report.Must, Key: KeyCrash(x.cause),
-				Summary:  "the server stops answering when " + x.what,
-				Detail:   "a LIST after it: " + how,
-				Expected: "the server to keep serving", Actual: how})
+			d.add(Finding{ID: "dies-on-" + x.cause, Level: report.Must, Key: KeyCrash(x.cause), Summary: "the server stops answering when " + x.what, Finding: report.Finding{Requirement: spec.R5_3, Detail: "a LIST after it: " + how, Expected: "the server to keep serving", Actual: how}})
 			if !d.restart(ctx) {
 				return
 			}
@@ -657,9 +589,7 @@ func (d *diagnoser) restart(ctx context.Context) bool {
 	}
 	addr, err := d.cfg.Restart(ctx)
 	if err != nil {
-		d.add(Finding{ID: "cannot-restart", Req: spec.R5_3, Level: report.Must, Fatal: true, Key: string(spec.R5_3) + "|restart",
-			Summary:  "the server could not be started again after it died: " + err.Error(),
-			Expected: "the command to start the server again", Actual: err.Error()})
+		d.add(Finding{ID: "cannot-restart", Level: report.Must, Fatal: true, Key: string(spec.R5_3) + "|restart", Summary: "the server could not be started again after it died: " + err.Error(), Finding: report.Finding{Requirement: spec.R5_3, Expected: "the command to start the server again", Actual: err.Error()}})
 		return false
 	}
 	d.mu.Lock()

@@ -1,5 +1,8 @@
-// Package model is a model-based random tester for FBP servers: it finds the stateful bugs no
-// fixed catalog thought of, on any server reachable over TCP.
+// Package model tests what an FBP server holds, with random sequences of requests checked
+// against a model, judging every answer through the one oracle, conformance/internal/spec.
+//
+// It is a model-based random tester: it finds the stateful bugs no fixed catalog thought of,
+// on any server reachable over TCP.
 //
 // Run drives random sequences of BACKUP, RESTORE, DELETE and LIST over a few users, a few
 // names (overwrites included) and payloads of varied sizes, and checks every response against

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/fbpkit/fbp/conformance/target"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -28,8 +29,10 @@ func (v *reviver) revive(ctx context.Context) {
 	if v.restart == nil || !v.ex.lost.Swap(false) || ctx.Err() != nil {
 		return
 	}
-	probe := v.ex.do(ctx, freshUsers(1)[0], Step{Op: wire.OpList})
-	if probe.Err == nil {
+	list := wire.RequestHeader{UserID: freshUsers(1)[0], Version: wire.Version, Op: wire.OpList}
+	probe := target.Probe{Addr: v.ex.addr, Request: list.Append(nil), Timeout: v.ex.timeout, Wait: v.ex.timeout,
+		Enough: wire.ResponsePrefixLen}.Run(ctx)
+	if probe.Answered {
 		return
 	}
 	// The probe's own failure is what was to be seen: it must not call for another restart.
@@ -37,11 +40,11 @@ func (v *reviver) revive(ctx context.Context) {
 	v.res.Restarts++
 	addr, err := v.restart(ctx)
 	if err != nil {
-		fmt.Fprintf(v.log, "model: the server stopped answering (%v); restart failed: %v\n", probe.Err, err)
+		fmt.Fprintf(v.log, "model: the server stopped answering (%v); restart failed: %v\n", probe.Err(), err)
 		return
 	}
 	if addr != "" {
 		v.ex.addr = addr
 	}
-	fmt.Fprintf(v.log, "model: the server stopped answering (%v); restarted\n", probe.Err)
+	fmt.Fprintf(v.log, "model: the server stopped answering (%v); restarted\n", probe.Err())
 }

@@ -1,5 +1,7 @@
-// Package netfuzz fuzzes an FBP server over the network: it sends mutated requests, judges every
-// answer against SPEC.md, checks after each input that the server still serves, and shrinks
+// Package netfuzz tests how an FBP server takes hostile input, judging every answer through the
+// one oracle, conformance/internal/spec.
+//
+// It fuzzes the server over the network: it sends mutated requests, judges every answer, checks after each input that the server still serves, and shrinks
 // and saves every finding as a reproducer. `conform fuzz` is its command line.
 //
 // # Use

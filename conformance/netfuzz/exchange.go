@@ -2,14 +2,13 @@ package netfuzz
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/target"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -160,23 +159,17 @@ type probeResult struct {
 // and, for a user no input touched, with 1002. Any well-formed answer will do: the probe
 // asks whether the server serves, not whether it serves well.
 func probe(ctx context.Context, addr string, user uint32, timeout time.Duration) probeResult {
-	c, err := dial(ctx, addr, timeout)
-	if err != nil {
+	res := target.Probe{Addr: addr, Request: listRequest(user), Timeout: timeout, Wait: timeout, Enough: wire.ResponsePrefixLen}.Run(ctx)
+	if res.DialErr != nil {
 		if ctx.Err() != nil {
 			return probeResult{}
 		}
-		return probeResult{kind: KindCrash, detail: fmt.Sprintf("the health probe could not connect: %v", err)}
+		return probeResult{kind: KindCrash, detail: fmt.Sprintf("the health probe could not connect: %v", &dialError{res.DialErr})}
 	}
-	defer c.Close()
-	req := binary.LittleEndian.AppendUint32(nil, user)
-	req = append(req, wire.Version, byte(wire.OpList))
-	if err := c.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
-		return probeResult{kind: KindHang, detail: fmt.Sprintf("the health probe failed: %v", err)}
+	if res.WriteErr != nil {
+		return probeResult{kind: KindHang, detail: fmt.Sprintf("the health probe's LIST could not be sent: %v", res.WriteErr)}
 	}
-	if _, err := c.Write(req); err != nil {
-		return probeResult{kind: KindHang, detail: fmt.Sprintf("the health probe's LIST could not be sent: %v", err)}
-	}
-	got, end := readProbeAnswer(c, timeout)
+	got, end := res.Got, probeEnd(res.ReadErr)
 	if probeAnswered(got) {
 		return probeResult{}
 	}
@@ -196,21 +189,16 @@ func probe(ctx context.Context, addr string, user uint32, timeout time.Duration)
 	return probeResult{kind: KindHang, detail: "the health probe (LIST of a fresh user) got " + how}
 }
 
-// readProbeAnswer reads until the first bytes of an answer are in, the server closes, or the
-// timeout passes.
-func readProbeAnswer(c net.Conn, timeout time.Duration) ([]byte, endReason) {
-	var buf [wire.ResponsePrefixLen]byte
-	if err := c.SetReadDeadline(time.Now().Add(timeout)); err != nil {
-		return nil, endReset
-	}
-	n, err := io.ReadFull(c, buf[:])
+// probeEnd is how the probe's reading ended: with enough bytes (nil), at its deadline, at the
+// server's close, or by a reset.
+func probeEnd(err error) endReason {
 	switch {
 	case err == nil:
-		return buf[:n], endQuiet
+		return endQuiet
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return buf[:n], endTimeout
+		return endTimeout
 	case isEOF(err):
-		return buf[:n], endEOF
+		return endEOF
 	}
-	return buf[:n], endReset
+	return endReset
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/ref/wire"
 )
 
 // Defaults for the zero fields of Config.
@@ -364,17 +365,23 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 // try sends one input, judges the answer and probes the target.
 func (f *fuzzer) try(ctx context.Context, in Input) *outcome {
-	p := planFor(in.Bytes, f.cfg.MaxPayload)
-	o := &outcome{}
 	// A send that fails (the target down before the input, most likely) is judged by the
 	// probe alone.
+	o, _ := f.sendJudged(ctx, in)
+	o.health = f.probe(ctx)
+	return o
+}
+
+// sendJudged sends one input and judges the answer; its error is the send's.
+func (f *fuzzer) sendJudged(ctx context.Context, in Input) (*outcome, error) {
+	p := planFor(in.Bytes, f.cfg.MaxPayload)
+	o := &outcome{}
 	ex, err := send(ctx, f.addr, in, p, f.t)
 	o.ex = ex
 	if err == nil {
 		o.v = judge(p, ex.got, ex.end)
 	}
-	o.health = f.probe(ctx)
-	return o
+	return o, err
 }
 
 func (f *fuzzer) probe(ctx context.Context) probeResult {
@@ -442,7 +449,8 @@ func (f *fuzzer) baselineFinding(ctx context.Context, pr probeResult) {
 }
 
 func listRequest(user uint32) []byte {
-	return []byte{byte(user), byte(user >> 8), byte(user >> 16), byte(user >> 24), 1, 202}
+	h := wire.RequestHeader{UserID: user, Version: wire.Version, Op: wire.OpList}
+	return h.Append(nil)
 }
 
 func (f *fuzzer) logf(format string, args ...any) {

@@ -77,13 +77,7 @@ func (s *shrinker) reproduces(ctx context.Context, in Input) bool {
 		s.broken = true
 		return false
 	}
-	p := planFor(in.Bytes, f.cfg.MaxPayload)
-	o := &outcome{}
-	ex, err := send(ctx, f.addr, in, p, f.t)
-	o.ex = ex
-	if err == nil {
-		o.v = judge(p, ex.got, ex.end)
-	}
+	o, err := f.sendJudged(ctx, in)
 	if s.probe {
 		o.health = f.probe(ctx)
 	}

@@ -13,15 +13,21 @@ type ProblemSet struct {
 	list  []*Problem
 	byKey map[string]*Problem
 	ids   map[string]bool
+	// first is the key each problem was filed under when it was made.
+	first map[*Problem]string
 }
 
 // NewProblemSet returns an empty set.
 func NewProblemSet() *ProblemSet {
-	return &ProblemSet{byKey: map[string]*Problem{}, ids: map[string]bool{}}
+	return &ProblemSet{byKey: map[string]*Problem{}, ids: map[string]bool{}, first: map[*Problem]string{}}
 }
 
 // Lookup returns the problem of key, or nil.
 func (ps *ProblemSet) Lookup(key string) *Problem { return ps.byKey[key] }
+
+// FirstKey is the key p was made under: another key that leads to p names another face of
+// its fault.
+func (ps *ProblemSet) FirstKey(p *Problem) string { return ps.first[p] }
 
 // Add files p under key and returns it. Problems are faults: a problem already filed under key,
 // or under the ID p gets, is returned instead, so that two findings of one fault are one
@@ -34,7 +40,7 @@ func (ps *ProblemSet) Add(key string, p *Problem) *Problem {
 	if p.ID == "" {
 		p.ID = ProblemID(key)
 	}
-	if old := ps.byID(p.ID); old != nil {
+	if old := ps.ByID(p.ID); old != nil {
 		ps.byKey[key] = old
 		return old
 	}
@@ -43,12 +49,13 @@ func (ps *ProblemSet) Add(key string, p *Problem) *Problem {
 	if p.Cases == nil {
 		p.Cases = []string{}
 	}
-	ps.byKey[key] = p
+	ps.byKey[key], ps.first[p] = p, key
 	ps.list = append(ps.list, p)
 	return p
 }
 
-func (ps *ProblemSet) byID(id string) *Problem {
+// ByID returns the problem of that ID, or nil.
+func (ps *ProblemSet) ByID(id string) *Problem {
 	if !ps.ids[id] {
 		return nil
 	}

@@ -1,6 +1,0 @@
-//go:build !linux
-
-package conformance
-
-// listeningSocket cannot tell here: the caller connects instead.
-func listeningSocket(addr string) (up, ok bool) { return false, false }
