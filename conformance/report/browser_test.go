@@ -1,0 +1,198 @@
+package report
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/fbpkit/fbp/internal/headless"
+)
+
+// The HTML report in a real browser: headless Chromium opens it, runs its script, and the DOM
+// it leaves says what a reader sees.
+
+func writePage(t testing.TB, r *Report) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "report.html")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteHTML(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// domCase is a case's element as the browser left it.
+type domCase struct {
+	id, state, level, section string
+	hidden, open, target      bool
+}
+
+var (
+	domCaseTag = regexp.MustCompile(`<details class="case[^"]*"[^>]*>`)
+	domAttr    = regexp.MustCompile(`([a-z-]+)="([^"]*)"`)
+)
+
+func domCases(dom string) []domCase {
+	var out []domCase
+	for _, tag := range domCaseTag.FindAllString(dom, -1) {
+		c := domCase{}
+		for _, m := range domAttr.FindAllStringSubmatch(tag, -1) {
+			switch m[1] {
+			case "id":
+				c.id = m[2]
+			case "data-state":
+				c.state = m[2]
+			case "data-level":
+				c.level = m[2]
+			case "data-section":
+				c.section = m[2]
+			case "hidden":
+				c.hidden = true
+			case "open":
+				c.open = true
+			case "class":
+				c.target = strings.Contains(m[2], "target")
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// checkClean fails the test when the page wrote to its console or asked the network.
+func checkClean(t *testing.T, p headless.Page) {
+	t.Helper()
+	if len(p.Console) > 0 {
+		t.Errorf("the page wrote to the console:\n%s", strings.Join(p.Console, "\n"))
+	}
+	if len(p.Requests) > 0 {
+		t.Errorf("the page made network requests: %q", p.Requests)
+	}
+}
+
+// TestHeadlessSeesFaults shows the browser checks can fail: a page with a script error and an
+// image from the network is caught by both.
+func TestHeadlessSeesFaults(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "bad.html")
+	os.WriteFile(path, []byte(`<!DOCTYPE html><html><body><img src="http://example.invalid/x.png"><script>no_such_function()</script></body></html>`), 0o644)
+	p := headless.Open(t, headless.FileURL(t, path, "", ""))
+	if len(p.Console) == 0 || !strings.Contains(strings.Join(p.Console, "\n"), "no_such_function") {
+		t.Errorf("the script error did not reach the console: %q", p.Console)
+	}
+	if len(p.Requests) == 0 {
+		t.Error("the image's request was not counted")
+	}
+}
+
+func TestHTMLInBrowser(t *testing.T) {
+	t.Parallel()
+	r := fixedReport()
+	path := writePage(t, r)
+
+	t.Run("opened", func(t *testing.T) {
+		t.Parallel()
+		p := headless.Open(t, headless.FileURL(t, path, "", ""))
+		checkClean(t, p)
+		for i := range r.Problems {
+			if !strings.Contains(p.DOM, `id="`+ProblemAnchor(r.Problems[i].ID)+`"`) {
+				t.Errorf("problem %s is not on the page", r.Problems[i].ID)
+			}
+		}
+		cases := domCases(p.DOM)
+		if len(cases) != len(r.Results) {
+			t.Fatalf("%d cases on the page, want %d", len(cases), len(r.Results))
+		}
+		for _, c := range cases {
+			if c.hidden {
+				t.Errorf("%s is hidden with no filter set", c.id)
+			}
+		}
+		if !strings.Contains(p.DOM, `<span id="shown">`+strconv.Itoa(len(r.Results))+`</span>`) {
+			t.Error("the count of cases shown is not every case")
+		}
+	})
+
+	for _, tc := range []struct {
+		query string
+		shown func(c domCase) bool
+	}{
+		{"state=fail&level=MUST", func(c domCase) bool { return c.state == "fail" && c.level == "MUST" }},
+		{"state=fail,warn,blkd", func(c domCase) bool { return c.state == "fail" || c.state == "warn" || c.state == "blkd" }},
+		{"section=delete", func(c domCase) bool { return c.section == "delete" }},
+		{"level=SHOULD&section=backup", func(c domCase) bool { return c.level == "SHOULD" && c.section == "backup" }},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			t.Parallel()
+			p := headless.Open(t, headless.FileURL(t, path, tc.query, ""))
+			checkClean(t, p)
+			shown := 0
+			for _, c := range domCases(p.DOM) {
+				if want := tc.shown(c); c.hidden == want {
+					t.Errorf("%s (%s %s %s): hidden %v, want %v", c.id, c.state, c.level, c.section, c.hidden, !want)
+				}
+				if !c.hidden {
+					shown++
+				}
+			}
+			if shown == 0 || shown == len(r.Results) {
+				t.Errorf("the filter shows %d of %d cases: it tells nothing", shown, len(r.Results))
+			}
+			if !strings.Contains(p.DOM, `<span id="shown">`+strconv.Itoa(shown)+`</span>`) {
+				t.Errorf("the page does not say %d cases are shown", shown)
+			}
+		})
+	}
+
+	t.Run("lands on a case", func(t *testing.T) {
+		t.Parallel()
+		// Even one the filters hide: a link to a case shows it.
+		target := "restore/missing-1001"
+		p := headless.Open(t, headless.FileURL(t, path, "state=pass", CaseAnchor(target)))
+		checkClean(t, p)
+		for _, c := range domCases(p.DOM) {
+			if landed := c.id == CaseAnchor(target); c.target != landed || landed && (!c.open || c.hidden) {
+				t.Errorf("%s: target %v open %v hidden %v", c.id, c.target, c.open, c.hidden)
+			}
+		}
+	})
+}
+
+// TestLargeHTMLInBrowser opens a report of a thousand failing cases with 1 MiB of evidence:
+// every case is there and the script runs through.
+func TestLargeHTMLInBrowser(t *testing.T) {
+	t.Parallel()
+	r := largeReport(1000, 1<<20)
+	path := writePage(t, r)
+	p := headless.Open(t, headless.FileURL(t, path, "state=fail", ""))
+	checkClean(t, p)
+	if got := len(domCases(p.DOM)); got != len(r.Results) {
+		t.Errorf("%d cases on the page, want %d", got, len(r.Results))
+	}
+	if !strings.Contains(p.DOM, `<span id="shown">1000</span>`) {
+		t.Error("the script did not count the cases shown")
+	}
+}
+
+// BenchmarkOpenLargeHTML is the time Chromium takes to load, lay out and script the report of
+// TestLargeHTMLInBrowser, and dump its DOM, its start included; BenchmarkOpenSmallHTML is that
+// start with a page of a few cases, to subtract.
+func BenchmarkOpenLargeHTML(b *testing.B) { benchOpen(b, largeReport(1000, 1<<20)) }
+
+func BenchmarkOpenSmallHTML(b *testing.B) { benchOpen(b, fixedReport()) }
+
+func benchOpen(b *testing.B, r *Report) {
+	url := headless.FileURL(b, writePage(b, r), "", "")
+	for b.Loop() {
+		headless.Open(b, url)
+	}
+}
