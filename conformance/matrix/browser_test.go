@@ -1,0 +1,100 @@
+package matrix
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/headless"
+)
+
+func writeFile(t *testing.T, path string, write func(f *os.File) error) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := write(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var cellLink = regexp.MustCompile(`<td class="c st-([a-z]+)"[^>]*><a href="([^"]+)" data-case="([^"]+)">`)
+
+// TestMatrixInBrowser opens a matrix of reports whose pages lie in a folder beside it, and
+// follows a link of every row to the case it names.
+func TestMatrixInBrowser(t *testing.T) {
+	dir := t.TempDir()
+	entries := sample()
+	for i := range entries {
+		e := &entries[i]
+		if e.Report == nil {
+			continue
+		}
+		e.HTML = "reports/" + e.Name + ".html"
+		writeFile(t, filepath.Join(dir, e.HTML), func(f *os.File) error { return e.Report.WriteHTML(f) })
+	}
+	m, err := Build(entries, ByCase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := filepath.Join(dir, "matrix.html")
+	writeFile(t, page, func(f *os.File) error { return m.WriteHTML(f) })
+
+	p := headless.Open(t, headless.FileURL(t, page, "", ""))
+	if len(p.Console) > 0 || len(p.Requests) > 0 {
+		t.Errorf("console %q, requests %q", p.Console, p.Requests)
+	}
+	for _, r := range m.Rows {
+		if !strings.Contains(p.DOM, `data-name="`+r.Name+`"`) {
+			t.Errorf("no row %s on the page", r.Name)
+		}
+	}
+	if !strings.Contains(p.DOM, "build failed: main.cpp:3: error") {
+		t.Error("the row of a submission that did not build does not say why")
+	}
+	links := cellLink.FindAllStringSubmatch(p.DOM, -1)
+	if len(links) == 0 {
+		t.Fatal("no cell links on the page")
+	}
+	followed := map[string]bool{}
+	for _, l := range links {
+		state, href, id := l[1], l[2], l[3]
+		file, _, _ := strings.Cut(href, "#")
+		if followed[file] || state == "none" {
+			continue
+		}
+		followed[file] = true
+		t.Run(file, func(t *testing.T) {
+			var row *Row
+			for i := range m.Rows {
+				if m.Rows[i].Report == file {
+					row = &m.Rows[i]
+				}
+			}
+			target := headless.Open(t, "file://"+filepath.ToSlash(filepath.Join(dir, href)))
+			if len(target.Console) > 0 || len(target.Requests) > 0 {
+				t.Errorf("console %q, requests %q", target.Console, target.Requests)
+			}
+			if row == nil || !strings.Contains(target.DOM, "conformance of <code>"+row.Target+"</code></h1>") {
+				t.Errorf("the link %s landed on another implementation's report", href)
+			}
+			landed := regexp.MustCompile(`<details class="case target" id="([^"]+)" data-state="([a-z]+)"[^>]*open=""`).FindAllStringSubmatch(target.DOM, -1)
+			if len(landed) != 1 || landed[0][1] != report.CaseAnchor(id) || landed[0][2] != state {
+				t.Errorf("the link %s (a %s cell) landed on %q", href, state, landed)
+			}
+		})
+	}
+	if len(followed) < 2 {
+		t.Errorf("links to %d reports followed, want every report's", len(followed))
+	}
+}
