@@ -177,8 +177,9 @@ func fill(cmdline, dir string) string {
 func (o *batchOptions) conformArgs(dir, name, out string) []string {
 	common := []string{"-name", name, "-format", "json", "-o", out}
 	if o.clientCmd != "" {
-		// sh runs the command as written, and the scenario's arguments follow it.
-		args := append([]string{"client"}, common...)
+		// Each scenario runs the client in a copy of its folder; sh runs the command as written,
+		// and the scenario's arguments follow it.
+		args := append([]string{"client", "-dir", dir}, common...)
 		args = append(args, o.extra...)
 		return append(args, "--", "sh", "-c", fill(o.clientCmd, dir)+` "$@"`, "sh")
 	}

@@ -208,3 +208,52 @@ func matrixRow(t *testing.T, m *matrix.Matrix, name string) *matrix.Row {
 	}
 	return &m.Rows[i]
 }
+
+// TestBatchClients runs a batch of clients: a correct one, two wrong ones and one that does not
+// build.
+func TestBatchClients(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "badclient")
+	if b, err := exec.Command("go", "build", "-o", bin, "github.com/fbpkit/fbp/conformance/clienttest/internal/badclients/badclient").CombinedOutput(); err != nil {
+		t.Fatalf("building badclient: %v\n%s", err, b)
+	}
+	root := t.TempDir()
+	want := map[string]string{"ann": "none", "ben": "ops-1-4", "cat": "version-4", "dan": ""}
+	var dirs []string
+	for name, fault := range want {
+		dir := filepath.Join(root, name)
+		os.MkdirAll(dir, 0o755)
+		build := "exit 0"
+		if fault == "" {
+			build = "echo 'client.py: SyntaxError: invalid syntax' >&2; exit 1"
+		}
+		os.WriteFile(filepath.Join(dir, "build.sh"), []byte(build), 0o644)
+		os.WriteFile(filepath.Join(dir, "fault"), []byte(fault), 0o644)
+		dirs = append(dirs, dir)
+	}
+	reports := filepath.Join(root, "reports")
+	args := append([]string{"batch", "-build", "sh build.sh", "-client", shellQuote(bin) + ` -fault "$(cat {dir}/fault)" run`, "-reports", reports, "-format", "csv"}, dirs...)
+	args = append(args, "--", "-run", `^(run|request|user)/`)
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), args, &stdout, &stderr); code != exitFail {
+		t.Fatalf("exit %d\n%s\n%s", code, &stdout, &stderr)
+	}
+	csvText, err := os.ReadFile(filepath.Join(reports, "matrix.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, fault := range want {
+		line := csvLine(t, csvText, name)
+		verdict := map[string]string{"none": report.RunPass, "": "error"}[fault]
+		if verdict == "" {
+			verdict = report.RunFail
+		}
+		if line[1] != matrix.KindClient && fault != "" || line[2] != verdict {
+			t.Errorf("%s (%q): %q, want a client's row with verdict %s", name, fault, line[:9], verdict)
+		}
+		if fault != "" {
+			if _, err := os.Stat(filepath.Join(reports, name+".html")); err != nil {
+				t.Errorf("no HTML report of %s: %v", name, err)
+			}
+		}
+	}
+}
