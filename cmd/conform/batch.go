@@ -226,6 +226,15 @@ func (o *batchOptions) runAll(ctx context.Context, subs []submission, stderr io.
 // runOne builds, runs and reports one submission; what goes wrong becomes the row's reason.
 func (o *batchOptions) runOne(ctx context.Context, s *submission) {
 	s.entry = matrix.Entry{Name: s.name}
+	failed := filepath.Join(o.reports, s.name+matrix.FailedExt)
+	os.Remove(failed)
+	defer func() {
+		// The reason stays beside the reports, so that conform matrix of the folder gives the
+		// submission its row as the batch does.
+		if s.entry.Reason != "" {
+			os.WriteFile(failed, []byte(s.entry.Reason+"\n"), 0o644)
+		}
+	}()
 	if o.build != "" {
 		if reason := o.runBuild(ctx, s.dir); reason != "" {
 			s.entry.Reason = reason
@@ -246,11 +255,7 @@ func (o *batchOptions) runOne(ctx context.Context, s *submission) {
 		s.entry.Reason = fmt.Sprintf("no report (exit status %d): %s", code, lastLines(log.String(), 3))
 		return
 	}
-	f, err := os.Create(htmlPath)
-	if err == nil {
-		err = errors.Join(e.Report.WriteHTML(f), f.Close())
-	}
-	if err == nil {
+	if err := writePage(e.Report, htmlPath); err == nil {
 		e.HTML = matrix.Link(htmlPath, o.outDir())
 	}
 	e.Name = s.name

@@ -121,7 +121,11 @@ func TestBatchZoo(t *testing.T) {
 
 	var m matrix.Matrix
 	var out bytes.Buffer
-	if code := run(context.Background(), []string{"matrix", "-format", "json", "-o", filepath.Join(reports, "all.json"), reports}, &out, &out); code != exitPass {
+	// A page lost is written anew from its JSON report by -pages.
+	if err := os.Remove(filepath.Join(reports, "alice.html")); err != nil {
+		t.Fatal(err)
+	}
+	if code := run(context.Background(), []string{"matrix", "-pages", "-format", "json", "-o", filepath.Join(reports, "all.json"), reports}, &out, &out); code != exitPass {
 		t.Fatalf("conform matrix exited %d: %s", code, &out)
 	}
 	b, err := os.ReadFile(filepath.Join(reports, "all.json"))
@@ -131,7 +135,6 @@ func TestBatchZoo(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	// The folder's matrix holds the submissions that left a report; the batch's holds them all.
 	page, err := os.ReadFile(filepath.Join(reports, "matrix.html"))
 	if err != nil {
 		t.Fatal(err)
@@ -154,6 +157,10 @@ func TestBatchZoo(t *testing.T) {
 			if s.verdict == "error" {
 				if reason := line[8]; !strings.Contains(reason, s.reason) {
 					t.Errorf("reason %q, want it to say %q", reason, s.reason)
+				}
+				// The folder's matrix has the row too, from NAME.failed.
+				if row := matrixRow(t, &m, s.name); row.Verdict != "error" || !strings.Contains(row.Reason, s.reason) {
+					t.Errorf("the folder's matrix: %+v", row)
 				}
 				for _, p := range []string{jsonPath, htmlPath} {
 					if _, err := os.Stat(p); err == nil {

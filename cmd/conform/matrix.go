@@ -93,9 +93,12 @@ func runMatrix(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		"implementation (named by the run's -name, else by the report's file name) with its verdict, MUST\n"+
 		"pass rate and problem count, a column per case, and the problems with the implementations that\n"+
 		"have them. A cell links to the case in the implementation's HTML report, the REPORT.html beside\n"+
-		"REPORT.json, when there is one. A folder stands for the reports in it.\n"+
+		"REPORT.json, when there is one (-pages writes it). NAME.failed, a text file, stands for a report\n"+
+		"that could not be made: NAME's row gives its text as the reason. A folder stands for the reports\n"+
+		"and .failed files in it.\n"+
 		"Exit status: 0 the matrix is written, 2 usage or a file that is not a report.\n")
 	f.register(cmd)
+	pages := cmd.Flags.Bool("pages", false, "write the HTML report of every JSON report that has none beside it (REPORT.html), for the cells to link to")
 	pos, err := cliargs.Parse(cmd.Flags, args)
 	if err == nil {
 		err = f.check()
@@ -112,7 +115,16 @@ func runMatrix(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var entries []matrix.Entry
 	for _, p := range paths {
-		e, err := matrix.Load(p, f.outDir())
+		var e matrix.Entry
+		if strings.HasSuffix(p, matrix.FailedExt) {
+			e, err = matrix.LoadFailed(p)
+		} else {
+			e, err = matrix.Load(p, f.outDir())
+		}
+		if err == nil && *pages && e.Report != nil && e.HTML == "" {
+			err = writePage(e.Report, strings.TrimSuffix(p, filepath.Ext(p))+".html")
+			e.HTML = matrix.Link(strings.TrimSuffix(p, filepath.Ext(p))+".html", f.outDir())
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "conform matrix: %v\n", err)
 			return exitUsage
@@ -130,8 +142,8 @@ func runMatrix(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitPass
 }
 
-// reportPaths expands folders into the JSON reports they hold (other JSON, such as a matrix's,
-// is left out), and keeps files as given.
+// reportPaths expands folders into the JSON reports and .failed files they hold (other JSON,
+// such as a matrix's, is left out), and keeps files as given.
 func reportPaths(args []string) ([]string, error) {
 	var out []string
 	for _, a := range args {
@@ -152,11 +164,25 @@ func reportPaths(args []string) ([]string, error) {
 				out = append(out, p)
 			}
 		}
+		failed, err := filepath.Glob(filepath.Join(a, "*"+matrix.FailedExt))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, failed...)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no JSON report of conform in %s", strings.Join(args, " "))
 	}
 	return out, nil
+}
+
+// writePage writes rep's HTML report to path.
+func writePage(rep *report.Report, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	return errors.Join(rep.WriteHTML(f), f.Close())
 }
 
 func isReport(path string) bool {

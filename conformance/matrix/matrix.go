@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -70,6 +71,31 @@ func Load(path, outDir string) (Entry, error) {
 		e.HTML = Link(html, outDir)
 	}
 	return e, nil
+}
+
+// FailedExt names a file that stands for a report that could not be made: NAME.failed holds
+// the reason (the build's or the start's last lines), and the matrix gives NAME a row saying it.
+const FailedExt = ".failed"
+
+// maxReason bounds what a row quotes of a .failed file.
+const maxReason = 2000
+
+// LoadFailed reads a NAME.failed file.
+func LoadFailed(path string) (Entry, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Entry{}, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxReason))
+	if err != nil {
+		return Entry{}, err
+	}
+	reason := strings.Join(strings.Fields(string(b)), " ")
+	if reason == "" {
+		reason = "no report, and no reason given"
+	}
+	return Entry{Name: strings.TrimSuffix(filepath.Base(path), FailedExt), Reason: reason}, nil
 }
 
 // Link addresses the file at path from the folder dir, as a relative link when it can.

@@ -195,6 +195,11 @@ func TestLoad(t *testing.T) {
 	if e, _ := Load(path, dir); e.HTML != "reports/team-7.html" {
 		t.Errorf("HTML %q, want the page beside the report, from the matrix's folder", e.HTML)
 	}
+	failed := filepath.Join(dir, "reports", "team-8"+FailedExt)
+	os.WriteFile(failed, []byte("build failed:\nmain.cpp:3: error: expected ';'\n"), 0o644)
+	if e, err := LoadFailed(failed); err != nil || e.Name != "team-8" || e.Reason != "build failed: main.cpp:3: error: expected ';'" || e.Report != nil {
+		t.Errorf("LoadFailed: %+v, %v", e, err)
+	}
 	os.WriteFile(path, []byte(`{"schema":"fbp-conform-fuzz/1"}`), 0o644)
 	if _, err := Load(path, dir); err == nil || !strings.Contains(err.Error(), "schema") {
 		t.Errorf("Load of another schema: %v", err)
