@@ -197,3 +197,25 @@ func benchOpen(b *testing.B, r *Report) {
 		headless.Screenshot(b, url, png, 1200, 900)
 	}
 }
+
+// TestHeadHTMLInBrowser opens the page of a tester's report, which has problems and no cases.
+func TestHeadHTMLInBrowser(t *testing.T) {
+	t.Parallel()
+	h := Head{Schema: "fbp-conform-model/1", Target: "127.0.0.1:1"}
+	ex := Exchange{Label: "DELETE", Sent: clipOf([]byte{1, 2, 3}), Received: clipOf([]byte{1, 0xd4, 0}), Outcome: "status 212"}
+	h.Judge([]Finding{{Requirement: "R-4.3", Check: "status", Expected: "1001", Actual: "212", Exchange: &ex, Where: "step 3"}}, false)
+	path := filepath.Join(t.TempDir(), "model.html")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.WriteHTML(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	p := headless.Open(t, headless.FileURL(t, path, "", ProblemAnchor(h.Problems[0].ID)))
+	checkClean(t, p)
+	if !strings.Contains(p.DOM, `id="`+ProblemAnchor(h.Problems[0].ID)+`"`) || !strings.Contains(p.DOM, "00000000  01 d4 00") || strings.Contains(p.DOM, `id="cases"`) {
+		t.Errorf("the page lacks its problem or its bytes, or shows cases it has not:\n%s", p.DOM)
+	}
+}

@@ -135,6 +135,14 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	return reportPage.Execute(w, &v)
 }
 
+// WriteHTML writes the head of a tester's report (model, fuzz, replay, bench) as the
+// catalog's page: the verdict, the target and the problems, each with its evidence.
+func (h *Head) WriteHTML(w io.Writer) error {
+	r := Report{Schema: h.Schema, Verdict: h.Verdict, Target: h.Target, Dialect: "canonical", Duration: h.Duration,
+		Interrupted: h.Interrupted, Problems: h.Problems}
+	return r.WriteHTML(w)
+}
+
 func appendNew(list []string, s string) []string {
 	if s == "" || slices.Contains(list, s) {
 		return list
@@ -187,9 +195,9 @@ var reportPage = template.Must(template.New("report").Parse(`<!DOCTYPE html>
  <span class="meta">dialect <b>{{.R.Dialect}}</b>{{if .R.DialectNote}} ({{.R.DialectNote}}){{end}}{{if .R.Strict}} · <b>strict</b>{{end}}{{if .Started}} · started <b>{{.Started}}</b>{{end}} · took <b>{{.Duration}}</b> · <b>{{len .Problems}}</b> problem(s) · <b>{{.Failing}}</b> failing case(s) of {{len .Cases}}</span></p>
 {{if .R.Interrupted}}<p><b>The run was interrupted</b>: the report covers the cases that ran.</p>{{end}}
 {{if .R.DeadlinePassed}}<p><b>The run's deadline passed</b> before every case ran{{if .R.DeadlineNeeded}}: -deadline {{.R.DeadlineNeeded}} would reach them{{end}}.</p>{{end}}
-<table class="counts"><tr><th></th><th>passed</th><th>failed</th><th>blocked</th><th>not run</th><th>skipped</th><th>info</th><th>known failure</th><th>unexpected pass</th></tr>
+{{if .Cases}}<table class="counts"><tr><th></th><th>passed</th><th>failed</th><th>blocked</th><th>not run</th><th>skipped</th><th>info</th><th>known failure</th><th>unexpected pass</th></tr>
 {{range .Counts}}<tr><th>{{.Level}}</th><td>{{.C.Pass}}</td><td>{{.C.Fail}}</td><td>{{.C.Blocked}}</td><td>{{.C.NotRun}}</td><td>{{.C.Skip}}</td><td>{{.C.Info}}</td><td>{{.C.KnownFailure}}</td><td>{{.C.UnexpectedPass}}</td></tr>
-{{end}}</table>
+{{end}}</table>{{end}}
 {{range .R.Crashes}}<p><b>The server stopped answering</b> after <a href="#case-{{.After}}">{{.After}}</a>: {{.Detail}}</p>{{end}}
 {{range .R.Warnings}}<p class="note">warning: {{.}}</p>{{end}}
 </header>
@@ -215,7 +223,7 @@ var reportPage = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 {{if .R.Unjudged}}<h3>Not judged, for want of a flag (a pass says nothing of these)</h3><ul>{{range .R.Unjudged}}<li>{{.Level}} {{range .Requirements}}{{.}} {{end}}: {{.What}}: {{.Hint}}</li>{{end}}</ul>{{end}}
 {{if .R.NextSteps}}<h3>Next steps</h3><ul>{{range .R.NextSteps}}<li><code>{{.}}</code></li>{{end}}</ul>{{end}}
 </section>
-<section id="cases"><h2>Cases (<span id="shown">{{len .Cases}}</span> shown of {{len .Cases}})</h2>
+{{if .Cases}}<section id="cases"><h2>Cases (<span id="shown">{{len .Cases}}</span> shown of {{len .Cases}})</h2>
 <form id="filters" class="noprint">
 <fieldset><legend>state</legend>{{range .States}}<label><input type="checkbox" name="state" value="{{.}}" checked> {{.}}</label> {{end}}</fieldset>
 <fieldset><legend>level</legend>{{range .Levels}}<label><input type="checkbox" name="level" value="{{.}}" checked> {{.}}</label> {{end}}</fieldset>
@@ -234,7 +242,7 @@ var reportPage = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 {{if .Exchanges}}<details><summary>{{len .Exchanges}} more exchange(s)</summary>{{range .Exchanges}}{{template "exchange" .}}{{end}}</details>{{end}}
 </div></details>
 {{end}}</div>
-</section>
+</section>{{end}}
 <script>{{template "script"}}</script>
 </body></html>
 {{define "exchange"}}<div class="ex"><h4>{{.Label}} (connection {{.Conn}}): {{.Outcome}}</h4>
@@ -243,6 +251,9 @@ var reportPage = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 (function(){
 "use strict";
 var form=document.getElementById("filters"),cases=Array.prototype.slice.call(document.querySelectorAll(".case"));
+window.addEventListener("hashchange",land);
+window.addEventListener("beforeprint",function(){document.querySelectorAll("details").forEach(function(d){d.open=true})});
+if(!form){land();return}
 function picked(name){var s={};form.querySelectorAll("input[name="+name+"]").forEach(function(b){if(b.checked)s[b.value]=true});return s}
 function apply(){
   var st=picked("state"),lv=picked("level"),sec=form.elements.section.value,n=0;
@@ -270,8 +281,6 @@ document.getElementById("only-failing").addEventListener("click",function(){
   set("state",Object.keys(failing));apply();
 });
 document.getElementById("show-all").addEventListener("click",function(){form.querySelectorAll("input").forEach(function(b){b.checked=true});form.elements.section.value="";apply()});
-window.addEventListener("hashchange",land);
-window.addEventListener("beforeprint",function(){document.querySelectorAll("details").forEach(function(d){d.open=true})});
 fromAddress();apply();land();
 })();
 {{end}}`))
