@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance"
 	"github.com/fbpkit/fbp/conformance/matrix"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/cliargs"
@@ -131,6 +132,9 @@ func (o *batchOptions) check(dirs []string) error {
 	switch {
 	case (o.execCmd == "") == (o.clientCmd == ""):
 		return errors.New("give -exec (servers) or -client (clients), one of them")
+	case o.execCmd != "" && !strings.Contains(o.execCmd, conformance.PortPlaceholder):
+		// Submissions run side by side: each gets a port of its own.
+		return fmt.Errorf("-exec %q: without %s, every submission's server would listen on the same port", o.execCmd, conformance.PortPlaceholder)
 	case o.clientCmd != "" && o.root != "":
 		return errors.New("-root is a server's storage: it goes with -exec")
 	case o.parallel <= 0 || o.buildTime <= 0:

@@ -264,3 +264,27 @@ func TestBatchClients(t *testing.T) {
 		}
 	}
 }
+
+func TestBatchUsage(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"batch", dir}, "give -exec (servers) or -client (clients)"},
+		{[]string{"batch", "-exec", "{dir}/server 9000", dir}, "the same port"},
+		{[]string{"batch", "-exec", "{dir}/server {port}", "-client", "x", dir}, "one of them"},
+		{[]string{"batch", "-exec", "{dir}/server {port}"}, "no submission"},
+		{[]string{"batch", "-exec", "{dir}/server {port}", filepath.Join(dir, "nope")}, "not a folder"},
+		{[]string{"batch", "-exec", "{dir}/server {port}", dir, "--", "-run", "("}, "-run"},
+		{[]string{"batch", "-exec", "{dir}/server {port}", "-format", "pdf", dir}, `-format "pdf"`},
+		{[]string{"matrix"}, "no report"},
+		{[]string{"matrix", "-by", "section", dir}, `-by "section"`},
+		{[]string{"matrix", dir}, "no JSON report"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), c.args, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%q: exit %d, stderr %q; want exit %d and %q", c.args, code, &stderr, exitUsage, c.want)
+		}
+	}
+}

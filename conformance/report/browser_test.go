@@ -1,6 +1,7 @@
 package report
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,14 +15,15 @@ import (
 // The HTML report in a real browser: headless Chromium opens it, runs its script, and the DOM
 // it leaves says what a reader sees.
 
-func writePage(t testing.TB, r *Report) string {
+// writePage writes a page to a file of its own and returns its path.
+func writePage(t testing.TB, write func(io.Writer) error) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "report.html")
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.WriteHTML(f); err != nil {
+	if err := write(f); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
@@ -97,7 +99,7 @@ func TestHeadlessSeesFaults(t *testing.T) {
 func TestHTMLInBrowser(t *testing.T) {
 	t.Parallel()
 	r := fixedReport()
-	path := writePage(t, r)
+	path := writePage(t, r.WriteHTML)
 
 	t.Run("opened", func(t *testing.T) {
 		t.Parallel()
@@ -172,7 +174,7 @@ func TestHTMLInBrowser(t *testing.T) {
 func TestLargeHTMLInBrowser(t *testing.T) {
 	t.Parallel()
 	r := largeReport(1000, 1<<20)
-	path := writePage(t, r)
+	path := writePage(t, r.WriteHTML)
 	p := headless.Open(t, headless.FileURL(t, path, "state=fail", ""))
 	checkClean(t, p)
 	if got := len(domCases(p.DOM)); got != len(r.Results) {
@@ -191,7 +193,7 @@ func BenchmarkOpenLargeHTML(b *testing.B) { benchOpen(b, largeReport(1000, 1<<20
 func BenchmarkOpenSmallHTML(b *testing.B) { benchOpen(b, fixedReport()) }
 
 func benchOpen(b *testing.B, r *Report) {
-	url := headless.FileURL(b, writePage(b, r), "", "")
+	url := headless.FileURL(b, writePage(b, r.WriteHTML), "", "")
 	png := filepath.Join(b.TempDir(), "shot.png")
 	for b.Loop() {
 		headless.Screenshot(b, url, png, 1200, 900)
@@ -204,15 +206,7 @@ func TestHeadHTMLInBrowser(t *testing.T) {
 	h := Head{Schema: "fbp-conform-model/1", Target: "127.0.0.1:1"}
 	ex := Exchange{Label: "DELETE", Sent: clipOf([]byte{1, 2, 3}), Received: clipOf([]byte{1, 0xd4, 0}), Outcome: "status 212"}
 	h.Judge([]Finding{{Requirement: "R-4.3", Check: "status", Expected: "1001", Actual: "212", Exchange: &ex, Where: "step 3"}}, false)
-	path := filepath.Join(t.TempDir(), "model.html")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.WriteHTML(f); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	path := writePage(t, h.WriteHTML)
 	p := headless.Open(t, headless.FileURL(t, path, "", ProblemAnchor(h.Problems[0].ID)))
 	checkClean(t, p)
 	if !strings.Contains(p.DOM, `id="`+ProblemAnchor(h.Problems[0].ID)+`"`) || !strings.Contains(p.DOM, "00000000  01 d4 00") || strings.Contains(p.DOM, `id="cases"`) {
