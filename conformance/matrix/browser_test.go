@@ -94,6 +94,20 @@ func TestMatrixInBrowser(t *testing.T) {
 			}
 		})
 	}
+	for _, tc := range []struct{ query, want string }{
+		{"sort=problems&dir=desc", "beta alpha client-carl dan"},
+		{"sort=must&dir=asc", "dan alpha beta client-carl"},
+		{"sort=name&dir=desc", "dan client-carl beta alpha"},
+	} {
+		sorted := headless.Open(t, headless.FileURL(t, page, tc.query, ""))
+		var order []string
+		for _, m := range regexp.MustCompile(`<tr data-name="([^"]+)"`).FindAllStringSubmatch(sorted.DOM, -1) {
+			order = append(order, m[1])
+		}
+		if got := strings.Join(order, " "); got != tc.want {
+			t.Errorf("?%s: rows %s, want %s", tc.query, got, tc.want)
+		}
+	}
 	if len(followed) < 2 {
 		t.Errorf("links to %d reports followed, want every report's", len(followed))
 	}

@@ -114,7 +114,8 @@ type htmlMatrix struct {
 
 // WriteHTML writes the matrix as one self-contained page: the table of implementations by
 // column, sortable by any header, each cell linking to the case in that implementation's HTML
-// report; then the problems, each with the implementations that have it.
+// report; then the problems, each with the implementations that have it. ?sort=name, verdict,
+// must or problems, and &dir=desc, in the page's address sort it as it opens.
 func (m *Matrix) WriteHTML(w io.Writer) error {
 	v := htmlMatrix{M: m, CSS: report.StyleSheet + matrixCSS, Columns: "cases"}
 	if m.By == ByRequirement {
@@ -166,7 +167,7 @@ var matrixPage = template.Must(template.New("matrix").Funcs(template.FuncMap{"pr
 <p class="legend"><span class="st-pass">pass</span><span class="st-fail">fail</span><span class="st-warn">warn (SHOULD)</span><span class="st-blkd">blocked, not run, known</span><span class="st-skip">skip, info</span> a blank cell: not in that report. A cell links to the case in the implementation's report; a header sorts.</p>
 <div class="wrap"><table id="matrix">
 <thead><tr><th colspan="4"></th>{{range .Groups}}<th colspan="{{.Span}}">{{.Name}}</th>{{end}}</tr>
-<tr><th data-sort="text">implementation</th><th data-sort="text">verdict</th><th data-sort="num">MUST passed</th><th data-sort="num">problems</th>{{range .M.Columns}}<th class="col" title="{{.ID}} {{.Level}} {{.Desc}}">{{.ID}}</th>{{end}}</tr></thead>
+<tr><th data-sort="text" data-key="name">implementation</th><th data-sort="text" data-key="verdict">verdict</th><th data-sort="num" data-key="must">MUST passed</th><th data-sort="num" data-key="problems">problems</th>{{range .M.Columns}}<th class="col" title="{{.ID}} {{.Level}} {{.Desc}}">{{.ID}}</th>{{end}}</tr></thead>
 <tbody>
 {{range .M.Rows}}<tr data-name="{{.Name}}">
 <td class="name" data-v="{{.Name}}">{{if .Report}}<a href="{{.Report}}">{{.Name}}</a>{{else}}{{.Name}}{{end}}</td>
@@ -187,19 +188,21 @@ var matrixPage = template.Must(template.New("matrix").Funcs(template.FuncMap{"pr
 (function(){
 "use strict";
 var table=document.getElementById("matrix"),body=table.tBodies[0];
-table.querySelectorAll("th[data-sort]").forEach(function(th){
-  th.addEventListener("click",function(){
-    var col=th.cellIndex,num=th.dataset.sort==="num",dir=th.dataset.dir==="asc"?-1:1;
-    th.dataset.dir=dir===1?"asc":"desc";
-    var rows=Array.prototype.slice.call(body.rows);
-    rows.sort(function(a,b){
-      var x=a.cells[col].dataset.v,y=b.cells[col].dataset.v;
-      if(num){return dir*(parseFloat(x)-parseFloat(y))}
-      return dir*x.localeCompare(y);
-    });
-    rows.forEach(function(r){body.appendChild(r)});
+function sortBy(th,dir){
+  var col=th.cellIndex,num=th.dataset.sort==="num";
+  th.dataset.dir=dir===1?"asc":"desc";
+  var rows=Array.prototype.slice.call(body.rows);
+  rows.sort(function(a,b){
+    var x=a.cells[col].dataset.v,y=b.cells[col].dataset.v;
+    return dir*(num?parseFloat(x)-parseFloat(y):x.localeCompare(y));
   });
+  rows.forEach(function(r){body.appendChild(r)});
+}
+table.querySelectorAll("th[data-sort]").forEach(function(th){
+  th.addEventListener("click",function(){sortBy(th,th.dataset.dir==="asc"?-1:1)});
 });
+var q=new URLSearchParams(location.search),key=q.get("sort"),th=key&&table.querySelector('th[data-key="'+key.replace(/[^a-z]/g,"")+'"]');
+if(th)sortBy(th,q.get("dir")==="desc"?-1:1);
 })();
 </script>
 </body></html>`))

@@ -61,6 +61,10 @@ var consoleLine = regexp.MustCompile(`:CONSOLE[:(][^\]]*\] (.*)`)
 
 func ownRequest(line string) bool {
 	f := strings.Fields(line)
+	if len(f) == 0 {
+		// A connection that asked nothing: Chromium opens one ahead of need and closes it unused.
+		return true
+	}
 	if len(f) < 2 {
 		return false
 	}
