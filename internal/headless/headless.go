@@ -140,13 +140,25 @@ func (p *proxy) close(t testing.TB) []string {
 	return reqs
 }
 
+// profile is a fresh profile folder for one browser. Chromium's helper processes may still write
+// to it after the browser has exited, so it is removed without the test's TempDir check that
+// nothing is left.
+func profile(t testing.TB) string {
+	dir, err := os.MkdirTemp("", "fbp-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
 // Open loads url (a file:// address) and returns the DOM after its scripts ran, its console
 // and its requests.
 func Open(t testing.TB, url string) Page {
 	t.Helper()
 	bin := Binary(t)
 	px := newProxy(t)
-	args := append(flags(t.TempDir(), px.ln.Addr().String()), "--dump-dom", url)
+	args := append(flags(profile(t), px.ln.Addr().String()), "--dump-dom", url)
 	cmd := exec.Command(bin, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -173,7 +185,7 @@ func Screenshot(t testing.TB, url, png string, width, height int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := append(flags(t.TempDir(), px.ln.Addr().String()), "--hide-scrollbars",
+	args := append(flags(profile(t), px.ln.Addr().String()), "--hide-scrollbars",
 		fmt.Sprintf("--window-size=%d,%d", width, height), "--screenshot="+abs, url)
 	out, err := exec.Command(bin, args...).CombinedOutput()
 	px.close(t)
