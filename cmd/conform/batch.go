@@ -229,7 +229,10 @@ func (o *batchOptions) runAll(ctx context.Context, subs []submission, stderr io.
 
 // runOne builds, runs and reports one submission; what goes wrong becomes the row's reason.
 func (o *batchOptions) runOne(ctx context.Context, s *submission) {
-	s.entry = matrix.Entry{Name: s.name}
+	s.entry = matrix.Entry{Name: s.name, Kind: matrix.KindServer}
+	if o.clientCmd != "" {
+		s.entry.Kind = matrix.KindClient
+	}
 	failed := filepath.Join(o.reports, s.name+matrix.FailedExt)
 	os.Remove(failed)
 	defer func() {

@@ -43,8 +43,10 @@ type Entry struct {
 	// HTML is the address of its HTML report, relative to where the matrix is written; "" when
 	// there is none.
 	HTML string
-	// Reason says why there is no report.
+	// Reason says why there is no report; Kind then says whether it is a server or a client
+	// (default: a server).
 	Reason string
+	Kind   string
 }
 
 // Load reads the JSON report at path. The entry is named by the report's -name, else by the
@@ -276,7 +278,7 @@ func (m *Matrix) row(e *Entry, colIdx map[string]int) Row {
 	}
 	r := e.Report
 	if r == nil {
-		row.Kind = KindServer
+		row.Kind = cmp.Or(e.Kind, KindServer)
 		return row
 	}
 	row.Kind, row.Verdict, row.Target, row.Dialect = KindOf(r), r.Verdict, r.Target, r.Dialect
