@@ -9,12 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/fbpkit/fbp/conformance/matrix"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/headless"
 )
 
 // batchCases are the cases the batch tests run: the point is the batching, so a few cases that
@@ -143,6 +145,22 @@ func TestBatchZoo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Run("in a browser", func(t *testing.T) {
+		// The batch's own page, and a red cell of it followed to its case.
+		p := headless.Open(t, headless.FileURL(t, filepath.Join(reports, "matrix.html"), "", ""))
+		if len(p.Console) > 0 || len(p.Requests) > 0 {
+			t.Errorf("console %q, requests %q", p.Console, p.Requests)
+		}
+		cell := regexp.MustCompile(`<td class="c st-fail"[^>]*><a href="(frank\.html#case-([^"]+))"`).FindStringSubmatch(p.DOM)
+		if cell == nil {
+			t.Fatal("no failing cell of frank on the matrix page")
+		}
+		q := headless.Open(t, "file://"+filepath.ToSlash(filepath.Join(reports, cell[1])))
+		landed := regexp.MustCompile(`<details class="case target" id="case-([^"]+)" data-state="fail"[^>]*open=""`).FindAllStringSubmatch(q.DOM, -1)
+		if len(landed) != 1 || landed[0][1] != cell[2] || !strings.Contains(q.DOM, "<h1>frank: conformance of") {
+			t.Errorf("the link %s landed on %q", cell[1], landed)
+		}
+	})
 	for _, s := range subs {
 		t.Run(s.name, func(t *testing.T) {
 			line := csvLine(t, csvRows, s.name)
