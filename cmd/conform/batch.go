@@ -123,11 +123,12 @@ Exit status: 0 every submission passed, 1 one did not, 2 usage.
 }
 
 func (o *batchOptions) check(dirs []string) error {
+	if o.format == "" && o.out == "" {
+		// The batch's matrix is a page by default: the text goes to stdout all the same.
+		o.format = "html"
+	}
 	if err := o.matrixFlags.check(); err != nil {
 		return err
-	}
-	if o.matrixFlags.format == "text" && o.out == "" {
-		o.matrixFlags.format = "html"
 	}
 	switch {
 	case (o.execCmd == "") == (o.clientCmd == ""):
