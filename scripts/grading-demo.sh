@@ -45,7 +45,7 @@ if [ -n "$shots" ]; then
 	# none, and the browser reaches nothing outside the machine.
 	chrome() {
 		chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
-			--disable-component-update --disable-sync --user-data-dir="$out/profile" --hide-scrollbars \
+			--disable-component-update --disable-sync --disable-features=OptimizationHints,NetworkTimeServiceQuerying --user-data-dir="$out/profile" --hide-scrollbars \
 			--proxy-server=http://127.0.0.1:9 --proxy-bypass-list='<-loopback>' "$@" 2>/dev/null
 	}
 	chrome --window-size=1200,1500 --screenshot="$(pwd)/docs/report.png" "file://$out/reports/erin.html"

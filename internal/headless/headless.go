@@ -79,7 +79,10 @@ func ownRequest(line string) bool {
 func flags(profile, proxy string) []string {
 	return []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-default-apps",
-		"--disable-extensions", "--user-data-dir=" + profile, "--proxy-server=http://" + proxy, "--proxy-bypass-list=<-loopback>",
+		"--disable-extensions",
+		// Its model downloads and clock checks go to hosts beside google.com.
+		"--disable-features=OptimizationHints,OptimizationHintsFetching,OptimizationGuideModelDownloading,OptimizationTargetPrediction,NetworkTimeServiceQuerying",
+		"--user-data-dir=" + profile, "--proxy-server=http://" + proxy, "--proxy-bypass-list=<-loopback>",
 		"--enable-logging=stderr", "--v=0"}
 }
 
