@@ -1,7 +1,6 @@
 package matrix
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -10,23 +9,6 @@ import (
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/headless"
 )
-
-func writeFile(t *testing.T, path string, write func(f *os.File) error) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := write(f); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
 
 var cellLink = regexp.MustCompile(`<td class="c st-([a-z]+)"[^>]*><a href="([^"]+)" data-case="([^"]+)">`)
 
@@ -41,14 +23,14 @@ func TestMatrixInBrowser(t *testing.T) {
 			continue
 		}
 		e.HTML = "reports/" + e.Name + ".html"
-		writeFile(t, filepath.Join(dir, e.HTML), func(f *os.File) error { return e.Report.WriteHTML(f) })
+		headless.WritePage(t, filepath.Join(dir, e.HTML), e.Report.WriteHTML)
 	}
 	m, err := Build(entries, ByCase)
 	if err != nil {
 		t.Fatal(err)
 	}
 	page := filepath.Join(dir, "matrix.html")
-	writeFile(t, page, func(f *os.File) error { return m.WriteHTML(f) })
+	headless.WritePage(t, page, m.WriteHTML)
 
 	p := headless.Open(t, headless.FileURL(t, page, "", ""))
 	if len(p.Console) > 0 || len(p.Requests) > 0 {

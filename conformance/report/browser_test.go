@@ -17,18 +17,8 @@ import (
 
 // writePage writes a page to a file of its own and returns its path.
 func writePage(t testing.TB, write func(io.Writer) error) string {
-	t.Helper()
 	path := filepath.Join(t.TempDir(), "report.html")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := write(f); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	headless.WritePage(t, path, write)
 	return path
 }
 

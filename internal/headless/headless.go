@@ -197,6 +197,24 @@ func Screenshot(t testing.TB, url, png string, width, height int) {
 	}
 }
 
+// WritePage writes a page with write to path, its folder made if need be, for a test to open.
+func WritePage(t testing.TB, path string, write func(io.Writer) error) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := write(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // FileURL is the file:// address of path, with query and fragment as given ("?state=fail",
 // "#case-x"; "" for none).
 func FileURL(t testing.TB, path, query, fragment string) string {
