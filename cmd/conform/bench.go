@@ -26,7 +26,7 @@ type benchOptions struct {
 }
 
 func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
-	o := &benchOptions{testerFlags: testerFlags{name: "bench", junit: true}}
+	o := &benchOptions{testerFlags: testerFlags{name: "bench", junit: true, html: true}}
 	cmd := cliargs.New("conform bench", "usage: conform bench [-addr host:port] [-clients 1,8,64] [-mix backup=1,restore=4] [-size 4KiB] [flags]\n\n"+
 		"Puts the server under load from concurrent clients and checks every answer: a RESTORE must\n"+
 		"return a whole version the client stored (with -shared, that any client stored), a LIST the\n"+

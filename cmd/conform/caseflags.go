@@ -20,6 +20,7 @@ type caseFlags struct {
 	baseline string
 	runRe    string
 	skipRe   string
+	name     string
 }
 
 // register defines them on fs; example is a requirement ID of the catalog, listWhat what -list
@@ -28,7 +29,8 @@ func (f *caseFlags) register(fs *flag.FlagSet, example, listWhat string) {
 	fs.StringVar(&f.runRe, "run", "", "run only the cases whose ID or one of whose requirements ("+example+") matches `regexp`")
 	fs.StringVar(&f.skipRe, "skip", "", "leave out the cases whose ID or one of whose requirements matches `regexp`")
 	fs.BoolVar(&f.list, "list", false, "print "+listWhat+" and run nothing")
-	fs.StringVar(&f.format, "format", "text", "report format: text, json or junit")
+	fs.StringVar(&f.format, "format", "text", "report format: text, json, junit or html (one self-contained page)")
+	fs.StringVar(&f.name, "name", "", "`name` of the implementation under test, in the report (a matrix's rows are named by it)")
 	fs.StringVar(&f.out, "o", "", "write the report to `file` (the problems and the verdict still go to stderr)")
 	fs.StringVar(&f.baseline, "baseline", "", "`file` of case IDs known to fail, one per line: not counted; a pass is reported")
 }
@@ -46,9 +48,9 @@ func (f *caseFlags) parse() (run, skip *regexp.Regexp, baseline []string, err er
 		}
 	}
 	switch f.format {
-	case "text", "json", "junit":
+	case "text", "json", "junit", "html":
 	default:
-		return nil, nil, nil, fmt.Errorf("-format %q: want text, json or junit", f.format)
+		return nil, nil, nil, fmt.Errorf("-format %q: want text, json, junit or html", f.format)
 	}
 	if f.baseline != "" {
 		if baseline, err = readBaseline(f.baseline); err != nil {
@@ -80,8 +82,11 @@ func (f *caseFlags) writeReport(rep *report.Report, verbose bool, file *os.File,
 	if file != nil {
 		dst = file
 	}
+	rep.Name = f.name
 	var err error
 	switch f.format {
+	case "html":
+		err = rep.WriteHTML(dst)
 	case "text":
 		err = rep.WriteText(dst, report.TextOptions{Color: file == nil && isTerminal(stdout), Verbose: verbose})
 	case "json":

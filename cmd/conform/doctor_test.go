@@ -70,7 +70,7 @@ func TestDoctorJUnitOfAPass(t *testing.T) {
 	if !strings.HasSuffix(errs, "conform doctor: OK: nothing wrong found\n") {
 		t.Errorf("stderr %q", errs)
 	}
-	if code, _, errs := conform(t, "fuzz", "-format", "xml"); code != exitUsage || !strings.Contains(errs, `-format "xml": want text, json or junit`) {
+	if code, _, errs := conform(t, "fuzz", "-format", "xml"); code != exitUsage || !strings.Contains(errs, `-format "xml": want text, json, junit or html`) {
 		t.Errorf("fuzz -format xml: exit %d, %q", code, errs)
 	}
 }

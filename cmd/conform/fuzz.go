@@ -33,7 +33,7 @@ type fuzzOptions struct {
 const replayAddrPlaceholder = "HOST:PORT"
 
 func parseFuzzFlags(args []string) (*fuzzOptions, *cliargs.Command, error) {
-	o := &fuzzOptions{testerFlags: testerFlags{name: "fuzz", junit: true}}
+	o := &fuzzOptions{testerFlags: testerFlags{name: "fuzz", junit: true, html: true}}
 	cmd := cliargs.New("conform fuzz", "usage: conform fuzz [-addr host:port] [-duration D] [-max-inputs N] [-seed N] [flags]\n\n"+
 		"Sends mutated requests to the server, judges every answer against SPEC.md and probes the\n"+
 		"server after each input for crashes and hangs. Every finding is minimized and saved as a\n"+

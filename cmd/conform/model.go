@@ -28,7 +28,7 @@ type modelOptions struct {
 }
 
 func parseModelFlags(args []string) (*modelOptions, *cliargs.Command, error) {
-	o := &modelOptions{testerFlags: testerFlags{name: "model", junit: true}}
+	o := &modelOptions{testerFlags: testerFlags{name: "model", junit: true, html: true}}
 	cmd := cliargs.New("conform model", "usage: conform model [-addr host:port] [-seed N] [flags]\n\n"+
 		"Runs random sequences of requests against the server and checks every response against a\n"+
 		"model of what the server must hold. A failing sequence is shrunk to a minimal one, printed\n"+

@@ -31,7 +31,7 @@ const maxReplayFile = 16 << 20
 const corpusHeader = "go test fuzz v1\n"
 
 func parseReplayFlags(args []string) (*testerFlags, string, *cliargs.Command, error) {
-	o := &testerFlags{name: "replay", junit: true}
+	o := &testerFlags{name: "replay", junit: true, html: true}
 	cmd := cliargs.New("conform replay", "usage: conform replay FILE [-addr host:port] [flags]\n\n"+
 		"Re-runs a saved failure: a model replay file (conform model), or a fuzz finding (its\n"+
 		"finding.json or folder, its input.bin, or its `go test fuzz v1` corpus file).\n"+

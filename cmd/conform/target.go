@@ -34,8 +34,10 @@ type testerFlags struct {
 	execCmd string
 	execLog string
 	verbose bool
-	// junit: the subcommand's report has a JUnit form, which -format junit asks for.
+	// junit: the subcommand's report has a JUnit form, which -format junit asks for; html: an
+	// HTML page (its report embeds report.Head), which -format html asks for.
 	junit bool
+	html  bool
 	exec  []string
 	// deadline bounds the whole run.
 	deadline time.Duration
@@ -48,11 +50,7 @@ func (f *testerFlags) register(fs *flag.FlagSet, seed bool, timeout time.Duratio
 		fs.Int64Var(&f.seed, "seed", 0, "reproduce the run of this `seed` (0: draw one; it is always printed first)")
 	}
 	fs.DurationVar(&f.timeout, "timeout", timeout, "deadline of the first connect and of every read and write")
-	formats := "text or json"
-	if f.junit {
-		formats = "text, json or junit"
-	}
-	fs.StringVar(&f.format, "format", "text", "report format: "+formats)
+	fs.StringVar(&f.format, "format", "text", "report format: "+f.formats())
 	fs.StringVar(&f.out, "o", "", "write the report to `file` (the verdict still goes to stderr)")
 	fs.StringVar(&f.execCmd, "exec", "", execUsage("the server under test", "-addr")+"; "+execUse)
 	fs.StringVar(&f.execLog, "exec-log", "", execLogUsage)
@@ -87,13 +85,23 @@ func (f *testerFlags) parse(cmd *cliargs.Command, args []string) error {
 	return f.check()
 }
 
+// formats are the values -format takes: "text, json or junit".
+func (f *testerFlags) formats() string {
+	list := []string{"text", "json"}
+	if f.junit {
+		list = append(list, "junit")
+	}
+	if f.html {
+		list = append(list, "html")
+	}
+	return strings.Join(list[:len(list)-1], ", ") + " or " + list[len(list)-1]
+}
+
 func (f *testerFlags) check() error {
 	switch {
-	case f.format == "text", f.format == "json", f.format == "junit" && f.junit:
-	case f.junit:
-		return fmt.Errorf("-format %q: want text, json or junit", f.format)
+	case f.format == "text", f.format == "json", f.format == "junit" && f.junit, f.format == "html" && f.html:
 	default:
-		return fmt.Errorf("-format %q: want text or json", f.format)
+		return fmt.Errorf("-format %q: want %s", f.format, f.formats())
 	}
 	if f.timeout <= 0 || f.deadline <= 0 {
 		return errors.New("-timeout and -deadline must be positive")
@@ -330,6 +338,8 @@ func writeReport(f *testerFlags, stdout, stderr io.Writer, text func(io.Writer) 
 		err = enc.Encode(doc)
 	case "junit":
 		err = doc.(interface{ WriteJUnit(io.Writer) error }).WriteJUnit(dst)
+	case "html":
+		err = doc.(interface{ WriteHTML(io.Writer) error }).WriteHTML(dst)
 	default:
 		err = text(dst)
 	}

@@ -189,7 +189,9 @@ type Report struct {
 	Schema string `json:"schema"`
 	// Verdict is the run's in a word: "pass", "fail", or "incomplete" (the run was stopped,
 	// or its deadline passed, before every case ran; the exit status is a failure's).
-	Verdict     string        `json:"verdict"`
+	Verdict string `json:"verdict"`
+	// Name names the implementation under test (conform -name), as a matrix of many shows it.
+	Name        string        `json:"name,omitempty"`
 	Target      string        `json:"target"`
 	Dialect     string        `json:"dialect"`
 	DialectNote string        `json:"dialect_note,omitempty"`
