@@ -11,6 +11,7 @@
 //	conform fuzz                  # network fuzzing
 //	conform replay FILE           # re-run a saved failure or finding
 //	conform bench                 # load, with every answer checked
+//	conform watch -to host:port   # a judging proxy between a client and a server
 //	conform version               # the version of this build
 //
 // Exit status: 0 every selected MUST case passed (and SHOULD under -strict); 1 a failure;
@@ -77,6 +78,7 @@ func parseFlags(args []string) (*options, *cliargs.Command, error) {
        conform fuzz [-addr host:port] [flags]       mutated requests, with crash and hang detection
        conform replay FILE [-addr host:port]        re-run a model replay file or a fuzz finding
        conform bench [-addr host:port] [flags]      load from concurrent clients, every answer checked
+       conform watch -to host:port [flags]          a proxy that judges your client and server as they talk
        conform version                              the version of this build
 
 Tests an FBP server against SPEC.md: a diagnosis first, then the catalog of cases, each failure
@@ -162,7 +164,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 // subcommands are the words conform takes before its flags.
-var subcommands = []string{"model", "fuzz", "replay", "doctor", "bench", "client", "version", "help"}
+var subcommands = []string{"model", "fuzz", "replay", "doctor", "bench", "client", "watch", "version", "help"}
 
 // unknownSubcommand is the usage error of words the catalog's command line does not take: a
 // word a letter or two from a subcommand is that subcommand mistyped.
@@ -193,6 +195,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runBench(ctx, args[1:], stdout, stderr)
 		case "client":
 			return runClient(ctx, args[1:], stdout, stderr)
+		case "watch":
+			return runWatch(ctx, args[1:], stdout, stderr)
 		}
 	}
 	o, cmd, err := parseFlags(args)

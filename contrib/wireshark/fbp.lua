@@ -107,7 +107,7 @@ end
 -- dissect_message adds the message at off to tree and returns the payload length its size
 -- states, and whether its layout is known.
 local function dissect_message(tvb, off, hl, tree, is_request, pinfo)
-    local item, sub
+    local sub, summary
     local has_name, has_size, known = false, false, true
     if is_request then
         sub = tree:add(f.request, tvb(off, hl))
@@ -122,9 +122,9 @@ local function dissect_message(tvb, off, hl, tree, is_request, pinfo)
         if name == nil then
             known = false
             oi:add_proto_expert_info(ef_unknown_op, "unknown op " .. op .. ": not 100, 200, 201 or 202 (R-7.2); a server answers 1003 (R-5.2)")
-            sub:append_text(": unknown op " .. op)
+            summary = "unknown op " .. op
         else
-            sub:append_text(": " .. name)
+            summary = name
         end
         has_name = op == 100 or op == 200 or op == 201
         has_size = op == 100
@@ -138,9 +138,9 @@ local function dissect_message(tvb, off, hl, tree, is_request, pinfo)
         if name == nil then
             known = false
             si:add_proto_expert_info(ef_unknown_status, "unknown status " .. st .. ": not one of 210, 211, 212, 1001, 1002, 1003 (R-3.1)")
-            sub:append_text(": unknown status " .. st)
+            summary = "unknown status " .. st
         else
-            sub:append_text(": " .. st .. " " .. name)
+            summary = st .. " " .. name
         end
         has_name = st == 210 or st == 211 or st == 212 or st == 1001
         has_size = st == 210 or st == 211
@@ -152,7 +152,7 @@ local function dissect_message(tvb, off, hl, tree, is_request, pinfo)
         sub:add_le(f.name_len, tvb(off, 2))
         if n > 0 then
             sub:add(f.filename, tvb(off + 2, n))
-            sub:append_text(" " .. tvb(off + 2, n):string())
+            summary = summary .. " " .. tvb(off + 2, n):string()
         else
             sub:add(f.filename, tvb(off + 2, 0))
         end
@@ -161,9 +161,10 @@ local function dissect_message(tvb, off, hl, tree, is_request, pinfo)
     if has_size then
         size = tvb(off, 4):le_uint()
         sub:add_le(f.size, tvb(off, 4))
-        sub:append_text(", " .. size .. " bytes")
+        summary = summary .. ", " .. size .. " bytes"
     end
-    return size, known, sub
+    sub:append_text(": " .. summary)
+    return size, known, sub, summary
 end
 
 function fbp.dissector(tvb, pinfo, tree)
@@ -225,7 +226,7 @@ function fbp.dissector(tvb, pinfo, tree)
             break
         end
         local start = off
-        local size, known, sub = dissect_message(tvb, off, hl, root, is_request, pinfo)
+        local size, known, sub, text = dissect_message(tvb, off, hl, root, is_request, pinfo)
         off = off + hl
         local here = math.min(size, len - off)
         if size > 0 then
@@ -234,7 +235,7 @@ function fbp.dissector(tvb, pinfo, tree)
         end
         left = size - here
         if left > 0 then sub:add(f.payload_left, left):set_generated() end
-        table.insert(summary, sub.text)
+        table.insert(summary, text)
         if not known then
             -- The layout of an unknown op or status is unknown: the rest cannot be read.
             if off < len then root:add(f.trailing, tvb(off)) end
