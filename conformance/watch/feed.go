@@ -74,11 +74,23 @@ func (f *feed) peekMark() (mark int64, ok bool) {
 	return f.mark, true
 }
 
-// take returns the rest of the current chunk, which the caller must not keep.
-func (f *feed) take() []byte {
-	b := f.cur
-	f.cur = nil
-	return b
+// takeUnanswered consumes the bytes that follow the end of a message before the other side
+// sent anything more (their chunks carry the mark of the one the message ended in): bytes after
+// the message. It returns the first 16 of them and their count.
+func (f *feed) takeUnanswered() (first []byte, n int64) {
+	end := f.mark
+	for {
+		m, ok := f.peekMark()
+		if !ok || m != end {
+			return first, n
+		}
+		b := f.cur
+		f.cur = nil
+		if len(first) < 16 {
+			first = append(first, b[:min(len(b), 16-len(first))]...)
+		}
+		n += int64(len(b))
+	}
 }
 
 // drain consumes the stream to its end: a judge that can no longer read it still lets the

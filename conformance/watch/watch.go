@@ -73,7 +73,7 @@ type Finding struct {
 
 // Line is the finding in a line, as the watch prints it.
 func (f *Finding) Line() string {
-	return fmt.Sprintf("%s: %s, where %s is owed (%s)", f.Side, f.Actual, f.Expected, f.Requirement)
+	return fmt.Sprintf("%s: %s; expected %s (%s)", f.Side, f.Actual, f.Expected, f.Requirement)
 }
 
 // Result is what a watch saw.
@@ -432,21 +432,7 @@ func (c *connection) judgeRequests(f *feed) {
 		}
 		// Bytes that come before the server has sent anything since the request ended are
 		// bytes after it, not the next request.
-		end := f.mark
-		var first []byte
-		for {
-			m, ok := f.peekMark()
-			if !ok || m != end {
-				break
-			}
-			b := f.take()
-			if len(first) < 16 {
-				first = append(first, b[:min(len(b), 16-len(first))]...)
-			}
-			cr.AfterLen += int64(len(b))
-		}
-		if cr.AfterLen > 0 {
-			cr.After = first
+		if cr.After, cr.AfterLen = f.takeUnanswered(); cr.AfterLen > 0 {
 			ex.after = cr.AfterLen
 			c.mu.Lock()
 			c.afterAny = true
@@ -535,21 +521,7 @@ func (c *connection) judgeResponses(f *feed) {
 			}
 		}
 		// Bytes before the client sent anything more are bytes after the response.
-		end := f.mark
-		var trailing []byte
-		var count int64
-		for {
-			m, ok := f.peekMark()
-			if !ok || m != end {
-				break
-			}
-			b := f.take()
-			if len(trailing) < 16 {
-				trailing = append(trailing, b[:min(len(b), 16-len(trailing))]...)
-			}
-			count += int64(len(b))
-		}
-		if count > 0 {
+		if trailing, count := f.takeUnanswered(); count > 0 {
 			v := spec.TrailingBytes(h.Status, h.Fields, h.Size, true, trailing)
 			if count > int64(len(trailing)) {
 				v.Actual = fmt.Sprintf("%d more bytes followed the response: % x …", count, trailing)
