@@ -67,6 +67,7 @@ type options struct {
 	execLog   string
 	largeSize string
 	maxSize   string
+	pcap      pcapFlags
 }
 
 func parseFlags(args []string) (*options, *cliargs.Command, error) {
@@ -108,6 +109,7 @@ Each subcommand has its own help: conform model -h, conform client -h, ...
 	fs.StringVar(&c.Root, "root", "", "the server's storage `folder`, when local: check it for escaped files and upload leftovers")
 	fs.StringVar(&o.execCmd, "exec", "", execUsage("the server under test", "-addr")+"; restarted after a crash")
 	fs.StringVar(&o.execLog, "exec-log", "", execLogUsage)
+	o.pcap.register(fs)
 	fs.BoolVar(&c.ContinueAfterCrash, "continue", false, "after the server stops answering, run the remaining cases when it answers again (default: stop)")
 	if err := fs.Parse(args); err != nil {
 		return nil, cmd, err
@@ -245,6 +247,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	defer file.Close()
+	if o.cfg.Capture, err = o.pcap.open(); err != nil {
+		return cmd.Fail(cliargs.Usagef("%v", err), stdout, stderr)
+	}
+	defer closeRecorder(o.cfg.Capture, "", stderr)
 	if isTerminal(stderr) {
 		// A live line on the terminal while the cases run; never in a file or a pipe.
 		line := newProgressLine(stderr)

@@ -40,13 +40,13 @@ func (p *pcapFlags) open() (*capture.Recorder, error) {
 	return capture.Create(p.path, p.failedOnly)
 }
 
-// closeRecorder writes the capture out and says where it went.
+// closeRecorder writes the capture out; name is the subcommand, "" for the catalog.
 func closeRecorder(rec *capture.Recorder, name string, stderr io.Writer) {
 	if rec == nil {
 		return
 	}
 	if err := rec.Close(); err != nil {
-		fmt.Fprintf(stderr, "conform %s: -pcap: %v\n", name, err)
+		fmt.Fprintf(stderr, "%s: -pcap: %v\n", strings.TrimSpace("conform "+name), err)
 	}
 }
 

@@ -177,7 +177,9 @@ type Flow struct {
 	next [2]uint32 // the next sequence number each side sends
 	fin  [2]bool
 	rst  bool
-	ipid uint16
+	// acked is the acknowledgement number each side last sent.
+	acked [2]uint32
+	ipid  uint16
 	// Label starts every packet's comment: the case or exchange the connection belongs to.
 	Label string
 	frame []byte
@@ -220,11 +222,19 @@ func (f *Flow) Data(t time.Time, from Side, b []byte, note string) {
 	}
 }
 
-// Note writes a bare acknowledgement from side from at t whose comment carries note: what a
-// judge found once the bytes had passed.
+// Note writes a bare acknowledgement at t whose comment carries note: what a judge found once
+// the bytes had passed. It comes from the side that has bytes (or a close) of the other to
+// acknowledge, from when both or neither have: a second acknowledgement of the same bytes
+// would be a duplicate ACK, which Wireshark reports as a sign of loss.
 func (f *Flow) Note(t time.Time, from Side, note string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.rst {
+		return
+	}
+	if f.acked[from] == f.next[from.Other()] && f.acked[from.Other()] != f.next[from] {
+		from = from.Other()
+	}
 	f.segment(t, from, flagACK, nil, note)
 }
 
@@ -302,6 +312,8 @@ func (f *Flow) segment(t time.Time, from Side, flags byte, payload []byte, note 
 	}
 	if flags&flagACK == 0 {
 		ack = 0
+	} else {
+		f.acked[from] = ack
 	}
 	fr = binary.BigEndian.AppendUint32(fr, ack)
 	fr = append(fr, 5<<4, flags)
