@@ -50,6 +50,19 @@ func closeRecorder(rec *capture.Recorder, name string, stderr io.Writer) {
 	}
 }
 
+// endRecorder ends the one case id of a tester that records its whole run under one ID, failing
+// with the run's first problem.
+func endRecorder(rec *capture.Recorder, id string, h *report.Head) {
+	if rec == nil {
+		return
+	}
+	note := ""
+	if len(h.Problems) > 0 {
+		note = h.Problems[0].Requirement + ": " + h.Problems[0].Summary
+	}
+	rec.End(id, h.Verdict == report.RunFail, note)
+}
+
 type watchOptions struct {
 	testerFlags
 	pcap  pcapFlags

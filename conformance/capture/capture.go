@@ -48,8 +48,8 @@ type caseLog struct {
 	spool *os.File
 	sink  pcapng.Sink
 	sbuf  *bufio.Writer
-	last  *pcapng.Flow
-	lastS Side // the tester's side of last
+	flows []*pcapng.Flow
+	lastS Side // the tester's side of the last flow
 }
 
 // Create creates the file at path. failedOnly keeps only the connections of cases that End
@@ -110,7 +110,7 @@ func (r *Recorder) Flow(id string, client, server netip.AddrPort, local Side, t 
 	r.mu.Unlock()
 	f := pcapng.NewFlow(c.sink, client, server, isn, id, t)
 	r.mu.Lock()
-	c.last, c.lastS = f, local
+	c.flows, c.lastS = append(c.flows, f), local
 	r.mu.Unlock()
 	return f
 }
@@ -140,8 +140,12 @@ func (r *Recorder) End(id string, failed bool, note string) {
 	if !ok {
 		return
 	}
-	if failed && c.last != nil && note != "" {
-		c.last.Note(time.Now(), c.lastS, "FAIL: "+note)
+	now := time.Now()
+	if n := len(c.flows); failed && n > 0 && note != "" {
+		c.flows[n-1].Note(now, c.lastS, "FAIL: "+note)
+	}
+	for _, f := range c.flows {
+		f.Flush(now)
 	}
 	if c.spool == nil {
 		return
@@ -195,6 +199,21 @@ type Conn struct {
 	net.Conn
 	flow  *pcapng.Flow
 	local Side
+	reset bool // SetLinger(0): the close is a reset
+}
+
+// SetLinger sets SO_LINGER as *net.TCPConn's does; with 0, the close is recorded as the reset
+// it sends.
+func (c *Conn) SetLinger(sec int) error {
+	tc, ok := c.Conn.(*net.TCPConn)
+	if !ok {
+		return errors.New("capture: not a TCP connection")
+	}
+	err := tc.SetLinger(sec)
+	if err == nil {
+		c.reset = sec == 0
+	}
+	return err
 }
 
 func (c *Conn) Read(b []byte) (int, error) {
@@ -237,6 +256,10 @@ func (c *Conn) CloseWrite() error {
 }
 
 func (c *Conn) Close() error {
-	c.flow.Fin(time.Now(), c.local)
+	if c.reset {
+		c.flow.Reset(time.Now(), c.local)
+	} else {
+		c.flow.Fin(time.Now(), c.local)
+	}
 	return c.Conn.Close()
 }

@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 )
@@ -179,7 +180,11 @@ type Flow struct {
 	rst  bool
 	// acked is the acknowledgement number each side last sent.
 	acked [2]uint32
-	ipid  uint16
+	// finalAck is the side whose acknowledgement of the last FIN is held back; pending a note
+	// that waits for the next packet.
+	finalAck *Side
+	pending  string
+	ipid     uint16
 	// Label starts every packet's comment: the case or exchange the connection belongs to.
 	Label string
 	frame []byte
@@ -222,20 +227,41 @@ func (f *Flow) Data(t time.Time, from Side, b []byte, note string) {
 	}
 }
 
-// Note writes a bare acknowledgement at t whose comment carries note: what a judge found once
-// the bytes had passed. It comes from the side that has bytes (or a close) of the other to
-// acknowledge, from when both or neither have: a second acknowledgement of the same bytes
-// would be a duplicate ACK, which Wireshark reports as a sign of loss.
+// Note writes note at t in the comment of a packet: what a judge found once the bytes had
+// passed. The packet is a new acknowledgement, from the side that has bytes (or a close) of the
+// other to acknowledge; when neither has, the note waits for the next packet of the flow (the
+// final acknowledgement of a close is held back for it): a second acknowledgement of the same
+// bytes would be a duplicate ACK, which Wireshark reports as a sign of loss.
 func (f *Flow) Note(t time.Time, from Side, note string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.rst {
-		return
+	switch {
+	case f.finalAck != nil:
+		f.segment(t, *f.finalAck, flagACK, nil, note)
+		f.finalAck = nil
+	case f.acked[from] != f.next[from.Other()]:
+		f.segment(t, from, flagACK, nil, note)
+	case f.acked[from.Other()] != f.next[from]:
+		f.segment(t, from.Other(), flagACK, nil, note)
+	case f.pending != "":
+		f.pending += "; " + note
+	default:
+		f.pending = note
 	}
-	if f.acked[from] == f.next[from.Other()] && f.acked[from.Other()] != f.next[from] {
-		from = from.Other()
+}
+
+// Flush writes at t what the flow holds back: the final acknowledgement of its close, and a
+// note that found no packet to ride on.
+func (f *Flow) Flush(t time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case f.finalAck != nil:
+		f.segment(t, *f.finalAck, flagACK, nil, "")
+		f.finalAck = nil
+	case f.pending != "":
+		f.segment(t, Client, flagACK, nil, "")
 	}
-	f.segment(t, from, flagACK, nil, note)
 }
 
 // Fin writes from's close at t; a second close of the same side writes nothing.
@@ -249,8 +275,10 @@ func (f *Flow) Fin(t time.Time, from Side) {
 	f.segment(t, from, flagFIN|flagACK, nil, "")
 	f.next[from]++
 	if f.fin[from.Other()] {
-		// The last FIN is acknowledged by the side that closed first.
-		f.segment(t, from.Other(), flagACK, nil, "")
+		// The last FIN is acknowledged by the side that closed first, when the flow is
+		// flushed: a note may ride on it.
+		other := from.Other()
+		f.finalAck = &other
 	}
 }
 
@@ -269,6 +297,9 @@ func (f *Flow) Reset(t time.Time, from Side) {
 func (f *Flow) segment(t time.Time, from Side, flags byte, payload []byte, note string) {
 	src, dst := f.ep[from], f.ep[from.Other()]
 	comment := f.Label
+	if f.pending != "" {
+		note, f.pending = strings.TrimPrefix(note+"; "+f.pending, "; "), ""
+	}
 	if note != "" {
 		if comment != "" {
 			comment += ": "
