@@ -59,7 +59,7 @@ func TestMain(m *testing.M) {
 }
 
 // start runs a watch to server that ends after count connections.
-func start(t *testing.T, server string, count int) (addr string, result <-chan *watch.Result, log *syncBuffer) {
+func start(t testing.TB, server string, count int) (addr string, result <-chan *watch.Result, log *syncBuffer) {
 	t.Helper()
 	log = &syncBuffer{}
 	p, err := watch.Listen(watch.Config{Listen: "127.0.0.1:0", To: server, Count: count, Log: log})
@@ -185,7 +185,7 @@ func TestFaultyPairNamesEachSide(t *testing.T) {
 
 // sinkServer answers every BACKUP with 212 after reading its payload into one buffer: a
 // server that allocates nothing per byte, so that what an upload allocates is the watch's.
-func sinkServer(t *testing.T) string {
+func sinkServer(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +219,7 @@ func sinkServer(t *testing.T) string {
 }
 
 // upload backs up size bytes through addr from one buffer, and reads the answer.
-func upload(t *testing.T, addr string, size int) {
+func upload(t testing.TB, addr string, size int) {
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -265,4 +265,34 @@ func TestLargeUploadInConstantMemory(t *testing.T) {
 	if large > small+1<<20 {
 		t.Errorf("a 64 MiB upload allocated %d bytes, a 4 MiB one %d: the watch's memory grows with the payload", large, small)
 	}
+}
+
+// BenchmarkUpload is a 64 MiB BACKUP to a server that drops it, straight and through a watch,
+// in the same run: the ratio of the two is the cost of forwarding and judging every byte.
+func BenchmarkUpload(b *testing.B) {
+	const size = 64 << 20
+	srv := sinkServer(b)
+	b.Run("direct", func(b *testing.B) {
+		b.SetBytes(size)
+		for b.Loop() {
+			upload(b, srv, size)
+		}
+	})
+	b.Run("watch", func(b *testing.B) {
+		b.SetBytes(size)
+		p, err := watch.Listen(watch.Config{Listen: "127.0.0.1:0", To: srv})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		result := make(chan *watch.Result, 1)
+		go func() { result <- p.Run(ctx) }()
+		for b.Loop() {
+			upload(b, p.Addr(), size)
+		}
+		cancel()
+		if res := <-result; len(res.Findings) > 0 {
+			b.Fatalf("findings: %v", res.Findings)
+		}
+	})
 }
