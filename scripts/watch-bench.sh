@@ -46,6 +46,7 @@ upload() {
 # watch_once: one watch for one connection, timed under /usr/bin/time for its peak memory.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 watch_once() {
+  rm -f "$tmp/watch.log"
   /usr/bin/time -f '%M' -o "$tmp/rss" "$tmp/conform" watch -listen "127.0.0.1:$port" -to "$server" -count 1 \
     >"$tmp/watch.out" 2>"$tmp/watch.log" &
   local w=$!

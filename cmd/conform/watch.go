@@ -151,10 +151,10 @@ func (r *watchReport) writeText(w io.Writer) error {
 		ps   []report.Problem
 	}{{"client", r.ClientProblems}, {"server", r.ServerProblems}} {
 		if len(side.ps) == 0 {
-			fmt.Fprintf(&b, "\nthe %s: no problem\n", side.name)
+			fmt.Fprintf(&b, "\n== the %s: no problem\n", side.name)
 			continue
 		}
-		fmt.Fprintf(&b, "\nthe %s: %s\n", side.name, words.Count(len(side.ps), "problem"))
+		fmt.Fprintf(&b, "\n== the %s ==", side.name)
 		h := report.Head{Problems: side.ps}
 		if err := h.WriteProblems(&b); err != nil {
 			return err

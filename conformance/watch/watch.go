@@ -352,7 +352,8 @@ func (c *connection) find(side Side, ex *exchange, v *spec.Violation, what strin
 	}
 	where := fmt.Sprintf("connection %d", c.n)
 	if n > 0 {
-		where += fmt.Sprintf(", exchange %d", n)
+		// As the exchange's line in the log names it.
+		where += fmt.Sprintf(" #%d", n)
 	}
 	fd := &Finding{Finding: report.FindingOf(v, nil, where), Side: side, Connection: c.n, Exchange: n}
 	if what != "" {
