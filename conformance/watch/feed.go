@@ -76,8 +76,8 @@ func (f *feed) peekMark() (mark int64, ok bool) {
 
 // takeUnanswered consumes the bytes that follow the end of a message before the other side
 // sent anything more (their chunks carry the mark of the one the message ended in): bytes after
-// the message. It returns the first 16 of them and their count.
-func (f *feed) takeUnanswered() (first []byte, n int64) {
+// the message. It returns the first 16 of them and their count, and writes them all to w.
+func (f *feed) takeUnanswered(w io.Writer) (first []byte, n int64) {
 	end := f.mark
 	for {
 		m, ok := f.peekMark()
@@ -86,6 +86,7 @@ func (f *feed) takeUnanswered() (first []byte, n int64) {
 		}
 		b := f.cur
 		f.cur = nil
+		w.Write(b)
 		if len(first) < 16 {
 			first = append(first, b[:min(len(b), 16-len(first))]...)
 		}
@@ -100,5 +101,3 @@ func (f *feed) drain() {
 		f.cur = nil
 	}
 }
-
-var _ io.Reader = (*feed)(nil)

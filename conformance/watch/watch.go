@@ -63,12 +63,13 @@ const (
 )
 
 // Finding is a broken rule, with the side that broke it, the connection (from 1) and the
-// exchange on it (from 1).
+// number of the exchange on it (from 1; 0 for none). The embedded finding's Exchange holds the
+// exchange's bytes.
 type Finding struct {
 	report.Finding
 	Side       Side `json:"side"`
 	Connection int  `json:"connection"`
-	Exchange   int  `json:"exchange"`
+	Number     int  `json:"exchange_number"`
 }
 
 // Line is the finding in a line, as the watch prints it.
@@ -208,6 +209,36 @@ type exchange struct {
 	user  uint32
 	line  string // the request, for the log
 	after int64  // bytes the client sent after it before the answer began
+	// The bytes of each side, their head and tail, for a finding's evidence; written and read
+	// under the connection's lock.
+	sent, recv *report.ClipWriter
+	outcome    string
+}
+
+// clipTo is a writer into a clip under the connection's lock.
+type clipTo struct {
+	mu *sync.Mutex
+	w  *report.ClipWriter
+}
+
+func (c clipTo) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.w.Write(b)
+}
+
+// evidence is ex's bytes so far, as a finding shows them.
+func (c *connection) evidence(ex *exchange) *report.Exchange {
+	if ex == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := &report.Exchange{Label: ex.line, Conn: c.n, Sent: ex.sent.Clip(), Outcome: ex.outcome}
+	if ex.recv != nil {
+		e.Received = ex.recv.Clip()
+	}
+	return e
 }
 
 // connection is one client's connection and the server connection it is forwarded to.
@@ -355,7 +386,7 @@ func (c *connection) find(side Side, ex *exchange, v *spec.Violation, what strin
 		// As the exchange's line in the log names it.
 		where += fmt.Sprintf(" #%d", n)
 	}
-	fd := &Finding{Finding: report.FindingOf(v, nil, where), Side: side, Connection: c.n, Exchange: n}
+	fd := &Finding{Finding: report.FindingOf(v, c.evidence(ex), where), Side: side, Connection: c.n, Number: n}
 	if what != "" {
 		fd.Detail = what
 	}
@@ -380,7 +411,8 @@ var limits = wire.Limits{MaxName: wire.MaxNameField, MaxPayload: ^uint32(0)}
 
 // judgeRequests reads the client's stream request by request.
 func (c *connection) judgeRequests(f *feed) {
-	r := wire.NewReader(f, limits)
+	tee := &teeReader{r: f}
+	r := wire.NewReader(tee, limits)
 	var h wire.RequestHeader
 	for i := 1; ; i++ {
 		if _, ok := f.peekMark(); !ok {
@@ -390,8 +422,10 @@ func (c *connection) judgeRequests(f *feed) {
 		c.mu.Lock()
 		c.partial = true
 		c.mu.Unlock()
+		ex := &exchange{n: i, sent: &report.ClipWriter{}}
+		tee.w = clipTo{&c.mu, ex.sent}
 		err := r.ReadRequestHeader(&h)
-		ex := &exchange{n: i, user: h.UserID, q: spec.Request{Op: h.Op, Name: append([]byte(nil), h.Name...)}}
+		ex.user, ex.q = h.UserID, spec.Request{Op: h.Op, Name: append([]byte(nil), h.Name...)}
 		cr := &spec.ClientRequest{UserID: h.UserID, Version: h.Version, Op: uint8(h.Op), Name: ex.q.Name, Size: h.Size, Got: r.Offset()}
 		cr.Want = cr.HeaderLen() + int64(h.Size)
 		switch {
@@ -433,7 +467,7 @@ func (c *connection) judgeRequests(f *feed) {
 		}
 		// Bytes that come before the server has sent anything since the request ended are
 		// bytes after it (R-7.1), not the next request.
-		if cr.After, cr.AfterLen = f.takeUnanswered(); cr.AfterLen > 0 {
+		if cr.After, cr.AfterLen = f.takeUnanswered(tee.w); cr.AfterLen > 0 {
 			ex.after = cr.AfterLen
 			c.mu.Lock()
 			c.afterAny = true
@@ -465,13 +499,16 @@ func (c *connection) judgeResponses(f *feed) {
 			c.serverEnded(i)
 			return
 		}
-		got := &countReader{r: f}
+		recv := &report.ClipWriter{}
+		got := &teeReader{r: f, w: clipTo{&c.mu, recv}}
 		h, err := prof.ReadHead(got, canonical)
 		c.mu.Lock()
 		c.answered = i
 		var ex *exchange
 		if i <= len(c.exchanges) {
 			ex = c.exchanges[i-1]
+			ex.recv = recv
+			ex.outcome = fmt.Sprintf("status %d", h.Status)
 		}
 		afterAny, partial := c.afterAny, c.partial
 		c.mu.Unlock()
@@ -503,16 +540,13 @@ func (c *connection) judgeResponses(f *feed) {
 			}
 			return
 		}
-		if ex.after > 0 {
-			// Answers to a request followed by bytes it does not carry are not judged: the
-			// server read what the client sent.
-		} else if v := spec.JudgeAnswer(ex.q, st, h.Name); v != nil {
+		if v := spec.JudgeAnswer(ex.q, st, h.Name); v != nil {
 			c.find(SideServer, ex, v, "")
 		} else {
 			c.judgeHeld(ex, st)
 		}
 		if h.Size > 0 {
-			n, err := io.CopyN(io.Discard, f, int64(h.Size))
+			n, err := io.CopyN(io.Discard, got, int64(h.Size))
 			if err != nil {
 				if !c.aborted.Load() {
 					head := got.n
@@ -522,7 +556,7 @@ func (c *connection) judgeResponses(f *feed) {
 			}
 		}
 		// Bytes before the client sent anything more are bytes after the response (R-3.1).
-		if trailing, count := f.takeUnanswered(); count > 0 {
+		if trailing, count := f.takeUnanswered(got.w); count > 0 {
 			v := spec.TrailingBytes(h.Status, h.Fields, h.Size, true, trailing)
 			if count > int64(len(trailing)) {
 				v.Actual = fmt.Sprintf("%d more bytes followed the response: % x …", count, trailing)
@@ -563,14 +597,19 @@ func (c *connection) serverEnded(i int) {
 	c.find(SideServer, ex, spec.JudgeUnanswered(ex.q), "")
 }
 
-type countReader struct {
+// teeReader copies what it reads to w, and counts it.
+type teeReader struct {
 	r io.Reader
+	w io.Writer
 	n int64
 }
 
-func (c *countReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.n += int64(n)
+func (t *teeReader) Read(b []byte) (int, error) {
+	n, err := t.r.Read(b)
+	t.n += int64(n)
+	if n > 0 {
+		t.w.Write(b[:n])
+	}
 	return n, err
 }
 
