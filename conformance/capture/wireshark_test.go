@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,12 +38,17 @@ func needTshark(t *testing.T) string {
 	return p
 }
 
+// passes are tshark's ways of reading a file: one pass, as tshark does by default, and two, as
+// Wireshark's window does (a first pass without a tree, then each packet again): the dissector
+// must show the same in both.
+var passes = [][]string{nil, {"-2"}}
+
 // tsharkFields runs tshark with the dissector on file and returns, per TCP stream, the values
 // of each field in the order they came.
-func tsharkFields(t *testing.T, file string, fields ...string) map[int]map[string][]string {
+func tsharkFields(t *testing.T, file string, pass []string, fields ...string) map[int]map[string][]string {
 	t.Helper()
-	args := []string{"-X", "lua_script:" + dissector, "-r", file, "-T", "fields", "-E", "separator=\t",
-		"-E", "occurrence=a", "-E", "aggregator=\x1f", "-e", "tcp.stream"}
+	args := append(slices.Clone(pass), "-X", "lua_script:"+dissector, "-r", file, "-T", "fields", "-E", "separator=\t",
+		"-E", "occurrence=a", "-E", "aggregator=\x1f", "-e", "tcp.stream")
 	for _, f := range fields {
 		args = append(args, "-e", f)
 	}
@@ -150,9 +156,12 @@ func TestDissectorDecodesEveryValidVector(t *testing.T) {
 		if len(vs) < 20 {
 			t.Fatalf("only %d valid vectors", len(vs))
 		}
-		got := tsharkFields(t, writeVectors(t, vs, request), messageFields...)
-		for i, v := range vs {
-			checkDecoded(t, v, got[i])
+		file := writeVectors(t, vs, request)
+		for _, pass := range passes {
+			got := tsharkFields(t, file, pass, messageFields...)
+			for i, v := range vs {
+				checkDecoded(t, v, got[i])
+			}
 		}
 	}
 }
@@ -289,14 +298,17 @@ func TestDissectorWarnsOnMalformedMessages(t *testing.T) {
 			vs[i] = w.v
 			kinds[w.text]++
 		}
-		got := tsharkFields(t, writeVectors(t, vs, side.request), "_ws.expert.message")
-		for i, w := range side.ws {
-			msgs := warnings(got[i])
-			if !strings.Contains(msgs, w.text) {
-				t.Errorf("%s: expert info %q, want one saying %q", w.v.ID, msgs, w.text)
-			}
-			if c := side.cite[w.text]; c != "" && !strings.Contains(msgs, "("+c) && !strings.Contains(msgs, c+")") {
-				t.Errorf("%s: expert info %q does not cite %s", w.v.ID, msgs, c)
+		file := writeVectors(t, vs, side.request)
+		for _, pass := range passes {
+			got := tsharkFields(t, file, pass, "_ws.expert.message")
+			for i, w := range side.ws {
+				msgs := warnings(got[i])
+				if !strings.Contains(msgs, w.text) {
+					t.Errorf("%v %s: expert info %q, want one saying %q", pass, w.v.ID, msgs, w.text)
+				}
+				if c := side.cite[w.text]; c != "" && !strings.Contains(msgs, "("+c) && !strings.Contains(msgs, c+")") {
+					t.Errorf("%v %s: expert info %q does not cite %s", pass, w.v.ID, msgs, c)
+				}
 			}
 		}
 		if len(kinds) < 2 {

@@ -48,21 +48,29 @@ fbp.experts = { ef_after, ef_unknown_op, ef_unknown_status, ef_short, ef_version
 
 fbp.prefs.port = Pref.uint("Server port", 1234, "The TCP port of the FBP server")
 
-local f_tcp_stream = Field.new("tcp.stream")
 local f_tcp_flags_fin = Field.new("tcp.flags.fin")
 local f_tcp_flags_reset = Field.new("tcp.flags.reset")
-local f_tcp_srcport = Field.new("tcp.srcport")
-local f_tcp_dstport = Field.new("tcp.dstport")
 
 -- Per connection and direction: the payload bytes still owed by the last header (left), with
 -- the message they belong to. Tables keyed by frame remember what the first pass saw, so that
 -- a later pass (a click in the GUI, tshark -2) shows the same.
 local pending = {}   -- "stream:dir" -> { left = n, what = "response 210" }
 local at_frame = {}  -- "frame:stream:dir" -> pending.left when the frame was first dissected
-local ended = {}     -- frame -> true: the frame's close found a payload cut short
+local history = {}   -- "stream:dir" -> { {frame, payload bytes owed after it}, ... } in frame order
+local ended = {}     -- frame of a close -> payload bytes owed when it came
 
-local function key(stream, is_request)
-    return tostring(stream) .. (is_request and ":c" or ":s")
+-- conn_key names a connection's direction by its addresses and ports, which every pass knows
+-- (a field such as tcp.stream may be absent from a pass that builds no tree).
+local function conn_key(pinfo, is_request)
+    local client, server
+    if is_request then
+        client = tostring(pinfo.src) .. ":" .. pinfo.src_port
+        server = tostring(pinfo.dst) .. ":" .. pinfo.dst_port
+    else
+        client = tostring(pinfo.dst) .. ":" .. pinfo.dst_port
+        server = tostring(pinfo.src) .. ":" .. pinfo.src_port
+    end
+    return client .. ">" .. server .. (is_request and ":c" or ":s")
 end
 
 local function describe_short(is_request)
@@ -169,9 +177,7 @@ end
 
 function fbp.dissector(tvb, pinfo, tree)
     local is_request = pinfo.dst_port == fbp.prefs.port
-    local stream = f_tcp_stream()
-    stream = stream and stream.value or 0
-    local k = key(stream, is_request)
+    local k = conn_key(pinfo, is_request)
     local fk = tostring(pinfo.number) .. ":" .. k
     local st = pending[k]
     if st == nil then st = { left = 0 }; pending[k] = st end
@@ -222,7 +228,6 @@ function fbp.dissector(tvb, pinfo, tree)
             -- then comes in the same call, and the per-frame state stays one entry a frame.
             pinfo.desegment_offset = off
             pinfo.desegment_len = DESEGMENT_ONE_MORE_SEGMENT
-            if not pinfo.visited then at_frame[fk] = nil end
             break
         end
         local start = off
@@ -252,7 +257,12 @@ function fbp.dissector(tvb, pinfo, tree)
         end
     end
 
-    if not pinfo.visited then st.left = left end
+    if not pinfo.visited then
+        st.left = left
+        local h = history[k]
+        if h == nil then h = {}; history[k] = h end
+        h[#h + 1] = { pinfo.number, left }
+    end
     if #summary > 0 then
         pinfo.cols.info = (is_request and "Request" or "Response") .. ": " .. table.concat(summary, "; ")
     end
@@ -266,17 +276,23 @@ local fbp_close = Proto("fbp_close", "FBP close")
 function fbp_close.dissector(tvb, pinfo, tree)
     local fin, rst = f_tcp_flags_fin(), f_tcp_flags_reset()
     if not ((fin and fin.value) or (rst and rst.value)) then return end
-    local sp, dp, stream = f_tcp_srcport(), f_tcp_dstport(), f_tcp_stream()
-    if not (sp and dp and stream) then return end
-    local is_request = dp.value == fbp.prefs.port
-    if not is_request and sp.value ~= fbp.prefs.port then return end
-    local k = key(stream.value, is_request)
-    if not pinfo.visited then
-        local st = pending[k]
-        if st and st.left > 0 then ended[pinfo.number] = st.left end
-    end
+    local is_request = pinfo.dst_port == fbp.prefs.port
+    if not is_request and pinfo.src_port ~= fbp.prefs.port then return end
+    -- What was owed when the close came: the state after the direction's last segment before
+    -- it. The history is written in the first pass, which sees every segment in order; the
+    -- pass that shows this close may come later (Wireshark's window, tshark -2).
     local left = ended[pinfo.number]
-    if left then
+    if left == nil then
+        left = 0
+        local h = history[conn_key(pinfo, is_request)]
+        if h then
+            for i = #h, 1, -1 do
+                if h[i][1] < pinfo.number then left = h[i][2]; break end
+            end
+        end
+        ended[pinfo.number] = left
+    end
+    if left > 0 then
         local root = tree:add(fbp, tvb(0, 0), "File Backup Protocol")
         root:add(f.payload_left, left):set_generated()
         root:add_proto_expert_info(ef_short, describe_short(is_request) .. ": " .. left .. " bytes missing")
@@ -295,7 +311,7 @@ end
 function fbp.prefs_changed() register_port() end
 
 function fbp.init()
-    pending, at_frame, ended = {}, {}, {}
+    pending, at_frame, history, ended = {}, {}, {}, {}
 end
 
 register_port()
