@@ -151,11 +151,15 @@ func (p *Proxy) Run(ctx context.Context) *Result {
 	start := time.Now()
 	p.res.Listen, p.res.Target = p.Addr(), p.cfg.To
 	var wg sync.WaitGroup
-	done := make(chan struct{}, 1)
-	var ended atomic.Int64
-	stop := context.AfterFunc(ctx, func() { p.stopping.Store(true); p.ln.Close() })
-	defer stop()
 	var conns sync.Map // *connection -> struct{}
+	stop := context.AfterFunc(ctx, func() {
+		// Interrupted: no more connections, and what is still open is cut; its ends are not
+		// judged.
+		p.stopping.Store(true)
+		p.ln.Close()
+		conns.Range(func(k, _ any) bool { k.(*connection).abort(); return true })
+	})
+	defer stop()
 	accepted := 0
 	for p.cfg.Count == 0 || accepted < p.cfg.Count {
 		c, err := p.ln.Accept()
@@ -170,19 +174,9 @@ func (p *Proxy) Run(ctx context.Context) *Result {
 			defer wg.Done()
 			cn.serve()
 			conns.Delete(cn)
-			if n := ended.Add(1); p.cfg.Count > 0 && int(n) >= p.cfg.Count {
-				select {
-				case done <- struct{}{}:
-				default:
-				}
-			}
 		}()
 	}
 	p.ln.Close()
-	if ctx.Err() != nil {
-		// Interrupted: what is still open is cut, and its ends are not judged.
-		conns.Range(func(k, _ any) bool { k.(*connection).abort(); return true })
-	}
 	wg.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -267,8 +261,11 @@ type connection struct {
 func (c *connection) abort() {
 	c.aborted.Store(true)
 	c.client.Close()
-	if c.server != nil {
-		c.server.Close()
+	c.mu.Lock()
+	s := c.server
+	c.mu.Unlock()
+	if s != nil {
+		s.Close()
 	}
 }
 

@@ -296,3 +296,49 @@ func BenchmarkUpload(b *testing.B) {
 		}
 	})
 }
+
+// TestInterruptCutsWithoutBlame: a watch stopped while a client is in the middle of a request
+// returns, says it was interrupted, and blames no one for the request it cut.
+func TestInterruptCutsWithoutBlame(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan []byte, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		b := make([]byte, 3)
+		io.ReadFull(c, b)
+		got <- b
+		io.Copy(io.Discard, c)
+	}()
+	p, err := watch.Listen(watch.Config{Listen: "127.0.0.1:0", To: ln.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	result := make(chan *watch.Result, 1)
+	go func() { result <- p.Run(ctx) }()
+	c, err := net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	if b := <-got; !bytes.Equal(b, []byte{1, 2, 3}) {
+		t.Fatalf("the server got % x", b)
+	}
+	cancel()
+	res := <-result
+	if !res.Interrupted || len(res.Findings) > 0 || res.Connections != 1 {
+		t.Errorf("interrupted %v, %d connections, findings %v: want an interrupted watch of 1 connection that blames no one", res.Interrupted, res.Connections, res.Findings)
+	}
+}
