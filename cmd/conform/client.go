@@ -121,7 +121,7 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	start := time.Now()
 	rep, err := clienttest.Run(ctx, o.cfg)
-	closeRecorder(o.cfg.Capture, "client", stderr)
+	closeRecorder(o.cfg.Capture, "client", "", stderr)
 	var se *clienttest.StartError
 	var ue *clienttest.UsageError
 	switch {

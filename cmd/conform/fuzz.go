@@ -231,7 +231,7 @@ func runFuzz(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg.Capture, err = o.pcap.open(); err != nil {
 		return cmd.Fail(cliargs.Usagef("%v", err), stdout, stderr)
 	}
-	defer closeRecorder(cfg.Capture, "fuzz", stderr)
+	defer closeRecorder(cfg.Capture, "fuzz", cfg.Addr, stderr)
 	runCtx, cancel := o.withDeadline(ctx)
 	defer cancel()
 	res, err := netfuzz.Run(runCtx, cfg)

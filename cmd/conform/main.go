@@ -250,7 +250,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if o.cfg.Capture, err = o.pcap.open(); err != nil {
 		return cmd.Fail(cliargs.Usagef("%v", err), stdout, stderr)
 	}
-	defer closeRecorder(o.cfg.Capture, "", stderr)
+	defer closeRecorder(o.cfg.Capture, "", o.cfg.Addr, stderr)
 	if isTerminal(stderr) {
 		// A live line on the terminal while the cases run; never in a file or a pipe.
 		line := newProgressLine(stderr)

@@ -269,7 +269,7 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if cfg.Capture, err = o.pcap.open(); err != nil {
 		return cmd.Fail(cliargs.Usagef("%v", err), stdout, stderr)
 	}
-	defer closeRecorder(cfg.Capture, "model", stderr)
+	defer closeRecorder(cfg.Capture, "model", cfg.Addr, stderr)
 	runCtx, cancel := o.withDeadline(ctx)
 	defer cancel()
 	res, err := model.Run(runCtx, cfg)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 
 	"github.com/fbpkit/fbp/conformance/capture"
@@ -40,14 +41,23 @@ func (p *pcapFlags) open() (*capture.Recorder, error) {
 	return capture.Create(p.path, p.failedOnly)
 }
 
-// closeRecorder writes the capture out; name is the subcommand, "" for the catalog.
-func closeRecorder(rec *capture.Recorder, name string, stderr io.Writer) {
+// closeRecorder writes the capture out and says how to open it; name is the subcommand, ""
+// for the catalog, server the address of the server the connections went to ("" when they went
+// to several), whose port the dissector is told.
+func closeRecorder(rec *capture.Recorder, name, server string, stderr io.Writer) {
 	if rec == nil {
 		return
 	}
+	who := strings.TrimSpace("conform " + name)
 	if err := rec.Close(); err != nil {
-		fmt.Fprintf(stderr, "%s: -pcap: %v\n", strings.TrimSpace("conform "+name), err)
+		fmt.Fprintf(stderr, "%s: -pcap: %v\n", who, err)
+		return
 	}
+	port := "PORT"
+	if _, p, err := net.SplitHostPort(server); err == nil {
+		port = p
+	}
+	fmt.Fprintf(stderr, "%s: connections written to %s: wireshark -X lua_script:contrib/wireshark/fbp.lua -o fbp.port:%s %s\n", who, rec.Path(), port, rec.Path())
 }
 
 // endRecorder ends the one case id of a tester that records its whole run under one ID, failing
@@ -182,13 +192,13 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	o.cfg.Log = stderr
 	p, err := watch.Listen(o.cfg)
 	if err != nil {
-		closeRecorder(rec, "watch", stderr)
+		closeRecorder(rec, "watch", o.cfg.To, stderr)
 		fmt.Fprintf(stderr, "conform watch: %v\n", err)
 		return exitUsage
 	}
 	fmt.Fprintf(stderr, "conform watch: listening on %s, forwarding to %s (Ctrl-C ends)\n", p.Addr(), o.cfg.To)
 	res := p.Run(ctx)
-	closeRecorder(rec, "watch", stderr)
+	closeRecorder(rec, "watch", o.cfg.To, stderr)
 	rep := newWatchReport(res)
 	if err := writeReport(&o.testerFlags, stdout, stderr, rep.writeText, rep, rep.verdict()); err != nil {
 		fmt.Fprintf(stderr, "conform watch: writing the report: %v\n", err)

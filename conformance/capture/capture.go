@@ -68,6 +68,9 @@ func Create(path string, failedOnly bool) (*Recorder, error) {
 	return &Recorder{failedOnly: failedOnly, file: f, buf: bw, out: &pcapng.Locked{W: w}, cases: map[string]*caseLog{}}, nil
 }
 
+// Path is the file the recorder writes.
+func (r *Recorder) Path() string { return r.file.Name() }
+
 // FailedOnly reports whether the recorder keeps only failing cases.
 func (r *Recorder) FailedOnly() bool { return r.failedOnly }
 
