@@ -128,3 +128,27 @@ func readJSON(t *testing.T, path string, v any) {
 		t.Fatalf("%s: %v\n%s", path, err, b)
 	}
 }
+
+// TestModelAndFuzzPcap: conform model and conform fuzz record their connections under their
+// run's name with -pcap (a comment is stored as written: option 1, its length, the text).
+func TestModelAndFuzzPcap(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"model", []string{"model", "-runs", "2", "-steps", "4"}},
+		{"fuzz", []string{"fuzz", "-max-inputs", "20"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), c.name+".pcapng")
+			code, _, errs := conform(t, append(c.args, "-pcap", path)...)
+			b, err := os.ReadFile(path)
+			comment := "\x01\x00" + string(rune(len(c.name))) + "\x00" + c.name
+			if code != exitPass || err != nil || strings.Count(string(b), comment) < 10 || !strings.Contains(errs, "connections written to "+path) {
+				t.Errorf("exit %d, %v, %d packets commented %q in %d bytes; stderr:\n%s", code, err, strings.Count(string(b), comment), c.name, len(b), errs)
+			}
+		})
+	}
+}
