@@ -202,7 +202,11 @@ function fbp.dissector(tvb, pinfo, tree)
         left = left - n
         root:add(f.payload_left, left):set_generated()
         off = n
-        table.insert(summary, "payload, " .. left .. " bytes still to come")
+        if left > 0 then
+            table.insert(summary, "payload, " .. left .. " bytes still to come")
+        else
+            table.insert(summary, "the rest of the payload")
+        end
     end
 
     local after_message = false
@@ -215,6 +219,7 @@ function fbp.dissector(tvb, pinfo, tree)
             else
                 ti:add_proto_expert_info(ef_after, (len - off) .. " bytes after " .. after_message .. " (R-3.1)")
             end
+            table.insert(summary, "[" .. (len - off) .. " bytes after it]")
             off = len
             break
         end
