@@ -228,7 +228,10 @@ func (c *connection) evidence(ex *exchange) *report.Exchange {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := &report.Exchange{Label: ex.line, Conn: c.n, Sent: ex.sent.Clip(), Outcome: ex.outcome}
+	e := &report.Exchange{Label: ex.line, Conn: c.n, Outcome: ex.outcome}
+	if ex.sent != nil {
+		e.Sent = ex.sent.Clip()
+	}
 	if ex.recv != nil {
 		e.Received = ex.recv.Clip()
 	}
@@ -418,6 +421,12 @@ func (c *connection) judgeRequests(f *feed) {
 		}
 		c.mu.Lock()
 		c.partial = true
+		if i > 2 {
+			// The bytes of an exchange two requests back are judged: a connection that
+			// carries many requests keeps the clips of the last two only.
+			old := c.exchanges[i-3]
+			old.sent, old.recv = nil, nil
+		}
 		c.mu.Unlock()
 		ex := &exchange{n: i, sent: &report.ClipWriter{}}
 		tee.w = clipTo{&c.mu, ex.sent}
