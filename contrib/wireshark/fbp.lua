@@ -56,12 +56,14 @@ local f_tcp_flags_reset = Field.new("tcp.flags.reset")
 -- a later pass (a click in the GUI, tshark -2) shows the same.
 local pending = {}   -- "stream:dir" -> { left = n, what = "response 210" }
 local at_frame = {}  -- "frame:stream:dir" -> pending.left when the frame was first dissected
+local last_op = {}      -- connection -> op of its last request
+local answered_op = {}  -- "frame:offset" of a response -> op of the request it answers
 local history = {}   -- "stream:dir" -> { {frame, payload bytes owed after it}, ... } in frame order
 local ended = {}     -- frame of a close -> payload bytes owed when it came
 
 -- conn_key names a connection's direction by its addresses and ports, which every pass knows
 -- (a field such as tcp.stream may be absent from a pass that builds no tree).
-local function conn_key(pinfo, is_request)
+local function conn_id(pinfo, is_request)
     local client, server
     if is_request then
         client = tostring(pinfo.src) .. ":" .. pinfo.src_port
@@ -70,7 +72,11 @@ local function conn_key(pinfo, is_request)
         client = tostring(pinfo.dst) .. ":" .. pinfo.dst_port
         server = tostring(pinfo.src) .. ":" .. pinfo.src_port
     end
-    return client .. ">" .. server .. (is_request and ":c" or ":s")
+    return client .. ">" .. server
+end
+
+local function conn_key(pinfo, is_request)
+    return conn_id(pinfo, is_request) .. (is_request and ":c" or ":s")
 end
 
 local function describe_short(is_request)
@@ -114,7 +120,7 @@ end
 
 -- dissect_message adds the message at off to tree and returns the payload length its size
 -- states, and whether its layout is known.
-local function dissect_message(tvb, off, hl, tree, is_request, pinfo)
+local function dissect_message(tvb, off, hl, tree, is_request, pinfo, asked)
     local sub, summary
     local has_name, has_size, known = false, false, true
     if is_request then
@@ -148,6 +154,8 @@ local function dissect_message(tvb, off, hl, tree, is_request, pinfo)
             si:add_proto_expert_info(ef_unknown_status, "unknown status " .. st .. ": not one of 210, 211, 212, 1001, 1002, 1003 (R-3.1)")
             summary = "unknown status " .. st
         else
+            if st == 212 and asked == 100 then name = "backup-ok" end
+            if st == 212 and asked == 201 then name = "delete-ok" end
             summary = st .. " " .. name
         end
         has_name = st == 210 or st == 211 or st == 212 or st == 1001
@@ -236,7 +244,16 @@ function fbp.dissector(tvb, pinfo, tree)
             break
         end
         local start = off
-        local size, known, sub, text = dissect_message(tvb, off, hl, root, is_request, pinfo)
+        -- A 212 is named by the request it answers: the connection's last one, as the first
+        -- pass saw it.
+        local ck = conn_id(pinfo, is_request)
+        local rk = tostring(pinfo.number) .. ":" .. off
+        if is_request then
+            if not pinfo.visited then last_op[ck] = tvb(off + 5, 1):uint() end
+        elseif not pinfo.visited and answered_op[rk] == nil then
+            answered_op[rk] = last_op[ck] or 0
+        end
+        local size, known, sub, text = dissect_message(tvb, off, hl, root, is_request, pinfo, answered_op[rk])
         off = off + hl
         local here = math.min(size, len - off)
         if size > 0 then
@@ -316,7 +333,7 @@ end
 function fbp.prefs_changed() register_port() end
 
 function fbp.init()
-    pending, at_frame, history, ended = {}, {}, {}, {}
+    pending, at_frame, history, ended, last_op, answered_op = {}, {}, {}, {}, {}, {}
 end
 
 register_port()
