@@ -51,18 +51,18 @@ fbp.prefs.port = Pref.uint("Server port", 1234, "The TCP port of the FBP server"
 local f_tcp_flags_fin = Field.new("tcp.flags.fin")
 local f_tcp_flags_reset = Field.new("tcp.flags.reset")
 
--- Per connection and direction: the payload bytes still owed by the last header (left), with
--- the message they belong to. Tables keyed by frame remember what the first pass saw, so that
--- a later pass (a click in the GUI, tshark -2) shows the same.
-local pending = {}   -- "stream:dir" -> { left = n, what = "response 210" }
-local at_frame = {}  -- "frame:stream:dir" -> pending.left when the frame was first dissected
+-- State across segments, per connection direction (conn_key) or connection (conn_id). What
+-- the first pass saw is kept by frame, so that a later pass (a click in the GUI, tshark -2)
+-- shows the same.
+local pending = {}      -- direction -> { left = payload bytes still owed by its last header }
+local at_frame = {}     -- "frame:direction" -> that direction's left when the frame was first dissected
 local last_op = {}      -- connection -> op of its last request
 local answered_op = {}  -- "frame:offset" of a response -> op of the request it answers
-local history = {}   -- "stream:dir" -> { {frame, payload bytes owed after it}, ... } in frame order
-local ended = {}     -- frame of a close -> payload bytes owed when it came
+local history = {}      -- direction -> { {frame, left after it}, ... } in frame order
+local ended = {}        -- frame of a close -> payload bytes owed when it came
 
--- conn_key names a connection's direction by its addresses and ports, which every pass knows
--- (a field such as tcp.stream may be absent from a pass that builds no tree).
+-- conn_id names a connection by its addresses and ports, which every pass knows (a field such
+-- as tcp.stream may be absent from a pass that builds no tree); conn_key one of its directions.
 local function conn_id(pinfo, is_request)
     local client, server
     if is_request then
