@@ -35,7 +35,8 @@ usage error or no case selected, 3 the client could not be started.
 
 type clientOptions struct {
 	caseFlags
-	cfg clienttest.Config
+	cfg  clienttest.Config
+	pcap pcapFlags
 }
 
 func parseClientFlags(args []string) (*clientOptions, *cliargs.Command, error) {
@@ -46,6 +47,7 @@ func parseClientFlags(args []string) (*clientOptions, *cliargs.Command, error) {
 	fs.StringVar(&c.Dir, "dir", ".", "the client's `folder`, copied for every scenario (its .git, server.info, backup.info and tmp left out)")
 	fs.StringVar(&c.Listen, "listen", "", "serve the scenarios on `host:port` to a client conform does not start")
 	o.caseFlags.register(fs, "R-7.1", "the cases and the scenarios")
+	o.pcap.register(fs)
 	fs.BoolVar(&c.Strict, "strict", false, "SHOULD failures fail the run")
 	// Not -timeout: that is a deadline of every read and write everywhere else.
 	fs.DurationVar(&c.Timeout, "hang-after", clienttest.DefaultTimeout, "how long one run of the client may take before it is killed, as hung")
@@ -114,8 +116,12 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitUsage
 	}
 	defer file.Close()
+	if o.cfg.Capture, err = o.pcap.open(); err != nil {
+		return cmd.Fail(cliargs.Usagef("%v", err), stdout, stderr)
+	}
 	start := time.Now()
 	rep, err := clienttest.Run(ctx, o.cfg)
+	closeRecorder(o.cfg.Capture, "client", "", stderr)
 	var se *clienttest.StartError
 	var ue *clienttest.UsageError
 	switch {

@@ -53,6 +53,21 @@ func TestClientCommand(t *testing.T) {
 			t.Errorf("exit %d, stderr %q", code, errs)
 		}
 	})
+	t.Run("pcap-failed", func(t *testing.T) {
+		// A comment is stored as it is written: the file holds the case and the finding.
+		failing := filepath.Join(t.TempDir(), "failing.pcapng")
+		code, _, _ := conform(t, client("list-name-len", "-run", "^request/layout$", "-pcap", failing, "-pcap-failed")...)
+		b, err := os.ReadFile(failing)
+		if code != exitFail || err != nil || !strings.Contains(string(b), "scenario/canonical: FAIL: request/layout R-7.1: expected a LIST of exactly 6 bytes") {
+			t.Errorf("exit %d, %v: the capture of a failing scenario lacks its finding", code, err)
+		}
+		passing := filepath.Join(t.TempDir(), "passing.pcapng")
+		code, _, _ = conform(t, client("none", "-run", "^request/layout$", "-pcap", passing, "-pcap-failed")...)
+		b, err = os.ReadFile(passing)
+		if code != exitPass || err != nil || strings.Contains(string(b), "scenario/") {
+			t.Errorf("exit %d, %v: -pcap-failed kept %d bytes of a passing run", code, err, len(b))
+		}
+	})
 	t.Run("pass", func(t *testing.T) {
 		code, out, errs := conform(t, client("none", "-run", `^(run|request|user)/`)...)
 		if code != exitPass || !strings.Contains(out, "PASS  request/layout") || !strings.Contains(errs, "canonical") {

@@ -26,6 +26,7 @@ type fuzzOptions struct {
 	outDir      string
 	allowRemote bool
 	maxPayload  string
+	pcap        pcapFlags
 }
 
 // replayAddrPlaceholder stands for the address in the replay command a reproducer saves when
@@ -41,6 +42,7 @@ func parseFuzzFlags(args []string) (*fuzzOptions, *cliargs.Command, error) {
 		"Exit status: 0 no finding, 1 a finding, 2 usage error, 3 server unreachable.\n")
 	fs := cmd.Flags
 	o.register(fs, true, netfuzz.DefaultTimeout, "restarted after each crash or hang, and how it ended is reported")
+	o.pcap.register(fs)
 	c := &o.cfg
 	fs.DurationVar(&c.Duration, "duration", netfuzz.DefaultDuration, "how long to send inputs at most (minimizing comes on top)")
 	fs.IntVar(&c.MaxInputs, "max-inputs", netfuzz.DefaultMaxInputs, "how many inputs to send at most")
@@ -219,6 +221,10 @@ func runFuzz(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if tgt.proc != nil {
 		cfg.Restart = restarts.restart(tgt.proc)
 	}
+	if cfg.Capture, err = o.pcap.open(); err != nil {
+		return cmd.Fail(cliargs.Usagef("%v", err), stdout, stderr)
+	}
+	defer closeRecorder(cfg.Capture, "fuzz", cfg.Addr, stderr)
 	runCtx, cancel := o.withDeadline(ctx)
 	defer cancel()
 	res, err := netfuzz.Run(runCtx, cfg)
@@ -253,6 +259,7 @@ func runFuzz(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	rep := newFuzzReport(res, tgt.builtIn, interrupted)
+	endRecorder(cfg.Capture, netfuzz.CaptureID, &rep.Head)
 	if tgt.proc != nil {
 		rep.Processes = restarts.attribute(res.Findings)
 		if n := len(res.Findings); n > 0 {

@@ -13,6 +13,7 @@
 //	conform bench                 # load, with every answer checked
 //	conform batch -exec CMD DIR...  # many submissions, then a matrix of them
 //	conform matrix REPORT.json... # many reports in one table
+//	conform watch -to host:port   # a judging proxy between a client and a server
 //	conform version               # the version of this build
 //
 // Exit status: 0 every selected MUST case passed (and SHOULD under -strict); 1 a failure;
@@ -69,6 +70,7 @@ type options struct {
 	execLog   string
 	largeSize string
 	maxSize   string
+	pcap      pcapFlags
 }
 
 func parseFlags(args []string) (*options, *cliargs.Command, error) {
@@ -82,6 +84,7 @@ func parseFlags(args []string) (*options, *cliargs.Command, error) {
        conform bench [-addr host:port] [flags]      load from concurrent clients, every answer checked
        conform batch -exec "CMD {dir} {port}" DIR... many submissions, their reports and a matrix
        conform matrix REPORT.json...                many reports merged in one table
+       conform watch -to host:port [flags]          a proxy that judges your client and server as they talk
        conform version                              the version of this build
 
 Tests an FBP server against SPEC.md: a diagnosis first, then the catalog of cases, each failure
@@ -111,6 +114,7 @@ Each subcommand has its own help: conform model -h, conform client -h, ...
 	fs.StringVar(&c.Root, "root", "", "the server's storage `folder`, when local: check it for escaped files and upload leftovers")
 	fs.StringVar(&o.execCmd, "exec", "", execUsage("the server under test", "-addr")+"; restarted after a crash")
 	fs.StringVar(&o.execLog, "exec-log", "", execLogUsage)
+	o.pcap.register(fs)
 	fs.BoolVar(&c.ContinueAfterCrash, "continue", false, "after the server stops answering, run the remaining cases when it answers again (default: stop)")
 	if err := fs.Parse(args); err != nil {
 		return nil, cmd, err
@@ -167,7 +171,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 // subcommands are the words conform takes before its flags.
-var subcommands = []string{"model", "fuzz", "replay", "doctor", "bench", "client", "batch", "matrix", "version", "help"}
+var subcommands = []string{"model", "fuzz", "replay", "doctor", "bench", "client", "batch", "matrix", "watch", "version", "help"}
 
 // unknownSubcommand is the usage error of words the catalog's command line does not take: a
 // word a letter or two from a subcommand is that subcommand mistyped.
@@ -202,6 +206,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runBatch(ctx, args[1:], stdout, stderr)
 		case "matrix":
 			return runMatrix(ctx, args[1:], stdout, stderr)
+		case "watch":
+			return runWatch(ctx, args[1:], stdout, stderr)
 		}
 	}
 	o, cmd, err := parseFlags(args)
@@ -250,6 +256,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	defer file.Close()
+	if o.cfg.Capture, err = o.pcap.open(); err != nil {
+		return cmd.Fail(cliargs.Usagef("%v", err), stdout, stderr)
+	}
+	defer closeRecorder(o.cfg.Capture, "", o.cfg.Addr, stderr)
 	if isTerminal(stderr) {
 		// A live line on the terminal while the cases run; never in a file or a pipe.
 		line := newProgressLine(stderr)

@@ -25,6 +25,7 @@ type modelOptions struct {
 	maxPayload string
 	replayOut  string
 	html       string
+	pcap       pcapFlags
 }
 
 func parseModelFlags(args []string) (*modelOptions, *cliargs.Command, error) {
@@ -36,6 +37,7 @@ func parseModelFlags(args []string) (*modelOptions, *cliargs.Command, error) {
 		"Exit status: 0 no failure, 1 a failure, 2 usage error, 3 server unreachable.\n")
 	fs := cmd.Flags
 	o.register(fs, true, model.DefaultTimeout, "restarted when it stops answering, so that shrinking meets a live server, and stopped at the end; how it ended is reported")
+	o.pcap.register(fs)
 	c := &o.cfg
 	fs.IntVar(&c.Steps, "steps", model.DefaultSteps, "length of the longest sequence (concurrent: of each client's)")
 	fs.IntVar(&c.Runs, "runs", model.DefaultRuns, "sequences (concurrent: rounds) to try at most")
@@ -257,6 +259,10 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		html = &lazyFile{path: o.html}
 		cfg.Visualization = html
 	}
+	if cfg.Capture, err = o.pcap.open(); err != nil {
+		return cmd.Fail(cliargs.Usagef("%v", err), stdout, stderr)
+	}
+	defer closeRecorder(cfg.Capture, "model", cfg.Addr, stderr)
 	runCtx, cancel := o.withDeadline(ctx)
 	defer cancel()
 	res, err := model.Run(runCtx, cfg)
@@ -309,6 +315,7 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 	rep.judge(interrupted)
+	endRecorder(cfg.Capture, model.CaptureID, &rep.Head)
 	if err := writeReport(&o.testerFlags, stdout, stderr, rep.writeText, rep, rep.verdict()); err != nil {
 		fmt.Fprintf(stderr, "conform model: writing the report: %v\n", err)
 		return exitFail

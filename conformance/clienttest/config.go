@@ -6,6 +6,8 @@ import (
 	"net"
 	"regexp"
 	"time"
+
+	"github.com/fbpkit/fbp/conformance/capture"
 )
 
 // Config is what a run tests and how.
@@ -55,6 +57,8 @@ type Config struct {
 	Keep bool
 	// Progress, if set, is called as each scenario's run of the client ends, one at a time.
 	Progress func(scenario string, summary string)
+	// Capture, if set, records every connection of every scenario (-pcap).
+	Capture *capture.Recorder
 }
 
 // Defaults of Config.

@@ -110,6 +110,9 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 	}
 	var warnings []string
 	rep.Results, rep.Problems, warnings = judgeAll(&cfg, selected, judged, runs)
+	if cfg.Capture != nil {
+		endCaptures(cfg.Capture, judged, rep.Results, needed)
+	}
 	rep.Warnings = append(rep.Warnings, warnings...)
 	if cfg.Listen == "" && !slices.ContainsFunc(rep.Results, func(r report.Result) bool { return r.Status == report.VerdictNotRun }) {
 		if rs := runs[scCanonical]; rs != nil && rs.proc != nil && rs.proc.peakRSS == 0 {

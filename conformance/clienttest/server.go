@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/capture"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/content"
@@ -197,6 +198,9 @@ func (s *session) accept(c net.Conn) {
 	if s.stopped {
 		c.Close()
 		return
+	}
+	if rec := s.cfg.Capture; rec != nil {
+		c = rec.Wrap(c, captureID(s.sc), capture.Server)
 	}
 	s.nconns++
 	n := s.nconns

@@ -370,7 +370,7 @@ func fmtNanos(ns int64) string {
 
 func runConcurrent(ctx context.Context, cfg Config) (*Result, error) {
 	start := time.Now()
-	ex := newExchanger(cfg.Addr, cfg.Timeout, cfg.MaxPayload)
+	ex := newExchanger(cfg.Addr, cfg.Timeout, cfg.MaxPayload).recording(cfg.Capture)
 	draw := stepDraw{users: cfg.Users, names: cfg.Names, maxPayload: cfg.MaxPayload, large: 60}
 	rng := mrand.New(mrand.NewSource(cfg.Seed))
 	res := &Result{Seed: cfg.Seed}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/capture"
 	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/wire"
 )
@@ -74,6 +75,8 @@ type Config struct {
 	Log io.Writer
 	// Visualization, when set, receives porcupine's HTML view of a non-linearizable history.
 	Visualization io.Writer
+	// Capture, if set, records every connection of the run under CaptureID (-pcap).
+	Capture *capture.Recorder
 }
 
 // ErrConfig is a Config field out of range.

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/capture"
 	"github.com/fbpkit/fbp/conformance/internal/deadline"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
@@ -87,7 +88,18 @@ type exchanger struct {
 	maxListing int64
 	// lost is set when a request got no complete response: the server may be down.
 	lost atomic.Bool
+	// capture records every connection, when set (-pcap).
+	capture *capture.Recorder
 }
+
+// recording makes e record its connections in rec (nil: none) under CaptureID.
+func (e *exchanger) recording(rec *capture.Recorder) *exchanger {
+	e.capture = rec
+	return e
+}
+
+// CaptureID names the run's connections in a -pcap file.
+const CaptureID = "model"
 
 func newExchanger(addr string, timeout time.Duration, maxPayload int) *exchanger {
 	longest := 0
@@ -113,6 +125,9 @@ func (e *exchanger) do(ctx context.Context, user uint32, step Step) *response {
 	if err != nil {
 		resp.Err = fmt.Errorf("dial: %w", err)
 		return resp
+	}
+	if e.capture != nil {
+		nc = e.capture.Wrap(nc, CaptureID, capture.Client)
 	}
 	defer nc.Close()
 	// Cancelling ctx unblocks whatever read or write is in progress.

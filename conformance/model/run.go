@@ -292,7 +292,7 @@ func runSequential(ctx context.Context, cfg Config) (*Result, error) {
 	r := &seqRunner{
 		ctx:   ctx,
 		cfg:   cfg,
-		ex:    newExchanger(cfg.Addr, cfg.Timeout, cfg.MaxPayload),
+		ex:    newExchanger(cfg.Addr, cfg.Timeout, cfg.MaxPayload).recording(cfg.Capture),
 		draw:  stepDraw{users: cfg.Users, names: cfg.Names, maxPayload: cfg.MaxPayload, large: 15},
 		start: time.Now(),
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/capture"
 	"github.com/fbpkit/fbp/conformance/target"
 	"github.com/fbpkit/fbp/ref/wire"
 )
@@ -20,6 +21,18 @@ const captureLimit = 256 << 10
 type timing struct {
 	timeout time.Duration // each read and write; an owed answer must come within it
 	quiet   time.Duration // the wait for more bytes once nothing is owed any more
+	// capture records the inputs' connections under CaptureID, when set (-pcap).
+	capture *capture.Recorder
+}
+
+// CaptureID names a run's connections in a -pcap file.
+const CaptureID = "fuzz"
+
+// conn is a connection an input is sent on: TCP's own, or one recorded for -pcap.
+type conn interface {
+	net.Conn
+	SetLinger(sec int) error
+	CloseWrite() error
 }
 
 // quietFor is how long to wait for bytes nothing obliges the server to send: long enough for a
@@ -53,9 +66,14 @@ func dial(ctx context.Context, addr string, timeout time.Duration) (*net.TCPConn
 // send delivers in on a fresh connection and reads what comes back, judging as it goes only so
 // far as to know whether an owed answer is still missing.
 func send(ctx context.Context, addr string, in Input, p plan, t timing) (exchange, error) {
-	c, err := dial(ctx, addr, t.timeout)
+	var c conn
+	tc, err := dial(ctx, addr, t.timeout)
 	if err != nil {
 		return exchange{}, err
+	}
+	c = tc
+	if t.capture != nil {
+		c = t.capture.Wrap(tc, CaptureID, capture.Client).(*capture.Conn)
 	}
 	defer c.Close()
 	var ex exchange

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/capture"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/ref/wire"
@@ -73,6 +74,8 @@ type Config struct {
 	Restart func(ctx context.Context) (addr string, err error)
 	// Log receives a line per finding and per stage; nil discards.
 	Log io.Writer
+	// Capture, if set, records every input's connection under CaptureID (-pcap).
+	Capture *capture.Recorder
 }
 
 func (c Config) withDefaults() Config {
@@ -293,7 +296,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	f := &fuzzer{
 		cfg:      cfg,
 		addr:     cfg.Addr,
-		t:        timing{timeout: cfg.Timeout, quiet: quietFor(cfg.Timeout)},
+		t:        timing{timeout: cfg.Timeout, quiet: quietFor(cfg.Timeout), capture: cfg.Capture},
 		probeRng: rand.New(rand.NewPCG(uint64(cfg.Seed), pcgStream+1)),
 		res:      &Result{Addr: cfg.Addr, Seed: cfg.Seed, Outcomes: map[string]int{}, Findings: []*Finding{}, OutDir: cfg.OutDir},
 		start:    time.Now(),

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/capture"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/target"
 )
@@ -82,6 +83,8 @@ type Config struct {
 	// Progress, if set, is called as each case ends (one call at a time), and once more when
 	// the run ends.
 	Progress func(Progress)
+	// Capture, if set, records every connection a case opens, under the case's ID (-pcap).
+	Capture *capture.Recorder
 }
 
 func (c *Config) defaults() error {

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/capture"
 	"github.com/fbpkit/fbp/conformance/diagnosis"
 	"github.com/fbpkit/fbp/conformance/internal/deadline"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
@@ -310,6 +311,9 @@ func (t *caseRun) dial() (*caseConn, error) {
 	c, err := d.DialContext(t.ctx, "tcp", t.run.target())
 	if err != nil {
 		return nil, err
+	}
+	if rec := t.run.cfg.Capture; rec != nil {
+		c = rec.Wrap(c, t.c.ID, capture.Client)
 	}
 	t.mu.Lock()
 	t.conns++

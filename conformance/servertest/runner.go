@@ -447,6 +447,13 @@ func (r *runner) runOne(ctx context.Context, c *Case) caseOutcome {
 	t.closeAll()
 	out.res.Duration = time.Since(start)
 	r.applyBaseline(&out.res)
+	if rec := r.cfg.Capture; rec != nil {
+		note := ""
+		if fs := out.res.Failures; len(fs) > 0 {
+			note = fmt.Sprintf("%s: expected %s, got %s", fs[0].Requirement, fs[0].Expected, fs[0].Actual)
+		}
+		rec.End(c.ID, out.res.Status == report.VerdictFail, note)
+	}
 	if !r.cfg.Verbose && out.res.Status != report.VerdictFail && out.res.Status != report.VerdictKnownFailure {
 		out.res.Exchanges = nil
 	}
