@@ -378,7 +378,7 @@ func sectionOfReq(id string) string {
 	return s
 }
 
-// compareReqs orders before.
+// compareReqs orders before.
 func compareReqs(a, b string) int {
 	na, nb := reqNumbers(a), reqNumbers(b)
 	if c := slices.Compare(na, nb); c != 0 {
