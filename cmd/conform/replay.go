@@ -16,6 +16,7 @@ import (
 	"github.com/fbpkit/fbp/conformance/model"
 	"github.com/fbpkit/fbp/conformance/netfuzz"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/bounded"
 	"github.com/fbpkit/fbp/internal/cliargs"
 	"github.com/fbpkit/fbp/internal/words"
 )
@@ -88,7 +89,10 @@ func loadReplayFile(path string) (*replayFile, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		path = filepath.Join(path, "finding.json")
 	}
-	b, err := readAtMost(path, maxReplayFile)
+	b, err := bounded.ReadFile(path, maxReplayFile)
+	if errors.Is(err, bounded.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: not a replay file", err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -150,22 +154,6 @@ func parseCorpusFile(b []byte) ([]byte, error) {
 		return []byte(s), nil
 	}
 	return nil, errors.New("a corpus file of one []byte value was expected")
-}
-
-func readAtMost(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is over %d bytes: not a replay file", path, limit)
-	}
-	return b, nil
 }
 
 // replayReport is what `conform replay` reports: the head every tester's report has (verdict,
