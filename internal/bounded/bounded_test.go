@@ -3,15 +3,22 @@ package bounded
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"testing"
 )
 
 func TestReadFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "f")
-	if err := os.WriteFile(path, []byte("12345"), 0o644); err != nil {
+	t.Parallel()
+	f, err := os.CreateTemp(t.TempDir(), "f")
+	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := f.WriteString("12345"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := f.Name()
 	b, err := ReadFile(path, 5)
 	if err != nil || string(b) != "12345" {
 		t.Fatalf("at the limit: %q, %v", b, err)
@@ -23,7 +30,7 @@ func TestReadFile(t *testing.T) {
 	if want := path + " is over 4 bytes"; err.Error() != want {
 		t.Fatalf("error %q, want %q", err, want)
 	}
-	if _, err := ReadFile(filepath.Join(t.TempDir(), "none"), 4); !errors.Is(err, os.ErrNotExist) {
+	if _, err := ReadFile(path+".none", 4); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
