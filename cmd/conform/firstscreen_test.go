@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,14 +20,8 @@ func TestFirstScreenOfAMultiFaultServer(t *testing.T) {
 	if code != exitFail {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	b, err := os.ReadFile(jsonFile)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var rep report.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	readJSON(t, jsonFile, &rep)
 	if len(rep.Problems) < 4 || len(rep.Crashes) < 3 {
 		t.Fatalf("%d problems and %d crashes: the test shows nothing (%s)", len(rep.Problems), len(rep.Crashes), out)
 	}

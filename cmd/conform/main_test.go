@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"os"
 	"path/filepath"
 	"slices"
@@ -130,14 +129,8 @@ func TestJSONReportToFile(t *testing.T) {
 	if !strings.Contains(errs, "FAIL  backup/new") || !strings.Contains(errs, "MUST ") {
 		t.Errorf("stderr lacks the summary: %q", errs)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var rep report.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	readJSON(t, path, &rep)
 	if rep.Schema != report.Schema || len(rep.Results) != 2 || rep.Result("backup/new").Status != report.VerdictFail {
 		t.Fatalf("report: %+v", rep)
 	}
@@ -148,18 +141,7 @@ func TestJUnitReportOnStdout(t *testing.T) {
 	if code != exitPass {
 		t.Fatalf("exit %d", code)
 	}
-	var doc struct {
-		Tests  int `xml:"tests,attr"`
-		Suites []struct {
-			Name  string `xml:"name,attr"`
-			Cases []struct {
-				Name string `xml:"name,attr"`
-			} `xml:"testcase"`
-		} `xml:"testsuite"`
-	}
-	if err := xml.Unmarshal([]byte(out), &doc); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
+	doc := parseJUnit(t, out)
 	// The two cases, and the MUST rules the selection leaves unjudged, skipped.
 	if doc.Tests != 3 || len(doc.Suites) != 3 || doc.Suites[0].Name != "backup" || doc.Suites[0].Cases[0].Name != "backup/new" ||
 		doc.Suites[2].Name != "unjudged" {
@@ -196,14 +178,8 @@ func TestInterruptedRunWritesReport(t *testing.T) {
 	if code != exitFail {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var rep report.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	readJSON(t, path, &rep)
 	if !rep.Interrupted || rep.Summary.Must.NotRun == 0 || !strings.Contains(errb.String(), "interrupted") {
 		t.Fatalf("interrupted %v, not run %d, stderr %q", rep.Interrupted, rep.Summary.Must.NotRun, errb.String())
 	}
@@ -217,10 +193,6 @@ func TestDeadlinePassedRunIsIncomplete(t *testing.T) {
 	if code != exitFail {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "r.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc struct {
 		Verdict        string   `json:"verdict"`
 		DeadlinePassed bool     `json:"deadline_passed"`
@@ -230,9 +202,7 @@ func TestDeadlinePassedRunIsIncomplete(t *testing.T) {
 			Status string `json:"status"`
 		} `json:"results"`
 	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
+	readJSON(t, filepath.Join(dir, "r.json"), &doc)
 	if doc.Verdict != report.RunIncomplete || !doc.DeadlinePassed || len(doc.Problems) != 0 || len(doc.Results) == 0 {
 		t.Fatalf("verdict %q, deadline passed %v, %d problems, %d results", doc.Verdict, doc.DeadlinePassed, len(doc.Problems), len(doc.Results))
 	}
@@ -276,5 +246,24 @@ func TestBaselineNamesFaults(t *testing.T) {
 			strings.Contains(out, "neither a case nor a problem") {
 			t.Fatalf("exit %d\n%s", code, out)
 		}
+	}
+}
+
+// readFile is the content of path; a file that cannot be read fails the test.
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// readJSON decodes the JSON file at path into v; a file that cannot be read or decoded fails
+// the test.
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	if err := json.Unmarshal(readFile(t, path), v); err != nil {
+		t.Fatalf("%s: %v\n%s", path, err, readFile(t, path))
 	}
 }

@@ -109,14 +109,8 @@ func TestModelSeedReproducesTheRun(t *testing.T) {
 
 func readModelReport(t *testing.T, path string) *modelReport {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var rep modelReport
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatalf("%v\n%s", err, b)
-	}
+	readJSON(t, path, &rep)
 	return &rep
 }
 

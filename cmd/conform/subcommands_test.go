@@ -147,14 +147,8 @@ func TestReplayStillFailingJSON(t *testing.T) {
 	if code != exitFail || out != "" || !strings.Contains(errs, "still fails") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var rep replayReport
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	readJSON(t, path, &rep)
 	if rep.Verdict != "fail" || len(rep.Findings) != 1 || rep.Findings[0].Step != 3 || rep.Findings[0].Requirement != "R-4.1" ||
 		rep.Findings[0].Exchange == nil || len(rep.Problems) != 1 || rep.Problems[0].Requirement != "R-4.1" || rep.Target != addr {
 		t.Fatalf("report %+v", rep)
