@@ -296,11 +296,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		res, err := model.Replay(ctx, tgt.addr, m, o.timeout)
 		if err != nil && (res == nil || ctx.Err() == nil) {
-			fmt.Fprintf(stderr, "conform replay: %v\n", err)
-			if errors.Is(err, model.ErrReplay) {
-				return exitUsage
-			}
-			return exitFail
+			return o.runError(stderr, err, model.ErrReplay, nil)
 		}
 		rep.Requests = res.Requests
 		if m.Mode == model.ModeConcurrent {
@@ -318,16 +314,9 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		rep.Delivery = rf.input.Delivery.String()
 		rep.Saved = rf.saved
 		got, err := netfuzz.ReplayInput(ctx, tgt.addr, rf.input, netfuzz.ReplayOptions{Timeout: o.timeout})
-		switch {
-		case errors.Is(err, netfuzz.ErrUnreachable):
-			fmt.Fprintf(stderr, "conform replay: %v\n", err)
-			return exitUnreachable
-		case errors.Is(err, netfuzz.ErrConfig):
-			fmt.Fprintf(stderr, "conform replay: %v\n", err)
-			return exitUsage
-		case err != nil && (got == nil || ctx.Err() == nil):
-			fmt.Fprintf(stderr, "conform replay: %v\n", err)
-			return exitFail
+		// An unreachable server or a refused input ends the replay even when interrupted.
+		if err != nil && (got == nil || ctx.Err() == nil || errors.Is(err, netfuzz.ErrUnreachable) || errors.Is(err, netfuzz.ErrConfig)) {
+			return o.runError(stderr, err, netfuzz.ErrConfig, netfuzz.ErrUnreachable)
 		}
 		rep.Fuzz = got
 		if got.Finding != nil {

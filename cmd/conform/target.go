@@ -315,6 +315,20 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// runError says why a tester's run stopped short and is its exit status: exitUsage for an
+// error that is usage (a Config the tester refused), exitUnreachable for one that is
+// unreachable (nil: none is), exitFail for any other.
+func (f *testerFlags) runError(stderr io.Writer, err, usage, unreachable error) int {
+	fmt.Fprintf(stderr, "conform %s: %v\n", f.name, err)
+	switch {
+	case errors.Is(err, usage):
+		return exitUsage
+	case unreachable != nil && errors.Is(err, unreachable):
+		return exitUnreachable
+	}
+	return exitFail
+}
+
 // writeReport writes a subcommand's result: as text or JSON, to stdout or -o. With -o or JSON the
 // verdict lines still go to stderr, so that a terminal or a CI log shows the outcome.
 func writeReport(f *testerFlags, stdout, stderr io.Writer, text func(io.Writer) error, doc any, verdict string) error {
