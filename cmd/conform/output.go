@@ -18,7 +18,7 @@ func createOutput(path string) (*os.File, error) {
 }
 
 // writeOutput writes with write to file, or to stdout when file is nil, and closes the file:
-// a report is written only once the file closed without an error.
+// a failed close is a failed write, since the report may not be on the disk.
 func writeOutput(file *os.File, stdout io.Writer, write func(io.Writer) error) error {
 	if file == nil {
 		return write(stdout)

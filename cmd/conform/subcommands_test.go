@@ -118,10 +118,7 @@ func TestSubcommandUnreachableExit3(t *testing.T) {
 // report says so.
 func TestReplayHandWrittenModelFileJSON(t *testing.T) {
 	replay := writeFile(t, "replay.json", handReplay)
-	code, out, errs := conform(t, "replay", replay, "-format", "json")
-	if code != exitPass {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
-	}
+	out, errs := conformExit(t, exitPass, "replay", replay, "-format", "json")
 	var rep replayReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
