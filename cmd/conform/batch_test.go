@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -130,13 +129,7 @@ func TestBatchZoo(t *testing.T) {
 	if code := run(context.Background(), []string{"matrix", "-pages", "-format", "json", "-o", filepath.Join(reports, "all.json"), reports}, &out, &out); code != exitPass {
 		t.Fatalf("conform matrix exited %d: %s", code, &out)
 	}
-	b, err := os.ReadFile(filepath.Join(reports, "all.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	readJSON(t, filepath.Join(reports, "all.json"), &m)
 	page, err := os.ReadFile(filepath.Join(reports, "matrix.html"))
 	if err != nil {
 		t.Fatal(err)

@@ -178,13 +178,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		cfg.Log = stderr
 	}
 	res, err := bench.Run(ctx, cfg)
-	switch {
-	case errors.Is(err, bench.ErrConfig):
-		fmt.Fprintf(stderr, "conform bench: %v\n", err)
-		return exitUsage
-	case err != nil:
-		fmt.Fprintf(stderr, "conform bench: %v\n", err)
-		return exitFail
+	if err != nil {
+		return o.runError(stderr, err, bench.ErrConfig, nil)
 	}
 	verdict := "conform bench: " + res.VerdictLine()
 	if err := writeReport(&o.testerFlags, stdout, stderr, res.WriteText, res, verdict); err != nil {

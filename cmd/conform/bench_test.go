@@ -37,10 +37,7 @@ func TestBenchUsageErrorsExit2(t *testing.T) {
 }
 
 func TestBenchSweepsTheBuiltInServerAsJSON(t *testing.T) {
-	code, out, errs := conform(t, append(quickBench, "-clients", "1,3", "-format", "json")...)
-	if code != exitPass {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
-	}
+	out, errs := conformExit(t, exitPass, append(quickBench, "-clients", "1,3", "-format", "json")...)
 	var doc struct {
 		Schema string `json:"schema"`
 		Levels []struct {
@@ -67,10 +64,7 @@ func TestBenchSweepsTheBuiltInServerAsJSON(t *testing.T) {
 func TestBenchComparesAnExecServerAndReportsItsUsage(t *testing.T) {
 	addr, command := execMutant(t, "none")
 	other := strings.Join(append([]string{mutantServer(t)}, mutantArgs("none", "127.0.0.1:{port}")...), " ")
-	code, out, errs := conform(t, append(quickBench, "-addr", addr, "-exec", command, "-compare-exec", other, "-clients", "2", "-rounds", "2")...)
-	if code != exitPass {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
-	}
+	out, _ := conformExit(t, exitPass, append(quickBench, "-addr", addr, "-exec", command, "-compare-exec", other, "-clients", "2", "-rounds", "2")...)
 	want := []string{"compare / server", "connections served at once (probe)"}
 	if runtime.GOOS == "linux" {
 		want = append(want, "server process:\n  server at 2 clients: CPU ", "peak RSS ")

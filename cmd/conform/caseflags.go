@@ -67,39 +67,22 @@ func (f *caseFlags) noneSelected(name string) error {
 
 // reportFile opens -o before the run, so that a path that cannot be written is said at once;
 // nil without -o.
-func (f *caseFlags) reportFile() (*os.File, error) {
-	if f.out == "" {
-		return nil, nil
-	}
-	return os.Create(f.out)
-}
+func (f *caseFlags) reportFile() (*os.File, error) { return createOutput(f.out) }
 
 // writeReport writes rep in -format to file, or to stdout without one, and closes the file.
 // With a file or a document, the terminal still gets the problems, the failures and the
 // verdict.
 func (f *caseFlags) writeReport(rep *report.Report, verbose bool, file *os.File, stdout, stderr io.Writer) error {
-	dst := stdout
-	if file != nil {
-		dst = file
-	}
 	rep.Name = f.name
-	var err error
-	switch f.format {
-	case "html":
-		err = rep.WriteHTML(dst)
-	case "text":
-		err = rep.WriteText(dst, report.TextOptions{Color: file == nil && isTerminal(stdout), Verbose: verbose})
-	case "json":
-		err = rep.WriteJSON(dst)
-	case "junit":
-		err = rep.WriteJUnit(dst)
+	write := formatWriters{
+		"html": rep.WriteHTML,
+		"text": func(w io.Writer) error {
+			return rep.WriteText(w, report.TextOptions{Color: file == nil && isTerminal(stdout), Verbose: verbose})
+		},
+		"json":  rep.WriteJSON,
+		"junit": rep.WriteJUnit,
 	}
-	if file != nil {
-		if cerr := file.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil || f.format == "text" && file == nil {
+	if err := writeOutput(file, stdout, write[f.format]); err != nil || f.format == "text" && file == nil {
 		return err
 	}
 	for _, p := range rep.Problems {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -75,15 +74,18 @@ func TestDoctorJUnitOfAPass(t *testing.T) {
 	}
 }
 
+// junitDoc is what the tests read of a JUnit report.
 type junitDoc struct {
-	Tests    int `xml:"tests,attr"`
-	Failures int `xml:"failures,attr"`
+	Name     string `xml:"name,attr"`
+	Tests    int    `xml:"tests,attr"`
+	Failures int    `xml:"failures,attr"`
 	Suites   []struct {
 		Name  string `xml:"name,attr"`
 		Cases []struct {
 			Name    string `xml:"name,attr"`
 			Failure *struct {
 				Message string `xml:"message,attr"`
+				Type    string `xml:"type,attr"`
 				Body    string `xml:",chardata"`
 			} `xml:"failure"`
 			SystemOut string `xml:"system-out"`
@@ -141,15 +143,6 @@ func TestRerunCommandNamesTheFailedCases(t *testing.T) {
 	if rerunCommand(nil, reportWith(map[string]string{"backup/new": "pass"})) != "" {
 		t.Error("a command for a run that failed nothing")
 	}
-}
-
-func readFile(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // reportWith is a report whose results have the given verdicts, in ID order.

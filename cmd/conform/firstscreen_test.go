@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,18 +16,9 @@ import (
 func TestFirstScreenOfAMultiFaultServer(t *testing.T) {
 	exec := mutantServer(t) + " -fault real-list-name-len -addr 127.0.0.1:{port} -read-timeout 2s"
 	jsonFile := filepath.Join(t.TempDir(), "report.json")
-	code, out, errs := conform(t, append([]string{"-exec", exec, "-o", jsonFile, "-format", "json"}, fast...)...)
-	if code != exitFail {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	b, err := os.ReadFile(jsonFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, _ := conformExit(t, exitFail, append([]string{"-exec", exec, "-o", jsonFile, "-format", "json"}, fast...)...)
 	var rep report.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	readJSON(t, jsonFile, &rep)
 	if len(rep.Problems) < 4 || len(rep.Crashes) < 3 {
 		t.Fatalf("%d problems and %d crashes: the test shows nothing (%s)", len(rep.Problems), len(rep.Crashes), out)
 	}

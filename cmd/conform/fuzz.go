@@ -237,15 +237,8 @@ func runFuzz(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	interrupted := err != nil && ctx.Err() != nil
 	switch {
-	case errors.Is(err, netfuzz.ErrConfig):
-		fmt.Fprintf(stderr, "conform fuzz: %v\n", err)
-		return exitUsage
-	case errors.Is(err, netfuzz.ErrUnreachable) && !interrupted:
-		fmt.Fprintf(stderr, "conform fuzz: %v\n", err)
-		return exitUnreachable
-	case err != nil && !interrupted:
-		fmt.Fprintf(stderr, "conform fuzz: %v\n", err)
-		return exitFail
+	case err != nil && (!interrupted || errors.Is(err, netfuzz.ErrConfig)):
+		return o.runError(stderr, err, netfuzz.ErrConfig, netfuzz.ErrUnreachable)
 	case res == nil:
 		fmt.Fprintln(stderr, "conform fuzz: interrupted before the first input")
 		return exitFail

@@ -26,10 +26,7 @@ func readFuzzReport(t *testing.T, b []byte) *fuzzReport {
 }
 
 func TestFuzzBuiltInServerExit0(t *testing.T) {
-	code, out, errs := conform(t, "fuzz", "-seed", "1", "-max-inputs", "60", "-duration", "20s", "-timeout", "1s", "-format", "json")
-	if code != exitPass {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
-	}
+	out, errs := conformExit(t, exitPass, "fuzz", "-seed", "1", "-max-inputs", "60", "-duration", "20s", "-timeout", "1s", "-format", "json")
 	if firstLine(errs) != "conform fuzz: seed 1" || !strings.Contains(errs, "conform fuzz: PASS: 60 inputs, no finding") {
 		t.Fatalf("stderr %q", errs)
 	}
@@ -39,7 +36,7 @@ func TestFuzzBuiltInServerExit0(t *testing.T) {
 		t.Fatalf("report %+v", rep)
 	}
 	// -duration bounds the run too: with a budget of inputs it cannot spend, time ends it.
-	code, out, _ = conform(t, "fuzz", "-seed", "1", "-max-inputs", "100000000", "-duration", "300ms", "-timeout", "1s", "-format", "json")
+	code, out, _ := conform(t, "fuzz", "-seed", "1", "-max-inputs", "100000000", "-duration", "300ms", "-timeout", "1s", "-format", "json")
 	rep = readFuzzReport(t, []byte(out))
 	if code != exitPass || rep.Stopped != "duration" || rep.Inputs == 0 {
 		t.Fatalf("exit %d, stopped %q after %d inputs", code, rep.Stopped, rep.Inputs)
@@ -52,10 +49,7 @@ func TestFuzzBuiltInServerExit0(t *testing.T) {
 // the printed command starts a fresh built-in server instead.
 func TestFuzzMaxPayloadOnBuiltInServer(t *testing.T) {
 	dir := t.TempDir()
-	code, out, errs := conform(t, append([]string{"fuzz", "-seed", "1", "-max-size", "16", "-out", dir, "-format", "json"}, fuzzFast...)...)
-	if code != exitFail {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
-	}
+	out, _ := conformExit(t, exitFail, append([]string{"fuzz", "-seed", "1", "-max-size", "16", "-out", dir, "-format", "json"}, fuzzFast...)...)
 	rep := readFuzzReport(t, []byte(out))
 	if len(rep.Findings) != 1 || !rep.BuiltIn {
 		t.Fatalf("report %+v", rep)
@@ -82,10 +76,7 @@ func TestFuzzMaxPayloadOnBuiltInServer(t *testing.T) {
 func TestFuzzFindsMutantAndReplays(t *testing.T) {
 	addr := startMutant(t, "unknown-op-closes")
 	dir := filepath.Join(t.TempDir(), "findings")
-	code, out, errs := conform(t, append([]string{"fuzz", "-addr", addr, "-seed", "7", "-out", dir}, fuzzFast...)...)
-	if code != exitFail {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
-	}
+	out, errs := conformExit(t, exitFail, append([]string{"fuzz", "-addr", addr, "-seed", "7", "-out", dir}, fuzzFast...)...)
 	t.Logf("conform fuzz against unknown-op-closes:\n%s", out)
 	if firstLine(out) != "seed 7" || firstLine(errs) != "conform fuzz: seed 7" {
 		t.Errorf("the seed is not the first line: %q, %q", firstLine(out), firstLine(errs))
@@ -174,10 +165,7 @@ func TestFuzzJSON(t *testing.T) {
 func TestFuzzExecRestartsAndAttributesCrash(t *testing.T) {
 	addr, command := execMutant(t, "dies-on-unknown-op")
 	dir := t.TempDir()
-	code, out, errs := conform(t, append([]string{"fuzz", "-addr", addr, "-exec", command, "-seed", "7", "-out", dir, "-shrink-tries", "5"}, fuzzFast...)...)
-	if code != exitFail {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
-	}
+	out, errs := conformExit(t, exitFail, append([]string{"fuzz", "-addr", addr, "-exec", command, "-seed", "7", "-out", dir, "-shrink-tries", "5"}, fuzzFast...)...)
 	m := regexp.MustCompile(`(?m)^FINDING (crash-[^:]+): crash, `).FindStringSubmatch(out)
 	if m == nil || !regexp.MustCompile(`(?m)^restarts: [1-9]`).MatchString(out) || !strings.Contains(out, "minimized in ") {
 		t.Fatalf("no minimized crash after restarts:\n%s", out)
@@ -192,7 +180,7 @@ func TestFuzzExecRestartsAndAttributesCrash(t *testing.T) {
 	if !strings.Contains(out, "replay: conform replay "+finding+" -addr "+addr+" -exec '"+command+"'") {
 		t.Fatalf("replay command missing:\n%s", out)
 	}
-	code, out, errs = conform(t, "replay", finding, "-addr", addr, "-exec", command, "-timeout", "1s")
+	code, out, errs := conform(t, "replay", finding, "-addr", addr, "-exec", command, "-timeout", "1s")
 	if code != exitFail || !strings.Contains(out, "FINDING crash, ") || !strings.Contains(out, "the server crashed: the server process ended: exit status 2") {
 		t.Fatalf("replay: exit %d\n%s\n%s", code, out, errs)
 	}

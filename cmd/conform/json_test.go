@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"encoding/xml"
 	"flag"
 	"fmt"
 	"os"
@@ -129,22 +128,7 @@ func golden(t *testing.T, name, got string) {
 // it failed.
 func junitOutline(t *testing.T, doc []byte) string {
 	t.Helper()
-	var d struct {
-		Name   string `xml:"name,attr"`
-		Suites []struct {
-			Name  string `xml:"name,attr"`
-			Cases []struct {
-				Name    string `xml:"name,attr"`
-				Failure *struct {
-					Message string `xml:"message,attr"`
-					Type    string `xml:"type,attr"`
-				} `xml:"failure"`
-			} `xml:"testcase"`
-		} `xml:"testsuite"`
-	}
-	if err := xml.Unmarshal(doc, &d); err != nil {
-		t.Fatalf("%v\n%s", err, doc)
-	}
+	d := parseJUnit(t, string(doc))
 	var b strings.Builder
 	b.WriteString(regexp.MustCompile(`127\.0\.0\.1:\d+`).ReplaceAllString(d.Name, "ADDR") + "\n")
 	for _, s := range d.Suites {

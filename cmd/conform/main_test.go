@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,6 +30,17 @@ var fast = []string{"-timeout", "1s", "-grace", "20ms", "-stall", "50ms"}
 
 // errorServer answers every connection with a bare 1003 and closes it: a server that fails
 // nearly every case.
+// conformExit runs conform with args, as conform does, and fails the test at once unless it
+// exits want; it returns what conform wrote to stdout and stderr.
+func conformExit(t *testing.T, want int, args ...string) (stdout, stderr string) {
+	t.Helper()
+	code, stdout, stderr := conform(t, args...)
+	if code != want {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, want, stdout, stderr)
+	}
+	return stdout, stderr
+}
+
 func errorServer(t *testing.T) string {
 	return fakepeer.Start(t, fakepeer.ReadPrefix(), fakepeer.Send([]byte{1, 0xeb, 0x03})).Addr
 }
@@ -43,10 +53,7 @@ func countedReference(t *testing.T) *fakepeer.Peer {
 }
 
 func TestBuiltInServerPassesExit0(t *testing.T) {
-	code, out, errs := conform(t, append(fast, "-run", `^(backup/new|list/empty-user-1002|security/unknown-op)$`)...)
-	if code != exitPass {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
-	}
+	out, errs := conformExit(t, exitPass, append(fast, "-run", `^(backup/new|list/empty-user-1002|security/unknown-op)$`)...)
 	if !strings.Contains(errs, "testing the built-in reference server on 127.0.0.1:") {
 		t.Errorf("stderr does not say which server it tests: %q", errs)
 	}
@@ -58,10 +65,7 @@ func TestBuiltInServerPassesExit0(t *testing.T) {
 }
 
 func TestFailingServerExit1(t *testing.T) {
-	code, out, _ := conform(t, append(fast, "-addr", errorServer(t), "-run", `^(backup/new|restore/missing-1001)$`)...)
-	if code != exitFail {
-		t.Fatalf("exit %d\n%s", code, out)
-	}
+	out, _ := conformExit(t, exitFail, append(fast, "-addr", errorServer(t), "-run", `^(backup/new|restore/missing-1001)$`)...)
 	if !strings.Contains(out, "FAIL  backup/new") || !strings.Contains(out, "expected: 212 (backup-ok)") {
 		t.Errorf("stdout:\n%s", out)
 	}
@@ -102,10 +106,7 @@ func TestUnreachableExit3(t *testing.T) {
 
 func TestListPrintsCatalogAndRunsNothing(t *testing.T) {
 	// A closed address proves nothing is contacted.
-	code, out, _ := conform(t, "-list", "-addr", fakepeer.ClosedAddr(t))
-	if code != exitPass {
-		t.Fatalf("exit %d", code)
-	}
+	out, _ := conformExit(t, exitPass, "-list", "-addr", fakepeer.ClosedAddr(t))
 	for _, c := range servertest.Catalog() {
 		line := c.ID + strings.Repeat(" ", max(1, 47-len(c.ID))) + c.Level.String()
 		if !strings.Contains(out, line) {
@@ -130,36 +131,16 @@ func TestJSONReportToFile(t *testing.T) {
 	if !strings.Contains(errs, "FAIL  backup/new") || !strings.Contains(errs, "MUST ") {
 		t.Errorf("stderr lacks the summary: %q", errs)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var rep report.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	readJSON(t, path, &rep)
 	if rep.Schema != report.Schema || len(rep.Results) != 2 || rep.Result("backup/new").Status != report.VerdictFail {
 		t.Fatalf("report: %+v", rep)
 	}
 }
 
 func TestJUnitReportOnStdout(t *testing.T) {
-	code, out, _ := conform(t, append(fast, "-run", `^(backup/new|list/empty-user-1002)$`, "-format", "junit")...)
-	if code != exitPass {
-		t.Fatalf("exit %d", code)
-	}
-	var doc struct {
-		Tests  int `xml:"tests,attr"`
-		Suites []struct {
-			Name  string `xml:"name,attr"`
-			Cases []struct {
-				Name string `xml:"name,attr"`
-			} `xml:"testcase"`
-		} `xml:"testsuite"`
-	}
-	if err := xml.Unmarshal([]byte(out), &doc); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
+	out, _ := conformExit(t, exitPass, append(fast, "-run", `^(backup/new|list/empty-user-1002)$`, "-format", "junit")...)
+	doc := parseJUnit(t, out)
 	// The two cases, and the MUST rules the selection leaves unjudged, skipped.
 	if doc.Tests != 3 || len(doc.Suites) != 3 || doc.Suites[0].Name != "backup" || doc.Suites[0].Cases[0].Name != "backup/new" ||
 		doc.Suites[2].Name != "unjudged" {
@@ -196,14 +177,8 @@ func TestInterruptedRunWritesReport(t *testing.T) {
 	if code != exitFail {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var rep report.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	readJSON(t, path, &rep)
 	if !rep.Interrupted || rep.Summary.Must.NotRun == 0 || !strings.Contains(errb.String(), "interrupted") {
 		t.Fatalf("interrupted %v, not run %d, stderr %q", rep.Interrupted, rep.Summary.Must.NotRun, errb.String())
 	}
@@ -213,14 +188,7 @@ func TestInterruptedRunWritesReport(t *testing.T) {
 // every format, no finding of the diagnosis it cut short, and the text report a few lines.
 func TestDeadlinePassedRunIsIncomplete(t *testing.T) {
 	dir := t.TempDir()
-	code, _, errs := conform(t, "-deadline", "1ns", "-format", "json", "-o", filepath.Join(dir, "r.json"))
-	if code != exitFail {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "r.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	conformExit(t, exitFail, "-deadline", "1ns", "-format", "json", "-o", filepath.Join(dir, "r.json"))
 	var doc struct {
 		Verdict        string   `json:"verdict"`
 		DeadlinePassed bool     `json:"deadline_passed"`
@@ -230,9 +198,7 @@ func TestDeadlinePassedRunIsIncomplete(t *testing.T) {
 			Status string `json:"status"`
 		} `json:"results"`
 	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
+	readJSON(t, filepath.Join(dir, "r.json"), &doc)
 	if doc.Verdict != report.RunIncomplete || !doc.DeadlinePassed || len(doc.Problems) != 0 || len(doc.Results) == 0 {
 		t.Fatalf("verdict %q, deadline passed %v, %d problems, %d results", doc.Verdict, doc.DeadlinePassed, len(doc.Problems), len(doc.Results))
 	}
@@ -276,5 +242,24 @@ func TestBaselineNamesFaults(t *testing.T) {
 			strings.Contains(out, "neither a case nor a problem") {
 			t.Fatalf("exit %d\n%s", code, out)
 		}
+	}
+}
+
+// readFile is the content of path; a file that cannot be read fails the test.
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// readJSON decodes the JSON file at path into v; a file that cannot be read or decoded fails
+// the test.
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	if err := json.Unmarshal(readFile(t, path), v); err != nil {
+		t.Fatalf("%s: %v\n%s", path, err, readFile(t, path))
 	}
 }

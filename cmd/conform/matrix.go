@@ -52,29 +52,8 @@ func (f *matrixFlags) write(entries []matrix.Entry, stdout io.Writer) (*matrix.M
 	if err != nil {
 		return nil, err
 	}
-	dst := stdout
-	var file *os.File
-	if f.out != "" {
-		if file, err = os.Create(f.out); err != nil {
-			return nil, err
-		}
-		defer file.Close()
-		dst = file
-	}
-	switch f.format {
-	case "html":
-		err = m.WriteHTML(dst)
-	case "csv":
-		err = m.WriteCSV(dst)
-	case "json":
-		err = m.WriteJSON(dst)
-	default:
-		err = m.WriteText(dst)
-	}
-	if err == nil && file != nil {
-		err = file.Close()
-	}
-	return m, err
+	write := formatWriters{"html": m.WriteHTML, "csv": m.WriteCSV, "json": m.WriteJSON, "text": m.WriteText}
+	return m, writeTo(f.out, stdout, write[f.format])
 }
 
 // outDir is the folder the matrix's links start from.

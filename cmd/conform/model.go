@@ -272,13 +272,8 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		err = nil
 	}
 	interrupted := err != nil && ctx.Err() != nil
-	switch {
-	case errors.Is(err, model.ErrConfig):
-		fmt.Fprintf(stderr, "conform model: %v\n", err)
-		return exitUsage
-	case err != nil && !interrupted:
-		fmt.Fprintf(stderr, "conform model: %v\n", err)
-		return exitFail
+	if err != nil && (!interrupted || errors.Is(err, model.ErrConfig)) {
+		return o.runError(stderr, err, model.ErrConfig, nil)
 	}
 
 	rep := &modelReport{Head: report.Head{Schema: ModelSchema, Target: tgt.addr, Duration: res.Elapsed}, Findings: []*failureDoc{},

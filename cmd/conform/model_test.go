@@ -21,10 +21,7 @@ func firstLine(s string) string {
 }
 
 func TestModelBuiltInServerExit0AndSeedFirst(t *testing.T) {
-	code, out, errs := conform(t, append([]string{"model", "-seed", "11"}, modelFast...)...)
-	if code != exitPass {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
-	}
+	out, errs := conformExit(t, exitPass, append([]string{"model", "-seed", "11"}, modelFast...)...)
 	if firstLine(out) != "seed 11" || firstLine(errs) != "conform model: seed 11" {
 		t.Fatalf("the seed is not the first line:\nstdout %q\nstderr %q", out, errs)
 	}
@@ -34,7 +31,7 @@ func TestModelBuiltInServerExit0AndSeedFirst(t *testing.T) {
 	}
 
 	// Without -seed one is drawn, and printed first all the same.
-	code, out, errs = conform(t, "model", "-runs", "3", "-steps", "4")
+	code, out, errs := conform(t, "model", "-runs", "3", "-steps", "4")
 	m := regexp.MustCompile(`^conform model: seed ([1-9][0-9]*)$`).FindStringSubmatch(firstLine(errs))
 	if code != exitPass || m == nil || firstLine(out) != "seed "+m[1] {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, firstLine(out), firstLine(errs))
@@ -46,10 +43,7 @@ func TestModelBuiltInServerExit0AndSeedFirst(t *testing.T) {
 func TestModelFindsMutantAndReplays(t *testing.T) {
 	addr := startMutant(t, "delete-ignored")
 	replay := filepath.Join(t.TempDir(), "delete-ignored.json")
-	code, out, errs := conform(t, append([]string{"model", "-addr", addr, "-seed", "3", "-replay-out", replay}, modelFast...)...)
-	if code != exitFail {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
-	}
+	out, errs := conformExit(t, exitFail, append([]string{"model", "-addr", addr, "-seed", "3", "-replay-out", replay}, modelFast...)...)
 	t.Logf("conform model against delete-ignored:\n%s", out)
 	if firstLine(out) != "seed 3" {
 		t.Errorf("first line %q", firstLine(out))
@@ -77,7 +71,7 @@ func TestModelFindsMutantAndReplays(t *testing.T) {
 		t.Fatalf("replay file: %+v, %v", rf, err)
 	}
 
-	code, out, errs = conform(t, "replay", replay, "-addr", addr)
+	code, out, errs := conform(t, "replay", replay, "-addr", addr)
 	if code != exitFail || !strings.Contains(out, "it still fails") || !strings.Contains(out, script[len(script)-1][:10]) {
 		t.Fatalf("replay against the mutant: exit %d\n%s\n%s", code, out, errs)
 	}
@@ -109,14 +103,8 @@ func TestModelSeedReproducesTheRun(t *testing.T) {
 
 func readModelReport(t *testing.T, path string) *modelReport {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var rep modelReport
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatalf("%v\n%s", err, b)
-	}
+	readJSON(t, path, &rep)
 	return &rep
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/fbpkit/fbp/conformance/model"
 	"github.com/fbpkit/fbp/conformance/netfuzz"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/bounded"
 	"github.com/fbpkit/fbp/internal/cliargs"
 	"github.com/fbpkit/fbp/internal/words"
 )
@@ -88,7 +89,10 @@ func loadReplayFile(path string) (*replayFile, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		path = filepath.Join(path, "finding.json")
 	}
-	b, err := readAtMost(path, maxReplayFile)
+	b, err := bounded.ReadFile(path, maxReplayFile)
+	if errors.Is(err, bounded.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: not a replay file", err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -150,22 +154,6 @@ func parseCorpusFile(b []byte) ([]byte, error) {
 		return []byte(s), nil
 	}
 	return nil, errors.New("a corpus file of one []byte value was expected")
-}
-
-func readAtMost(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is over %d bytes: not a replay file", path, limit)
-	}
-	return b, nil
 }
 
 // replayReport is what `conform replay` reports: the head every tester's report has (verdict,
@@ -308,11 +296,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		res, err := model.Replay(ctx, tgt.addr, m, o.timeout)
 		if err != nil && (res == nil || ctx.Err() == nil) {
-			fmt.Fprintf(stderr, "conform replay: %v\n", err)
-			if errors.Is(err, model.ErrReplay) {
-				return exitUsage
-			}
-			return exitFail
+			return o.runError(stderr, err, model.ErrReplay, nil)
 		}
 		rep.Requests = res.Requests
 		if m.Mode == model.ModeConcurrent {
@@ -330,16 +314,9 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		rep.Delivery = rf.input.Delivery.String()
 		rep.Saved = rf.saved
 		got, err := netfuzz.ReplayInput(ctx, tgt.addr, rf.input, netfuzz.ReplayOptions{Timeout: o.timeout})
-		switch {
-		case errors.Is(err, netfuzz.ErrUnreachable):
-			fmt.Fprintf(stderr, "conform replay: %v\n", err)
-			return exitUnreachable
-		case errors.Is(err, netfuzz.ErrConfig):
-			fmt.Fprintf(stderr, "conform replay: %v\n", err)
-			return exitUsage
-		case err != nil && (got == nil || ctx.Err() == nil):
-			fmt.Fprintf(stderr, "conform replay: %v\n", err)
-			return exitFail
+		// An unreachable server or a refused input ends the replay even when interrupted.
+		if err != nil && (got == nil || ctx.Err() == nil || errors.Is(err, netfuzz.ErrUnreachable) || errors.Is(err, netfuzz.ErrConfig)) {
+			return o.runError(stderr, err, netfuzz.ErrConfig, netfuzz.ErrUnreachable)
 		}
 		rep.Fuzz = got
 		if got.Finding != nil {

@@ -118,10 +118,7 @@ func TestSubcommandUnreachableExit3(t *testing.T) {
 // report says so.
 func TestReplayHandWrittenModelFileJSON(t *testing.T) {
 	replay := writeFile(t, "replay.json", handReplay)
-	code, out, errs := conform(t, "replay", replay, "-format", "json")
-	if code != exitPass {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
-	}
+	out, errs := conformExit(t, exitPass, "replay", replay, "-format", "json")
 	var rep replayReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
@@ -147,14 +144,8 @@ func TestReplayStillFailingJSON(t *testing.T) {
 	if code != exitFail || out != "" || !strings.Contains(errs, "still fails") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var rep replayReport
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	readJSON(t, path, &rep)
 	if rep.Verdict != "fail" || len(rep.Findings) != 1 || rep.Findings[0].Step != 3 || rep.Findings[0].Requirement != "R-4.1" ||
 		rep.Findings[0].Exchange == nil || len(rep.Problems) != 1 || rep.Problems[0].Requirement != "R-4.1" || rep.Target != addr {
 		t.Fatalf("report %+v", rep)

@@ -315,38 +315,37 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// runError says why a tester's run stopped short and is its exit status: exitUsage for an
+// error that is usage (a Config the tester refused), exitUnreachable for one that is
+// unreachable (nil: none is), exitFail for any other.
+func (f *testerFlags) runError(stderr io.Writer, err, usage, unreachable error) int {
+	fmt.Fprintf(stderr, "conform %s: %v\n", f.name, err)
+	switch {
+	case errors.Is(err, usage):
+		return exitUsage
+	case unreachable != nil && errors.Is(err, unreachable):
+		return exitUnreachable
+	}
+	return exitFail
+}
+
 // writeReport writes a subcommand's result: as text or JSON, to stdout or -o. With -o or JSON the
 // verdict lines still go to stderr, so that a terminal or a CI log shows the outcome.
 func writeReport(f *testerFlags, stdout, stderr io.Writer, text func(io.Writer) error, doc any, verdict string) error {
-	dst := stdout
-	var file *os.File
-	if f.out != "" {
-		var err error
-		if file, err = os.Create(f.out); err != nil {
-			return err
-		}
-		defer file.Close()
-		dst = file
+	write := formatWriters{
+		"text": text,
+		"json": func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			// Scripts hold "->": keep them readable, the document is no HTML.
+			enc.SetEscapeHTML(false)
+			return enc.Encode(doc)
+		},
+		// Only a subcommand whose report has these forms takes them (testerFlags.junit, html).
+		"junit": func(w io.Writer) error { return doc.(interface{ WriteJUnit(io.Writer) error }).WriteJUnit(w) },
+		"html":  func(w io.Writer) error { return doc.(interface{ WriteHTML(io.Writer) error }).WriteHTML(w) },
 	}
-	var err error
-	switch f.format {
-	case "json":
-		enc := json.NewEncoder(dst)
-		enc.SetIndent("", "  ")
-		// Scripts hold "->": keep them readable, the document is no HTML.
-		enc.SetEscapeHTML(false)
-		err = enc.Encode(doc)
-	case "junit":
-		err = doc.(interface{ WriteJUnit(io.Writer) error }).WriteJUnit(dst)
-	case "html":
-		err = doc.(interface{ WriteHTML(io.Writer) error }).WriteHTML(dst)
-	default:
-		err = text(dst)
-	}
-	if err == nil && file != nil {
-		err = file.Close()
-	}
-	if err != nil {
+	if err := writeTo(f.out, stdout, write[f.format]); err != nil {
 		return err
 	}
 	if f.format != "text" || f.out != "" {

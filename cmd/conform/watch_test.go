@@ -118,17 +118,6 @@ func TestWatchNeedsTo(t *testing.T) {
 	}
 }
 
-func readJSON(t *testing.T, path string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v\n%s", path, err, b)
-	}
-}
-
 // TestModelAndFuzzPcap: conform model and conform fuzz record their connections under their
 // run's name with -pcap (a comment is stored as written: option 1, its length, the text).
 func TestModelAndFuzzPcap(t *testing.T) {

@@ -63,18 +63,30 @@ func cell(t *testing.T, m *Matrix, row, col string) Cell {
 	return Cell{}
 }
 
-func TestBuildByCase(t *testing.T) {
-	m, err := Build(sample(), ByCase)
+// build is the matrix of sample() by case or requirement; it must build.
+func build(t *testing.T, by string) *Matrix {
+	t.Helper()
+	m, err := Build(sample(), by)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+// columns are m's columns, one word each as name spells it, in order.
+func columns(m *Matrix, name func(Column) string) string {
 	var ids []string
 	for _, c := range m.Columns {
-		ids = append(ids, c.Kind+":"+c.ID)
+		ids = append(ids, name(c))
 	}
+	return strings.Join(ids, " ")
+}
+
+func TestBuildByCase(t *testing.T) {
+	m := build(t, ByCase)
 	// Servers' columns first, grouped by section in the order met; then the clients'.
 	want := "server:backup/new server:backup/overwrite server:list/after server:restore/missing server:delete/new-in-v2 client:run/connects"
-	if got := strings.Join(ids, " "); got != want {
+	if got := columns(m, func(c Column) string { return c.Kind + ":" + c.ID }); got != want {
 		t.Errorf("columns %s\nwant    %s", got, want)
 	}
 	for _, tc := range []struct{ row, col, state, link string }{
@@ -120,15 +132,8 @@ func TestBuildByCase(t *testing.T) {
 }
 
 func TestBuildByRequirement(t *testing.T) {
-	m, err := Build(sample(), ByRequirement)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, c := range m.Columns {
-		ids = append(ids, c.ID)
-	}
-	if got := strings.Join(ids, " "); got != "R-4.1 R-4.2 R-4.3 R-4.4 R-7.4 R-7.10" {
+	m := build(t, ByRequirement)
+	if got := columns(m, func(c Column) string { return c.ID }); got != "R-4.1 R-4.2 R-4.3 R-4.4 R-7.4 R-7.10" {
 		t.Errorf("columns %s", got)
 	}
 	// A requirement's cell is its worst case, and links to it.
@@ -141,10 +146,7 @@ func TestBuildByRequirement(t *testing.T) {
 }
 
 func TestWrite(t *testing.T) {
-	m, err := Build(sample(), ByCase)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := build(t, ByCase)
 	var text, csv, page bytes.Buffer
 	if err := m.WriteText(&text); err != nil {
 		t.Fatal(err)

@@ -387,14 +387,10 @@ func runConcurrent(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		r := newRound(cfg.Users, clients)
 		revive.revive(ctx)
-		out := r.play(ctx, ex)
-		res.Runs++
-		res.Requests += out.requests
-		if err := ctx.Err(); err != nil {
-			res.Elapsed = time.Since(start)
+		out, err := res.playRound(ctx, r, ex, start, log)
+		if err != nil {
 			return res, err
 		}
-		r.check(out, log)
 		if out.failure == nil {
 			continue
 		}
@@ -422,19 +418,29 @@ func runConcurrent(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
+// playRound plays r, counts it in res, and checks its outcome; a run interrupted during the
+// round stops there, with ctx's error and the time since start.
+func (res *Result) playRound(ctx context.Context, r *round, ex *exchanger, start time.Time, log func(string)) (*roundOutcome, error) {
+	out := r.play(ctx, ex)
+	res.Runs++
+	res.Requests += out.requests
+	if err := ctx.Err(); err != nil {
+		res.Elapsed = time.Since(start)
+		return out, err
+	}
+	r.check(out, log)
+	return out, nil
+}
+
 func replayConcurrent(ctx context.Context, ex *exchanger, rf *ReplayFile, rounds int) (*Result, error) {
 	start := time.Now()
 	res := &Result{Seed: rf.Seed}
 	for range rounds {
 		r := newRound(rf.Users, cloneClients(rf.Clients))
-		out := r.play(ctx, ex)
-		res.Runs++
-		res.Requests += out.requests
-		if err := ctx.Err(); err != nil {
-			res.Elapsed = time.Since(start)
+		out, err := res.playRound(ctx, r, ex, start, func(string) {})
+		if err != nil {
 			return res, err
 		}
-		r.check(out, func(string) {})
 		if out.failure != nil {
 			res.Elapsed = time.Since(start)
 			res.FoundAfter = res.Elapsed

@@ -8,13 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/bounded"
 )
 
 // CorpusTarget is the decoder fuzz target whose corpus format a reproducer's corpus file
@@ -102,7 +102,10 @@ func LoadInput(path string) (Input, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		path = filepath.Join(path, "finding.json")
 	}
-	b, err := readBounded(path)
+	b, err := bounded.ReadFile(path, maxReproducerFile)
+	if errors.Is(err, bounded.ErrTooLarge) {
+		return Input{}, fmt.Errorf("%w: %w", ErrReproducer, err)
+	}
 	if err != nil {
 		return Input{}, err
 	}
@@ -125,22 +128,6 @@ func LoadInput(path string) (Input, error) {
 		return Input{}, fmt.Errorf("%w: %s: delivery %+v", ErrReproducer, path, fd.Delivery)
 	}
 	return Input{Bytes: in, Delivery: fd.Delivery.clip(len(in)), Origin: fd.ID, Mutations: fd.Mutations}, nil
-}
-
-func readBounded(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxReproducerFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxReproducerFile {
-		return nil, fmt.Errorf("%w: %s is over %d bytes", ErrReproducer, path, maxReproducerFile)
-	}
-	return b, nil
 }
 
 // ReplayOptions tune ReplayInput. A zero field takes its default.

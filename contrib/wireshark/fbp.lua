@@ -118,6 +118,15 @@ local function response_header_len(tvb, off, avail)
     return 3 -- unknown status
 end
 
+-- named is the name of a code in names; a code not in it is flagged on item, with why.
+local function named(item, code, names, expert, why)
+    local name = names[code]
+    if name == nil then
+        item:add_proto_expert_info(expert, why)
+    end
+    return name
+end
+
 -- dissect_message adds the message at off to tree and returns the payload length its size
 -- states, and whether its layout is known.
 local function dissect_message(tvb, off, hl, tree, is_request, pinfo, asked)
@@ -131,15 +140,10 @@ local function dissect_message(tvb, off, hl, tree, is_request, pinfo, asked)
             vi:add_proto_expert_info(ef_version, "version " .. tvb(off + 4, 1):uint() .. ": clients send 1 (R-7.2)")
         end
         local op = tvb(off + 5, 1):uint()
-        local oi = sub:add(f.op, tvb(off + 5, 1))
-        local name = op_names[op]
-        if name == nil then
-            known = false
-            oi:add_proto_expert_info(ef_unknown_op, "unknown op " .. op .. ": not 100, 200, 201 or 202 (R-7.2); a server answers 1003 (R-5.2)")
-            summary = "unknown op " .. op
-        else
-            summary = name
-        end
+        local name = named(sub:add(f.op, tvb(off + 5, 1)), op, op_names, ef_unknown_op,
+            "unknown op " .. op .. ": not 100, 200, 201 or 202 (R-7.2); a server answers 1003 (R-5.2)")
+        known = name ~= nil
+        summary = name or ("unknown op " .. op)
         has_name = op == 100 or op == 200 or op == 201
         has_size = op == 100
         off = off + 6
@@ -147,11 +151,10 @@ local function dissect_message(tvb, off, hl, tree, is_request, pinfo, asked)
         sub = tree:add(f.response, tvb(off, hl))
         sub:add(f.version, tvb(off, 1))
         local st = tvb(off + 1, 2):le_uint()
-        local si = sub:add_le(f.status, tvb(off + 1, 2))
-        local name = status_names[st]
+        local name = named(sub:add_le(f.status, tvb(off + 1, 2)), st, status_names, ef_unknown_status,
+            "unknown status " .. st .. ": not one of 210, 211, 212, 1001, 1002, 1003 (R-3.1)")
+        known = name ~= nil
         if name == nil then
-            known = false
-            si:add_proto_expert_info(ef_unknown_status, "unknown status " .. st .. ": not one of 210, 211, 212, 1001, 1002, 1003 (R-3.1)")
             summary = "unknown status " .. st
         else
             if st == 212 and asked == 100 then name = "backup-ok" end
