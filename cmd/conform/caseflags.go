@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 
 	"github.com/fbpkit/fbp/conformance/report"
@@ -67,12 +66,12 @@ func (f *caseFlags) noneSelected(name string) error {
 
 // reportFile opens -o before the run, so that a path that cannot be written is said at once;
 // nil without -o.
-func (f *caseFlags) reportFile() (*os.File, error) { return createOutput(f.out) }
+func (f *caseFlags) reportFile() (*outputFile, error) { return createOutput(f.out) }
 
 // writeReport writes rep in -format to file, or to stdout without one, and closes the file.
 // With a file or a document, the terminal still gets the problems, the failures and the
 // verdict.
-func (f *caseFlags) writeReport(rep *report.Report, verbose bool, file *os.File, stdout, stderr io.Writer) error {
+func (f *caseFlags) writeReport(rep *report.Report, verbose bool, file *outputFile, stdout, stderr io.Writer) error {
 	rep.Name = f.name
 	write := formatWriters{
 		"html": rep.WriteHTML,

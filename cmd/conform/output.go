@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -9,21 +11,53 @@ import (
 // writes its report through the one of its -format.
 type formatWriters map[string]func(io.Writer) error
 
-// createOutput creates the -o file path; nil without one, for stdout.
-func createOutput(path string) (*os.File, error) {
+// outputFile is the -o file of a run. It is opened before the run, so that a path that cannot
+// be written fails at once rather than after minutes of testing, but emptied only when the
+// report is written: a run that ends without a report (a usage error, an unreachable server)
+// leaves an earlier report as it was and no empty file where there was none.
+type outputFile struct {
+	f       *os.File
+	created bool // the file did not exist before the run
+	written bool
+}
+
+// createOutput opens the -o file path; nil without one, for stdout.
+func createOutput(path string) (*outputFile, error) {
 	if path == "" {
 		return nil, nil
 	}
-	return os.Create(path)
+	_, statErr := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	return &outputFile{f: f, created: errors.Is(statErr, fs.ErrNotExist)}, nil
+}
+
+// Close closes the file, and removes it when the run wrote nothing to a file it created.
+func (o *outputFile) Close() error {
+	if o == nil || o.f == nil {
+		return nil
+	}
+	err := o.f.Close()
+	if !o.written && o.created {
+		os.Remove(o.f.Name())
+	}
+	o.f = nil
+	return err
 }
 
 // writeOutput writes with write to file, or to stdout when file is nil, and closes the file:
 // a failed close is a failed write, since the report may not be on the disk.
-func writeOutput(file *os.File, stdout io.Writer, write func(io.Writer) error) error {
+func writeOutput(file *outputFile, stdout io.Writer, write func(io.Writer) error) error {
 	if file == nil {
 		return write(stdout)
 	}
-	err := write(file)
+	file.written = true
+	err := file.f.Truncate(0)
+	if err == nil {
+		err = write(file.f)
+	}
 	if cerr := file.Close(); err == nil {
 		err = cerr
 	}

@@ -1,6 +1,7 @@
 package servertest
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -23,6 +24,11 @@ type rootWatch struct {
 
 func newRootWatch(dir string) (*rootWatch, error) {
 	st, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Created here, a mistyped folder would be watched empty while the server writes
+		// elsewhere, and every check of it would pass.
+		return nil, fmt.Errorf("-root %s: no such folder: give the folder your server stores its files in, created before the run", dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("-root: %w", err)
 	}
