@@ -236,6 +236,7 @@ func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Resul
 			}
 		}
 	}
+	ps.mergeKeptFiles(results)
 	out := make([]report.Problem, len(ps.list))
 	for i, p := range ps.list {
 		out[i] = *p
