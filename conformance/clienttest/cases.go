@@ -338,7 +338,7 @@ func judgeRestoreExact(j *judgment) {
 		if c.err != nil {
 			j.notef("tmp could not be read when the DELETE that follows arrived: %v", c.err)
 		} else if v := spec.JudgeRestoredFile("when the DELETE that follows arrived", c.RestoredFile); v != nil {
-			j.fail(v, scCanonical, ex)
+			j.failRestored(v, ex)
 		}
 	}
 	switch c := r.tmpAtEnd; {
@@ -348,12 +348,23 @@ func judgeRestoreExact(j *judgment) {
 		j.lack(spec.R7_8, scCanonical, "tmp, to compare with the 210's payload at the end of the run", "it could not be read: "+c.err.Error())
 	default:
 		if v := spec.JudgeRestoredFile("at the end of the run, after the RESTORE answered 1001", c.RestoredFile); v != nil {
-			j.fail(v, scCanonical, ex)
+			j.failRestored(v, ex)
 		}
 	}
 	if v := spec.JudgeWrittenElsewhere(r.elsewhere, "besides tmp, wrote"); v != nil {
 		j.fail(v, scCanonical, ex)
 	}
+}
+
+// failRestored records a wrong tmp after the canonical run's 210 ex. When the client left
+// that 210 unread, what it wrote follows from how it reads a response: the fault of R-7.5's
+// unread check, whose problem it joins.
+func (j *judgment) failRestored(v *spec.Violation, ex *exchange) {
+	if ex.unread != "" {
+		j.failFrom(spec.ProblemID(&spec.Violation{Req: spec.R7_5, Check: spec.CheckUnread}), v, scCanonical, ex)
+		return
+	}
+	j.fail(v, scCanonical, ex)
 }
 
 func judgeServerName(j *judgment) {
