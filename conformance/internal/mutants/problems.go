@@ -79,9 +79,13 @@ var problemsIn = map[string]map[fault]string{
 }
 
 // Problems maps each fault m switches on to the ID of the problem conform must report it as;
-// ok is false when a fault has none agreed. A fault-free mutant's map is empty.
+// ok is false when a fault has none agreed. The map of a fault-free mutant, or of one whose
+// behaviour the spec allows, is empty.
 func (m Mutant) Problems() (ids map[string]string, ok bool) {
 	ids = map[string]string{}
+	if m.Allowed {
+		return ids, true
+	}
 	for _, f := range m.Faults {
 		id := problemsIn[m.Name][fault(f)]
 		if id == "" {

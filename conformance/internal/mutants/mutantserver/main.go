@@ -61,7 +61,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fault := fs.String("fault", "none", "the mutant to serve (see -list); names separated by commas combine their faults")
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
 	list := fs.Bool("list", false, "print every mutant with its description and exit")
-	listProblems := fs.Bool("problems", false, "print every mutant with the number of faults it switches on and the problems conform must report, by ID (? when not agreed), and exit")
+	listProblems := fs.Bool("problems", false, "print every mutant with the number of faults it switches on (none for a variation the spec allows) and the problems conform must report, by ID (? when not agreed), and exit")
 	delay := fs.Duration("delay", mutants.LateAnswerDelay, "late-answer: wait before every response")
 	readTimeout := fs.Duration("read-timeout", mutants.DefaultReadTimeout, "deadline of every read and write")
 	maxSize := fs.Uint("max-size", mutants.DefaultMaxFileSize, "largest BACKUP size accepted, in bytes (1 to 4294967295)")
@@ -85,7 +85,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *listProblems {
 		for _, m := range mutants.All() {
-			fmt.Fprintf(stdout, "%s\t%d\t%s\n", m.Name, len(m.Faults), problemIDs(m))
+			faults := len(m.Faults)
+			if m.Allowed {
+				// What the spec allows is no fault.
+				faults = 0
+			}
+			fmt.Fprintf(stdout, "%s\t%d\t%s\n", m.Name, faults, problemIDs(m))
 		}
 		return exitOK
 	}

@@ -223,7 +223,7 @@ func TestProblemsPrintsEveryMutantsFaults(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	for _, want := range []string{"none\t0\t\n", "real-quoted-paths\t7\tdies-on-early-close listing-format unsafe-names-accepted\n",
-		"missing-file-1003\t1\tmissing-file-status\n", "truncated-name-stale-buffer\t1\t?\n"} {
+		"missing-file-1003\t1\tmissing-file-status\n", "list-crlf\t0\t\n", "truncated-name-stale-buffer\t1\t?\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("no line %q in:\n%s", want, out.String())
 		}
