@@ -27,6 +27,7 @@ func TestRealSeed003(t *testing.T) {
 			cfg := zooConfig(addr)
 			cfg.Dialect, cfg.Verbose = dialect, true
 			rep := mustRun(t, cfg)
+			checkMultiFaultReport(t, rep, multiFault{mutant: "real-seed-003"}, want)
 			if rep.Dialect != "seed003" {
 				t.Errorf("dialect %q (%s)", rep.Dialect, rep.DialectNote)
 			}
