@@ -356,12 +356,16 @@ func judgeRestoreExact(j *judgment) {
 	}
 }
 
+// oneReadProblem is the problem of a client that reads a response with one read: R-7.5's
+// unread check's fault.
+var oneReadProblem = spec.ProblemID(&spec.Violation{Req: spec.R7_5, Check: spec.CheckUnread})
+
 // failRestored records a wrong tmp after the canonical run's 210 ex. When the client left
 // that 210 unread, what it wrote follows from how it reads a response: the fault of R-7.5's
 // unread check, whose problem it joins.
 func (j *judgment) failRestored(v *spec.Violation, ex *exchange) {
 	if ex.unread != "" {
-		j.failFrom(spec.ProblemID(&spec.Violation{Req: spec.R7_5, Check: spec.CheckUnread}), v, scCanonical, ex)
+		j.failFrom(oneReadProblem, v, scCanonical, ex)
 		return
 	}
 	j.fail(v, scCanonical, ex)
@@ -531,7 +535,16 @@ func judgeSameRun(j *judgment, sc string, p spec.Pacing) {
 		}
 	}
 	if v := spec.JudgeSameRun(p, summary(j.run(scCanonical)), summary(r)); v != nil {
-		j.fail(v, sc, nil)
+		if p == spec.SlowDrip && slices.ContainsFunc(r.requests(), func(ex *exchange) bool {
+			return ex.mustRead && !spec.ShortStatus(ex.status) && ex.unread != ""
+		}) {
+			// A response left unread in the drip is what a client that reads a response with
+			// one read does to any response in pieces: when the run shows that fault, this is
+			// it met again (a timeout of the client's cannot be seen behind it).
+			j.failFrom(oneReadProblem, v, sc, nil)
+		} else {
+			j.fail(v, sc, nil)
+		}
 		j.describe(scCanonical)
 	}
 }

@@ -8,10 +8,11 @@ import (
 
 // A client that reads a response with one read leaves the rest of a large 210 unread and
 // writes what it read as tmp: the wrong tmp follows from the one read and is attached to its
-// problem, not a problem of its own. A client that reads whole and writes tmp wrong keeps
-// restored-file as its fault.
+// problem, not a problem of its own, as is a dripped response it leaves unread. A client that
+// reads whole and writes tmp wrong keeps restored-file as its fault, and one that gives up on a
+// slow response its own.
 func TestRestoredFileFollowsFromOneRead(t *testing.T) {
-	cases := []string{"restore/exact-file", "response/read-whole", "response/split-reads"}
+	cases := []string{"restore/exact-file", "response/read-whole", "response/split-reads", "response/slow-drip"}
 	for _, tc := range []struct {
 		name    string
 		command func(t *testing.T) []string
@@ -24,6 +25,10 @@ func TestRestoredFileFollowsFromOneRead(t *testing.T) {
 			[]string{"reads-response-in-one-read"}, "reads-response-in-one-read"},
 		{"truncates-tmp", func(t *testing.T) []string { return badclient(t, "truncates-tmp", "-timeout", "10s") }, "",
 			[]string{"restored-file"}, "restored-file"},
+		// A whole-response timeout leaves the drip unread too, and reads whole what comes at
+		// once: its own fault.
+		{"whole-response-timeout", func(t *testing.T) []string { return badclient(t, "whole-response-timeout", "-timeout", "10s") }, "",
+			[]string{"gives-up-on-slow-responses"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -39,6 +44,9 @@ func TestRestoredFileFollowsFromOneRead(t *testing.T) {
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("problems %q, want %q", got, tc.want)
 				t.Log(details(rep))
+			}
+			if tc.exact == "" {
+				return
 			}
 			res := rep.Result("restore/exact-file")
 			if res == nil || res.Problem != tc.exact {
