@@ -369,7 +369,7 @@ func judgeRestoreExact(j *judgment) {
 		if c.err != nil {
 			j.notef("tmp could not be read when the DELETE that follows arrived: %v", c.err)
 		} else if v := spec.JudgeRestoredFile("when the DELETE that follows arrived", c.RestoredFile); v != nil {
-			j.fail(v, scCanonical, ex)
+			j.failRestored(v, ex)
 		}
 	}
 	switch c := r.tmpAtEnd; {
@@ -379,12 +379,27 @@ func judgeRestoreExact(j *judgment) {
 		j.lack(spec.R7_8, scCanonical, "tmp, to compare with the 210's payload at the end of the run", "it could not be read: "+c.err.Error())
 	default:
 		if v := spec.JudgeRestoredFile("at the end of the run, after the RESTORE answered 1001", c.RestoredFile); v != nil {
-			j.fail(v, scCanonical, ex)
+			j.failRestored(v, ex)
 		}
 	}
 	if v := spec.JudgeWrittenElsewhere(r.elsewhere, "besides tmp, wrote"); v != nil {
 		j.fail(v, scCanonical, ex)
 	}
+}
+
+// oneReadProblem is the problem of a client that reads a response with one read: R-7.5's
+// unread check's fault.
+var oneReadProblem = spec.ProblemID(&spec.Violation{Req: spec.R7_5, Check: spec.CheckUnread})
+
+// failRestored records a wrong tmp after the canonical run's 210 ex. When the client left
+// that 210 unread, what it wrote follows from how it reads a response: the fault of R-7.5's
+// unread check, whose problem it joins.
+func (j *judgment) failRestored(v *spec.Violation, ex *exchange) {
+	if ex.unread != "" {
+		j.failFrom(oneReadProblem, v, scCanonical, ex)
+		return
+	}
+	j.fail(v, scCanonical, ex)
 }
 
 func judgeServerName(j *judgment) {
@@ -551,7 +566,16 @@ func judgeSameRun(j *judgment, sc string, p spec.Pacing) {
 		}
 	}
 	if v := spec.JudgeSameRun(p, summary(j.run(scCanonical)), summary(r)); v != nil {
-		j.fail(v, sc, nil)
+		if p == spec.SlowDrip && slices.ContainsFunc(r.requests(), func(ex *exchange) bool {
+			return ex.mustRead && !spec.ShortStatus(ex.status) && ex.unread != ""
+		}) {
+			// A response left unread in the drip is what a client that reads a response with
+			// one read does to any response in pieces: when the run shows that fault, this is
+			// it met again (a timeout of the client's cannot be seen behind it).
+			j.failFrom(oneReadProblem, v, sc, nil)
+		} else {
+			j.fail(v, sc, nil)
+		}
 		j.describe(scCanonical)
 	}
 }

@@ -75,10 +75,13 @@ type judgment struct {
 
 	failures   []report.Failure
 	violations []*spec.Violation // failures' violations, in the same order
-	rows       []report.Exchange
-	rowOf      map[*exchange]int
-	notes      []string
-	shown      map[string]bool // scenarios whose run the notes describe
+	// follows names, for each violation, the problem of the fault it follows from ("" for
+	// one of its own): it is attached to that problem when the run has it.
+	follows []string
+	rows    []report.Exchange
+	rowOf   map[*exchange]int
+	notes   []string
+	shown   map[string]bool // scenarios whose run the notes describe
 	// lacking says what the case found nothing of: it is then blocked, or failed.
 	lacking *spec.Violation
 	skipped string
@@ -98,7 +101,14 @@ func (j *judgment) fail(v *spec.Violation, scenario string, ex *exchange) {
 	}
 	j.failures = append(j.failures, f)
 	j.violations = append(j.violations, v)
+	j.follows = append(j.follows, "")
 	j.describe(scenario)
+}
+
+// failFrom is fail for a violation that follows from the fault of problem id.
+func (j *judgment) failFrom(id string, v *spec.Violation, scenario string, ex *exchange) {
+	j.fail(v, scenario, ex)
+	j.follows[len(j.follows)-1] = id
 }
 
 // row adds ex to the exchanges the result shows, once.
@@ -161,8 +171,10 @@ func (j *judgment) blocker(ids []string) *report.Result {
 // outcome is a case's result with what the report's problems are made of.
 type outcome struct {
 	res report.Result
-	// violations are the result's failures, as the spec judged them.
+	// violations are the result's failures, as the spec judged them; follows the problems
+	// they follow from (judgment.follows).
 	violations []*spec.Violation
+	follows    []string
 	// blockedBy is the case whose failure blocked this one: the first of the chain.
 	blockedBy string
 }
@@ -178,6 +190,12 @@ func judgeAll(cfg *Config, selected, judged []*Case, runs map[string]*runEvidenc
 	}
 	ps := report.NewProblemSet()
 	out := make([]report.Result, 0, len(selected))
+	type later struct {
+		o   *outcome
+		i   int // the violation's
+		out int // the result's, in out
+	}
+	var consequences []later
 	for _, c := range judged {
 		if !slices.Contains(selected, c) {
 			// A prerequisite judged for its blocking: its problem shows only through what it blocks.
@@ -186,6 +204,10 @@ func judgeAll(cfg *Config, selected, judged []*Case, runs map[string]*runEvidenc
 		o := outcomes[c.ID]
 		res := o.res
 		for i, v := range o.violations {
+			if o.follows[i] != "" {
+				consequences = append(consequences, later{o: o, i: i, out: len(out)})
+				continue
+			}
 			p := problem(ps, v, &o.res, o.res.Failures[i])
 			p.Cases = appendOnce(p.Cases, res.ID)
 			if res.Problem == "" {
@@ -208,6 +230,21 @@ func judgeAll(cfg *Config, selected, judged []*Case, runs map[string]*runEvidenc
 			res.Exchanges = nil
 		}
 		out = append(out, res)
+	}
+	// A violation that follows from a fault the run shows is that fault's consequence; one
+	// whose fault the run does not show is a problem of its own.
+	for _, c := range consequences {
+		res, v, f := &out[c.out], c.o.violations[c.i], c.o.res.Failures[c.i]
+		p := ps.ByID(c.o.follows[c.i])
+		if p == nil {
+			p = problem(ps, v, &c.o.res, f)
+		} else {
+			p.Consequences = appendOnce(p.Consequences, fmt.Sprintf("%s: expected %s, got %s", f.Requirement, f.Expected, f.Actual))
+		}
+		p.Cases = appendOnce(p.Cases, res.ID)
+		if res.Problem == "" {
+			res.Problem = p.ID
+		}
 	}
 	// A baseline that names a problem expects every case it fails to fail.
 	var warnings []string
@@ -305,7 +342,7 @@ func judgeOne(cfg *Config, c *Case, runs map[string]*runEvidence, results map[st
 			j.fail(j.lacking, "", nil)
 			res.Failures = j.failures
 		}
-		o.violations = j.violations
+		o.violations, o.follows = j.violations, j.follows
 		res.Status = report.VerdictFail
 		f := res.Failures[0]
 		res.Reason = fmt.Sprintf("%s: expected %s, got %s", f.Requirement, f.Expected, f.Actual)

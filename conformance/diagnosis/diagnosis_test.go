@@ -75,6 +75,11 @@ var zooFindings = map[string][]string{
 	"real-framing":                {"length-prefix", "status-byte-order"},
 	"fixed-header-responses":      {"size-before-name"},
 	"real-seed-003":               {"list-needs-name-len", "status-map-seed003", "size-before-name"},
+	"second-per-request":          {"slow-answers"},
+	"real-quoted-paths":           {"dies-on-connect-and-close"},
+	"real-one-read-cut":           {"backup-payload-dropped", "cut-212", "cut-1001"},
+	"real-slow-serial":            {"list-needs-name-len", "slow-answers", "trailing-212", "serves-one-at-a-time"},
+	"real-lax-statuses":           {"refused-payload-read-as-request"},
 }
 
 // Each mutant's diagnosis names its fault, and no other: every mutant of the zoo is diagnosed,

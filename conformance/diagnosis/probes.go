@@ -83,9 +83,13 @@ func (d *diagnoser) framing(ctx context.Context) bool {
 	stop := cut(nc)
 	defer func() { stop() }()
 	follow := min(d.cfg.Timeout, time.Second)
+	// The two bytes are the common case, and a slow server's answer to them takes as long as
+	// its answer to anything: a shorter wait would take that answer for one to the zeros that
+	// follow, which a server that dies on an unknown op dies of.
+	twoBytes := d.cfg.Timeout
 	steps := []framingStep{
 		{label: "LIST (6 bytes)", bytes: list, wait: d.cfg.Timeout},
-		{label: "then two zero bytes", bytes: []byte{0, 0}, wait: follow, p: Profile{ListSuffix: []byte{0, 0}}, id: "list-needs-name-len",
+		{label: "then two zero bytes", bytes: []byte{0, 0}, wait: twoBytes, p: Profile{ListSuffix: []byte{0, 0}}, id: "list-needs-name-len",
 			why:        "LIST is answered only when two more bytes follow it: the server reads a name_len for every op, LIST included",
 			workaround: "LIST is sent with two zero bytes after it"},
 		{label: "then zeros up to 1024 bytes", bytes: make([]byte, 1024-len(list)-2), wait: follow, p: Profile{FrameSize: 1024}, id: "fixed-frames",

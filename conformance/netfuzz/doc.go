@@ -55,6 +55,10 @@
 // A finding is shrunk (simpler delivery, shorter name or size with its length field told,
 // chunks dropped, bytes zeroed) while the same finding
 // (kind, requirement, check) reproduces; crashes and hangs need Config.Restart between attempts.
+// Findings are grouped by fault: a minimized input that gets no finding at all when sent in one
+// write shows a server that takes what one read returns for a whole request, the catalog's
+// reads-request-in-one-read, whatever rule its answer in pieces broke. That is one finding,
+// named by the fault; every later one that shows it counts as a repeat.
 // Each is saved under Config.OutDir/<finding-id>/:
 //
 //	input.bin                                   the minimized input's raw bytes

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/fbpkit/fbp/conformance/internal/spec"
 )
 
 // WriteText writes the run for a person: seed, inputs, how it ended, each finding with its
@@ -37,6 +39,9 @@ func (r *Result) WriteText(w io.Writer) error {
 	}
 	for _, fd := range r.Findings {
 		fmt.Fprintf(&b, "\nFINDING %s: %s, %s (%s)\n", fd.ID, fd.Kind, fd.Requirement, fd.Check)
+		if f, ok := spec.FaultByID(fd.Fault); ok {
+			fmt.Fprintf(&b, "  fault: %s\n  fix: %s\n", f.Summary, f.Fix)
+		}
 		fmt.Fprintf(&b, "  %s\n", fd.Detail)
 		fmt.Fprintf(&b, "  found at input %d after %v, from %s %s\n", fd.Step, fd.TimeToFind.Round(time.Millisecond), fd.Origin, strings.Join(fd.Mutations, " "))
 		state := "not minimized"

@@ -166,8 +166,13 @@ type Finding struct {
 	// Files are the saved reproducer; Replay is the command that replays it.
 	Files  *Files `json:"files,omitempty"`
 	Replay string `json:"replay,omitempty"`
-	// Repeats counts later inputs that gave the same kind, requirement and check.
+	// Repeats counts later inputs that gave the same kind, requirement and check, or showed
+	// the same fault.
 	Repeats int `json:"repeats"`
+	// Fault is the ID of the catalog's fault the minimized input shows, when it shows one
+	// whatever the rule its answer broke: then the finding's ID is the fault's, and every
+	// later finding of the fault is one of its Repeats.
+	Fault string `json:"fault,omitempty"`
 }
 
 // signature is what makes two findings the same one.
@@ -320,6 +325,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	gen := newGenerator(cfg.Seed, seeds)
 	deadline := f.start.Add(cfg.Duration)
 	seen := map[string]*Finding{}
+	faults := map[string]*Finding{}
 	for {
 		switch {
 		case ctx.Err() != nil:
@@ -360,6 +366,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		seen[fd.signature()] = fd
 		f.logf("input %d: %s %s (%s): %s", fd.Step, fd.Kind, fd.Requirement, fd.Check, fd.Detail)
 		f.minimize(ctx, fd, in)
+		if f.splitOnly(ctx, fd) {
+			fd.Fault = splitFault
+			if prev := faults[fd.Fault]; prev != nil {
+				// The same reading of the stream, met under another rule.
+				prev.Repeats++
+				seen[fd.signature()] = prev
+				f.recover(ctx)
+				continue
+			}
+			faults[fd.Fault] = fd
+		}
 		f.res.Findings = append(f.res.Findings, fd)
 		f.save(fd)
 		f.recover(ctx)
@@ -425,6 +442,25 @@ func (f *fuzzer) restart(ctx context.Context) bool {
 	return true
 }
 
+// splitFault is the fault of a server that takes what one read returns for a whole request.
+const splitFault = "reads-request-in-one-read"
+
+// splitOnly reports whether fd's minimized input shows a fault in how the server reads the
+// stream: sent in one write, the same bytes get no finding at all. Whatever rule its answer
+// broke in pieces (an op taken from a cut header, a size from half a field), the fault is the
+// one read, and one fault is one finding.
+func (f *fuzzer) splitOnly(ctx context.Context, fd *Finding) bool {
+	if !fd.Minimized || len(fd.Delivery.Splits) == 0 || fd.Kind == KindCrash || fd.Kind == KindHang {
+		return false
+	}
+	o := f.try(ctx, Input{Bytes: fd.Input, Delivery: Delivery{End: fd.Delivery.End}})
+	kind, _ := o.finding()
+	if kind != "" {
+		f.recover(ctx)
+	}
+	return ctx.Err() == nil && kind == ""
+}
+
 // baselinePrefix starts the detail of a finding made before any fuzz input.
 const baselinePrefix = "before any fuzz input: "
 
@@ -462,6 +498,9 @@ func (f *fuzzer) logf(format string, args ...any) {
 
 // findingID is stable for the same finding and minimized input: kind, requirement, hash.
 func findingID(fd *Finding) string {
+	if fd.Fault != "" {
+		return fd.Fault
+	}
 	sum := sha256.Sum256(fd.Input)
 	req := strings.ReplaceAll(string(fd.Requirement), ".", "_")
 	return fmt.Sprintf("%s-%s-%s", fd.Kind, req, hex.EncodeToString(sum[:6]))

@@ -54,6 +54,20 @@ func (ps *ProblemSet) Add(key string, p *Problem) *Problem {
 	return p
 }
 
+// Fold makes from a part of into, whose problem it turned out to be: every key of from leads
+// to into, and from leaves the set. What from held (its cases, its evidence) is the caller's
+// to move.
+func (ps *ProblemSet) Fold(from, into *Problem) {
+	ps.list = slices.DeleteFunc(ps.list, func(p *Problem) bool { return p == from })
+	for k, p := range ps.byKey {
+		if p == from {
+			ps.byKey[k] = into
+		}
+	}
+	delete(ps.ids, from.ID)
+	delete(ps.first, from)
+}
+
 // ByID returns the problem of that ID, or nil.
 func (ps *ProblemSet) ByID(id string) *Problem {
 	if !ps.ids[id] {

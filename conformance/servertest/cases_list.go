@@ -2,6 +2,7 @@ package servertest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -248,6 +249,13 @@ func listNoTempFiles(t *caseRun) {
 	}
 	c.close()
 	waitMissing(t, u, "uploading")
+	// A server may store what came only once it has seen the close, after the
+	// RESTORE above: the cut upload in a LIST is that partial upload kept.
+	if r := t.list(u); r.is(spec.ListOK) && r.PayloadRead {
+		if got, err := spec.ParseListing(r.Payload); err == nil && slices.Contains(got, "uploading") {
+			t.judge(spec.R5_3, string(spec.R5_3)+"|partial-upload-kept", r, "no file kept of the cut upload", r.String()+`, "uploading" listed`, true)
+		}
+	}
 	t.mustList(u, "kept")
 }
 

@@ -545,6 +545,12 @@ func truncationCases() []*Case {
 			t.mustBackup(u, string(name), old)
 			at := 8 + nl + 4 + len(payload)/2
 			t.cutRequest(fmt.Sprintf("BACKUP user %d over %s, cut after %d bytes", u, spec.Quote(name), at), full(u)[:at])
+			// What came of the cut upload, kept in the old version's place, is the partial
+			// upload the truncation cases look for: that fault, not one of its own.
+			if r := t.restore(u, string(name), nil); r.statusIs(spec.RestoreOK) && r.PayloadRead &&
+				len(r.Payload) <= len(payload)/2 && bytes.HasPrefix(payload, r.Payload) {
+				t.judge(spec.R5_3, string(spec.R5_3)+"|partial-upload-kept", r, "the previous version, and no file kept of the cut upload", r.String()+": what came of the cut upload", true)
+			}
 			t.mustRestoreAs(spec.R5_5, u, string(name), old)
 			t.mustListAs(spec.R5_5, u, string(name))
 		},

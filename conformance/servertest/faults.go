@@ -9,6 +9,7 @@ import (
 	"github.com/fbpkit/fbp/conformance/diagnosis"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/ref/wire"
 )
 
 // Which fault of spec's catalog a case's problem key shows. A key names the rule and the check
@@ -118,10 +119,38 @@ func (r *runner) problemID(req, key string) string {
 	if f := r.diagFinding(key); f != nil {
 		return f.ID
 	}
+	if f := r.metAgain(key); f != nil {
+		return f.ID
+	}
 	if fault != "" {
 		return fault
 	}
 	return report.ProblemID(key)
+}
+
+// metAgain returns the diagnosis's finding whose fault a case's key of another name shows
+// again: bytes after a 1003 are the answer to the payload a refused BACKUP left unread; a
+// BACKUP left unanswered is one whose payload came in the read of its header (the cases send
+// it apart, but a loaded machine can join what was sent apart); a status no one defines is
+// read out of step after bytes a response should not carry.
+func (r *runner) metAgain(key string) *diagnosis.Finding {
+	if r.dialect != nil && slices.ContainsFunc(r.dialect.CodesOf(spec.ServerError), func(c uint16) bool { return key == diagnosis.KeyTrailing(c) }) {
+		return r.diagFinding(diagnosis.KeySmuggling)
+	}
+	if _, op, pieces, ok := diagnosis.ParseNoAnswerKey(key); ok && !pieces && op == wire.OpBackup.String() {
+		return r.diagFinding(diagnosis.KeySplitBackup)
+	}
+	if _, got, ok := parseStatusKey(key); ok && r.dialect != nil && r.diag != nil && len(r.dialect.MeaningsOf(got)) == 0 {
+		// A status no dialect defines, read where bytes after a response shifted the stream:
+		// those bytes' fault.
+		trailing := strings.TrimSuffix(diagnosis.KeyTrailing(0), "0")
+		for i, f := range r.diag.Findings {
+			if strings.HasPrefix(f.Key, trailing) {
+				return &r.diag.Findings[i]
+			}
+		}
+	}
+	return nil
 }
 
 // diesOnEarlyClose reports whether the diagnosis saw the server die of a client that left

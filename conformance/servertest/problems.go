@@ -208,6 +208,7 @@ func (r *runner) assemble(cases []*Case, outcomes []caseOutcome) ([]report.Resul
 			}
 		}
 	}
+	mergeKeptFiles(ps, results)
 	return results, ps.Problems()
 }
 

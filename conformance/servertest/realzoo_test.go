@@ -89,6 +89,9 @@ var realKillTable = []realKill{
 	{"size-cap-16m", map[string]spec.ID{"backup/large": spec.R4_2}},
 	// It refuses the 32 MiB file as over its limit: the 8 MiB one shows the cap.
 	{"cap-under-limit", map[string]spec.ID{"backup/large": spec.R4_2}},
+	{"partial-kept", map[string]spec.ID{"security/truncated-backup-in-payload": spec.R5_3}},
+	{"temp-kept", map[string]spec.ID{"list/after-backups": spec.R4_4}},
+	{"listing-kept", map[string]spec.ID{"list/no-listing-files": spec.R4_4}},
 }
 
 // python3 finds the interpreter: CI installs it, so there its absence fails the test.

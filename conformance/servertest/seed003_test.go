@@ -1,6 +1,7 @@
 package servertest
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -9,32 +10,11 @@ import (
 	"github.com/fbpkit/fbp/conformance/report"
 )
 
-// seed003Problems is the problem each fault of real-seed-003 must be reported as, by ID.
-var seed003Problems = map[string]string{
-	"seed-003-status-map":    "status-map-seed003",
-	"backup-empty-rejected":  "status-want-210-got-1001",
-	"fixed-header-responses": "size-before-name",
-	"list-hangs":             "list-needs-name-len",
-}
-
 // On seed 003's own server, modelled on its write-up, the whole catalog runs: its problems are
 // its faults, one each, by ID, and nothing else; the cases no fault concerns read every answer
 // through its wire format and pass, under the dialect found (auto) and the one given (seed003).
 func TestRealSeed003(t *testing.T) {
-	var faults []string
-	for _, m := range mutants.All() {
-		if m.Name == "real-seed-003" {
-			faults = m.Faults
-		}
-	}
-	var want []string
-	for _, f := range faults {
-		id, ok := seed003Problems[f]
-		if !ok {
-			t.Fatalf("fault %s of real-seed-003 has no problem to be reported as", f)
-		}
-		want = append(want, id)
-	}
+	want := slices.Collect(maps.Values(multiFaultProblems(t, "real-seed-003")))
 	slices.Sort(want)
 	for _, dialect := range []string{"auto", "seed003"} {
 		t.Run(dialect, func(t *testing.T) {
@@ -47,6 +27,7 @@ func TestRealSeed003(t *testing.T) {
 			cfg := zooConfig(addr)
 			cfg.Dialect, cfg.Verbose = dialect, true
 			rep := mustRun(t, cfg)
+			checkMultiFaultReport(t, rep, multiFault{mutant: "real-seed-003"}, want)
 			if rep.Dialect != "seed003" {
 				t.Errorf("dialect %q (%s)", rep.Dialect, rep.DialectNote)
 			}

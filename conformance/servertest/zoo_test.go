@@ -208,6 +208,19 @@ var killTable = []kill{
 		problems: []string{"serves-one-at-a-time", "backup-payload-dropped", "list-needs-name-len"},
 		cause: map[string]string{"transport/parallel-clients": "serves-one-at-a-time", "transport/concurrent-overwrite": "serves-one-at-a-time",
 			"list/six-bytes-no-wait": "list-needs-name-len"}},
+	{mutant: "list-quoted-paths", fail: []string{"list/after-backups", "list/after-delete"},
+		cause: map[string]string{"list/after-backups": "listing-format", "list/after-delete": "listing-format"}},
+	// Slow, not dead: every answer comes, a second late, and is right.
+	{mutant: "second-per-request", pass: []string{"backup/new", "restore/exact-bytes"}},
+	// The multi-fault servers: TestMultiFaultServersGetTheirFaults runs each whole.
+	{mutant: "real-quoted-paths", crash: true, fail: []string{"security/connect-and-close"}},
+	{mutant: "real-one-read-cut", fail: []string{"security/traversal-cross-user-write", "transport/fields-212-backup"},
+		problems: []string{"backup-payload-dropped"}},
+	// A second a request: the default timeout, not the zoo's, is what a run waits.
+	{mutant: "real-slow-serial", opts: mutants.Options{ReadTimeout: 10 * time.Second}, fail: []string{"transport/stalled-client"},
+		problems: []string{"serves-one-at-a-time", "list-needs-name-len"}, cfg: func(c *Config) { c.Timeout = 5 * time.Second }},
+	{mutant: "real-lax-statuses", fail: []string{"delete/missing-1001", "list/name-format", "security/refused-payload-not-served"},
+		problems: []string{"refused-payload-read-as-request"}},
 	{mutant: "real-framing", pass: []string{"backup/new", "restore/exact-bytes"}, problems: []string{"length-prefix", "status-byte-order"}},
 	// Every status carries name_len, size, filename: read so, every case but the layout's
 	// judges the rest, and every layout case fails with the one problem.

@@ -114,6 +114,8 @@ const (
 	faultNotFoundNameStalls       fault = "not-found-name-stalls"
 	faultOKNameMissing            fault = "ok-name-missing"
 	faultFixedHeader              fault = "fixed-header-responses"
+	faultListQuotedPaths          fault = "list-quoted-paths"
+	faultSecondPerRequest         fault = "second-per-request"
 )
 
 // Combinations: servers wrong in several ways at once, as a student's server is.
@@ -124,6 +126,10 @@ const (
 	realOneRead      = "real-one-read"
 	realCutUnchecked = "real-cut-unchecked-names"
 	realSeed003      = "real-seed-003"
+	realQuotedPaths  = "real-quoted-paths"
+	realOneReadCut   = "real-one-read-cut"
+	realSlowSerial   = "real-slow-serial"
+	realLaxStatuses  = "real-lax-statuses"
 )
 
 // zoo is every mutant, "none" first. The order is the listing order only: a mutant is known by
@@ -207,6 +213,8 @@ var zoo = ownFaults([]Mutant{
 	{Name: string(faultNotFoundNameStalls), Desc: "1001 carries name_len but not the filename's bytes, and the server keeps the connection open, waiting for the next request: a client waits for a name that never comes (SPEC §3 layout, R-3.1)"},
 	{Name: string(faultOKNameMissing), Desc: "212 carries name_len but not the filename's bytes, then the server closes the connection: a client waits for a name that never comes (SPEC §3 layout, R-3.1)"},
 	{Name: string(faultFixedHeader), Desc: "every response, whatever its status, is laid out version, status, name_len, size, filename, payload: the size comes between name_len and the filename, and a status without a filename or a payload sends name_len 0 or size 0 (SPEC §3 layout, R-3.1)"},
+	{Name: string(faultListQuotedPaths), Desc: "LIST's payload is each file's path on the server's disk in double quotes, one after the other with no separator: \"/srv/fbp/<user>/a\"\"/srv/fbp/<user>/b\" (R-4.4)"},
+	{Name: string(faultSecondPerRequest), Desc: "takes a second over every request before it answers it, as a server that sleeps in its loop does: slow, not dead (every answer is right)"},
 	{Name: realListNameLen, Faults: names(faultListHangs, faultOKTrailingSize, faultMissingUser1002, faultDiesOnConnectClose),
 		Desc: "a real server that reads LIST's header as 8 bytes: combines list-hangs, ok-trailing-size, missing-user-1002 and dies-on-connect-close; a client that gives up on its unanswered LIST and closes cuts what the server takes for a header, which kills it"},
 	{Name: realSplitPayload, Faults: names(faultPayloadWithHeaderDropped, faultMissingFile1003, faultTraversalWrite, faultPartialUploadStored),
@@ -217,6 +225,15 @@ var zoo = ownFaults([]Mutant{
 		Desc: "a real server that writes a response's name_len and closes before its filename, and joins names into paths unchecked: combines ok-name-missing, not-found-name-missing, unsafe-name-accepted, traversal-write, traversal-read and traversal-delete; every 212 and 1001 is cut short after its status, and a name such as \"../<B>/x\" is answered 212 (cut) and reaches user B's folder"},
 	{Name: realSeed003, Faults: names(faultSeed003, faultBackupEmptyRejected, faultFixedHeader, faultListHangs),
 		Desc: "seed 003's own server, as its write-up describes it: combines seed-003-status-map, backup-empty-rejected (its write-up answers an empty file 1001), fixed-header-responses and list-hangs; its status map is the seed's, every response carries name_len, size and filename in that order, and it reads a name_len for every op, LIST included"},
+	{Name: realQuotedPaths, Faults: names(faultListQuotedPaths, faultDiesOnConnectClose, faultDiesOnReset, faultUnsafeNameAccepted, faultTraversalWrite, faultTraversalRead, faultTraversalDelete),
+		Desc: "a real server that lists quoted paths, dies on any early close and joins names unchecked: combines list-quoted-paths, dies-on-connect-close (a bare connect and close or a cut header), dies-on-reset, unsafe-name-accepted, traversal-write, traversal-read and traversal-delete; it closes each connection after its response"},
+	{Name: realOneReadCut, Faults: names(faultPayloadWithHeaderDropped, faultOKNameMissing, faultNotFoundNameMissing,
+		faultUnsafeNameAccepted, faultTraversalWrite, faultTraversalRead, faultTraversalDelete),
+		Desc: "a real server that reads a request's header and what came with it in one read, cuts its 212 and 1001 after name_len and joins names unchecked: combines payload-with-header-dropped, ok-name-missing, not-found-name-missing, unsafe-name-accepted, traversal-write, traversal-read and traversal-delete"},
+	{Name: realSlowSerial, Faults: names(faultServesOneAtATime, faultSecondPerRequest, faultListHangs, faultOKTrailingSize, faultDiesOnUnknownOp),
+		Desc: "a real single-threaded server that sleeps a second per request: combines serves-one-at-a-time, second-per-request, list-hangs, ok-trailing-size and dies-on-unknown-op; it reads 8 bytes for LIST, puts a size after every 212's name and dies on an op it does not know"},
+	{Name: realLaxStatuses, Faults: names(faultDeleteMissingOK, faultListNameEmpty, faultRefusedPayloadUnread),
+		Desc: "a real server lax about its answers: combines delete-missing-ok, list-name-empty and refused-payload-unread; DELETE of a missing file is answered 212, a listing has no name, and a BACKUP refused for its name leaves its payload to be read as requests"},
 	{Name: realFraming, Faults: names(faultLengthPrefixed, faultStatusBigEndian),
 		Desc: "a real server with a framing of its own: combines length-prefixed-responses and status-big-endian; behind the 8-byte length of each response, its status is big-endian"},
 })

@@ -76,6 +76,14 @@ func cutExchange(before [][]byte, cut []byte, after ...[]byte) func(t *testing.T
 	}
 }
 
+// lateExchange sends a LIST and tells an answer that comes at once from one that comes late.
+func lateExchange(t *testing.T, addr string) string {
+	p := dial(t, addr)
+	p.send(listReq(userA))
+	first := p.recv(1, lateWait)
+	return first + " || " + p.finish()
+}
+
 var manifestations = map[string]manifestation{
 	"missing-file-1003": simple(
 		`1001 "nope" | 1001 "nope" | closed`,
@@ -190,14 +198,9 @@ var manifestations = map[string]manifestation{
 		mutant: `closed || timeout`,
 	},
 	"late-answer": {
-		exchange: func(t *testing.T, addr string) string {
-			p := dial(t, addr)
-			p.send(listReq(userA))
-			first := p.recv(1, lateWait)
-			return first + " || " + p.finish()
-		},
-		none:   `1002 || closed`,
-		mutant: `timeout || 1002 | closed`,
+		exchange: lateExchange,
+		none:     `1002 || closed`,
+		mutant:   `timeout || 1002 | closed`,
 	},
 	"list-name-fixed": {
 		exchange: func(t *testing.T, addr string) string {
@@ -641,6 +644,99 @@ var manifestations = map[string]manifestation{
 		mutant: `!01d4000100 | closed || !01e9030400 | closed || !01d4000001 | closed || !01d4000600 | closed || !01d4000100 | closed || ` +
 			`210 "../8/s" "x" | closed || !01d4000600 | closed || 211 <32 alnum> "w\n" | closed`,
 	},
+	"list-quoted-paths": simple(
+		`212 "a" | 212 "b" | 211 <32 alnum> "a\nb\n" | closed`,
+		`212 "a" | 212 "b" | 211 <32 alnum> "\"/srv/fbp/7/a\"\"/srv/fbp/7/b\"" | closed`,
+		backupReq(userA, "a", []byte("x")), backupReq(userA, "b", []byte("y")), listReq(userA)),
+	"second-per-request": {
+		exchange: lateExchange,
+		none:     `1002 || closed`,
+		mutant:   `timeout || 1002 | closed`,
+	},
+	// On connections of their own: user B's file; user A's traversals write, read and delete
+	// through "../8/"; a name with a control byte; two LISTs in one write, the second left
+	// unanswered by the close after the first; then a connection reset while another is
+	// idle, which shows whether the server died of it.
+	"real-quoted-paths": {
+		exchange: func(t *testing.T, addr string) string {
+			var out []string
+			for _, req := range [][]byte{backupReq(userB, "s", []byte("x")), backupReq(userA, "../8/w", []byte("x")),
+				restoreReq(userA, "../8/s"), backupReq(userA, strings.Repeat("L", 256), []byte("x"))} {
+				out = append(out, exchange(t, addr, req))
+			}
+			out = append(out, exchange(t, addr, listReq(userB), listReq(userB)), exchange(t, addr, deleteReq(userA, "../8/s")))
+			idle := dial(t, addr)
+			p := dial(t, addr)
+			if err := p.c.SetLinger(0); err != nil {
+				t.Fatal(err)
+			}
+			_ = p.c.Close()
+			out = append(out, "reset", idle.recv(1, deathWait), dialResult(addr))
+			return strings.Join(out, " || ")
+		},
+		none: `212 "s" | closed || 1003 | closed || 1001 "../8/s" | closed || 1003 | closed || ` +
+			`211 <32 alnum> "s\n" | 211 <32 alnum> "s\n" | closed || 1001 "../8/s" | closed || reset || timeout || dial ok`,
+		mutant: `212 "s" | closed || 212 "../8/w" | closed || 210 "../8/s" "x" | closed || 212 "` + strings.Repeat("L", 256) + `" | closed || ` +
+			`211 <32 alnum> "\"/srv/fbp/8/s\"\"/srv/fbp/8/w\"" | closed || 212 "../8/s" | closed || reset || closed || dial refused`,
+		options: &deathOptions,
+	},
+	// As real-cut-unchecked-names, with every BACKUP's payload sent once the server has read
+	// its header; and first a BACKUP in one write, whose payload the server drops.
+	"real-one-read-cut": {
+		exchange: func(t *testing.T, addr string) string {
+			out := []string{exchange(t, addr, backupReq(userA, "one", []byte("x")))}
+			for _, req := range [][]byte{backupReq(userA, "a", []byte("x")), restoreReq(userA, "nope"),
+				backupReq(userA, strings.Repeat("L", 256), []byte("x")), backupReq(userA, "../8/w", []byte("x")),
+				backupReq(userB, "s", []byte("x")), restoreReq(userA, "../8/s"), deleteReq(userA, "../8/s"), listReq(userB)} {
+				p := dial(t, addr)
+				if req[5] == byte(wire.OpBackup) {
+					sendInTwo(t, p, addr, req, len(req)-1)
+				} else {
+					p.send(req)
+				}
+				out = append(out, p.finish())
+			}
+			return strings.Join(out, " || ")
+		},
+		none: `212 "one" | closed || 212 "a" | closed || 1001 "nope" | closed || 1003 | closed || 1003 | closed || 212 "s" | closed || ` +
+			`1001 "../8/s" | closed || 1001 "../8/s" | closed || 211 <32 alnum> "s\n" | closed`,
+		mutant: `closed || !01d4000100 | closed || !01e9030400 | closed || !01d4000001 | closed || !01d4000600 | closed || !01d4000100 | closed || ` +
+			`210 "../8/s" "x" | closed || !01d4000600 | closed || 211 <32 alnum> "w\n" | closed`,
+		options: &Options{ReadTimeout: lateWait, MaxFileSize: testOptions.MaxFileSize},
+	},
+	// A BACKUP served a second late; meanwhile a second connection's LIST, with the two bytes
+	// a name_len would take, waits for the first to close; a bare LIST waits for those two
+	// bytes; a BACKUP's 212 with a size after its name; an unknown op, and a dial after it.
+	"real-slow-serial": {
+		exchange: func(t *testing.T, addr string) string {
+			first := dial(t, addr)
+			first.send(backupReq(userA, "a", []byte("x")))
+			out := []string{first.recv(1, lateWait), first.recv(1, clientWait)}
+			second := dial(t, addr)
+			second.send(append(listReq(userB), 0, 0))
+			out = append(out, second.recv(1, 1800*time.Millisecond))
+			_ = first.c.Close()
+			out = append(out, second.recv(1, clientWait))
+			_ = second.c.Close()
+			third := dial(t, addr)
+			third.send(listReq(userB))
+			out = append(out, third.recv(1, clientWait))
+			_ = third.c.Close()
+			out = append(out, exchange(t, addr, backupReq(userA, "b", []byte("x"))))
+			out = append(out, exchange(t, addr, unknownOpReq(userA)), dialResult(addr))
+			return strings.Join(out, " || ")
+		},
+		none:    `212 "a" || closed || 1002 || closed || 1002 || 212 "b" | closed || 1003 | closed || dial ok`,
+		mutant:  `timeout || 212 "a" || timeout || 1002 || closed || 212 "b" | !00000000 | closed || closed || dial refused`,
+		options: &Options{ReadTimeout: 4 * time.Second, MaxFileSize: testOptions.MaxFileSize},
+	},
+	// A DELETE of a missing file; a LIST; a BACKUP refused for its name whose payload is a
+	// BACKUP by user B.
+	"real-lax-statuses": simple(
+		`1001 "nope" | 212 "a" | 211 <32 alnum> "a\n" | 1003 | 1002 | closed`,
+		`212 "nope" | 212 "a" | 211 "" "a\n" | 1003 | 212 "smuggled" | 211 "" "smuggled\n" | closed`,
+		deleteReq(userA, "nope"), backupReq(userA, "a", []byte("x")), listReq(userA),
+		backupReq(userA, "a/b", backupReq(userB, "smuggled", []byte("x"))), listReq(userB)),
 	// A BACKUP refused for its name whose payload is a BACKUP by user B.
 	"refused-payload-unread": simple(
 		`1003 | 1002 | closed`,

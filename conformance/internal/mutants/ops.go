@@ -3,6 +3,7 @@ package mutants
 import (
 	"bytes"
 	"crypto/rand"
+	"fmt"
 	"io"
 	"path"
 	"slices"
@@ -28,7 +29,9 @@ const (
 	listNameLen = 32
 	// fixedListName is what list-name-fixed answers every time: well-formed, never fresh.
 	fixedListName = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-	listAlphabet  = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	// storePath is where list-quoted-paths says its files are.
+	storePath    = "/srv/fbp/"
+	listAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 )
 
 // nameOK applies to a request's filename, as the fault in force bends it.
@@ -439,6 +442,14 @@ func (c *conn) list(h *wire.RequestHeader) bool {
 	}
 	slices.Sort(names)
 	listing := s.listing(names)
+	if s.has(faultListQuotedPaths) {
+		// Fault: each entry is the file's path on the server's disk in double quotes, with
+		// nothing between entries, as a listing built with a path's quoted form is.
+		listing = nil
+		for _, n := range names {
+			listing = fmt.Appendf(listing, "%q", storePath+folder+"/"+n)
+		}
+	}
 	if s.has(faultListStaleAfterDelete) {
 		// Fault: the first listing is kept until a BACKUP, whatever DELETE does.
 		if cached, ok := s.listCache[folder]; ok {

@@ -218,6 +218,9 @@ func (s *Server) lock() bool {
 
 func (s *Server) unlock() { <-s.sem }
 
+// secondPerRequest is how long second-per-request takes over each request.
+const secondPerRequest = time.Second
+
 // has reports whether fault f is switched on.
 func (s *Server) has(f fault) bool { return s.faults[f] }
 
@@ -596,6 +599,9 @@ func (c *conn) send(rep reply) error {
 		if !s.pause(s.opt.AnswerDelay) {
 			return ErrServerClosed
 		}
+	}
+	if s.has(faultSecondPerRequest) && !s.pause(secondPerRequest) {
+		return ErrServerClosed
 	}
 	if err := c.write(b); err != nil {
 		return err

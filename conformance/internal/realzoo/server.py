@@ -16,6 +16,7 @@ Standard library only.
 import argparse
 import os
 import secrets
+import shutil
 import socket
 import string
 import struct
@@ -43,6 +44,9 @@ FAULTS = {
     "session-user": "serves every request of a connection as the user of its first",
     "size-cap-16m": "keeps the first 16 MiB of a payload and drops the rest, as a fixed buffer does",
     "cap-under-limit": "takes files up to 10 MB but keeps the first 4 MiB of each",
+    "partial-kept": "writes an upload in place and keeps what came of it when the client leaves mid-payload",
+    "listing-kept": "writes each listing to a file of the user's folder, under its random name, and leaves it there",
+    "temp-kept": "writes an upload to <name>.tmp in the user's folder, copies it to <name> and leaves the .tmp there",
 }
 
 BACKUP, RESTORE, DELETE, LIST = 100, 200, 201, 202
@@ -168,7 +172,7 @@ def handle_backup(conn, user, name):
     path = path_of(user, name)
     try:
         os.makedirs(os.path.join(root, str(user)), exist_ok=True)
-        if fault in ("cut-overwrite-truncates", "overwrite-no-trunc"):
+        if fault in ("cut-overwrite-truncates", "overwrite-no-trunc", "partial-kept"):
             store_in_place(conn, path, size)
         else:
             store_atomically(conn, path, size)
@@ -182,6 +186,11 @@ def handle_backup(conn, user, name):
 
 
 def store_atomically(conn, path, size):
+    if fault == "temp-kept":
+        with open(path + ".tmp", "wb") as f:
+            copy_payload(conn, f, size)
+        shutil.copyfile(path + ".tmp", path)
+        return
     if fault == "cut-overwrite-deletes" and os.path.exists(path):
         os.remove(path)
     tmp = os.path.join(tmp_dir, secrets.token_hex(8))
@@ -206,6 +215,10 @@ def store_atomically(conn, path, size):
 
 
 def store_in_place(conn, path, size):
+    if fault == "partial-kept":
+        with open(path, "wb") as f:
+            copy_payload(conn, f, size)
+        return
     if fault == "overwrite-no-trunc":
         fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
         try:
@@ -297,6 +310,9 @@ def handle_list(conn, user):
     if fault == "list-buf-4096":
         listing = listing[:4096]
     tag = "".join(secrets.choice(ALNUM) for _ in range(32)).encode()
+    if fault == "listing-kept":
+        with open(os.path.join(root, str(user), tag.decode()), "wb") as f:
+            f.write(listing)
     conn.sendall(named(LIST_OK, tag) + struct.pack("<I", len(listing)) + listing)
 
 

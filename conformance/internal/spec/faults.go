@@ -50,6 +50,13 @@ var faults = []Fault{
 	{ID: "missing-file-status", Req: R4_2,
 		Summary: "the server answers a RESTORE or DELETE of a file the user does not have with another status than 1001",
 		Fix:     "check that the file exists in the user's folder and answer 1001 with its name when it does not"},
+	{ID: "reads-request-in-one-read", Req: R1_1,
+		Summary: "the server takes what one read returns for a whole request: a request that arrives in pieces is misread or left unanswered, whatever it asks",
+		Fix:     "read each field to its length in a loop (recv until the count is reached); TCP is a stream, not messages"},
+	{ID: "listing-name", Req: R4_4,
+		Summary: "a 211 does not carry a fresh listing name of 32 characters [A-Za-z0-9]: it is empty, of another length or of other characters",
+		Fix:     "draw 32 random characters from A-Z, a-z and 0-9 for every LIST, and write name_len 32 and those characters before the size",
+		Checks:  []string{string(R4_4) + "|" + CheckListingName}},
 	// Clients: their summaries are ClientProblem's words for the check.
 	{ID: "reads-response-in-one-read", Req: R7_5,
 		Summary: "the client reads a response with one read: a response that arrives in pieces is misread, or its rest left unread",

@@ -4,6 +4,7 @@
 //	mutantserver -fault NAME[,NAME...] [-addr 127.0.0.1:0] [-delay 3s] [-read-timeout 10s] [-max-size N]
 //	             [-drip 1s] [-max-concurrent 1] [-fail-starts N -state FILE] [-fail-restarts -state FILE]
 //	mutantserver -list
+//	mutantserver -problems
 //
 // Several names separated by commas switch on every fault of each: a server wrong in several
 // ways at once.
@@ -31,9 +32,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -58,6 +61,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fault := fs.String("fault", "none", "the mutant to serve (see -list); names separated by commas combine their faults")
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
 	list := fs.Bool("list", false, "print every mutant with its description and exit")
+	listProblems := fs.Bool("problems", false, "print every mutant with the number of faults it switches on (none for a variation the spec allows) and the problems conform must report, by ID (? when not agreed), and exit")
 	delay := fs.Duration("delay", mutants.LateAnswerDelay, "late-answer: wait before every response")
 	readTimeout := fs.Duration("read-timeout", mutants.DefaultReadTimeout, "deadline of every read and write")
 	maxSize := fs.Uint("max-size", mutants.DefaultMaxFileSize, "largest BACKUP size accepted, in bytes (1 to 4294967295)")
@@ -76,6 +80,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *list {
 		for _, m := range mutants.All() {
 			fmt.Fprintf(stdout, "%s\t%s\n", m.Name, m.Desc)
+		}
+		return exitOK
+	}
+	if *listProblems {
+		for _, m := range mutants.All() {
+			faults := len(m.Faults)
+			if m.Allowed {
+				// What the spec allows is no fault.
+				faults = 0
+			}
+			fmt.Fprintf(stdout, "%s\t%d\t%s\n", m.Name, faults, problemIDs(m))
 		}
 		return exitOK
 	}
@@ -165,4 +180,15 @@ func countStart(file string) (int, error) {
 		return 0, fmt.Errorf("-state: %w", err)
 	}
 	return starts, nil
+}
+
+// problemIDs are the distinct problems conform must report m as, sorted and separated by
+// spaces, or "?" when a fault of m has none agreed.
+func problemIDs(m mutants.Mutant) string {
+	byFault, ok := m.Problems()
+	if !ok {
+		return "?"
+	}
+	ids := slices.Sorted(maps.Values(byFault))
+	return strings.Join(slices.Compact(ids), " ")
 }

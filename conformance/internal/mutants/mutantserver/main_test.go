@@ -217,6 +217,19 @@ func TestListPrintsEveryMutant(t *testing.T) {
 	}
 }
 
+func TestProblemsPrintsEveryMutantsFaults(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"-problems"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"none\t0\t\n", "real-quoted-paths\t7\tdies-on-early-close listing-format unsafe-names-accepted\n",
+		"missing-file-1003\t1\tmissing-file-status\n", "list-crlf\t0\t\n", "truncated-name-stale-buffer\t1\t?\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no line %q in:\n%s", want, out.String())
+		}
+	}
+}
+
 func TestBadUsageExitsOne(t *testing.T) {
 	garbled := filepath.Join(t.TempDir(), "garbled")
 	if err := os.WriteFile(garbled, []byte("many\n"), 0o644); err != nil {
