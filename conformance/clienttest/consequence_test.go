@@ -20,21 +20,24 @@ func TestRestoredFileFollowsFromOneRead(t *testing.T) {
 		want    []string
 		// exact: the problem restore/exact-file fails under.
 		exact string
+		// leave out a case whose outcome hangs on the machine's pace for that client.
+		leave string
 	}{
 		{"one-recv", func(t *testing.T) []string { return []string{python(t), "faulty_client.py", "one-recv", "3"} }, "testdata",
-			[]string{"reads-response-in-one-read"}, "reads-response-in-one-read"},
+			[]string{"reads-response-in-one-read"}, "reads-response-in-one-read", ""},
 		{"truncates-tmp", func(t *testing.T) []string { return badclient(t, "truncates-tmp", "-timeout", "10s") }, "",
-			[]string{"restored-file"}, "restored-file"},
+			[]string{"restored-file"}, "restored-file", ""},
 		// A whole-response timeout leaves the drip unread too, and reads whole what comes at
-		// once: its own fault.
+		// once: its own fault. Whether a response cut into 1-byte writes comes whole within
+		// its 300ms depends on how busy the machine is, so split-reads says nothing of it.
 		{"whole-response-timeout", func(t *testing.T) []string { return badclient(t, "whole-response-timeout", "-timeout", "10s") }, "",
-			[]string{"gives-up-on-slow-responses"}, ""},
+			[]string{"gives-up-on-slow-responses"}, "", "response/split-reads"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			cfg := zooConfig(tc.command(t))
 			cfg.Dir = tc.dir
-			cfg.Run = exactly(cases...)
+			cfg.Run = exactly(slices.DeleteFunc(slices.Clone(cases), func(id string) bool { return id == tc.leave })...)
 			rep := mustRun(t, cfg)
 			var got []string
 			for _, p := range rep.Problems {
