@@ -14,11 +14,11 @@ import (
 )
 
 // DoctorSchema names the layout of conform doctor's JSON report.
-const DoctorSchema = "fbp-conform-doctor/1"
+const DoctorSchema = "fbp-conform-doctor/2"
 
 // runDoctor is `conform doctor`: the diagnosis phase alone, in seconds.
 func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	f := testerFlags{name: "doctor", junit: true}
+	f := testerFlags{name: "doctor", junit: true, html: true}
 	cmd := cliargs.New("conform doctor", "usage: conform doctor [-addr host:port] [flags]\n\n"+
 		"Probes an FBP server and names the root causes of what is wrong with it, in seconds: nothing\n"+
 		"answers, not FBP, framing of its own (LIST or BACKUP read wrongly, a length prefix, fields out of\n"+
@@ -57,7 +57,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	doc := newDoctorDoc(d)
 	doc.fullRun = strings.Join(append([]string{"conform"}, targetFlags(&f)...), " ")
-	if err := writeReport(&f, stdout, stderr, doc.writeText, doc, "conform doctor: "+doc.verdict()+"\n"); err != nil {
+	if err := writeReport(&f, stdout, stderr, doc.writeText, doc, "conform doctor: "+doc.summary()+"\n"); err != nil {
 		fmt.Fprintf(stderr, "conform doctor: writing the report: %v\n", err)
 	}
 	switch {
@@ -69,40 +69,45 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return exitPass
 }
 
-// doctorDoc is conform doctor's report.
+// doctorDoc is conform doctor's report: every tester's head (its verdict, target and problems:
+// here, what the diagnosis found), then what the probes saw.
 type doctorDoc struct {
-	Schema      string           `json:"schema"`
-	Target      string           `json:"target"`
-	Duration    time.Duration    `json:"duration_ns"`
+	report.Head
+	Findings    []report.Finding `json:"findings"`
 	Probes      int              `json:"probes"`
 	Fingerprint string           `json:"status_map,omitempty"`
 	Served      int              `json:"served_at_once,omitempty"`
-	Findings    []report.Problem `json:"findings"`
 	Workarounds []string         `json:"workarounds,omitempty"`
-	Verdict     string           `json:"verdict"`
 	// fullRun is the command of a full run against the same server.
 	fullRun string
 }
 
 func newDoctorDoc(d *diagnosis.Diagnosis) *doctorDoc {
-	doc := &doctorDoc{Schema: DoctorSchema, Target: d.Target, Duration: d.Duration, Probes: d.Probes, Served: d.Served, Findings: []report.Problem{}}
+	doc := &doctorDoc{Head: report.Head{Schema: DoctorSchema, Target: d.Target, Duration: d.Duration, Problems: []report.Problem{}},
+		Findings: []report.Finding{}, Probes: d.Probes, Served: d.Served}
 	if d.Fingerprint != (diagnosis.Diagnosis{}).Fingerprint {
 		doc.Fingerprint = d.Fingerprint.String()
 	}
 	for _, f := range d.Findings {
-		doc.Findings = append(doc.Findings, f.Problem())
+		doc.Problems = append(doc.Problems, f.Problem())
+		doc.Findings = append(doc.Findings, f.Finding)
 		if f.Workaround != "" {
 			doc.Workarounds = append(doc.Workarounds, f.Workaround)
 		}
 	}
-	doc.Verdict = doc.verdict()
+	// An INFO finding says what the server does, not that it is wrong: as in a full run, it
+	// does not fail.
+	doc.Verdict = report.RunPass
+	if doc.failing() > 0 {
+		doc.Verdict = report.RunFail
+	}
 	return doc
 }
 
 // failing counts the findings that would fail a conformance run.
 func (doc *doctorDoc) failing() int {
 	n := 0
-	for _, f := range doc.Findings {
+	for _, f := range doc.Problems {
 		if f.Level != report.Info {
 			n++
 		}
@@ -110,7 +115,8 @@ func (doc *doctorDoc) failing() int {
 	return n
 }
 
-func (doc *doctorDoc) verdict() string {
+// summary is the verdict in words, with the count of problems.
+func (doc *doctorDoc) summary() string {
 	switch n := doc.failing(); n {
 	case 0:
 		return "OK: nothing wrong found"
@@ -124,7 +130,7 @@ func (doc *doctorDoc) verdict() string {
 // exits 1 for either). With none, one passing testcase says so, with what the probes saw, so
 // that CI counts a test either way.
 func (doc *doctorDoc) WriteJUnit(w io.Writer) error {
-	rep := report.Report{Target: doc.Target, Strict: true, Problems: doc.Findings}
+	rep := report.Report{Target: doc.Target, Strict: true, Problems: doc.Problems}
 	if doc.failing() == 0 {
 		// As a case's, the first note is the reason.
 		what := fmt.Sprintf("%d probes, nothing wrong found", doc.Probes)
@@ -136,7 +142,7 @@ func (doc *doctorDoc) WriteJUnit(w io.Writer) error {
 		if doc.Served > 0 {
 			res.Notes = append(res.Notes, fmt.Sprintf("connections served at once: %d", doc.Served))
 		}
-		for _, f := range doc.Findings {
+		for _, f := range doc.Problems {
 			res.Notes = append(res.Notes, fmt.Sprintf("[%s] %s %s: %s", f.ID, f.Level, f.Requirement, f.Summary))
 		}
 		rep.Results = []report.Result{res}
@@ -153,11 +159,11 @@ func (doc *doctorDoc) writeText(w io.Writer) error {
 	if doc.Served > 0 {
 		fmt.Fprintf(&sb, "connections served at once: %d\n", doc.Served)
 	}
-	rep := report.Report{Problems: doc.Findings}
+	rep := report.Report{Problems: doc.Problems}
 	if err := rep.WriteProblems(&sb); err != nil {
 		return err
 	}
-	fmt.Fprintf(&sb, "\n%s (%v)\n", doc.Verdict, doc.Duration.Round(time.Millisecond))
+	fmt.Fprintf(&sb, "\n%s (%v)\n", doc.summary(), doc.Duration.Round(time.Millisecond))
 	if len(doc.Workarounds) > 0 {
 		fmt.Fprintf(&sb, "a full run (%s) speaks around these and tests the rest\n", doc.fullRun)
 	}

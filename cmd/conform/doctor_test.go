@@ -34,8 +34,8 @@ func TestDoctorNamesTheFaultAndExits1(t *testing.T) {
 		t.Fatalf("json: exit %d\n%s", code, errs)
 	}
 	var doc doctorDoc
-	if err := json.Unmarshal(readFile(t, path), &doc); err != nil || doc.Schema != DoctorSchema || len(doc.Findings) != 1 ||
-		doc.Findings[0].ID != "not-fbp" || doc.Verdict != "FAIL: 1 problem" {
+	if err := json.Unmarshal(readFile(t, path), &doc); err != nil || doc.Schema != DoctorSchema || len(doc.Problems) != 1 ||
+		doc.Problems[0].ID != "not-fbp" || doc.Verdict != "fail" || len(doc.Findings) != 1 || doc.Findings[0].Requirement != "R-1.1" {
 		t.Fatalf("%v: %+v", err, doc)
 	}
 	// The report in a file, the verdict on stderr, in a line of its own.

@@ -151,6 +151,7 @@ func TestSubcommandReportsGolden(t *testing.T) {
 	dir := t.TempDir()
 	modelReplay := filepath.Join(dir, "model.json")
 	stale := startMutant(t, "list-stale-after-delete")
+	trailing := startMutant(t, "ok-trailing-size")
 	fuzzed := startMutant(t, "unknown-op-1001")
 	missing := startMutant(t, "missing-file-1003")
 	runs := []struct {
@@ -161,6 +162,7 @@ func TestSubcommandReportsGolden(t *testing.T) {
 		{"fuzz", append([]string{"fuzz", "-addr", fuzzed, "-seed", "3", "-out", filepath.Join(dir, "fuzz")}, fuzzFast...)},
 		{"bench", append(slices.Clone(quickBench), "-addr", missing, "-clients", "1", "-seed", "5", "-mix", "backup=1,restore=2,delete=1")},
 		{"replay", []string{"replay", modelReplay, "-addr", stale}},
+		{"doctor", []string{"doctor", "-addr", trailing, "-timeout", "1s", "-no-crash-probes"}},
 	}
 	for _, r := range runs {
 		for _, format := range []string{"json", "junit"} {

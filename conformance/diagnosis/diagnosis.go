@@ -202,6 +202,11 @@ func (d *diagnoser) log(format string, args ...any) {
 }
 
 func (d *diagnoser) add(f Finding) {
+	if f.Check == "" {
+		// A finding is filed under its problem key, requirement|check: the check every
+		// tester's finding names is the key's.
+		_, f.Check, _ = strings.Cut(f.Key, "|")
+	}
 	d.log("finding %s: %s", f.ID, f.Summary)
 	d.res.Findings = append(d.res.Findings, f)
 }
