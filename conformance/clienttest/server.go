@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/capture"
+	"github.com/fbpkit/fbp/conformance/internal/deadline"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/content"
@@ -246,16 +247,7 @@ func (s *session) ended() bool {
 }
 
 // sleep waits d, or less if the run ends.
-func (s *session) sleep(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-s.done:
-		return false
-	}
-}
+func (s *session) sleep(d time.Duration) bool { return deadline.Sleep(s.done, d) }
 
 func (s *session) newExchange(conn int) *exchange {
 	s.mu.Lock()

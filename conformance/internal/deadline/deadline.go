@@ -45,3 +45,16 @@ func (c *Conn) Write(p []byte) (int, error) {
 	}
 	return c.Conn.Write(p)
 }
+
+// Sleep waits d, or less if done closes first; false means done closed. A tester that paces
+// its peer stops at once when its run ends, instead of sleeping out every pause.
+func Sleep(done <-chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-done:
+		return false
+	}
+}

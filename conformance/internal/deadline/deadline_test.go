@@ -59,3 +59,14 @@ func TestSetDeadlineErrorsAreReturned(t *testing.T) {
 		t.Fatal("a write on a closed connection did not fail")
 	}
 }
+
+func TestSleepEndsWhenDoneCloses(t *testing.T) {
+	done := make(chan struct{})
+	close(done)
+	if Sleep(done, time.Hour) {
+		t.Fatal("Sleep = true after done closed, want false")
+	}
+	if !Sleep(make(chan struct{}), 0) {
+		t.Fatal("Sleep(0) = false with done open, want true")
+	}
+}

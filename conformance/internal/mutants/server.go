@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/deadline"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -225,16 +226,7 @@ const secondPerRequest = time.Second
 func (s *Server) has(f fault) bool { return s.faults[f] }
 
 // pause waits d; false means the server closed first.
-func (s *Server) pause(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-s.done:
-		return false
-	}
-}
+func (s *Server) pause(d time.Duration) bool { return deadline.Sleep(s.done, d) }
 
 // deadlineReader puts a read deadline on every read of a connection and counts the reads, so
 // that the server can tell a header that came in one piece from one that did not.
