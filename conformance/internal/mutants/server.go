@@ -173,37 +173,37 @@ func (s *Server) stopErr() error {
 }
 
 func (s *Server) track(ln net.Listener) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed() {
-		return false
-	}
-	s.listeners[ln] = struct{}{}
-	return true
+	return s.admit(func() { s.listeners[ln] = struct{}{} })
 }
 
-func (s *Server) untrack(ln net.Listener) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.listeners, ln)
-	_ = ln.Close()
-}
+func (s *Server) untrack(ln net.Listener) { s.forget(ln, func() { delete(s.listeners, ln) }) }
 
 func (s *Server) addConn(c net.Conn) bool {
+	return s.admit(func() {
+		s.conns[c] = struct{}{}
+		s.handlers.Add(1)
+	})
+}
+
+func (s *Server) dropConn(c net.Conn) { s.forget(c, func() { delete(s.conns, c) }) }
+
+// admit runs add under the lock unless the server has closed: what Close has already shut
+// must not be opened again behind its back. False means it had closed.
+func (s *Server) admit(add func()) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed() {
 		return false
 	}
-	s.conns[c] = struct{}{}
-	s.handlers.Add(1)
+	add()
 	return true
 }
 
-func (s *Server) dropConn(c net.Conn) {
+// forget runs remove and closes c under the lock.
+func (s *Server) forget(c io.Closer, remove func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.conns, c)
+	remove()
 	_ = c.Close()
 }
 
