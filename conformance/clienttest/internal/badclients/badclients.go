@@ -26,6 +26,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fbpkit/fbp/conformance/internal/deadline"
 )
 
 // Fault is one client of the zoo.
@@ -295,7 +297,12 @@ func (c *client) layout(status uint16) (name, payload bool) {
 
 // read reads a response's header from conn and leaves its payload to read.
 func (c *client) read(conn net.Conn) (*response, error) {
-	var r io.Reader = &stallReader{conn: conn, timeout: c.timeout, none: c.is("no-stall-timeout")}
+	// Each read gives up on a server that moves no data for c.timeout; Idle 0 bounds none.
+	idle := c.timeout
+	if c.is("no-stall-timeout") {
+		idle = 0
+	}
+	var r io.Reader = &deadline.Conn{Conn: conn, Idle: idle}
 	switch {
 	case c.is("whole-response-timeout"):
 		conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
@@ -351,20 +358,6 @@ func (c *client) read(conn net.Conn) (*response, error) {
 	}
 	resp.payload = io.LimitReader(payload, int64(resp.size))
 	return resp, nil
-}
-
-// stallReader gives up on a server that moves no data for timeout.
-type stallReader struct {
-	conn    net.Conn
-	timeout time.Duration
-	none    bool
-}
-
-func (s *stallReader) Read(b []byte) (int, error) {
-	if !s.none {
-		s.conn.SetReadDeadline(time.Now().Add(s.timeout))
-	}
-	return s.conn.Read(b)
 }
 
 // spinReader retries a read that found the end, as a loop "until all bytes are in" does.
