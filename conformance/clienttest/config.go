@@ -72,28 +72,21 @@ const (
 	DefaultParallel   = 4
 )
 
+// orDefault puts d in a setting left at zero or below.
+func orDefault[T ~int | ~int64](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
+}
+
 func (c *Config) defaults() error {
-	if c.Timeout <= 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.Wait <= 0 {
-		c.Wait = DefaultWait
-	}
-	if c.StallLimit <= 0 {
-		c.StallLimit = DefaultStallLimit
-	}
-	if c.Drip <= 0 {
-		c.Drip = DefaultDrip
-	}
-	if c.Quiet <= 0 {
-		c.Quiet = DefaultQuiet
-	}
-	if c.HugeSend <= 0 {
-		c.HugeSend = DefaultHugeSend
-	}
-	if c.Parallel <= 0 {
-		c.Parallel = DefaultParallel
-	}
+	orDefault(&c.Timeout, DefaultTimeout)
+	orDefault(&c.Wait, DefaultWait)
+	orDefault(&c.StallLimit, DefaultStallLimit)
+	orDefault(&c.Drip, DefaultDrip)
+	orDefault(&c.Quiet, DefaultQuiet)
+	orDefault(&c.HugeSend, DefaultHugeSend)
+	orDefault(&c.Parallel, DefaultParallel)
 	switch {
 	case c.Listen == "" && len(c.Command) == 0:
 		return &UsageError{Msg: "no client command to run, and no -listen address"}
