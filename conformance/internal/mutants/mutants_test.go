@@ -76,6 +76,13 @@ func cutExchange(before [][]byte, cut []byte, after ...[]byte) func(t *testing.T
 	}
 }
 
+// late is how a mutant that answers late shows: a timeout where the reference answers at once.
+var late = manifestation{
+	exchange: lateExchange,
+	none:     `1002 || closed`,
+	mutant:   `timeout || 1002 | closed`,
+}
+
 // lateExchange sends a LIST and tells an answer that comes at once from one that comes late.
 func lateExchange(t *testing.T, addr string) string {
 	p := dial(t, addr)
@@ -197,11 +204,7 @@ var manifestations = map[string]manifestation{
 		none:   `closed || 1002`,
 		mutant: `closed || timeout`,
 	},
-	"late-answer": {
-		exchange: lateExchange,
-		none:     `1002 || closed`,
-		mutant:   `timeout || 1002 | closed`,
-	},
+	"late-answer": late,
 	"list-name-fixed": {
 		exchange: func(t *testing.T, addr string) string {
 			p := dial(t, addr)
@@ -648,11 +651,7 @@ var manifestations = map[string]manifestation{
 		`212 "a" | 212 "b" | 211 <32 alnum> "a\nb\n" | closed`,
 		`212 "a" | 212 "b" | 211 <32 alnum> "\"/srv/fbp/7/a\"\"/srv/fbp/7/b\"" | closed`,
 		backupReq(userA, "a", []byte("x")), backupReq(userA, "b", []byte("y")), listReq(userA)),
-	"second-per-request": {
-		exchange: lateExchange,
-		none:     `1002 || closed`,
-		mutant:   `timeout || 1002 | closed`,
-	},
+	"second-per-request": late,
 	// On connections of their own: user B's file; user A's traversals write, read and delete
 	// through "../8/"; a name with a control byte; two LISTs in one write, the second left
 	// unanswered by the close after the first; then a connection reset while another is
