@@ -271,29 +271,28 @@ func (t *caseRun) needFlag(flag, arg, value, what string) {
 func (t *caseRun) setStored(user uint32, name string, present bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.stored == nil {
-		t.stored = map[uint32]map[string]bool{}
-	}
-	if t.stored[user] == nil {
-		t.stored[user] = map[string]bool{}
-	}
 	if present {
-		t.stored[user][name] = true
+		userNames(&t.stored, user)[name] = true
 	} else {
-		delete(t.stored[user], name)
+		delete(userNames(&t.stored, user), name)
 	}
 }
 
 func (t *caseRun) addListName(user uint32, name string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.listNames == nil {
-		t.listNames = map[uint32]map[string]bool{}
+	userNames(&t.listNames, user)[name] = true
+}
+
+// userNames is user's set of names in *m, both made on first use.
+func userNames(m *map[uint32]map[string]bool, user uint32) map[string]bool {
+	if *m == nil {
+		*m = map[uint32]map[string]bool{}
 	}
-	if t.listNames[user] == nil {
-		t.listNames[user] = map[string]bool{}
+	if (*m)[user] == nil {
+		(*m)[user] = map[string]bool{}
 	}
-	t.listNames[user][name] = true
+	return (*m)[user]
 }
 
 // storedNames lists what the case believes user holds, sorted.
