@@ -121,7 +121,9 @@ func TestSlowButMovingTransferIsNotCut(t *testing.T) {
 }
 
 // A server that sends a few bytes, then nothing, is cut at the window's end, before the stall
-// timeout; so is one that stops reading an upload.
+// timeout; so is one that stops reading an upload. The 50ms window only bounds how long this
+// takes: the peers never move again, so however busy the machine, every window ends below
+// the rate.
 func TestSilenceMidTransferEndsAtTheWindow(t *testing.T) {
 	opt := client.Options{StallTimeout: time.Hour, MinRate: 1000, MinRateTime: 50 * time.Millisecond}
 	h := wire.ResponseHeader{Version: 1, Status: wire.StatusRestored, Name: []byte("slow"), Size: 1 << 20}

@@ -91,6 +91,10 @@ func lateExchange(t *testing.T, addr string) string {
 	return first + " || " + p.finish()
 }
 
+// slowSerialReadTimeout is how long real-slow-serial waits for the next request on an idle
+// connection before it drops it and serves the next in line.
+const slowSerialReadTimeout = 4 * time.Second
+
 var manifestations = map[string]manifestation{
 	"missing-file-1003": simple(
 		`1001 "nope" | 1001 "nope" | closed`,
@@ -713,7 +717,10 @@ var manifestations = map[string]manifestation{
 			out := []string{first.recv(1, lateWait), first.recv(1, clientWait)}
 			second := dial(t, addr)
 			second.send(append(listReq(userB), 0, 0))
-			out = append(out, second.recv(1, 1800*time.Millisecond))
+			// The clock is the point: a serial server answers only once first is gone, which
+			// its read deadline ends. Half of that deadline tells the two apart, and gives a
+			// correct server, which answers at once, seconds to do it.
+			out = append(out, second.recv(1, slowSerialReadTimeout/2))
 			_ = first.c.Close()
 			out = append(out, second.recv(1, clientWait))
 			_ = second.c.Close()
@@ -727,7 +734,7 @@ var manifestations = map[string]manifestation{
 		},
 		none:    `212 "a" || closed || 1002 || closed || 1002 || 212 "b" | closed || 1003 | closed || dial ok`,
 		mutant:  `timeout || 212 "a" || timeout || 1002 || closed || 212 "b" | !00000000 | closed || closed || dial refused`,
-		options: &Options{ReadTimeout: 4 * time.Second, MaxFileSize: testOptions.MaxFileSize},
+		options: &Options{ReadTimeout: slowSerialReadTimeout, MaxFileSize: testOptions.MaxFileSize},
 	},
 	// A DELETE of a missing file; a LIST; a BACKUP refused for its name whose payload is a
 	// BACKUP by user B.
