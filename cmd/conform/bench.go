@@ -26,16 +26,16 @@ type benchOptions struct {
 }
 
 func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
-	o := &benchOptions{testerFlags: testerFlags{name: "bench", junit: true, html: true}}
-	cmd := cliargs.New("conform bench", "usage: conform bench [-addr host:port] [-clients 1,8,64] [-mix backup=1,restore=4] [-size 4KiB] [flags]\n\n"+
-		"Puts the server under load from concurrent clients and checks every answer: a RESTORE must\n"+
-		"return a whole version the client stored (with -shared, that any client stored), a LIST the\n"+
-		"user's names. Reports ops/s, MB/s and latency per op, errors by kind, and what explains\n"+
-		"the figures; -compare measures a second server in alternate rounds, -limits the machine's\n"+
-		"limits (loopback TCP, durable writes on the local disk) at the same concurrency.\n"+
-		"Exit status: 0 every answer right, 1 an error or a wrong answer, 2 usage error, 3 server unreachable.\n")
+	o := &benchOptions{}
+	cmd := o.command("bench", true, bench.DefaultTimeout, "stopped at the end; its CPU time and peak RSS are reported",
+		"usage: conform bench [-addr host:port] [-clients 1,8,64] [-mix backup=1,restore=4] [-size 4KiB] [flags]\n\n"+
+			"Puts the server under load from concurrent clients and checks every answer: a RESTORE must\n"+
+			"return a whole version the client stored (with -shared, that any client stored), a LIST the\n"+
+			"user's names. Reports ops/s, MB/s and latency per op, errors by kind, and what explains\n"+
+			"the figures; -compare measures a second server in alternate rounds, -limits the machine's\n"+
+			"limits (loopback TCP, durable writes on the local disk) at the same concurrency.\n"+
+			"Exit status: 0 every answer right, 1 an error or a wrong answer, 2 usage error, 3 server unreachable.\n")
 	fs := cmd.Flags
-	o.register(fs, true, bench.DefaultTimeout, "stopped at the end; its CPU time and peak RSS are reported")
 	c := &o.cfg
 	fs.StringVar(&o.clients, "clients", "64", "concurrent clients; a list (1,8,64,256) sweeps and prints a row per number")
 	fs.StringVar(&o.mix, "mix", bench.DefaultMix.String(), "weights of the ops each client draws from: backup, restore, list, delete")

@@ -11,8 +11,7 @@ import (
 var quickBench = []string{"bench", "-count", "40", "-warmup", "0s", "-size", "100-2KiB"}
 
 func TestBenchUsageErrorsExit2(t *testing.T) {
-	for _, args := range [][]string{
-		{"bench", "-no-such-flag"},
+	wantUsageErrors(t, sharedUsageErrors("bench"), [][]string{
 		{"bench", "-clients", "0"},
 		{"bench", "-clients", "1,x"},
 		{"bench", "-mix", "copy=1"},
@@ -24,16 +23,8 @@ func TestBenchUsageErrorsExit2(t *testing.T) {
 		{"bench", "-count", "10", "-duration", "1s"},
 		{"bench", "-rounds", "0"},
 		{"bench", "-names", "0"},
-		{"bench", "-format", "xml"},
-		{"bench", "-exec", "true"},
 		{"bench", "-compare-exec", "true"},
-		{"bench", "extra-argument"},
-	} {
-		code, _, errs := conform(t, args...)
-		if code != exitUsage || !strings.Contains(errs, "conform bench: ") {
-			t.Errorf("conform %q: exit %d, want 2\n%s", args, code, errs)
-		}
-	}
+	})
 }
 
 func TestBenchSweepsTheBuiltInServerAsJSON(t *testing.T) {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/fbpkit/fbp/conformance/diagnosis"
 	"github.com/fbpkit/fbp/conformance/report"
-	"github.com/fbpkit/fbp/internal/cliargs"
 	"github.com/fbpkit/fbp/internal/words"
 )
 
@@ -18,17 +17,16 @@ const DoctorSchema = "fbp-conform-doctor/2"
 
 // runDoctor is `conform doctor`: the diagnosis phase alone, in seconds.
 func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	f := testerFlags{name: "doctor", junit: true, html: true}
-	cmd := cliargs.New("conform doctor", "usage: conform doctor [-addr host:port] [flags]\n\n"+
-		"Probes an FBP server and names the root causes of what is wrong with it, in seconds: nothing\n"+
-		"answers, not FBP, framing of its own (LIST or BACKUP read wrongly, a length prefix, fields out of\n"+
-		"order, big-endian statuses), a status map of its own, how many connections it serves at once,\n"+
-		"requests smuggled in a refused upload, deaths when a client leaves early. Without -addr it\n"+
-		"diagnoses the built-in reference server.\n"+
-		"Exit status: 0 nothing wrong, 1 a finding, 2 usage, 3 server unreachable.\n")
-	fs := cmd.Flags
-	f.register(fs, false, 5*time.Second, "restarted after a probe kills it")
-	noCrash := fs.Bool("no-crash-probes", false, "leave out the probes that may kill the server (a client that leaves early)")
+	var f testerFlags
+	cmd := f.command("doctor", false, 5*time.Second, "restarted after a probe kills it",
+		"usage: conform doctor [-addr host:port] [flags]\n\n"+
+			"Probes an FBP server and names the root causes of what is wrong with it, in seconds: nothing\n"+
+			"answers, not FBP, framing of its own (LIST or BACKUP read wrongly, a length prefix, fields out of\n"+
+			"order, big-endian statuses), a status map of its own, how many connections it serves at once,\n"+
+			"requests smuggled in a refused upload, deaths when a client leaves early. Without -addr it\n"+
+			"diagnoses the built-in reference server.\n"+
+			"Exit status: 0 nothing wrong, 1 a finding, 2 usage error, 3 server unreachable.\n")
+	noCrash := cmd.Flags.Bool("no-crash-probes", false, "leave out the probes that may kill the server (a client that leaves early)")
 	if err := f.parse(cmd, args); err != nil {
 		return cmd.Fail(err, stdout, stderr)
 	}

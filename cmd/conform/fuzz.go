@@ -34,14 +34,14 @@ type fuzzOptions struct {
 const replayAddrPlaceholder = "HOST:PORT"
 
 func parseFuzzFlags(args []string) (*fuzzOptions, *cliargs.Command, error) {
-	o := &fuzzOptions{testerFlags: testerFlags{name: "fuzz", junit: true, html: true}}
-	cmd := cliargs.New("conform fuzz", "usage: conform fuzz [-addr host:port] [-duration D] [-max-inputs N] [-seed N] [flags]\n\n"+
-		"Sends mutated requests to the server, judges every answer against SPEC.md and probes the\n"+
-		"server after each input for crashes and hangs. Every finding is minimized and saved as a\n"+
-		"reproducer (raw bytes, a `go test fuzz v1` corpus file, finding.json for `conform replay`).\n"+
-		"Exit status: 0 no finding, 1 a finding, 2 usage error, 3 server unreachable.\n")
+	o := &fuzzOptions{}
+	cmd := o.command("fuzz", true, netfuzz.DefaultTimeout, "restarted after each crash or hang, and how it ended is reported",
+		"usage: conform fuzz [-addr host:port] [-duration D] [-max-inputs N] [-seed N] [flags]\n\n"+
+			"Sends mutated requests to the server, judges every answer against SPEC.md and probes the\n"+
+			"server after each input for crashes and hangs. Every finding is minimized and saved as a\n"+
+			"reproducer (raw bytes, a `go test fuzz v1` corpus file, finding.json for `conform replay`).\n"+
+			"Exit status: 0 no finding, 1 a finding, 2 usage error, 3 server unreachable.\n")
 	fs := cmd.Flags
-	o.register(fs, true, netfuzz.DefaultTimeout, "restarted after each crash or hang, and how it ended is reported")
 	o.pcap.register(fs)
 	c := &o.cfg
 	fs.DurationVar(&c.Duration, "duration", netfuzz.DefaultDuration, "how long to send inputs at most (minimizing comes on top)")
@@ -127,9 +127,7 @@ func (r *fuzzReport) writeText(w io.Writer) error {
 	if err := r.WriteProblems(&b); err != nil {
 		return err
 	}
-	fmt.Fprintf(&b, "\n%s\n", r.VerdictText())
-	_, err := io.WriteString(w, b.String())
-	return err
+	return flushText(w, &b, r.VerdictText())
 }
 
 func (r *fuzzReport) verdict() string {

@@ -173,6 +173,16 @@ func isTerminal(w io.Writer) bool {
 // subcommands are the words conform takes before its flags.
 var subcommands = []string{"model", "fuzz", "replay", "doctor", "bench", "client", "batch", "matrix", "watch", "version", "help"}
 
+// subcommandRuns are what runs each subcommand but help and version. A function, not a
+// variable: batch runs the catalog through run, which would make a variable's
+// initialization refer to itself.
+func subcommandRuns() map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return map[string]func(context.Context, []string, io.Writer, io.Writer) int{
+		"model": runModel, "fuzz": runFuzz, "replay": runReplay, "doctor": runDoctor, "bench": runBench,
+		"client": runClient, "batch": runBatch, "matrix": runMatrix, "watch": runWatch,
+	}
+}
+
 // unknownSubcommand is the usage error of words the catalog's command line does not take: a
 // word a letter or two from a subcommand is that subcommand mistyped.
 func unknownSubcommand(pos []string) error {
@@ -190,24 +200,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case "version", "-version", "--version":
 			fmt.Fprintln(stdout, cliargs.Version("conform"))
 			return exitPass
-		case "model":
-			return runModel(ctx, args[1:], stdout, stderr)
-		case "fuzz":
-			return runFuzz(ctx, args[1:], stdout, stderr)
-		case "replay":
-			return runReplay(ctx, args[1:], stdout, stderr)
-		case "doctor":
-			return runDoctor(ctx, args[1:], stdout, stderr)
-		case "bench":
-			return runBench(ctx, args[1:], stdout, stderr)
-		case "client":
-			return runClient(ctx, args[1:], stdout, stderr)
-		case "batch":
-			return runBatch(ctx, args[1:], stdout, stderr)
-		case "matrix":
-			return runMatrix(ctx, args[1:], stdout, stderr)
-		case "watch":
-			return runWatch(ctx, args[1:], stdout, stderr)
+		}
+		if sub, ok := subcommandRuns()[args[0]]; ok {
+			return sub(ctx, args[1:], stdout, stderr)
 		}
 	}
 	o, cmd, err := parseFlags(args)

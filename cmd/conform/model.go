@@ -29,14 +29,14 @@ type modelOptions struct {
 }
 
 func parseModelFlags(args []string) (*modelOptions, *cliargs.Command, error) {
-	o := &modelOptions{testerFlags: testerFlags{name: "model", junit: true, html: true}}
-	cmd := cliargs.New("conform model", "usage: conform model [-addr host:port] [-seed N] [flags]\n\n"+
-		"Runs random sequences of requests against the server and checks every response against a\n"+
-		"model of what the server must hold. A failing sequence is shrunk to a minimal one, printed\n"+
-		"as a script and saved as a replay file for `conform replay`.\n"+
-		"Exit status: 0 no failure, 1 a failure, 2 usage error, 3 server unreachable.\n")
+	o := &modelOptions{}
+	cmd := o.command("model", true, model.DefaultTimeout, "restarted when it stops answering, so that shrinking meets a live server, and stopped at the end; how it ended is reported",
+		"usage: conform model [-addr host:port] [-seed N] [flags]\n\n"+
+			"Runs random sequences of requests against the server and checks every response against a\n"+
+			"model of what the server must hold. A failing sequence is shrunk to a minimal one, printed\n"+
+			"as a script and saved as a replay file for `conform replay`.\n"+
+			"Exit status: 0 no failure, 1 a failure, 2 usage error, 3 server unreachable.\n")
 	fs := cmd.Flags
-	o.register(fs, true, model.DefaultTimeout, "restarted when it stops answering, so that shrinking meets a live server, and stopped at the end; how it ended is reported")
 	o.pcap.register(fs)
 	c := &o.cfg
 	fs.IntVar(&c.Steps, "steps", model.DefaultSteps, "length of the longest sequence (concurrent: of each client's)")

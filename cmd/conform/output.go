@@ -2,9 +2,11 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 )
 
 // formatWriters are the forms a report can be written in, by -format: every subcommand
@@ -71,4 +73,11 @@ func writeTo(path string, stdout io.Writer, write func(io.Writer) error) error {
 		return err
 	}
 	return writeOutput(file, stdout, write)
+}
+
+// flushText ends a text report with its verdict line and writes it to w.
+func flushText(w io.Writer, b *strings.Builder, verdict string) error {
+	fmt.Fprintf(b, "\n%s\n", verdict)
+	_, err := io.WriteString(w, b.String())
+	return err
 }

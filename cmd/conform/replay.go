@@ -32,15 +32,14 @@ const maxReplayFile = 16 << 20
 const corpusHeader = "go test fuzz v1\n"
 
 func parseReplayFlags(args []string) (*testerFlags, string, *cliargs.Command, error) {
-	o := &testerFlags{name: "replay", junit: true, html: true}
-	cmd := cliargs.New("conform replay", "usage: conform replay FILE [-addr host:port] [flags]\n\n"+
-		"Re-runs a saved failure: a model replay file (conform model), or a fuzz finding (its\n"+
-		"finding.json or folder, its input.bin, or its `go test fuzz v1` corpus file).\n"+
-		"Exit status: 0 it passes now, 1 it still fails, 2 usage error or unreadable FILE,\n"+
-		"3 server unreachable.\n")
-	fs := cmd.Flags
-	o.register(fs, false, model.DefaultTimeout, "stopped at the end, and if it crashed, how it ended is reported")
-	pos, err := cliargs.Parse(fs, args)
+	o := &testerFlags{}
+	cmd := o.command("replay", false, model.DefaultTimeout, "stopped at the end, and if it crashed, how it ended is reported",
+		"usage: conform replay FILE [-addr host:port] [flags]\n\n"+
+			"Re-runs a saved failure: a model replay file (conform model), or a fuzz finding (its\n"+
+			"finding.json or folder, its input.bin, or its `go test fuzz v1` corpus file).\n"+
+			"Exit status: 0 it passes now, 1 it still fails, 2 usage error or unreadable FILE,\n"+
+			"3 server unreachable.\n")
+	pos, err := cliargs.Parse(cmd.Flags, args)
 	if err != nil {
 		return nil, "", cmd, err
 	}
@@ -242,16 +241,14 @@ func (r *replayReport) writeText(w io.Writer) error {
 	if err := r.WriteProblems(&b); err != nil {
 		return err
 	}
+	verdict := r.VerdictText()
 	switch r.Verdict {
 	case report.RunFail:
-		fmt.Fprintf(&b, "\n%s: it still fails\n", r.VerdictText())
+		verdict += ": it still fails"
 	case report.RunPass:
-		b.WriteString("\nPASS: the failure does not reproduce\n")
-	default:
-		fmt.Fprintf(&b, "\n%s\n", r.VerdictText())
+		verdict = "PASS: the failure does not reproduce"
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return flushText(w, &b, verdict)
 }
 
 func (r *replayReport) verdict() string {

@@ -34,11 +34,30 @@ const handReplay = `{"schema": "fbp-model-replay/1", "mode": "sequential", "seed
  "steps": [{"user": "A", "op": "BACKUP", "name": "a", "payload": {"hex": "68690a"}},
            {"user": "A", "op": "RESTORE", "name": "a"}]}`
 
+// sharedUsageErrors are command lines of the tester sub that misuse the flags every tester
+// has (testerFlags), each refused.
+func sharedUsageErrors(sub string) [][]string {
+	return [][]string{
+		{sub, "-no-such-flag"}, {sub, "-format", "xml"}, {sub, "-timeout", "0s"}, {sub, "-deadline", "0s"},
+		{sub, "-exec", "true"}, {sub, "-addr", "nowhere"}, {sub, "extra-argument"},
+	}
+}
+
+// wantUsageErrors runs conform with each command line and wants exit 2 and the message of
+// the subcommand (its first word).
+func wantUsageErrors(t *testing.T, cmdlines ...[][]string) {
+	t.Helper()
+	for _, args := range slices.Concat(cmdlines...) {
+		code, _, errs := conform(t, args...)
+		if code != exitUsage || !strings.Contains(errs, "conform "+args[0]+": ") {
+			t.Errorf("conform %q: exit %d, want 2\n%s", args, code, errs)
+		}
+	}
+}
+
 func TestSubcommandUsageErrorsExit2(t *testing.T) {
 	replay := writeFile(t, "replay.json", handReplay)
-	for _, args := range [][]string{
-		{"model", "-no-such-flag"},
-		{"model", "-format", "xml"},
+	wantUsageErrors(t, sharedUsageErrors("model"), sharedUsageErrors("fuzz"), [][]string{
 		{"model", "-users", "0"},
 		{"model", "-users", "27"},
 		{"model", "-names", "7"},
@@ -46,24 +65,19 @@ func TestSubcommandUsageErrorsExit2(t *testing.T) {
 		{"model", "-max-file", "2GiB"},
 		{"model", "-max-file", "lots"},
 		{"model", "-seed", "-1"},
-		{"model", "-timeout", "0s"},
 		{"model", "-html", "x.html"},
-		{"model", "-exec", "true"},
-		{"model", "extra-argument"},
 		{"model", "-max-shrinks", "0"},
 		{"model", "-max-shrinks", "-2"},
-		{"fuzz", "-no-such-flag"},
 		{"fuzz", "-duration", "0s"},
 		{"fuzz", "-max-inputs", "-3"},
-		{"fuzz", "-format", "xml"},
-		{"fuzz", "-exec", "true"},
-		{"fuzz", "extra-argument"},
 		{"fuzz", "-max-size", "0"},
 		{"fuzz", "-max-size", "4GiB"},
 		{"fuzz", "-max-size", "many"},
 		{"replay"},
 		{"replay", replay, replay},
 		{"replay", replay, "-no-such-flag"},
+		{"replay", replay, "-format", "xml"},
+		{"replay", replay, "-exec", "true"},
 		{"replay", replay, "-seed", "3"},
 		{"replay", filepath.Join(t.TempDir(), "missing.json")},
 		{"replay", writeFile(t, "broken.json", `{"schema": `)},
@@ -72,12 +86,7 @@ func TestSubcommandUsageErrorsExit2(t *testing.T) {
 		{"replay", writeFile(t, "bad-step.json", strings.Replace(handReplay, `"RESTORE"`, `"RENAME"`, 1))},
 		{"replay", writeFile(t, "corpus", "go test fuzz v1\nstring(\"x\")\n")},
 		{"replay", writeFile(t, "empty.bin", "")},
-	} {
-		code, _, errs := conform(t, args...)
-		if code != exitUsage || !strings.Contains(errs, "conform "+args[0]+": ") {
-			t.Errorf("%q: exit %d, stderr %q", args, code, errs)
-		}
-	}
+	})
 }
 
 func TestSubcommandUnreachableExit3(t *testing.T) {

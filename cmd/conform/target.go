@@ -43,6 +43,16 @@ type testerFlags struct {
 	deadline time.Duration
 }
 
+// command makes the command of the tester `conform name` and defines on it the flags every
+// tester has (register); the caller adds its own to cmd.Flags. Every tester's report has a
+// JUnit and an HTML form.
+func (f *testerFlags) command(name string, seed bool, timeout time.Duration, execUse, usage string) *cliargs.Command {
+	f.name, f.junit, f.html = name, true, true
+	cmd := cliargs.New("conform "+name, usage)
+	f.register(cmd.Flags, seed, timeout, execUse)
+	return cmd
+}
+
 // register defines the flags on fs; execUse says what becomes of the -exec process.
 func (f *testerFlags) register(fs *flag.FlagSet, seed bool, timeout time.Duration, execUse string) {
 	fs.StringVar(&f.addr, "addr", "", "`host:port` of the server under test (default: start the built-in reference server)")

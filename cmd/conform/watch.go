@@ -170,9 +170,7 @@ func (r *watchReport) writeText(w io.Writer) error {
 			return err
 		}
 	}
-	fmt.Fprintf(&b, "\n%s\n", r.VerdictText())
-	_, err := io.WriteString(w, b.String())
-	return err
+	return flushText(w, &b, r.VerdictText())
 }
 
 func (r *watchReport) verdict() string {
