@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -83,25 +84,16 @@ type Config struct {
 var ErrConfig = errors.New("model: bad config")
 
 func (c Config) withDefaults() (Config, error) {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&c.Steps, DefaultSteps)
-	def(&c.Runs, DefaultRuns)
-	def(&c.Users, DefaultUsers)
-	def(&c.Names, DefaultNames)
-	def(&c.MaxPayload, DefaultMaxPayload)
-	def(&c.Clients, DefaultClients)
-	def(&c.MaxShrinks, DefaultMaxShrinks)
-	def(&c.ShrinkTries, DefaultShrinkTries)
-	if c.ShrinkTime == 0 {
-		c.ShrinkTime = DefaultShrinkTime
-	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
+	c.Steps = cmp.Or(c.Steps, DefaultSteps)
+	c.Runs = cmp.Or(c.Runs, DefaultRuns)
+	c.Users = cmp.Or(c.Users, DefaultUsers)
+	c.Names = cmp.Or(c.Names, DefaultNames)
+	c.MaxPayload = cmp.Or(c.MaxPayload, DefaultMaxPayload)
+	c.Clients = cmp.Or(c.Clients, DefaultClients)
+	c.MaxShrinks = cmp.Or(c.MaxShrinks, DefaultMaxShrinks)
+	c.ShrinkTries = cmp.Or(c.ShrinkTries, DefaultShrinkTries)
+	c.ShrinkTime = cmp.Or(c.ShrinkTime, DefaultShrinkTime)
+	c.Timeout = cmp.Or(c.Timeout, DefaultTimeout)
 	if c.Log == nil {
 		c.Log = io.Discard
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/capture"
+	"github.com/fbpkit/fbp/conformance/internal/deadline"
 	"github.com/fbpkit/fbp/conformance/target"
 	"github.com/fbpkit/fbp/ref/wire"
 )
@@ -79,8 +80,8 @@ func send(ctx context.Context, addr string, in Input, p plan, t timing) (exchang
 	var ex exchange
 	for i, chunk := range in.Delivery.chunks(in.Bytes) {
 		if i > 0 && in.Delivery.Pause > 0 {
-			if err := sleep(ctx, in.Delivery.Pause); err != nil {
-				return ex, err
+			if !deadline.Sleep(ctx.Done(), in.Delivery.Pause) {
+				return ex, ctx.Err()
 			}
 		}
 		if len(chunk) == 0 {
@@ -155,17 +156,6 @@ func readAnswer(c net.Conn, p plan, t timing) ([]byte, endReason) {
 }
 
 func isEOF(err error) bool { return wire.IsTruncated(err) }
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
 
 // probeResult is what the health probe saw.
 type probeResult struct {

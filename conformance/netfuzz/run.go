@@ -1,6 +1,7 @@
 package netfuzz
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -79,24 +80,12 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	if c.Duration == 0 {
-		c.Duration = DefaultDuration
-	}
-	if c.MaxInputs == 0 {
-		c.MaxInputs = DefaultMaxInputs
-	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.MaxFindings == 0 {
-		c.MaxFindings = DefaultMaxFindings
-	}
-	if c.ShrinkTries == 0 {
-		c.ShrinkTries = DefaultShrinkTries
-	}
-	if c.ShrinkTime == 0 {
-		c.ShrinkTime = DefaultShrinkTime
-	}
+	c.Duration = cmp.Or(c.Duration, DefaultDuration)
+	c.MaxInputs = cmp.Or(c.MaxInputs, DefaultMaxInputs)
+	c.Timeout = cmp.Or(c.Timeout, DefaultTimeout)
+	c.MaxFindings = cmp.Or(c.MaxFindings, DefaultMaxFindings)
+	c.ShrinkTries = cmp.Or(c.ShrinkTries, DefaultShrinkTries)
+	c.ShrinkTime = cmp.Or(c.ShrinkTime, DefaultShrinkTime)
 	if c.Log == nil {
 		c.Log = io.Discard
 	}
