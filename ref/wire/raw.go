@@ -60,20 +60,20 @@ func (r *RawResponse) Append(dst []byte) []byte {
 
 func appendRaw(dst []byte, f Fields, nameLen *uint16, name []byte, size *uint32, payload []byte) []byte {
 	if f.Has(HasName) {
-		n := uint16(len(name))
-		if nameLen != nil {
-			n = *nameLen
-		}
-		dst = binary.LittleEndian.AppendUint16(dst, n)
-		dst = append(dst, name...)
+		dst = appendSized(dst, binary.LittleEndian.AppendUint16, nameLen, name)
 	}
 	if f.Has(HasPayload) {
-		n := uint32(len(payload))
-		if size != nil {
-			n = *size
-		}
-		dst = binary.LittleEndian.AppendUint32(dst, n)
-		dst = append(dst, payload...)
+		dst = appendSized(dst, binary.LittleEndian.AppendUint32, size, payload)
 	}
 	return dst
+}
+
+// appendSized appends b after its length field, put encoding the length: len(b), or stated
+// when set.
+func appendSized[N uint16 | uint32](dst []byte, put func([]byte, N) []byte, stated *N, b []byte) []byte {
+	n := N(len(b))
+	if stated != nil {
+		n = *stated
+	}
+	return append(put(dst, n), b...)
 }

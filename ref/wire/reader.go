@@ -63,11 +63,8 @@ var (
 // ended before the first byte of a message, and otherwise an *Error saying where decoding
 // stopped. On error, h holds the fields decoded so far.
 func (r *Reader) ReadRequestHeader(h *RequestHeader) error {
-	if err := r.begin("request"); err != nil {
-		return err
-	}
-	b := r.buf[:RequestPrefixLen]
-	if err := r.fill(b, requestPrefix); err != nil {
+	b, err := r.begin("request", requestPrefix)
+	if err != nil {
 		return err
 	}
 	h.UserID = binary.LittleEndian.Uint32(b)
@@ -84,11 +81,8 @@ func (r *Reader) ReadRequestHeader(h *RequestHeader) error {
 
 // ReadResponseHeader decodes the next response's header into h, as ReadRequestHeader does.
 func (r *Reader) ReadResponseHeader(h *ResponseHeader) error {
-	if err := r.begin("response"); err != nil {
-		return err
-	}
-	b := r.buf[:ResponsePrefixLen]
-	if err := r.fill(b, responsePrefix); err != nil {
+	b, err := r.begin("response", responsePrefix)
+	if err != nil {
 		return err
 	}
 	h.Version = b[0]
@@ -101,20 +95,22 @@ func (r *Reader) ReadResponseHeader(h *ResponseHeader) error {
 	return r.readOptional(f, &h.Name, &h.Size)
 }
 
-// begin drops what is left of the previous payload and starts a new message.
-func (r *Reader) begin(message string) error {
+// begin drops what is left of the previous payload, starts a new message and reads its
+// prefix, the fixed fields that prefix's spans name, into the start of r.buf.
+func (r *Reader) begin(message string, prefix []span) ([]byte, error) {
 	if r.payload.left > 0 && r.payload.err == nil {
 		if _, err := io.Copy(io.Discard, &r.payload); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if r.payload.err != nil {
 		// The stream is no longer at a message boundary.
-		return r.payload.err
+		return nil, r.payload.err
 	}
 	r.message, r.off = message, 0
 	r.payload.left = 0
-	return nil
+	b := r.buf[:prefix[len(prefix)-1].end]
+	return b, r.fill(b, prefix)
 }
 
 func (r *Reader) readOptional(f Fields, name *[]byte, size *uint32) error {

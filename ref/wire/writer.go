@@ -25,12 +25,9 @@ func NewWriter(dst io.Writer) *Writer { return &Writer{dst: dst} }
 // ends early it returns an error matching ErrShortPayload; the message on the stream is then
 // incomplete and the connection must not be used for another.
 func (w *Writer) WriteRequest(h *RequestHeader, payload io.Reader) error {
-	f, ok := h.Op.Fields()
-	if !ok {
-		return fmt.Errorf("write request: %w %d", ErrUnknownOp, h.Op)
-	}
-	if err := checkWrite(f, h.Name, h.Size, payload); err != nil {
-		return fmt.Errorf("write %v request: %w", h.Op, err)
+	f, err := checkWrite("request", h.Op, ErrUnknownOp, h.Name, h.Size, payload)
+	if err != nil {
+		return err
 	}
 	w.buf = h.Append(w.buf[:0])
 	return w.send(f, h.Size, payload)
@@ -39,25 +36,33 @@ func (w *Writer) WriteRequest(h *RequestHeader, payload io.Reader) error {
 // WriteResponse writes h and, for restore-ok and list-ok, exactly h.Size bytes taken from
 // payload, as WriteRequest does.
 func (w *Writer) WriteResponse(h *ResponseHeader, payload io.Reader) error {
-	f, ok := h.Status.Fields()
-	if !ok {
-		return fmt.Errorf("write response: %w %d", ErrUnknownStatus, h.Status)
-	}
-	if err := checkWrite(f, h.Name, h.Size, payload); err != nil {
-		return fmt.Errorf("write %v response: %w", h.Status, err)
+	f, err := checkWrite("response", h.Status, ErrUnknownStatus, h.Name, h.Size, payload)
+	if err != nil {
+		return err
 	}
 	w.buf = h.Append(w.buf[:0])
 	return w.send(f, h.Size, payload)
 }
 
-func checkWrite(f Fields, name []byte, size uint32, payload io.Reader) error {
-	if f.Has(HasName) && len(name) > MaxNameField {
-		return fmt.Errorf("filename of %d bytes does not fit name_len", len(name))
+// messageCode is what says a message's layout: a request's op, a response's status.
+type messageCode interface {
+	Op | Status
+	Fields() (Fields, bool)
+}
+
+// checkWrite checks a header about to be written: a code the spec defines (else unknown),
+// and a name and payload that fit the fields the code carries. It returns those fields.
+func checkWrite[C messageCode](message string, code C, unknown error, name []byte, size uint32, payload io.Reader) (Fields, error) {
+	f, ok := code.Fields()
+	switch {
+	case !ok:
+		return f, fmt.Errorf("write %s: %w %d", message, unknown, code)
+	case f.Has(HasName) && len(name) > MaxNameField:
+		return f, fmt.Errorf("write %v %s: filename of %d bytes does not fit name_len", code, message, len(name))
+	case f.Has(HasPayload) && size > 0 && payload == nil:
+		return f, fmt.Errorf("write %v %s: size given but no payload", code, message)
 	}
-	if f.Has(HasPayload) && size > 0 && payload == nil {
-		return errors.New("size given but no payload")
-	}
-	return nil
+	return f, nil
 }
 
 func (w *Writer) send(f Fields, size uint32, payload io.Reader) error {
