@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/grouped"
 )
 
 // Schema names the layout of the matrix's JSON.
@@ -192,8 +193,8 @@ func Build(entries []Entry, by string) (*Matrix, error) {
 		return nil, fmt.Errorf("by %q: want %s or %s", by, ByCase, ByRequirement)
 	}
 	m := &Matrix{Schema: Schema, By: by}
-	colIdx := map[string]int{}
-	probIdx := map[string]int{}
+	var cols grouped.List[string, Column]
+	var probs grouped.List[string, ProblemColumn]
 	for _, e := range entries {
 		if e.Report == nil {
 			continue
@@ -207,32 +208,25 @@ func Build(entries []Entry, by string) (*Matrix, error) {
 				ids = res.Reqs
 			}
 			for _, id := range ids {
-				j, ok := colIdx[kind+" "+id]
-				if !ok {
-					j = len(m.Columns)
-					colIdx[kind+" "+id] = j
-					c := Column{ID: id, Section: res.Section, Level: res.Level, Kind: kind, Desc: res.Desc}
+				c := cols.Of(kind+" "+id, func() Column {
 					if by == ByRequirement {
-						c.Section, c.Desc = sectionOfReq(id), ""
+						return Column{ID: id, Section: sectionOfReq(id), Level: res.Level, Kind: kind}
 					}
-					m.Columns = append(m.Columns, c)
-				}
-				if by == ByRequirement && res.Level < m.Columns[j].Level {
-					m.Columns[j].Level = res.Level
+					return Column{ID: id, Section: res.Section, Level: res.Level, Kind: kind, Desc: res.Desc}
+				})
+				if by == ByRequirement && res.Level < c.Level {
+					c.Level = res.Level
 				}
 			}
 		}
 		for i := range r.Problems {
 			p := &r.Problems[i]
-			j, ok := probIdx[p.ID]
-			if !ok {
-				j = len(m.Problems)
-				probIdx[p.ID] = j
-				m.Problems = append(m.Problems, ProblemColumn{ID: p.ID, Requirement: p.Requirement, Level: p.Level, Summary: p.Summary})
-			}
-			m.Problems[j].Count++
+			probs.Of(p.ID, func() ProblemColumn {
+				return ProblemColumn{ID: p.ID, Requirement: p.Requirement, Level: p.Level, Summary: p.Summary}
+			}).Count++
 		}
 	}
+	m.Columns, m.Problems = cols.Groups, probs.Groups
 	// Columns: servers' then clients', by section, in the catalog's order within a section
 	// (requirements by number).
 	order := map[string]int{}
@@ -250,6 +244,7 @@ func Build(entries []Entry, by string) (*Matrix, error) {
 		}
 		return cmp.Compare(order[a.Kind+" "+a.Section], order[b.Kind+" "+b.Section])
 	})
+	colIdx := make(map[string]int, len(m.Columns))
 	for j, c := range m.Columns {
 		colIdx[c.Kind+" "+c.ID] = j
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fbpkit/fbp/internal/grouped"
 	"github.com/fbpkit/fbp/internal/words"
 )
 
@@ -361,19 +362,13 @@ type crashGroup struct {
 // which holds times and addresses): a server that aborts on every case of a kind is one line
 // with a count, not a page of the same line. Each group keeps the first crash's detail.
 func groupCrashes(crashes []Crash) []crashGroup {
-	var out []crashGroup
-	index := map[string]int{}
+	var groups grouped.List[string, crashGroup]
 	for _, c := range crashes {
 		how, _, _ := strings.Cut(c.Detail, LastOutputSep)
-		i, ok := index[how]
-		if !ok {
-			i = len(out)
-			index[how] = i
-			out = append(out, crashGroup{detail: c.Detail})
-		}
-		out[i].after = append(out[i].after, c.After)
+		g := groups.Of(how, func() crashGroup { return crashGroup{detail: c.Detail} })
+		g.after = append(g.after, c.After)
 	}
-	return out
+	return groups.Groups
 }
 
 // LastOutputSep separates how a server process ended from its last output in a crash's
@@ -535,16 +530,10 @@ type junitMessage struct {
 // mode and INFO observations go to <system-out>.
 func (r *Report) WriteJUnit(w io.Writer) error {
 	doc := junitSuites{Name: "fbp-conformance " + r.Target}
-	index := map[string]int{}
+	var sections grouped.List[string, junitSuite]
 	for i := range r.Results {
 		res := &r.Results[i]
-		si, ok := index[res.Section]
-		if !ok {
-			si = len(doc.Suites)
-			index[res.Section] = si
-			doc.Suites = append(doc.Suites, junitSuite{Name: res.Section})
-		}
-		s := &doc.Suites[si]
+		s := sections.Of(res.Section, func() junitSuite { return junitSuite{Name: res.Section} })
 		jc := junitCase{Name: res.ID, Classname: "fbp." + res.Section, Time: junitSeconds(res.Duration.Seconds())}
 		body := r.Details(res)
 		reason := res.Reason
@@ -573,6 +562,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		s.Time += jc.Time
 		s.Cases = append(s.Cases, jc)
 	}
+	doc.Suites = sections.Groups
 	// A problem no failing case carries (the diagnosis found it, or it only blocked cases)
 	// still fails the run: it gets a testcase of its own, so that CI shows why.
 	var ps junitSuite
