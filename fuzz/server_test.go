@@ -339,7 +339,7 @@ type owedResponse struct {
 // The server stops where decoding stops: at a limit or an unknown op after a 1003 (R-5.4,
 // ), at a truncated request with no answer.
 func (m serverModel) plan(input []byte) (owed []owedResponse, sent []byte, lastUser uint32) {
-	src := &countingReader{r: bytes.NewReader(input)}
+	src := bytes.NewReader(input)
 	r := wire.NewReader(src, serverLimits)
 	var h wire.RequestHeader
 	for range maxServerRequests {
@@ -404,7 +404,7 @@ func (m serverModel) plan(input []byte) (owed []owedResponse, sent []byte, lastU
 		}
 		owed = append(owed, owedResponse{resp: resp, listing: h.Op == wire.OpList && resp.Status == wire.StatusListed})
 	}
-	return owed, input[:src.n], lastUser
+	return owed, input[:taken(src)], lastUser
 }
 
 // checkResponses checks that answers decode as a sequence of well-formed responses of known
