@@ -25,16 +25,19 @@ type benchOptions struct {
 	compareExec string
 }
 
+const benchUsage = `usage: conform bench [-addr host:port] [-clients 1,8,64] [-mix backup=1,restore=4] [-size 4KiB] [flags]
+
+Puts the server under load from concurrent clients and checks every answer: a RESTORE must
+return a whole version the client stored (with -shared, that any client stored), a LIST the
+user's names. Reports ops/s, MB/s and latency per op, errors by kind, and what explains
+the figures; -compare measures a second server in alternate rounds, -limits the machine's
+limits (loopback TCP, durable writes on the local disk) at the same concurrency.
+Exit status: 0 every answer right, 1 an error or a wrong answer, 2 usage error, 3 server unreachable.
+`
+
 func parseBenchFlags(args []string) (*benchOptions, *cliargs.Command, error) {
 	o := &benchOptions{}
-	cmd := o.command("bench", true, bench.DefaultTimeout, "stopped at the end; its CPU time and peak RSS are reported",
-		"usage: conform bench [-addr host:port] [-clients 1,8,64] [-mix backup=1,restore=4] [-size 4KiB] [flags]\n\n"+
-			"Puts the server under load from concurrent clients and checks every answer: a RESTORE must\n"+
-			"return a whole version the client stored (with -shared, that any client stored), a LIST the\n"+
-			"user's names. Reports ops/s, MB/s and latency per op, errors by kind, and what explains\n"+
-			"the figures; -compare measures a second server in alternate rounds, -limits the machine's\n"+
-			"limits (loopback TCP, durable writes on the local disk) at the same concurrency.\n"+
-			"Exit status: 0 every answer right, 1 an error or a wrong answer, 2 usage error, 3 server unreachable.\n")
+	cmd := o.command("bench", benchUsage, true, bench.DefaultTimeout, "stopped at the end; its CPU time and peak RSS are reported")
 	fs := cmd.Flags
 	c := &o.cfg
 	fs.StringVar(&o.clients, "clients", "64", "concurrent clients; a list (1,8,64,256) sweeps and prints a row per number")
@@ -148,13 +151,9 @@ func parseSizes(s string) (bench.Sizes, error) {
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, cmd, err := parseBenchFlags(args)
-	if err != nil {
-		return cmd.Fail(err, stdout, stderr)
-	}
-	tgt := startSeeded(ctx, &o.testerFlags, stderr)
+	o, cmd, tgt, code := startSeeded(ctx, args, stdout, stderr, parseBenchFlags)
 	if tgt == nil {
-		return exitUnreachable
+		return code
 	}
 	defer tgt.close()
 	cfg := o.cfg
@@ -162,9 +161,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cfg.Target = benchTarget("server", tgt)
 	if o.comparing() {
 		cf := testerFlags{name: "bench", addr: o.compare, timeout: o.timeout, execCmd: o.compareExec, verbose: o.verbose}
-		if cf.exec, err = execCommand(cf.addr, cf.execCmd); err != nil {
+		exec, err := execCommand(cf.addr, cf.execCmd)
+		if err != nil {
 			return cmd.Fail(cliargs.Usagef("-compare-exec: %v", err), stdout, stderr)
 		}
+		cf.exec = exec
 		ctgt, err := startTarget(ctx, &cf, stderr)
 		if err != nil {
 			fmt.Fprintf(stderr, "conform bench: -compare: %v\n", err)

@@ -15,17 +15,20 @@ import (
 // DoctorSchema names the layout of conform doctor's JSON report.
 const DoctorSchema = "fbp-conform-doctor/2"
 
+const doctorUsage = `usage: conform doctor [-addr host:port] [flags]
+
+Probes an FBP server and names the root causes of what is wrong with it, in seconds: nothing
+answers, not FBP, framing of its own (LIST or BACKUP read wrongly, a length prefix, fields out of
+order, big-endian statuses), a status map of its own, how many connections it serves at once,
+requests smuggled in a refused upload, deaths when a client leaves early. Without -addr it
+diagnoses the built-in reference server.
+Exit status: 0 nothing wrong, 1 a finding, 2 usage error, 3 server unreachable.
+`
+
 // runDoctor is `conform doctor`: the diagnosis phase alone, in seconds.
 func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var f testerFlags
-	cmd := f.command("doctor", false, 5*time.Second, "restarted after a probe kills it",
-		"usage: conform doctor [-addr host:port] [flags]\n\n"+
-			"Probes an FBP server and names the root causes of what is wrong with it, in seconds: nothing\n"+
-			"answers, not FBP, framing of its own (LIST or BACKUP read wrongly, a length prefix, fields out of\n"+
-			"order, big-endian statuses), a status map of its own, how many connections it serves at once,\n"+
-			"requests smuggled in a refused upload, deaths when a client leaves early. Without -addr it\n"+
-			"diagnoses the built-in reference server.\n"+
-			"Exit status: 0 nothing wrong, 1 a finding, 2 usage error, 3 server unreachable.\n")
+	cmd := f.command("doctor", doctorUsage, false, 5*time.Second, "restarted after a probe kills it")
 	noCrash := cmd.Flags.Bool("no-crash-probes", false, "leave out the probes that may kill the server (a client that leaves early)")
 	if err := f.parse(cmd, args); err != nil {
 		return cmd.Fail(err, stdout, stderr)

@@ -33,14 +33,17 @@ type fuzzOptions struct {
 // the run tested the built-in server: that address dies with the command.
 const replayAddrPlaceholder = "HOST:PORT"
 
+const fuzzUsage = `usage: conform fuzz [-addr host:port] [-duration D] [-max-inputs N] [-seed N] [flags]
+
+Sends mutated requests to the server, judges every answer against SPEC.md and probes the
+server after each input for crashes and hangs. Every finding is minimized and saved as a
+reproducer (raw bytes, a "go test fuzz v1" corpus file, finding.json for "conform replay").
+Exit status: 0 no finding, 1 a finding, 2 usage error, 3 server unreachable.
+`
+
 func parseFuzzFlags(args []string) (*fuzzOptions, *cliargs.Command, error) {
 	o := &fuzzOptions{}
-	cmd := o.command("fuzz", true, netfuzz.DefaultTimeout, "restarted after each crash or hang, and how it ended is reported",
-		"usage: conform fuzz [-addr host:port] [-duration D] [-max-inputs N] [-seed N] [flags]\n\n"+
-			"Sends mutated requests to the server, judges every answer against SPEC.md and probes the\n"+
-			"server after each input for crashes and hangs. Every finding is minimized and saved as a\n"+
-			"reproducer (raw bytes, a `go test fuzz v1` corpus file, finding.json for `conform replay`).\n"+
-			"Exit status: 0 no finding, 1 a finding, 2 usage error, 3 server unreachable.\n")
+	cmd := o.command("fuzz", fuzzUsage, true, netfuzz.DefaultTimeout, "restarted after each crash or hang, and how it ended is reported")
 	fs := cmd.Flags
 	o.pcap.register(fs)
 	c := &o.cfg
@@ -194,13 +197,9 @@ func (l *restartLog) attribute(findings []*netfuzz.Finding) map[string]string {
 }
 
 func runFuzz(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, cmd, err := parseFuzzFlags(args)
-	if err != nil {
-		return cmd.Fail(err, stdout, stderr)
-	}
-	tgt := startSeeded(ctx, &o.testerFlags, stderr)
+	o, cmd, tgt, code := startSeeded(ctx, args, stdout, stderr, parseFuzzFlags)
 	if tgt == nil {
-		return exitUnreachable
+		return code
 	}
 	defer tgt.close()
 
@@ -219,9 +218,11 @@ func runFuzz(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if tgt.proc != nil {
 		cfg.Restart = restarts.restart(tgt.proc)
 	}
-	if cfg.Capture, err = o.pcap.open(); err != nil {
+	rec, err := o.pcap.open()
+	if err != nil {
 		return cmd.Fail(cliargs.Usagef("%v", err), stdout, stderr)
 	}
+	cfg.Capture = rec
 	defer closeRecorder(cfg.Capture, "fuzz", cfg.Addr, stderr)
 	runCtx, cancel := o.withDeadline(ctx)
 	defer cancel()

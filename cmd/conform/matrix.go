@@ -64,18 +64,22 @@ func (f *matrixFlags) outDir() string {
 	return filepath.Dir(f.out)
 }
 
+const matrixUsage = `usage: conform matrix [-o FILE] [-format html|csv|json|text] [-by case|requirement] REPORT.json|FOLDER...
+
+Merges the JSON reports of conform and conform client (-format json) into one table: a row per
+implementation (named by the run's -name, else by the report's file name) with its verdict, MUST
+pass rate and problem count, a column per case, and the problems with the implementations that
+have them. A cell links to the case in the implementation's HTML report, the REPORT.html beside
+REPORT.json, when there is one (-pages writes it). NAME.failed, a text file, stands for a report
+that could not be made: NAME's row gives its text as the reason. A folder stands for the reports
+and .failed files in it.
+Exit status: 0 the matrix is written, 2 usage or a file that is not a report.
+`
+
 // runMatrix is `conform matrix`: many reports, one table.
 func runMatrix(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	var f matrixFlags
-	cmd := cliargs.New("conform matrix", "usage: conform matrix [-o FILE] [-format html|csv|json|text] [-by case|requirement] REPORT.json|FOLDER...\n\n"+
-		"Merges the JSON reports of conform and conform client (-format json) into one table: a row per\n"+
-		"implementation (named by the run's -name, else by the report's file name) with its verdict, MUST\n"+
-		"pass rate and problem count, a column per case, and the problems with the implementations that\n"+
-		"have them. A cell links to the case in the implementation's HTML report, the REPORT.html beside\n"+
-		"REPORT.json, when there is one (-pages writes it). NAME.failed, a text file, stands for a report\n"+
-		"that could not be made: NAME's row gives its text as the reason. A folder stands for the reports\n"+
-		"and .failed files in it.\n"+
-		"Exit status: 0 the matrix is written, 2 usage or a file that is not a report.\n")
+	cmd := cliargs.New("conform matrix", matrixUsage)
 	f.register(cmd)
 	pages := cmd.Flags.Bool("pages", false, "write the HTML report of every JSON report that has none beside it (REPORT.html), for the cells to link to")
 	pos, err := cliargs.Parse(cmd.Flags, args)

@@ -28,14 +28,17 @@ type modelOptions struct {
 	pcap       pcapFlags
 }
 
+const modelUsage = `usage: conform model [-addr host:port] [-seed N] [flags]
+
+Runs random sequences of requests against the server and checks every response against a
+model of what the server must hold. A failing sequence is shrunk to a minimal one, printed
+as a script and saved as a replay file for "conform replay".
+Exit status: 0 no failure, 1 a failure, 2 usage error, 3 server unreachable.
+`
+
 func parseModelFlags(args []string) (*modelOptions, *cliargs.Command, error) {
 	o := &modelOptions{}
-	cmd := o.command("model", true, model.DefaultTimeout, "restarted when it stops answering, so that shrinking meets a live server, and stopped at the end; how it ended is reported",
-		"usage: conform model [-addr host:port] [-seed N] [flags]\n\n"+
-			"Runs random sequences of requests against the server and checks every response against a\n"+
-			"model of what the server must hold. A failing sequence is shrunk to a minimal one, printed\n"+
-			"as a script and saved as a replay file for `conform replay`.\n"+
-			"Exit status: 0 no failure, 1 a failure, 2 usage error, 3 server unreachable.\n")
+	cmd := o.command("model", modelUsage, true, model.DefaultTimeout, "restarted when it stops answering, so that shrinking meets a live server, and stopped at the end; how it ended is reported")
 	fs := cmd.Flags
 	o.pcap.register(fs)
 	c := &o.cfg
@@ -230,13 +233,9 @@ func (r *modelReport) verdict() string {
 }
 
 func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, cmd, err := parseModelFlags(args)
-	if err != nil {
-		return cmd.Fail(err, stdout, stderr)
-	}
-	tgt := startSeeded(ctx, &o.testerFlags, stderr)
+	o, cmd, tgt, code := startSeeded(ctx, args, stdout, stderr, parseModelFlags)
 	if tgt == nil {
-		return exitUnreachable
+		return code
 	}
 	defer tgt.close()
 
@@ -259,9 +258,11 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		html = &lazyFile{path: o.html}
 		cfg.Visualization = html
 	}
-	if cfg.Capture, err = o.pcap.open(); err != nil {
+	rec, err := o.pcap.open()
+	if err != nil {
 		return cmd.Fail(cliargs.Usagef("%v", err), stdout, stderr)
 	}
+	cfg.Capture = rec
 	defer closeRecorder(cfg.Capture, "model", cfg.Addr, stderr)
 	runCtx, cancel := o.withDeadline(ctx)
 	defer cancel()

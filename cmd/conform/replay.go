@@ -31,14 +31,17 @@ const maxReplayFile = 16 << 20
 // corpusHeader starts a `go test fuzz v1` corpus file, as a fuzz reproducer saves one.
 const corpusHeader = "go test fuzz v1\n"
 
+const replayUsage = `usage: conform replay FILE [-addr host:port] [flags]
+
+Re-runs a saved failure: a model replay file (conform model), or a fuzz finding (its
+finding.json or folder, its input.bin, or its "go test fuzz v1" corpus file).
+Exit status: 0 it passes now, 1 it still fails, 2 usage error or unreadable FILE,
+3 server unreachable.
+`
+
 func parseReplayFlags(args []string) (*testerFlags, string, *cliargs.Command, error) {
 	o := &testerFlags{}
-	cmd := o.command("replay", false, model.DefaultTimeout, "stopped at the end, and if it crashed, how it ended is reported",
-		"usage: conform replay FILE [-addr host:port] [flags]\n\n"+
-			"Re-runs a saved failure: a model replay file (conform model), or a fuzz finding (its\n"+
-			"finding.json or folder, its input.bin, or its `go test fuzz v1` corpus file).\n"+
-			"Exit status: 0 it passes now, 1 it still fails, 2 usage error or unreadable FILE,\n"+
-			"3 server unreachable.\n")
+	cmd := o.command("replay", replayUsage, false, model.DefaultTimeout, "stopped at the end, and if it crashed, how it ended is reported")
 	pos, err := cliargs.Parse(cmd.Flags, args)
 	if err != nil {
 		return nil, "", cmd, err

@@ -46,12 +46,15 @@ type testerFlags struct {
 // command makes the command of the tester `conform name` and defines on it the flags every
 // tester has (register); the caller adds its own to cmd.Flags. Every tester's report has a
 // JUnit and an HTML form.
-func (f *testerFlags) command(name string, seed bool, timeout time.Duration, execUse, usage string) *cliargs.Command {
+func (f *testerFlags) command(name, usage string, seed bool, timeout time.Duration, execUse string) *cliargs.Command {
 	f.name, f.junit, f.html = name, true, true
 	cmd := cliargs.New("conform "+name, usage)
 	f.register(cmd.Flags, seed, timeout, execUse)
 	return cmd
 }
+
+// tester gives the flags every tester has, of an options type that embeds them.
+func (f *testerFlags) tester() *testerFlags { return f }
 
 // register defines the flags on fs; execUse says what becomes of the -exec process.
 func (f *testerFlags) register(fs *flag.FlagSet, seed bool, timeout time.Duration, execUse string) {
@@ -213,20 +216,26 @@ func unexpectedArgs(pos []string) error {
 	return cliargs.Usagef("unexpected arguments: %q", pos)
 }
 
-// startSeeded draws the seed unless -seed gave one and prints it first, so that every run can
-// be reproduced, then starts the target. It returns nil once it has said on stderr why the
-// target cannot be reached: the command's exit status 3.
-func startSeeded(ctx context.Context, f *testerFlags, stderr io.Writer) *underTest {
+// startSeeded is a seeded tester's first steps: it parses args with parse, draws the seed
+// unless -seed gave one and prints it first, so that every run can be reproduced, then starts
+// the target. With a nil tgt it has said on stderr why, and code is the command's exit
+// status: 2 for a usage error, 3 for a target it cannot reach.
+func startSeeded[O interface{ tester() *testerFlags }](ctx context.Context, args []string, stdout, stderr io.Writer,
+	parse func([]string) (O, *cliargs.Command, error)) (o O, cmd *cliargs.Command, tgt *underTest, code int) {
+	o, cmd, err := parse(args)
+	if err != nil {
+		return o, cmd, nil, cmd.Fail(err, stdout, stderr)
+	}
+	f := o.tester()
 	if f.seed == 0 {
 		f.seed = drawSeed()
 	}
 	fmt.Fprintf(stderr, "conform %s: seed %d\n", f.name, f.seed)
-	tgt, err := startTarget(ctx, f, stderr)
-	if err != nil {
+	if tgt, err = startTarget(ctx, f, stderr); err != nil {
 		fmt.Fprintf(stderr, "conform %s: %v\n", f.name, err)
-		return nil
+		return o, cmd, nil, exitUnreachable
 	}
-	return tgt
+	return o, cmd, tgt, exitPass
 }
 
 // drawSeed draws a positive seed: zero means "draw one" on the command line.

@@ -80,15 +80,19 @@ type watchOptions struct {
 	count int
 }
 
+const watchUsage = `usage: conform watch -to host:port [-listen [host]:port] [-count N] [flags]
+
+A judging proxy: point your client at -listen instead of at your server. Every byte is
+forwarded unchanged both ways as it comes, and every request and response is judged
+against SPEC.md on the way: a line per exchange, and each broken rule with its requirement
+and the side that broke it. At the end (Ctrl-C, or after -count connections) it prints each
+side's problems and writes the report.
+Exit status: 0 nothing broken, 1 a finding, 2 usage error, 3 nothing could reach the server.
+`
+
 func parseWatchFlags(args []string) (*watchOptions, *cliargs.Command, error) {
 	o := &watchOptions{testerFlags: testerFlags{name: "watch", junit: true}}
-	cmd := cliargs.New("conform watch", "usage: conform watch -to host:port [-listen [host]:port] [-count N] [flags]\n\n"+
-		"A judging proxy: point your client at -listen instead of at your server. Every byte is\n"+
-		"forwarded unchanged both ways as it comes, and every request and response is judged\n"+
-		"against SPEC.md on the way: a line per exchange, and each broken rule with its requirement\n"+
-		"and the side that broke it. At the end (Ctrl-C, or after -count connections) it prints each\n"+
-		"side's problems and writes the report.\n"+
-		"Exit status: 0 nothing broken, 1 a finding, 2 usage error, 3 nothing could reach the server.\n")
+	cmd := cliargs.New("conform watch", watchUsage)
 	fs := cmd.Flags
 	fs.StringVar(&o.cfg.To, "to", "", "`host:port` of the server to forward to")
 	fs.StringVar(&o.cfg.Listen, "listen", ":1234", "`[host]:port` the client connects to; without a host, loopback only")
