@@ -493,11 +493,11 @@ func TestReplayReference(t *testing.T) {
 		{"0b000000 01 ca", "01 ea03"},
 		{"0b000000 01 07", "01 eb03"},
 	} {
-		rep, err := ReplayInput(context.Background(), srv.Addr, Input{Bytes: unhex(t, tc.in), Delivery: Delivery{Splits: []int{3}, Pause: time.Millisecond}}, ReplayOptions{Timeout: 2 * time.Second})
+		rep, err := ReplayInput(context.Background(), srv.Addr, Input{Bytes: fakepeer.Hex(t, tc.in), Delivery: Delivery{Splits: []int{3}, Pause: time.Millisecond}}, ReplayOptions{Timeout: 2 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rep.Kind != "" || rep.Finding != nil || rep.Outcome != "answered" || rep.ResponseHex != hex.EncodeToString(unhex(t, tc.want)) {
+		if rep.Kind != "" || rep.Finding != nil || rep.Outcome != "answered" || rep.ResponseHex != hex.EncodeToString(fakepeer.Hex(t, tc.want)) {
 			t.Fatalf("%s: %+v", tc.in, rep)
 		}
 	}

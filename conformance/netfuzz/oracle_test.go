@@ -1,21 +1,12 @@
 package netfuzz
 
 import (
-	"encoding/hex"
 	"strings"
 	"testing"
 
 	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/internal/fakepeer"
 )
-
-func unhex(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // Each case is an input, what came back and how reading ended, and the verdict: "" for none,
 // else kind, requirement and code.
@@ -82,7 +73,7 @@ func TestJudge(t *testing.T) {
 		{"nothing sent, bytes back", "", noFiles, endEOF, 0, "violation R-3.1 trailing-bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v := judge(planFor(unhex(t, tc.input), tc.maxPayload), unhex(t, tc.got), tc.end)
+			v := judge(planFor(fakepeer.Hex(t, tc.input), tc.maxPayload), fakepeer.Hex(t, tc.got), tc.end)
 			got := ""
 			if v.bad() {
 				got = strings.Join([]string{string(v.kind), string(v.requirement), v.code}, " ")
@@ -95,13 +86,13 @@ func TestJudge(t *testing.T) {
 }
 
 func TestPlanFor(t *testing.T) {
-	in := unhex(t, "01000000 01 ca  02000000 01 c8 0100 78  03000000 01 64 0100 61 02000000 7a")
+	in := fakepeer.Hex(t, "01000000 01 ca  02000000 01 c8 0100 78  03000000 01 64 0100 61 02000000 7a")
 	p := planFor(in, 0)
 	if len(p.slots) != 3 || p.slots[0].Form != spec.Whole || !p.slots[0].owed || p.slots[1].owed ||
 		string(p.slots[1].Name) != "x" || p.slots[2].Form != spec.Truncated {
 		t.Fatalf("plan %+v", p.slots)
 	}
-	many := unhex(t, strings.Repeat("01000000 01 ca", maxSlots+3))
+	many := fakepeer.Hex(t, strings.Repeat("01000000 01 ca", maxSlots+3))
 	if p := planFor(many, 0); len(p.slots) != maxSlots || !p.capped {
 		t.Fatalf("%d slots, capped %v", len(p.slots), p.capped)
 	}

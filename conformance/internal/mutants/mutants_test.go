@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fbpkit/fbp/internal/fakepeer"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -1001,7 +1002,7 @@ func TestDiesOnConnectCloseCases(t *testing.T) {
 func TestLengthPrefixedResponsesWaitForAck(t *testing.T) {
 	addr := startMutantWith(t, "length-prefixed-responses", quickDeadline)
 	p := dial(t, addr)
-	framed := unhex(t, "0300000000000000 01 ea03")
+	framed := fakepeer.Hex(t, "0300000000000000 01 ea03")
 	p.send(listReq(userA))
 	readExactly(t, p, "first list", framed)
 	p.send([]byte{0x06}, listReq(userA))

@@ -3,7 +3,6 @@ package mutants
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -12,17 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fbpkit/fbp/internal/fakepeer"
 	"github.com/fbpkit/fbp/ref/wire"
 )
-
-func unhex(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // readExactly reads len(want) bytes and compares them.
 func readExactly(t *testing.T, p *peer, step string, want []byte) {
@@ -42,7 +33,7 @@ var listNamePattern = regexp.MustCompile(`^[A-Za-z0-9]{32}$`)
 // readList reads a 211 response byte by byte and returns its name and payload.
 func readList(t *testing.T, p *peer, step string) (name, payload []byte) {
 	t.Helper()
-	readExactly(t, p, step+" head", unhex(t, "01 d300 2000"))
+	readExactly(t, p, step+" head", fakepeer.Hex(t, "01 d300 2000"))
 	name = make([]byte, 32)
 	size := make([]byte, 4)
 	_ = p.c.SetReadDeadline(time.Now().Add(clientWait))
@@ -92,7 +83,7 @@ func TestNoneScriptedFlow(t *testing.T) {
 	}
 	for _, s := range steps {
 		p.send(s.req)
-		readExactly(t, p, s.name, unhex(t, s.want))
+		readExactly(t, p, s.name, fakepeer.Hex(t, s.want))
 	}
 	p.send(listReq(u))
 	name1, listing := readList(t, p, "list")
@@ -116,11 +107,11 @@ func TestNoneScriptedFlow(t *testing.T) {
 		{"list emptied user", listReq(u), "01 ea03"},
 	} {
 		p.send(s.req)
-		readExactly(t, p, s.name, unhex(t, s.want))
+		readExactly(t, p, s.name, fakepeer.Hex(t, s.want))
 	}
 	// R-5.2: an unknown op is answered 1003; its layout is unknown, so the server closes.
 	p.send(unknownOpReq(u))
-	readExactly(t, p, "unknown op", unhex(t, "01 eb03"))
+	readExactly(t, p, "unknown op", fakepeer.Hex(t, "01 eb03"))
 	expectClose(t, p)
 }
 
@@ -141,7 +132,7 @@ func TestNoneRefusesBadNames(t *testing.T) {
 	p := dial(t, addr)
 	for _, bad := range []string{"", ".", "..", "../x", "../8/x", "a/b", `a\b`, "/abs", "a\x00b", "a\nb", "\x7f", "caf\xc3\xa9", strings.Repeat("n", 256)} {
 		p.send(backupReq(userA, bad, []byte("x")))
-		readExactly(t, p, "backup "+bad, unhex(t, "01 eb03"))
+		readExactly(t, p, "backup "+bad, fakepeer.Hex(t, "01 eb03"))
 		want := (&wire.Response{Version: 1, Status: wire.StatusNotExist, Name: []byte(bad)}).Append(nil)
 		p.send(restoreReq(userA, bad))
 		readExactly(t, p, "restore "+bad, want)
@@ -150,7 +141,7 @@ func TestNoneRefusesBadNames(t *testing.T) {
 	}
 	// Nothing was stored, and the longest legal name is fine.
 	p.send(listReq(userA))
-	readExactly(t, p, "list after bad names", unhex(t, "01 ea03"))
+	readExactly(t, p, "list after bad names", fakepeer.Hex(t, "01 ea03"))
 	long := strings.Repeat("n", 255)
 	p.send(backupReq(userA, long, []byte("x")))
 	readExactly(t, p, "backup 255", (&wire.Response{Version: 1, Status: wire.StatusOK, Name: []byte(long)}).Append(nil))
@@ -162,7 +153,7 @@ func TestNoneRefusesOversize(t *testing.T) {
 	h := wire.RequestHeader{UserID: userA, Version: 1, Op: wire.OpBackup, Name: []byte("big"), Size: testOptions.MaxFileSize + 1}
 	p := dial(t, addr)
 	p.send(h.Append(nil))
-	readExactly(t, p, "oversize", unhex(t, "01 eb03"))
+	readExactly(t, p, "oversize", fakepeer.Hex(t, "01 eb03"))
 	expectClose(t, p)
 }
 
