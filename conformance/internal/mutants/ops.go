@@ -311,6 +311,16 @@ func (c *conn) ok(op wire.Op, name []byte) bool {
 	return c.send(reply{op: op, status: wire.StatusOK, name: name}) == nil
 }
 
+// refuseName answers 1001 to a RESTORE or DELETE whose name refuses, as the fault in
+// force bends it: such a name cannot name a stored file (1003 would do too). refused says it
+// answered, ok that the connection goes on.
+func (c *conn) refuseName(op wire.Op, name []byte) (refused, ok bool) {
+	if c.s.nameOK(op, name) {
+		return false, true
+	}
+	return true, c.send(reply{op: op, status: wire.StatusNotExist, name: name}) == nil
+}
+
 // notExist answers a RESTORE or DELETE by user of a file that is not there.
 func (c *conn) notExist(op wire.Op, user uint32, name []byte) bool {
 	if c.s.has(faultMissingUser1002) {
@@ -338,9 +348,8 @@ func (c *conn) notExist(op wire.Op, user uint32, name []byte) bool {
 func (c *conn) restore(h *wire.RequestHeader) bool {
 	s := c.s
 	name := bytes.Clone(h.Name)
-	if !s.nameOK(wire.OpRestore, name) {
-		// a bad name on RESTORE is 1001 (or 1003); it cannot name a stored file.
-		return c.send(reply{op: wire.OpRestore, status: wire.StatusNotExist, name: name}) == nil
+	if refused, ok := c.refuseName(wire.OpRestore, name); refused {
+		return ok
 	}
 	if s.namesFolder(wire.OpRestore, name) {
 		// Fault: the folder is read as a file, as a directory read gives its entries.
@@ -382,9 +391,8 @@ func (c *conn) restore(h *wire.RequestHeader) bool {
 func (c *conn) delete(h *wire.RequestHeader) bool {
 	s := c.s
 	name := bytes.Clone(h.Name)
-	if !s.nameOK(wire.OpDelete, name) {
-		// a bad name on DELETE is 1001 (or 1003).
-		return c.send(reply{op: wire.OpDelete, status: wire.StatusNotExist, name: name}) == nil
+	if refused, ok := c.refuseName(wire.OpDelete, name); refused {
+		return ok
 	}
 	if s.namesFolder(wire.OpDelete, name) {
 		// Fault: the joined path is removed recursively: the folder and all it holds, and
