@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/deadline"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/ref/wire"
@@ -40,6 +41,8 @@ type capture struct {
 	// first and last are when the first and the last byte of the answer arrived, after the
 	// request was sent.
 	first, last time.Duration
+	// late: no byte came within the probe's wait, which was waited again.
+	late bool
 }
 
 // row is what a report keeps of c.
@@ -66,9 +69,18 @@ type probe struct {
 	whole func(got []byte) bool
 	// wait bounds the wait for the first byte, when shorter than the timeout.
 	wait time.Duration
+	// again, when no byte came within wait, waits that much more once (missed is told first):
+	// an answer that a loaded machine held past wait is told from none (capture.late).
+	again  time.Duration
+	missed func()
 	// noQuiet stops reading once the answer is whole: the probe asks whether the server
 	// answers, not how it lays the answer out.
 	noQuiet bool
+	// leave closes the sending half once the answer looks whole, as a client that is done:
+	// a server that closes when its client leaves ends the quiet period with its close, and
+	// what it sends beyond the answer arrives before that close. Only for a connection that
+	// carries nothing more.
+	leave bool
 }
 
 // exchange runs p on a fresh connection to addr.
@@ -99,10 +111,9 @@ func (d *diagnoser) exchange(ctx context.Context, p probe) *capture {
 		}
 	}
 	if p.halfClose {
-		if tc, ok := nc.(*net.TCPConn); ok {
-			_ = tc.CloseWrite()
-		}
+		deadline.Leave(nc)
 	}
+	p.leave = true
 	d.read(nc, c, p)
 	return c
 }
@@ -126,6 +137,10 @@ func (d *diagnoser) read(nc net.Conn, c *capture, p probe) {
 		}
 		if len(c.got) > 0 && (whole == nil || whole(c.got)) {
 			wait = d.cfg.Quiet
+			if p.leave && !p.halfClose {
+				deadline.Leave(nc)
+				p.halfClose = true
+			}
 		}
 		deadline := time.Now().Add(wait)
 		if deadline.After(stopAt) {
@@ -146,6 +161,12 @@ func (d *diagnoser) read(nc net.Conn, c *capture, p probe) {
 		}
 		switch {
 		case err == nil:
+			continue
+		case errors.Is(err, os.ErrDeadlineExceeded) && len(c.got) == 0 && p.again > 0 && time.Now().Before(stopAt):
+			if p.missed != nil {
+				p.missed()
+			}
+			p.wait, p.again, c.late = p.again, 0, true
 			continue
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			c.end = endTimeout

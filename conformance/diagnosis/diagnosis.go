@@ -51,6 +51,10 @@ type Config struct {
 	// Budget bounds the diagnosis, so that a slow server leaves the cases time to run; 0 for
 	// none. The phases it cuts report nothing (see Diagnosis.Cut).
 	Budget time.Duration
+
+	// concurrencyMissed, for tests, is told when a LIST beside stalled clients went
+	// unanswered within its wait, as the probe goes on to confirm it.
+	concurrencyMissed func()
 }
 
 func (c *Config) defaults() error {

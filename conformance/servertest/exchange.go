@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"syscall"
 	"time"
 
@@ -334,7 +335,7 @@ func (t *caseRun) mustDial() *caseConn {
 }
 
 // close closes the connection.
-func (c *caseConn) close() { c.c.Close() }
+func (c *caseConn) close() { c.t.closeConn(c.c, false) }
 
 // write sends raw bytes with a deadline and records nothing: for stalls and partial requests
 // whose bytes a later Exchange records.
@@ -467,7 +468,7 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	}
 	if err != nil {
 		// The server's framing cannot carry this request: the case cannot go on with it.
-		c.c.Close()
+		t.closeConn(c.c, false)
 		r.Outcome, r.Err, r.blockedBy, r.blockedReq = endBlocked, err, t.run.profileKey, spec.R2_1
 		return r
 	}
@@ -491,15 +492,13 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	}
 	r.WriteErr = err
 	if s.closeAfter {
-		c.c.Close()
+		t.closeConn(c.c, false)
 		r.Outcome = endSentOnly
 		r.Elapsed = time.Since(start)
 		return r
 	}
 	if sending.HalfClose && fresh {
-		if cw, ok := c.c.(interface{ CloseWrite() error }); ok {
-			_ = cw.CloseWrite()
-		}
+		deadline.Leave(c.c)
 	}
 	sentAt := time.Now()
 	readN := rs.maxPayload
@@ -520,14 +519,13 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 			bound = int64(r.Size)
 		}
 		t.background(func() {
-			defer c.c.Close()
-			t.settle(c.c, &ex.recv, bound)
+			t.closeConn(c.c, t.settle(c.c, &ex.recv, bound))
 		})
 		return r
 	}
 	if !fresh || skipTail || s.noTail || r.Outcome == endClosed || r.Outcome == endReset {
 		if fresh {
-			c.c.Close()
+			t.closeConn(c.c, r.Outcome == endClosed || r.Outcome == endReset)
 		}
 		return r
 	}
@@ -536,17 +534,24 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	// A server that serves one connection at a time would be held by it, and left to read the
 	// case's next request late: there the check is done before the case goes on.
 	t.background(func() {
-		defer c.c.Close()
+		serverClosed := false
+		defer func() { t.closeConn(c.c, serverClosed) }()
+		// The sending half is closed first, as a client that is done: a server that closes
+		// when its client leaves ends the watch with its own close, and whatever it sends
+		// beyond the response arrives before that close. The grace bounds the watch on a
+		// server that keeps the connection open all the same.
+		deadline.Leave(c.c)
 		c.c.SetReadDeadline(time.Now().Add(t.run.cfg.Grace))
 		buf := make([]byte, report.ClipHead)
-		n, _ := io.ReadFull(c.c, buf)
+		n, err := io.ReadFull(c.c, buf)
+		serverClosed = serverEnded(err)
 		if n > 0 {
 			ex.recv.Write(buf[:n])
 			r.Trailing = buf[:n]
 		}
 		if n == len(buf) {
 			// More may follow: the connection is not closed on it unread.
-			t.settle(c.c, &ex.recv, t.run.cfg.MaxList)
+			serverClosed = t.settle(c.c, &ex.recv, t.run.cfg.MaxList)
 		}
 	})
 	return r
@@ -572,11 +577,15 @@ func (t *caseRun) background(f func()) {
 // slack), so that the case closes c with nothing unread: a close with bytes in the receive
 // buffer sends a reset, which kills some servers, and a case must not cause a fault that
 // another case is aimed at. Every read is bounded by the timeout and the whole by the time
-// the bytes take.
-func (t *caseRun) settle(c net.Conn, rec io.Writer, bound int64) {
+// the bytes take. It reports whether the server closed the connection.
+func (t *caseRun) settle(c net.Conn, rec io.Writer, bound int64) (serverClosed bool) {
+	// The server's close ends it as soon as the server has sent all it means to (see deadline.Leave).
+	deadline.Leave(c)
 	bound = min(bound, maxSettle) + report.ClipHead
 	dc := &deadline.Conn{Conn: c, Idle: t.run.cfg.Grace, End: time.Now().Add(t.run.cfg.Timeout + deadline.Transfer(bound))}
-	_, _ = io.Copy(rec, io.LimitReader(dc, bound))
+	n, err := io.Copy(rec, io.LimitReader(dc, bound))
+	// io.Copy ends without an error at the end of the stream, or at the bound.
+	return err == nil && n < bound || serverEnded(err)
 }
 
 // maxSettle bounds what settle reads: a server that claims a 4 GiB payload and sends it is not
@@ -653,9 +662,11 @@ func (t *caseRun) readResponse(rd io.Reader, r *reply, rs readSpec) (offBoundary
 // closeAll closes every connection the case opened; a context cancellation uses it too.
 func (t *caseRun) closeAll() {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, c := range t.open {
-		c.Close()
+	open := slices.Clone(t.open)
+	t.mu.Unlock()
+	for _, c := range open {
+		// Still open here: not seen closed by the server (see departures).
+		t.closeConn(c, false)
 	}
 }
 

@@ -26,7 +26,7 @@ func (r *runner) reachable(ctx context.Context) error {
 // healthProbe is the one health probe, spoken as the profile speaks: a LIST of a new user whose
 // answer's first bytes are waited for wait.
 func (r *runner) healthProbe(wait time.Duration, halfClose bool) target.Probe {
-	return target.Probe{Addr: r.target(), Request: r.listWrites(), HalfClose: halfClose, Timeout: r.cfg.Timeout, Wait: wait, Grace: r.cfg.Grace}
+	return target.Probe{Addr: r.target(), Request: r.listWrites(), HalfClose: halfClose, Timeout: r.cfg.Timeout, Wait: wait, Grace: r.cfg.Grace, Leave: true}
 }
 
 // answerWait is how long the health probe waits for an answer: by what the diagnosis saw the
@@ -84,15 +84,21 @@ func (r *runner) alive(ctx context.Context) error {
 	return r.probe(ctx)
 }
 
-// health checks the server after case c. It returns "" if the server answers, and otherwise
-// what happened and the details, restarting the server under Exec or marking it down.
-func (r *runner) health(ctx context.Context, c *Case) (crash, detail string) {
+// health checks the server after case c, which last left a connection open at the server's end
+// at left (zero: the server closed every connection of the case itself). It returns "" if the
+// server answers, and otherwise what happened and the details, restarting the server under
+// Exec or marking it down.
+func (r *runner) health(ctx context.Context, c *Case, left time.Time) (crash, detail string) {
 	// A server learns that a client left when it next reads: the probe gives it that moment,
-	// or it is answered just before the server dies of the case.
-	select {
-	case <-ctx.Done():
-		return "", ""
-	case <-time.After(max(r.cfg.Grace, 50*time.Millisecond)):
+	// counted from the leaving, or it is answered just before the server dies of the case. A
+	// server that closed every connection itself has read their ends already, and a server
+	// that dies of the case closes its listener as it closes them: it is probed at once.
+	if !left.IsZero() {
+		select {
+		case <-ctx.Done():
+			return "", ""
+		case <-time.After(time.Until(left.Add(max(r.cfg.Grace, 50*time.Millisecond)))):
+		}
 	}
 	var err error
 	for try := range 3 {

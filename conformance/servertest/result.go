@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/deadline"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/ref/wire"
 )
@@ -110,10 +111,8 @@ func (r *runner) deleteQuietly(ctx context.Context, user uint32, name string) {
 			return
 		}
 	}
-	if r.profile.HalfClose {
-		if cw, ok := c.(interface{ CloseWrite() error }); ok {
-			_ = cw.CloseWrite()
-		}
-	}
+	// Nothing more is asked on it: the server's close after its answer ends the drain (see
+	// deadline.Leave), and a server that reads only to the end of the stream answers then.
+	deadline.Leave(c)
 	_, _ = r.drain(c, r.cfg.Timeout)
 }

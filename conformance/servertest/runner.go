@@ -66,6 +66,9 @@ type runner struct {
 	// is slow to read as well, and a BACKUP's payload that must come apart from its header
 	// waits that much more.
 	lastAnswer atomic.Int64
+
+	// departures says when each case last left a connection the server had not closed.
+	departures departures
 }
 
 // target is the server's address now.
@@ -112,9 +115,11 @@ func (r *runner) newPrefixedUsers() (a, b uint32) {
 // makeRunner is a runner for cfg that has not reached its server yet: no diagnosis, the
 // canonical mapping, nothing worked around.
 func makeRunner(cfg Config) *runner {
-	return &runner{cfg: cfg, addr: cfg.Addr, users: map[uint32]bool{}, baseline: map[string]bool{},
+	r := &runner{cfg: cfg, addr: cfg.Addr, users: map[uint32]bool{}, baseline: map[string]bool{},
 		inflight: map[string]bool{}, timeouts: map[wire.Op]int{}, opDown: map[wire.Op]string{}, dialect: spec.Canonical,
 		diag: &diagnosis.Diagnosis{}}
+	r.departures.init()
+	return r
 }
 
 // newRunner checks cfg and reaches the server (starting it under Exec).
@@ -406,6 +411,7 @@ func (r *runner) runOne(ctx context.Context, c *Case) caseOutcome {
 	}()
 	start := time.Now()
 	t := r.newT(ctx, c, r.dialect)
+	defer r.departures.forget(t)
 	stopWatch := t.watchContext(ctx)
 	t.runFunc(c.run)
 	stopWatch()
@@ -425,7 +431,7 @@ func (r *runner) runOne(ctx context.Context, c *Case) caseOutcome {
 	out := t.outcome()
 	out.requests = t.requests()
 	if c.Hostile || out.res.Status == report.VerdictFail || out.res.Status == report.VerdictBlocked {
-		if crash, detail := r.health(ctx, c); crash != "" {
+		if crash, detail := r.health(ctx, c, r.departures.leftAt(t)); crash != "" {
 			f := report.Failure{Requirement: string(spec.R5_3), Sentence: spec.R5_3.Sentence(),
 				Expected: "the server to keep serving other connections", Actual: crash + " (" + detail + ")", Exchange: -1}
 			out.res.Crash = f.Actual

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"time"
+
+	"github.com/fbpkit/fbp/conformance/internal/deadline"
 )
 
 // Probe is the health probe every server tester sends: a LIST of a fresh user on a fresh
@@ -24,6 +26,11 @@ type Probe struct {
 	Grace time.Duration
 	// Enough is how many bytes answer the probe when Grace is zero.
 	Enough int
+	// Leave closes the sending half once the answer has begun, as a client that is done: a
+	// server that closes when its client leaves then ends the wait for more with its close,
+	// and whatever it still sends arrives before that close. Grace still bounds the wait on a
+	// server that keeps the connection open.
+	Leave bool
 }
 
 // ProbeResult is what a probe saw: an error of the connect or the write, or the bytes read
@@ -64,9 +71,7 @@ func (p Probe) Run(ctx context.Context) ProbeResult {
 		return ProbeResult{WriteErr: err}
 	}
 	if p.HalfClose {
-		if cw, ok := c.(interface{ CloseWrite() error }); ok {
-			_ = cw.CloseWrite()
-		}
+		deadline.Leave(c)
 	}
 	var res ProbeResult
 	buf := make([]byte, 4096)
@@ -87,6 +92,9 @@ func (p Probe) Run(ctx context.Context) ProbeResult {
 				break
 			}
 			continue
+		}
+		if p.Leave && res.N == n && !p.HalfClose {
+			deadline.Leave(c)
 		}
 		_ = c.SetReadDeadline(time.Now().Add(p.Grace))
 	}

@@ -58,3 +58,13 @@ func Sleep(done <-chan struct{}, d time.Duration) bool {
 		return false
 	}
 }
+
+// Leave closes c's sending half, as a client that has nothing more to ask: the peer reads the
+// end of the stream where it would read a next request, as when a client closes, and a peer
+// that closes in turn ends the wait for its last bytes with its close rather than at the
+// wait's bound. What the peer still sends can be read.
+func Leave(c net.Conn) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+}
