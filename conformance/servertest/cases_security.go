@@ -197,7 +197,7 @@ func securityCases() []*Case {
 				u := t.newUser()
 				t.mustBackup(u, ownFile, content.Bytes([]byte("own")))
 				r := t.backup(u, string(n.of(u)), content.Bytes([]byte("must not be stored")))
-				t.expect(r, spec.R5_1, nil, spec.ServerError)
+				t.owed(r, "", spec.HoldingUnknown)
 				t.mustListAs(spec.R5_1, u, ownFile)
 			},
 		})
@@ -244,7 +244,7 @@ func securityTraversalCrossUserWrite(t *caseRun) {
 	canary := t.canary()
 	for _, p := range t.traversals(b, canary) {
 		r := t.backup(a, p, content.Bytes([]byte("planted by A")))
-		t.expect(r, spec.R5_1, nil, spec.ServerError)
+		t.owed(r, "", spec.HoldingUnknown)
 	}
 	t.mustListAs(spec.R4_5, b, "own.txt")
 	t.mustRestoreRefused(b, canary, spec.R4_5)
@@ -264,7 +264,7 @@ func securityTraversalCrossUserRead(t *caseRun) {
 			t.judge(spec.R4_5, string(spec.R5_1)+"|granted", r, "nothing of user B", "B's file content", false)
 			continue
 		}
-		t.expect(r, spec.R5_1, []byte(p), spec.NotFound, spec.ServerError)
+		t.owed(r, "", spec.HoldingUnknown)
 	}
 }
 
@@ -276,7 +276,7 @@ func securityTraversalCrossUserDelete(t *caseRun) {
 	t.mustBackup(b, "keep.txt", c)
 	for _, p := range t.traversals(b, "keep.txt") {
 		r := t.delete(a, p)
-		t.expect(r, spec.R5_1, []byte(p), spec.DeleteNotFound, spec.ServerError)
+		t.owed(r, "", spec.HoldingUnknown)
 	}
 	t.mustRestoreAs(spec.R4_5, b, "keep.txt", c)
 }
@@ -294,7 +294,7 @@ func securityUnsafeNameRestore(t *caseRun) {
 	}
 	for _, n := range names {
 		r := t.restore(u, n, nil)
-		t.expect(r, spec.R5_1, nil, spec.NotFound, spec.ServerError)
+		t.owed(r, "", spec.HoldingUnknown)
 	}
 }
 
@@ -309,7 +309,7 @@ func securityUnsafeNameDelete(t *caseRun) {
 	}
 	for _, n := range names {
 		r := t.delete(u, n)
-		t.expect(r, spec.R5_1, nil, spec.DeleteNotFound, spec.ServerError)
+		t.owed(r, "", spec.HoldingUnknown)
 	}
 	t.mustRestoreAs(spec.R5_1, u, ownFile, c)
 	t.mustListAs(spec.R5_1, u, ownFile)
@@ -320,7 +320,7 @@ func securityUnknownOp(t *caseRun) {
 	u := t.newUser()
 	for _, op := range []uint8{0, 1, 99, 101, 199, 203, 255} {
 		r := t.roundtripBytes(fmt.Sprintf("op %d, user %d", op, u), opRequest(u, wire.Version, op))
-		t.expect(r, spec.R5_2, nil, spec.ServerError)
+		t.owed(r, "", spec.HoldingUnknown)
 	}
 }
 
@@ -408,7 +408,9 @@ func securitySizeOverLimit(t *caseRun) {
 	// has read (or would read) what tells it to refuse, and hits the timeout.
 	r := t.roundtrip(send{label: fmt.Sprintf("BACKUP user %d size %d over the limit %d, no payload", u, limit+1, limit),
 		head: backupHead(u, []byte("over"), limit+1)}, readSpec{})
-	t.expect(r, spec.R5_4, nil, spec.ServerError)
+	// The case knows the server's limit, which the request's bytes do not tell.
+	r.req.Form = spec.Oversize
+	t.owed(r, "", spec.HoldingUnknown)
 	t.mustListAs(spec.R5_4, u)
 }
 

@@ -26,26 +26,26 @@ func transportCases() []*Case {
 				Desc: "the server uses the canonical status codes (else: which dialect it speaks)"},
 			run: transportStatusMapping,
 		},
-		fieldsCase("transport/fields-212-backup", "212 after BACKUP carries name_len and filename, no size",
-			func(t *caseRun, u uint32) *reply { return t.backup(u, "f212", content.Bytes([]byte("x"))) }, spec.BackupOK, "f212"),
-		fieldsCase("transport/fields-212-delete", "212 after DELETE carries name_len and filename, no size",
+		fieldsCase("transport/fields-212-backup", "212 after BACKUP carries name_len and filename, no size", wire.OpBackup, spec.HoldingUnknown,
+			func(t *caseRun, u uint32) *reply { return t.backup(u, "f212", content.Bytes([]byte("x"))) }),
+		fieldsCase("transport/fields-212-delete", "212 after DELETE carries name_len and filename, no size", wire.OpDelete, spec.HoldingStored,
 			func(t *caseRun, u uint32) *reply {
 				t.mustBackup(u, "d212", content.Bytes([]byte("x")))
 				return t.delete(u, "d212")
-			}, spec.DeleteOK, "d212"),
-		fieldsCase("transport/fields-210", "210 carries name_len, filename, size and payload, nothing after",
+			}),
+		fieldsCase("transport/fields-210", "210 carries name_len, filename, size and payload, nothing after", wire.OpRestore, spec.HoldingStored,
 			func(t *caseRun, u uint32) *reply {
 				c := content.Bytes([]byte("payload"))
 				t.mustBackup(u, "f210", c)
 				return t.restore(u, "f210", &c)
-			}, spec.RestoreOK, "f210"),
-		fieldsCase("transport/fields-211", "211 carries name_len, filename, size and the listing, nothing after",
+			}),
+		fieldsCase("transport/fields-211", "211 carries name_len, filename, size and the listing, nothing after", wire.OpList, spec.HoldingStored,
 			func(t *caseRun, u uint32) *reply {
 				t.mustBackup(u, "f211", content.Bytes([]byte("x")))
 				return t.list(u)
-			}, spec.ListOK, ""),
-		fieldsCase("transport/fields-1001", "1001 carries name_len and filename, no size",
-			func(t *caseRun, u uint32) *reply { return t.restore(u, "f1001", nil) }, spec.NotFound, "f1001"),
+			}),
+		fieldsCase("transport/fields-1001", "1001 carries name_len and filename, no size", wire.OpRestore, spec.HoldingMissing,
+			func(t *caseRun, u uint32) *reply { return t.restore(u, "f1001", nil) }),
 		{
 			Head: casebook.Head{ID: "transport/fields-1002", Reqs: spec.IDStrings(spec.R3_1, spec.R4_4), Level: report.Must,
 				Desc: "1002 is 3 bytes in all"},
@@ -135,7 +135,7 @@ func transportFields1002(t *caseRun) {
 func transportFields1003(t *caseRun) {
 	u := t.newUser()
 	r := t.roundtripBytes(fmt.Sprintf("unknown op 7, user %d", u), opRequest(u, wire.Version, 7))
-	t.expect(r, spec.R5_2, nil, spec.ServerError)
+	t.owed(r, "", spec.HoldingUnknown)
 }
 
 // transportVersionByte is case transport/version-byte.
@@ -155,7 +155,7 @@ func transportSplitWrites(t *caseRun) {
 	body := []byte("sent one byte at a time")
 	s := send{label: fmt.Sprintf("BACKUP user %d, one byte per write", u),
 		head: append(backupHead(u, []byte("split"), int64(len(body))), body...), chunk: 1, pause: splitPause}
-	if r := t.roundtrip(s, readSpec{}); !t.expect(r, spec.R1_1, []byte("split"), spec.BackupOK) {
+	if r := t.roundtrip(s, readSpec{}); !t.owed(r, spec.R1_1, spec.HoldingUnknown) {
 		return
 	}
 	t.setStored(u, "split", true)
@@ -336,7 +336,7 @@ func transportConcurrentOverwrite(t *caseRun) {
 				default:
 				}
 				r := t.restore(u, "contended", nil)
-				if !t.expect(r, spec.R4_1, []byte("contended"), spec.RestoreOK) || r.cut() {
+				if !t.owed(r, spec.R4_1, spec.HoldingStored) || r.cut() {
 					return
 				}
 				if r.PayloadRead && len(r.Payload) != size {
@@ -376,22 +376,19 @@ func describeMix(p []byte) string {
 	return strings.Join(parts, ", ")
 }
 
-// fieldsCase builds a case that provokes one status and checks its layout byte for byte: the
-// runner reads exactly the fields the status carries, then waits for anything more.
-func fieldsCase(id, desc string, provoke func(t *caseRun, u uint32) *reply, m spec.Meaning, name string) *Case {
+// fieldsCase builds a case that provokes the answer to an op, for a server that holds h of its
+// file, and checks its layout byte for byte: the runner reads exactly the fields the status
+// carries, then waits for anything more.
+func fieldsCase(id, desc string, op wire.Op, h spec.Holding, provoke func(t *caseRun, u uint32) *reply) *Case {
 	return &Case{
 		Head: casebook.Head{ID: id, Reqs: spec.IDStrings(spec.R3_1), Level: report.Must,
 			Desc: desc},
-		layoutOf: []spec.Meaning{m},
+		layoutOf: spec.Owes(spec.Request{Op: op}, h).Meanings,
 		run: func(t *caseRun) {
 			r := provoke(t, t.newUser())
-			var want []byte
-			if name != "" {
-				want = []byte(name)
-			}
 			// The status is its own rule's business: a wrong one blocks this case, which checks
 			// only the layout.
-			if !t.expect(r, statusRequirement(m), want, m) {
+			if !t.owed(r, "", h) {
 				t.failNow()
 			}
 			if r.Fields.Has(wire.HasPayload) && !r.PayloadRead && !r.cut() {
@@ -399,21 +396,6 @@ func fieldsCase(id, desc string, provoke func(t *caseRun, u uint32) *reply, m sp
 			}
 		},
 	}
-}
-
-// statusRequirement is the rule that says which status answers with meaning m.
-func statusRequirement(m spec.Meaning) spec.ID {
-	switch m {
-	case spec.BackupOK:
-		return spec.R4_1
-	case spec.DeleteOK, spec.DeleteNotFound:
-		return spec.R4_3
-	case spec.ListOK, spec.NoFiles:
-		return spec.R4_4
-	case spec.ServerError:
-		return spec.R5_2
-	}
-	return spec.R4_2
 }
 
 // splitPause separates the one-byte writes of transport/split-writes, so that the bytes

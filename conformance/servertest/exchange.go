@@ -270,8 +270,9 @@ type send struct {
 	oneWrite bool
 }
 
-// request is what the spec makes of a request's bytes: its op, and whether the op is one it
-// defines.
+// requestOf is what the spec makes of a request's bytes, read by the codec: its op, its
+// filename, and its form. A name the reference limit or refuses makes a BadName: the
+// catalog holds a server to the reference's limit on names (backup/name-255-chars).
 func requestOf(head []byte) spec.Request {
 	if len(head) < wire.RequestPrefixLen {
 		return spec.Request{Form: spec.Truncated}
@@ -279,6 +280,16 @@ func requestOf(head []byte) spec.Request {
 	q := spec.Request{Op: wire.Op(head[5])}
 	if !q.Op.Known() {
 		q.Form = spec.UnknownOp
+		return q
+	}
+	var h wire.RequestHeader
+	if wire.NewReader(bytes.NewReader(head), wire.Limits{MaxName: wire.MaxNameField}).ReadRequestHeader(&h) != nil {
+		// Sent cut short on purpose: the case judges what comes of it.
+		return q
+	}
+	q.Name = h.Name
+	if h.Op != wire.OpList && wire.CheckName(h.Name, wire.DefaultMaxName) != nil {
+		q.Form = spec.BadName
 	}
 	return q
 }
