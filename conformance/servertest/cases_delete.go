@@ -1,9 +1,7 @@
 package servertest
 
 import (
-	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
-	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/content"
 )
 
@@ -11,26 +9,10 @@ import (
 
 func deleteCases() []*Case {
 	return []*Case{
-		{
-			Head: casebook.Head{ID: "delete/then-restore-1001", Reqs: spec.IDStrings(spec.R4_3, spec.R4_2), Level: report.Must,
-				Desc: "DELETE answers 212 with the name; a RESTORE after it answers 1001, though one before it found the file"},
-			run: deleteThenRestore1001,
-		},
-		{
-			Head: casebook.Head{ID: "delete/missing-1001", Reqs: spec.IDStrings(spec.R4_3), Level: report.Must,
-				Desc: "DELETE of a name the user does not have: 1001 with the name"},
-			run: deleteMissing1001,
-		},
-		{
-			Head: casebook.Head{ID: "delete/twice-1001", Reqs: spec.IDStrings(spec.R4_3), Level: report.Must,
-				Desc: "a second DELETE of the same file answers 1001"},
-			run: deleteTwice1001,
-		},
-		{
-			Head: casebook.Head{ID: "delete/keeps-others", Reqs: spec.IDStrings(spec.R4_3), Level: report.Must,
-				Desc: "DELETE removes that file only: the user's other files stay intact"},
-			run: deleteKeepsOthers,
-		},
+		must("delete/then-restore-1001", rules(spec.R4_3, spec.R4_2), "DELETE answers 212 with the name; a RESTORE after it answers 1001, though one before it found the file", deleteThenRestore1001),
+		must("delete/missing-1001", rules(spec.R4_3), "DELETE of a name the user does not have: 1001 with the name", deleteMissing1001),
+		must("delete/twice-1001", rules(spec.R4_3), "a second DELETE of the same file answers 1001", deleteTwice1001),
+		must("delete/keeps-others", rules(spec.R4_3), "DELETE removes that file only: the user's other files stay intact", deleteKeepsOthers),
 	}
 }
 
