@@ -271,8 +271,7 @@ type send struct {
 }
 
 // requestOf is what the spec makes of a request's bytes, read by the codec: its op, its
-// filename, and its form. A name the reference limit or refuses makes a BadName: the
-// catalog holds a server to the reference's limit on names (backup/name-255-chars).
+// filename, and its form.
 func requestOf(head []byte) spec.Request {
 	if len(head) < wire.RequestPrefixLen {
 		return spec.Request{Form: spec.Truncated}
@@ -287,11 +286,7 @@ func requestOf(head []byte) spec.Request {
 		// Sent cut short on purpose: the case judges what comes of it.
 		return q
 	}
-	q.Name = h.Name
-	if h.Op != wire.OpList && wire.CheckName(h.Name, wire.DefaultMaxName) != nil {
-		q.Form = spec.BadName
-	}
-	return q
+	return spec.Named(h.Op, h.Name)
 }
 
 // headerLen is the length of a BACKUP's header in head, up to its size field; 0 for another op.

@@ -105,16 +105,25 @@ func (t *caseRun) owed(r *reply, req spec.ID, h spec.Holding) bool {
 		t.judge(owed, key, r, t.dialect.Expected(r.req, h), r.String(), false)
 		return false
 	}
-	v := t.dialect.JudgeOwed(r.req, h, a)
+	v, key := t.judgeOwed(r, h, a)
 	if v == nil {
 		return true
 	}
-	key := spec.ProblemKey(v)
-	if v.Check == spec.CheckStatusOwed {
-		key = diagnosis.KeyStatus(t.dialect.CodesOf(spec.Owes(r.req, h).In(t.dialect)...), r.Status)
-	}
 	t.judge(cmp.Or(req, v.Req), key, r, v.Expected, r.String(), false)
 	return false
+}
+
+// judgeOwed is the oracle's verdict on answer a of r, for a server that holds h of the
+// request's file, and the problem key the catalog files it under.
+func (t *caseRun) judgeOwed(r *reply, h spec.Holding, a spec.Answer) (*spec.Violation, string) {
+	v := t.dialect.JudgeOwed(r.req, h, a)
+	switch {
+	case v == nil:
+		return nil, ""
+	case v.Check == spec.CheckStatusOwed:
+		return v, diagnosis.KeyStatus(t.dialect.CodesOf(spec.Owes(r.req, h).In(t.dialect)...), r.Status)
+	}
+	return v, spec.ProblemKey(v)
 }
 
 // mustBackup backs up c as name and ends the case unless the server answers backup-ok with the name.
@@ -127,7 +136,7 @@ func (t *caseRun) mustBackup(user uint32, name string, c content.Content) {
 // checkContent checks that r is a restore-ok of name with exactly want.
 func (t *caseRun) checkContent(r *reply, req spec.ID, name string, want content.Content) bool {
 	if !t.owed(r, req, spec.HoldingStored) || r.cut() {
-		// A 210 cut short is R-3.1's (expect recorded it): its content cannot be judged.
+		// A 210 cut short is R-3.1's (owed recorded it): its content cannot be judged.
 		return false
 	}
 	switch {
@@ -204,8 +213,8 @@ func (t *caseRun) checkList(r *reply, req spec.ID, names ...string) (string, boo
 		if !r.is(spec.ListOK) {
 			return "", t.owed(r, "", spec.HoldingMissing)
 		}
-		if r.PayloadRead && len(r.Payload) == 0 && t.judge(spec.R4_4, diagnosis.KeyStatus(t.dialect.CodesOf(spec.NoFiles), r.Status), r,
-			t.dialect.DescribeCodes(spec.NoFiles), r.String()+" with an empty listing", false) {
+		if v, key := t.judgeOwed(r, spec.HoldingMissing, spec.Answer{Code: r.Status}); v != nil && r.PayloadRead && len(r.Payload) == 0 &&
+			t.judge(v.Req, key, r, v.Expected, r.String()+" with an empty listing", false) {
 			return string(r.Name), false
 		}
 	} else if !t.owed(r, req, userHolding(names)) || r.cut() {

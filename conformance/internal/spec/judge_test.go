@@ -219,3 +219,22 @@ func TestJudgeAnswerRefusesSuccessForABadName(t *testing.T) {
 		t.Errorf("212 to a name over the server's limit: %+v, want R-5.1 %s", v, CheckUnsafeNameServed)
 	}
 }
+
+func TestNamedRefusesWhatTheReferenceRefuses(t *testing.T) {
+	for name, want := range map[string]Form{
+		"a.txt":                  Whole,
+		strings.Repeat("n", 255): Whole,
+		strings.Repeat("L", 256): BadName,
+		"":                       BadName,
+		"..":                     BadName,
+		"a/b":                    BadName,
+		"a\x01b":                 BadName,
+	} {
+		if q := Named(wire.OpBackup, []byte(name)); q.Form != want {
+			t.Errorf("BACKUP of %q: form %d, want %d", name, q.Form, want)
+		}
+	}
+	if q := Named(wire.OpList, nil); q.Form != Whole {
+		t.Errorf("a LIST, which has no name: form %d, want whole", q.Form)
+	}
+}

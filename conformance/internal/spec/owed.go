@@ -14,6 +14,16 @@ const (
 	CheckStatusOwed = "status-owed"
 )
 
+// Named is a whole request of op for name, as a tester that holds a server to the reference's
+// limit on names (255 bytes) sees it: a name or that limit refuses makes it a BadName.
+func Named(op wire.Op, name []byte) Request {
+	q := Request{Op: op, Name: name}
+	if op != wire.OpList && wire.CheckName(name, wire.DefaultMaxName) != nil {
+		q.Form = BadName
+	}
+	return q
+}
+
 // Owing is what a request is owed by a server whose state the tester set up: the rule that
 // says so and the meanings its answer may have.
 type Owing struct {
