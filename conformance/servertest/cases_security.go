@@ -186,7 +186,7 @@ func securityTraversalCrossUserRead(t *caseRun) {
 			t.judge(spec.R4_5, string(spec.R5_1)+"|granted", r, "nothing of user B", "B's file content", false)
 			continue
 		}
-		t.owed(r, "", spec.HoldingUnknown)
+		t.owed(r, spec.R5_1, spec.HoldingUnknown)
 	}
 }
 
@@ -198,7 +198,7 @@ func securityTraversalCrossUserDelete(t *caseRun) {
 	t.mustBackup(b, "keep.txt", c)
 	for _, p := range t.traversals(b, "keep.txt") {
 		r := t.delete(a, p)
-		t.owed(r, "", spec.HoldingUnknown)
+		t.owed(r, spec.R5_1, spec.HoldingUnknown)
 	}
 	t.mustRestoreAs(spec.R4_5, b, "keep.txt", c)
 }
@@ -216,7 +216,7 @@ func securityUnsafeNameRestore(t *caseRun) {
 	}
 	for _, n := range names {
 		r := t.restore(u, n, nil)
-		t.owed(r, "", spec.HoldingUnknown)
+		t.owed(r, spec.R5_1, spec.HoldingUnknown)
 	}
 }
 
@@ -231,7 +231,7 @@ func securityUnsafeNameDelete(t *caseRun) {
 	}
 	for _, n := range names {
 		r := t.delete(u, n)
-		t.owed(r, "", spec.HoldingUnknown)
+		t.owed(r, spec.R5_1, spec.HoldingUnknown)
 	}
 	t.mustRestoreAs(spec.R5_1, u, ownFile, c)
 	t.mustListAs(spec.R5_1, u, ownFile)
