@@ -9,9 +9,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/diagnosis"
-	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
-	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/content"
 )
 
@@ -19,64 +17,17 @@ import (
 
 func listCases() []*Case {
 	return []*Case{
-		{
-			Head: casebook.Head{ID: "list/empty-user-1002", Reqs: spec.IDStrings(spec.R4_4, spec.R3_1), Level: report.Must,
-				Desc: "LIST of a new user: 1002 in exactly 3 bytes"},
-			layoutOf: []spec.Meaning{spec.NoFiles},
-			run:      listEmptyUser1002,
-		},
-		{
-			Head: casebook.Head{ID: "list/six-bytes-no-wait", Reqs: spec.IDStrings(spec.R2_1), Level: report.Must,
-				Desc: "the 6-byte LIST is answered without more bytes or a half-close"},
-			run: listSixBytesNoWait,
-		},
-		{
-			Head: casebook.Head{ID: "list/after-backups", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must,
-				Desc: "LIST after backups shows exactly the stored names"},
-			run: listAfterBackups,
-		},
-		{
-			Head: casebook.Head{ID: "list/after-delete", Reqs: spec.IDStrings(spec.R4_4, spec.R4_3), Level: report.Must,
-				Desc: "LIST after a DELETE no longer shows the deleted name"},
-			run: listAfterDelete,
-		},
-		{
-			Head: casebook.Head{ID: "list/after-overwrite", Reqs: spec.IDStrings(spec.R4_4, spec.R4_1), Level: report.Must,
-				Desc: "LIST after overwriting a file shows its name once"},
-			run: listAfterOverwrite,
-		},
-		{
-			Head: casebook.Head{ID: "list/empty-after-delete-all", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must,
-				Desc: "a user whose files were all deleted gets 1002 again"},
-			run: listEmptyAfterDeleteAll,
-		},
-		{
-			Head: casebook.Head{ID: "list/many-files", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must,
-				Desc: fmt.Sprintf("LIST of a user with %d files of long names (a listing over 8 KiB) shows every one", manyFiles)},
-			run: listManyFiles,
-		},
-		{
-			Head: casebook.Head{ID: "list/name-format", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must,
-				Desc: "the listing's name is 32 characters of [A-Za-z0-9], fresh at every LIST"},
-			owns: narrowKeys,
-			run:  listNameFormat,
-		},
-		{
-			Head: casebook.Head{ID: "list/no-listing-files", Reqs: spec.IDStrings(spec.R4_4), Level: report.Must,
-				Desc: "listing files the server made never show up in later lists"},
-			run: listNoListingFiles,
-		},
-		{
-			Head: casebook.Head{ID: "list/other-users-hidden", Reqs: spec.IDStrings(spec.R4_4, spec.R4_5), Level: report.Must,
-				Desc: "LIST shows nothing of another user, even one with the same names or whose id starts with the lister's"},
-			run: listOtherUsersHidden,
-		},
-		{
-			Head: casebook.Head{ID: "list/no-temp-files", Reqs: spec.IDStrings(spec.R4_4, spec.R5_3), Level: report.Must,
-				Desc: "an upload in progress, then abandoned, never shows in LIST"},
-			Hostile: true, cutsRequests: true,
-			run: listNoTempFiles,
-		},
+		must("list/empty-user-1002", rules(spec.R4_4, spec.R3_1), "LIST of a new user: 1002 in exactly 3 bytes", listEmptyUser1002).with(checksLayout(spec.NoFiles)),
+		must("list/six-bytes-no-wait", rules(spec.R2_1), "the 6-byte LIST is answered without more bytes or a half-close", listSixBytesNoWait),
+		must("list/after-backups", rules(spec.R4_4), "LIST after backups shows exactly the stored names", listAfterBackups),
+		must("list/after-delete", rules(spec.R4_4, spec.R4_3), "LIST after a DELETE no longer shows the deleted name", listAfterDelete),
+		must("list/after-overwrite", rules(spec.R4_4, spec.R4_1), "LIST after overwriting a file shows its name once", listAfterOverwrite),
+		must("list/empty-after-delete-all", rules(spec.R4_4), "a user whose files were all deleted gets 1002 again", listEmptyAfterDeleteAll),
+		must("list/many-files", rules(spec.R4_4), fmt.Sprintf("LIST of a user with %d files of long names (a listing over 8 KiB) shows every one", manyFiles), listManyFiles),
+		must("list/name-format", rules(spec.R4_4), "the listing's name is 32 characters of [A-Za-z0-9], fresh at every LIST", listNameFormat).with(judgesKeys(narrowKeys...)),
+		must("list/no-listing-files", rules(spec.R4_4), "listing files the server made never show up in later lists", listNoListingFiles),
+		must("list/other-users-hidden", rules(spec.R4_4, spec.R4_5), "LIST shows nothing of another user, even one with the same names or whose id starts with the lister's", listOtherUsersHidden),
+		must("list/no-temp-files", rules(spec.R4_4, spec.R5_3), "an upload in progress, then abandoned, never shows in LIST", listNoTempFiles).with(hostile, cutting),
 	}
 }
 
@@ -171,7 +122,7 @@ func listManyFiles(t *caseRun) {
 			// A file limit (R-5.5's reference policy): the listing is judged on
 			// what the server took.
 			refused.Add(1)
-		case !t.expect(r, spec.R4_1, []byte(names[i]), spec.BackupOK):
+		case !t.owed(r, "", spec.HoldingUnknown):
 			failed.Add(1)
 		}
 	})

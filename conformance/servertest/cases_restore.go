@@ -1,9 +1,7 @@
 package servertest
 
 import (
-	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
-	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/content"
 )
 
@@ -11,21 +9,9 @@ import (
 
 func restoreCases() []*Case {
 	return []*Case{
-		{
-			Head: casebook.Head{ID: "restore/exact-bytes", Reqs: spec.IDStrings(spec.R4_2), Level: report.Must,
-				Desc: "210 carries the requested name, the exact size and content, each file its own"},
-			run: restoreExactBytes,
-		},
-		{
-			Head: casebook.Head{ID: "restore/missing-1001", Reqs: spec.IDStrings(spec.R4_2), Level: report.Must,
-				Desc: "RESTORE of a name the user does not have: 1001 with the name"},
-			run: restoreMissing1001,
-		},
-		{
-			Head: casebook.Head{ID: "restore/missing-new-user", Reqs: spec.IDStrings(spec.R4_2), Level: report.Must,
-				Desc: "RESTORE by a user who never stored anything: 1001 with the name"},
-			run: restoreMissingNewUser,
-		},
+		must("restore/exact-bytes", rules(spec.R4_2), "210 carries the requested name, the exact size and content, each file its own", restoreExactBytes),
+		must("restore/missing-1001", rules(spec.R4_2), "RESTORE of a name the user does not have: 1001 with the name", restoreMissing1001),
+		must("restore/missing-new-user", rules(spec.R4_2), "RESTORE by a user who never stored anything: 1001 with the name", restoreMissingNewUser),
 	}
 }
 

@@ -10,10 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/deadline"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
-	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/wire"
 )
@@ -100,107 +98,31 @@ func (t *caseRun) traversals(victim uint32, file string) []string {
 
 func securityCases() []*Case {
 	cases := []*Case{
-		{
-			Head: casebook.Head{ID: "security/isolation-restore", Reqs: spec.IDStrings(spec.R4_5), Level: report.Must,
-				Desc: "user B cannot restore user A's file by its name"},
-			run: securityIsolationRestore,
-		},
-		{
-			Head: casebook.Head{ID: "security/isolation-delete", Reqs: spec.IDStrings(spec.R4_5), Level: report.Must,
-				Desc: "user B cannot delete user A's file; A's file stays intact"},
-			run: securityIsolationDelete,
-		},
-		{
-			Head: casebook.Head{ID: "security/isolation-overwrite", Reqs: spec.IDStrings(spec.R4_5), Level: report.Must,
-				Desc: "user B's backup of the same name leaves user A's file intact"},
-			run: securityIsolationOverwrite,
-		},
-		{
-			Head: casebook.Head{ID: "security/traversal-cross-user-write", Reqs: spec.IDStrings(spec.R5_1, spec.R4_5), Level: report.Must,
-				Desc: "user A, who has files, backs up ../<B>/canary and its filtered forms (B's id starts with A's): 1003, and B's LIST does not show it"},
-			Hostile: true,
-			run:     securityTraversalCrossUserWrite,
-		},
-		{
-			Head: casebook.Head{ID: "security/traversal-cross-user-read", Reqs: spec.IDStrings(spec.R5_1, spec.R4_5), Level: report.Must,
-				Desc: "user A, who has files, restores ../<B>/<B's file> and its filtered forms (B's id starts with A's): no 210, and never B's bytes"},
-			Hostile: true,
-			run:     securityTraversalCrossUserRead,
-		},
-		{
-			Head: casebook.Head{ID: "security/traversal-cross-user-delete", Reqs: spec.IDStrings(spec.R5_1, spec.R4_5), Level: report.Must,
-				Desc: "user A, who has files, deletes ../<B>/<B's file> and its filtered forms (B's id starts with A's): refused, and B's file stays intact"},
-			Hostile: true,
-			run:     securityTraversalCrossUserDelete,
-		},
-		{
-			Head: casebook.Head{ID: "security/unsafe-name-restore", Reqs: spec.IDStrings(spec.R5_1), Level: report.Must,
-				Desc: "RESTORE of every unsafe filename, and of names that reach the user's file by ./, ../ or an absolute path, answers 1001 or 1003"},
-			Hostile: true,
-			run:     securityUnsafeNameRestore,
-		},
-		{
-			Head: casebook.Head{ID: "security/unsafe-name-delete", Reqs: spec.IDStrings(spec.R5_1), Level: report.Must,
-				Desc: "DELETE of every unsafe filename, and of names that reach the user's file by ./, ../ or an absolute path, answers 1001 or 1003 and removes nothing"},
-			Hostile: true,
-			run:     securityUnsafeNameDelete,
-		},
-		{
-			Head: casebook.Head{ID: "security/unknown-op", Reqs: spec.IDStrings(spec.R5_2), Level: report.Must,
-				Desc: "ops the spec does not define answer 1003"},
-			Hostile: true,
-			run:     securityUnknownOp,
-		},
-		{
-			Head: casebook.Head{ID: "security/unsupported-version", Reqs: spec.IDStrings(spec.R5_2), Level: report.Info,
-				Desc: "what the server does with versions other than 1 (1003 or served)"},
-			Hostile: true,
-			run:     securityUnsupportedVersion,
-		},
-		{
-			Head: casebook.Head{ID: "security/connect-and-close", Reqs: spec.IDStrings(spec.R5_3), Level: report.Must,
-				Desc: "a bare connect and close, and a connect and reset, leave the server serving"},
-			Hostile: true,
-			run:     securityConnectAndClose,
-		},
-		{
-			Head: casebook.Head{ID: "security/huge-size", Reqs: spec.IDStrings(spec.R5_4, spec.R5_3, spec.R2_3), Level: report.Must,
-				Desc: "BACKUP stating size 4 GiB-1, whose first payload bytes spell a BACKUP of its own, then a close: no file of either, server alive"},
-			Hostile: true, cutsRequests: true,
-			run: securityHugeSize,
-		},
-		{
-			Head: casebook.Head{ID: "security/stated-size-memory", Reqs: spec.IDStrings(spec.R5_4, spec.R5_3), Level: report.Must,
-				Desc: "BACKUP stating 48 MiB, a size servers accept, then 1 KiB and a close: the server's memory does not grow with the size stated (watched with -exec, or -root for a server on this machine)"},
-			Hostile: true, cutsRequests: true,
-			run: securityStatedSizeMemory,
-		},
-		{
-			Head: casebook.Head{ID: "security/size-over-limit", Reqs: spec.IDStrings(spec.R5_4), Level: report.Must,
-				Desc: "BACKUP stating one byte over the server's limit (-max-size) gets 1003 before any payload byte is sent"},
-			Hostile: true, stepsAreItsRule: true,
-			run: securitySizeOverLimit,
-		},
-		{
-			Head: casebook.Head{ID: "security/huge-name-len", Reqs: spec.IDStrings(spec.R5_4, spec.R5_3), Level: report.Must,
-				Desc: "RESTORE stating name_len 65535, then a few bytes and a close: server alive"},
-			Hostile: true, cutsRequests: true,
-			run: securityHugeNameLen,
-		},
+		must("security/isolation-restore", rules(spec.R4_5), "user B cannot restore user A's file by its name", securityIsolationRestore),
+		must("security/isolation-delete", rules(spec.R4_5), "user B cannot delete user A's file; A's file stays intact", securityIsolationDelete),
+		must("security/isolation-overwrite", rules(spec.R4_5), "user B's backup of the same name leaves user A's file intact", securityIsolationOverwrite),
+		must("security/traversal-cross-user-write", rules(spec.R5_1, spec.R4_5), "user A, who has files, backs up ../<B>/canary and its filtered forms (B's id starts with A's): 1003, and B's LIST does not show it", securityTraversalCrossUserWrite).with(hostile),
+		must("security/traversal-cross-user-read", rules(spec.R5_1, spec.R4_5), "user A, who has files, restores ../<B>/<B's file> and its filtered forms (B's id starts with A's): no 210, and never B's bytes", securityTraversalCrossUserRead).with(hostile),
+		must("security/traversal-cross-user-delete", rules(spec.R5_1, spec.R4_5), "user A, who has files, deletes ../<B>/<B's file> and its filtered forms (B's id starts with A's): refused, and B's file stays intact", securityTraversalCrossUserDelete).with(hostile),
+		must("security/unsafe-name-restore", rules(spec.R5_1), "RESTORE of every unsafe filename, and of names that reach the user's file by ./, ../ or an absolute path, answers 1001 or 1003", securityUnsafeNameRestore).with(hostile),
+		must("security/unsafe-name-delete", rules(spec.R5_1), "DELETE of every unsafe filename, and of names that reach the user's file by ./, ../ or an absolute path, answers 1001 or 1003 and removes nothing", securityUnsafeNameDelete).with(hostile),
+		must("security/unknown-op", rules(spec.R5_2), "ops the spec does not define answer 1003", securityUnknownOp).with(hostile),
+		info("security/unsupported-version", rules(spec.R5_2), "what the server does with versions other than 1 (1003 or served)", securityUnsupportedVersion).with(hostile),
+		must("security/connect-and-close", rules(spec.R5_3), "a bare connect and close, and a connect and reset, leave the server serving", securityConnectAndClose).with(hostile),
+		must("security/huge-size", rules(spec.R5_4, spec.R5_3, spec.R2_3), "BACKUP stating size 4 GiB-1, whose first payload bytes spell a BACKUP of its own, then a close: no file of either, server alive", securityHugeSize).with(hostile, cutting),
+		must("security/stated-size-memory", rules(spec.R5_4, spec.R5_3), "BACKUP stating 48 MiB, a size servers accept, then 1 KiB and a close: the server's memory does not grow with the size stated (watched with -exec, or -root for a server on this machine)", securityStatedSizeMemory).with(hostile, cutting),
+		must("security/size-over-limit", rules(spec.R5_4), "BACKUP stating one byte over the server's limit (-max-size) gets 1003 before any payload byte is sent", securitySizeOverLimit).with(hostile, ownSteps),
+		must("security/huge-name-len", rules(spec.R5_4, spec.R5_3), "RESTORE stating name_len 65535, then a few bytes and a close: server alive", securityHugeNameLen).with(hostile, cutting),
 	}
 	for _, n := range unsafeNames {
-		cases = append(cases, &Case{
-			Head: casebook.Head{ID: "security/backup-name-" + n.kind, Reqs: spec.IDStrings(spec.R5_1), Level: report.Must,
-				Desc: fmt.Sprintf("BACKUP of the unsafe filename %s, by a user who has a file, answers 1003 and stores nothing", describeUnsafe(n))},
-			Hostile: true,
-			run: func(t *caseRun) {
+		cases = append(cases, must("security/backup-name-"+n.kind, rules(spec.R5_1),
+			fmt.Sprintf("BACKUP of the unsafe filename %s, by a user who has a file, answers 1003 and stores nothing", describeUnsafe(n)), func(t *caseRun) {
 				u := t.newUser()
 				t.mustBackup(u, ownFile, content.Bytes([]byte("own")))
 				r := t.backup(u, string(n.of(u)), content.Bytes([]byte("must not be stored")))
-				t.expect(r, spec.R5_1, nil, spec.ServerError)
+				t.owed(r, "", spec.HoldingUnknown)
 				t.mustListAs(spec.R5_1, u, ownFile)
-			},
-		})
+			}).with(hostile))
 	}
 	return append(cases, truncationCases()...)
 }
@@ -244,7 +166,7 @@ func securityTraversalCrossUserWrite(t *caseRun) {
 	canary := t.canary()
 	for _, p := range t.traversals(b, canary) {
 		r := t.backup(a, p, content.Bytes([]byte("planted by A")))
-		t.expect(r, spec.R5_1, nil, spec.ServerError)
+		t.owed(r, "", spec.HoldingUnknown)
 	}
 	t.mustListAs(spec.R4_5, b, "own.txt")
 	t.mustRestoreRefused(b, canary, spec.R4_5)
@@ -264,7 +186,7 @@ func securityTraversalCrossUserRead(t *caseRun) {
 			t.judge(spec.R4_5, string(spec.R5_1)+"|granted", r, "nothing of user B", "B's file content", false)
 			continue
 		}
-		t.expect(r, spec.R5_1, []byte(p), spec.NotFound, spec.ServerError)
+		t.owed(r, spec.R5_1, spec.HoldingUnknown)
 	}
 }
 
@@ -276,7 +198,7 @@ func securityTraversalCrossUserDelete(t *caseRun) {
 	t.mustBackup(b, "keep.txt", c)
 	for _, p := range t.traversals(b, "keep.txt") {
 		r := t.delete(a, p)
-		t.expect(r, spec.R5_1, []byte(p), spec.DeleteNotFound, spec.ServerError)
+		t.owed(r, spec.R5_1, spec.HoldingUnknown)
 	}
 	t.mustRestoreAs(spec.R4_5, b, "keep.txt", c)
 }
@@ -294,7 +216,7 @@ func securityUnsafeNameRestore(t *caseRun) {
 	}
 	for _, n := range names {
 		r := t.restore(u, n, nil)
-		t.expect(r, spec.R5_1, nil, spec.NotFound, spec.ServerError)
+		t.owed(r, spec.R5_1, spec.HoldingUnknown)
 	}
 }
 
@@ -309,7 +231,7 @@ func securityUnsafeNameDelete(t *caseRun) {
 	}
 	for _, n := range names {
 		r := t.delete(u, n)
-		t.expect(r, spec.R5_1, nil, spec.DeleteNotFound, spec.ServerError)
+		t.owed(r, spec.R5_1, spec.HoldingUnknown)
 	}
 	t.mustRestoreAs(spec.R5_1, u, ownFile, c)
 	t.mustListAs(spec.R5_1, u, ownFile)
@@ -320,7 +242,7 @@ func securityUnknownOp(t *caseRun) {
 	u := t.newUser()
 	for _, op := range []uint8{0, 1, 99, 101, 199, 203, 255} {
 		r := t.roundtripBytes(fmt.Sprintf("op %d, user %d", op, u), opRequest(u, wire.Version, op))
-		t.expect(r, spec.R5_2, nil, spec.ServerError)
+		t.owed(r, "", spec.HoldingUnknown)
 	}
 }
 
@@ -408,7 +330,9 @@ func securitySizeOverLimit(t *caseRun) {
 	// has read (or would read) what tells it to refuse, and hits the timeout.
 	r := t.roundtrip(send{label: fmt.Sprintf("BACKUP user %d size %d over the limit %d, no payload", u, limit+1, limit),
 		head: backupHead(u, []byte("over"), limit+1)}, readSpec{})
-	t.expect(r, spec.R5_4, nil, spec.ServerError)
+	// The case knows the server's limit, which the request's bytes do not tell.
+	r.req.Form = spec.Oversize
+	t.owed(r, "", spec.HoldingUnknown)
 	t.mustListAs(spec.R5_4, u)
 }
 
@@ -523,23 +447,16 @@ func truncationCases() []*Case {
 	}
 	var out []*Case
 	for _, c := range cuts {
-		out = append(out, &Case{
-			Head: casebook.Head{ID: "security/truncated-backup-" + c.where, Reqs: spec.IDStrings(spec.R5_3), Level: report.Must,
-				Desc: fmt.Sprintf("a BACKUP cut after %d bytes (%s), then closed: no file kept, server alive", c.at, c.where)},
-			Hostile: true, cutsRequests: true,
-			run: func(t *caseRun) {
+		out = append(out, must("security/truncated-backup-"+c.where, rules(spec.R5_3),
+			fmt.Sprintf("a BACKUP cut after %d bytes (%s), then closed: no file kept, server alive", c.at, c.where), func(t *caseRun) {
 				u := t.newUser()
 				t.cutRequest(fmt.Sprintf("BACKUP user %d cut after %d bytes", u, c.at), full(u)[:c.at])
 				waitMissing(t, u, string(name))
 				t.mustListAs(spec.R5_3, u)
-			},
-		})
+			}).with(hostile, cutting))
 	}
-	out = append(out, &Case{
-		Head: casebook.Head{ID: "security/truncated-overwrite-keeps-old", Reqs: spec.IDStrings(spec.R5_5, spec.R5_3), Level: report.Must,
-			Desc: "a BACKUP over an existing file, cut in its payload, then closed: the previous version stays whole"},
-		Hostile: true, cutsRequests: true,
-		run: func(t *caseRun) {
+	out = append(out, must("security/truncated-overwrite-keeps-old", rules(spec.R5_5, spec.R5_3),
+		"a BACKUP over an existing file, cut in its payload, then closed: the previous version stays whole", func(t *caseRun) {
 			u := t.newUser()
 			old := content.Bytes([]byte("the previous version, which a cut upload must leave whole"))
 			t.mustBackup(u, string(name), old)
@@ -553,22 +470,17 @@ func truncationCases() []*Case {
 			}
 			t.mustRestoreAs(spec.R5_5, u, string(name), old)
 			t.mustListAs(spec.R5_5, u, string(name))
-		},
-	})
+		}).with(hostile, cutting))
 	for _, op := range []wire.Op{wire.OpRestore, wire.OpDelete} {
-		out = append(out, &Case{
-			Head: casebook.Head{ID: "security/truncated-" + strings.ToLower(op.String()) + "-in-filename", Reqs: spec.IDStrings(spec.R5_3), Level: report.Must,
-				Desc: fmt.Sprintf("a %v whose filename is cut short, then closed: the server keeps serving and the file stays", op)},
-			Hostile: true, cutsRequests: true,
-			run: func(t *caseRun) {
+		out = append(out, must("security/truncated-"+strings.ToLower(op.String())+"-in-filename", rules(spec.R5_3),
+			fmt.Sprintf("a %v whose filename is cut short, then closed: the server keeps serving and the file stays", op), func(t *caseRun) {
 				u := t.newUser()
 				c := content.Bytes([]byte("stays"))
 				t.mustBackup(u, "cut.bin", c)
 				req := nameRequest(u, op, name)
 				t.cutRequest(fmt.Sprintf("%v user %d cut in the filename", op, u), req[:len(req)-2])
 				t.mustRestoreAs(spec.R5_3, u, "cut.bin", c)
-			},
-		})
+			}).with(hostile, cutting))
 	}
 	return out
 }

@@ -4,9 +4,7 @@ import (
 	"fmt"
 
 	"github.com/fbpkit/fbp/conformance/diagnosis"
-	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
-	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/content"
 )
 
@@ -16,20 +14,8 @@ import (
 
 func streamCases() []*Case {
 	return []*Case{
-		{
-			Head: casebook.Head{ID: "transport/backup-one-write", Reqs: spec.IDStrings(spec.R1_1), Level: report.Must,
-				Desc: "a BACKUP whose header and payload come in one write is served: one read may hold both, TCP is a stream"},
-			stepsAreItsRule: true,
-			aimedAt:         []string{diagnosis.KeySplitBackup},
-			run:             transportBackupOneWrite,
-		},
-		{
-			Head: casebook.Head{ID: "security/refused-payload-not-served", Reqs: spec.IDStrings(spec.R2_3), Level: report.Must,
-				Desc: "the payload of a BACKUP refused for its name is read and dropped, never served as a request: a BACKUP hidden in it stores nothing"},
-			Hostile: true,
-			aimedAt: []string{diagnosis.KeySmuggling},
-			run:     securityRefusedPayloadNotServed,
-		},
+		must("transport/backup-one-write", rules(spec.R1_1), "a BACKUP whose header and payload come in one write is served: one read may hold both, TCP is a stream", transportBackupOneWrite).with(ownSteps, aimsAt(diagnosis.KeySplitBackup)),
+		must("security/refused-payload-not-served", rules(spec.R2_3), "the payload of a BACKUP refused for its name is read and dropped, never served as a request: a BACKUP hidden in it stores nothing", securityRefusedPayloadNotServed).with(hostile, aimsAt(diagnosis.KeySmuggling)),
 	}
 }
 
@@ -47,7 +33,7 @@ func transportBackupOneWrite(t *caseRun) {
 	if r.statusIs(spec.BackupOK) {
 		t.setStored(u, "one-write", true)
 	}
-	if !t.expect(r, spec.R1_1, []byte("one-write"), spec.BackupOK) {
+	if !t.owed(r, spec.R1_1, spec.HoldingUnknown) {
 		return
 	}
 	t.mustRestoreAs(spec.R1_1, u, "one-write", c)
@@ -63,8 +49,8 @@ func securityRefusedPayloadNotServed(t *caseRun) {
 	if r.statusIs(spec.BackupOK) {
 		// Nothing was refused: what asks of a refused payload cannot be seen.
 		t.setStored(a, "fbp/smuggle", true)
-		t.judge(spec.R5_1, diagnosis.KeyStatus(t.dialect.CodesOf(spec.ServerError), r.Status), r,
-			t.dialect.DescribeCodes(spec.ServerError), r.String(), true)
+		t.owed(r, "", spec.HoldingUnknown)
+		t.failNow()
 	}
 	next := c.do(fmt.Sprintf("LIST user %d on the same connection", v), listRequest(v))
 	smuggled := next.statusIs(spec.BackupOK) && string(next.Name) == "smuggled"

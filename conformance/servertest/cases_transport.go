@@ -9,9 +9,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/diagnosis"
-	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
-	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/wire"
 )
@@ -21,89 +19,37 @@ import (
 
 func transportCases() []*Case {
 	return []*Case{
-		{
-			Head: casebook.Head{ID: "transport/status-mapping", Reqs: spec.IDStrings(spec.R4_1, spec.R4_2, spec.R4_4), Level: report.Must,
-				Desc: "the server uses the canonical status codes (else: which dialect it speaks)"},
-			run: transportStatusMapping,
-		},
-		fieldsCase("transport/fields-212-backup", "212 after BACKUP carries name_len and filename, no size",
-			func(t *caseRun, u uint32) *reply { return t.backup(u, "f212", content.Bytes([]byte("x"))) }, spec.BackupOK, "f212"),
-		fieldsCase("transport/fields-212-delete", "212 after DELETE carries name_len and filename, no size",
+		must("transport/status-mapping", rules(spec.R4_1, spec.R4_2, spec.R4_4), "the server uses the canonical status codes (else: which dialect it speaks)", transportStatusMapping),
+		fieldsCase("transport/fields-212-backup", "212 after BACKUP carries name_len and filename, no size", wire.OpBackup, spec.HoldingUnknown,
+			func(t *caseRun, u uint32) *reply { return t.backup(u, "f212", content.Bytes([]byte("x"))) }),
+		fieldsCase("transport/fields-212-delete", "212 after DELETE carries name_len and filename, no size", wire.OpDelete, spec.HoldingStored,
 			func(t *caseRun, u uint32) *reply {
 				t.mustBackup(u, "d212", content.Bytes([]byte("x")))
 				return t.delete(u, "d212")
-			}, spec.DeleteOK, "d212"),
-		fieldsCase("transport/fields-210", "210 carries name_len, filename, size and payload, nothing after",
+			}),
+		fieldsCase("transport/fields-210", "210 carries name_len, filename, size and payload, nothing after", wire.OpRestore, spec.HoldingStored,
 			func(t *caseRun, u uint32) *reply {
 				c := content.Bytes([]byte("payload"))
 				t.mustBackup(u, "f210", c)
 				return t.restore(u, "f210", &c)
-			}, spec.RestoreOK, "f210"),
-		fieldsCase("transport/fields-211", "211 carries name_len, filename, size and the listing, nothing after",
+			}),
+		fieldsCase("transport/fields-211", "211 carries name_len, filename, size and the listing, nothing after", wire.OpList, spec.HoldingStored,
 			func(t *caseRun, u uint32) *reply {
 				t.mustBackup(u, "f211", content.Bytes([]byte("x")))
 				return t.list(u)
-			}, spec.ListOK, ""),
-		fieldsCase("transport/fields-1001", "1001 carries name_len and filename, no size",
-			func(t *caseRun, u uint32) *reply { return t.restore(u, "f1001", nil) }, spec.NotFound, "f1001"),
-		{
-			Head: casebook.Head{ID: "transport/fields-1002", Reqs: spec.IDStrings(spec.R3_1, spec.R4_4), Level: report.Must,
-				Desc: "1002 is 3 bytes in all"},
-			layoutOf: []spec.Meaning{spec.NoFiles},
-			run:      transportFields1002,
-		},
-		{
-			Head: casebook.Head{ID: "transport/fields-1003", Reqs: spec.IDStrings(spec.R3_1, spec.R5_2), Level: report.Must,
-				Desc: "1003 is 3 bytes in all"},
-			Hostile: true, layoutOf: []spec.Meaning{spec.ServerError},
-			run: transportFields1003,
-		},
-		{
-			Head: casebook.Head{ID: "transport/version-byte", Reqs: spec.IDStrings(spec.R3_1), Level: report.Info,
-				Desc: "the version byte of responses (the reference sends 1)"},
-			run: transportVersionByte,
-		},
-		{
-			Head: casebook.Head{ID: "transport/split-writes", Reqs: spec.IDStrings(spec.R1_1), Level: report.Must,
-				Desc: "requests sent one byte per write are served as whole ones"},
-			stepsAreItsRule: true,
-			run:             transportSplitWrites,
-		},
-		{
-			Head: casebook.Head{ID: "transport/keep-alive", Reqs: spec.IDStrings(spec.R1_3), Level: report.Info,
-				Desc: "several requests on one connection: served, or closed after the first"},
-			stepsAreItsRule: true,
-			run:             transportKeepAlive,
-		},
-		{
-			Head: casebook.Head{ID: "transport/no-session", Reqs: spec.IDStrings(spec.R1_3, spec.R4_5), Level: report.Must,
-				Desc: "on a connection that served user A, user B's LIST and RESTORE are B's (1002, 1001, or 1003 and a close), never A's files"},
-			run: transportNoSession,
-		},
-		{
-			Head: casebook.Head{ID: "transport/parallel-clients", Reqs: spec.IDStrings(spec.R1_3, spec.R4_5), Level: report.Must,
-				Desc: "clients running at once with distinct users all get correct answers"},
-			stepsAreItsRule: true, concurrent: true,
-			run: transportParallelClients,
-		},
-		{
-			Head: casebook.Head{ID: "transport/stalled-client", Reqs: spec.IDStrings(spec.R5_3), Level: report.Must,
-				Desc: "clients that stall mid-request do not keep others from being served"},
-			Hostile: true, stepsAreItsRule: true, cutsRequests: true,
-			run: transportStalledClient,
-		},
-		{
-			Head: casebook.Head{ID: "transport/stall-cut-off", Reqs: spec.IDStrings(spec.R5_3), Level: report.Should,
-				Desc: "a client stalled mid-request is disconnected by the server's read deadline (within -stall-cutoff)"},
-			Hostile: true,
-			run:     transportStallCutOff,
-		},
-		{
-			Head: casebook.Head{ID: "transport/concurrent-overwrite", Reqs: spec.IDStrings(spec.R4_1, spec.R5_5), Level: report.Should,
-				Desc: "concurrent overwrites of one file never yield a torn restore"},
-			concurrent: true,
-			run:        transportConcurrentOverwrite,
-		},
+			}),
+		fieldsCase("transport/fields-1001", "1001 carries name_len and filename, no size", wire.OpRestore, spec.HoldingMissing,
+			func(t *caseRun, u uint32) *reply { return t.restore(u, "f1001", nil) }),
+		must("transport/fields-1002", rules(spec.R3_1, spec.R4_4), "1002 is 3 bytes in all", transportFields1002).with(checksLayout(spec.NoFiles)),
+		must("transport/fields-1003", rules(spec.R3_1, spec.R5_2), "1003 is 3 bytes in all", transportFields1003).with(hostile, checksLayout(spec.ServerError)),
+		info("transport/version-byte", rules(spec.R3_1), "the version byte of responses (the reference sends 1)", transportVersionByte),
+		must("transport/split-writes", rules(spec.R1_1), "requests sent one byte per write are served as whole ones", transportSplitWrites).with(ownSteps),
+		info("transport/keep-alive", rules(spec.R1_3), "several requests on one connection: served, or closed after the first", transportKeepAlive).with(ownSteps),
+		must("transport/no-session", rules(spec.R1_3, spec.R4_5), "on a connection that served user A, user B's LIST and RESTORE are B's (1002, 1001, or 1003 and a close), never A's files", transportNoSession),
+		must("transport/parallel-clients", rules(spec.R1_3, spec.R4_5), "clients running at once with distinct users all get correct answers", transportParallelClients).with(ownSteps, concurrently),
+		must("transport/stalled-client", rules(spec.R5_3), "clients that stall mid-request do not keep others from being served", transportStalledClient).with(hostile, ownSteps, cutting),
+		should("transport/stall-cut-off", rules(spec.R5_3), "a client stalled mid-request is disconnected by the server's read deadline (within -stall-cutoff)", transportStallCutOff).with(hostile),
+		should("transport/concurrent-overwrite", rules(spec.R4_1, spec.R5_5), "concurrent overwrites of one file never yield a torn restore", transportConcurrentOverwrite).with(concurrently),
 	}
 }
 
@@ -135,7 +81,7 @@ func transportFields1002(t *caseRun) {
 func transportFields1003(t *caseRun) {
 	u := t.newUser()
 	r := t.roundtripBytes(fmt.Sprintf("unknown op 7, user %d", u), opRequest(u, wire.Version, 7))
-	t.expect(r, spec.R5_2, nil, spec.ServerError)
+	t.owed(r, "", spec.HoldingUnknown)
 }
 
 // transportVersionByte is case transport/version-byte.
@@ -155,7 +101,7 @@ func transportSplitWrites(t *caseRun) {
 	body := []byte("sent one byte at a time")
 	s := send{label: fmt.Sprintf("BACKUP user %d, one byte per write", u),
 		head: append(backupHead(u, []byte("split"), int64(len(body))), body...), chunk: 1, pause: splitPause}
-	if r := t.roundtrip(s, readSpec{}); !t.expect(r, spec.R1_1, []byte("split"), spec.BackupOK) {
+	if r := t.roundtrip(s, readSpec{}); !t.owed(r, spec.R1_1, spec.HoldingUnknown) {
 		return
 	}
 	t.setStored(u, "split", true)
@@ -336,7 +282,7 @@ func transportConcurrentOverwrite(t *caseRun) {
 				default:
 				}
 				r := t.restore(u, "contended", nil)
-				if !t.expect(r, spec.R4_1, []byte("contended"), spec.RestoreOK) || r.cut() {
+				if !t.owed(r, spec.R4_1, spec.HoldingStored) || r.cut() {
 					return
 				}
 				if r.PayloadRead && len(r.Payload) != size {
@@ -376,44 +322,21 @@ func describeMix(p []byte) string {
 	return strings.Join(parts, ", ")
 }
 
-// fieldsCase builds a case that provokes one status and checks its layout byte for byte: the
-// runner reads exactly the fields the status carries, then waits for anything more.
-func fieldsCase(id, desc string, provoke func(t *caseRun, u uint32) *reply, m spec.Meaning, name string) *Case {
-	return &Case{
-		Head: casebook.Head{ID: id, Reqs: spec.IDStrings(spec.R3_1), Level: report.Must,
-			Desc: desc},
-		layoutOf: []spec.Meaning{m},
-		run: func(t *caseRun) {
-			r := provoke(t, t.newUser())
-			var want []byte
-			if name != "" {
-				want = []byte(name)
-			}
-			// The status is its own rule's business: a wrong one blocks this case, which checks
-			// only the layout.
-			if !t.expect(r, statusRequirement(m), want, m) {
-				t.failNow()
-			}
-			if r.Fields.Has(wire.HasPayload) && !r.PayloadRead && !r.cut() {
-				t.judge(spec.R3_1, "content|size", r, "a payload the size field states", fmt.Sprintf("size %d", r.Size), false)
-			}
-		},
-	}
-}
-
-// statusRequirement is the rule that says which status answers with meaning m.
-func statusRequirement(m spec.Meaning) spec.ID {
-	switch m {
-	case spec.BackupOK:
-		return spec.R4_1
-	case spec.DeleteOK, spec.DeleteNotFound:
-		return spec.R4_3
-	case spec.ListOK, spec.NoFiles:
-		return spec.R4_4
-	case spec.ServerError:
-		return spec.R5_2
-	}
-	return spec.R4_2
+// fieldsCase builds a case that provokes the answer to an op, for a server that holds h of its
+// file, and checks its layout byte for byte: the runner reads exactly the fields the status
+// carries, then waits for anything more.
+func fieldsCase(id, desc string, op wire.Op, h spec.Holding, provoke func(t *caseRun, u uint32) *reply) *Case {
+	return must(id, rules(spec.R3_1), desc, func(t *caseRun) {
+		r := provoke(t, t.newUser())
+		// The status is its own rule's business: a wrong one blocks this case, which checks
+		// only the layout.
+		if !t.owed(r, "", h) {
+			t.failNow()
+		}
+		if r.Fields.Has(wire.HasPayload) && !r.PayloadRead && !r.cut() {
+			t.judge(spec.R3_1, "content|size", r, "a payload the size field states", fmt.Sprintf("size %d", r.Size), false)
+		}
+	}).with(checksLayout(spec.Owes(spec.Request{Op: op}, h).Meanings...))
 }
 
 // splitPause separates the one-byte writes of transport/split-writes, so that the bytes

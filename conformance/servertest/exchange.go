@@ -271,8 +271,8 @@ type send struct {
 	oneWrite bool
 }
 
-// request is what the spec makes of a request's bytes: its op, and whether the op is one it
-// defines.
+// requestOf is what the spec makes of a request's bytes, read by the codec: its op, its
+// filename, and its form.
 func requestOf(head []byte) spec.Request {
 	if len(head) < wire.RequestPrefixLen {
 		return spec.Request{Form: spec.Truncated}
@@ -280,8 +280,14 @@ func requestOf(head []byte) spec.Request {
 	q := spec.Request{Op: wire.Op(head[5])}
 	if !q.Op.Known() {
 		q.Form = spec.UnknownOp
+		return q
 	}
-	return q
+	var h wire.RequestHeader
+	if wire.NewReader(bytes.NewReader(head), wire.Limits{MaxName: wire.MaxNameField}).ReadRequestHeader(&h) != nil {
+		// Sent cut short on purpose: the case judges what comes of it.
+		return q
+	}
+	return spec.Named(h.Op, h.Name)
 }
 
 // headerLen is the length of a BACKUP's header in head, up to its size field; 0 for another op.

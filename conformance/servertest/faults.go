@@ -63,23 +63,6 @@ func faultOfKey(req spec.ID, key string, d *spec.Dialect) string {
 	return ""
 }
 
-// nameMismatchKey is the key of a response of one of ms that names another file than the
-// request: the fault of the op whose answer it is, whichever case's rule the step served.
-func nameMismatchKey(ms []spec.Meaning) string {
-	req := spec.R3_1
-	if len(ms) > 0 {
-		switch ms[0] {
-		case spec.BackupOK:
-			req = spec.R4_1
-		case spec.RestoreOK, spec.NotFound:
-			req = spec.R4_2
-		case spec.DeleteOK, spec.DeleteNotFound:
-			req = spec.R4_3
-		}
-	}
-	return string(req) + "|" + spec.CheckNameMismatch
-}
-
 // parseStatusKey reads a key of diagnosis.KeyStatus.
 func parseStatusKey(key string) (want []uint16, got uint16, ok bool) {
 	codes, found := strings.CutPrefix(key, "status|want ")

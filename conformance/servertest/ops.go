@@ -2,6 +2,7 @@ package servertest
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -80,61 +81,62 @@ func (t *caseRun) list(user uint32) *reply {
 	return r
 }
 
-// expect checks that r carries one of ms and, if name is not nil, that it names it. It
-// records a failure of req otherwise and reports whether r passed.
+// owed judges r through the oracle as the answer to the request the case sent (r.req), by a
+// server that holds h of its file (spec.Owes): it records a failure otherwise and reports
+// whether r passed. req, when not "", is the case's rule, which a wrong status or name fails
+// in place of the oracle's: the case knows what it is about. The problem key is the oracle's
+// check's, but for a wrong status, whose key (diagnosis.KeyStatus) the diagnosis's status map
+// shares.
 //
 // Status first: a response cut short after its status is judged on that status (a 212 to an
 // unsafe name accepts it, whatever follows), and the cut is the fault of the layout of that
 // status, which the case checking it owns. A cut response of the right status passes here,
 // as far as the fields that came allow; a caller that needs its payload checks that it came.
-func (t *caseRun) expect(r *reply, req spec.ID, name []byte, ms ...spec.Meaning) bool {
-	want := t.dialect.DescribeCodes(ms...)
-	if name != nil {
-		want += " with name " + spec.Quote(name)
-	}
+func (t *caseRun) owed(r *reply, req spec.ID, h spec.Holding) bool {
+	a := spec.Answer{Code: r.Status, Name: r.Name, Named: r.Fields.Has(wire.HasName)}
 	if r.cut() {
 		layout, _ := r.dialect.Layout(r.Status)
 		t.judge(spec.R3_1, diagnosis.KeyCut(r.Status), r, fmt.Sprintf("status %d with its fields whole (%s)", r.Status, layoutWords(layout)), r.String(), false)
-		ok := true
-		if !r.statusIs(ms...) {
-			t.judge(req, diagnosis.KeyStatus(t.dialect.CodesOf(ms...), r.Status), r, want, r.String(), false)
-			ok = false
+		a.Named = len(r.Name) == len(r.req.Name)
+	} else if key, owed := r.noAnswer(); key != "" {
+		if t.noAnswerAs.key != "" {
+			key, owed = t.noAnswerAs.key, t.noAnswerAs.req
 		}
-		if ok && name != nil && len(r.Name) == len(name) && !bytes.Equal(r.Name, name) {
-			t.judge(req, nameMismatchKey(ms), r, want, r.String(), false)
-			ok = false
-		}
-		return ok
-	}
-	if !r.is(ms...) {
-		if key, owed := r.noAnswer(); key != "" {
-			if t.noAnswerAs.key != "" {
-				key, owed = t.noAnswerAs.key, t.noAnswerAs.req
-			}
-			t.judge(owed, key, r, want, r.String(), false)
-		} else {
-			t.judge(req, diagnosis.KeyStatus(t.dialect.CodesOf(ms...), r.Status), r, want, r.String(), false)
-		}
+		t.judge(owed, key, r, t.dialect.Expected(r.req, h), r.String(), false)
 		return false
 	}
-	if name != nil && r.Fields.Has(wire.HasName) && !bytes.Equal(r.Name, name) {
-		t.judge(req, nameMismatchKey(ms), r, want, r.String(), false)
-		return false
+	v, key := t.judgeOwed(r, h, a)
+	if v == nil {
+		return true
 	}
-	return true
+	t.judge(cmp.Or(req, v.Req), key, r, v.Expected, r.String(), false)
+	return false
+}
+
+// judgeOwed is the oracle's verdict on answer a of r, for a server that holds h of the
+// request's file, and the problem key the catalog files it under.
+func (t *caseRun) judgeOwed(r *reply, h spec.Holding, a spec.Answer) (*spec.Violation, string) {
+	v := t.dialect.JudgeOwed(r.req, h, a)
+	switch {
+	case v == nil:
+		return nil, ""
+	case v.Check == spec.CheckStatusOwed:
+		return v, diagnosis.KeyStatus(t.dialect.CodesOf(spec.Owes(r.req, h).In(t.dialect)...), r.Status)
+	}
+	return v, spec.ProblemKey(v)
 }
 
 // mustBackup backs up c as name and ends the case unless the server answers backup-ok with the name.
 func (t *caseRun) mustBackup(user uint32, name string, c content.Content) {
-	if r := t.backup(user, name, c); !t.expect(r, spec.R4_1, []byte(name), spec.BackupOK) {
+	if r := t.backup(user, name, c); !t.owed(r, "", spec.HoldingUnknown) {
 		t.failNow()
 	}
 }
 
 // checkContent checks that r is a restore-ok of name with exactly want.
 func (t *caseRun) checkContent(r *reply, req spec.ID, name string, want content.Content) bool {
-	if !t.expect(r, req, []byte(name), spec.RestoreOK) || r.cut() {
-		// A 210 cut short is R-3.1's (expect recorded it): its content cannot be judged.
+	if !t.owed(r, req, spec.HoldingStored) || r.cut() {
+		// A 210 cut short is R-3.1's (owed recorded it): its content cannot be judged.
 		return false
 	}
 	switch {
@@ -164,7 +166,7 @@ func (t *caseRun) mustRestoreAs(req spec.ID, user uint32, name string, want cont
 
 // mustRestoreMissing ends the case unless a RESTORE of name answers not-found with the name.
 func (t *caseRun) mustRestoreMissing(user uint32, name string, req spec.ID) {
-	if r := t.restore(user, name, nil); !t.expect(r, req, []byte(name), spec.NotFound) {
+	if r := t.restore(user, name, nil); !t.owed(r, req, spec.HoldingMissing) {
 		t.failNow()
 	}
 }
@@ -195,7 +197,7 @@ func (t *caseRun) mustBeRefusal(r *reply, req spec.ID, name string) {
 
 // mustDelete ends the case unless a DELETE of name answers delete-ok with the name.
 func (t *caseRun) mustDelete(user uint32, name string) {
-	if r := t.delete(user, name); !t.expect(r, spec.R4_3, []byte(name), spec.DeleteOK) {
+	if r := t.delete(user, name); !t.owed(r, "", spec.HoldingStored) {
 		t.failNow()
 	}
 }
@@ -209,13 +211,13 @@ func (t *caseRun) checkList(r *reply, req spec.ID, names ...string) (string, boo
 		// of a refused name, of a cut upload) reads a listing for that, whatever its status,
 		// and is blocked by an answer that shows neither.
 		if !r.is(spec.ListOK) {
-			return "", t.expect(r, spec.R4_4, nil, spec.NoFiles)
+			return "", t.owed(r, "", spec.HoldingMissing)
 		}
-		if r.PayloadRead && len(r.Payload) == 0 && t.judge(spec.R4_4, diagnosis.KeyStatus(t.dialect.CodesOf(spec.NoFiles), r.Status), r,
-			t.dialect.DescribeCodes(spec.NoFiles), r.String()+" with an empty listing", false) {
+		if v, key := t.judgeOwed(r, spec.HoldingMissing, spec.Answer{Code: r.Status}); v != nil && r.PayloadRead && len(r.Payload) == 0 &&
+			t.judge(v.Req, key, r, v.Expected, r.String()+" with an empty listing", false) {
 			return string(r.Name), false
 		}
-	} else if !t.expect(r, req, nil, spec.ListOK) || r.cut() {
+	} else if !t.owed(r, req, userHolding(names)) || r.cut() {
 		return "", false
 	}
 	ok := true
@@ -245,6 +247,14 @@ func (t *caseRun) checkList(r *reply, req spec.ID, names ...string) (string, boo
 		ok = false
 	}
 	return string(r.Name), ok
+}
+
+// userHolding is what a server holds of a user who has stored names, as a LIST is owed by it.
+func userHolding(names []string) spec.Holding {
+	if len(names) == 0 {
+		return spec.HoldingMissing
+	}
+	return spec.HoldingStored
 }
 
 // layoutWords names the fields a status carries after itself, as SPEC §3 lists them.

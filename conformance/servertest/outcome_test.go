@@ -9,6 +9,7 @@ import (
 	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/internal/fakepeer"
+	"github.com/fbpkit/fbp/ref/wire"
 )
 
 // peerAnswering is a fake server that reads a request's prefix, then runs steps.
@@ -67,5 +68,36 @@ func TestTrailingBytesAndPayloadBound(t *testing.T) {
 	r = oneExchange(t, peerAnswering(t, fakepeer.Send(big)), readSpec{maxPayload: 1000})
 	if r.Outcome != endAnswered || r.PayloadRead || r.Size != 0x7fffffff || len(r.Trailing) != 0 || r.Got > int64(len(big)) {
 		t.Fatalf("%s payload read %v size %d trailing % x", r, r.PayloadRead, r.Size, r.Trailing)
+	}
+}
+
+// The catalog judges a refusal's name through the oracle: a 1001 to a RESTORE of an unsafe
+// name names the file asked for, as any 1001 does, and a case about fails for one that
+// names another.
+func TestRefusalOfAnUnsafeNameNamesTheFileAsked(t *testing.T) {
+	cfg := fastConfig("127.0.0.1:1", "")
+	if err := cfg.defaults(); err != nil {
+		t.Fatal(err)
+	}
+	c := &Case{Head: casebook.Head{ID: "test/unsafe", Reqs: spec.IDStrings(spec.R5_1)}}
+	for _, tc := range []struct {
+		name   string
+		answer string
+		key    string
+	}{
+		{"a/b", "a/b", ""},
+		{"a/b", "b", string(spec.R4_2) + "|" + spec.CheckNameMismatch},
+		{"..", "", string(spec.R4_2) + "|" + spec.CheckNameMismatch},
+	} {
+		tr := makeRunner(cfg).newT(context.Background(), c, spec.Canonical)
+		r := &reply{Outcome: endAnswered, Status: 1001, Fields: wire.HasName, Name: []byte(tc.answer), Mismatch: -1,
+			dialect: spec.Canonical, req: requestOf(nameRequest(1, wire.OpRestore, []byte(tc.name)))}
+		ok := tr.owed(r, spec.R5_1, spec.HoldingUnknown)
+		switch {
+		case tc.key == "" && (!ok || len(tr.failures) > 0):
+			t.Errorf("1001 naming %q for %q: failed %v", tc.answer, tc.name, tr.failures)
+		case tc.key != "" && (ok || len(tr.failureKeys) != 1 || tr.failureKeys[0] != tc.key || tr.failures[0].Requirement != string(spec.R5_1)):
+			t.Errorf("1001 naming %q for %q: keys %v failures %+v, want one of R-5.1 under %s", tc.answer, tc.name, tr.failureKeys, tr.failures, tc.key)
+		}
 	}
 }

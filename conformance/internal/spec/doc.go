@@ -8,8 +8,10 @@
 //     quotes the sentence it breaks;
 //   - what a status means and which fields it carries, in the canonical mapping and in the
 //     dialects a conformance run can detect (Meaning, Dialect);
-//   - which answers a request may get whatever the server holds (JudgeAnswer), and which
-//     requirement an op, a missing answer or a response layout falls under;
+//   - which answers a request may get whatever the server holds (JudgeAnswer), which it is
+//     owed by a server whose state the tester knows (JudgeHeld; Owes and Dialect.JudgeOwed,
+//     in any dialect, for a tester that set that state up), and which requirement an op, a
+//     missing answer or a response layout falls under;
 //   - the listing rules: its name, its lines (through wire.ListingScanner) and how a listing
 //     differs from the names a user holds;
 //   - quoting of names and bytes for reports.

@@ -49,6 +49,10 @@ const (
 	Oversize
 	// Truncated: the request never arrived whole. No answer is owed.
 	Truncated
+	// BadName: a whole request whose filename has the server refuse: unsafe (UnsafeName),
+	// or over the server's known limit. A BACKUP is owed 1003, a RESTORE or DELETE 1001 or
+	// 1003; success for it is a fault of.
+	BadName
 )
 
 // Request is a request as the spec judges its answer: its op, its filename, and its form.
@@ -158,7 +162,7 @@ func JudgeAnswer(q Request, st wire.Status, name []byte) *Violation {
 	case NamesRequest(st) && !bytes.Equal(name, q.Name):
 		return &Violation{Req: req, Check: CheckNameMismatch, Expected: fmt.Sprintf("%v naming %q", st, q.Name),
 			Actual: fmt.Sprintf("%v naming %q", st, name)}
-	case NamesRequest(st) && st != wire.StatusNotExist && UnsafeName(q.Name):
+	case NamesRequest(st) && st != wire.StatusNotExist && (q.Form == BadName || UnsafeName(q.Name)):
 		return &Violation{Req: R5_1, Check: CheckUnsafeNameServed, Expected: "1001 or 1003 for an unsafe filename",
 			Actual: fmt.Sprintf("%v for %q", st, q.Name)}
 	case st == wire.StatusListed:

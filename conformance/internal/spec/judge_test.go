@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -104,5 +105,136 @@ func TestUnsafeName(t *testing.T) {
 		if got := UnsafeName([]byte(name)); got != want {
 			t.Errorf("%q: %v, want %v", name, got, want)
 		}
+	}
+}
+
+func TestOwes(t *testing.T) {
+	restore := Request{Op: wire.OpRestore, Name: []byte("a")}
+	del := Request{Op: wire.OpDelete, Name: []byte("a")}
+	for _, tc := range []struct {
+		q    Request
+		h    Holding
+		req  ID
+		want []Meaning
+	}{
+		{Request{Op: wire.OpBackup, Name: []byte("a")}, HoldingUnknown, R4_1, []Meaning{BackupOK}},
+		{restore, HoldingStored, R4_2, []Meaning{RestoreOK}},
+		{restore, HoldingMissing, R4_2, []Meaning{NotFound}},
+		{restore, HoldingUnknown, R4_2, []Meaning{RestoreOK, NotFound}},
+		{del, HoldingStored, R4_3, []Meaning{DeleteOK}},
+		{del, HoldingMissing, R4_3, []Meaning{DeleteNotFound}},
+		{Request{Op: wire.OpList}, HoldingStored, R4_4, []Meaning{ListOK}},
+		{Request{Op: wire.OpList}, HoldingMissing, R4_4, []Meaning{NoFiles}},
+		// What the server holds does not matter to a name it must refuse.
+		{Request{Op: wire.OpBackup, Name: []byte(".."), Form: BadName}, HoldingStored, R5_1, []Meaning{ServerError}},
+		{Request{Op: wire.OpRestore, Name: []byte("a/b"), Form: BadName}, HoldingStored, R5_1, []Meaning{NotFound, ServerError}},
+		{Request{Op: wire.OpDelete, Name: []byte("a/b"), Form: BadName}, HoldingStored, R5_1, []Meaning{DeleteNotFound, ServerError}},
+		{Request{Op: 7, Form: UnknownOp}, HoldingUnknown, R5_2, []Meaning{ServerError}},
+		{Request{Op: wire.OpBackup, Form: Oversize}, HoldingUnknown, R5_4, []Meaning{ServerError}},
+		{Request{Op: wire.OpBackup, Form: Truncated}, HoldingUnknown, "", nil},
+	} {
+		if o := Owes(tc.q, tc.h); o.Req != tc.req || !slices.Equal(o.Meanings, tc.want) {
+			t.Errorf("%v holding %d: owes %s %v, want %s %v", tc.q, tc.h, o.Req, o.Meanings, tc.req, tc.want)
+		}
+	}
+}
+
+func TestOwedInADialectWithoutNoFiles(t *testing.T) {
+	o := Owes(Request{Op: wire.OpList}, HoldingUnknown)
+	if got := o.In(Seed003); !slices.Equal(got, []Meaning{ListOK}) {
+		t.Errorf("seed003 says %v as %v, want list-ok alone", o.Meanings, got)
+	}
+	if got := o.In(Canonical); !slices.Equal(got, o.Meanings) {
+		t.Errorf("the canonical dialect says %v as %v", o.Meanings, got)
+	}
+}
+
+func TestJudgeOwed(t *testing.T) {
+	restore := Request{Op: wire.OpRestore, Name: []byte("a")}
+	named := func(code uint16, name string) Answer { return Answer{Code: code, Name: []byte(name), Named: true} }
+	for _, tc := range []struct {
+		d     *Dialect
+		q     Request
+		h     Holding
+		a     Answer
+		req   ID
+		check string
+	}{
+		{Canonical, restore, HoldingMissing, named(1001, "a"), "", ""},
+		// 1003 is allowed by JudgeAnswer, but a tester that knows the file is missing is owed 1001.
+		{Canonical, restore, HoldingMissing, Answer{Code: 1003}, R4_2, CheckStatusOwed},
+		{Canonical, restore, HoldingMissing, named(1001, "b"), R4_2, CheckNameMismatch},
+		// A name cut short is not judged.
+		{Canonical, restore, HoldingMissing, Answer{Code: 1001, Name: []byte("b")}, "", ""},
+		{Canonical, restore, HoldingStored, named(1001, "a"), R4_2, CheckStatusOwed},
+		{Canonical, Request{Op: wire.OpBackup, Name: []byte("a/b"), Form: BadName}, HoldingUnknown, named(212, "a/b"), R5_1, CheckStatusOwed},
+		// The name of a refusal of an unsafe name is still its op's.
+		{Canonical, Request{Op: wire.OpDelete, Name: []byte("a/b"), Form: BadName}, HoldingUnknown, named(1001, "a"), R4_3, CheckNameMismatch},
+		{Canonical, Request{Op: wire.OpDelete, Name: []byte("a/b"), Form: BadName}, HoldingUnknown, Answer{Code: 1003}, "", ""},
+		// A listing's name is its own, not the request's.
+		{Canonical, Request{Op: wire.OpList}, HoldingStored, named(211, "Abcdefghijklmnopqrstuvwxyz012345"), "", ""},
+		{Canonical, Request{Op: wire.OpList}, HoldingMissing, named(211, "Abcdefghijklmnopqrstuvwxyz012345"), R4_4, CheckStatusOwed},
+		{Canonical, Request{Op: 9, Form: UnknownOp}, HoldingUnknown, Answer{Code: 1001}, R5_2, CheckStatusOwed},
+		{Canonical, Request{Op: 9, Form: UnknownOp}, HoldingUnknown, Answer{Code: 1003}, "", ""},
+		{Canonical, Request{Op: wire.OpBackup, Form: Oversize}, HoldingUnknown, named(212, ""), R5_4, CheckStatusOwed},
+		// Seed 003 answers a missing file 1003 with its name, and an empty user an empty listing.
+		{Seed003, restore, HoldingMissing, named(1003, "a"), "", ""},
+		{Seed003, restore, HoldingMissing, named(1003, "x"), R4_2, CheckNameMismatch},
+		{Seed003, restore, HoldingMissing, Answer{Code: 1001}, R4_2, CheckStatusOwed},
+		{Seed003, Request{Op: wire.OpList}, HoldingMissing, named(212, "Abcdefghijklmnopqrstuvwxyz012345"), "", ""},
+		{Seed003, Request{Op: wire.OpBackup, Name: []byte("a")}, HoldingUnknown, named(210, "a"), "", ""},
+	} {
+		v := tc.d.JudgeOwed(tc.q, tc.h, tc.a)
+		switch {
+		case tc.req == "" && v != nil:
+			t.Errorf("%s: %v holding %d answered %d: %v, want owed", tc.d.Name, tc.q, tc.h, tc.a.Code, v)
+		case tc.req != "" && (v == nil || v.Req != tc.req || v.Check != tc.check):
+			t.Errorf("%s: %v holding %d answered %d: %+v, want %s %s", tc.d.Name, tc.q, tc.h, tc.a.Code, v, tc.req, tc.check)
+		}
+	}
+}
+
+func TestExpectedSaysTheCodesAndTheName(t *testing.T) {
+	for _, tc := range []struct {
+		d    *Dialect
+		q    Request
+		h    Holding
+		want string
+	}{
+		{Canonical, Request{Op: wire.OpRestore, Name: []byte("a")}, HoldingMissing, `1001 (not-found) with name "a"`},
+		{Canonical, Request{Op: wire.OpRestore, Name: []byte("a/b"), Form: BadName}, HoldingUnknown, `1001 (not-found) or 1003 (server-error) with name "a/b"`},
+		{Canonical, Request{Op: wire.OpBackup, Name: []byte(".."), Form: BadName}, HoldingUnknown, "1003 (server-error)"},
+		{Canonical, Request{Op: wire.OpList}, HoldingMissing, "1002 (no-files)"},
+		{Seed003, Request{Op: wire.OpList}, HoldingMissing, "212 (list-ok)"},
+	} {
+		if got := tc.d.Expected(tc.q, tc.h); got != tc.want {
+			t.Errorf("%s: %v holding %d: expected %q, want %q", tc.d.Name, tc.q, tc.h, got, tc.want)
+		}
+	}
+}
+
+func TestJudgeAnswerRefusesSuccessForABadName(t *testing.T) {
+	long := Request{Op: wire.OpBackup, Name: []byte(strings.Repeat("L", 256)), Form: BadName}
+	if v := JudgeAnswer(long, wire.StatusOK, long.Name); v == nil || v.Req != R5_1 || v.Check != CheckUnsafeNameServed {
+		t.Errorf("212 to a name over the server's limit: %+v, want R-5.1 %s", v, CheckUnsafeNameServed)
+	}
+}
+
+func TestNamedRefusesWhatTheReferenceRefuses(t *testing.T) {
+	for name, want := range map[string]Form{
+		"a.txt":                  Whole,
+		strings.Repeat("n", 255): Whole,
+		strings.Repeat("L", 256): BadName,
+		"":                       BadName,
+		"..":                     BadName,
+		"a/b":                    BadName,
+		"a\x01b":                 BadName,
+	} {
+		if q := Named(wire.OpBackup, []byte(name)); q.Form != want {
+			t.Errorf("BACKUP of %q: form %d, want %d", name, q.Form, want)
+		}
+	}
+	if q := Named(wire.OpList, nil); q.Form != Whole {
+		t.Errorf("a LIST, which has no name: form %d, want whole", q.Form)
 	}
 }

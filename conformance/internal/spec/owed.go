@@ -1,0 +1,148 @@
+package spec
+
+import (
+	"bytes"
+	"slices"
+
+	"github.com/fbpkit/fbp/ref/wire"
+)
+
+// Checks that JudgeOwed reports.
+const (
+	// CheckStatusOwed: the answer's status is not one the request is owed, for what the
+	// server holds.
+	CheckStatusOwed = "status-owed"
+)
+
+// Named is a whole request of op for name, as a tester that holds a server to the reference's
+// limit on names (255 bytes) sees it: a name R-5.1 or that limit refuses makes it a BadName.
+func Named(op wire.Op, name []byte) Request {
+	q := Request{Op: op, Name: name}
+	if op != wire.OpList && wire.CheckName(name, wire.DefaultMaxName) != nil {
+		q.Form = BadName
+	}
+	return q
+}
+
+// Owing is what a request is owed by a server whose state the tester set up: the rule that
+// says so and the meanings its answer may have.
+type Owing struct {
+	Req      ID
+	Meanings []Meaning
+}
+
+// Owes is what q is owed by a server that holds h of its file (for a LIST, of the user's
+// files: HoldingStored when the user has some, HoldingMissing when none). It is stricter than
+// JudgeAnswer: a tester that set up a plain request, inside the server's limits, is owed
+// success or the answer the state calls for, not a 1003 (R-4.1 to R-4.4). A request the spec
+// has refused is owed its refusal: a BadName (R-5.1), an unknown op (R-5.2), an oversize
+// (R-5.4). A truncated request is owed nothing: Owes returns no meanings.
+func Owes(q Request, h Holding) Owing {
+	switch q.Form {
+	case Truncated:
+		return Owing{}
+	case UnknownOp:
+		return Owing{R5_2, []Meaning{ServerError}}
+	case Oversize:
+		return Owing{R5_4, []Meaning{ServerError}}
+	case BadName:
+		switch q.Op {
+		case wire.OpRestore:
+			return Owing{R5_1, []Meaning{NotFound, ServerError}}
+		case wire.OpDelete:
+			return Owing{R5_1, []Meaning{DeleteNotFound, ServerError}}
+		}
+		return Owing{R5_1, []Meaning{ServerError}}
+	}
+	req := OpRequirement(q.Op)
+	var success, missing Meaning
+	switch q.Op {
+	case wire.OpBackup:
+		return Owing{req, []Meaning{BackupOK}}
+	case wire.OpRestore:
+		success, missing = RestoreOK, NotFound
+	case wire.OpDelete:
+		success, missing = DeleteOK, DeleteNotFound
+	case wire.OpList:
+		success, missing = ListOK, NoFiles
+	}
+	switch h {
+	case HoldingStored:
+		return Owing{req, []Meaning{success}}
+	case HoldingMissing:
+		return Owing{req, []Meaning{missing}}
+	}
+	return Owing{req, []Meaning{success, missing}}
+}
+
+// In is o's meanings as d says them: a dialect that answers a user with no files with an
+// empty listing says no-files with list-ok.
+func (o Owing) In(d *Dialect) []Meaning {
+	if !d.EmptyListing || !slices.Contains(o.Meanings, NoFiles) {
+		return o.Meanings
+	}
+	var out []Meaning
+	for _, m := range o.Meanings {
+		if m == NoFiles {
+			m = ListOK
+		}
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// namesRequest reports whether an answer of meaning m names the file of the request it answers
+// (SPEC §3: 210, 212 and 1001 do; a listing's name is its own).
+func namesRequest(m Meaning) bool {
+	switch m {
+	case BackupOK, DeleteOK, RestoreOK, NotFound, DeleteNotFound:
+		return true
+	}
+	return false
+}
+
+// Answer is a response's status and filename, as a tester read them.
+type Answer struct {
+	Code uint16
+	Name []byte
+	// Named: the filename arrived whole. False for a code whose layout carries none, and for
+	// a response cut short inside its filename.
+	Named bool
+}
+
+// Expected says what q is owed under d for h, e.g. `1001 (not-found) or 1003 (server-error)
+// with name "a"`.
+func (d *Dialect) Expected(q Request, h Holding) string {
+	ms := Owes(q, h).In(d)
+	want := d.DescribeCodes(ms...)
+	for _, m := range ms {
+		if f, _ := d.Layout(d.Code(m)); namesRequest(m) && f.Has(wire.HasName) {
+			return want + " with name " + Quote(q.Name)
+		}
+	}
+	return want
+}
+
+// JudgeOwed checks the answer a server speaking d gave to q against what q is owed for h
+// (Owes): its code carries one of the meanings owed, and where that meaning names the
+// request's file and the code's layout carries a filename, it is q's. It returns nil when
+// the answer is owed. Expected says what was owed; Actual the code (and name) that came.
+func (d *Dialect) JudgeOwed(q Request, h Holding, a Answer) *Violation {
+	o := Owes(q, h)
+	ms := o.In(d)
+	actual := "status " + d.DescribeCode(a.Code)
+	if a.Named {
+		actual += " name " + Quote(a.Name)
+	}
+	i := slices.IndexFunc(ms, func(m Meaning) bool { return d.Means(a.Code, m) })
+	if i < 0 {
+		return &Violation{Req: o.Req, Check: CheckStatusOwed, Expected: d.Expected(q, h), Actual: actual}
+	}
+	if f, _ := d.Layout(a.Code); a.Named && namesRequest(ms[i]) && f.Has(wire.HasName) && !bytes.Equal(a.Name, q.Name) {
+		// Whichever rule made the request, the name an answer carries is its op's.
+		return &Violation{Req: OpRequirement(q.Op), Check: CheckNameMismatch, Expected: d.Expected(q, h), Actual: actual}
+	}
+	return nil
+}
