@@ -2,9 +2,12 @@ package bench
 
 import (
 	"context"
+	"encoding/binary"
 	"io"
 	"math/rand/v2"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -68,13 +71,70 @@ func (s *memServer) serve(c net.Conn) {
 	}
 }
 
+// sendfileAnswers makes l send its answers of up to size bytes from a file in the page cache
+// with sendfile, as the reference server sends a stored file, instead of from memory: what the
+// network part of a RESTORE costs when the receiver copies every byte out of the page cache.
+func sendfileAnswers(b *testing.B, l *loopback, size int64) {
+	name := filepath.Join(b.TempDir(), "pattern")
+	f, err := os.Create(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for left := size + patternLen; left > 0; left -= patternLen { // an answer's header and all
+		if _, err := f.Write(l.pattern[:min(left, patternLen)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	// The loopback's own accept loop ends; stop closes the new listener.
+	_ = l.ln.Close()
+	l.wg.Wait()
+	if l.ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		b.Fatal(err)
+	}
+	ln := l.ln
+	l.wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			l.wg.Go(func() {
+				defer c.Close()
+				var hdr [8]byte
+				for {
+					if _, err := io.ReadFull(c, hdr[:]); err != nil {
+						return
+					}
+					in, out := int64(binary.LittleEndian.Uint32(hdr[:])), int64(binary.LittleEndian.Uint32(hdr[4:]))
+					if _, err := io.CopyN(io.Discard, c, in); err != nil {
+						return
+					}
+					f, err := os.Open(name)
+					if err != nil {
+						return
+					}
+					_, err = io.Copy(c, &io.LimitedReader{R: f, N: out})
+					f.Close()
+					if err != nil {
+						return
+					}
+				}
+			})
+		}
+	})
+}
+
 // The tester alone: a RESTORE of a large file from a peer that sends it as fast as the
 // loopback baseline sends its answers, read and checked byte for byte by the load tester's
 // client ("tester"), against the loopback baseline's own client reading the same number of
 // bytes from the loopback server ("loopback"). The tester must cost no more than the
 // loopback's plain read, or it, not the server, is what a large RESTORE measures. The
 // reference server in the same process, its file in the page cache, is the third
-// ("refserver").
+// ("refserver"), and the loopback sending its answers with sendfile from a file in the page
+// cache, as that server does, the fourth ("loopback-sendfile").
 //
 //	go test -run '^$' -bench RestoreReceive -benchtime 20x -count 5 ./conformance/bench
 func BenchmarkRestoreReceive(b *testing.B) {
@@ -108,6 +168,15 @@ func BenchmarkRestoreReceive(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer l.stop()
+		measure(b, l.actor(0))
+	})
+	b.Run("loopback-sendfile", func(b *testing.B) {
+		l, err := startLoopback(&cfg, rand.New(rand.NewPCG(1, 2)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer l.stop()
+		sendfileAnswers(b, l, size)
 		measure(b, l.actor(0))
 	})
 	b.Run("tester", func(b *testing.B) {
