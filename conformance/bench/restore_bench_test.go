@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/binary"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -103,25 +102,15 @@ func sendfileAnswers(b *testing.B, l *loopback, size int64) {
 			}
 			l.wg.Go(func() {
 				defer c.Close()
-				var hdr [8]byte
-				for {
-					if _, err := io.ReadFull(c, hdr[:]); err != nil {
-						return
-					}
-					in, out := int64(binary.LittleEndian.Uint32(hdr[:])), int64(binary.LittleEndian.Uint32(hdr[4:]))
-					if _, err := io.CopyN(io.Discard, c, in); err != nil {
-						return
-					}
+				answerRequests(c, func(out int64) error {
 					f, err := os.Open(name)
 					if err != nil {
-						return
+						return err
 					}
+					defer f.Close()
 					_, err = io.Copy(c, &io.LimitedReader{R: f, N: out})
-					f.Close()
-					if err != nil {
-						return
-					}
-				}
+					return err
+				})
 			})
 		}
 	})
