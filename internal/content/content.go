@@ -312,7 +312,7 @@ func (c *Checker) ReadFrom(r io.Reader) (int64, error) {
 	)
 	buf := c.bufs[0]
 	for {
-		n, err := io.ReadFull(r, buf)
+		n, err := fill(r, buf)
 		total += int64(n)
 		end := err != nil
 		switch {
@@ -344,12 +344,22 @@ func (c *Checker) ReadFrom(r io.Reader) (int64, error) {
 				close(pending)
 				<-checked
 			}
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
+			if err == io.EOF {
 				err = nil
 			}
 			return total, err
 		}
 	}
+}
+
+// fill reads from r until buf is full or a read fails, and returns what it read and the error.
+func fill(r io.Reader, buf []byte) (n int, err error) {
+	for n < len(buf) && err == nil {
+		var k int
+		k, err = r.Read(buf[n:])
+		n += k
+	}
+	return n, err
 }
 
 // Mismatch is the offset of the first byte written that differs from the content (or lies

@@ -221,10 +221,13 @@ func TestCheckerReadFromFindsEveryDifference(t *testing.T) {
 	if n, err := k.ReadFrom(bytes.NewReader(readAll(t, small))); n != 100 || err != nil || k.Mismatch() != -1 {
 		t.Errorf("a stream of one read: %d bytes, %v, mismatch at %d", n, err, k.Mismatch())
 	}
-	fail := errors.New("reset by peer")
-	k.Reset(c)
-	r := io.MultiReader(bytes.NewReader(data[:2*readLen+5]), iotest.ErrReader(fail))
-	if n, err := k.ReadFrom(r); n != 2*readLen+5 || err != fail || k.Mismatch() != -1 {
-		t.Errorf("a stream cut by an error: %d bytes, %v, mismatch at %d", n, err, k.Mismatch())
+	for _, fail := range []error{errors.New("reset by peer"), io.ErrUnexpectedEOF} {
+		for _, cut := range []int{5, 2*readLen + 5} {
+			k.Reset(c)
+			r := io.MultiReader(bytes.NewReader(data[:cut]), iotest.ErrReader(fail))
+			if n, err := k.ReadFrom(r); n != int64(cut) || err != fail || k.Mismatch() != -1 {
+				t.Errorf("a stream cut by %v after %d bytes: %d bytes, %v, mismatch at %d", fail, cut, n, err, k.Mismatch())
+			}
+		}
 	}
 }
