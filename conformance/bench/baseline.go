@@ -108,24 +108,36 @@ func (l *loopback) serve() {
 				l.mu.Unlock()
 				_ = c.Close()
 			}()
-			var hdr [8]byte
-			for {
-				if _, err := io.ReadFull(c, hdr[:]); err != nil {
-					return
-				}
-				in, out := int64(binary.LittleEndian.Uint32(hdr[:])), int64(binary.LittleEndian.Uint32(hdr[4:]))
-				if _, err := io.CopyN(io.Discard, c, in); err != nil {
-					return
-				}
+			answerRequests(c, func(out int64) error {
 				for out > 0 {
 					n, err := c.Write(l.pattern[:min(out, patternLen)])
 					if err != nil {
-						return
+						return err
 					}
 					out -= int64(n)
 				}
-			}
+				return nil
+			})
 		})
+	}
+}
+
+// answerRequests reads the loopback's requests on c, each the length of what it sends and of
+// what it wants back, then what it sends, and answers each with answer(the length wanted),
+// until c fails.
+func answerRequests(c net.Conn, answer func(out int64) error) {
+	var hdr [8]byte
+	for {
+		if _, err := io.ReadFull(c, hdr[:]); err != nil {
+			return
+		}
+		in, out := int64(binary.LittleEndian.Uint32(hdr[:])), int64(binary.LittleEndian.Uint32(hdr[4:]))
+		if _, err := io.CopyN(io.Discard, c, in); err != nil {
+			return
+		}
+		if answer(out) != nil {
+			return
+		}
 	}
 }
 

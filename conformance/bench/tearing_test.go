@@ -20,7 +20,6 @@ import (
 // a BACKUP parks while another connection is open, until a request for the same file has
 // been served.
 type tearingServer struct {
-	ln    net.Listener
 	mu    sync.Mutex
 	cond  *sync.Cond
 	files map[string][]byte
@@ -28,35 +27,44 @@ type tearingServer struct {
 	// counts the requests answered for each name.
 	open, parked int
 	served       map[string]int
-	wg           sync.WaitGroup
 }
 
 func startTearing(t *testing.T) string {
-	t.Helper()
+	s := &tearingServer{files: map[string][]byte{}, served: map[string]int{}}
+	s.cond = sync.NewCond(&s.mu)
+	return listenTB(t, s.serve)
+}
+
+// listenTB serves each connection to a new listener on 127.0.0.1 with serve, on a goroutine of
+// its own, until the test ends; then it closes the listener and every connection, and waits
+// for the goroutines. It returns the listener's address.
+func listenTB(tb testing.TB, serve func(net.Conn)) string {
+	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	s := &tearingServer{ln: ln, files: map[string][]byte{}, served: map[string]int{}}
-	s.cond = sync.NewCond(&s.mu)
-	var conns sync.Map
-	s.wg.Go(func() {
+	var (
+		wg    sync.WaitGroup
+		conns sync.Map
+	)
+	wg.Go(func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
 			conns.Store(c, true)
-			s.wg.Go(func() {
+			wg.Go(func() {
 				defer c.Close()
-				s.serve(c)
+				serve(c)
 			})
 		}
 	})
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		ln.Close()
 		conns.Range(func(c, _ any) bool { c.(net.Conn).Close(); return true })
-		s.wg.Wait()
+		wg.Wait()
 	})
 	return ln.Addr().String()
 }

@@ -97,9 +97,7 @@ func (d *drawReader) Read(p []byte) (int, error) {
 		if d.used == wordLen {
 			// Whole words go straight into p: a load tester draws every byte it sends and
 			// checks every byte it receives, and must not be slower than the server it measures.
-			for ; len(p)-n >= wordLen; n += wordLen {
-				binary.LittleEndian.PutUint64(p[n:], d.next())
-			}
+			n += d.fillWords(p[n:])
 			if n == len(p) {
 				break
 			}
@@ -122,13 +120,12 @@ func (d *drawReader) compare(b []byte) (consumed, at int) {
 	i := 0
 	for i < len(b) {
 		if d.used == wordLen {
-			for ; len(b)-i >= wordLen; i += wordLen {
-				if w := d.next(); w != binary.LittleEndian.Uint64(b[i:]) {
-					binary.LittleEndian.PutUint64(d.word[:], w)
-					d.used = 0
-					d.left -= int64(i)
-					return i, i + firstDiff(d.word[:], b[i:])
-				}
+			i += d.matchWords(b[i:])
+			if len(b)-i >= wordLen {
+				binary.LittleEndian.PutUint64(d.word[:], d.next())
+				d.used = 0
+				d.left -= int64(i)
+				return i, i + firstDiff(d.word[:], b[i:])
 			}
 			if i == len(b) {
 				break
@@ -158,13 +155,79 @@ func firstDiff(a, b []byte) int {
 	return -1
 }
 
-// next draws the stream's next word.
-func (d *drawReader) next() uint64 {
-	d.state += 0x9e3779b97f4a7c15
-	z := d.state
+// gamma is splitmix64's step: word k of a stream is mix(seed + k×gamma), k from 1.
+const gamma = 0x9e3779b97f4a7c15
+
+// gamma2, gamma3 and gamma4 are 2, 3 and 4 steps, wrapped as the state's additions wrap.
+const (
+	gamma2 = 2 * gamma % (1 << 64)
+	gamma3 = 3 * gamma % (1 << 64)
+	gamma4 = 4 * gamma % (1 << 64)
+)
+
+// mix is splitmix64's output function.
+func mix(z uint64) uint64 {
 	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
 	z = (z ^ z>>27) * 0x94d049bb133111eb
 	return z ^ z>>31
+}
+
+// next draws the stream's next word.
+func (d *drawReader) next() uint64 {
+	d.state += gamma
+	return mix(d.state)
+}
+
+// blockLen is how many bytes fillWords and matchWords handle per step of their main loop.
+const blockLen = 4 * wordLen
+
+// fillWords draws as many whole words as p holds into it and returns their length in bytes.
+// Each word depends only on its index, so the state is kept in a register and four words are
+// drawn per step, independent of one another: the multiplications overlap.
+func (d *drawReader) fillWords(p []byte) int {
+	s := d.state
+	n := 0
+	for ; len(p)-n >= blockLen; n += blockLen {
+		w := p[n : n+blockLen : n+blockLen]
+		binary.LittleEndian.PutUint64(w[0:], mix(s+gamma))
+		binary.LittleEndian.PutUint64(w[8:], mix(s+gamma2))
+		binary.LittleEndian.PutUint64(w[16:], mix(s+gamma3))
+		binary.LittleEndian.PutUint64(w[24:], mix(s+gamma4))
+		s += gamma4
+	}
+	for ; len(p)-n >= wordLen; n += wordLen {
+		s += gamma
+		binary.LittleEndian.PutUint64(p[n:], mix(s))
+	}
+	d.state = s
+	return n
+}
+
+// matchWords compares b's whole words with the stream's next words, as fillWords draws them,
+// and consumes those that match, up to the first that differs. It returns their length in
+// bytes; the stream stands at the first word that differs, if any.
+func (d *drawReader) matchWords(b []byte) int {
+	s := d.state
+	i := 0
+	for ; len(b)-i >= blockLen; i += blockLen {
+		w := b[i : i+blockLen : i+blockLen]
+		diff := mix(s+gamma) ^ binary.LittleEndian.Uint64(w[0:])
+		diff |= mix(s+gamma2) ^ binary.LittleEndian.Uint64(w[8:])
+		diff |= mix(s+gamma3) ^ binary.LittleEndian.Uint64(w[16:])
+		diff |= mix(s+gamma4) ^ binary.LittleEndian.Uint64(w[24:])
+		if diff != 0 {
+			break // the word-by-word loop finds which
+		}
+		s += gamma4
+	}
+	for ; len(b)-i >= wordLen; i += wordLen {
+		if mix(s+gamma) != binary.LittleEndian.Uint64(b[i:]) {
+			break
+		}
+		s += gamma
+	}
+	d.state = s
+	return i
 }
 
 // Checker compares a stream written to it with the content as it passes, keeping only where
@@ -174,6 +237,7 @@ type Checker struct {
 	off      int64 // bytes compared so far
 	mismatch int64
 	buf      []byte
+	bufs     [2][]byte // ReadFrom's, made at its first use
 }
 
 // NewChecker returns a Checker of c.
@@ -225,6 +289,77 @@ func (c *Checker) Write(b []byte) (int, error) {
 		b = b[k:]
 	}
 	return n, nil
+}
+
+// readLen is the size of each read of ReadFrom: large enough that a stream of gigabytes takes
+// few reads and few hand-overs, small enough that the two buffers stay in a core's cache.
+const readLen = 256 << 10
+
+// ReadFrom reads r to its end and compares what it reads, as Write does. A stream longer than
+// one read is compared on a second goroutine, a buffer behind the reads: on a machine where
+// the peer sends with sendfile and the reader copies every byte, reading and checking each
+// take a core, and the check costs the tester no time of its own. It returns the bytes read
+// and the error that ended the stream, nil at io.EOF.
+func (c *Checker) ReadFrom(r io.Reader) (int64, error) {
+	if c.bufs[0] == nil {
+		c.bufs[0] = make([]byte, readLen)
+	}
+	var (
+		total   int64
+		pending chan []byte // buffers read, to be compared; nil while the first is read
+		free    chan []byte // buffers compared, to be read into
+		checked chan struct{}
+	)
+	buf := c.bufs[0]
+	for {
+		n, err := fill(r, buf)
+		total += int64(n)
+		end := err != nil
+		switch {
+		case pending == nil && end:
+			// The whole stream in one read: no goroutine for it.
+			c.Write(buf[:n])
+		case pending == nil:
+			if c.bufs[1] == nil {
+				c.bufs[1] = make([]byte, readLen)
+			}
+			pending, free, checked = make(chan []byte, 1), make(chan []byte, 2), make(chan struct{})
+			free <- c.bufs[1]
+			go func() {
+				for b := range pending {
+					c.Write(b)
+					free <- b[:cap(b)]
+				}
+				close(checked)
+			}()
+			fallthrough
+		default:
+			pending <- buf[:n]
+			if !end {
+				buf = <-free
+			}
+		}
+		if end {
+			if pending != nil {
+				close(pending)
+				<-checked
+			}
+			if err == io.EOF {
+				err = nil
+			}
+			return total, err
+		}
+	}
+}
+
+// fill reads from r until buf is full or a read fails, and returns what it read and the error.
+func fill(r io.Reader, buf []byte) (n int, err error) {
+	for n < len(buf) && err == nil {
+		var k int
+		k, err = r.Read(buf[n:])
+		n += k
+	}
+	return n, err
 }
 
 // Mismatch is the offset of the first byte written that differs from the content (or lies

@@ -3,6 +3,7 @@ package content
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"io"
 	"testing"
 	"testing/iotest"
@@ -129,12 +130,13 @@ func TestCheckerResetComparesTheNewContent(t *testing.T) {
 }
 
 // Whatever the chunks a stream comes in, the checker finds the first differing byte exactly,
-// at a word's start, inside one, in its last byte, and a stream longer than the content.
+// at a word's start, inside one, in its last byte, in each word of a block of four, and a
+// stream longer than the content.
 func TestCheckerFindsEveryDifferenceInAnyChunking(t *testing.T) {
 	c := Drawn(1000, 9)
 	data := readAll(t, c)
-	for _, chunk := range []int{1, 3, 7, 8, 9, 64, 1000} {
-		for _, at := range []int{0, 5, 7, 8, 13, 500, 999} {
+	for _, chunk := range []int{1, 3, 7, 8, 9, 31, 32, 33, 64, 100, 1000} {
+		for _, at := range []int{0, 5, 7, 8, 13, 16, 26, 31, 32, 39, 500, 967, 992, 999} {
 			bad := bytes.Clone(data)
 			bad[at] ^= 0x40
 			k := NewChecker(c)
@@ -187,4 +189,45 @@ func BenchmarkDrawn(b *testing.B) {
 			}
 		}
 	})
+}
+
+// ReadFrom finds what Write finds, in a stream of one read and in streams of several (compared
+// on a second goroutine), and ends with the stream's own error.
+func TestCheckerReadFromFindsEveryDifference(t *testing.T) {
+	const size = 3*readLen + 100
+	c := Drawn(size, 4)
+	data := readAll(t, c)
+	k := NewChecker(c)
+	for _, at := range []int{-1, 0, 9, readLen - 1, readLen, readLen + 17, 3 * readLen, size - 1, size} {
+		bad := bytes.Clone(data)
+		if at == size {
+			bad = append(bad, 0) // a byte too many
+		} else if at >= 0 {
+			bad[at] ^= 0x10
+		}
+		for _, r := range []io.Reader{bytes.NewReader(bad), iotest.HalfReader(bytes.NewReader(bad))} {
+			k.Reset(c)
+			n, err := k.ReadFrom(r)
+			if n != int64(len(bad)) || err != nil {
+				t.Fatalf("byte %d changed: read %d bytes, %v; want %d, nil", at, n, err, len(bad))
+			}
+			if k.Mismatch() != int64(at) {
+				t.Errorf("byte %d changed: mismatch at %d", at, k.Mismatch())
+			}
+		}
+	}
+	small := Drawn(100, 5)
+	k.Reset(small)
+	if n, err := k.ReadFrom(bytes.NewReader(readAll(t, small))); n != 100 || err != nil || k.Mismatch() != -1 {
+		t.Errorf("a stream of one read: %d bytes, %v, mismatch at %d", n, err, k.Mismatch())
+	}
+	for _, fail := range []error{errors.New("reset by peer"), io.ErrUnexpectedEOF} {
+		for _, cut := range []int{5, 2*readLen + 5} {
+			k.Reset(c)
+			r := io.MultiReader(bytes.NewReader(data[:cut]), iotest.ErrReader(fail))
+			if n, err := k.ReadFrom(r); n != int64(cut) || err != fail || k.Mismatch() != -1 {
+				t.Errorf("a stream cut by %v after %d bytes: %d bytes, %v, mismatch at %d", fail, cut, n, err, k.Mismatch())
+			}
+		}
+	}
 }

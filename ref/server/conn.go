@@ -56,8 +56,11 @@ func (s *Server) serve(nc net.Conn) {
 		nc.Close()
 	}()
 
+	st := connStates.Get().(*connState)
+	defer connStates.Put(st)
 	cfg := &s.cfg
-	dc := &deadlineConn{
+	dc := st.dc
+	*dc = deadlineConn{
 		Conn:          nc,
 		readTimeout:   cfg.ReadTimeout,
 		writeTimeout:  cfg.WriteTimeout,
@@ -71,7 +74,7 @@ func (s *Server) serve(nc net.Conn) {
 		s:    s,
 		conn: dc,
 		r:    wire.NewReader(dc, cfg.Limits),
-		w:    wire.NewWriter(dc),
+		w:    st.w,
 	}
 	for first := true; ; first = false {
 		if !first && s.isClosing() {
@@ -86,6 +89,22 @@ func (s *Server) serve(nc net.Conn) {
 		}
 	}
 }
+
+// connState is what a connection is served with that can outlive it: its deadlines and its
+// response writer, whose buffer grows to hold a small file's answer, header and bytes, for one
+// write. Reused from connection to connection, it spares a client that connects for each
+// request, as the exercise's clients do, a buffer of the file's size for each answer.
+type connState struct {
+	dc *deadlineConn
+	w  *wire.Writer
+}
+
+// connStates holds the states of connections that ended. A Writer keeps no state between
+// responses but its buffer, which never grows past a header and wire's coalescing limit.
+var connStates = sync.Pool{New: func() any {
+	dc := new(deadlineConn)
+	return &connState{dc: dc, w: wire.NewWriter(dc)}
+}}
 
 // handler serves the requests of one connection, one at a time.
 type handler struct {

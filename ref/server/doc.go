@@ -43,7 +43,7 @@
 //     each of its reads within ReadTimeout; a kept connection may wait IdleTimeout for a further
 //     request. A payload must keep MinRate either way: each MinRate×ReadTimeout bytes of a
 //     BACKUP, stored or refused and drained, within ReadTimeout, each MinRate×WriteTimeout bytes
-//     of a RESTORE or LIST within WriteTimeout, splice and sendfile included. A client cut off
+//     of a RESTORE or LIST within WriteTimeout, splice included. A client cut off
 //     holds no lock and no file. Beyond MaxConns, or when the process runs out of file
 //     descriptors, Serve stops accepting until connections end.
 //   - Nothing is allocated from a length the client sent beyond the limits: names are at most

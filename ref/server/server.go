@@ -86,6 +86,7 @@ type Server struct {
 	ownsStore *storage.FS // closed by Shutdown
 	log       *slog.Logger
 	slots     chan struct{} // one per connection Serve may serve at once
+	idle      chan net.Conn // to a goroutine whose connection ended (see work)
 
 	mu        sync.Mutex
 	closing   bool
@@ -118,6 +119,7 @@ func New(cfg Config) (*Server, error) {
 		store:     cfg.Store,
 		log:       cfg.Logger,
 		slots:     make(chan struct{}, cfg.MaxConns),
+		idle:      make(chan net.Conn),
 		done:      make(chan struct{}),
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*conn]struct{}),
@@ -188,11 +190,35 @@ func (s *Server) Serve(ln net.Listener) error {
 			c.Close()
 			return ErrServerClosed
 		}
-		go func() {
-			defer func() { <-s.slots }()
-			defer s.handlers.Done()
-			s.serve(c)
-		}()
+		select {
+		case s.idle <- c:
+		default:
+			go s.work(c)
+		}
+	}
+}
+
+// workerIdle is how long a goroutine whose connection ended waits for another.
+const workerIdle = time.Second
+
+// work serves c, then each connection Serve hands it while it waits, up to workerIdle. Serving
+// grows a goroutine's stack (the store, the log line): a client that connects for each
+// request, as the exercise's clients do, would have a new goroutine grow it for each.
+func (s *Server) work(c net.Conn) {
+	wait := time.NewTimer(workerIdle)
+	defer wait.Stop()
+	for {
+		s.serve(c)
+		s.handlers.Done()
+		<-s.slots
+		wait.Reset(workerIdle)
+		select {
+		case c = <-s.idle:
+		case <-wait.C:
+			return
+		case <-s.done:
+			return
+		}
 	}
 }
 
