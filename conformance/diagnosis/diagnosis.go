@@ -134,20 +134,17 @@ func (d *Diagnosis) Fatal() *Finding {
 
 // Blocked returns the finding that keeps op from being tested, or nil.
 func (d *Diagnosis) Blocked(op wire.Op) *Finding {
-	for i := range d.Findings {
-		for _, b := range d.Findings[i].Blocks {
-			if b == op {
-				return &d.Findings[i]
-			}
-		}
-	}
-	return nil
+	return d.find(func(f *Finding) bool { return slices.Contains(f.Blocks, op) })
 }
 
 // Finding returns the finding with the given ID, or nil.
 func (d *Diagnosis) Finding(id string) *Finding {
+	return d.find(func(f *Finding) bool { return f.ID == id })
+}
+
+func (d *Diagnosis) find(match func(*Finding) bool) *Finding {
 	for i := range d.Findings {
-		if d.Findings[i].ID == id {
+		if match(&d.Findings[i]) {
 			return &d.Findings[i]
 		}
 	}

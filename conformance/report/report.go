@@ -5,6 +5,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -324,20 +325,16 @@ func (r *Report) OK() bool {
 
 // Problem returns the problem with the given ID, or nil.
 func (r *Report) Problem(id string) *Problem {
-	for i := range r.Problems {
-		if r.Problems[i].ID == id {
-			return &r.Problems[i]
-		}
+	if i := slices.IndexFunc(r.Problems, func(p Problem) bool { return p.ID == id }); i >= 0 {
+		return &r.Problems[i]
 	}
 	return nil
 }
 
 // Result returns the result of case id, or nil.
 func (r *Report) Result(id string) *Result {
-	for i := range r.Results {
-		if r.Results[i].ID == id {
-			return &r.Results[i]
-		}
+	if i := slices.IndexFunc(r.Results, func(res Result) bool { return res.ID == id }); i >= 0 {
+		return &r.Results[i]
 	}
 	return nil
 }
