@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/clienttest/internal/badclients"
+	"github.com/fbpkit/fbp/conformance/internal/killset"
 	"github.com/fbpkit/fbp/conformance/report"
 )
 
@@ -155,21 +156,18 @@ func TestZooTableCoversEveryFault(t *testing.T) {
 // TestZooKillsEveryClientCase: every case fails against some faulty client of the tables
 // (TestZooKillTable and TestPythonZooKillTable run them).
 func TestZooKillsEveryClientCase(t *testing.T) {
-	killed := map[string]bool{}
+	killed := killset.Set{}
 	for _, k := range killTable {
-		for _, id := range k.fail {
-			killed[id] = true
-		}
+		killed.Add(k.fail...)
 	}
 	for _, k := range pyKillTable {
-		killed[k.aim] = true
+		killed.Add(k.aim)
 	}
-	var unkilled []string
+	var ids []string
 	for _, c := range Catalog() {
-		if !killed[c.ID] {
-			unkilled = append(unkilled, c.ID)
-		}
+		ids = append(ids, c.ID)
 	}
+	unkilled := killed.Missing(ids)
 	if len(unkilled) > 0 {
 		t.Errorf("%d cases no faulty client shows to work: %s", len(unkilled), strings.Join(unkilled, ", "))
 	}

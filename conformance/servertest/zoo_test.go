@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fbpkit/fbp/conformance/internal/killset"
 	"github.com/fbpkit/fbp/conformance/internal/mutants"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/ref/server"
@@ -419,17 +420,15 @@ func TestZooTableCoversEveryMutant(t *testing.T) {
 // and every INFO case observes of some mutant what it does not observe of the reference
 // server (TestZooKillTable and TestZooAllowedServersPass run those checks).
 func TestZooKillsEveryCase(t *testing.T) {
-	killed := map[string]bool{}
+	killed := killset.Set{}
 	for _, k := range killTable {
-		for _, id := range k.fail {
-			killed[id] = true
-		}
+		killed.Add(k.fail...)
 	}
 	// The partial-fault zoo's kills count too (TestRealZooKillTable): some faults only a
 	// server on disk, run as a process of its own, can show.
 	for _, k := range realKillTable {
 		for id := range k.fails {
-			killed[id] = true
+			killed.Add(id)
 		}
 	}
 	observed := map[string]bool{}
