@@ -156,10 +156,7 @@ func TestZooTableCoversEveryFault(t *testing.T) {
 // TestZooKillsEveryClientCase: every case fails against some faulty client of the tables
 // (TestZooKillTable and TestPythonZooKillTable run them).
 func TestZooKillsEveryClientCase(t *testing.T) {
-	killed := killset.Set{}
-	for _, k := range killTable {
-		killed.Add(k.fail...)
-	}
+	killed := killset.Of(killTable, func(k kill) []string { return k.fail })
 	for _, k := range pyKillTable {
 		killed.Add(k.aim)
 	}

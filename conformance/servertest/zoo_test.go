@@ -420,10 +420,7 @@ func TestZooTableCoversEveryMutant(t *testing.T) {
 // and every INFO case observes of some mutant what it does not observe of the reference
 // server (TestZooKillTable and TestZooAllowedServersPass run those checks).
 func TestZooKillsEveryCase(t *testing.T) {
-	killed := killset.Set{}
-	for _, k := range killTable {
-		killed.Add(k.fail...)
-	}
+	killed := killset.Of(killTable, func(k kill) []string { return k.fail })
 	// The partial-fault zoo's kills count too (TestRealZooKillTable): some faults only a
 	// server on disk, run as a process of its own, can show.
 	for _, k := range realKillTable {

@@ -5,6 +5,15 @@ package killset
 // Set holds the IDs of the cases some faulty peer makes fail.
 type Set map[string]bool
 
+// Of returns the set of the cases the rows of a kill table fail, as fails reads them off a row.
+func Of[Row any](table []Row, fails func(Row) []string) Set {
+	s := Set{}
+	for _, row := range table {
+		s.Add(fails(row)...)
+	}
+	return s
+}
+
 // Add records that ids fail against some faulty peer.
 func (s Set) Add(ids ...string) {
 	for _, id := range ids {
