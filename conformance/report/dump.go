@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/hex"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -107,4 +108,19 @@ func dumpLines(sb *strings.Builder, indent string, b []byte, off int64) {
 		sb.WriteString("|\n")
 		b, off = b[n:], off+int64(n)
 	}
+}
+
+// RecordingReader reads from R, writes what it reads to Rec (a ClipWriter, say) and counts it
+// in N: a tester records the bytes of an exchange as its decoder reads them.
+type RecordingReader struct {
+	R   io.Reader
+	Rec io.Writer
+	N   int64
+}
+
+func (r *RecordingReader) Read(b []byte) (int, error) {
+	n, err := r.R.Read(b)
+	r.Rec.Write(b[:n])
+	r.N += int64(n)
+	return n, err
 }

@@ -438,20 +438,6 @@ func (w *pacedWriter) Write(b []byte) (int, error) {
 	return done, nil
 }
 
-// recordingReader records what it reads and counts it.
-type recordingReader struct {
-	r   io.Reader
-	rec io.Writer
-	n   int64
-}
-
-func (r *recordingReader) Read(b []byte) (int, error) {
-	n, err := r.r.Read(b)
-	r.rec.Write(b[:n])
-	r.n += int64(n)
-	return n, err
-}
-
 func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply {
 	start := time.Now()
 	i := t.record(s.label, c.num)
@@ -512,9 +498,9 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 		readN = rs.expect.Len()
 	}
 	dc.End = time.Now().Add(t.run.cfg.Timeout + deadline.Transfer(readN))
-	rd := &recordingReader{r: dc, rec: &ex.recv}
+	rd := &report.RecordingReader{R: dc, Rec: &ex.recv}
 	skipTail := t.readResponse(rd, r, rs)
-	r.Got = rd.n
+	r.Got = rd.N
 	r.Elapsed, r.Wait = time.Since(start), time.Since(sentAt)
 	t.run.noteAnswer(r, s.raw || s.oneWrite || t.c.Hostile || t.c.concurrent || r.pieces)
 	if fresh && (skipTail || s.noTail) && (r.Outcome == endAnswered || r.Outcome == endUndefined) {

@@ -411,7 +411,7 @@ var limits = wire.Limits{MaxName: wire.MaxNameField, MaxPayload: ^uint32(0)}
 
 // judgeRequests reads the client's stream request by request.
 func (c *connection) judgeRequests(f *feed) {
-	tee := &teeReader{r: f}
+	tee := &report.RecordingReader{R: f}
 	r := wire.NewReader(tee, limits)
 	var h wire.RequestHeader
 	for i := 1; ; i++ {
@@ -429,7 +429,7 @@ func (c *connection) judgeRequests(f *feed) {
 		}
 		c.mu.Unlock()
 		ex := &exchange{n: i, sent: &report.ClipWriter{}}
-		tee.w = clipTo{&c.mu, ex.sent}
+		tee.Rec = clipTo{&c.mu, ex.sent}
 		err := r.ReadRequestHeader(&h)
 		ex.user, ex.q = h.UserID, spec.Request{Op: h.Op, Name: append([]byte(nil), h.Name...)}
 		cr := &spec.ClientRequest{UserID: h.UserID, Version: h.Version, Op: uint8(h.Op), Name: ex.q.Name, Size: h.Size, Got: r.Offset()}
@@ -473,7 +473,7 @@ func (c *connection) judgeRequests(f *feed) {
 		}
 		// Bytes that come before the server has sent anything since the request ended are
 		// bytes after it, not the next request.
-		if cr.After, cr.AfterLen = f.takeUnanswered(tee.w); cr.AfterLen > 0 {
+		if cr.After, cr.AfterLen = f.takeUnanswered(tee.Rec); cr.AfterLen > 0 {
 			ex.after = cr.AfterLen
 			c.mu.Lock()
 			c.afterAny = true
@@ -506,7 +506,7 @@ func (c *connection) judgeResponses(f *feed) {
 			return
 		}
 		recv := &report.ClipWriter{}
-		got := &teeReader{r: f, w: clipTo{&c.mu, recv}}
+		got := &report.RecordingReader{R: f, Rec: clipTo{&c.mu, recv}}
 		h, err := prof.ReadHead(got, canonical)
 		c.mu.Lock()
 		c.answered = i
@@ -530,7 +530,7 @@ func (c *connection) judgeResponses(f *feed) {
 			return
 		}
 		if !h.StatusRead {
-			c.find(SideServer, ex, spec.JudgeResponseCut(0, got.n, 3), "")
+			c.find(SideServer, ex, spec.JudgeResponseCut(0, got.N, 3), "")
 			return
 		}
 		if !h.Defined {
@@ -542,7 +542,7 @@ func (c *connection) judgeResponses(f *feed) {
 		c.p.logf("connection %d #%d: %s -> %d %s", c.n, ex.n, ex.line, h.Status, st.Name(ex.q.Op))
 		if err != nil {
 			if !c.aborted.Load() {
-				c.find(SideServer, ex, spec.JudgeResponseCut(h.Status, got.n, got.n+1), "the response's header was cut")
+				c.find(SideServer, ex, spec.JudgeResponseCut(h.Status, got.N, got.N+1), "the response's header was cut")
 			}
 			return
 		}
@@ -555,14 +555,14 @@ func (c *connection) judgeResponses(f *feed) {
 			n, err := io.CopyN(io.Discard, got, int64(h.Size))
 			if err != nil {
 				if !c.aborted.Load() {
-					head := got.n
+					head := got.N
 					c.find(SideServer, ex, spec.JudgeResponseCut(h.Status, head+n, head+int64(h.Size)), "")
 				}
 				return
 			}
 		}
 		// Bytes before the client sent anything more are bytes after the response.
-		if trailing, count := f.takeUnanswered(got.w); count > 0 {
+		if trailing, count := f.takeUnanswered(got.Rec); count > 0 {
 			v := spec.TrailingBytes(h.Status, h.Fields, h.Size, true, trailing)
 			if count > int64(len(trailing)) {
 				v.Actual = fmt.Sprintf("%d more bytes followed the response: % x …", count, trailing)
@@ -601,22 +601,6 @@ func (c *connection) serverEnded(i int) {
 		return
 	}
 	c.find(SideServer, ex, spec.JudgeUnanswered(ex.q), "")
-}
-
-// teeReader copies what it reads to w, and counts it.
-type teeReader struct {
-	r io.Reader
-	w io.Writer
-	n int64
-}
-
-func (t *teeReader) Read(b []byte) (int, error) {
-	n, err := t.r.Read(b)
-	t.n += int64(n)
-	if n > 0 {
-		t.w.Write(b[:n])
-	}
-	return n, err
 }
 
 func describeRequest(cr *spec.ClientRequest, q spec.Request) string {
