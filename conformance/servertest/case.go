@@ -78,6 +78,14 @@ type caseRun struct {
 	canaries  []string                   // tokens of names that must never appear outside their folder
 }
 
+// cloneLocked returns a copy of *s taken under mu, so that a loop over it need not hold mu
+// while it judges or closes.
+func cloneLocked[T any](mu *sync.Mutex, s *[]T) []T {
+	mu.Lock()
+	defer mu.Unlock()
+	return slices.Clone(*s)
+}
+
 // newUser returns a user id no other case of the run uses, chosen at random.
 func (t *caseRun) newUser() uint32 {
 	u := t.run.newUser()

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"slices"
 	"syscall"
 	"time"
 
@@ -653,10 +652,7 @@ func (t *caseRun) readResponse(rd io.Reader, r *reply, rs readSpec) (offBoundary
 
 // closeAll closes every connection the case opened; a context cancellation uses it too.
 func (t *caseRun) closeAll() {
-	t.mu.Lock()
-	open := slices.Clone(t.open)
-	t.mu.Unlock()
-	for _, c := range open {
+	for _, c := range cloneLocked(&t.mu, &t.open) {
 		// Still open here: not seen closed by the server (see departures).
 		t.closeConn(c, false)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
-	"slices"
 
 	"github.com/fbpkit/fbp/conformance/diagnosis"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
@@ -285,10 +284,7 @@ func (t *caseRun) mustListAs(req spec.ID, user uint32, names ...string) string {
 
 // checkTails turns bytes found after a response's end into failures of.
 func (t *caseRun) checkTails() {
-	t.mu.Lock()
-	exs := slices.Clone(t.exchanges)
-	t.mu.Unlock()
-	for _, ex := range exs {
+	for _, ex := range cloneLocked(&t.mu, &t.exchanges) {
 		if r := ex.reply; r != nil && len(r.Trailing) > 0 {
 			v := spec.TrailingBytes(r.Status, r.Fields, r.Size, r.Outcome != endUndefined, r.Trailing)
 			t.judge(v.Req, diagnosis.KeyTrailing(r.Status), r, v.Expected, v.Actual, false)
