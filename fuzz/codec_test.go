@@ -7,6 +7,7 @@ import (
 
 	"github.com/fbpkit/fbp/ref/wire"
 	"github.com/fbpkit/fbp/vectors"
+	"github.com/fbpkit/fbp/vectors/schema"
 )
 
 // A codec gathers what the property tests do with one kind of message, so that requests and
@@ -23,11 +24,11 @@ type codec[M any] struct {
 	write      func(*wire.Writer, *M) error
 	decode     func([]byte, wire.Limits) decoded
 	name       func(*M) []byte
-	unknown    error                                // the error of an op or status the spec does not define
-	samples    func() []M                           // valid messages of every op or status
-	broken     func() [][]byte                      // messages a decoder must refuse
-	golden     func(*vectors.Set) []*vectors.Vector // the golden vectors of its kind
-	raw        func(*gofuzz.Fuzzer) rawMessage      // an arbitrary raw message, honest or lying
+	unknown    error                               // the error of an op or status the spec does not define
+	samples    func() []M                          // valid messages of every op or status
+	broken     func() [][]byte                     // messages a decoder must refuse
+	golden     func(*vectors.Set) []*schema.Vector // the golden vectors of its kind
+	raw        func(*gofuzz.Fuzzer) rawMessage     // an arbitrary raw message, honest or lying
 	// stream returns a function that decodes the next header from r into a value it reuses and
 	// returns it as a message without payload, with the size it states and its re-encoding.
 	stream func(r *wire.Reader) func() (M, uint32, []byte, error)

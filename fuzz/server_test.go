@@ -22,6 +22,7 @@ import (
 	"github.com/fbpkit/fbp/ref/server"
 	"github.com/fbpkit/fbp/ref/wire"
 	"github.com/fbpkit/fbp/vectors"
+	"github.com/fbpkit/fbp/vectors/schema"
 )
 
 // serverLimits keep the work of one input small: a declared size over 1 MiB is refused before
@@ -591,17 +592,17 @@ func serverSeeds(tb testing.TB) []serverSeed {
 		tb.Fatalf("loading the golden vectors: %v", err)
 	}
 	var seeds []serverSeed
-	var valid []*vectors.Vector
+	var valid []*schema.Vector
 	// The vectors cut every request at every offset; the server takes the same path for every
 	// cut inside one field, so one cut per field of each request is kept: the longest.
-	longestCut := map[string]*vectors.Vector{}
+	longestCut := map[string]*schema.Vector{}
 	for _, v := range set.Requests() {
-		if v.Error != nil && v.Error.Class == vectors.ClassTruncated {
+		if v.Error != nil && v.Error.Class == schema.ClassTruncated {
 			longestCut[truncatedBase(v.ID)+" "+v.Error.Field] = v
 		}
 	}
 	for _, v := range set.Requests() {
-		if v.Error != nil && v.Error.Class == vectors.ClassTruncated && longestCut[truncatedBase(v.ID)+" "+v.Error.Field] != v {
+		if v.Error != nil && v.Error.Class == schema.ClassTruncated && longestCut[truncatedBase(v.ID)+" "+v.Error.Field] != v {
 			continue
 		}
 		seeds = append(seeds, serverSeed{"vector/" + v.ID, v.Bytes})

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/fbpkit/fbp/vectors/schema"
 )
 
 // Small files in the schema, one vector of each shape, so that each broken copy loads fast.
@@ -45,7 +47,7 @@ func TestLoadReadsTheSchema(t *testing.T) {
 	if len(reqs) != 4 || len(resps) != 1 || len(names) != 2 || len(s.Messages()) != 5 {
 		t.Fatalf("%d requests, %d responses, %d names", len(reqs), len(resps), len(names))
 	}
-	if h := reqs[1]; !h.HeaderOnly() || string(h.Decoded.NameBytes()) != "a" || h.Decoded.Payload() != nil || h.Message != MessageRequest {
+	if h := reqs[1]; !h.HeaderOnly() || string(h.Decoded.NameBytes()) != "a" || h.Decoded.Payload() != nil || h.Message != schema.MessageRequest {
 		t.Errorf("header-scoped vector: %+v", h)
 	}
 	if r := resps[0]; r.Limits.MaxName != 16 || r.Limits.MaxPayload != 1<<20 || string(r.Decoded.Payload()) != "z" ||

@@ -17,6 +17,7 @@ import (
 	"github.com/fbpkit/fbp/ref/wire"
 	"github.com/fbpkit/fbp/vectors"
 	"github.com/fbpkit/fbp/vectors/internal/build"
+	"github.com/fbpkit/fbp/vectors/schema"
 )
 
 func load(t *testing.T) *vectors.Set {
@@ -68,9 +69,9 @@ func TestResponseVectors(t *testing.T) { checkVectors(t, responseKind) }
 // responses are checked alike.
 type messageKind[M any] struct {
 	parser  string // the parse function's name, for failures
-	vectors func(*vectors.Set) []*vectors.Vector
+	vectors func(*vectors.Set) []*schema.Vector
 	parse   func([]byte, wire.Limits) (M, int, error)
-	want    func(*vectors.Decoded) M
+	want    func(*schema.Decoded) M
 	code    func(*M) code // its op or status
 	equal   func(got, want *M) bool
 	encode  func(*M) []byte
@@ -89,7 +90,7 @@ var requestKind = messageKind[wire.Request]{
 	parser:  "ParseRequest",
 	vectors: (*vectors.Set).Requests,
 	parse:   wire.ParseRequest,
-	want:    (*vectors.Decoded).Request,
+	want:    (*schema.Decoded).Request,
 	code:    func(m *wire.Request) code { return m.Op },
 	equal:   func(got, want *wire.Request) bool { return got.Equal(want) && got.UserID == want.UserID },
 	encode:  func(m *wire.Request) []byte { return m.Append(nil) },
@@ -106,7 +107,7 @@ var responseKind = messageKind[wire.Response]{
 	parser:  "ParseResponse",
 	vectors: (*vectors.Set).Responses,
 	parse:   wire.ParseResponse,
-	want:    (*vectors.Decoded).Response,
+	want:    (*schema.Decoded).Response,
 	code:    func(m *wire.Response) code { return m.Status },
 	equal:   func(got, want *wire.Response) bool { return got.Equal(want) },
 	encode:  func(m *wire.Response) []byte { return m.Append(nil) },
@@ -149,7 +150,7 @@ func checkVectors[M any](t *testing.T, k messageKind[M]) {
 }
 
 // checkHeader checks a header-scoped vector: only its header is read, with a Reader.
-func checkHeader[M any](t *testing.T, k messageKind[M], v *vectors.Vector, want *M) {
+func checkHeader[M any](t *testing.T, k messageKind[M], v *schema.Vector, want *M) {
 	r := wire.NewReader(bytes.NewReader(v.Bytes), v.Limits)
 	h, same, encoded, wantEncoded, err := k.header(r, want, *v.Decoded.Size)
 	if err != nil {
@@ -167,15 +168,15 @@ func checkHeader[M any](t *testing.T, k messageKind[M], v *vectors.Vector, want 
 
 // checkCarried checks that a vector states exactly the fields its op or status carries, and
 // that size agrees with the payload.
-func checkCarried(t *testing.T, v *vectors.Vector, fields func() (wire.Fields, bool)) {
+func checkCarried(t *testing.T, v *schema.Vector, fields func() (wire.Fields, bool)) {
 	t.Helper()
 	f, ok := fields()
 	if !ok {
 		t.Fatal("a valid vector with an op or status the spec does not define")
 	}
 	d := v.Decoded
-	if (v.Message == vectors.MessageRequest) != (d.UserID != nil && d.Op != nil && d.Status == nil) ||
-		(v.Message == vectors.MessageResponse) != (d.Status != nil && d.UserID == nil && d.Op == nil) {
+	if (v.Message == schema.MessageRequest) != (d.UserID != nil && d.Op != nil && d.Status == nil) ||
+		(v.Message == schema.MessageResponse) != (d.Status != nil && d.UserID == nil && d.Op == nil) {
 		t.Errorf("decoded states the fields of another message kind")
 	}
 	if hasName := d.Name != nil || d.NameHex != nil; hasName != f.Has(wire.HasName) {
@@ -206,7 +207,7 @@ func printable(b []byte) bool {
 
 // checkEncoding checks that encoding what was decoded, and encoding what the vector states,
 // both give back the message's bytes.
-func checkEncoding(t *testing.T, v *vectors.Vector, decoded, stated []byte) {
+func checkEncoding(t *testing.T, v *schema.Vector, decoded, stated []byte) {
 	t.Helper()
 	msg := v.Bytes[:v.Consumed]
 	if !bytes.Equal(decoded, msg) {
@@ -217,10 +218,10 @@ func checkEncoding(t *testing.T, v *vectors.Vector, decoded, stated []byte) {
 	}
 }
 
-func checkError(t *testing.T, v *vectors.Vector, n int, err error) {
+func checkError(t *testing.T, v *schema.Vector, n int, err error) {
 	t.Helper()
 	want := v.Error
-	if want.Class == vectors.ClassEOF {
+	if want.Class == schema.ClassEOF {
 		// io.EOF itself, unwrapped: callers compare it with ==, as io.ReadFull's callers do.
 		if err != io.EOF || n != 0 {
 			t.Fatalf("err %v after %d bytes, want io.EOF after none", err, n)
@@ -243,7 +244,7 @@ func TestNamesAgreeWithCheckName(t *testing.T) {
 	for _, v := range load(t).Names() {
 		t.Run(v.ID, func(t *testing.T) {
 			err := wire.CheckName(v.Name, v.MaxName)
-			if v.Result == vectors.ResultValid {
+			if v.Result == schema.ResultValid {
 				if err != nil {
 					t.Fatalf("CheckName(%q): %v, want accepted", v.Name, err)
 				}
@@ -320,7 +321,7 @@ func TestIDsAndRequirements(t *testing.T) {
 // each file must state the empty input once.
 func TestEveryTruncationIsStated(t *testing.T) {
 	s := load(t)
-	for _, f := range []*vectors.File{s.RequestFile, s.ResponseFile} {
+	for _, f := range []*schema.File{s.RequestFile, s.ResponseFile} {
 		eof := 0
 		for _, g := range f.Groups {
 			invalid := map[string]bool{}
@@ -329,7 +330,7 @@ func TestEveryTruncationIsStated(t *testing.T) {
 					continue
 				}
 				invalid[v.Hex] = true
-				if v.Error.Class == vectors.ClassEOF {
+				if v.Error.Class == schema.ClassEOF {
 					eof++
 				}
 			}
@@ -371,9 +372,9 @@ func TestCoverage(t *testing.T) {
 		bySlug[slug].invalid++
 		classes[v.Error.Class] = true
 		switch v.Error.Class {
-		case vectors.ClassUnknownOp:
+		case schema.ClassUnknownOp:
 			unknown["op "+strconv.Itoa(int(v.Bytes[5]))] = true
-		case vectors.ClassUnknownStatus:
+		case schema.ClassUnknownStatus:
 			unknown["status "+strconv.Itoa(int(binary.LittleEndian.Uint16(v.Bytes[1:3])))] = true
 		}
 	}
@@ -389,8 +390,8 @@ func TestCoverage(t *testing.T) {
 			t.Errorf("unknown %s has no vector", code)
 		}
 	}
-	for _, c := range []string{vectors.ClassEOF, vectors.ClassTruncated, vectors.ClassUnknownOp, vectors.ClassUnknownStatus,
-		vectors.ClassNameTooLong, vectors.ClassPayloadTooLarge} {
+	for _, c := range []string{schema.ClassEOF, schema.ClassTruncated, schema.ClassUnknownOp, schema.ClassUnknownStatus,
+		schema.ClassNameTooLong, schema.ClassPayloadTooLarge} {
 		if !classes[c] {
 			t.Errorf("no vector of class %s", c)
 		}
@@ -400,11 +401,11 @@ func TestCoverage(t *testing.T) {
 // The cases the project's issue names one by one.
 func TestNamedCases(t *testing.T) {
 	s := load(t)
-	byID := map[string]*vectors.Vector{}
+	byID := map[string]*schema.Vector{}
 	for _, v := range s.Messages() {
 		byID[v.ID] = v
 	}
-	get := func(id string) *vectors.Vector {
+	get := func(id string) *schema.Vector {
 		v := byID[id]
 		if v == nil {
 			t.Fatalf("no vector %s", id)
@@ -458,7 +459,7 @@ func TestNamedCases(t *testing.T) {
 			t.Errorf("%s must be valid", id)
 		}
 	}
-	if v := get("request/backup/name-len-256"); v.Error.Class != vectors.ClassNameTooLong || v.Limits.MaxName != wire.DefaultMaxName {
+	if v := get("request/backup/name-len-256"); v.Error.Class != schema.ClassNameTooLong || v.Limits.MaxName != wire.DefaultMaxName {
 		t.Errorf("name_len 256 in the reference group: %+v", v.Error)
 	}
 }

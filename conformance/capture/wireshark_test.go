@@ -16,6 +16,7 @@ import (
 
 	"github.com/fbpkit/fbp/conformance/capture"
 	"github.com/fbpkit/fbp/vectors"
+	"github.com/fbpkit/fbp/vectors/schema"
 )
 
 // dissector is the Lua plugin under test.
@@ -85,7 +86,7 @@ const serverPort = 1234
 // writeVectors writes one connection per vector: its bytes sent by the client (a request) or
 // the server (a response), then that side's close. A message without trailing bytes is cut
 // in two segments, so that the dissector must reassemble its header.
-func writeVectors(t *testing.T, vs []*vectors.Vector, request bool) string {
+func writeVectors(t *testing.T, vs []*schema.Vector, request bool) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "vectors.pcapng")
 	rec, err := capture.Create(path, false)
@@ -147,7 +148,7 @@ func TestDissectorDecodesEveryValidVector(t *testing.T) {
 		if request {
 			all = set.Requests()
 		}
-		var vs []*vectors.Vector
+		var vs []*schema.Vector
 		for _, v := range all {
 			if v.Valid() {
 				vs = append(vs, v)
@@ -166,7 +167,7 @@ func TestDissectorDecodesEveryValidVector(t *testing.T) {
 	}
 }
 
-func checkDecoded(t *testing.T, v *vectors.Vector, got map[string][]string) {
+func checkDecoded(t *testing.T, v *schema.Vector, got map[string][]string) {
 	t.Helper()
 	d := v.Decoded
 	first := func(f string) string {
@@ -260,25 +261,25 @@ func TestDissectorWarnsOnMalformedMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	type want struct {
-		v    *vectors.Vector
+		v    *schema.Vector
 		text string
 	}
 	var reqs, resps []want
 	for _, v := range set.Messages() {
 		var text string
 		switch {
-		case v.Error != nil && v.Error.Class == vectors.ClassUnknownOp:
+		case v.Error != nil && v.Error.Class == schema.ClassUnknownOp:
 			text = "unknown op"
-		case v.Error != nil && v.Error.Class == vectors.ClassUnknownStatus:
+		case v.Error != nil && v.Error.Class == schema.ClassUnknownStatus:
 			text = "unknown status"
-		case v.Error != nil && v.Error.Class == vectors.ClassTruncated && v.Error.Field == "payload":
+		case v.Error != nil && v.Error.Class == schema.ClassTruncated && v.Error.Field == "payload":
 			text = "cut short"
 		case v.Valid() && v.Decoded.Op != nil && *v.Decoded.Op == 202 && v.Consumed < len(v.Bytes):
 			text = "after a LIST, before its response (R-2.1, R-7.1)"
 		default:
 			continue
 		}
-		if v.Message == vectors.MessageRequest {
+		if v.Message == schema.MessageRequest {
 			reqs = append(reqs, want{v, text})
 		} else {
 			resps = append(resps, want{v, text})
@@ -293,7 +294,7 @@ func TestDissectorWarnsOnMalformedMessages(t *testing.T) {
 		{false, resps, map[string]string{"unknown status": "R-3.1", "cut short": "R-3.1"}},
 	} {
 		kinds := map[string]int{}
-		vs := make([]*vectors.Vector, len(side.ws))
+		vs := make([]*schema.Vector, len(side.ws))
 		for i, w := range side.ws {
 			vs[i] = w.v
 			kinds[w.text]++

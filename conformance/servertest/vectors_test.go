@@ -18,6 +18,7 @@ import (
 	"github.com/fbpkit/fbp/internal/fakepeer"
 	"github.com/fbpkit/fbp/ref/wire"
 	"github.com/fbpkit/fbp/vectors"
+	"github.com/fbpkit/fbp/vectors/schema"
 )
 
 // The runner decodes responses with its own reader (readResponse and the tail check), not with
@@ -38,7 +39,7 @@ func loadVectors(t *testing.T) *vectors.Set {
 // closes: the user_id of the LIST request the runner sends, counted from 1, says which vector.
 // It reads the whole 6-byte request first, so that its close is a clean end of stream and not a
 // reset.
-func vectorPeer(t *testing.T, vs []*vectors.Vector) string {
+func vectorPeer(t *testing.T, vs []*schema.Vector) string {
 	return peerAnswering(t, fakepeer.Func(func(c *fakepeer.Conn) error {
 		i := binary.LittleEndian.Uint32(c.Prefix[:4])
 		if i == 0 || int(i) > len(vs) {
@@ -85,7 +86,7 @@ func clipTrailing(b []byte) []byte {
 
 // expectedVerdict states the verdict the vector v demands of the runner, from the vector's own
 // fields and the spec's layout, and the read bounds to give the runner for it.
-func expectedVerdict(v *vectors.Vector) (verdict, readSpec, error) {
+func expectedVerdict(v *schema.Vector) (verdict, readSpec, error) {
 	b := v.Bytes
 	switch {
 	case v.Valid() && v.HeaderOnly():
@@ -104,24 +105,24 @@ func expectedVerdict(v *vectors.Vector) (verdict, readSpec, error) {
 	spec := readSpec{maxPayload: int64(v.Limits.MaxPayload)}
 	e := v.Error
 	switch e.Class {
-	case vectors.ClassEOF:
+	case schema.ClassEOF:
 		return verdict{outcome: endClosed, got: 0}, spec, nil
-	case vectors.ClassTruncated:
+	case schema.ClassTruncated:
 		// The runner reads every byte there is, then meets the end of the stream.
 		return verdict{outcome: endClosed, got: *e.Offset}, spec, nil
-	case vectors.ClassUnknownStatus:
+	case schema.ClassUnknownStatus:
 		// The layout is unknown: the runner stops after status, and the tail check shows
 		// whatever follows as bytes beyond a response it could not read.
 		return verdict{outcome: endUndefined, version: b[0], status: binary.LittleEndian.Uint16(b[1:3]),
 			got: *e.Offset, trailing: clipTrailing(b[*e.Offset:]), tailChecked: true}, spec, nil
-	case vectors.ClassPayloadTooLarge:
+	case schema.ClassPayloadTooLarge:
 		// Given the group's max_payload as its bound, the runner reads the header, takes the
 		// size the 4 bytes before the offset state, and leaves the payload unread.
 		off := *e.Offset
 		return verdict{outcome: endAnswered, version: b[0], status: binary.LittleEndian.Uint16(b[1:3]),
 			fields: wire.HasName | wire.HasPayload, name: b[5 : off-4],
 			size: binary.LittleEndian.Uint32(b[off-4 : off]), got: off}, spec, nil
-	case vectors.ClassNameTooLong:
+	case schema.ClassNameTooLong:
 		// The runner bounds a filename only by what name_len can state (it allocates at most
 		// 64 KiB), not by the group's max_name, so the vector's verdict is not its verdict.
 		// Under the runner's bound the same bytes are decoded by the codec, which shares no
@@ -148,7 +149,7 @@ func expectedVerdict(v *vectors.Vector) (verdict, readSpec, error) {
 	return verdict{}, spec, fmt.Errorf("no runner verdict for error class %q", e.Class)
 }
 
-func validVerdict(d *vectors.Decoded, b []byte, consumed int) verdict {
+func validVerdict(d *schema.Decoded, b []byte, consumed int) verdict {
 	w := verdict{outcome: endAnswered, version: d.Version, status: uint16(*d.Status), got: int64(consumed),
 		trailing: clipTrailing(b[consumed:]), tailChecked: true}
 	// The fields come from what the vector says the message carries, not from a layout
@@ -167,7 +168,7 @@ func validVerdict(d *vectors.Decoded, b []byte, consumed int) verdict {
 // checkResponseVector sends a LIST through the runner's own exchange on a fresh loopback
 // connection, lets the peer answer with v's bytes, and returns every way the runner's reply
 // disagrees with what v demands. user picks v at the peer.
-func checkResponseVector(r *runner, d *spec.Dialect, v *vectors.Vector, user uint32) []string {
+func checkResponseVector(r *runner, d *spec.Dialect, v *schema.Vector, user uint32) []string {
 	want, rs, err := expectedVerdict(v)
 	if err != nil {
 		return []string{err.Error()}
@@ -242,7 +243,7 @@ func checkResponseVector(r *runner, d *spec.Dialect, v *vectors.Vector, user uin
 
 // exchangeVector runs one exchange with the peer answering v and returns the reply, once its
 // tail check is done, and the violations the case's end turns it into.
-func exchangeVector(r *runner, d *spec.Dialect, v *vectors.Vector, user uint32, rs readSpec) (*reply, []report.Failure) {
+func exchangeVector(r *runner, d *spec.Dialect, v *schema.Vector, user uint32, rs readSpec) (*reply, []report.Failure) {
 	tc := r.newT(context.Background(), &Case{Head: casebook.Head{ID: "vectors/" + v.ID}}, d)
 	got := tc.roundtrip(send{label: v.ID, head: listRequest(user)}, rs)
 	tc.tails.Wait()
@@ -260,7 +261,7 @@ func exchangeVector(r *runner, d *spec.Dialect, v *vectors.Vector, user uint32, 
 // checkComparedPayload reads v again as a RESTORE with expected content does: the payload is
 // compared as it passes instead of kept. With the vector's payload as the expected content the
 // runner must find no difference; with its last byte changed, exactly that byte.
-func checkComparedPayload(r *runner, d *spec.Dialect, v *vectors.Vector, user uint32, want verdict) []string {
+func checkComparedPayload(r *runner, d *spec.Dialect, v *schema.Vector, user uint32, want verdict) []string {
 	var bad []string
 	payload := v.Decoded.Payload()
 	expected := [][]byte{payload}
@@ -288,13 +289,13 @@ func checkComparedPayload(r *runner, d *spec.Dialect, v *vectors.Vector, user ui
 
 // checkResponseVectors feeds every vector of vs to the runner under dialect d and returns the
 // disagreements by vector ID, and how many vectors were checked to the end.
-func checkResponseVectors(t *testing.T, d *spec.Dialect, vs []*vectors.Vector) (map[string][]string, int) {
+func checkResponseVectors(t *testing.T, d *spec.Dialect, vs []*schema.Vector) (map[string][]string, int) {
 	t.Helper()
 	r := vectorRunner(t, vectorPeer(t, vs))
 	bad := map[string][]string{}
 	checked := 0
 	for i, v := range vs {
-		if v.Message != vectors.MessageResponse {
+		if v.Message != schema.MessageResponse {
 			bad[v.ID] = []string{"not a response vector"}
 			continue
 		}
@@ -306,7 +307,7 @@ func checkResponseVectors(t *testing.T, d *spec.Dialect, vs []*vectors.Vector) (
 	return bad, checked
 }
 
-func reportDisagreements(t *testing.T, vs []*vectors.Vector, bad map[string][]string) {
+func reportDisagreements(t *testing.T, vs []*schema.Vector, bad map[string][]string) {
 	t.Helper()
 	shown := 0
 	for _, v := range vs {
@@ -324,7 +325,7 @@ func reportDisagreements(t *testing.T, vs []*vectors.Vector, bad map[string][]st
 
 func TestVectorsResponsesReadByRunner(t *testing.T) {
 	set := loadVectors(t)
-	var message, header []*vectors.Vector
+	var message, header []*schema.Vector
 	for _, v := range set.Responses() {
 		if v.HeaderOnly() {
 			header = append(header, v)
@@ -337,8 +338,8 @@ func TestVectorsResponsesReadByRunner(t *testing.T) {
 	}
 	for _, part := range []struct {
 		scope string
-		vs    []*vectors.Vector
-	}{{vectors.ScopeMessage, message}, {vectors.ScopeHeader, header}} {
+		vs    []*schema.Vector
+	}{{schema.ScopeMessage, message}, {schema.ScopeHeader, header}} {
 		bad, checked := checkResponseVectors(t, spec.Canonical, part.vs)
 		reportDisagreements(t, part.vs, bad)
 		if checked != len(part.vs) {
@@ -351,18 +352,18 @@ func TestVectorsResponsesReadByRunner(t *testing.T) {
 	seen := map[string]int{}
 	for _, v := range message {
 		if v.Valid() {
-			seen[vectors.ResultValid]++
+			seen[schema.ResultValid]++
 		} else {
 			seen[v.Error.Class]++
 		}
 	}
 	t.Logf("message scope by result and class: %v", seen)
 	for class := range set.ResponseFile.ErrorClasses {
-		if class != vectors.ClassUnknownOp && seen[class] == 0 {
+		if class != schema.ClassUnknownOp && seen[class] == 0 {
 			t.Errorf("no message-scope response vector of class %s", class)
 		}
 	}
-	if seen[vectors.ResultValid] == 0 {
+	if seen[schema.ResultValid] == 0 {
 		t.Error("no valid message-scope response vector")
 	}
 }
@@ -374,7 +375,7 @@ func TestVectorsCatchAWrongLayout(t *testing.T) {
 	wrong.Name = "canonical-with-size-after-212"
 	wrong.Layouts = maps.Clone(spec.Canonical.Layouts)
 	wrong.Layouts[uint16(wire.StatusOK)] = wire.HasName | wire.HasPayload
-	var ok []*vectors.Vector
+	var ok []*schema.Vector
 	for _, v := range loadVectors(t).Responses() {
 		if v.Valid() && *v.Decoded.Status == wire.StatusOK {
 			ok = append(ok, v)

@@ -13,6 +13,7 @@ import (
 	"slices"
 
 	"github.com/fbpkit/fbp/ref/wire"
+	"github.com/fbpkit/fbp/vectors/schema"
 )
 
 // Names of the files Files makes, in the vectors folder.
@@ -152,13 +153,13 @@ func (m meaning) fieldAt(k int) string {
 	panic(fmt.Sprintf("byte %d is past the message", k))
 }
 
-func (m meaning) decoded() *decoded {
-	d := &decoded{Version: m.version}
+func (m meaning) decoded() *schema.Decoded {
+	d := &schema.Decoded{Version: m.version}
 	if m.message == "request" {
 		d.UserID = new(m.userID)
-		d.Op = new(uint8(m.code))
+		d.Op = new(wire.Op(m.code))
 	} else {
-		d.Status = new(uint16(m.code))
+		d.Status = new(wire.Status(m.code))
 	}
 	c := m.carries()
 	if c.name {
@@ -207,7 +208,7 @@ func printable(b []byte) bool {
 // fileBuilder collects one message file's vectors.
 type fileBuilder struct {
 	message string
-	groups  []*group
+	groups  []*schema.Group
 	ids     map[string]bool
 	err     error
 }
@@ -216,8 +217,8 @@ func newFileBuilder(message string) *fileBuilder {
 	return &fileBuilder{message: message, ids: map[string]bool{}}
 }
 
-func (b *fileBuilder) group(comment string, lim limits) {
-	b.groups = append(b.groups, &group{Comment: comment, Limits: lim})
+func (b *fileBuilder) group(comment string, lim schema.Limits) {
+	b.groups = append(b.groups, &schema.Group{Comment: comment, Limits: lim})
 }
 
 func (b *fileBuilder) fail(format string, args ...any) {
@@ -226,7 +227,7 @@ func (b *fileBuilder) fail(format string, args ...any) {
 	}
 }
 
-func (b *fileBuilder) add(v *vector) {
+func (b *fileBuilder) add(v *schema.Vector) {
 	if b.ids[v.ID] {
 		b.fail("vector %s: id used twice", v.ID)
 	}
@@ -249,10 +250,10 @@ func (b *fileBuilder) valid(id, comment string, reqs []string, msg []byte, m mea
 		// Every valid response pins down which fields its status carries and where it ends.
 		reqs = append([]string{"R-3.1"}, reqs...)
 	}
-	v := &vector{ID: id, Requirements: reqs, Comment: comment, Hex: hex.EncodeToString(msg), Result: resultValid,
+	v := &schema.Vector{ID: id, Requirements: reqs, Comment: comment, Hex: hex.EncodeToString(msg), Result: schema.ResultValid,
 		Decoded: m.decoded(), Consumed: n}
 	if m.headerOnly {
-		v.Scope = scopeHeader
+		v.Scope = schema.ScopeHeader
 	}
 	b.add(v)
 	b.truncations(id, msg[:n], &m)
@@ -276,15 +277,15 @@ func (b *fileBuilder) requirementsOfTruncation() []string {
 
 // truncated states the first k = len(msg) bytes of m: eof when there are none (m may then be
 // nil), otherwise truncated at the field the first missing byte belongs to.
-func truncated(id, comment string, reqs []string, msg []byte, m *meaning) *vector {
+func truncated(id, comment string, reqs []string, msg []byte, m *meaning) *schema.Vector {
 	k := len(msg)
-	v := &vector{ID: id, Requirements: reqs, Hex: hex.EncodeToString(msg), Result: resultInvalid}
+	v := &schema.Vector{ID: id, Requirements: reqs, Hex: hex.EncodeToString(msg), Result: schema.ResultInvalid}
 	if k == 0 {
-		v.Error = &errorSpec{Class: classEOF}
+		v.Error = &schema.ErrorSpec{Class: schema.ClassEOF}
 		v.Comment = "no byte at all: the stream ended cleanly before a message"
 	} else {
 		f := m.fieldAt(k)
-		v.Error = &errorSpec{Class: classTruncated, Field: f, Offset: new(k)}
+		v.Error = &schema.ErrorSpec{Class: schema.ClassTruncated, Field: f, Offset: new(int64(k))}
 		v.Comment = fmt.Sprintf("the first %d bytes only: the input ends where %s should continue", k, f)
 	}
 	if comment != "" {
@@ -294,8 +295,8 @@ func truncated(id, comment string, reqs []string, msg []byte, m *meaning) *vecto
 }
 
 func (b *fileBuilder) invalid(id, comment string, reqs []string, msg []byte, class, field string, offset int) {
-	b.add(&vector{ID: id, Requirements: reqs, Comment: comment, Hex: hex.EncodeToString(msg), Result: resultInvalid,
-		Error: &errorSpec{Class: class, Field: field, Offset: new(offset)}})
+	b.add(&schema.Vector{ID: id, Requirements: reqs, Comment: comment, Hex: hex.EncodeToString(msg), Result: schema.ResultInvalid,
+		Error: &schema.ErrorSpec{Class: class, Field: field, Offset: new(int64(offset))}})
 }
 
 // nameLenShorter adds msg, a message whose name_len 3 stands over the 6 bytes "abcdef" and then
@@ -307,10 +308,10 @@ func (b *fileBuilder) nameLenShorter(id string, reqs []string, msg []byte, misre
 	b.invalid(id,
 		fmt.Sprintf("name_len 3 over the name \"abcdef\": the name is \"abc\", size is read from \"def\\x05\" as %d, "+
 			"within the reference limit, and the %d bytes left cannot hold that payload: truncated in the payload", misread, len(msg)-misreadEnd),
-		reqs, msg, classTruncated, fieldPayload, len(msg))
+		reqs, msg, schema.ClassTruncated, fieldPayload, len(msg))
 }
 
-func (b *fileBuilder) file() (*messageFile, error) {
+func (b *fileBuilder) file() (*schema.File, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
@@ -318,7 +319,7 @@ func (b *fileBuilder) file() (*messageFile, error) {
 	for _, g := range b.groups {
 		n += len(g.Vectors)
 	}
-	return &messageFile{
+	return &schema.File{
 		Schema: Schema, Message: b.message, Header: header(b.message + "s"), NumberOfVectors: n,
 		ErrorClasses: errorClasses, Groups: b.groups,
 	}, nil
@@ -326,8 +327,8 @@ func (b *fileBuilder) file() (*messageFile, error) {
 
 // Limits of the two groups of each message file.
 var (
-	referenceLimits = limits{MaxName: wire.DefaultMaxName, MaxPayload: wire.DefaultMaxPayload}
-	smallLimits     = limits{MaxName: 16, MaxPayload: 1 << 20}
+	referenceLimits = schema.Limits{MaxName: wire.DefaultMaxName, MaxPayload: wire.DefaultMaxPayload}
+	smallLimits     = schema.Limits{MaxName: 16, MaxPayload: 1 << 20}
 )
 
 const (

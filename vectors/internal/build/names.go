@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"github.com/fbpkit/fbp/vectors/schema"
 )
 
 // A name's reason class is the first rule it breaks, in this order: empty, too_long, dot, then
@@ -14,8 +15,8 @@ type nameCase struct {
 	slug, name, reason, comment string
 }
 
-func nameFileContent() *nameFile {
-	f := &nameFile{Schema: Schema, Kind: "filename", ReasonClasses: reasonClasses,
+func nameFileContent() *schema.NameFile {
+	f := &schema.NameFile{Schema: Schema, Kind: "filename", ReasonClasses: reasonClasses,
 		Header: append(header("filenames"), "A refused name's reason is the first rule it breaks, checked in this order: "+
 			"empty, too_long, dot, then the first byte that is a separator, nul, control or non_ascii.")}
 
@@ -71,9 +72,9 @@ func nameFileContent() *nameFile {
 		{"slash-small-limit", "a/b", "separator", "a separator whatever the limit"},
 	}
 
-	f.Groups = []*nameGroup{
-		{Comment: "the reference limit, 255 bytes (R-5.1)", Limits: nameLimits{MaxName: 255}, Vectors: nameVectors(cases)},
-		{Comment: "a server with a 16-byte limit", Limits: nameLimits{MaxName: 16}, Vectors: nameVectors(small)},
+	f.Groups = []*schema.NameGroup{
+		{Comment: "the reference limit, 255 bytes (R-5.1)", Limits: schema.NameLimits{MaxName: 255}, Vectors: nameVectors(cases)},
+		{Comment: "a server with a 16-byte limit", Limits: schema.NameLimits{MaxName: 16}, Vectors: nameVectors(small)},
 	}
 	for _, g := range f.Groups {
 		f.NumberOfVectors += len(g.Vectors)
@@ -81,17 +82,17 @@ func nameFileContent() *nameFile {
 	return f
 }
 
-func nameVectors(cases []nameCase) []*nameVector {
-	var out []*nameVector
+func nameVectors(cases []nameCase) []*schema.NameVector {
+	var out []*schema.NameVector
 	for _, c := range cases {
-		v := &nameVector{ID: "name/" + c.slug, Comment: c.comment, NameHex: hex.EncodeToString([]byte(c.name)), Reason: c.reason}
+		v := &schema.NameVector{ID: "name/" + c.slug, Comment: c.comment, NameHex: hex.EncodeToString([]byte(c.name)), Reason: c.reason}
 		v.Requirements = []string{"R-5.1"}
 		if c.reason == "non_ascii" {
 			v.Requirements = []string{"R-1.2", "R-5.1"}
 		}
-		v.Result = resultValid
+		v.Result = schema.ResultValid
 		if c.reason != "" {
-			v.Result = resultInvalid
+			v.Result = schema.ResultInvalid
 		}
 		out = append(out, v)
 	}

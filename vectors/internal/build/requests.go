@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/fbpkit/fbp/ref/wire"
+	"github.com/fbpkit/fbp/vectors/schema"
 )
 
 // exampleHex is SPEC R-2.2's example header, copied from the spec byte for byte.
@@ -31,7 +32,7 @@ func (m meaning) rawRequest() wire.RawRequest {
 	return r.Raw()
 }
 
-func requestFile() (*messageFile, error) {
+func requestFile() (*schema.File, error) {
 	b := newFileBuilder("request")
 	b.group(referenceComment, referenceLimits)
 	b.add(truncated("request/eof", "no byte at all: the peer closed before a request, as it may between requests",
@@ -129,7 +130,7 @@ func backupRequests(b *fileBuilder) {
 	msg := raw.Append(nil)
 	b.invalid("request/backup/size-longer-than-payload",
 		"size 10 but only 2 payload bytes follow: truncated in the payload", []string{"R-5.3"},
-		msg, classTruncated, fieldPayload, len(msg))
+		msg, schema.ClassTruncated, fieldPayload, len(msg))
 
 	raw = req(opBackup, "abcdef", []byte("hello")).rawRequest()
 	raw.NameLen = u16(3)
@@ -141,24 +142,24 @@ func backupRequests(b *fileBuilder) {
 	msg = raw.Append(nil)
 	b.invalid("request/backup/name-len-longer",
 		"name_len 20 but the name \"abc\", size and payload make 9 bytes: truncated in the filename",
-		[]string{"R-1.2", "R-5.3"}, msg, classTruncated, fieldFilename, len(msg))
+		[]string{"R-1.2", "R-5.3"}, msg, schema.ClassTruncated, fieldFilename, len(msg))
 
 	raw.NameLen = u16(7)
 	msg = raw.Append(nil)
 	b.invalid("request/backup/name-len-longer-swallows-size",
 		"name_len 7 takes \"abc\" and the 4 size bytes as the name; size is then read from the 2 payload bytes: truncated in size",
-		[]string{"R-1.2", "R-5.3"}, msg, classTruncated, fieldSize, len(msg))
+		[]string{"R-1.2", "R-5.3"}, msg, schema.ClassTruncated, fieldSize, len(msg))
 
 	raw = req(opBackup, string(bytes.Repeat([]byte("n"), 256)), []byte("x")).rawRequest()
 	b.invalid("request/backup/name-len-256",
 		"name_len 256, one over the reference limit, with all 256 bytes present: refused right after name_len",
-		[]string{"R-5.4", "R-5.1"}, raw.Append(nil), classNameTooLong, fieldNameLen, 8)
+		[]string{"R-5.4", "R-5.1"}, raw.Append(nil), schema.ClassNameTooLong, fieldNameLen, 8)
 
 	raw = req(opBackup, "abc", nil).rawRequest()
 	raw.NameLen = u16(0xffff)
 	b.invalid("request/backup/name-len-65535",
 		"name_len 65535 with 7 bytes after it: the limit is checked before the name is read, so the error is name_too_long, not truncated",
-		[]string{"R-5.4"}, raw.Append(nil), classNameTooLong, fieldNameLen, 8)
+		[]string{"R-5.4"}, raw.Append(nil), schema.ClassNameTooLong, fieldNameLen, 8)
 
 	m = meaning{message: "request", userID: userID, version: 1, code: opBackup, name: []byte("huge.bin"), size: wire.DefaultMaxPayload, headerOnly: true}
 	head := m.encode()
@@ -168,7 +169,7 @@ func backupRequests(b *fileBuilder) {
 	msg = cat(head, []byte("abc"))
 	b.invalid("request/backup/size-4294967295-cut",
 		"size 4294967295 followed by 3 payload bytes: truncated in the payload", []string{"R-5.3", "R-5.4"},
-		msg, classTruncated, fieldPayload, len(msg))
+		msg, schema.ClassTruncated, fieldPayload, len(msg))
 }
 
 // nameRequests adds the vectors of RESTORE or DELETE, which carry a name and nothing after it.
@@ -210,11 +211,11 @@ func nameRequests(b *fileBuilder, op int, opName string) {
 	raw.NameLen = u16(10)
 	msg := raw.Append(nil)
 	b.invalid(id("name-len-longer"), "name_len 10 but 3 name bytes follow: truncated in the filename",
-		[]string{"R-1.2", "R-5.3"}, msg, classTruncated, fieldFilename, len(msg))
+		[]string{"R-1.2", "R-5.3"}, msg, schema.ClassTruncated, fieldFilename, len(msg))
 
 	raw = req(op, string(bytes.Repeat([]byte("n"), 256)), nil).rawRequest()
 	b.invalid(id("name-len-256"), "name_len 256, one over the reference limit: refused right after name_len",
-		[]string{"R-5.4", "R-5.1"}, raw.Append(nil), classNameTooLong, fieldNameLen, 8)
+		[]string{"R-5.4", "R-5.1"}, raw.Append(nil), schema.ClassNameTooLong, fieldNameLen, 8)
 }
 
 func listRequests(b *fileBuilder) {
@@ -243,11 +244,11 @@ func unknownOps(b *fileBuilder) {
 		raw := wire.RawRequest{UserID: userID, Version: 1, Op: op, Fields: wire.HasName, Name: []byte("abc")}
 		b.invalid(fmt.Sprintf("request/unknown-op/%d", op),
 			fmt.Sprintf("op %d is not defined: decoding stops after op; the name_len and name after it are not read", op),
-			[]string{"R-5.2"}, raw.Append(nil), classUnknownOp, fieldOp, 6)
+			[]string{"R-5.2"}, raw.Append(nil), schema.ClassUnknownOp, fieldOp, 6)
 	}
 	raw := wire.RawRequest{UserID: userID, Version: 1, Op: 7}
 	b.invalid("request/unknown-op/7-alone", "op 7 and nothing after it: unknown_op, not truncated",
-		[]string{"R-5.2"}, raw.Append(nil), classUnknownOp, fieldOp, 6)
+		[]string{"R-5.2"}, raw.Append(nil), schema.ClassUnknownOp, fieldOp, 6)
 }
 
 func smallLimitRequests(b *fileBuilder) {
@@ -262,12 +263,12 @@ func smallLimitRequests(b *fileBuilder) {
 	m = req(opBackup, string(name17), []byte("x"))
 	b.invalid("request/backup/name-17-over-small-limit",
 		"name_len 17, one over the group's limit, all bytes present: refused right after name_len",
-		[]string{"R-5.4", "R-5.1"}, m.encode(), classNameTooLong, fieldNameLen, 8)
+		[]string{"R-5.4", "R-5.1"}, m.encode(), schema.ClassNameTooLong, fieldNameLen, 8)
 	for _, op := range []int{opRestore, opDelete} {
 		m = req(op, string(name17), nil)
 		b.invalid("request/"+map[int]string{opRestore: "restore", opDelete: "delete"}[op]+"/name-17-over-small-limit",
 			"name_len 17, one over the group's limit: refused right after name_len",
-			[]string{"R-5.4", "R-5.1"}, m.encode(), classNameTooLong, fieldNameLen, 8)
+			[]string{"R-5.4", "R-5.1"}, m.encode(), schema.ClassNameTooLong, fieldNameLen, 8)
 	}
 
 	m = meaning{message: "request", userID: userID, version: 1, code: opBackup, name: []byte("big.bin"), size: 1 << 20, headerOnly: true}
@@ -280,18 +281,18 @@ func smallLimitRequests(b *fileBuilder) {
 		raw.Size = u32(size)
 		b.invalid(fmt.Sprintf("request/backup/size-%d-over-small-limit", size),
 			fmt.Sprintf("size %d is over the group's limit: refused right after size, before the payload", size),
-			[]string{"R-5.4"}, raw.Append(nil), classPayloadTooLarge, fieldSize, 6+2+7+4)
+			[]string{"R-5.4"}, raw.Append(nil), schema.ClassPayloadTooLarge, fieldSize, 6+2+7+4)
 	}
 
 	raw := req(opBackup, string(name17), []byte("abc")).rawRequest()
 	raw.Size = u32(0xffffffff)
 	b.invalid("request/backup/name-and-size-over-small-limit",
 		"name and size both over the limits: name_len comes first, so name_too_long", []string{"R-5.4"},
-		raw.Append(nil), classNameTooLong, fieldNameLen, 8)
+		raw.Append(nil), schema.ClassNameTooLong, fieldNameLen, 8)
 
 	raw = req(opBackup, "abcdef", []byte("hello")).rawRequest()
 	raw.NameLen = u16(3)
 	b.invalid("request/backup/name-len-shorter-over-small-limit",
 		"name_len 3 over the name \"abcdef\": size is read from \"def\\x05\" as 90596708, over the group's limit: payload_too_large",
-		[]string{"R-1.2", "R-5.4"}, raw.Append(nil), classPayloadTooLarge, fieldSize, 6+2+3+4)
+		[]string{"R-1.2", "R-5.4"}, raw.Append(nil), schema.ClassPayloadTooLarge, fieldSize, 6+2+3+4)
 }

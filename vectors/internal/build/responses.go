@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/fbpkit/fbp/ref/wire"
+	"github.com/fbpkit/fbp/vectors/schema"
 )
 
 const (
@@ -32,7 +33,7 @@ func (m meaning) rawResponse() wire.RawResponse {
 	return r.Raw()
 }
 
-func responseFile() (*messageFile, error) {
+func responseFile() (*schema.File, error) {
 	b := newFileBuilder("response")
 	b.group(referenceComment, referenceLimits)
 	b.add(truncated("response/eof", "no byte at all: the server closed without answering",
@@ -98,7 +99,7 @@ func restoredResponses(b *fileBuilder) {
 	raw.Size = u32(10)
 	msg := raw.Append(nil)
 	b.invalid("response/restored/size-longer-than-payload", "size 10 but only 2 payload bytes follow: truncated in the payload",
-		trust, msg, classTruncated, fieldPayload, len(msg))
+		trust, msg, schema.ClassTruncated, fieldPayload, len(msg))
 
 	raw = resp(statusRestored, "abcdef", []byte("hello")).rawResponse()
 	raw.NameLen = u16(3)
@@ -110,12 +111,12 @@ func restoredResponses(b *fileBuilder) {
 	msg = raw.Append(nil)
 	b.invalid("response/restored/name-len-longer",
 		"name_len 20 but the name \"abc\", size and payload make 9 bytes: truncated in the filename",
-		trust, msg, classTruncated, fieldFilename, len(msg))
+		trust, msg, schema.ClassTruncated, fieldFilename, len(msg))
 
 	raw = resp(statusRestored, string(bytes.Repeat([]byte("n"), 256)), []byte("x")).rawResponse()
 	b.invalid("response/restored/name-len-256",
 		"name_len 256, one over the reference limit, with all 256 bytes present: refused right after name_len",
-		trust, raw.Append(nil), classNameTooLong, fieldNameLen, 5)
+		trust, raw.Append(nil), schema.ClassNameTooLong, fieldNameLen, 5)
 
 	m = meaning{message: "response", version: 1, code: statusRestored, name: []byte("huge.bin"), size: wire.DefaultMaxPayload, headerOnly: true}
 	head := m.encode()
@@ -124,7 +125,7 @@ func restoredResponses(b *fileBuilder) {
 		trust, head, m)
 	msg = cat(head, []byte("abc"))
 	b.invalid("response/restored/size-4294967295-cut", "size 4294967295 followed by 3 payload bytes: truncated in the payload",
-		trust, msg, classTruncated, fieldPayload, len(msg))
+		trust, msg, schema.ClassTruncated, fieldPayload, len(msg))
 }
 
 func listedResponses(b *fileBuilder) {
@@ -172,11 +173,11 @@ func nameOnlyResponses(b *fileBuilder, status int) {
 	raw.NameLen = u16(10)
 	msg := raw.Append(nil)
 	b.invalid(id("name-len-longer"), "name_len 10 but 3 name bytes follow: truncated in the filename",
-		trust, msg, classTruncated, fieldFilename, len(msg))
+		trust, msg, schema.ClassTruncated, fieldFilename, len(msg))
 
 	raw = resp(status, string(bytes.Repeat([]byte("n"), 256)), nil).rawResponse()
 	b.invalid(id("name-len-256"), "name_len 256, one over the reference limit: refused right after name_len",
-		trust, raw.Append(nil), classNameTooLong, fieldNameLen, 5)
+		trust, raw.Append(nil), schema.ClassNameTooLong, fieldNameLen, 5)
 }
 
 // bareResponses adds the vectors of no-files or server-error: 3 bytes in all.
@@ -203,11 +204,11 @@ func unknownStatuses(b *fileBuilder) {
 		raw := wire.RawResponse{Version: 1, Status: s, Fields: wire.HasName, Name: []byte("abc")}
 		b.invalid(fmt.Sprintf("response/unknown-status/%d", s),
 			fmt.Sprintf("status %d is not defined: decoding stops after status; the name_len and name after it are not read", s),
-			[]string{"R-5.6"}, raw.Append(nil), classUnknownStatus, fieldStatus, 3)
+			[]string{"R-5.6"}, raw.Append(nil), schema.ClassUnknownStatus, fieldStatus, 3)
 	}
 	raw := wire.RawResponse{Version: 1, Status: 213}
 	b.invalid("response/unknown-status/213-alone", "status 213 and nothing after it: unknown_status, not truncated",
-		[]string{"R-5.6"}, raw.Append(nil), classUnknownStatus, fieldStatus, 3)
+		[]string{"R-5.6"}, raw.Append(nil), schema.ClassUnknownStatus, fieldStatus, 3)
 }
 
 func smallLimitResponses(b *fileBuilder) {
@@ -222,13 +223,13 @@ func smallLimitResponses(b *fileBuilder) {
 		}
 		b.invalid("response/"+statusSlug[s]+"/name-17-over-small-limit",
 			"name_len 17, one over the group's limit, all bytes present: refused right after name_len",
-			trust, m.encode(), classNameTooLong, fieldNameLen, 5)
+			trust, m.encode(), schema.ClassNameTooLong, fieldNameLen, 5)
 	}
 
 	m = resp(statusListed, string(listedName), []byte("a.txt\n"))
 	b.invalid("response/listed/name-32-over-small-limit",
 		"list-ok always carries a 32-byte name: a client whose name limit is under 32 refuses every listing",
-		[]string{"R-5.6", "R-4.4"}, m.encode(), classNameTooLong, fieldNameLen, 5)
+		[]string{"R-5.6", "R-4.4"}, m.encode(), schema.ClassNameTooLong, fieldNameLen, 5)
 
 	m = meaning{message: "response", version: 1, code: statusRestored, name: []byte("big.bin"), size: 1 << 20, headerOnly: true}
 	b.valid("response/restored/size-1048576-at-small-limit",
@@ -240,7 +241,7 @@ func smallLimitResponses(b *fileBuilder) {
 			raw.Size = u32(size)
 			b.invalid(fmt.Sprintf("response/%s/size-%d-over-small-limit", statusSlug[s], size),
 				fmt.Sprintf("size %d is over the group's limit: refused right after size, before the payload", size),
-				trust, raw.Append(nil), classPayloadTooLarge, fieldSize, 3+2+7+4)
+				trust, raw.Append(nil), schema.ClassPayloadTooLarge, fieldSize, 3+2+7+4)
 		}
 	}
 
@@ -248,5 +249,5 @@ func smallLimitResponses(b *fileBuilder) {
 	raw.NameLen = u16(3)
 	b.invalid("response/restored/name-len-shorter-over-small-limit",
 		"name_len 3 over the name \"abcdef\": size is read from \"def\\x05\" as 90596708, over the group's limit: payload_too_large",
-		trust, raw.Append(nil), classPayloadTooLarge, fieldSize, 3+2+3+4)
+		trust, raw.Append(nil), schema.ClassPayloadTooLarge, fieldSize, 3+2+3+4)
 }
