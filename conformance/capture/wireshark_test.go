@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"net/netip"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/capture"
+	"github.com/fbpkit/fbp/internal/required"
 	"github.com/fbpkit/fbp/vectors"
 	"github.com/fbpkit/fbp/vectors/schema"
 )
@@ -25,18 +25,10 @@ var dissector = func() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "contrib", "wireshark", "fbp.lua")
 }()
 
-// needTshark returns the tshark command, skipping the test when it is missing, unless CI is
-// set: there the dissector's tests must run.
+// needTshark returns the tshark command, as required.Program finds it.
 func needTshark(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("tshark is not installed; CI installs it (apt-get install tshark): %v", err)
-		}
-		t.Skip("tshark is not installed (Debian: apt-get install tshark); the dissector is not tested")
-	}
-	return p
+	return required.Program(t, "tshark", "tshark is not installed (Debian: apt-get install tshark); the dissector is not tested")
 }
 
 // passes are tshark's ways of reading a file: one pass, as tshark does by default, and two, as

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/required"
 )
 
 // pyKill says which case a fault of testdata/faulty_client.py must fail, and under which
@@ -42,13 +43,10 @@ var pyKillTable = []pyKill{
 		blocked: []string{"user/one-per-run", "connection/server-closes", "response/split-reads"}},
 }
 
+// python finds the interpreter, as required.Program finds it.
 func python(t *testing.T) string {
 	t.Helper()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("no python3")
-	}
-	return py
+	return required.Program(t, "python3", "python3 is needed for the Python clients")
 }
 
 func TestPythonZooKillTable(t *testing.T) {

@@ -1,7 +1,6 @@
 package clienttest
 
 import (
-	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -188,11 +187,7 @@ func TestCorrectClientsPass(t *testing.T) {
 			return []string{program(t, "github.com/fbpkit/fbp/cmd/refclient"), "-timeout", "10s", "run"}, ""
 		},
 		"python": func(t *testing.T) ([]string, string) {
-			py, err := exec.LookPath("python3")
-			if err != nil {
-				t.Skip("no python3")
-			}
-			return []string{py, "client.py", "10"}, "testdata"
+			return []string{python(t), "client.py", "10"}, "testdata"
 		},
 		// The faulty Python clients with no fault on: their faults are all that differ.
 		"python-faulty-none": func(t *testing.T) ([]string, string) {

@@ -1,8 +1,6 @@
 package servertest
 
 import (
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +8,7 @@ import (
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/conformance/target"
+	"github.com/fbpkit/fbp/internal/required"
 )
 
 // The partial-fault zoo (internal/realzoo/server.py) is a server written as course servers
@@ -94,17 +93,10 @@ var realKillTable = []realKill{
 	{"listing-kept", map[string]spec.ID{"list/no-listing-files": spec.R4_4}},
 }
 
-// python3 finds the interpreter: CI installs it, so there its absence fails the test.
+// python3 finds the interpreter, as required.Program finds it.
 func python3(t *testing.T) string {
 	t.Helper()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("python3 is needed for the partial-fault zoo: %v", err)
-		}
-		t.Skip("no python3")
-	}
-	return py
+	return required.Program(t, "python3", "python3 is needed for the partial-fault zoo")
 }
 
 // realZooConfig runs the zoo's server with fault under -exec, with its storage folder as -root.
