@@ -40,8 +40,9 @@ const (
 const usage = `usage: refserver [-addr host:port] [-root folder] [flags]
 
 The reference FBP server: it stores user N's files in the folder -root/N, logs a startup line
-saying where it listens and stores, then one line per request, on stderr. On SIGINT or SIGTERM
-it stops accepting and lets requests in progress finish within -shutdown-grace.
+saying where it listens and stores, then one line per request, on stderr (request lines are
+written out together, within 20ms). On SIGINT or SIGTERM it stops accepting and lets requests
+in progress finish within -shutdown-grace.
 Sizes take units, as conform's do: 1000000, 64KiB, 512MiB, 1GiB (K, M, G, T: powers of 1024).
 refserver version (or -version) prints the version of this build.
 Exit status: 0 stopped by a signal, 1 the server could not start or failed, 2 usage error.
@@ -131,9 +132,11 @@ func parseFlags(args []string) (*options, *cliargs.Command, error) {
 
 // serve runs the server until a signal stops it.
 func serve(o *options, stderr io.Writer) error {
-	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	lw := newLogWriter(stderr)
+	defer lw.Flush()
+	var handler slog.Handler = slog.NewTextHandler(lw, nil)
 	if o.logFormat == "json" {
-		handler = slog.NewJSONHandler(stderr, nil)
+		handler = slog.NewJSONHandler(lw, nil)
 	}
 	log := slog.New(handler)
 	slog.SetDefault(log)
@@ -163,6 +166,7 @@ func serve(o *options, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log.Info("refserver started", "listen", ln.Addr().String(), "root", absRoot, "one_request", cfg.OneRequest)
+	lw.Flush()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -173,6 +177,7 @@ func serve(o *options, stderr io.Writer) error {
 	}
 	stop() // a second signal kills the process at once
 	log.Info("refserver shutting down", "grace", o.grace)
+	lw.Flush()
 	sctx, cancel := context.WithTimeout(context.Background(), o.grace)
 	defer cancel()
 	err = srv.Shutdown(sctx)

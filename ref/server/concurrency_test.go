@@ -201,4 +201,23 @@ func TestPipelinedRequests(t *testing.T) {
 	send(t, c, append(enc(backupReq(8, "p", []byte("pipelined"))), enc(restoreReq(8, "p"))...))
 	wantResp(t, "BACKUP", readResponse(t, c), wire.StatusOK, "p", nil)
 	wantResp(t, "RESTORE", readResponse(t, c), wire.StatusRestored, "p", []byte("pipelined"))
+
+	// A header is read with what follows it: a payload's first bytes, the rest of it read from
+	// the connection, and several requests read at once, each served whole and in order.
+	big := make([]byte, 100<<10)
+	for i := range big {
+		big[i] = byte(i * 7 / 3)
+	}
+	var reqs []byte
+	reqs = append(reqs, enc(backupReq(8, "big", big))...)
+	for range 4 {
+		reqs = append(reqs, enc(restoreReq(8, "p"))...)
+	}
+	reqs = append(reqs, enc(restoreReq(8, "big"))...)
+	send(t, c, reqs)
+	wantResp(t, "BACKUP big", readResponse(t, c), wire.StatusOK, "big", nil)
+	for i := range 4 {
+		wantResp(t, fmt.Sprintf("RESTORE %d", i), readResponse(t, c), wire.StatusRestored, "p", []byte("pipelined"))
+	}
+	wantResp(t, "RESTORE big", readResponse(t, c), wire.StatusRestored, "big", big)
 }

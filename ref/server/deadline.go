@@ -58,7 +58,18 @@ type deadlineConn struct {
 	in, out  window
 	// onFirstByte runs when the first byte of a request arrives.
 	onFirstByte func()
+	// ahead[aheadAt:aheadEnd] are bytes read from the connection and not yet taken: a header
+	// is read in one read(2) of whatever has arrived, up to readAheadLen, rather than one for
+	// each of its fixed fields, its name_len and its name. What follows the header in that
+	// read (a payload's first bytes, a further request) is taken from here first. A byte
+	// counts as arrived, for the deadlines and the minimum rate, when it is taken.
+	ahead             [readAheadLen]byte
+	aheadAt, aheadEnd int
 }
+
+// readAheadLen is the most read at once for a header: a header with a name of the reference
+// limit (255) and a payload's first bytes.
+const readAheadLen = 512
 
 // awaitRequest starts the wait for a request: the first on the connection (the header
 // deadline runs from now) or a further one (the idle wait runs first).
@@ -76,6 +87,9 @@ func (c *deadlineConn) awaitRequest(first bool) {
 func (c *deadlineConn) beginPayload() { c.phase = phasePayload }
 
 func (c *deadlineConn) Read(b []byte) (int, error) {
+	if c.aheadAt < c.aheadEnd {
+		return c.takeAhead(b), nil
+	}
 	var deadline time.Time
 	switch c.phase {
 	case phaseIdle:
@@ -93,11 +107,31 @@ func (c *deadlineConn) Read(b []byte) (int, error) {
 	if err := c.Conn.SetReadDeadline(deadline); err != nil {
 		return 0, err
 	}
+	if c.phase != phasePayload && len(b) < readAheadLen {
+		n, err := c.Conn.Read(c.ahead[:])
+		c.aheadAt, c.aheadEnd = 0, n
+		if n > 0 {
+			// A net.Conn reports an error with no bytes; one that came with bytes comes again
+			// at the next read.
+			return c.takeAhead(b), nil
+		}
+		return 0, err
+	}
 	n, err := c.Conn.Read(b)
 	if n > 0 {
 		c.arrived(int64(n))
 	}
 	return n, err
+}
+
+// takeAhead moves bytes read ahead into b.
+func (c *deadlineConn) takeAhead(b []byte) int {
+	n := copy(b, c.ahead[c.aheadAt:c.aheadEnd])
+	c.aheadAt += n
+	if n > 0 {
+		c.arrived(int64(n))
+	}
+	return n
 }
 
 // arrived accounts for n bytes read.
@@ -195,11 +229,24 @@ func (s payloadSink) ReadFrom(r io.Reader) (int64, error) {
 	}
 	// A peer that closes early stops the copy; the payload reader reports it truncated.
 	c := s.conn
-	return copyWindows(lr, &c.in, c.Conn.SetReadDeadline,
+	var early int64
+	if c.aheadAt < c.aheadEnd && lr.N > 0 {
+		// The payload's first bytes, read with its header.
+		n, err := s.dst.Write(c.ahead[c.aheadAt:min(c.aheadEnd, c.aheadAt+int(min(lr.N, readAheadLen)))])
+		c.aheadAt += n
+		c.arrived(int64(n))
+		lr.N -= int64(n)
+		if err != nil {
+			return int64(n), err
+		}
+		early = int64(n)
+	}
+	n, err := copyWindows(lr, &c.in, c.Conn.SetReadDeadline,
 		func(want int64) (int64, error) { return io.Copy(s.dst, &io.LimitedReader{R: c.Conn, N: want}) },
 		func(n int64) {
 			if n > 0 {
 				c.arrived(n)
 			}
 		})
+	return early + n, err
 }

@@ -507,12 +507,11 @@ func (s *FS) Open(user uint32, name string) (io.ReadCloser, int64, error) {
 	defer s.done(uf)
 	l := s.lock(user)
 	l.RLock()
-	f, size, err := openRegular(uf.root, name)
+	f, size, err := uf.openIn(name)
 	l.RUnlock()
 	if err != nil {
 		return nil, 0, err
 	}
-	// The *os.File itself is returned so that a socket can send it with sendfile.
 	return f, size, nil
 }
 
