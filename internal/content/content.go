@@ -15,11 +15,13 @@ import (
 	"io"
 )
 
-// Content is a file's bytes: Literal when it is not nil, otherwise N bytes drawn from Seed.
+// Content is a file's bytes: Literal when it is not nil, otherwise N bytes drawn from Seed,
+// tiled when Tiled is set.
 type Content struct {
 	Literal []byte
 	N       int64
 	Seed    uint64
+	Tiled   bool
 }
 
 // Bytes is content held in memory.
@@ -33,6 +35,13 @@ func Bytes(b []byte) Content {
 // Drawn is n bytes that depend only on seed.
 func Drawn(n int64, seed uint64) Content { return Content{N: n, Seed: seed} }
 
+// Tiled is n bytes that depend only on seed, as exact to check as Drawn and almost free: a
+// block of TileLen bytes drawn from seed, repeated, each block's first 8 bytes replaced by its
+// index (little-endian). A check compares each block with memory, where Drawn's draws every
+// word again; a block shifted, repeated or dropped fails on its index, a block of another seed
+// on its drawn bytes.
+func Tiled(n int64, seed uint64) Content { return Content{N: n, Seed: seed, Tiled: true} }
+
 // Len is the content's length in bytes.
 func (c Content) Len() int64 {
 	if c.Literal != nil {
@@ -45,6 +54,11 @@ func (c Content) Len() int64 {
 func (c Content) Reader() io.Reader {
 	if c.Literal != nil {
 		return bytes.NewReader(c.Literal)
+	}
+	if c.Tiled {
+		t := &tileReader{}
+		t.reset(c)
+		return t
 	}
 	return &drawReader{left: c.N, state: c.Seed, used: wordLen}
 }
@@ -230,6 +244,93 @@ func (d *drawReader) matchWords(b []byte) int {
 	return i
 }
 
+// TileLen is the length of Tiled content's block: large enough that a check is a few long
+// memory comparisons, small enough to stay in a core's cache.
+const TileLen = 64 << 10
+
+// stampLen is the length of each block's index.
+const stampLen = 8
+
+// tileReader yields Tiled content. Its block holds the drawn bytes, its first stampLen bytes
+// the index of the block being given out, written as each block starts.
+type tileReader struct {
+	block []byte
+	buf   []byte // block's storage, at least stampLen long
+	seed  uint64
+	drawn int // bytes of buf drawn from seed, 0 when none are
+	off   int64
+	left  int64
+}
+
+// reset makes t yield c from its start. The block is drawn again only for another seed or a
+// longer block: a Checker of one file restored again and again draws it once.
+func (t *tileReader) reset(c Content) {
+	m := int(min(c.N, TileLen))
+	if t.drawn == 0 || t.seed != c.Seed || t.drawn < m {
+		if cap(t.buf) < max(m, stampLen) {
+			t.buf = make([]byte, max(m, stampLen))
+		}
+		t.buf = t.buf[:cap(t.buf)]
+		d := drawReader{left: int64(m), state: c.Seed, used: wordLen}
+		_, _ = io.ReadFull(&d, t.buf[:m])
+		t.seed, t.drawn = c.Seed, m
+	}
+	t.block, t.off, t.left = t.buf[:m], 0, c.N
+}
+
+// at returns the rest of the current block from the stream's offset, its index written when
+// the block starts.
+func (t *tileReader) at() []byte {
+	pos := int(t.off % TileLen)
+	if pos == 0 {
+		binary.LittleEndian.PutUint64(t.buf[:stampLen], uint64(t.off/TileLen))
+	}
+	return t.block[pos:min(int64(len(t.block)), int64(pos)+t.left)]
+}
+
+func (t *tileReader) Read(p []byte) (int, error) {
+	if t.left == 0 {
+		return 0, io.EOF
+	}
+	n := 0
+	for n < len(p) && t.left > 0 {
+		k := copy(p[n:], t.at())
+		n += k
+		t.skip(k)
+	}
+	return n, nil
+}
+
+// skip moves the stream on by k bytes.
+func (t *tileReader) skip(k int) {
+	t.off += int64(k)
+	t.left -= int64(k)
+}
+
+// compare is drawReader.compare for Tiled content: bytes.Equal against the block, and the
+// first difference found to the byte only once there is one.
+func (t *tileReader) compare(b []byte) (consumed, at int) {
+	b = b[:min(int64(len(b)), t.left)]
+	i := 0
+	for i < len(b) {
+		w := t.at()
+		k := min(len(w), len(b)-i)
+		if !bytes.Equal(w[:k], b[i:i+k]) {
+			j := firstDiff(w[:k], b[i:i+k])
+			t.skip(j)
+			return i + j, i + j
+		}
+		i += k
+		t.skip(k)
+	}
+	return i, -1
+}
+
+// comparer is a stream of content that compares bytes with its own as it passes.
+type comparer interface {
+	compare(b []byte) (consumed, at int)
+}
+
 // Checker compares a stream written to it with the content as it passes, keeping only where
 // the first difference is: a restored file of any size is checked in constant memory.
 type Checker struct {
@@ -237,25 +338,35 @@ type Checker struct {
 	off      int64 // bytes compared so far
 	mismatch int64
 	buf      []byte
-	bufs     [2][]byte // ReadFrom's, made at its first use
+	bufs     [2][]byte  // ReadFrom's, made at its first use
+	tile     tileReader // kept across Resets, with its drawn block
 }
 
 // NewChecker returns a Checker of c.
 func NewChecker(c Content) *Checker {
-	return &Checker{want: c.Reader(), mismatch: -1, buf: make([]byte, 32<<10)}
+	k := &Checker{buf: make([]byte, 32<<10)}
+	k.Reset(c)
+	return k
 }
 
 // Reset makes the Checker compare a new stream with c, keeping its buffer: a load tester
 // checks thousands of small files a second without a buffer for each.
 func (c *Checker) Reset(cont Content) {
-	c.want, c.off, c.mismatch = cont.Reader(), 0, -1
+	c.off, c.mismatch = 0, -1
+	if cont.Literal == nil && cont.Tiled {
+		c.tile.reset(cont)
+		c.want = &c.tile
+		return
+	}
+	c.want = cont.Reader()
 }
 
 // Write compares b with the content's next bytes. It never fails: a difference is recorded.
 func (c *Checker) Write(b []byte) (int, error) {
 	n := len(b)
-	if d, ok := c.want.(*drawReader); ok && c.mismatch < 0 {
-		// Drawn content is compared a word at a time as it is drawn, never copied.
+	if d, ok := c.want.(comparer); ok && c.mismatch < 0 {
+		// Drawn content is compared a word at a time as it is drawn, Tiled content against
+		// its block: neither is copied.
 		k, at := d.compare(b)
 		if at >= 0 {
 			c.mismatch = c.off + int64(at)

@@ -3,8 +3,10 @@ package content
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"io"
+	"slices"
 	"testing"
 	"testing/iotest"
 )
@@ -133,10 +135,23 @@ func TestCheckerResetComparesTheNewContent(t *testing.T) {
 // at a word's start, inside one, in its last byte, in each word of a block of four, and a
 // stream longer than the content.
 func TestCheckerFindsEveryDifferenceInAnyChunking(t *testing.T) {
-	c := Drawn(1000, 9)
+	t.Run("Drawn", func(t *testing.T) {
+		checkEveryDifference(t, Drawn(1000, 9), []int{0, 5, 7, 8, 13, 16, 26, 31, 32, 39, 500, 967, 992, 999})
+	})
+	// Tiled: in a block's index and just past it, at each block's edges, in the last byte.
+	t.Run("Tiled", func(t *testing.T) {
+		checkEveryDifference(t, Tiled(2*TileLen+1000, 9), []int{0, 3, 7, 8, 9, 500,
+			TileLen - 1, TileLen, TileLen + 7, TileLen + 8, 2*TileLen - 1, 2 * TileLen, 2*TileLen + 999})
+	})
+}
+
+func checkEveryDifference(t *testing.T, c Content, ats []int) {
 	data := readAll(t, c)
-	for _, chunk := range []int{1, 3, 7, 8, 9, 31, 32, 33, 64, 100, 1000} {
-		for _, at := range []int{0, 5, 7, 8, 13, 16, 26, 31, 32, 39, 500, 967, 992, 999} {
+	for _, chunk := range []int{1, 3, 7, 8, 9, 31, 32, 33, 64, 100, 1000, TileLen + 1} {
+		if chunk == 1 && c.Len() > 10000 {
+			continue // a byte a write over 100 KiB adds time, not cases
+		}
+		for _, at := range ats {
 			bad := bytes.Clone(data)
 			bad[at] ^= 0x40
 			k := NewChecker(c)
@@ -159,9 +174,13 @@ func TestCheckerFindsEveryDifferenceInAnyChunking(t *testing.T) {
 }
 
 // What a load tester does with every byte: draw what it sends, check what it receives.
-func BenchmarkDrawn(b *testing.B) {
-	const size = 64 << 20
-	c := Drawn(size, 1)
+func BenchmarkDrawn(b *testing.B) { benchmarkContent(b, Drawn(64<<20, 1)) }
+
+// The same for Tiled content: the check is a memory comparison.
+func BenchmarkTiled(b *testing.B) { benchmarkContent(b, Tiled(64<<20, 1)) }
+
+func benchmarkContent(b *testing.B, c Content) {
+	size := c.Len()
 	data := make([]byte, size)
 	io.ReadFull(c.Reader(), data)
 	buf := make([]byte, 32<<10)
@@ -181,7 +200,7 @@ func BenchmarkDrawn(b *testing.B) {
 		b.SetBytes(size)
 		for b.Loop() {
 			k.Reset(c)
-			for i := 0; i < size; i += len(buf) {
+			for i := 0; i < len(data); i += len(buf) {
 				k.Write(data[i : i+len(buf)])
 			}
 			if k.Mismatch() >= 0 {
@@ -195,7 +214,12 @@ func BenchmarkDrawn(b *testing.B) {
 // on a second goroutine), and ends with the stream's own error.
 func TestCheckerReadFromFindsEveryDifference(t *testing.T) {
 	const size = 3*readLen + 100
-	c := Drawn(size, 4)
+	t.Run("Drawn", func(t *testing.T) { checkReadFrom(t, Drawn(size, 4), Drawn(100, 5)) })
+	t.Run("Tiled", func(t *testing.T) { checkReadFrom(t, Tiled(size, 4), Tiled(100, 5)) })
+}
+
+func checkReadFrom(t *testing.T, c, small Content) {
+	size := int(c.Len())
 	data := readAll(t, c)
 	k := NewChecker(c)
 	for _, at := range []int{-1, 0, 9, readLen - 1, readLen, readLen + 17, 3 * readLen, size - 1, size} {
@@ -216,7 +240,6 @@ func TestCheckerReadFromFindsEveryDifference(t *testing.T) {
 			}
 		}
 	}
-	small := Drawn(100, 5)
 	k.Reset(small)
 	if n, err := k.ReadFrom(bytes.NewReader(readAll(t, small))); n != 100 || err != nil || k.Mismatch() != -1 {
 		t.Errorf("a stream of one read: %d bytes, %v, mismatch at %d", n, err, k.Mismatch())
@@ -228,6 +251,89 @@ func TestCheckerReadFromFindsEveryDifference(t *testing.T) {
 			if n, err := k.ReadFrom(r); n != int64(cut) || err != fail || k.Mismatch() != -1 {
 				t.Errorf("a stream cut by %v after %d bytes: %d bytes, %v, mismatch at %d", fail, cut, n, err, k.Mismatch())
 			}
+		}
+	}
+}
+
+// Tiled content is Drawn's first TileLen bytes, repeated, each block starting with its index;
+// another seed differs in every word but the indexes.
+func TestTiledIsABlockOfDrawnStampedWithItsIndex(t *testing.T) {
+	const size = 3*TileLen + 1000
+	c := Tiled(size, 42)
+	got := readAll(t, c)
+	block := readAll(t, Drawn(TileLen, 42))
+	var want []byte
+	for k := uint64(0); len(want) < size; k++ {
+		b := bytes.Clone(block)
+		binary.LittleEndian.PutUint64(b, k)
+		want = append(want, b...)
+	}
+	if !bytes.Equal(got, want[:size]) {
+		t.Fatal("Tiled is not Drawn's block stamped with each block's index")
+	}
+	if err := iotest.TestReader(c.Reader(), got); err != nil {
+		t.Fatal(err)
+	}
+	other := readAll(t, Tiled(size, 43))
+	for i := 0; i+8 <= size; i += 8 {
+		if i%TileLen != 0 && bytes.Equal(got[i:i+8], other[i:i+8]) {
+			t.Errorf("seeds 42 and 43 share the word at %d", i)
+		}
+	}
+	if c.Sum() != sha256.Sum256(got) || !bytes.Equal(c.Prefix(16), got[:16]) {
+		t.Error("Sum or Prefix")
+	}
+	if b := readAll(t, Tiled(5, 42)); !bytes.Equal(b, make([]byte, 5)) {
+		t.Errorf("5 bytes of Tiled are % x, want the first block's index, 0", b)
+	}
+}
+
+// A block moved, repeated or dropped fails at its index; a payload short of the content is no
+// mismatch (its length says so), one longer fails at the content's end.
+func TestCheckerFindsTiledBlocksOutOfPlace(t *testing.T) {
+	const size = 4 * TileLen
+	c := Tiled(size, 7)
+	data := readAll(t, c)
+	blk := func(k int) []byte { return data[k*TileLen : (k+1)*TileLen] }
+	cases := []struct {
+		name string
+		got  []byte
+		at   int64
+	}{
+		{"blocks 1 and 2 swapped", slices.Concat(blk(0), blk(2), blk(1), blk(3)), TileLen},
+		{"block 1 repeated", slices.Concat(blk(0), blk(1), blk(1), blk(3)), 2 * TileLen},
+		{"block 1 dropped", slices.Concat(blk(0), blk(2), blk(3)), TileLen},
+		{"the last block's index shifted by 8 bytes", slices.Concat(data[:3*TileLen], make([]byte, 8), blk(3)[:TileLen-8]), 3 * TileLen},
+		{"short by a byte", data[:size-1], -1},
+		{"long by a byte", append(bytes.Clone(data), 0), size},
+		{"empty", nil, -1},
+	}
+	k := NewChecker(c)
+	for _, tc := range cases {
+		k.Reset(c)
+		_, _ = k.Write(tc.got)
+		if k.Mismatch() != tc.at {
+			t.Errorf("%s: mismatch at %d, want %d", tc.name, k.Mismatch(), tc.at)
+		}
+	}
+}
+
+// A Checker keeps its block across Resets: one of another seed, or longer, is drawn afresh.
+func TestCheckerResetDrawsTheTiledBlockOfTheNewContent(t *testing.T) {
+	small, big, other := Tiled(100, 1), Tiled(2*TileLen, 1), Tiled(2*TileLen, 2)
+	k := NewChecker(small)
+	for _, step := range []struct {
+		want, sent Content
+		at         int64
+	}{
+		{small, small, -1}, {big, big, -1}, {small, small, -1}, {big, other, 8},
+		{other, other, -1}, {big, big, -1}, {small, Drawn(100, 1), 0},
+	} {
+		k.Reset(step.want)
+		_, _ = k.Write(readAll(t, step.sent))
+		if k.Mismatch() != step.at {
+			t.Errorf("%v of seed %d checked against %v of seed %d: mismatch at %d, want %d",
+				step.sent, step.sent.Seed, step.want, step.want.Seed, k.Mismatch(), step.at)
 		}
 	}
 }
