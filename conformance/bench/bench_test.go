@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"github.com/fbpkit/fbp/conformance/internal/mutants"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -504,6 +506,43 @@ func TestRoundsGoOnUntilTheRatiosSettle(t *testing.T) {
 		// One round has no spread: it settles at once.
 		if len(ra.Rounds) != 1 || ra.Spread != 0 {
 			t.Errorf("ratio %+v", ra)
+		}
+	}
+}
+
+// A body is checked against the version its header names: another version's bytes fail,
+// whole or from any point on (a tear at a block's edge fails past the block's index, which
+// every version shares), and so do a block repeated and a byte changed anywhere.
+func TestABodyFailsUnderAnotherVersionsHeader(t *testing.T) {
+	const size = 3*content.TileLen + 100
+	v := version{name: 1, client: 2, n: 3, size: size}
+	w := version{name: 1, client: 2, n: 4, size: size}
+	read := func(v version) []byte {
+		b, err := io.ReadAll(v.reader(7))
+		if err != nil || len(b) != size {
+			t.Fatalf("%v: %d bytes, %v", v, len(b), err)
+		}
+		return b[HeaderLen:]
+	}
+	mine, other := read(v), read(w)
+	const edge = content.TileLen
+	flipped := bytes.Clone(mine)
+	flipped[2*content.TileLen+50] ^= 1
+	for _, tc := range []struct {
+		name string
+		body []byte
+		at   int64
+	}{
+		{"its own", mine, -1},
+		{"another version's", other, 8},
+		{"torn at a block's edge", slices.Concat(mine[:edge], other[edge:]), edge + 8},
+		{"torn inside a block", slices.Concat(mine[:edge+1000], other[edge+1000:]), edge + 1000},
+		{"a block repeated", slices.Concat(mine[:2*edge], mine[edge:2*edge], mine[3*edge:]), 2 * edge},
+		{"a byte changed", flipped, 2*content.TileLen + 50},
+	} {
+		k := content.NewChecker(v.body(7))
+		if _, err := k.ReadFrom(bytes.NewReader(tc.body)); err != nil || k.Mismatch() != tc.at {
+			t.Errorf("%s body under the header of %v: mismatch at %d (%v), want %d", tc.name, v, k.Mismatch(), err, tc.at)
 		}
 	}
 }

@@ -46,7 +46,7 @@ func (v version) header() [HeaderLen]byte {
 // body is what follows the header.
 func (v version) body(run uint64) content.Content {
 	seed := run ^ uint64(v.name)<<48 ^ uint64(v.client)<<24 ^ uint64(v.n)*0x9e3779b97f4a7c15
-	return content.Drawn(v.size-HeaderLen, seed)
+	return content.Tiled(v.size-HeaderLen, seed)
 }
 
 // reader yields the whole file.
