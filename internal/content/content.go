@@ -427,8 +427,9 @@ func (c *Checker) ReadFrom(r io.Reader) (int64, error) {
 		total += int64(n)
 		end := err != nil
 		switch {
-		case pending == nil && end:
-			// The whole stream in one read: no goroutine for it.
+		case pending == nil && (end || c.want == &c.tile):
+			// The whole stream in one read, or Tiled content, whose check costs less than
+			// handing a buffer to another goroutine and back: no goroutine for it.
 			c.Write(buf[:n])
 		case pending == nil:
 			if c.bufs[1] == nil {
