@@ -406,11 +406,12 @@ func (c *Checker) Write(b []byte) (int, error) {
 // few reads and few hand-overs, small enough that the two buffers stay in a core's cache.
 const readLen = 256 << 10
 
-// ReadFrom reads r to its end and compares what it reads, as Write does. A stream longer than
-// one read is compared on a second goroutine, a buffer behind the reads: on a machine where
-// the peer sends with sendfile and the reader copies every byte, reading and checking each
-// take a core, and the check costs the tester no time of its own. It returns the bytes read
-// and the error that ended the stream, nil at io.EOF.
+// ReadFrom reads r to its end and compares what it reads, as Write does. A stream of Drawn
+// content longer than one read is compared on a second goroutine, a buffer behind the reads:
+// on a machine where the peer sends with sendfile and the reader copies every byte, reading
+// and checking each take a core, and the check costs the tester no time of its own. Tiled
+// content is compared between the reads. It returns the bytes read and the error that ended
+// the stream, nil at io.EOF.
 func (c *Checker) ReadFrom(r io.Reader) (int64, error) {
 	if c.bufs[0] == nil {
 		c.bufs[0] = make([]byte, readLen)
