@@ -2,6 +2,7 @@ package servertest
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"maps"
 	"os"
@@ -115,7 +116,16 @@ func checkMultiFaultReport(t *testing.T, rep report.Report, mf multiFault, want 
 	for _, p := range rep.Problems {
 		got = append(got, p.ID)
 		if !slices.Contains(want, p.ID) {
-			t.Errorf("problem %s names a cause that was not injected: %s", p.ID, p.Summary)
+			// How it was found goes with it: a wrong cause seen once on a loaded machine is
+			// told from a wrong rule by what the probe or case met.
+			var how string
+			if p.Diagnosis != "" {
+				how += "\n\tdiagnosis: " + p.Diagnosis
+			}
+			if e := p.Evidence; e != nil {
+				how += fmt.Sprintf("\n\tin %s: expected %s, got %s", cmp.Or(e.Case, "the diagnosis"), e.Expected, e.Actual)
+			}
+			t.Errorf("problem %s names a cause that was not injected: %s%s", p.ID, p.Summary, how)
 		}
 		if !strings.Contains(screen, "["+p.ID+"]") || !strings.Contains(screen, p.Summary) {
 			t.Errorf("problem %s and its summary are not in the first 40 lines:\n%s", p.ID, screen)
