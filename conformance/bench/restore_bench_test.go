@@ -22,18 +22,24 @@ import (
 // checking of a 210 can be set against the loopback's plain read of the same bytes.
 type memServer struct {
 	mu    sync.Mutex
-	files map[string][]byte
+	files map[memFile][]byte
+}
+
+// memFile is a file as a server tells it: its user's and its own name.
+type memFile struct {
+	user uint32
+	name string
 }
 
 func startMem(b *testing.B) string {
-	return listenTB(b, (&memServer{files: map[string][]byte{}}).serve)
+	return listenTB(b, (&memServer{files: map[memFile][]byte{}}).serve)
 }
 
 func (s *memServer) serve(c net.Conn) {
 	r := wire.NewReader(c, wire.Limits{MaxPayload: 1 << 31})
 	var h wire.RequestHeader
 	for r.ReadRequestHeader(&h) == nil {
-		name := string(h.Name)
+		name := memFile{h.UserID, string(h.Name)}
 		var head []byte
 		switch h.Op {
 		case wire.OpBackup:
