@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,9 +10,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata from the current output")
+	"github.com/fbpkit/fbp/internal/golden"
+)
 
 // kept are the keys whose values a golden skeleton shows: what a run of a given seed on a
 // given server always says. Every other value is shown by its type alone.
@@ -105,25 +104,6 @@ func skeleton(t *testing.T, doc []byte) string {
 	return b.String()
 }
 
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/conform -run %s -update to write it)", err, t.Name())
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file; if the change is meant, run go test ./cmd/conform -run %s -update\n--- got\n%s\n--- want\n%s", name, t.Name(), got, want)
-	}
-}
-
 // junitOutline is a JUnit document's testcases, one a line: suite, name, and whether and how
 // it failed.
 func junitOutline(t *testing.T, doc []byte) string {
@@ -176,7 +156,7 @@ func TestSubcommandReportsGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			if format == "json" {
-				golden(t, r.name+".json.golden", skeleton(t, doc))
+				golden.Check(t, r.name+".json.golden", []byte(skeleton(t, doc)))
 				head := struct {
 					Verdict  string            `json:"verdict"`
 					Target   string            `json:"target"`
@@ -188,7 +168,7 @@ func TestSubcommandReportsGolden(t *testing.T) {
 				}
 				continue
 			}
-			golden(t, r.name+".junit.golden", junitOutline(t, doc))
+			golden.Check(t, r.name+".junit.golden", []byte(junitOutline(t, doc)))
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/internal/golden"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -70,7 +71,7 @@ func TestFindingsGolden(t *testing.T) {
 	if err := enc.Encode(findingsDoc{Head: *fixedHead(fs, false), Findings: fs}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "findings.json", b.Bytes())
+	golden.Check(t, "findings.json", b.Bytes())
 
 	b.Reset()
 	h := fixedHead(fs, false)
@@ -78,24 +79,24 @@ func TestFindingsGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.WriteString(h.VerdictText() + "\n")
-	golden(t, "findings.txt", b.Bytes())
+	golden.Check(t, "findings.txt", b.Bytes())
 
 	b.Reset()
 	if err := h.WriteJUnit(&b, "example", ""); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "findings.junit.xml", b.Bytes())
+	golden.Check(t, "findings.junit.xml", b.Bytes())
 
 	b.Reset()
 	if err := fixedHead(nil, true).WriteJUnit(&b, "example", ""); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "findings-incomplete.junit.xml", b.Bytes())
+	golden.Check(t, "findings-incomplete.junit.xml", b.Bytes())
 
 	b.Reset()
 	pass := fixedHead(nil, false)
 	if err := pass.WriteJUnit(&b, "example", ""); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "findings-pass.junit.xml", b.Bytes())
+	golden.Check(t, "findings-pass.junit.xml", b.Bytes())
 }

@@ -4,18 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata from the current output")
+	"github.com/fbpkit/fbp/internal/golden"
+)
 
 func clipOf(b []byte) Clip {
 	var w ClipWriter
@@ -100,31 +97,12 @@ func fixedReport() *Report {
 	return r
 }
 
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; if the change is meant, run go test ./conformance/report -update\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
-
 func TestTextReportGolden(t *testing.T) {
 	var b bytes.Buffer
 	if err := fixedReport().WriteText(&b, TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.txt", b.Bytes())
+	golden.Check(t, "report.txt", b.Bytes())
 }
 
 func TestTextReportVerboseGolden(t *testing.T) {
@@ -132,7 +110,7 @@ func TestTextReportVerboseGolden(t *testing.T) {
 	if err := fixedReport().WriteText(&b, TextOptions{Verbose: true, Color: true}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report-verbose-color.txt", b.Bytes())
+	golden.Check(t, "report-verbose-color.txt", b.Bytes())
 }
 
 func TestJSONReportGolden(t *testing.T) {
@@ -140,7 +118,7 @@ func TestJSONReportGolden(t *testing.T) {
 	if err := fixedReport().WriteJSON(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.json", b.Bytes())
+	golden.Check(t, "report.json", b.Bytes())
 }
 
 func TestJUnitReportGolden(t *testing.T) {
@@ -148,7 +126,7 @@ func TestJUnitReportGolden(t *testing.T) {
 	if err := fixedReport().WriteJUnit(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.junit.xml", b.Bytes())
+	golden.Check(t, "report.junit.xml", b.Bytes())
 	var doc junitSuites
 	if err := xml.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatalf("the JUnit report does not parse: %v", err)
