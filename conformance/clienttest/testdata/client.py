@@ -46,6 +46,17 @@ def recv_exact(sock: socket.socket, n: int) -> bytes:
     return bytes(buf)
 
 
+def send_file(sock: socket.socket, f, size: int, path: str) -> None:
+    """Sends size bytes of f in chunks, never the whole file held in memory."""
+    left = size
+    while left > 0:
+        chunk = f.read(min(left, CHUNK))
+        if not chunk:
+            raise ProtocolError("%s shrank while it was sent" % path)
+        sock.sendall(chunk)
+        left -= len(chunk)
+
+
 def read_header(sock: socket.socket):
     """Reads a response up to its payload: (status, name, size); name and size may be None."""
     _version, status = struct.unpack("<BH", recv_exact(sock, 3))
@@ -96,13 +107,7 @@ class Client:
         size = os.path.getsize(path)
         with self.connect() as sock, open(path, "rb") as f:
             sock.sendall(self.named(BACKUP, name) + struct.pack("<I", size))
-            left = size
-            while left > 0:
-                chunk = f.read(min(left, CHUNK))
-                if not chunk:
-                    raise ProtocolError("%s shrank while it was sent" % path)
-                sock.sendall(chunk)
-                left -= len(chunk)
+            send_file(sock, f, size, path)
             status, got, _ = read_header(sock)
         if status != 212:
             raise ProtocolError("BACKUP answered %d" % status)
@@ -160,7 +165,12 @@ def main() -> int:
         return 2
     c = Client(host, int(port), timeout)
     print("user %d, server %s:%s" % (c.user, host, port))
-    steps = [
+    return 1 if run(scripted_steps(c, files), (OSError, ProtocolError, struct.error, UnicodeError)) else 0
+
+
+def scripted_steps(c, files):
+    """The scripted run, in order: each step's op and the call that makes it."""
+    return [
         ("LIST", c.list),
         ("BACKUP", lambda: c.backup(files[0])),
         ("BACKUP", lambda: c.backup(files[1])),
@@ -169,15 +179,19 @@ def main() -> int:
         ("DELETE", lambda: c.delete(files[0])),
         ("RESTORE", lambda: c.restore(files[0], "tmp")),
     ]
+
+
+def run(steps, caught) -> int:
+    """Makes every step, printing each response, or the failure it raised if that is one of
+    caught; returns how many failed."""
     failed = 0
     for what, step in steps:
         try:
             print(step())
-        except (OSError, ProtocolError, struct.error, UnicodeError) as e:
+        except caught as e:
             failed += 1
             print("%s: failed: %s" % (what, shown(str(e).encode("ascii", "backslashreplace"))), file=sys.stderr)
-    return 1 if failed else 0
-
+    return failed
 
 if __name__ == "__main__":
     sys.exit(main())

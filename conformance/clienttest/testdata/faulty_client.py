@@ -3,17 +3,19 @@
 
     python3 faulty_client.py FAULT [TIMEOUT_SECONDS]
 
-With FAULT "none" this is a correct client, close to client.py; every other FAULT switches on
+With FAULT "none" this is a correct client, close to client.py, whose framing helpers and
+scripted steps it shares (it must stand beside client.py); every other FAULT switches on
 one mistake that breaks one client rule of SPEC §7 the half-right way: the client still works
 against a canonical server on small files, and goes wrong only where conform's scenarios reach.
 The client tester runs each of them to show that the case aimed at the rule fails.
 """
 import os
-import secrets
-import socket
 import struct
 import sys
 import tempfile
+
+import client
+from client import BACKUP, CHUNK, DELETE, LIST, MAX_LISTING, RESTORE, ProtocolError, recv_exact, run, scripted_steps, send_file, shown
 
 FAULTS = {
     "none": "the correct client",
@@ -34,30 +36,7 @@ FAULTS = {
     "never-runs": "looks for server.info in a folder of its own, and stops there",
 }
 
-VERSION = 1
-BACKUP, RESTORE, DELETE, LIST = 100, 200, 201, 202
-MAX_LISTING = 16 << 20
-CHUNK = 64 << 10
 FAULT = "none"
-
-
-class ProtocolError(Exception):
-    pass
-
-
-def shown(name: bytes) -> str:
-    text = "".join(chr(b) if 32 <= b < 127 and b != 0x5C else "\\x%02x" % b for b in name[:80])
-    return text + ("..." if len(name) > 80 else "")
-
-
-def recv_exact(sock, n):
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = sock.recv(min(n - len(buf), CHUNK))
-        if not chunk:
-            raise ProtocolError("connection closed after %d of %d bytes" % (len(buf), n))
-        buf += chunk
-    return bytes(buf)
 
 
 def unpack_size(b):
@@ -110,22 +89,8 @@ def read_payload(sock, r, limit):
         yield chunk
 
 
-class Client:
-    def __init__(self, host, port, timeout):
-        self.addr = (host, port)
-        self.timeout = timeout
-        self.user = secrets.randbits(32)
-
-    def connect(self):
-        sock = socket.create_connection(self.addr, timeout=self.timeout)
-        sock.settimeout(self.timeout)
-        return sock
-
-    def prefix(self, op):
-        return struct.pack("<IBB", self.user, VERSION, op)
-
-    def named(self, op, name):
-        return self.prefix(op) + struct.pack("<H", len(name)) + name
+class Client(client.Client):
+    """client.py's connection and request framing, with this file's faults in each op."""
 
     def list(self):
         with self.connect() as sock:
@@ -156,13 +121,7 @@ class Client:
                 sock.send(self.named(BACKUP, name) + struct.pack("<I", size) + f.read())
             else:
                 sock.sendall(self.named(BACKUP, name) + struct.pack("<I", size))
-                left = size
-                while left > 0:
-                    chunk = f.read(min(left, CHUNK))
-                    if not chunk:
-                        raise ProtocolError("%s shrank while it was sent" % path)
-                    sock.sendall(chunk)
-                    left -= len(chunk)
+                send_file(sock, f, size, path)
             if FAULT == "backup-no-answer":
                 return "BACKUP %s: sent, %d bytes" % (shown(name), size)
             r = read_header(sock)
@@ -235,27 +194,12 @@ def main():
         return 2
     c = Client(host, int(port), timeout)
     print("user %d, server %s:%s" % (c.user, host, port))
-    steps = [
-        ("LIST", c.list),
-        ("BACKUP", lambda: c.backup(files[0])),
-        ("BACKUP", lambda: c.backup(files[1])),
-        ("LIST", c.list),
-        ("RESTORE", lambda: c.restore(files[0], "tmp")),
-        ("DELETE", lambda: c.delete(files[0])),
-        ("RESTORE", lambda: c.restore(files[0], "tmp")),
-    ]
     caught = (OSError, ProtocolError, struct.error, ValueError)
     if FAULT == "timeout-uncaught":
         caught = (ConnectionError, ProtocolError, struct.error, ValueError)
     elif FAULT == "decode-listing":
         caught = (OSError, ProtocolError, struct.error)
-    failed = 0
-    for what, step in steps:
-        try:
-            print(step())
-        except caught as e:
-            failed += 1
-            print("%s: failed: %s" % (what, shown(str(e).encode("ascii", "backslashreplace"))), file=sys.stderr)
+    failed = run(scripted_steps(c, files), caught)
     if FAULT == "exit-0":
         return 0
     return 1 if failed else 0
