@@ -51,8 +51,9 @@ type expectation struct {
 	foreign map[string]bool
 	// requirement is the SPEC.md rule a different response breaks.
 	requirement spec.ID
-	// op is the request's.
-	op wire.Op
+	// op is the request's; held is what the server holds of its file (of a LIST's user's files).
+	op   wire.Op
+	held spec.Holding
 }
 
 func (e *expectation) String() string {
@@ -78,30 +79,45 @@ func (s *store) apply(step Step) (*expectation, *store) {
 
 func (s *store) expect(step Step) (*expectation, *store) {
 	u := s.users[step.User]
+	f, stored := u.files[step.Name]
+	if step.Op == wire.OpList {
+		stored = len(u.files) > 0
+	}
+	held := spec.HoldingMissing
+	if stored {
+		held = spec.HoldingStored
+	}
+	// The model knows what the server holds, so the oracle owes the step one answer.
+	owed := spec.Owes(spec.Named(step.Op, []byte(step.Name)), held)
+	e := &expectation{status: wire.Status(spec.Canonical.Code(owed.Meanings[0])), name: step.Name, requirement: owed.Req, held: held}
+	if e.status == wire.StatusServerError {
+		return e, s
+	}
 	switch step.Op {
 	case wire.OpBackup:
-		_, replaced := u.files[step.Name]
 		nu := userState{files: maps.Clone(u.files), deleted: maps.Clone(u.deleted)}
 		if nu.files == nil {
 			nu.files = map[string]fileState{}
 		}
-		nu.files[step.Name] = fileState{content: step.Content, sum: step.Content.Sum(), replaced: replaced}
+		nu.files[step.Name] = fileState{content: step.Content, sum: step.Content.Sum(), replaced: stored}
 		delete(nu.deleted, step.Name)
-		return &expectation{status: wire.StatusOK, name: step.Name, requirement: spec.R4_1}, s.with(step.User, nu)
+		return e, s.with(step.User, nu)
 	case wire.OpRestore:
-		f, ok := u.files[step.Name]
+		// A wrong answer breaks the rule of the step that made the file what it is: the
+		// overwrite's or the DELETE's, else RESTORE's own.
 		switch {
-		case ok && f.replaced:
-			return &expectation{status: wire.StatusRestored, name: step.Name, content: f.content, sum: f.sum, requirement: spec.R4_1}, s
-		case ok:
-			return &expectation{status: wire.StatusRestored, name: step.Name, content: f.content, sum: f.sum, requirement: spec.R4_2}, s
+		case stored:
+			e.content, e.sum = f.content, f.sum
+			if f.replaced {
+				e.requirement = spec.R4_1
+			}
 		case u.deleted[step.Name]:
-			return &expectation{status: wire.StatusNotExist, name: step.Name, requirement: spec.R4_3}, s
+			e.requirement = spec.R4_3
 		}
-		return &expectation{status: wire.StatusNotExist, name: step.Name, requirement: spec.R4_2}, s
+		return e, s
 	case wire.OpDelete:
-		if _, ok := u.files[step.Name]; !ok {
-			return &expectation{status: wire.StatusNotExist, name: step.Name, requirement: spec.R4_3}, s
+		if !stored {
+			return e, s
 		}
 		nu := userState{files: maps.Clone(u.files), deleted: maps.Clone(u.deleted)}
 		delete(nu.files, step.Name)
@@ -109,13 +125,13 @@ func (s *store) expect(step Step) (*expectation, *store) {
 			nu.deleted = map[string]bool{}
 		}
 		nu.deleted[step.Name] = true
-		return &expectation{status: wire.StatusOK, name: step.Name, requirement: spec.R4_3}, s.with(step.User, nu)
+		return e, s.with(step.User, nu)
 	case wire.OpList:
-		if len(u.files) == 0 {
-			return &expectation{status: wire.StatusNoFiles, foreign: s.foreign(step.User), requirement: spec.R4_4}, s
+		e.name, e.foreign = "", s.foreign(step.User)
+		if stored {
+			e.names = slices.Sorted(maps.Keys(u.files))
 		}
-		names := slices.Sorted(maps.Keys(u.files))
-		return &expectation{status: wire.StatusListed, names: names, foreign: s.foreign(step.User), requirement: spec.R4_4}, s
+		return e, s
 	}
 	panic(fmt.Sprintf("model: step with op %v", step.Op))
 }
@@ -203,11 +219,7 @@ func (e *expectation) judge(r *response) *spec.Violation {
 	if v := spec.JudgeAnswer(q, r.Status, r.Name); v != nil {
 		return v
 	}
-	held := spec.HoldingStored
-	if e.status == wire.StatusNotExist {
-		held = spec.HoldingMissing
-	}
-	return spec.JudgeHeld(q, r.Status, held)
+	return spec.JudgeHeld(q, r.Status, e.held)
 }
 
 func (e *expectation) checkListing(r *response, seenLists map[string]bool) (reason, check string, requirement spec.ID) {
