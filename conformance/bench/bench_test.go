@@ -20,6 +20,7 @@ import (
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/content"
+	"github.com/fbpkit/fbp/internal/fakepeer"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -544,5 +545,29 @@ func TestABodyFailsUnderAnotherVersionsHeader(t *testing.T) {
 		if _, err := k.ReadFrom(bytes.NewReader(tc.body)); err != nil || k.Mismatch() != tc.at {
 			t.Errorf("%s body under the header of %v: mismatch at %d (%v), want %d", tc.name, v, k.Mismatch(), err, tc.at)
 		}
+	}
+}
+
+// A server whose LIST looks in the wrong folder answers 1002 to a user who has stored files:
+// the oracle owes that user a 211, and the bench says so in the oracle's words.
+func TestListOfNoFilesForAUserWithFilesIsWrongStatus(t *testing.T) {
+	peer := fakepeer.Start(t, fakepeer.Serve(func(req *wire.RequestHeader) []byte {
+		h := wire.ResponseHeader{Version: wire.Version, Status: wire.StatusOK, Name: req.Name}
+		if req.Op == wire.OpList {
+			h = wire.ResponseHeader{Version: wire.Version, Status: wire.StatusNoFiles}
+		}
+		return h.Append(nil)
+	}))
+	cfg := quick(peer.Addr, 1)
+	cfg.Mix, cfg.Names, cfg.Count = Mix{wire.OpBackup: 1, wire.OpList: 1}, 1, 20
+	res := run(t, cfg)
+	if s := systemAt(t, res, 0, "server"); s.ByKind[WrongStatus] == 0 {
+		t.Fatalf("want wrong-status errors, got %v:\n%s", s.ByKind, text(t, res))
+	}
+	want := spec.Canonical.JudgeOwed(spec.Request{Op: wire.OpList}, spec.HoldingStored, spec.Answer{Code: uint16(wire.StatusNoFiles)})
+	if !slices.ContainsFunc(res.Findings, func(f report.Finding) bool {
+		return f.Requirement == spec.R4_4 && f.Check == spec.CheckStatusOwed && f.Expected == want.Expected
+	}) {
+		t.Fatalf("findings %+v: want R-4.4 %s, expected %q", res.Findings, spec.CheckStatusOwed, want.Expected)
 	}
 }

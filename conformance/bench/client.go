@@ -422,7 +422,7 @@ func (c *fbpClient) listed(h *wire.RequestHeader, rh *wire.ResponseHeader, befor
 	if rh.Status == wire.StatusNoFiles {
 		for i := range c.s.names {
 			if mustList(i) {
-				return judged(WrongStatus, &spec.Violation{Req: spec.R4_4, Check: checkListing, Expected: "211 with the user's files", Actual: "1002 (no files)"}, h, rh)
+				return judged(WrongStatus, spec.Canonical.JudgeOwed(spec.Request{Op: wire.OpList}, spec.HoldingStored, spec.Answer{Code: uint16(rh.Status)}), h, rh)
 			}
 		}
 		if !cfg.Shared {
