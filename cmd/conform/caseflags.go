@@ -34,7 +34,7 @@ func (f *caseFlags) register(fs *flag.FlagSet, example, listWhat string) {
 	fs.StringVar(&f.baseline, "baseline", "", "`file` of case IDs known to fail, one per line: not counted; a pass is reported")
 }
 
-// parse compiles -run and -skip, checks -format and reads the -baseline file.
+// parse compiles -run and -skip, checks -format and -o, and reads the -baseline file.
 func (f *caseFlags) parse() (run, skip *regexp.Regexp, baseline []string, err error) {
 	if f.runRe != "" {
 		if run, err = regexp.Compile(f.runRe); err != nil {
@@ -50,6 +50,9 @@ func (f *caseFlags) parse() (run, skip *regexp.Regexp, baseline []string, err er
 	case "text", "json", "junit", "html":
 	default:
 		return nil, nil, nil, fmt.Errorf("-format %q: want text, json, junit or html", f.format)
+	}
+	if err = checkOutput(f.out); err != nil {
+		return nil, nil, nil, err
 	}
 	if f.baseline != "" {
 		if baseline, err = readBaseline(f.baseline); err != nil {

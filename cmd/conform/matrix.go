@@ -43,7 +43,7 @@ func (f *matrixFlags) check() error {
 	if f.by != matrix.ByCase && f.by != matrix.ByRequirement {
 		return fmt.Errorf("-by %q: want case or requirement", f.by)
 	}
-	return nil
+	return checkOutput(f.out)
 }
 
 // write builds the matrix of entries and writes it to -o, or to stdout.

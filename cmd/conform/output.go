@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -23,10 +24,36 @@ type outputFile struct {
 	written bool
 }
 
+// checkOutput says, before any testing and without creating anything, why the -o file path
+// could not be written: it is a folder, a file that cannot be opened for writing, or a file in
+// a folder that does not exist. A run that would fail there after minutes fails at once.
+func checkOutput(path string) error {
+	if path == "" {
+		return nil
+	}
+	if st, err := os.Stat(path); err == nil {
+		if st.IsDir() {
+			return fmt.Errorf("-o %s is a folder: -o names the file to write", path)
+		}
+		if !st.Mode().IsRegular() {
+			return nil // a device such as /dev/stdout: opening it may wait for a reader
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("-o %s cannot be written: %w", path, errors.Unwrap(err))
+		}
+		return f.Close()
+	}
+	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+		return fmt.Errorf("-o %s: there is no folder %s to write it in", path, filepath.Dir(path))
+	}
+	return nil
+}
+
 // createOutput opens the -o file path; nil without one, for stdout.
 func createOutput(path string) (*outputFile, error) {
-	if path == "" {
-		return nil, nil
+	if err := checkOutput(path); err != nil || path == "" {
+		return nil, err
 	}
 	_, statErr := os.Stat(path)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o666)

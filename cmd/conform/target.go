@@ -122,6 +122,9 @@ func (f *testerFlags) check() error {
 	if f.seed < 0 {
 		return errors.New("-seed must not be negative")
 	}
+	if err := checkOutput(f.out); err != nil {
+		return err
+	}
 	var err error
 	f.exec, err = checkTarget(f.addr, f.execCmd, f.execLog)
 	return err

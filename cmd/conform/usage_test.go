@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -247,5 +250,46 @@ func TestOneFlagVocabulary(t *testing.T) {
 		if code, out, _ := conform(t, sub, "-h"); code != exitPass || strings.Contains(out, "old name") {
 			t.Errorf("conform %s -h shows an old name:\n%s", sub, out)
 		}
+	}
+}
+
+// An -o that cannot be written is a usage error before anything runs, in every subcommand
+// that writes a report: a folder, or a file in a folder that does not exist. Testing for
+// minutes and then failing to write the report would lose the run.
+func TestUnwritableOutputFailsAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "no-such-folder", "report.json")
+	for _, args := range [][]string{
+		{},
+		{"client", "--", "true"},
+		// Short runs, so that a check missing shows as a late failure rather than a long wait.
+		{"model", "-runs", "1", "-steps", "3"},
+		{"fuzz", "-max-inputs", "20"},
+		{"bench", "-count", "10", "-rounds", "1", "-clients", "1"},
+		{"doctor"},
+		{"watch", "-listen", "127.0.0.1:0", "-to", "127.0.0.1:9"},
+		{"replay", filepath.Join(dir, "finding.json")},
+		{"matrix", dir},
+		{"batch", "-exec", "true {dir} {port}", dir},
+	} {
+		for out, want := range map[string]string{dir: "-o " + dir + " is a folder", missing: "there is no folder " + filepath.Dir(missing)} {
+			withOut := slices.Concat(args[:min(len(args), 1)], []string{"-o", out}, args[min(len(args), 1):])
+			if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+				withOut = slices.Concat([]string{"-o", out}, args)
+			}
+			// The bound ends a run that a missing check let start (watch waits for clients).
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			var o, e bytes.Buffer
+			code := run(ctx, withOut, &o, &e)
+			cancel()
+			stdout, stderr := o.String(), e.String()
+			lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+			if code != exitUsage || stdout != "" || len(lines) != 2 || !strings.Contains(lines[0], want) {
+				t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 and %q alone", withOut, code, stdout, stderr, want)
+			}
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("a refused run left %v in %s", entries, dir)
 	}
 }
