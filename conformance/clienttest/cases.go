@@ -417,9 +417,8 @@ func judgeServerName(j *judgment) {
 
 func judgeShortPayload(j *judgment) {
 	oneRead := keepsPartRead(j.run(scCanonical))
-	var follows *exchange
-	var followsIn string
-	var followsV *spec.Violation
+	// first is the first partial tmp met, when it follows from reading a response in one read.
+	var first func()
 	for _, sc := range lyingSizes {
 		r := j.run(sc)
 		ex := answered210(r, true)
@@ -435,21 +434,21 @@ func judgeShortPayload(j *judgment) {
 		if v == nil {
 			continue
 		}
-		// A client that closed on the 210 before the cut, or that keeps part of a whole
-		// payload as tmp once it stopped reading, wrote what its read brought: the fault of
-		// reading a response in one read, not of keeping a cut one. A run in which it read
-		// what came and kept it shows the fault of its own, which is then the one to show.
+		// A client that closed on the 210 before the cut, or that keeps as tmp the part of a
+		// whole payload it read before closing on the rest, wrote what its read brought: the
+		// fault of reading a response in one read, not of keeping a cut payload. A run in which
+		// it read what came and kept it shows that fault of its own: it is the one to show.
 		if !oneRead && ex.unread == "" {
 			// One lying size shows the fault; the others would repeat it.
 			j.fail(v, sc, ex)
 			return
 		}
-		if follows == nil {
-			follows, followsIn, followsV = ex, sc, v
+		if first == nil {
+			first = func() { j.failFrom(oneReadProblem, v, sc, ex) }
 		}
 	}
-	if follows != nil {
-		j.failFrom(oneReadProblem, followsV, followsIn, follows)
+	if first != nil {
+		first()
 	}
 }
 
