@@ -82,7 +82,7 @@ var catalog = []*Case{
 		needs: restoreRun, judge: judgeServerName},
 	{Head: casebook.Head{ID: "restore/short-payload", Reqs: spec.IDStrings(spec.R7_9), Level: report.Must,
 		Desc: "a 210 whose payload is cut short by a close (1 MiB short; claims of 2^31 - 1, 2^31 and 2^32 - 1 bytes) leaves no tmp holding part of it"},
-		Scenarios: lyingSizes, Process: true,
+		Scenarios: slices.Concat(lyingSizes, []string{scCanonical}), Process: true,
 		needs: restoreRun, judge: judgeShortPayload},
 	{Head: casebook.Head{ID: "memory/huge-claim", Reqs: spec.IDStrings(spec.R7_9), Level: report.Must,
 		Desc: "a 210 claiming 4 GiB (64 MiB sent) does not grow the client's peak memory by half of what was sent"},
@@ -416,7 +416,10 @@ func judgeServerName(j *judgment) {
 }
 
 func judgeShortPayload(j *judgment) {
-	for _, sc := range j.c.Scenarios {
+	oneRead := keepsPartRead(j.run(scCanonical))
+	// first is the first partial tmp met, when it follows from reading a response in one read.
+	var first func()
+	for _, sc := range lyingSizes {
 		r := j.run(sc)
 		ex := answered210(r, true)
 		if ex == nil {
@@ -427,12 +430,37 @@ func judgeShortPayload(j *judgment) {
 			continue
 		}
 		f := spec.RestoredFile{Exists: true, Size: r.tmp.size, Mismatch: -1, Payload: int64(ex.statedSize)}
-		if v := spec.JudgePartialFile(f, ex.sentBody); v != nil {
+		v := spec.JudgePartialFile(f, ex.sentBody)
+		if v == nil {
+			continue
+		}
+		// A client that closed on the 210 before the cut, or that keeps as tmp the part of a
+		// whole payload it read before closing on the rest, wrote what its read brought: the
+		// fault of reading a response in one read, not of keeping a cut payload. A run in which
+		// it read what came and kept it shows that fault of its own: it is the one to show.
+		if !oneRead && ex.unread == "" {
 			// One lying size shows the fault; the others would repeat it.
 			j.fail(v, sc, ex)
 			return
 		}
+		if first == nil {
+			first = func() { j.failFrom(oneReadProblem, v, sc, ex) }
+		}
 	}
+	if first != nil {
+		first()
+	}
+}
+
+// keepsPartRead reports whether the canonical run r shows a client that keeps as tmp the part
+// of a 210's payload it read before it closed on the rest: what a client that reads a response
+// in one read writes.
+func keepsPartRead(r *runEvidence) bool {
+	ex, c := answered210(r, false), r.tmpAtDelete
+	if c == nil {
+		c = r.tmpAtEnd
+	}
+	return ex != nil && ex.unread != "" && c != nil && c.err == nil && c.Exists && c.Size < c.Payload && c.Mismatch == c.Size
 }
 
 func judgeHugeClaim(j *judgment) {
@@ -566,18 +594,30 @@ func judgeSameRun(j *judgment, sc string, p spec.Pacing) {
 		}
 	}
 	if v := spec.JudgeSameRun(p, summary(j.run(scCanonical)), summary(r)); v != nil {
+		canonical := j.run(scCanonical)
 		if p == spec.SlowDrip && slices.ContainsFunc(r.requests(), func(ex *exchange) bool {
-			return ex.mustRead && !spec.ShortStatus(ex.status) && ex.unread != ""
+			return ex.mustRead && ex.unread != "" && (!spec.ShortStatus(ex.status) || readWholeIn(canonical, ex))
 		}) {
 			// A response left unread in the drip is what a client that reads a response with
 			// one read does to any response in pieces: when the run shows that fault, this is
-			// it met again (a timeout of the client's cannot be seen behind it).
+			// it met again (a timeout of the client's cannot be seen behind it). A 1001, 1002
+			// or 1003 counts when the canonical run read it whole: one left unread at any pace
+			// is misread (status/short-responses), not read in one read.
 			j.failFrom(oneReadProblem, v, sc, nil)
 		} else {
 			j.fail(v, sc, nil)
 		}
 		j.describe(scCanonical)
 	}
+}
+
+// readWholeIn reports whether run r read whole the answer to the request of ex's place in
+// another run, and it had ex's status.
+func readWholeIn(r *runEvidence, ex *exchange) bool {
+	reqs := r.requests()
+	return slices.ContainsFunc(reqs, func(c *exchange) bool {
+		return c.n == ex.n && c.req.Op == ex.req.Op && c.status == ex.status && c.whole && c.unread == ""
+	})
 }
 
 func judgeCloseNoAnswer(j *judgment) {

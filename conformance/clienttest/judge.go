@@ -195,7 +195,9 @@ func judgeAll(cfg *Config, selected, judged []*Case, runs map[string]*runEvidenc
 		i   int // the violation's
 		out int // the result's, in out
 	}
-	var consequences []later
+	// consequences are violations that follow from another problem's fault; blocked are the
+	// cases blocked by a case whose first violation is one.
+	var consequences, blocked []later
 	for _, c := range judged {
 		if !slices.Contains(selected, c) {
 			// A prerequisite judged for its blocking: its problem shows only through what it blocks.
@@ -218,10 +220,13 @@ func judgeAll(cfg *Config, selected, judged []*Case, runs map[string]*runEvidenc
 			}
 		}
 		if root := outcomes[o.blockedBy]; root != nil && len(root.violations) > 0 {
-			p := problem(ps, root.violations[0], &root.res, root.res.Failures[0])
-			p.Blocked = appendOnce(p.Blocked, res.ID)
-			res.BlockedBy = p.ID
-			res.Reason = fmt.Sprintf("blocked by [%s]: %s", p.ID, p.Summary)
+			if root.follows[0] != "" {
+				// The blocker's failure may be another fault's consequence: which, the
+				// problems made below tell.
+				blocked = append(blocked, later{o: root, out: len(out)})
+			} else {
+				blockBy(&res, problem(ps, root.violations[0], &root.res, root.res.Failures[0]))
+			}
 		}
 		if slices.Contains(cfg.Baseline, res.ID) {
 			res.ApplyBaseline()
@@ -246,6 +251,15 @@ func judgeAll(cfg *Config, selected, judged []*Case, runs map[string]*runEvidenc
 			res.Problem = p.ID
 		}
 	}
+	// A case blocked by a consequence is blocked by the fault it follows from: counted under
+	// the blocker's own rule, one fault would be two problems.
+	for _, b := range blocked {
+		p := ps.ByID(b.o.follows[0])
+		if p == nil {
+			p = problem(ps, b.o.violations[0], &b.o.res, b.o.res.Failures[0])
+		}
+		blockBy(&out[b.out], p)
+	}
 	// A baseline that names a problem expects every case it fails to fail.
 	var warnings []string
 	for _, id := range cfg.Baseline {
@@ -261,6 +275,13 @@ func judgeAll(cfg *Config, selected, judged []*Case, runs map[string]*runEvidenc
 		}
 	}
 	return out, ps.Problems(), warnings
+}
+
+// blockBy records that res is blocked by the fault of p.
+func blockBy(res *report.Result, p *report.Problem) {
+	p.Blocked = appendOnce(p.Blocked, res.ID)
+	res.BlockedBy = p.ID
+	res.Reason = fmt.Sprintf("blocked by [%s]: %s", p.ID, p.Summary)
 }
 
 // caseFaults names the one fault any failure of a case shows: responses cut into 1-byte

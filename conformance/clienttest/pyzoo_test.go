@@ -27,6 +27,7 @@ type pyKill struct {
 var pyKillTable = []pyKill{
 	{fault: "send-once", aim: "backup/partial-sends", req: spec.R7_7},
 	{fault: "one-recv", aim: "response/split-reads", req: spec.R7_5},
+	{fault: "one-recv-stops", aim: "response/split-reads", req: spec.R7_5},
 	{fault: "cap-16mib", aim: "restore/short-payload", req: spec.R7_9},
 	{fault: "listing-4096", aim: "response/read-whole", req: spec.R7_5},
 	{fault: "decode-listing", aim: "robust/hostile-listing", req: spec.R7_11},

@@ -21,6 +21,7 @@ FAULTS = {
     "none": "the correct client",
     "send-once": "sends a BACKUP with one sock.send, ignoring the count it returns",
     "one-recv": "reads each response with one recv(65536) and parses whatever came",
+    "one-recv-stops": "reads each response with one recv(65536), parses whatever came, and ends the run at the first step that fails",
     "cap-16mib": "stops reading a restored payload after 16 MiB and saves what it got as tmp",
     "listing-4096": "reads the first 4096 bytes of a listing, then closes",
     "decode-listing": "decodes a listing as UTF-8, and does not catch the error",
@@ -37,6 +38,8 @@ FAULTS = {
 }
 
 FAULT = "none"
+# The faults that read a response with one recv.
+ONE_RECV = ("one-recv", "one-recv-stops")
 
 
 def unpack_size(b):
@@ -51,7 +54,7 @@ class Response:
 
 
 def read_header(sock):
-    if FAULT == "one-recv":
+    if FAULT in ONE_RECV:
         data = sock.recv(65536)
         _v, status = struct.unpack("<BH", data[:3])
         if status in (1002, 1003):
@@ -77,7 +80,7 @@ def read_header(sock):
 
 def read_payload(sock, r, limit):
     """Yields the payload of r in chunks, up to limit bytes."""
-    if FAULT == "one-recv":
+    if FAULT in ONE_RECV:
         yield r.rest
         return
     got = 0
@@ -173,6 +176,24 @@ class Client(client.Client):
         return "DELETE %s: deleted (212)" % shown(name)
 
 
+def until_failure(steps):
+    """The steps up to the first that fails, as a run written in one try makes them."""
+    failed = False
+
+    def watched(step):
+        nonlocal failed
+        try:
+            return step()
+        except BaseException:
+            failed = True
+            raise
+
+    for what, step in steps:
+        if failed:
+            return
+        yield what, lambda step=step: watched(step)
+
+
 def main():
     global FAULT
     if len(sys.argv) < 2 or sys.argv[1] not in FAULTS:
@@ -199,7 +220,10 @@ def main():
         caught = (ConnectionError, ProtocolError, struct.error, ValueError)
     elif FAULT == "decode-listing":
         caught = (OSError, ProtocolError, struct.error)
-    failed = run(scripted_steps(c, files), caught)
+    steps = scripted_steps(c, files)
+    if FAULT == "one-recv-stops":
+        steps = until_failure(steps)
+    failed = run(steps, caught)
     if FAULT == "exit-0":
         return 0
     return 1 if failed else 0
