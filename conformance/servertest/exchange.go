@@ -115,16 +115,25 @@ func (r *reply) noAnswer() (key string, req spec.ID) {
 		if r.pieces && r.Got == 0 {
 			return diagnosis.KeyPieces(string(r.Outcome)), spec.R1_1
 		}
-		return diagnosis.KeyNoAnswer(r.req.Op, string(r.Outcome)), r.req.Owed()
+		return diagnosis.KeyUnanswered(r.req, string(r.Outcome)), r.unansweredReq()
 	case endTimeout, endRefused:
 		if r.pieces && r.Got == 0 && r.Outcome == endTimeout {
 			return diagnosis.KeyPieces(string(r.Outcome)), spec.R1_1
 		}
-		return diagnosis.KeyNoAnswer(r.req.Op, string(r.Outcome)), r.req.Owed()
+		return diagnosis.KeyUnanswered(r.req, string(r.Outcome)), r.unansweredReq()
 	case endBlocked:
 		return r.blockedBy, r.blockedReq
 	}
 	return "", ""
+}
+
+// unansweredReq is the rule r's missing answer breaks: a connection refused is the server
+// down, whatever was asked, as KeyUnanswered files it.
+func (r *reply) unansweredReq() spec.ID {
+	if r.Outcome == endRefused && r.req.Form == spec.BadName {
+		return spec.R1_3
+	}
+	return r.req.Owed()
 }
 
 // cut reports whether r is a response of a status the dialect defines that ended before its

@@ -33,6 +33,11 @@ func TestZooProblemsAreFaults(t *testing.T) {
 		// A 210 that names another file is RESTORE's fault, whichever case restored.
 		{"restore-wrong-name", []string{"restore/exact-bytes", "backup/overwrite", "delete/keeps-others", "security/isolation-overwrite"},
 			[]string{"r-4-2-name-mismatch"}},
+		// A name the server fails on gets a close, a BACKUP's a reset, a traversal's too: one
+		// fault, whatever the op.
+		{"bad-name-closes", []string{"security/unsafe-name-restore", "security/unsafe-name-delete", "security/backup-name-nul",
+			"security/backup-name-empty", "security/backup-name-too-long", "security/traversal-cross-user-read", "restore/missing-1001"},
+			[]string{"bad-name-unanswered"}},
 		{"missing-file-1003", []string{"restore/missing-1001", "delete/missing-1001", "delete/then-restore-1001"},
 			[]string{"missing-file-status"}},
 	} {

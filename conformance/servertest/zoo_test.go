@@ -51,6 +51,15 @@ var backupNameCases = func() []string {
 	return ids
 }()
 
+// backupNameCasesOf are the cases of security/backup-name-<kind> for kinds.
+func backupNameCasesOf(kinds ...string) []string {
+	ids := make([]string, len(kinds))
+	for i, k := range kinds {
+		ids[i] = "security/backup-name-" + k
+	}
+	return ids
+}
+
 // killTable covers every mutant of the zoo. The allowed variations (Mutant.Allowed) and "none"
 // are not here: they must pass every MUST and SHOULD case (TestZooAllowedServersPass).
 var killTable = []kill{
@@ -119,6 +128,13 @@ var killTable = []kill{
 		cause: map[string]string{"security/unknown-op": "r-5-2-closed-unknown-op", "transport/fields-1003": "r-5-2-closed-unknown-op"}},
 	{mutant: "unsafe-name-accepted", fail: append([]string{"security/traversal-cross-user-write"}, backupNameCases...)},
 	{mutant: "name-255-rejected", fail: []string{"backup/name-255-chars"}},
+	// A close where owes a refusal is one fault, whatever the op and however the
+	// connection ends (a BACKUP's unread payload makes it a reset); a missing file, a plain
+	// name, keeps its 1001.
+	{mutant: "bad-name-closes", fail: append([]string{"security/unsafe-name-restore", "security/unsafe-name-delete"}, backupNameCasesOf("empty", "slash", "nul", "dot", "too-long")...),
+		pass: []string{"restore/missing-1001", "delete/missing-1001", "backup/name-dots"},
+		cause: map[string]string{"security/unsafe-name-restore": "bad-name-unanswered", "security/unsafe-name-delete": "bad-name-unanswered",
+			"security/backup-name-nul": "bad-name-unanswered", "security/backup-name-empty": "bad-name-unanswered"}},
 	// User B's DELETE of A's file answers 212 and removes nothing: R-4.3's fault, and A's file
 	// is intact, so isolation holds.
 	{mutant: "delete-missing-ok", fail: []string{"delete/missing-1001", "delete/twice-1001"}, pass: []string{"security/isolation-delete"}},

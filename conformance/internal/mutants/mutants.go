@@ -116,6 +116,7 @@ const (
 	faultFixedHeader              fault = "fixed-header-responses"
 	faultListQuotedPaths          fault = "list-quoted-paths"
 	faultSecondPerRequest         fault = "second-per-request"
+	faultBadNameCloses            fault = "bad-name-closes"
 )
 
 // Combinations: servers wrong in several ways at once, as a student's server is.
@@ -215,6 +216,7 @@ var zoo = ownFaults([]Mutant{
 	{Name: string(faultFixedHeader), Desc: "every response, whatever its status, is laid out version, status, name_len, size, filename, payload: the size comes between name_len and the filename, and a status without a filename or a payload sends name_len 0 or size 0 (SPEC §3 layout, R-3.1)"},
 	{Name: string(faultListQuotedPaths), Desc: "LIST's payload is each file's path on the server's disk in double quotes, one after the other with no separator: \"/srv/fbp/<user>/a\"\"/srv/fbp/<user>/b\" (R-4.4)"},
 	{Name: string(faultSecondPerRequest), Desc: "takes a second over every request before it answers it, as a server that sleeps in its loop does: slow, not dead (every answer is right)"},
+	{Name: string(faultBadNameCloses), Desc: "checks no name, and fails on opening or removing one it cannot use (empty, a dot name, a separator, NUL, control characters, over the limit), as a server whose open raises does: the connection is closed without an answer, a BACKUP's payload left unread, so the peer sees a reset (R-5.1: 1003 is owed)"},
 	{Name: realListNameLen, Faults: names(faultListHangs, faultOKTrailingSize, faultMissingUser1002, faultDiesOnConnectClose),
 		Desc: "a real server that reads LIST's header as 8 bytes: combines list-hangs, ok-trailing-size, missing-user-1002 and dies-on-connect-close; a client that gives up on its unanswered LIST and closes cuts what the server takes for a header, which kills it"},
 	{Name: realSplitPayload, Faults: names(faultPayloadWithHeaderDropped, faultMissingFile1003, faultTraversalWrite, faultPartialUploadStored),

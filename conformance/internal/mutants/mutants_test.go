@@ -362,6 +362,21 @@ var manifestations = map[string]manifestation{
 		`1003 | 1003 | 1003 | 1002 | closed`,
 		`212 "a/b" | 212 ".." | 212 "" | 211 <32 alnum> "\n..\na/b\n" | closed`,
 		backupReq(userA, "a/b", []byte("x")), backupReq(userA, "..", []byte("y")), backupReq(userA, "", []byte("z")), listReq(userA)),
+	// A BACKUP's payload is left unread (a reset, whose bytes the peer may lose): one
+	// RESTORE and one DELETE, each on a connection of its own.
+	"bad-name-closes": {
+		exchange: func(t *testing.T, addr string) string {
+			var out []string
+			for _, req := range [][]byte{restoreReq(userA, "a\x00b"), deleteReq(userA, "")} {
+				p := dial(t, addr)
+				p.send(req)
+				out = append(out, p.finish())
+			}
+			return strings.Join(out, " || ")
+		},
+		none:   `1001 "a\x00b" | closed || 1001 "" | closed`,
+		mutant: `closed || closed`,
+	},
 	"name-255-rejected": simple(
 		fmt.Sprintf(`212 %q | 210 %q "x" | closed`, name255, name255),
 		fmt.Sprintf(`1003 | 1001 %q | closed`, name255),

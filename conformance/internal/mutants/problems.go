@@ -69,6 +69,7 @@ var problems = map[fault]string{
 	faultBackupEmptyRejected:      "status-want-212-got-1003",
 	faultRestoreEmpty1001:         "status-want-210-got-1001",
 	faultTornOverwrite:            "r-5-5-transport-concurrent-overwrite",
+	faultBadNameCloses:            "bad-name-unanswered",
 }
 
 // problemsIn are the problems a fault is reported as in one mutant, where its dialect names

@@ -2,7 +2,10 @@ package spec
 
 import (
 	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/fbpkit/fbp/ref/wire"
 )
 
 func TestFaultCatalogIsWhole(t *testing.T) {
@@ -50,6 +53,32 @@ func TestProblemIDs(t *testing.T) {
 	} {
 		if got := ProblemID(&tc.v); got != tc.want {
 			t.Errorf("ProblemID(%s|%s) = %q, want %q", tc.v.Req, tc.v.Check, got, tc.want)
+		}
+	}
+}
+
+// A whole request of a bad name left unanswered is R-5.1's one fault, whatever its op; an
+// unanswered request of a plain name stays R-1.3's, and an unknown op's R-5.2's.
+func TestBadNameUnansweredIsOneFault(t *testing.T) {
+	for _, q := range []Request{Named(wire.OpBackup, nil), Named(wire.OpRestore, []byte("a\x00b")), Named(wire.OpDelete, []byte("a/b")),
+		Named(wire.OpRestore, []byte(strings.Repeat("L", 256)))} {
+		if q.Form != BadName {
+			t.Fatalf("%v: form %d, want BadName", q, q.Form)
+		}
+		if got := ProblemID(JudgeUnanswered(q)); got != "bad-name-unanswered" {
+			t.Errorf("%v unanswered: problem %q, want bad-name-unanswered", q, got)
+		}
+	}
+	for _, tc := range []struct {
+		q    Request
+		want string
+	}{
+		{Named(wire.OpRestore, []byte("a.txt")), "r-1-3-no-answer"},
+		{Named(wire.OpBackup, []byte("...")), "r-1-3-no-answer"},
+		{Request{Op: 99, Form: UnknownOp}, "r-5-2-no-answer"},
+	} {
+		if got := ProblemID(JudgeUnanswered(tc.q)); got != tc.want {
+			t.Errorf("%v unanswered: problem %q, want %q", tc.q, got, tc.want)
 		}
 	}
 }
