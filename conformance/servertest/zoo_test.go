@@ -111,7 +111,8 @@ var killTable = []kill{
 		pass: []string{"security/backup-name-slash", "security/backup-name-dotdot", "security/truncated-backup-in-payload", "security/huge-size"}},
 	{mutant: "restore-size-overstated", fail: []string{"transport/fields-210", "backup/new", "restore/exact-bytes"}},
 	{mutant: "restore-empty-1001", fail: []string{"backup/zero-length"}},
-	{mutant: "backup-empty-rejected", fail: []string{"backup/zero-length"}},
+	// The payload is refused, under a plain name too: a wrong status, not a name check.
+	{mutant: "backup-empty-rejected", fail: []string{"backup/zero-length"}, cause: map[string]string{"backup/zero-length": "status-want-212-got-1003"}},
 	{mutant: "ok-wrong-name", fail: []string{"backup/new"}, blocked: []string{"transport/fields-212-backup", "transport/fields-212-delete"}},
 	{mutant: "restore-wrong-name", fail: []string{"restore/exact-bytes"}, blocked: []string{"transport/fields-210"}},
 	{mutant: "list-other-users", fail: []string{"list/other-users-hidden"}},
@@ -127,7 +128,8 @@ var killTable = []kill{
 	{mutant: "unknown-op-closes", fail: []string{"security/unknown-op", "transport/fields-1003"},
 		cause: map[string]string{"security/unknown-op": "r-5-2-closed-unknown-op", "transport/fields-1003": "r-5-2-closed-unknown-op"}},
 	{mutant: "unsafe-name-accepted", fail: append([]string{"security/traversal-cross-user-write"}, backupNameCases...)},
-	{mutant: "name-255-rejected", fail: []string{"backup/name-255-chars"}},
+	// A name the spec allows, refused where a plain one is stored: the name check's fault.
+	{mutant: "name-255-rejected", fail: []string{"backup/name-255-chars"}, cause: map[string]string{"backup/name-255-chars": "valid-name-refused"}},
 	// A close where owes a refusal is one fault, whatever the op and however the
 	// connection ends (a BACKUP's unread payload makes it a reset); a missing file, a plain
 	// name, keeps its 1001.
@@ -146,9 +148,10 @@ var killTable = []kill{
 	{mutant: "content-text-mode", fail: []string{"backup/all-byte-values", "restore/exact-bytes"}},
 	{mutant: "truncates-at-64kib", fail: []string{"backup/one-mib"}},
 	// The other cases that store 1-character names cannot run: their BACKUP is refused.
-	{mutant: "name-one-char-rejected", fail: []string{"backup/name-one-char"}, blocked: []string{"list/name-format", "list/empty-after-delete-all"}},
+	{mutant: "name-one-char-rejected", fail: []string{"backup/name-one-char"}, blocked: []string{"list/name-format", "list/empty-after-delete-all"},
+		cause: map[string]string{"backup/name-one-char": "valid-name-refused", "list/name-format": "valid-name-refused"}},
 	{mutant: "name-spaces-trimmed", fail: []string{"backup/name-spaces"}},
-	{mutant: "name-leading-dots-stripped", fail: []string{"backup/name-dots"}},
+	{mutant: "name-leading-dots-stripped", fail: []string{"backup/name-dots"}, cause: map[string]string{"backup/name-dots": "valid-name-refused"}},
 	{mutant: "list-repeats-overwritten", fail: []string{"list/after-overwrite"}},
 	{mutant: "shared-namespace", fail: []string{"security/isolation-overwrite", "security/isolation-restore", "security/isolation-delete",
 		"list/other-users-hidden"}},

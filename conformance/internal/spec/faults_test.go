@@ -83,6 +83,21 @@ func TestBadNameUnansweredIsOneFault(t *testing.T) {
 	}
 }
 
+// A BACKUP refused where its payload under a plain name is stored is refused for its name: a
+// name R-5.1 refuses, another op, or the plain name itself is no such refusal.
+func TestValidNameRefused(t *testing.T) {
+	plain := []byte("plain.txt")
+	if got := ProblemID(JudgeNameRefused(Named(wire.OpBackup, []byte("...")), plain)); got != "valid-name-refused" {
+		t.Errorf(`"..." refused: problem %q, want valid-name-refused`, got)
+	}
+	for _, q := range []Request{Named(wire.OpBackup, []byte("..")), Named(wire.OpBackup, []byte("a/b")), Named(wire.OpRestore, []byte("...")),
+		Named(wire.OpBackup, plain), {Op: wire.OpBackup, Name: []byte("x"), Form: Oversize}} {
+		if v := JudgeNameRefused(q, plain); v != nil {
+			t.Errorf("%v: %v, want no violation", q, v)
+		}
+	}
+}
+
 func TestListingFormat(t *testing.T) {
 	for _, tc := range []struct {
 		want, got []string

@@ -12,7 +12,21 @@ const (
 	// CheckStatusOwed: the answer's status is not one the request is owed, for what the
 	// server holds.
 	CheckStatusOwed = "status-owed"
+	// CheckValidNameRefused: a BACKUP refused for its name, one allows.
+	CheckValidNameRefused = "valid-name-refused"
 )
+
+// JudgeNameRefused judges a BACKUP q that was refused with 1003 while the same payload, sent at
+// once after under the name plain, was stored: what the server refused is q's name, which
+// allows, so the BACKUP is owed its 212. It returns nil when has q's name refused
+// (a BadName), or q is no whole BACKUP.
+func JudgeNameRefused(q Request, plain []byte) *Violation {
+	if q.Op != wire.OpBackup || q.Form != Whole || bytes.Equal(q.Name, plain) {
+		return nil
+	}
+	return &Violation{Req: R4_1, Check: CheckValidNameRefused, Expected: "212 for " + Quote(q.Name) + ", a name R-5.1 allows",
+		Actual: "1003, where the same payload under " + Quote(plain) + " is stored"}
+}
 
 // Named is a whole request of op for name, as a tester that holds a server to the reference's
 // limit on names (255 bytes) sees it: a name or that limit refuses makes it a BadName.
