@@ -366,6 +366,7 @@ func (t *caseRun) cutRequest(label string, b []byte) {
 		return
 	}
 	defer c.close()
+	t.noteSent(b)
 	i := t.record(label, c.num)
 	ex := t.ex(i)
 	r := &reply{Outcome: endSentOnly, Mismatch: -1, index: i, dialect: t.dialect}
@@ -466,7 +467,7 @@ func truncationCases() []*Case {
 			// upload the truncation cases look for: that fault, not one of its own.
 			if r := t.restore(u, string(name), nil); r.statusIs(spec.RestoreOK) && r.PayloadRead &&
 				len(r.Payload) <= len(payload)/2 && bytes.HasPrefix(payload, r.Payload) {
-				t.judge(spec.R5_3, string(spec.R5_3)+"|partial-upload-kept", r, "the previous version, and no file kept of the cut upload", r.String()+": what came of the cut upload", true)
+				t.judge(spec.R5_3, partialUploadKept, r, "the previous version, and no file kept of the cut upload", r.String()+": what came of the cut upload", true)
 			}
 			t.mustRestoreAs(spec.R5_5, u, string(name), old)
 			t.mustListAs(spec.R5_5, u, string(name))

@@ -354,6 +354,7 @@ func (c *caseConn) close() { c.t.closeConn(c.c, false) }
 // write sends raw bytes with a deadline and records nothing: for stalls and partial requests
 // whose bytes a later Exchange records.
 func (c *caseConn) write(b []byte) error {
+	c.t.noteSent(b)
 	_, err := (&deadline.Conn{Conn: c.c, Idle: c.t.run.cfg.Timeout}).Write(b)
 	return err
 }
@@ -451,6 +452,7 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	i := t.record(s.label, c.num)
 	ex := t.ex(i)
 	r := &reply{Mismatch: -1, index: i, dialect: cmp.Or(rs.dialect, t.dialect), req: requestOf(s.head), pieces: s.chunk > 0 && s.chunk < wire.RequestPrefixLen}
+	t.noteSent(s.head)
 	defer t.finishRecord(i, r)
 	// A raw request goes out as the spec writes it; its answer is read as the server frames
 	// answers all the same.

@@ -255,13 +255,22 @@ func (t *caseRun) checkList(r *reply, req spec.ID, names ...string) (string, boo
 		return string(r.Name), false
 	}
 	if d := spec.DiffListing(names, got); !d.Empty() {
+		ok = false
+		actual := fmt.Sprintf("%s (%s)", spec.QuoteNames(got), d)
+		// Names no request carried are the server's own files; names only sent in uploads
+		// that never finished are those uploads: each is its fault, whichever case lists.
+		if origins := spec.UnexpectedOrigins(d, t.run.wasSent, t.unfinished); origins != nil {
+			for _, o := range origins {
+				t.judge(req, spec.ProblemKey(&spec.Violation{Req: o.Req, Check: o.Check}), r, want, actual, false)
+			}
+			return string(r.Name), ok
+		}
 		// What a listing shows is R-4.4's, whichever case lists: one fault, one problem.
 		key := string(spec.R4_4) + "|listing"
 		if spec.ListingFormat(d) {
 			key = string(req) + "|" + checkListingFormat
 		}
-		t.judge(req, key, r, want, fmt.Sprintf("%s (%s)", spec.QuoteNames(got), d), false)
-		ok = false
+		t.judge(req, key, r, want, actual, false)
 	}
 	return string(r.Name), ok
 }

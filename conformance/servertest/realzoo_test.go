@@ -186,3 +186,33 @@ func TestRealZooFullRuns(t *testing.T) {
 		}
 	})
 }
+
+// The partial-fault zoo's kept files are named by where they come from: a listing or a
+// temporary file the server keeps in the user's folder is its own file, what came of a cut
+// upload is that upload kept.
+func TestRealZooKeptFilesAreFaults(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		fault string
+		cases []string
+		want  string
+	}{
+		{"listing-kept", []string{"list/no-listing-files", "list/name-format", "list/after-backups"}, "server-file-listed"},
+		{"temp-kept", []string{"list/after-backups", "list/after-delete"}, "server-file-listed"},
+		{"partial-kept", []string{"security/truncated-backup-in-payload", "list/no-temp-files"}, "partial-upload-kept"},
+	} {
+		t.Run(tc.fault, func(t *testing.T) {
+			t.Parallel()
+			cfg := realZooConfig(t, tc.fault)
+			cfg.Run = exactly(tc.cases...)
+			rep := mustRun(t, cfg)
+			var got []string
+			for _, p := range rep.Problems {
+				got = append(got, p.ID)
+			}
+			if !slices.Equal(got, []string{tc.want}) {
+				t.Errorf("problems %q, want [%q]", got, tc.want)
+			}
+		})
+	}
+}

@@ -40,6 +40,11 @@ type runner struct {
 	usersMu sync.Mutex
 	users   map[uint32]bool
 
+	// sent holds every filename a request of the run carried: a listed name none carried is
+	// a file of the server's own.
+	sentMu sync.Mutex
+	sent   map[string]bool
+
 	// gate lets ordinary cases run together and a hostile case run alone.
 	gate sync.RWMutex
 
