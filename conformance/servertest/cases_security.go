@@ -465,9 +465,16 @@ func truncationCases() []*Case {
 			t.cutRequest(fmt.Sprintf("BACKUP user %d over %s, cut after %d bytes", u, spec.Quote(name), at), full(u)[:at])
 			// What came of the cut upload, kept in the old version's place, is the partial
 			// upload the truncation cases look for: that fault, not one of its own.
-			if r := t.restore(u, string(name), nil); r.statusIs(spec.RestoreOK) && r.PayloadRead &&
+			r := t.restore(u, string(name), nil)
+			if r.statusIs(spec.RestoreOK) && r.PayloadRead &&
 				len(r.Payload) <= len(payload)/2 && bytes.HasPrefix(payload, r.Payload) {
 				t.judge(spec.R5_3, partialUploadKept, r, "the previous version, and no file kept of the cut upload", r.String()+": what came of the cut upload", true)
+			}
+			// Any other content, or none where the file was, is the old version lost.
+			if found := r.is(spec.RestoreOK); (found && r.PayloadRead) || r.is(spec.NotFound) {
+				if v := spec.JudgeOldVersion(old.Literal, found, r.Payload); v != nil {
+					t.judge(v.Req, spec.ProblemKey(v), r, v.Expected, v.Actual, true)
+				}
 			}
 			t.mustRestoreAs(spec.R5_5, u, string(name), old)
 			t.mustListAs(spec.R5_5, u, string(name))

@@ -189,7 +189,7 @@ func TestRealZooFullRuns(t *testing.T) {
 
 // The partial-fault zoo's kept files are named by where they come from: a listing or a
 // temporary file the server keeps in the user's folder is its own file, what came of a cut
-// upload is that upload kept.
+// upload is that upload kept; and an overwrite by what it leaves of the old version.
 func TestRealZooKeptFilesAreFaults(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -200,6 +200,14 @@ func TestRealZooKeptFilesAreFaults(t *testing.T) {
 		{"listing-kept", []string{"list/no-listing-files", "list/name-format", "list/after-backups"}, "server-file-listed"},
 		{"temp-kept", []string{"list/after-backups", "list/after-delete"}, "server-file-listed"},
 		{"partial-kept", []string{"security/truncated-backup-in-payload", "list/no-temp-files"}, "partial-upload-kept"},
+		// An overwrite in place: without truncation a shorter version keeps the old tail; with
+		// it, or with the old file removed first, a cut upload loses the old version.
+		{"overwrite-no-trunc", []string{"backup/overwrite", "backup/new"}, "overwrite-keeps-old-tail"},
+		{"cut-overwrite-deletes", []string{"security/truncated-overwrite-keeps-old", "backup/overwrite"}, "cut-upload-destroys-old-version"},
+		{"cut-overwrite-truncates", []string{"security/truncated-overwrite-keeps-old", "backup/overwrite"}, "cut-upload-destroys-old-version"},
+		// A cache that a later BACKUP does not update gives the whole old version back: no
+		// overwrite in place.
+		{"restore-cache", []string{"backup/overwrite"}, "content-size"},
 	} {
 		t.Run(tc.fault, func(t *testing.T) {
 			t.Parallel()

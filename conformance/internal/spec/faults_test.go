@@ -2,6 +2,7 @@ package spec
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -113,6 +114,32 @@ func TestListingFormat(t *testing.T) {
 	} {
 		if got := ListingFormat(DiffListing(tc.want, tc.got)); got != tc.format {
 			t.Errorf("ListingFormat(%q against %q) = %v, want %v", tc.got, tc.want, got, tc.format)
+		}
+	}
+}
+
+// A shorter version written over a longer one without truncation is told from other wrong
+// contents; a cut upload over a file is judged by what is left of the old version.
+func TestOverwriteFaults(t *testing.T) {
+	prev, next := []byte("first version, long"), []byte("second")
+	tail := append(slices.Clone(next), prev[len(next):]...)
+	if got := ProblemID(JudgeOverwrite(prev, next, tail)); got != "overwrite-keeps-old-tail" {
+		t.Errorf("old tail kept: problem %q", got)
+	}
+	for _, got := range [][]byte{prev, next, append(slices.Clone(prev), next...), append(slices.Clone(next), 'x')} {
+		if v := JudgeOverwrite(prev, next, got); v != nil {
+			t.Errorf("%q: %v, want none (the content checks' business)", got, v)
+		}
+	}
+	if v := JudgeOldVersion(prev, true, prev); v != nil {
+		t.Errorf("old version whole: %v", v)
+	}
+	for _, tc := range []struct {
+		found bool
+		got   []byte
+	}{{false, nil}, {true, tail}, {true, next}, {true, nil}} {
+		if got := ProblemID(JudgeOldVersion(prev, tc.found, tc.got)); got != "cut-upload-destroys-old-version" {
+			t.Errorf("found %v, %q: problem %q", tc.found, tc.got, got)
 		}
 	}
 }

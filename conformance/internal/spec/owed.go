@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 
 	"github.com/fbpkit/fbp/ref/wire"
@@ -159,4 +160,51 @@ func (d *Dialect) JudgeOwed(q Request, h Holding, a Answer) *Violation {
 		return &Violation{Req: OpRequirement(q.Op), Check: CheckNameMismatch, Expected: d.Expected(q, h), Actual: actual}
 	}
 	return nil
+}
+
+// Checks of what a RESTORE gives back of a file that an upload replaced, or failed to.
+const (
+	// CheckOldTailKept: a shorter new version came back with the old version's tail after it.
+	CheckOldTailKept = "old-tail-kept"
+	// CheckOldVersionLost: an upload cut short over a file left the old version changed or gone.
+	CheckOldVersionLost = "old-version-lost"
+)
+
+// JudgeOverwrite judges what a RESTORE gave back (got) after a BACKUP of next replaced prev: next
+// followed by what is past it of prev is next written over prev without truncating it.
+// It returns nil for any other content, whose difference the content checks judge.
+func JudgeOverwrite(prev, next, got []byte) *Violation {
+	if len(next) >= len(prev) || len(got) != len(prev) || !bytes.HasPrefix(got, next) || !bytes.Equal(got[len(next):], prev[len(next):]) {
+		return nil
+	}
+	return &Violation{Req: R4_1, Check: CheckOldTailKept, Expected: fmt.Sprintf("the %d bytes of the new version", len(next)),
+		Actual: fmt.Sprintf("%d bytes: the new version, then the old version's last %d bytes", len(got), len(prev)-len(next))}
+}
+
+// JudgeOldVersion judges what a RESTORE gave back of a file after an upload over it was cut
+// short: the previous version, whole. found is false when the file is gone (1001); got
+// is the payload of the 210 otherwise. It returns nil when prev came back.
+func JudgeOldVersion(prev []byte, found bool, got []byte) *Violation {
+	v := &Violation{Req: R5_5, Check: CheckOldVersionLost, Expected: fmt.Sprintf("the previous version, whole: %d bytes", len(prev))}
+	switch {
+	case !found:
+		v.Actual = "the file is gone"
+	case bytes.Equal(got, prev):
+		return nil
+	case len(got) != len(prev):
+		v.Actual = fmt.Sprintf("%d bytes of another content", len(got))
+	default:
+		v.Actual = fmt.Sprintf("%d bytes, changed from byte %d on", len(got), mismatchAt(prev, got))
+	}
+	return v
+}
+
+// mismatchAt is the offset of the first byte where a and b differ.
+func mismatchAt(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }
