@@ -44,8 +44,10 @@ func faultOfKey(req spec.ID, key string, d *spec.Dialect) string {
 		}
 		return crashFaults[cause]
 	}
-	if _, op, _, ok := diagnosis.ParseNoAnswerKey(key); ok && op == diagnosis.BadNames {
+	if _, op, pieces, ok := diagnosis.ParseNoAnswerKey(key); ok && op == diagnosis.BadNames {
 		return badNameUnanswered
+	} else if ok && pieces {
+		return "reads-request-in-one-read"
 	}
 	switch key {
 	case diagnosis.KeyStalledClients:

@@ -36,6 +36,9 @@ type runner struct {
 	// listKey is the problem of a server that does not answer the 6-byte LIST as it comes,
 	// "" if it does.
 	listKey string
+	// nameLenKey is the problem of a server that reads a name_len for every op, LIST
+	// included, "" if it does not.
+	nameLenKey string
 
 	usersMu sync.Mutex
 	users   map[uint32]bool

@@ -88,9 +88,15 @@ var killTable = []kill{
 	// LIST is sent with two more bytes: only the case of sends it bare.
 	{mutant: "list-hangs", fail: []string{"list/six-bytes-no-wait"}, pass: []string{"list/empty-user-1002", "list/after-backups"},
 		problems: []string{"list-needs-name-len"}},
-	{mutant: "split-header-closes", fail: []string{"transport/split-writes"}, cause: map[string]string{"transport/split-writes": "r-1-1-pieces-closed"}},
+	// Its LIST and its unknown ops wait for a name_len: one fault, which the diagnosis finds
+	// and the unknown-op cases meet again (with two zero bytes after it, the op gets its 1003).
+	// (security/unknown-op, whose seven ops each wait the timeout, is left out to keep it short.)
+	{mutant: "name-len-every-op", fail: []string{"list/six-bytes-no-wait", "transport/fields-1003"},
+		pass: []string{"list/empty-user-1002", "list/after-backups"}, problems: []string{"list-needs-name-len"},
+		cause: map[string]string{"transport/fields-1003": "list-needs-name-len"}},
+	{mutant: "split-header-closes", fail: []string{"transport/split-writes"}, cause: map[string]string{"transport/split-writes": "reads-request-in-one-read"}},
 	{mutant: "short-read-closes", fail: []string{"transport/split-writes"}, pass: []string{"backup/new", "list/after-backups", "transport/stalled-client"},
-		cause: map[string]string{"transport/split-writes": "r-1-1-pieces-closed"}},
+		cause: map[string]string{"transport/split-writes": "reads-request-in-one-read"}},
 	{mutant: "truncates-over-1mib", fail: []string{"backup/large"}},
 	{mutant: "dies-on-unknown-op", crash: true, fail: []string{"transport/fields-1003", "security/unknown-op"}},
 	{mutant: "deadlock-after-truncated", crash: true, fail: []string{"transport/stalled-client", "list/no-temp-files",
@@ -141,7 +147,7 @@ var killTable = []kill{
 	// is intact, so isolation holds.
 	{mutant: "delete-missing-ok", fail: []string{"delete/missing-1001", "delete/twice-1001"}, pass: []string{"security/isolation-delete"}},
 	{mutant: "no-read-deadline", fail: []string{"transport/stall-cut-off"}},
-	{mutant: "torn-overwrite", fail: []string{"transport/concurrent-overwrite"}},
+	{mutant: "torn-overwrite", fail: []string{"transport/concurrent-overwrite"}, cause: map[string]string{"transport/concurrent-overwrite": "concurrent-uploads-mix"}},
 	{mutant: "list-trailing-nul", fail: []string{"transport/fields-211"}, pass: []string{"list/after-backups", "list/name-format"}},
 	// These three fail backup/large too; left out here to keep the zoo's traffic small.
 	{mutant: "content-stops-at-nul", fail: []string{"backup/all-byte-values", "restore/exact-bytes"}},

@@ -117,6 +117,7 @@ const (
 	faultListQuotedPaths          fault = "list-quoted-paths"
 	faultSecondPerRequest         fault = "second-per-request"
 	faultBadNameCloses            fault = "bad-name-closes"
+	faultNameLenEveryOp           fault = "name-len-every-op"
 )
 
 // Combinations: servers wrong in several ways at once, as a student's server is.
@@ -217,6 +218,7 @@ var zoo = ownFaults([]Mutant{
 	{Name: string(faultListQuotedPaths), Desc: "LIST's payload is each file's path on the server's disk in double quotes, one after the other with no separator: \"/srv/fbp/<user>/a\"\"/srv/fbp/<user>/b\" (R-4.4)"},
 	{Name: string(faultSecondPerRequest), Desc: "takes a second over every request before it answers it, as a server that sleeps in its loop does: slow, not dead (every answer is right)"},
 	{Name: string(faultBadNameCloses), Desc: "checks no name, and fails on opening or removing one it cannot use (empty, a dot name, a separator, NUL, control characters, over the limit), as a server whose open raises does: the connection is closed without an answer, a BACKUP's payload left unread, so the peer sees a reset (R-5.1: 1003 is owed)"},
+	{Name: string(faultNameLenEveryOp), Desc: "reads an 8-byte header for every op, as if a name_len followed each: a 6-byte LIST, and a 6-byte request of an op it does not know, wait for 2 more bytes; with them, LIST is answered and the unknown op 1003 (R-2.1, R-5.2)"},
 	{Name: realListNameLen, Faults: names(faultListHangs, faultOKTrailingSize, faultMissingUser1002, faultDiesOnConnectClose),
 		Desc: "a real server that reads LIST's header as 8 bytes: combines list-hangs, ok-trailing-size, missing-user-1002 and dies-on-connect-close; a client that gives up on its unanswered LIST and closes cuts what the server takes for a header, which kills it"},
 	{Name: realSplitPayload, Faults: names(faultPayloadWithHeaderDropped, faultMissingFile1003, faultTraversalWrite, faultPartialUploadStored),

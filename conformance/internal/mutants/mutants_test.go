@@ -377,6 +377,20 @@ var manifestations = map[string]manifestation{
 		none:   `1001 "a\x00b" | closed || 1001 "" | closed`,
 		mutant: `closed || closed`,
 	},
+	// The unknown op's 6 bytes, then (the mutant still waiting) two zero bytes.
+	"name-len-every-op": {
+		exchange: func(t *testing.T, addr string) string {
+			p := dial(t, addr)
+			p.send(unknownOpReq(userA))
+			first := p.recv(1, lateWait)
+			if first == "timeout" {
+				p.send([]byte{0, 0})
+			}
+			return first + " || " + p.finish()
+		},
+		none:   `1003 || closed`,
+		mutant: `timeout || 1003 | closed`,
+	},
 	"name-255-rejected": simple(
 		fmt.Sprintf(`212 %q | 210 %q "x" | closed`, name255, name255),
 		fmt.Sprintf(`1003 | 1001 %q | closed`, name255),

@@ -58,8 +58,8 @@ var problems = map[fault]string{
 	faultEmptyFileBeforePayload:   "partial-upload-kept",
 	faultRestoreWrongName:         "r-4-2-name-mismatch",
 	faultOKWrongName:              "r-4-1-name-mismatch",
-	faultSplitHeaderCloses:        "r-1-1-pieces-closed",
-	faultShortReadCloses:          "r-1-1-pieces-closed",
+	faultSplitHeaderCloses:        "reads-request-in-one-read",
+	faultShortReadCloses:          "reads-request-in-one-read",
 	faultUnknownOpCloses:          "r-5-2-closed-unknown-op",
 	faultUnknownOp1001:            "status-want-1003-got-1001",
 	faultNoFilesAsEmptyList:       "status-want-1002-got-211",
@@ -68,8 +68,9 @@ var problems = map[fault]string{
 	faultNameDotsStripped:         "valid-name-refused",
 	faultBackupEmptyRejected:      "status-want-212-got-1003",
 	faultRestoreEmpty1001:         "status-want-210-got-1001",
-	faultTornOverwrite:            "r-5-5-transport-concurrent-overwrite",
+	faultTornOverwrite:            "concurrent-uploads-mix",
 	faultBadNameCloses:            "bad-name-unanswered",
+	faultNameLenEveryOp:           "list-needs-name-len",
 }
 
 // problemsIn are the problems a fault is reported as in one mutant, where its dialect names

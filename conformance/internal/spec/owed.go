@@ -168,6 +168,8 @@ const (
 	CheckOldTailKept = "old-tail-kept"
 	// CheckOldVersionLost: an upload cut short over a file left the old version changed or gone.
 	CheckOldVersionLost = "old-version-lost"
+	// CheckVersionsMixed: a RESTORE during uploads of one file at once gave no one version whole.
+	CheckVersionsMixed = "versions-mixed"
 )
 
 // JudgeOverwrite judges what a RESTORE gave back (got) after a BACKUP of next replaced prev: next
