@@ -247,6 +247,9 @@ var killTable = []kill{
 		problems: []string{"serves-one-at-a-time", "list-needs-name-len"}, cfg: func(c *Config) { c.Timeout = 5 * time.Second }},
 	{mutant: "real-lax-statuses", fail: []string{"delete/missing-1001", "list/name-format", "security/refused-payload-not-served"},
 		problems: []string{"refused-payload-read-as-request"}},
+	{mutant: "real-eight-byte-header", fail: []string{"security/unsafe-name-delete", "list/no-listing-files", "transport/fields-1003"},
+		problems: []string{"list-needs-name-len"}, cause: map[string]string{"security/unsafe-name-delete": "bad-name-unanswered",
+			"list/no-listing-files": "server-file-listed", "transport/fields-1003": "list-needs-name-len"}},
 	{mutant: "real-framing", pass: []string{"backup/new", "restore/exact-bytes"}, problems: []string{"length-prefix", "status-byte-order"}},
 	// Every status carries name_len, size, filename: read so, every case but the layout's
 	// judges the rest, and every layout case fails with the one problem.

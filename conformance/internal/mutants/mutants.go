@@ -132,6 +132,7 @@ const (
 	realOneReadCut   = "real-one-read-cut"
 	realSlowSerial   = "real-slow-serial"
 	realLaxStatuses  = "real-lax-statuses"
+	realEightByte    = "real-eight-byte-header"
 )
 
 // zoo is every mutant, "none" first. The order is the listing order only: a mutant is known by
@@ -238,6 +239,8 @@ var zoo = ownFaults([]Mutant{
 		Desc: "a real single-threaded server that sleeps a second per request: combines serves-one-at-a-time, second-per-request, list-hangs, ok-trailing-size and dies-on-unknown-op; it reads 8 bytes for LIST, puts a size after every 212's name and dies on an op it does not know"},
 	{Name: realLaxStatuses, Faults: names(faultDeleteMissingOK, faultListNameEmpty, faultRefusedPayloadUnread),
 		Desc: "a real server lax about its answers: combines delete-missing-ok, list-name-empty and refused-payload-unread; DELETE of a missing file is answered 212, a listing has no name, and a BACKUP refused for its name leaves its payload to be read as requests"},
+	{Name: realEightByte, Faults: names(faultNameLenEveryOp, faultShortReadCloses, faultMissingFile1003, faultBadNameCloses, faultListShowsListing, faultPartialUploadStored),
+		Desc: "a real threaded server that takes one read of 8 bytes for every request's header and joins names into paths unchecked: combines name-len-every-op, short-read-closes, missing-file-1003, bad-name-closes, list-shows-listing and partial-upload-stored; a 6-byte LIST or unknown op is dropped, a name its open refuses drops the connection, its listing file shows in later lists, and an upload is written in place and kept when cut"},
 	{Name: realFraming, Faults: names(faultLengthPrefixed, faultStatusBigEndian),
 		Desc: "a real server with a framing of its own: combines length-prefixed-responses and status-big-endian; behind the 8-byte length of each response, its status is big-endian"},
 })
