@@ -80,6 +80,8 @@ var zooFindings = map[string][]string{
 	"real-one-read-cut":           {"backup-payload-dropped", "cut-212", "cut-1001"},
 	"real-slow-serial":            {"list-needs-name-len", "slow-answers", "trailing-212", "serves-one-at-a-time"},
 	"real-lax-statuses":           {"refused-payload-read-as-request"},
+	"name-len-every-op":           {"list-needs-name-len"},
+	"real-eight-byte-header":      {"list-needs-name-len"},
 }
 
 // Each mutant's diagnosis names its fault, and no other: every mutant of the zoo is diagnosed,

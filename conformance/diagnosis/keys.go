@@ -25,6 +25,19 @@ func KeyNoAnswer(op wire.Op, ended string) string {
 // UnknownOps names, in a KeyNoAnswer, the requests of ops the spec does not define.
 const UnknownOps = "unknown-op"
 
+// BadNames names, in a KeyUnanswered, the requests of a name has the server refuse,
+// whatever their op: a server that fails on such a name fails on it for every op.
+const BadNames = "bad-name"
+
+// KeyUnanswered is the key of request q left unanswered, as KeyNoAnswer's: a bad name's is
+// one key of for every op. A refused connection is the server down, whatever was asked.
+func KeyUnanswered(q spec.Request, ended string) string {
+	if q.Form == spec.BadName && ended != "refused" {
+		return fmt.Sprintf("%s|%s:%s", q.Owed(), ended, BadNames)
+	}
+	return KeyNoAnswer(q.Op, ended)
+}
+
 // KeyPieces is the key of a request sent in pieces, a byte per write, left unanswered: the
 // server takes what one read returns for a whole header (TCP is a stream, not messages).
 func KeyPieces(ended string) string { return fmt.Sprintf("%s|pieces:%s", spec.R1_1, ended) }

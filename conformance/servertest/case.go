@@ -14,6 +14,7 @@ import (
 	"github.com/fbpkit/fbp/conformance/internal/casebook"
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/ref/wire"
 )
 
 // Case is one conformance check.
@@ -75,7 +76,9 @@ type caseRun struct {
 	users     []uint32
 	stored    map[uint32]map[string]bool // what the case believes each user has stored
 	listNames map[uint32]map[string]bool // listing names the server gave, which it may keep
-	canaries  []string                   // tokens of names that must never appear outside their folder
+	// uploads are the names the case sent BACKUPs of, stored those that one was answered 212.
+	uploads, everStored map[string]bool
+	canaries            []string // tokens of names that must never appear outside their folder
 }
 
 // cloneLocked returns a copy of *s taken under mu, so that a loop over it need not hold mu
@@ -281,9 +284,53 @@ func (t *caseRun) setStored(user uint32, name string, present bool) {
 	defer t.mu.Unlock()
 	if present {
 		userNames(&t.stored, user)[name] = true
+		setName(&t.everStored, name)
 	} else {
 		delete(userNames(&t.stored, user), name)
 	}
+}
+
+// noteSent records the filename of a request whose bytes head starts with, as far as they
+// hold it, before they go out: a cut request's too.
+func (t *caseRun) noteSent(head []byte) {
+	if len(head) < wire.RequestPrefixLen+2 || wire.Op(head[5]) == wire.OpList || !wire.Op(head[5]).Known() {
+		return
+	}
+	n := int(binary.LittleEndian.Uint16(head[wire.RequestPrefixLen:]))
+	if len(head) < wire.RequestPrefixLen+2+n {
+		return
+	}
+	name := string(head[wire.RequestPrefixLen+2 : wire.RequestPrefixLen+2+n])
+	t.run.sentMu.Lock()
+	setName(&t.run.sent, name)
+	t.run.sentMu.Unlock()
+	if wire.Op(head[5]) == wire.OpBackup {
+		t.mu.Lock()
+		setName(&t.uploads, name)
+		t.mu.Unlock()
+	}
+}
+
+// wasSent reports whether a request of the run carried name.
+func (r *runner) wasSent(name string) bool {
+	r.sentMu.Lock()
+	defer r.sentMu.Unlock()
+	return r.sent[name]
+}
+
+// unfinished reports whether the case sent name only in BACKUPs that no 212 answered.
+func (t *caseRun) unfinished(name string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.uploads[name] && !t.everStored[name]
+}
+
+// setName adds name to *m, made on first use.
+func setName(m *map[string]bool, name string) {
+	if *m == nil {
+		*m = map[string]bool{}
+	}
+	(*m)[name] = true
 }
 
 func (t *caseRun) addListName(user uint32, name string) {

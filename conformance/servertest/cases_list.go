@@ -204,7 +204,7 @@ func listNoTempFiles(t *caseRun) {
 	// RESTORE above: the cut upload in a LIST is that partial upload kept.
 	if r := t.list(u); r.is(spec.ListOK) && r.PayloadRead {
 		if got, err := spec.ParseListing(r.Payload); err == nil && slices.Contains(got, "uploading") {
-			t.judge(spec.R5_3, string(spec.R5_3)+"|partial-upload-kept", r, "no file kept of the cut upload", r.String()+`, "uploading" listed`, true)
+			t.judge(spec.R5_3, partialUploadKept, r, "no file kept of the cut upload", r.String()+`, "uploading" listed`, true)
 		}
 	}
 	t.mustList(u, "kept")
@@ -249,7 +249,7 @@ func waitMissing(t *caseRun, u uint32, name string) {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		case r.statusIs(spec.RestoreOK):
-			t.judge(spec.R5_3, string(spec.R5_3)+"|partial-upload-kept", r, "no file kept of the cut upload", r.String(), true)
+			t.judge(spec.R5_3, partialUploadKept, r, "no file kept of the cut upload", r.String(), true)
 		case r.answered():
 			return
 		}

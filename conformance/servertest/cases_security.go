@@ -241,8 +241,7 @@ func securityUnsafeNameDelete(t *caseRun) {
 func securityUnknownOp(t *caseRun) {
 	u := t.newUser()
 	for _, op := range []uint8{0, 1, 99, 101, 199, 203, 255} {
-		r := t.roundtripBytes(fmt.Sprintf("op %d, user %d", op, u), opRequest(u, wire.Version, op))
-		t.owed(r, "", spec.HoldingUnknown)
+		t.unknownOp(u, op)
 	}
 }
 
@@ -366,6 +365,7 @@ func (t *caseRun) cutRequest(label string, b []byte) {
 		return
 	}
 	defer c.close()
+	t.noteSent(b)
 	i := t.record(label, c.num)
 	ex := t.ex(i)
 	r := &reply{Outcome: endSentOnly, Mismatch: -1, index: i, dialect: t.dialect}
@@ -464,9 +464,16 @@ func truncationCases() []*Case {
 			t.cutRequest(fmt.Sprintf("BACKUP user %d over %s, cut after %d bytes", u, spec.Quote(name), at), full(u)[:at])
 			// What came of the cut upload, kept in the old version's place, is the partial
 			// upload the truncation cases look for: that fault, not one of its own.
-			if r := t.restore(u, string(name), nil); r.statusIs(spec.RestoreOK) && r.PayloadRead &&
+			r := t.restore(u, string(name), nil)
+			if r.statusIs(spec.RestoreOK) && r.PayloadRead &&
 				len(r.Payload) <= len(payload)/2 && bytes.HasPrefix(payload, r.Payload) {
-				t.judge(spec.R5_3, string(spec.R5_3)+"|partial-upload-kept", r, "the previous version, and no file kept of the cut upload", r.String()+": what came of the cut upload", true)
+				t.judge(spec.R5_3, partialUploadKept, r, "the previous version, and no file kept of the cut upload", r.String()+": what came of the cut upload", true)
+			}
+			// Any other content, or none where the file was, is the old version lost.
+			if found := r.is(spec.RestoreOK); (found && r.PayloadRead) || r.is(spec.NotFound) {
+				if v := spec.JudgeOldVersion(old.Literal, found, r.Payload); v != nil {
+					t.judge(v.Req, spec.ProblemKey(v), r, v.Expected, v.Actual, true)
+				}
 			}
 			t.mustRestoreAs(spec.R5_5, u, string(name), old)
 			t.mustListAs(spec.R5_5, u, string(name))

@@ -38,6 +38,9 @@ func (r *runner) diagnose(ctx context.Context, rep *report.Report) {
 			r.listKey = f.Key
 		}
 	}
+	if f := d.Finding("list-needs-name-len"); f != nil {
+		r.nameLenKey = f.Key
+	}
 	switch {
 	case r.cfg.Dialect != "auto":
 		r.dialect = spec.DialectByName(r.cfg.Dialect)

@@ -115,16 +115,25 @@ func (r *reply) noAnswer() (key string, req spec.ID) {
 		if r.pieces && r.Got == 0 {
 			return diagnosis.KeyPieces(string(r.Outcome)), spec.R1_1
 		}
-		return diagnosis.KeyNoAnswer(r.req.Op, string(r.Outcome)), r.req.Owed()
+		return diagnosis.KeyUnanswered(r.req, string(r.Outcome)), r.unansweredReq()
 	case endTimeout, endRefused:
 		if r.pieces && r.Got == 0 && r.Outcome == endTimeout {
 			return diagnosis.KeyPieces(string(r.Outcome)), spec.R1_1
 		}
-		return diagnosis.KeyNoAnswer(r.req.Op, string(r.Outcome)), r.req.Owed()
+		return diagnosis.KeyUnanswered(r.req, string(r.Outcome)), r.unansweredReq()
 	case endBlocked:
 		return r.blockedBy, r.blockedReq
 	}
 	return "", ""
+}
+
+// unansweredReq is the rule r's missing answer breaks: a connection refused is the server
+// down, whatever was asked, as KeyUnanswered files it.
+func (r *reply) unansweredReq() spec.ID {
+	if r.Outcome == endRefused && r.req.Form == spec.BadName {
+		return spec.R1_3
+	}
+	return r.req.Owed()
 }
 
 // cut reports whether r is a response of a status the dialect defines that ended before its
@@ -345,6 +354,7 @@ func (c *caseConn) close() { c.t.closeConn(c.c, false) }
 // write sends raw bytes with a deadline and records nothing: for stalls and partial requests
 // whose bytes a later Exchange records.
 func (c *caseConn) write(b []byte) error {
+	c.t.noteSent(b)
 	_, err := (&deadline.Conn{Conn: c.c, Idle: c.t.run.cfg.Timeout}).Write(b)
 	return err
 }
@@ -442,6 +452,7 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	i := t.record(s.label, c.num)
 	ex := t.ex(i)
 	r := &reply{Mismatch: -1, index: i, dialect: cmp.Or(rs.dialect, t.dialect), req: requestOf(s.head), pieces: s.chunk > 0 && s.chunk < wire.RequestPrefixLen}
+	t.noteSent(s.head)
 	defer t.finishRecord(i, r)
 	// A raw request goes out as the spec writes it; its answer is read as the server frames
 	// answers all the same.

@@ -23,6 +23,9 @@ const checkListingFormat = "listing-format"
 // server that dies of one dies of the others for the same missing check of recv's result.
 var earlyCloses = []string{diagnosis.CauseConnectClose, diagnosis.CauseReset, diagnosis.CauseTruncated}
 
+// badNameUnanswered is the fault of a request of a bad name left unanswered, whatever its op.
+const badNameUnanswered = "bad-name-unanswered"
+
 // crashFaults names the fault of a server that dies during a case, by what the case sends.
 var crashFaults = map[string]string{
 	"security/unknown-op":   "dies-on-unknown-op",
@@ -40,6 +43,11 @@ func faultOfKey(req spec.ID, key string, d *spec.Dialect) string {
 			return "dies-on-early-close"
 		}
 		return crashFaults[cause]
+	}
+	if _, op, pieces, ok := diagnosis.ParseNoAnswerKey(key); ok && op == diagnosis.BadNames {
+		return badNameUnanswered
+	} else if ok && pieces {
+		return "reads-request-in-one-read"
 	}
 	switch key {
 	case diagnosis.KeyStalledClients:
@@ -197,9 +205,12 @@ func (r *runner) rootKey(o *caseOutcome) string {
 }
 
 // ownFault reports whether key names a fault that stands on its own beside a root fault: one
-// the diagnosis found without it, or a crash. A listing a stored unsafe name breaks is not one.
+// the diagnosis found without it, a crash, or a bad name left unanswered (a server that checks
+// no name and one that checks them all but drops the connection on an error both have it). A
+// listing a stored unsafe name breaks is not one.
 func (r *runner) ownFault(key string) bool {
-	return r.diagFinding(key) != nil || strings.HasPrefix(key, diagnosis.KeyCrash(""))
+	return r.diagFinding(key) != nil || strings.HasPrefix(key, diagnosis.KeyCrash("")) ||
+		faultOfKey("", key, r.dialect) == badNameUnanswered
 }
 
 // consequence says in words what a finding of key adds to a fault found under another key, or
@@ -210,6 +221,10 @@ func consequence(key string, f report.Failure) string {
 		return "a file written outside its user's folder: " + f.Actual
 	case diagnosis.IsNoAnswerKey(key):
 		ended, op, _, _ := diagnosis.ParseNoAnswerKey(key)
+		if op == diagnosis.BadNames {
+			// A close and a reset are one fault's, whichever comes first.
+			return ""
+		}
 		if op == "" {
 			op = "request"
 		}

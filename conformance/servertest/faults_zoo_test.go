@@ -26,13 +26,25 @@ func TestZooProblemsAreFaults(t *testing.T) {
 		// The death is the fault; the cases it ends are blocked by it.
 		{"dies-on-unknown-op", []string{"security/unknown-op", "transport/fields-1003", "backup/new", "list/after-backups"},
 			[]string{"dies-on-unknown-op"}},
-		// One listing, one problem, whichever rule each listing case checks.
+		// One listing, one problem, whichever rule each listing case checks: a file no request
+		// named is the server's own.
 		{"list-shows-temp-file", []string{"list/after-backups", "list/after-delete", "list/no-temp-files", "security/isolation-restore"},
-			[]string{"r-4-4-listing"}},
+			[]string{"server-file-listed"}},
+		{"list-shows-listing", []string{"list/no-listing-files", "list/name-format", "list/empty-after-delete-all"}, []string{"server-file-listed"}},
+		// A deleted name listed, another user's: names requests carried, the listing's own fault.
+		{"list-stale-after-delete", []string{"list/no-listing-files", "list/empty-after-delete-all", "list/after-delete"}, []string{"r-4-4-listing"}},
+		{"list-other-users", []string{"list/other-users-hidden", "list/after-backups"}, []string{"r-4-4-listing"}},
+		// What came of a cut upload, whether a RESTORE or a LIST finds it.
+		{"partial-upload-stored", []string{"security/truncated-backup-in-payload", "list/no-temp-files"}, []string{"partial-upload-kept"}},
 		{"list-comma-joined", []string{"list/after-backups", "list/after-delete"}, []string{"listing-format"}},
 		// A 210 that names another file is RESTORE's fault, whichever case restored.
 		{"restore-wrong-name", []string{"restore/exact-bytes", "backup/overwrite", "delete/keeps-others", "security/isolation-overwrite"},
 			[]string{"r-4-2-name-mismatch"}},
+		// A name the server fails on gets a close, a BACKUP's a reset, a traversal's too: one
+		// fault, whatever the op.
+		{"bad-name-closes", []string{"security/unsafe-name-restore", "security/unsafe-name-delete", "security/backup-name-nul",
+			"security/backup-name-empty", "security/backup-name-too-long", "security/traversal-cross-user-read", "restore/missing-1001"},
+			[]string{"bad-name-unanswered"}},
 		{"missing-file-1003", []string{"restore/missing-1001", "delete/missing-1001", "delete/then-restore-1001"},
 			[]string{"missing-file-status"}},
 	} {

@@ -15,9 +15,21 @@ import (
 // keptFileKeys maps the key of a leftover found on the disk to the keys of the cases that see
 // a kept file on the wire, under the same rule.
 var keptFileKeys = map[string][]string{
-	string(spec.R4_4) + "|leftover": {string(spec.R4_4) + "|listing"},
-	string(spec.R5_3) + "|leftover": {string(spec.R5_3) + "|partial-upload-kept", string(spec.R5_3) + "|listing"},
+	string(spec.R4_4) + "|leftover":       {serverFileListed, string(spec.R4_4) + "|listing"},
+	string(spec.R5_3) + "|leftover":       {partialUploadKept, string(spec.R5_3) + "|listing"},
+	string(spec.R4_4) + "|" + leftoverOwn: {serverFileListed, string(spec.R4_4) + "|listing"},
+	string(spec.R5_3) + "|" + leftoverOwn: {serverFileListed, partialUploadKept, string(spec.R5_3) + "|listing"},
 }
+
+// leftoverOwn is the check of a file on the disk that no request of the run named.
+const leftoverOwn = "leftover-own"
+
+// The keys of a listing's names the user never stored (spec.UnexpectedOrigins), and of a cut
+// upload's file found by a RESTORE.
+var (
+	serverFileListed  = spec.ProblemKey(&spec.Violation{Req: spec.R4_4, Check: spec.CheckServerFileListed})
+	partialUploadKept = spec.ProblemKey(&spec.Violation{Req: spec.R5_3, Check: spec.CheckPartialUploadKept})
+)
 
 // mergeKeptFiles folds each problem of a disk leftover into the problem of a kept file the
 // wire shows, when the run has one, and points the results at it.

@@ -15,9 +15,9 @@ func TestKeptFileIsOneProblem(t *testing.T) {
 		want  []string
 	}{
 		// The upload's temporary file left in the user's folder, seen in every LIST.
-		{"temp-kept", []string{"backup/new", "list/after-backups", "list/after-delete"}, []string{"r-4-4-listing"}},
+		{"temp-kept", []string{"backup/new", "list/after-backups", "list/after-delete"}, []string{"server-file-listed"}},
 		// What came of a cut upload, kept in the user's folder and given back by RESTORE.
-		{"partial-kept", truncatedBackupCases("in-payload", "before-payload"), []string{"r-5-3-partial-upload-kept"}},
+		{"partial-kept", truncatedBackupCases("in-payload", "before-payload"), []string{"partial-upload-kept"}},
 	} {
 		t.Run(tc.fault, func(t *testing.T) {
 			t.Parallel()

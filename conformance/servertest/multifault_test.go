@@ -43,6 +43,10 @@ var multiFaults = []multiFault{
 	// DELETE of a missing file answered 212, an empty listing name, a refused payload read as
 	// requests.
 	{mutant: "real-lax-statuses"},
+	// One read of 8 bytes for every header, names opened unchecked, a listing file kept among
+	// the user's, uploads written in place: each fault one problem, in words, whatever case
+	// meets it (a bad name's close or reset, a listing file in every listing).
+	{mutant: "real-eight-byte-header", security: []string{"bad-name-unanswered"}},
 }
 
 // multiFaultConfig runs mutant as a process of its own with default flags: this test binary,

@@ -127,8 +127,26 @@ func (t *caseRun) judgeOwed(r *reply, h spec.Holding, a spec.Answer) (*spec.Viol
 
 // mustBackup backs up c as name and ends the case unless the server answers backup-ok with the name.
 func (t *caseRun) mustBackup(user uint32, name string, c content.Content) {
-	if r := t.backup(user, name, c); !t.owed(r, "", spec.HoldingUnknown) {
+	r := t.backup(user, name, c)
+	t.checkNameRefused(r, user, c)
+	if !t.owed(r, "", spec.HoldingUnknown) {
 		t.failNow()
+	}
+}
+
+// plainName is the name a BACKUP refused with 1003 is sent again under: no name check refuses it.
+const plainName = "plain.txt"
+
+// checkNameRefused ends the case when r, a BACKUP of c refused with 1003, was refused for its
+// name: the same payload under plainName is stored. A server that refuses that too refuses the
+// payload or everything, which the status says (owed).
+func (t *caseRun) checkNameRefused(r *reply, user uint32, c content.Content) {
+	v := spec.JudgeNameRefused(r.req, []byte(plainName))
+	if v == nil || !r.is(spec.ServerError) {
+		return
+	}
+	if plain := t.backup(user, plainName, c); plain.is(spec.BackupOK) {
+		t.judge(v.Req, spec.ProblemKey(v), r, v.Expected, v.Actual, true)
 	}
 }
 
@@ -237,13 +255,22 @@ func (t *caseRun) checkList(r *reply, req spec.ID, names ...string) (string, boo
 		return string(r.Name), false
 	}
 	if d := spec.DiffListing(names, got); !d.Empty() {
+		ok = false
+		actual := fmt.Sprintf("%s (%s)", spec.QuoteNames(got), d)
+		// Names no request carried are the server's own files; names only sent in uploads
+		// that never finished are those uploads: each is its fault, whichever case lists.
+		if origins := spec.UnexpectedOrigins(d, t.run.wasSent, t.unfinished); origins != nil {
+			for _, o := range origins {
+				t.judge(req, spec.ProblemKey(&spec.Violation{Req: o.Req, Check: o.Check}), r, want, actual, false)
+			}
+			return string(r.Name), ok
+		}
 		// What a listing shows is R-4.4's, whichever case lists: one fault, one problem.
 		key := string(spec.R4_4) + "|listing"
 		if spec.ListingFormat(d) {
 			key = string(req) + "|" + checkListingFormat
 		}
-		t.judge(req, key, r, want, fmt.Sprintf("%s (%s)", spec.QuoteNames(got), d), false)
-		ok = false
+		t.judge(req, key, r, want, actual, false)
 	}
 	return string(r.Name), ok
 }

@@ -186,3 +186,41 @@ func TestRealZooFullRuns(t *testing.T) {
 		}
 	})
 }
+
+// The partial-fault zoo's faults are named by their cause (TestKeptFileIsOneProblem has the
+// kept files the disk shows too): a listing the server keeps in the user's folder is its own
+// file, what came of a cut upload is that upload kept, and an overwrite is named by what it
+// leaves of the old version.
+func TestRealZooFaultsAreNamed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		fault string
+		cases []string
+		want  string
+	}{
+		{"listing-kept", []string{"list/no-listing-files", "list/name-format", "list/after-backups"}, "server-file-listed"},
+		{"partial-kept", []string{"security/truncated-backup-in-payload", "list/no-temp-files"}, "partial-upload-kept"},
+		// An overwrite in place: without truncation a shorter version keeps the old tail; with
+		// it, or with the old file removed first, a cut upload loses the old version.
+		{"overwrite-no-trunc", []string{"backup/overwrite", "backup/new"}, "overwrite-keeps-old-tail"},
+		{"cut-overwrite-deletes", []string{"security/truncated-overwrite-keeps-old", "backup/overwrite"}, "cut-upload-destroys-old-version"},
+		{"cut-overwrite-truncates", []string{"security/truncated-overwrite-keeps-old", "backup/overwrite"}, "cut-upload-destroys-old-version"},
+		// A cache that a later BACKUP does not update gives the whole old version back: no
+		// overwrite in place.
+		{"restore-cache", []string{"backup/overwrite"}, "content-size"},
+	} {
+		t.Run(tc.fault, func(t *testing.T) {
+			t.Parallel()
+			cfg := realZooConfig(t, tc.fault)
+			cfg.Run = exactly(tc.cases...)
+			rep := mustRun(t, cfg)
+			var got []string
+			for _, p := range rep.Problems {
+				got = append(got, p.ID)
+			}
+			if !slices.Equal(got, []string{tc.want}) {
+				t.Errorf("problems %q, want [%q]", got, tc.want)
+			}
+		})
+	}
+}

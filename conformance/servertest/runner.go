@@ -36,9 +36,17 @@ type runner struct {
 	// listKey is the problem of a server that does not answer the 6-byte LIST as it comes,
 	// "" if it does.
 	listKey string
+	// nameLenKey is the problem of a server that reads a name_len for every op, LIST
+	// included, "" if it does not.
+	nameLenKey string
 
 	usersMu sync.Mutex
 	users   map[uint32]bool
+
+	// sent holds every filename a request of the run carried: a listed name none carried is
+	// a file of the server's own.
+	sentMu sync.Mutex
+	sent   map[string]bool
 
 	// gate lets ordinary cases run together and a hostile case run alone.
 	gate sync.RWMutex

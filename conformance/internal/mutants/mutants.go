@@ -116,6 +116,8 @@ const (
 	faultFixedHeader              fault = "fixed-header-responses"
 	faultListQuotedPaths          fault = "list-quoted-paths"
 	faultSecondPerRequest         fault = "second-per-request"
+	faultBadNameCloses            fault = "bad-name-closes"
+	faultNameLenEveryOp           fault = "name-len-every-op"
 )
 
 // Combinations: servers wrong in several ways at once, as a student's server is.
@@ -130,6 +132,7 @@ const (
 	realOneReadCut   = "real-one-read-cut"
 	realSlowSerial   = "real-slow-serial"
 	realLaxStatuses  = "real-lax-statuses"
+	realEightByte    = "real-eight-byte-header"
 )
 
 // zoo is every mutant, "none" first. The order is the listing order only: a mutant is known by
@@ -215,6 +218,8 @@ var zoo = ownFaults([]Mutant{
 	{Name: string(faultFixedHeader), Desc: "every response, whatever its status, is laid out version, status, name_len, size, filename, payload: the size comes between name_len and the filename, and a status without a filename or a payload sends name_len 0 or size 0 (SPEC §3 layout, R-3.1)"},
 	{Name: string(faultListQuotedPaths), Desc: "LIST's payload is each file's path on the server's disk in double quotes, one after the other with no separator: \"/srv/fbp/<user>/a\"\"/srv/fbp/<user>/b\" (R-4.4)"},
 	{Name: string(faultSecondPerRequest), Desc: "takes a second over every request before it answers it, as a server that sleeps in its loop does: slow, not dead (every answer is right)"},
+	{Name: string(faultBadNameCloses), Desc: "checks no name, and fails on opening or removing one it cannot use (empty, a dot name, a separator, NUL, control characters, over the limit), as a server whose open raises does: the connection is closed without an answer, a BACKUP's payload left unread, so the peer sees a reset (R-5.1: 1003 is owed)"},
+	{Name: string(faultNameLenEveryOp), Desc: "reads an 8-byte header for every op, as if a name_len followed each: a 6-byte LIST, and a 6-byte request of an op it does not know, wait for 2 more bytes; with them, LIST is answered and the unknown op 1003 (R-2.1, R-5.2)"},
 	{Name: realListNameLen, Faults: names(faultListHangs, faultOKTrailingSize, faultMissingUser1002, faultDiesOnConnectClose),
 		Desc: "a real server that reads LIST's header as 8 bytes: combines list-hangs, ok-trailing-size, missing-user-1002 and dies-on-connect-close; a client that gives up on its unanswered LIST and closes cuts what the server takes for a header, which kills it"},
 	{Name: realSplitPayload, Faults: names(faultPayloadWithHeaderDropped, faultMissingFile1003, faultTraversalWrite, faultPartialUploadStored),
@@ -234,6 +239,8 @@ var zoo = ownFaults([]Mutant{
 		Desc: "a real single-threaded server that sleeps a second per request: combines serves-one-at-a-time, second-per-request, list-hangs, ok-trailing-size and dies-on-unknown-op; it reads 8 bytes for LIST, puts a size after every 212's name and dies on an op it does not know"},
 	{Name: realLaxStatuses, Faults: names(faultDeleteMissingOK, faultListNameEmpty, faultRefusedPayloadUnread),
 		Desc: "a real server lax about its answers: combines delete-missing-ok, list-name-empty and refused-payload-unread; DELETE of a missing file is answered 212, a listing has no name, and a BACKUP refused for its name leaves its payload to be read as requests"},
+	{Name: realEightByte, Faults: names(faultNameLenEveryOp, faultShortReadCloses, faultMissingFile1003, faultBadNameCloses, faultListShowsListing, faultPartialUploadStored),
+		Desc: "a real threaded server that takes one read of 8 bytes for every request's header and joins names into paths unchecked: combines name-len-every-op, short-read-closes, missing-file-1003, bad-name-closes, list-shows-listing and partial-upload-stored; a 6-byte LIST or unknown op is dropped, a name its open refuses drops the connection, its listing file shows in later lists, and an upload is written in place and kept when cut"},
 	{Name: realFraming, Faults: names(faultLengthPrefixed, faultStatusBigEndian),
 		Desc: "a real server with a framing of its own: combines length-prefixed-responses and status-big-endian; behind the 8-byte length of each response, its status is big-endian"},
 })

@@ -362,6 +362,35 @@ var manifestations = map[string]manifestation{
 		`1003 | 1003 | 1003 | 1002 | closed`,
 		`212 "a/b" | 212 ".." | 212 "" | 211 <32 alnum> "\n..\na/b\n" | closed`,
 		backupReq(userA, "a/b", []byte("x")), backupReq(userA, "..", []byte("y")), backupReq(userA, "", []byte("z")), listReq(userA)),
+	// A BACKUP's payload is left unread (a reset, whose bytes the peer may lose): one
+	// RESTORE and one DELETE, each on a connection of its own.
+	"bad-name-closes": {
+		exchange: func(t *testing.T, addr string) string {
+			var out []string
+			for _, req := range [][]byte{restoreReq(userA, "a\x00b"), deleteReq(userA, "")} {
+				p := dial(t, addr)
+				p.send(req)
+				out = append(out, p.finish())
+			}
+			return strings.Join(out, " || ")
+		},
+		none:   `1001 "a\x00b" | closed || 1001 "" | closed`,
+		mutant: `closed || closed`,
+	},
+	// The unknown op's 6 bytes, then (the mutant still waiting) two zero bytes.
+	"name-len-every-op": {
+		exchange: func(t *testing.T, addr string) string {
+			p := dial(t, addr)
+			p.send(unknownOpReq(userA))
+			first := p.recv(1, lateWait)
+			if first == "timeout" {
+				p.send([]byte{0, 0})
+			}
+			return first + " || " + p.finish()
+		},
+		none:   `1003 || closed`,
+		mutant: `timeout || 1003 | closed`,
+	},
 	"name-255-rejected": simple(
 		fmt.Sprintf(`212 %q | 210 %q "x" | closed`, name255, name255),
 		fmt.Sprintf(`1003 | 1001 %q | closed`, name255),
@@ -744,6 +773,46 @@ var manifestations = map[string]manifestation{
 		`212 "nope" | 212 "a" | 211 "" "a\n" | 1003 | 212 "smuggled" | 211 "" "smuggled\n" | closed`,
 		deleteReq(userA, "nope"), backupReq(userA, "a", []byte("x")), listReq(userA),
 		backupReq(userA, "a/b", backupReq(userB, "smuggled", []byte("x"))), listReq(userB)),
+	// A RESTORE in two pieces; an unknown op, then two zero bytes if it waits; a missing file;
+	// an unusable name; a LIST (with two zero bytes after it) twice; an upload cut, then user
+	// B's LIST and RESTORE.
+	"real-eight-byte-header": {
+		exchange: func(t *testing.T, addr string) string {
+			var out []string
+			req := restoreReq(userA, "nope")
+			p := dial(t, addr)
+			p.send(req[:3])
+			if first := p.recv(1, lateWait); first != "timeout" {
+				out = append(out, first)
+			} else {
+				p.send(req[3:])
+				out = append(out, first+" | "+p.finish())
+			}
+			p = dial(t, addr)
+			p.send(unknownOpReq(userA))
+			switch first := p.recv(1, lateWait); first {
+			case "closed":
+				out = append(out, first)
+			case "timeout":
+				p.send([]byte{0, 0})
+				out = append(out, first+" | "+p.finish())
+			default:
+				out = append(out, first+" | "+p.finish())
+			}
+			out = append(out, exchange(t, addr, restoreReq(userA, "nope")), exchange(t, addr, restoreReq(userA, "a/b"), restoreReq(userA, "x")))
+			list8 := func(u uint32) string { return exchange(t, addr, append(listReq(u), 0, 0)) }
+			out = append(out, exchange(t, addr, backupReq(userA, "0", []byte("x"))), list8(userA), list8(userA))
+			full := backupReq(userB, "p", []byte("0123456789"))
+			cut := dial(t, addr)
+			cut.send(full[:len(full)-4])
+			out = append(out, cut.finish(), list8(userB), exchange(t, addr, restoreReq(userB, "p")))
+			return strings.Join(out, " || ")
+		},
+		none: `timeout | 1001 "nope" | closed || 1003 | closed || 1001 "nope" | closed || 1001 "a/b" | 1001 "x" | closed || ` +
+			`212 "0" | closed || 211 <32 alnum> "0\n" | closed || 211 <32 alnum> "0\n" | closed || closed || 1002 | closed || 1001 "p" | closed`,
+		mutant: `closed || closed || 1003 | closed || closed || ` +
+			`212 "0" | closed || 211 <32 alnum> "0\n" | closed || 211 <32 alnum> "0\n<32 alnum>\n" | closed || closed || 211 <32 alnum> "p\n" | closed || 210 "p" "012345" | closed`,
+	},
 	// A BACKUP refused for its name whose payload is a BACKUP by user B.
 	"refused-payload-unread": simple(
 		`1003 | 1002 | closed`,

@@ -170,6 +170,10 @@ func (c *conn) backup(h *wire.RequestHeader) bool {
 		}
 		return c.ok(wire.OpBackup, name)
 	}
+	if s.has(faultBadNameCloses) && !s.nameOK(wire.OpBackup, name) {
+		// Fault: the open fails and its error ends the connection, the payload unread.
+		return false
+	}
 	if s.has(faultRefusedPayloadUnread) && !s.nameOK(wire.OpBackup, name) {
 		// Fault: the refusal goes out before the payload is read, and the stream is not moved
 		// past the payload: a fresh decoder takes its first byte for the next request's.
@@ -317,6 +321,10 @@ func (c *conn) ok(op wire.Op, name []byte) bool {
 func (c *conn) refuseName(op wire.Op, name []byte) (refused, ok bool) {
 	if c.s.nameOK(op, name) {
 		return false, true
+	}
+	if c.s.has(faultBadNameCloses) {
+		// Fault: the open or remove fails and its error ends the connection.
+		return true, false
 	}
 	return true, c.send(reply{op: op, status: wire.StatusNotExist, name: name}) == nil
 }

@@ -386,9 +386,16 @@ func (c *conn) readHeader(h *wire.RequestHeader) error {
 		return err
 	}
 	if err := c.r.ReadRequestHeader(h); err != nil {
+		if errors.Is(err, wire.ErrUnknownOp) && c.s.has(faultNameLenEveryOp) {
+			// Fault: an op it does not know is read to a name_len too, before it is refused.
+			var more [2]byte
+			if _, rerr := io.ReadFull(c.src, more[:]); rerr != nil {
+				return rerr
+			}
+		}
 		return err
 	}
-	if h.Op == wire.OpList && c.s.has(faultListHangs) {
+	if h.Op == wire.OpList && (c.s.has(faultListHangs) || c.s.has(faultNameLenEveryOp)) {
 		// Fault: the 6-byte LIST is taken for the start of a longer header; the server waits
 		// for a name_len that never comes. A peer that leaves meanwhile has cut a
 		// header short, to this server (see headerError).
@@ -419,7 +426,7 @@ func (c *conn) headerInOneRead() bool {
 	need := wire.RequestPrefixLen
 	if len(b) >= need {
 		switch op := wire.Op(b[5]); {
-		case op == wire.OpList && c.s.has(faultListHangs):
+		case op == wire.OpList && c.s.has(faultListHangs), !op.Known() && c.s.has(faultNameLenEveryOp), op == wire.OpList && c.s.has(faultNameLenEveryOp):
 			need += 2
 		case op == wire.OpBackup || op == wire.OpRestore || op == wire.OpDelete:
 			need += 2

@@ -2,7 +2,11 @@ package spec
 
 import (
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/fbpkit/fbp/ref/wire"
 )
 
 func TestFaultCatalogIsWhole(t *testing.T) {
@@ -54,6 +58,47 @@ func TestProblemIDs(t *testing.T) {
 	}
 }
 
+// A whole request of a bad name left unanswered is R-5.1's one fault, whatever its op; an
+// unanswered request of a plain name stays R-1.3's, and an unknown op's R-5.2's.
+func TestBadNameUnansweredIsOneFault(t *testing.T) {
+	for _, q := range []Request{Named(wire.OpBackup, nil), Named(wire.OpRestore, []byte("a\x00b")), Named(wire.OpDelete, []byte("a/b")),
+		Named(wire.OpRestore, []byte(strings.Repeat("L", 256)))} {
+		if q.Form != BadName {
+			t.Fatalf("%v: form %d, want BadName", q, q.Form)
+		}
+		if got := ProblemID(JudgeUnanswered(q)); got != "bad-name-unanswered" {
+			t.Errorf("%v unanswered: problem %q, want bad-name-unanswered", q, got)
+		}
+	}
+	for _, tc := range []struct {
+		q    Request
+		want string
+	}{
+		{Named(wire.OpRestore, []byte("a.txt")), "r-1-3-no-answer"},
+		{Named(wire.OpBackup, []byte("...")), "r-1-3-no-answer"},
+		{Request{Op: 99, Form: UnknownOp}, "r-5-2-no-answer"},
+	} {
+		if got := ProblemID(JudgeUnanswered(tc.q)); got != tc.want {
+			t.Errorf("%v unanswered: problem %q, want %q", tc.q, got, tc.want)
+		}
+	}
+}
+
+// A BACKUP refused where its payload under a plain name is stored is refused for its name: a
+// name R-5.1 refuses, another op, or the plain name itself is no such refusal.
+func TestValidNameRefused(t *testing.T) {
+	plain := []byte("plain.txt")
+	if got := ProblemID(JudgeNameRefused(Named(wire.OpBackup, []byte("...")), plain)); got != "valid-name-refused" {
+		t.Errorf(`"..." refused: problem %q, want valid-name-refused`, got)
+	}
+	for _, q := range []Request{Named(wire.OpBackup, []byte("..")), Named(wire.OpBackup, []byte("a/b")), Named(wire.OpRestore, []byte("...")),
+		Named(wire.OpBackup, plain), {Op: wire.OpBackup, Name: []byte("x"), Form: Oversize}} {
+		if v := JudgeNameRefused(q, plain); v != nil {
+			t.Errorf("%v: %v, want no violation", q, v)
+		}
+	}
+}
+
 func TestListingFormat(t *testing.T) {
 	for _, tc := range []struct {
 		want, got []string
@@ -69,6 +114,32 @@ func TestListingFormat(t *testing.T) {
 	} {
 		if got := ListingFormat(DiffListing(tc.want, tc.got)); got != tc.format {
 			t.Errorf("ListingFormat(%q against %q) = %v, want %v", tc.got, tc.want, got, tc.format)
+		}
+	}
+}
+
+// A shorter version written over a longer one without truncation is told from other wrong
+// contents; a cut upload over a file is judged by what is left of the old version.
+func TestOverwriteFaults(t *testing.T) {
+	prev, next := []byte("first version, long"), []byte("second")
+	tail := append(slices.Clone(next), prev[len(next):]...)
+	if got := ProblemID(JudgeOverwrite(prev, next, tail)); got != "overwrite-keeps-old-tail" {
+		t.Errorf("old tail kept: problem %q", got)
+	}
+	for _, got := range [][]byte{prev, next, append(slices.Clone(prev), next...), append(slices.Clone(next), 'x')} {
+		if v := JudgeOverwrite(prev, next, got); v != nil {
+			t.Errorf("%q: %v, want none (the content checks' business)", got, v)
+		}
+	}
+	if v := JudgeOldVersion(prev, true, prev); v != nil {
+		t.Errorf("old version whole: %v", v)
+	}
+	for _, tc := range []struct {
+		found bool
+		got   []byte
+	}{{false, nil}, {true, tail}, {true, next}, {true, nil}} {
+		if got := ProblemID(JudgeOldVersion(prev, tc.found, tc.got)); got != "cut-upload-destroys-old-version" {
+			t.Errorf("found %v, %q: problem %q", tc.found, tc.got, got)
 		}
 	}
 }

@@ -94,7 +94,9 @@ func OpRequirement(op wire.Op) ID {
 }
 
 // Owed is the requirement broken when q gets no answer at all: every whole request is
-// answered, a LIST at once, an unknown op and an oversize BACKUP with 1003.
+// answered, a LIST at once, an unknown op and an oversize BACKUP with 1003, a
+// bad name with 1003 (or 1001) whatever the op: a server that fails on a name it
+// cannot use and drops the connection owes the refusal, not an answer.
 // A truncated request is owed nothing: Owed returns "".
 func (q Request) Owed() ID {
 	switch {
@@ -104,6 +106,8 @@ func (q Request) Owed() ID {
 		return R5_2
 	case q.Form == Oversize:
 		return R5_4
+	case q.Form == BadName:
+		return R5_1
 	case q.Op == wire.OpList:
 		return R2_1
 	}

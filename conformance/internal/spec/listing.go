@@ -83,3 +83,51 @@ func (d ListingDiff) String() string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// Checks of a listing's names the user does not hold, by where they come from
+// (UnexpectedOrigins), and of a cut upload found kept.
+const (
+	// CheckServerFileListed: a name no request carried, a file of the server's own.
+	CheckServerFileListed = "server-file-listed"
+	// CheckPartialUploadKept: a file of an upload that never finished, listed or restored.
+	CheckPartialUploadKept = "partial-upload-kept"
+)
+
+// ListedOrigin is where some of the names a listing shows and the user does not hold come
+// from: the rule they break and its check.
+type ListedOrigin struct {
+	Req   ID
+	Check string
+	Names []string
+}
+
+// UnexpectedOrigins tells where the names a listing shows and the user does not hold come from,
+// for a listing whose only fault they are: a name no request carried (sent false) is a file of
+// the server's own in the user's folder, its listing or a temporary file; a name sent
+// only in uploads that never finished (unfinished true) is an upload shown while it arrives, or
+// kept after it was cut. It returns nil when a name held is missing or repeated, or a
+// name is of neither kind (another user's file, a file deleted): the listing's own fault.
+func UnexpectedOrigins(d ListingDiff, sent, unfinished func(string) bool) []ListedOrigin {
+	if len(d.Unexpected) == 0 || len(d.Missing) > 0 || len(d.Repeated) > 0 {
+		return nil
+	}
+	own := ListedOrigin{Req: R4_4, Check: CheckServerFileListed}
+	cut := ListedOrigin{Req: R5_3, Check: CheckPartialUploadKept}
+	for _, n := range d.Unexpected {
+		switch {
+		case !sent(n):
+			own.Names = append(own.Names, n)
+		case unfinished(n):
+			cut.Names = append(cut.Names, n)
+		default:
+			return nil
+		}
+	}
+	var out []ListedOrigin
+	for _, o := range []ListedOrigin{own, cut} {
+		if len(o.Names) > 0 {
+			out = append(out, o)
+		}
+	}
+	return out
+}

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -52,5 +53,32 @@ func TestQuote(t *testing.T) {
 	names := strings.Fields("a b c d e f g h i j")
 	if got := QuoteNames(names); got != `["a" "b" "c" "d" "e" "f" "g" "h" … 2 more]` {
 		t.Errorf("list: %s", got)
+	}
+}
+
+// Names a listing shows and the user does not hold are told apart by where they come from:
+// none of a request is the server's own, one sent only in unfinished uploads is a cut upload,
+// any other (a deleted file, another user's) is the listing's own fault, as is a name missing.
+func TestUnexpectedOrigins(t *testing.T) {
+	sent := func(n string) bool { return n != "list.txt" && n != "a.part" }
+	unfinished := func(n string) bool { return n == "uploading" }
+	for _, tc := range []struct {
+		held, listed []string
+		want         []ListedOrigin
+	}{
+		{[]string{"a"}, []string{"list.txt", "a", "a.part"}, []ListedOrigin{{R4_4, CheckServerFileListed, []string{"list.txt", "a.part"}}}},
+		{[]string{"a"}, []string{"a", "uploading"}, []ListedOrigin{{R5_3, CheckPartialUploadKept, []string{"uploading"}}}},
+		{[]string{"a"}, []string{"a", "uploading", "list.txt"}, []ListedOrigin{{R4_4, CheckServerFileListed, []string{"list.txt"}},
+			{R5_3, CheckPartialUploadKept, []string{"uploading"}}}},
+		{[]string{"a"}, []string{"a", "deleted"}, nil},
+		{[]string{"a"}, []string{"a", "list.txt", "deleted"}, nil},
+		{[]string{"a", "b"}, []string{"a", "list.txt"}, nil},
+		{[]string{"a"}, []string{"a", "a", "list.txt"}, nil},
+		{[]string{"a"}, []string{"a"}, nil},
+	} {
+		got := UnexpectedOrigins(DiffListing(tc.held, tc.listed), sent, unfinished)
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("held %q, listed %q: %v, want %v", tc.held, tc.listed, got, tc.want)
+		}
 	}
 }

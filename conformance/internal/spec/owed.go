@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 
 	"github.com/fbpkit/fbp/ref/wire"
@@ -12,7 +13,21 @@ const (
 	// CheckStatusOwed: the answer's status is not one the request is owed, for what the
 	// server holds.
 	CheckStatusOwed = "status-owed"
+	// CheckValidNameRefused: a BACKUP refused for its name, one allows.
+	CheckValidNameRefused = "valid-name-refused"
 )
+
+// JudgeNameRefused judges a BACKUP q that was refused with 1003 while the same payload, sent at
+// once after under the name plain, was stored: what the server refused is q's name, which
+// allows, so the BACKUP is owed its 212. It returns nil when has q's name refused
+// (a BadName), or q is no whole BACKUP.
+func JudgeNameRefused(q Request, plain []byte) *Violation {
+	if q.Op != wire.OpBackup || q.Form != Whole || bytes.Equal(q.Name, plain) {
+		return nil
+	}
+	return &Violation{Req: R4_1, Check: CheckValidNameRefused, Expected: "212 for " + Quote(q.Name) + ", a name R-5.1 allows",
+		Actual: "1003, where the same payload under " + Quote(plain) + " is stored"}
+}
 
 // Named is a whole request of op for name, as a tester that holds a server to the reference's
 // limit on names (255 bytes) sees it: a name or that limit refuses makes it a BadName.
@@ -145,4 +160,53 @@ func (d *Dialect) JudgeOwed(q Request, h Holding, a Answer) *Violation {
 		return &Violation{Req: OpRequirement(q.Op), Check: CheckNameMismatch, Expected: d.Expected(q, h), Actual: actual}
 	}
 	return nil
+}
+
+// Checks of what a RESTORE gives back of a file that an upload replaced, or failed to.
+const (
+	// CheckOldTailKept: a shorter new version came back with the old version's tail after it.
+	CheckOldTailKept = "old-tail-kept"
+	// CheckOldVersionLost: an upload cut short over a file left the old version changed or gone.
+	CheckOldVersionLost = "old-version-lost"
+	// CheckVersionsMixed: a RESTORE during uploads of one file at once gave no one version whole.
+	CheckVersionsMixed = "versions-mixed"
+)
+
+// JudgeOverwrite judges what a RESTORE gave back (got) after a BACKUP of next replaced prev: next
+// followed by what is past it of prev is next written over prev without truncating it.
+// It returns nil for any other content, whose difference the content checks judge.
+func JudgeOverwrite(prev, next, got []byte) *Violation {
+	if len(next) >= len(prev) || len(got) != len(prev) || !bytes.HasPrefix(got, next) || !bytes.Equal(got[len(next):], prev[len(next):]) {
+		return nil
+	}
+	return &Violation{Req: R4_1, Check: CheckOldTailKept, Expected: fmt.Sprintf("the %d bytes of the new version", len(next)),
+		Actual: fmt.Sprintf("%d bytes: the new version, then the old version's last %d bytes", len(got), len(prev)-len(next))}
+}
+
+// JudgeOldVersion judges what a RESTORE gave back of a file after an upload over it was cut
+// short: the previous version, whole. found is false when the file is gone (1001); got
+// is the payload of the 210 otherwise. It returns nil when prev came back.
+func JudgeOldVersion(prev []byte, found bool, got []byte) *Violation {
+	v := &Violation{Req: R5_5, Check: CheckOldVersionLost, Expected: fmt.Sprintf("the previous version, whole: %d bytes", len(prev))}
+	switch {
+	case !found:
+		v.Actual = "the file is gone"
+	case bytes.Equal(got, prev):
+		return nil
+	case len(got) != len(prev):
+		v.Actual = fmt.Sprintf("%d bytes of another content", len(got))
+	default:
+		v.Actual = fmt.Sprintf("%d bytes, changed from byte %d on", len(got), mismatchAt(prev, got))
+	}
+	return v
+}
+
+// mismatchAt is the offset of the first byte where a and b differ.
+func mismatchAt(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }
