@@ -605,7 +605,13 @@ func (d *diagnoser) crashes(ctx context.Context) {
 		// The server learns of the close when it next reads: give it that moment, or the
 		// check is answered before the death.
 		sleep(ctx, max(d.cfg.Quiet, 100*time.Millisecond))
-		if alive, how, _ := d.alive(ctx, &p); !alive {
+		alive, how, _ := d.alive(ctx, &p)
+		if ctx.Err() != nil {
+			// The check was cut short, not unanswered: the server is no more dead than it
+			// was, and restarting it would stop a live server for nothing.
+			return
+		}
+		if !alive {
 			d.add(Finding{ID: "dies-on-" + x.cause, Level: report.Must, Key: KeyCrash(x.cause), Summary: "the server stops answering when " + x.what, Finding: report.Finding{Requirement: spec.R5_3, Detail: "a LIST after it: " + how, Expected: "the server to keep serving", Actual: how}})
 			if !d.restart(ctx) {
 				return
@@ -627,6 +633,11 @@ func (d *diagnoser) alive(ctx context.Context, p *Profile) (bool, string, bool) 
 
 // restart starts the server again after a probe killed it; false when it cannot.
 func (d *diagnoser) restart(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		// A restart begins with a stop: cut short, it would leave stopped a server that
+		// nothing showed dead.
+		return false
+	}
 	if d.cfg.Restart == nil {
 		d.log("the server is down and cannot be restarted: the remaining probes are not run")
 		return false
