@@ -64,3 +64,23 @@ func TestServerTheRunStoppedIsNoCrash(t *testing.T) {
 		t.Errorf("crashes %+v, down after %q", r.crashes, r.down)
 	}
 }
+
+// A server that hangs after a case is restarted by the run, through the real supervisor, and
+// reported as hung after that case, started again: the interrupt that ended the hung process is the tester's,
+// and the report never gives it as the server's end.
+func TestServerRestartedForAHangIsReportedHung(t *testing.T) {
+	const hangs = "security/truncated-backup-in-payload"
+	cfg := fastConfig("", "^"+hangs+"$")
+	cfg.Exec = []string{"env", envServeMutant + "=deadlock-after-truncated", envServeAddr + "=127.0.0.1:" + target.PortPlaceholder, os.Args[0], "-test.run=^$"}
+	cfg.Parallel = 1
+	rep := mustRun(t, cfg)
+	res := rep.Result(hangs)
+	if res == nil || !strings.Contains(res.Crash, "server stopped answering after case "+hangs) ||
+		!strings.Contains(res.Crash, "running but does not answer") || strings.Contains(res.Crash, "signal") ||
+		strings.Contains(res.Crash, "could not be started again") {
+		t.Fatalf("%s: %+v", hangs, res)
+	}
+	if len(rep.Crashes) != 1 || strings.Contains(rep.Crashes[0].Detail, "signal") {
+		t.Errorf("crashes %+v", rep.Crashes)
+	}
+}
