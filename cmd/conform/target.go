@@ -304,7 +304,8 @@ func (t *underTest) crashNote() string {
 	}
 	// Describe first gives a process that has closed its port time to finish exiting.
 	desc := t.proc.Describe()
-	if !t.proc.Exited() {
+	if !t.proc.Exited() || t.proc.Stopped() {
+		// A process this run stopped (a restart cut short) did not crash.
 		return ""
 	}
 	return desc

@@ -177,7 +177,11 @@ func (d *diagnoser) begin(ctx context.Context, phase string) bool {
 	d.done = d.res
 	d.done.Findings = slices.Clone(d.res.Findings)
 	d.phase = phase
-	return ctx.Err() == nil
+	if ctx.Err() != nil {
+		return false
+	}
+	d.log("phase: %s", phase)
+	return true
 }
 
 // slowAnswer is how long an answer may take to begin before the diagnosis says the server is

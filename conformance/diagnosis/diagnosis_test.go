@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -165,5 +166,30 @@ func TestCutDiagnosisKeepsTheWholePhases(t *testing.T) {
 	}
 	if len(d.Profile.ListSuffix) == 0 {
 		t.Errorf("the workaround of the phase that ran whole is gone: %+v", d.Profile)
+	}
+}
+
+// A diagnosis cut during the probes that may kill the server proves no death: the check after
+// a probe is cut short, not unanswered, and the server is not restarted (a restart stops it
+// first, and one cut short would leave a live server stopped, for the run to blame on a case).
+func TestCutCrashProbesDoNotRestart(t *testing.T) {
+	addr := mutants.StartTB(t, "none", mutants.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var restarts atomic.Int32
+	d, err := Run(ctx, Config{Addr: addr, Timeout: 2 * time.Second, Log: func(s string) {
+		t.Log(s)
+		if strings.HasPrefix(s, "phase: clients that leave mid-request") {
+			cancel()
+		}
+	}, Restart: func(context.Context) (string, error) {
+		restarts.Add(1)
+		return addr, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(d.Cut, "clients that leave mid-request") || len(d.Findings) != 0 || restarts.Load() != 0 {
+		t.Fatalf("cut %q, findings %q, restarts %d", d.Cut, ids(d), restarts.Load())
 	}
 }

@@ -3,11 +3,11 @@ package diagnosis
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"os"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/spec"
@@ -471,6 +471,12 @@ func (d *diagnoser) smuggling(ctx context.Context) {
 // by clients that stall. A stalled client sends nothing: a server that takes whatever its
 // first read returns for the header is held by a silent client, not by one that sent a few
 // bytes.
+//
+// The verdict rests on events, not on how soon the answer comes: a loaded machine can hold an
+// answer for seconds. An answer while the server still holds every stalled client open is a
+// server that serves them at once; one that comes only after the server closed a stalled client
+// (its read deadline) is a server that was held by it; no answer at all within the bound, which
+// is never less than the run's whole timeout, is one that is held.
 func (d *diagnoser) concurrency(ctx context.Context) {
 	defer func() {
 		if ctx.Err() == nil {
@@ -485,41 +491,37 @@ func (d *diagnoser) concurrency(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	var stalled []net.Conn
-	defer func() {
-		// The stalled clients finish their LIST before they leave: a server that dies on a
-		// client leaving early is the crash probes' business.
-		for _, c := range stalled {
-			d.finishStalled(c, &p)
-		}
-	}()
-	// A slow server is given time to answer at its own pace, up to the timeout. A LIST not
-	// answered within it is waited for as long again before the server is named: a loaded
-	// machine can hold one answer past the wait, and naming a server that serves many
-	// connections for one that serves few is worse than the second wait, which only a server
-	// that is held by the stalled clients pays.
+	// A slow server is given time to answer at its own pace: the wait its latency asks for
+	// (after which a test is told of the miss), then on to the bound.
 	wait := AnswerWait(d.cfg.Timeout, d.latency)
+	bound := max(d.cfg.Timeout, 2*wait)
 	for _, k := range []int{1, 2, 4, 8} {
-		for len(stalled) < k {
-			c, err := net.DialTimeout("tcp", d.addr(), d.cfg.Timeout)
-			if err != nil {
+		var c *capture
+		held := false
+		// A stalled client closed by the time its LIST is sent was closed before the answer
+		// came, or just after it: one look cannot tell a server freed by its read deadline
+		// from one that serves many and whose deadline fell then; a second look, with clients
+		// stalled afresh, can.
+		for look := 0; look < 2 && !held; look++ {
+			var ok bool
+			if c, held, ok = d.beside(ctx, k, full, &p, wait, bound); !ok || ctx.Err() != nil {
 				return
 			}
-			stalled = append(stalled, c)
+			if len(c.got) == 0 {
+				break
+			}
+			if !held {
+				d.log("%s: answered, but a stalled client was closed by then: looked at again", c.label)
+			}
 		}
-		d.probes++
-		probeCfg := probe{label: "LIST while " + stallers(k), writes: full, whole: wholeResponses(&p, 1), wait: wait, again: wait,
-			missed: d.cfg.concurrencyMissed, noQuiet: true}
-		c := d.exchange(ctx, probeCfg)
-		d.log("%s: %s", c.label, c.outcome())
-		if len(c.got) > 0 && !(c.late && cutOff(stalled, d.cfg.Quiet)) {
+		if held {
 			if c.late {
-				d.log("%s: answered after %v, with the stalled clients still connected: served beside them", c.label, c.first.Round(time.Millisecond))
+				d.log("%s: answered after %v, with the stalled clients still held: served beside them", c.label, c.first.Round(time.Millisecond))
 			}
 			continue
 		}
 		d.res.Served = k
-		f := Finding{ID: "serves-few-connections", Level: report.Info, Key: KeyStalledClients, Summary: fmt.Sprintf("the server serves at most %d connections at once: %d clients that connect and stall keep every other client waiting", k, k), Workaround: fmt.Sprintf("at most %d cases run at once", max(1, k-1)), Finding: report.Finding{Requirement: spec.R5_3, Detail: fmt.Sprintf("a LIST on a new connection while %s: %s", stallers(k), unserved(c, wait)), Expected: "an answer to a LIST while others stall", Actual: unserved(c, wait), Exchange: c.row()}}
+		f := Finding{ID: "serves-few-connections", Level: report.Info, Key: KeyStalledClients, Summary: fmt.Sprintf("the server serves at most %d connections at once: %d clients that connect and stall keep every other client waiting", k, k), Workaround: fmt.Sprintf("at most %d cases run at once", max(1, k-1)), Finding: report.Finding{Requirement: spec.R5_3, Detail: fmt.Sprintf("a LIST on a new connection while %s: %s", stallers(k), unserved(c, bound)), Expected: "an answer to a LIST while others stall", Actual: unserved(c, bound), Exchange: c.row()}}
 		if k == 1 {
 			f.ID, f.Level = "serves-one-at-a-time", report.Must
 			f.Summary = "the server serves one connection at a time: a client that connects and stalls keeps every other client waiting"
@@ -531,32 +533,45 @@ func (d *diagnoser) concurrency(ctx context.Context) {
 	}
 }
 
-// unserved says how the LIST beside stalled clients went unserved: no answer in twice the wait,
-// or an answer only once the server had cut a stalled client off.
-func unserved(c *capture, wait time.Duration) string {
-	if len(c.got) > 0 {
-		return fmt.Sprintf("no answer within %v; one after %v, once the server had closed a stalled client's connection", wait, c.first.Round(time.Millisecond))
+// beside stalls k clients, sends a LIST on a connection of its own and reads its answer for up
+// to bound, then finishes the stalled clients' own LISTs. held reports that the LIST was
+// answered and that every stalled client was answered after it: a connection the server
+// serves after the answer is one it held open when it answered. ok is false when the stalled
+// clients could not connect.
+func (d *diagnoser) beside(ctx context.Context, k int, full [][]byte, p *Profile, wait, bound time.Duration) (c *capture, held, ok bool) {
+	stalled := make([]net.Conn, 0, k)
+	defer func() {
+		// The stalled clients finish their LIST before they leave: a server that dies on a
+		// client leaving early is the crash probes' business.
+		if !d.finishStalled(stalled, p) {
+			held = false
+		}
+	}()
+	for len(stalled) < k {
+		nc, err := net.DialTimeout("tcp", d.addr(), d.cfg.Timeout)
+		if err != nil {
+			return nil, false, false
+		}
+		stalled = append(stalled, nc)
 	}
-	return fmt.Sprintf("no answer within %v", 2*wait)
+	d.probes++
+	probeCfg := probe{label: "LIST while " + stallers(k), writes: full, whole: wholeResponses(p, 1), wait: wait, again: bound - wait,
+		missed: d.cfg.concurrencyMissed, noQuiet: true}
+	if probeCfg.again <= 0 {
+		probeCfg.wait, probeCfg.again = bound, 0
+	}
+	c = d.exchange(ctx, probeCfg)
+	d.log("%s: %s", c.label, c.outcome())
+	return c, len(c.got) > 0, true
 }
 
-// cutOff reports whether the server has closed one of the stalled connections: a server that
-// serves one connection at a time answers a client beside a stalled one only once it has cut
-// the stalled one off (its read deadline), and closes it about when it serves the next: its
-// close is watched for up to within. None of them has sent a byte: a close, or bytes the
-// server sent them unasked, is the server done with them.
-func cutOff(stalled []net.Conn, within time.Duration) bool {
-	var b [1]byte
-	end := time.Now().Add(within)
-	for _, c := range stalled {
-		_ = c.SetReadDeadline(end)
-		n, err := c.Read(b[:])
-		_ = c.SetReadDeadline(time.Time{})
-		if n > 0 || err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
-			return true
-		}
+// unserved says how the LIST beside stalled clients went unserved: no answer within the bound,
+// or an answer only once the server had closed a stalled client, at both looks.
+func unserved(c *capture, bound time.Duration) string {
+	if len(c.got) > 0 {
+		return fmt.Sprintf("an answer after %v, but only once the server had closed a stalled client's connection (twice, with clients stalled afresh)", c.first.Round(time.Millisecond))
 	}
-	return false
+	return fmt.Sprintf("no answer within %v", bound)
 }
 
 // stallers says k clients that connected and sent nothing.
@@ -567,17 +582,29 @@ func stallers(k int) string {
 	return fmt.Sprintf("%d other clients connected and sent nothing", k)
 }
 
-// finishStalled sends a stalled client's LIST, reads its answer and closes. The answer is read
-// whole, until the server closes or goes quiet: a close with bytes unread is a reset, and
-// whether a server dies of one is the crash probes' business.
-func (d *diagnoser) finishStalled(c net.Conn, p *Profile) {
-	defer c.Close()
+// finishStalled sends each stalled client's LIST, reads its answer and closes, all at once (a
+// server that serves many must not see the last of them wait past its read deadline for the
+// others), and reports whether every one was answered. An answer is read whole, until the
+// server closes or goes quiet: a close with bytes unread is a reset, and whether a server dies
+// of one is the crash probes' business.
+func (d *diagnoser) finishStalled(stalled []net.Conn, p *Profile) bool {
 	full, _ := p.Writes(listReq(newUser()), wire.OpList, 0)
-	_ = c.SetWriteDeadline(time.Now().Add(d.cfg.Timeout))
-	if _, err := c.Write(full[0]); err != nil {
-		return
+	answered := make([]bool, len(stalled))
+	var wg sync.WaitGroup
+	for i, c := range stalled {
+		wg.Go(func() {
+			defer c.Close()
+			_ = c.SetWriteDeadline(time.Now().Add(d.cfg.Timeout))
+			if _, err := c.Write(full[0]); err != nil {
+				return
+			}
+			got := &capture{}
+			d.read(c, got, probe{whole: wholeResponses(p, 1), leave: true})
+			answered[i] = len(got.got) > 0
+		})
 	}
-	d.read(c, &capture{}, probe{whole: wholeResponses(p, 1), leave: true})
+	wg.Wait()
+	return !slices.Contains(answered, false)
 }
 
 // crashes does what kills careless servers: a client that connects and leaves without a
@@ -605,7 +632,13 @@ func (d *diagnoser) crashes(ctx context.Context) {
 		// The server learns of the close when it next reads: give it that moment, or the
 		// check is answered before the death.
 		sleep(ctx, max(d.cfg.Quiet, 100*time.Millisecond))
-		if alive, how, _ := d.alive(ctx, &p); !alive {
+		alive, how, _ := d.alive(ctx, &p)
+		if ctx.Err() != nil {
+			// The check was cut short, not unanswered: the server is no more dead than it
+			// was, and restarting it would stop a live server for nothing.
+			return
+		}
+		if !alive {
 			d.add(Finding{ID: "dies-on-" + x.cause, Level: report.Must, Key: KeyCrash(x.cause), Summary: "the server stops answering when " + x.what, Finding: report.Finding{Requirement: spec.R5_3, Detail: "a LIST after it: " + how, Expected: "the server to keep serving", Actual: how}})
 			if !d.restart(ctx) {
 				return
@@ -627,6 +660,11 @@ func (d *diagnoser) alive(ctx context.Context, p *Profile) (bool, string, bool) 
 
 // restart starts the server again after a probe killed it; false when it cannot.
 func (d *diagnoser) restart(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		// A restart begins with a stop: cut short, it would leave stopped a server that
+		// nothing showed dead.
+		return false
+	}
 	if d.cfg.Restart == nil {
 		d.log("the server is down and cannot be restarted: the remaining probes are not run")
 		return false

@@ -131,6 +131,12 @@ func (r *runner) health(ctx context.Context, c *Case, left time.Time) (crash, de
 	r.stateMu.Lock()
 	alreadyDown := r.down != ""
 	r.stateMu.Unlock()
+	if r.sup != nil && r.sup.Stopped() {
+		// The run stopped it, the server did not end: no crash, whether it starts again
+		// or not (a restart that fails is told by the cases it blocks).
+		r.revive(ctx)
+		return "", ""
+	}
 	if alreadyDown || (r.sup == nil || !r.sup.Exited()) && r.alive(ctx) == nil {
 		return "", ""
 	}
@@ -147,7 +153,10 @@ func (r *runner) health(ctx context.Context, c *Case, left time.Time) (crash, de
 	if r.sup != nil {
 		detail = r.sup.Describe()
 		if _, rerr := r.restart(ctx); rerr != nil {
-			detail += fmt.Sprintf("; it could not be started again: %v", rerr)
+			if ctx.Err() == nil {
+				// A restart the run's end cut short says nothing of the server.
+				detail += fmt.Sprintf("; it could not be started again: %v", rerr)
+			}
 			r.markDown(c.ID)
 		}
 	} else {
@@ -163,6 +172,15 @@ func (r *runner) health(ctx context.Context, c *Case, left time.Time) (crash, de
 	return crash, detail
 }
 
+// revive starts again a server that the run itself stopped and did not start again (a
+// restart that the end of the diagnosis's budget cut short): such a server did not die, and
+// the case that meets it stopped must not be blamed for its end. The caller holds restartMu.
+func (r *runner) revive(ctx context.Context) {
+	if r.sup != nil && r.sup.Stopped() {
+		_, _ = r.restart(ctx)
+	}
+}
+
 func (r *runner) markDown(id string) {
 	r.stateMu.Lock()
 	defer r.stateMu.Unlock()
@@ -174,6 +192,11 @@ func (r *runner) markDown(id string) {
 // waitUp returns "" when the server is (again) answering, or the problem that keeps the case
 // from running and why.
 func (r *runner) waitUp(ctx context.Context) (key, why string) {
+	if r.sup != nil && r.sup.Stopped() {
+		r.restartMu.Lock()
+		r.revive(ctx)
+		r.restartMu.Unlock()
+	}
 	r.stateMu.Lock()
 	down := r.down
 	r.stateMu.Unlock()

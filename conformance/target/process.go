@@ -63,6 +63,9 @@ type ServerProcess struct {
 	// exitedAtStartup: the restart that failed ended at startup with an error of the
 	// server's own, not one of a port in use.
 	exitedAtStartup bool
+	// stopped: Stop ended the current process (a restart, or one cut short, or the run's
+	// end): its exit status is the tester's signal, not the server's own end.
+	stopped bool
 }
 
 // StartServer runs cfg.Command and returns once cfg.Addr accepts a connection. If the process
@@ -188,7 +191,7 @@ func (p *ServerProcess) start(ctx context.Context) error {
 	}
 	done := make(chan struct{})
 	p.mu.Lock()
-	p.cmd, p.done, p.out, p.waitErr, p.addr = cmd, done, out, nil, addr
+	p.cmd, p.done, p.out, p.waitErr, p.addr, p.stopped = cmd, done, out, nil, addr, false
 	p.mu.Unlock()
 	go func() {
 		err := cmd.Wait()
@@ -304,8 +307,20 @@ func (p *ServerProcess) Exited() bool {
 	}
 }
 
+// Stopped reports whether the process has ended because Stop ended it: such an end is the
+// tester's doing, and no crash of the server's.
+func (p *ServerProcess) Stopped() bool {
+	if !p.Exited() {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stopped
+}
+
 // Describe says how the process ended, or that it runs but does not answer, with its last
-// lines of output. A crashing server closes its listener just before it ends: when the port
+// lines of output. A process that Stop ended is said to be stopped, never to have ended of
+// itself: the interrupt that ended it was the tester's. A crashing server closes its listener just before it ends: when the port
 // refuses connections while the process still runs, Describe waits up to a second for it to
 // exit, so that a crash is told as its exit status rather than as a live, deaf server.
 func (p *ServerProcess) Describe() string {
@@ -313,10 +328,12 @@ func (p *ServerProcess) Describe() string {
 	var d string
 	if p.Exited() {
 		p.mu.Lock()
-		err := p.waitErr
+		err, stopped := p.waitErr, p.stopped
 		p.mu.Unlock()
 		var ee *exec.ExitError
 		switch {
+		case stopped:
+			d = "the server process was stopped by the tester, not ended by itself"
 		case err == nil:
 			d = "the server process exited with status 0"
 		case errors.As(err, &ee):
@@ -428,6 +445,11 @@ func (p *ServerProcess) Stop() error {
 		return procgroup.Kill(cmd)
 	default:
 	}
+	p.mu.Lock()
+	if p.cmd == cmd {
+		p.stopped = true
+	}
+	p.mu.Unlock()
 	if err := procgroup.Interrupt(cmd); err != nil {
 		if kerr := procgroup.Kill(cmd); kerr != nil {
 			return fmt.Errorf("stopping the server process: %w", kerr)
