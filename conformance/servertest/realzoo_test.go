@@ -100,6 +100,16 @@ func python3(t *testing.T) string {
 }
 
 // realZooConfig runs the zoo's server with fault under -exec, with its storage folder as -root.
+// realZooProblems runs cases against the Python zoo server with fault on, and returns the
+// report and its problems' IDs, sorted.
+func realZooProblems(t *testing.T, fault string, cases ...string) (report.Report, []string) {
+	t.Helper()
+	cfg := realZooConfig(t, fault)
+	cfg.Run = exactly(cases...)
+	rep := mustRun(t, cfg)
+	return rep, problemIDs(rep.Problems)
+}
+
 func realZooConfig(t *testing.T, fault string) Config {
 	root := t.TempDir()
 	cfg := zooConfig("")
@@ -211,14 +221,7 @@ func TestRealZooFaultsAreNamed(t *testing.T) {
 	} {
 		t.Run(tc.fault, func(t *testing.T) {
 			t.Parallel()
-			cfg := realZooConfig(t, tc.fault)
-			cfg.Run = exactly(tc.cases...)
-			rep := mustRun(t, cfg)
-			var got []string
-			for _, p := range rep.Problems {
-				got = append(got, p.ID)
-			}
-			if !slices.Equal(got, []string{tc.want}) {
+			if _, got := realZooProblems(t, tc.fault, tc.cases...); !slices.Equal(got, []string{tc.want}) {
 				t.Errorf("problems %q, want [%q]", got, tc.want)
 			}
 		})
