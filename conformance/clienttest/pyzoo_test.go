@@ -17,6 +17,8 @@ type pyKill struct {
 	fault string
 	aim   string
 	req   spec.ID
+	// problem, when set, is the problem the aimed case must name.
+	problem string
 	// blocked lists cases that have nothing to observe under the fault: each must be blocked
 	// by the aimed case's problem, never pass.
 	blocked []string
@@ -35,7 +37,7 @@ var pyKillTable = []pyKill{
 	{fault: "guess-1001", aim: "status/short-responses", req: spec.R7_10},
 	{fault: "exit-0", aim: "run/exit-status", req: spec.R7_14},
 	{fault: "1001-fails", aim: "run/exit-zero", req: spec.R7_14},
-	{fault: "path-name", aim: "backup/base-name", req: spec.R7_7},
+	{fault: "path-name", aim: "backup/base-name", req: spec.R7_7, problem: "path-as-name"},
 	{fault: "save-listing", aim: "restore/exact-file", req: spec.R5_6},
 	{fault: "backup-no-answer", aim: "response/read-whole", req: spec.R7_5},
 	{fault: "tmp-first", aim: "restore/every-run", req: spec.R7_8},
@@ -73,6 +75,8 @@ func TestPythonZooKillTable(t *testing.T) {
 				t.Errorf("%s fails %+v, want a failure under %s", k.aim, r.Failures, k.req)
 			case rep.Problem(r.Problem) == nil || rep.Problem(r.Problem).Requirement != string(k.req):
 				t.Errorf("%s names problem %q, want one of %s: %+v", k.aim, r.Problem, k.req, rep.Problems)
+			case k.problem != "" && r.Problem != k.problem:
+				t.Errorf("%s names problem %q, want %q", k.aim, r.Problem, k.problem)
 			}
 			for _, id := range k.blocked {
 				b := rep.Result(id)

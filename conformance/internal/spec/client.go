@@ -20,6 +20,7 @@ const (
 	CheckUserChanges    = "user-changes"         // two user ids in one run
 	CheckUserRepeats    = "user-repeats"         // one user id in two runs
 	CheckUpload         = "upload"               // a BACKUP's name, size or bytes differ from the file's
+	CheckUploadPath     = "upload-path"          // a BACKUP names the file by the path it was given, not its base name
 	CheckWaited         = "waited"               // nothing after a whole response until the server closed
 	CheckClientCrash    = "client-crash"         // a crash: a signal, an uncaught exception
 	CheckClientHang     = "client-hang"          // still running when its time was up
@@ -288,6 +289,9 @@ func JudgeUpload(u Upload) *Violation {
 	switch {
 	case string(u.Name) != u.FileName:
 		v.Expected, v.Actual = fmt.Sprintf("the name %s", Quote(u.FileName)), fmt.Sprintf("the name %s", Quote(u.Name))
+		if base := u.FileName; strings.HasSuffix(string(u.Name), "/"+base) || strings.HasSuffix(string(u.Name), "\\"+base) {
+			v.Check = CheckUploadPath
+		}
 	case int64(u.Size) != u.FileLen:
 		v.Expected, v.Actual = fmt.Sprintf("size %d, the file's length", u.FileLen), fmt.Sprintf("size %d", u.Size)
 	case u.Got < int64(u.Size):
@@ -581,6 +585,8 @@ func ClientProblem(v *Violation) string {
 		return "the client uses the same user id in every run"
 	case CheckUpload:
 		return "the client's BACKUP does not send the file as it is"
+	case CheckUploadPath:
+		return "the client's BACKUP names the file by the path it was given (a line of backup.info), not by its base name"
 	case CheckWaited:
 		if v.Req == R7_10 {
 			return "the client waits for bytes a 1001, 1002 or 1003 does not carry"

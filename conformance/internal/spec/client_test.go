@@ -129,15 +129,20 @@ func TestJudgeUpload(t *testing.T) {
 		u    func(u *Upload)
 		want string
 	}{
-		"name":     {func(u *Upload) { u.Name = []byte("dir/f") }, `the name "dir/f"`},
+		"name":     {func(u *Upload) { u.Name = []byte("g") }, `the name "g"`},
+		"path":     {func(u *Upload) { u.Name = []byte("dir/f") }, `the name "dir/f"`},
 		"size":     {func(u *Upload) { u.Size = 4 }, "size 4"},
 		"short":    {func(u *Upload) { u.Got = 1 }, "1, then nothing"},
 		"mismatch": {func(u *Upload) { u.Mismatch = 2 }, "differs from byte 2 on"},
 	} {
 		u := ok
 		c.u(&u)
-		if v := JudgeUpload(u); v == nil || v.Req != R7_7 || !strings.Contains(v.Actual, c.want) {
+		v := JudgeUpload(u)
+		if v == nil || v.Req != R7_7 || !strings.Contains(v.Actual, c.want) {
 			t.Errorf("%s: %+v", name, v)
+		} else if (v.Check == CheckUploadPath) != (name == "path") {
+			// A path is its own fault; another wrong name, size or payload is the upload's.
+			t.Errorf("%s: check %s", name, v.Check)
 		}
 	}
 }
@@ -283,7 +288,7 @@ func TestJudgeExitStatus(t *testing.T) {
 // hang of the same rule.
 func TestClientProblems(t *testing.T) {
 	for _, check := range []string{CheckClientOp, CheckClientVersion, CheckBytesAfter, CheckRequestCut, CheckScriptOrder,
-		CheckUserChanges, CheckUserRepeats, CheckUpload, CheckWaited, CheckClientCrash, CheckClientHang, CheckRestoredFile, CheckWroteElsewhere,
+		CheckUserChanges, CheckUserRepeats, CheckUpload, CheckUploadPath, CheckWaited, CheckClientCrash, CheckClientHang, CheckRestoredFile, CheckWroteElsewhere,
 		CheckPartialFile, CheckMemory, CheckStall, CheckDiffers, CheckEchoedControls, CheckRequestMissing, CheckResentOnClosed,
 		CheckUnread, CheckFileNoPayload, CheckExitOnFailure, CheckExitOnSuccess} {
 		if ClientProblem(&Violation{Req: R7_1, Check: check}) == "" {

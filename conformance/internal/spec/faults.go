@@ -105,6 +105,7 @@ var faults = []Fault{
 	clientFault("user-changes", R7_3, CheckUserChanges, "choose the user id once per run and use it in every request"),
 	clientFault("user-repeats", R7_3, CheckUserRepeats, "choose a random user id at every run"),
 	clientFault("upload", R7_7, CheckUpload, "send the file's name, its size and its bytes as they are on disk"),
+	clientFault("path-as-name", R7_7, CheckUploadPath, "send the file's base name (os.path.basename, std::filesystem::path::filename): its path stays on the client"),
 	clientFault("restored-file", R7_8, CheckRestoredFile, "write tmp with exactly the payload's bytes, after the whole payload came"),
 	clientFault("tmp-after-refusal", R7_10, CheckRestoredFile, "write tmp only when a RESTORE is answered 210"),
 	clientFault("file-without-payload", R7_8, CheckFileNoPayload, "write tmp only once a whole payload came: write to a temporary name and rename"),
