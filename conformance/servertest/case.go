@@ -65,7 +65,10 @@ type caseRun struct {
 	notes          []string
 	// noAnswerAs, when set, is the problem a request left unanswered counts as.
 	noAnswerAs problemAs
-	skipped    string
+	// opNameLen: the case has shown that an unknown op waits for a name_len, as the
+	// diagnosis found LIST does; its later unknown ops are sent with one.
+	opNameLen bool
+	skipped   string
 	// unjudged is what the case could not check for want of a flag, when it skipped so.
 	unjudged  *report.Unjudged
 	exchanges []*record

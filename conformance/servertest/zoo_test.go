@@ -631,3 +631,33 @@ func BenchmarkFullRun(b *testing.B) {
 		}
 	}
 }
+
+// A server that reads a name_len for every op leaves the first unknown op of
+// security/unknown-op unanswered, which fails the case under list-needs-name-len; the case's
+// later unknown ops carry the two bytes from the start and are each judged on their answer,
+// instead of waiting out the timeout again.
+func TestUnknownOpsAfterANameLenIsShownCarryIt(t *testing.T) {
+	t.Parallel()
+	cfg := zooConfig(startMutant(t, "name-len-every-op"))
+	cfg.Run = exactly("security/unknown-op")
+	rep := mustRun(t, cfg)
+	r := rep.Result("security/unknown-op")
+	if r == nil || r.Status != report.VerdictFail || r.Problem != "list-needs-name-len" {
+		t.Fatalf("%+v, want a failure of list-needs-name-len", r)
+	}
+	var plain, worked int
+	for _, x := range r.Exchanges {
+		switch {
+		case strings.HasSuffix(x.Label, "(worked around)"):
+			worked++
+			if !strings.Contains(x.Outcome, "1003") {
+				t.Errorf("%s: %s, want its 1003", x.Label, x.Outcome)
+			}
+		case !strings.Contains(x.Label, "two zero bytes"):
+			plain++
+		}
+	}
+	if plain != 1 || worked != 6 {
+		t.Errorf("%d unknown ops sent bare and %d worked around, want 1 and 6: %+v", plain, worked, r.Exchanges)
+	}
+}
