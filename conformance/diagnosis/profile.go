@@ -67,6 +67,16 @@ func (p *Profile) Writes(req []byte, op wire.Op, headerLen int) ([][]byte, error
 	return [][]byte{b}, nil
 }
 
+// CutWrites returns the writes that carry the first bytes of a request, cut short on purpose,
+// as p sends a request, but never padded to a fixed frame: the padding would complete the
+// frame, and the server would take the cut request for a whole one (its payload's missing
+// bytes read from the zeros).
+func (p *Profile) CutWrites(cut []byte, op wire.Op, headerLen int) ([][]byte, error) {
+	unpadded := *p
+	unpadded.FrameSize = 0
+	return unpadded.Writes(cut, op, headerLen)
+}
+
 // Layout gives the fields a status code carries, ok false for one the reader cannot lay out.
 type Layout func(code uint16) (f wire.Fields, ok bool)
 

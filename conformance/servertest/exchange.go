@@ -465,6 +465,10 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 		hl = 0
 	}
 	writes, err := sending.Writes(s.head, r.req.Op, hl)
+	if s.closeAfter {
+		// A request cut short on purpose stays cut: see diagnosis.Profile.CutWrites.
+		writes, err = sending.CutWrites(s.head, r.req.Op, hl)
+	}
 	if err == nil && s.body != nil && sending.FrameSize > 0 {
 		err = fmt.Errorf("%w: a %d-byte payload", diagnosis.ErrFrameTooSmall, s.bodyN)
 	}
