@@ -242,6 +242,7 @@ func Run(ctx context.Context, cfg Config) (*Diagnosis, error) {
 	}
 	phases := []phase{
 		{"the probes of how it reads a LIST", d.framing, true},
+		{"two LISTs on one connection", goOn(d.acknowledgement), true},
 		{"a BACKUP, RESTOREs and a LIST", d.operations, true},
 		{"a BACKUP refused for its name with a request in its payload", goOn(d.smuggling), true},
 		{"clients that stalled mid-request", goOn(d.concurrency), true},

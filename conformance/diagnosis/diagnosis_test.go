@@ -13,6 +13,7 @@ import (
 	"github.com/fbpkit/fbp/internal/fakepeer"
 	"github.com/fbpkit/fbp/ref/server"
 	"github.com/fbpkit/fbp/ref/server/servertest"
+	"github.com/fbpkit/fbp/ref/wire"
 )
 
 func diagnose(t *testing.T, addr string, crash bool) *Diagnosis {
@@ -74,6 +75,7 @@ var zooFindings = map[string][]string{
 	"real-split-payload":          {"backup-payload-dropped"},
 	"real-one-read":               {"list-needs-name-len", "backup-payload-dropped", "serves-one-at-a-time"},
 	"real-framing":                {"length-prefix", "status-byte-order"},
+	"real-framing-serial":         {"length-prefix", "serves-one-at-a-time"},
 	"fixed-header-responses":      {"size-before-name"},
 	"real-seed-003":               {"list-needs-name-len", "status-map-seed003", "size-before-name"},
 	"second-per-request":          {"slow-answers"},
@@ -192,4 +194,31 @@ func TestCutCrashProbesDoNotRestart(t *testing.T) {
 	if !strings.Contains(d.Cut, "clients that leave mid-request") || len(d.Findings) != 0 || restarts.Load() != 0 {
 		t.Fatalf("cut %q, findings %q, restarts %d", d.Cut, ids(d), restarts.Load())
 	}
+}
+
+// A server that puts a length of its own before each response is asked whether it reads the
+// next request on a connection only after an acknowledgement: the one that does gets its
+// responses acknowledged, in the length-prefix finding's words; the one that reads on as
+// SPEC.md has it does not, and its next request is never preceded by a stray byte.
+func TestLengthPrefixAcknowledgement(t *testing.T) {
+	t.Parallel()
+	t.Run("acknowledged", func(t *testing.T) {
+		t.Parallel()
+		d := diagnose(t, mutants.StartTB(t, "length-prefixed-responses", mutants.Options{}), false)
+		f := d.Finding("length-prefix")
+		if !d.Profile.AckResponses || d.Profile.ResponsePrefix != 8 || f == nil || !strings.Contains(f.Workaround, "acknowledged") {
+			t.Fatalf("profile %+v, finding %+v: want responses acknowledged, said so in the length-prefix finding", d.Profile, f)
+		}
+	})
+	t.Run("reads on", func(t *testing.T) {
+		t.Parallel()
+		prefixed := fakepeer.Start(t, fakepeer.Serve(func(*wire.RequestHeader) []byte {
+			return []byte{3, 0, 0, 0, 0, 0, 0, 0, 1, 0xea, 0x03}
+		}))
+		d := diagnose(t, prefixed.Addr, false)
+		f := d.Finding("length-prefix")
+		if d.Profile.AckResponses || d.Profile.ResponsePrefix != 8 || f == nil || strings.Contains(f.Workaround, "acknowledged") {
+			t.Fatalf("profile %+v, finding %+v: want the prefix dropped and no acknowledgement", d.Profile, f)
+		}
+	})
 }

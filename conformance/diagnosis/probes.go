@@ -679,3 +679,84 @@ func (d *diagnoser) restart(ctx context.Context) bool {
 	d.mu.Unlock()
 	return true
 }
+
+// acknowledgement asks a server that puts a length of its own before each response whether it
+// reads a second request on a connection as it comes, or only once the client has acknowledged
+// the first response with a byte: a framing of one's own often comes with one. A client that
+// sends its next request instead loses that request's first byte to the acknowledgement and
+// waits for an answer that never comes, and so would every case that sends more than one
+// request on a connection, each one a timeout that reads as a fault of its own. The run
+// acknowledges each response instead, and the length-prefix finding says so. Other servers are
+// not asked: the keep-alive case says whether they serve more than one request on a
+// connection, and one that leaves a second unanswered would cost the probe a timeout.
+func (d *diagnoser) acknowledgement(ctx context.Context) {
+	p := d.res.Profile
+	if p.ResponsePrefix == 0 {
+		return
+	}
+	plain := d.twoOnOne(ctx, &p, nil)
+	if plain == nil || len(plain.got) > 0 || ctx.Err() != nil {
+		// Served as SPEC.md has it, or not even the first LIST was: nothing to work around.
+		return
+	}
+	acked := d.twoOnOne(ctx, &p, Ack)
+	if acked == nil || !wholeResponses(&p, 1)(acked.got) {
+		return
+	}
+	d.res.Profile.AckResponses = true
+	for i := range d.res.Findings {
+		if f := &d.res.Findings[i]; f.ID == "length-prefix" {
+			f.Summary += ", and it reads no further request on a connection until the client has acknowledged each response with a byte of its own: a client's next request loses its first byte"
+			f.Workaround += ", and each response is acknowledged with one byte before the next request on its connection"
+			f.Detail += fmt.Sprintf("; a second LIST on the connection after the first answer: %s; after a byte %02x, then the LIST: %s", d.howItEnded(plain), Ack, describeBytes(acked.got))
+		}
+	}
+}
+
+// twoOnOne sends a LIST as p speaks on a new connection and reads its answer, then sends ack
+// (none if nil) and a second LIST on the same connection, and returns the capture of the second
+// answer; nil when the first went unanswered.
+func (d *diagnoser) twoOnOne(ctx context.Context, p *Profile, ack []byte) *capture {
+	first, err := p.Writes(listReq(newUser()), wire.OpList, 0)
+	if err != nil {
+		return nil
+	}
+	second, _ := p.Writes(listReq(newUser()), wire.OpList, 0)
+	d.probes++
+	nc, err := net.DialTimeout("tcp", d.addr(), d.cfg.Timeout)
+	if err != nil {
+		return nil
+	}
+	defer nc.Close()
+	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	pr := probe{whole: wholeResponses(p, 1), noQuiet: true}
+	c := &capture{label: "LIST, then another on the same connection"}
+	send := func(writes ...[]byte) bool {
+		for _, w := range writes {
+			c.sent = append(c.sent, w...)
+			_ = nc.SetWriteDeadline(time.Now().Add(d.cfg.Timeout))
+			if _, err := nc.Write(w); err != nil {
+				c.err = err
+				return false
+			}
+		}
+		return true
+	}
+	if !send(first...) {
+		return nil
+	}
+	d.read(nc, c, pr)
+	if !pr.whole(c.got) {
+		return nil
+	}
+	c.got = nil
+	if ack != nil {
+		c.label = fmt.Sprintf("LIST, then a byte %02x and another LIST on the same connection", ack)
+		second = append([][]byte{ack}, second...)
+	}
+	send(second...)
+	d.read(nc, c, pr)
+	d.log("%s: %s", c.label, c.outcome())
+	return c
+}

@@ -28,6 +28,9 @@ type Profile struct {
 	SplitBackup bool
 	// ResponsePrefix is the length, in bytes, of a length field before every response.
 	ResponsePrefix int
+	// AckResponses sends one byte after every response read on a connection that carries
+	// more: the server reads nothing more until the client acknowledges each response.
+	AckResponses bool
 	// StatusBigEndian reads the status field big-endian.
 	StatusBigEndian bool
 	// Format is the order the server writes a response's fields in, when FormatSeen: the
@@ -38,13 +41,16 @@ type Profile struct {
 	Serial bool
 }
 
+// Ack is the byte that acknowledges a response, for a profile with AckResponses.
+var Ack = []byte{0}
+
 // ErrFrameTooSmall: a request does not fit the server's fixed frame.
 var ErrFrameTooSmall = errors.New("the request does not fit the server's frame")
 
 // Framed reports whether p changes any byte on the wire.
 func (p *Profile) Framed() bool {
 	return len(p.ListSuffix) > 0 || p.FrameSize > 0 || p.HalfClose || p.SplitBackup ||
-		p.ResponsePrefix > 0 || p.StatusBigEndian || p.ResponseFormat() != spec.FormatSpec
+		p.ResponsePrefix > 0 || p.AckResponses || p.StatusBigEndian || p.ResponseFormat() != spec.FormatSpec
 }
 
 // Writes returns the writes that carry one request of op to the server: req's bytes as SPEC.md
@@ -65,6 +71,16 @@ func (p *Profile) Writes(req []byte, op wire.Op, headerLen int) ([][]byte, error
 		return [][]byte{b[:headerLen], b[headerLen:]}, nil
 	}
 	return [][]byte{b}, nil
+}
+
+// CutWrites returns the writes that carry the first bytes of a request, cut short on purpose,
+// as p sends a request, but never padded to a fixed frame: the padding would complete the
+// frame, and the server would take the cut request for a whole one (its payload's missing
+// bytes read from the zeros).
+func (p *Profile) CutWrites(cut []byte, op wire.Op, headerLen int) ([][]byte, error) {
+	unpadded := *p
+	unpadded.FrameSize = 0
+	return unpadded.Writes(cut, op, headerLen)
 }
 
 // Layout gives the fields a status code carries, ok false for one the reader cannot lay out.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/ref/wire"
 )
 
 // ReadHead reads every framing and order of fields the diagnosis knows, and leaves in the
@@ -59,5 +60,23 @@ func TestReadHead(t *testing.T) {
 					h.Status, h.Name, h.Size, h.NameLen, left, tt.status, tt.fname, tt.size, tt.nameLen, tt.left)
 			}
 		})
+	}
+}
+
+// A request cut short on purpose goes out cut, as the profile splits it, but never padded to
+// the server's frame: padded, the cut would be a whole frame, a request the server takes whole.
+func TestCutWritesNotPadded(t *testing.T) {
+	p := Profile{FrameSize: 64, SplitBackup: true}
+	cut := []byte{1, 2, 3, 4, 1, 0xc8, 1, 0, 'a', 9, 0, 0, 0, 'x', 'y'}
+	whole, err := p.Writes(cut, wire.OpBackup, 13)
+	if err != nil || len(whole) != 2 || len(whole[0])+len(whole[1]) != 64 {
+		t.Fatalf("Writes: %v %v, want the frame of 64 bytes in two writes", whole, err)
+	}
+	got, err := p.CutWrites(cut, wire.OpBackup, 13)
+	if err != nil || len(got) != 2 || !bytes.Equal(got[0], cut[:13]) || !bytes.Equal(got[1], cut[13:]) {
+		t.Fatalf("CutWrites: %v %v, want the %d cut bytes, header apart, unpadded", got, err, len(cut))
+	}
+	if p.FrameSize != 64 {
+		t.Fatalf("CutWrites changed the profile's frame to %d", p.FrameSize)
 	}
 }

@@ -372,8 +372,9 @@ func (t *caseRun) cutRequest(label string, b []byte) {
 	defer t.finishRecord(i, r)
 	w := &pacedWriter{w: &deadline.Conn{Conn: c.c, Idle: t.run.cfg.Timeout}, rec: &ex.sent}
 	// The cut request goes out as the run's profile sends a request (a BACKUP's payload apart
-	// from its header, say), so that what the server does with a cut is seen past its framing.
-	writes, err := t.run.profile.Writes(b, requestOf(b).Op, headerLen(b))
+	// from its header, say), so that what the server does with a cut is seen past its framing;
+	// a fixed frame is not padded, as that would make the cut a whole request.
+	writes, err := t.run.profile.CutWrites(b, requestOf(b).Op, headerLen(b))
 	if err != nil {
 		writes = [][]byte{b}
 	}

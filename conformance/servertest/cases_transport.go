@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/diagnosis"
@@ -296,6 +297,7 @@ func transportConcurrentOverwrite(t *caseRun) {
 		})
 	}
 	go func() { writers.Wait(); close(done) }()
+	var short atomic.Pointer[reply]
 	for range 2 {
 		wg.Go(func() {
 			for range 400 {
@@ -309,9 +311,8 @@ func transportConcurrentOverwrite(t *caseRun) {
 					return
 				}
 				if r.PayloadRead && len(r.Payload) != size {
-					// Not a torn overwrite but a file stored wrong, as every sequential
-					// restore shows it: the content's fault.
-					t.judge(spec.R4_1, "content|size", r, fmt.Sprintf("size %d", size), fmt.Sprintf("size %d", len(r.Payload)), false)
+					// Judged once the uploads are done: see shortDuringUploads.
+					short.CompareAndSwap(nil, r)
 					return
 				}
 				if !r.PayloadRead || (!bytes.Equal(r.Payload, versions[0].Literal) && !bytes.Equal(r.Payload, versions[1].Literal)) {
@@ -324,6 +325,31 @@ func transportConcurrentOverwrite(t *caseRun) {
 	}
 	wg.Wait()
 	writers.Wait()
+	if r := short.Load(); r != nil {
+		t.shortDuringUploads(r, u, "contended", size, versions)
+	}
+}
+
+// shortDuringUploads judges a RESTORE that, during uploads of one file at once, gave a payload
+// of another size than every version's: a restore after the uploads tells a file stored wrong
+// (the same size again: the content's fault, as every sequential restore shows it) from an
+// upload that showed as the file before it had arrived whole (a whole version now: what came
+// was the upload's first bytes, or an empty file it made before its payload came).
+func (t *caseRun) shortDuringUploads(r *reply, u uint32, name string, size int, versions []content.Content) {
+	got := fmt.Sprintf("size %d", len(r.Payload))
+	after := t.restore(u, name, nil)
+	if !after.is(spec.RestoreOK) || !after.PayloadRead || len(after.Payload) != size {
+		t.judge(spec.R4_1, "content|size", r, fmt.Sprintf("size %d", size), got, false)
+		return
+	}
+	for _, v := range versions {
+		if bytes.HasPrefix(v.Literal, r.Payload) {
+			t.judge(spec.R5_5, partialUploadKept, r, fmt.Sprintf("one whole version of %d bytes, as a restore after the uploads gives", size),
+				got+": an upload not yet whole, shown as the file", false)
+			return
+		}
+	}
+	t.judge(spec.R5_5, versionsMixed, r, fmt.Sprintf("one whole version of %d bytes, all A or all B", size), "a mix: "+describeMix(r.Payload), false)
 }
 
 // versionsMixed is the key of a RESTORE that, during uploads of one file at once, gave no one

@@ -465,6 +465,10 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 		hl = 0
 	}
 	writes, err := sending.Writes(s.head, r.req.Op, hl)
+	if s.closeAfter {
+		// A request cut short on purpose stays cut: see diagnosis.Profile.CutWrites.
+		writes, err = sending.CutWrites(s.head, r.req.Op, hl)
+	}
 	if err == nil && s.body != nil && sending.FrameSize > 0 {
 		err = fmt.Errorf("%w: a %d-byte payload", diagnosis.ErrFrameTooSmall, s.bodyN)
 	}
@@ -513,6 +517,14 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 	r.Got = rd.N
 	r.Elapsed, r.Wait = time.Since(start), time.Since(sentAt)
 	t.run.noteAnswer(r, s.raw || s.oneWrite || t.c.Hostile || t.c.concurrent || r.pieces)
+	if !fresh && t.run.profile.AckResponses && r.Outcome == endAnswered && !skipTail {
+		// The server reads the connection's next request only once this response is
+		// acknowledged: the acknowledgement is a workaround of its framing, so a raw
+		// request's answer gets one too.
+		if _, err := w.Write(diagnosis.Ack); err != nil {
+			r.WriteErr = err
+		}
+	}
 	if fresh && (skipTail || s.noTail) && (r.Outcome == endAnswered || r.Outcome == endUndefined) {
 		// The case read what it needed and leaves the rest of the response: it is read and
 		// dropped before the close, as a close with bytes unread is a reset.

@@ -139,3 +139,33 @@ func TestConsequencesJoinTheirFault(t *testing.T) {
 		}
 	})
 }
+
+// A case that counts a request left unanswered as its own rule broken (a client served while
+// others stall) does not count one the run never sent: a LIST not sent because LIST went
+// unanswered before is that problem's, and the server is not called serial for it.
+func TestUnsentRequestIsNotTheCasesNoAnswer(t *testing.T) {
+	listDown := diagnosis.KeyNoAnswer(wire.OpList, "timeout")
+	for _, c := range []struct {
+		name    string
+		outcome ending
+		want    string
+	}{
+		{"not sent", endBlocked, report.ProblemID(listDown)},
+		{"sent and unanswered", endTimeout, "serves-one-at-a-time"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := fakeRunner()
+			cases, outs := recorded(r, map[string]func(t *caseRun){
+				"transport/stalled-client": func(t *caseRun) {
+					t.noAnswerAs = problemAs{spec.R5_3, diagnosis.KeyStalledClients}
+					rp := &reply{Outcome: c.outcome, blockedBy: listDown, blockedReq: spec.R2_1, Mismatch: -1, dialect: spec.Canonical, req: spec.Request{Op: wire.OpList}}
+					t.owed(rp, spec.R5_3, spec.HoldingStored)
+				},
+			})
+			_, ps := r.assemble(cases, outs)
+			if ids := problemIDs(ps); !slices.Equal(ids, []string{c.want}) {
+				t.Fatalf("problems %q, want %q", ids, c.want)
+			}
+		})
+	}
+}

@@ -47,6 +47,12 @@ var multiFaults = []multiFault{
 	// the user's, uploads written in place: each fault one problem, in words, whatever case
 	// meets it (a bad name's close or reset, a listing file in every listing).
 	{mutant: "real-eight-byte-header", security: []string{"bad-name-unanswered"}},
+	// A length before each response, acknowledged before it reads on, its status big-endian:
+	// two problems of framing, and none of what the cases meet because of them.
+	{mutant: "real-framing"},
+	// The same framing, one connection at a time: the framing is its problem, and the rest of
+	// its faults are still found past it.
+	{mutant: "real-framing-serial"},
 }
 
 // multiFaultConfig runs mutant as a process of its own with default flags: this test binary,

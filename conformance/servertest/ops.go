@@ -98,7 +98,9 @@ func (t *caseRun) owed(r *reply, req spec.ID, h spec.Holding) bool {
 		t.judge(spec.R3_1, diagnosis.KeyCut(r.Status), r, fmt.Sprintf("status %d with its fields whole (%s)", r.Status, layoutWords(layout)), r.String(), false)
 		a.Named = len(r.Name) == len(r.req.Name)
 	} else if key, owed := r.noAnswer(); key != "" {
-		if t.noAnswerAs.key != "" {
+		if t.noAnswerAs.key != "" && r.Outcome != endBlocked {
+			// A request the run did not send, for a problem found before the case, says
+			// nothing of what the case is about: it stays that problem's.
 			key, owed = t.noAnswerAs.key, t.noAnswerAs.req
 		}
 		t.judge(owed, key, r, t.dialect.Expected(r.req, h), r.String(), false)

@@ -122,17 +122,18 @@ const (
 
 // Combinations: servers wrong in several ways at once, as a student's server is.
 const (
-	realListNameLen  = "real-list-name-len"
-	realSplitPayload = "real-split-payload"
-	realFraming      = "real-framing"
-	realOneRead      = "real-one-read"
-	realCutUnchecked = "real-cut-unchecked-names"
-	realSeed003      = "real-seed-003"
-	realQuotedPaths  = "real-quoted-paths"
-	realOneReadCut   = "real-one-read-cut"
-	realSlowSerial   = "real-slow-serial"
-	realLaxStatuses  = "real-lax-statuses"
-	realEightByte    = "real-eight-byte-header"
+	realListNameLen   = "real-list-name-len"
+	realSplitPayload  = "real-split-payload"
+	realFraming       = "real-framing"
+	realFramingSerial = "real-framing-serial"
+	realOneRead       = "real-one-read"
+	realCutUnchecked  = "real-cut-unchecked-names"
+	realSeed003       = "real-seed-003"
+	realQuotedPaths   = "real-quoted-paths"
+	realOneReadCut    = "real-one-read-cut"
+	realSlowSerial    = "real-slow-serial"
+	realLaxStatuses   = "real-lax-statuses"
+	realEightByte     = "real-eight-byte-header"
 )
 
 // zoo is every mutant, "none" first. The order is the listing order only: a mutant is known by
@@ -243,6 +244,8 @@ var zoo = ownFaults([]Mutant{
 		Desc: "a real threaded server that takes one read of 8 bytes for every request's header and joins names into paths unchecked: combines name-len-every-op, short-read-closes, missing-file-1003, bad-name-closes, list-shows-listing and partial-upload-stored; a 6-byte LIST or unknown op is dropped, a name its open refuses drops the connection, its listing file shows in later lists, and an upload is written in place and kept when cut"},
 	{Name: realFraming, Faults: names(faultLengthPrefixed, faultStatusBigEndian),
 		Desc: "a real server with a framing of its own: combines length-prefixed-responses and status-big-endian; behind the 8-byte length of each response, its status is big-endian"},
+	{Name: realFramingSerial, Faults: names(faultLengthPrefixed, faultServesOneAtATime, faultMissingFile1003),
+		Desc: "a real single-threaded server with a framing of its own: combines length-prefixed-responses, serves-one-at-a-time and missing-file-1003; it waits for the acknowledgement of each response before it serves anyone else, and answers a missing file 1003"},
 })
 
 // names gives the names of the single-fault mutants that switch on faults.

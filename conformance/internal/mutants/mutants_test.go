@@ -3,9 +3,11 @@ package mutants
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -958,6 +960,33 @@ var manifestations = map[string]manifestation{
 		`1002 | closed`,
 		`!03000000000000000103ea | closed`,
 		listReq(userA)),
+	// A client that connects and sends nothing; beside it, a RESTORE of a missing file, served
+	// or held until the first client leaves; then every byte of its answer, raw: 1003 behind
+	// its length.
+	"real-framing-serial": {
+		exchange: func(t *testing.T, addr string) string {
+			first := dial(t, addr)
+			second := dial(t, addr)
+			second.send(restoreReq(userA, "nope"))
+			_ = second.c.SetReadDeadline(time.Now().Add(lateWait))
+			n, err := second.c.Read(second.chunk[:])
+			event := "answered"
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				event = "held"
+			}
+			got := slices.Clone(second.chunk[:n])
+			_ = first.c.Close()
+			if err := second.c.CloseWrite(); err != nil {
+				t.Fatal(err)
+			}
+			_ = second.c.SetReadDeadline(time.Now().Add(clientWait))
+			rest, _ := io.ReadAll(second.c)
+			return event + " || " + hex.EncodeToString(append(got, rest...))
+		},
+		none:    "answered || 01e90304006e6f7065",
+		mutant:  "held || 030000000000000001eb03",
+		options: &Options{ReadTimeout: clientWait, MaxFileSize: testOptions.MaxFileSize},
+	},
 }
 
 // tornExchange overwrites a 256 KiB file of 'o' with one of 'n' while another connection
