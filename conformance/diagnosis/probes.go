@@ -12,6 +12,7 @@ import (
 
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
+	"github.com/fbpkit/fbp/internal/words"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -200,7 +201,7 @@ func (d *diagnoser) firstAnswer(c *capture, base Profile) bool {
 		return false
 	}
 	if p.ResponsePrefix > 0 {
-		d.add(Finding{ID: "length-prefix", Level: report.Must, Key: KeyLengthPrefix, Summary: fmt.Sprintf("every response starts with a %d-byte length of its own before FBP's version byte", p.ResponsePrefix), Workaround: fmt.Sprintf("the %d-byte length before each response is dropped", p.ResponsePrefix), Finding: report.Finding{Requirement: spec.R3_1, Detail: fmt.Sprintf("%s: %s; without the first %d bytes: %s", c.label, describeBytes(c.got), p.ResponsePrefix, as[0].String()), Expected: "a response starting with version 1", Actual: describeBytes(c.got), Exchange: c.row()}})
+		d.add(Finding{ID: "length-prefix", Level: report.Must, Key: KeyLengthPrefix, Summary: fmt.Sprintf("every response starts with %s-byte length of its own before FBP's version byte", words.A(p.ResponsePrefix)), Workaround: fmt.Sprintf("the %d-byte length before each response is dropped", p.ResponsePrefix), Finding: report.Finding{Requirement: spec.R3_1, Detail: fmt.Sprintf("%s: %s; without the first %d bytes: %s", c.label, describeBytes(c.got), p.ResponsePrefix, as[0].String()), Expected: "a response starting with version 1", Actual: describeBytes(c.got), Exchange: c.row()}})
 	}
 	if p.StatusBigEndian {
 		d.add(Finding{ID: "status-byte-order", Level: report.Must, Key: KeyByteOrder, Summary: fmt.Sprintf("the status is written big-endian: %d arrives as bytes %02x %02x; FBP's numbers are little-endian", as[0].Status, byte(as[0].Status>>8), byte(as[0].Status)), Workaround: "the status is read big-endian", Finding: report.Finding{Requirement: spec.R1_1, Detail: fmt.Sprintf("%s: %s", c.label, describeBytes(c.got)), Expected: fmt.Sprintf("status bytes %02x %02x", byte(as[0].Status), byte(as[0].Status>>8)), Actual: fmt.Sprintf("%02x %02x", byte(as[0].Status>>8), byte(as[0].Status)), Exchange: c.row()}})

@@ -18,6 +18,7 @@ import (
 	"github.com/fbpkit/fbp/conformance/internal/spec"
 	"github.com/fbpkit/fbp/conformance/report"
 	"github.com/fbpkit/fbp/internal/content"
+	"github.com/fbpkit/fbp/internal/words"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -470,7 +471,7 @@ func (t *caseRun) exchange(c *caseConn, s send, rs readSpec, fresh bool) *reply 
 		writes, err = sending.CutWrites(s.head, r.req.Op, hl)
 	}
 	if err == nil && s.body != nil && sending.FrameSize > 0 {
-		err = fmt.Errorf("%w: a %d-byte payload", diagnosis.ErrFrameTooSmall, s.bodyN)
+		err = fmt.Errorf("%w: %s-byte payload", diagnosis.ErrFrameTooSmall, words.A(int(s.bodyN)))
 	}
 	if err != nil {
 		// The server's framing cannot carry this request: the case cannot go on with it.

@@ -26,3 +26,12 @@ func Plural(thing string) string {
 	}
 	return thing + "s"
 }
+
+// A is n with its indefinite article, as spoken: "a 4", "an 8", "an 11", "an 18", "a 100".
+func A(n int) string {
+	s := strconv.Itoa(n)
+	if s[0] == '8' || n == 11 || n == 18 || (n >= 11000 && n < 12000) || (n >= 18000 && n < 19000) {
+		return "an " + s
+	}
+	return "a " + s
+}

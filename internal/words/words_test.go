@@ -17,3 +17,11 @@ func TestCount(t *testing.T) {
 		}
 	}
 }
+
+func TestA(t *testing.T) {
+	for n, want := range map[int]string{2: "a 2", 4: "a 4", 8: "an 8", 11: "an 11", 18: "an 18", 80: "an 80", 100: "a 100", 1024: "a 1024", 800: "an 800"} {
+		if got := A(n); got != want {
+			t.Errorf("A(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
