@@ -1,7 +1,6 @@
 package clienttest
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fbpkit/fbp/conformance/internal/spec"
+	"github.com/fbpkit/fbp/internal/content"
 )
 
 // Bounds of the client's folder, copied for every scenario: a client's own folder is small, and
@@ -261,7 +261,7 @@ func firstDifference(a, b string) (int64, error) {
 		na, errA := io.ReadFull(fa, bufA)
 		nb, errB := io.ReadFull(fb, bufB)
 		n := min(na, nb)
-		if i := mismatchAt(bufA[:n], bufB[:n]); i >= 0 {
+		if i := content.FirstDiff(bufA[:n], bufB[:n]); i >= 0 {
 			return off + int64(i), nil
 		}
 		if na != nb {
@@ -278,16 +278,4 @@ func firstDifference(a, b string) (int64, error) {
 			return -1, nil
 		}
 	}
-}
-
-func mismatchAt(a, b []byte) int {
-	if bytes.Equal(a, b) {
-		return -1
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return -1
 }

@@ -139,7 +139,7 @@ func (d *drawReader) compare(b []byte) (consumed, at int) {
 				binary.LittleEndian.PutUint64(d.word[:], d.next())
 				d.used = 0
 				d.left -= int64(i)
-				return i, i + firstDiff(d.word[:], b[i:])
+				return i, i + FirstDiff(d.word[:], b[i:])
 			}
 			if i == len(b) {
 				break
@@ -148,7 +148,7 @@ func (d *drawReader) compare(b []byte) (consumed, at int) {
 			d.used = 0
 		}
 		k := min(wordLen-d.used, len(b)-i)
-		if j := firstDiff(d.word[d.used:d.used+k], b[i:i+k]); j >= 0 {
+		if j := FirstDiff(d.word[d.used:d.used+k], b[i:i+k]); j >= 0 {
 			d.left -= int64(i)
 			return i, i + j
 		}
@@ -159,8 +159,11 @@ func (d *drawReader) compare(b []byte) (consumed, at int) {
 	return i, -1
 }
 
-// firstDiff is the index of the first byte where a and b differ, within a's length; -1 if none.
-func firstDiff(a, b []byte) int {
+// FirstDiff is the index of the first byte where a and b differ, within the shorter of the two;
+// -1 if that much of them is the same.
+func FirstDiff(a, b []byte) int {
+	n := min(len(a), len(b))
+	a, b = a[:n], b[:n]
 	for i := range a {
 		if a[i] != b[i] {
 			return i
@@ -316,7 +319,7 @@ func (t *tileReader) compare(b []byte) (consumed, at int) {
 		w := t.at()
 		k := min(len(w), len(b)-i)
 		if !bytes.Equal(w[:k], b[i:i+k]) {
-			j := firstDiff(w[:k], b[i:i+k])
+			j := FirstDiff(w[:k], b[i:i+k])
 			t.skip(j)
 			return i + j, i + j
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/fbpkit/fbp/internal/content"
 	"github.com/fbpkit/fbp/ref/wire"
 )
 
@@ -196,17 +197,7 @@ func JudgeOldVersion(prev []byte, found bool, got []byte) *Violation {
 	case len(got) != len(prev):
 		v.Actual = fmt.Sprintf("%d bytes of another content", len(got))
 	default:
-		v.Actual = fmt.Sprintf("%d bytes, changed from byte %d on", len(got), mismatchAt(prev, got))
+		v.Actual = fmt.Sprintf("%d bytes, changed from byte %d on", len(got), content.FirstDiff(prev, got))
 	}
 	return v
-}
-
-// mismatchAt is the offset of the first byte where a and b differ.
-func mismatchAt(a, b []byte) int {
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return min(len(a), len(b))
 }
