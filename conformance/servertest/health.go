@@ -131,10 +131,9 @@ func (r *runner) health(ctx context.Context, c *Case, left time.Time) (crash, de
 	r.stateMu.Lock()
 	alreadyDown := r.down != ""
 	r.stateMu.Unlock()
-	if r.sup != nil && r.sup.Stopped() {
+	if r.revive(ctx) {
 		// The run stopped it, the server did not end: no crash, whether it starts again
 		// or not (a restart that fails is told by the cases it blocks).
-		r.revive(ctx)
 		return "", ""
 	}
 	if alreadyDown || (r.sup == nil || !r.sup.Exited()) && r.alive(ctx) == nil {
@@ -174,11 +173,14 @@ func (r *runner) health(ctx context.Context, c *Case, left time.Time) (crash, de
 
 // revive starts again a server that the run itself stopped and did not start again (a
 // restart that the end of the diagnosis's budget cut short): such a server did not die, and
-// the case that meets it stopped must not be blamed for its end. The caller holds restartMu.
-func (r *runner) revive(ctx context.Context) {
-	if r.sup != nil && r.sup.Stopped() {
-		_, _ = r.restart(ctx)
+// the case that meets it stopped must not be blamed for its end. It reports whether the run
+// had stopped it. The caller holds restartMu.
+func (r *runner) revive(ctx context.Context) bool {
+	if r.sup == nil || !r.sup.Stopped() {
+		return false
 	}
+	_, _ = r.restart(ctx)
+	return true
 }
 
 func (r *runner) markDown(id string) {
@@ -193,6 +195,7 @@ func (r *runner) markDown(id string) {
 // from running and why.
 func (r *runner) waitUp(ctx context.Context) (key, why string) {
 	if r.sup != nil && r.sup.Stopped() {
+		// Checked again under the lock: another case may have started it meanwhile.
 		r.restartMu.Lock()
 		r.revive(ctx)
 		r.restartMu.Unlock()
